@@ -1,0 +1,158 @@
+// malloc-mode entry points and their slow paths: small refills, large objects, aligned allocation,
+// realloc and misuse reports. The inline fast paths are in spanscope/detail/malloc_inline.h.
+#include <cerrno>
+#include <cstring>
+
+#include "spanscope/allocator.h"
+#include "spanscope/detail/malloc_inline.h"
+
+namespace spanscope::detail {
+
+void reportBadFree(const char* what, const void* p) { fatal("free(): %s: %p", what, p); }
+
+void* mallocSlow(size_t size) {
+    if (size == 0) size = 1;  // malloc(0) returns a unique pointer, as glibc does
+    if (size <= kMaxSmallSize) {
+        const uint8_t spc = makeSpanClass(sizeToClass(size), true);
+        MCache* c = &t_mcache;
+        if (MSpan* s = c->alloc[spc])
+            if (void* p = s->nextFreeFast()) return p;
+        void* p = c->nextFree(spc);
+        if (!p) errno = ENOMEM;
+        return p;
+    }
+    if (SPANSCOPE_UNLIKELY(t_mcache.state != 1)) initThreadCache(&t_mcache);
+    void* p = g_mallocHeap.allocLarge(size, kPageSize, false);
+    if (!p) errno = ENOMEM;
+    return p;
+}
+
+void freeSlow(void* ptr, MSpan* s) {
+    if (ptr == nullptr) return;
+    if (s == nullptr) reportBadFree("invalid pointer (not allocated by spanscope)", ptr);
+    if (reinterpret_cast<uintptr_t>(ptr) != s->startAddr) reportBadFree("invalid pointer (inside a large object)", ptr);
+    if (__atomic_exchange_n(&s->allocCount, uint16_t{0}, __ATOMIC_ACQ_REL) != 1) reportBadFree("double free", ptr);
+    g_mallocHeap.freeLarge(s);
+}
+
+// Aligned allocation: Go's slots are aligned by their address (base + i*size with the span base
+// 8 KiB-aligned), so a class whose size is a multiple of align gives aligned slots; beyond 8 KiB,
+// a large span with an aligned base.
+void* mallocAligned(size_t align, size_t size) {
+    if (size == 0) size = 1;
+    if (align <= 16 && size >= align) return mallocFast(size);
+    if (align <= kPageSize && size <= kMaxSmallSize) {
+        for (int c = sizeToClass(size < align ? align : size); c < kNumSizeClasses; c++) {
+            if (kClassToSize[c] % align == 0) {
+                MCache* mc = &t_mcache;
+                void* p = mc->nextFree(makeSpanClass(c, true));
+                if (!p) errno = ENOMEM;
+                return p;
+            }
+        }
+    }
+    if (SPANSCOPE_UNLIKELY(t_mcache.state != 1)) initThreadCache(&t_mcache);
+    void* p = g_mallocHeap.allocLarge(size, align, false);
+    if (!p) errno = ENOMEM;
+    return p;
+}
+
+}  // namespace spanscope::detail
+
+namespace spanscope {
+using namespace detail;
+
+void* ssMalloc(size_t size) { return mallocFast(size); }
+void ssFree(void* p) { freeFast(p); }
+
+void* ssCalloc(size_t n, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return nullptr;
+    }
+    if (total > kMaxSmallSize) {
+        if (SPANSCOPE_UNLIKELY(t_mcache.state != 1)) initThreadCache(&t_mcache);
+        void* p = g_mallocHeap.allocLarge(total, kPageSize, true);  // skips memset on fresh pages
+        if (!p) errno = ENOMEM;
+        return p;
+    }
+    void* p = mallocFast(total);
+    if (p) memset(p, 0, total);
+    return p;
+}
+
+void* ssRealloc(void* p, size_t size) {
+    if (!p) return mallocFast(size);
+    if (size == 0) {  // glibc: realloc(p, 0) frees p and returns NULL
+        freeFast(p);
+        return nullptr;
+    }
+    MSpan* s = spanOf(reinterpret_cast<uintptr_t>(p));
+    if (!s) reportBadFree("realloc(): invalid pointer", p);
+    size_t old;
+    if (!s->isLarge()) {
+        old = s->elemsize;
+        // In place while the request still fits the slot and would not fit a class half its size.
+        if (size <= old && (size > old / 2 || old <= 16)) return p;
+    } else {
+        if (reinterpret_cast<uintptr_t>(p) != s->startAddr) reportBadFree("realloc(): invalid pointer", p);
+        old = s->npages * kPageSize;
+        size_t npages = (size + kPageSize - 1) / kPageSize;
+        if (size > kMaxSmallSize && npages <= s->npages && npages > s->npages / 2) {
+            s->limit = s->startAddr + size;
+            return p;
+        }
+        if (npages > s->npages && g_mallocHeap.growLargeInPlace(s, npages)) {
+            s->limit = s->startAddr + size;
+            return p;
+        }
+    }
+    void* q = mallocFast(size);
+    if (!q) return nullptr;  // p is untouched, as C requires
+    memcpy(q, p, old < size ? old : size);
+    freeFast(p);
+    return q;
+}
+
+void* ssAlignedAlloc(size_t align, size_t size) { return mallocAligned(align, size); }
+size_t ssUsableSize(const void* p) { return p ? usableSize(p) : 0; }
+
+void readMemStats(MemStats* st) {
+    MCache* c = &t_mcache;
+    if (c->state == 1)
+        for (int spc = 0; spc < kNumSpanClasses; spc++)
+            if (MSpan* s = c->alloc[spc]) {
+                g_mallocHeap.addMallocs(spanClassSize(static_cast<uint8_t>(spc)), s->allocCount - s->allocCountBeforeCache);
+                s->allocCountBeforeCache = s->allocCount;
+            }
+    if (!g_mallocHeap.initialized()) {
+        *st = MemStats{};
+        return;
+    }
+    g_mallocHeap.readStats(*st);
+}
+
+void flushThreadCache() {
+    if (t_mcache.state == 1) t_mcache.releaseAll();
+}
+
+void sweepAll() {
+    if (!g_mallocHeap.initialized()) return;
+    flushThreadCache();
+    g_mallocHeap.finishSweep();
+    g_mallocHeap.forceCycle();
+    g_mallocHeap.finishSweep();
+}
+
+void releaseFreeMemory() {
+    if (!g_mallocHeap.initialized()) return;
+    g_mallocHeap.scavenge(SIZE_MAX, true);
+}
+
+bool validateHeap(char* why, size_t cap) {
+    if (!g_mallocHeap.initialized()) return true;
+    return g_mallocHeap.validate(why, cap);
+}
+
+}  // namespace spanscope

@@ -1,0 +1,173 @@
+// mcache slow paths: Go's nextFree, refill and releaseAll, plus thread start/exit and fork.
+// See spanscope/allocator.h for the overview.
+#include "spanscope/detail/mcache.h"
+
+#include <pthread.h>
+
+#include "spanscope/detail/mheap.h"
+#include "spanscope/events.h"
+
+namespace spanscope::detail {
+
+thread_local MCache t_mcache __attribute__((tls_model("initial-exec")));
+
+namespace {
+SpinLock g_cacheListLock;
+MCache* g_cacheList = nullptr;
+pthread_key_t g_exitKey;
+std::atomic<bool> g_keyReady{false};
+
+void unlinkCache(MCache* c) {
+    if (c->listPrev) c->listPrev->listNext = c->listNext;
+    else if (g_cacheList == c) g_cacheList = c->listNext;
+    if (c->listNext) c->listNext->listPrev = c->listPrev;
+    c->listNext = c->listPrev = nullptr;
+}
+
+// Thread exit (pthread key destructor): give every cached span back, as Go does for a destroyed P.
+void threadExit(void* arg) {
+    auto* c = static_cast<MCache*>(arg);
+    if (c->state != 1) return;
+    c->releaseAll();
+    {
+        LockGuard g(g_cacheListLock);
+        unlinkCache(c);
+    }
+    c->state = 2;
+    SPANSCOPE_EMIT(EventKind::ThreadExit, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+SpinLock g_initLock;
+std::atomic<bool> g_forkRegistered{false};
+
+void ensureHeap() {
+    if (SPANSCOPE_LIKELY(g_mallocHeap.initialized())) return;
+    {
+        LockGuard g(g_initLock);
+        if (!g_mallocHeap.initialized()) {
+            g_mallocHeap.init(false);
+            if (pthread_key_create(&g_exitKey, threadExit) == 0) g_keyReady.store(true);
+        }
+    }
+    // Outside the lock: pthread_atfork may itself allocate.
+    if (!g_forkRegistered.exchange(true))
+        pthread_atfork(mcacheForkPrepare, mcacheForkParent, mcacheForkChild);
+}
+}  // namespace
+
+void initThreadCache(MCache* c) {
+    ensureHeap();
+    c->heap = &g_mallocHeap;
+    c->flushGen = g_mallocHeap.sweepgen();
+    c->state = 1;
+    {
+        LockGuard g(g_cacheListLock);
+        c->listPrev = nullptr;
+        c->listNext = g_cacheList;
+        if (g_cacheList) g_cacheList->listPrev = c;
+        g_cacheList = c;
+    }
+    if (g_keyReady.load() && c->destructorRounds++ < 3) pthread_setspecific(g_exitKey, c);
+    SPANSCOPE_EMIT(EventKind::ThreadStart, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+static void uncacheOne(MCache* c, uint8_t spc) {
+    MSpan* s = c->alloc[spc];
+    c->alloc[spc] = nullptr;
+    MHeap& h = *c->heap;
+    h.addMallocs(spanClassSize(spc), s->allocCount - s->allocCountBeforeCache);
+    // Go's releaseAll: the free slots counted into heapLive at refill were never used.
+    h.addHeapLive(-static_cast<int64_t>(static_cast<size_t>(s->nelems - s->allocCount) * s->elemsize));
+    h.central(spc).uncacheSpan(h, s);
+}
+
+void MCache::releaseAll() {
+    if (!heap) return;
+    for (int spc = 0; spc < kNumSpanClasses; spc++)
+        if (alloc[spc]) uncacheOne(this, static_cast<uint8_t>(spc));
+    tiny = tinyoffset = 0;
+    flushGen = heap->sweepgen();
+}
+
+bool MCache::refill(uint8_t spc) {
+    MHeap& h = *heap;
+    // Go's prepareForSweep: a new sweep generation began since this cache last flushed.
+    if (flushGen != h.sweepgen()) releaseAll();
+    if (MSpan* s = alloc[spc]) {
+        // The owner's mcache ran out: sweep its span in place. If that freed enough slots, keep it
+        // (the slots are reused without a trip through mcentral); otherwise hand it back.
+        h.addMallocs(spanClassSize(spc), s->allocCount - s->allocCountBeforeCache);
+        size_t nfreed = sweepMallocSpan(s);
+        h.noteSwept(s, nfreed);
+        h.addHeapLive(static_cast<int64_t>(nfreed * s->elemsize));  // free slots of a cached span count
+        size_t free = s->nelems - s->allocCount;
+        if (free && free >= s->nelems / 8u) {
+            s->allocCountBeforeCache = s->allocCount;
+            return true;
+        }
+        s->allocCountBeforeCache = s->allocCount;
+        uncacheOne(this, spc);
+    }
+    h.maybeStartCycle();
+    if (flushGen != h.sweepgen()) releaseAll();
+    MSpan* s = h.central(spc).cacheSpan(h);
+    if (!s) return false;
+    __atomic_store_n(&s->owner, this, __ATOMIC_RELEASE);
+    s->where = static_cast<uint8_t>(SpanWhere::Cached);
+    __atomic_store_n(&s->sweepgen, h.sweepgen() + 3, __ATOMIC_RELEASE);
+    s->allocCountBeforeCache = s->allocCount;
+    s->resetAllocCache();
+    h.addHeapLive(static_cast<int64_t>(static_cast<size_t>(s->nelems - s->allocCount) * s->elemsize));
+    alloc[spc] = s;
+    SPANSCOPE_EMIT(EventKind::SpanCache, spc, 0, static_cast<uint32_t>(s->npages), s->startAddr, s->allocCount,
+                   s->nelems, 0, 0);
+    return true;
+}
+
+void* MCache::nextFree(uint8_t spc) {
+    if (SPANSCOPE_UNLIKELY(state != 1)) initThreadCache(this);
+    MSpan* s = alloc[spc];
+    if (s) {
+        uint16_t idx = s->nextFreeIndex();
+        if (idx < s->nelems) {
+            storeRelaxed(s->allocCount, static_cast<uint16_t>(s->allocCount + 1));
+            return reinterpret_cast<void*>(s->startAddr + size_t{idx} * s->elemsize);
+        }
+    }
+    if (!refill(spc)) return nullptr;
+    s = alloc[spc];
+    uint16_t idx = s->nextFreeIndex();
+    if (idx >= s->nelems) fatal("refill returned a full span of class %d", spanClassSize(spc));
+    storeRelaxed(s->allocCount, static_cast<uint16_t>(s->allocCount + 1));
+    return reinterpret_cast<void*>(s->startAddr + size_t{idx} * s->elemsize);
+}
+
+void mcacheForkPrepare() {
+    g_cacheListLock.lock();
+    g_mallocHeap.lockAll();
+}
+
+void mcacheForkParent() {
+    g_mallocHeap.unlockAll();
+    g_cacheListLock.unlock();
+}
+
+void mcacheForkChild() {
+    g_mallocHeap.unlockAll();
+    g_cacheListLock.unlock();
+    // Only the forking thread survives: every other thread's cached spans go back to mcentral,
+    // so the child's heap is consistent (their local frees are merged by the sweep).
+    MCache* self = &t_mcache;
+    for (MCache* c = g_cacheList; c;) {
+        MCache* next = c->listNext;
+        if (c != self) {
+            c->releaseAll();
+            unlinkCache(c);
+            c->state = 2;
+        }
+        c = next;
+    }
+    g_mallocHeap.resetAfterFork();
+}
+
+}  // namespace spanscope::detail

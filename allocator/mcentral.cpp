@@ -1,0 +1,83 @@
+// mcentral: Go's cacheSpan/uncacheSpan over swept and unswept span sets. See spanscope/allocator.h.
+#include "spanscope/detail/mcentral.h"
+
+#include "spanscope/detail/mheap.h"
+#include "spanscope/events.h"
+
+namespace spanscope::detail {
+
+namespace {
+constexpr int kSweepBudget = 100;  // Go's cacheSpan spanBudget
+}
+
+void MCentral::placeSwept(MHeap& heap, MSpan* s, uint32_t sg) {
+    __atomic_store_n(&s->sweepgen, sg, __ATOMIC_RELEASE);
+    if (s->allocCount == 0) {
+        heap.freeSpan(s);
+        return;
+    }
+    LockGuard g(lock);
+    if (s->allocCount == s->nelems) {
+        s->where = static_cast<uint8_t>(SpanWhere::FullSwept);
+        fullSwept(sg).push(s);
+    } else {
+        s->where = static_cast<uint8_t>(SpanWhere::PartialSwept);
+        partialSwept(sg).push(s);
+    }
+}
+
+MSpan* MCentral::cacheSpan(MHeap& heap) {
+    const uint32_t sg = heap.sweepgen();
+    lock.lock();
+    if (MSpan* s = partialSwept(sg).pop()) {
+        lock.unlock();
+        return s;
+    }
+    for (int budget = kSweepBudget; budget > 0; budget--) {
+        if (MSpan* s = partialUnswept(sg).pop()) {
+            lock.unlock();
+            __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
+            heap.noteSwept(s, sweepMallocSpan(s));  // preserve: keep it even if it is now empty
+            __atomic_store_n(&s->sweepgen, sg, __ATOMIC_RELEASE);
+            return s;
+        }
+        MSpan* s = fullUnswept(sg).pop();
+        if (!s) break;
+        lock.unlock();
+        __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
+        heap.noteSwept(s, sweepMallocSpan(s));
+        __atomic_store_n(&s->sweepgen, sg, __ATOMIC_RELEASE);
+        if (s->allocCount < s->nelems) return s;
+        lock.lock();
+        s->where = static_cast<uint8_t>(SpanWhere::FullSwept);
+        fullSwept(sg).push(s);
+    }
+    lock.unlock();
+    // Go's mcentral.grow: a fresh span from the heap.
+    return heap.allocSpan(kClassToAllocNPages[spanClassSize(spanclass)], spanclass);
+}
+
+void MCentral::uncacheSpan(MHeap& heap, MSpan* s) {
+    __atomic_store_n(&s->owner, static_cast<MCache*>(nullptr), __ATOMIC_RELEASE);
+    SPANSCOPE_EMIT(EventKind::SpanUncache, s->spanclass, s->allocCount == s->nelems, static_cast<uint32_t>(s->npages),
+                   s->startAddr, s->allocCount, s->nelems, 0, 0);
+    // Malloc mode sweeps on uncache: the owner's frees are merged and the span is placed by its
+    // real occupancy (Go sweeps a stale +1 span here; malloc mode treats every span that way).
+    heap.noteSwept(s, sweepMallocSpan(s));
+    placeSwept(heap, s, heap.sweepgen());
+}
+
+bool MCentral::sweepOne(MHeap& heap) {
+    const uint32_t sg = heap.sweepgen();
+    lock.lock();
+    MSpan* s = partialUnswept(sg).pop();
+    if (!s) s = fullUnswept(sg).pop();
+    lock.unlock();
+    if (!s) return false;
+    __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
+    heap.noteSwept(s, sweepMallocSpan(s));
+    placeSwept(heap, s, sg);
+    return true;
+}
+
+}  // namespace spanscope::detail

@@ -1,0 +1,431 @@
+// mheap: arenas, span allocation over the page allocator, heap statistics, malloc-mode sweep
+// generations and the background sweeper/scavenger. See spanscope/allocator.h for the overview.
+#include "spanscope/detail/mheap.h"
+
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "spanscope/events.h"
+
+namespace spanscope::detail {
+
+HeapArena* g_arenaIndex[kArenaIndexSize];
+MHeap g_mallocHeap;
+
+namespace {
+constexpr uintptr_t kHeapHintBase = 0x00c000000000;  // Go's first arena hint
+constexpr size_t kScavengeQuantum = 64 << 10;         // Go's scavengeQuantum
+constexpr uint64_t kFirstTrigger = (4 << 20) * 61 / 64;  // Go's first trigger: 3,997,696 B
+constexpr uint64_t kMinSweepDistance = 2 << 20;
+
+uint64_t triggerFor(uint64_t live) {
+    uint64_t d = live * sweepPercent() / 100;
+    return live + (d > kMinSweepDistance ? d : kMinSweepDistance);
+}
+}  // namespace
+
+uint32_t sweepPercent() {
+    static uint32_t cached = 0;
+    uint32_t v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v) return v;
+    v = 25;
+    if (const char* e = getenv("SPANSCOPE_SWEEP_PERCENT")) {
+        long x = strtol(e, nullptr, 10);
+        if (x > 0 && x < 100000) v = static_cast<uint32_t>(x);
+    }
+    __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    return v;
+}
+
+void MHeap::init(bool managed) {
+    m_managed = managed;
+    m_pages.init();
+    m_spanAlloc.init(sizeof(MSpan));
+    for (size_t n = 1; n <= kMaxObjsPerSpan / 64; n++) m_bitsAlloc[n].init(4 * n * sizeof(uint64_t));
+    for (int i = 0; i < kNumSpanClasses; i++) m_central[i].spanclass = static_cast<uint8_t>(i);
+    m_sweepgen.store(4, std::memory_order_relaxed);
+    m_trigger.store(kFirstTrigger, std::memory_order_relaxed);
+    m_nextHint = kHeapHintBase;
+    m_initialized.store(true, std::memory_order_release);
+}
+
+HeapArena* MHeap::newArena(uintptr_t base) {
+    auto* a = static_cast<HeapArena*>(sysAllocMeta(sizeof(HeapArena)));
+    a->heap = this;
+    m_arenaMetaBytes += sizeof(HeapArena);
+    m_arenaCount++;
+    __atomic_store_n(&g_arenaIndex[base >> kArenaShift], a, __ATOMIC_RELEASE);
+    SPANSCOPE_EMIT(EventKind::ArenaMap, 0, 0, kPagesPerArena, base, kArenaBytes, 0, 0, 0);
+    return a;
+}
+
+// Go's mheap.grow: ask for whole 4 MiB chunks; reserve 64 MiB arenas as needed. Called locked.
+bool MHeap::grow(size_t npages) {
+    size_t ask = (npages * kPageSize + PageAlloc::kChunkBytes - 1) & ~(PageAlloc::kChunkBytes - 1);
+    if (m_curEnd - m_curBase < ask) {
+        size_t bytes = (ask + kArenaBytes - 1) & ~(kArenaBytes - 1);
+        void* hint = reinterpret_cast<void*>(m_curEnd ? m_curEnd : m_nextHint);
+        uintptr_t base = reinterpret_cast<uintptr_t>(sysReserve(bytes, kArenaBytes, hint));
+        if (!base || base + bytes > (uintptr_t{1} << PageAlloc::kAddrBits)) return false;
+        if (base != m_curEnd && m_curEnd > m_curBase) {
+            // Not contiguous: hand the rest of the old arena to the page allocator first.
+            size_t rest = m_curEnd - m_curBase;
+            sysMap(reinterpret_cast<void*>(m_curBase), rest);
+            m_pages.grow(m_curBase, rest);
+            m_heapReleased += rest;
+            m_grownBytes += rest;
+        }
+        for (uintptr_t a = base; a < base + bytes; a += kArenaBytes) newArena(a);
+        if (base != m_curEnd) m_curBase = base;
+        m_curEnd = base + bytes;
+    }
+    uintptr_t base = m_curBase;
+    m_curBase += ask;
+    sysMap(reinterpret_cast<void*>(base), ask);
+    m_pages.grow(base, ask);
+    m_heapReleased += ask;  // fresh memory counts as released until used, as in Go
+    m_grownBytes += ask;
+    SPANSCOPE_EMIT(EventKind::HeapGrow, 0, 0, static_cast<uint32_t>(ask / kPageSize), base, ask, 0, 0, 0);
+    return true;
+}
+
+MSpan* MHeap::newSpanStruct(size_t nwords) {
+    auto* s = static_cast<MSpan*>(m_spanAlloc.alloc());
+    memset(static_cast<void*>(s), 0, sizeof *s);
+    auto* bits = static_cast<uint64_t*>(m_bitsAlloc[nwords].alloc());
+    memset(bits, 0, 4 * nwords * sizeof(uint64_t));
+    s->allocBits = bits;
+    s->gcmarkBits = bits + nwords;
+    s->freeBits = bits + 2 * nwords;
+    s->localFreeBits = bits + 3 * nwords;
+    s->nwords = static_cast<uint16_t>(nwords);
+    return s;
+}
+
+void MHeap::freeSpanStruct(MSpan* s) {
+    // The bitmap block starts at whichever of the two swapped arrays is lower.
+    uint64_t* bits = s->allocBits < s->gcmarkBits ? s->allocBits : s->gcmarkBits;
+    m_bitsAlloc[s->nwords].free(bits);
+    m_spanAlloc.free(s);
+}
+
+MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
+    const int cls = spanClassSize(spc);
+    const size_t nelems = cls ? classNelems(cls, spanClassNoscan(spc)) : 1;
+    const size_t nwords = (nelems + 63) / 64;
+    size_t scav = 0;
+    bool grew = false;
+    m_lock.lock();
+    uintptr_t base = alignPages > 1 ? m_pages.allocAligned(npages, alignPages, &scav) : m_pages.alloc(npages, &scav);
+    if (!base) {
+        if (!grow(npages + alignPages - 1)) {
+            m_lock.unlock();
+            return nullptr;
+        }
+        grew = true;
+        base = alignPages > 1 ? m_pages.allocAligned(npages, alignPages, &scav) : m_pages.alloc(npages, &scav);
+        if (!base) fatal("page allocator: no room for %zu pages right after growing", npages);
+    }
+    MSpan* s = newSpanStruct(nwords);
+    m_heapInUse += npages * kPageSize;
+    m_heapReleased -= scav * kPageSize;
+    m_heapFree -= (npages - scav) * kPageSize;
+    s->allNext = m_allspans;
+    if (m_allspans) m_allspans->allPrev = s;
+    m_allspans = s;
+    m_nspans++;
+    m_lock.unlock();
+
+    s->startAddr = base;
+    s->npages = npages;
+    s->spanclass = spc;
+    s->nelems = static_cast<uint16_t>(nelems);
+    s->elemsize = cls ? kClassToSize[cls] : static_cast<uint32_t>(npages * kPageSize);
+    s->divMul = cls ? kSizeTables.divMagic[cls] : 0;
+    s->allocCache = ~0ull;
+    s->needzero = scav == npages ? 0 : 1;
+    s->sweepgen = sweepgen();
+    s->managed = m_managed;
+    s->limit = base + nelems * s->elemsize;
+    HeapArena* arena = nullptr;
+    uintptr_t arenaIdx = ~uintptr_t{0};
+    for (size_t i = 0; i < npages; i++) {
+        uintptr_t p = base + i * kPageSize;
+        if ((p >> kArenaShift) != arenaIdx) {
+            arenaIdx = p >> kArenaShift;
+            arena = g_arenaIndex[arenaIdx];
+        }
+        __atomic_store_n(&arena->spans[(p >> kPageShift) % kPagesPerArena], s, __ATOMIC_RELEASE);
+    }
+    __atomic_store_n(&s->state, static_cast<uint8_t>(SpanState::InUse), __ATOMIC_RELEASE);
+    if (scav) SPANSCOPE_EMIT(EventKind::ScavReuse, spc, 0, static_cast<uint32_t>(scav), base, 0, 0, 0, 0);
+    SPANSCOPE_EMIT(EventKind::SpanAlloc, spc, 0, static_cast<uint32_t>(npages), base, nelems, 0, 0, 0);
+    // Go's allocSpan scavenge assist after a growth: keep retained memory near the goal.
+    if (grew) scavenge(npages * kPageSize, false);
+    return s;
+}
+
+void MHeap::freeSpan(MSpan* s) {
+    SPANSCOPE_EMIT(EventKind::SpanFree, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, 0, 0, 0, 0);
+    for (size_t i = 0; i < s->npages; i++) {
+        uintptr_t p = s->startAddr + i * kPageSize;
+        __atomic_store_n(&g_arenaIndex[p >> kArenaShift]->spans[(p >> kPageShift) % kPagesPerArena],
+                         static_cast<MSpan*>(nullptr), __ATOMIC_RELEASE);
+    }
+    __atomic_store_n(&s->state, static_cast<uint8_t>(SpanState::Dead), __ATOMIC_RELEASE);
+    s->where = static_cast<uint8_t>(SpanWhere::None);
+    LockGuard g(m_lock);
+    m_pages.free(s->startAddr, s->npages);
+    m_heapInUse -= s->npages * kPageSize;
+    m_heapFree += s->npages * kPageSize;
+    if (s->allPrev) s->allPrev->allNext = s->allNext;
+    else m_allspans = s->allNext;
+    if (s->allNext) s->allNext->allPrev = s->allPrev;
+    m_nspans--;
+    freeSpanStruct(s);
+}
+
+void* MHeap::allocLarge(size_t size, size_t align, bool zero) {
+    if (size > (size_t{1} << 46)) return nullptr;
+    size_t npages = (size + kPageSize - 1) / kPageSize;
+    size_t alignPages = align > kPageSize ? align / kPageSize : 1;
+    maybeStartCycle();
+    MSpan* s = allocSpan(npages, makeSpanClass(0, true), alignPages);
+    if (!s) return nullptr;
+    s->limit = s->startAddr + size;
+    storeRelaxed(s->allocCount, uint16_t{1});
+    storeRelaxed(s->freeindex, uint16_t{1});
+    s->where = static_cast<uint8_t>(SpanWhere::Large);
+    addHeapLive(static_cast<int64_t>(npages * kPageSize));
+    {
+        LockGuard g(m_lock);
+        m_largeAllocs++;
+        m_largeAllocBytes += npages * kPageSize;
+    }
+    if (zero && s->needzero) memset(reinterpret_cast<void*>(s->startAddr), 0, size);
+    SPANSCOPE_EMIT(EventKind::LargeAlloc, s->spanclass, 0, static_cast<uint32_t>(npages), s->startAddr, size, 0, 0, 0);
+    return reinterpret_cast<void*>(s->startAddr);
+}
+
+void MHeap::freeLarge(MSpan* s) {
+    size_t bytes = s->npages * kPageSize;
+    SPANSCOPE_EMIT(EventKind::LargeFree, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, 0, 0, 0, 0);
+    addHeapLive(-static_cast<int64_t>(bytes));
+    {
+        LockGuard g(m_lock);
+        m_largeFrees++;
+        m_largeFreeBytes += bytes;
+    }
+    freeSpan(s);
+}
+
+bool MHeap::growLargeInPlace(MSpan* s, size_t newNpages) {
+    size_t extra = newNpages - s->npages, scav = 0;
+    {
+        LockGuard g(m_lock);
+        if (!m_pages.allocExact(s->end(), extra, &scav)) return false;
+        m_heapInUse += extra * kPageSize;
+        m_heapReleased -= scav * kPageSize;
+        m_heapFree -= (extra - scav) * kPageSize;
+        m_largeAllocBytes += extra * kPageSize;
+    }
+    for (size_t i = s->npages; i < newNpages; i++) {
+        uintptr_t p = s->startAddr + i * kPageSize;
+        __atomic_store_n(&g_arenaIndex[p >> kArenaShift]->spans[(p >> kPageShift) % kPagesPerArena], s,
+                         __ATOMIC_RELEASE);
+    }
+    s->npages = newNpages;
+    s->elemsize = static_cast<uint32_t>(newNpages * kPageSize);
+    addHeapLive(static_cast<int64_t>(extra * kPageSize));
+    return true;
+}
+
+void MHeap::noteSwept(MSpan* s, size_t nfreed) {
+    if (nfreed) {
+        m_smallFrees[spanClassSize(s->spanclass)].fetch_add(nfreed, std::memory_order_relaxed);
+        addHeapLive(-static_cast<int64_t>(nfreed * s->elemsize));
+    }
+    SPANSCOPE_EMIT(EventKind::SpanSweep, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, nfreed,
+                   s->allocCount, s->nelems, 0);
+}
+
+bool MHeap::sweepOne() {
+    for (int i = 0; i < kNumSpanClasses; i++)
+        if (m_central[i].sweepOne(*this)) return true;
+    if (!m_sweepDone.exchange(true, std::memory_order_acq_rel)) {
+        // The generation is fully swept: heapLive is now close to the live heap (Go's heapMarked).
+        uint64_t live = m_heapLive.load(std::memory_order_relaxed);
+        m_trigger.store(triggerFor(live), std::memory_order_relaxed);
+        LockGuard g(m_lock);
+        m_lastHeapInUse.store(m_heapInUse, std::memory_order_relaxed);
+    }
+    return false;
+}
+
+void MHeap::finishSweep() {
+    while (sweepOne()) {
+    }
+}
+
+void MHeap::startCycle(bool force) {
+    if (force) m_cycleLock.lock();
+    else if (!m_cycleLock.tryLock()) return;  // another thread is starting one
+    if (!force && m_heapLive.load(std::memory_order_relaxed) < m_trigger.load(std::memory_order_relaxed)) {
+        m_cycleLock.unlock();
+        return;
+    }
+    finishSweep();
+    // Go's gcSweep: sweepgen += 2 swaps the swept and unswept sets of every mcentral.
+    for (auto& c : m_central) c.lock.lock();
+    uint32_t sg = m_sweepgen.load(std::memory_order_relaxed) + 2;
+    m_sweepgen.store(sg, std::memory_order_release);
+    for (auto& c : m_central) c.lock.unlock();
+    m_sweepDone.store(false, std::memory_order_release);
+    uint64_t live = m_heapLive.load(std::memory_order_relaxed);
+    m_trigger.store(triggerFor(live), std::memory_order_relaxed);  // refined when sweeping ends
+    m_numCycles.fetch_add(1, std::memory_order_relaxed);
+    m_cycleLock.unlock();
+    SPANSCOPE_EMIT(EventKind::SweepCycle, 0, 0, 0, 0, sg, live, m_trigger.load(std::memory_order_relaxed), 0);
+    startBackground();
+    m_bgWake.fetch_add(1, std::memory_order_release);
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&m_bgWake), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+size_t MHeap::retainedGoal() const {
+    // Go's gcPaceScavenger: 10% over the in-use heap at the last completed sweep; off before it.
+    uint64_t inuse = m_lastHeapInUse.load(std::memory_order_relaxed);
+    if (inuse == 0) return SIZE_MAX;
+    return (inuse + inuse / 10 + 4095) & ~size_t{4095};
+}
+
+size_t MHeap::scavenge(size_t maxBytes, bool force) {
+    size_t released = 0;
+    const size_t goal = retainedGoal();
+    while (released < maxBytes) {
+        uintptr_t base = 0;
+        size_t want = (maxBytes - released + kPageSize - 1) / kPageSize;
+        if (want > kScavengeQuantum / kPageSize) want = kScavengeQuantum / kPageSize;
+        size_t n = 0, scav = 0;
+        {
+            LockGuard g(m_lock);
+            if (!force && m_heapInUse + m_heapFree <= goal) break;
+            n = m_pages.findScavengeCandidate(want, &base);
+            if (!n) break;
+            // Take the pages so nobody allocates them while the lock is dropped (as Go does).
+            m_pages.allocExact(base, n, &scav);
+            m_heapFree -= n * kPageSize;
+            m_scavInFlight += n * kPageSize;
+        }
+        sysUnused(reinterpret_cast<void*>(base), n * kPageSize);
+        {
+            LockGuard g(m_lock);
+            m_pages.free(base, n);
+            m_pages.markScavenged(base, n);
+            m_heapReleased += n * kPageSize;
+            m_scavInFlight -= n * kPageSize;
+            m_scavengedTotal += n * kPageSize;
+        }
+        SPANSCOPE_EMIT(EventKind::Scavenge, 0, 0, static_cast<uint32_t>(n), base, 0, 0, 0, 0);
+        released += n * kPageSize;
+    }
+    return released;
+}
+
+void MHeap::startBackground() {
+    int expected = 0;
+    if (!m_bgState.compare_exchange_strong(expected, 1)) return;
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 << 10);
+    if (pthread_create(&t, &attr, &MHeap::backgroundMain, this) != 0) m_bgState.store(0);
+    pthread_attr_destroy(&attr);
+}
+
+// Go's bgsweep and bgscavenge in one thread: sweep whatever is unswept, then release free pages
+// toward the retained goal in 64 KiB steps, sleeping ~100x the time worked (about 1% of a CPU).
+void* MHeap::backgroundMain(void* arg) {
+    auto* h = static_cast<MHeap*>(arg);
+    pthread_setname_np(pthread_self(), "spanscope-bg");
+    for (;;) {
+        uint32_t seen = h->m_bgWake.load(std::memory_order_acquire);
+        int swept = 0;
+        while (h->sweepOne()) {
+            if (++swept % 10 == 0) sched_yield();  // Go's bgsweep yields every 10 spans
+        }
+        uint64_t t0 = nanotime();
+        size_t released = 0;
+        while (nanotime() - t0 < 1000000) {  // minScavWorkTime: 1 ms
+            size_t r = h->scavenge(kScavengeQuantum, false);
+            released += r;
+            if (!r) break;
+        }
+        uint64_t worked = nanotime() - t0;
+        uint64_t sleepNs = released ? worked * 100 : 50000000;  // idle: check again in 50 ms
+        if (sleepNs < 1000000) sleepNs = 1000000;
+        timespec ts{static_cast<time_t>(sleepNs / 1000000000), static_cast<long>(sleepNs % 1000000000)};
+        syscall(SYS_futex, reinterpret_cast<uint32_t*>(&h->m_bgWake), FUTEX_WAIT_PRIVATE, seen, &ts, nullptr, 0);
+    }
+    return nullptr;
+}
+
+void MHeap::lockAll() {
+    m_cycleLock.lock();
+    for (auto& c : m_central) c.lock.lock();
+    m_lock.lock();
+}
+
+void MHeap::unlockAll() {
+    m_lock.unlock();
+    for (auto& c : m_central) c.lock.unlock();
+    m_cycleLock.unlock();
+}
+
+void MHeap::resetAfterFork() { m_bgState.store(0); }
+
+void MHeap::readStats(MemStats& st) {
+    memset(&st, 0, sizeof st);
+    uint64_t smallAllocBytes = 0, smallFreeBytes = 0, smallMallocs = 0, smallFrees = 0;
+    for (int c = 1; c < kNumSizeClasses; c++) {
+        uint64_t m = m_smallMallocs[c].load(std::memory_order_relaxed);
+        uint64_t f = m_smallFrees[c].load(std::memory_order_relaxed);
+        st.BySize[c].Size = kClassToSize[c];
+        st.BySize[c].Mallocs = m;
+        st.BySize[c].Frees = f;
+        smallMallocs += m;
+        smallFrees += f;
+        smallAllocBytes += m * kClassToSize[c];
+        smallFreeBytes += f * kClassToSize[c];
+    }
+    LockGuard g(m_lock);
+    for (MSpan* s = m_allspans; s; s = s->allNext) st.BySize[spanClassSize(s->spanclass)].Spans++;
+    st.BySize[0].Mallocs = m_largeAllocs;
+    st.BySize[0].Frees = m_largeFrees;
+    st.Mallocs = smallMallocs + m_largeAllocs;
+    st.Frees = smallFrees + m_largeFrees;
+    st.HeapObjects = st.Mallocs - st.Frees;
+    st.TotalAlloc = smallAllocBytes + m_largeAllocBytes;
+    st.HeapAlloc = st.TotalAlloc - smallFreeBytes - m_largeFreeBytes;
+    st.HeapInuse = m_heapInUse;
+    st.HeapIdle = m_heapFree + m_heapReleased + m_scavInFlight;
+    st.HeapReleased = m_heapReleased;
+    st.HeapSys = st.HeapInuse + st.HeapIdle;
+    st.MSpanInuse = m_spanAlloc.inuse();
+    st.MSpanSys = m_spanAlloc.sys();
+    for (const auto& b : m_bitsAlloc) st.GCSys += b.sys();
+    st.OtherSys = m_arenaMetaBytes + m_pages.metadataBytes();
+    st.Sys = st.HeapSys + st.MSpanSys + st.GCSys + st.OtherSys;
+    st.NextSweep = m_trigger.load(std::memory_order_relaxed);
+    st.HeapLive = m_heapLive.load(std::memory_order_relaxed);
+    st.NumSweepCycles = m_numCycles.load(std::memory_order_relaxed);
+    st.LargestFreeRunBytes = m_pages.largestFreeRun() * kPageSize;
+}
+
+}  // namespace spanscope::detail

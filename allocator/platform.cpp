@@ -1,0 +1,138 @@
+// OS memory and diagnostics for the allocator; see spanscope/detail/platform.h.
+#include "spanscope/detail/platform.h"
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdlib>
+#include <cstring>
+
+namespace spanscope::detail {
+
+namespace {
+
+// Minimal formatter into a stack buffer: no malloc, no locale, no stdio.
+size_t vformat(char* buf, size_t cap, const char* fmt, va_list ap) {
+    size_t n = 0;
+    auto put = [&](char c) {
+        if (n + 1 < cap) buf[n++] = c;
+    };
+    auto putStr = [&](const char* s) {
+        while (s && *s) put(*s++);
+    };
+    auto putNum = [&](unsigned long long v, unsigned base, bool neg) {
+        char tmp[32];
+        int i = 0;
+        do {
+            tmp[i++] = "0123456789abcdef"[v % base];
+            v /= base;
+        } while (v);
+        if (neg) put('-');
+        while (i) put(tmp[--i]);
+    };
+    for (const char* f = fmt; *f; f++) {
+        if (*f != '%') {
+            put(*f);
+            continue;
+        }
+        f++;
+        bool isLong = false;
+        while (*f == 'l' || *f == 'z') {
+            isLong = true;
+            f++;
+        }
+        switch (*f) {
+            case 's': putStr(va_arg(ap, const char*)); break;
+            case 'd': {
+                long long v = isLong ? va_arg(ap, long long) : va_arg(ap, int);
+                putNum(v < 0 ? -static_cast<unsigned long long>(v) : v, 10, v < 0);
+                break;
+            }
+            case 'u': putNum(isLong ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned), 10, false); break;
+            case 'x': putNum(isLong ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned), 16, false); break;
+            case 'p':
+                putStr("0x");
+                putNum(reinterpret_cast<uintptr_t>(va_arg(ap, void*)), 16, false);
+                break;
+            case '%': put('%'); break;
+            default: put('?'); break;
+        }
+        if (!*f) break;
+    }
+    buf[n] = 0;
+    return n;
+}
+
+void writeAll(const char* s, size_t n) {
+    while (n) {
+        ssize_t w = ::write(2, s, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        s += w;
+        n -= static_cast<size_t>(w);
+    }
+}
+
+}  // namespace
+
+void printErr(const char* fmt, ...) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = vformat(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    writeAll(buf, n);
+}
+
+void fatal(const char* fmt, ...) {
+    char buf[512];
+    const char prefix[] = "spanscope: ";
+    std::memcpy(buf, prefix, sizeof prefix - 1);
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = sizeof prefix - 1 + vformat(buf + sizeof prefix - 1, sizeof buf - sizeof prefix, fmt, ap);
+    va_end(ap);
+    if (n < sizeof buf - 1) buf[n++] = '\n';
+    writeAll(buf, n);
+    abort();
+}
+
+void* sysReserve(size_t bytes, size_t align, void* hint) {
+    // Over-reserve by align and trim, so the result is aligned whatever the kernel picks.
+    size_t len = bytes + align;
+    void* p = mmap(hint, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    uintptr_t base = reinterpret_cast<uintptr_t>(p);
+    uintptr_t aligned = (base + align - 1) & ~(align - 1);
+    if (aligned > base) munmap(p, aligned - base);
+    uintptr_t end = base + len, alignedEnd = aligned + bytes;
+    if (end > alignedEnd) munmap(reinterpret_cast<void*>(alignedEnd), end - alignedEnd);
+    return reinterpret_cast<void*>(aligned);
+}
+
+void sysMap(void* p, size_t bytes) {
+    if (mprotect(p, bytes, PROT_READ | PROT_WRITE) != 0)
+        fatal("out of memory: cannot map %zu bytes at %p (errno %d)", bytes, p, errno);
+}
+
+void sysUnused(void* p, size_t bytes) { madvise(p, bytes, MADV_DONTNEED); }
+
+void* sysAllocMeta(size_t bytes) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) fatal("out of memory: cannot map %zu bytes of metadata", bytes);
+    return p;
+}
+
+uint64_t nanotime() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+int currentTid() { return static_cast<int>(syscall(SYS_gettid)); }
+
+}  // namespace spanscope::detail

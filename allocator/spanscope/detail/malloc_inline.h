@@ -1,0 +1,57 @@
+// The malloc-mode fast paths, inline so that the preload library's exported malloc and free are
+// a few instructions: size class lookup, thread cache, nextFreeFast; span lookup and a bit set.
+// Everything else is a named, out-of-line slow path in malloc.cpp. See spanscope/allocator.h.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "spanscope/detail/mcache.h"
+#include "spanscope/detail/mheap.h"
+#include "spanscope/detail/mspan.h"
+
+namespace spanscope::detail {
+
+SPANSCOPE_NOINLINE void* mallocSlow(size_t size);
+SPANSCOPE_NOINLINE void freeSlow(void* p, MSpan* s);
+[[noreturn]] void reportBadFree(const char* what, const void* p);
+
+SPANSCOPE_INLINE void* mallocFast(size_t size) {
+    if (SPANSCOPE_LIKELY(size - 1 < kSmallSizeMax - 8)) {  // 1..1016: no branch on the class table
+        const uint8_t spc = makeSpanClass(kSizeTables.sizeToClass8[(size + 7) >> 3], true);
+        MSpan* s = t_mcache.alloc[spc];
+        if (SPANSCOPE_LIKELY(s != nullptr))
+            if (void* p = s->nextFreeFast()) return p;
+    }
+    return mallocSlow(size);
+}
+
+// free(p) in malloc mode: mark the slot freed; the sweep reuses it. Owner thread: plain OR; other
+// threads: atomic OR, which also catches a racing double free.
+SPANSCOPE_INLINE void freeFast(void* ptr) {
+    const uintptr_t p = reinterpret_cast<uintptr_t>(ptr);
+    MSpan* s = spanOf(p);
+    if (SPANSCOPE_UNLIKELY(s == nullptr || s->isLarge())) return freeSlow(ptr, s);
+    const size_t idx = s->objIndex(p);
+    if (SPANSCOPE_UNLIKELY(s->startAddr + idx * s->elemsize != p)) reportBadFree("invalid pointer (not the start of an object)", ptr);
+    const size_t w = idx / 64;
+    const uint64_t bit = uint64_t{1} << (idx % 64);
+    if (__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == &t_mcache) {
+        if (SPANSCOPE_UNLIKELY((s->localFreeBits[w] | loadRelaxed(s->freeBits[w])) & bit))
+            reportBadFree("double free", ptr);
+        if (SPANSCOPE_UNLIKELY(idx >= s->freeindex && !(loadRelaxed(s->allocBits[w]) & bit)))
+            reportBadFree("free of a pointer that is not allocated", ptr);
+        s->localFreeBits[w] |= bit;
+        return;
+    }
+    if (SPANSCOPE_UNLIKELY(!s->isAllocated(idx))) reportBadFree("free of a pointer that is not allocated", ptr);
+    if (SPANSCOPE_UNLIKELY(__atomic_fetch_or(&s->freeBits[w], bit, __ATOMIC_RELEASE) & bit))
+        reportBadFree("double free", ptr);
+}
+
+SPANSCOPE_INLINE size_t usableSize(const void* ptr) {
+    MSpan* s = spanOf(reinterpret_cast<uintptr_t>(ptr));
+    if (!s) return 0;
+    return s->isLarge() ? s->npages * kPageSize : s->elemsize;
+}
+
+}  // namespace spanscope::detail

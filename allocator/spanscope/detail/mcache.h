@@ -1,0 +1,42 @@
+// mcache (Go's mcache.go): the per-thread cache of one span per span class. Go has one per P; a
+// thread here plays the P's part. No locks on the fast path; refill and flush are the slow paths.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "spanscope/detail/mspan.h"
+#include "spanscope/detail/sizeclasses.h"
+
+namespace spanscope::detail {
+
+class MHeap;
+
+struct MCache {
+    MSpan* alloc[kNumSpanClasses];  // null = nothing cached (Go's emptymspan)
+    uintptr_t tiny, tinyoffset;
+    uint64_t tinyAllocs;
+    MHeap* heap;        // null until the thread's first slow-path allocation
+    uint32_t flushGen;  // heap sweepgen at the last flush (Go's prepareForSweep)
+    uint8_t state;      // 0 new, 1 live, 2 torn down (re-initialised if used again)
+    uint8_t destructorRounds;
+    MCache* listNext;  // every live mcache, for fork
+    MCache* listPrev;
+
+    // Slow path of small allocation: the cached span for spc is full (or absent). Go's nextFree +
+    // refill. Returns null only when out of memory.
+    void* nextFree(uint8_t spc);
+    // Go's refill: swaps the cached span for one with free slots.
+    bool refill(uint8_t spc);
+    // Go's releaseAll: uncache every span.
+    void releaseAll();
+};
+
+// This thread's malloc-mode cache. Initial-exec TLS: one fs-relative load, no __tls_get_addr.
+extern thread_local MCache t_mcache __attribute__((tls_model("initial-exec")));
+
+void initThreadCache(MCache* c);
+void mcacheForkPrepare();
+void mcacheForkParent();
+void mcacheForkChild();
+
+}  // namespace spanscope::detail

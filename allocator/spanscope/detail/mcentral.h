@@ -1,0 +1,58 @@
+// mcentral (Go's mcentral.go): one per span class, holding partial and full spans, each split into
+// swept and unswept sets whose roles swap when sweepgen advances by 2. See spanscope/allocator.h.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "spanscope/detail/mspan.h"
+#include "spanscope/detail/platform.h"
+
+namespace spanscope::detail {
+
+class MHeap;
+
+// A LIFO set of spans (Go's spanSet is a lock-free stack; this one is an intrusive list under the
+// mcentral's lock, which only slow paths take).
+struct SpanSet {
+    MSpan* head = nullptr;
+    size_t count = 0;
+    void push(MSpan* s) {
+        s->prev = nullptr;
+        s->next = head;
+        if (head) head->prev = s;
+        head = s;
+        count++;
+    }
+    MSpan* pop() {
+        MSpan* s = head;
+        if (!s) return nullptr;
+        head = s->next;
+        if (head) head->prev = nullptr;
+        s->next = s->prev = nullptr;
+        count--;
+        return s;
+    }
+};
+
+struct alignas(64) MCentral {
+    SpinLock lock;
+    uint8_t spanclass = 0;
+    SpanSet partial[2];  // partial[sg/2%2] swept, the other unswept
+    SpanSet full[2];
+
+    SpanSet& partialSwept(uint32_t sg) { return partial[sg / 2 % 2]; }
+    SpanSet& partialUnswept(uint32_t sg) { return partial[1 - sg / 2 % 2]; }
+    SpanSet& fullSwept(uint32_t sg) { return full[sg / 2 % 2]; }
+    SpanSet& fullUnswept(uint32_t sg) { return full[1 - sg / 2 % 2]; }
+
+    // Go's cacheSpan: a span with at least one free slot, for an mcache. Null when out of memory.
+    MSpan* cacheSpan(MHeap& heap);
+    // Go's uncacheSpan: the mcache gives the span back (malloc mode sweeps it first).
+    void uncacheSpan(MHeap& heap, MSpan* s);
+    // Sweeps one unswept span of this class if there is one (background and proportional sweep).
+    bool sweepOne(MHeap& heap);
+    // Puts a freshly swept span where it belongs: partial, full, or back to the heap if empty.
+    void placeSwept(MHeap& heap, MSpan* s, uint32_t sg);
+};
+
+}  // namespace spanscope::detail

@@ -1,0 +1,133 @@
+// mheap (Go's mheap.go, malloc.go, mgcscavenge.go): arenas and the arena index, span allocation
+// over the page allocator, the mcentrals, heap statistics, malloc-mode sweep generations and the
+// background sweeper/scavenger thread. See spanscope/allocator.h for the overview.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "spanscope/allocator.h"
+#include "spanscope/detail/mcentral.h"
+#include "spanscope/detail/mspan.h"
+#include "spanscope/detail/pagealloc.h"
+#include "spanscope/detail/platform.h"
+
+namespace spanscope::detail {
+
+inline constexpr uintptr_t kArenaShift = 26;
+inline constexpr uintptr_t kArenaBytes = uintptr_t{1} << kArenaShift;  // heapArenaBytes, 64 MiB
+inline constexpr size_t kPagesPerArena = kArenaBytes / kPageSize;     // 8192
+inline constexpr size_t kArenaIndexSize = size_t{1} << (PageAlloc::kAddrBits - kArenaShift);
+
+// Go's heapArena: page -> span for one arena (every page of an in-use span points to it).
+struct HeapArena {
+    MHeap* heap;
+    MSpan* spans[kPagesPerArena];
+};
+
+// The arena index (Go's mheap_.arenas, flat as on linux/amd64): static storage, zero until used.
+extern HeapArena* g_arenaIndex[kArenaIndexSize];
+
+// Go's spanOf: O(1), lock-free, null for any address the allocator does not own.
+SPANSCOPE_INLINE MSpan* spanOf(uintptr_t p) {
+    uintptr_t ai = p >> kArenaShift;
+    if (SPANSCOPE_UNLIKELY(ai >= kArenaIndexSize)) return nullptr;
+    HeapArena* a = __atomic_load_n(&g_arenaIndex[ai], __ATOMIC_ACQUIRE);
+    if (SPANSCOPE_UNLIKELY(!a)) return nullptr;
+    return __atomic_load_n(&a->spans[(p >> kPageShift) % kPagesPerArena], __ATOMIC_ACQUIRE);
+}
+
+class MHeap {
+public:
+    void init(bool managed);
+    bool initialized() const { return m_initialized.load(std::memory_order_acquire); }
+
+    // Span allocation (Go's allocSpan/freeSpan). allocSpan returns null when the OS refuses memory.
+    MSpan* allocSpan(size_t npages, uint8_t spc, size_t alignPages = 1);
+    void freeSpan(MSpan* s);
+    // Large objects: one object per span, never cached.
+    void* allocLarge(size_t size, size_t align, bool zero);
+    void freeLarge(MSpan* s);
+    // Grows a large span in place if the pages after it are free (realloc).
+    bool growLargeInPlace(MSpan* s, size_t newNpages);
+
+    MCentral& central(uint8_t spc) { return m_central[spc]; }
+    uint32_t sweepgen() const { return m_sweepgen.load(std::memory_order_acquire); }
+
+    // Malloc-mode sweep generations: a new one starts when heapLive passes the trigger (checked on
+    // slow paths only); all spans then become unswept and are swept lazily (cacheSpan), by the
+    // background sweeper, or by the next generation's start (finishSweep).
+    void maybeStartCycle() {
+        if (SPANSCOPE_UNLIKELY(m_heapLive.load(std::memory_order_relaxed) >=
+                               m_trigger.load(std::memory_order_relaxed)))
+            startCycle(false);
+    }
+    void startCycle(bool force);
+    void forceCycle() { startCycle(true); }
+    void finishSweep();
+    bool sweepOne();
+    void noteSwept(MSpan* s, size_t nfreed);
+    void addHeapLive(int64_t d) { m_heapLive.fetch_add(static_cast<uint64_t>(d), std::memory_order_relaxed); }
+    void addMallocs(int cls, uint64_t n) { m_smallMallocs[cls].fetch_add(n, std::memory_order_relaxed); }
+
+    // Scavenger: releases free pages (top-down) until retained <= goal or maxBytes are released.
+    size_t scavenge(size_t maxBytes, bool force);
+    size_t retainedGoal() const;
+
+    void readStats(MemStats& st);
+    bool validate(char* why, size_t cap);
+
+    // fork: take every lock in order (prepare), release them (parent, child).
+    void lockAll();
+    void unlockAll();
+    void resetAfterFork();
+
+    SpinLock m_lock;  // Go's mheap.lock: pages, arenas, allspans, span and bitmap structs, stats
+
+private:
+    friend class MHeapTestPeer;
+    bool grow(size_t npages);
+    HeapArena* newArena(uintptr_t base);
+    void startBackground();
+    static void* backgroundMain(void* arg);
+    MSpan* newSpanStruct(size_t nwords);
+    void freeSpanStruct(MSpan* s);
+
+    std::atomic<bool> m_initialized{false};
+    bool m_managed = false;
+    MCentral m_central[kNumSpanClasses];
+    PageAlloc m_pages;
+    FixAlloc m_spanAlloc;
+    FixAlloc m_bitsAlloc[kMaxObjsPerSpan / 64 + 1];  // 4 bitmaps of n words, by n
+    MSpan* m_allspans = nullptr;
+    size_t m_nspans = 0;
+    uintptr_t m_curBase = 0, m_curEnd = 0;  // reserved, not yet grown, in the current arena
+    size_t m_arenaCount = 0;
+    uintptr_t m_nextHint = 0;
+
+    // Page accounting (bytes), under m_lock: every grown byte is in exactly one of the three.
+    size_t m_heapInUse = 0, m_heapFree = 0, m_heapReleased = 0;
+    size_t m_arenaMetaBytes = 0;
+    size_t m_grownBytes = 0;  // every byte handed to the page allocator
+    size_t m_largeAllocBytes = 0, m_largeFreeBytes = 0;
+    uint64_t m_largeAllocs = 0, m_largeFrees = 0;
+    uint64_t m_scavengedTotal = 0;
+    size_t m_scavInFlight = 0;  // pages taken by the scavenger while it calls madvise
+
+    std::atomic<uint32_t> m_sweepgen{0};
+    std::atomic<uint64_t> m_heapLive{0};
+    std::atomic<uint64_t> m_trigger{4 << 20};
+    std::atomic<uint64_t> m_lastHeapInUse{0};  // heapInUse when the last sweep finished
+    std::atomic<uint64_t> m_numCycles{0};
+    std::atomic<bool> m_sweepDone{true};
+    SpinLock m_cycleLock;
+    std::atomic<uint64_t> m_smallMallocs[kNumSizeClasses] = {};
+    std::atomic<uint64_t> m_smallFrees[kNumSizeClasses] = {};
+    std::atomic<int> m_bgState{0};  // 0 not started, 1 starting/running
+    std::atomic<uint32_t> m_bgWake{0};
+};
+
+extern MHeap g_mallocHeap;
+uint32_t sweepPercent();
+
+}  // namespace spanscope::detail

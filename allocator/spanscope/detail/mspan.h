@@ -1,0 +1,107 @@
+// mspan (Go's mheap.go/mbitmap.go): a run of pages holding objects of one span class, with the
+// allocation cache, alloc and mark bitmaps, and sweepgen. nextFreeFast is the allocation fast path.
+// See spanscope/allocator.h for the overview.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "spanscope/detail/platform.h"
+#include "spanscope/detail/sizeclasses.h"
+
+namespace spanscope::detail {
+
+struct MCache;
+class MHeap;
+
+// Span states (Go's mSpanState), and where a span sits: the mcentral set or mcache holding it.
+//
+//   Dead --allocSpan--> InUse --(cacheSpan)--> Cached --(uncacheSpan/sweep)--> PartialSwept
+//    ^                    |                                                    / FullSwept
+//    +----freeSpan--------+<-- sweep finds no live object ---------------------+
+//
+// sweepgen h (the heap's, +2 per cycle): s.sweepgen == h-2 needs sweeping, h-1 being swept,
+// h swept, h+1 cached before this sweep generation began, h+3 swept and then cached.
+enum class SpanState : uint8_t { Dead = 0, InUse = 1, Manual = 2 };
+enum class SpanWhere : uint8_t {
+    None = 0,
+    Cached = 1,
+    PartialSwept = 2,
+    PartialUnswept = 3,
+    FullSwept = 4,
+    FullUnswept = 5,
+    Large = 6,
+};
+
+struct MSpan {
+    // Allocation fast-path fields first (one cache line with startAddr and elemsize).
+    uint64_t allocCache;  // inverted allocBits window, bit 0 = slot freeindex (1 = free)
+    uint16_t freeindex;   // slots below are allocated; read by other threads' free()
+    uint16_t nelems;
+    uint16_t allocCount;
+    uint8_t spanclass;
+    uint8_t state;  // SpanState, atomic
+    uint32_t elemsize;
+    uint32_t divMul;  // objIndex = ((p - base) * divMul) >> 32
+    uintptr_t startAddr;
+    uintptr_t npages;
+
+    uint64_t* allocBits;     // 1 = allocated as of the last sweep (atomic pointer)
+    uint64_t* gcmarkBits;    // managed mode: marks; malloc mode: built at sweep, then swapped in
+    uint64_t* freeBits;      // malloc mode: frees by other threads (atomic fetch_or)
+    uint64_t* localFreeBits;  // malloc mode: frees by the owning mcache's thread
+    MCache* owner;           // mcache holding the span, or null (atomic)
+    uint32_t sweepgen;       // atomic
+    uint16_t allocCountBeforeCache;
+    uint8_t needzero;
+    uint8_t where;  // SpanWhere
+    uint16_t nwords;  // words per bitmap
+    uint8_t managed;  // 1: swept by the collector (marks); 0: malloc mode (free bits)
+    uint8_t pad_;
+    uintptr_t limit;  // end of data; for a large span, base + requested size
+    MSpan* next;      // mcentral set links
+    MSpan* prev;
+    MSpan* allNext;  // allspans
+    MSpan* allPrev;
+
+    uintptr_t base() const { return startAddr; }
+    uintptr_t end() const { return startAddr + npages * kPageSize; }
+    bool isLarge() const { return spanClassSize(spanclass) == 0; }
+
+    SPANSCOPE_INLINE size_t objIndex(uintptr_t p) const {
+        return static_cast<size_t>((static_cast<uint64_t>(p - startAddr) * divMul) >> 32);
+    }
+
+    // Go's nextFreeFast: one count-trailing-zeros on the cached window.
+    SPANSCOPE_INLINE void* nextFreeFast() {
+        uint64_t cache = allocCache;
+        if (SPANSCOPE_UNLIKELY(cache == 0)) return nullptr;
+        unsigned b = static_cast<unsigned>(__builtin_ctzll(cache));
+        unsigned r = freeindex + b;
+        if (SPANSCOPE_UNLIKELY(r >= nelems)) return nullptr;
+        unsigned fi = r + 1;
+        if (SPANSCOPE_UNLIKELY((fi & 63) == 0 && fi != nelems)) return nullptr;
+        allocCache = (cache >> b) >> 1;
+        storeRelaxed(freeindex, static_cast<uint16_t>(fi));
+        storeRelaxed(allocCount, static_cast<uint16_t>(allocCount + 1));
+        return reinterpret_cast<void*>(startAddr + size_t{r} * elemsize);
+    }
+
+    // Go's nextFreeIndex: reloads the cache at 64-slot boundaries; returns nelems when full.
+    uint16_t nextFreeIndex();
+    void refillAllocCache(size_t word) { allocCache = ~loadRelaxed(allocBits[word]); }
+    // Points the cache at freeindex (Go's cacheSpan step 6).
+    void resetAllocCache() {
+        size_t w = freeindex / 64;
+        allocCache = w < nwords ? ~loadRelaxed(allocBits[w]) >> (freeindex % 64) : 0;
+    }
+
+    bool isAllocated(size_t idx) const;   // as of now: below freeindex, or allocBits set
+    size_t countAllocatedSlow() const;    // |allocBits U [0, freeindex)|
+};
+
+// Malloc-mode sweep (Go's sweepLocked.sweep with free bits standing in for marks): the caller
+// owns the span (claimed through sweepgen, or it is the owning mcache). Builds the new allocBits
+// as allocated & ~freed, swaps them in, resets freeindex. Returns the number of objects freed.
+size_t sweepMallocSpan(MSpan* s);
+
+}  // namespace spanscope::detail

@@ -1,0 +1,126 @@
+// OS memory (Go's mem_linux.go: reserve, map, unused/used, metadata), a spin lock that needs no
+// allocation or initialisation, a fixed-size metadata allocator (Go's fixalloc), and fatal errors.
+// Nothing here may call malloc: it runs inside malloc, before libc is fully up.
+#pragma once
+#include <sched.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#define SPANSCOPE_LIKELY(x) __builtin_expect(!!(x), 1)
+#define SPANSCOPE_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define SPANSCOPE_NOINLINE __attribute__((noinline))
+#define SPANSCOPE_INLINE inline __attribute__((always_inline))
+
+namespace spanscope::detail {
+
+// Prints "spanscope: <message>" to stderr without allocating, then aborts (like glibc's
+// malloc_printerr). printf-style %s, %zu, %p and %d only.
+[[noreturn]] void fatal(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+// Same formatting, no abort (diagnostics, gctrace).
+void printErr(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// Address space: Reserved (PROT_NONE) -> Ready (read/write) -> released (MADV_DONTNEED) -> reused.
+void* sysReserve(size_t bytes, size_t align, void* hint);
+void sysMap(void* p, size_t bytes);      // Reserved -> Ready
+void sysUnused(void* p, size_t bytes);   // give the physical pages back; contents read as zero
+void* sysAllocMeta(size_t bytes);        // zeroed read/write metadata, never freed
+uint64_t nanotime();                     // CLOCK_MONOTONIC in ns
+int currentTid();
+
+// Test-and-test-and-set lock with backoff to sched_yield. Zero-initialised, so it works in static
+// storage before any constructor runs and needs no cleanup at fork (handlers take and release it).
+class SpinLock {
+public:
+    void lock() {
+        if (SPANSCOPE_LIKELY(!m_locked.exchange(true, std::memory_order_acquire))) return;
+        lockSlow();
+    }
+    bool tryLock() { return !m_locked.exchange(true, std::memory_order_acquire); }
+    void unlock() { m_locked.store(false, std::memory_order_release); }
+    bool isLocked() const { return m_locked.load(std::memory_order_relaxed); }
+
+private:
+    SPANSCOPE_NOINLINE void lockSlow() {
+        for (int spins = 0;; spins++) {
+            while (m_locked.load(std::memory_order_relaxed)) {
+                if (spins < 64) __builtin_ia32_pause();
+                else sched_yield();
+                spins++;
+            }
+            if (!m_locked.exchange(true, std::memory_order_acquire)) return;
+        }
+    }
+    std::atomic<bool> m_locked{false};
+};
+
+class LockGuard {
+public:
+    explicit LockGuard(SpinLock& l) : m_lock(l) { m_lock.lock(); }
+    ~LockGuard() { m_lock.unlock(); }
+    LockGuard(const LockGuard&) = delete;
+    LockGuard& operator=(const LockGuard&) = delete;
+
+private:
+    SpinLock& m_lock;
+};
+
+// Go's fixalloc: a free list of fixed-size blocks carved from 64 KiB metadata chunks. The caller
+// holds a lock. Blocks are never returned to the OS, so a stale pointer into one stays readable.
+class FixAlloc {
+public:
+    void init(size_t size) { m_size = (size + 15) & ~size_t{15}; }
+    void* alloc() {
+        if (m_free) {
+            Node* n = m_free;
+            m_free = n->next;
+            m_inuse += m_size;
+            return n;
+        }
+        if (m_chunkLeft < m_size) {
+            size_t chunk = m_size > kChunk ? m_size : kChunk;
+            m_chunk = static_cast<char*>(sysAllocMeta(chunk));
+            m_chunkLeft = chunk;
+            m_sys += chunk;
+        }
+        void* p = m_chunk;
+        m_chunk += m_size;
+        m_chunkLeft -= m_size;
+        m_inuse += m_size;
+        return p;
+    }
+    void free(void* p) {
+        Node* n = static_cast<Node*>(p);
+        n->next = m_free;
+        m_free = n;
+        m_inuse -= m_size;
+    }
+    size_t size() const { return m_size; }
+    size_t inuse() const { return m_inuse; }
+    size_t sys() const { return m_sys; }
+
+private:
+    struct Node {
+        Node* next;
+    };
+    static constexpr size_t kChunk = 64 << 10;
+    size_t m_size = 0;
+    Node* m_free = nullptr;
+    char* m_chunk = nullptr;
+    size_t m_chunkLeft = 0;
+    size_t m_inuse = 0;
+    size_t m_sys = 0;
+};
+
+// Relaxed atomic access to plain words that other threads may read (bitmaps, counters).
+template <typename T>
+SPANSCOPE_INLINE T loadRelaxed(const T& v) {
+    return __atomic_load_n(&v, __ATOMIC_RELAXED);
+}
+template <typename T>
+SPANSCOPE_INLINE void storeRelaxed(T& v, T x) {
+    __atomic_store_n(&v, x, __ATOMIC_RELAXED);
+}
+
+}  // namespace spanscope::detail

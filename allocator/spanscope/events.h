@@ -1,0 +1,79 @@
+// The allocator's event hook: fixed-size records emitted on slow paths only, to one sink.
+// With no sink installed each emission point costs one predictable branch; configuring with
+// -DSPANSCOPE_EVENTS=OFF removes them. instrumentation/ installs the sink and streams the records.
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+namespace spanscope {
+
+enum class EventKind : uint16_t {
+    None = 0,
+    SpanAlloc = 1,     // span taken from the page heap: addr, npages, spanClass, a = nelems
+    SpanCache = 2,     // span cached into an mcache: a = allocCount, b = nelems
+    SpanUncache = 3,   // span returned to mcentral: a = allocCount, b = nelems, flags = 1 if full
+    SpanSweep = 4,     // span swept: a = objects freed, b = objects live, c = nelems
+    SpanFree = 5,      // span returned to the page heap
+    LargeAlloc = 6,    // large object: addr, npages, a = requested bytes
+    LargeFree = 7,     // large object freed
+    ArenaMap = 8,      // 64 MiB arena reserved: addr, a = bytes
+    HeapGrow = 9,      // heap grown: addr, npages (mapped, counted released)
+    Scavenge = 10,     // pages released to the OS: addr, npages
+    ScavReuse = 11,    // released pages taken again: addr, npages
+    GCPhase = 12,      // a = cycle, b = heapLive, c = heapGoal, d = trigger, flags = phase, npages = stw us
+    MarkAssistBegin = 13,
+    MarkAssistEnd = 14,  // a = work done
+    SweepProgress = 15,  // a = pages swept, b = pages in use
+    ThreadStart = 16,
+    ThreadExit = 17,
+    ClassCounters = 18,  // spanClass = size class: a = mallocs, b = frees, c = requested bytes, d = slot bytes
+    HeapTotals = 19,     // a = HeapAlloc, b = HeapInuse, c = HeapIdle, d = HeapReleased
+    ObjAlloc = 20,       // opt-in object level: addr, a = size
+    ObjFree = 21,
+    ObjMark = 22,
+    SweepCycle = 23,     // malloc mode: a new sweep generation began: a = sweepgen, b = heapLive, c = trigger
+};
+
+// GC phases carried in GCPhase.flags (Go's _GCoff/_GCmark/_GCmarktermination plus the STW edges).
+enum class GCPhaseKind : uint8_t { Off = 0, Mark = 1, MarkTermination = 2, SweepTermination = 3 };
+
+struct Event {
+    uint64_t timeNs;   // CLOCK_MONOTONIC
+    uint32_t seq;      // per-thread sequence number
+    uint32_t tid;      // kernel thread id
+    EventKind kind;
+    uint8_t spanClass;
+    uint8_t flags;
+    uint32_t npages;
+    uint64_t addr;
+    uint64_t a, b, c, d;
+};
+static_assert(sizeof(Event) == 64, "Event layout is part of the stream format");
+
+// The sink runs on the allocating thread with the allocator's recursion guard held: it must not
+// allocate through the allocator it observes (instrumentation copies the record into a buffer).
+using EventSink = void (*)(const Event&, void* ctx);
+
+// Install or remove (nullptr) the sink. Object-level events are emitted only when objectLevel is set.
+void setEventSink(EventSink sink, void* ctx, bool objectLevel = false);
+
+namespace detail {
+extern std::atomic<EventSink> g_eventSink;
+void emitEvent(EventKind kind, uint8_t spanClass, uint8_t flags, uint32_t npages, uint64_t addr,
+               uint64_t a, uint64_t b, uint64_t c, uint64_t d);
+}  // namespace detail
+
+#if SPANSCOPE_EVENTS
+#define SPANSCOPE_EMIT(kind, spc, flags, npages, addr, a, b, c, d)                              \
+    do {                                                                                        \
+        if (__builtin_expect(                                                                   \
+                ::spanscope::detail::g_eventSink.load(std::memory_order_relaxed) != nullptr, 0)) \
+            ::spanscope::detail::emitEvent(kind, spc, flags, npages, addr, a, b, c, d);         \
+    } while (0)
+#else
+#define SPANSCOPE_EMIT(kind, spc, flags, npages, addr, a, b, c, d) \
+    do {                                                           \
+    } while (0)
+#endif
+
+}  // namespace spanscope

@@ -1,0 +1,120 @@
+// validate(): checks the invariants of spans, bitmaps, mcentral sets, the page allocator and the
+// statistics by walking the whole heap. Debug and test use; needs the heap quiescent.
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+#include "spanscope/detail/mheap.h"
+
+namespace spanscope::detail {
+
+namespace {
+struct Failure {
+    char* why;
+    size_t cap;
+    bool fail(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+        if (why && cap) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(why, cap, fmt, ap);
+            va_end(ap);
+        }
+        return false;
+    }
+};
+
+bool checkSet(Failure& f, const MCentral& c, const SpanSet& set, SpanWhere where, uint32_t wantGen, size_t* seen) {
+    size_t n = 0;
+    for (MSpan* s = set.head; s; s = s->next, n++) {
+        if (s->spanclass != c.spanclass) return f.fail("span %p of class %d in mcentral %d", (void*)s->startAddr, s->spanclass, c.spanclass);
+        if (s->where != static_cast<uint8_t>(where)) return f.fail("span %p: where=%d, found in set %d", (void*)s->startAddr, s->where, (int)where);
+        if (s->sweepgen != wantGen) return f.fail("span %p: sweepgen %u in a set wanting %u", (void*)s->startAddr, s->sweepgen, wantGen);
+        bool full = s->allocCount == s->nelems;
+        if (where == SpanWhere::PartialSwept && full) return f.fail("full span %p in partialSwept", (void*)s->startAddr);
+        if (where == SpanWhere::FullSwept && !full) return f.fail("span %p with free slots in fullSwept", (void*)s->startAddr);
+        if (s->next && s->next->prev != s) return f.fail("broken links in mcentral %d", c.spanclass);
+    }
+    if (n != set.count) return f.fail("mcentral %d: set count %zu, walked %zu", c.spanclass, set.count, n);
+    *seen += n;
+    return true;
+}
+}  // namespace
+
+bool MHeap::validate(char* why, size_t cap) {
+    Failure f{why, cap};
+    lockAll();
+    struct Unlock {
+        MHeap* h;
+        ~Unlock() { h->unlockAll(); }
+    } unlock{this};
+    const uint32_t sg = m_sweepgen.load();
+
+    size_t inUsePages = 0, nspans = 0, cached = 0, large = 0;
+    for (MSpan* s = m_allspans; s; s = s->allNext, nspans++) {
+        void* b = reinterpret_cast<void*>(s->startAddr);
+        if (s->state != static_cast<uint8_t>(SpanState::InUse)) return f.fail("span %p in allspans is not in use", b);
+        if (s->npages == 0 || s->startAddr % kPageSize) return f.fail("span %p: bad extent", b);
+        for (size_t i = 0; i < s->npages; i++) {
+            uintptr_t p = s->startAddr + i * kPageSize;
+            if (spanOf(p) != s) return f.fail("page %p of span %p does not map to it", (void*)p, b);
+            if (!m_pages.pageInUse(p)) return f.fail("page %p of span %p is free in the page allocator", (void*)p, b);
+        }
+        inUsePages += s->npages;
+        const int cls = spanClassSize(s->spanclass);
+        if (cls) {
+            if (s->nelems != classNelems(cls, spanClassNoscan(s->spanclass))) return f.fail("span %p: nelems %u", b, s->nelems);
+            if (s->elemsize != kClassToSize[cls]) return f.fail("span %p: elemsize %u", b, s->elemsize);
+            if (s->npages != kClassToAllocNPages[cls]) return f.fail("span %p: npages %zu", b, s->npages);
+        } else {
+            large++;
+            if (s->where != static_cast<uint8_t>(SpanWhere::Large)) return f.fail("large span %p not marked large", b);
+            if (s->allocCount != 1) return f.fail("large span %p: allocCount %u", b, s->allocCount);
+        }
+        if (s->freeindex > s->nelems) return f.fail("span %p: freeindex %u > nelems %u", b, s->freeindex, s->nelems);
+        if (s->allocCount > s->nelems) return f.fail("span %p: allocCount %u > nelems", b, s->allocCount);
+        if (s->allocCount != s->countAllocatedSlow())
+            return f.fail("span %p (class %d): allocCount %u but %zu slots allocated", b, cls, s->allocCount, s->countAllocatedSlow());
+        for (size_t w = 0; w < s->nwords; w++) {
+            size_t lo = w * 64;
+            uint64_t valid = s->nelems - lo >= 64 ? ~0ull : (1ull << (s->nelems - lo)) - 1;
+            if (s->allocBits[w] & ~valid) return f.fail("span %p: allocBits set beyond nelems", b);
+            uint64_t allocated = s->allocBits[w];
+            if (s->freeindex >= lo + 64) allocated = ~0ull;
+            else if (s->freeindex > lo) allocated |= (1ull << (s->freeindex - lo)) - 1;
+            if ((s->freeBits[w] | s->localFreeBits[w]) & ~allocated) return f.fail("span %p: a free bit on an unallocated slot", b);
+            if (s->freeBits[w] & s->localFreeBits[w]) return f.fail("span %p: slot freed twice", b);
+        }
+        if (s->where == static_cast<uint8_t>(SpanWhere::Cached)) {
+            cached++;
+            if (!s->owner) return f.fail("cached span %p has no owner", b);
+        } else if (s->owner) {
+            return f.fail("uncached span %p has an owner", b);
+        }
+        if (s->where != static_cast<uint8_t>(SpanWhere::Cached))
+            for (size_t w = 0; w < s->nwords; w++)
+                if (s->localFreeBits[w]) return f.fail("uncached span %p has unmerged local frees", b);
+    }
+    if (nspans != m_nspans) return f.fail("allspans holds %zu spans, count says %zu", nspans, m_nspans);
+
+    size_t inSets = 0;
+    for (const MCentral& c : m_central) {
+        auto& cc = const_cast<MCentral&>(c);
+        if (!checkSet(f, c, cc.partialSwept(sg), SpanWhere::PartialSwept, sg, &inSets)) return false;
+        if (!checkSet(f, c, cc.fullSwept(sg), SpanWhere::FullSwept, sg, &inSets)) return false;
+        if (!checkSet(f, c, cc.partialUnswept(sg), SpanWhere::PartialSwept, sg - 2, &inSets)) return false;
+        if (!checkSet(f, c, cc.fullUnswept(sg), SpanWhere::FullSwept, sg - 2, &inSets)) return false;
+    }
+    if (inSets + cached + large != nspans)
+        return f.fail("%zu spans: %zu in mcentral sets, %zu cached, %zu large", nspans, inSets, cached, large);
+
+    if (!m_pages.checkSummaries()) return f.fail("page allocator summaries disagree with its bitmaps");
+    if (m_heapInUse != inUsePages * kPageSize) return f.fail("HeapInuse %zu, spans hold %zu", m_heapInUse, inUsePages * kPageSize);
+    size_t freeBytes = m_pages.countFreePages() * kPageSize;
+    if (freeBytes != m_heapFree + m_heapReleased) return f.fail("free pages %zu bytes, heapFree+heapReleased %zu", freeBytes, m_heapFree + m_heapReleased);
+    if (m_pages.countScavengedPages() * kPageSize != m_heapReleased) return f.fail("released pages %zu, HeapReleased %zu", m_pages.countScavengedPages() * kPageSize, m_heapReleased);
+    if (m_heapInUse + m_heapFree + m_heapReleased + m_scavInFlight != m_grownBytes)
+        return f.fail("HeapInuse+HeapFree+HeapReleased = %zu, grown %zu", m_heapInUse + m_heapFree + m_heapReleased, m_grownBytes);
+    return true;
+}
+
+}  // namespace spanscope::detail

@@ -1,0 +1,36 @@
+// spanscope-cli: the command-line tool. Dispatches to one file per subcommand.
+#include <cstdio>
+#include <cstring>
+
+#include "cli.h"
+
+namespace {
+void printHelp(FILE* out) {
+    std::fputs(
+        "usage: spanscope-cli COMMAND [ARGS]\n"
+        "\n"
+        "commands:\n"
+        "  run -- PROGRAM [ARGS]   run PROGRAM with the spanscope allocator preloaded\n"
+        "  demo [NAME]             run a built-in allocation workload and print a live\n"
+        "                          per-size-class report ('demo --list' lists them)\n"
+        "\n"
+        "'spanscope-cli COMMAND --help' describes a command.\n",
+        out);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        printHelp(stderr);
+        return 2;
+    }
+    const char* cmd = argv[1];
+    if (!std::strcmp(cmd, "--help") || !std::strcmp(cmd, "-h") || !std::strcmp(cmd, "help")) {
+        printHelp(stdout);
+        return 0;
+    }
+    if (!std::strcmp(cmd, "run")) return spanscope::cli::runCommand(argc - 1, argv + 1);
+    if (!std::strcmp(cmd, "demo")) return spanscope::cli::demoCommand(argc - 1, argv + 1);
+    std::fprintf(stderr, "spanscope-cli: unknown command '%s' (try --help)\n", cmd);
+    return 2;
+}

@@ -1,0 +1,135 @@
+// libspanscope.so: the malloc family and C++ operator new/delete, interposed with LD_PRELOAD (or by
+// linking), all served by the malloc-mode Go heap. Exports only these symbols; no dlsym, so the
+// very first allocation of the process (before any constructor) works.
+#include <errno.h>
+#include <malloc.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+
+#include "spanscope/allocator.h"
+#include "spanscope/detail/malloc_inline.h"
+
+using namespace spanscope;
+using namespace spanscope::detail;
+
+namespace spanscope::detail {
+void* mallocAligned(size_t align, size_t size);
+}
+
+#define EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace {
+inline bool isPow2(size_t x) { return x && !(x & (x - 1)); }
+constexpr size_t kOsPage = 4096;
+}  // namespace
+
+EXPORT void* malloc(size_t size) { return mallocFast(size); }
+EXPORT void free(void* p) { freeFast(p); }
+EXPORT void cfree(void* p) { freeFast(p); }
+EXPORT void* calloc(size_t n, size_t size) { return ssCalloc(n, size); }
+EXPORT void* realloc(void* p, size_t size) { return ssRealloc(p, size); }
+
+EXPORT void* reallocarray(void* p, size_t n, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return nullptr;
+    }
+    return ssRealloc(p, total);
+}
+
+EXPORT int posix_memalign(void** out, size_t align, size_t size) {
+    if (!isPow2(align) || align % sizeof(void*)) return EINVAL;
+    void* p = mallocAligned(align, size);
+    if (!p) return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+EXPORT void* aligned_alloc(size_t align, size_t size) {
+    if (!isPow2(align)) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    return mallocAligned(align, size);
+}
+
+EXPORT void* memalign(size_t align, size_t size) {
+    if (align > (size_t{1} << 40)) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    if (!isPow2(align)) align = align < 2 ? 1 : size_t{1} << (64 - __builtin_clzll(align - 1));  // glibc rounds up
+    return mallocAligned(align, size);
+}
+
+EXPORT void* valloc(size_t size) { return mallocAligned(kOsPage, size); }
+
+EXPORT void* pvalloc(size_t size) {
+    size_t rounded = (size + kOsPage - 1) & ~(kOsPage - 1);
+    if (rounded < size) {
+        errno = ENOMEM;
+        return nullptr;
+    }
+    return mallocAligned(kOsPage, rounded ? rounded : kOsPage);
+}
+
+EXPORT size_t malloc_usable_size(void* p) { return p ? usableSize(p) : 0; }
+EXPORT int malloc_trim(size_t) {
+    releaseFreeMemory();
+    return 1;
+}
+
+// C++ operator new/delete: failures run the new_handler loop, then throw (or return null).
+namespace {
+void* newSlow(size_t size, size_t align, bool nothrow) {
+    for (;;) {
+        void* p = align ? mallocAligned(align, size) : mallocFast(size);
+        if (p) return p;
+        std::new_handler h = std::get_new_handler();
+        if (!h) {
+            if (nothrow) return nullptr;
+            throw std::bad_alloc();
+        }
+        h();
+    }
+}
+inline void* newImpl(size_t size) {
+    void* p = mallocFast(size);
+    return p ? p : newSlow(size, 0, false);
+}
+}  // namespace
+
+EXPORT void* _Znwm(size_t size) { return newImpl(size); }  // operator new(size_t)
+EXPORT void* _Znam(size_t size) { return newImpl(size); }  // operator new[](size_t)
+EXPORT void* _ZnwmRKSt9nothrow_t(size_t size, const std::nothrow_t&) noexcept {
+    void* p = mallocFast(size);
+    return p ? p : newSlow(size, 0, true);
+}
+EXPORT void* _ZnamRKSt9nothrow_t(size_t size, const std::nothrow_t&) noexcept {
+    void* p = mallocFast(size);
+    return p ? p : newSlow(size, 0, true);
+}
+EXPORT void* _ZnwmSt11align_val_t(size_t size, std::align_val_t a) { return newSlow(size, static_cast<size_t>(a), false); }
+EXPORT void* _ZnamSt11align_val_t(size_t size, std::align_val_t a) { return newSlow(size, static_cast<size_t>(a), false); }
+EXPORT void* _ZnwmSt11align_val_tRKSt9nothrow_t(size_t size, std::align_val_t a, const std::nothrow_t&) noexcept {
+    return newSlow(size, static_cast<size_t>(a), true);
+}
+EXPORT void* _ZnamSt11align_val_tRKSt9nothrow_t(size_t size, std::align_val_t a, const std::nothrow_t&) noexcept {
+    return newSlow(size, static_cast<size_t>(a), true);
+}
+EXPORT void _ZdlPv(void* p) noexcept { freeFast(p); }                // delete(void*)
+EXPORT void _ZdaPv(void* p) noexcept { freeFast(p); }                // delete[](void*)
+EXPORT void _ZdlPvm(void* p, size_t) noexcept { freeFast(p); }       // sized
+EXPORT void _ZdaPvm(void* p, size_t) noexcept { freeFast(p); }
+EXPORT void _ZdlPvSt11align_val_t(void* p, std::align_val_t) noexcept { freeFast(p); }
+EXPORT void _ZdaPvSt11align_val_t(void* p, std::align_val_t) noexcept { freeFast(p); }
+EXPORT void _ZdlPvmSt11align_val_t(void* p, size_t, std::align_val_t) noexcept { freeFast(p); }
+EXPORT void _ZdaPvmSt11align_val_t(void* p, size_t, std::align_val_t) noexcept { freeFast(p); }
+EXPORT void _ZdlPvRKSt9nothrow_t(void* p, const std::nothrow_t&) noexcept { freeFast(p); }
+EXPORT void _ZdaPvRKSt9nothrow_t(void* p, const std::nothrow_t&) noexcept { freeFast(p); }
+EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t, const std::nothrow_t&) noexcept { freeFast(p); }
+EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t, const std::nothrow_t&) noexcept { freeFast(p); }

@@ -1,0 +1,183 @@
+// The malloc-mode API: sizes and slots, alignment, calloc/realloc semantics, reuse after sweep,
+// spans going back to the heap, and misuse reports.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <thread>
+#include <cstring>
+#include <set>
+#include <vector>
+
+#include "spanscope/allocator.h"
+#include "spanscope/detail/malloc_inline.h"
+
+using namespace spanscope;
+
+TEST(Malloc, SlotIsExactlyTheGoClassSize) {
+    for (size_t size : {1, 8, 9, 24, 33, 1000, 1017, 1025, 20000, 32768}) {
+        void* p = ssMalloc(size);
+        ASSERT_NE(p, nullptr);
+        EXPECT_EQ(ssUsableSize(p), kClassToSize[sizeToClass(size)]) << size;
+        memset(p, 0xab, size);
+        ssFree(p);
+    }
+    void* big = ssMalloc(32769);
+    EXPECT_EQ(ssUsableSize(big), 40960u) << "large objects are page-rounded";
+    ssFree(big);
+}
+
+TEST(Malloc, SlotsAreConsecutiveWithNoHeader) {
+    std::vector<char*> ps;
+    for (int i = 0; i < 8; i++) ps.push_back(static_cast<char*>(ssMalloc(48)));
+    int adjacent = 0;
+    for (int i = 1; i < 8; i++) adjacent += ps[i] - ps[i - 1] == 48;
+    EXPECT_GE(adjacent, 6) << "objects of a span are handed out at base + i*size";
+    for (char* p : ps) {
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 16, 0u) << "48 is a multiple of 16";
+        ssFree(p);
+    }
+}
+
+TEST(Malloc, AlignmentFollowsSlotAddresses) {
+    for (size_t align : {16, 32, 64, 256, 4096, 8192, 16384, 65536, 1 << 20}) {
+        for (size_t size : {1, 100, 5000, 70000}) {
+            void* p = ssAlignedAlloc(align, size);
+            ASSERT_NE(p, nullptr);
+            EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % align, 0u) << align << " " << size;
+            EXPECT_GE(ssUsableSize(p), size);
+            memset(p, 1, size);
+            ssFree(p);
+        }
+    }
+}
+
+TEST(Malloc, CallocZeroesAndChecksOverflow) {
+    for (int round = 0; round < 3; round++) {
+        std::vector<unsigned char*> ps;
+        for (int i = 0; i < 200; i++) {
+            auto* p = static_cast<unsigned char*>(ssMalloc(100));
+            memset(p, 0xff, 100);
+            ps.push_back(p);
+        }
+        for (auto* p : ps) ssFree(p);
+        sweepAll();  // the dirty slots become reusable
+        for (int i = 0; i < 200; i++) {
+            auto* p = static_cast<unsigned char*>(ssCalloc(10, 10));
+            for (int k = 0; k < 100; k++) ASSERT_EQ(p[k], 0);
+            ssFree(p);
+        }
+    }
+    errno = 0;
+    EXPECT_EQ(ssCalloc(SIZE_MAX / 2, 3), nullptr);
+    EXPECT_EQ(errno, ENOMEM);
+    auto* big = static_cast<unsigned char*>(ssCalloc(1, 1 << 20));
+    for (int k = 0; k < (1 << 20); k += 4096) ASSERT_EQ(big[k], 0);
+    ssFree(big);
+}
+
+TEST(Malloc, ReallocKeepsContentsAndStaysInPlaceWhenTheClassFits) {
+    char* p = static_cast<char*>(ssMalloc(20));
+    strcpy(p, "hello, spanscope");
+    EXPECT_EQ(ssRealloc(p, 24), p) << "20 and 24 share class 3";
+    char* q = static_cast<char*>(ssRealloc(p, 5000));
+    EXPECT_STREQ(q, "hello, spanscope");
+    char* r = static_cast<char*>(ssRealloc(q, 100000));
+    EXPECT_STREQ(r, "hello, spanscope");
+    char* s = static_cast<char*>(ssRealloc(r, 200000));  // large: grows in place when pages follow
+    EXPECT_STREQ(s, "hello, spanscope");
+    EXPECT_EQ(ssRealloc(s, 0), nullptr) << "glibc frees and returns NULL";
+    void* n = ssRealloc(nullptr, 10);
+    EXPECT_NE(n, nullptr);
+    ssFree(n);
+}
+
+TEST(Malloc, FreedSlotsAreReusedAfterSweep) {
+    std::set<void*> first;
+    std::vector<void*> ps;
+    for (int i = 0; i < 1000; i++) ps.push_back(ssMalloc(64));
+    first.insert(ps.begin(), ps.end());
+    for (void* p : ps) ssFree(p);
+    ps.clear();
+    for (int i = 0; i < 1000; i++) ps.push_back(ssMalloc(64));
+    size_t reused = 0;
+    for (void* p : ps) reused += first.count(p);
+    EXPECT_GT(reused, 500u) << "the mcache sweeps its own span when it runs out";
+    for (void* p : ps) ssFree(p);
+}
+
+TEST(Malloc, EmptySpansGoBackToTheHeap) {
+    sweepAll();
+    MemStats before;
+    readMemStats(&before);
+    std::vector<void*> ps;
+    for (int i = 0; i < 100000; i++) ps.push_back(ssMalloc(256));
+    MemStats mid;
+    readMemStats(&mid);
+    EXPECT_GE(mid.HeapInuse - before.HeapInuse, 100000u * 256);
+    for (void* p : ps) ssFree(p);
+    sweepAll();
+    MemStats after;
+    readMemStats(&after);
+    EXPECT_LT(after.HeapInuse, before.HeapInuse + (1u << 20)) << "spans with no live object are freed";
+    char why[256] = "";
+    EXPECT_TRUE(validateHeap(why, sizeof why)) << why;
+}
+
+TEST(Malloc, ManySizesValidate) {
+    std::vector<void*> ps;
+    for (size_t s = 1; s < 40000; s += 37) ps.push_back(ssMalloc(s));
+    for (size_t i = 0; i < ps.size(); i += 2) ssFree(ps[i]);
+    char why[256] = "";
+    EXPECT_TRUE(validateHeap(why, sizeof why)) << why;
+    sweepAll();
+    EXPECT_TRUE(validateHeap(why, sizeof why)) << why;
+    for (size_t i = 1; i < ps.size(); i += 2) ssFree(ps[i]);
+    sweepAll();
+    EXPECT_TRUE(validateHeap(why, sizeof why)) << why;
+}
+
+using MallocDeathTest = testing::Test;
+
+TEST(MallocDeathTest, DoubleFreeIsReported) {
+    EXPECT_DEATH(
+        {
+            void* p = ssMalloc(32);
+            ssFree(p);
+            ssFree(p);
+        },
+        "spanscope: free\\(\\): double free");
+}
+
+TEST(MallocDeathTest, DoubleFreeFromAnotherThreadIsReported) {
+    EXPECT_DEATH(
+        {
+            void* p = ssMalloc(32);
+            std::thread([p] { ssFree(p); }).join();
+            std::thread([p] { ssFree(p); }).join();
+        },
+        "double free");
+}
+
+TEST(MallocDeathTest, ForeignPointerIsReported) {
+    static int notOurs;
+    EXPECT_DEATH(ssFree(&notOurs), "invalid pointer \\(not allocated by spanscope\\)");
+}
+
+TEST(MallocDeathTest, InteriorPointerIsReported) {
+    EXPECT_DEATH(
+        {
+            char* p = static_cast<char*>(ssMalloc(64));
+            ssFree(p + 8);
+        },
+        "not the start of an object");
+}
+
+TEST(MallocDeathTest, LargeDoubleFreeIsReported) {
+    EXPECT_DEATH(
+        {
+            void* p = ssMalloc(100000);
+            ssFree(p);
+            ssFree(p);
+        },
+        "spanscope: free\\(\\)");
+}

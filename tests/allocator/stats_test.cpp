@@ -1,0 +1,58 @@
+// Statistics add up: the MemStats buckets against a walk of the whole heap (validate) and against
+// what the test itself allocated.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "spanscope/allocator.h"
+
+using namespace spanscope;
+
+TEST(Stats, BucketsAddUp) {
+    std::vector<void*> ps;
+    for (int i = 0; i < 50000; i++) ps.push_back(ssMalloc(static_cast<size_t>(8 + (i * 7) % 3000)));
+    for (int i = 0; i < 20; i++) ps.push_back(ssMalloc(static_cast<size_t>(40000 + i * 10000)));
+    MemStats st;
+    readMemStats(&st);
+    EXPECT_EQ(st.HeapSys, st.HeapInuse + st.HeapIdle);
+    EXPECT_LE(st.HeapReleased, st.HeapIdle);
+    EXPECT_EQ(st.Sys, st.HeapSys + st.MSpanSys + st.GCSys + st.OtherSys);
+    EXPECT_LE(st.HeapAlloc, st.HeapInuse);
+    char why[256] = "";
+    EXPECT_TRUE(validateHeap(why, sizeof why)) << why;  // walks spans, pages and counters
+    for (void* p : ps) ssFree(p);
+}
+
+TEST(Stats, MallocsAndFreesCountWhatWasDone) {
+    sweepAll();
+    MemStats a;
+    readMemStats(&a);
+    std::vector<void*> ps;
+    for (int i = 0; i < 10000; i++) ps.push_back(ssMalloc(100));  // class 8: 112 B
+    for (int i = 0; i < 10; i++) ps.push_back(ssMalloc(50000));   // large: 7 pages
+    MemStats b;
+    readMemStats(&b);
+    EXPECT_EQ(b.Mallocs - a.Mallocs, 10010u);
+    EXPECT_EQ(b.BySize[9].Mallocs - a.BySize[9].Mallocs, 10000u);
+    EXPECT_EQ(b.HeapAlloc - a.HeapAlloc, 10000u * 112 + 10u * 7 * 8192);
+    for (void* p : ps) ssFree(p);
+    sweepAll();  // frees are counted when the sweep sees them, as Go counts at sweep
+    MemStats c;
+    readMemStats(&c);
+    EXPECT_EQ(c.Frees - b.Frees, 10010u);
+    EXPECT_EQ(c.HeapAlloc, a.HeapAlloc);
+}
+
+TEST(Stats, ScavengerReleasesFreePages) {
+    std::vector<void*> ps;
+    for (int i = 0; i < 200; i++) ps.push_back(ssMalloc(1 << 20));
+    for (void* p : ps) ssFree(p);
+    sweepAll();
+    releaseFreeMemory();
+    MemStats st;
+    readMemStats(&st);
+    EXPECT_GE(st.HeapReleased, 200u << 20);
+    EXPECT_EQ(st.HeapIdle, st.HeapReleased) << "every free page was released";
+    char why[256] = "";
+    EXPECT_TRUE(validateHeap(why, sizeof why)) << why;
+}
