@@ -35,6 +35,11 @@ void freeSlow(void* ptr, MSpan* s) {
     g_mallocHeap.freeLarge(s);
 }
 
+void markDirtySlow(MSpan* s) {
+    if (__atomic_exchange_n(&s->dirty, uint8_t{1}, __ATOMIC_SEQ_CST)) return;
+    g_mallocHeap.central(s->spanclass).markDirty(g_mallocHeap, s);
+}
+
 // Aligned allocation: Go's slots are aligned by their address (base + i*size with the span base
 // 8 KiB-aligned), so a class whose size is a multiple of align gives aligned slots; beyond 8 KiB,
 // a large span with an aligned base.
@@ -148,6 +153,11 @@ void sweepAll() {
 void releaseFreeMemory() {
     if (!g_mallocHeap.initialized()) return;
     g_mallocHeap.scavenge(SIZE_MAX, true);
+}
+
+uint32_t walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx) {
+    if (!g_mallocHeap.initialized()) return 0;
+    return g_mallocHeap.walkSpans(fn, ctx);
 }
 
 bool validateHeap(char* why, size_t cap) {

@@ -58,6 +58,7 @@ void ensureHeap() {
 void initThreadCache(MCache* c) {
     ensureHeap();
     c->heap = &g_mallocHeap;
+    c->tid = currentTid();
     c->flushGen = g_mallocHeap.sweepgen();
     c->state = 1;
     {

@@ -17,12 +17,31 @@ void MCentral::placeSwept(MHeap& heap, MSpan* s, uint32_t sg) {
         return;
     }
     LockGuard g(lock);
-    if (s->allocCount == s->nelems) {
-        s->where = static_cast<uint8_t>(SpanWhere::FullSwept);
-        fullSwept(sg).push(s);
+    const bool full = s->allocCount == s->nelems;
+    if (__atomic_load_n(&s->dirty, __ATOMIC_ACQUIRE)) {
+        // Freed again after the sweep read the free bits: it needs another sweep.
+        __atomic_store_n(&s->sweepgen, sg - 2, __ATOMIC_RELEASE);
+        if (full) fullUnswept(sg).push(s, SpanWhere::FullUnswept);
+        else partialUnswept(sg).push(s, SpanWhere::PartialUnswept);
+    } else if (full) {
+        fullSwept(sg).push(s, SpanWhere::FullSwept);
     } else {
-        s->where = static_cast<uint8_t>(SpanWhere::PartialSwept);
-        partialSwept(sg).push(s);
+        partialSwept(sg).push(s, SpanWhere::PartialSwept);
+    }
+}
+
+void MCentral::markDirty(MHeap& heap, MSpan* s) {
+    LockGuard g(lock);
+    const uint32_t sg = heap.sweepgen();
+    if (s->sweepgen != sg) return;  // cached, unswept already, or being swept: it will be seen
+    if (s->where == static_cast<uint8_t>(SpanWhere::FullSwept)) {
+        fullSwept(sg).remove(s);
+        __atomic_store_n(&s->sweepgen, sg - 2, __ATOMIC_RELEASE);
+        fullUnswept(sg).push(s, SpanWhere::FullUnswept);
+    } else if (s->where == static_cast<uint8_t>(SpanWhere::PartialSwept)) {
+        partialSwept(sg).remove(s);
+        __atomic_store_n(&s->sweepgen, sg - 2, __ATOMIC_RELEASE);
+        partialUnswept(sg).push(s, SpanWhere::PartialUnswept);
     }
 }
 
@@ -49,8 +68,12 @@ MSpan* MCentral::cacheSpan(MHeap& heap) {
         __atomic_store_n(&s->sweepgen, sg, __ATOMIC_RELEASE);
         if (s->allocCount < s->nelems) return s;
         lock.lock();
-        s->where = static_cast<uint8_t>(SpanWhere::FullSwept);
-        fullSwept(sg).push(s);
+        if (__atomic_load_n(&s->dirty, __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&s->sweepgen, sg - 2, __ATOMIC_RELEASE);
+            fullUnswept(sg).push(s, SpanWhere::FullUnswept);
+        } else {
+            fullSwept(sg).push(s, SpanWhere::FullSwept);
+        }
     }
     lock.unlock();
     // Go's mcentral.grow: a fresh span from the heap.

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "spanscope/detail/mcache.h"
 #include "spanscope/events.h"
 
 namespace spanscope::detail {
@@ -309,8 +310,8 @@ size_t MHeap::scavenge(size_t maxBytes, bool force) {
     const size_t goal = retainedGoal();
     while (released < maxBytes) {
         uintptr_t base = 0;
-        size_t want = (maxBytes - released + kPageSize - 1) / kPageSize;
-        if (want > kScavengeQuantum / kPageSize) want = kScavengeQuantum / kPageSize;
+        size_t left = maxBytes - released;
+        size_t want = left >= kScavengeQuantum ? kScavengeQuantum / kPageSize : (left + kPageSize - 1) / kPageSize;
         size_t n = 0, scav = 0;
         {
             LockGuard g(m_lock);
@@ -389,6 +390,22 @@ void MHeap::unlockAll() {
 }
 
 void MHeap::resetAfterFork() { m_bgState.store(0); }
+
+uint32_t MHeap::walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx) {
+    lockAll();
+    const uint32_t sg = m_sweepgen.load();
+    for (MSpan* s = m_allspans; s; s = s->allNext) {
+        // Merge this moment's local frees into the view without touching the span.
+        MCache* owner = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
+        SpanInfo info{s->startAddr, static_cast<uint32_t>(s->npages), s->spanclass, s->where, s->needzero,
+                      __atomic_load_n(&s->dirty, __ATOMIC_RELAXED), s->nelems, loadRelaxed(s->allocCount),
+                      loadRelaxed(s->freeindex), s->elemsize, loadRelaxed(s->sweepgen), owner ? owner->tid : 0,
+                      s->allocBits, s->freeBits, s->nwords};
+        fn(info, ctx);
+    }
+    unlockAll();
+    return sg;
+}
 
 void MHeap::readStats(MemStats& st) {
     memset(&st, 0, sizeof st);

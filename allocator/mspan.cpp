@@ -49,6 +49,8 @@ size_t sweepMallocSpan(MSpan* s) {
     uint64_t* alloc = s->allocBits;
     uint64_t* next = s->gcmarkBits;
     size_t nalloc = 0;
+    // Cleared before the free bits are read: a free that lands later marks the span again.
+    __atomic_store_n(&s->dirty, uint8_t{0}, __ATOMIC_SEQ_CST);
     for (size_t w = 0; w < nw; w++) {
         const size_t lo = w * 64;
         uint64_t allocated = loadRelaxed(alloc[w]);

@@ -59,6 +59,27 @@ struct MemStats {
     } BySize[kNumSizeClasses];
 };
 
+// One span as seen by walkSpans (for the attach rundown, snapshots and the GUI's heap map).
+struct SpanInfo {
+    uintptr_t base;
+    uint32_t npages;
+    uint8_t spanClass;  // sizeclass << 1 | noscan; class 0 = large
+    uint8_t where;      // detail::SpanWhere: cached, partial/full, swept/unswept, large
+    uint8_t needzero;
+    uint8_t dirty;      // freed since its last sweep
+    uint16_t nelems, allocCount, freeindex;
+    uint32_t elemsize;
+    uint32_t sweepgen;
+    int ownerTid;                // thread whose mcache holds it, or 0
+    const uint64_t* allocBits;   // nwords words, valid during the callback only
+    const uint64_t* freeBits;    // pending frees (malloc mode), valid during the callback only
+    uint16_t nwords;
+};
+// Calls fn for every in-use span, lowest address first not guaranteed, with the heap's locks held:
+// allocation slow paths wait meanwhile, and fn must not allocate from the spanscope heap.
+// Returns the heap's sweepgen.
+uint32_t walkSpans(void (*fn)(const SpanInfo&, void* ctx), void* ctx);
+
 // Malloc-mode heap (the one libspanscope.so's malloc uses).
 void* ssMalloc(size_t size);
 void ssFree(void* p);

@@ -13,6 +13,7 @@ namespace spanscope::detail {
 
 SPANSCOPE_NOINLINE void* mallocSlow(size_t size);
 SPANSCOPE_NOINLINE void freeSlow(void* p, MSpan* s);
+SPANSCOPE_NOINLINE void markDirtySlow(MSpan* s);
 [[noreturn]] void reportBadFree(const char* what, const void* p);
 
 SPANSCOPE_INLINE void* mallocFast(size_t size) {
@@ -44,8 +45,9 @@ SPANSCOPE_INLINE void freeFast(void* ptr) {
         return;
     }
     if (SPANSCOPE_UNLIKELY(!s->isAllocated(idx))) reportBadFree("free of a pointer that is not allocated", ptr);
-    if (SPANSCOPE_UNLIKELY(__atomic_fetch_or(&s->freeBits[w], bit, __ATOMIC_RELEASE) & bit))
+    if (SPANSCOPE_UNLIKELY(__atomic_fetch_or(&s->freeBits[w], bit, __ATOMIC_SEQ_CST) & bit))
         reportBadFree("double free", ptr);
+    if (!__atomic_load_n(&s->dirty, __ATOMIC_SEQ_CST)) markDirtySlow(s);
 }
 
 SPANSCOPE_INLINE size_t usableSize(const void* ptr) {

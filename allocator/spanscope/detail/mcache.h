@@ -19,6 +19,7 @@ struct MCache {
     uint32_t flushGen;  // heap sweepgen at the last flush (Go's prepareForSweep)
     uint8_t state;      // 0 new, 1 live, 2 torn down (re-initialised if used again)
     uint8_t destructorRounds;
+    int tid;  // kernel thread id of the owning thread
     MCache* listNext;  // every live mcache, for fork
     MCache* listPrev;
 

@@ -11,12 +11,14 @@ namespace spanscope::detail {
 
 class MHeap;
 
-// A LIFO set of spans (Go's spanSet is a lock-free stack; this one is an intrusive list under the
-// mcentral's lock, which only slow paths take).
+// A LIFO set of spans (Go's spanSet is a lock-free stack; this one is an intrusive doubly linked
+// list under the mcentral's lock, which only slow paths take, so that a span can also be moved
+// out of the middle when a free makes it worth sweeping).
 struct SpanSet {
     MSpan* head = nullptr;
     size_t count = 0;
-    void push(MSpan* s) {
+    void push(MSpan* s, SpanWhere where) {
+        s->where = static_cast<uint8_t>(where);
         s->prev = nullptr;
         s->next = head;
         if (head) head->prev = s;
@@ -29,8 +31,17 @@ struct SpanSet {
         head = s->next;
         if (head) head->prev = nullptr;
         s->next = s->prev = nullptr;
+        s->where = static_cast<uint8_t>(SpanWhere::None);
         count--;
         return s;
+    }
+    void remove(MSpan* s) {
+        if (s->prev) s->prev->next = s->next;
+        else head = s->next;
+        if (s->next) s->next->prev = s->prev;
+        s->next = s->prev = nullptr;
+        s->where = static_cast<uint8_t>(SpanWhere::None);
+        count--;
     }
 };
 
@@ -53,6 +64,9 @@ struct alignas(64) MCentral {
     bool sweepOne(MHeap& heap);
     // Puts a freshly swept span where it belongs: partial, full, or back to the heap if empty.
     void placeSwept(MHeap& heap, MSpan* s, uint32_t sg);
+    // Malloc mode: the first free since a span's last sweep moves it from a swept set to the
+    // matching unswept one, so that cacheSpan and the background sweeper find the free slots.
+    void markDirty(MHeap& heap, MSpan* s);
 };
 
 }  // namespace spanscope::detail

@@ -75,6 +75,7 @@ public:
     size_t retainedGoal() const;
 
     void readStats(MemStats& st);
+    uint32_t walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx);
     bool validate(char* why, size_t cap);
 
     // fork: take every lock in order (prepare), release them (parent, child).

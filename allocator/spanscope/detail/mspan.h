@@ -56,7 +56,7 @@ struct MSpan {
     uint8_t where;  // SpanWhere
     uint16_t nwords;  // words per bitmap
     uint8_t managed;  // 1: swept by the collector (marks); 0: malloc mode (free bits)
-    uint8_t pad_;
+    uint8_t dirty;    // malloc mode: freed since the last sweep (atomic)
     uintptr_t limit;  // end of data; for a large span, base + requested size
     MSpan* next;      // mcentral set links
     MSpan* prev;
