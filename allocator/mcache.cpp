@@ -114,7 +114,7 @@ bool MCache::refill(uint8_t spc) {
     MSpan* s = h.central(spc).cacheSpan(h);
     if (!s) return false;
     __atomic_store_n(&s->owner, this, __ATOMIC_RELEASE);
-    s->where = static_cast<uint8_t>(SpanWhere::Cached);
+    s->setWhere(SpanWhere::Cached);
     __atomic_store_n(&s->sweepgen, h.sweepgen() + 3, __ATOMIC_RELEASE);
     s->allocCountBeforeCache = s->allocCount;
     s->resetAllocCache();

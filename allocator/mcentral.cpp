@@ -33,12 +33,12 @@ void MCentral::placeSwept(MHeap& heap, MSpan* s, uint32_t sg) {
 void MCentral::markDirty(MHeap& heap, MSpan* s) {
     LockGuard g(lock);
     const uint32_t sg = heap.sweepgen();
-    if (s->sweepgen != sg) return;  // cached, unswept already, or being swept: it will be seen
-    if (s->where == static_cast<uint8_t>(SpanWhere::FullSwept)) {
+    if (__atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE) != sg) return;  // cached, unswept or being swept: it will be seen
+    if (s->whereNow() == SpanWhere::FullSwept) {
         fullSwept(sg).remove(s);
         __atomic_store_n(&s->sweepgen, sg - 2, __ATOMIC_RELEASE);
         fullUnswept(sg).push(s, SpanWhere::FullUnswept);
-    } else if (s->where == static_cast<uint8_t>(SpanWhere::PartialSwept)) {
+    } else if (s->whereNow() == SpanWhere::PartialSwept) {
         partialSwept(sg).remove(s);
         __atomic_store_n(&s->sweepgen, sg - 2, __ATOMIC_RELEASE);
         partialUnswept(sg).push(s, SpanWhere::PartialUnswept);

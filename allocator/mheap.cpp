@@ -180,7 +180,7 @@ void MHeap::freeSpan(MSpan* s) {
                          static_cast<MSpan*>(nullptr), __ATOMIC_RELEASE);
     }
     __atomic_store_n(&s->state, static_cast<uint8_t>(SpanState::Dead), __ATOMIC_RELEASE);
-    s->where = static_cast<uint8_t>(SpanWhere::None);
+    s->setWhere(SpanWhere::None);
     LockGuard g(m_lock);
     m_pages.free(s->startAddr, s->npages);
     m_heapInUse -= s->npages * kPageSize;
@@ -202,7 +202,7 @@ void* MHeap::allocLarge(size_t size, size_t align, bool zero) {
     s->limit = s->startAddr + size;
     storeRelaxed(s->allocCount, uint16_t{1});
     storeRelaxed(s->freeindex, uint16_t{1});
-    s->where = static_cast<uint8_t>(SpanWhere::Large);
+    s->setWhere(SpanWhere::Large);
     addHeapLive(static_cast<int64_t>(npages * kPageSize));
     {
         LockGuard g(m_lock);
@@ -284,7 +284,20 @@ void MHeap::startCycle(bool force) {
     finishSweep();
     // Go's gcSweep: sweepgen += 2 swaps the swept and unswept sets of every mcentral.
     for (auto& c : m_central) c.lock.lock();
-    uint32_t sg = m_sweepgen.load(std::memory_order_relaxed) + 2;
+    const uint32_t old = m_sweepgen.load(std::memory_order_relaxed);
+    for (auto& c : m_central) {
+        // Spans freed into unswept sets since finishSweep must stay unswept after the swap: move
+        // them to the sets that are about to become the unswept ones.
+        while (MSpan* s = c.partialUnswept(old).pop()) {
+            s->sweepgen = old;
+            c.partialSwept(old).push(s, SpanWhere::PartialSwept);
+        }
+        while (MSpan* s = c.fullUnswept(old).pop()) {
+            s->sweepgen = old;
+            c.fullSwept(old).push(s, SpanWhere::FullSwept);
+        }
+    }
+    const uint32_t sg = old + 2;
     m_sweepgen.store(sg, std::memory_order_release);
     for (auto& c : m_central) c.lock.unlock();
     m_sweepDone.store(false, std::memory_order_release);
@@ -357,9 +370,13 @@ void* MHeap::backgroundMain(void* arg) {
     pthread_setname_np(pthread_self(), "spanscope-bg");
     for (;;) {
         uint32_t seen = h->m_bgWake.load(std::memory_order_acquire);
-        int swept = 0;
-        while (h->sweepOne()) {
-            if (++swept % 10 == 0) sched_yield();  // Go's bgsweep yields every 10 spans
+        // Each step holds the cycle lock, so validate() and a new generation see no span in flight.
+        for (int swept = 0;; swept++) {
+            h->m_cycleLock.lock();
+            bool more = h->sweepOne();
+            h->m_cycleLock.unlock();
+            if (!more) break;
+            if (swept % 10 == 9) sched_yield();  // Go's bgsweep yields every 10 spans
         }
         uint64_t t0 = nanotime();
         size_t released = 0;
@@ -397,7 +414,7 @@ uint32_t MHeap::walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx) {
     for (MSpan* s = m_allspans; s; s = s->allNext) {
         // Merge this moment's local frees into the view without touching the span.
         MCache* owner = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
-        SpanInfo info{s->startAddr, static_cast<uint32_t>(s->npages), s->spanclass, s->where, s->needzero,
+        SpanInfo info{s->startAddr, static_cast<uint32_t>(s->npages), s->spanclass, static_cast<uint8_t>(s->whereNow()), s->needzero,
                       __atomic_load_n(&s->dirty, __ATOMIC_RELAXED), s->nelems, loadRelaxed(s->allocCount),
                       loadRelaxed(s->freeindex), s->elemsize, loadRelaxed(s->sweepgen), owner ? owner->tid : 0,
                       s->allocBits, s->freeBits, s->nwords};

@@ -29,8 +29,8 @@ bool checkSet(Failure& f, const MCentral& c, const SpanSet& set, SpanWhere where
         if (s->spanclass != c.spanclass) return f.fail("span %p of class %d in mcentral %d", (void*)s->startAddr, s->spanclass, c.spanclass);
         // A sweepgen bump turns swept sets into unswept ones without touching their spans' tags.
         bool whereOk = s->where == static_cast<uint8_t>(where) ||
-                       (where == SpanWhere::PartialUnswept && s->where == static_cast<uint8_t>(SpanWhere::PartialSwept)) ||
-                       (where == SpanWhere::FullUnswept && s->where == static_cast<uint8_t>(SpanWhere::FullSwept));
+                       (where == SpanWhere::PartialUnswept && s->whereNow() == SpanWhere::PartialSwept) ||
+                       (where == SpanWhere::FullUnswept && s->whereNow() == SpanWhere::FullSwept);
         if (!whereOk) return f.fail("span %p: where=%d, found in set %d", (void*)s->startAddr, s->where, (int)where);
         if (s->sweepgen != wantGen) return f.fail("span %p: sweepgen %u in a set wanting %u", (void*)s->startAddr, s->sweepgen, wantGen);
         bool full = s->allocCount == s->nelems;
@@ -71,7 +71,7 @@ bool MHeap::validate(char* why, size_t cap) {
             if (s->npages != kClassToAllocNPages[cls]) return f.fail("span %p: npages %zu", b, s->npages);
         } else {
             large++;
-            if (s->where != static_cast<uint8_t>(SpanWhere::Large)) return f.fail("large span %p not marked large", b);
+            if (s->whereNow() != SpanWhere::Large) return f.fail("large span %p not marked large", b);
             if (s->allocCount != 1) return f.fail("large span %p: allocCount %u", b, s->allocCount);
         }
         if (s->freeindex > s->nelems) return f.fail("span %p: freeindex %u > nelems %u", b, s->freeindex, s->nelems);
@@ -88,13 +88,13 @@ bool MHeap::validate(char* why, size_t cap) {
             if ((s->freeBits[w] | s->localFreeBits[w]) & ~allocated) return f.fail("span %p: a free bit on an unallocated slot", b);
             if (s->freeBits[w] & s->localFreeBits[w]) return f.fail("span %p: slot freed twice", b);
         }
-        if (s->where == static_cast<uint8_t>(SpanWhere::Cached)) {
+        if (s->whereNow() == SpanWhere::Cached) {
             cached++;
             if (!s->owner) return f.fail("cached span %p has no owner", b);
         } else if (s->owner) {
             return f.fail("uncached span %p has an owner", b);
         }
-        if (s->where != static_cast<uint8_t>(SpanWhere::Cached))
+        if (s->whereNow() != SpanWhere::Cached)
             for (size_t w = 0; w < s->nwords; w++)
                 if (s->localFreeBits[w]) return f.fail("uncached span %p has unmerged local frees", b);
     }

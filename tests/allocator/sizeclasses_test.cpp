@@ -40,7 +40,9 @@ TEST(SizeClasses, MksizeclassesRulesHold) {
         for (size_t off = 0; off < span; off += size) {
             ASSERT_EQ((off * kSizeTables.divMagic[c]) >> 32, off / size);
         }
-        if (c > 1) EXPECT_GT(kClassToSize[c], kClassToSize[c - 1]);
+        if (c > 1) {
+            EXPECT_GT(kClassToSize[c], kClassToSize[c - 1]);
+        }
     }
 }
 

@@ -18,7 +18,7 @@ struct SpanSet {
     MSpan* head = nullptr;
     size_t count = 0;
     void push(MSpan* s, SpanWhere where) {
-        s->where = static_cast<uint8_t>(where);
+        s->setWhere(where);
         s->prev = nullptr;
         s->next = head;
         if (head) head->prev = s;
@@ -31,7 +31,7 @@ struct SpanSet {
         head = s->next;
         if (head) head->prev = nullptr;
         s->next = s->prev = nullptr;
-        s->where = static_cast<uint8_t>(SpanWhere::None);
+        s->setWhere(SpanWhere::None);
         count--;
         return s;
     }
@@ -40,7 +40,7 @@ struct SpanSet {
         else head = s->next;
         if (s->next) s->next->prev = s->prev;
         s->next = s->prev = nullptr;
-        s->where = static_cast<uint8_t>(SpanWhere::None);
+        s->setWhere(SpanWhere::None);
         count--;
     }
 };

@@ -95,6 +95,9 @@ struct MSpan {
         allocCache = w < nwords ? ~loadRelaxed(allocBits[w]) >> (freeindex % 64) : 0;
     }
 
+    SpanWhere whereNow() const { return static_cast<SpanWhere>(__atomic_load_n(&where, __ATOMIC_RELAXED)); }
+    void setWhere(SpanWhere w) { __atomic_store_n(&where, static_cast<uint8_t>(w), __ATOMIC_RELAXED); }
+
     bool isAllocated(size_t idx) const;   // as of now: below freeindex, or allocBits set
     size_t countAllocatedSlow() const;    // |allocBits U [0, freeindex)|
 };
