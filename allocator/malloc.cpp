@@ -36,7 +36,6 @@ void freeSlow(void* ptr, MSpan* s) {
 }
 
 void markDirtySlow(MSpan* s) {
-    if (__atomic_exchange_n(&s->dirty, uint8_t{1}, __ATOMIC_SEQ_CST)) return;
     g_mallocHeap.central(s->spanclass).markDirty(g_mallocHeap, s);
 }
 

@@ -9,7 +9,7 @@
 
 namespace spanscope::detail {
 
-thread_local MCache t_mcache __attribute__((tls_model("initial-exec")));
+constinit thread_local MCache t_mcache __attribute__((tls_model("initial-exec"))) = {};
 
 namespace {
 SpinLock g_cacheListLock;
@@ -72,14 +72,14 @@ void initThreadCache(MCache* c) {
     SPANSCOPE_EMIT(EventKind::ThreadStart, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
-static void uncacheOne(MCache* c, uint8_t spc) {
+static void uncacheOne(MCache* c, uint8_t spc, bool swept = false) {
     MSpan* s = c->alloc[spc];
     c->alloc[spc] = nullptr;
     MHeap& h = *c->heap;
     h.addMallocs(spanClassSize(spc), s->allocCount - s->allocCountBeforeCache);
     // Go's releaseAll: the free slots counted into heapLive at refill were never used.
     h.addHeapLive(-static_cast<int64_t>(static_cast<size_t>(s->nelems - s->allocCount) * s->elemsize));
-    h.central(spc).uncacheSpan(h, s);
+    h.central(spc).uncacheSpan(h, s, swept);
 }
 
 void MCache::releaseAll() {
@@ -101,13 +101,9 @@ bool MCache::refill(uint8_t spc) {
         size_t nfreed = sweepMallocSpan(s);
         h.noteSwept(s, nfreed);
         h.addHeapLive(static_cast<int64_t>(nfreed * s->elemsize));  // free slots of a cached span count
-        size_t free = s->nelems - s->allocCount;
-        if (free && free >= s->nelems / 8u) {
-            s->allocCountBeforeCache = s->allocCount;
-            return true;
-        }
         s->allocCountBeforeCache = s->allocCount;
-        uncacheOne(this, spc);
+        if (s->hasRoom()) return true;
+        uncacheOne(this, spc, true);
     }
     h.maybeStartCycle();
     if (flushGen != h.sweepgen()) releaseAll();

@@ -17,8 +17,8 @@ void MCentral::placeSwept(MHeap& heap, MSpan* s, uint32_t sg) {
         return;
     }
     LockGuard g(lock);
-    const bool full = s->allocCount == s->nelems;
-    if (__atomic_load_n(&s->dirty, __ATOMIC_ACQUIRE)) {
+    const bool full = !s->hasRoom();
+    if (s->wantsSweep()) {
         // Freed again after the sweep read the free bits: it needs another sweep.
         __atomic_store_n(&s->sweepgen, sg - 2, __ATOMIC_RELEASE);
         if (full) fullUnswept(sg).push(s, SpanWhere::FullUnswept);
@@ -66,9 +66,9 @@ MSpan* MCentral::cacheSpan(MHeap& heap) {
         __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
         heap.noteSwept(s, sweepMallocSpan(s));
         __atomic_store_n(&s->sweepgen, sg, __ATOMIC_RELEASE);
-        if (s->allocCount < s->nelems) return s;
+        if (s->hasRoom()) return s;
         lock.lock();
-        if (__atomic_load_n(&s->dirty, __ATOMIC_ACQUIRE)) {
+        if (s->wantsSweep()) {
             __atomic_store_n(&s->sweepgen, sg - 2, __ATOMIC_RELEASE);
             fullUnswept(sg).push(s, SpanWhere::FullUnswept);
         } else {
@@ -80,13 +80,14 @@ MSpan* MCentral::cacheSpan(MHeap& heap) {
     return heap.allocSpan(kClassToAllocNPages[spanClassSize(spanclass)], spanclass);
 }
 
-void MCentral::uncacheSpan(MHeap& heap, MSpan* s) {
+void MCentral::uncacheSpan(MHeap& heap, MSpan* s, bool swept) {
     __atomic_store_n(&s->owner, static_cast<MCache*>(nullptr), __ATOMIC_RELEASE);
     SPANSCOPE_EMIT(EventKind::SpanUncache, s->spanclass, s->allocCount == s->nelems, static_cast<uint32_t>(s->npages),
                    s->startAddr, s->allocCount, s->nelems, 0, 0);
     // Malloc mode sweeps on uncache: the owner's frees are merged and the span is placed by its
     // real occupancy (Go sweeps a stale +1 span here; malloc mode treats every span that way).
-    heap.noteSwept(s, sweepMallocSpan(s));
+    // The owner's own frees (local bits) must be merged before anyone else may sweep it.
+    if (!swept) heap.noteSwept(s, sweepMallocSpan(s));
     placeSwept(heap, s, heap.sweepgen());
 }
 

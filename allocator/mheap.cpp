@@ -154,6 +154,9 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
     s->sweepgen = sweepgen();
     s->managed = m_managed;
     s->limit = base + nelems * s->elemsize;
+    // Worth a sweep once a quarter of the slots (two of a small span) were freed: each refill then hands out a batch, as
+    // Go's sweeps after a GC do. Fewer frees wait for the next sweep generation.
+    s->sweepThreshold = static_cast<uint16_t>(nelems >= 16 ? nelems / 4 : (nelems >= 8 ? 2 : 1));
     HeapArena* arena = nullptr;
     uintptr_t arenaIdx = ~uintptr_t{0};
     for (size_t i = 0; i < npages; i++) {
@@ -312,15 +315,16 @@ void MHeap::startCycle(bool force) {
 }
 
 size_t MHeap::retainedGoal() const {
-    // Go's gcPaceScavenger: 10% over the in-use heap at the last completed sweep; off before it.
+    // Go's gcPaceScavenger: 10% over the in-use heap at the last completed sweep
+    // (retainExtraPercent). Go has no goal before its first GC; malloc mode uses the in-use heap
+    // of the moment until the first sweep generation completes.
     uint64_t inuse = m_lastHeapInUse.load(std::memory_order_relaxed);
-    if (inuse == 0) return SIZE_MAX;
+    if (inuse == 0) inuse = m_heapInUse;  // the caller holds m_lock
     return (inuse + inuse / 10 + 4095) & ~size_t{4095};
 }
 
 size_t MHeap::scavenge(size_t maxBytes, bool force) {
     size_t released = 0;
-    const size_t goal = retainedGoal();
     while (released < maxBytes) {
         uintptr_t base = 0;
         size_t left = maxBytes - released;
@@ -328,7 +332,7 @@ size_t MHeap::scavenge(size_t maxBytes, bool force) {
         size_t n = 0, scav = 0;
         {
             LockGuard g(m_lock);
-            if (!force && m_heapInUse + m_heapFree <= goal) break;
+            if (!force && m_heapInUse + m_heapFree <= retainedGoal()) break;
             n = m_pages.findScavengeCandidate(want, &base);
             if (!n) break;
             // Take the pages so nobody allocates them while the lock is dropped (as Go does).
@@ -415,7 +419,7 @@ uint32_t MHeap::walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx) {
         // Merge this moment's local frees into the view without touching the span.
         MCache* owner = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
         SpanInfo info{s->startAddr, static_cast<uint32_t>(s->npages), s->spanclass, static_cast<uint8_t>(s->whereNow()), s->needzero,
-                      __atomic_load_n(&s->dirty, __ATOMIC_RELAXED), s->nelems, loadRelaxed(s->allocCount),
+                      static_cast<uint8_t>(s->wantsSweep()), s->nelems, loadRelaxed(s->allocCount),
                       loadRelaxed(s->freeindex), s->elemsize, loadRelaxed(s->sweepgen), owner ? owner->tid : 0,
                       s->allocBits, s->freeBits, s->nwords};
         fn(info, ctx);

@@ -30,14 +30,6 @@ uint16_t MSpan::nextFreeIndex() {
     return static_cast<uint16_t>(result);
 }
 
-bool MSpan::isAllocated(size_t idx) const {
-    // freeindex first: a sweep publishes the new allocBits before it resets freeindex.
-    size_t fi = __atomic_load_n(&freeindex, __ATOMIC_ACQUIRE);
-    if (idx < fi) return true;
-    const uint64_t* bits = __atomic_load_n(&allocBits, __ATOMIC_ACQUIRE);
-    return (loadRelaxed(bits[idx / 64]) >> (idx % 64)) & 1;
-}
-
 size_t MSpan::countAllocatedSlow() const {
     size_t n = 0;
     for (size_t i = 0; i < nelems; i++) n += isAllocated(i);
@@ -49,8 +41,8 @@ size_t sweepMallocSpan(MSpan* s) {
     uint64_t* alloc = s->allocBits;
     uint64_t* next = s->gcmarkBits;
     size_t nalloc = 0;
-    // Cleared before the free bits are read: a free that lands later marks the span again.
-    __atomic_store_n(&s->dirty, uint8_t{0}, __ATOMIC_SEQ_CST);
+    // Cleared before the free bits are read: frees that land later count toward the next sweep.
+    __atomic_store_n(&s->pendingFrees, uint16_t{0}, __ATOMIC_SEQ_CST);
     for (size_t w = 0; w < nw; w++) {
         const size_t lo = w * 64;
         uint64_t allocated = loadRelaxed(alloc[w]);
@@ -62,7 +54,7 @@ size_t sweepMallocSpan(MSpan* s) {
         uint64_t live = allocated & ~freed;
         if (nelems - lo < 64) live &= (1ull << (nelems - lo)) - 1;
         storeRelaxed(next[w], live);
-        nalloc += static_cast<size_t>(__builtin_popcountll(live));
+        nalloc += static_cast<size_t>(popcount64(live));
     }
     size_t nfreed = s->allocCount - nalloc;
     // allocBits = gcmarkBits (Go's sweep step 5); the old array becomes the next scratch bitmap.

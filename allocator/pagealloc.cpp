@@ -38,7 +38,7 @@ inline size_t countBits(const uint64_t* w, size_t i, size_t n) {
     while (n) {
         size_t bit = i & 63, take = 64 - bit < n ? 64 - bit : n;
         uint64_t m = take == 64 ? ~0ull : ((1ull << take) - 1) << bit;
-        c += static_cast<size_t>(__builtin_popcountll(w[i >> 6] & m));
+        c += static_cast<size_t>(popcount64(w[i >> 6] & m));
         i += take;
         n -= take;
     }

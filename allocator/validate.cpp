@@ -33,9 +33,9 @@ bool checkSet(Failure& f, const MCentral& c, const SpanSet& set, SpanWhere where
                        (where == SpanWhere::FullUnswept && s->whereNow() == SpanWhere::FullSwept);
         if (!whereOk) return f.fail("span %p: where=%d, found in set %d", (void*)s->startAddr, s->where, (int)where);
         if (s->sweepgen != wantGen) return f.fail("span %p: sweepgen %u in a set wanting %u", (void*)s->startAddr, s->sweepgen, wantGen);
-        bool full = s->allocCount == s->nelems;
-        if (where == SpanWhere::PartialSwept && full) return f.fail("full span %p in partialSwept", (void*)s->startAddr);
-        if (where == SpanWhere::FullSwept && !full) return f.fail("span %p with free slots in fullSwept", (void*)s->startAddr);
+        bool full = !s->hasRoom();
+        if (where == SpanWhere::PartialSwept && full) return f.fail("span %p without room in partialSwept", (void*)s->startAddr);
+        if (where == SpanWhere::FullSwept && !full) return f.fail("span %p with room in fullSwept", (void*)s->startAddr);
         if (s->next && s->next->prev != s) return f.fail("broken links in mcentral %d", c.spanclass);
     }
     if (n != set.count) return f.fail("mcentral %d: set count %zu, walked %zu", c.spanclass, set.count, n);

@@ -66,7 +66,7 @@ struct SpanInfo {
     uint8_t spanClass;  // sizeclass << 1 | noscan; class 0 = large
     uint8_t where;      // detail::SpanWhere: cached, partial/full, swept/unswept, large
     uint8_t needzero;
-    uint8_t dirty;      // freed since its last sweep
+    uint8_t dirty;      // enough frees since its last sweep to be queued for sweeping
     uint16_t nelems, allocCount, freeindex;
     uint32_t elemsize;
     uint32_t sweepgen;

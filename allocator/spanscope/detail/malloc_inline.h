@@ -47,7 +47,10 @@ SPANSCOPE_INLINE void freeFast(void* ptr) {
     if (SPANSCOPE_UNLIKELY(!s->isAllocated(idx))) reportBadFree("free of a pointer that is not allocated", ptr);
     if (SPANSCOPE_UNLIKELY(__atomic_fetch_or(&s->freeBits[w], bit, __ATOMIC_SEQ_CST) & bit))
         reportBadFree("double free", ptr);
-    if (!__atomic_load_n(&s->dirty, __ATOMIC_SEQ_CST)) markDirtySlow(s);
+    // Count frees toward the span's sweep threshold; past it, only this load remains.
+    if (__atomic_load_n(&s->pendingFrees, __ATOMIC_RELAXED) < s->sweepThreshold &&
+        __atomic_add_fetch(&s->pendingFrees, uint16_t{1}, __ATOMIC_SEQ_CST) == s->sweepThreshold)
+        markDirtySlow(s);
 }
 
 SPANSCOPE_INLINE size_t usableSize(const void* ptr) {

@@ -33,7 +33,7 @@ struct MCache {
 };
 
 // This thread's malloc-mode cache. Initial-exec TLS: one fs-relative load, no __tls_get_addr.
-extern thread_local MCache t_mcache __attribute__((tls_model("initial-exec")));
+extern constinit thread_local MCache t_mcache __attribute__((tls_model("initial-exec")));
 
 void initThreadCache(MCache* c);
 void mcacheForkPrepare();

@@ -59,7 +59,7 @@ struct alignas(64) MCentral {
     // Go's cacheSpan: a span with at least one free slot, for an mcache. Null when out of memory.
     MSpan* cacheSpan(MHeap& heap);
     // Go's uncacheSpan: the mcache gives the span back (malloc mode sweeps it first).
-    void uncacheSpan(MHeap& heap, MSpan* s);
+    void uncacheSpan(MHeap& heap, MSpan* s, bool swept = false);
     // Sweeps one unswept span of this class if there is one (background and proportional sweep).
     bool sweepOne(MHeap& heap);
     // Puts a freshly swept span where it belongs: partial, full, or back to the heap if empty.

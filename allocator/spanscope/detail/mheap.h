@@ -72,7 +72,7 @@ public:
 
     // Scavenger: releases free pages (top-down) until retained <= goal or maxBytes are released.
     size_t scavenge(size_t maxBytes, bool force);
-    size_t retainedGoal() const;
+    size_t retainedGoal() const;  // called with m_lock held
 
     void readStats(MemStats& st);
     uint32_t walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx);

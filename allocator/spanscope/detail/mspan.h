@@ -56,7 +56,9 @@ struct MSpan {
     uint8_t where;  // SpanWhere
     uint16_t nwords;  // words per bitmap
     uint8_t managed;  // 1: swept by the collector (marks); 0: malloc mode (free bits)
-    uint8_t dirty;    // malloc mode: freed since the last sweep (atomic)
+    uint8_t pad_;
+    uint16_t pendingFrees;    // malloc mode: frees by other threads since the last sweep (atomic)
+    uint16_t sweepThreshold;  // pendingFrees at which the span asks mcentral for a sweep
     uintptr_t limit;  // end of data; for a large span, base + requested size
     MSpan* next;      // mcentral set links
     MSpan* prev;
@@ -80,9 +82,13 @@ struct MSpan {
         if (SPANSCOPE_UNLIKELY(r >= nelems)) return nullptr;
         unsigned fi = r + 1;
         if (SPANSCOPE_UNLIKELY((fi & 63) == 0 && fi != nelems)) return nullptr;
-        allocCache = (cache >> b) >> 1;
+        cache = (cache >> b) >> 1;
+        allocCache = cache;
         storeRelaxed(freeindex, static_cast<uint16_t>(fi));
         storeRelaxed(allocCount, static_cast<uint16_t>(allocCount + 1));
+        // The next object of this class will come from the next free slot: start pulling its
+        // cache line in now (slots are reused only after a sweep, so they are usually cold).
+        __builtin_prefetch(reinterpret_cast<void*>(startAddr + size_t{fi + (cache ? __builtin_ctzll(cache) : 0)} * elemsize), 1, 3);
         return reinterpret_cast<void*>(startAddr + size_t{r} * elemsize);
     }
 
@@ -95,10 +101,21 @@ struct MSpan {
         allocCache = w < nwords ? ~loadRelaxed(allocBits[w]) >> (freeindex % 64) : 0;
     }
 
+    // Malloc mode: a span is worth caching ("partial") only with at least sweepThreshold free
+    // slots; with fewer it waits in the full sets until frees or the next generation free more.
+    bool hasRoom() const { return static_cast<unsigned>(nelems - allocCount) >= sweepThreshold; }
+    bool wantsSweep() const { return __atomic_load_n(&pendingFrees, __ATOMIC_SEQ_CST) >= sweepThreshold; }
     SpanWhere whereNow() const { return static_cast<SpanWhere>(__atomic_load_n(&where, __ATOMIC_RELAXED)); }
     void setWhere(SpanWhere w) { __atomic_store_n(&where, static_cast<uint8_t>(w), __ATOMIC_RELAXED); }
 
-    bool isAllocated(size_t idx) const;   // as of now: below freeindex, or allocBits set
+    // As of now: below freeindex, or allocBits set. freeindex first: a sweep publishes the new
+    // allocBits before it resets freeindex.
+    SPANSCOPE_INLINE bool isAllocated(size_t idx) const {
+        size_t fi = __atomic_load_n(&freeindex, __ATOMIC_ACQUIRE);
+        if (idx < fi) return true;
+        const uint64_t* bits = __atomic_load_n(&allocBits, __ATOMIC_ACQUIRE);
+        return (loadRelaxed(bits[idx / 64]) >> (idx % 64)) & 1;
+    }
     size_t countAllocatedSlow() const;    // |allocBits U [0, freeindex)|
 };
 

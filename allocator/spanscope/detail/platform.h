@@ -113,6 +113,14 @@ private:
     size_t m_sys = 0;
 };
 
+// Population count without a libgcc call (the x86-64 baseline has no POPCNT instruction).
+SPANSCOPE_INLINE unsigned popcount64(uint64_t x) {
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return static_cast<unsigned>((x * 0x0101010101010101ull) >> 56);
+}
+
 // Relaxed atomic access to plain words that other threads may read (bitmaps, counters).
 template <typename T>
 SPANSCOPE_INLINE T loadRelaxed(const T& v) {
