@@ -134,6 +134,7 @@ void readMemStats(MemStats* st) {
         *st = MemStats{};
         return;
     }
+    if (c->state == 1) g_mallocHeap.flushThreadStats(c);
     g_mallocHeap.readStats(*st);
 }
 

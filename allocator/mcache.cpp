@@ -87,6 +87,7 @@ void MCache::releaseAll() {
     for (int spc = 0; spc < kNumSpanClasses; spc++)
         if (alloc[spc]) uncacheOne(this, static_cast<uint8_t>(spc));
     tiny = tinyoffset = 0;
+    heap->flushThreadStats(this);
     flushGen = heap->sweepgen();
 }
 

@@ -104,7 +104,6 @@ MSpan* MHeap::newSpanStruct(size_t nwords) {
     s->allocBits = bits;
     s->gcmarkBits = bits + nwords;
     s->freeBits = bits + 2 * nwords;
-    s->localFreeBits = bits + 3 * nwords;
     s->nwords = static_cast<uint16_t>(nwords);
     return s;
 }
@@ -250,9 +249,47 @@ bool MHeap::growLargeInPlace(MSpan* s, size_t newNpages) {
     return true;
 }
 
+namespace {
+constexpr int64_t kHeapLiveBatch = 64 << 10;
+inline MCache* batchingCache(const MHeap* h) {
+    MCache* c = &t_mcache;
+    return c->state == 1 && c->heap == h ? c : nullptr;
+}
+}  // namespace
+
+void MHeap::flushThreadStats(MCache* c) {
+    if (c->heapLiveDelta) m_heapLive.fetch_add(static_cast<uint64_t>(c->heapLiveDelta), std::memory_order_relaxed);
+    c->heapLiveDelta = 0;
+    for (int k = 1; k < kNumSizeClasses; k++) {
+        if (c->mallocs[k]) m_smallMallocs[k].fetch_add(c->mallocs[k], std::memory_order_relaxed);
+        if (c->frees[k]) m_smallFrees[k].fetch_add(c->frees[k], std::memory_order_relaxed);
+        c->mallocs[k] = c->frees[k] = 0;
+    }
+}
+
+void MHeap::addHeapLive(int64_t d) {
+    if (MCache* c = batchingCache(this)) {
+        c->heapLiveDelta += d;
+        if (c->heapLiveDelta < kHeapLiveBatch && c->heapLiveDelta > -kHeapLiveBatch) return;
+        flushThreadStats(c);
+        return;
+    }
+    m_heapLive.fetch_add(static_cast<uint64_t>(d), std::memory_order_relaxed);
+}
+
+void MHeap::addMallocs(int cls, uint64_t n) {
+    if (MCache* c = batchingCache(this)) c->mallocs[cls] += n;
+    else m_smallMallocs[cls].fetch_add(n, std::memory_order_relaxed);
+}
+
+void MHeap::addFrees(int cls, uint64_t n) {
+    if (MCache* c = batchingCache(this)) c->frees[cls] += n;
+    else m_smallFrees[cls].fetch_add(n, std::memory_order_relaxed);
+}
+
 void MHeap::noteSwept(MSpan* s, size_t nfreed) {
     if (nfreed) {
-        m_smallFrees[spanClassSize(s->spanclass)].fetch_add(nfreed, std::memory_order_relaxed);
+        addFrees(spanClassSize(s->spanclass), nfreed);
         addHeapLive(-static_cast<int64_t>(nfreed * s->elemsize));
     }
     SPANSCOPE_EMIT(EventKind::SpanSweep, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, nfreed,

@@ -49,8 +49,8 @@ size_t sweepMallocSpan(MSpan* s) {
         if (fi >= lo + 64) allocated = ~0ull;
         else if (fi > lo) allocated |= (1ull << (fi - lo)) - 1;
         // Frees that land after the exchange stay for the next sweep.
-        uint64_t freed = __atomic_exchange_n(&s->freeBits[w], 0, __ATOMIC_ACQ_REL) | s->localFreeBits[w];
-        s->localFreeBits[w] = 0;
+        uint64_t freed = __atomic_exchange_n(&s->freeBits[w], 0, __ATOMIC_ACQ_REL) | s->localFreeBits()[w];
+        s->localFreeBits()[w] = 0;
         uint64_t live = allocated & ~freed;
         if (nelems - lo < 64) live &= (1ull << (nelems - lo)) - 1;
         storeRelaxed(next[w], live);

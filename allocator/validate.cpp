@@ -85,8 +85,8 @@ bool MHeap::validate(char* why, size_t cap) {
             uint64_t allocated = s->allocBits[w];
             if (s->freeindex >= lo + 64) allocated = ~0ull;
             else if (s->freeindex > lo) allocated |= (1ull << (s->freeindex - lo)) - 1;
-            if ((s->freeBits[w] | s->localFreeBits[w]) & ~allocated) return f.fail("span %p: a free bit on an unallocated slot", b);
-            if (s->freeBits[w] & s->localFreeBits[w]) return f.fail("span %p: slot freed twice", b);
+            if ((s->freeBits[w] | s->localFreeBits()[w]) & ~allocated) return f.fail("span %p: a free bit on an unallocated slot", b);
+            if (s->freeBits[w] & s->localFreeBits()[w]) return f.fail("span %p: slot freed twice", b);
         }
         if (s->whereNow() == SpanWhere::Cached) {
             cached++;
@@ -96,7 +96,7 @@ bool MHeap::validate(char* why, size_t cap) {
         }
         if (s->whereNow() != SpanWhere::Cached)
             for (size_t w = 0; w < s->nwords; w++)
-                if (s->localFreeBits[w]) return f.fail("uncached span %p has unmerged local frees", b);
+                if (s->localFreeBits()[w]) return f.fail("uncached span %p has unmerged local frees", b);
     }
     if (nspans != m_nspans) return f.fail("allspans holds %zu spans, count says %zu", nspans, m_nspans);
 

@@ -37,11 +37,11 @@ SPANSCOPE_INLINE void freeFast(void* ptr) {
     const size_t w = idx / 64;
     const uint64_t bit = uint64_t{1} << (idx % 64);
     if (__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == &t_mcache) {
-        if (SPANSCOPE_UNLIKELY((s->localFreeBits[w] | loadRelaxed(s->freeBits[w])) & bit))
+        if (SPANSCOPE_UNLIKELY((s->localFreeBits()[w] | loadRelaxed(s->freeBits[w])) & bit))
             reportBadFree("double free", ptr);
         if (SPANSCOPE_UNLIKELY(idx >= s->freeindex && !(loadRelaxed(s->allocBits[w]) & bit)))
             reportBadFree("free of a pointer that is not allocated", ptr);
-        s->localFreeBits[w] |= bit;
+        s->localFreeBits()[w] |= bit;
         return;
     }
     if (SPANSCOPE_UNLIKELY(!s->isAllocated(idx))) reportBadFree("free of a pointer that is not allocated", ptr);

@@ -20,6 +20,9 @@ struct MCache {
     uint8_t state;      // 0 new, 1 live, 2 torn down (re-initialised if used again)
     uint8_t destructorRounds;
     int tid;  // kernel thread id of the owning thread
+    int64_t heapLiveDelta;  // unflushed heapLive change (see MHeap::addHeapLive)
+    uint64_t mallocs[kNumSizeClasses];
+    uint64_t frees[kNumSizeClasses];
     MCache* listNext;  // every live mcache, for fork
     MCache* listPrev;
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "spanscope/allocator.h"
+#include "spanscope/detail/mcache.h"
 #include "spanscope/detail/mcentral.h"
 #include "spanscope/detail/mspan.h"
 #include "spanscope/detail/pagealloc.h"
@@ -67,8 +68,12 @@ public:
     void finishSweep();
     bool sweepOne();
     void noteSwept(MSpan* s, size_t nfreed);
-    void addHeapLive(int64_t d) { m_heapLive.fetch_add(static_cast<uint64_t>(d), std::memory_order_relaxed); }
-    void addMallocs(int cls, uint64_t n) { m_smallMallocs[cls].fetch_add(n, std::memory_order_relaxed); }
+    // Counters batched per thread (in its mcache) and flushed every 64 KiB of heapLive change,
+    // at releaseAll and by readMemStats, so refills do not all hit the same cache lines.
+    void addHeapLive(int64_t d);
+    void addMallocs(int cls, uint64_t n);
+    void addFrees(int cls, uint64_t n);
+    void flushThreadStats(MCache* c);
 
     // Scavenger: releases free pages (top-down) until retained <= goal or maxBytes are released.
     size_t scavenge(size_t maxBytes, bool force);

@@ -32,39 +32,40 @@ enum class SpanWhere : uint8_t {
     Large = 6,
 };
 
-struct MSpan {
-    // Allocation fast-path fields first (one cache line with startAddr and elemsize).
+struct alignas(64) MSpan {
+    // First cache line: everything malloc's and free's fast paths touch.
     uint64_t allocCache;  // inverted allocBits window, bit 0 = slot freeindex (1 = free)
-    uint16_t freeindex;   // slots below are allocated; read by other threads' free()
+    uintptr_t startAddr;
+    uint64_t* allocBits;  // 1 = allocated as of the last sweep (atomic pointer)
+    uint64_t* freeBits;   // malloc mode: frees by other threads (atomic fetch_or); the owner's
+                          // own frees follow at freeBits + nwords (localFreeBits)
+    MCache* owner;        // mcache holding the span, or null (atomic)
+    uint32_t elemsize;
+    uint32_t divMul;          // objIndex = ((p - base) * divMul) >> 32
+    uint16_t freeindex;       // slots below are allocated; read by other threads' free()
     uint16_t nelems;
     uint16_t allocCount;
-    uint8_t spanclass;
-    uint8_t state;  // SpanState, atomic
-    uint32_t elemsize;
-    uint32_t divMul;  // objIndex = ((p - base) * divMul) >> 32
-    uintptr_t startAddr;
-    uintptr_t npages;
-
-    uint64_t* allocBits;     // 1 = allocated as of the last sweep (atomic pointer)
-    uint64_t* gcmarkBits;    // managed mode: marks; malloc mode: built at sweep, then swapped in
-    uint64_t* freeBits;      // malloc mode: frees by other threads (atomic fetch_or)
-    uint64_t* localFreeBits;  // malloc mode: frees by the owning mcache's thread
-    MCache* owner;           // mcache holding the span, or null (atomic)
-    uint32_t sweepgen;       // atomic
-    uint16_t allocCountBeforeCache;
-    uint8_t needzero;
-    uint8_t where;  // SpanWhere
-    uint16_t nwords;  // words per bitmap
-    uint8_t managed;  // 1: swept by the collector (marks); 0: malloc mode (free bits)
-    uint8_t pad_;
     uint16_t pendingFrees;    // malloc mode: frees by other threads since the last sweep (atomic)
     uint16_t sweepThreshold;  // pendingFrees at which the span asks mcentral for a sweep
+    uint16_t nwords;          // words per bitmap
+    uint8_t spanclass;
+    uint8_t state;     // SpanState, atomic
+    uint8_t where;     // SpanWhere, atomic
+    uint8_t needzero;
+
+    // Slow-path fields.
+    uintptr_t npages;
+    uint64_t* gcmarkBits;  // managed mode: marks; malloc mode: built at sweep, then swapped in
+    uint32_t sweepgen;     // atomic
+    uint16_t allocCountBeforeCache;
+    uint8_t managed;  // 1: swept by the collector (marks); 0: malloc mode (free bits)
     uintptr_t limit;  // end of data; for a large span, base + requested size
     MSpan* next;      // mcentral set links
     MSpan* prev;
     MSpan* allNext;  // allspans
     MSpan* allPrev;
 
+    uint64_t* localFreeBits() const { return freeBits + nwords; }
     uintptr_t base() const { return startAddr; }
     uintptr_t end() const { return startAddr + npages * kPageSize; }
     bool isLarge() const { return spanClassSize(spanclass) == 0; }
@@ -118,6 +119,8 @@ struct MSpan {
     }
     size_t countAllocatedSlow() const;    // |allocBits U [0, freeindex)|
 };
+
+static_assert(offsetof(MSpan, npages) == 64, "the fast-path fields fill exactly the first cache line");
 
 // Malloc-mode sweep (Go's sweepLocked.sweep with free bits standing in for marks): the caller
 // owns the span (claimed through sweepgen, or it is the owning mcache). Builds the new allocBits
