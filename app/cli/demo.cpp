@@ -1,5 +1,6 @@
 // spanscope-cli demo: built-in allocation workloads on the in-process malloc-mode heap, with a live
 // per-size-class report in the terminal (the main job until the GUI takes over).
+#include <dlfcn.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -20,6 +21,30 @@ namespace spanscope::cli {
 
 namespace {
 std::atomic<bool> g_stop{false};
+
+// One heap per process: when libspanscope.so is preloaded (spanscope-cli record / run), the demo
+// allocates with malloc so the preloaded heap (and its probe) sees it; otherwise it uses this
+// binary's own copy of the allocator.
+struct HeapApi {
+    void* (*alloc)(size_t);
+    void (*release)(void*);
+    void (*stats)(MemStats*);
+    bool (*validate)(char*, size_t);
+    bool preloaded;
+};
+void (*g_preloadStats)(MemStats*) = nullptr;
+int (*g_preloadValidate)(char*, size_t) = nullptr;
+HeapApi g_heap{ssMalloc, ssFree, readMemStats, validateHeap, false};
+
+void selectHeap() {
+    g_preloadStats = reinterpret_cast<void (*)(MemStats*)>(dlsym(RTLD_DEFAULT, "spanscope_read_memstats"));
+    g_preloadValidate = reinterpret_cast<int (*)(char*, size_t)>(dlsym(RTLD_DEFAULT, "spanscope_validate_heap"));
+    if (g_preloadStats && g_preloadValidate)
+        g_heap = {std::malloc, std::free, g_preloadStats,
+                  [](char* why, size_t cap) { return g_preloadValidate(why, cap) != 0; }, true};
+}
+void* hAlloc(size_t n) { return g_heap.alloc(n); }
+void hFree(void* p) { g_heap.release(p); }
 void onSignal(int) { g_stop.store(true); }
 
 struct Scenario {
@@ -43,27 +68,27 @@ void churn(unsigned seed, std::atomic<bool>& stop) {
     while (!stop.load(std::memory_order_relaxed)) {
         for (int k = 0; k < 10000; k++) {
             void*& slot = live[rng() % live.size()];
-            ssFree(slot);
+            hFree(slot);
             size_t n = pickSize(rng);
-            slot = ssMalloc(n);
+            slot = hAlloc(n);
             static_cast<char*>(slot)[0] = 1;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
-    for (void* p : live) ssFree(p);
+    for (void* p : live) hFree(p);
 }
 
 void fragmentation(unsigned seed, std::atomic<bool>& stop) {
     std::mt19937_64 rng(seed);
     while (!stop.load(std::memory_order_relaxed)) {
         std::vector<void*> objs(50000);
-        for (auto& p : objs) p = ssMalloc(64);
-        for (size_t i = 0; i < objs.size(); i += 2) ssFree(objs[i]);  // every other one
+        for (auto& p : objs) p = hAlloc(64);
+        for (size_t i = 0; i < objs.size(); i += 2) hFree(objs[i]);  // every other one
         std::vector<void*> big(20000);
-        for (auto& p : big) p = ssMalloc(256);  // a different size cannot reuse the holes
+        for (auto& p : big) p = hAlloc(256);  // a different size cannot reuse the holes
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        for (size_t i = 1; i < objs.size(); i += 2) ssFree(objs[i]);
-        for (void* p : big) ssFree(p);
+        for (size_t i = 1; i < objs.size(); i += 2) hFree(objs[i]);
+        for (void* p : big) hFree(p);
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
 }
@@ -73,11 +98,11 @@ void large(unsigned seed, std::atomic<bool>& stop) {
     std::vector<void*> live(64, nullptr);
     while (!stop.load(std::memory_order_relaxed)) {
         void*& slot = live[rng() % live.size()];
-        ssFree(slot);
-        slot = ssMalloc(33000 + rng() % (4 << 20));
+        hFree(slot);
+        slot = hAlloc(33000 + rng() % (4 << 20));
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    for (void* p : live) ssFree(p);
+    for (void* p : live) hFree(p);
 }
 
 const Scenario kScenarios[] = {
@@ -88,7 +113,7 @@ const Scenario kScenarios[] = {
 
 void printReport(double seconds, bool tty) {
     MemStats st;
-    readMemStats(&st);
+    g_heap.stats(&st);
     if (tty) std::fputs("\x1b[H\x1b[2J", stdout);
     std::printf("spanscope demo  t=%.1fs  sweep cycles %llu\n", seconds, (unsigned long long)st.NumSweepCycles);
     std::printf("HeapAlloc %.1f MiB  HeapInuse %.1f MiB  HeapIdle %.1f MiB  HeapReleased %.1f MiB  HeapSys %.1f MiB  "
@@ -103,7 +128,7 @@ void printReport(double seconds, bool tty) {
         std::printf("%5d %7s %7llu %12llu %12llu %10llu %12llu\n", c,
                     c ? std::to_string(b.Size).c_str() : "large", (unsigned long long)b.Spans,
                     (unsigned long long)b.Mallocs, (unsigned long long)b.Frees, (unsigned long long)objs,
-                    (unsigned long long)(c ? objs * b.Size : 0));
+                    (unsigned long long)(c ? objs * b.Size : 0));  // large: see HeapAlloc
     }
     std::fflush(stdout);
 }
@@ -155,6 +180,7 @@ int demoCommand(int argc, char** argv) {
         if (!std::strcmp(s.name, name)) sc = &s;
     if (!sc) return usageError("demo", (std::string("unknown workload '") + name + "'").c_str());
 
+    selectHeap();
     signal(SIGINT, onSignal);
     signal(SIGTERM, onSignal);
     std::atomic<bool> stop{false};
@@ -171,7 +197,7 @@ int demoCommand(int argc, char** argv) {
     stop.store(true);
     for (auto& w : workers) w.join();
     char why[256] = "";
-    if (!validateHeap(why, sizeof why)) {
+    if (!g_heap.validate(why, sizeof why)) {
         std::fprintf(stderr, "spanscope-cli demo: heap invariant broken: %s\n", why);
         return 1;
     }
