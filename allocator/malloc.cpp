@@ -29,7 +29,12 @@ void* mallocSlow(size_t size) {
 
 void freeSlow(void* ptr, MSpan* s) {
     if (ptr == nullptr) return;
-    if (s == nullptr) reportBadFree("invalid pointer (not allocated by spanscope)", ptr);
+    if (s == nullptr) {
+        uintptr_t ai = reinterpret_cast<uintptr_t>(ptr) >> kArenaShift;
+        if (ai < kArenaIndexSize && __atomic_load_n(&g_arenaIndex[ai], __ATOMIC_ACQUIRE))
+            reportBadFree("double free or invalid pointer (no object at this heap address)", ptr);
+        reportBadFree("invalid pointer (not allocated by spanscope)", ptr);
+    }
     if (reinterpret_cast<uintptr_t>(ptr) != s->startAddr) reportBadFree("invalid pointer (inside a large object)", ptr);
     if (__atomic_exchange_n(&s->allocCount, uint16_t{0}, __ATOMIC_ACQ_REL) != 1) reportBadFree("double free", ptr);
     g_mallocHeap.freeLarge(s);
@@ -44,7 +49,9 @@ void markDirtySlow(MSpan* s) {
 // a large span with an aligned base.
 void* mallocAligned(size_t align, size_t size) {
     if (size == 0) size = 1;
-    if (align <= 16 && size >= align) return mallocFast(size);
+    if (align <= 8) return mallocFast(size);
+    // Every class above 16 B except 24 is a multiple of 16, so rounding up to 16 keeps the fast path.
+    if (align == 16 && size <= kMaxSmallSize) return mallocFast((size + 15) & ~size_t{15});
     if (align <= kPageSize && size <= kMaxSmallSize) {
         for (int c = sizeToClass(size < align ? align : size); c < kNumSizeClasses; c++) {
             if (kClassToSize[c] % align == 0) {
@@ -93,14 +100,14 @@ void* ssRealloc(void* p, size_t size) {
         return nullptr;
     }
     MSpan* s = spanOf(reinterpret_cast<uintptr_t>(p));
-    if (!s) reportBadFree("realloc(): invalid pointer", p);
+    if (!s) fatal("realloc(): invalid pointer: %p", p);
     size_t old;
     if (!s->isLarge()) {
         old = s->elemsize;
         // In place while the request still fits the slot and would not fit a class half its size.
         if (size <= old && (size > old / 2 || old <= 16)) return p;
     } else {
-        if (reinterpret_cast<uintptr_t>(p) != s->startAddr) reportBadFree("realloc(): invalid pointer", p);
+        if (reinterpret_cast<uintptr_t>(p) != s->startAddr) fatal("realloc(): invalid pointer: %p", p);
         old = s->npages * kPageSize;
         size_t npages = (size + kPageSize - 1) / kPageSize;
         if (size > kMaxSmallSize && npages <= s->npages && npages > s->npages / 2) {

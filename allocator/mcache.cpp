@@ -95,7 +95,9 @@ bool MCache::refill(uint8_t spc) {
     MHeap& h = *heap;
     // Go's prepareForSweep: a new sweep generation began since this cache last flushed.
     if (flushGen != h.sweepgen()) releaseAll();
-    if (MSpan* s = alloc[spc]) {
+    if (MSpan* s = alloc[spc]; s && s->managed) {
+        uncacheOne(this, spc, true);
+    } else if (s) {
         // The owner's mcache ran out: sweep its span in place. If that freed enough slots, keep it
         // (the slots are reused without a trip through mcentral); otherwise hand it back.
         h.addMallocs(spanClassSize(spc), s->allocCount - s->allocCountBeforeCache);

@@ -56,7 +56,7 @@ MSpan* MCentral::cacheSpan(MHeap& heap) {
         if (MSpan* s = partialUnswept(sg).pop()) {
             lock.unlock();
             __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
-            heap.noteSwept(s, sweepMallocSpan(s));  // preserve: keep it even if it is now empty
+            heap.noteSwept(s, sweepSpan(s));  // preserve: keep it even if it is now empty
             __atomic_store_n(&s->sweepgen, sg, __ATOMIC_RELEASE);
             return s;
         }
@@ -64,7 +64,7 @@ MSpan* MCentral::cacheSpan(MHeap& heap) {
         if (!s) break;
         lock.unlock();
         __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
-        heap.noteSwept(s, sweepMallocSpan(s));
+        heap.noteSwept(s, sweepSpan(s));
         __atomic_store_n(&s->sweepgen, sg, __ATOMIC_RELEASE);
         if (s->hasRoom()) return s;
         lock.lock();
@@ -86,8 +86,9 @@ void MCentral::uncacheSpan(MHeap& heap, MSpan* s, bool swept) {
                    s->startAddr, s->allocCount, s->nelems, 0, 0);
     // Malloc mode sweeps on uncache: the owner's frees are merged and the span is placed by its
     // real occupancy (Go sweeps a stale +1 span here; malloc mode treats every span that way).
-    // The owner's own frees (local bits) must be merged before anyone else may sweep it.
-    if (!swept) heap.noteSwept(s, sweepMallocSpan(s));
+    // Malloc mode: the owner's own frees (local bits) must be merged before anyone else may
+    // sweep it. Managed mode: a cached span is swept already (Go's non-stale uncacheSpan).
+    if (!swept && !s->managed) heap.noteSwept(s, sweepSpan(s));
     placeSwept(heap, s, heap.sweepgen());
 }
 
@@ -99,7 +100,7 @@ bool MCentral::sweepOne(MHeap& heap) {
     lock.unlock();
     if (!s) return false;
     __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
-    heap.noteSwept(s, sweepMallocSpan(s));
+    heap.noteSwept(s, sweepSpan(s));
     placeSwept(heap, s, sg);
     return true;
 }

@@ -18,6 +18,7 @@ namespace spanscope::detail {
 
 HeapArena* g_arenaIndex[kArenaIndexSize];
 MHeap g_mallocHeap;
+MHeap g_gcHeap;
 
 namespace {
 constexpr uintptr_t kHeapHintBase = 0x00c000000000;  // Go's first arena hint
@@ -155,7 +156,7 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
     s->limit = base + nelems * s->elemsize;
     // Worth a sweep once a quarter of the slots (two of a small span) were freed: each refill then hands out a batch, as
     // Go's sweeps after a GC do. Fewer frees wait for the next sweep generation.
-    s->sweepThreshold = static_cast<uint16_t>(nelems >= 16 ? nelems / 4 : (nelems >= 8 ? 2 : 1));
+    s->sweepThreshold = m_managed ? 1 : static_cast<uint16_t>(nelems >= 16 ? nelems / 4 : (nelems >= 8 ? 2 : 1));
     HeapArena* arena = nullptr;
     uintptr_t arenaIdx = ~uintptr_t{0};
     for (size_t i = 0; i < npages; i++) {
@@ -194,17 +195,23 @@ void MHeap::freeSpan(MSpan* s) {
     freeSpanStruct(s);
 }
 
-void* MHeap::allocLarge(size_t size, size_t align, bool zero) {
+void* MHeap::allocLarge(size_t size, size_t align, bool zero, bool noscan) {
     if (size > (size_t{1} << 46)) return nullptr;
     size_t npages = (size + kPageSize - 1) / kPageSize;
     size_t alignPages = align > kPageSize ? align / kPageSize : 1;
     maybeStartCycle();
-    MSpan* s = allocSpan(npages, makeSpanClass(0, true), alignPages);
+    MSpan* s = allocSpan(npages, makeSpanClass(0, noscan), alignPages);
     if (!s) return nullptr;
     s->limit = s->startAddr + size;
     storeRelaxed(s->allocCount, uint16_t{1});
     storeRelaxed(s->freeindex, uint16_t{1});
     s->setWhere(SpanWhere::Large);
+    if (m_managed) {
+        // Go's allocLarge: the span goes on its mcentral's fullSwept set so the sweeper finds it.
+        MCentral& c = m_central[s->spanclass];
+        LockGuard g(c.lock);
+        c.fullSwept(sweepgen()).push(s, SpanWhere::FullSwept);
+    }
     addHeapLive(static_cast<int64_t>(npages * kPageSize));
     {
         LockGuard g(m_lock);
@@ -288,9 +295,15 @@ void MHeap::addFrees(int cls, uint64_t n) {
 }
 
 void MHeap::noteSwept(MSpan* s, size_t nfreed) {
-    if (nfreed) {
+    // Managed mode keeps Go's heapLive: it only grows between cycles and is reset to the marked
+    // heap at mark termination. Malloc mode subtracts what sweeps free.
+    if (nfreed && s->isLarge()) {  // managed mode: a dead large object found by the sweeper
+        LockGuard g(m_lock);
+        m_largeFrees++;
+        m_largeFreeBytes += s->npages * kPageSize;
+    } else if (nfreed) {
         addFrees(spanClassSize(s->spanclass), nfreed);
-        addHeapLive(-static_cast<int64_t>(nfreed * s->elemsize));
+        if (!s->managed) addHeapLive(-static_cast<int64_t>(nfreed * s->elemsize));
     }
     SPANSCOPE_EMIT(EventKind::SpanSweep, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, nfreed,
                    s->allocCount, s->nelems, 0);
@@ -302,7 +315,7 @@ bool MHeap::sweepOne() {
     if (!m_sweepDone.exchange(true, std::memory_order_acq_rel)) {
         // The generation is fully swept: heapLive is now close to the live heap (Go's heapMarked).
         uint64_t live = m_heapLive.load(std::memory_order_relaxed);
-        m_trigger.store(triggerFor(live), std::memory_order_relaxed);
+        if (!m_managed) m_trigger.store(triggerFor(live), std::memory_order_relaxed);
         LockGuard g(m_lock);
         m_lastHeapInUse.store(m_heapInUse, std::memory_order_relaxed);
     }
@@ -323,6 +336,23 @@ void MHeap::startCycle(bool force) {
     }
     finishSweep();
     // Go's gcSweep: sweepgen += 2 swaps the swept and unswept sets of every mcentral.
+    bumpSweepgen();
+    m_sweepDone.store(false, std::memory_order_release);
+    uint64_t live = m_heapLive.load(std::memory_order_relaxed);
+    m_trigger.store(triggerFor(live), std::memory_order_relaxed);  // refined when sweeping ends
+    m_numCycles.fetch_add(1, std::memory_order_relaxed);
+    m_cycleLock.unlock();
+    SPANSCOPE_EMIT(EventKind::SweepCycle, 0, 0, 0, 0, sweepgen(), live, m_trigger.load(std::memory_order_relaxed), 0);
+    startBackground();
+    wakeBackground();
+}
+
+void MHeap::wakeBackground() {
+    m_bgWake.fetch_add(1, std::memory_order_release);
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&m_bgWake), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+uint32_t MHeap::bumpSweepgen() {
     for (auto& c : m_central) c.lock.lock();
     const uint32_t old = m_sweepgen.load(std::memory_order_relaxed);
     for (auto& c : m_central) {
@@ -339,22 +369,19 @@ void MHeap::startCycle(bool force) {
     }
     const uint32_t sg = old + 2;
     m_sweepgen.store(sg, std::memory_order_release);
-    for (auto& c : m_central) c.lock.unlock();
     m_sweepDone.store(false, std::memory_order_release);
-    uint64_t live = m_heapLive.load(std::memory_order_relaxed);
-    m_trigger.store(triggerFor(live), std::memory_order_relaxed);  // refined when sweeping ends
-    m_numCycles.fetch_add(1, std::memory_order_relaxed);
-    m_cycleLock.unlock();
-    SPANSCOPE_EMIT(EventKind::SweepCycle, 0, 0, 0, 0, sg, live, m_trigger.load(std::memory_order_relaxed), 0);
-    startBackground();
-    m_bgWake.fetch_add(1, std::memory_order_release);
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&m_bgWake), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    for (auto& c : m_central) c.lock.unlock();
+    return sg;
 }
 
 size_t MHeap::retainedGoal() const {
     // Go's gcPaceScavenger: 10% over the in-use heap at the last completed sweep
     // (retainExtraPercent). Go has no goal before its first GC; malloc mode uses the in-use heap
     // of the moment until the first sweep generation completes.
+    if (m_managed) {
+        uint64_t g = m_scavGoal.load(std::memory_order_relaxed);  // from the pacer (gcPaceScavenger)
+        return g ? g : SIZE_MAX;
+    }
     uint64_t inuse = m_lastHeapInUse.load(std::memory_order_relaxed);
     if (inuse == 0) inuse = m_heapInUse;  // the caller holds m_lock
     return (inuse + inuse / 10 + 4095) & ~size_t{4095};

@@ -70,9 +70,11 @@ bool MHeap::validate(char* why, size_t cap) {
             if (s->elemsize != kClassToSize[cls]) return f.fail("span %p: elemsize %u", b, s->elemsize);
             if (s->npages != kClassToAllocNPages[cls]) return f.fail("span %p: npages %zu", b, s->npages);
         } else {
-            large++;
-            if (s->whereNow() != SpanWhere::Large) return f.fail("large span %p not marked large", b);
-            if (s->allocCount != 1) return f.fail("large span %p: allocCount %u", b, s->allocCount);
+            if (!s->managed) {
+                large++;  // managed large spans sit in their mcentral's full sets, as in Go
+                if (s->whereNow() != SpanWhere::Large) return f.fail("large span %p not marked large", b);
+            }
+            if (s->allocCount != 1 && !s->managed) return f.fail("large span %p: allocCount %u", b, s->allocCount);
         }
         if (s->freeindex > s->nelems) return f.fail("span %p: freeindex %u > nelems %u", b, s->freeindex, s->nelems);
         if (s->allocCount > s->nelems) return f.fail("span %p: allocCount %u > nelems", b, s->allocCount);

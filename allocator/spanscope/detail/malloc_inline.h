@@ -41,16 +41,19 @@ SPANSCOPE_INLINE void freeFast(void* ptr) {
             reportBadFree("double free", ptr);
         if (SPANSCOPE_UNLIKELY(idx >= s->freeindex && !(loadRelaxed(s->allocBits[w]) & bit)))
             reportBadFree("free of a pointer that is not allocated", ptr);
-        s->localFreeBits()[w] |= bit;
+        storeRelaxed(s->localFreeBits()[w], s->localFreeBits()[w] | bit);
         return;
     }
     if (SPANSCOPE_UNLIKELY(!s->isAllocated(idx))) reportBadFree("free of a pointer that is not allocated", ptr);
-    if (SPANSCOPE_UNLIKELY(__atomic_fetch_or(&s->freeBits[w], bit, __ATOMIC_SEQ_CST) & bit))
-        reportBadFree("double free", ptr);
-    // Count frees toward the span's sweep threshold; past it, only this load remains.
+    // Also catches a free by the owner followed by one from here (the adjacent local word).
+    if (SPANSCOPE_UNLIKELY(loadRelaxed(s->localFreeBits()[w]) & bit)) reportBadFree("double free", ptr);
+    // Count the free toward the span's sweep threshold before publishing it: once the bit is set
+    // the span may be swept empty and freed by another thread, so nothing here may touch it after.
     if (__atomic_load_n(&s->pendingFrees, __ATOMIC_RELAXED) < s->sweepThreshold &&
         __atomic_add_fetch(&s->pendingFrees, uint16_t{1}, __ATOMIC_SEQ_CST) == s->sweepThreshold)
         markDirtySlow(s);
+    if (SPANSCOPE_UNLIKELY(__atomic_fetch_or(&s->freeBits[w], bit, __ATOMIC_SEQ_CST) & bit))
+        reportBadFree("double free", ptr);
 }
 
 SPANSCOPE_INLINE size_t usableSize(const void* ptr) {

@@ -47,7 +47,7 @@ public:
     MSpan* allocSpan(size_t npages, uint8_t spc, size_t alignPages = 1);
     void freeSpan(MSpan* s);
     // Large objects: one object per span, never cached.
-    void* allocLarge(size_t size, size_t align, bool zero);
+    void* allocLarge(size_t size, size_t align, bool zero, bool noscan = true);
     void freeLarge(MSpan* s);
     // Grows a large span in place if the pages after it are free (realloc).
     bool growLargeInPlace(MSpan* s, size_t newNpages);
@@ -60,10 +60,16 @@ public:
     // background sweeper, or by the next generation's start (finishSweep).
     void maybeStartCycle() {
         if (SPANSCOPE_UNLIKELY(m_heapLive.load(std::memory_order_relaxed) >=
-                               m_trigger.load(std::memory_order_relaxed)))
-            startCycle(false);
+                               m_trigger.load(std::memory_order_relaxed))) {
+            if (m_gcTrigger) m_gcTrigger();  // managed mode: Go's gcTrigger{kind: gcTriggerHeap}
+            else startCycle(false);
+        }
     }
     void startCycle(bool force);
+    // Go's gcSweep: sweepgen += 2 swaps every mcentral's swept and unswept sets. Returns the new h.
+    uint32_t bumpSweepgen();
+    void startBackground();
+    void wakeBackground();
     void forceCycle() { startCycle(true); }
     void finishSweep();
     bool sweepOne();
@@ -78,6 +84,22 @@ public:
     // Scavenger: releases free pages (top-down) until retained <= goal or maxBytes are released.
     size_t scavenge(size_t maxBytes, bool force);
     size_t retainedGoal() const;  // called with m_lock held
+
+    // Managed mode: the collector drives cycles and the pacer sets these.
+    bool managed() const { return m_managed; }
+    void setGCTrigger(void (*fn)()) { m_gcTrigger = fn; }
+    uint64_t heapLive() const { return m_heapLive.load(std::memory_order_relaxed); }
+    void setHeapLive(uint64_t v) { m_heapLive.store(v, std::memory_order_relaxed); }
+    uint64_t trigger() const { return m_trigger.load(std::memory_order_relaxed); }
+    void setTrigger(uint64_t v) { m_trigger.store(v, std::memory_order_relaxed); }
+    void setScavengeGoal(uint64_t v) { m_scavGoal.store(v, std::memory_order_relaxed); }
+    // Sweeps every unswept span (finishsweep_m) without starting a generation.
+    void sweepAllUnswept() { while (sweepOne()) {} }
+    // Runs fn on every in-use span with the heap lock held (validate, rundowns).
+    template <typename Fn>
+    void forEachSpanLocked(Fn fn) {
+        for (MSpan* s = m_allspans; s; s = s->allNext) fn(s);
+    }
 
     void readStats(MemStats& st);
     uint32_t walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx);
@@ -94,7 +116,6 @@ private:
     friend class MHeapTestPeer;
     bool grow(size_t npages);
     HeapArena* newArena(uintptr_t base);
-    void startBackground();
     static void* backgroundMain(void* arg);
     MSpan* newSpanStruct(size_t nwords);
     void freeSpanStruct(MSpan* s);
@@ -123,7 +144,9 @@ private:
     std::atomic<uint32_t> m_sweepgen{0};
     std::atomic<uint64_t> m_heapLive{0};
     std::atomic<uint64_t> m_trigger{4 << 20};
-    std::atomic<uint64_t> m_lastHeapInUse{0};  // heapInUse when the last sweep finished
+    std::atomic<uint64_t> m_lastHeapInUse{0};
+    std::atomic<uint64_t> m_scavGoal{0};  // managed mode: set by the pacer (0: none yet)
+    void (*m_gcTrigger)() = nullptr;  // heapInUse when the last sweep finished
     std::atomic<uint64_t> m_numCycles{0};
     std::atomic<bool> m_sweepDone{true};
     SpinLock m_cycleLock;
@@ -134,6 +157,7 @@ private:
 };
 
 extern MHeap g_mallocHeap;
+extern MHeap g_gcHeap;  // the managed (garbage-collected) heap
 uint32_t sweepPercent();
 
 }  // namespace spanscope::detail

@@ -60,6 +60,7 @@ struct alignas(64) MSpan {
     uint16_t allocCountBeforeCache;
     uint8_t managed;  // 1: swept by the collector (marks); 0: malloc mode (free bits)
     uintptr_t limit;  // end of data; for a large span, base + requested size
+    const void* largeType;  // managed mode: the gc::Type of a large object (Go's largeType)
     MSpan* next;      // mcentral set links
     MSpan* prev;
     MSpan* allNext;  // allspans
@@ -126,5 +127,8 @@ static_assert(offsetof(MSpan, npages) == 64, "the fast-path fields fill exactly 
 // owns the span (claimed through sweepgen, or it is the owning mcache). Builds the new allocBits
 // as allocated & ~freed, swaps them in, resets freeindex. Returns the number of objects freed.
 size_t sweepMallocSpan(MSpan* s);
+// Managed-mode sweep (Go's sweepLocked.sweep): allocBits = gcmarkBits, fresh mark bits.
+size_t sweepManagedSpan(MSpan* s);
+inline size_t sweepSpan(MSpan* s) { return s->managed ? sweepManagedSpan(s) : sweepMallocSpan(s); }
 
 }  // namespace spanscope::detail

@@ -1,0 +1,160 @@
+// Marking (Go's mgcmark.go, mbitmap.go, mwbbuf.go): work buffers, greying objects, scanning
+// objects by their pointer bitmaps, and the hybrid write barrier. See spanscope/gc.h.
+#include <cstring>
+
+#include "mgc.h"
+#include "spanscope/detail/mheap.h"
+
+namespace spanscope::detail {
+
+WorkPool g_workPool;
+
+WorkBuf* WorkPool::getEmpty() {
+    LockGuard g(m_lock);
+    if (WorkBuf* b = m_empty) {
+        m_empty = b->next;
+        b->n = 0;
+        return b;
+    }
+    if (m_alloc.size() == 0) m_alloc.init(sizeof(WorkBuf));
+    auto* b = static_cast<WorkBuf*>(m_alloc.alloc());
+    b->n = 0;
+    b->next = nullptr;
+    return b;
+}
+
+void WorkPool::putEmpty(WorkBuf* b) {
+    LockGuard g(m_lock);
+    b->next = m_empty;
+    m_empty = b;
+}
+
+void WorkPool::putFull(WorkBuf* b) {
+    LockGuard g(m_lock);
+    b->next = m_full;
+    m_full = b;
+    m_nfull.fetch_add(1, std::memory_order_release);
+}
+
+WorkBuf* WorkPool::tryGetFull() {
+    if (empty()) return nullptr;
+    LockGuard g(m_lock);
+    WorkBuf* b = m_full;
+    if (!b) return nullptr;
+    m_full = b->next;
+    m_nfull.fetch_sub(1, std::memory_order_relaxed);
+    return b;
+}
+
+void GcWork::putSlow() {
+    if (buf) g_workPool.putFull(buf);
+    buf = g_workPool.getEmpty();
+}
+
+bool GcWork::getSlow() {
+    WorkBuf* full = g_workPool.tryGetFull();
+    if (!full) return false;
+    if (buf) g_workPool.putEmpty(buf);
+    buf = full;
+    return true;
+}
+
+void GcWork::flush() {
+    if (buf && buf->n) {
+        g_workPool.putFull(buf);
+        buf = nullptr;
+    }
+    if (bytesMarked) g_gc.bytesMarked.fetch_add(bytesMarked, std::memory_order_relaxed);
+    if (scanWork) g_gc.scanWork.fetch_add(scanWork, std::memory_order_relaxed);
+    bytesMarked = scanWork = 0;
+}
+
+// Go's greyobject: set the mark bit; pointerful objects are queued for scanning.
+void greyObject(uintptr_t p, GcWork& w) {
+    MSpan* s = spanOf(p);
+    if (!s || !s->managed || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != static_cast<uint8_t>(SpanState::InUse))
+        return;
+    if (p < s->startAddr || p >= s->limit) return;
+    size_t idx = s->isLarge() ? 0 : s->objIndex(p);
+    if (idx >= s->nelems) return;
+    uint64_t bit = uint64_t{1} << (idx % 64);
+    if (__atomic_load_n(&s->gcmarkBits[idx / 64], __ATOMIC_RELAXED) & bit) return;
+    if (__atomic_fetch_or(&s->gcmarkBits[idx / 64], bit, __ATOMIC_ACQ_REL) & bit) return;
+    w.bytesMarked += s->elemsize;
+    if (!spanClassNoscan(s->spanclass)) w.put(s->startAddr + idx * s->elemsize);
+}
+
+namespace {
+// Heap bits of a small scan span (classic layout): one bit per word, at the span's tail.
+inline uint8_t* heapBits(const MSpan* s) {
+    return reinterpret_cast<uint8_t*>(s->end() - s->npages * kPageSize / 64);
+}
+
+inline void scanWord(uintptr_t slot, GcWork& w) {
+    uintptr_t v = __atomic_load_n(reinterpret_cast<uintptr_t*>(slot), __ATOMIC_RELAXED);
+    if (v) greyObject(v, w);
+}
+
+// Scans [obj, obj+bytes) using an element type repeated every t->size bytes.
+void scanTyped(uintptr_t obj, size_t bytes, const gc::Type* t, GcWork& w) {
+    if (!t || !t->ptrdata) return;
+    for (size_t elem = 0; elem + t->size <= bytes; elem += t->size) {
+        for (size_t k = 0; k * 8 < t->ptrdata; k++)
+            if ((t->ptrmask[k / 64] >> (k % 64)) & 1) scanWord(obj + elem + k * 8, w);
+    }
+}
+}  // namespace
+
+void heapSetType(MSpan* s, uintptr_t obj, const gc::Type* t, size_t bytes) {
+    // Go's heapSetType for small objects without a header: write the object's pointer bits.
+    uint8_t* bits = heapBits(s);
+    size_t first = (obj - s->startAddr) / 8, words = s->elemsize / 8;
+    for (size_t k = 0; k < words; k++) {
+        size_t off = k * 8;
+        bool isPtr = false;
+        if (off < bytes && t->ptrdata) {
+            size_t inElem = off % t->size / 8;
+            isPtr = inElem * 8 < t->ptrdata && ((t->ptrmask[inElem / 64] >> (inElem % 64)) & 1);
+        }
+        size_t wi = first + k;
+        uint8_t m = static_cast<uint8_t>(1u << (wi % 8));
+        if (isPtr) __atomic_fetch_or(&bits[wi / 8], m, __ATOMIC_RELAXED);
+        else __atomic_fetch_and(&bits[wi / 8], static_cast<uint8_t>(~m), __ATOMIC_RELAXED);
+    }
+}
+
+// Go's scanobject: find the pointer words of a grey object and grey what they point to.
+void scanObject(uintptr_t obj, GcWork& w) {
+    MSpan* s = spanOf(obj);
+    if (!s) return;
+    w.scanWork += s->elemsize;
+    if (s->isLarge()) {
+        scanTyped(obj, s->limit - s->startAddr, static_cast<const gc::Type*>(__atomic_load_n(&s->largeType, __ATOMIC_ACQUIRE)), w);
+        return;
+    }
+    if (s->elemsize > kMinSizeForMallocHeader) {
+        // Malloc header: word 0 holds the type; the object follows.
+        auto* t = reinterpret_cast<const gc::Type*>(__atomic_load_n(reinterpret_cast<uintptr_t*>(obj), __ATOMIC_ACQUIRE));
+        scanTyped(obj + kMallocHeaderSize, s->elemsize - kMallocHeaderSize, t, w);
+        return;
+    }
+    const uint8_t* bits = heapBits(s);
+    size_t first = (obj - s->startAddr) / 8, words = s->elemsize / 8;
+    for (size_t k = 0; k < words; k++) {
+        size_t wi = first + k;
+        if ((__atomic_load_n(&bits[wi / 8], __ATOMIC_RELAXED) >> (wi % 8)) & 1) scanWord(obj + k * 8, w);
+    }
+}
+
+size_t drainWork(GcWork& w, size_t budget) {
+    size_t done = 0;
+    uintptr_t obj;
+    while (done < budget && w.tryGet(&obj)) {
+        size_t before = w.scanWork;
+        scanObject(obj, w);
+        done += w.scanWork - before;
+    }
+    return done;
+}
+
+}  // namespace spanscope::detail
