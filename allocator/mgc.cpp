@@ -57,6 +57,7 @@ struct Mutator {
     bool exiting = false;
     RootBase* roots = nullptr;
     GcWork work;                // barrier shading and assists
+    uint32_t flushEpoch = 0;
     int64_t assistBytes = 0;    // Go's gcAssistBytes: credit (> 0) or debt (< 0)
     uint64_t assistNs = 0;
     Mutator* next = nullptr;
@@ -71,6 +72,9 @@ Mutator* g_mutators = nullptr;
 SpinLock g_worldLock;  // one stopper at a time
 std::atomic<bool> g_stw{false};
 std::atomic<uint32_t> g_stwSeq{0};
+// Go's ragged barrier (gcMarkDone's forEachP flush): mutators hand their grey buffers over at
+// their next safe point when this epoch moves.
+std::atomic<uint32_t> g_flushEpoch{0};
 
 void parkSlow(Mutator& m) {
     for (;;) {
@@ -85,8 +89,14 @@ void parkSlow(Mutator& m) {
     }
 }
 
+SPANSCOPE_NOINLINE void flushForBarrier(Mutator& m) {
+    m.flushEpoch = g_flushEpoch.load(std::memory_order_acquire);
+    m.work.flush();
+}
+
 SPANSCOPE_INLINE void safePoint(Mutator& m) {
     if (SPANSCOPE_UNLIKELY(g_stw.load(std::memory_order_relaxed))) parkSlow(m);
+    if (SPANSCOPE_UNLIKELY(g_flushEpoch.load(std::memory_order_relaxed) != m.flushEpoch)) flushForBarrier(m);
 }
 
 void enterNative(Mutator& m) {
@@ -482,7 +492,7 @@ void gcMarkTermination() {
 // The background mark worker: Go's dedicated/fractional worker at 25% of the CPUs. With 2 CPUs
 // that is half of one thread's time: work about 1 ms, then rest for the same.
 void* workerMain(void*) {
-    pthread_setname_np(pthread_self(), "spanscope-gcmark");
+    pthread_setname_np(pthread_self(), "spanscope-mark");
     GcWork w;
     const double share = std::min(1.0, 0.25 * g_procs);
     for (;;) {
@@ -505,6 +515,12 @@ void* workerMain(void*) {
         g_gcCpuNs.fetch_add(worked);
         g_gc.bgScanCredit.fetch_add(static_cast<int64_t>(done));
         if (!done && g_workPool.empty()) {
+            // Ragged barrier: ask mutators for their buffered grey objects, give them a moment
+            // to reach a safe point, and terminate only if that turned up no work.
+            g_flushEpoch.fetch_add(1, std::memory_order_release);
+            timespec ts{0, 200000};
+            nanosleep(&ts, nullptr);
+            if (!g_workPool.empty()) continue;
             gcMarkTermination();
             continue;
         }
@@ -749,8 +765,8 @@ void detachThread() {
     m.cache.state = 2;
 }
 
-BlockingRegion::BlockingRegion() { enterNative(t_mut); }
-BlockingRegion::~BlockingRegion() { exitNative(t_mut); }
+void enterBlocking() { enterNative(t_mut); }
+void exitBlocking() { exitNative(t_mut); }
 
 void readGCStats(GCStats* st) {
     self();

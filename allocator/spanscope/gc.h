@@ -96,10 +96,14 @@ void poll();                           // a safe point
 void detachThread();                   // a mutator thread that is done (also runs at thread exit)
 
 // A thread inside one is not a mutator: it must not touch managed memory until it leaves.
+void enterBlocking();
+void exitBlocking();
 class BlockingRegion {
 public:
-    BlockingRegion();
-    ~BlockingRegion();
+    BlockingRegion() { enterBlocking(); }
+    ~BlockingRegion() { exitBlocking(); }
+    BlockingRegion(const BlockingRegion&) = delete;
+    BlockingRegion& operator=(const BlockingRegion&) = delete;
 };
 
 struct GCStats {

@@ -1,13 +1,26 @@
 // spanscope-cli subcommands. Each returns the process exit code: 0 ok, 1 failure, 2 bad usage.
 #pragma once
+#include <atomic>
 #include <string>
 
 namespace spanscope::cli {
 
 int runCommand(int argc, char** argv);   // spanscope-cli run -- PROGRAM ARGS
 int demoCommand(int argc, char** argv);  // spanscope-cli demo NAME
+int recordCommand(int argc, char** argv);  // spanscope-cli record -o FILE -- PROGRAM ARGS
+int importCommand(int argc, char** argv);  // spanscope-cli import STREAM -o FILE
+int reportCommand(int argc, char** argv);  // spanscope-cli report FILE [--json]
+int attachCommand(int argc, char** argv);  // spanscope-cli attach PID -o FILE
+int psCommand(int argc, char** argv);      // spanscope-cli ps
+// Connects to a process's attach socket (peer uid checked); -1 with a one-line reason.
+int connectToProcess(long pid, std::string* err);
 // Path of libspanscope.so: $SPANSCOPE_PRELOAD, or beside this executable, or ../lib.
 std::string findPreloadLibrary();
 int usageError(const char* cmd, const char* msg);
+
+// Managed-heap (garbage-collected) scenarios of `demo` (gcdemo.cpp).
+bool isGcScenario(const char* name);
+void listGcScenarios();
+int runGcScenario(const char* name, double seconds, double interval, bool gctrace, const std::atomic<bool>& interrupted);
 
 }  // namespace spanscope::cli

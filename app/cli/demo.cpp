@@ -139,18 +139,28 @@ int demoCommand(int argc, char** argv) {
     double seconds = 0;
     int threads = 2;
     double interval = 1.0;
+    bool gctrace = false;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         if (a == "--help" || a == "-h") {
-            std::puts("usage: spanscope-cli demo [NAME] [--seconds S] [--threads N] [--interval S]\n\n"
-                      "Runs a built-in workload on the spanscope heap inside this process and prints a\n"
-                      "per-size-class report every interval, until S seconds pass or Ctrl-C.\n"
-                      "'spanscope-cli demo --list' lists the workloads.");
+            std::puts("usage: spanscope-cli demo [NAME] [--seconds S] [--threads N] [--interval S] [--gctrace]\n\n"
+                      "Runs a built-in workload inside this process and prints a report every interval,\n"
+                      "until S seconds pass or Ctrl-C. Malloc-mode workloads print the per-size-class\n"
+                      "table; managed-heap (garbage-collected) ones print the collector's state, and\n"
+                      "with --gctrace Go's gctrace lines on stderr. Workloads are deterministic.\n"
+                      "'spanscope-cli demo --list' lists them.");
             return 0;
         }
         if (a == "--list") {
-            for (const auto& s : kScenarios) std::printf("%-14s %s\n", s.name, s.what);
+            std::puts("malloc mode (the drop-in malloc heap):");
+            for (const auto& s : kScenarios) std::printf("%-16s %s\n", s.name, s.what);
+            std::puts("\nmanaged heap (Go's garbage collector):");
+            listGcScenarios();
             return 0;
+        }
+        if (a == "--gctrace") {
+            gctrace = true;
+            continue;
         }
         auto value = [&](const char* flag) -> const char* {
             if (i + 1 >= argc) {
@@ -174,6 +184,11 @@ int demoCommand(int argc, char** argv) {
         else if (a == "--interval") interval = number("--interval", 0.05, 3600);
         else if (!a.empty() && a[0] == '-') return usageError("demo", ("unknown option " + a).c_str());
         else name = argv[i];
+    }
+    if (isGcScenario(name)) {
+        signal(SIGINT, onSignal);
+        signal(SIGTERM, onSignal);
+        return runGcScenario(name, seconds, interval, gctrace, g_stop);
     }
     const Scenario* sc = nullptr;
     for (const auto& s : kScenarios)

@@ -13,6 +13,14 @@ void printHelp(FILE* out) {
         "  run -- PROGRAM [ARGS]   run PROGRAM with the spanscope allocator preloaded\n"
         "  demo [NAME]             run a built-in allocation workload and print a live\n"
         "                          per-size-class report ('demo --list' lists them)\n"
+#ifdef SPANSCOPE_HAVE_INSTRUMENTATION
+        "  record -o FILE -- PROGRAM [ARGS]\n"
+        "                          run PROGRAM preloaded and record its heap into a session\n"
+        "  import STREAM -o FILE   record a stream saved to a file into a session\n"
+        "  report FILE [--json]    summarise a session\n"
+        "  ps                      list running programs you can attach to\n"
+        "  attach PID -o FILE      record a running program (SPANSCOPE_ATTACH=1) until Ctrl-C\n"
+#endif
         "\n"
         "'spanscope-cli COMMAND --help' describes a command.\n",
         out);
@@ -31,6 +39,13 @@ int main(int argc, char** argv) {
     }
     if (!std::strcmp(cmd, "run")) return spanscope::cli::runCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "demo")) return spanscope::cli::demoCommand(argc - 1, argv + 1);
+#ifdef SPANSCOPE_HAVE_INSTRUMENTATION
+    if (!std::strcmp(cmd, "record")) return spanscope::cli::recordCommand(argc - 1, argv + 1);
+    if (!std::strcmp(cmd, "import")) return spanscope::cli::importCommand(argc - 1, argv + 1);
+    if (!std::strcmp(cmd, "report")) return spanscope::cli::reportCommand(argc - 1, argv + 1);
+    if (!std::strcmp(cmd, "ps")) return spanscope::cli::psCommand(argc - 1, argv + 1);
+    if (!std::strcmp(cmd, "attach")) return spanscope::cli::attachCommand(argc - 1, argv + 1);
+#endif
     std::fprintf(stderr, "spanscope-cli: unknown command '%s' (try --help)\n", cmd);
     return 2;
 }

@@ -11,6 +11,9 @@
 
 #include "spanscope/allocator.h"
 #include "spanscope/detail/malloc_inline.h"
+#ifndef SPANSCOPE_NO_PROBE
+#include "spanscope/stream.h"
+#endif
 
 using namespace spanscope;
 using namespace spanscope::detail;
@@ -20,6 +23,14 @@ void* mallocAligned(size_t align, size_t size);
 }
 
 #define EXPORT extern "C" __attribute__((visibility("default")))
+
+// With SPANSCOPE_STREAM set (by 'spanscope-cli record'), stream the heap's events from the start;
+// with SPANSCOPE_ATTACH=1, listen for 'spanscope-cli attach'.
+#ifndef SPANSCOPE_NO_PROBE
+__attribute__((constructor)) static void startProbeFromEnvironment() {
+    if (!spanscope::probe::startFromEnvironment()) spanscope::probe::startListenerFromEnvironment();
+}
+#endif
 
 namespace {
 inline bool isPow2(size_t x) { return x && !(x & (x - 1)); }
@@ -133,3 +144,8 @@ EXPORT void _ZdlPvRKSt9nothrow_t(void* p, const std::nothrow_t&) noexcept { free
 EXPORT void _ZdaPvRKSt9nothrow_t(void* p, const std::nothrow_t&) noexcept { freeFast(p); }
 EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t, const std::nothrow_t&) noexcept { freeFast(p); }
 EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t, const std::nothrow_t&) noexcept { freeFast(p); }
+
+// For tools in the preloaded process (spanscope-cli demo): the statistics and invariants of the
+// heap that malloc actually uses, found with dlsym(RTLD_DEFAULT, ...).
+EXPORT void spanscope_read_memstats(MemStats* st) { readMemStats(st); }
+EXPORT int spanscope_validate_heap(char* why, size_t cap) { return validateHeap(why, cap) ? 1 : 0; }

@@ -1,0 +1,171 @@
+// spanscope-cli attach: connect to a running program's spanscope socket and record its heap
+// (full-state rundown, then events) until Ctrl-C (detach) or the program exits.
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "cli.h"
+#include "spanscope/session.h"
+
+namespace spanscope::cli {
+
+int connectToProcess(long pid, std::string* err) {
+    char dir[96], why[200];
+    if (!probe::socketDir(dir, sizeof dir, false, why, sizeof why)) {
+        *err = why;
+        return -1;
+    }
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%ld.sock", dir, pid);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        *err = std::string("process ") + std::to_string(pid) + " is not attachable (" +
+               std::strerror(errno) +
+               "; run it with SPANSCOPE_ATTACH=1 and libspanscope.so preloaded)";
+        if (fd >= 0) ::close(fd);
+        return -1;
+    }
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+        (cred.uid != getuid() && cred.uid != 0)) {
+        *err = "the socket of process " + std::to_string(pid) + " belongs to another user";
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+namespace {
+std::atomic<bool> g_detach{false};
+std::atomic<bool> g_giveUp{false};
+void onDetach(int) {
+    if (g_detach.exchange(true)) g_giveUp.store(true);
+}
+}  // namespace
+
+int attachCommand(int argc, char** argv) {
+    std::string out;
+    long pid = 0;
+    bool force = false;
+    for (int i = 1; i < argc; i++) {
+        std::string a = argv[i];
+        if (a == "--help" || a == "-h") {
+            std::puts(
+                "usage: spanscope-cli attach PID -o FILE [--force]\n\n"
+                "Records a running program (started with SPANSCOPE_ATTACH=1 and libspanscope.so\n"
+                "preloaded; 'spanscope-cli ps' lists them) into the session FILE: a full-state\n"
+                "rundown of its heap, then its events, until Ctrl-C (detach; the program runs on)\n"
+                "or the program exits. One client at a time.");
+            return 0;
+        }
+        if (a == "-o") {
+            if (i + 1 >= argc) return usageError("attach", "-o needs a file name");
+            out = argv[++i];
+        } else if (a == "--force") {
+            force = true;
+        } else if (!a.empty() && a[0] == '-') {
+            return usageError("attach", ("unknown option " + a).c_str());
+        } else {
+            char* end = nullptr;
+            pid = std::strtol(a.c_str(), &end, 10);
+            if (!end || *end || pid <= 0)
+                return usageError("attach", ("bad PID '" + a + "'").c_str());
+        }
+    }
+    if (!pid) return usageError("attach", "missing PID");
+    if (out.empty()) return usageError("attach", "missing -o FILE");
+    std::string err;
+    int fd = connectToProcess(pid, &err);
+    if (fd < 0) {
+        std::fprintf(stderr, "spanscope-cli attach: %s\n", err.c_str());
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (send(fd, "ATTACH\n", 7, MSG_NOSIGNAL) != 7) {
+        std::fprintf(stderr, "spanscope-cli attach: process %ld: %s\n", pid, std::strerror(errno));
+        return 1;
+    }
+    // The first bytes say it: a stream starts with its magic, a refusal with "ERR ".
+    char first[128];
+    size_t have = 0;
+    while (have < 8) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, 5000) <= 0) break;
+        ssize_t n = ::read(fd, first + have, sizeof first - 1 - have);
+        if (n <= 0) break;
+        have += static_cast<size_t>(n);
+    }
+    if (have >= 4 && !std::memcmp(first, "ERR ", 4)) {
+        first[have] = 0;
+        if (char* nl = std::strchr(first, '\n')) *nl = 0;
+        std::fprintf(stderr, "spanscope-cli attach: process %ld: %s\n", pid, first + 4);
+        return 1;
+    }
+    if (have < 8) {
+        std::fprintf(stderr, "spanscope-cli attach: process %ld sent nothing\n", pid);
+        return 1;
+    }
+    session::Recorder rec;
+    session::RecorderOptions opts;
+    opts.path = out;
+    opts.overwrite = force;
+    if (!rec.open(opts, &err)) {
+        std::fprintf(stderr, "spanscope-cli attach: %s\n", err.c_str());
+        return 1;
+    }
+    struct sigaction sa {};
+    sa.sa_handler = onDetach;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    std::fprintf(stderr, "spanscope-cli attach: recording process %ld into %s; Ctrl-C detaches\n",
+                 pid, out.c_str());
+    bool ok = rec.feed(first, have) && rec.pump(fd, &g_detach);
+    if (ok && g_detach.load()) {
+        // Detach: shut our side; the process sends its trailer and closes. Give it 3 s.
+        shutdown(fd, SHUT_WR);
+        std::thread([] {
+            std::this_thread::sleep_for(std::chrono::seconds(3));
+            g_giveUp.store(true);
+        }).detach();
+        ok = rec.pump(fd, &g_giveUp);
+    }
+    ::close(fd);
+    const bool complete = rec.decoder().ended();
+    const uint32_t reason = complete ? rec.decoder().trailer().reason : 0;
+    session::EndInfo end;
+    end.reason = !ok                                                            ? "stream-error"
+                 : reason == static_cast<uint32_t>(stream::EndReason::Detached) ? "detached"
+                 : reason == static_cast<uint32_t>(stream::EndReason::Exit)     ? "exit"
+                 : g_giveUp.load()                                              ? "recorder-stopped"
+                                                                                : "lost";
+    if (!rec.finish(end)) {
+        std::fprintf(stderr, "spanscope-cli attach: %s\n", rec.error().c_str());
+        return 1;
+    }
+    auto st = rec.stats();
+    if (!ok || !complete) {
+        std::fprintf(stderr, "spanscope-cli attach: process %ld: %s; %llu records kept in %s\n",
+                     pid, ok ? rec.decoder().checkComplete().c_str() : rec.error().c_str(),
+                     (unsigned long long)st.events, out.c_str());
+        return 1;
+    }
+    std::fprintf(stderr, "spanscope-cli attach: %s; %llu records -> %s\n",
+                 end.reason == "detached" ? "detached" : "the process exited",
+                 (unsigned long long)st.events, out.c_str());
+    return 0;
+}
+
+}  // namespace spanscope::cli

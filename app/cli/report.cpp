@@ -1,0 +1,254 @@
+// spanscope-cli report: a session's summary: how it ended, a MemStats-like table, one line per
+// sweep generation / GC cycle (Go's gctrace spirit), and the per-size-class table. --json too.
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "spanscope/session.h"
+
+namespace spanscope::cli {
+
+namespace {
+using namespace spanscope::session;
+
+std::string jsonString(const std::string& s) {
+    std::string o = "\"";
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\')
+            o += '\\', o += static_cast<char>(c);
+        else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            o += buf;
+        } else
+            o += static_cast<char>(c);
+    }
+    return o + "\"";
+}
+
+std::string mib(uint64_t b) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f MiB", double(b) / 1048576.0);
+    return buf;
+}
+
+std::string endText(const SessionInfo& in) {
+    if (in.endReason == "exit") return "exited with status " + std::to_string(in.exitCode);
+    if (in.endReason == "signal") return "killed by signal " + std::to_string(in.signal);
+    if (in.endReason == "recording")
+        return "interrupted (the recorder stopped without closing the session)";
+    return in.endReason;
+}
+
+struct Row {
+    const char* name;
+    uint64_t value;
+    const char* what;
+};
+
+std::vector<Row> memRows(const HeapSample& h) {
+    return {{"HeapAlloc", h.heapAlloc, "bytes of allocated objects"},
+            {"TotalAlloc", h.totalAlloc, "cumulative bytes allocated"},
+            {"Mallocs", h.mallocs, "cumulative objects allocated"},
+            {"Frees", h.frees, "cumulative objects freed"},
+            {"HeapObjects", h.heapObjects, "live objects"},
+            {"HeapSys", h.heapSys, "heap bytes mapped"},
+            {"HeapInuse", h.heapInuse, "bytes in in-use spans"},
+            {"HeapIdle", h.heapIdle, "bytes in free pages"},
+            {"HeapReleased", h.heapReleased, "free pages returned to the OS"},
+            {"Sys", h.sys, "all bytes mapped"},
+            {"HeapLive", h.heapLive, "Go's heapLive"},
+            {"NextSweep", h.nextSweep, "heapLive at which the next sweep generation starts"},
+            {"NumSweepCycles", h.numSweepCycles, "sweep generations"},
+            {"LargestFreeRun", h.largestFreeRun, "largest run of free pages (bytes)"}};
+}
+}  // namespace
+
+int reportCommand(int argc, char** argv) {
+    std::string path;
+    bool json = false;
+    double atSeconds = -1;
+    for (int i = 1; i < argc; i++) {
+        std::string a = argv[i];
+        if (a == "--help" || a == "-h") {
+            std::puts(
+                "usage: spanscope-cli report FILE [--json] [--at SECONDS]\n\n"
+                "Summarises a session: how the program ended, a MemStats-like table at the end,\n"
+                "one line per sweep generation or GC cycle, and per size class: spans, objects\n"
+                "in use, bytes in use and waste (free slots + span tails). --json for scripts;\n"
+                "--at shows the heap at that moment instead of the end.");
+            return 0;
+        }
+        if (a == "--at") {
+            char* end = nullptr;
+            atSeconds = i + 1 < argc ? std::strtod(argv[++i], &end) : -1;
+            if (!end || *end || atSeconds < 0)
+                return usageError("report", "--at needs a time in seconds");
+            continue;
+        }
+        if (a == "--json")
+            json = true;
+        else if (!a.empty() && a[0] == '-')
+            return usageError("report", ("unknown option " + a).c_str());
+        else if (path.empty())
+            path = a;
+        else
+            return usageError("report", "more than one FILE");
+    }
+    if (path.empty()) return usageError("report", "missing FILE");
+    std::string err;
+    auto r = SessionReader::open(path, &err);
+    if (!r) {
+        std::fprintf(stderr, "spanscope-cli report: %s\n", err.c_str());
+        return 1;
+    }
+    const SessionInfo& in = r->info();
+    const int64_t t =
+        atSeconds >= 0 ? std::min<int64_t>(in.endNs, int64_t(atSeconds * 1e9)) : in.endNs;
+    HeapSample heap;
+    const bool haveHeap = r->heapAt(t, &heap);
+    auto cycles = r->gcCycles(0, t);
+    auto classes = r->classTotalsAt(t);
+
+    if (json) {
+        std::string o =
+            "{\n  \"session\": {\"program\": " + jsonString(in.program) + ", \"argv\": [";
+        for (size_t k = 0; k < in.argv.size(); k++) o += (k ? ", " : "") + jsonString(in.argv[k]);
+        o += "], \"pid\": " + std::to_string(in.pid) +
+             ", \"start_unix_ns\": " + std::to_string(in.startUnixNs) +
+             ", \"duration_ns\": " + std::to_string(in.endNs) +
+             ", \"end_reason\": " + jsonString(in.endReason) +
+             ", \"exit_code\": " + (in.exitCode >= 0 ? std::to_string(in.exitCode) : "null") +
+             ", \"signal\": " + (in.signal ? std::to_string(in.signal) : "null") +
+             ", \"stream_status\": " + jsonString(in.streamStatus) +
+             ", \"stream_error\": " + jsonString(in.streamError) +
+             ", \"events\": " + std::to_string(in.events) +
+             ", \"dropped\": " + std::to_string(in.dropped) + "},\n";
+        o += "  \"memstats\": ";
+        if (haveHeap) {
+            o += "{\"t_ns\": " + std::to_string(heap.tNs);
+            for (const Row& row : memRows(heap))
+                o += std::string(", \"") + row.name + "\": " + std::to_string(row.value);
+            o += "},\n";
+        } else {
+            o += "null,\n";
+        }
+        o += "  \"cycles\": [";
+        for (size_t k = 0; k < cycles.size(); k++) {
+            const GcCycle& g = cycles[k];
+            o += std::string(k ? ",\n    " : "\n    ") + "{\"kind\": " + jsonString(g.kind) +
+                 ", \"cycle\": " + std::to_string(g.cycle) +
+                 ", \"start_ns\": " + std::to_string(g.startNs) +
+                 ", \"end_ns\": " + (g.endNs >= 0 ? std::to_string(g.endNs) : "null") +
+                 ", \"heap_live\": " + std::to_string(g.heapLive) +
+                 ", \"heap_goal\": " + std::to_string(g.heapGoal) +
+                 ", \"trigger\": " + std::to_string(g.trigger) +
+                 ", \"sweepgen\": " + std::to_string(g.sweepgen) +
+                 ", \"stw_ns\": " + std::to_string(g.stwNs) + "}";
+        }
+        o += cycles.empty() ? "],\n" : "\n  ],\n";
+        o += "  \"classes\": [";
+        bool first = true;
+        for (const ClassTotals& c : classes) {
+            if (!c.spans && !c.mallocs) continue;
+            o += std::string(first ? "\n    " : ",\n    ") +
+                 "{\"class\": " + std::to_string(c.sizeClass) +
+                 ", \"size\": " + std::to_string(c.size) +
+                 ", \"spans\": " + std::to_string(c.spans) +
+                 ", \"span_bytes\": " + std::to_string(c.spanBytes) +
+                 ", \"objects\": " + std::to_string(c.objects) +
+                 ", \"bytes_in_use\": " + std::to_string(c.bytesInUse) +
+                 ", \"free_slot_bytes\": " + std::to_string(c.freeSlotBytes) +
+                 ", \"tail_waste\": " + std::to_string(c.tailWaste) +
+                 ", \"waste\": " + std::to_string(c.freeSlotBytes + c.tailWaste) +
+                 ", \"mallocs\": " + std::to_string(c.mallocs) +
+                 ", \"frees\": " + std::to_string(c.frees) + "}";
+            first = false;
+        }
+        o += first ? "]\n}\n" : "\n  ]\n}\n";
+        std::fputs(o.c_str(), stdout);
+        return 0;
+    }
+
+    std::string cmdline;
+    for (const auto& a : in.argv) cmdline += (cmdline.empty() ? "" : " ") + a;
+    std::printf("session   %s\nprogram   %s (pid %" PRId64 ")\ncommand   %s\n", path.c_str(),
+                in.program.c_str(), in.pid, cmdline.c_str());
+    std::printf("duration  %.3f s, %s\n", double(in.endNs) / 1e9, endText(in).c_str());
+    std::printf("records   %" PRId64 " recorded, %" PRId64 " dropped; stream %s%s%s\n\n", in.events,
+                in.dropped, in.streamStatus.empty() ? "incomplete" : in.streamStatus.c_str(),
+                in.streamError.empty() ? "" : ": ", in.streamError.c_str());
+    if (haveHeap) {
+        std::printf("MemStats at %.3f s\n", double(heap.tNs) / 1e9);
+        for (const Row& row : memRows(heap))
+            std::printf(
+                "  %-15s %14" PRIu64 "  %-12s %s\n", row.name, row.value,
+                (std::string(row.name).find("Sys") != std::string::npos || row.name[0] == 'H' ||
+                 row.name[0] == 'T' || row.name[0] == 'N' || row.name[0] == 'L') &&
+                        std::string(row.name) != "HeapObjects" &&
+                        std::string(row.name) != "NumSweepCycles"
+                    ? mib(row.value).c_str()
+                    : "",
+                row.what);
+        std::puts("");
+    }
+    if (!cycles.empty()) {
+        std::printf("Cycles (%zu)\n", cycles.size());
+        for (const GcCycle& g : cycles) {
+            const double dur = g.endNs >= 0 ? double(g.endNs - g.startNs) / 1e6 : -1;
+            if (g.kind == "gc")
+                std::printf("  gc %" PRId64 " @%.3fs: %" PRIu64 "->%" PRIu64
+                            " MB goal, trigger %" PRIu64 " MB, stw %.3f ms%s\n",
+                            g.cycle, double(g.startNs) / 1e9, g.heapLive >> 20, g.heapGoal >> 20,
+                            g.trigger >> 20, double(g.stwNs) / 1e6,
+                            g.endNs < 0 ? " (running at the end)" : "");
+            else if (dur >= 0)
+                std::printf("  sweep %" PRId64 " @%.3fs: sweepgen %" PRIu64
+                            ", heap live %.2f MB, trigger %.2f MB, %.1f ms\n",
+                            g.cycle, double(g.startNs) / 1e9, g.sweepgen,
+                            double(g.heapLive) / 1048576.0, double(g.trigger) / 1048576.0, dur);
+            else
+                std::printf("  sweep %" PRId64 " @%.3fs: sweepgen %" PRIu64
+                            ", heap live %.2f MB, trigger %.2f MB, "
+                            "current\n",
+                            g.cycle, double(g.startNs) / 1e9, g.sweepgen,
+                            double(g.heapLive) / 1048576.0, double(g.trigger) / 1048576.0);
+        }
+        std::puts("");
+    }
+    std::printf("Size classes at %.3f s\n", double(t) / 1e9);
+    std::printf("%5s %6s %6s %10s %13s %13s %8s %12s %12s\n", "class", "size", "spans", "objects",
+                "bytes in use", "waste", "waste%", "mallocs", "frees");
+    ClassTotals sum;
+    for (const ClassTotals& c : classes) {
+        if (!c.spans && !c.mallocs) continue;
+        const uint64_t waste = c.freeSlotBytes + c.tailWaste;
+        std::printf("%5d %6s %6" PRIu64 " %10" PRIu64 " %13" PRIu64 " %13" PRIu64
+                    " %7.1f%% %12" PRIu64 " %12" PRIu64 "\n",
+                    c.sizeClass, c.sizeClass ? std::to_string(c.size).c_str() : "large", c.spans,
+                    c.objects, c.bytesInUse, waste,
+                    c.spanBytes ? 100.0 * double(waste) / double(c.spanBytes) : 0.0, c.mallocs,
+                    c.frees);
+        sum.spans += c.spans, sum.objects += c.objects, sum.bytesInUse += c.bytesInUse;
+        sum.freeSlotBytes += waste, sum.spanBytes += c.spanBytes, sum.mallocs += c.mallocs,
+            sum.frees += c.frees;
+    }
+    std::printf("%5s %6s %6" PRIu64 " %10" PRIu64 " %13" PRIu64 " %13" PRIu64 " %7.1f%% %12" PRIu64
+                " %12" PRIu64 "\n",
+                "total", "", sum.spans, sum.objects, sum.bytesInUse, sum.freeSlotBytes,
+                sum.spanBytes ? 100.0 * double(sum.freeSlotBytes) / double(sum.spanBytes) : 0.0,
+                sum.mallocs, sum.frees);
+    if (in.interrupted())
+        std::fprintf(
+            stderr,
+            "spanscope-cli report: note: %s was not closed by its recorder; it holds everything "
+            "committed up to %.3f s\n",
+            path.c_str(), double(in.endNs) / 1e9);
+    return 0;
+}
+
+}  // namespace spanscope::cli

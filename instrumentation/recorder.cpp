@@ -1,0 +1,244 @@
+// Recorder: stream bytes -> decoded frames -> SQLite rows, keyframes and timely commits.
+// See spanscope/session.h for the lifecycle, docs/session-format.md for what goes where.
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "spanscope/detail/session_writer.h"
+#include "spanscope/detail/span_model.h"
+#include "spanscope/session.h"
+
+namespace spanscope::session {
+
+namespace {
+int64_t monoNs() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+}  // namespace
+
+Recorder::Recorder() = default;
+Recorder::~Recorder() {
+    if (m_writer && !m_finished) finish(EndInfo{"recorder-stopped"});
+}
+
+bool Recorder::open(const RecorderOptions& opts, std::string* err) {
+    m_opts = opts;
+    m_writer = std::make_unique<SessionWriter>();
+    m_model = std::make_unique<SpanModel>();
+    if (!m_writer->create(opts.path, opts.overwrite, err)) {
+        m_error = m_writer->error();
+        m_writer.reset();
+        return false;
+    }
+    m_lastCommitMono = monoNs();
+    return true;
+}
+
+bool Recorder::feed(const void* data, size_t n) {
+    if (!m_writer || m_finished || m_writeFailed) return false;
+    if (m_streamFailed) return false;
+    m_decoder.feed(data, n);
+    m_stats.bytes += n;
+    for (;;) {
+        StreamDecoder::Status s = m_decoder.next();
+        if (s == StreamDecoder::Status::NeedMore) break;
+        if (!m_inTx) {
+            if (!m_writer->begin()) return writeFailed();
+            m_inTx = true;
+        }
+        if (s == StreamDecoder::Status::Error) {
+            m_streamFailed = true;
+            m_error = m_decoder.error();
+            commit();
+            return false;
+        }
+        if (s == StreamDecoder::Status::Header) {
+            // Later segments: the program exec'd (same pid, same clock): keep the time base,
+            // name the session after the newest image.
+            const bool first = m_decoder.segments() == 1;
+            if (first) m_baseNs = m_decoder.info().startNs;
+            if (!(first ? m_writer->writeHeader(m_decoder.info())
+                        : m_writer->updateProgram(m_decoder.info())))
+                return writeFailed();
+            m_dirty = true;
+            if (!commit()) return false;  // the session row is visible at once
+            continue;
+        }
+        if (s == StreamDecoder::Status::Trailer) {
+            m_dirty = true;
+            continue;
+        }
+        m_stats.frames++;
+        if (!handleEvents(m_decoder.events())) return false;
+    }
+    if (m_inTx && monoNs() - m_lastCommitMono >= int64_t{m_opts.commitIntervalMs} * 1000000)
+        return commit();
+    return true;
+}
+
+bool Recorder::handleEvents(const std::vector<Event>& events) {
+    // A frame holds each thread's records in order, threads one after another: sort by time
+    // (stable, so a rundown's records, which share one timestamp, keep their order).
+    auto byTime = [](const Event& x, const Event& y) { return x.timeNs < y.timeNs; };
+    const std::vector<Event>* sorted = &events;
+    if (!std::is_sorted(events.begin(), events.end(), byTime)) {
+        m_sorted = events;
+        std::stable_sort(m_sorted.begin(), m_sorted.end(), byTime);
+        sorted = &m_sorted;
+    }
+    const uint64_t start = m_baseNs;
+    Event ext{}, ext2{};
+    bool ok = true;
+    for (const Event& e : *sorted) {
+        const int64_t t = static_cast<int64_t>(e.timeNs - start);
+        if (t > m_lastT) m_lastT = t;
+        switch (static_cast<uint16_t>(e.kind)) {
+            case static_cast<uint16_t>(EventKind::ClassCounters):
+                ok = m_writer->insertClassCounters(t, e);
+                break;
+            case stream::kHeapTotalsExt:
+                ext = e;
+                break;
+            case stream::kHeapTotalsExt2:
+                ext2 = e;
+                break;
+            case static_cast<uint16_t>(EventKind::HeapTotals):
+                ok = m_writer->insertHeapTotals(t, e, ext, ext2);
+                break;
+            case static_cast<uint16_t>(EventKind::SweepCycle):
+                ok = m_writer->sweepCycle(t, e) && m_writer->insertEvent(t, e);
+                break;
+            case static_cast<uint16_t>(EventKind::GCPhase):
+                ok = m_writer->gcPhase(t, e) && m_writer->insertEvent(t, e);
+                break;
+            case stream::kDropped:
+                m_droppedSeen = e.a;
+                ok = m_writer->insertEvent(t, e);
+                break;
+            default:
+                ok = m_writer->insertEvent(t, e);
+                if (m_model->apply(e)) m_spanEventsSinceKeyframe++;
+                if (static_cast<uint16_t>(e.kind) == stream::kRundownEnd)
+                    ok = ok && maybeKeyframe(true);
+                break;
+        }
+        if (!ok) return writeFailed();
+        m_stats.events++;
+    }
+    m_dirty = true;
+    return maybeKeyframe(false);
+}
+
+bool Recorder::maybeKeyframe(bool force) {
+    if (!m_spanEventsSinceKeyframe && !force) return true;
+    // A keyframe costs 24 bytes per span: with a big heap, wait for at least 2 span records per
+    // span so that keyframes stay under ~12 bytes per record.
+    const uint64_t every = std::max<uint64_t>(m_opts.keyframeEveryEvents, 2 * m_model->size());
+    if (!force && m_spanEventsSinceKeyframe < every &&
+        m_lastT - m_lastKeyframeT < m_opts.keyframeEveryNs)
+        return true;
+    if (!m_writer->insertKeyframe(m_lastT, m_model->snapshot())) return writeFailed();
+    m_stats.keyframes++;
+    m_spanEventsSinceKeyframe = 0;
+    m_lastKeyframeT = m_lastT;
+    return true;
+}
+
+// A write failed (the disk is full, the file is gone): drop the open batch, keep everything
+// committed, and try to say so in the session row (which may fail too: then it reads "recording").
+bool Recorder::writeFailed() {
+    if (m_writeFailed) return false;
+    m_writeFailed = true;
+    m_error = m_writer->error();
+    const bool full = m_writer->diskFull();
+    if (full) m_error = "the disk is full (" + m_error + ")";
+    m_writer->rollback();
+    m_inTx = false;
+    if (m_decoder.headerSeen() && m_writer->begin()) {
+        std::string status = m_decoder.checkComplete().empty() ? "complete" : "truncated";
+        if (m_writer->end(EndInfo{full ? "disk-full" : "write-error"}, status, m_error))
+            m_writer->commit();
+        else
+            m_writer->rollback();
+    }
+    return false;
+}
+
+bool Recorder::commit() {
+    if (!m_writer || m_writeFailed) return false;
+    if (!m_inTx) {
+        m_lastCommitMono = monoNs();
+        return true;
+    }
+    bool ok = true;
+    if (m_dirty && m_decoder.headerSeen())
+        ok = m_writer->progress(m_lastT, static_cast<int64_t>(m_stats.events),
+                                static_cast<int64_t>(m_droppedSeen));
+    ok = ok && m_writer->commit();
+    m_inTx = false;
+    m_dirty = false;
+    m_lastCommitMono = monoNs();
+    if (!ok) return writeFailed();
+    m_stats.commits++;
+    return true;
+}
+
+bool Recorder::pump(int fd, const std::atomic<bool>* stop) {
+    std::vector<char> buf(256 << 10);
+    for (;;) {
+        if (stop && stop->load()) return commit();
+        pollfd p{fd, POLLIN, 0};
+        int timeout = m_opts.commitIntervalMs / 2 > 0 ? m_opts.commitIntervalMs / 2 : 1;
+        int rc = poll(&p, 1, timeout);
+        if (rc < 0 && errno != EINTR) {
+            m_error = std::string("poll: ") + std::strerror(errno);
+            return false;
+        }
+        if (rc <= 0) {
+            if (m_inTx &&
+                monoNs() - m_lastCommitMono >= int64_t{m_opts.commitIntervalMs} * 1000000 &&
+                !commit())
+                return false;
+            continue;
+        }
+        ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (n < 0) {
+            if (errno == ECONNRESET)
+                return commit();  // the peer went away: treated as end of stream
+            m_error = std::string("read: ") + std::strerror(errno);
+            return false;
+        }
+        if (n == 0) return commit();
+        if (!feed(buf.data(), static_cast<size_t>(n))) return false;
+    }
+}
+
+bool Recorder::finish(const EndInfo& end) {
+    if (!m_writer || m_finished) return false;
+    m_finished = true;
+    if (m_writeFailed) return false;  // already marked (if the disk let us)
+    bool ok = true;
+    if (!m_inTx) ok = m_writer->begin();
+    m_inTx = true;
+    if (ok && m_decoder.headerSeen()) {
+        if (m_spanEventsSinceKeyframe) ok = maybeKeyframe(true);
+        std::string problem = m_decoder.checkComplete();
+        std::string status = problem.empty()       ? "complete"
+                             : m_decoder.corrupt() ? "corrupt"
+                                                   : "truncated";
+        m_dirty = true;
+        ok = ok && m_writer->end(end, status, problem);
+    }
+    ok = commit() && ok;
+    if (!ok && m_error.empty()) m_error = m_writer->error();
+    return ok;
+}
+
+}  // namespace spanscope::session

@@ -1,0 +1,320 @@
+// SessionReader: opens a session file (refusing foreign and newer files) and answers the GUI's
+// and the report's questions. State at t = the latest keyframe <= t plus a bounded replay.
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+#include "spanscope/detail/span_model.h"
+#include "spanscope/session.h"
+
+namespace spanscope::session {
+
+struct SessionReader::Db {
+    sqlite3* db = nullptr;
+    ~Db() {
+        if (db) sqlite3_close(db);
+    }
+    // A statement for one query; finalized by its destructor.
+    struct Stmt {
+        sqlite3_stmt* st = nullptr;
+        Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &st, nullptr); }
+        ~Stmt() { sqlite3_finalize(st); }
+        explicit operator bool() const { return st != nullptr; }
+        bool row() { return st && sqlite3_step(st) == SQLITE_ROW; }
+        int64_t i(int col) { return sqlite3_column_int64(st, col); }
+        uint64_t u(int col) { return static_cast<uint64_t>(sqlite3_column_int64(st, col)); }
+        std::string s(int col) {
+            const auto* t = sqlite3_column_text(st, col);
+            return t ? reinterpret_cast<const char*>(t) : "";
+        }
+        bool null(int col) { return sqlite3_column_type(st, col) == SQLITE_NULL; }
+        void bind(int idx, int64_t v) { sqlite3_bind_int64(st, idx, v); }
+    };
+};
+
+SessionReader::~SessionReader() = default;
+
+std::unique_ptr<SessionReader> SessionReader::open(const std::string& path, std::string* err) {
+    auto fail = [&](std::string msg) -> std::unique_ptr<SessionReader> {
+        if (err) *err = path + ": " + msg;
+        return nullptr;
+    };
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) return fail(std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) return fail("not a regular file");
+    {
+        FILE* f = std::fopen(path.c_str(), "rb");
+        if (!f) return fail(std::strerror(errno));
+        char magic[16] = {};
+        size_t n = std::fread(magic, 1, sizeof magic, f);
+        std::fclose(f);
+        if (n < 16 || std::memcmp(magic, "SQLite format 3", 16) != 0) {
+            if (n >= 8 && !std::memcmp(magic, "SPANSCOP", 8))
+                return fail(
+                    "this is a raw stream, not a session (record it with 'spanscope-cli record')");
+            return fail("not a spanscope session (not a SQLite database)");
+        }
+    }
+    std::unique_ptr<SessionReader> r(new SessionReader);
+    r->m_db = std::make_unique<Db>();
+    // Read-write so that a session left by a killed recorder can recover its WAL; nothing is
+    // written.
+    int rc = sqlite3_open_v2(path.c_str(), &r->m_db->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        sqlite3_close(r->m_db->db);
+        r->m_db->db = nullptr;
+        rc = sqlite3_open_v2(path.c_str(), &r->m_db->db, SQLITE_OPEN_READONLY, nullptr);
+    }
+    if (rc != SQLITE_OK) return fail(std::string("cannot open: ") + sqlite3_errmsg(r->m_db->db));
+    sqlite3_busy_timeout(r->m_db->db, 2000);
+    sqlite3* db = r->m_db->db;
+    int64_t appId = 0, version = 0;
+    {
+        Db::Stmt q(db, "PRAGMA application_id");
+        if (!q.row()) return fail(std::string("cannot read: ") + sqlite3_errmsg(db));
+        appId = q.i(0);
+    }
+    {
+        Db::Stmt q(db, "PRAGMA user_version");
+        if (q.row()) version = q.i(0);
+    }
+    if (appId != kApplicationId)
+        return fail("not a spanscope session (a SQLite database of another application)");
+    if (version > kSchemaVersion)
+        return fail("session schema version " + std::to_string(version) +
+                    " is newer than this build reads (" + std::to_string(kSchemaVersion) +
+                    "); update spanscope");
+    if (version < 1) return fail("not a spanscope session (no schema version)");
+    if (!r->refresh()) return fail(r->m_error);
+    Db::Stmt c(db, "SELECT size, npages, nelems FROM size_classes ORDER BY class");
+    while (c.row())
+        r->m_classes.push_back(stream::ClassEntry{static_cast<uint32_t>(c.i(0)),
+                                                  static_cast<uint16_t>(c.i(1)),
+                                                  static_cast<uint16_t>(c.i(2))});
+    return r;
+}
+
+bool SessionReader::refresh() {
+    sqlite3* db = m_db->db;
+    Db::Stmt q(db,
+               "SELECT format_version, program, pid, start_unix_ns, end_ns, end_reason, exit_code, "
+               "signal, "
+               "stream_status, stream_error, events, dropped, page_size, arena_bytes FROM session "
+               "WHERE id = 1");
+    if (!q) {
+        m_error = std::string("cannot read the session: ") + sqlite3_errmsg(db);
+        return false;
+    }
+    if (!q.row()) {
+        m_error = "the session holds no stream (the program never started the spanscope probe)";
+        return false;
+    }
+    SessionInfo in;
+    in.formatVersion = static_cast<int>(q.i(0));
+    in.program = q.s(1);
+    in.pid = q.i(2);
+    in.startUnixNs = q.i(3);
+    in.endNs = q.i(4);
+    in.endReason = q.s(5);
+    in.exitCode = q.null(6) ? -1 : q.i(6);
+    in.signal = q.null(7) ? 0 : q.i(7);
+    in.streamStatus = q.s(8);
+    in.streamError = q.s(9);
+    in.events = q.i(10);
+    in.dropped = q.i(11);
+    in.pageSize = q.i(12);
+    in.arenaBytes = q.i(13);
+    Db::Stmt a(db, "SELECT arg FROM argv ORDER BY idx");
+    while (a.row()) in.argv.push_back(a.s(0));
+    m_info = std::move(in);
+    return true;
+}
+
+std::vector<SpanRecord> SessionReader::spansAt(int64_t t) {
+    sqlite3* db = m_db->db;
+    SpanModel model;
+    int64_t fromId = 0, toId = INT64_MAX;
+    {
+        Db::Stmt k(db,
+                   "SELECT last_event_id, data FROM keyframes WHERE t_ns <= ? ORDER BY t_ns DESC, "
+                   "id DESC LIMIT 1");
+        k.bind(1, t);
+        if (k.row()) {
+            fromId = k.i(0);
+            const void* blob = sqlite3_column_blob(k.st, 1);
+            const int bytes = sqlite3_column_bytes(k.st, 1);
+            std::vector<SpanRecord> spans(static_cast<size_t>(bytes) / sizeof(SpanRecord));
+            if (!spans.empty()) std::memcpy(spans.data(), blob, spans.size() * sizeof(SpanRecord));
+            model.load(spans.data(), spans.size());
+        }
+    }
+    {
+        // The next keyframe bounds the replay (records reach the recorder up to one drain pass
+        // late).
+        Db::Stmt k(db,
+                   "SELECT last_event_id FROM keyframes WHERE t_ns > ? ORDER BY t_ns, id LIMIT 1");
+        k.bind(1, t);
+        if (k.row()) toId = k.i(0) + 65536;
+    }
+    Db::Stmt e(
+        db,
+        "SELECT t_ns, tid, kind, span_class, flags, npages, addr, a, b, c FROM events "
+        "WHERE id > ? AND id <= ? AND t_ns <= ? AND kind IN (1,2,3,4,5,6,7,256,257) ORDER BY id");
+    e.bind(1, fromId);
+    e.bind(2, toId);
+    e.bind(3, t);
+    m_lastReplay = 0;
+    while (e.row()) {
+        Event ev{};
+        ev.timeNs = static_cast<uint64_t>(e.i(0));
+        ev.tid = static_cast<uint32_t>(e.i(1));
+        ev.kind = static_cast<EventKind>(e.i(2));
+        ev.spanClass = static_cast<uint8_t>(e.i(3));
+        ev.flags = static_cast<uint8_t>(e.i(4));
+        ev.npages = static_cast<uint32_t>(e.i(5));
+        ev.addr = e.u(6);
+        ev.a = e.u(7);
+        ev.b = e.u(8);
+        ev.c = e.u(9);
+        model.apply(ev);
+        m_lastReplay++;
+    }
+    return model.snapshot();
+}
+
+std::vector<Event> SessionReader::eventsBetween(int64_t t0, int64_t t1, size_t limit) {
+    std::vector<Event> out;
+    Db::Stmt q(
+        m_db->db,
+        "SELECT t_ns, seq, tid, kind, span_class, flags, npages, addr, a, b, c, d FROM events "
+        "WHERE t_ns BETWEEN ? AND ? ORDER BY id LIMIT ?");
+    q.bind(1, t0);
+    q.bind(2, t1);
+    q.bind(3, static_cast<int64_t>(limit));
+    while (q.row()) {
+        Event e{};
+        e.timeNs = q.u(0);
+        e.seq = static_cast<uint32_t>(q.i(1));
+        e.tid = static_cast<uint32_t>(q.i(2));
+        e.kind = static_cast<EventKind>(q.i(3));
+        e.spanClass = static_cast<uint8_t>(q.i(4));
+        e.flags = static_cast<uint8_t>(q.i(5));
+        e.npages = static_cast<uint32_t>(q.i(6));
+        e.addr = q.u(7);
+        e.a = q.u(8), e.b = q.u(9), e.c = q.u(10), e.d = q.u(11);
+        out.push_back(e);
+    }
+    return out;
+}
+
+std::vector<HeapSample> SessionReader::heapSeries(int64_t t0, int64_t t1) {
+    std::vector<HeapSample> out;
+    Db::Stmt q(m_db->db, "SELECT * FROM heap_totals WHERE t_ns BETWEEN ? AND ? ORDER BY t_ns");
+    q.bind(1, t0);
+    q.bind(2, t1);
+    while (q.row()) {
+        HeapSample h;
+        h.tNs = q.i(0);
+        h.heapAlloc = q.u(1), h.heapInuse = q.u(2), h.heapIdle = q.u(3), h.heapReleased = q.u(4);
+        h.heapSys = q.u(5), h.sys = q.u(6), h.heapObjects = q.u(7), h.totalAlloc = q.u(8);
+        h.nextSweep = q.u(9), h.numSweepCycles = q.u(10), h.mallocs = q.u(11), h.frees = q.u(12);
+        h.heapLive = q.u(13), h.largestFreeRun = q.u(14);
+        out.push_back(h);
+    }
+    return out;
+}
+
+bool SessionReader::heapAt(int64_t t, HeapSample* out) {
+    Db::Stmt q(m_db->db, "SELECT max(t_ns) FROM heap_totals WHERE t_ns <= ?");
+    q.bind(1, t);
+    if (!q.row() || q.null(0)) return false;
+    const int64_t at = q.i(0);
+    auto v = heapSeries(at, at);
+    if (v.empty()) return false;
+    *out = v[0];
+    return true;
+}
+
+std::vector<ClassSample> SessionReader::classSeries(int64_t t0, int64_t t1, int sizeClass) {
+    std::vector<ClassSample> out;
+    Db::Stmt q(m_db->db, sizeClass < 0 ? "SELECT class, t_ns, mallocs, frees, requested_bytes, "
+                                         "slot_bytes, spans FROM class_counters "
+                                         "WHERE t_ns BETWEEN ? AND ? ORDER BY t_ns, class"
+                                       : "SELECT class, t_ns, mallocs, frees, requested_bytes, "
+                                         "slot_bytes, spans FROM class_counters "
+                                         "WHERE t_ns BETWEEN ? AND ? AND class = ? ORDER BY t_ns");
+    q.bind(1, t0);
+    q.bind(2, t1);
+    if (sizeClass >= 0) q.bind(3, sizeClass);
+    while (q.row())
+        out.push_back(
+            ClassSample{q.i(1), static_cast<int>(q.i(0)), q.u(2), q.u(3), q.u(4), q.u(5), q.u(6)});
+    return out;
+}
+
+std::vector<GcCycle> SessionReader::gcCycles(int64_t t0, int64_t t1) {
+    std::vector<GcCycle> out;
+    Db::Stmt q(m_db->db,
+               "SELECT cycle, kind, start_ns, end_ns, heap_live, heap_goal, trigger_bytes, "
+               "sweepgen, stw_ns "
+               "FROM gc_cycles WHERE start_ns <= ? AND (end_ns IS NULL OR end_ns >= ?) ORDER BY "
+               "start_ns, id");
+    q.bind(1, t1);
+    q.bind(2, t0);
+    while (q.row()) {
+        GcCycle g;
+        g.cycle = q.i(0);
+        g.kind = q.s(1);
+        g.startNs = q.i(2);
+        g.endNs = q.null(3) ? -1 : q.i(3);
+        g.heapLive = q.u(4), g.heapGoal = q.u(5), g.trigger = q.u(6), g.sweepgen = q.u(7),
+        g.stwNs = q.u(8);
+        out.push_back(g);
+    }
+    return out;
+}
+
+std::vector<ClassTotals> SessionReader::classTotalsAt(int64_t t) {
+    std::vector<ClassTotals> out(m_classes.size());
+    const uint64_t page = static_cast<uint64_t>(m_info.pageSize ? m_info.pageSize : 8192);
+    for (size_t c = 0; c < out.size(); c++) {
+        out[c].sizeClass = static_cast<int>(c);
+        out[c].size = m_classes[c].size;
+    }
+    for (const SpanRecord& s : spansAt(t)) {
+        const size_t c = s.spanClass >> 1;
+        if (c >= out.size()) continue;
+        ClassTotals& ct = out[c];
+        const uint64_t spanBytes = uint64_t{s.npages} * page;
+        ct.spans++;
+        ct.spanBytes += spanBytes;
+        if (c == 0) {  // large: one object per span, page-rounded
+            ct.objects++;
+            ct.bytesInUse += spanBytes;
+            continue;
+        }
+        ct.objects += s.allocCount;
+        ct.bytesInUse += uint64_t{s.allocCount} * ct.size;
+        const uint64_t nelems = s.nelems ? s.nelems : m_classes[c].nelems;
+        ct.freeSlotBytes += (nelems - std::min<uint64_t>(nelems, s.allocCount)) * ct.size;
+        if (spanBytes > nelems * ct.size) ct.tailWaste += spanBytes - nelems * ct.size;
+    }
+    Db::Stmt q(m_db->db,
+               "SELECT mallocs, frees FROM class_counters WHERE class = ? AND t_ns <= ? ORDER BY "
+               "t_ns DESC LIMIT 1");
+    for (auto& ct : out) {
+        sqlite3_reset(q.st);
+        q.bind(1, ct.sizeClass);
+        q.bind(2, t);
+        if (q.row()) ct.mallocs = q.u(0), ct.frees = q.u(1);
+    }
+    return out;
+}
+
+}  // namespace spanscope::session

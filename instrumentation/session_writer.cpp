@@ -1,0 +1,377 @@
+// SessionWriter: creates a session file and writes into it with prepared statements.
+// See spanscope/detail/session_writer.h and docs/session-format.md.
+#include "spanscope/detail/session_writer.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "spanscope/detail/schema.h"
+
+namespace spanscope::session {
+
+namespace {
+const char* phaseName(uint8_t phase) {
+    switch (static_cast<GCPhaseKind>(phase)) {
+        case GCPhaseKind::Off:
+            return "off";
+        case GCPhaseKind::Mark:
+            return "mark";
+        case GCPhaseKind::MarkTermination:
+            return "mark-termination";
+        case GCPhaseKind::SweepTermination:
+            return "sweep-termination";
+    }
+    return "unknown";
+}
+int64_t i64(uint64_t v) {
+    return static_cast<int64_t>(v);
+}
+}  // namespace
+
+SessionWriter::~SessionWriter() {
+    for (sqlite3_stmt* st : {m_insEvent, m_insEvents, m_insClass, m_insHeap, m_insCycle, m_endCycle,
+                             m_insPhase, m_cycleStw, m_insKeyframe, m_progress})
+        sqlite3_finalize(st);
+    if (m_db) sqlite3_close(m_db);
+}
+
+bool SessionWriter::fail(const char* what) {
+    m_error = std::string(what) + ": " + (m_db ? sqlite3_errmsg(m_db) : "out of memory");
+    if (m_db) {
+        const int err = sqlite3_system_errno(m_db);
+        m_diskFull = (sqlite3_errcode(m_db) & 0xff) == SQLITE_FULL || err == ENOSPC ||
+                     err == EFBIG || err == EDQUOT;
+    }
+    return false;
+}
+
+void SessionWriter::rollback() {
+    m_npending = 0;
+    sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+bool SessionWriter::exec(const char* sql) {
+    if (sqlite3_exec(m_db, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+        return fail(std::strlen(sql) > 40 ? "create schema" : sql);
+    return true;
+}
+
+sqlite3_stmt* SessionWriter::prepare(const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v3(m_db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) {
+        fail("prepare");
+        return nullptr;
+    }
+    return st;
+}
+
+bool SessionWriter::step(sqlite3_stmt* st) {
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return fail("write");
+    return true;
+}
+
+bool SessionWriter::create(const std::string& path, bool overwrite, std::string* err) {
+    auto out = [&](bool ok) {
+        if (!ok && err) *err = m_error;
+        return ok;
+    };
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0) {
+        if (!overwrite) {
+            m_error = path + " already exists (use --force to replace it)";
+            return out(false);
+        }
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) unlink((path + suffix).c_str());
+    }
+    if (sqlite3_open_v2(path.c_str(), &m_db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK)
+        return out(fail(("cannot create " + path).c_str()));
+    sqlite3_busy_timeout(m_db, 2000);
+    // Page size before the first table; WAL so readers (the GUI) never block the recorder;
+    // synchronous=NORMAL: a commit survives a crash of the recorder (not a power cut).
+    std::string pragmas =
+        "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        "PRAGMA cache_size=-32768; PRAGMA application_id=" +
+        std::to_string(kApplicationId) + ";";
+    if (!exec(pragmas.c_str())) return out(false);
+    if (!exec("BEGIN") || !exec(detail::kSchemaSql)) return out(false);
+    {
+        sqlite3_stmt* k = prepare("INSERT INTO event_kinds(kind, name) VALUES (?, ?)");
+        if (!k) return out(false);
+        for (int kind = 1; kind < 512; kind++) {
+            const char* name = kindName(static_cast<uint16_t>(kind));
+            if (!std::strncmp(name, "kind", 4)) continue;
+            sqlite3_bind_int(k, 1, kind);
+            sqlite3_bind_text(k, 2, name, -1, SQLITE_TRANSIENT);
+            if (!step(k)) return out(false);
+        }
+        sqlite3_finalize(k);
+        sqlite3_stmt* s = prepare("INSERT INTO span_states(state, name) VALUES (?, ?)");
+        if (!s) return out(false);
+        for (int state = 0; state < 7; state++) {
+            sqlite3_bind_int(s, 1, state);
+            sqlite3_bind_text(s, 2, spanStateName(static_cast<uint8_t>(state)), -1, SQLITE_STATIC);
+            if (!step(s)) return out(false);
+        }
+        sqlite3_finalize(s);
+    }
+    if (!exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str()) || !exec("COMMIT"))
+        return out(false);
+
+    // Events go in kEventRows at a time: one statement per row would spend as much in the VM's
+    // set-up as in the insert.
+    const std::string insert =
+        "INSERT INTO events(t_ns, tid, seq, kind, span_class, flags, npages, addr, a, b, c, d) "
+        "VALUES ";
+    const std::string row = "(?,?,?,?,?,?,?,?,?,?,?,?)";
+    std::string many = insert;
+    for (size_t i = 0; i < kEventRows; i++) many += (i ? "," : "") + row;
+    m_insEvent = prepare((insert + row).c_str());
+    m_insEvents = prepare(many.c_str());
+    m_insClass = prepare(
+        "INSERT OR REPLACE INTO class_counters(class, t_ns, mallocs, frees, requested_bytes, "
+        "slot_bytes, spans) VALUES (?,?,?,?,?,?,?)");
+    m_insHeap =
+        prepare("INSERT OR REPLACE INTO heap_totals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    m_insCycle = prepare(
+        "INSERT OR IGNORE INTO gc_cycles(kind, cycle, start_ns, heap_live, heap_goal, "
+        "trigger_bytes, sweepgen) VALUES (?,?,?,?,?,?,?)");
+    m_endCycle =
+        prepare("UPDATE gc_cycles SET end_ns = ? WHERE kind = ? AND cycle = ? AND end_ns IS NULL");
+    m_cycleStw = prepare(
+        "UPDATE gc_cycles SET stw_ns = stw_ns + ?, heap_live = max(heap_live, ?), "
+        "heap_goal = ?, trigger_bytes = ? WHERE kind = 'gc' AND cycle = ?");
+    m_insPhase = prepare(
+        "INSERT INTO gc_phases(cycle, phase, t_ns, heap_live, heap_goal, trigger_bytes, stw_ns) "
+        "VALUES (?,?,?,?,?,?,?)");
+    m_insKeyframe =
+        prepare("INSERT INTO keyframes(t_ns, last_event_id, spans, data) VALUES (?,?,?,?)");
+    m_progress = prepare("UPDATE session SET end_ns = ?, events = ?, dropped = ? WHERE id = 1");
+    return out(m_insEvent && m_insEvents && m_insClass && m_insHeap && m_insCycle && m_endCycle &&
+               m_cycleStw && m_insPhase && m_insKeyframe && m_progress);
+}
+
+bool SessionWriter::begin() {
+    return exec("BEGIN");
+}
+bool SessionWriter::commit() {
+    return flushEvents() && exec("COMMIT");
+}
+
+bool SessionWriter::writeHeader(const StreamInfo& info) {
+    sqlite3_stmt* st = prepare(
+        "INSERT INTO session(id, format_version, program, pid, start_unix_ns, start_mono_ns, "
+        "page_size, arena_bytes, flags, recorder_pid) VALUES (1,?,?,?,?,?,?,?,?,?)");
+    if (!st) return false;
+    sqlite3_bind_int(st, 1, static_cast<int>(info.version));
+    sqlite3_bind_text(st, 2, info.program.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, info.pid);
+    sqlite3_bind_int64(st, 4, i64(info.startUnixNs));
+    sqlite3_bind_int64(st, 5, i64(info.startNs));
+    sqlite3_bind_int64(st, 6, info.pageSize);
+    sqlite3_bind_int64(st, 7, i64(info.arenaBytes));
+    sqlite3_bind_int64(st, 8, info.flags);
+    sqlite3_bind_int64(st, 9, getpid());
+    bool ok = step(st);
+    sqlite3_finalize(st);
+    if (!ok) return false;
+    st = prepare("INSERT INTO argv(idx, arg) VALUES (?, ?)");
+    for (size_t i = 0; ok && i < info.argv.size(); i++) {
+        sqlite3_bind_int64(st, 1, static_cast<int64_t>(i));
+        sqlite3_bind_text(st, 2, info.argv[i].c_str(), static_cast<int>(info.argv[i].size()),
+                          SQLITE_TRANSIENT);
+        ok = step(st);
+    }
+    sqlite3_finalize(st);
+    st = prepare("INSERT INTO size_classes(class, size, npages, nelems) VALUES (?,?,?,?)");
+    for (size_t c = 0; ok && c < info.classes.size(); c++) {
+        sqlite3_bind_int64(st, 1, static_cast<int64_t>(c));
+        sqlite3_bind_int64(st, 2, info.classes[c].size);
+        sqlite3_bind_int64(st, 3, info.classes[c].npages);
+        sqlite3_bind_int64(st, 4, info.classes[c].nelems);
+        ok = step(st);
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
+bool SessionWriter::updateProgram(const StreamInfo& info) {
+    if (!exec("DELETE FROM argv")) return false;
+    sqlite3_stmt* st = prepare("UPDATE session SET program = ?, flags = ? WHERE id = 1");
+    if (!st) return false;
+    sqlite3_bind_text(st, 1, info.program.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, info.flags);
+    bool ok = step(st);
+    sqlite3_finalize(st);
+    st = prepare("INSERT INTO argv(idx, arg) VALUES (?, ?)");
+    for (size_t i = 0; ok && i < info.argv.size(); i++) {
+        sqlite3_bind_int64(st, 1, static_cast<int64_t>(i));
+        sqlite3_bind_text(st, 2, info.argv[i].c_str(), static_cast<int>(info.argv[i].size()),
+                          SQLITE_TRANSIENT);
+        ok = step(st);
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
+namespace {
+void bindEvent(sqlite3_stmt* st, int base, int64_t t, const Event& e) {
+    sqlite3_bind_int64(st, base + 1, t);
+    sqlite3_bind_int64(st, base + 2, e.tid);
+    sqlite3_bind_int64(st, base + 3, e.seq);
+    sqlite3_bind_int(st, base + 4, static_cast<int>(e.kind));
+    sqlite3_bind_int(st, base + 5, e.spanClass);
+    sqlite3_bind_int(st, base + 6, e.flags);
+    sqlite3_bind_int64(st, base + 7, e.npages);
+    sqlite3_bind_int64(st, base + 8, i64(e.addr));
+    sqlite3_bind_int64(st, base + 9, i64(e.a));
+    sqlite3_bind_int64(st, base + 10, i64(e.b));
+    sqlite3_bind_int64(st, base + 11, i64(e.c));
+    sqlite3_bind_int64(st, base + 12, i64(e.d));
+}
+}  // namespace
+
+bool SessionWriter::insertEvent(int64_t t, const Event& e) {
+    m_pending[m_npending].t = t;
+    m_pending[m_npending].e = e;
+    if (++m_npending < kEventRows) return true;
+    for (size_t i = 0; i < kEventRows; i++)
+        bindEvent(m_insEvents, static_cast<int>(i * 12), m_pending[i].t, m_pending[i].e);
+    m_npending = 0;
+    if (!step(m_insEvents)) return false;
+    m_lastEventId = sqlite3_last_insert_rowid(m_db);
+    return true;
+}
+
+bool SessionWriter::flushEvents() {
+    for (size_t i = 0; i < m_npending; i++) {
+        bindEvent(m_insEvent, 0, m_pending[i].t, m_pending[i].e);
+        if (!step(m_insEvent)) {
+            m_npending = 0;
+            return false;
+        }
+    }
+    if (m_npending) m_lastEventId = sqlite3_last_insert_rowid(m_db);
+    m_npending = 0;
+    return true;
+}
+
+bool SessionWriter::insertClassCounters(int64_t t, const Event& e) {
+    sqlite3_stmt* st = m_insClass;
+    sqlite3_bind_int(st, 1, e.spanClass);
+    sqlite3_bind_int64(st, 2, t);
+    sqlite3_bind_int64(st, 3, i64(e.a));
+    sqlite3_bind_int64(st, 4, i64(e.b));
+    sqlite3_bind_int64(st, 5, i64(e.c));
+    sqlite3_bind_int64(st, 6, i64(e.d));
+    sqlite3_bind_int64(st, 7, e.npages);
+    return step(st);
+}
+
+bool SessionWriter::insertHeapTotals(int64_t t, const Event& h, const Event& x, const Event& x2) {
+    sqlite3_stmt* st = m_insHeap;
+    const int64_t v[] = {t,        i64(h.a),  i64(h.b),  i64(h.c),    i64(h.d),
+                         i64(x.a), i64(x.b),  i64(x.c),  i64(x.addr), i64(x.d),
+                         x.npages, i64(x2.a), i64(x2.b), i64(x2.c),   i64(x2.d)};
+    for (int i = 0; i < 15; i++) sqlite3_bind_int64(st, i + 1, v[i]);
+    return step(st);
+}
+
+bool SessionWriter::sweepCycle(int64_t t, const Event& e) {
+    // A new sweep generation ends the previous one.
+    if (m_sweepCycles) {
+        sqlite3_bind_int64(m_endCycle, 1, t);
+        sqlite3_bind_text(m_endCycle, 2, "sweep", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(m_endCycle, 3, m_sweepCycles);
+        if (!step(m_endCycle)) return false;
+    }
+    m_sweepCycles++;
+    sqlite3_stmt* st = m_insCycle;
+    sqlite3_bind_text(st, 1, "sweep", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, m_sweepCycles);
+    sqlite3_bind_int64(st, 3, t);
+    sqlite3_bind_int64(st, 4, i64(e.b));
+    sqlite3_bind_int64(st, 5, i64(e.c));  // malloc mode: the trigger is the goal
+    sqlite3_bind_int64(st, 6, i64(e.c));
+    sqlite3_bind_int64(st, 7, i64(e.a));
+    return step(st);
+}
+
+bool SessionWriter::gcPhase(int64_t t, const Event& e) {
+    const auto phase = static_cast<GCPhaseKind>(e.flags);
+    const int64_t stwNs = int64_t{e.npages} * 1000;
+    if (phase == GCPhaseKind::SweepTermination) {
+        sqlite3_stmt* st = m_insCycle;
+        sqlite3_bind_text(st, 1, "gc", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, i64(e.a));
+        sqlite3_bind_int64(st, 3, t);
+        sqlite3_bind_int64(st, 4, i64(e.b));
+        sqlite3_bind_int64(st, 5, i64(e.c));
+        sqlite3_bind_int64(st, 6, i64(e.d));
+        sqlite3_bind_int64(st, 7, 0);
+        if (!step(st)) return false;
+    }
+    sqlite3_bind_int64(m_cycleStw, 1, stwNs);
+    sqlite3_bind_int64(m_cycleStw, 2, i64(e.b));
+    sqlite3_bind_int64(m_cycleStw, 3, i64(e.c));
+    sqlite3_bind_int64(m_cycleStw, 4, i64(e.d));
+    sqlite3_bind_int64(m_cycleStw, 5, i64(e.a));
+    if (!step(m_cycleStw)) return false;
+    if (phase == GCPhaseKind::Off) {
+        sqlite3_bind_int64(m_endCycle, 1, t);
+        sqlite3_bind_text(m_endCycle, 2, "gc", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(m_endCycle, 3, i64(e.a));
+        if (!step(m_endCycle)) return false;
+    }
+    sqlite3_stmt* st = m_insPhase;
+    sqlite3_bind_int64(st, 1, i64(e.a));
+    sqlite3_bind_text(st, 2, phaseName(e.flags), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, t);
+    sqlite3_bind_int64(st, 4, i64(e.b));
+    sqlite3_bind_int64(st, 5, i64(e.c));
+    sqlite3_bind_int64(st, 6, i64(e.d));
+    sqlite3_bind_int64(st, 7, stwNs);
+    return step(st);
+}
+
+bool SessionWriter::insertKeyframe(int64_t t, const std::vector<SpanRecord>& spans) {
+    if (!flushEvents()) return false;  // last_event_id must be the last event applied
+    sqlite3_stmt* st = m_insKeyframe;
+    sqlite3_bind_int64(st, 1, t);
+    sqlite3_bind_int64(st, 2, m_lastEventId);
+    sqlite3_bind_int64(st, 3, static_cast<int64_t>(spans.size()));
+    sqlite3_bind_blob(st, 4, spans.empty() ? "" : static_cast<const void*>(spans.data()),
+                      static_cast<int>(spans.size() * sizeof(SpanRecord)), SQLITE_STATIC);
+    return step(st);
+}
+
+bool SessionWriter::progress(int64_t endNs, int64_t events, int64_t dropped) {
+    sqlite3_bind_int64(m_progress, 1, endNs);
+    sqlite3_bind_int64(m_progress, 2, events);
+    sqlite3_bind_int64(m_progress, 3, dropped);
+    return step(m_progress);
+}
+
+bool SessionWriter::end(const EndInfo& end, const std::string& streamStatus,
+                        const std::string& streamError) {
+    sqlite3_stmt* st = prepare(
+        "UPDATE session SET end_reason = ?, exit_code = ?, signal = ?, stream_status = ?, "
+        "stream_error = ? WHERE id = 1");
+    if (!st) return false;
+    sqlite3_bind_text(st, 1, end.reason.c_str(), -1, SQLITE_TRANSIENT);
+    if (end.exitCode >= 0) sqlite3_bind_int(st, 2, end.exitCode);
+    if (end.signal) sqlite3_bind_int(st, 3, end.signal);
+    sqlite3_bind_text(st, 4, streamStatus.c_str(), -1, SQLITE_TRANSIENT);
+    if (!streamError.empty()) sqlite3_bind_text(st, 5, streamError.c_str(), -1, SQLITE_TRANSIENT);
+    bool ok = step(st);
+    sqlite3_finalize(st);
+    return ok;
+}
+
+}  // namespace spanscope::session

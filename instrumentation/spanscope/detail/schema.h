@@ -1,0 +1,101 @@
+// The session file's schema (version kSchemaVersion), as SQL. docs/session-format.md documents
+// every table and column; change both together and bump kSchemaVersion.
+#pragma once
+
+namespace spanscope::session::detail {
+
+inline constexpr const char* kSchemaSql = R"sql(
+CREATE TABLE session(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  format_version INTEGER NOT NULL,
+  program TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  start_unix_ns INTEGER NOT NULL,
+  start_mono_ns INTEGER NOT NULL,
+  page_size INTEGER NOT NULL,
+  arena_bytes INTEGER NOT NULL,
+  flags INTEGER NOT NULL,
+  end_ns INTEGER NOT NULL DEFAULT 0,
+  end_reason TEXT NOT NULL DEFAULT 'recording',
+  exit_code INTEGER,
+  signal INTEGER,
+  stream_status TEXT,
+  stream_error TEXT,
+  events INTEGER NOT NULL DEFAULT 0,
+  dropped INTEGER NOT NULL DEFAULT 0,
+  recorder_pid INTEGER NOT NULL
+);
+CREATE TABLE argv(idx INTEGER PRIMARY KEY, arg TEXT NOT NULL);
+CREATE TABLE size_classes(class INTEGER PRIMARY KEY, size INTEGER NOT NULL, npages INTEGER NOT NULL,
+                          nelems INTEGER NOT NULL);
+CREATE TABLE event_kinds(kind INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE span_states(state INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE events(
+  id INTEGER PRIMARY KEY,
+  t_ns INTEGER NOT NULL,
+  tid INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  span_class INTEGER NOT NULL,
+  flags INTEGER NOT NULL,
+  npages INTEGER NOT NULL,
+  addr INTEGER NOT NULL,
+  a INTEGER NOT NULL, b INTEGER NOT NULL, c INTEGER NOT NULL, d INTEGER NOT NULL
+);
+CREATE TABLE class_counters(
+  class INTEGER NOT NULL,
+  t_ns INTEGER NOT NULL,
+  mallocs INTEGER NOT NULL,
+  frees INTEGER NOT NULL,
+  requested_bytes INTEGER NOT NULL,
+  slot_bytes INTEGER NOT NULL,
+  spans INTEGER NOT NULL,
+  PRIMARY KEY (class, t_ns)
+) WITHOUT ROWID;
+CREATE TABLE heap_totals(
+  t_ns INTEGER PRIMARY KEY,
+  heap_alloc INTEGER NOT NULL, heap_inuse INTEGER NOT NULL, heap_idle INTEGER NOT NULL,
+  heap_released INTEGER NOT NULL, heap_sys INTEGER NOT NULL, sys INTEGER NOT NULL,
+  heap_objects INTEGER NOT NULL, total_alloc INTEGER NOT NULL, next_sweep INTEGER NOT NULL,
+  num_sweep_cycles INTEGER NOT NULL, mallocs INTEGER NOT NULL, frees INTEGER NOT NULL,
+  heap_live INTEGER NOT NULL, largest_free_run INTEGER NOT NULL
+);
+CREATE TABLE gc_cycles(
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  cycle INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  end_ns INTEGER,
+  heap_live INTEGER NOT NULL DEFAULT 0,
+  heap_goal INTEGER NOT NULL DEFAULT 0,
+  trigger_bytes INTEGER NOT NULL DEFAULT 0,
+  sweepgen INTEGER NOT NULL DEFAULT 0,
+  stw_ns INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (kind, cycle)
+);
+CREATE TABLE gc_phases(
+  id INTEGER PRIMARY KEY,
+  cycle INTEGER NOT NULL,
+  phase TEXT NOT NULL,
+  t_ns INTEGER NOT NULL,
+  heap_live INTEGER NOT NULL,
+  heap_goal INTEGER NOT NULL,
+  trigger_bytes INTEGER NOT NULL,
+  stw_ns INTEGER NOT NULL
+);
+CREATE TABLE keyframes(
+  id INTEGER PRIMARY KEY,
+  t_ns INTEGER NOT NULL,
+  last_event_id INTEGER NOT NULL,
+  spans INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX keyframes_t ON keyframes(t_ns);
+CREATE VIEW span_events AS
+  SELECT e.id, e.t_ns, e.tid, k.name AS kind, e.span_class >> 1 AS size_class, e.span_class & 1 AS noscan,
+         e.npages, printf('0x%x', e.addr) AS addr, e.a, e.b, e.c
+  FROM events e JOIN event_kinds k USING (kind)
+  WHERE e.kind BETWEEN 1 AND 7;
+)sql";
+
+}  // namespace spanscope::session::detail

@@ -1,0 +1,60 @@
+// SessionWriter: the SQLite side of the recorder. One connection, prepared statements, explicit
+// transactions (the Recorder decides when to commit). See spanscope/detail/schema.h.
+#pragma once
+#include <sqlite3.h>
+
+#include <string>
+#include <vector>
+
+#include "spanscope/session.h"
+
+namespace spanscope::session {
+
+class SessionWriter {
+public:
+    ~SessionWriter();
+    bool create(const std::string& path, bool overwrite, std::string* err);
+    bool begin();
+    bool commit();
+    void rollback();
+    bool diskFull() const {
+        return m_diskFull;
+    }  // the last failure was SQLITE_FULL, ENOSPC or EFBIG
+    bool writeHeader(const StreamInfo& info);
+    bool updateProgram(const StreamInfo& info);   // a later segment (the program exec'd)
+    bool insertEvent(int64_t t, const Event& e);  // buffered: see flushEvents()
+    bool flushEvents();                           // commit() and insertKeyframe() call it
+    bool insertClassCounters(int64_t t, const Event& e);
+    bool insertHeapTotals(int64_t t, const Event& totals, const Event& ext, const Event& ext2);
+    bool sweepCycle(int64_t t, const Event& e);
+    bool gcPhase(int64_t t, const Event& e);
+    bool insertKeyframe(int64_t t, const std::vector<SpanRecord>& spans);
+    bool progress(int64_t endNs, int64_t events, int64_t dropped);
+    bool end(const EndInfo& end, const std::string& streamStatus, const std::string& streamError);
+    int64_t lastEventId() const { return m_lastEventId; }
+    const std::string& error() const { return m_error; }
+
+private:
+    bool exec(const char* sql);
+    sqlite3_stmt* prepare(const char* sql);
+    bool step(sqlite3_stmt* st);
+    bool fail(const char* what);
+    sqlite3* m_db = nullptr;
+    sqlite3_stmt *m_insEvent = nullptr, *m_insClass = nullptr, *m_insHeap = nullptr,
+                 *m_insCycle = nullptr, *m_endCycle = nullptr, *m_insPhase = nullptr,
+                 *m_cycleStw = nullptr, *m_insKeyframe = nullptr, *m_progress = nullptr;
+    static constexpr size_t kEventRows = 32;
+    struct Pending {
+        int64_t t;
+        Event e;
+    };
+    Pending m_pending[kEventRows];
+    size_t m_npending = 0;
+    sqlite3_stmt* m_insEvents = nullptr;  // kEventRows rows per statement
+    int64_t m_lastEventId = 0;
+    int64_t m_sweepCycles = 0;
+    std::string m_error;
+    bool m_diskFull = false;
+};
+
+}  // namespace spanscope::session

@@ -1,0 +1,242 @@
+// spanscope::instrumentation: the recorder side. Decodes the probe's stream (StreamDecoder),
+// records it into a SQLite session file (Recorder), and answers questions about a session
+// (SessionReader). The GUI, the CLI and the tests use these three. See docs/session-format.md.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "spanscope/events.h"
+#include "spanscope/stream.h"
+
+namespace spanscope {
+
+// ---- The stream decoder --------------------------------------------------------------------
+// Incremental: feed() bytes as they arrive, then call next() until it returns NeedMore.
+// Never trusts a length before checking it; every error is a one-line message and sticky.
+struct StreamInfo {
+    uint32_t version = 0, pageSize = 0, pid = 0, flags = 0;
+    uint64_t arenaBytes = 0, startNs = 0, startUnixNs = 0;
+    std::vector<stream::ClassEntry> classes;
+    std::string program;
+    std::vector<std::string> argv;
+};
+
+class StreamDecoder {
+public:
+    enum class Status { NeedMore, Header, Events, Trailer, Error };
+    void feed(const void* data, size_t n);
+    Status next();
+    const StreamInfo& info() const { return m_info; }
+    const std::vector<Event>& events() const { return m_events; }  // after Status::Events
+    const stream::Trailer& trailer() const { return m_trailer; }   // after Status::Trailer
+    const std::string& error() const { return m_error; }
+    bool headerSeen() const { return m_state != State::Prologue; }
+    bool ended() const { return m_state == State::Ended; }
+    // At end of input: empty if the stream ended with its trailer, else why it is incomplete.
+    std::string checkComplete() const;
+    bool corrupt() const { return m_state == State::Failed || !m_pendingError.empty(); }
+    uint64_t offset() const { return m_consumed; }  // stream bytes decoded so far
+    // A program that execs continues the stream with a new segment (a new header, same pid).
+    uint32_t segments() const { return m_segments; }
+    uint32_t cutSegments() const { return m_cutSegments; }  // segments that ended mid-frame
+
+private:
+    enum class State { Prologue, Frames, Ended, Failed };
+    Status fail(std::string msg);
+    Status resync(std::string why);
+    const char* findMagic(size_t from) const;
+    size_t available() const { return m_buf.size() - m_pos; }
+    std::vector<char> m_buf;
+    size_t m_pos = 0;
+    uint64_t m_consumed = 0;
+    State m_state = State::Prologue;
+    StreamInfo m_info;
+    std::vector<Event> m_events;
+    stream::Trailer m_trailer{};
+    std::string m_error;
+    std::string m_pendingError;
+    uint32_t m_segments = 0, m_cutSegments = 0;
+};
+
+namespace session {
+
+inline constexpr int kSchemaVersion = 1;               // PRAGMA user_version
+inline constexpr int32_t kApplicationId = 0x53534350;  // PRAGMA application_id, "SSCP"
+
+// A span's state, numbered as the allocator's SpanWhere (0: just taken from the heap).
+enum class SpanState : uint8_t {
+    New = 0,
+    Cached = 1,
+    PartialSwept = 2,
+    PartialUnswept = 3,
+    FullSwept = 4,
+    FullUnswept = 5,
+    Large = 6
+};
+const char* spanStateName(uint8_t state);
+const char* kindName(uint16_t kind);  // "SpanAlloc", ..., "RundownBegin", or "kind<N>"
+
+// One span at one moment; also the 24-byte element of a keyframe blob (little-endian).
+struct SpanRecord {
+    uint64_t base;
+    uint32_t npages;
+    uint16_t nelems;
+    uint16_t allocCount;
+    uint8_t spanClass;  // sizeclass << 1 | noscan; 0/1 = large
+    uint8_t state;      // SpanState
+    uint16_t reserved;
+    uint32_t ownerTid;  // thread whose mcache holds it (Cached), else 0
+};
+static_assert(sizeof(SpanRecord) == 24);
+
+struct SessionInfo {
+    std::string program;
+    std::vector<std::string> argv;
+    int64_t pid = 0;
+    int64_t startUnixNs = 0;
+    int64_t endNs = 0;  // last event time, ns since the stream began
+    // recording (or the recorder died), exit, signal, detached, lost, recorder-stopped,
+    // stream-error, disk-full, write-error
+    std::string endReason;
+    int64_t exitCode = -1, signal = 0;
+    std::string streamStatus;  // complete, truncated, corrupt, or empty while recording
+    std::string streamError;
+    int64_t events = 0, dropped = 0;
+    int64_t pageSize = 0, arenaBytes = 0;
+    int formatVersion = 0;
+    bool interrupted() const { return endReason == "recording"; }  // the recorder died mid-way
+};
+
+struct HeapSample {  // MemStats-like totals at one moment (heap_totals)
+    int64_t tNs = 0;
+    uint64_t heapAlloc = 0, heapInuse = 0, heapIdle = 0, heapReleased = 0, heapSys = 0, sys = 0;
+    uint64_t heapObjects = 0, totalAlloc = 0, nextSweep = 0, numSweepCycles = 0;
+    uint64_t mallocs = 0, frees = 0, heapLive = 0, largestFreeRun = 0;
+};
+
+struct ClassSample {  // cumulative per-class counters at one moment (class_counters)
+    int64_t tNs = 0;
+    int sizeClass = 0;
+    uint64_t mallocs = 0, frees = 0, requestedBytes = 0, slotBytes = 0, spans = 0;
+};
+
+struct GcCycle {  // one sweep generation (malloc mode) or GC cycle (managed mode)
+    int64_t cycle = 0;
+    std::string kind;                 // "sweep" or "gc"
+    int64_t startNs = 0, endNs = -1;  // endNs -1: still running at the end of the session
+    uint64_t heapLive = 0, heapGoal = 0, trigger = 0, sweepgen = 0, stwNs = 0;
+};
+
+struct ClassTotals {  // per size class at one moment, from the span state
+    int sizeClass = 0;
+    uint32_t size = 0;
+    uint64_t spans = 0, spanBytes = 0, objects = 0, bytesInUse = 0;
+    uint64_t freeSlotBytes = 0, tailWaste = 0;  // waste = freeSlotBytes + tailWaste
+    uint64_t mallocs = 0, frees = 0;            // cumulative, from the latest counters <= t
+};
+
+// ---- The recorder --------------------------------------------------------------------------
+struct RecorderOptions {
+    std::string path;
+    bool overwrite = false;                // replace an existing file (else it is an error)
+    int commitIntervalMs = 100;            // a live reader sees data at most this old
+    uint32_t keyframeEveryEvents = 20000;  // a keyframe after this many span events (at least
+                                           // twice the number of spans) ...
+    int64_t keyframeEveryNs = 500000000;   // ... or this long, whichever comes first
+};
+
+struct EndInfo {
+    std::string reason;  // exit, signal, detached, recorder-stopped, stream-error
+    int exitCode = -1;
+    int signal = 0;
+};
+
+struct RecorderStats {
+    uint64_t events = 0, frames = 0, bytes = 0, commits = 0, keyframes = 0;
+};
+
+class SessionWriter;
+class SpanModel;
+
+// Decodes a stream and records it. Lifecycle (checked by the methods):
+//
+//    open() --> [Recording] --feed()/pump()--> [Recording] --finish()--> [Finished]
+//                    |  corrupt stream: error(), feed() returns false; finish() still records
+//                    |  how it ended, and everything committed stays.
+class Recorder {
+public:
+    Recorder();
+    ~Recorder();
+    bool open(const RecorderOptions& opts, std::string* err);
+    // Decodes and buffers; commits when commitIntervalMs has passed. False on a stream or disk
+    // error.
+    bool feed(const void* data, size_t n);
+    // Reads fd until end of file, *stop, or an error; polls so that commits stay on time.
+    bool pump(int fd, const std::atomic<bool>* stop = nullptr);
+    bool commit();
+    // Final commit and the end of the session. The stream status comes from the decoder.
+    bool finish(const EndInfo& end);
+    const std::string& error() const { return m_error; }
+    bool headerSeen() const { return m_decoder.headerSeen(); }
+    const StreamDecoder& decoder() const { return m_decoder; }
+    RecorderStats stats() const { return m_stats; }
+
+private:
+    bool handleEvents(const std::vector<Event>& events);
+    bool maybeKeyframe(bool force);
+    bool writeFailed();
+    StreamDecoder m_decoder;
+    std::unique_ptr<SessionWriter> m_writer;
+    std::unique_ptr<SpanModel> m_model;
+    RecorderOptions m_opts;
+    std::string m_error;
+    RecorderStats m_stats;
+    int64_t m_lastCommitMono = 0;
+    uint64_t m_spanEventsSinceKeyframe = 0;
+    int64_t m_lastKeyframeT = 0;
+    int64_t m_lastT = 0;
+    uint64_t m_droppedSeen = 0;
+    uint64_t m_baseNs = 0;
+    bool m_inTx = false, m_finished = false, m_streamFailed = false, m_dirty = false,
+         m_writeFailed = false;
+    std::vector<Event> m_sorted;
+};
+
+// ---- The reader ----------------------------------------------------------------------------
+// Times are ns since the stream began. Opening refuses a missing file, a file that is not a
+// spanscope session, and a session from a newer schema, each with a one-line reason.
+class SessionReader {
+public:
+    ~SessionReader();
+    static std::unique_ptr<SessionReader> open(const std::string& path, std::string* err);
+    const SessionInfo& info() const { return m_info; }
+    bool refresh();  // re-reads the session row (a live session grows)
+    const std::vector<stream::ClassEntry>& sizeClasses() const { return m_classes; }
+    std::vector<SpanRecord> spansAt(int64_t t);
+    std::vector<HeapSample> heapSeries(int64_t t0, int64_t t1);
+    std::vector<ClassSample> classSeries(int64_t t0, int64_t t1, int sizeClass = -1);
+    std::vector<GcCycle> gcCycles(int64_t t0, int64_t t1);
+    std::vector<ClassTotals> classTotalsAt(int64_t t);
+    bool heapAt(int64_t t, HeapSample* out);  // the latest sample at or before t
+    // Recorded records (not counters) with t0 <= time <= t1, in recording order, at most limit;
+    // times are ns since the stream began. For timelines and narration.
+    std::vector<Event> eventsBetween(int64_t t0, int64_t t1, size_t limit = 10000);
+    // Events replayed by the last spansAt() after its keyframe (the bound the keyframes keep).
+    uint64_t lastReplayCount() const { return m_lastReplay; }
+    const std::string& error() const { return m_error; }
+
+private:
+    SessionReader() = default;
+    struct Db;
+    std::unique_ptr<Db> m_db;
+    SessionInfo m_info;
+    std::vector<stream::ClassEntry> m_classes;
+    std::string m_error;
+    uint64_t m_lastReplay = 0;
+};
+
+}  // namespace session
+}  // namespace spanscope

@@ -1,0 +1,150 @@
+// spanscope::probe: the wire stream an instrumented process writes (format, encoders) and the
+// in-process probe that writes it. Libc, pthreads and the allocator only: no SQLite, no Qt.
+// docs/session-format.md describes the format byte by byte; spanscope/session.h decodes it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "spanscope/events.h"
+
+namespace spanscope::stream {
+
+// ---- Stream layout -------------------------------------------------------------------------
+//   "SPANSCOP" u32 version u32 bodyLength | header body (bodyLength bytes) | u32 crc32(body)
+//   then frames:  FrameHeader (16 bytes) | payload (length bytes, crc32 in the header)
+//     Events frame:  payload = N x 64-byte spanscope::Event records (N = length / 64)
+//     Trailer frame: payload = Trailer (32 bytes); nothing may follow it.
+// All integers little-endian (the host order of every platform the allocator runs on).
+inline constexpr char kMagic[8] = {'S', 'P', 'A', 'N', 'S', 'C', 'O', 'P'};
+inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kFrameMagic = 0x4d415246;  // "FRAM"
+inline constexpr uint32_t kMaxHeaderBody = 1u << 20;
+inline constexpr uint32_t kMaxFramePayload = 1u << 20;  // 16384 events
+inline constexpr uint32_t kPrologueBytes = 16;          // magic + version + bodyLength
+
+enum class FrameType : uint32_t { Events = 1, Trailer = 2 };
+
+struct FrameHeader {
+    uint32_t magic;   // kFrameMagic
+    uint32_t type;    // FrameType
+    uint32_t length;  // payload bytes
+    uint32_t crc;     // crc32 of the payload
+};
+static_assert(sizeof(FrameHeader) == 16);
+
+// Why the stream ended, written by the probe in the trailer.
+enum class EndReason : uint32_t {
+    Exit = 1,      // the process is exiting (atexit): the exit status is known only to the parent
+    Detached = 2,  // the client detached (live attach) or stop() was called
+    WriteError =
+        3,  // the reader went away (EPIPE) or the disk filled: never written, by definition
+};
+
+struct Trailer {
+    uint32_t reason;   // EndReason
+    int32_t status;    // reserved (0)
+    uint64_t timeNs;   // CLOCK_MONOTONIC
+    uint64_t events;   // records written in Events frames
+    uint64_t dropped;  // records lost because a thread's buffer was full
+};
+static_assert(sizeof(Trailer) == 32);
+
+// Header body, fixed part (followed by numClasses ClassEntry, then the strings).
+struct HeaderFixed {
+    uint32_t pageSize;
+    uint32_t numClasses;
+    uint64_t arenaBytes;
+    uint32_t pid;
+    uint32_t flags;        // HeaderFlags
+    uint64_t startNs;      // CLOCK_MONOTONIC at stream start: event times are on this clock
+    uint64_t startUnixNs;  // CLOCK_REALTIME at the same moment
+};
+static_assert(sizeof(HeaderFixed) == 40);
+enum HeaderFlags : uint32_t { kFlagObjectLevel = 1, kFlagAttached = 2 };
+
+struct ClassEntry {
+    uint32_t size;    // bytes per object (0 for class 0, large)
+    uint16_t npages;  // pages per span
+    uint16_t nelems;  // objects per span (noscan)
+};
+static_assert(sizeof(ClassEntry) == 8);
+// Strings after the classes: u32 programLen, program bytes, u32 argc, u32 argvBytes,
+// argv bytes (each argument NUL-terminated).
+
+// ---- Records the instrumentation layer adds (same 64-byte Event layout) ---------------------
+// Allocator kinds are < 256 (spanscope::EventKind); these are >= 256.
+enum RecordKind : uint16_t {
+    kRundownBegin = 256,    // a full-state rundown follows: forget every span; a = sweepgen
+    kSpanState = 257,       // one span: addr, npages, spanClass, flags = SpanWhere,
+                            //   a = nelems | allocCount << 16 | freeindex << 32, b = elemsize,
+                            //   c = ownerTid, d = sweepgen | nwords << 32
+    kSpanBits = 258,        // 4 words of the previous span's allocBits: addr = span base,
+                            //   npages = first word index, a..d = words
+    kRundownEnd = 259,      // a = spans in the rundown
+    kHeapTotalsExt = 260,   // sent just before HeapTotals: addr = TotalAlloc, a = HeapSys, b = Sys,
+                            //   c = HeapObjects, d = NextSweep, npages = NumSweepCycles
+    kDropped = 261,         // a = records dropped so far (cumulative) because a buffer was full
+    kHeapTotalsExt2 = 262,  // sent just before HeapTotals: a = Mallocs, b = Frees, c = HeapLive,
+                            //   d = LargestFreeRunBytes
+};
+
+// CRC-32 (IEEE 802.3, the zlib one).
+uint32_t crc32(const void* data, size_t n, uint32_t crc = 0);
+
+// The size-class table as it goes into the header (68 entries, from detail/sizeclasses.h).
+void fillClassTable(ClassEntry* out, uint32_t n);
+
+// Encodes the prologue + header body + crc into out (no allocation). Returns the bytes needed;
+// writes only if cap is large enough. argv is argc NUL-terminated strings laid end to end.
+size_t encodeHeader(char* out, size_t cap, const HeaderFixed& fixed, const char* program,
+                    size_t programLen, const char* argv, size_t argvBytes, uint32_t argc);
+
+// Fills a frame header for payload.
+FrameHeader makeFrameHeader(FrameType type, const void* payload, uint32_t length);
+
+}  // namespace spanscope::stream
+
+namespace spanscope::probe {
+
+// The in-process probe: installs the allocator's event sink, copies each record into a lock-free
+// per-thread ring (mmap'd, never from the heap it observes), and one drain thread writes frames
+// to a file descriptor. Every intervalMs it adds ClassCounters and HeapTotals from readMemStats.
+struct Options {
+    int fd = -1;               // where the stream goes (a pipe, a file or a connected socket)
+    bool closeFd = true;       // close fd when the probe stops
+    bool objectLevel = false;  // ask the allocator for object-level events
+    bool rundown = true;       // start with a full-state rundown (walkSpans)
+    uint32_t intervalMs = 10;  // counters period
+    bool attached = false;     // header flag: a live attach rather than a launch
+};
+
+// Starts the probe. Returns false (with a reason in why) if it is already running or the drain
+// thread cannot start. Call from one thread at a time.
+bool start(const Options& opts, char* why = nullptr, size_t cap = 0);
+// Reads SPANSCOPE_STREAM ("fd:N", or a file path; a path naming a Unix socket is connected to)
+// and starts the probe (see probe.cpp for how exec'd images and child processes are told apart).
+// Returns true if the probe started; on failure prints one line to stderr.
+bool startFromEnvironment();
+// Drains every buffer, writes final counters and the trailer, removes the sink and joins the
+// drain thread. Safe to call when not running.
+void stop(stream::EndReason reason = stream::EndReason::Detached);
+bool running();
+
+// ---- Live attach -----------------------------------------------------------------------------
+// The per-user socket directory: $XDG_RUNTIME_DIR/spanscope, else /tmp/spanscope-UID; it must be a
+// directory of this user with mode 0700. create: make it if missing. False with a reason in why.
+bool socketDir(char* out, size_t cap, bool create, char* why = nullptr, size_t whyCap = 0);
+// Listens on <socketDir>/<pid>.sock (peer uid checked) for "STAT" and "ATTACH" (listener.cpp).
+bool startListener(char* why = nullptr, size_t cap = 0);
+// Starts the listener if SPANSCOPE_ATTACH=1 and no stream is running. Prints why it cannot.
+bool startListenerFromEnvironment();
+
+struct Stats {
+    uint64_t events;   // records written
+    uint64_t dropped;  // records lost to full buffers
+    uint64_t frames;
+    uint64_t bytes;
+};
+Stats stats();
+
+}  // namespace spanscope::probe

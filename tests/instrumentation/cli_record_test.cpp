@@ -1,0 +1,304 @@
+// End-to-end tests of spanscope-cli record, import, report, ps and attach: real programs recorded
+// through libspanscope.so, programs and recorders killed with SIGKILL, and bad input files.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "spanscope/session.h"
+
+using namespace spanscope::session;
+
+namespace {
+const std::string kCli = SPANSCOPE_CLI;
+const std::string kWorkload = SPANSCOPE_WORKLOAD;
+
+class CliTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/spanscope-cli-XXXXXX";
+        m_dir = mkdtemp(tmpl);
+    }
+    void TearDown() override { std::system(("rm -rf " + m_dir).c_str()); }
+    std::string path(const std::string& name) const { return m_dir + "/" + name; }
+    std::string slurp(const std::string& name) const {
+        std::ifstream f(path(name));
+        std::stringstream ss;
+        ss << f.rdbuf();
+        return ss.str();
+    }
+    // Runs a shell command with stdout and stderr to files; returns the exit status.
+    int run(const std::string& args) {
+        int st = std::system((args + " >" + path("out") + " 2>" + path("err")).c_str());
+        out = slurp("out");
+        err = slurp("err");
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    }
+    // Starts 'record' in the background; returns its pid.
+    pid_t spawnRecord(const std::string& session, std::vector<std::string> program) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            freopen("/dev/null", "w", stdout);
+            freopen((m_dir + "/bg-err").c_str(), "w", stderr);
+            std::vector<std::string> args = {kCli, "record", "-o", session, "--"};
+            args.insert(args.end(), program.begin(), program.end());
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            execv(kCli.c_str(), argv.data());
+            _exit(127);
+        }
+        return pid;
+    }
+    // Waits until the session shows the program's pid and some committed records.
+    int64_t waitForRecords(const std::string& session) {
+        for (int i = 0; i < 200; i++) {
+            std::string e;
+            if (auto r = SessionReader::open(session, &e); r && r->info().events > 50)
+                return r->info().pid;
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+        return 0;
+    }
+    std::string m_dir, out, err;
+};
+
+int waitStatus(pid_t pid) {
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+}  // namespace
+
+TEST_F(CliTest, RecordsAProgramThenReports) {
+    const std::string s = path("w.db");
+    EXPECT_EQ(run(kCli + " record -o " + s + " -- " + kWorkload + " --seconds 0.3 --exit 3"), 3)
+        << err;
+    EXPECT_NE(out.find("alloc_workload done"), std::string::npos);
+    EXPECT_NE(err.find("exited with status 3"), std::string::npos) << err;
+
+    std::string e;
+    auto r = SessionReader::open(s, &e);
+    ASSERT_TRUE(r) << e;
+    EXPECT_EQ(r->info().endReason, "exit");
+    EXPECT_EQ(r->info().exitCode, 3);
+    EXPECT_EQ(r->info().streamStatus, "complete");
+    EXPECT_NE(r->info().program.find("alloc_workload"), std::string::npos);
+    EXPECT_GT(r->info().events, 100);
+    EXPECT_FALSE(r->heapSeries(0, INT64_MAX).empty());
+    auto totals = r->classTotalsAt(r->info().endNs);
+    uint64_t mallocs = 0;
+    for (const auto& c : totals) mallocs += c.mallocs;
+    EXPECT_GT(mallocs, 1000u);
+
+    ASSERT_EQ(run(kCli + " report " + s), 0) << err;
+    EXPECT_NE(out.find("exited with status 3"), std::string::npos) << out;
+    EXPECT_NE(out.find("MemStats at"), std::string::npos);
+    EXPECT_NE(out.find("Size classes at"), std::string::npos);
+    ASSERT_EQ(run(kCli + " report --json " + s), 0) << err;
+    EXPECT_NE(out.find("\"end_reason\": \"exit\""), std::string::npos) << out;
+    EXPECT_NE(out.find("\"classes\": ["), std::string::npos);
+    // Valid JSON: python's parser agrees (python3 is on every machine the project runs on).
+    std::ofstream(path("j.json")) << out;
+    EXPECT_EQ(run("python3 -c 'import json,sys; json.load(open(sys.argv[1]))' " + path("j.json")),
+              0)
+        << err;
+}
+
+TEST_F(CliTest, ProgramKilledWithSigkill) {
+    const std::string s = path("k.db");
+    pid_t rec = spawnRecord(s, {kWorkload, "--forever"});
+    int64_t pid = waitForRecords(s);
+    ASSERT_GT(pid, 0);
+    kill(static_cast<pid_t>(pid), SIGKILL);
+    EXPECT_EQ(waitStatus(rec), 128 + SIGKILL);
+    std::string e;
+    auto r = SessionReader::open(s, &e);
+    ASSERT_TRUE(r) << e;
+    EXPECT_EQ(r->info().endReason, "signal");
+    EXPECT_EQ(r->info().signal, SIGKILL);
+    EXPECT_EQ(r->info().streamStatus, "truncated");
+    EXPECT_GT(r->info().events, 50);
+    EXPECT_FALSE(r->spansAt(r->info().endNs).empty());
+    ASSERT_EQ(run(kCli + " report " + s), 0) << err;
+    EXPECT_NE(out.find("killed by signal 9"), std::string::npos) << out;
+}
+
+TEST_F(CliTest, RecorderKilledWithSigkill) {
+    const std::string s = path("r.db");
+    pid_t rec = spawnRecord(s, {kWorkload, "--forever"});
+    int64_t pid = waitForRecords(s);
+    ASSERT_GT(pid, 0);
+    kill(rec, SIGKILL);
+    EXPECT_EQ(waitStatus(rec), 128 + SIGKILL);
+    // The program loses its reader: its probe stops on EPIPE and it runs on.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(kill(static_cast<pid_t>(pid), 0), 0) << "the program should survive its recorder";
+    kill(static_cast<pid_t>(pid), SIGKILL);
+    std::string e;
+    auto r = SessionReader::open(s, &e);
+    ASSERT_TRUE(r) << e;
+    EXPECT_TRUE(r->info().interrupted());
+    EXPECT_GT(r->info().events, 50);
+    ASSERT_EQ(run(kCli + " report " + s), 0) << err;
+    EXPECT_NE(out.find("interrupted"), std::string::npos) << out;
+}
+
+TEST_F(CliTest, ReportRefusesBadFilesWithOneLine) {
+    auto oneLine = [](const std::string& s) { return !s.empty() && s.find('\n') == s.size() - 1; };
+    EXPECT_EQ(run(kCli + " report " + path("missing.db")), 1);
+    EXPECT_TRUE(oneLine(err)) << err;
+    EXPECT_NE(err.find("No such file"), std::string::npos) << err;
+
+    std::ofstream(path("notes.txt")) << "hello\n";
+    EXPECT_EQ(run(kCli + " report " + path("notes.txt")), 1);
+    EXPECT_TRUE(oneLine(err)) << err;
+    EXPECT_NE(err.find("not a spanscope session"), std::string::npos) << err;
+
+    sqlite3* db = nullptr;
+    sqlite3_open(path("other.db").c_str(), &db);
+    sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    EXPECT_EQ(run(kCli + " report " + path("other.db")), 1);
+    EXPECT_TRUE(oneLine(err)) << err;
+    EXPECT_NE(err.find("another application"), std::string::npos) << err;
+
+    ASSERT_EQ(run(kCli + " record -o " + path("v.db") + " -- " + kWorkload + " --seconds 0.05"), 0)
+        << err;
+    sqlite3_open(path("v.db").c_str(), &db);
+    sqlite3_exec(db, "PRAGMA user_version = 7", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    EXPECT_EQ(run(kCli + " report " + path("v.db")), 1);
+    EXPECT_TRUE(oneLine(err)) << err;
+    EXPECT_NE(err.find("newer"), std::string::npos) << err;
+
+    EXPECT_EQ(run(kCli + " report"), 2);
+    EXPECT_EQ(run(kCli + " record -o " + path("v.db") + " -- " + kWorkload), 1);  // exists
+    EXPECT_NE(err.find("already exists"), std::string::npos) << err;
+}
+
+TEST_F(CliTest, ImportOfATruncatedStreamFails) {
+    const std::string stream = path("x.stream");
+    // Record to a file through the environment, as a user would without the CLI.
+    ASSERT_EQ(
+        run("SPANSCOPE_STREAM=" + stream + " " + kCli + " run -- " + kWorkload + " --seconds 0.1"),
+        0)
+        << err;
+    ASSERT_EQ(run(kCli + " import " + stream + " -o " + path("ok.db")), 0) << err;
+    std::string e;
+    auto r = SessionReader::open(path("ok.db"), &e);
+    ASSERT_TRUE(r) << e;
+    EXPECT_EQ(r->info().streamStatus, "complete");
+
+    ASSERT_EQ(truncate(stream.c_str(), 3000), 0);
+    EXPECT_EQ(run(kCli + " import " + stream + " -o " + path("cut.db")), 1);
+    EXPECT_NE(err.find("truncated"), std::string::npos) << err;
+    EXPECT_EQ(run(kCli + " import " + path("nothere") + " -o " + path("n.db")), 1);
+    std::ofstream(path("text")) << "not a stream at all\n";
+    EXPECT_EQ(run(kCli + " import " + path("text") + " -o " + path("t.db")), 1);
+    EXPECT_NE(err.find("not a spanscope stream"), std::string::npos) << err;
+}
+
+TEST_F(CliTest, AttachPsDetachAndAlreadyAttached) {
+    // A private socket directory for this test: XDG_RUNTIME_DIR=<tmp> -> <tmp>/spanscope.
+    setenv("XDG_RUNTIME_DIR", m_dir.c_str(), 1);
+    pid_t prog = fork();
+    if (prog == 0) {
+        freopen("/dev/null", "w", stdout);
+        setenv("SPANSCOPE_ATTACH", "1", 1);
+        execl(kCli.c_str(), kCli.c_str(), "run", "--", kWorkload.c_str(), "--forever", "--threads",
+              "1", nullptr);
+        _exit(127);
+    }
+    const std::string sock = m_dir + "/spanscope/" + std::to_string(prog) + ".sock";
+    for (int i = 0; i < 200 && access(sock.c_str(), F_OK) != 0; i++)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(access(sock.c_str(), F_OK), 0) << "no socket " << sock;
+    struct stat st;
+    ASSERT_EQ(stat((m_dir + "/spanscope").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+
+    ASSERT_EQ(run(kCli + " ps"), 0) << err;
+    EXPECT_NE(out.find(std::to_string(prog)), std::string::npos) << out;
+    EXPECT_NE(out.find("alloc_workload"), std::string::npos) << out;
+
+    const std::string s = path("a.db");
+    pid_t client = fork();
+    if (client == 0) {
+        freopen((m_dir + "/attach-err").c_str(), "w", stderr);
+        execl(kCli.c_str(), kCli.c_str(), "attach", std::to_string(prog).c_str(), "-o", s.c_str(),
+              nullptr);
+        _exit(127);
+    }
+    ASSERT_EQ(waitForRecords(s), prog);
+    EXPECT_EQ(run(kCli + " attach " + std::to_string(prog) + " -o " + path("b.db")), 1);
+    EXPECT_NE(err.find("already attached"), std::string::npos) << err;
+
+    kill(client, SIGINT);  // detach
+    EXPECT_EQ(waitStatus(client), 0) << slurp("attach-err");
+    std::string e;
+    auto r = SessionReader::open(s, &e);
+    ASSERT_TRUE(r) << e;
+    EXPECT_EQ(r->info().endReason, "detached");
+    EXPECT_EQ(r->info().streamStatus, "complete");
+    // The rundown: every span as it was when we attached, before any event.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(s.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*), min(t_ns) FROM events WHERE kind = 257", -1, &q,
+                       nullptr);
+    ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+    const int64_t rundownSpans = sqlite3_column_int64(q, 0), rundownT = sqlite3_column_int64(q, 1);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    EXPECT_GT(rundownSpans, 0);
+    EXPECT_EQ(r->spansAt(rundownT).size(), size_t(rundownSpans));
+    EXPECT_EQ(kill(prog, 0), 0) << "the program runs on after a detach";
+
+    // Attach again, then the program dies under us: the session keeps what came, exit status 1.
+    const std::string s2 = path("a2.db");
+    client = fork();
+    if (client == 0) {
+        freopen((m_dir + "/attach-err2").c_str(), "w", stderr);
+        execl(kCli.c_str(), kCli.c_str(), "attach", std::to_string(prog).c_str(), "-o", s2.c_str(),
+              nullptr);
+        _exit(127);
+    }
+    ASSERT_EQ(waitForRecords(s2), prog);
+    kill(prog, SIGKILL);
+    waitpid(prog, nullptr, 0);
+    EXPECT_EQ(waitStatus(client), 1);
+    EXPECT_NE(slurp("attach-err2").find("truncated"), std::string::npos) << slurp("attach-err2");
+    r = SessionReader::open(s2, &e);
+    ASSERT_TRUE(r) << e;
+    EXPECT_EQ(r->info().endReason, "lost");
+    EXPECT_GT(r->info().events, 50);
+    unsetenv("XDG_RUNTIME_DIR");
+}
+
+TEST_F(CliTest, RecordFollowsExecButNotChildren) {
+    // sh execs the workload: the same process, a new image, a new stream segment.
+    const std::string s = path("exec.db");
+    ASSERT_EQ(run(kCli + " record -o " + s + " -- sh -c 'exec " + kWorkload + " --seconds 0.1'"), 0)
+        << err;
+    std::string e;
+    auto r = SessionReader::open(s, &e);
+    ASSERT_TRUE(r) << e;
+    EXPECT_NE(r->info().program.find("alloc_workload"), std::string::npos) << r->info().program;
+    EXPECT_EQ(r->info().streamStatus, "complete");
+    EXPECT_GT(r->info().events, 100);
+    // sh runs the workload as a child: only sh is recorded, and the stream ends when sh does.
+    const std::string c = path("child.db");
+    run(kCli + " record -o " + c + " -- sh -c '" + kWorkload + " --seconds 0.1; exit 4'");
+    r = SessionReader::open(c, &e);
+    ASSERT_TRUE(r) << e;
+    EXPECT_EQ(r->info().exitCode, 4);
+    EXPECT_EQ(r->info().program.find("alloc_workload"), std::string::npos) << r->info().program;
+}
