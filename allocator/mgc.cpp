@@ -75,6 +75,9 @@ std::atomic<uint32_t> g_stwSeq{0};
 // Go's ragged barrier (gcMarkDone's forEachP flush): mutators hand their grey buffers over at
 // their next safe point when this epoch moves.
 std::atomic<uint32_t> g_flushEpoch{0};
+// Assists currently holding grey objects (Go's work.nwait bookkeeping): mark termination waits
+// until none is left.
+std::atomic<int> g_activeAssists{0};
 
 void parkSlow(Mutator& m) {
     for (;;) {
@@ -434,7 +437,7 @@ void gcMarkTermination() {
     // Ragged barrier done the simple way: every mutator is parked, so take their buffers.
     for (Mutator* m = g_mutators; m; m = m->next) m->work.flush();
     {
-        GcWork w;
+        GcWork w;  // what the ragged barrier could not hand over in time
         while (drainWork(w, SIZE_MAX) || !g_workPool.empty()) {
         }
         w.flush();
@@ -514,13 +517,13 @@ void* workerMain(void*) {
         g_workerNs.fetch_add(worked);
         g_gcCpuNs.fetch_add(worked);
         g_gc.bgScanCredit.fetch_add(static_cast<int64_t>(done));
-        if (!done && g_workPool.empty()) {
+        if (!done && g_workPool.empty() && g_activeAssists.load(std::memory_order_acquire) == 0) {
             // Ragged barrier: ask mutators for their buffered grey objects, give them a moment
             // to reach a safe point, and terminate only if that turned up no work.
             g_flushEpoch.fetch_add(1, std::memory_order_release);
             timespec ts{0, 200000};
             nanosleep(&ts, nullptr);
-            if (!g_workPool.empty()) continue;
+            if (!g_workPool.empty() || g_activeAssists.load(std::memory_order_acquire) != 0) continue;
             gcMarkTermination();
             continue;
         }
@@ -558,8 +561,10 @@ SPANSCOPE_NOINLINE void gcAssist(Mutator& m) {
     }
     uint64_t t0 = nanotime();
     SPANSCOPE_EMIT(EventKind::MarkAssistBegin, 0, 0, 0, 0, static_cast<uint64_t>(debtWork), 0, 0, 0);
+    g_activeAssists.fetch_add(1, std::memory_order_acq_rel);
     size_t done = drainWork(m.work, static_cast<size_t>(std::max<int64_t>(debtWork, 64 << 10)));  // gcOverAssistWork
     m.work.flush();
+    g_activeAssists.fetch_sub(1, std::memory_order_acq_rel);
     // Go parks the goroutine when no work is left; here the debt is simply forgiven.
     m.assistBytes = done ? m.assistBytes + static_cast<int64_t>(static_cast<double>(done) / std::max(ratio, 1e-9)) : 0;
     uint64_t dt = nanotime() - t0;

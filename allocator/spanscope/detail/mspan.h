@@ -33,8 +33,8 @@ enum class SpanWhere : uint8_t {
 };
 
 struct alignas(64) MSpan {
-    // First cache line: everything malloc's and free's fast paths touch.
-    uint64_t allocCache;  // inverted allocBits window, bit 0 = slot freeindex (1 = free)
+    // First cache line: read-mostly fields that every free() and malloc() reads. Other threads'
+    // frees read it, so nothing the owner writes on each allocation lives here.
     uintptr_t startAddr;
     uint64_t* allocBits;  // 1 = allocated as of the last sweep (atomic pointer)
     uint64_t* freeBits;   // malloc mode: frees by other threads (atomic fetch_or); the owner's
@@ -42,10 +42,7 @@ struct alignas(64) MSpan {
     MCache* owner;        // mcache holding the span, or null (atomic)
     uint32_t elemsize;
     uint32_t divMul;          // objIndex = ((p - base) * divMul) >> 32
-    uint16_t freeindex;       // slots below are allocated; read by other threads' free()
     uint16_t nelems;
-    uint16_t allocCount;
-    uint16_t pendingFrees;    // malloc mode: frees by other threads since the last sweep (atomic)
     uint16_t sweepThreshold;  // pendingFrees at which the span asks mcentral for a sweep
     uint16_t nwords;          // words per bitmap
     uint8_t spanclass;
@@ -53,14 +50,20 @@ struct alignas(64) MSpan {
     uint8_t where;     // SpanWhere, atomic
     uint8_t needzero;
 
-    // Slow-path fields.
-    uintptr_t npages;
-    uint64_t* gcmarkBits;  // managed mode: marks; malloc mode: built at sweep, then swapped in
-    uint32_t sweepgen;     // atomic
+    // Second cache line: what the owner writes on every allocation, then slow-path fields.
+    alignas(64) uint64_t allocCache;  // inverted allocBits window, bit 0 = slot freeindex (1 = free)
+    uint16_t freeindex;   // slots below are allocated; read by other threads' free()
+    uint16_t allocCount;
     uint16_t allocCountBeforeCache;
     uint8_t managed;  // 1: swept by the collector (marks); 0: malloc mode (free bits)
+    uint32_t sweepgen;     // atomic
+    uintptr_t npages;
+    uint64_t* gcmarkBits;  // managed mode: marks; malloc mode: built at sweep, then swapped in
     uintptr_t limit;  // end of data; for a large span, base + requested size
     const void* largeType;  // managed mode: the gc::Type of a large object (Go's largeType)
+
+    // Third cache line: written by other threads' frees and under the mcentral lock.
+    alignas(64) uint16_t pendingFrees;  // malloc mode: frees by other threads since the last sweep
     MSpan* next;      // mcentral set links
     MSpan* prev;
     MSpan* allNext;  // allspans
@@ -121,7 +124,7 @@ struct alignas(64) MSpan {
     size_t countAllocatedSlow() const;    // |allocBits U [0, freeindex)|
 };
 
-static_assert(offsetof(MSpan, npages) == 64, "the fast-path fields fill exactly the first cache line");
+static_assert(offsetof(MSpan, allocCache) == 64 && offsetof(MSpan, pendingFrees) == 128, "MSpan cache-line layout");
 
 // Malloc-mode sweep (Go's sweepLocked.sweep with free bits standing in for marks): the caller
 // owns the span (claimed through sweepgen, or it is the owning mcache). Builds the new allocBits

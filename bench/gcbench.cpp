@@ -1,0 +1,91 @@
+// gcbench: the managed heap's collector on Go-comparable workloads. Each pattern does fixed work and
+// prints one line with wall time, cycles, stop-the-world pauses and the GC's CPU share, as
+// bench/go/gcbench.go does under Go (bench/gc_compare.sh runs both; docs/BENCHMARKS.md).
+//   gcbench binary-trees [DEPTH]      Go's binary-trees (the benchmarks game / test/bench/garbage)
+//   gcbench alloc SIZE [COUNT]        COUNT objects of SIZE bytes (pointerful), a 1000-object window live
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "spanscope/gc.h"
+
+using namespace spanscope::gc;
+
+namespace {
+struct Node {
+    Ptr<Node> left, right;
+};
+constexpr uint64_t kTwo[1] = {0b11};
+const Type kNode{sizeof(Node), 16, kTwo, "Node"};
+
+Node* bottomUp(int depth) {
+    Root<Node> n(static_cast<Node*>(alloc(&kNode)));
+    if (depth > 0) {
+        n->left = bottomUp(depth - 1);
+        n->right = bottomUp(depth - 1);
+    }
+    return n.get();
+}
+int check(const Node* n) {
+    if (!n->left) return 1;
+    poll();  // no allocation here: an explicit safe point (Go preempts asynchronously)
+    return 1 + check(n->left.get()) + check(n->right.get());
+}
+
+void binaryTrees(int maxDepth) {
+    long total = check(bottomUp(maxDepth + 1));
+    Root<Node> longLived(bottomUp(maxDepth));
+    for (int d = 4; d <= maxDepth; d += 2) {
+        int iterations = 1 << (maxDepth - d + 4);
+        for (int i = 0; i < iterations; i++) total += check(bottomUp(d));
+    }
+    total += check(longLived.get());
+    if (total == 0) std::puts("impossible");
+}
+
+void allocSize(size_t size, long count) {
+    // Pointerful objects of SIZE bytes (first word a pointer), the last 1000 kept live.
+    static uint64_t mask[1] = {1};
+    Type t{size, 8, mask, "obj"};
+    const size_t window = 1000;
+    static const Type kSlot{8, 8, mask, "*obj"};
+    Root<Ptr<void>> live(static_cast<Ptr<void>*>(allocArray(&kSlot, window)));
+    for (long i = 0; i < count; i++) live.get()[static_cast<size_t>(i) % window] = alloc(&t);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: gcbench binary-trees [DEPTH] | gcbench alloc SIZE [COUNT]\n");
+        return 2;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    long ops = 0;
+    if (!std::strcmp(argv[1], "binary-trees")) {
+        int depth = argc > 2 ? std::atoi(argv[2]) : 18;
+        if (depth < 4 || depth > 24) return std::fprintf(stderr, "gcbench: bad depth\n"), 2;
+        binaryTrees(depth);
+        ops = depth;
+    } else if (!std::strcmp(argv[1], "alloc") && argc > 2) {
+        long size = std::atol(argv[2]);
+        long count = argc > 3 ? std::atol(argv[3]) : 4000000;
+        if (size < 8 || size > (1 << 20) || count <= 0) return std::fprintf(stderr, "gcbench: bad size or count\n"), 2;
+        allocSize(static_cast<size_t>(size), count);
+        ops = count;
+    } else {
+        std::fprintf(stderr, "gcbench: unknown pattern '%s'\n", argv[1]);
+        return 2;
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    GCStats st;
+    readGCStats(&st);
+    std::printf("impl=spanscope pattern=%s arg=%s seconds=%.3f ops_per_sec=%.0f num_gc=%llu pause_total_ms=%.3f "
+                "pause_avg_ms=%.3f gc_cpu_fraction=%.3f heap_sys_mb=%.1f\n",
+                argv[1], argc > 2 ? argv[2] : "-", secs, ops / secs, static_cast<unsigned long long>(st.numGC),
+                st.pauseTotalNs / 1e6, st.numGC ? st.pauseTotalNs / 1e6 / (2.0 * st.numGC) : 0.0, st.gcCPUFraction,
+                st.heap.HeapSys / 1048576.0);
+    return 0;
+}
