@@ -420,6 +420,11 @@ void* samplerMain(void*) {
         timespec ts{interval / 1000000000L, interval % 1000000000L};
         syscall(SYS_futex, &g_samplerWake, FUTEX_WAIT_PRIVATE, 0, &ts, nullptr, 0);
     }
+    // Give the ring back (the final drain still reads it): the next session's sampler reuses it.
+    if (t_buf) {
+        t_buf->owner.store(0, std::memory_order_release);
+        t_buf = nullptr;
+    }
     return nullptr;
 }
 
@@ -502,6 +507,9 @@ bool startLocked(const Options& opts, char* why, size_t cap) {
     g_statBytes.store(0);
     if (!g_forkRegistered.exchange(true)) pthread_atfork(nullptr, nullptr, forkChild);
 
+    // Records a straggler pushed after the previous session's final drain are not this session's.
+    for (ThreadBuffer* b = g_buffers.load(std::memory_order_acquire); b; b = b->next)
+        b->head.store(b->tail.load(std::memory_order_acquire), std::memory_order_release);
     g_startNs = detail::nanotime();
     const bool wasInProbe = t_inProbe;
     t_inProbe = true;  // pthread_create's own allocations are not the program's

@@ -145,8 +145,7 @@ bool SessionWriter::create(const std::string& path, bool overwrite, std::string*
     m_endCycle =
         prepare("UPDATE gc_cycles SET end_ns = ? WHERE kind = ? AND cycle = ? AND end_ns IS NULL");
     m_cycleStw = prepare(
-        "UPDATE gc_cycles SET stw_ns = stw_ns + ?, heap_live = max(heap_live, ?), "
-        "heap_goal = ?, trigger_bytes = ? WHERE kind = 'gc' AND cycle = ?");
+        "UPDATE gc_cycles SET stw_ns = stw_ns + ? WHERE kind = 'gc' AND cycle = ?");
     m_insPhase = prepare(
         "INSERT INTO gc_phases(cycle, phase, t_ns, heap_live, heap_goal, trigger_bytes, stw_ns) "
         "VALUES (?,?,?,?,?,?,?)");
@@ -317,11 +316,10 @@ bool SessionWriter::gcPhase(int64_t t, const Event& e) {
         sqlite3_bind_int64(st, 7, 0);
         if (!step(st)) return false;
     }
+    // heap_live, heap_goal and trigger_bytes stay as at the cycle's start (sweep termination);
+    // gc_phases keeps each phase's values.
     sqlite3_bind_int64(m_cycleStw, 1, stwNs);
-    sqlite3_bind_int64(m_cycleStw, 2, i64(e.b));
-    sqlite3_bind_int64(m_cycleStw, 3, i64(e.c));
-    sqlite3_bind_int64(m_cycleStw, 4, i64(e.d));
-    sqlite3_bind_int64(m_cycleStw, 5, i64(e.a));
+    sqlite3_bind_int64(m_cycleStw, 2, i64(e.a));
     if (!step(m_cycleStw)) return false;
     if (phase == GCPhaseKind::Off) {
         sqlite3_bind_int64(m_endCycle, 1, t);

@@ -12,6 +12,8 @@ int importCommand(int argc, char** argv);  // spanscope-cli import STREAM -o FIL
 int reportCommand(int argc, char** argv);  // spanscope-cli report FILE [--json]
 int attachCommand(int argc, char** argv);  // spanscope-cli attach PID -o FILE
 int psCommand(int argc, char** argv);      // spanscope-cli ps
+// With SPANSCOPE_STREAM set and no preload library, streams this process's own heap (demo).
+void startInProcessProbe();
 // Connects to a process's attach socket (peer uid checked); -1 with a one-line reason.
 int connectToProcess(long pid, std::string* err);
 // Path of libspanscope.so: $SPANSCOPE_PRELOAD, or beside this executable, or ../lib.

@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (!std::strcmp(cmd, "run")) return spanscope::cli::runCommand(argc - 1, argv + 1);
+#ifdef SPANSCOPE_HAVE_INSTRUMENTATION
+    if (!std::strcmp(cmd, "demo")) spanscope::cli::startInProcessProbe();
+#endif
     if (!std::strcmp(cmd, "demo")) return spanscope::cli::demoCommand(argc - 1, argv + 1);
 #ifdef SPANSCOPE_HAVE_INSTRUMENTATION
     if (!std::strcmp(cmd, "record")) return spanscope::cli::recordCommand(argc - 1, argv + 1);

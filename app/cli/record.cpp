@@ -1,6 +1,7 @@
 // spanscope-cli record: run a program with the preload library and its event stream on a pipe,
 // and record the stream into a session file (the same Recorder the GUI runs). Also 'import',
 // which records a stream saved to a file (SPANSCOPE_STREAM=PATH).
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -47,7 +48,7 @@ void printSummary(const char* cmd, const session::Recorder& rec, double secs,
 
 int recordCommand(int argc, char** argv) {
     std::string out;
-    bool force = false, objects = false;
+    bool force = false, objects = false, preload = true;
     int i = 1;
     for (; i < argc; i++) {
         std::string a = argv[i];
@@ -61,7 +62,10 @@ int recordCommand(int argc, char** argv) {
                 "a second one stops recording.\n\n"
                 "  -o FILE     the session file to create\n"
                 "  --force     replace FILE if it exists\n"
-                "  --objects   object-level events too (alloc/free; small teaching heaps only)");
+                "  --objects   object-level events too (alloc/free; small teaching heaps only)\n"
+                "  --no-preload  do not preload libspanscope.so: PROGRAM runs the probe itself\n"
+                "              (spanscope-cli demo does: record --no-preload -- spanscope-cli "
+                "demo)");
             return 0;
         }
         if (a == "--") {
@@ -75,6 +79,8 @@ int recordCommand(int argc, char** argv) {
             force = true;
         } else if (a == "--objects") {
             objects = true;
+        } else if (a == "--no-preload") {
+            preload = false;
         } else if (!a.empty() && a[0] == '-') {
             return usageError("record", ("unknown option " + a).c_str());
         } else {
@@ -83,8 +89,8 @@ int recordCommand(int argc, char** argv) {
     }
     if (out.empty()) return usageError("record", "missing -o FILE");
     if (i >= argc) return usageError("record", "missing PROGRAM");
-    std::string lib = findPreloadLibrary();
-    if (lib.empty() || access(lib.c_str(), R_OK) != 0) {
+    std::string lib = preload ? findPreloadLibrary() : std::string();
+    if (preload && (lib.empty() || access(lib.c_str(), R_OK) != 0)) {
         std::fprintf(stderr,
                      "spanscope-cli record: cannot find libspanscope.so (set SPANSCOPE_PRELOAD)\n");
         return 1;
@@ -105,7 +111,8 @@ int recordCommand(int argc, char** argv) {
         std::fprintf(stderr, "spanscope-cli record: pipe: %s\n", std::strerror(errno));
         return 1;
     }
-    fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);  // room for a whole frame: fewer stalls of the drain thread
+    fcntl(fds[0], F_SETPIPE_SZ,
+          1 << 20);  // room for a whole frame: fewer stalls of the drain thread
     timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pid_t child = fork();
@@ -117,10 +124,12 @@ int recordCommand(int argc, char** argv) {
         ::close(fds[0]);
         fcntl(fds[1], F_SETFD,
               0);  // the write end survives exec; the probe marks it close-on-exec again
-        std::string preload = lib;
-        if (const char* old = std::getenv("LD_PRELOAD"); old && *old)
-            preload += std::string(":") + old;
-        setenv("LD_PRELOAD", preload.c_str(), 1);
+        if (preload) {
+            std::string list = lib;
+            if (const char* old = std::getenv("LD_PRELOAD"); old && *old)
+                list += std::string(":") + old;
+            setenv("LD_PRELOAD", list.c_str(), 1);
+        }
         setenv("SPANSCOPE_STREAM", ("fd:" + std::to_string(fds[1])).c_str(), 1);
         if (objects) setenv("SPANSCOPE_OBJECTS", "1", 1);
         execvp(argv[i], argv + i);
@@ -195,6 +204,16 @@ int recordCommand(int argc, char** argv) {
         if (exitCode == 0) exitCode = 1;
     }
     return exitCode;
+}
+
+void startInProcessProbe() {
+    if (!std::getenv("SPANSCOPE_STREAM")) return;
+    // With libspanscope.so preloaded, its own probe already has the stream (and observes malloc).
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void*>(&malloc), &info) && info.dli_fname &&
+        std::strstr(info.dli_fname, "libspanscope"))
+        return;
+    probe::startFromEnvironment();
 }
 
 int importCommand(int argc, char** argv) {

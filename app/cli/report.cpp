@@ -200,12 +200,15 @@ int reportCommand(int argc, char** argv) {
         std::printf("Cycles (%zu)\n", cycles.size());
         for (const GcCycle& g : cycles) {
             const double dur = g.endNs >= 0 ? double(g.endNs - g.startNs) / 1e6 : -1;
+            char took[32] = "running at the end";
+            if (dur >= 0) std::snprintf(took, sizeof took, "%.1f ms", dur);
             if (g.kind == "gc")
-                std::printf("  gc %" PRId64 " @%.3fs: %" PRIu64 "->%" PRIu64
-                            " MB goal, trigger %" PRIu64 " MB, stw %.3f ms%s\n",
-                            g.cycle, double(g.startNs) / 1e9, g.heapLive >> 20, g.heapGoal >> 20,
-                            g.trigger >> 20, double(g.stwNs) / 1e6,
-                            g.endNs < 0 ? " (running at the end)" : "");
+                std::printf("  gc %" PRId64
+                            " @%.3fs: %.2f MB live, %.2f MB goal, %.2f MB trigger, "
+                            "stw %.3f ms, %s\n",
+                            g.cycle, double(g.startNs) / 1e9, double(g.heapLive) / 1048576.0,
+                            double(g.heapGoal) / 1048576.0, double(g.trigger) / 1048576.0,
+                            double(g.stwNs) / 1e6, took);
             else if (dur >= 0)
                 std::printf("  sweep %" PRId64 " @%.3fs: sweepgen %" PRIu64
                             ", heap live %.2f MB, trigger %.2f MB, %.1f ms\n",

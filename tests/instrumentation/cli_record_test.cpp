@@ -98,6 +98,19 @@ TEST_F(CliTest, RecordsAProgramThenReports) {
     for (const auto& c : totals) mallocs += c.mallocs;
     EXPECT_GT(mallocs, 1000u);
 
+    // The rebuilt span table is consistent at every moment: no two spans overlap, no span holds
+    // more objects than slots (what a wrong event order or a lost record would break).
+    for (int k = 0; k <= 10; k++) {
+        const int64_t t = r->info().endNs * k / 10;
+        auto spans = r->spansAt(t);
+        for (size_t i = 0; i < spans.size(); i++) {
+            EXPECT_LE(spans[i].allocCount, spans[i].nelems) << "t=" << t;
+            if (i + 1 < spans.size())
+                EXPECT_LE(spans[i].base + uint64_t(spans[i].npages) * 8192, spans[i + 1].base)
+                    << "overlap at t=" << t;
+        }
+    }
+
     ASSERT_EQ(run(kCli + " report " + s), 0) << err;
     EXPECT_NE(out.find("exited with status 3"), std::string::npos) << out;
     EXPECT_NE(out.find("MemStats at"), std::string::npos);
@@ -301,4 +314,20 @@ TEST_F(CliTest, RecordFollowsExecButNotChildren) {
     ASSERT_TRUE(r) << e;
     EXPECT_EQ(r->info().exitCode, 4);
     EXPECT_EQ(r->info().program.find("alloc_workload"), std::string::npos) << r->info().program;
+}
+
+TEST_F(CliTest, RecordsTheDemoWithoutPreload) {
+    // The GUI's path for demos: spanscope-cli demo runs the probe on its own heap.
+    const std::string s = path("demo.db");
+    ASSERT_EQ(run(kCli + " record -o " + s + " --no-preload -- " + kCli +
+                  " demo live --seconds 0.3 --interval 0.1"),
+              0)
+        << err;
+    std::string e;
+    auto r = SessionReader::open(s, &e);
+    ASSERT_TRUE(r) << e;
+    EXPECT_NE(r->info().program.find("spanscope-cli"), std::string::npos);
+    EXPECT_EQ(r->info().streamStatus, "complete");
+    EXPECT_GT(r->info().events, 1000);
+    EXPECT_FALSE(r->spansAt(r->info().endNs).empty() && r->heapSeries(0, INT64_MAX).empty());
 }

@@ -140,3 +140,32 @@ TEST(Probe, SocketDirectoryMustBePrivate) {
     rmdir(tmpl);
     unsetenv("XDG_RUNTIME_DIR");
 }
+
+TEST(Probe, StartsAndStopsAgainAndAgain) {
+    // Attach, detach, attach...: every session is a complete stream of its own.
+    for (int round = 0; round < 4; round++) {
+        char path[] = "/tmp/spanscope-probe-XXXXXX";
+        int fd = mkstemp(path);
+        ASSERT_GE(fd, 0);
+        probe::Options opts;
+        opts.fd = fd;
+        ASSERT_TRUE(probe::start(opts));
+        std::thread t(churn, 50 + round, 20000);
+        t.join();
+        probe::stop();
+        std::string bytes = readAll(path);
+        unlink(path);
+        StreamDecoder d;
+        d.feed(bytes.data(), bytes.size());
+        int headers = 0;
+        uint64_t events = 0;
+        for (StreamDecoder::Status s; (s = d.next()) != StreamDecoder::Status::NeedMore;) {
+            ASSERT_NE(s, StreamDecoder::Status::Error) << d.error();
+            if (s == StreamDecoder::Status::Header) headers++;
+            if (s == StreamDecoder::Status::Events) events += d.events().size();
+        }
+        EXPECT_EQ(headers, 1) << round;
+        EXPECT_EQ(d.checkComplete(), "") << round;
+        EXPECT_GT(events, 10u) << round;
+    }
+}
