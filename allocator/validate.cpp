@@ -81,12 +81,8 @@ bool MHeap::validate(char* why, size_t cap) {
         if (s->allocCount != s->countAllocatedSlow())
             return f.fail("span %p (class %d): allocCount %u but %zu slots allocated", b, cls, s->allocCount, s->countAllocatedSlow());
         for (size_t w = 0; w < s->nwords; w++) {
-            size_t lo = w * 64;
-            uint64_t valid = s->nelems - lo >= 64 ? ~0ull : (1ull << (s->nelems - lo)) - 1;
-            if (s->allocBits[w] & ~valid) return f.fail("span %p: allocBits set beyond nelems", b);
-            uint64_t allocated = s->allocBits[w];
-            if (s->freeindex >= lo + 64) allocated = ~0ull;
-            else if (s->freeindex > lo) allocated |= (1ull << (s->freeindex - lo)) - 1;
+            if (s->allocBits[w] & ~s->validMask(w)) return f.fail("span %p: allocBits set beyond nelems", b);
+            uint64_t allocated = s->allocatedWord(w);
             if ((s->freeBits[w] | s->localFreeBits()[w]) & ~allocated) return f.fail("span %p: a free bit on an unallocated slot", b);
             if (s->freeBits[w] & s->localFreeBits()[w]) return f.fail("span %p: slot freed twice", b);
         }

@@ -122,6 +122,17 @@ struct alignas(64) MSpan {
         return (loadRelaxed(bits[idx / 64]) >> (idx % 64)) & 1;
     }
     size_t countAllocatedSlow() const;    // |allocBits U [0, freeindex)|
+    // Word w of (allocBits | slots below freeindex), and the mask of slots below nelems.
+    uint64_t allocatedWord(size_t w) const {
+        const size_t lo = w * 64, fi = freeindex;
+        if (fi >= lo + 64) return ~0ull;
+        uint64_t a = loadRelaxed(allocBits[w]);
+        return fi > lo ? a | ((1ull << (fi - lo)) - 1) : a;
+    }
+    uint64_t validMask(size_t w) const {
+        const size_t lo = w * 64;
+        return nelems - lo >= 64 ? ~0ull : (1ull << (nelems - lo)) - 1;
+    }
 };
 
 static_assert(offsetof(MSpan, allocCache) == 64 && offsetof(MSpan, pendingFrees) == 128, "MSpan cache-line layout");
