@@ -46,6 +46,8 @@ void MCentral::markDirty(MHeap& heap, MSpan* s) {
 }
 
 MSpan* MCentral::cacheSpan(MHeap& heap) {
+    if (heap.managed())
+        heap.deductSweepCredit(size_t{kClassToAllocNPages[spanClassSize(spanclass)]} * kPageSize);
     const uint32_t sg = heap.sweepgen();
     lock.lock();
     if (MSpan* s = partialSwept(sg).pop()) {

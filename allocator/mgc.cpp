@@ -212,6 +212,7 @@ void pacerCommit(const MemStats& ms) {
     p.lastHeapInUse = ms.HeapInuse;
     g_gcHeap.setScavengeGoal(scav == UINT64_MAX ? 0 : (scav + 4095) & ~uint64_t{4095});
     g_gcHeap.setTrigger(p.trigger);
+    g_gcHeap.paceSweeper(p.trigger);
 }
 
 // ---------------------------------------------------------------------------------------------

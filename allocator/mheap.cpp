@@ -199,6 +199,7 @@ void* MHeap::allocLarge(size_t size, size_t align, bool zero, bool noscan) {
     if (size > (size_t{1} << 46)) return nullptr;
     size_t npages = (size + kPageSize - 1) / kPageSize;
     size_t alignPages = align > kPageSize ? align / kPageSize : 1;
+    if (m_managed) deductSweepCredit(npages * kPageSize);  // Go's allocLarge: sweep before taking pages
     maybeStartCycle();
     MSpan* s = allocSpan(npages, makeSpanClass(0, noscan), alignPages);
     if (!s) return nullptr;
@@ -294,7 +295,35 @@ void MHeap::addFrees(int cls, uint64_t n) {
     else m_smallFrees[cls].fetch_add(n, std::memory_order_relaxed);
 }
 
+void MHeap::paceSweeper(uint64_t trigger) {
+    uint64_t live = m_heapLive.load(std::memory_order_relaxed);
+    uint64_t pagesInUse;
+    {
+        LockGuard g(m_lock);
+        pagesInUse = m_heapInUse / kPageSize;
+    }
+    // sweepPagesPerByte = pages to sweep / bytes of runway left (at least 8 KiB), less 1 MiB.
+    double runway = trigger > live + (1 << 20) ? static_cast<double>(trigger - live - (1 << 20)) : 0;
+    if (runway < kPageSize) runway = kPageSize;
+    m_sweepPagesPerByte.store(static_cast<double>(pagesInUse) / runway, std::memory_order_relaxed);
+    m_sweepBasis.store(m_pagesSwept.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    m_liveBasis.store(live, std::memory_order_relaxed);
+}
+
+void MHeap::deductSweepCredit(size_t spanBytes) {
+    if (m_sweepDone.load(std::memory_order_acquire)) return;
+    double ratio = m_sweepPagesPerByte.load(std::memory_order_relaxed);
+    if (ratio == 0) return;
+    uint64_t live = m_heapLive.load(std::memory_order_relaxed) + spanBytes;
+    uint64_t liveBasis = m_liveBasis.load(std::memory_order_relaxed);
+    if (live <= liveBasis) return;
+    double target = ratio * static_cast<double>(live - liveBasis);
+    while (static_cast<double>(m_pagesSwept.load(std::memory_order_relaxed) - m_sweepBasis.load(std::memory_order_relaxed)) < target)
+        if (!sweepOne()) break;
+}
+
 void MHeap::noteSwept(MSpan* s, size_t nfreed) {
+    m_pagesSwept.fetch_add(s->npages, std::memory_order_relaxed);
     // Managed mode keeps Go's heapLive: it only grows between cycles and is reset to the marked
     // heap at mark termination. Malloc mode subtracts what sweeps free.
     if (nfreed && s->isLarge()) {  // managed mode: a dead large object found by the sweeper

@@ -93,6 +93,10 @@ public:
     uint64_t trigger() const { return m_trigger.load(std::memory_order_relaxed); }
     void setTrigger(uint64_t v) { m_trigger.store(v, std::memory_order_relaxed); }
     void setScavengeGoal(uint64_t v) { m_scavGoal.store(v, std::memory_order_relaxed); }
+    // Go's proportional sweep (gcPaceSweeper / deductSweepCredit): before a span is taken for
+    // allocation, sweep enough pages that sweeping finishes before heapLive reaches the trigger.
+    void paceSweeper(uint64_t trigger);
+    void deductSweepCredit(size_t spanBytes);
     // Sweeps every unswept span (finishsweep_m) without starting a generation.
     void sweepAllUnswept() { while (sweepOne()) {} }
     // Runs fn on every in-use span with the heap lock held (validate, rundowns).
@@ -146,6 +150,9 @@ private:
     std::atomic<uint64_t> m_trigger{4 << 20};
     std::atomic<uint64_t> m_lastHeapInUse{0};
     std::atomic<uint64_t> m_scavGoal{0};  // managed mode: set by the pacer (0: none yet)
+    std::atomic<uint64_t> m_pagesSwept{0};
+    std::atomic<uint64_t> m_sweepBasis{0}, m_liveBasis{0};
+    std::atomic<double> m_sweepPagesPerByte{0};
     void (*m_gcTrigger)() = nullptr;  // heapInUse when the last sweep finished
     std::atomic<uint64_t> m_numCycles{0};
     std::atomic<bool> m_sweepDone{true};
