@@ -296,6 +296,47 @@ void gcTriggerHeap();
 
 void threadExitGC(void*) { gc::detachThread(); }
 
+// fork: take the collector's locks (as a blocked mutator, so a stop-the-world in progress can
+// finish first); in the child only the forking thread is left, so the others' caches are returned
+// and the mark worker is started again (marking resumes if the fork came mid-cycle).
+void forkPrepare() {
+    enterNative(t_mut);
+    g_worldLock.lock();
+    g_cycleLock.lock();
+    g_mutLock.lock();
+    g_globalsLock.lock();
+    g_gcHeap.lockAll();
+}
+void forkParent() {
+    g_gcHeap.unlockAll();
+    g_globalsLock.unlock();
+    g_mutLock.unlock();
+    g_cycleLock.unlock();
+    g_worldLock.unlock();
+    exitNative(t_mut);
+}
+void forkChild() {
+    g_gcHeap.unlockAll();
+    g_globalsLock.unlock();
+    Mutator* self = &t_mut;
+    for (Mutator* m = g_mutators; m;) {
+        Mutator* next = m->next;
+        if (m != self) {
+            m->cache.releaseAll();
+            m->work.flush();
+        }
+        m = next;
+    }
+    g_mutators = self->attached ? self : nullptr;
+    if (self->attached) self->next = self->prev = nullptr;
+    g_mutLock.unlock();
+    g_cycleLock.unlock();
+    g_worldLock.unlock();
+    g_gcHeap.resetAfterFork();
+    startWorker();
+    exitNative(t_mut);
+}
+
 void gcInit() {
     LockGuard g(g_initLock);
     if (g_initialized.load(std::memory_order_acquire)) return;
@@ -324,6 +365,7 @@ void gcInit() {
     pthread_key_create(&g_mutKey, threadExitGC);
     g_initialized.store(true, std::memory_order_release);
     startWorker();
+    pthread_atfork(forkPrepare, forkParent, forkChild);
 }
 
 SPANSCOPE_NOINLINE Mutator& attachSlow() {

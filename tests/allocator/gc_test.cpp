@@ -2,6 +2,7 @@
 // storing pointers while marking runs), unreachable ones are reclaimed within two cycles, the
 // tiny allocator packs, the pacer follows Go's formulas, gctrace prints Go's line.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -218,6 +219,33 @@ TEST(GC, GlobalsAreRoots) {
     }
     EXPECT_EQ(global->check, mix(42));
     unregisterGlobal(reinterpret_cast<void**>(&global));
+}
+
+TEST(GC, ForkedChildKeepsACollectableHeap) {
+    Root<Node> keep(newNode(5));
+    std::thread other([] {
+        for (int i = 0; i < 20000; i++) newNode(1);  // another mutator alive across the fork
+        detachThread();
+    });
+    pid_t pid;
+    {
+        BlockingRegion blocking;
+        pid = fork();
+    }
+    if (pid == 0) {
+        for (int i = 0; i < 50000; i++) newNode(2);
+        collect();
+        collect();
+        _exit(keep->check == mix(5) && validate() ? 0 : 1);
+    }
+    int status = 0;
+    {
+        BlockingRegion blocking;
+        waitpid(pid, &status, 0);
+        other.join();
+    }
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(GC, GctraceLineHasGoFormat) {
