@@ -280,9 +280,12 @@ void printGCTrace(const CycleStats& c, uint64_t n, uint64_t assistNs, uint64_t w
     printErr("%s", line);
 }
 
-void emitPhase(GCPhaseKind phase, uint64_t stwNs, uint64_t goal) {
-    SPANSCOPE_EMIT(EventKind::GCPhase, 0, static_cast<uint8_t>(phase), static_cast<uint32_t>(stwNs / 1000), 0,
-                   g_numGC.load() + (phase == GCPhaseKind::Off ? 0 : 1), g_gcHeap.heapLive(), goal, g_gcHeap.trigger());
+// GCPhase event: a = cycle (numgc after this cycle, as gctrace prints), b = heapLive at that
+// moment (heap0 at sweep termination, heap1 at mark termination, heap2 = marked once off),
+// c = goal, d = trigger, flags = phase, npages = the stop-the-world's microseconds.
+void emitPhase(GCPhaseKind phase, uint64_t cycle, uint64_t heapLive, uint64_t stwNs, uint64_t goal) {
+    SPANSCOPE_EMIT(EventKind::GCPhase, 0, static_cast<uint8_t>(phase), static_cast<uint32_t>(stwNs / 1000), 0, cycle,
+                   heapLive, goal, g_gcHeap.trigger());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -464,8 +467,9 @@ void gcStart(bool forced) {
     g_gcCpuNs.fetch_add(c.stw1Ns * static_cast<uint64_t>(g_procs));
     g_pauseTotal.fetch_add(c.stw1Ns);
     g_lastPause.store(c.stw1Ns);
-    emitPhase(GCPhaseKind::SweepTermination, c.stw1Ns, c.goal);
-    emitPhase(GCPhaseKind::Mark, 0, c.goal);
+    const uint64_t cycle = g_numGC.load() + 1;
+    emitPhase(GCPhaseKind::SweepTermination, cycle, c.heap0, c.stw1Ns, c.goal);
+    emitPhase(GCPhaseKind::Mark, cycle, c.heap0, 0, c.goal);
     g_markWake.fetch_add(1);
     futexWakeAll(&g_markWake);
     g_cycleLock.unlock();
@@ -513,7 +517,7 @@ void gcMarkTermination() {
     MemStats ms;
     g_gcHeap.readStats(ms);
     pacerCommit(ms);
-    uint64_t globalsScan = g_pacer.globalsScan;
+    uint64_t globalsScan = g_pacer.globalsScan, newGoal = g_pacer.goal;
     g_pacerLock.unlock();
     uint64_t n = g_numGC.fetch_add(1) + 1;
     g_gc.cycle.store(n);
@@ -526,8 +530,8 @@ void gcMarkTermination() {
     timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     g_lastGCUnix.store(static_cast<uint64_t>(rt.tv_sec) * 1000000000ull + static_cast<uint64_t>(rt.tv_nsec));
-    emitPhase(GCPhaseKind::MarkTermination, c.stw2Ns, c.goal);
-    emitPhase(GCPhaseKind::Off, 0, c.goal);
+    emitPhase(GCPhaseKind::MarkTermination, n, c.heap1, c.stw2Ns, c.goal);
+    emitPhase(GCPhaseKind::Off, n, c.heap2, 0, newGoal);
     if (g_gctrace) printGCTrace(c, n, g_assistNs.exchange(0), g_workerNs.exchange(0), globalsScan);
     g_cycleDone.fetch_add(1);
     futexWakeAll(&g_cycleDone);
