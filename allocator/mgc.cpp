@@ -23,7 +23,8 @@
 
 namespace spanscope::gc {
 struct RootAccess {
-    static void*& ptr(RootBase* r) { return r->m_p; }
+    static void** slots(RootBase* r) { return r->m_slots; }
+    static size_t count(RootBase* r) { return r->m_n; }
     static RootBase*& next(RootBase* r) { return r->m_next; }
     static RootBase*& prev(RootBase* r) { return r->m_prev; }
 };
@@ -155,6 +156,7 @@ struct Pacer {
     uint64_t triggered = 0;                 // heapLive when this cycle started
     uint64_t lastHeapScan = 0;
     uint64_t globalsScan = 0;
+    uint64_t stackScan = 0;  // lastStackScan: root handles and scopes
     double consMark[5] = {};  // current and last 4 measurements
     uint64_t lastHeapGoal = 0, lastHeapInUse = 0;
 } g_pacer;
@@ -168,7 +170,7 @@ void pacerCommit(const MemStats& ms) {
     const uint64_t kInf = UINT64_MAX / 4;
     uint64_t percentGoal = kInf;
     if (p.gcPercent >= 0) {
-        percentGoal = p.heapMarked + (p.heapMarked + p.globalsScan) * static_cast<uint64_t>(p.gcPercent) / 100;
+        percentGoal = p.heapMarked + (p.heapMarked + p.stackScan + p.globalsScan) * static_cast<uint64_t>(p.gcPercent) / 100;
         percentGoal = std::max(percentGoal, heapMinimum(p.gcPercent));
     }
     uint64_t goal = percentGoal;
@@ -196,7 +198,7 @@ void pacerCommit(const MemStats& ms) {
         uint64_t d = goal > p.heapMarked ? goal - p.heapMarked : 0;
         double cons = 0;
         for (double c : p.consMark) cons = std::max(cons, c);
-        uint64_t runway = static_cast<uint64_t>(cons * 0.75 / 0.25 * static_cast<double>(p.lastHeapScan + p.globalsScan));
+        uint64_t runway = static_cast<uint64_t>(cons * 0.75 / 0.25 * static_cast<double>(p.lastHeapScan + p.stackScan + p.globalsScan));
         uint64_t lo = p.heapMarked + d * 45 / 64, hi = p.heapMarked + d * 61 / 64;
         if (goal > (4u << 20) && goal - (4u << 20) > hi) hi = goal - (4u << 20);
         uint64_t t = goal > runway ? goal - runway : 0;
@@ -256,7 +258,8 @@ void fmtMs(char* out, size_t cap, uint64_t ns) {
     else snprintf(out, cap, "%llu.%0*llu", static_cast<unsigned long long>(x / div), dec, static_cast<unsigned long long>(x % div));
 }
 
-void printGCTrace(const CycleStats& c, uint64_t n, uint64_t assistNs, uint64_t workerNs, uint64_t globalsScan) {
+void printGCTrace(const CycleStats& c, uint64_t n, uint64_t assistNs, uint64_t workerNs, uint64_t stackScan,
+                  uint64_t globalsScan) {
     char a[24], b[24], d[24], e[24], f[24], g[24], h[24], i[24];
     fmtMs(a, sizeof a, c.stw1Ns);
     fmtMs(b, sizeof b, c.markEndNs - c.markStartNs);
@@ -272,11 +275,12 @@ void printGCTrace(const CycleStats& c, uint64_t n, uint64_t assistNs, uint64_t w
     char line[512];
     snprintf(line, sizeof line,
              "gc %llu @%.3fs %d%%: %s+%s+%s ms clock, %s+%s/%s/%s+%s ms cpu, %llu->%llu->%llu MB, %llu MB goal, "
-             "0 MB stacks, %llu MB globals, %d P%s\n",
+             "%llu MB stacks, %llu MB globals, %d P%s\n",
              static_cast<unsigned long long>(n), static_cast<double>(c.startNs - g_processStart) / 1e9, pct, a, b, d, e,
              f, g, h, i, static_cast<unsigned long long>(c.heap0 >> 20), static_cast<unsigned long long>(c.heap1 >> 20),
              static_cast<unsigned long long>(c.heap2 >> 20), static_cast<unsigned long long>(c.goal >> 20),
-             static_cast<unsigned long long>(globalsScan >> 20), g_procs, c.forced ? " (forced)" : "");
+             static_cast<unsigned long long>(stackScan >> 20), static_cast<unsigned long long>(globalsScan >> 20), g_procs,
+             c.forced ? " (forced)" : "");
     printErr("%s", line);
 }
 
@@ -403,7 +407,7 @@ SPANSCOPE_INLINE Mutator& self() {
 // The cycle.
 
 void markRoots(GcWork& w) {
-    uint64_t bytes = 0;
+    uint64_t bytes = 0, stackBytes = 0;  // globals; handles and scopes play Go's stacks
     {
         LockGuard g(g_globalsLock);
         for (size_t i = 0; i < g_nglobals; i++) {
@@ -414,14 +418,18 @@ void markRoots(GcWork& w) {
     }
     for (Mutator* m = g_mutators; m; m = m->next) {  // parked: their lists are stable
         for (RootBase* r = m->roots; r; r = RootAccess::next(r)) {
-            void* p = __atomic_load_n(&RootAccess::ptr(r), __ATOMIC_ACQUIRE);
-            if (p) greyObject(reinterpret_cast<uintptr_t>(p), w);
+            for (size_t i = 0; i < RootAccess::count(r); i++) {
+                void* p = __atomic_load_n(&RootAccess::slots(r)[i], __ATOMIC_ACQUIRE);
+                if (p) greyObject(reinterpret_cast<uintptr_t>(p), w);
+            }
+            stackBytes += RootAccess::count(r) * sizeof(void*);
         }
     }
     // gcMarkTinyAllocs: each thread's current tiny block is grey.
     for (Mutator* m = g_mutators; m; m = m->next)
         if (m->cache.tiny) greyObject(m->cache.tiny, w);
     g_pacer.globalsScan = bytes;
+    g_pacer.stackScan = stackBytes;
 }
 
 // Go's gcStart: sweep termination (STW 1), then the world runs with the mark phase on.
@@ -454,7 +462,7 @@ void gcStart(bool forced) {
         w.flush();
     }
     // Assist ratio (revise): expected scan work over the runway left to the goal.
-    uint64_t expected = g_pacer.lastHeapScan + g_pacer.globalsScan;
+    uint64_t expected = g_pacer.lastHeapScan + g_pacer.stackScan + g_pacer.globalsScan;
     uint64_t runway = g_pacer.goal > c.heap0 ? g_pacer.goal - c.heap0 : 1;
     g_gc.assistWorkPerByte.store(static_cast<double>(std::max<uint64_t>(expected, 1000)) / static_cast<double>(std::max<uint64_t>(runway, 1)));
     g_gc.blackenEnabled.store(true, std::memory_order_seq_cst);
@@ -517,7 +525,7 @@ void gcMarkTermination() {
     MemStats ms;
     g_gcHeap.readStats(ms);
     pacerCommit(ms);
-    uint64_t globalsScan = g_pacer.globalsScan, newGoal = g_pacer.goal;
+    uint64_t globalsScan = g_pacer.globalsScan, stackScan = g_pacer.stackScan, newGoal = g_pacer.goal;
     g_pacerLock.unlock();
     uint64_t n = g_numGC.fetch_add(1) + 1;
     g_gc.cycle.store(n);
@@ -532,7 +540,7 @@ void gcMarkTermination() {
     g_lastGCUnix.store(static_cast<uint64_t>(rt.tv_sec) * 1000000000ull + static_cast<uint64_t>(rt.tv_nsec));
     emitPhase(GCPhaseKind::MarkTermination, n, c.heap1, c.stw2Ns, c.goal);
     emitPhase(GCPhaseKind::Off, n, c.heap2, 0, newGoal);
-    if (g_gctrace) printGCTrace(c, n, g_assistNs.exchange(0), g_workerNs.exchange(0), globalsScan);
+    if (g_gctrace) printGCTrace(c, n, g_assistNs.exchange(0), g_workerNs.exchange(0), stackScan, globalsScan);
     g_cycleDone.fetch_add(1);
     futexWakeAll(&g_cycleDone);
     g_gcHeap.startBackground();  // bgsweep
@@ -719,7 +727,7 @@ void writePointer(void** slot, void* ptr) {
     __atomic_store_n(slot, ptr, __ATOMIC_RELEASE);
 }
 
-RootBase::RootBase() {
+RootBase::RootBase(void** slots, size_t n) : m_slots(slots), m_n(n) {
     Mutator& m = self();
     m_prev = nullptr;
     m_next = m.roots;

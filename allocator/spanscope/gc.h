@@ -54,16 +54,19 @@ private:
     T* m_p = nullptr;
 };
 
-// A root: keeps its object alive (like a stack slot: assignments need no barrier).
+// A root: keeps its object alive (like a stack slot: assignments need no barrier). RootBase is a
+// block of n pointer slots on this thread's root list; Root<T> is a block of one, RootScope<N> a
+// frame of N (Go's stack frame, scanned once per cycle at sweep termination).
 class RootBase {
 public:
-    RootBase();
+    RootBase(void** slots, size_t n);
     ~RootBase();
     RootBase(const RootBase&) = delete;
     RootBase& operator=(const RootBase&) = delete;
 
 protected:
-    void* m_p = nullptr;
+    void** m_slots;
+    size_t m_n;
     RootBase* m_prev;
     RootBase* m_next;
     friend struct RootAccess;
@@ -72,8 +75,8 @@ protected:
 template <typename T>
 class Root : public RootBase {
 public:
-    Root() = default;
-    explicit Root(T* p) { set(p); }
+    Root() : RootBase(&m_p, 1) {}
+    explicit Root(T* p) : RootBase(&m_p, 1) { set(p); }
     void set(T* p) { __atomic_store_n(&m_p, static_cast<void*>(p), __ATOMIC_RELEASE); }
     Root& operator=(T* p) {
         set(p);
@@ -81,6 +84,23 @@ public:
     }
     T* get() const { return static_cast<T*>(__atomic_load_n(&m_p, __ATOMIC_ACQUIRE)); }
     T* operator->() const { return get(); }
+
+private:
+    void* m_p = nullptr;
+};
+
+// N root slots in one scope, for code that holds many pointers at once.
+template <size_t N>
+class RootScope : public RootBase {
+public:
+    RootScope() : RootBase(m_slots, N) {}
+    template <typename T>
+    void set(size_t i, T* p) { __atomic_store_n(&m_slots[i], static_cast<void*>(p), __ATOMIC_RELEASE); }
+    template <typename T>
+    T* get(size_t i) const { return static_cast<T*>(__atomic_load_n(&m_slots[i], __ATOMIC_ACQUIRE)); }
+
+private:
+    void* m_slots[N] = {};
 };
 
 // Registered globals: the slot is scanned as a root until unregistered. Stores into a registered

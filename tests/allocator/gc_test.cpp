@@ -209,6 +209,19 @@ TEST(GC, ConcurrentMutatorsWhileMarking) {
     setGCPercent(100);
 }
 
+TEST(GC, RootScopesHoldManyPointers) {
+    RootScope<3> frame;
+    frame.set(0, newNode(10));
+    frame.set(2, newNode(12));
+    for (int i = 0; i < 3; i++) {
+        for (int k = 0; k < 2000; k++) newNode(0);
+        collect();
+    }
+    EXPECT_EQ(frame.get<Node>(0)->check, mix(10));
+    EXPECT_EQ(frame.get<Node>(1), nullptr);
+    EXPECT_EQ(frame.get<Node>(2)->check, mix(12));
+}
+
 TEST(GC, GlobalsAreRoots) {
     static Node* global = nullptr;
     registerGlobal(reinterpret_cast<void**>(&global));
