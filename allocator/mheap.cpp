@@ -254,6 +254,9 @@ bool MHeap::growLargeInPlace(MSpan* s, size_t newNpages) {
     s->npages = newNpages;
     s->elemsize = static_cast<uint32_t>(newNpages * kPageSize);
     addHeapLive(static_cast<int64_t>(extra * kPageSize));
+    // The same object, now spanning more pages: flags = 1 says "grown in place".
+    SPANSCOPE_EMIT(EventKind::LargeAlloc, s->spanclass, 1, static_cast<uint32_t>(newNpages), s->startAddr,
+                   newNpages * kPageSize, 0, 0, 0);
     return true;
 }
 

@@ -14,7 +14,7 @@ enum class EventKind : uint16_t {
     SpanUncache = 3,   // span returned to mcentral: a = allocCount, b = nelems, flags = 1 if full
     SpanSweep = 4,     // span swept: a = objects freed, b = objects live, c = nelems
     SpanFree = 5,      // span returned to the page heap
-    LargeAlloc = 6,    // large object: addr, npages, a = requested bytes
+    LargeAlloc = 6,    // large object: addr, npages, a = requested bytes; flags = 1: grown in place (realloc)
     LargeFree = 7,     // large object freed
     ArenaMap = 8,      // 64 MiB arena reserved: addr, a = bytes
     HeapGrow = 9,      // heap grown: addr, npages (mapped, counted released)
