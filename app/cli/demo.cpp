@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -139,16 +141,20 @@ int demoCommand(int argc, char** argv) {
     double seconds = 0;
     int threads = 2;
     double interval = 1.0;
-    bool gctrace = false;
+    bool gctrace = false, force = false;
+    const char* output = nullptr;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         if (a == "--help" || a == "-h") {
-            std::puts("usage: spanscope-cli demo [NAME] [--seconds S] [--threads N] [--interval S] [--gctrace]\n\n"
+            std::puts("usage: spanscope-cli demo [NAME] [--seconds S] [--threads N] [--interval S] [--gctrace]\n"
+                      "                          [-o FILE [--force]]\n\n"
                       "Runs a built-in workload inside this process and prints a report every interval,\n"
                       "until S seconds pass or Ctrl-C. Malloc-mode workloads print the per-size-class\n"
                       "table; managed-heap (garbage-collected) ones print the collector's state, and\n"
                       "with --gctrace Go's gctrace lines on stderr. Workloads are deterministic.\n"
-                      "'spanscope-cli demo --list' lists them.");
+                      "'spanscope-cli demo --list' lists them. With -o FILE the run is recorded into\n"
+                      "the session FILE (as 'spanscope-cli record -o FILE --no-preload -- spanscope-cli\n"
+                      "demo ...' does), for the GUI or 'spanscope-cli report'.");
             return 0;
         }
         if (a == "--list") {
@@ -160,6 +166,15 @@ int demoCommand(int argc, char** argv) {
         }
         if (a == "--gctrace") {
             gctrace = true;
+            continue;
+        }
+        if (a == "-o") {
+            if (i + 1 >= argc) return usageError("demo", "-o needs a file name");
+            output = argv[++i];
+            continue;
+        }
+        if (a == "--force") {
+            force = true;
             continue;
         }
         auto value = [&](const char* flag) -> const char* {
@@ -184,6 +199,27 @@ int demoCommand(int argc, char** argv) {
         else if (a == "--interval") interval = number("--interval", 0.05, 3600);
         else if (!a.empty() && a[0] == '-') return usageError("demo", ("unknown option " + a).c_str());
         else name = argv[i];
+    }
+    if (output) {
+        // Record this very demo: the recorder runs it as a child that streams its own heap.
+        std::vector<std::string> args = {"spanscope-cli", "record", "-o", output, "--no-preload"};
+        if (force) args.push_back("--force");
+        args.insert(args.end(), {"--", "/proc/self/exe", "demo"});
+        for (int i = 1; i < argc; i++) {
+            std::string a = argv[i];
+            if (a == "-o") {
+                i++;
+                continue;
+            }
+            if (a != "--force") args.push_back(a);
+        }
+        if (std::find(args.begin() + 7, args.end(), std::string(name)) == args.end()) args.push_back(name);
+        std::vector<char*> cargv;
+        for (auto& a : args) cargv.push_back(a.data());
+        cargv.push_back(nullptr);
+        execv("/proc/self/exe", cargv.data());
+        std::fprintf(stderr, "spanscope-cli demo: cannot run the recorder: %s\n", std::strerror(errno));
+        return 1;
     }
     if (isGcScenario(name)) {
         signal(SIGINT, onSignal);
