@@ -145,6 +145,12 @@ void readMemStats(MemStats* st) {
     g_mallocHeap.readStats(*st);
 }
 
+bool readManagedMemStats(MemStats* st) {
+    if (!g_gcHeap.initialized()) return false;
+    g_gcHeap.readStats(*st);
+    return true;
+}
+
 void flushThreadCache() {
     if (t_mcache.state == 1) t_mcache.releaseAll();
 }

@@ -91,6 +91,9 @@ size_t ssUsableSize(const void* p);                // 0 if p is not ours
 // Statistics of the malloc-mode heap. Flushes the calling thread's cache counters first; other
 // threads' counts are exact once they refill or exit.
 void readMemStats(MemStats* st);
+// The managed (garbage-collected) heap's MemStats, read without making the caller a mutator (for
+// the probe's drain thread). False if the managed heap was never used.
+bool readManagedMemStats(MemStats* st);
 // Returns this thread's cached spans to their mcentrals (as a thread exit does).
 void flushThreadCache();
 // Checks every invariant of spans, bitmaps, mcentral sets, the page allocator and the statistics.
