@@ -137,12 +137,8 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
     m_heapInUse += npages * kPageSize;
     m_heapReleased -= scav * kPageSize;
     m_heapFree -= (npages - scav) * kPageSize;
-    s->allNext = m_allspans;
-    if (m_allspans) m_allspans->allPrev = s;
-    m_allspans = s;
-    m_nspans++;
-    m_lock.unlock();
-
+    // Every field is set before the span is linked into allspans: readStats and walkSpans read
+    // them under this lock.
     s->startAddr = base;
     s->npages = npages;
     s->spanclass = spc;
@@ -154,9 +150,16 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
     s->sweepgen = sweepgen();
     s->managed = m_managed;
     s->limit = base + nelems * s->elemsize;
-    // Worth a sweep once a quarter of the slots (two of a small span) were freed: each refill then hands out a batch, as
-    // Go's sweeps after a GC do. Fewer frees wait for the next sweep generation.
+    // Malloc mode: worth a sweep once a quarter of the slots (two of a small span) were freed;
+    // each refill then hands out a batch, as Go's sweeps after a GC do. Fewer frees wait for the
+    // next sweep generation. Managed mode: any free slot (Go).
     s->sweepThreshold = m_managed ? 1 : static_cast<uint16_t>(nelems >= 16 ? nelems / 4 : (nelems >= 8 ? 2 : 1));
+    s->allNext = m_allspans;
+    if (m_allspans) m_allspans->allPrev = s;
+    m_allspans = s;
+    m_nspans++;
+    m_lock.unlock();
+
     HeapArena* arena = nullptr;
     uintptr_t arenaIdx = ~uintptr_t{0};
     for (size_t i = 0; i < npages; i++) {
@@ -512,6 +515,7 @@ uint32_t MHeap::walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx) {
     lockAll();
     const uint32_t sg = m_sweepgen.load();
     for (MSpan* s = m_allspans; s; s = s->allNext) {
+        if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != static_cast<uint8_t>(SpanState::InUse)) continue;  // being set up
         // Merge this moment's local frees into the view without touching the span.
         MCache* owner = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
         SpanInfo info{s->startAddr, static_cast<uint32_t>(s->npages), s->spanclass, static_cast<uint8_t>(s->whereNow()), s->needzero,

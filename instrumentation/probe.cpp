@@ -44,7 +44,8 @@ struct ThreadBuffer {
     alignas(64) std::atomic<uint64_t> head{0};  // consumer (drain thread)
     alignas(64) std::atomic<uint64_t> tail{0};  // producer (owning thread)
     std::atomic<uint64_t> dropped{0};
-    std::atomic<int> owner{0};  // tid of the owning thread, 0 when free
+    std::atomic<int> owner{0};              // tid of the owning thread, 0 when free
+    std::atomic<uint64_t> waitingSince{0};  // time of the record waiting for room, or 0
     ThreadBuffer* next = nullptr;
     alignas(64) Event ring[kRingEvents];
 };
@@ -99,8 +100,10 @@ ThreadBuffer* acquireBuffer(int tid) {
 constexpr uint64_t kMaxWaitNs = 200000000;
 std::atomic<uint32_t> g_drained{0};  // bumped (and futex-woken) after a drain pass if anyone waits
 std::atomic<uint32_t> g_waiters{0};
-uint64_t waitForRoom(ThreadBuffer* b, uint64_t t) {
+uint64_t waitForRoom(ThreadBuffer* b, uint64_t t, uint64_t eventTime) {
     const uint64_t deadline = detail::nanotime() + kMaxWaitNs;
+    b->waitingSince.store(eventTime ? eventTime : 1,
+                          std::memory_order_seq_cst);  // holds the watermark
     g_waiters.fetch_add(1, std::memory_order_acq_rel);
     uint64_t h;
     for (;;) {
@@ -118,6 +121,11 @@ uint64_t waitForRoom(ThreadBuffer* b, uint64_t t) {
     return h;
 }
 
+// Called when the record has been pushed (or dropped) after a wait.
+void doneWaiting(ThreadBuffer* b) {
+    b->waitingSince.store(0, std::memory_order_release);
+}
+
 // The sink: runs on the allocating thread, allocator locks held. Copy, publish, return.
 void sink(const Event& e, void*) {
     if (t_inProbe) return;
@@ -132,7 +140,11 @@ void sink(const Event& e, void*) {
     }
     const uint64_t t = b->tail.load(std::memory_order_relaxed);
     uint64_t h = b->head.load(std::memory_order_acquire);
-    if (t - h >= kRingEvents) h = waitForRoom(b, t);
+    bool waited = false;
+    if (t - h >= kRingEvents) {
+        h = waitForRoom(b, t, e.timeNs);
+        waited = true;
+    }
     if (t - h >= kRingEvents) {
         b->dropped.fetch_add(1, std::memory_order_relaxed);
     } else {
@@ -140,6 +152,7 @@ void sink(const Event& e, void*) {
         b->tail.store(t + 1, std::memory_order_release);
         if (t - h == kRingEvents / 2) wakeDrain();
     }
+    if (waited) doneWaiting(b);
     if (e.kind == EventKind::ThreadExit) {
         t_buf = nullptr;
         b->owner.store(0, std::memory_order_release);
@@ -209,6 +222,7 @@ private:
 
 Writer g_writer;
 uint64_t g_startNs = 0;
+uint64_t g_lastWatermark = 0;    // drain thread only
 std::atomic<int> g_drainTid{0};  // probe records carry the drain thread's tid
 
 Event record(uint16_t kind, uint64_t now) {
@@ -275,9 +289,17 @@ bool writeHeader() {
 }
 
 // Copies what every ring holds into frames. Returns the records moved.
+// Copies what every ring holds into frames, then a Watermark record: every record older than it
+// has been sent (the recorder releases records in time order up to it). Records reach a ring a
+// moment after they are timestamped, so the watermark is the pass's start minus kWatermarkSlackNs,
+// and no later than the oldest record still waiting for room. Returns the records moved.
+constexpr uint64_t kWatermarkSlackNs = 1000000;
 uint64_t drainAll() {
     uint64_t moved = 0, dropped = 0;
+    uint64_t watermark = detail::nanotime() - kWatermarkSlackNs;
     for (ThreadBuffer* b = g_buffers.load(std::memory_order_acquire); b; b = b->next) {
+        const uint64_t waiting = b->waitingSince.load(std::memory_order_seq_cst);
+        if (waiting && waiting - 1 < watermark) watermark = waiting - 1;
         uint64_t h = b->head.load(std::memory_order_relaxed);
         const uint64_t t = b->tail.load(std::memory_order_acquire);
         for (; h != t; h++) g_writer.add(b->ring[h % kRingEvents]);
@@ -291,6 +313,12 @@ uint64_t drainAll() {
         Event e = record(kDropped, detail::nanotime());
         e.a = dropped;
         g_writer.add(e);
+    }
+    if (moved || watermark > g_lastWatermark + 50000000) {  // idle: one every 50 ms at most
+        Event w = record(kWatermark, watermark);
+        w.a = watermark;
+        g_writer.add(w);
+        g_lastWatermark = watermark;
     }
     g_writer.flush();
     return moved;
@@ -342,6 +370,9 @@ void rundown() {
 void emitCounters(MemStats& prev, bool all, void (*out)(const Event&)) {
     MemStats st;
     readMemStats(&st);
+    // A process observed here uses one heap in earnest: the malloc-mode heap (preloaded programs,
+    // malloc demos) or the managed one (GC scenarios). Report the one that holds memory.
+    if (MemStats managed; readManagedMemStats(&managed) && managed.HeapSys > st.HeapSys) st = managed;
     const uint64_t now = detail::nanotime();
     bool changed = all;
     for (int c = 0; c < kNumSizeClasses; c++) {
@@ -499,6 +530,7 @@ bool startLocked(const Options& opts, char* why, size_t cap) {
         return false;
     }
     g_stopRequested.store(false);
+    g_lastWatermark = 0;
     g_samplerStop.store(false);
     g_samplerWake.store(0);
     g_statEvents.store(0);

@@ -71,6 +71,7 @@ bool Recorder::feed(const void* data, size_t n) {
             continue;
         }
         if (s == StreamDecoder::Status::Trailer) {
+            if (!releasePending(UINT64_MAX)) return false;
             m_dirty = true;
             continue;
         }
@@ -82,20 +83,44 @@ bool Recorder::feed(const void* data, size_t n) {
     return true;
 }
 
+// Records arrive grouped by thread, a drain pass at a time, and a thread's records can reach the
+// stream a pass late. The probe's Watermark records say up to when everything has arrived: the
+// recorder holds records back until then and writes them in time order (stable, so a rundown's
+// records, which share one timestamp, keep their order). A stream without watermarks is written a
+// frame at a time, each frame sorted.
 bool Recorder::handleEvents(const std::vector<Event>& events) {
-    // A frame holds each thread's records in order, threads one after another: sort by time
-    // (stable, so a rundown's records, which share one timestamp, keep their order).
-    auto byTime = [](const Event& x, const Event& y) { return x.timeNs < y.timeNs; };
-    const std::vector<Event>* sorted = &events;
-    if (!std::is_sorted(events.begin(), events.end(), byTime)) {
-        m_sorted = events;
-        std::stable_sort(m_sorted.begin(), m_sorted.end(), byTime);
-        sorted = &m_sorted;
+    uint64_t watermark = 0;
+    for (const Event& e : events)
+        if (static_cast<uint16_t>(e.kind) == stream::kWatermark && e.a > watermark) watermark = e.a;
+    if (watermark) m_watermarks = true;
+    if (!m_watermarks) {
+        m_pending.insert(m_pending.end(), events.begin(), events.end());
+        return releasePending(UINT64_MAX);
     }
+    for (const Event& e : events)
+        if (static_cast<uint16_t>(e.kind) != stream::kWatermark) m_pending.push_back(e);
+    return watermark ? releasePending(watermark) : true;
+}
+
+// Writes the held records older than upTo, in time order.
+bool Recorder::releasePending(uint64_t upTo) {
+    auto byTime = [](const Event& x, const Event& y) { return x.timeNs < y.timeNs; };
+    if (!std::is_sorted(m_pending.begin(), m_pending.end(), byTime))
+        std::stable_sort(m_pending.begin(), m_pending.end(), byTime);
+    auto end = upTo == UINT64_MAX
+                   ? m_pending.end()
+                   : std::partition_point(m_pending.begin(), m_pending.end(),
+                                          [upTo](const Event& e) { return e.timeNs < upTo; });
+    const bool ok = applyEvents(m_pending.data(), static_cast<size_t>(end - m_pending.begin()));
+    m_pending.erase(m_pending.begin(), end);
+    return ok && maybeKeyframe(false);
+}
+
+bool Recorder::applyEvents(const Event* events, size_t n) {
     const uint64_t start = m_baseNs;
-    Event ext{}, ext2{};
     bool ok = true;
-    for (const Event& e : *sorted) {
+    for (size_t i = 0; i < n; i++) {
+        const Event& e = events[i];
         const int64_t t = static_cast<int64_t>(e.timeNs - start);
         if (t > m_lastT) m_lastT = t;
         switch (static_cast<uint16_t>(e.kind)) {
@@ -103,13 +128,13 @@ bool Recorder::handleEvents(const std::vector<Event>& events) {
                 ok = m_writer->insertClassCounters(t, e);
                 break;
             case stream::kHeapTotalsExt:
-                ext = e;
+                m_ext = e;
                 break;
             case stream::kHeapTotalsExt2:
-                ext2 = e;
+                m_ext2 = e;
                 break;
             case static_cast<uint16_t>(EventKind::HeapTotals):
-                ok = m_writer->insertHeapTotals(t, e, ext, ext2);
+                ok = m_writer->insertHeapTotals(t, e, m_ext, m_ext2);
                 break;
             case static_cast<uint16_t>(EventKind::SweepCycle):
                 ok = m_writer->sweepCycle(t, e) && m_writer->insertEvent(t, e);
@@ -131,8 +156,8 @@ bool Recorder::handleEvents(const std::vector<Event>& events) {
         if (!ok) return writeFailed();
         m_stats.events++;
     }
-    m_dirty = true;
-    return maybeKeyframe(false);
+    if (n) m_dirty = true;
+    return true;
 }
 
 bool Recorder::maybeKeyframe(bool force) {
@@ -228,7 +253,8 @@ bool Recorder::finish(const EndInfo& end) {
     if (!m_inTx) ok = m_writer->begin();
     m_inTx = true;
     if (ok && m_decoder.headerSeen()) {
-        if (m_spanEventsSinceKeyframe) ok = maybeKeyframe(true);
+        ok = releasePending(UINT64_MAX);  // what the last watermark had not covered
+        if (ok && m_spanEventsSinceKeyframe) ok = maybeKeyframe(true);
         std::string problem = m_decoder.checkComplete();
         std::string status = problem.empty()       ? "complete"
                              : m_decoder.corrupt() ? "corrupt"

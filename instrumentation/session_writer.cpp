@@ -144,8 +144,8 @@ bool SessionWriter::create(const std::string& path, bool overwrite, std::string*
         "trigger_bytes, sweepgen) VALUES (?,?,?,?,?,?,?)");
     m_endCycle =
         prepare("UPDATE gc_cycles SET end_ns = ? WHERE kind = ? AND cycle = ? AND end_ns IS NULL");
-    m_cycleStw = prepare(
-        "UPDATE gc_cycles SET stw_ns = stw_ns + ? WHERE kind = 'gc' AND cycle = ?");
+    m_cycleStw =
+        prepare("UPDATE gc_cycles SET stw_ns = stw_ns + ? WHERE kind = 'gc' AND cycle = ?");
     m_insPhase = prepare(
         "INSERT INTO gc_phases(cycle, phase, t_ns, heap_live, heap_goal, trigger_bytes, stw_ns) "
         "VALUES (?,?,?,?,?,?,?)");

@@ -19,9 +19,9 @@ const char* kindName(uint16_t kind) {
         "Scavenge",      "ScavReuse",   "GCPhase",    "MarkAssistBegin", "MarkAssistEnd",
         "SweepProgress", "ThreadStart", "ThreadExit", "ClassCounters",   "HeapTotals",
         "ObjAlloc",      "ObjFree",     "ObjMark",    "SweepCycle"};
-    static const char* const kProbe[] = {"RundownBegin",  "SpanState",     "SpanBits",
-                                         "RundownEnd",    "HeapTotalsExt", "Dropped",
-                                         "HeapTotalsExt2"};
+    static const char* const kProbe[] = {"RundownBegin",   "SpanState",     "SpanBits",
+                                         "RundownEnd",     "HeapTotalsExt", "Dropped",
+                                         "HeapTotalsExt2", "Watermark"};
     if (kind < sizeof kAllocator / sizeof *kAllocator) return kAllocator[kind];
     if (kind >= 256 && kind - 256u < sizeof kProbe / sizeof *kProbe) return kProbe[kind - 256];
     static thread_local char buf[16];

@@ -186,6 +186,8 @@ public:
 
 private:
     bool handleEvents(const std::vector<Event>& events);
+    bool releasePending(uint64_t upTo);
+    bool applyEvents(const Event* events, size_t n);
     bool maybeKeyframe(bool force);
     bool writeFailed();
     StreamDecoder m_decoder;
@@ -202,7 +204,9 @@ private:
     uint64_t m_baseNs = 0;
     bool m_inTx = false, m_finished = false, m_streamFailed = false, m_dirty = false,
          m_writeFailed = false;
-    std::vector<Event> m_sorted;
+    std::vector<Event> m_pending;  // held until a watermark covers them
+    bool m_watermarks = false;     // the stream sends watermarks
+    Event m_ext{}, m_ext2{};       // HeapTotalsExt/Ext2, for the HeapTotals that follows
 };
 
 // ---- The reader ----------------------------------------------------------------------------

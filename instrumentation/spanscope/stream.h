@@ -86,6 +86,7 @@ enum RecordKind : uint16_t {
     kDropped = 261,         // a = records dropped so far (cumulative) because a buffer was full
     kHeapTotalsExt2 = 262,  // sent just before HeapTotals: a = Mallocs, b = Frees, c = HeapLive,
                             //   d = LargestFreeRunBytes
+    kWatermark = 263,       // a = time: every record older than a has been sent (see drainAll)
 };
 
 // CRC-32 (IEEE 802.3, the zlib one).

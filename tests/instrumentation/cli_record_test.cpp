@@ -105,9 +105,10 @@ TEST_F(CliTest, RecordsAProgramThenReports) {
         auto spans = r->spansAt(t);
         for (size_t i = 0; i < spans.size(); i++) {
             EXPECT_LE(spans[i].allocCount, spans[i].nelems) << "t=" << t;
-            if (i + 1 < spans.size())
+            if (i + 1 < spans.size()) {
                 EXPECT_LE(spans[i].base + uint64_t(spans[i].npages) * 8192, spans[i + 1].base)
                     << "overlap at t=" << t;
+            }
         }
     }
 

@@ -431,3 +431,33 @@ TEST(Recorder, GcCyclesAndPhasesAndEventsBetween) {
     EXPECT_EQ(events[0].flags, static_cast<uint8_t>(GCPhaseKind::Mark));
     EXPECT_EQ(r->eventsBetween(0, 1000, 3).size(), 3u);
 }
+
+TEST(Recorder, WatermarksPutLateRecordsInTimeOrder) {
+    // Thread 1's records of t=10..30 arrive a frame after thread 2's t=40: the watermark of the
+    // first frame (t=35) holds t=40 back; the session's id order is time order.
+    TempDir dir;
+    const std::string file = dir.path("w.db");
+    auto t = [](uint64_t ns) { return kStart + ns; };
+    auto wm = [&](uint64_t ns) {
+        return makeEvent(t(ns), static_cast<EventKind>(stream::kWatermark), 0, 0, 0, t(ns));
+    };
+    StreamBuilder b(kStart);
+    b.frame({makeEvent(t(40), EventKind::SpanFree, B, kSpc, 1),
+             makeEvent(t(5), EventKind::SpanAlloc, A, kSpc, 1, 64), wm(35)});
+    b.frame({makeEvent(t(10), EventKind::SpanAlloc, B, kSpc, 1, 64),
+             makeEvent(t(20), EventKind::SpanCache, B, kSpc, 1, 0, 64),
+             makeEvent(t(30), EventKind::SpanUncache, B, kSpc, 1, 64, 64, 0, 0, 1), wm(45)});
+    b.trailer();
+    ASSERT_TRUE(recordBytes(file, b.bytes));
+    std::string err;
+    auto r = SessionReader::open(file, &err);
+    ASSERT_TRUE(r) << err;
+    auto events = r->eventsBetween(0, 100);
+    ASSERT_EQ(events.size(), 5u);  // watermarks are not stored
+    for (size_t i = 1; i < events.size(); i++)
+        EXPECT_LE(events[i - 1].timeNs, events[i].timeNs) << i;
+    EXPECT_EQ(r->spansAt(35).size(), 2u);
+    auto end = r->spansAt(100);
+    ASSERT_EQ(end.size(), 1u);  // B was freed at t=40, after its late records
+    EXPECT_EQ(end[0].base, A);
+}
