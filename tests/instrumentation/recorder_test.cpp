@@ -284,9 +284,9 @@ TEST(Recorder, AKilledRecorderLeavesEverythingCommitted) {
     EXPECT_EQ(r->spansAt(100).size(), 2u);
 }
 
-// Not a benchmark (docs/BENCHMARKS.md has the numbers): a floor far below the 1 M/s target so that
-// a shared CI machine does not flake, and the measured rate in the log.
-TEST(Recorder, Throughput) {
+// Not a benchmark (docs/BENCHMARKS.md has the numbers): checks that a large stream is recorded
+// whole, and prints the rate it ran at in the log. Speed is judged by benchmarks, not by tests.
+TEST(Recorder, LargeStreamIsRecordedWhole) {
     TempDir dir;
     const std::string file = dir.path("t.db");
     const int kFrames = 40, kPerFrame = 16384;
@@ -318,7 +318,10 @@ TEST(Recorder, Throughput) {
     const double rate = double(kFrames) * kPerFrame / secs;
     std::printf("[ rate     ] %d events recorded in %.3f s: %.0f events/s, %llu keyframes\n",
                 kFrames * kPerFrame, secs, rate, (unsigned long long)rec.stats().keyframes);
-    EXPECT_GT(rate, 100000);
+    auto r = SessionReader::open(file, &err);
+    ASSERT_TRUE(r) << err;
+    EXPECT_EQ(r->info().events, int64_t{kFrames} * kPerFrame);
+    EXPECT_GT(rec.stats().keyframes, 0u);
 }
 
 TEST(Recorder, ALiveReaderSeesDataWithin100ms) {
