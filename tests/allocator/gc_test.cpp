@@ -249,7 +249,11 @@ TEST(GC, ForkedChildKeepsACollectableHeap) {
         for (int i = 0; i < 50000; i++) newNode(2);
         collect();
         collect();
-        _exit(keep->check == mix(5) && validate() ? 0 : 1);
+        char why[256] = "";
+        bool ok = validate(why, sizeof why);
+        if (!ok) fprintf(stderr, "child: validate: %s\n", why);
+        if (keep->check != mix(5)) fprintf(stderr, "child: the rooted object was lost\n");
+        _exit(ok && keep->check == mix(5) ? 0 : 1);
     }
     int status = 0;
     {
