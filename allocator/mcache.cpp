@@ -167,6 +167,7 @@ void mcacheForkChild() {
         }
         c = next;
     }
+    g_mallocHeap.repairAfterFork(self->state == 1 ? self : nullptr);
     g_mallocHeap.resetAfterFork();
 }
 

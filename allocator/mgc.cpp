@@ -339,6 +339,7 @@ void forkChild() {
     g_mutLock.unlock();
     g_cycleLock.unlock();
     g_worldLock.unlock();
+    g_gcHeap.repairAfterFork(self->attached ? &self->cache : nullptr);
     g_gcHeap.resetAfterFork();
     startWorker();
     exitNative(t_mut);

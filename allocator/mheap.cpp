@@ -511,6 +511,56 @@ void MHeap::unlockAll() {
 
 void MHeap::resetAfterFork() { m_bgState.store(0); }
 
+void MHeap::repairAfterFork(const MCache* keep) {
+    if (!initialized()) return;
+    MSpan* limbo = nullptr;  // spans to place once the walk is over (placing may free them)
+    {
+        LockGuard g(m_lock);
+        for (MSpan* s = m_allspans; s;) {
+            MSpan* next = s->allNext;
+            if (s->state == static_cast<uint8_t>(SpanState::Dead)) {
+                // freeSpan was between marking the span dead and taking this lock.
+                m_pages.free(s->startAddr, s->npages);
+                m_heapInUse -= s->npages * kPageSize;
+                m_heapFree += s->npages * kPageSize;
+                if (s->allPrev) s->allPrev->allNext = s->allNext;
+                else m_allspans = s->allNext;
+                if (s->allNext) s->allNext->allPrev = s->allPrev;
+                m_nspans--;
+                freeSpanStruct(s);
+            } else {
+                if (s->state != static_cast<uint8_t>(SpanState::InUse)) {
+                    // allocSpan had linked it but not yet published it.
+                    for (size_t i = 0; i < s->npages; i++) {
+                        uintptr_t p = s->startAddr + i * kPageSize;
+                        g_arenaIndex[p >> kArenaShift]->spans[(p >> kPageShift) % kPagesPerArena] = s;
+                    }
+                    s->state = static_cast<uint8_t>(SpanState::InUse);
+                }
+                SpanWhere w = s->whereNow();
+                bool orphan = w == SpanWhere::None || (w == SpanWhere::Cached && s->owner != keep);
+                if (orphan && !s->isLarge()) {
+                    s->owner = nullptr;
+                    s->next = limbo;  // not in any set: the link field is free
+                    limbo = s;
+                }
+            }
+            s = next;
+        }
+    }
+    const uint32_t sg = sweepgen();
+    while (MSpan* s = limbo) {
+        limbo = s->next;
+        s->next = nullptr;
+        // Malloc mode may always sweep (free bits). Managed mode only if the span still needs it
+        // (h-2, h-1, or cached before this sweep generation, h+1): its mark bits are otherwise
+        // not this cycle's.
+        const uint32_t g = s->sweepgen;
+        if (!s->managed || g == sg - 2 || g == sg - 1 || g == sg + 1) noteSwept(s, sweepSpan(s));
+        m_central[s->spanclass].placeSwept(*this, s, sg);
+    }
+}
+
 uint32_t MHeap::walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx) {
     lockAll();
     const uint32_t sg = m_sweepgen.load();

@@ -113,6 +113,10 @@ public:
     void lockAll();
     void unlockAll();
     void resetAfterFork();
+    // In a fork child (one thread, locks free): finish what other threads were doing to spans
+    // when fork() came (a span popped from a set, being uncached, allocated or freed), so that
+    // every span is again in a set, cached by `keep`, large, or gone. Go never forks; C does.
+    void repairAfterFork(const MCache* keep);
 
     SpinLock m_lock;  // Go's mheap.lock: pages, arenas, allspans, span and bitmap structs, stats
 
