@@ -1,0 +1,430 @@
+// MainWindow (see main_window.h).
+#include "main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QRegularExpression>
+#include <QSettings>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include "format.h"
+#include "session_info_model.h"
+
+static void initSpanscopeResources() { Q_INIT_RESOURCE(spanscope); }
+
+namespace spanscope::ui {
+
+void initResources() {
+    static bool done = false;
+    if (!done) initSpanscopeResources(), done = true;
+}
+
+namespace {
+constexpr int kMaxRecent = 10;
+const char* kRecentKey = "recentFiles";
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), m_client(new SessionClient(this)), m_live(new LiveRecording(this)),
+      m_map(new HeapMapView), m_legend(new HeapMapLegend), m_banner(new QLabel),
+      m_timeline(new TimelineView), m_frag(new FragmentationView), m_table(new SizeClassTable),
+      m_sessionPanel(new SessionPanel), m_stEvents(new QLabel), m_stTime(new QLabel), m_stHeap(new QLabel),
+      m_stCycle(new QLabel), m_stRead(new QLabel) {
+    initResources();
+    setWindowTitle(tr("spanscope"));
+    setWindowIcon(QIcon(QStringLiteral(":/spanscope/icons/spanscope.svg")));
+    setDockOptions(AnimatedDocks | AllowTabbedDocks);
+    setAcceptDrops(true);  // drop a session file on the window to open it
+
+    auto* central = new QWidget;
+    auto* lay = new QVBoxLayout(central);
+    lay->setContentsMargins(0, 0, 0, 0);
+    lay->setSpacing(0);
+    m_banner->setWordWrap(true);
+    m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_banner->hide();
+    lay->addWidget(m_banner);
+    lay->addWidget(m_map, 1);
+    lay->addWidget(m_legend);
+    setCentralWidget(central);
+
+    auto dock = [this](const QString& title, const QString& name, QWidget* w, Qt::DockWidgetArea area) {
+        auto* d = new QDockWidget(title, this);
+        d->setObjectName(name);
+        d->setWidget(w);
+        addDockWidget(area, d);
+        return d;
+    };
+    auto* tl = dock(tr("Timeline"), QStringLiteral("timeline"), m_timeline, Qt::BottomDockWidgetArea);
+    auto* fr = dock(tr("Fragmentation"), QStringLiteral("fragmentation"), m_frag, Qt::RightDockWidgetArea);
+    auto* sc = dock(tr("Size classes"), QStringLiteral("sizeClasses"), m_table, Qt::RightDockWidgetArea);
+    auto* se = dock(tr("Session"), QStringLiteral("session"), m_sessionPanel, Qt::RightDockWidgetArea);
+    tabifyDockWidget(sc, se);
+    sc->raise();
+    splitDockWidget(fr, sc, Qt::Vertical);
+    tabifyDockWidget(sc, se);
+    sc->raise();
+    resizeDocks({fr}, {540}, Qt::Horizontal);
+    resizeDocks({tl}, {230}, Qt::Vertical);
+    resizeDocks({fr, sc}, {430, 300}, Qt::Vertical);
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+
+    for (QLabel* l : {m_stEvents, m_stTime, m_stHeap, m_stCycle, m_stRead}) statusBar()->addPermanentWidget(l);
+    m_stRead->setToolTip(tr("time the worker thread took to read the state at the cursor"));
+    statusBar()->showMessage(tr("Open a session (File > Open) or run the live demo (File > Live demo)."));
+
+    buildMenus();
+    refreshRecentMenu();
+
+    connect(m_client, &SessionClient::opened, this, &MainWindow::onOpened);
+    connect(m_client, &SessionClient::openFailed, this, [this](const QString& msg) {
+        showBanner(tr("Cannot open the session. %1").arg(msg), true);
+        m_moment.reset();
+        m_map->setMoment(nullptr);
+        m_legend->setMoment(nullptr);
+        m_table->setMoment(nullptr);
+        m_frag->setMoment(nullptr);
+        m_sessionPanel->setSummary(nullptr);
+        updateStatus();
+        emit errorShown(msg);
+    });
+    connect(m_client, &SessionClient::summaryUpdated, this, &MainWindow::onSummaryUpdated);
+    connect(m_client, &SessionClient::momentReady, this, &MainWindow::onMoment);
+    connect(m_client, &SessionClient::seriesReady, this, &MainWindow::onSeries);
+    connect(m_client, &SessionClient::readError, this,
+            [this](const QString& msg) { showBanner(tr("Reading the session failed: %1").arg(msg), true); });
+    connect(m_timeline, &TimelineView::seek, this, [this](qint64 t) { m_client->seek(t); });
+    connect(m_timeline, &TimelineView::userMovedCursor, this, [this] {
+        if (m_followAction->isChecked()) m_followAction->setChecked(false);
+    });
+    connect(m_timeline, &TimelineView::rangeRequested, this,
+            [this](qint64 t0, qint64 t1) { m_client->requestSeries(t0, t1); });
+    connect(m_map, &HeapMapView::hovered, this, [this](const QString& d) {
+        QString plain = d;
+        plain.replace(QStringLiteral("<br>"), QStringLiteral(" · "));
+        plain.remove(QRegularExpression(QStringLiteral("<[^>]*>")));
+        statusBar()->showMessage(plain);
+    });
+    connect(m_sessionPanel, &SessionPanel::openRequested, this, &MainWindow::openFile);
+    connect(m_sessionPanel, &SessionPanel::browseRequested, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open a spanscope session"), QString(),
+                                                       tr("spanscope sessions (*.spanscope *.db *.sqlite);;All files (*)"));
+        if (!f.isEmpty()) openFile(f);
+    });
+    connect(m_live, &LiveRecording::finished, this, [this](int code, const QString& last) {
+        if (m_client->isOpen()) return;
+        m_client->close();  // stop waiting for the file: the recorder's own words say more
+        const QString msg = tr("The live recording ended before any data arrived (status %1): %2").arg(code).arg(last);
+        showBanner(msg, true);
+        emit errorShown(msg);
+    });
+    m_seriesThrottle.setSingleShot(true);
+    m_seriesThrottle.setInterval(1000);
+    connect(&m_seriesThrottle, &QTimer::timeout, this, [this] {
+        if (m_seriesPending && m_client->summary()) {  // the whole session so far
+            m_seriesPending = false;
+            m_client->requestSeries(0, m_client->summary()->info.endNs);
+        }
+    });
+    updateStatus();
+    resize(1440, 900);
+}
+
+MainWindow::~MainWindow() { m_live->stop(); }
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+    m_live->stop();
+    e->accept();
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* open = file->addAction(tr("&Open session…"), this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Open a spanscope session"), QString(),
+                                                       tr("spanscope sessions (*.spanscope *.db *.sqlite);;All files (*)"));
+        if (!f.isEmpty()) openFile(f);
+    });
+    open->setShortcut(QKeySequence::Open);
+    m_recentMenu = file->addMenu(tr("Open &recent"));
+    file->addAction(tr("&Live demo"), this, [this] { startLiveDemo(); });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(tr("&Fit heap map"), this, [this] { m_map->fitToView(); })->setShortcut(Qt::Key_F);
+    view->addAction(tr("Whole &session on the timeline"), this, [this] { m_timeline->resetZoom(); });
+    m_followAction = view->addAction(tr("Follow the &end (live)"));
+    m_followAction->setCheckable(true);
+    m_followAction->setShortcut(Qt::Key_L);
+    connect(m_followAction, &QAction::toggled, this, [this](bool on) {
+        m_timeline->setFollowEnd(on);
+        if (on && m_client->summary()) seekTo(m_client->summary()->info.endNs);
+    });
+    view->addSeparator();
+    view->addAction(tr("Step &back"), this, [this] { stepCursor(-0.01); })->setShortcut(Qt::Key_Left);
+    view->addAction(tr("Step &forward"), this, [this] { stepCursor(0.01); })->setShortcut(Qt::Key_Right);
+    view->addAction(tr("&Next sweep / GC cycle"), this, [this] { stepCycle(+1); })->setShortcut(Qt::Key_BracketRight);
+    view->addAction(tr("&Previous sweep / GC cycle"), this, [this] { stepCycle(-1); })->setShortcut(Qt::Key_BracketLeft);
+    view->addAction(tr("Go to &start"), this, [this] { seekTo(0); })->setShortcut(Qt::Key_Home);
+    view->addAction(tr("Go to &end"), this, [this] {
+        if (m_client->summary()) seekTo(m_client->summary()->info.endNs);
+    })->setShortcut(Qt::Key_End);
+    view->addSeparator();
+    for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About spanscope"), this, [this] {
+        QMessageBox::about(this, tr("About spanscope"),
+                           tr("<b>spanscope</b> %1<br>A Go-style allocator, instrumented, and this viewer of its "
+                              "recorded sessions.<br><br>Heap map: one cell per 8 KiB page, 128 pages (1 MiB) to a "
+                              "row, 64 MiB arenas. Colour = size class, brightness = occupancy.")
+                               .arg(QApplication::applicationVersion()));
+    });
+}
+
+void MainWindow::showBanner(const QString& text, bool error) {
+    m_banner->setText(text);
+    m_banner->setStyleSheet(error ? QStringLiteral("QLabel { background: #fde2e1; color: #7a1712; border-bottom: 2px solid "
+                                                   "#d9534f; padding: 8px 12px; font-weight: 600; }")
+                                  : QStringLiteral("QLabel { background: #e3effc; color: #123f6b; border-bottom: 2px solid "
+                                                   "#4a90d9; padding: 6px 12px; }"));
+    m_banner->show();
+    if (error) statusBar()->showMessage(text);
+}
+
+void MainWindow::hideBanner() { m_banner->hide(); }
+
+QString MainWindow::bannerText() const { return m_banner->isVisible() || !m_banner->isHidden() ? m_banner->text() : QString(); }
+
+QStringList MainWindow::recentFiles() { return QSettings().value(QLatin1String(kRecentKey)).toStringList(); }
+
+void MainWindow::addRecent(const QString& path) {
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    QStringList l = recentFiles();
+    l.removeAll(abs);
+    l.prepend(abs);
+    while (l.size() > kMaxRecent) l.removeLast();
+    QSettings().setValue(QLatin1String(kRecentKey), l);
+    refreshRecentMenu();
+}
+
+void MainWindow::refreshRecentMenu() {
+    const QStringList l = recentFiles();
+    m_recentMenu->clear();
+    for (const QString& f : l) m_recentMenu->addAction(f, this, [this, f] { openFile(f); });
+    m_recentMenu->setEnabled(!l.isEmpty());
+    m_sessionPanel->setRecentFiles(l);
+}
+
+void MainWindow::openFile(const QString& path) {
+    m_live->stop();
+    m_path = path;
+    hideBanner();
+    m_followAction->setChecked(false);
+    statusBar()->showMessage(tr("Opening %1…").arg(path));
+    m_client->setPolling(0);
+    m_client->open(path);
+}
+
+bool MainWindow::startLiveDemo(double seconds) {
+    hideBanner();
+    if (!m_live->startDemo(LiveRecording::findCli(), seconds)) {
+        showBanner(tr("Cannot start the live demo: %1").arg(m_live->error()), true);
+        emit errorShown(m_live->error());
+        return false;
+    }
+    m_path = m_live->sessionPath();
+    m_followAction->setChecked(true);
+    statusBar()->showMessage(tr("Recording the live demo into %1…").arg(m_path));
+    m_client->open(m_path, 15000);  // the file appears with the recorder's first commit
+    return true;
+}
+
+bool MainWindow::startScenario(const QString& name, double seconds) {
+    hideBanner();
+    if (!m_live->startScenario(LiveRecording::findCli(), name, seconds)) {
+        showBanner(tr("Cannot start the scenario %1: %2").arg(name, m_live->error()), true);
+        emit errorShown(m_live->error());
+        return false;
+    }
+    m_path = m_live->sessionPath();
+    m_followAction->setChecked(true);
+    statusBar()->showMessage(tr("Recording the scenario %1 into %2…").arg(name, m_path));
+    m_client->open(m_path, 15000);
+    return true;
+}
+
+bool MainWindow::startLive(const QString& program, const QStringList& args, const QStringList& env) {
+    hideBanner();
+    if (!m_live->start(LiveRecording::findCli(), program, args, env)) {
+        showBanner(tr("Cannot record %1: %2").arg(program, m_live->error()), true);
+        emit errorShown(m_live->error());
+        return false;
+    }
+    m_path = m_live->sessionPath();
+    m_followAction->setChecked(true);
+    statusBar()->showMessage(tr("Recording %1 into %2…").arg(program, m_path));
+    m_client->open(m_path, 15000);
+    return true;
+}
+
+bool MainWindow::followingEnd() const { return m_followAction->isChecked(); }
+
+void MainWindow::onOpened(const SummaryPtr& s) {
+    setWindowTitle(tr("%1 — spanscope").arg(QFileInfo(s->path).fileName()));
+    if (!m_live->running() || s->path != m_live->sessionPath()) addRecent(s->path);
+    m_sessionPanel->setSummary(s);
+    m_map->setSizeClasses(s->classes);
+    m_timeline->resetZoom();
+    m_timeline->setSessionLength(s->info.endNs);
+    m_client->requestSeries(0, s->info.endNs);
+    const bool live = s->live && m_live->running();
+    if (s->live) {
+        m_client->setPolling(250);
+        if (!m_live->running())
+            showBanner(tr("This session is still being recorded, or its recorder stopped without finishing it; "
+                          "it is shown as far as it was committed and updated as it grows."), false);
+    }
+    if (live) m_followAction->setChecked(true);
+    seekTo(s->info.endNs);
+    statusBar()->showMessage(tr("Opened %1").arg(s->path), 4000);
+    updateStatus();
+}
+
+void MainWindow::onSummaryUpdated(const SummaryPtr& s) {
+    m_sessionPanel->setSummary(s);
+    m_timeline->setSessionLength(s->info.endNs);
+    m_seriesPending = true;
+    if (!m_seriesThrottle.isActive()) m_seriesThrottle.start();
+    if (m_followAction->isChecked()) seekTo(s->info.endNs);
+    if (!s->live) {
+        showBanner(tr("The recording has ended: %1. The session is complete and stays browsable.")
+                       .arg(SessionInfoModel::endDescription(s->info)),
+                   false);
+        m_seriesPending = true;
+        m_seriesThrottle.start(0);
+    }
+    updateStatus();
+}
+
+void MainWindow::seekTo(int64_t t) {
+    m_timeline->setCursorTime(t);
+    m_client->seek(t);
+}
+
+void MainWindow::stepCursor(double fraction) {
+    if (!m_client->summary()) return;
+    const auto [t0, t1] = m_timeline->visibleRange();
+    const int64_t step = std::max<int64_t>(1000, static_cast<int64_t>(double(t1 - t0) * std::abs(fraction)));
+    int64_t t = m_timeline->cursorTime() + (fraction < 0 ? -step : step);
+    t = std::clamp<int64_t>(t, 0, m_client->summary()->info.endNs);
+    m_followAction->setChecked(false);
+    seekTo(t);
+}
+
+void MainWindow::onMoment(const MomentPtr& m) {
+    m_moment = m;
+    m_map->setMoment(m);
+    m_legend->setMoment(m);
+    m_frag->setMoment(m);
+    m_table->setMoment(m);
+    m_timeline->setCursorTime(m->tNs);
+    updateStatus();
+    emit momentShown();
+}
+
+bool MainWindow::stepCycle(int direction) {
+    if (!m_series || m_series->cycles.empty()) return false;
+    const int64_t now = m_timeline->cursorTime();
+    int64_t target = -1;
+    for (const auto& c : m_series->cycles) {
+        if (direction > 0 && c.startNs > now) {
+            target = c.startNs;
+            break;
+        }
+        if (direction < 0 && c.startNs < now) target = c.startNs;
+    }
+    if (target < 0) return false;
+    m_followAction->setChecked(false);
+    seekTo(target);
+    return true;
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
+    if (e->mimeData()->hasUrls() && e->mimeData()->urls().size() == 1 && e->mimeData()->urls().first().isLocalFile())
+        e->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* e) { openFile(e->mimeData()->urls().first().toLocalFile()); }
+
+void MainWindow::onSeries(const SeriesPtr& s) {
+    m_series = s;
+    m_timeline->setSeries(s);
+    m_frag->setSeries(s);
+    emit seriesShown();
+}
+
+QWidget* MainWindow::panel(const QString& name) const {
+    if (name == QLatin1String("heapmap")) return centralWidget();
+    const QWidget* inner = name == QLatin1String("timeline")        ? static_cast<QWidget*>(m_timeline)
+                           : name == QLatin1String("fragmentation") ? static_cast<QWidget*>(m_frag)
+                           : name == QLatin1String("sizeclasses")   ? static_cast<QWidget*>(m_table)
+                           : name == QLatin1String("session")       ? static_cast<QWidget*>(m_sessionPanel)
+                                                                    : nullptr;
+    for (QDockWidget* d : findChildren<QDockWidget*>())
+        if (d->widget() == inner) return d;
+    return const_cast<MainWindow*>(this);
+}
+
+QString MainWindow::statusText() const {
+    QStringList parts;
+    for (QLabel* l : {m_stEvents, m_stTime, m_stHeap, m_stCycle, m_stRead})
+        if (!l->text().isEmpty()) parts << l->text();
+    return parts.join(QStringLiteral(" | "));
+}
+
+void MainWindow::updateStatus() {
+    const SummaryPtr s = m_client->summary();
+    if (!s) {
+        for (QLabel* l : {m_stEvents, m_stTime, m_stHeap, m_stCycle, m_stRead}) l->clear();
+        return;
+    }
+    const auto& in = s->info;
+    m_stEvents->setText(tr("%1 events%2").arg(formatCount(uint64_t(in.events)), s->live ? tr(" (recording)") : QString()));
+    const int64_t t = m_moment ? m_moment->tNs : 0;
+    m_stTime->setText(tr("t = %1 / %2").arg(formatSeconds(t), formatSeconds(in.endNs)));
+    if (m_moment && m_moment->hasHeap) {
+        const auto& h = m_moment->heap;
+        m_stHeap->setText(tr("heap %1 in use / %2 sys, %3 released")
+                              .arg(formatBytes(h.heapInuse), formatBytes(h.heapSys), formatBytes(h.heapReleased)));
+    } else {
+        m_stHeap->setText(tr("heap: no sample yet"));
+    }
+    if (m_moment && m_moment->cycle) {
+        const auto& c = *m_moment->cycle;
+        if (c.kind == "gc") {
+            m_stCycle->setText(m_moment->cycleRunning ? tr("GC cycle %1 · phase: collecting").arg(c.cycle)
+                                                      : tr("GC cycle %1 done · phase: off").arg(c.cycle));
+        } else {  // malloc mode: generations follow one another; the current one sweeps as it goes
+            m_stCycle->setText(tr("sweep generation %1 (since %2) · next at %3 live")
+                                   .arg(c.cycle)
+                                   .arg(formatSeconds(c.startNs), formatBytes(c.trigger)));
+        }
+    } else {
+        m_stCycle->setText(tr("no sweep generation yet · phase: allocating"));
+    }
+    m_stRead->setText(m_moment ? tr("read %1 ms").arg(m_moment->readMs, 0, 'f', 1) : QString());
+}
+
+}  // namespace spanscope::ui

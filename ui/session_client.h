@@ -1,0 +1,42 @@
+// The GUI thread's handle on a session: starts the worker thread, turns calls into queued requests
+// with fresh tokens, and forwards only the answers to the latest request of each kind.
+#pragma once
+#include <QObject>
+#include <QThread>
+#include <memory>
+
+#include "session_worker.h"
+
+namespace spanscope::ui {
+
+class SessionClient : public QObject {
+    Q_OBJECT
+public:
+    explicit SessionClient(QObject* parent = nullptr);
+    ~SessionClient() override;
+
+    void open(const QString& path, int retryMs = 0);
+    void close();
+    void seek(int64_t tNs);
+    void requestSeries(int64_t t0, int64_t t1, int maxPoints = 1200);  // about a point per pixel
+    void setPolling(int intervalMs);
+    bool isOpen() const { return m_summary != nullptr; }
+    const SummaryPtr& summary() const { return m_summary; }
+
+signals:
+    void opened(spanscope::ui::SummaryPtr summary);
+    void openFailed(const QString& message);
+    void summaryUpdated(spanscope::ui::SummaryPtr summary);
+    void momentReady(spanscope::ui::MomentPtr moment);
+    void seriesReady(spanscope::ui::SeriesPtr series);
+    void readError(const QString& message);
+
+private:
+    std::shared_ptr<RequestTokens> m_tokens;
+    QThread m_thread;
+    SessionWorker* m_worker;
+    SummaryPtr m_summary;
+    uint64_t m_next = 0;
+};
+
+}  // namespace spanscope::ui

@@ -1,0 +1,116 @@
+// SessionWorker (see session_worker.h).
+#include "session_worker.h"
+
+#include <QElapsedTimer>
+#include <algorithm>
+
+namespace spanscope::ui {
+
+SessionWorker::SessionWorker(std::shared_ptr<RequestTokens> tokens, QObject* parent)
+    : QObject(parent), m_tokens(std::move(tokens)) {}
+
+SessionWorker::~SessionWorker() = default;
+
+SummaryPtr SessionWorker::makeSummary() const {
+    auto s = std::make_shared<SessionSummary>();
+    s->path = m_path;
+    s->info = m_reader->info();
+    s->classes = m_reader->sizeClasses();
+    s->live = s->info.interrupted();
+    return s;
+}
+
+void SessionWorker::open(const QString& path, quint64 token, int retryMs) {
+    if (token != m_tokens->open.load()) return;  // another file was asked for since
+    m_reader.reset();
+    m_path = path;
+    std::string err;
+    m_reader = session::SessionReader::open(path.toStdString(), &err);
+    if (!m_reader) {
+        if (retryMs > 0) {
+            QTimer::singleShot(200, this, [this, path, token, retryMs] { open(path, token, retryMs - 200); });
+            return;
+        }
+        emit openFailed(QString::fromStdString(err), token);
+        return;
+    }
+    m_lastEnd = m_reader->info().endNs;
+    m_lastReason = m_reader->info().endReason;
+    m_lastEvents = m_reader->info().events;
+    emit opened(makeSummary(), token);
+}
+
+void SessionWorker::close() {
+    setPolling(0);
+    m_reader.reset();
+}
+
+void SessionWorker::seek(qint64 t, quint64 token) {
+    if (!m_reader || token != m_tokens->seek.load()) return;
+    QElapsedTimer timer;
+    timer.start();
+    auto m = std::make_shared<MomentSnapshot>();
+    m->token = token;
+    m->tNs = t;
+    const auto spans = m_reader->spansAt(t);
+    m->replayed = m_reader->lastReplayCount();
+    if (token != m_tokens->seek.load()) return;  // superseded while reading
+    m->hasHeap = m_reader->heapAt(t, &m->heap);
+    const auto& info = m_reader->info();
+    m->scene = buildHeapScene(spans, static_cast<uint64_t>(info.pageSize), static_cast<uint64_t>(info.arenaBytes),
+                              m->hasHeap ? m->heap.heapSys : 0, m->hasHeap ? m->heap.heapReleased : 0);
+    m->classes = computeClassTotals(spans, m_reader->sizeClasses(), static_cast<uint64_t>(info.pageSize));
+    // The cycle running at t, else the latest that started before t.
+    const auto cycles = m_reader->gcCycles(std::max<int64_t>(0, t - 1), t);
+    for (const auto& c : cycles) {
+        if (c.startNs <= t && (c.endNs < 0 || c.endNs >= t)) m->cycle = c, m->cycleRunning = true;
+    }
+    if (!m->cycle) {
+        const auto before = m_reader->gcCycles(0, t);
+        if (!before.empty()) m->cycle = before.back();
+    }
+    m->readMs = double(timer.nsecsElapsed()) / 1e6;
+    emit momentReady(std::move(m));
+}
+
+void SessionWorker::loadSeries(qint64 t0, qint64 t1, quint64 token, int maxPoints) {
+    if (!m_reader || token != m_tokens->series.load()) return;
+    auto s = std::make_shared<SeriesSnapshot>();
+    s->token = token;
+    s->t0 = t0;
+    s->t1 = t1;
+    auto raw = m_reader->heapSeries(t0, t1);
+    s->rawSamples = raw.size();
+    s->heap = decimate(raw, static_cast<size_t>(std::max(2, maxPoints)));
+    s->cycles = m_reader->gcCycles(t0, t1);
+    emit seriesReady(std::move(s));
+}
+
+void SessionWorker::setPolling(int intervalMs) {
+    if (intervalMs <= 0) {
+        if (m_pollTimer) m_pollTimer->stop();
+        return;
+    }
+    if (!m_pollTimer) {
+        m_pollTimer = new QTimer(this);
+        connect(m_pollTimer, &QTimer::timeout, this, &SessionWorker::poll);
+    }
+    m_pollTimer->start(intervalMs);
+}
+
+void SessionWorker::poll() {
+    if (!m_reader) return;
+    if (!m_reader->refresh()) {
+        emit readError(QString::fromStdString(m_reader->error()));
+        return;
+    }
+    const auto& in = m_reader->info();
+    if (in.endNs == m_lastEnd && in.endReason == m_lastReason && in.events == m_lastEvents) return;
+    m_lastEnd = in.endNs;
+    m_lastReason = in.endReason;
+    m_lastEvents = in.events;
+    emit summaryUpdated(makeSummary());
+    if (!in.interrupted()) setPolling(0);  // the recording ended: nothing more will come
+}
+
+}  // namespace spanscope::ui

@@ -1,0 +1,55 @@
+// The only code that reads a session. SessionWorker lives on its own QThread (SessionClient moves it
+// there), owns its SessionReader, and answers requests with immutable snapshots by queued signal.
+// Every request carries a token; a seek or series request whose token is no longer the latest
+// (shared with the client through an atomic) is dropped before any SQLite work is done.
+#pragma once
+#include <QObject>
+#include <QTimer>
+#include <atomic>
+#include <memory>
+
+#include "snapshots.h"
+
+namespace spanscope::ui {
+
+struct RequestTokens {
+    std::atomic<uint64_t> seek{0}, series{0}, open{0};
+};
+
+class SessionWorker : public QObject {
+    Q_OBJECT
+public:
+    explicit SessionWorker(std::shared_ptr<RequestTokens> tokens, QObject* parent = nullptr);
+    ~SessionWorker() override;
+
+public slots:
+    // Opens path. With retryMs > 0, a file not yet readable (a live recording that has not written
+    // its first batch) is retried every 200 ms for that long.
+    void open(const QString& path, quint64 token, int retryMs);
+    void close();
+    void seek(qint64 tNs, quint64 token);
+    void loadSeries(qint64 t0, qint64 t1, quint64 token, int maxPoints);
+    // Live: re-read the session row every intervalMs (0 stops) and report when it grew or ended.
+    void setPolling(int intervalMs);
+
+signals:
+    void opened(spanscope::ui::SummaryPtr summary, quint64 token);
+    void openFailed(const QString& message, quint64 token);
+    void summaryUpdated(spanscope::ui::SummaryPtr summary);
+    void momentReady(spanscope::ui::MomentPtr moment);
+    void seriesReady(spanscope::ui::SeriesPtr series);
+    void readError(const QString& message);
+
+private:
+    void poll();
+    SummaryPtr makeSummary() const;
+    std::shared_ptr<RequestTokens> m_tokens;
+    std::unique_ptr<session::SessionReader> m_reader;
+    QString m_path;
+    QTimer* m_pollTimer = nullptr;
+    int64_t m_lastEnd = -1;
+    std::string m_lastReason;
+    int64_t m_lastEvents = -1;
+};
+
+}  // namespace spanscope::ui

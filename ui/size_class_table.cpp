@@ -1,0 +1,50 @@
+// SizeClassTable (see size_class_table.h).
+#include "size_class_table.h"
+
+#include <QHeaderView>
+#include <QVBoxLayout>
+
+#include "format.h"
+
+namespace spanscope::ui {
+
+SizeClassTable::SizeClassTable(QWidget* parent)
+    : QWidget(parent), m_model(new SizeClassModel(this)), m_proxy(new QSortFilterProxyModel(this)),
+      m_view(new QTableView(this)), m_total(new QLabel(this)) {
+    m_proxy->setSourceModel(m_model);
+    m_proxy->setSortRole(SizeClassModel::kSortRole);
+    m_view->setModel(m_proxy);
+    m_view->setSortingEnabled(true);
+    m_view->sortByColumn(SizeClassModel::SpanBytes, Qt::DescendingOrder);
+    m_view->verticalHeader()->hide();
+    m_view->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
+    m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_view->horizontalHeader()->setStretchLastSection(true);
+    m_view->setAlternatingRowColors(true);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    auto* lay = new QVBoxLayout(this);
+    lay->setContentsMargins(2, 2, 2, 2);
+    lay->addWidget(m_total);
+    lay->addWidget(m_view);
+    m_total->setText(tr("No session."));
+}
+
+void SizeClassTable::setMoment(const MomentPtr& m) {
+    m_model->setTotals(m ? m->classes : std::vector<session::ClassTotals>{});
+    if (!m) {
+        m_total->setText(tr("No session."));
+        return;
+    }
+    uint64_t spans = 0, bytes = 0, inUse = 0, waste = 0, classes = 0;
+    for (const auto& c : m->classes) {
+        if (!c.spans) continue;
+        classes++;
+        spans += c.spans, bytes += c.spanBytes, inUse += c.bytesInUse, waste += c.freeSlotBytes + c.tailWaste;
+    }
+    m_total->setText(tr("%1 classes, %2 spans, %3 in spans: %4 in use, %5 waste")
+                         .arg(classes)
+                         .arg(formatCount(spans), formatBytes(bytes), formatBytes(inUse), formatBytes(waste)));
+}
+
+}  // namespace spanscope::ui

@@ -1,0 +1,72 @@
+// decimate (see snapshots.h).
+#include "snapshots.h"
+
+#include <algorithm>
+
+namespace spanscope::ui {
+
+std::vector<session::HeapSample> decimate(const std::vector<session::HeapSample>& in, size_t maxPoints) {
+    if (maxPoints < 2 || in.size() <= maxPoints) return in;
+    std::vector<session::HeapSample> out;
+    out.reserve(maxPoints + 1);
+    const int64_t t0 = in.front().tNs, t1 = in.back().tNs;
+    const double width = std::max<double>(1.0, double(t1 - t0) / double(maxPoints));
+    size_t i = 0;
+    out.push_back(in[i++]);  // keep the first sample exactly
+    while (i < in.size()) {
+        const auto bucket = static_cast<int64_t>(double(in[i].tNs - t0) / width);
+        session::HeapSample m = in[i++];
+        while (i < in.size() && static_cast<int64_t>(double(in[i].tNs - t0) / width) == bucket) {
+            const auto& s = in[i++];
+            m.tNs = s.tNs;
+            m.heapAlloc = std::max(m.heapAlloc, s.heapAlloc);
+            m.heapInuse = std::max(m.heapInuse, s.heapInuse);
+            m.heapIdle = std::max(m.heapIdle, s.heapIdle);
+            m.heapReleased = std::max(m.heapReleased, s.heapReleased);
+            m.heapSys = std::max(m.heapSys, s.heapSys);
+            m.sys = std::max(m.sys, s.sys);
+            m.heapObjects = std::max(m.heapObjects, s.heapObjects);
+            m.totalAlloc = s.totalAlloc;
+            m.nextSweep = std::max(m.nextSweep, s.nextSweep);
+            m.numSweepCycles = s.numSweepCycles;
+            m.mallocs = s.mallocs, m.frees = s.frees;
+            m.heapLive = std::max(m.heapLive, s.heapLive);
+            m.largestFreeRun = std::max(m.largestFreeRun, s.largestFreeRun);
+        }
+        out.push_back(m);
+    }
+    return out;
+}
+
+std::vector<session::ClassTotals> computeClassTotals(const std::vector<session::SpanRecord>& spans,
+                                                     const std::vector<stream::ClassEntry>& classes,
+                                                     uint64_t pageSize) {
+    std::vector<session::ClassTotals> out(classes.size());
+    const uint64_t page = pageSize ? pageSize : 8192;
+    for (size_t c = 0; c < out.size(); c++) {
+        out[c].sizeClass = static_cast<int>(c);
+        out[c].size = classes[c].size;
+    }
+    for (const auto& s : spans) {
+        const size_t c = s.spanClass >> 1;
+        if (c >= out.size()) continue;
+        auto& ct = out[c];
+        const uint64_t spanBytes = uint64_t{s.npages} * page;
+        ct.spans++;
+        ct.spanBytes += spanBytes;
+        if (c == 0) {  // large: one object per span, page-rounded
+            ct.objects++;
+            ct.bytesInUse += spanBytes;
+            continue;
+        }
+        const uint64_t nelems = s.nelems ? s.nelems : classes[c].nelems;
+        const uint64_t used = std::min<uint64_t>(nelems, s.allocCount);
+        ct.objects += used;
+        ct.bytesInUse += used * ct.size;
+        ct.freeSlotBytes += (nelems - used) * ct.size;
+        if (spanBytes > nelems * ct.size) ct.tailWaste += spanBytes - nelems * ct.size;
+    }
+    return out;
+}
+
+}  // namespace spanscope::ui

@@ -1,0 +1,64 @@
+// Immutable snapshots that the session worker sends to the GUI thread (std::shared_ptr<const T> by
+// queued signal). Models and views swap them in; nothing here touches SQLite.
+#pragma once
+#include <QMetaType>
+#include <QString>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "heap_scene.h"
+#include "spanscope/session.h"
+
+namespace spanscope::ui {
+
+struct SessionSummary {
+    QString path;
+    session::SessionInfo info;
+    std::vector<stream::ClassEntry> classes;  // index = size class; 0 = large
+    bool live = false;                        // still being recorded (end_reason = recording)
+};
+
+// The state of the heap at one moment: what every panel shows.
+struct MomentSnapshot {
+    uint64_t token = 0;
+    int64_t tNs = 0;
+    HeapScene scene;
+    std::vector<session::ClassTotals> classes;  // one per size class, index = class
+    bool hasHeap = false;
+    session::HeapSample heap;                   // the latest sample at or before t
+    std::optional<session::GcCycle> cycle;      // the cycle running at t, else the last one before
+    bool cycleRunning = false;
+    uint64_t replayed = 0;                      // events replayed after the keyframe
+    double readMs = 0;                          // time the worker spent reading
+};
+
+// Series over [t0, t1], decimated to at most a few thousand points for drawing.
+struct SeriesSnapshot {
+    uint64_t token = 0;
+    int64_t t0 = 0, t1 = 0;
+    std::vector<session::HeapSample> heap;
+    std::vector<session::GcCycle> cycles;
+    size_t rawSamples = 0;
+};
+
+using SummaryPtr = std::shared_ptr<const SessionSummary>;
+using MomentPtr = std::shared_ptr<const MomentSnapshot>;
+using SeriesPtr = std::shared_ptr<const SeriesSnapshot>;
+
+// Keeps at most maxPoints samples: for each time bucket, the per-field maximum (an envelope, so
+// that no peak disappears), stamped with the bucket's last time. Samples must be in time order.
+std::vector<session::HeapSample> decimate(const std::vector<session::HeapSample>& in, size_t maxPoints);
+
+// Per size class totals from the spans at one moment (the span part of
+// SessionReader::classTotalsAt, computed from spans already read, so a seek replays once).
+std::vector<session::ClassTotals> computeClassTotals(const std::vector<session::SpanRecord>& spans,
+                                                     const std::vector<stream::ClassEntry>& classes,
+                                                     uint64_t pageSize);
+
+}  // namespace spanscope::ui
+
+Q_DECLARE_METATYPE(spanscope::ui::SummaryPtr)
+Q_DECLARE_METATYPE(spanscope::ui::MomentPtr)
+Q_DECLARE_METATYPE(spanscope::ui::SeriesPtr)

@@ -1,0 +1,202 @@
+// TimelineView (see timeline_view.h). Series are updated with replace(), never clear-and-append;
+// the bands and the cursor are painted over the plot in drawForeground from the snapshot.
+#include "timeline_view.h"
+
+#include <QLegendMarker>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QWheelEvent>
+#include <algorithm>
+#include <cmath>
+
+#include "chart_util.h"
+#include "format.h"
+
+namespace spanscope::ui {
+namespace {
+constexpr double kMiB = 1024.0 * 1024.0;
+struct SeriesDef {
+    const char* name;
+    QColor color;
+    uint64_t session::HeapSample::*field;
+    Qt::PenStyle style;
+};
+const SeriesDef kDefs[TimelineView::kSeriesCount] = {
+    {"heap sys", QColor(0x7a, 0x7a, 0x86), &session::HeapSample::heapSys, Qt::SolidLine},
+    {"next sweep (goal)", QColor(0xe0, 0x8a, 0x1b), &session::HeapSample::nextSweep, Qt::DashLine},
+    {"released", QColor(0x8e, 0x5b, 0xd0), &session::HeapSample::heapReleased, Qt::SolidLine},
+    {"in use (spans)", QColor(0x2f, 0xa8, 0x4f), &session::HeapSample::heapInuse, Qt::SolidLine},
+    {"heap live", QColor(0x1f, 0x6f, 0xd0), &session::HeapSample::heapLive, Qt::SolidLine},
+};
+}  // namespace
+
+TimelineView::TimelineView(QWidget* parent) : QChartView(parent), m_chart(new QChart) {
+    m_chart->setMargins(QMargins(4, 4, 4, 4));
+    m_chart->legend()->setAlignment(Qt::AlignTop);
+    m_chart->setAnimationOptions(QChart::NoAnimation);
+    m_x = new QValueAxis;
+    m_x->setTitleText(tr("time (s)"));
+    m_x->setLabelFormat(QStringLiteral("%.2f"));
+    m_y = new QValueAxis;
+    m_y->setTitleText(tr("MiB"));
+    m_y->setLabelFormat(QStringLiteral("%.4g"));
+    m_chart->addAxis(m_x, Qt::AlignBottom);
+    m_chart->addAxis(m_y, Qt::AlignLeft);
+    for (const auto& d : kDefs) {
+        auto* s = new QLineSeries;
+        s->setName(tr(d.name));
+        QPen pen(d.color, d.style == Qt::SolidLine ? 2.0 : 1.6, d.style);
+        s->setPen(pen);
+        m_chart->addSeries(s);
+        s->attachAxis(m_x);
+        s->attachAxis(m_y);
+        m_series.push_back(s);
+    }
+    setChart(m_chart);
+    setRenderHint(QPainter::Antialiasing);
+    setMinimumHeight(180);
+    setToolTip(tr("Drag or click to choose the moment; wheel to zoom time; double-click for the whole session.\n"
+                  "Bands: sweep generations / GC cycles (red tick: stop-the-world)."));
+    applyRange(0, 1000000000, false);  // an empty timeline: one second
+    setSeries(nullptr);
+}
+
+void TimelineView::setSessionLength(int64_t endNs) {
+    m_end = std::max<int64_t>(endNs, 1000);
+    if (!m_zoomed) applyRange(0, m_end, false);
+    else if (m_follow) {  // zoomed and following: slide the window to keep the end in view
+        const int64_t w = m_t1 - m_t0;
+        if (m_end > m_t1) applyRange(m_end - w, m_end, false);
+    }
+}
+
+void TimelineView::resetZoom() {
+    m_zoomed = false;
+    applyRange(0, m_end, true);
+}
+
+void TimelineView::applyRange(int64_t t0, int64_t t1, bool request) {
+    if (t1 <= t0) t1 = t0 + 1;
+    m_t0 = t0, m_t1 = t1;
+    setNiceTimeRange(m_x, double(t0) / 1e9, double(t1) / 1e9);
+    if (request) emit rangeRequested(t0, t1);
+    viewport()->update();
+}
+
+void TimelineView::setSeries(const SeriesPtr& s) {
+    m_data = s;
+    double ymax = 10;
+    for (size_t i = 0; i < m_series.size(); i++) {
+        QList<QPointF> pts;
+        if (s) {
+            pts.reserve(static_cast<qsizetype>(s->heap.size()));
+            for (const auto& h : s->heap) {
+                const double v = double(h.*kDefs[i].field) / kMiB;
+                pts.append(QPointF(double(h.tNs) / 1e9, v));
+                ymax = std::max(ymax, v);
+            }
+        }
+        m_series[i]->replace(pts);
+    }
+    const double top = niceTop(ymax);
+    m_y->setRange(0, top);
+    m_y->setTickCount(6);
+    viewport()->update();
+}
+
+void TimelineView::setCursorTime(int64_t t) {
+    m_cursor = t;
+    viewport()->update();
+}
+
+double TimelineView::xOf(int64_t t) const {
+    return m_chart->mapToPosition(QPointF(double(t) / 1e9, 0), m_series[0]).x();
+}
+
+int64_t TimelineView::timeAt(double x) const {
+    const QPointF v = m_chart->mapToValue(QPointF(x, m_chart->plotArea().center().y()), m_series[0]);
+    return static_cast<int64_t>(std::llround(v.x() * 1e9));
+}
+
+void TimelineView::drawForeground(QPainter* p, const QRectF&) {
+    const QRectF plot = m_chart->plotArea();
+    p->save();
+    p->setClipRect(plot);
+    if (m_data) {
+        // Sweep generations (malloc mode) follow one another: alternate two shades so that each
+        // is a band of its own, and mark where each begins. GC cycles (managed mode) are orange.
+        for (const auto& c : m_data->cycles) {
+            const int64_t end = c.endNs < 0 ? m_end : c.endNs;
+            if (end < m_t0 || c.startNs > m_t1) continue;
+            double x0 = xOf(c.startNs), x1 = xOf(end);
+            if (x1 - x0 < 2) x1 = x0 + 2;  // keep short cycles visible
+            const bool odd = c.cycle % 2;
+            const QColor band = c.kind == "gc" ? QColor(230, 140, 40, odd ? 70 : 40)
+                                               : QColor(90, 140, 230, odd ? 46 : 18);
+            p->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), band);
+            p->setPen(QPen(c.kind == "gc" ? QColor(200, 110, 20, 160) : QColor(60, 110, 200, 120), 1));
+            p->drawLine(QPointF(x0, plot.top()), QPointF(x0, plot.bottom()));
+            if (c.stwNs > 0) {  // stop-the-world: a red tick at the top, as wide as the pauses
+                const double w = std::max(2.0, xOf(c.startNs + int64_t(c.stwNs)) - x0);
+                p->fillRect(QRectF(x0, plot.top(), w, 6), QColor(220, 40, 40, 200));
+            }
+        }
+    }
+    const double cx = xOf(m_cursor);
+    p->setPen(QPen(QColor(200, 30, 30), 2));
+    p->drawLine(QPointF(cx, plot.top()), QPointF(cx, plot.bottom()));
+    p->restore();
+    // The cursor's time, in a label at the top of the line.
+    const QString label = formatSeconds(m_cursor);
+    const QFontMetrics fm(font());
+    QRectF box(cx + 4, plot.top() + 8, fm.horizontalAdvance(label) + 8, fm.height() + 2);
+    if (box.right() > plot.right()) box.moveRight(cx - 4);
+    p->fillRect(box, QColor(255, 255, 255, 220));
+    p->setPen(QColor(160, 20, 20));
+    p->drawText(box, Qt::AlignCenter, label);
+}
+
+void TimelineView::seekToX(double x) {
+    const QRectF plot = m_chart->plotArea();
+    x = std::clamp(x, plot.left(), plot.right());
+    int64_t t = std::clamp<int64_t>(timeAt(x), 0, m_end);
+    m_cursor = t;
+    viewport()->update();
+    emit seek(t);
+}
+
+void TimelineView::mousePressEvent(QMouseEvent* e) {
+    if (e->button() != Qt::LeftButton) return QChartView::mousePressEvent(e);
+    m_dragging = true;
+    emit userMovedCursor();
+    seekToX(e->position().x());
+}
+
+void TimelineView::mouseMoveEvent(QMouseEvent* e) {
+    if (m_dragging) seekToX(e->position().x());
+    else QChartView::mouseMoveEvent(e);
+}
+
+void TimelineView::mouseReleaseEvent(QMouseEvent* e) {
+    if (m_dragging && e->button() == Qt::LeftButton) m_dragging = false;
+    else QChartView::mouseReleaseEvent(e);
+}
+
+void TimelineView::mouseDoubleClickEvent(QMouseEvent*) { resetZoom(); }
+
+void TimelineView::wheelEvent(QWheelEvent* e) {
+    const double steps = e->angleDelta().y() / 120.0;
+    if (steps == 0) return;
+    const double f = std::pow(0.8, steps);
+    const int64_t at = std::clamp<int64_t>(timeAt(e->position().x()), m_t0, m_t1);
+    int64_t t0 = at - static_cast<int64_t>(double(at - m_t0) * f);
+    int64_t t1 = at + static_cast<int64_t>(double(m_t1 - at) * f);
+    t0 = std::max<int64_t>(0, t0);
+    t1 = std::min<int64_t>(m_end, t1);
+    if (t1 - t0 < 100000) return;  // 0.1 ms is as far as it goes
+    m_zoomed = !(t0 == 0 && t1 == m_end);
+    applyRange(t0, t1, true);
+    e->accept();
+}
+
+}  // namespace spanscope::ui

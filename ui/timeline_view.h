@@ -1,0 +1,60 @@
+// The timeline (Qt Charts): heap live, heap goal (next sweep trigger), in use, sys and released over
+// time; sweep generations / GC cycles as translucent bands (stop-the-world time as a red tick);
+// a cursor the user drags (or clicks) to choose the moment every panel shows: it emits seek(t).
+// Wheel zooms the time axis around the mouse (asks for detail with rangeRequested), double-click
+// shows the whole session. In live mode the cursor follows the end while followEnd is on.
+#pragma once
+#include <QChartView>
+#include <QLineSeries>
+#include <QValueAxis>
+#include <vector>
+
+#include "snapshots.h"
+
+namespace spanscope::ui {
+
+class TimelineView : public QChartView {
+    Q_OBJECT
+public:
+    explicit TimelineView(QWidget* parent = nullptr);
+
+    void setSessionLength(int64_t endNs);     // the whole session: the default x range
+    void setSeries(const SeriesPtr& s);       // heap samples and cycles
+    void setCursorTime(int64_t tNs);          // move the cursor without emitting seek
+    int64_t cursorTime() const { return m_cursor; }
+    void setFollowEnd(bool on) { m_follow = on; }
+    bool followEnd() const { return m_follow; }
+    void resetZoom();
+    std::pair<int64_t, int64_t> visibleRange() const { return {m_t0, m_t1}; }
+    const QLineSeries* series(int i) const { return m_series[static_cast<size_t>(i)]; }
+    static constexpr int kSeriesCount = 5;  // sys, goal, released, in use, live (drawn in this order)
+    // Pixel x (in this widget) of time t, and back.
+    double xOf(int64_t tNs) const;
+    int64_t timeAt(double x) const;
+
+signals:
+    void seek(qint64 tNs);
+    void rangeRequested(qint64 t0, qint64 t1);
+    void userMovedCursor();  // the user took the cursor (live mode stops following)
+
+protected:
+    void drawForeground(QPainter* p, const QRectF& rect) override;
+    void mousePressEvent(QMouseEvent*) override;
+    void mouseMoveEvent(QMouseEvent*) override;
+    void mouseReleaseEvent(QMouseEvent*) override;
+    void mouseDoubleClickEvent(QMouseEvent*) override;
+    void wheelEvent(QWheelEvent*) override;
+
+private:
+    void applyRange(int64_t t0, int64_t t1, bool request);
+    void seekToX(double x);
+    QChart* m_chart;
+    QValueAxis* m_x;
+    QValueAxis* m_y;
+    std::vector<QLineSeries*> m_series;
+    SeriesPtr m_data;
+    int64_t m_end = 0, m_t0 = 0, m_t1 = 0, m_cursor = 0;
+    bool m_dragging = false, m_follow = false, m_zoomed = false;
+};
+
+}  // namespace spanscope::ui
