@@ -188,6 +188,11 @@ void MHeap::freeSpan(MSpan* s) {
     __atomic_store_n(&s->state, static_cast<uint8_t>(SpanState::Dead), __ATOMIC_RELEASE);
     s->setWhere(SpanWhere::None);
     LockGuard g(m_lock);
+    releaseSpanLocked(s);
+}
+
+// The locked half of freeSpan: pages back to the page allocator, the span out of allspans.
+void MHeap::releaseSpanLocked(MSpan* s) {
     m_pages.free(s->startAddr, s->npages);
     m_heapInUse -= s->npages * kPageSize;
     m_heapFree += s->npages * kPageSize;
@@ -519,15 +524,7 @@ void MHeap::repairAfterFork(const MCache* keep) {
         for (MSpan* s = m_allspans; s;) {
             MSpan* next = s->allNext;
             if (s->state == static_cast<uint8_t>(SpanState::Dead)) {
-                // freeSpan was between marking the span dead and taking this lock.
-                m_pages.free(s->startAddr, s->npages);
-                m_heapInUse -= s->npages * kPageSize;
-                m_heapFree += s->npages * kPageSize;
-                if (s->allPrev) s->allPrev->allNext = s->allNext;
-                else m_allspans = s->allNext;
-                if (s->allNext) s->allNext->allPrev = s->allPrev;
-                m_nspans--;
-                freeSpanStruct(s);
+                releaseSpanLocked(s);  // freeSpan was between marking it dead and taking the lock
             } else {
                 if (s->state != static_cast<uint8_t>(SpanState::InUse)) {
                     // allocSpan had linked it but not yet published it.

@@ -126,6 +126,7 @@ private:
     HeapArena* newArena(uintptr_t base);
     static void* backgroundMain(void* arg);
     MSpan* newSpanStruct(size_t nwords);
+    void releaseSpanLocked(MSpan* s);
     void freeSpanStruct(MSpan* s);
 
     std::atomic<bool> m_initialized{false};
