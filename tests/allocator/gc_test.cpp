@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -175,7 +176,27 @@ TEST(GC, ConcurrentMutatorsWhileMarking) {
         readGCStats(&st);
         cyclesBefore = st.numGC;
     }
-    std::atomic<bool> failed{false};
+    std::atomic<bool> failed{false}, done{false};
+    std::atomic<int> cyclesVerified{0};
+    // A verifier mutator walks the whole shared graph after every cycle it sees end. A walk
+    // allocates nothing, so no cycle can finish during it (stopping the world waits for it).
+    std::thread verifier([&] {
+        uint64_t last = cyclesBefore;
+        while (!done.load()) {
+            GCStats st;
+            readGCStats(&st);
+            if (st.numGC != last) {
+                last = st.numGC;
+                for (int k = 0; k < kSlots; k++)
+                    for (Node* n = shared->items[k].get(); n; n = n->left.get())
+                        if (n->check != mix(n->value)) failed = true;
+                cyclesVerified++;
+            }
+            BlockingRegion idle;
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+        detachThread();
+    });
     std::vector<std::thread> ts;
     for (int t = 0; t < kThreads; t++) {
         ts.emplace_back([&, t] {
@@ -195,8 +216,11 @@ TEST(GC, ConcurrentMutatorsWhileMarking) {
     {
         BlockingRegion blocking;  // joining must not hold up a stop-the-world
         for (auto& t : ts) t.join();
+        done = true;
+        verifier.join();
     }
     EXPECT_FALSE(failed.load());
+    EXPECT_GE(cyclesVerified.load(), 2) << "the graph was checked after cycles as they ended";
     collect();
     size_t total = 0;
     for (int k = 0; k < kSlots; k++) total += verify(shared->items[k].get());
