@@ -42,8 +42,26 @@ bool LiveRecording::start(const QString& cli, const QString& program, const QStr
     return prepareDir() && startIn(cli, program, args, extraEnv);
 }
 
+bool LiveRecording::startAttach(const QString& cli, qint64 pid) {
+    if (!prepareDir()) return false;
+    m_attached = true;
+    return startProcess(cli, {QStringLiteral("attach"), QString::number(pid), QStringLiteral("-o"),
+                              m_dir->filePath(QStringLiteral("live.spanscope")), QStringLiteral("--force")},
+                        {});
+}
+
 bool LiveRecording::startIn(const QString& cli, const QString& program, const QStringList& args,
                             const QStringList& extraEnv, bool preload) {
+    QStringList a{QStringLiteral("record"), QStringLiteral("-o"), m_dir->filePath(QStringLiteral("live.spanscope")),
+                  QStringLiteral("--force")};
+    if (!preload) a << QStringLiteral("--no-preload");
+    a << QStringLiteral("--") << program;
+    a += args;
+    m_attached = false;
+    return startProcess(cli, a, extraEnv);
+}
+
+bool LiveRecording::startProcess(const QString& cli, const QStringList& a, const QStringList& extraEnv) {
     if (cli.isEmpty()) {
         m_error = tr("spanscope-cli was not found next to spanscope or on PATH; cannot record.");
         return false;
@@ -63,10 +81,6 @@ bool LiveRecording::startIn(const QString& cli, const QString& program, const QS
         const QStringList lines = m_output.trimmed().split(QLatin1Char('\n'));
         emit finished(code, lines.isEmpty() ? QString() : lines.last());
     });
-    QStringList a{QStringLiteral("record"), QStringLiteral("-o"), m_path, QStringLiteral("--force")};
-    if (!preload) a << QStringLiteral("--no-preload");
-    a << QStringLiteral("--") << program;
-    a += args;
     m_proc->start(cli, a);
     if (!m_proc->waitForStarted(5000)) {
         m_error = tr("cannot start %1: %2").arg(cli, m_proc->errorString());
@@ -101,6 +115,7 @@ void LiveRecording::stop() {
     if (!m_proc) return;
     if (m_proc->state() != QProcess::NotRunning) {
         disconnect(m_proc, nullptr, this, nullptr);
+        if (m_attached) ::kill(static_cast<pid_t>(m_proc->processId()), SIGINT);  // detach; the program runs on
         // Stop the recorded program (the recorder's children): the recorder then sees it end and
         // finishes the session as for any program that exits. Only if that fails, stop the recorder.
         const qint64 rec = m_proc->processId();

@@ -29,6 +29,9 @@ public:
     // A built-in scenario (`spanscope-cli demo NAME`, malloc mode or the garbage collector): the
     // demo streams its own heap, so it is recorded with --no-preload.
     bool startScenario(const QString& cli, const QString& name, double seconds = 120);
+    // Attaches to a running program (`spanscope-cli attach PID`): a rundown of its heap, then its
+    // events. Stopping detaches (SIGINT to the client); the program runs on.
+    bool startAttach(const QString& cli, qint64 pid);
     void stop();
     bool running() const { return m_proc && m_proc->state() != QProcess::NotRunning; }
     QString sessionPath() const { return m_path; }
@@ -42,9 +45,11 @@ private:
     bool prepareDir();
     bool startIn(const QString& cli, const QString& program, const QStringList& args, const QStringList& extraEnv,
                  bool preload = true);
+    bool startProcess(const QString& cli, const QStringList& args, const QStringList& extraEnv);
     std::unique_ptr<QTemporaryDir> m_dir;
     QProcess* m_proc = nullptr;
     QString m_path, m_error, m_output;
+    bool m_attached = false;
 };
 
 }  // namespace spanscope::ui

@@ -265,6 +265,20 @@ bool MainWindow::startScenario(const QString& name, double seconds) {
     return true;
 }
 
+bool MainWindow::startAttach(qint64 pid) {
+    hideBanner();
+    if (!m_live->startAttach(LiveRecording::findCli(), pid)) {
+        showBanner(tr("Cannot attach to %1: %2").arg(pid).arg(m_live->error()), true);
+        emit errorShown(m_live->error());
+        return false;
+    }
+    m_path = m_live->sessionPath();
+    m_followAction->setChecked(true);
+    statusBar()->showMessage(tr("Attached to process %1, recording into %2…").arg(pid).arg(m_path));
+    m_client->open(m_path, 15000);
+    return true;
+}
+
 bool MainWindow::startLive(const QString& program, const QStringList& args, const QStringList& env) {
     hideBanner();
     if (!m_live->start(LiveRecording::findCli(), program, args, env)) {

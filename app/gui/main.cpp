@@ -71,7 +71,10 @@ int main(int argc, char** argv) {
     QCommandLineOption scenario(QStringLiteral("scenario"),
                                 QStringLiteral("record and follow a built-in scenario live ('spanscope-cli demo --list')"),
                                 QStringLiteral("NAME"));
-    p.addOptions({shot, at, seek, demoSeconds, size, palette, view, zoom, scenario});
+    QCommandLineOption attach(QStringLiteral("attach"),
+                              QStringLiteral("attach to a running program started with SPANSCOPE_ATTACH=1 ('spanscope-cli ps')"),
+                              QStringLiteral("PID"));
+    p.addOptions({shot, at, seek, demoSeconds, size, palette, view, zoom, scenario, attach});
 
     if (!p.parse(arguments)) return usageError(p.errorText());
     if (p.isSet(QStringLiteral("help")) || p.isSet(QStringLiteral("help-all"))) {
@@ -117,12 +120,20 @@ int main(int argc, char** argv) {
             return usageError(QStringLiteral("--size needs WIDTHxHEIGHT, e.g. 1440x900"));
     }
 
+    qint64 attachPid = 0;
+    if (p.isSet(attach)) {
+        bool ok = false;
+        attachPid = p.value(attach).toLongLong(&ok);
+        if (!ok || attachPid <= 0) return usageError(QStringLiteral("--attach needs a process id"));
+    }
     QApplication app(argc, argv);
     spanscope::ui::MainWindow w;
     w.resize(winSize);
     w.show();
 
-    if (p.isSet(scenario)) {
+    if (attachPid) {
+        w.startAttach(attachPid);  // a refusal (no such process, already attached) shows in the window
+    } else if (p.isSet(scenario)) {
         w.startScenario(p.value(scenario), demoSecs);  // an unknown name shows the recorder's error
     } else if (files.isEmpty()) {
         w.startLiveDemo(demoSecs);  // an error shows in the window
