@@ -286,9 +286,10 @@ void printGCTrace(const CycleStats& c, uint64_t n, uint64_t assistNs, uint64_t w
 
 // GCPhase event: a = cycle (numgc after this cycle, as gctrace prints), b = heapLive at that
 // moment (heap0 at sweep termination, heap1 at mark termination, heap2 = marked once off),
-// c = goal, d = trigger, flags = phase, npages = the stop-the-world's microseconds.
-void emitPhase(GCPhaseKind phase, uint64_t cycle, uint64_t heapLive, uint64_t stwNs, uint64_t goal) {
-    SPANSCOPE_EMIT(EventKind::GCPhase, 0, static_cast<uint8_t>(phase), static_cast<uint32_t>(stwNs / 1000), 0, cycle,
+// c = goal, d = trigger, flags = phase, npages = the stop-the-world's microseconds; at mark
+// termination addr = assist CPU us << 32 | background worker CPU us (gctrace's cpu figures).
+void emitPhase(GCPhaseKind phase, uint64_t cycle, uint64_t heapLive, uint64_t stwNs, uint64_t goal, uint64_t cpu = 0) {
+    SPANSCOPE_EMIT(EventKind::GCPhase, 0, static_cast<uint8_t>(phase), static_cast<uint32_t>(stwNs / 1000), cpu, cycle,
                    heapLive, goal, g_gcHeap.trigger());
 }
 
@@ -539,9 +540,10 @@ void gcMarkTermination() {
     timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     g_lastGCUnix.store(static_cast<uint64_t>(rt.tv_sec) * 1000000000ull + static_cast<uint64_t>(rt.tv_nsec));
-    emitPhase(GCPhaseKind::MarkTermination, n, c.heap1, c.stw2Ns, c.goal);
+    const uint64_t assistNs = g_assistNs.exchange(0), workerNs = g_workerNs.exchange(0);
+    emitPhase(GCPhaseKind::MarkTermination, n, c.heap1, c.stw2Ns, c.goal, (assistNs / 1000) << 32 | (workerNs / 1000 & 0xffffffff));
     emitPhase(GCPhaseKind::Off, n, c.heap2, 0, newGoal);
-    if (g_gctrace) printGCTrace(c, n, g_assistNs.exchange(0), g_workerNs.exchange(0), stackScan, globalsScan);
+    if (g_gctrace) printGCTrace(c, n, assistNs, workerNs, stackScan, globalsScan);
     g_cycleDone.fetch_add(1);
     futexWakeAll(&g_cycleDone);
     g_gcHeap.startBackground();  // bgsweep

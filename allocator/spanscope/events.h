@@ -20,7 +20,9 @@ enum class EventKind : uint16_t {
     HeapGrow = 9,      // heap grown: addr, npages (mapped, counted released)
     Scavenge = 10,     // pages released to the OS: addr, npages
     ScavReuse = 11,    // released pages taken again: addr, npages
-    GCPhase = 12,      // a = cycle, b = heapLive, c = heapGoal, d = trigger, flags = phase, npages = stw us
+    GCPhase = 12,      // a = cycle, b = heapLive (heap0/heap1/heap2 at the phase edges), c = heapGoal,
+                       // d = trigger, flags = phase, npages = stw us; at MarkTermination
+                       // addr = assist CPU us << 32 | mark worker CPU us
     MarkAssistBegin = 13,
     MarkAssistEnd = 14,  // a = work done
     SweepProgress = 15,  // a = pages swept, b = pages in use
