@@ -308,24 +308,32 @@ void threadExitGC(void*) { gc::detachThread(); }
 // finish first); in the child only the forking thread is left, so the others' caches are returned
 // and the mark worker is started again (marking resumes if the fork came mid-cycle).
 void forkPrepare() {
+    // Lock order: cycle -> world -> mutators -> pacer -> globals -> work pool -> heap (gcStart
+    // takes the cycle lock before stopping the world; the stopper holds the mutator list).
     enterNative(t_mut);
-    g_worldLock.lock();
     g_cycleLock.lock();
+    g_worldLock.lock();
     g_mutLock.lock();
+    g_pacerLock.lock();
     g_globalsLock.lock();
+    g_workPool.lock();
     g_gcHeap.lockAll();
 }
-void forkParent() {
+void unlockForFork() {
     g_gcHeap.unlockAll();
+    g_workPool.unlock();
     g_globalsLock.unlock();
+    g_pacerLock.unlock();
+}
+void forkParent() {
+    unlockForFork();
     g_mutLock.unlock();
-    g_cycleLock.unlock();
     g_worldLock.unlock();
+    g_cycleLock.unlock();
     exitNative(t_mut);
 }
 void forkChild() {
-    g_gcHeap.unlockAll();
-    g_globalsLock.unlock();
+    unlockForFork();
     Mutator* self = &t_mut;
     for (Mutator* m = g_mutators; m;) {
         Mutator* next = m->next;
@@ -338,8 +346,8 @@ void forkChild() {
     g_mutators = self->attached ? self : nullptr;
     if (self->attached) self->next = self->prev = nullptr;
     g_mutLock.unlock();
-    g_cycleLock.unlock();
     g_worldLock.unlock();
+    g_cycleLock.unlock();
     g_gcHeap.repairAfterFork(self->attached ? &self->cache : nullptr);
     g_gcHeap.resetAfterFork();
     startWorker();

@@ -26,6 +26,8 @@ public:
     void putFull(WorkBuf* b);
     WorkBuf* tryGetFull();
     bool empty() const { return m_nfull.load(std::memory_order_acquire) == 0; }
+    void lock() { m_lock.lock(); }  // fork handlers
+    void unlock() { m_lock.unlock(); }
 
 private:
     SpinLock m_lock;
