@@ -280,14 +280,15 @@ std::vector<GcCycle> SessionReader::gcCycles(int64_t t0, int64_t t1) {
     return out;
 }
 
-std::vector<ClassTotals> SessionReader::classTotalsAt(int64_t t) {
-    std::vector<ClassTotals> out(m_classes.size());
-    const uint64_t page = static_cast<uint64_t>(m_info.pageSize ? m_info.pageSize : 8192);
+std::vector<ClassTotals> classTotalsOf(const std::vector<SpanRecord>& spans,
+                                       const std::vector<stream::ClassEntry>& classes, uint64_t pageSize) {
+    std::vector<ClassTotals> out(classes.size());
+    const uint64_t page = pageSize ? pageSize : 8192;
     for (size_t c = 0; c < out.size(); c++) {
         out[c].sizeClass = static_cast<int>(c);
-        out[c].size = m_classes[c].size;
+        out[c].size = classes[c].size;
     }
-    for (const SpanRecord& s : spansAt(t)) {
+    for (const SpanRecord& s : spans) {
         const size_t c = s.spanClass >> 1;
         if (c >= out.size()) continue;
         ClassTotals& ct = out[c];
@@ -299,12 +300,19 @@ std::vector<ClassTotals> SessionReader::classTotalsAt(int64_t t) {
             ct.bytesInUse += spanBytes;
             continue;
         }
-        ct.objects += s.allocCount;
-        ct.bytesInUse += uint64_t{s.allocCount} * ct.size;
-        const uint64_t nelems = s.nelems ? s.nelems : m_classes[c].nelems;
-        ct.freeSlotBytes += (nelems - std::min<uint64_t>(nelems, s.allocCount)) * ct.size;
+        const uint64_t nelems = s.nelems ? s.nelems : classes[c].nelems;
+        const uint64_t used = std::min<uint64_t>(nelems, s.allocCount);
+        ct.objects += used;
+        ct.bytesInUse += used * ct.size;
+        ct.freeSlotBytes += (nelems - used) * ct.size;
         if (spanBytes > nelems * ct.size) ct.tailWaste += spanBytes - nelems * ct.size;
     }
+    return out;
+}
+
+std::vector<ClassTotals> SessionReader::classTotalsAt(int64_t t) {
+    std::vector<ClassTotals> out =
+        classTotalsOf(spansAt(t), m_classes, static_cast<uint64_t>(m_info.pageSize ? m_info.pageSize : 8192));
     Db::Stmt q(m_db->db,
                "SELECT mallocs, frees FROM class_counters WHERE class = ? AND t_ns <= ? ORDER BY "
                "t_ns DESC LIMIT 1");

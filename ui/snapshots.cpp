@@ -41,32 +41,7 @@ std::vector<session::HeapSample> decimate(const std::vector<session::HeapSample>
 std::vector<session::ClassTotals> computeClassTotals(const std::vector<session::SpanRecord>& spans,
                                                      const std::vector<stream::ClassEntry>& classes,
                                                      uint64_t pageSize) {
-    std::vector<session::ClassTotals> out(classes.size());
-    const uint64_t page = pageSize ? pageSize : 8192;
-    for (size_t c = 0; c < out.size(); c++) {
-        out[c].sizeClass = static_cast<int>(c);
-        out[c].size = classes[c].size;
-    }
-    for (const auto& s : spans) {
-        const size_t c = s.spanClass >> 1;
-        if (c >= out.size()) continue;
-        auto& ct = out[c];
-        const uint64_t spanBytes = uint64_t{s.npages} * page;
-        ct.spans++;
-        ct.spanBytes += spanBytes;
-        if (c == 0) {  // large: one object per span, page-rounded
-            ct.objects++;
-            ct.bytesInUse += spanBytes;
-            continue;
-        }
-        const uint64_t nelems = s.nelems ? s.nelems : classes[c].nelems;
-        const uint64_t used = std::min<uint64_t>(nelems, s.allocCount);
-        ct.objects += used;
-        ct.bytesInUse += used * ct.size;
-        ct.freeSlotBytes += (nelems - used) * ct.size;
-        if (spanBytes > nelems * ct.size) ct.tailWaste += spanBytes - nelems * ct.size;
-    }
-    return out;
+    return session::classTotalsOf(spans, classes, pageSize);
 }
 
 }  // namespace spanscope::ui

@@ -242,5 +242,10 @@ private:
     uint64_t m_lastReplay = 0;
 };
 
+// Per-class totals (spans, objects, bytes, free-slot and tail waste) of a span table; mallocs and
+// frees are left 0 (they come from the class counters).
+std::vector<ClassTotals> classTotalsOf(const std::vector<SpanRecord>& spans,
+                                       const std::vector<stream::ClassEntry>& classes, uint64_t pageSize);
+
 }  // namespace session
 }  // namespace spanscope
