@@ -180,20 +180,26 @@ bool SessionWriter::writeHeader(const StreamInfo& info) {
     bool ok = step(st);
     sqlite3_finalize(st);
     if (!ok) return false;
-    st = prepare("INSERT INTO argv(idx, arg) VALUES (?, ?)");
-    for (size_t i = 0; ok && i < info.argv.size(); i++) {
-        sqlite3_bind_int64(st, 1, static_cast<int64_t>(i));
-        sqlite3_bind_text(st, 2, info.argv[i].c_str(), static_cast<int>(info.argv[i].size()),
-                          SQLITE_TRANSIENT);
-        ok = step(st);
-    }
-    sqlite3_finalize(st);
+    ok = insertArgv(info);
     st = prepare("INSERT INTO size_classes(class, size, npages, nelems) VALUES (?,?,?,?)");
     for (size_t c = 0; ok && c < info.classes.size(); c++) {
         sqlite3_bind_int64(st, 1, static_cast<int64_t>(c));
         sqlite3_bind_int64(st, 2, info.classes[c].size);
         sqlite3_bind_int64(st, 3, info.classes[c].npages);
         sqlite3_bind_int64(st, 4, info.classes[c].nelems);
+        ok = step(st);
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
+bool SessionWriter::insertArgv(const StreamInfo& info) {
+    sqlite3_stmt* st = prepare("INSERT INTO argv(idx, arg) VALUES (?, ?)");
+    bool ok = st != nullptr;
+    for (size_t i = 0; ok && i < info.argv.size(); i++) {
+        sqlite3_bind_int64(st, 1, static_cast<int64_t>(i));
+        sqlite3_bind_text(st, 2, info.argv[i].c_str(), static_cast<int>(info.argv[i].size()),
+                          SQLITE_TRANSIENT);
         ok = step(st);
     }
     sqlite3_finalize(st);
@@ -208,14 +214,7 @@ bool SessionWriter::updateProgram(const StreamInfo& info) {
     sqlite3_bind_int64(st, 2, info.flags);
     bool ok = step(st);
     sqlite3_finalize(st);
-    st = prepare("INSERT INTO argv(idx, arg) VALUES (?, ?)");
-    for (size_t i = 0; ok && i < info.argv.size(); i++) {
-        sqlite3_bind_int64(st, 1, static_cast<int64_t>(i));
-        sqlite3_bind_text(st, 2, info.argv[i].c_str(), static_cast<int>(info.argv[i].size()),
-                          SQLITE_TRANSIENT);
-        ok = step(st);
-    }
-    sqlite3_finalize(st);
+    if (ok) ok = insertArgv(info);
     return ok;
 }
 

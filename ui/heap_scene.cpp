@@ -36,7 +36,7 @@ const char* tileStateName(const Tile& t) {
         case TileKind::Span: break;
     }
     switch (static_cast<session::SpanState>(t.state)) {
-        case session::SpanState::New: return "new (just taken from the heap)";
+        case session::SpanState::None: return "new (just taken from the heap)";
         case session::SpanState::Cached: return "cached in a thread's mcache";
         case session::SpanState::PartialSwept: return "mcentral partial, swept";
         case session::SpanState::PartialUnswept: return "mcentral partial, unswept";

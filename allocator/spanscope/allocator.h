@@ -59,12 +59,25 @@ struct MemStats {
     } BySize[kNumSizeClasses];
 };
 
+// Where a span is (Go's spans move between these): taken from the heap but not yet placed, cached
+// in a thread's mcache, in its mcentral's partial/full x swept/unswept sets, or a large object.
+// Session files store these numbers (docs/session-format.md).
+enum class SpanWhere : uint8_t {
+    None = 0,
+    Cached = 1,
+    PartialSwept = 2,
+    PartialUnswept = 3,
+    FullSwept = 4,
+    FullUnswept = 5,
+    Large = 6,
+};
+
 // One span as seen by walkSpans (for the attach rundown, snapshots and the GUI's heap map).
 struct SpanInfo {
     uintptr_t base;
     uint32_t npages;
     uint8_t spanClass;  // sizeclass << 1 | noscan; class 0 = large
-    uint8_t where;      // detail::SpanWhere: cached, partial/full, swept/unswept, large
+    uint8_t where;      // SpanWhere: cached, partial/full, swept/unswept, large
     uint8_t needzero;
     uint8_t dirty;      // enough frees since its last sweep to be queued for sweeping
     uint16_t nelems, allocCount, freeindex;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "spanscope/allocator.h"
 #include "spanscope/events.h"
 #include "spanscope/stream.h"
 
@@ -66,16 +67,8 @@ namespace session {
 inline constexpr int kSchemaVersion = 1;               // PRAGMA user_version
 inline constexpr int32_t kApplicationId = 0x53534350;  // PRAGMA application_id, "SSCP"
 
-// A span's state, numbered as the allocator's SpanWhere (0: just taken from the heap).
-enum class SpanState : uint8_t {
-    New = 0,
-    Cached = 1,
-    PartialSwept = 2,
-    PartialUnswept = 3,
-    FullSwept = 4,
-    FullUnswept = 5,
-    Large = 6
-};
+// A span's state in a session: the allocator's SpanWhere (None: just taken from the heap).
+using SpanState = spanscope::SpanWhere;
 const char* spanStateName(uint8_t state);
 const char* kindName(uint16_t kind);  // "SpanAlloc", ..., "RundownBegin", or "kind<N>"
 

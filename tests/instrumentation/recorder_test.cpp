@@ -103,7 +103,7 @@ TEST(Recorder, ReaderAnswersFromWhatWasRecorded) {
 
     auto s15 = r->spansAt(15);
     ASSERT_EQ(s15.size(), 1u);
-    EXPECT_EQ(s15[0].state, static_cast<uint8_t>(SpanState::New));
+    EXPECT_EQ(s15[0].state, static_cast<uint8_t>(SpanState::None));
     EXPECT_EQ(s15[0].nelems, 64);
     auto s25 = r->spansAt(25);
     ASSERT_EQ(s25.size(), 1u);

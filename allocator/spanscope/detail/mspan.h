@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "spanscope/allocator.h"
 #include "spanscope/detail/platform.h"
 #include "spanscope/detail/sizeclasses.h"
 
@@ -22,15 +23,7 @@ class MHeap;
 // sweepgen h (the heap's, +2 per cycle): s.sweepgen == h-2 needs sweeping, h-1 being swept,
 // h swept, h+1 cached before this sweep generation began, h+3 swept and then cached.
 enum class SpanState : uint8_t { Dead = 0, InUse = 1, Manual = 2 };
-enum class SpanWhere : uint8_t {
-    None = 0,
-    Cached = 1,
-    PartialSwept = 2,
-    PartialUnswept = 3,
-    FullSwept = 4,
-    FullUnswept = 5,
-    Large = 6,
-};
+using spanscope::SpanWhere;
 
 struct alignas(64) MSpan {
     // First cache line: read-mostly fields that every free() and malloc() reads. Other threads'

@@ -22,6 +22,7 @@ public:
     }  // the last failure was SQLITE_FULL, ENOSPC or EFBIG
     bool writeHeader(const StreamInfo& info);
     bool updateProgram(const StreamInfo& info);   // a later segment (the program exec'd)
+    bool insertArgv(const StreamInfo& info);
     bool insertEvent(int64_t t, const Event& e);  // buffered: see flushEvents()
     bool flushEvents();                           // commit() and insertKeyframe() call it
     bool insertClassCounters(int64_t t, const Event& e);
