@@ -7,6 +7,7 @@ namespace spanscope {
 
 namespace detail {
 std::atomic<EventSink> g_eventSink{nullptr};
+std::atomic<bool> g_objectEvents{false};
 namespace {
 std::atomic<void*> g_sinkCtx{nullptr};
 thread_local uint32_t t_seq __attribute__((tls_model("initial-exec")));
@@ -23,9 +24,11 @@ void emitEvent(EventKind kind, uint8_t spanClass, uint8_t flags, uint32_t npages
 }
 }  // namespace detail
 
-void setEventSink(EventSink sink, void* ctx, bool) {
+void setEventSink(EventSink sink, void* ctx, bool objectLevel) {
+    if (!sink) detail::g_objectEvents.store(false, std::memory_order_relaxed);
     detail::g_sinkCtx.store(ctx, std::memory_order_relaxed);
     detail::g_eventSink.store(sink, std::memory_order_release);
+    if (sink) detail::g_objectEvents.store(objectLevel, std::memory_order_release);
 }
 
 }  // namespace spanscope

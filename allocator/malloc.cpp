@@ -16,9 +16,13 @@ void* mallocSlow(size_t size) {
         const uint8_t spc = makeSpanClass(sizeToClass(size), true);
         MCache* c = &t_mcache;
         if (MSpan* s = c->alloc[spc])
-            if (void* p = s->nextFreeFast()) return p;
+            if (void* p = s->nextFreeFast()) {
+                c->requested[spc] += size;
+                return p;
+            }
         void* p = c->nextFree(spc);
         if (!p) errno = ENOMEM;
+        else c->requested[spc] += size;
         return p;
     }
     if (SPANSCOPE_UNLIKELY(t_mcache.state != 1)) initThreadCache(&t_mcache);

@@ -93,6 +93,7 @@ void MCache::releaseAll() {
 
 bool MCache::refill(uint8_t spc) {
     MHeap& h = *heap;
+    if (requested[spc]) h.flushRequested(this, spc);
     // Go's prepareForSweep: a new sweep generation began since this cache last flushed.
     if (flushGen != h.sweepgen()) releaseAll();
     if (MSpan* s = alloc[spc]; s && s->managed) {

@@ -668,6 +668,7 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
             void* p = reinterpret_cast<void*>(c.tiny + off);
             c.tinyoffset = off + size;
             c.tinyAllocs++;
+            c.requested[kTinySpanClass] += size;
             g_tinyAllocs.fetch_add(1, std::memory_order_relaxed);
             return p;
         }
@@ -677,7 +678,10 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
         if (!block) fatal("out of memory (tiny block)");
         s = c.alloc[kTinySpanClass];
         memset(block, 0, kTinySize);  // tiny blocks are always zeroed
+        c.requested[kTinySpanClass] += size;
         if (black) markNew(m, s, reinterpret_cast<uintptr_t>(block));
+        if (SPANSCOPE_OBJECT_EVENTS())
+            SPANSCOPE_EMIT(EventKind::ObjAlloc, kTinySpanClass, 1, 0, reinterpret_cast<uintptr_t>(block), size, 0, 0, 0);
         if (size < c.tinyoffset || c.tiny == 0) {
             c.tiny = reinterpret_cast<uintptr_t>(block);
             c.tinyoffset = size;
@@ -693,6 +697,7 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
         if (!p) p = c.nextFree(spc);
         if (!p) fatal("out of memory allocating %zu bytes", size);
         s = c.alloc[spc];
+        c.requested[spc] += size;
         if (s->needzero) memset(p, 0, s->elemsize);
         uintptr_t slot = reinterpret_cast<uintptr_t>(p);
         if (header) {
@@ -702,6 +707,7 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
             heapSetType(s, slot, t, t->size * nelem);
         }
         if (black) markNew(m, s, slot);
+        if (SPANSCOPE_OBJECT_EVENTS()) SPANSCOPE_EMIT(EventKind::ObjAlloc, spc, 0, 0, slot, size, 0, 0, 0);
         return p;
     }
     void* p = g_gcHeap.allocLarge(size, kPageSize, true, noscan);
@@ -709,6 +715,8 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
     MSpan* s = spanOf(reinterpret_cast<uintptr_t>(p));
     if (!noscan) __atomic_store_n(&s->largeType, static_cast<const void*>(t), __ATOMIC_RELEASE);
     if (black) markNew(m, s, reinterpret_cast<uintptr_t>(p));
+    if (SPANSCOPE_OBJECT_EVENTS())
+        SPANSCOPE_EMIT(EventKind::ObjAlloc, s->spanclass, 0, 0, reinterpret_cast<uintptr_t>(p), size, 0, 0, 0);
     return p;
 }
 

@@ -4,6 +4,7 @@
 
 #include "mgc.h"
 #include "spanscope/detail/mheap.h"
+#include "spanscope/events.h"
 
 namespace spanscope::detail {
 
@@ -81,7 +82,10 @@ void greyObject(uintptr_t p, GcWork& w) {
     if (__atomic_load_n(&s->gcmarkBits[idx / 64], __ATOMIC_RELAXED) & bit) return;
     if (__atomic_fetch_or(&s->gcmarkBits[idx / 64], bit, __ATOMIC_ACQ_REL) & bit) return;
     w.bytesMarked += s->elemsize;
-    if (!spanClassNoscan(s->spanclass)) w.put(s->startAddr + idx * s->elemsize);
+    const bool noscan = spanClassNoscan(s->spanclass);
+    if (SPANSCOPE_OBJECT_EVENTS())  // a pointer-free object has nothing to scan: black at once
+        SPANSCOPE_EMIT(EventKind::ObjMark, s->spanclass, noscan ? 1 : 0, 0, s->startAddr + idx * s->elemsize, 0, 0, 0, 0);
+    if (!noscan) w.put(s->startAddr + idx * s->elemsize);
 }
 
 namespace {
@@ -128,6 +132,7 @@ void scanObject(uintptr_t obj, GcWork& w) {
     MSpan* s = spanOf(obj);
     if (!s) return;
     w.scanWork += s->elemsize;
+    if (SPANSCOPE_OBJECT_EVENTS()) SPANSCOPE_EMIT(EventKind::ObjMark, s->spanclass, 1, 0, obj, 0, 0, 0, 0);
     if (s->isLarge()) {
         scanTyped(obj, s->limit - s->startAddr, static_cast<const gc::Type*>(__atomic_load_n(&s->largeType, __ATOMIC_ACQUIRE)), w);
         return;

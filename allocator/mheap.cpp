@@ -228,6 +228,7 @@ void* MHeap::allocLarge(size_t size, size_t align, bool zero, bool noscan) {
         m_largeAllocBytes += npages * kPageSize;
     }
     if (zero && s->needzero) memset(reinterpret_cast<void*>(s->startAddr), 0, size);
+    m_largeRequested.fetch_add(size, std::memory_order_relaxed);
     SPANSCOPE_EMIT(EventKind::LargeAlloc, s->spanclass, 0, static_cast<uint32_t>(npages), s->startAddr, size, 0, 0, 0);
     return reinterpret_cast<void*>(s->startAddr);
 }
@@ -284,6 +285,13 @@ void MHeap::flushThreadStats(MCache* c) {
         if (c->frees[k]) m_smallFrees[k].fetch_add(c->frees[k], std::memory_order_relaxed);
         c->mallocs[k] = c->frees[k] = 0;
     }
+    for (int spc = 0; spc < kNumSpanClasses; spc++)
+        if (c->requested[spc]) flushRequested(c, static_cast<uint8_t>(spc));
+}
+
+void MHeap::flushRequested(MCache* c, uint8_t spc) {
+    m_smallRequested[spanClassSize(spc)].fetch_add(c->requested[spc], std::memory_order_relaxed);
+    c->requested[spc] = 0;
 }
 
 void MHeap::addHeapLive(int64_t d) {
@@ -584,6 +592,7 @@ void MHeap::readStats(MemStats& st) {
         st.BySize[c].Size = kClassToSize[c];
         st.BySize[c].Mallocs = m;
         st.BySize[c].Frees = f;
+        st.BySize[c].RequestedBytes = m_smallRequested[c].load(std::memory_order_relaxed);
         smallMallocs += m;
         smallFrees += f;
         smallAllocBytes += m * kClassToSize[c];
@@ -593,6 +602,7 @@ void MHeap::readStats(MemStats& st) {
     for (MSpan* s = m_allspans; s; s = s->allNext) st.BySize[spanClassSize(s->spanclass)].Spans++;
     st.BySize[0].Mallocs = m_largeAllocs;
     st.BySize[0].Frees = m_largeFrees;
+    st.BySize[0].RequestedBytes = m_largeRequested.load(std::memory_order_relaxed);
     st.Mallocs = smallMallocs + m_largeAllocs;
     st.Frees = smallFrees + m_largeFrees;
     st.HeapObjects = st.Mallocs - st.Frees;

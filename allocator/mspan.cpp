@@ -1,5 +1,6 @@
 // mspan slow paths: Go's nextFreeIndex and the malloc-mode sweep. See spanscope/allocator.h.
 #include "spanscope/detail/mspan.h"
+#include "spanscope/events.h"
 
 namespace spanscope::detail {
 
@@ -77,6 +78,9 @@ size_t sweepManagedSpan(MSpan* s) {
         if (uint64_t zombie = m & ~s->allocatedWord(w))
             fatal("found pointer to free object in span %p (slot %zu): a dangling pointer", (void*)s->startAddr,
                   w * 64 + static_cast<size_t>(__builtin_ctzll(zombie)));
+        if (SPANSCOPE_OBJECT_EVENTS())
+            if (uint64_t freed = s->allocatedWord(w) & ~m & s->validMask(w))
+                SPANSCOPE_EMIT(EventKind::ObjFree, s->spanclass, 0, static_cast<uint32_t>(w), s->startAddr, freed, 0, 0, 0);
         storeRelaxed(marks[w], m);
         nalloc += popcount64(m);
     }

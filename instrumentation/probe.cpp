@@ -378,7 +378,9 @@ void emitCounters(MemStats& prev, bool all, void (*out)(const Event&)) {
     for (int c = 0; c < kNumSizeClasses; c++) {
         const auto& b = st.BySize[c];
         const auto& p = prev.BySize[c];
-        if (!all && b.Mallocs == p.Mallocs && b.Frees == p.Frees && b.Spans == p.Spans) continue;
+        if (!all && b.Mallocs == p.Mallocs && b.Frees == p.Frees && b.Spans == p.Spans &&
+            b.RequestedBytes == p.RequestedBytes)
+            continue;
         if (all && !b.Mallocs && !b.Spans) continue;
         changed = true;
         Event e = record(static_cast<uint16_t>(EventKind::ClassCounters), now);
@@ -386,7 +388,7 @@ void emitCounters(MemStats& prev, bool all, void (*out)(const Event&)) {
         e.npages = static_cast<uint32_t>(b.Spans);
         e.a = b.Mallocs;
         e.b = b.Frees;
-        e.c = 0;  // requested bytes: the allocator does not count them yet
+        e.c = b.RequestedBytes;
         e.d = b.Mallocs * kClassToSize[c];
         out(e);
     }

@@ -105,7 +105,7 @@ bool SessionReader::refresh() {
     Db::Stmt q(db,
                "SELECT format_version, program, pid, start_unix_ns, end_ns, end_reason, exit_code, "
                "signal, "
-               "stream_status, stream_error, events, dropped, page_size, arena_bytes FROM session "
+               "stream_status, stream_error, events, dropped, page_size, arena_bytes, flags FROM session "
                "WHERE id = 1");
     if (!q) {
         m_error = std::string("cannot read the session: ") + sqlite3_errmsg(db);
@@ -130,6 +130,7 @@ bool SessionReader::refresh() {
     in.dropped = q.i(11);
     in.pageSize = q.i(12);
     in.arenaBytes = q.i(13);
+    in.flags = q.i(14);
     Db::Stmt a(db, "SELECT arg FROM argv ORDER BY idx");
     while (a.row()) in.argv.push_back(a.s(0));
     m_info = std::move(in);
@@ -280,6 +281,96 @@ std::vector<GcCycle> SessionReader::gcCycles(int64_t t0, int64_t t1) {
     return out;
 }
 
+std::vector<GcPhase> SessionReader::gcPhases(int64_t t0, int64_t t1) {
+    std::vector<GcPhase> out;
+    Db::Stmt q(m_db->db,
+               "SELECT cycle, phase, t_ns, heap_live, heap_goal, trigger_bytes, stw_ns FROM gc_phases "
+               "WHERE t_ns BETWEEN ? AND ? ORDER BY t_ns, id");
+    q.bind(1, t0);
+    q.bind(2, t1);
+    while (q.row())
+        out.push_back(GcPhase{q.i(0), q.s(1), q.i(2), q.u(3), q.u(4), q.u(5), q.u(6)});
+    return out;
+}
+
+namespace {
+// Records reach the recorder up to one drain pass late, so a record's id and time order agree
+// within this many rows (the bound spansAt's replay uses too).
+constexpr int64_t kLateRows = 65536;
+
+constexpr const char* kEventRowColumns = "id, t_ns, seq, tid, kind, span_class, flags, npages, addr, a, b, c, d";
+
+void readEventRow(sqlite3_stmt* st, EventRow* out) {
+    auto col = [st](int i) { return sqlite3_column_int64(st, i); };
+    out->id = col(0);
+    Event& e = out->event;
+    e = Event{};
+    e.timeNs = static_cast<uint64_t>(col(1)), e.seq = static_cast<uint32_t>(col(2));
+    e.tid = static_cast<uint32_t>(col(3)), e.kind = static_cast<EventKind>(col(4));
+    e.spanClass = static_cast<uint8_t>(col(5)), e.flags = static_cast<uint8_t>(col(6));
+    e.npages = static_cast<uint32_t>(col(7)), e.addr = static_cast<uint64_t>(col(8));
+    e.a = static_cast<uint64_t>(col(9)), e.b = static_cast<uint64_t>(col(10));
+    e.c = static_cast<uint64_t>(col(11)), e.d = static_cast<uint64_t>(col(12));
+}
+
+std::string kindFilter(const std::vector<uint16_t>& kinds) {
+    if (kinds.empty()) return {};
+    std::string s = " AND kind IN (";
+    for (size_t i = 0; i < kinds.size(); i++) s += (i ? "," : "") + std::to_string(kinds[i]);
+    return s + ")";
+}
+}  // namespace
+
+// Both searches run in two bounded steps: find the first match in id order from the keyframe
+// nearest t, then order by time only the rows within kLateRows of it.
+bool SessionReader::eventAfter(int64_t t, int64_t afterId, const std::vector<uint16_t>& kinds, EventRow* out) {
+    sqlite3* db = m_db->db;
+    int64_t lo = 0;
+    {
+        Db::Stmt k(db, "SELECT last_event_id FROM keyframes WHERE t_ns <= ? ORDER BY t_ns DESC, id DESC LIMIT 1");
+        k.bind(1, t);
+        if (k.row()) lo = std::max<int64_t>(0, k.i(0) - kLateRows);
+    }
+    const std::string cond = "(t_ns > ?1 OR (t_ns = ?1 AND id > ?2))" + kindFilter(kinds);
+    int64_t first = 0;
+    {
+        Db::Stmt q(db, ("SELECT id FROM events WHERE id > ?3 AND " + cond + " ORDER BY id LIMIT 1").c_str());
+        q.bind(1, t), q.bind(2, afterId), q.bind(3, lo);
+        if (!q.row()) return false;
+        first = q.i(0);
+    }
+    Db::Stmt q(db, (std::string("SELECT ") + kEventRowColumns + " FROM events "
+                    "WHERE id > ?3 AND id <= ?4 AND " + cond + " ORDER BY t_ns, id LIMIT 1").c_str());
+    q.bind(1, t), q.bind(2, afterId), q.bind(3, lo), q.bind(4, first + kLateRows);
+    if (!q.row()) return false;
+    readEventRow(q.st, out);
+    return true;
+}
+
+bool SessionReader::eventBefore(int64_t t, int64_t beforeId, const std::vector<uint16_t>& kinds, EventRow* out) {
+    sqlite3* db = m_db->db;
+    int64_t hi = INT64_MAX;
+    {
+        Db::Stmt k(db, "SELECT last_event_id FROM keyframes WHERE t_ns > ? ORDER BY t_ns, id LIMIT 1");
+        k.bind(1, t);
+        if (k.row()) hi = k.i(0) + kLateRows;
+    }
+    const std::string cond = "(t_ns < ?1 OR (t_ns = ?1 AND id < ?2))" + kindFilter(kinds);
+    int64_t last = 0;
+    {
+        Db::Stmt q(db, ("SELECT id FROM events WHERE id <= ?3 AND " + cond + " ORDER BY id DESC LIMIT 1").c_str());
+        q.bind(1, t), q.bind(2, beforeId), q.bind(3, hi);
+        if (!q.row()) return false;
+        last = q.i(0);
+    }
+    Db::Stmt q(db, (std::string("SELECT ") + kEventRowColumns + " FROM events "
+                    "WHERE id >= ?4 AND id <= ?3 AND " + cond + " ORDER BY t_ns DESC, id DESC LIMIT 1").c_str());
+    q.bind(1, t), q.bind(2, beforeId), q.bind(3, hi), q.bind(4, last - kLateRows);
+    if (!q.row()) return false;
+    readEventRow(q.st, out);
+    return true;
+}
+
 std::vector<ClassTotals> classTotalsOf(const std::vector<SpanRecord>& spans,
                                        const std::vector<stream::ClassEntry>& classes, uint64_t pageSize) {
     std::vector<ClassTotals> out(classes.size());
@@ -314,15 +405,98 @@ std::vector<ClassTotals> SessionReader::classTotalsAt(int64_t t) {
     std::vector<ClassTotals> out =
         classTotalsOf(spansAt(t), m_classes, static_cast<uint64_t>(m_info.pageSize ? m_info.pageSize : 8192));
     Db::Stmt q(m_db->db,
-               "SELECT mallocs, frees FROM class_counters WHERE class = ? AND t_ns <= ? ORDER BY "
+               "SELECT mallocs, frees, requested_bytes FROM class_counters WHERE class = ? AND t_ns <= ? ORDER BY "
                "t_ns DESC LIMIT 1");
     for (auto& ct : out) {
         sqlite3_reset(q.st);
         q.bind(1, ct.sizeClass);
         q.bind(2, t);
-        if (q.row()) ct.mallocs = q.u(0), ct.frees = q.u(1);
+        if (q.row()) ct.mallocs = q.u(0), ct.frees = q.u(1), ct.requestedBytes = q.u(2);
     }
     return out;
+}
+
+bool SessionReader::spanObjectsAt(uint64_t addr, int64_t t, SpanObjects* out) {
+    *out = SpanObjects{};
+    const uint64_t pageSize = static_cast<uint64_t>(m_info.pageSize ? m_info.pageSize : 8192);
+    const std::vector<SpanRecord> spans = spansAt(t);  // sorted by base
+    auto it = std::upper_bound(spans.begin(), spans.end(), addr,
+                               [](uint64_t a, const SpanRecord& s) { return a < s.base; });
+    if (it == spans.begin()) return false;
+    const SpanRecord& span = *--it;
+    if (addr >= span.base + uint64_t{span.npages} * pageSize) return false;
+    out->span = span;
+    const int sizeClass = span.spanClass >> 1;
+    const bool large = sizeClass == 0;
+    out->elemSize = large || sizeClass >= static_cast<int>(m_classes.size())
+                        ? static_cast<uint32_t>(span.npages * pageSize)
+                        : m_classes[static_cast<size_t>(sizeClass)].size;
+    sqlite3* db = m_db->db;
+
+    // The GC phase at t: marking runs from sweep termination to the end of mark termination.
+    int64_t markStart = INT64_MAX;
+    {
+        Db::Stmt q(db, "SELECT cycle, phase FROM gc_phases WHERE t_ns <= ? ORDER BY t_ns DESC, id DESC LIMIT 1");
+        q.bind(1, t);
+        if (q.row() && q.s(1) != "off") {
+            out->marking = true;
+            out->cycle = q.i(0);
+            Db::Stmt st(db, "SELECT min(t_ns) FROM gc_phases WHERE cycle = ?");
+            st.bind(1, out->cycle);
+            if (st.row() && !st.null(0)) markStart = st.i(0);
+        }
+    }
+    if (!(m_info.flags & stream::kFlagObjectLevel)) return true;  // counts only
+
+    // Replay the span's object records since it was taken from the heap.
+    const uint64_t end = span.base + uint64_t{span.npages} * pageSize;
+    int64_t born = 0;
+    {
+        Db::Stmt q(db, "SELECT id FROM events WHERE kind IN (1, 5, 6, 7) AND addr = ? AND t_ns <= ? "
+                       "ORDER BY id DESC LIMIT 1");
+        q.bind(1, static_cast<int64_t>(span.base));
+        q.bind(2, t);
+        if (q.row()) born = q.i(0);
+    }
+    const size_t n = large ? 1 : span.nelems;
+    std::vector<SlotState> slots(n, SlotState::Free);
+    std::vector<uint8_t> marked(n, 0);  // 0 white, 1 grey, 2 black, in the current mark phase
+    Db::Stmt q(db, "SELECT t_ns, kind, flags, npages, addr, a FROM events WHERE kind BETWEEN 20 AND 22 "
+                   "AND addr >= ? AND addr < ? AND id > ? AND t_ns <= ? ORDER BY id");
+    q.bind(1, static_cast<int64_t>(span.base));
+    q.bind(2, static_cast<int64_t>(end));
+    q.bind(3, born);
+    q.bind(4, t);
+    auto slotOf = [&](uint64_t a) -> size_t { return large ? 0 : static_cast<size_t>((a - span.base) / out->elemSize); };
+    while (q.row()) {
+        const int64_t te = q.i(0);
+        const auto kind = static_cast<EventKind>(q.i(1));
+        const uint64_t a = q.u(4);
+        const bool inMark = out->marking && te >= markStart;
+        if (kind == EventKind::ObjAlloc) {
+            size_t i = slotOf(a);
+            if (i >= n) continue;
+            slots[i] = SlotState::Allocated;
+            if (inMark) marked[i] = 2;  // allocated black during marking
+        } else if (kind == EventKind::ObjFree) {
+            const uint64_t word = q.u(3), mask = q.u(5);
+            for (uint64_t m = mask; m; m &= m - 1) {
+                size_t i = static_cast<size_t>(word * 64 + static_cast<uint64_t>(__builtin_ctzll(m)));
+                if (i < n) slots[i] = SlotState::Free, marked[i] = 0;
+            }
+        } else if (inMark) {  // ObjMark
+            size_t i = slotOf(a);
+            if (i < n) marked[i] = std::max<uint8_t>(marked[i], q.i(2) ? 2 : 1);
+        }
+    }
+    if (large && slots[0] == SlotState::Free) slots[0] = SlotState::Allocated;  // LargeAlloc is the object
+    if (out->marking)
+        for (size_t i = 0; i < n; i++)
+            if (slots[i] != SlotState::Free)
+                slots[i] = marked[i] == 2 ? SlotState::Black : marked[i] == 1 ? SlotState::Grey : SlotState::White;
+    out->slotStates = std::move(slots);
+    out->bitsKnown = true;
+    return true;
 }
 
 }  // namespace spanscope::session

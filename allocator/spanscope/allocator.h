@@ -56,6 +56,8 @@ struct MemStats {
         uint32_t Size;
         uint64_t Mallocs, Frees;
         uint64_t Spans;     // in-use spans of this class (walk)
+        uint64_t RequestedBytes;  // cumulative bytes asked for (malloc's or alloc's size argument);
+                                  // a thread's latest are counted at its next refill of the class
     } BySize[kNumSizeClasses];
 };
 

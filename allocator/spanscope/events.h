@@ -30,9 +30,12 @@ enum class EventKind : uint16_t {
     ThreadExit = 17,
     ClassCounters = 18,  // spanClass = size class: a = mallocs, b = frees, c = requested bytes, d = slot bytes
     HeapTotals = 19,     // a = HeapAlloc, b = HeapInuse, c = HeapIdle, d = HeapReleased
-    ObjAlloc = 20,       // opt-in object level: addr, a = size
-    ObjFree = 21,
-    ObjMark = 22,
+    ObjAlloc = 20,       // opt-in object level (managed heap): addr = slot, a = requested bytes,
+                         // flags = 1 for a new tiny block
+    ObjFree = 21,        // object level, at sweep: addr = span base, npages = bitmap word index,
+                         // a = mask of the slots freed in that word (one record per word with frees)
+    ObjMark = 22,        // object level: addr = slot; flags = 0 grey (marked, queued for scanning),
+                         // 1 black (scanned, or marked and pointer-free)
     SweepCycle = 23,     // malloc mode: a new sweep generation began: a = sweepgen, b = heapLive, c = trigger
 };
 
@@ -61,6 +64,7 @@ void setEventSink(EventSink sink, void* ctx, bool objectLevel = false);
 
 namespace detail {
 extern std::atomic<EventSink> g_eventSink;
+extern std::atomic<bool> g_objectEvents;  // set with the sink when objectLevel is asked for
 void emitEvent(EventKind kind, uint8_t spanClass, uint8_t flags, uint32_t npages, uint64_t addr,
                uint64_t a, uint64_t b, uint64_t c, uint64_t d);
 }  // namespace detail
@@ -72,10 +76,15 @@ void emitEvent(EventKind kind, uint8_t spanClass, uint8_t flags, uint32_t npages
                 ::spanscope::detail::g_eventSink.load(std::memory_order_relaxed) != nullptr, 0)) \
             ::spanscope::detail::emitEvent(kind, spc, flags, npages, addr, a, b, c, d);         \
     } while (0)
+// Object-level records: one more predictable branch, on the managed heap's allocation, mark and
+// sweep paths only (like Go's allocfreetrace check in mallocgc).
+#define SPANSCOPE_OBJECT_EVENTS() \
+    __builtin_expect(::spanscope::detail::g_objectEvents.load(std::memory_order_relaxed), 0)
 #else
 #define SPANSCOPE_EMIT(kind, spc, flags, npages, addr, a, b, c, d) \
     do {                                                           \
     } while (0)
+#define SPANSCOPE_OBJECT_EVENTS() false
 #endif
 
 }  // namespace spanscope

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <string>
 
+#include "spanscope/session.h"
+
 namespace spanscope::cli {
 
 int runCommand(int argc, char** argv);   // spanscope-cli run -- PROGRAM ARGS
@@ -15,13 +17,14 @@ int psCommand(int argc, char** argv);      // spanscope-cli ps
 // With SPANSCOPE_STREAM set and no preload library, streams this process's own heap (demo).
 void startInProcessProbe();
 // Connects to a process's attach socket (peer uid checked); -1 with a one-line reason.
-int connectToProcess(long pid, std::string* err);
+using session::connectToProcess;
 // Path of libspanscope.so: $SPANSCOPE_PRELOAD, or beside this executable, or ../lib.
 std::string findPreloadLibrary();
 int usageError(const char* cmd, const char* msg);
 
 // Managed-heap (garbage-collected) scenarios of `demo` (gcdemo.cpp).
 bool isGcScenario(const char* name);
+bool gcScenarioWantsObjects(const char* name);  // a teaching scenario: object-level events
 void listGcScenarios();
 int runGcScenario(const char* name, double seconds, double interval, bool gctrace, const std::atomic<bool>& interrupted);
 

@@ -154,11 +154,29 @@ void memlimit(Stop& stop, unsigned seed) {
     }
 }
 
+// A small teaching heap, recorded with object-level events: a live set of 4,096 objects (with
+// payloads) in a few dozen spans, slow enough to watch, with a GC cycle every few hundred ms.
+void teaching(Stop& stop, unsigned seed) {
+    std::mt19937_64 rng(seed);
+    const size_t live = 4096;
+    Root<Ptr<Obj>> slots(newSlots(live));
+    for (size_t i = 0; i < live; i++) slots.get()[i] = newObj(rng, 48);
+    while (!stop) {
+        for (int r = 0; r < 64; r++) {
+            gc::allocBytes(16 + rng() % 100);  // garbage
+            slots.get()[rng() % live] = newObj(rng, 48);
+        }
+        gc::BlockingRegion idle;
+        std::this_thread::sleep_for(std::chrono::milliseconds(4));
+    }
+}
+
 struct GcScenario {
     const char* name;
     const char* what;
     void (*body)(Stop&, unsigned);
     int gogc;
+    bool objects = false;  // recorded with object-level events (alloc, free, mark)
 };
 
 const GcScenario kGcScenarios[] = {
@@ -171,6 +189,8 @@ const GcScenario kGcScenarios[] = {
     {"gogc100", "the server workload at GOGC=100 (the default)", server, 100},
     {"gogc400", "the server workload at GOGC=400: fewer cycles, bigger heap", server, 400},
     {"memlimit", "a live set growing toward a 64 MiB memory limit (GOMEMLIMIT) and back", memlimit, 100},
+    {"teaching", "a small heap (4,096 live objects) with object-level events: slots, marks, sweeps", teaching, 10,
+     true},
 };
 
 void report(double t) {
@@ -186,6 +206,12 @@ void report(double t) {
 
 void listGcScenarios() {
     for (const auto& s : kGcScenarios) std::printf("%-16s %s\n", s.name, s.what);
+}
+
+bool gcScenarioWantsObjects(const char* name) {
+    for (const auto& s : kGcScenarios)
+        if (!std::strcmp(s.name, name)) return s.objects;
+    return false;
 }
 
 bool isGcScenario(const char* name) {

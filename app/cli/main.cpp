@@ -39,7 +39,11 @@ int main(int argc, char** argv) {
     }
     if (!std::strcmp(cmd, "run")) return spanscope::cli::runCommand(argc - 1, argv + 1);
 #ifdef SPANSCOPE_HAVE_INSTRUMENTATION
-    if (!std::strcmp(cmd, "demo")) spanscope::cli::startInProcessProbe();
+    if (!std::strcmp(cmd, "demo")) {
+        for (int i = 2; i < argc; i++)
+            if (spanscope::cli::gcScenarioWantsObjects(argv[i])) setenv("SPANSCOPE_OBJECTS", "1", 1);
+        spanscope::cli::startInProcessProbe();
+    }
 #endif
     if (!std::strcmp(cmd, "demo")) return spanscope::cli::demoCommand(argc - 1, argv + 1);
 #ifdef SPANSCOPE_HAVE_INSTRUMENTATION

@@ -99,6 +99,7 @@ struct SessionInfo {
     std::string streamError;
     int64_t events = 0, dropped = 0;
     int64_t pageSize = 0, arenaBytes = 0;
+    int64_t flags = 0;  // the stream header's flags (stream::kFlagObjectLevel, kFlagAttached)
     int formatVersion = 0;
     bool interrupted() const { return endReason == "recording"; }  // the recorder died mid-way
 };
@@ -123,12 +124,44 @@ struct GcCycle {  // one sweep generation (malloc mode) or GC cycle (managed mod
     uint64_t heapLive = 0, heapGoal = 0, trigger = 0, sweepgen = 0, stwNs = 0;
 };
 
+struct GcPhase {  // one GCPhase record of a managed session (gc_phases)
+    int64_t cycle = 0;
+    std::string phase;  // sweep-termination, mark, mark-termination, off
+    int64_t tNs = 0;
+    uint64_t heapLive = 0, heapGoal = 0, trigger = 0, stwNs = 0;
+};
+
+struct EventRow {  // one recorded record and its row (events.id: recording order breaks time ties)
+    int64_t id = 0;
+    Event event{};  // timeNs in ns since the stream began
+};
+
 struct ClassTotals {  // per size class at one moment, from the span state
     int sizeClass = 0;
     uint32_t size = 0;
     uint64_t spans = 0, spanBytes = 0, objects = 0, bytesInUse = 0;
     uint64_t freeSlotBytes = 0, tailWaste = 0;  // waste = freeSlotBytes + tailWaste
     uint64_t mallocs = 0, frees = 0;            // cumulative, from the latest counters <= t
+    uint64_t requestedBytes = 0;                // cumulative bytes asked for (same counters)
+};
+
+// One span's object slots at one moment, for the span inspector (SessionReader::spanObjectsAt).
+// Slots are known only in sessions recorded with object-level events (SPANSCOPE_OBJECTS=1, the
+// teaching scenarios); otherwise bitsKnown is false and only the span's counts are.
+enum class SlotState : uint8_t {
+    Free = 0,       // not allocated
+    Allocated = 1,  // allocated (no marking in progress)
+    White = 2,      // allocated, not (yet) marked in the current GC cycle's mark phase
+    Grey = 3,       // marked, not yet scanned (in a work buffer)
+    Black = 4,      // marked and scanned
+};
+struct SpanObjects {
+    SpanRecord span{};
+    uint32_t elemSize = 0;
+    bool bitsKnown = false;        // slots below come from object-level events
+    bool marking = false;          // t falls in a GC cycle's mark phase (white/grey/black apply)
+    int64_t cycle = 0;             // that cycle (managed sessions)
+    std::vector<SlotState> slotStates;  // nelems entries when bitsKnown (not "slots": a Qt macro)
 };
 
 // ---- The recorder --------------------------------------------------------------------------
@@ -216,11 +249,20 @@ public:
     std::vector<HeapSample> heapSeries(int64_t t0, int64_t t1);
     std::vector<ClassSample> classSeries(int64_t t0, int64_t t1, int sizeClass = -1);
     std::vector<GcCycle> gcCycles(int64_t t0, int64_t t1);
+    std::vector<GcPhase> gcPhases(int64_t t0, int64_t t1);  // phases with t0 <= t_ns <= t1
+    // The first record after (t, afterId) in (time, id) order whose kind is in kinds (any kind if
+    // kinds is empty); false if there is none. eventBefore: the last one before (t, beforeId).
+    // Bounded by the keyframes' event ids, so a step costs about the distance it moves.
+    bool eventAfter(int64_t t, int64_t afterId, const std::vector<uint16_t>& kinds, EventRow* out);
+    bool eventBefore(int64_t t, int64_t beforeId, const std::vector<uint16_t>& kinds, EventRow* out);
     std::vector<ClassTotals> classTotalsAt(int64_t t);
     bool heapAt(int64_t t, HeapSample* out);  // the latest sample at or before t
     // Recorded records (not counters) with t0 <= time <= t1, in recording order, at most limit;
     // times are ns since the stream began. For timelines and narration.
     std::vector<Event> eventsBetween(int64_t t0, int64_t t1, size_t limit = 10000);
+    // The span containing addr at time t and, with object-level events, its slots. False if no
+    // span holds addr then.
+    bool spanObjectsAt(uint64_t addr, int64_t t, SpanObjects* out);
     // Events replayed by the last spansAt() after its keyframe (the bound the keyframes keep).
     uint64_t lastReplayCount() const { return m_lastReplay; }
     const std::string& error() const { return m_error; }
@@ -239,6 +281,20 @@ private:
 // frees are left 0 (they come from the class counters).
 std::vector<ClassTotals> classTotalsOf(const std::vector<SpanRecord>& spans,
                                        const std::vector<stream::ClassEntry>& classes, uint64_t pageSize);
+
+// ---- Live processes (the attach client, live_processes.cpp) -----------------------------------
+struct LiveProcess {  // a process listening for attach (docs/session-format.md 1.6)
+    long pid = 0;
+    std::string program;  // /proc/PID/exe, "?" if unreadable
+    uint64_t heapSys = 0, heapAlloc = 0, heapInuse = 0;
+    bool attached = false;  // a client is attached
+    bool answered = false;  // it answered STAT (else the figures are 0)
+};
+// Connects to a process's attach socket (peer uid checked); -1 with a one-line reason.
+int connectToProcess(long pid, std::string* err);
+// The attachable processes of this user (sockets in probe::socketDir answering STAT), by pid.
+// Removes the sockets of processes that are gone. Blocks up to a second per silent process.
+std::vector<LiveProcess> listLiveProcesses();
 
 }  // namespace session
 }  // namespace spanscope

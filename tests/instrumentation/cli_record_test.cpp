@@ -332,3 +332,74 @@ TEST_F(CliTest, RecordsTheDemoWithoutPreload) {
     EXPECT_GT(r->info().events, 1000);
     EXPECT_FALSE(r->spansAt(r->info().endNs).empty() && r->heapSeries(0, INT64_MAX).empty());
 }
+
+// The teaching scenario records object-level events: the span inspector's slots (free,
+// allocated; white, grey, black while marking) rebuild from them, and agree with the span table.
+TEST_F(CliTest, TeachingSessionRebuildsObjectSlots) {
+    const std::string s = path("teach.db");
+    ASSERT_EQ(run(kCli + " demo teaching --seconds 1.5 --interval 0.5 -o " + s), 0) << err;
+    std::string e;
+    auto r = SessionReader::open(s, &e);
+    ASSERT_TRUE(r) << e;
+    EXPECT_TRUE(r->info().flags & spanscope::stream::kFlagObjectLevel);
+
+    // A moment inside a mark phase (between mark and mark termination) and its end.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(s.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db,
+                       "SELECT m.t_ns, t.t_ns FROM gc_phases m JOIN gc_phases t ON t.cycle = m.cycle "
+                       "WHERE m.phase = 'mark' AND t.phase = 'mark-termination' ORDER BY m.cycle LIMIT 1 OFFSET 1",
+                       -1, &st, nullptr);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW) << "no second GC cycle recorded";
+    const int64_t markNs = sqlite3_column_int64(st, 0), termNs = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    // Requested bytes are counted, and never exceed the slot bytes they were served from.
+    sqlite3_prepare_v2(db,
+                       "SELECT count(*), sum(requested_bytes > 0), sum(requested_bytes > slot_bytes) FROM class_counters c "
+                       "WHERE class > 0 AND mallocs > 0 AND t_ns = (SELECT max(t_ns) FROM class_counters WHERE class = c.class)",
+                       -1, &st, nullptr);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_GT(sqlite3_column_int64(st, 0), 0);
+    EXPECT_EQ(sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 0));
+    EXPECT_EQ(sqlite3_column_int64(st, 2), 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    auto tally = [&](int64_t t, bool expectMarking, size_t counts[5]) {
+        size_t checked = 0;
+        for (const SpanRecord& sp : r->spansAt(t)) {
+            if ((sp.spanClass >> 1) == 0 || sp.allocCount == 0) continue;
+            SpanObjects o;
+            ASSERT_TRUE(r->spanObjectsAt(sp.base + 8, t, &o));  // any address inside the span
+            EXPECT_EQ(o.span.base, sp.base);
+            ASSERT_TRUE(o.bitsKnown);
+            EXPECT_EQ(o.marking, expectMarking);
+            ASSERT_EQ(o.slotStates.size(), sp.nelems);
+            size_t used = 0;
+            for (SlotState x : o.slotStates) {
+                counts[static_cast<int>(x)]++;
+                used += x != SlotState::Free;
+            }
+            // A span in its mcentral holds exactly the objects its table entry says.
+            if (sp.state != static_cast<uint8_t>(SpanState::Cached)) {
+                EXPECT_EQ(used, sp.allocCount) << std::hex << sp.base;
+                checked++;
+            }
+        }
+        EXPECT_GT(checked, 0u);
+    };
+    size_t inMark[5] = {}, atTerm[5] = {}, after[5] = {};
+    tally(markNs + (termNs - markNs) / 2, true, inMark);
+    tally(termNs, true, atTerm);
+    tally(termNs + (r->info().endNs - termNs) / 2 > termNs + 50000000 ? termNs + 50000000 : r->info().endNs, false, after);
+    const auto W = static_cast<int>(SlotState::White), G = static_cast<int>(SlotState::Grey),
+               B = static_cast<int>(SlotState::Black), A = static_cast<int>(SlotState::Allocated);
+    EXPECT_GT(inMark[B] + inMark[G], 0u);  // marking under way
+    EXPECT_EQ(inMark[A], 0u);              // while marking, every object is white, grey or black
+    EXPECT_GT(atTerm[B], 0u);              // the live set, marked
+    EXPECT_GT(atTerm[W], 0u);              // garbage: what the sweep will free
+    EXPECT_EQ(atTerm[G], 0u);              // no grey object survives mark termination
+    EXPECT_GT(after[A], 0u);
+    EXPECT_EQ(after[W] + after[G] + after[B], 0u);
+}

@@ -21,7 +21,10 @@ SPANSCOPE_INLINE void* mallocFast(size_t size) {
         const uint8_t spc = makeSpanClass(kSizeTables.sizeToClass8[(size + 7) >> 3], true);
         MSpan* s = t_mcache.alloc[spc];
         if (SPANSCOPE_LIKELY(s != nullptr))
-            if (void* p = s->nextFreeFast()) return p;
+            if (void* p = s->nextFreeFast()) {
+                t_mcache.requested[spc] += size;
+                return p;
+            }
     }
     return mallocSlow(size);
 }

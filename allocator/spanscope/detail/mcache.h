@@ -23,6 +23,9 @@ struct MCache {
     int64_t heapLiveDelta;  // unflushed heapLive change (see MHeap::addHeapLive)
     uint64_t mallocs[kNumSizeClasses];
     uint64_t frees[kNumSizeClasses];
+    // Bytes asked for (not slot bytes), by span class: one add on the allocation fast path; moved
+    // into the heap's per-class totals at refill and flush (MHeap::flushRequested).
+    uint64_t requested[kNumSpanClasses];
     MCache* listNext;  // every live mcache, for fork
     MCache* listPrev;
 

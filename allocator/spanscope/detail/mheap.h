@@ -80,6 +80,7 @@ public:
     void addMallocs(int cls, uint64_t n);
     void addFrees(int cls, uint64_t n);
     void flushThreadStats(MCache* c);
+    void flushRequested(MCache* c, uint8_t spc);  // one span class of c's requested bytes
 
     // Scavenger: releases free pages (top-down) until retained <= goal or maxBytes are released.
     size_t scavenge(size_t maxBytes, bool force);
@@ -164,6 +165,8 @@ private:
     SpinLock m_cycleLock;
     std::atomic<uint64_t> m_smallMallocs[kNumSizeClasses] = {};
     std::atomic<uint64_t> m_smallFrees[kNumSizeClasses] = {};
+    std::atomic<uint64_t> m_smallRequested[kNumSizeClasses] = {};
+    std::atomic<uint64_t> m_largeRequested{0};
     std::atomic<int> m_bgState{0};  // 0 not started, 1 starting/running
     std::atomic<uint32_t> m_bgWake{0};
 };

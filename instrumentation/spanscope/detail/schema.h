@@ -91,6 +91,11 @@ CREATE TABLE keyframes(
   data BLOB NOT NULL
 );
 CREATE INDEX keyframes_t ON keyframes(t_ns);
+-- Partial indexes: they cost only for the rows they hold (object-level records, which only
+-- teaching sessions have, and span births and deaths); the span inspector's queries use them.
+CREATE INDEX events_objects ON events(addr) WHERE kind BETWEEN 20 AND 22;
+CREATE INDEX events_lifecycle ON events(addr) WHERE kind IN (1, 5, 6, 7);
+CREATE INDEX gc_phases_t ON gc_phases(t_ns);
 CREATE VIEW span_events AS
   SELECT e.id, e.t_ns, e.tid, k.name AS kind, e.span_class >> 1 AS size_class, e.span_class & 1 AS noscan,
          e.npages, printf('0x%x', e.addr) AS addr, e.a, e.b, e.c
