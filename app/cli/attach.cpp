@@ -3,7 +3,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,34 +18,6 @@
 #include "spanscope/session.h"
 
 namespace spanscope::cli {
-
-int connectToProcess(long pid, std::string* err) {
-    char dir[96], why[200];
-    if (!probe::socketDir(dir, sizeof dir, false, why, sizeof why)) {
-        *err = why;
-        return -1;
-    }
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%ld.sock", dir, pid);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        *err = std::string("process ") + std::to_string(pid) + " is not attachable (" +
-               std::strerror(errno) +
-               "; run it with SPANSCOPE_ATTACH=1 and libspanscope.so preloaded)";
-        if (fd >= 0) ::close(fd);
-        return -1;
-    }
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-        (cred.uid != getuid() && cred.uid != 0)) {
-        *err = "the socket of process " + std::to_string(pid) + " belongs to another user";
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 namespace {
 std::atomic<bool> g_detach{false};
