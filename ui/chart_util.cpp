@@ -15,6 +15,13 @@ void setNiceTimeRange(QValueAxis* axis, double s0, double s1, int target) {
             step = f * mag;
             break;
         }
+    const int decimals = std::max(0, -static_cast<int>(std::floor(std::log10(step))));
+    const QString format = QStringLiteral("%.") + QString::number(decimals) + QStringLiteral("f");
+    // Every change below re-lays the chart out (axis labels are text documents): skip a no-op, as
+    // a live session's timeline asks for the same range several times a second.
+    if (axis->min() == s0 && axis->max() == s1 && axis->tickInterval() == step && axis->labelFormat() == format &&
+        axis->tickType() == QValueAxis::TicksDynamic)
+        return;
     // Fixed ticks while the range changes: with dynamic ticks Qt 6.4 lays the new range out with the
     // old interval first (billions of ticks when zooming out from a tiny range) and crashes.
     axis->setTickType(QValueAxis::TicksFixed);
@@ -22,8 +29,7 @@ void setNiceTimeRange(QValueAxis* axis, double s0, double s1, int target) {
     axis->setTickAnchor(0);
     axis->setTickInterval(step);
     axis->setTickType(QValueAxis::TicksDynamic);
-    const int decimals = std::max(0, -static_cast<int>(std::floor(std::log10(step))));
-    axis->setLabelFormat(QStringLiteral("%.") + QString::number(decimals) + QStringLiteral("f"));
+    axis->setLabelFormat(format);
 }
 
 double niceTop(double v) {

@@ -1,6 +1,8 @@
 // LiveRecording (see live_recording.h).
 #include "live_recording.h"
 
+#include <unistd.h>
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
@@ -73,6 +75,10 @@ bool LiveRecording::startProcess(const QString& cli, const QStringList& a, const
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     for (const QString& kv : extraEnv) env.insert(kv.section(QLatin1Char('='), 0, 0), kv.section(QLatin1Char('='), 1));
     m_proc->setProcessEnvironment(env);
+    // The recorder and the recorded program run a notch below the GUI (nice 4): on a machine whose
+    // cores they keep busy, the window would otherwise wait for the scheduler for tens of ms at a
+    // time (docs/BENCHMARKS.md, GUI). They lose little: the GUI thread needs a tenth of a core.
+    m_proc->setChildProcessModifier([] { (void)::nice(4); });
     connect(m_proc, &QProcess::readyRead, this, [this] {
         m_output += QString::fromLocal8Bit(m_proc->readAll());
         if (m_output.size() > 20000) m_output = m_output.right(10000);

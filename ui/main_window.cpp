@@ -137,6 +137,11 @@ MainWindow::MainWindow(QWidget* parent)
             m_client->requestSeries(0, m_client->summary()->info.endNs);
         }
     });
+    m_sideThrottle.setSingleShot(true);
+    m_sideThrottle.setInterval(1000);
+    connect(&m_sideThrottle, &QTimer::timeout, this, [this] {
+        if (m_sidePending) showSidePanels();
+    });
     updateStatus();
     resize(1440, 900);
 }
@@ -351,11 +356,25 @@ void MainWindow::onMoment(const MomentPtr& m) {
     m_moment = m;
     m_map->setMoment(m);
     m_legend->setMoment(m);
-    m_frag->setMoment(m);
-    m_table->setMoment(m);
+    // Following a live session, moments come four times a second; the bar chart and the table
+    // (a chart re-layout and a model update each) follow at most once a second, in an event-loop
+    // turn of their own, so that no turn of the GUI thread does all the work at once.
+    if (followingEnd() && isRecording()) {
+        m_sidePending = true;
+        if (!m_sideThrottle.isActive()) m_sideThrottle.start();
+    } else {
+        m_sideThrottle.stop();
+        showSidePanels();
+    }
     m_timeline->setCursorTime(m->tNs);
     updateStatus();
     emit momentShown();
+}
+
+void MainWindow::showSidePanels() {
+    m_sidePending = false;
+    m_frag->setMoment(m_moment);
+    m_table->setMoment(m_moment);
 }
 
 bool MainWindow::stepCycle(int direction) {

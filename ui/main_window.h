@@ -76,6 +76,7 @@ private:
     void onOpened(const SummaryPtr& s);
     void onSummaryUpdated(const SummaryPtr& s);
     void onMoment(const MomentPtr& m);
+    void showSidePanels();
     void onSeries(const SeriesPtr& s);
     void updateStatus();
     void stepCursor(double fraction);
@@ -97,6 +98,8 @@ private:
     QLabel* m_stCycle;
     QLabel* m_stRead;
     QTimer m_seriesThrottle;  // live: series reloaded at most once a second
+    QTimer m_sideThrottle;    // live, following: fragmentation and size classes at most once a second
+    bool m_sidePending = false;
     MomentPtr m_moment;
     SeriesPtr m_series;
     QString m_path;

@@ -63,7 +63,20 @@ TimelineView::TimelineView(QWidget* parent) : QChartView(parent), m_chart(new QC
 
 void TimelineView::setSessionLength(int64_t endNs) {
     m_end = std::max<int64_t>(endNs, 1000);
-    if (!m_zoomed) applyRange(0, m_end, false);
+    if (!m_zoomed && m_follow) {
+        // Live: the axis runs ahead of the end to the next multiple of a fifth of it (rounded to
+        // 1-2-5), so it changes every few seconds, not at every poll: each change re-lays the
+        // chart out on the GUI thread.
+        const double raw = double(m_end) / 5, mag = std::pow(10.0, std::floor(std::log10(raw)));
+        double step = 10 * mag;
+        for (double f : {1.0, 2.0, 5.0})
+            if (f * mag >= raw) {
+                step = f * mag;
+                break;
+            }
+        const int64_t top = static_cast<int64_t>(std::ceil(double(m_end) * 1.02 / step) * step);
+        if (top != m_t1 || m_t0 != 0) applyRange(0, top, false);
+    } else if (!m_zoomed) applyRange(0, m_end, false);
     else if (m_follow) {  // zoomed and following: slide the window to keep the end in view
         const int64_t w = m_t1 - m_t0;
         if (m_end > m_t1) applyRange(m_end - w, m_end, false);
