@@ -70,6 +70,7 @@ void handleClient(int fd) {
     if (!std::strcmp(cmd, "STAT")) {
         MemStats st;
         readMemStats(&st);
+        if (MemStats managed; readManagedMemStats(&managed) && managed.HeapSys > st.HeapSys) st = managed;
         char line[256];
         std::snprintf(line, sizeof line,
                       "OK heap_sys=%llu heap_alloc=%llu heap_inuse=%llu attached=%d\n",
@@ -195,13 +196,16 @@ bool startListener(char* why, size_t cap) {
     return true;
 }
 
+// On by default: every process running with spanscope is attachable. SPANSCOPE_ATTACH=0 turns it
+// off; with SPANSCOPE_ATTACH=1 a failure to listen is reported (otherwise it is silent, so that a
+// preloaded program's output stays its own).
 bool startListenerFromEnvironment() {
     const char* e = std::getenv("SPANSCOPE_ATTACH");
-    if (!e || std::strcmp(e, "1") != 0) return false;
+    if (e && !std::strcmp(e, "0")) return false;
     if (running()) return false;  // already streaming (SPANSCOPE_STREAM): not attachable
     char why[200];
     if (!startListener(why, sizeof why)) {
-        detail::printErr("spanscope: attach disabled: %s\n", why);
+        if (e && !std::strcmp(e, "1")) detail::printErr("spanscope: attach disabled: %s\n", why);
         return false;
     }
     return true;

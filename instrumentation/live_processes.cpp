@@ -32,7 +32,7 @@ int connectToProcess(long pid, std::string* err) {
     if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         *err = std::string("process ") + std::to_string(pid) + " is not attachable (" +
                std::strerror(errno) +
-               "; run it with SPANSCOPE_ATTACH=1 and libspanscope.so preloaded)";
+               "; is it running with libspanscope.so preloaded, without SPANSCOPE_ATTACH=0?)";
         if (fd >= 0) ::close(fd);
         return -1;
     }

@@ -63,6 +63,8 @@ Options g_opts;
 std::atomic<bool> g_forkRegistered{false};
 
 std::atomic<uint64_t> g_statEvents{0}, g_statDropped{0}, g_statFrames{0}, g_statBytes{0};
+std::atomic<int32_t> g_exitStatus{0};  // the status given to _exit (QuickExit trailer)
+std::atomic<pid_t> g_probePid{0};     // the process that started the probe
 
 void* mapZeroed(size_t bytes) {
     void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -186,8 +188,8 @@ public:
     }
     void trailer(EndReason reason) {
         flush();
-        Trailer t{static_cast<uint32_t>(reason), 0, detail::nanotime(), g_statEvents.load(),
-                  g_statDropped.load()};
+        Trailer t{static_cast<uint32_t>(reason), reason == EndReason::QuickExit ? g_exitStatus.load() : 0,
+                  detail::nanotime(), g_statEvents.load(), g_statDropped.load()};
         FrameHeader h = makeFrameHeader(FrameType::Trailer, &t, sizeof t);
         char out[sizeof h + sizeof t];
         std::memcpy(out, &h, sizeof h);
@@ -567,6 +569,7 @@ bool startLocked(const Options& opts, char* why, size_t cap) {
         fail(why, cap, "cannot start the probe's threads");
         return false;
     }
+    g_probePid.store(getpid());
     g_running.store(true);
     return true;
 }
@@ -595,6 +598,14 @@ bool start(const Options& opts, char* why, size_t cap) {
 void stop(EndReason reason) {
     pthread_mutex_lock(&g_control);
     stopLocked(reason);
+    pthread_mutex_unlock(&g_control);
+}
+
+void beforeQuickExit(int status) {
+    if (!g_running.load() || getpid() != g_probePid.load()) return;
+    if (pthread_mutex_trylock(&g_control) != 0) return;  // start/stop under way on another thread
+    g_exitStatus.store(status);
+    stopLocked(EndReason::QuickExit);
     pthread_mutex_unlock(&g_control);
 }
 

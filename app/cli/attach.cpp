@@ -36,8 +36,8 @@ int attachCommand(int argc, char** argv) {
         if (a == "--help" || a == "-h") {
             std::puts(
                 "usage: spanscope-cli attach PID -o FILE [--force]\n\n"
-                "Records a running program (started with SPANSCOPE_ATTACH=1 and libspanscope.so\n"
-                "preloaded; 'spanscope-cli ps' lists them) into the session FILE: a full-state\n"
+                "Records a running program (one running with libspanscope.so preloaded or a\n"
+                "demo; 'spanscope-cli ps' lists them) into the session FILE: a full-state\n"
                 "rundown of its heap, then its events, until Ctrl-C (detach; the program runs on)\n"
                 "or the program exits. One client at a time.");
             return 0;
@@ -119,9 +119,13 @@ int attachCommand(int argc, char** argv) {
     session::EndInfo end;
     end.reason = !ok                                                            ? "stream-error"
                  : reason == static_cast<uint32_t>(stream::EndReason::Detached) ? "detached"
-                 : reason == static_cast<uint32_t>(stream::EndReason::Exit)     ? "exit"
+                 : reason == static_cast<uint32_t>(stream::EndReason::Exit) ||
+                         reason == static_cast<uint32_t>(stream::EndReason::QuickExit)
+                     ? "exit"
                  : g_giveUp.load()                                              ? "recorder-stopped"
                                                                                 : "lost";
+    if (reason == static_cast<uint32_t>(stream::EndReason::QuickExit))
+        end.exitCode = rec.decoder().trailer().status;  // _exit's status rides in the trailer
     if (!rec.finish(end)) {
         std::fprintf(stderr, "spanscope-cli attach: %s\n", rec.error().c_str());
         return 1;

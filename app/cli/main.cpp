@@ -19,7 +19,7 @@ void printHelp(FILE* out) {
         "  import STREAM -o FILE   record a stream saved to a file into a session\n"
         "  report FILE [--json]    summarise a session\n"
         "  ps                      list running programs you can attach to\n"
-        "  attach PID -o FILE      record a running program (SPANSCOPE_ATTACH=1) until Ctrl-C\n"
+        "  attach PID -o FILE      record a running program (spanscope-cli ps) until Ctrl-C\n"
 #endif
         "\n"
         "'spanscope-cli COMMAND --help' describes a command.\n",
@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
         for (int i = 2; i < argc; i++)
             if (spanscope::cli::gcScenarioWantsObjects(argv[i])) setenv("SPANSCOPE_OBJECTS", "1", 1);
         spanscope::cli::startInProcessProbe();
+        if (!spanscope::probe::running()) spanscope::probe::startListenerFromEnvironment();  // attachable
     }
 #endif
     if (!std::strcmp(cmd, "demo")) return spanscope::cli::demoCommand(argc - 1, argv + 1);

@@ -15,8 +15,9 @@ int psCommand(int argc, char** argv) {
         if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
             std::puts(
                 "usage: spanscope-cli ps\n\n"
-                "Lists the processes you can attach to: those running with libspanscope.so and\n"
-                "SPANSCOPE_ATTACH=1 under your user. Columns: pid, heap mapped, heap allocated,\n"
+                "Lists the processes you can attach to: those of your user running with\n"
+                "libspanscope.so (or spanscope-cli demo), unless started with SPANSCOPE_ATTACH=0.\n"
+                "Columns: pid, heap mapped, heap allocated,\n"
                 "whether a client is attached, program.");
             return 0;
         }

@@ -3,6 +3,7 @@
 // very first allocation of the process (before any constructor) works.
 #include <errno.h>
 #include <malloc.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -25,11 +26,22 @@ void* mallocAligned(size_t align, size_t size);
 #define EXPORT extern "C" __attribute__((visibility("default")))
 
 // With SPANSCOPE_STREAM set (by 'spanscope-cli record'), stream the heap's events from the start;
-// with SPANSCOPE_ATTACH=1, listen for 'spanscope-cli attach'.
+// otherwise listen for 'spanscope-cli attach' (unless SPANSCOPE_ATTACH=0).
 #ifndef SPANSCOPE_NO_PROBE
 __attribute__((constructor)) static void startProbeFromEnvironment() {
     if (!spanscope::probe::startFromEnvironment()) spanscope::probe::startListenerFromEnvironment();
 }
+#endif
+
+// _exit and _Exit skip atexit, where the probe would send its last records and its trailer: do it
+// here (only in the process that started the probe), then end the process as they do.
+#ifndef SPANSCOPE_NO_PROBE
+EXPORT void _exit(int status) {
+    spanscope::probe::beforeQuickExit(status);
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}
+EXPORT void _Exit(int status) { _exit(status); }
 #endif
 
 namespace {

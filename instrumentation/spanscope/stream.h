@@ -38,11 +38,12 @@ enum class EndReason : uint32_t {
     Detached = 2,  // the client detached (live attach) or stop() was called
     WriteError =
         3,  // the reader went away (EPIPE) or the disk filled: never written, by definition
+    QuickExit = 4,  // the process called _exit/_Exit (libspanscope.so intercepts them): status known
 };
 
 struct Trailer {
     uint32_t reason;   // EndReason
-    int32_t status;    // reserved (0)
+    int32_t status;    // QuickExit: the status given to _exit; otherwise 0
     uint64_t timeNs;   // CLOCK_MONOTONIC
     uint64_t events;   // records written in Events frames
     uint64_t dropped;  // records lost because a thread's buffer was full
@@ -130,6 +131,10 @@ bool startFromEnvironment();
 // drain thread. Safe to call when not running.
 void stop(stream::EndReason reason = stream::EndReason::Detached);
 bool running();
+// Called by libspanscope.so's _exit/_Exit: atexit handlers do not run there, so the probe drains
+// and sends its trailer (QuickExit, with the status) itself. Only in the process that started the
+// probe (not in a vfork child sharing its memory), and never waits for a lock another thread holds.
+void beforeQuickExit(int status);
 
 // ---- Live attach -----------------------------------------------------------------------------
 // The per-user socket directory: $XDG_RUNTIME_DIR/spanscope, else /tmp/spanscope-UID; it must be a
@@ -137,7 +142,8 @@ bool running();
 bool socketDir(char* out, size_t cap, bool create, char* why = nullptr, size_t whyCap = 0);
 // Listens on <socketDir>/<pid>.sock (peer uid checked) for "STAT" and "ATTACH" (listener.cpp).
 bool startListener(char* why = nullptr, size_t cap = 0);
-// Starts the listener if SPANSCOPE_ATTACH=1 and no stream is running. Prints why it cannot.
+// Starts the listener unless SPANSCOPE_ATTACH=0 or a stream is running (every process running
+// with spanscope is attachable). With SPANSCOPE_ATTACH=1, prints why it cannot.
 bool startListenerFromEnvironment();
 
 struct Stats {

@@ -226,7 +226,7 @@ TEST_F(CliTest, AttachPsDetachAndAlreadyAttached) {
     pid_t prog = fork();
     if (prog == 0) {
         freopen("/dev/null", "w", stdout);
-        setenv("SPANSCOPE_ATTACH", "1", 1);
+        unsetenv("SPANSCOPE_ATTACH");  // attachable by default
         execl(kCli.c_str(), kCli.c_str(), "run", "--", kWorkload.c_str(), "--forever", "--threads",
               "1", nullptr);
         _exit(127);
@@ -294,6 +294,59 @@ TEST_F(CliTest, AttachPsDetachAndAlreadyAttached) {
     ASSERT_TRUE(r) << e;
     EXPECT_EQ(r->info().endReason, "lost");
     EXPECT_GT(r->info().events, 50);
+    unsetenv("XDG_RUNTIME_DIR");
+}
+
+// Every process running with spanscope listens, the demos too (they link the allocator), unless
+// SPANSCOPE_ATTACH=0.
+TEST_F(CliTest, AttachIsOnByDefaultAndCanBeTurnedOff) {
+    setenv("XDG_RUNTIME_DIR", m_dir.c_str(), 1);
+    auto start = [&](bool off, std::vector<std::string> args) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            freopen("/dev/null", "w", stdout);
+            if (off) setenv("SPANSCOPE_ATTACH", "0", 1);
+            else unsetenv("SPANSCOPE_ATTACH");
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            execv(args[0].c_str(), argv.data());
+            _exit(127);
+        }
+        return pid;
+    };
+    auto sockOf = [&](pid_t p) { return m_dir + "/spanscope/" + std::to_string(p) + ".sock"; };
+    const pid_t demo = start(false, {kCli, "demo", "server", "--seconds", "30", "--interval", "5"});
+    const pid_t quiet = start(true, {kCli, "run", "--", kWorkload, "--forever", "--threads", "1"});
+    for (int i = 0; i < 300 && access(sockOf(demo).c_str(), F_OK) != 0; i++)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(access(sockOf(demo).c_str(), F_OK), 0) << "the demo does not listen";
+    ASSERT_EQ(run(kCli + " ps"), 0) << err;
+    EXPECT_NE(out.find(std::to_string(demo)), std::string::npos) << out;
+    EXPECT_EQ(out.find(std::to_string(quiet)), std::string::npos) << out;
+    EXPECT_NE(access(sockOf(quiet).c_str(), F_OK), 0) << "SPANSCOPE_ATTACH=0 still listens";
+    EXPECT_EQ(kill(quiet, 0), 0) << "the program should still run";
+    // Attach to the managed-heap demo: its rundown and its GC cycles come through.
+    const std::string s = path("demo-attach.db");
+    pid_t client = fork();
+    if (client == 0) {
+        freopen("/dev/null", "w", stderr);
+        execl(kCli.c_str(), kCli.c_str(), "attach", std::to_string(demo).c_str(), "-o", s.c_str(), nullptr);
+        _exit(127);
+    }
+    ASSERT_EQ(waitForRecords(s), demo);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    kill(client, SIGINT);
+    EXPECT_EQ(waitStatus(client), 0);
+    kill(demo, SIGKILL);
+    kill(quiet, SIGKILL);
+    waitpid(demo, nullptr, 0);
+    waitpid(quiet, nullptr, 0);
+    std::string e;
+    auto r = SessionReader::open(s, &e);
+    ASSERT_TRUE(r) << e;
+    EXPECT_EQ(r->info().endReason, "detached");
+    EXPECT_FALSE(r->gcCycles(0, INT64_MAX).empty()) << "no GC cycle seen while attached";
     unsetenv("XDG_RUNTIME_DIR");
 }
 
@@ -402,4 +455,21 @@ TEST_F(CliTest, TeachingSessionRebuildsObjectSlots) {
     EXPECT_EQ(atTerm[G], 0u);              // no grey object survives mark termination
     EXPECT_GT(after[A], 0u);
     EXPECT_EQ(after[W] + after[G] + after[B], 0u);
+}
+
+// _exit skips atexit: libspanscope.so intercepts it so the stream still ends with its trailer
+// (and the status), and nothing buffered is lost.
+TEST_F(CliTest, ProgramEndingWithUnderscoreExitKeepsItsTrailer) {
+    const std::string s = path("quick.db");
+    EXPECT_EQ(run(kCli + " record -o " + s +
+                  " -- python3 -c \"import os; keep = [bytes(200) for _ in range(20000)]; os._exit(3)\""),
+              3)
+        << err;
+    std::string e;
+    auto r = SessionReader::open(s, &e);
+    ASSERT_TRUE(r) << e;
+    EXPECT_EQ(r->info().streamStatus, "complete") << r->info().streamError;
+    EXPECT_EQ(r->info().endReason, "exit");
+    EXPECT_EQ(r->info().exitCode, 3);
+    EXPECT_GT(r->info().events, 100);
 }
