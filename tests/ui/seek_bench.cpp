@@ -1,22 +1,49 @@
 // Seek time on a recorded session: what the GUI's worker does for one seek (SessionWorker::seek:
 // spans at t, heap sample, cycles, the heap-map scene and the class totals), at evenly spaced
-// moments. Run by hand on a big session:  build/tests/ui/seek_bench SESSION [N]
-#include <QCoreApplication>
+// moments, then the process's memory. With --window, the real MainWindow (offscreen) seeks and the
+// time is from seekTo() to the moment shown on every panel, as a user dragging the cursor sees it.
+// Run by hand on a big session:  build/tests/ui/seek_bench [--window] SESSION [SEEKS]
+#include <QApplication>
 #include <QElapsedTimer>
+#include <QFile>
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 
+#include "main_window.h"
 #include "session_worker.h"
 
 using namespace spanscope::ui;
 
-int main(int argc, char** argv) {
-    QCoreApplication app(argc, argv);
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: seek_bench SESSION [SEEKS]\n");
-        return 2;
-    }
-    const int n = argc > 2 ? std::max(1, std::atoi(argv[2])) : 20;
+namespace {
+
+long statusKb(const char* key) {  // VmRSS / VmHWM from /proc/self/status
+    QFile f(QStringLiteral("/proc/self/status"));
+    if (!f.open(QIODevice::ReadOnly)) return -1;
+    for (const QByteArray& line : f.readAll().split('\n'))
+        if (line.startsWith(key)) return line.mid(int(qstrlen(key))).trimmed().split(' ').first().toLong();
+    return -1;
+}
+
+void printMemory(const char* what) {
+    std::printf("%s: RSS %.1f MiB, peak RSS %.1f MiB\n", what, double(statusKb("VmRSS:")) / 1024,
+                double(statusKb("VmHWM:")) / 1024);
+}
+
+// Moments in a scattered order (not only forward), as a user jumping around does.
+int64_t momentOf(int i, int n, int64_t endNs) {
+    const int k = (i * 7) % n;  // n is made coprime with 7 below
+    return endNs * (k + 1) / n;
+}
+
+void printTimes(const char* what, std::vector<double> ms, const SummaryPtr& s) {
+    std::sort(ms.begin(), ms.end());
+    std::printf("%s: %lld events, %.1f s: %zu seeks, median %.1f ms, p90 %.1f ms, max %.1f ms\n", what,
+                (long long)s->info.events, double(s->info.endNs) / 1e9, ms.size(), ms[ms.size() / 2],
+                ms[ms.size() * 9 / 10], ms.back());
+}
+
+int workerBench(const QString& path, int n) {
     auto tokens = std::make_shared<RequestTokens>();
     SessionWorker w(tokens);
     SummaryPtr summary;
@@ -26,7 +53,7 @@ int main(int argc, char** argv) {
     QObject::connect(&w, &SessionWorker::openFailed, [&](const QString& m, quint64) { failure = m; });
     QObject::connect(&w, &SessionWorker::momentReady, [&](MomentPtr m) { moment = m; });
     tokens->open = 1;
-    w.open(QString::fromLocal8Bit(argv[1]), 1, 0);
+    w.open(path, 1, 0);
     if (!summary) {
         std::fprintf(stderr, "seek_bench: %s\n", qPrintable(failure));
         return 1;
@@ -35,7 +62,7 @@ int main(int argc, char** argv) {
     size_t maxTiles = 0;
     uint64_t maxReplay = 0;
     for (int i = 0; i < n; i++) {
-        const int64_t t = summary->info.endNs * (i + 1) / n;
+        const int64_t t = momentOf(i, n, summary->info.endNs);
         tokens->seek = uint64_t(i + 10);
         QElapsedTimer timer;
         timer.start();
@@ -47,9 +74,60 @@ int main(int argc, char** argv) {
         maxTiles = std::max(maxTiles, moment->scene.tiles.size());
         maxReplay = std::max(maxReplay, moment->replayed);
     }
-    std::sort(ms.begin(), ms.end());
-    std::printf("%lld events, %.1f s: %d seeks, median %.1f ms, max %.1f ms (tiles up to %zu, replay up to %llu events)\n",
-                (long long)summary->info.events, double(summary->info.endNs) / 1e9, n, ms[ms.size() / 2], ms.back(),
-                maxTiles, (unsigned long long)maxReplay);
+    printTimes("worker seek", ms, summary);
+    std::printf("tiles up to %zu, replay up to %llu events\n", maxTiles, (unsigned long long)maxReplay);
+    printMemory("after the seeks");
     return 0;
+}
+
+int windowBench(QApplication& app, const QString& path, int n) {
+    MainWindow w;
+    w.resize(1440, 900);
+    w.show();
+    w.openFile(path);
+    auto waitFor = [&](const std::function<bool()>& pred) {
+        QElapsedTimer t;
+        t.start();
+        while (!pred() && t.elapsed() < 60000) app.processEvents(QEventLoop::WaitForMoreEvents, 50);
+        return pred();
+    };
+    if (!waitFor([&] { return w.moment() != nullptr || !w.bannerText().isEmpty(); }) || !w.moment()) {
+        std::fprintf(stderr, "seek_bench: %s\n", qPrintable(w.bannerText()));
+        return 1;
+    }
+    const SummaryPtr s = w.summary();
+    printMemory("window open, at the end");
+    std::vector<double> ms;
+    for (int i = 0; i < n; i++) {
+        const int64_t t = momentOf(i, n, s->info.endNs);
+        QElapsedTimer timer;
+        timer.start();
+        w.seekTo(t);
+        if (!waitFor([&] { return w.moment() && w.moment()->tNs == t; })) {
+            std::fprintf(stderr, "seek_bench: no moment for t = %lld\n", (long long)t);
+            return 1;
+        }
+        app.processEvents();  // the repaint that follows
+        ms.push_back(double(timer.nsecsElapsed()) / 1e6);
+    }
+    printTimes("window seek (seekTo to every panel updated)", ms, s);
+    printMemory("after the seeks");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    QStringList args;
+    for (int i = 1; i < argc; i++) args << QString::fromLocal8Bit(argv[i]);
+    const bool window = args.removeAll(QStringLiteral("--window")) > 0;
+    if (args.isEmpty()) {
+        std::fprintf(stderr, "usage: seek_bench [--window] SESSION [SEEKS]\n");
+        return 2;
+    }
+    int n = args.size() > 1 ? std::max(1, args[1].toInt()) : 20;
+    if (n % 7 == 0) n++;
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+    return window ? windowBench(app, args[0], n) : workerBench(args[0], n);
 }
