@@ -128,9 +128,22 @@ void HeapMapView::mouseMoveEvent(QMouseEvent* e) {
     }
 }
 
-void HeapMapView::mouseReleaseEvent(QMouseEvent*) {
+void HeapMapView::mouseReleaseEvent(QMouseEvent* e) {
+    const bool click = e->button() == Qt::LeftButton && m_dragFrom &&
+                       (e->position().toPoint() - *m_dragFrom).manhattanLength() < 4;
     m_dragFrom.reset();
     unsetCursor();
+    if (click)
+        if (const auto base = spanAt(e->position())) emit spanClicked(*base);
+}
+
+std::optional<uint64_t> HeapMapView::spanAt(QPointF px) const {
+    if (!m_moment) return std::nullopt;
+    const auto i = hitTest(m_moment->scene, m_layout, m_vp, px);
+    if (!i) return std::nullopt;
+    const Tile& t = m_moment->scene.tiles[*i];
+    if (t.kind != TileKind::Span && t.kind != TileKind::Large) return std::nullopt;
+    return t.base;
 }
 
 void HeapMapView::mouseDoubleClickEvent(QMouseEvent*) { fitToView(); }

@@ -1,6 +1,7 @@
 // The heap map widget: shows a HeapScene. paintEvent only blits an image made by renderHeapMap;
 // the image is remade when the scene, the size, the zoom or the hovered span changes.
-// Wheel zooms around the mouse, drag pans, double-click fits; hover shows the span in a tooltip.
+// Wheel zooms around the mouse, drag pans, double-click fits; hover shows the span in a tooltip;
+// a click on a span emits spanClicked (the window opens the span inspector).
 // HeapMapLegend (below the map) names the colours.
 #pragma once
 #include <QImage>
@@ -30,11 +31,14 @@ public:
     const HeapScene* scene() const { return m_moment ? &m_moment->scene : nullptr; }
     // The tooltip text for the tile under pixel px of this widget (empty over nothing).
     QString describeAt(QPointF px) const;
+    // The base address of the span (or large-object) tile under pixel px, if any.
+    std::optional<uint64_t> spanAt(QPointF px) const;
     double lastRenderMs() const { return m_renderMs; }
     QSize sizeHint() const override { return {900, 560}; }
 
 signals:
     void hovered(const QString& description);
+    void spanClicked(quint64 base);  // a click (not a drag) on a span or large-object tile
 
 protected:
     void paintEvent(QPaintEvent*) override;

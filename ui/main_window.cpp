@@ -79,6 +79,14 @@ MainWindow::MainWindow(QWidget* parent)
     resizeDocks({tl}, {230}, Qt::Vertical);
     resizeDocks({fr, sc}, {430, 300}, Qt::Vertical);
     setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+    m_inspector = new SpanInspector;  // opened by a click on a span (inspectSpan)
+    m_inspectorDock = dock(tr("Span inspector"), QStringLiteral("spanInspector"), m_inspector, Qt::RightDockWidgetArea);
+    tabifyDockWidget(fr, m_inspectorDock);
+    fr->raise();
+    m_inspectorDock->hide();
+    connect(m_inspectorDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        if (visible && m_inspector->target() && m_moment) m_client->requestSpanObjects(*m_inspector->target(), m_moment->tNs);
+    });
 
     for (QLabel* l : {m_stEvents, m_stTime, m_stHeap, m_stCycle, m_stRead}) statusBar()->addPermanentWidget(l);
     m_stRead->setToolTip(tr("time the worker thread took to read the state at the cursor"));
@@ -101,6 +109,11 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_client, &SessionClient::summaryUpdated, this, &MainWindow::onSummaryUpdated);
     connect(m_client, &SessionClient::momentReady, this, &MainWindow::onMoment);
+    connect(m_client, &SessionClient::spanObjectsReady, this, [this](const SpanObjectsPtr& s) {
+        m_inspector->setObjects(s);
+        emit spanInspected();
+    });
+    connect(m_map, &HeapMapView::spanClicked, this, [this](quint64 base) { inspectSpan(base); });
     connect(m_client, &SessionClient::seriesReady, this, &MainWindow::onSeries);
     connect(m_client, &SessionClient::readError, this,
             [this](const QString& msg) { showBanner(tr("Reading the session failed: %1").arg(msg), true); });
@@ -305,6 +318,7 @@ void MainWindow::onOpened(const SummaryPtr& s) {
     if (!m_live->running() || s->path != m_live->sessionPath()) addRecent(s->path);
     m_sessionPanel->setSummary(s);
     m_map->setSizeClasses(s->classes);
+    m_inspector->setSession(s->classes, static_cast<uint64_t>(s->info.pageSize));
     m_timeline->resetZoom();
     m_timeline->setSessionLength(s->info.endNs);
     m_client->requestSeries(0, s->info.endNs);
@@ -356,6 +370,8 @@ void MainWindow::onMoment(const MomentPtr& m) {
     m_moment = m;
     m_map->setMoment(m);
     m_legend->setMoment(m);
+    if (m_inspector->target() && m_inspectorDock->isVisible())  // the inspector follows the cursor
+        m_client->requestSpanObjects(*m_inspector->target(), m->tNs);
     // Following a live session, moments come four times a second; the bar chart and the table
     // (a chart re-layout and a model update each) follow at most once a second, in an event-loop
     // turn of their own, so that no turn of the GUI thread does all the work at once.
@@ -369,6 +385,13 @@ void MainWindow::onMoment(const MomentPtr& m) {
     m_timeline->setCursorTime(m->tNs);
     updateStatus();
     emit momentShown();
+}
+
+void MainWindow::inspectSpan(uint64_t addr) {
+    m_inspector->setTarget(addr);
+    m_inspectorDock->show();
+    m_inspectorDock->raise();
+    if (m_moment) m_client->requestSpanObjects(addr, m_moment->tNs);
 }
 
 void MainWindow::showSidePanels() {

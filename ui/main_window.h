@@ -13,9 +13,11 @@
 #include "session_client.h"
 #include "session_panel.h"
 #include "size_class_table.h"
+#include "span_inspector.h"
 #include "timeline_view.h"
 
 class QMenu;
+class QDockWidget;
 class QAction;
 
 namespace spanscope::ui {
@@ -51,6 +53,9 @@ public:
     FragmentationView* fragmentation() const { return m_frag; }
     SizeClassTable* sizeClasses() const { return m_table; }
     SessionPanel* sessionPanel() const { return m_sessionPanel; }
+    SpanInspector* spanInspector() const { return m_inspector; }
+    // Opens the span inspector on the span holding addr; it follows the timeline's moment.
+    void inspectSpan(uint64_t addr);
     QString statusText() const;
     // A panel by name (heapmap, timeline, fragmentation, sizeclasses, session): the map with its
     // legend, or a dock with its title.
@@ -59,6 +64,7 @@ public:
 
 signals:
     void momentShown();
+    void spanInspected();  // the inspector shows a new answer
     void seriesShown();
     void errorShown(const QString& message);
 
@@ -98,6 +104,8 @@ private:
     QLabel* m_stCycle;
     QLabel* m_stRead;
     QTimer m_seriesThrottle;  // live: series reloaded at most once a second
+    SpanInspector* m_inspector = nullptr;
+    QDockWidget* m_inspectorDock = nullptr;
     QTimer m_sideThrottle;    // live, following: fragmentation and size classes at most once a second
     bool m_sidePending = false;
     MomentPtr m_moment;

@@ -7,6 +7,7 @@ SessionClient::SessionClient(QObject* parent)
     : QObject(parent), m_tokens(std::make_shared<RequestTokens>()), m_worker(new SessionWorker(m_tokens)) {
     qRegisterMetaType<SummaryPtr>();
     qRegisterMetaType<MomentPtr>();
+    qRegisterMetaType<SpanObjectsPtr>();
     qRegisterMetaType<SeriesPtr>();
     m_thread.setObjectName(QStringLiteral("spanscope-session"));
     m_worker->moveToThread(&m_thread);
@@ -25,6 +26,9 @@ SessionClient::SessionClient(QObject* parent)
     });
     connect(m_worker, &SessionWorker::momentReady, this, [this](MomentPtr m) {
         if (m->token == m_tokens->seek.load()) emit momentReady(m);
+    });
+    connect(m_worker, &SessionWorker::spanObjectsReady, this, [this](SpanObjectsPtr s) {
+        if (s->token == m_tokens->objects.load()) emit spanObjectsReady(s);
     });
     connect(m_worker, &SessionWorker::seriesReady, this, [this](SeriesPtr s) {
         if (s->token == m_tokens->series.load()) emit seriesReady(s);
@@ -65,6 +69,13 @@ void SessionClient::seek(int64_t t) {
     const uint64_t token = ++m_next;
     m_tokens->seek = token;
     QMetaObject::invokeMethod(m_worker, [w = m_worker, t, token] { w->seek(t, token); }, Qt::QueuedConnection);
+}
+
+void SessionClient::requestSpanObjects(uint64_t addr, int64_t t) {
+    const uint64_t token = ++m_next;
+    m_tokens->objects = token;
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, addr, t, token] { w->spanObjects(addr, t, token); }, Qt::QueuedConnection);
 }
 
 void SessionClient::requestSeries(int64_t t0, int64_t t1, int maxPoints) {

@@ -18,6 +18,8 @@ public:
     void open(const QString& path, int retryMs = 0);
     void close();
     void seek(int64_t tNs);
+    // The span inspector's data (answered by spanObjectsReady; only the latest request is).
+    void requestSpanObjects(uint64_t addr, int64_t tNs);
     void requestSeries(int64_t t0, int64_t t1, int maxPoints = 1200);  // about a point per pixel
     void setPolling(int intervalMs);
     bool isOpen() const { return m_summary != nullptr; }
@@ -28,6 +30,7 @@ signals:
     void openFailed(const QString& message);
     void summaryUpdated(spanscope::ui::SummaryPtr summary);
     void momentReady(spanscope::ui::MomentPtr moment);
+    void spanObjectsReady(spanscope::ui::SpanObjectsPtr objects);
     void seriesReady(spanscope::ui::SeriesPtr series);
     void readError(const QString& message);
 

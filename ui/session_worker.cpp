@@ -73,6 +73,19 @@ void SessionWorker::seek(qint64 t, quint64 token) {
     emit momentReady(std::move(m));
 }
 
+void SessionWorker::spanObjects(quint64 addr, qint64 t, quint64 token) {
+    if (!m_reader || token != m_tokens->objects.load()) return;
+    QElapsedTimer timer;
+    timer.start();
+    auto s = std::make_shared<SpanObjectsSnapshot>();
+    s->token = token;
+    s->addr = addr;
+    s->tNs = t;
+    s->found = m_reader->spanObjectsAt(addr, t, &s->objects);
+    s->readMs = double(timer.nsecsElapsed()) / 1e6;
+    emit spanObjectsReady(std::move(s));
+}
+
 void SessionWorker::loadSeries(qint64 t0, qint64 t1, quint64 token, int maxPoints) {
     if (!m_reader || token != m_tokens->series.load()) return;
     auto s = std::make_shared<SeriesSnapshot>();

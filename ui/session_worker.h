@@ -13,6 +13,7 @@
 namespace spanscope::ui {
 
 struct RequestTokens {
+    std::atomic<uint64_t> objects{0};  // span inspector
     std::atomic<uint64_t> seek{0}, series{0}, open{0};
 };
 
@@ -28,6 +29,8 @@ public slots:
     void open(const QString& path, quint64 token, int retryMs);
     void close();
     void seek(qint64 tNs, quint64 token);
+    // The span inspector: the span holding addr at t, with its object slots when recorded.
+    void spanObjects(quint64 addr, qint64 tNs, quint64 token);
     void loadSeries(qint64 t0, qint64 t1, quint64 token, int maxPoints);
     // Live: re-read the session row every intervalMs (0 stops) and report when it grew or ended.
     void setPolling(int intervalMs);
@@ -37,6 +40,7 @@ signals:
     void openFailed(const QString& message, quint64 token);
     void summaryUpdated(spanscope::ui::SummaryPtr summary);
     void momentReady(spanscope::ui::MomentPtr moment);
+    void spanObjectsReady(spanscope::ui::SpanObjectsPtr objects);
     void seriesReady(spanscope::ui::SeriesPtr series);
     void readError(const QString& message);
 

@@ -34,6 +34,17 @@ struct MomentSnapshot {
     double readMs = 0;                          // time the worker spent reading
 };
 
+// One span's object slots at one moment, for the span inspector (SessionReader::spanObjectsAt).
+struct SpanObjectsSnapshot {
+    uint64_t token = 0;
+    uint64_t addr = 0;   // the address asked about
+    int64_t tNs = 0;
+    bool found = false;  // a span held addr at tNs
+    session::SpanObjects objects;
+    double readMs = 0;
+};
+using SpanObjectsPtr = std::shared_ptr<const SpanObjectsSnapshot>;
+
 // Series over [t0, t1], decimated to at most a few thousand points for drawing.
 struct SeriesSnapshot {
     uint64_t token = 0;
@@ -61,4 +72,5 @@ std::vector<session::ClassTotals> computeClassTotals(const std::vector<session::
 
 Q_DECLARE_METATYPE(spanscope::ui::SummaryPtr)
 Q_DECLARE_METATYPE(spanscope::ui::MomentPtr)
+Q_DECLARE_METATYPE(spanscope::ui::SpanObjectsPtr)
 Q_DECLARE_METATYPE(spanscope::ui::SeriesPtr)

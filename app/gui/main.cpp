@@ -74,7 +74,11 @@ int main(int argc, char** argv) {
     QCommandLineOption attach(QStringLiteral("attach"),
                               QStringLiteral("attach to a running program started with SPANSCOPE_ATTACH=1 ('spanscope-cli ps')"),
                               QStringLiteral("PID"));
-    p.addOptions({shot, at, seek, demoSeconds, size, palette, view, zoom, scenario, attach});
+    QCommandLineOption inspect(QStringLiteral("inspect"),
+                               QStringLiteral("open the span inspector on the span holding this address (hex) once "
+                                              "the session is shown (with --screenshot: taken with it open)"),
+                               QStringLiteral("ADDR"));
+    p.addOptions({shot, at, seek, demoSeconds, size, palette, view, zoom, scenario, attach, inspect});
 
     if (!p.parse(arguments)) return usageError(p.errorText());
     if (p.isSet(QStringLiteral("help")) || p.isSet(QStringLiteral("help-all"))) {
@@ -120,6 +124,12 @@ int main(int argc, char** argv) {
             return usageError(QStringLiteral("--size needs WIDTHxHEIGHT, e.g. 1440x900"));
     }
 
+    uint64_t inspectAddr = 0;
+    if (p.isSet(inspect)) {
+        bool ok = false;
+        inspectAddr = p.value(inspect).toULongLong(&ok, 16);
+        if (!ok || !inspectAddr) return usageError(QStringLiteral("--inspect needs an address in hex, e.g. 0xc000402000"));
+    }
     qint64 attachPid = 0;
     if (p.isSet(attach)) {
         bool ok = false;
@@ -146,6 +156,14 @@ int main(int argc, char** argv) {
         *conn = QObject::connect(&w, &spanscope::ui::MainWindow::seriesShown, &w, [&w, seekSeconds, conn] {
             QObject::disconnect(*conn);
             w.seekTo(static_cast<int64_t>(seekSeconds * 1e9));
+        });
+    }
+
+    if (inspectAddr) {  // at the moment shown (after --seek, if given)
+        QObject::connect(&w, &spanscope::ui::MainWindow::momentShown, &w, [&w, inspectAddr, seekSeconds] {
+            if (w.spanInspector()->target() || (seekSeconds >= 0 && std::abs(double(w.moment()->tNs) / 1e9 - seekSeconds) > 1e-6))
+                return;
+            w.inspectSpan(inspectAddr);
         });
     }
 
@@ -182,7 +200,11 @@ int main(int argc, char** argv) {
             take();
         };
         QObject::connect(&w, &spanscope::ui::MainWindow::errorShown, &w, markReady);
-        QObject::connect(&w, &spanscope::ui::MainWindow::momentShown, &w, [&w, markReady, seekSeconds] {
+        QObject::connect(&w, &spanscope::ui::MainWindow::momentShown, &w, [&w, markReady, seekSeconds, inspectAddr] {
+            if (inspectAddr) return;  // ready when the inspector shows its answer
+            if (seekSeconds < 0 || std::abs(double(w.moment()->tNs) / 1e9 - seekSeconds) < 1e-6) markReady();
+        });
+        QObject::connect(&w, &spanscope::ui::MainWindow::spanInspected, &w, [&w, markReady, seekSeconds] {
             if (seekSeconds < 0 || std::abs(double(w.moment()->tNs) / 1e9 - seekSeconds) < 1e-6) markReady();
         });
         if (atSeconds > 0)
