@@ -72,14 +72,27 @@ void initThreadCache(MCache* c) {
     SPANSCOPE_EMIT(EventKind::ThreadStart, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
-static void uncacheOne(MCache* c, uint8_t spc, bool swept = false) {
+// Malloc mode: the frees a sweep of s would find now (the owner's and other threads').
+static size_t pendingFrees(const MSpan* s) {
+    size_t n = 0;
+    for (size_t w = 0; w < s->nwords; w++) n += popcount64(s->localFreeBits()[w] | loadRelaxed(s->freeBits[w]));
+    return n;
+}
+
+// Takes the span out of the cache and settles its counts; the caller hands it to mcentral.
+static MSpan* detachOne(MCache* c, uint8_t spc) {
     MSpan* s = c->alloc[spc];
     c->alloc[spc] = nullptr;
     MHeap& h = *c->heap;
     h.addMallocs(spanClassSize(spc), s->allocCount - s->allocCountBeforeCache);
     // Go's releaseAll: the free slots counted into heapLive at refill were never used.
     h.addHeapLive(-static_cast<int64_t>(static_cast<size_t>(s->nelems - s->allocCount) * s->elemsize));
-    h.central(spc).uncacheSpan(h, s, swept);
+    return s;
+}
+
+static void uncacheOne(MCache* c, uint8_t spc, bool swept = false) {
+    MSpan* s = detachOne(c, spc);
+    c->heap->central(spc).uncacheSpan(*c->heap, s, swept);
 }
 
 void MCache::releaseAll() {
@@ -96,8 +109,19 @@ bool MCache::refill(uint8_t spc) {
     if (requested[spc]) h.flushRequested(this, spc);
     // Go's prepareForSweep: a new sweep generation began since this cache last flushed.
     if (flushGen != h.sweepgen()) releaseAll();
+    // Malloc mode hands the old span back after the new one is cached, so that one SpanRefill
+    // record, emitted before anyone else can take the old span, tells both. (Managed mode keeps
+    // Go's order: a GC cycle may begin on this thread in between, and the old span must be placed
+    // in the cycle it was swept for.)
+    MSpan* old = nullptr;
+    bool oldSwept = false;
     if (MSpan* s = alloc[spc]; s && s->managed) {
         uncacheOne(this, spc, true);
+    } else if (s && pendingFrees(s) < s->sweepThreshold) {
+        // Too few frees since the last sweep to make the span worth keeping (hasRoom's rule):
+        // hand it back unswept; mcentral sweeps it once its frees reach the threshold, as Go
+        // sweeps a span once per cycle rather than on every refill.
+        old = detachOne(this, spc);
     } else if (s) {
         // The owner's mcache ran out: sweep its span in place. If that freed enough slots, keep it
         // (the slots are reused without a trip through mcentral); otherwise hand it back.
@@ -107,12 +131,17 @@ bool MCache::refill(uint8_t spc) {
         h.addHeapLive(static_cast<int64_t>(nfreed * s->elemsize));  // free slots of a cached span count
         s->allocCountBeforeCache = s->allocCount;
         if (s->hasRoom()) return true;
-        uncacheOne(this, spc, true);
+        old = detachOne(this, spc);
+        oldSwept = true;
     }
     h.maybeStartCycle();
     if (flushGen != h.sweepgen()) releaseAll();
-    MSpan* s = h.central(spc).cacheSpan(h);
-    if (!s) return false;
+    long sweptFreed = -1;
+    MSpan* s = h.central(spc).cacheSpan(h, &sweptFreed);
+    if (!s) {
+        if (old) h.central(spc).uncacheSpan(h, old, oldSwept);
+        return false;
+    }
     __atomic_store_n(&s->owner, this, __ATOMIC_RELEASE);
     s->setWhere(SpanWhere::Cached);
     __atomic_store_n(&s->sweepgen, h.sweepgen() + 3, __ATOMIC_RELEASE);
@@ -120,8 +149,15 @@ bool MCache::refill(uint8_t spc) {
     s->resetAllocCache();
     h.addHeapLive(static_cast<int64_t>(static_cast<size_t>(s->nelems - s->allocCount) * s->elemsize));
     alloc[spc] = s;
-    SPANSCOPE_EMIT(EventKind::SpanCache, spc, 0, static_cast<uint32_t>(s->npages), s->startAddr, s->allocCount,
-                   s->nelems, 0, 0);
+    uint8_t flags = sweptFreed >= 0 ? kRefillSwept : 0;
+    uint64_t oldWord = 0;
+    if (old) {
+        flags |= kRefillUncached | (old->allocCount == old->nelems ? kRefillOldFull : 0);
+        oldWord = old->startAddr | old->allocCount;  // page-aligned base, count in the low bits
+    }
+    SPANSCOPE_EMIT(EventKind::SpanRefill, spc, flags, static_cast<uint32_t>(s->npages), s->startAddr, s->allocCount,
+                   s->nelems, sweptFreed >= 0 ? static_cast<uint64_t>(sweptFreed) : 0, oldWord);
+    if (old) h.central(spc).uncacheSpan(h, old, oldSwept, /*emit=*/false);
     return true;
 }
 

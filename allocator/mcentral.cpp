@@ -8,7 +8,21 @@ namespace spanscope::detail {
 
 namespace {
 constexpr int kSweepBudget = 100;  // Go's cacheSpan spanBudget
+
+// The owner's frees become shared frees counted in pendingFrees (which can pass the threshold
+// here; placeSwept then files the span as unswept, and a remote free that found the span cached
+// left that to us: markDirty ignores cached spans).
+void mergeLocalFrees(MSpan* s) {
+    unsigned k = 0;
+    for (size_t w = 0; w < s->nwords; w++)
+        if (uint64_t l = s->localFreeBits()[w]) {
+            __atomic_fetch_or(&s->freeBits[w], l, __ATOMIC_SEQ_CST);
+            storeRelaxed(s->localFreeBits()[w], uint64_t{0});
+            k += popcount64(l);
+        }
+    if (k) __atomic_add_fetch(&s->pendingFrees, static_cast<uint16_t>(k), __ATOMIC_SEQ_CST);
 }
+}  // namespace
 
 void MCentral::placeSwept(MHeap& heap, MSpan* s, uint32_t sg) {
     __atomic_store_n(&s->sweepgen, sg, __ATOMIC_RELEASE);
@@ -45,7 +59,8 @@ void MCentral::markDirty(MHeap& heap, MSpan* s) {
     }
 }
 
-MSpan* MCentral::cacheSpan(MHeap& heap) {
+MSpan* MCentral::cacheSpan(MHeap& heap, long* sweptFreed) {
+    if (sweptFreed) *sweptFreed = -1;
     if (heap.managed())
         heap.deductSweepCredit(size_t{kClassToAllocNPages[spanClassSize(spanclass)]} * kPageSize);
     const uint32_t sg = heap.sweepgen();
@@ -58,7 +73,9 @@ MSpan* MCentral::cacheSpan(MHeap& heap) {
         if (MSpan* s = partialUnswept(sg).pop()) {
             lock.unlock();
             __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
-            heap.noteSwept(s, sweepSpan(s));  // preserve: keep it even if it is now empty
+            const size_t n = sweepSpan(s);  // preserve: keep it even if it is now empty
+            heap.noteSwept(s, n, !sweptFreed);
+            if (sweptFreed) *sweptFreed = static_cast<long>(n);
             __atomic_store_n(&s->sweepgen, sg, __ATOMIC_RELEASE);
             return s;
         }
@@ -66,9 +83,14 @@ MSpan* MCentral::cacheSpan(MHeap& heap) {
         if (!s) break;
         lock.unlock();
         __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
-        heap.noteSwept(s, sweepSpan(s));
+        const size_t n = sweepSpan(s);
+        const bool room = s->hasRoom();
+        heap.noteSwept(s, n, !(room && sweptFreed));
         __atomic_store_n(&s->sweepgen, sg, __ATOMIC_RELEASE);
-        if (s->hasRoom()) return s;
+        if (room) {
+            if (sweptFreed) *sweptFreed = static_cast<long>(n);
+            return s;
+        }
         lock.lock();
         if (s->wantsSweep()) {
             __atomic_store_n(&s->sweepgen, sg - 2, __ATOMIC_RELEASE);
@@ -82,15 +104,15 @@ MSpan* MCentral::cacheSpan(MHeap& heap) {
     return heap.allocSpan(kClassToAllocNPages[spanClassSize(spanclass)], spanclass);
 }
 
-void MCentral::uncacheSpan(MHeap& heap, MSpan* s, bool swept) {
+void MCentral::uncacheSpan(MHeap& heap, MSpan* s, bool swept, bool emit) {
     __atomic_store_n(&s->owner, static_cast<MCache*>(nullptr), __ATOMIC_RELEASE);
-    SPANSCOPE_EMIT(EventKind::SpanUncache, s->spanclass, s->allocCount == s->nelems, static_cast<uint32_t>(s->npages),
+    if (emit) SPANSCOPE_EMIT(EventKind::SpanUncache, s->spanclass, s->allocCount == s->nelems, static_cast<uint32_t>(s->npages),
                    s->startAddr, s->allocCount, s->nelems, 0, 0);
-    // Malloc mode sweeps on uncache: the owner's frees are merged and the span is placed by its
-    // real occupancy (Go sweeps a stale +1 span here; malloc mode treats every span that way).
-    // Malloc mode: the owner's own frees (local bits) must be merged before anyone else may
-    // sweep it. Managed mode: a cached span is swept already (Go's non-stale uncacheSpan).
-    if (!swept && !s->managed) heap.noteSwept(s, sweepSpan(s));
+    // Malloc mode: the owner's own frees (plain local bits) join the shared free bits and count
+    // toward the sweep threshold, so the span is swept when enough frees wait, by whoever takes
+    // it, not on every uncache. Managed mode: a cached span is swept already (Go's non-stale
+    // uncacheSpan).
+    if (!swept && !s->managed) mergeLocalFrees(s);
     placeSwept(heap, s, heap.sweepgen());
 }
 

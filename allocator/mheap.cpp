@@ -341,7 +341,7 @@ void MHeap::deductSweepCredit(size_t spanBytes) {
         if (!sweepOne()) break;
 }
 
-void MHeap::noteSwept(MSpan* s, size_t nfreed) {
+void MHeap::noteSwept(MSpan* s, size_t nfreed, bool emit) {
     m_pagesSwept.fetch_add(s->npages, std::memory_order_relaxed);
     // Managed mode keeps Go's heapLive: it only grows between cycles and is reset to the marked
     // heap at mark termination. Malloc mode subtracts what sweeps free.
@@ -353,8 +353,9 @@ void MHeap::noteSwept(MSpan* s, size_t nfreed) {
         addFrees(spanClassSize(s->spanclass), nfreed);
         if (!s->managed) addHeapLive(-static_cast<int64_t>(nfreed * s->elemsize));
     }
-    SPANSCOPE_EMIT(EventKind::SpanSweep, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, nfreed,
-                   s->allocCount, s->nelems, 0);
+    if (emit)
+        SPANSCOPE_EMIT(EventKind::SpanSweep, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, nfreed,
+                       s->allocCount, s->nelems, 0);
 }
 
 bool MHeap::sweepOne() {

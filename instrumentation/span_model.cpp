@@ -18,7 +18,7 @@ const char* kindName(uint16_t kind) {
         "SpanFree",      "LargeAlloc",  "LargeFree",  "ArenaMap",        "HeapGrow",
         "Scavenge",      "ScavReuse",   "GCPhase",    "MarkAssistBegin", "MarkAssistEnd",
         "SweepProgress", "ThreadStart", "ThreadExit", "ClassCounters",   "HeapTotals",
-        "ObjAlloc",      "ObjFree",     "ObjMark",    "SweepCycle"};
+        "ObjAlloc",      "ObjFree",     "ObjMark",    "SweepCycle",      "SpanRefill"};
     static const char* const kProbe[] = {"RundownBegin",   "SpanState",     "SpanBits",
                                          "RundownEnd",     "HeapTotalsExt", "Dropped",
                                          "HeapTotalsExt2", "Watermark"};
@@ -35,6 +35,7 @@ bool SpanModel::affectsSpans(uint16_t kind) {
         case static_cast<uint16_t>(EventKind::SpanCache):
         case static_cast<uint16_t>(EventKind::SpanUncache):
         case static_cast<uint16_t>(EventKind::SpanSweep):
+        case static_cast<uint16_t>(EventKind::SpanRefill):
         case static_cast<uint16_t>(EventKind::SpanFree):
         case static_cast<uint16_t>(EventKind::LargeAlloc):
         case static_cast<uint16_t>(EventKind::LargeFree):
@@ -84,6 +85,25 @@ bool SpanModel::apply(const Event& e) {
         case static_cast<uint16_t>(EventKind::LargeFree):
             m_spans.erase(e.addr);
             break;
+        case static_cast<uint16_t>(EventKind::SpanRefill): {
+            // The span handed back (if any), then the span cached; see EventKind::SpanRefill.
+            if (e.flags & kRefillUncached) {
+                auto old = m_spans.find(e.d & ~uint64_t{kRefillCountMask});
+                if (old != m_spans.end()) {  // else freed already (its SpanFree came first)
+                    old->second.state = static_cast<uint8_t>(e.flags & kRefillOldFull ? SpanState::FullSwept
+                                                                                      : SpanState::PartialSwept);
+                    old->second.allocCount = static_cast<uint16_t>(e.d & kRefillCountMask);
+                    old->second.ownerTid = 0;
+                }
+            }
+            SpanRecord& r =
+                m_spans.try_emplace(e.addr, SpanRecord{e.addr, e.npages, 0, 0, e.spanClass, 0, 0, 0}).first->second;
+            r.state = static_cast<uint8_t>(SpanState::Cached);
+            r.allocCount = clamp16(e.a);
+            r.nelems = clamp16(e.b);
+            r.ownerTid = e.tid;
+            break;
+        }
         default: {
             auto it = m_spans.find(e.addr);
             if (it == m_spans.end()) {  // first seen mid-life (recording began after it was made)

@@ -37,7 +37,15 @@ enum class EventKind : uint16_t {
     ObjMark = 22,        // object level: addr = slot; flags = 0 grey (marked, queued for scanning),
                          // 1 black (scanned, or marked and pointer-free)
     SweepCycle = 23,     // malloc mode: a new sweep generation began: a = sweepgen, b = heapLive, c = trigger
+    SpanRefill = 24,     // an mcache refill, one record for what were up to three (uncache, sweep,
+                         // cache): addr/npages = the span now cached, a = its allocCount, b = nelems,
+                         // c = objects the sweep on the way freed; d = the span handed back: its base
+                         // | its allocCount (a base is page-aligned: the low 13 bits carry the count);
+                         // flags: 1 = the new span was swept on the way, 2 = a span was handed back,
+                         // 4 = that span was full
 };
+inline constexpr uint8_t kRefillSwept = 1, kRefillUncached = 2, kRefillOldFull = 4;
+inline constexpr uint64_t kRefillCountMask = 0x1fff;  // SpanRefill.d: the old span's allocCount
 
 // GC phases carried in GCPhase.flags (Go's _GCoff/_GCmark/_GCmarktermination plus the STW edges).
 enum class GCPhaseKind : uint8_t { Off = 0, Mark = 1, MarkTermination = 2, SweepTermination = 3 };

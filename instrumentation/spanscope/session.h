@@ -64,7 +64,9 @@ private:
 
 namespace session {
 
-inline constexpr int kSchemaVersion = 1;               // PRAGMA user_version
+// PRAGMA user_version. 2: SpanRefill records (kind 24) and the inspector's partial indexes; a
+// version-1 file reads the same way (it has no kind 24).
+inline constexpr int kSchemaVersion = 2;
 inline constexpr int32_t kApplicationId = 0x53534350;  // PRAGMA application_id, "SSCP"
 
 // A span's state in a session: the allocator's SpanWhere (None: just taken from the heap).

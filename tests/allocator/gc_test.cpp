@@ -202,7 +202,9 @@ TEST(GC, ConcurrentMutatorsWhileMarking) {
         ts.emplace_back([&, t] {
             std::mt19937_64 rng(t);
             uint64_t next = static_cast<uint64_t>(t) << 40;
-            for (int i = 0; i < 3000; i++) {
+            // At least 3000 rounds, and on until the verifier has checked two cycles (a loaded
+            // machine may not schedule it often enough otherwise).
+            for (int i = 0; i < 3000 || (cyclesVerified.load() < 2 && i < 1000000); i++) {
                 int k = static_cast<int>(rng() % kSlots);
                 Root<Node> fresh(build(4, next));
                 if (k < 80) shared->items[k] = fresh.get();  // barrier-ed store into a shared object

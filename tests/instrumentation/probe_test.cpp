@@ -77,7 +77,7 @@ TEST(Probe, StreamsRundownEventsCountersAndTrailer) {
         if (s == StreamDecoder::Status::Events)
             for (const Event& e : d.events()) {
                 kinds[static_cast<uint16_t>(e.kind)]++;
-                if (e.kind == EventKind::SpanCache) tids.insert(e.tid);
+                if (e.kind == EventKind::SpanRefill) tids.insert(e.tid);
                 if (static_cast<uint16_t>(e.kind) == stream::kRundownEnd) lastRundownSpans = e.a;
             }
     }
@@ -90,7 +90,7 @@ TEST(Probe, StreamsRundownEventsCountersAndTrailer) {
     EXPECT_EQ(kinds[stream::kRundownEnd], 1);
     EXPECT_GE(lastRundownSpans, 1u);
     EXPECT_EQ(kinds[stream::kSpanState], static_cast<int>(lastRundownSpans));
-    EXPECT_GT(kinds[static_cast<uint16_t>(EventKind::SpanCache)], 10);
+    EXPECT_GT(kinds[static_cast<uint16_t>(EventKind::SpanRefill)], 10);
     EXPECT_GT(kinds[static_cast<uint16_t>(EventKind::LargeAlloc)], 10);
     EXPECT_GT(kinds[static_cast<uint16_t>(EventKind::HeapTotals)], 1);
     EXPECT_GT(kinds[static_cast<uint16_t>(EventKind::ClassCounters)], 1);

@@ -57,9 +57,11 @@ struct alignas(64) MCentral {
     SpanSet& fullUnswept(uint32_t sg) { return full[1 - sg / 2 % 2]; }
 
     // Go's cacheSpan: a span with at least one free slot, for an mcache. Null when out of memory.
-    MSpan* cacheSpan(MHeap& heap);
+    // sweptFreed: set to the objects freed if the span returned was swept on the way (else -1);
+    // that sweep then emits no SpanSweep record (the refill's SpanRefill carries it).
+    MSpan* cacheSpan(MHeap& heap, long* sweptFreed = nullptr);
     // Go's uncacheSpan: the mcache gives the span back (malloc mode sweeps it first).
-    void uncacheSpan(MHeap& heap, MSpan* s, bool swept = false);
+    void uncacheSpan(MHeap& heap, MSpan* s, bool swept = false, bool emit = true);
     // Sweeps one unswept span of this class if there is one (background and proportional sweep).
     bool sweepOne(MHeap& heap);
     // Puts a freshly swept span where it belongs: partial, full, or back to the heap if empty.

@@ -73,7 +73,7 @@ public:
     void forceCycle() { startCycle(true); }
     void finishSweep();
     bool sweepOne();
-    void noteSwept(MSpan* s, size_t nfreed);
+    void noteSwept(MSpan* s, size_t nfreed, bool emit = true);  // emit: a SpanSweep record
     // Counters batched per thread (in its mcache) and flushed every 64 KiB of heapLive change,
     // at releaseAll and by readMemStats, so refills do not all hit the same cache lines.
     void addHeapLive(int64_t d);

@@ -98,9 +98,9 @@ CREATE INDEX events_lifecycle ON events(addr) WHERE kind IN (1, 5, 6, 7);
 CREATE INDEX gc_phases_t ON gc_phases(t_ns);
 CREATE VIEW span_events AS
   SELECT e.id, e.t_ns, e.tid, k.name AS kind, e.span_class >> 1 AS size_class, e.span_class & 1 AS noscan,
-         e.npages, printf('0x%x', e.addr) AS addr, e.a, e.b, e.c
+         e.npages, printf('0x%x', e.addr) AS addr, e.a, e.b, e.c, e.d, e.flags
   FROM events e JOIN event_kinds k USING (kind)
-  WHERE e.kind BETWEEN 1 AND 7;
+  WHERE e.kind BETWEEN 1 AND 7 OR e.kind = 24;
 )sql";
 
 }  // namespace spanscope::session::detail
