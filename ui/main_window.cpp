@@ -39,7 +39,8 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), m_client(new SessionClient(this)), m_live(new LiveRecording(this)),
       m_map(new HeapMapView), m_legend(new HeapMapLegend), m_banner(new QLabel),
       m_timeline(new TimelineView), m_frag(new FragmentationView), m_table(new SizeClassTable),
-      m_sessionPanel(new SessionPanel), m_stEvents(new QLabel), m_stTime(new QLabel), m_stHeap(new QLabel),
+      m_sessionPanel(new SessionPanel), m_presenter(new Presenter(this, m_client)), m_stEvents(new QLabel),
+      m_stTime(new QLabel), m_stHeap(new QLabel),
       m_stCycle(new QLabel), m_stRead(new QLabel) {
     initResources();
     setWindowTitle(tr("spanscope"));
@@ -90,6 +91,7 @@ MainWindow::MainWindow(QWidget* parent)
 
     for (QLabel* l : {m_stEvents, m_stTime, m_stHeap, m_stCycle, m_stRead}) statusBar()->addPermanentWidget(l);
     m_stRead->setToolTip(tr("time the worker thread took to read the state at the cursor"));
+    connect(m_presenter, &Presenter::activeChanged, m_stRead, [this](bool on) { m_stRead->setVisible(!on); });
     statusBar()->showMessage(tr("Open a session (File > Open) or run the live demo (File > Live demo)."));
 
     buildMenus();
@@ -130,6 +132,12 @@ MainWindow::MainWindow(QWidget* parent)
         statusBar()->showMessage(plain);
     });
     connect(m_sessionPanel, &SessionPanel::openRequested, this, &MainWindow::openFile);
+    connect(m_sessionPanel, &SessionPanel::attachRequested, this, &MainWindow::startAttach);
+    connect(m_sessionPanel, &SessionPanel::detachRequested, this, &MainWindow::detach);
+    connect(m_live, &LiveRecording::finished, this, [this] {  // the attached program exited
+        m_attachedPid = 0;
+        m_sessionPanel->setAttachedPid(0);
+    });
     connect(m_sessionPanel, &SessionPanel::browseRequested, this, [this] {
         const QString f = QFileDialog::getOpenFileName(this, tr("Open a spanscope session"), QString(),
                                                        tr("spanscope sessions (*.spanscope *.db *.sqlite);;All files (*)"));
@@ -190,14 +198,27 @@ void MainWindow::buildMenus() {
         if (on && m_client->summary()) seekTo(m_client->summary()->info.endNs);
     });
     view->addSeparator();
-    view->addAction(tr("Step &back"), this, [this] { stepCursor(-0.01); })->setShortcut(Qt::Key_Left);
-    view->addAction(tr("Step &forward"), this, [this] { stepCursor(0.01); })->setShortcut(Qt::Key_Right);
+    // In presenter mode the arrows, Home and End step by record instead (presenter.h).
+    view->addAction(tr("Step &back"), this, [this] {
+        if (m_presenter->active()) m_presenter->previousEvent();
+        else stepCursor(-0.01);
+    })->setShortcut(Qt::Key_Left);
+    view->addAction(tr("Step &forward"), this, [this] {
+        if (m_presenter->active()) m_presenter->nextEvent();
+        else stepCursor(0.01);
+    })->setShortcut(Qt::Key_Right);
     view->addAction(tr("&Next sweep / GC cycle"), this, [this] { stepCycle(+1); })->setShortcut(Qt::Key_BracketRight);
     view->addAction(tr("&Previous sweep / GC cycle"), this, [this] { stepCycle(-1); })->setShortcut(Qt::Key_BracketLeft);
-    view->addAction(tr("Go to &start"), this, [this] { seekTo(0); })->setShortcut(Qt::Key_Home);
+    view->addAction(tr("Go to &start"), this, [this] {
+        if (m_presenter->active()) m_presenter->firstEvent();
+        else seekTo(0);
+    })->setShortcut(Qt::Key_Home);
     view->addAction(tr("Go to &end"), this, [this] {
-        if (m_client->summary()) seekTo(m_client->summary()->info.endNs);
+        if (m_presenter->active()) m_presenter->lastEvent();
+        else if (m_client->summary()) seekTo(m_client->summary()->info.endNs);
     })->setShortcut(Qt::Key_End);
+    view->addSeparator();
+    m_presenter->addActions(view);
     view->addSeparator();
     for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
 
@@ -247,6 +268,8 @@ void MainWindow::refreshRecentMenu() {
 
 void MainWindow::openFile(const QString& path) {
     m_live->stop();
+    m_attachedPid = 0;
+    m_sessionPanel->setAttachedPid(0);
     m_path = path;
     hideBanner();
     m_followAction->setChecked(false);
@@ -257,6 +280,8 @@ void MainWindow::openFile(const QString& path) {
 
 bool MainWindow::startLiveDemo(double seconds) {
     hideBanner();
+    m_attachedPid = 0;  // starting anything else ends an attach
+    m_sessionPanel->setAttachedPid(0);
     if (!m_live->startDemo(LiveRecording::findCli(), seconds)) {
         showBanner(tr("Cannot start the live demo: %1").arg(m_live->error()), true);
         emit errorShown(m_live->error());
@@ -271,6 +296,8 @@ bool MainWindow::startLiveDemo(double seconds) {
 
 bool MainWindow::startScenario(const QString& name, double seconds) {
     hideBanner();
+    m_attachedPid = 0;  // starting anything else ends an attach
+    m_sessionPanel->setAttachedPid(0);
     if (!m_live->startScenario(LiveRecording::findCli(), name, seconds)) {
         showBanner(tr("Cannot start the scenario %1: %2").arg(name, m_live->error()), true);
         emit errorShown(m_live->error());
@@ -285,12 +312,16 @@ bool MainWindow::startScenario(const QString& name, double seconds) {
 
 bool MainWindow::startAttach(qint64 pid) {
     hideBanner();
+    m_attachedPid = 0;  // starting anything else ends an attach
+    m_sessionPanel->setAttachedPid(0);
     if (!m_live->startAttach(LiveRecording::findCli(), pid)) {
         showBanner(tr("Cannot attach to %1: %2").arg(pid).arg(m_live->error()), true);
         emit errorShown(m_live->error());
         return false;
     }
     m_path = m_live->sessionPath();
+    m_attachedPid = pid;
+    m_sessionPanel->setAttachedPid(pid);
     m_followAction->setChecked(true);
     statusBar()->showMessage(tr("Attached to process %1, recording into %2…").arg(pid).arg(m_path));
     m_client->open(m_path, 15000);
@@ -299,6 +330,8 @@ bool MainWindow::startAttach(qint64 pid) {
 
 bool MainWindow::startLive(const QString& program, const QStringList& args, const QStringList& env) {
     hideBanner();
+    m_attachedPid = 0;  // starting anything else ends an attach
+    m_sessionPanel->setAttachedPid(0);
     if (!m_live->start(LiveRecording::findCli(), program, args, env)) {
         showBanner(tr("Cannot record %1: %2").arg(program, m_live->error()), true);
         emit errorShown(m_live->error());
@@ -312,6 +345,21 @@ bool MainWindow::startLive(const QString& program, const QStringList& args, cons
 }
 
 bool MainWindow::followingEnd() const { return m_followAction->isChecked(); }
+
+void MainWindow::setFollowingEnd(bool on) { m_followAction->setChecked(on); }
+
+bool MainWindow::detach() {
+    if (!m_attachedPid || !m_live->running()) return false;
+    const qint64 pid = m_attachedPid;
+    m_live->stop();  // SIGINT to the attach client: the program sends its trailer and runs on
+    m_attachedPid = 0;
+    m_sessionPanel->setAttachedPid(0);
+    m_followAction->setChecked(false);
+    // The worker keeps polling until the session says how it ended ("detached").
+    showBanner(tr("Detached from process %1; it runs on. The session recorded so far stays browsable.").arg(pid), false);
+    statusBar()->showMessage(tr("Detached from process %1.").arg(pid), 5000);
+    return true;
+}
 
 void MainWindow::onOpened(const SummaryPtr& s) {
     setWindowTitle(tr("%1 — spanscope").arg(QFileInfo(s->path).fileName()));

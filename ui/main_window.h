@@ -10,6 +10,7 @@
 #include "fragmentation_view.h"
 #include "heap_map_view.h"
 #include "live_recording.h"
+#include "presenter.h"
 #include "session_client.h"
 #include "session_panel.h"
 #include "size_class_table.h"
@@ -40,6 +41,10 @@ public:
     bool startLive(const QString& program, const QStringList& args, const QStringList& env = {});
     bool isRecording() const { return m_live->running(); }
     bool followingEnd() const;
+    void setFollowingEnd(bool on);
+    // Stops the live recording of an attached process (the program runs on); the session stays.
+    bool detach();
+    qint64 attachedPid() const { return m_attachedPid; }
     void seekTo(int64_t tNs);  // what the timeline cursor does
     // Moves the cursor to the start of the next (+1) or previous (-1) sweep generation / GC cycle.
     bool stepCycle(int direction);
@@ -56,6 +61,7 @@ public:
     SpanInspector* spanInspector() const { return m_inspector; }
     // Opens the span inspector on the span holding addr; it follows the timeline's moment.
     void inspectSpan(uint64_t addr);
+    Presenter* presenter() const { return m_presenter; }
     QString statusText() const;
     // A panel by name (heapmap, timeline, fragmentation, sizeclasses, session): the map with its
     // legend, or a dock with its title.
@@ -96,6 +102,8 @@ private:
     FragmentationView* m_frag;
     SizeClassTable* m_table;
     SessionPanel* m_sessionPanel;
+    Presenter* m_presenter;
+    qint64 m_attachedPid = 0;  // the process this window is attached to (while recording it)
     QMenu* m_recentMenu = nullptr;
     QAction* m_followAction = nullptr;
     QLabel* m_stEvents;

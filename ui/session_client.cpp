@@ -9,6 +9,7 @@ SessionClient::SessionClient(QObject* parent)
     qRegisterMetaType<MomentPtr>();
     qRegisterMetaType<SpanObjectsPtr>();
     qRegisterMetaType<SeriesPtr>();
+    qRegisterMetaType<EventPtr>();
     m_thread.setObjectName(QStringLiteral("spanscope-session"));
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -33,6 +34,9 @@ SessionClient::SessionClient(QObject* parent)
     connect(m_worker, &SessionWorker::seriesReady, this, [this](SeriesPtr s) {
         if (s->token == m_tokens->series.load()) emit seriesReady(s);
     });
+    connect(m_worker, &SessionWorker::eventFound, this, [this](EventPtr e) {
+        if (e->token == m_tokens->event.load()) emit eventFound(e);
+    });
     connect(m_worker, &SessionWorker::readError, this, &SessionClient::readError);
     m_thread.start();
 }
@@ -42,6 +46,7 @@ SessionClient::~SessionClient() {
     m_tokens->open = ++m_next;
     m_tokens->seek = ++m_next;
     m_tokens->series = ++m_next;
+    m_tokens->event = ++m_next;
     QMetaObject::invokeMethod(m_worker, &SessionWorker::close, Qt::QueuedConnection);
     m_thread.quit();
     m_thread.wait();
@@ -52,6 +57,7 @@ void SessionClient::open(const QString& path, int retryMs) {
     m_tokens->open = token;
     m_tokens->seek = ++m_next;  // drop whatever was asked of the previous session
     m_tokens->series = ++m_next;
+    m_tokens->event = ++m_next;
     m_summary.reset();
     QMetaObject::invokeMethod(m_worker, [w = m_worker, path, token, retryMs] { w->open(path, token, retryMs); },
                               Qt::QueuedConnection);
@@ -61,6 +67,7 @@ void SessionClient::close() {
     m_tokens->open = ++m_next;
     m_tokens->seek = ++m_next;
     m_tokens->series = ++m_next;
+    m_tokens->event = ++m_next;
     m_summary.reset();
     QMetaObject::invokeMethod(m_worker, &SessionWorker::close, Qt::QueuedConnection);
 }
@@ -83,6 +90,14 @@ void SessionClient::requestSeries(int64_t t0, int64_t t1, int maxPoints) {
     m_tokens->series = token;
     QMetaObject::invokeMethod(
         m_worker, [w = m_worker, t0, t1, token, maxPoints] { w->loadSeries(t0, t1, token, maxPoints); },
+        Qt::QueuedConnection);
+}
+
+void SessionClient::findEvent(int64_t t, int64_t id, int direction, const std::vector<uint16_t>& kinds) {
+    const uint64_t token = ++m_next;
+    m_tokens->event = token;
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, t, id, direction, kinds, token] { w->findEvent(t, id, direction, kinds, token); },
         Qt::QueuedConnection);
 }
 

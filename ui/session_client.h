@@ -22,6 +22,9 @@ public:
     void requestSpanObjects(uint64_t addr, int64_t tNs);
     void requestSeries(int64_t t0, int64_t t1, int maxPoints = 1200);  // about a point per pixel
     void setPolling(int intervalMs);
+    // Presenter stepping: the record after (direction > 0) or before (t, id) in (time, id) order
+    // whose kind is in kinds (any if empty); answered by eventFound.
+    void findEvent(int64_t tNs, int64_t id, int direction, const std::vector<uint16_t>& kinds);
     bool isOpen() const { return m_summary != nullptr; }
     const SummaryPtr& summary() const { return m_summary; }
 
@@ -32,6 +35,7 @@ signals:
     void momentReady(spanscope::ui::MomentPtr moment);
     void spanObjectsReady(spanscope::ui::SpanObjectsPtr objects);
     void seriesReady(spanscope::ui::SeriesPtr series);
+    void eventFound(spanscope::ui::EventPtr event);
     void readError(const QString& message);
 
 private:

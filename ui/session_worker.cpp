@@ -99,6 +99,28 @@ void SessionWorker::loadSeries(qint64 t0, qint64 t1, quint64 token, int maxPoint
     emit seriesReady(std::move(s));
 }
 
+void SessionWorker::findEvent(qint64 t, qint64 id, int direction, const std::vector<uint16_t>& kinds,
+                              quint64 token) {
+    if (!m_reader || token != m_tokens->event.load()) return;
+    auto s = std::make_shared<EventSnapshot>();
+    s->token = token;
+    s->found = direction > 0 ? m_reader->eventAfter(t, id, kinds, &s->row) : m_reader->eventBefore(t, id, kinds, &s->row);
+    if (s->found) {
+        const Event& e = s->row.event;
+        const auto at = static_cast<int64_t>(e.timeNs);
+        if (e.kind == EventKind::GCPhase) {  // the earlier phases of its cycle (gctrace's heap0)
+            for (const auto& c : m_reader->gcCycles(at, at))
+                if (c.kind == "gc" && c.cycle == static_cast<int64_t>(e.a))
+                    for (auto& p : m_reader->gcPhases(c.startNs, at))
+                        if (p.cycle == c.cycle) s->context.cyclePhases.push_back(std::move(p));
+        } else if (e.kind == EventKind::SweepCycle) {
+            for (const auto& c : m_reader->gcCycles(at, at))
+                if (c.kind == "sweep" && c.startNs == at) s->context.sweepCycle = c.cycle;
+        }
+    }
+    emit eventFound(std::move(s));
+}
+
 void SessionWorker::setPolling(int intervalMs) {
     if (intervalMs <= 0) {
         if (m_pollTimer) m_pollTimer->stop();

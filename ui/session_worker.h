@@ -14,7 +14,7 @@ namespace spanscope::ui {
 
 struct RequestTokens {
     std::atomic<uint64_t> objects{0};  // span inspector
-    std::atomic<uint64_t> seek{0}, series{0}, open{0};
+    std::atomic<uint64_t> seek{0}, series{0}, open{0}, event{0};
 };
 
 class SessionWorker : public QObject {
@@ -32,6 +32,9 @@ public slots:
     // The span inspector: the span holding addr at t, with its object slots when recorded.
     void spanObjects(quint64 addr, qint64 tNs, quint64 token);
     void loadSeries(qint64 t0, qint64 t1, quint64 token, int maxPoints);
+    // Presenter: the record after (direction > 0) or before (t, id) of the given kinds (any if
+    // empty), with its narration context.
+    void findEvent(qint64 t, qint64 id, int direction, const std::vector<uint16_t>& kinds, quint64 token);
     // Live: re-read the session row every intervalMs (0 stops) and report when it grew or ended.
     void setPolling(int intervalMs);
 
@@ -42,6 +45,7 @@ signals:
     void momentReady(spanscope::ui::MomentPtr moment);
     void spanObjectsReady(spanscope::ui::SpanObjectsPtr objects);
     void seriesReady(spanscope::ui::SeriesPtr series);
+    void eventFound(spanscope::ui::EventPtr event);
     void readError(const QString& message);
 
 private:

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "heap_scene.h"
+#include "narration.h"
 #include "spanscope/session.h"
 
 namespace spanscope::ui {
@@ -54,9 +55,18 @@ struct SeriesSnapshot {
     size_t rawSamples = 0;
 };
 
+// The answer to a presenter step: the record found (if any) and what its narration needs.
+struct EventSnapshot {
+    uint64_t token = 0;
+    bool found = false;
+    session::EventRow row;
+    NarrationContext context;
+};
+
 using SummaryPtr = std::shared_ptr<const SessionSummary>;
 using MomentPtr = std::shared_ptr<const MomentSnapshot>;
 using SeriesPtr = std::shared_ptr<const SeriesSnapshot>;
+using EventPtr = std::shared_ptr<const EventSnapshot>;
 
 // Keeps at most maxPoints samples: for each time bucket, the per-field maximum (an envelope, so
 // that no peak disappears), stamped with the bucket's last time. Samples must be in time order.
@@ -74,3 +84,4 @@ Q_DECLARE_METATYPE(spanscope::ui::SummaryPtr)
 Q_DECLARE_METATYPE(spanscope::ui::MomentPtr)
 Q_DECLARE_METATYPE(spanscope::ui::SpanObjectsPtr)
 Q_DECLARE_METATYPE(spanscope::ui::SeriesPtr)
+Q_DECLARE_METATYPE(spanscope::ui::EventPtr)

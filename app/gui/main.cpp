@@ -1,5 +1,6 @@
 // spanscope: the GUI. `spanscope` runs the built-in live demo, `spanscope FILE` opens a session,
-// `--screenshot PNG [--at SECONDS] [--seek SECONDS]` saves a picture of the window and exits.
+// `--screenshot PNG [--at SECONDS] [--seek SECONDS]` saves a picture of the window and exits;
+// `--present [--scenes FILE]` starts in presenter mode (ui/presenter.h).
 // Everything else is in ui/ (MainWindow).
 #include <QApplication>
 #include <QCommandLineParser>
@@ -10,6 +11,7 @@
 
 #include "main_window.h"
 #include "palette.h"
+#include "scene_script.h"
 #include "spanscope/detail/sizeclasses.h"
 
 namespace {
@@ -78,7 +80,15 @@ int main(int argc, char** argv) {
                                QStringLiteral("open the span inspector on the span holding this address (hex) once "
                                               "the session is shown (with --screenshot: taken with it open)"),
                                QStringLiteral("ADDR"));
-    p.addOptions({shot, at, seek, demoSeconds, size, palette, view, zoom, scenario, attach, inspect});
+    QCommandLineOption present(QStringLiteral("present"),
+                               QStringLiteral("presenter mode: full screen, large type, a narration of the current "
+                                              "record, single steps by keyboard (see the README); with no FILE, "
+                                              "--scenario or --attach, plays the built-in scene"));
+    QCommandLineOption scenes(QStringLiteral("scenes"),
+                              QStringLiteral("presenter mode with this scene file (JSON steps: scenario, open, seek, "
+                                             "step, caption, wait); Return advances it"),
+                              QStringLiteral("FILE"));
+    p.addOptions({shot, at, seek, demoSeconds, size, palette, view, zoom, scenario, attach, inspect, present, scenes});
 
     if (!p.parse(arguments)) return usageError(p.errorText());
     if (p.isSet(QStringLiteral("help")) || p.isSet(QStringLiteral("help-all"))) {
@@ -136,12 +146,31 @@ int main(int argc, char** argv) {
         attachPid = p.value(attach).toLongLong(&ok);
         if (!ok || attachPid <= 0) return usageError(QStringLiteral("--attach needs a process id"));
     }
+    spanscope::ui::Scene scene;
+    if (p.isSet(scenes)) {  // a bad scene file is a usage error, said before any window opens
+        QString why;
+        if (!spanscope::ui::loadScene(p.value(scenes), &scene, &why)) return usageError(why);
+    }
+    const bool presenting = p.isSet(present) || p.isSet(scenes);
+    const bool sourceGiven = attachPid || p.isSet(scenario) || !files.isEmpty();
+    // With no source on the command line, the scene's first step (a scenario) starts the show;
+    // otherwise the speaker starts the scene with Return.
+    const bool sceneStarts = presenting && !sourceGiven;
+
     QApplication app(argc, argv);
     spanscope::ui::MainWindow w;
     w.resize(winSize);
     w.show();
 
-    if (attachPid) {
+    if (presenting) {
+        w.presenter()->setActive(true);
+        if (sceneStarts && scene.steps.isEmpty()) scene = spanscope::ui::defaultScene();  // after the resources
+        if (!scene.steps.isEmpty()) w.presenter()->setScene(scene);
+        if (sceneStarts) w.presenter()->advanceScene();
+    }
+    if (sceneStarts) {
+        // the scene's first step opened the source
+    } else if (attachPid) {
         w.startAttach(attachPid);  // a refusal (no such process, already attached) shows in the window
     } else if (p.isSet(scenario)) {
         w.startScenario(p.value(scenario), demoSecs);  // an unknown name shows the recorder's error
