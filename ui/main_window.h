@@ -36,7 +36,7 @@ public:
     bool startLiveDemo(double seconds = 120);
     // Records and follows a built-in scenario (`spanscope-cli demo --list`).
     bool startScenario(const QString& name, double seconds = 120);
-    // Attaches to a running program started with SPANSCOPE_ATTACH=1 ('spanscope-cli ps').
+    // Attaches to a running program that runs with spanscope ('spanscope-cli ps').
     bool startAttach(qint64 pid);
     bool startLive(const QString& program, const QStringList& args, const QStringList& env = {});
     bool isRecording() const { return m_live->running(); }

@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
                                 QStringLiteral("record and follow a built-in scenario live ('spanscope-cli demo --list')"),
                                 QStringLiteral("NAME"));
     QCommandLineOption attach(QStringLiteral("attach"),
-                              QStringLiteral("attach to a running program started with SPANSCOPE_ATTACH=1 ('spanscope-cli ps')"),
+                              QStringLiteral("attach to a running program that runs with spanscope ('spanscope-cli ps')"),
                               QStringLiteral("PID"));
     QCommandLineOption inspect(QStringLiteral("inspect"),
                                QStringLiteral("open the span inspector on the span holding this address (hex) once "
