@@ -353,9 +353,22 @@ void MHeap::noteSwept(MSpan* s, size_t nfreed, bool emit) {
         addFrees(spanClassSize(s->spanclass), nfreed);
         if (!s->managed) addHeapLive(-static_cast<int64_t>(nfreed * s->elemsize));
     }
-    if (emit)
+    if (!emit) return;
+    if (nfreed) {
         SPANSCOPE_EMIT(EventKind::SpanSweep, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, nfreed,
                        s->allocCount, s->nelems, 0);
+        return;
+    }
+    // A sweep that frees nothing changes nothing a session shows: it is counted, and reported in
+    // batches by SweepProgress, rather than recorded span by span (every generation sweeps every
+    // span; most sweeps of a steady heap find nothing).
+    if ((m_quietSweeps.fetch_add(1, std::memory_order_relaxed) + 1) % kQuietSweepBatch == 0) emitSweepProgress(false);
+}
+
+void MHeap::emitSweepProgress(bool done) {
+    SPANSCOPE_EMIT(EventKind::SweepProgress, 0, done ? 1 : 0, 0, 0, m_pagesSwept.load(std::memory_order_relaxed),
+                   __atomic_load_n(&m_heapInUse, __ATOMIC_RELAXED) / kPageSize,
+                   m_quietSweeps.exchange(0, std::memory_order_relaxed), sweepgen());
 }
 
 bool MHeap::sweepOne() {
@@ -365,8 +378,11 @@ bool MHeap::sweepOne() {
         // The generation is fully swept: heapLive is now close to the live heap (Go's heapMarked).
         uint64_t live = m_heapLive.load(std::memory_order_relaxed);
         if (!m_managed) m_trigger.store(triggerFor(live), std::memory_order_relaxed);
-        LockGuard g(m_lock);
-        m_lastHeapInUse.store(m_heapInUse, std::memory_order_relaxed);
+        {
+            LockGuard g(m_lock);
+            m_lastHeapInUse.store(m_heapInUse, std::memory_order_relaxed);
+        }
+        emitSweepProgress(true);
     }
     return false;
 }

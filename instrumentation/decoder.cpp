@@ -141,7 +141,8 @@ StreamDecoder::Status StreamDecoder::next() {
                 m_state = State::Ended;
                 return Status::Trailer;
             }
-            m_events.resize(h.length / sizeof(Event));
+            m_nEvents = h.length / sizeof(Event);
+            if (m_events.size() < m_nEvents) m_events.resize(m_nEvents);
             std::memcpy(m_events.data(), payload, h.length);
             return Status::Events;
         }

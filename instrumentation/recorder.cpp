@@ -88,7 +88,7 @@ bool Recorder::feed(const void* data, size_t n) {
 // recorder holds records back until then and writes them in time order (stable, so a rundown's
 // records, which share one timestamp, keep their order). A stream without watermarks is written a
 // frame at a time, each frame sorted.
-bool Recorder::handleEvents(const std::vector<Event>& events) {
+bool Recorder::handleEvents(std::span<const Event> events) {
     uint64_t watermark = 0;
     for (const Event& e : events)
         if (static_cast<uint16_t>(e.kind) == stream::kWatermark && e.a > watermark) watermark = e.a;

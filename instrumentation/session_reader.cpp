@@ -166,7 +166,7 @@ std::vector<SpanRecord> SessionReader::spansAt(int64_t t) {
     Db::Stmt e(
         db,
         "SELECT t_ns, tid, kind, span_class, flags, npages, addr, a, b, c FROM events "
-        "WHERE id > ? AND id <= ? AND t_ns <= ? AND kind IN (1,2,3,4,5,6,7,24,256,257) ORDER BY id");
+        "WHERE id > ? AND id <= ? AND t_ns <= ? AND kind IN (1,2,3,4,5,6,7,15,24,256,257) ORDER BY id");
     e.bind(1, fromId);
     e.bind(2, toId);
     e.bind(3, t);

@@ -36,6 +36,7 @@ bool SpanModel::affectsSpans(uint16_t kind) {
         case static_cast<uint16_t>(EventKind::SpanUncache):
         case static_cast<uint16_t>(EventKind::SpanSweep):
         case static_cast<uint16_t>(EventKind::SpanRefill):
+        case static_cast<uint16_t>(EventKind::SweepProgress):
         case static_cast<uint16_t>(EventKind::SpanFree):
         case static_cast<uint16_t>(EventKind::LargeAlloc):
         case static_cast<uint16_t>(EventKind::LargeFree):
@@ -84,6 +85,17 @@ bool SpanModel::apply(const Event& e) {
         case static_cast<uint16_t>(EventKind::SpanFree):
         case static_cast<uint16_t>(EventKind::LargeFree):
             m_spans.erase(e.addr);
+            break;
+        case static_cast<uint16_t>(EventKind::SweepProgress):
+            // A generation's sweep is complete: no span is unswept any more (sweeps that freed
+            // nothing have no SpanSweep record of their own).
+            if (e.flags & 1)
+                for (auto& [base, r] : m_spans) {
+                    if (r.state == static_cast<uint8_t>(SpanState::PartialUnswept))
+                        r.state = static_cast<uint8_t>(SpanState::PartialSwept);
+                    else if (r.state == static_cast<uint8_t>(SpanState::FullUnswept))
+                        r.state = static_cast<uint8_t>(SpanState::FullSwept);
+                }
             break;
         case static_cast<uint16_t>(EventKind::SpanRefill): {
             // The span handed back (if any), then the span cached; see EventKind::SpanRefill.

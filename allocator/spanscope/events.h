@@ -25,7 +25,9 @@ enum class EventKind : uint16_t {
                        // addr = assist CPU us << 32 | mark worker CPU us
     MarkAssistBegin = 13,
     MarkAssistEnd = 14,  // a = work done
-    SweepProgress = 15,  // a = pages swept, b = pages in use
+    SweepProgress = 15,  // a = pages swept (cumulative), b = pages in use, c = sweeps that freed nothing
+                         // since the last SweepProgress (they have no SpanSweep record), d = sweepgen;
+                         // flags = 1: every span of this generation/cycle is swept
     ThreadStart = 16,
     ThreadExit = 17,
     ClassCounters = 18,  // spanClass = size class: a = mallocs, b = frees, c = requested bytes, d = slot bytes

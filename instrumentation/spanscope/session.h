@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,8 @@ public:
     void feed(const void* data, size_t n);
     Status next();
     const StreamInfo& info() const { return m_info; }
-    const std::vector<Event>& events() const { return m_events; }  // after Status::Events
+    // After Status::Events: the frame's records (valid until the next call to next()).
+    std::span<const Event> events() const { return {m_events.data(), m_nEvents}; }
     const stream::Trailer& trailer() const { return m_trailer; }   // after Status::Trailer
     const std::string& error() const { return m_error; }
     bool headerSeen() const { return m_state != State::Prologue; }
@@ -55,7 +57,8 @@ private:
     uint64_t m_consumed = 0;
     State m_state = State::Prologue;
     StreamInfo m_info;
-    std::vector<Event> m_events;
+    std::vector<Event> m_events;  // only grows: resizing would zero what memcpy overwrites
+    size_t m_nEvents = 0;
     stream::Trailer m_trailer{};
     std::string m_error;
     std::string m_pendingError;
@@ -213,7 +216,7 @@ public:
     RecorderStats stats() const { return m_stats; }
 
 private:
-    bool handleEvents(const std::vector<Event>& events);
+    bool handleEvents(std::span<const Event> events);
     bool releasePending(uint64_t upTo);
     bool applyEvents(const Event* events, size_t n);
     bool maybeKeyframe(bool force);

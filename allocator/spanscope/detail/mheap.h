@@ -74,6 +74,7 @@ public:
     void finishSweep();
     bool sweepOne();
     void noteSwept(MSpan* s, size_t nfreed, bool emit = true);  // emit: a SpanSweep record
+    void emitSweepProgress(bool done);  // done: the generation's (cycle's) sweep is complete
     // Counters batched per thread (in its mcache) and flushed every 64 KiB of heapLive change,
     // at releaseAll and by readMemStats, so refills do not all hit the same cache lines.
     void addHeapLive(int64_t d);
@@ -157,6 +158,8 @@ private:
     std::atomic<uint64_t> m_lastHeapInUse{0};
     std::atomic<uint64_t> m_scavGoal{0};  // managed mode: set by the pacer (0: none yet)
     std::atomic<uint64_t> m_pagesSwept{0};
+    std::atomic<uint64_t> m_quietSweeps{0};  // sweeps that freed nothing, since the last SweepProgress
+    static constexpr uint64_t kQuietSweepBatch = 1024;
     std::atomic<uint64_t> m_sweepBasis{0}, m_liveBasis{0};
     std::atomic<double> m_sweepPagesPerByte{0};
     void (*m_gcTrigger)() = nullptr;  // heapInUse when the last sweep finished
