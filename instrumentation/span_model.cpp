@@ -140,7 +140,8 @@ bool SpanModel::apply(const Event& e) {
                 if (e.c) r.nelems = clamp16(e.c);
                 if (r.state == static_cast<uint8_t>(SpanState::PartialUnswept))
                     r.state = static_cast<uint8_t>(SpanState::PartialSwept);
-                if (r.state == static_cast<uint8_t>(SpanState::FullUnswept))
+                if (r.state == static_cast<uint8_t>(SpanState::FullUnswept) ||
+                    r.state == static_cast<uint8_t>(SpanState::FullSwept))
                     r.state = static_cast<uint8_t>(r.allocCount < r.nelems ? SpanState::PartialSwept
                                                                            : SpanState::FullSwept);
             }

@@ -5,12 +5,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 #include <thread>
 #include <vector>
 
 #include "spanscope/allocator.h"
+#include "spanscope/detail/span_model.h"
 #include "spanscope/session.h"
 
 using namespace spanscope;
@@ -168,4 +171,98 @@ TEST(Probe, StartsAndStopsAgainAndAgain) {
         EXPECT_EQ(d.checkComplete(), "") << round;
         EXPECT_GT(events, 10u) << round;
     }
+}
+
+namespace {
+struct TrueSpan {
+    uint64_t base;
+    uint32_t npages;
+    uint8_t spanClass, where;
+    uint16_t allocCount;
+};
+std::map<uint64_t, TrueSpan> walkAll() {
+    std::map<uint64_t, TrueSpan> out;
+    walkSpans(
+        [](const SpanInfo& s, void* ctx) {
+            (*static_cast<std::map<uint64_t, TrueSpan>*>(ctx))[s.base] =
+                TrueSpan{s.base, s.npages, s.spanClass, s.where, s.allocCount};
+        },
+        &out);
+    return out;
+}
+bool sameSpans(const std::map<uint64_t, TrueSpan>& a, const std::map<uint64_t, TrueSpan>& b) {
+    if (a.size() != b.size()) return false;
+    for (const auto& [base, s] : a) {
+        auto it = b.find(base);
+        if (it == b.end() || it->second.allocCount != s.allocCount || it->second.where != s.where) return false;
+    }
+    return true;
+}
+}  // namespace
+
+// The span table rebuilt from a stream (rundown, SpanRefill, SpanSweep, SweepProgress, ...) is the
+// heap's own: every span, its class and pages, cached or not, and each uncached span's count.
+TEST(Probe, ReplayedSpanTableMatchesTheHeap) {
+    char path[] = "/tmp/spanscope-probe-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    probe::Options opts;
+    opts.fd = fd;
+    opts.intervalMs = 5;
+    char why[128] = "";
+    ASSERT_TRUE(probe::start(opts, why, sizeof why)) << why;
+    std::vector<void*> kept;
+    std::vector<std::thread> ts;
+    for (unsigned t = 0; t < 3; t++) ts.emplace_back(churn, 31 + t, 150000);
+    for (int i = 0; i < 20000; i++) kept.push_back(ssMalloc(16 + i % 700));
+    for (size_t i = 0; i < kept.size(); i += 3) ssFree(kept[i]);  // frees this thread still caches
+    for (auto& t : ts) t.join();
+    // Wait until the background sweeper is idle: two walks 50 ms apart agree.
+    std::map<uint64_t, TrueSpan> truth = walkAll();
+    for (int i = 0; i < 100; i++) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        auto again = walkAll();
+        if (sameSpans(truth, again)) break;
+        truth = std::move(again);
+    }
+    probe::stop();
+    std::string bytes = readAll(path);
+    unlink(path);
+    StreamDecoder d;
+    d.feed(bytes.data(), bytes.size());
+    // In time order, as the recorder writes them (threads' records reach the stream in batches).
+    std::vector<Event> all;
+    for (StreamDecoder::Status s; (s = d.next()) != StreamDecoder::Status::NeedMore;) {
+        ASSERT_NE(s, StreamDecoder::Status::Error) << d.error();
+        if (s == StreamDecoder::Status::Events)
+            for (const Event& e : d.events())
+                if (static_cast<uint16_t>(e.kind) != stream::kWatermark) all.push_back(e);
+    }
+    std::stable_sort(all.begin(), all.end(), [](const Event& x, const Event& y) { return x.timeNs < y.timeNs; });
+    session::SpanModel model;
+    size_t refills = 0;
+    for (const Event& e : all) {
+        model.apply(e);
+        refills += e.kind == EventKind::SpanRefill;
+    }
+    EXPECT_GT(refills, 100u);
+    const auto spans = model.snapshot();
+    ASSERT_EQ(spans.size(), truth.size());
+    size_t compared = 0;
+    for (const session::SpanRecord& r : spans) {
+        auto it = truth.find(r.base);
+        ASSERT_NE(it, truth.end()) << std::hex << r.base;
+        const TrueSpan& t = it->second;
+        EXPECT_EQ(r.npages, t.npages) << std::hex << r.base;
+        EXPECT_EQ(r.spanClass, t.spanClass) << std::hex << r.base;
+        const bool cached = t.where == static_cast<uint8_t>(SpanWhere::Cached);
+        EXPECT_EQ(r.state == static_cast<uint8_t>(SpanWhere::Cached), cached) << std::hex << r.base;
+        if (!cached) {  // a cached span's count moves on the fast path, which records nothing
+            EXPECT_EQ(r.allocCount, t.allocCount) << std::hex << r.base;
+            compared++;
+        }
+    }
+    EXPECT_GT(compared, spans.size() / 2);
+    for (size_t i = 1; i < kept.size(); i++)
+        if (i % 3) ssFree(kept[i]);
 }
