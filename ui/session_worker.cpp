@@ -96,6 +96,10 @@ void SessionWorker::loadSeries(qint64 t0, qint64 t1, quint64 token, int maxPoint
     s->rawSamples = raw.size();
     s->heap = decimate(raw, static_cast<size_t>(std::max(2, maxPoints)));
     s->cycles = m_reader->gcCycles(t0, t1);
+    // The phases of the cycles shown (from the first one's start, which may precede t0); a long
+    // session zoomed out draws whole cycles instead (the phases would be sub-pixel anyway).
+    if (!s->cycles.empty() && s->cycles.size() <= kMaxPhasedCycles)
+        s->phases = m_reader->gcPhases(std::min<int64_t>(t0, s->cycles.front().startNs), t1);
     emit seriesReady(std::move(s));
 }
 

@@ -20,6 +20,7 @@ struct RequestTokens {
 class SessionWorker : public QObject {
     Q_OBJECT
 public:
+    static constexpr size_t kMaxPhasedCycles = 2000;  // more cycles in a series: no phase bands
     explicit SessionWorker(std::shared_ptr<RequestTokens> tokens, QObject* parent = nullptr);
     ~SessionWorker() override;
 

@@ -52,6 +52,7 @@ struct SeriesSnapshot {
     int64_t t0 = 0, t1 = 0;
     std::vector<session::HeapSample> heap;
     std::vector<session::GcCycle> cycles;
+    std::vector<session::GcPhase> phases;  // managed sessions: each cycle's phase edges, by time
     size_t rawSamples = 0;
 };
 

@@ -23,7 +23,7 @@ struct SeriesDef {
 };
 const SeriesDef kDefs[TimelineView::kSeriesCount] = {
     {"heap sys", QColor(0x7a, 0x7a, 0x86), &session::HeapSample::heapSys, Qt::SolidLine},
-    {"next sweep (goal)", QColor(0xe0, 0x8a, 0x1b), &session::HeapSample::nextSweep, Qt::DashLine},
+    {"heap goal", QColor(0xe0, 0x8a, 0x1b), &session::HeapSample::nextSweep, Qt::DashLine},
     {"released", QColor(0x8e, 0x5b, 0xd0), &session::HeapSample::heapReleased, Qt::SolidLine},
     {"in use (spans)", QColor(0x2f, 0xa8, 0x4f), &session::HeapSample::heapInuse, Qt::SolidLine},
     {"heap live", QColor(0x1f, 0x6f, 0xd0), &session::HeapSample::heapLive, Qt::SolidLine},
@@ -52,11 +52,24 @@ TimelineView::TimelineView(QWidget* parent) : QChartView(parent), m_chart(new QC
         s->attachAxis(m_y);
         m_series.push_back(s);
     }
+    // Legend entries for the bands (series without points; shown for the kinds of cycles present).
+    const std::pair<const char*, QColor> keys[] = {{"GC: mark", QColor(230, 140, 40)},
+                                                   {"GC: stop-the-world", QColor(220, 40, 40)},
+                                                   {"sweep generation", QColor(90, 140, 230)}};
+    for (const auto& [name, color] : keys) {
+        auto* s = new QLineSeries;
+        s->setName(tr(name));
+        s->setPen(QPen(color, 6));
+        m_chart->addSeries(s);
+        s->attachAxis(m_x);
+        s->attachAxis(m_y);
+        m_bandKeys.push_back(s);
+    }
     setChart(m_chart);
     setRenderHint(QPainter::Antialiasing);
     setMinimumHeight(180);
     setToolTip(tr("Drag or click to choose the moment; wheel to zoom time; double-click for the whole session.\n"
-                  "Bands: sweep generations / GC cycles (red tick: stop-the-world)."));
+                  "Bands: sweep generations; GC cycles by phase: mark (orange), stop-the-world pauses (red)."));
     applyRange(0, 1000000000, false);  // an empty timeline: one second
     setSeries(nullptr);
 }
@@ -111,6 +124,13 @@ void TimelineView::setSeries(const SeriesPtr& s) {
         }
         m_series[i]->replace(pts);
     }
+    bool gc = false, sweep = false;
+    if (s)
+        for (const auto& c : s->cycles) (c.kind == "gc" ? gc : sweep) = true;
+    const bool show[] = {gc, gc, sweep};
+    for (size_t i = 0; i < m_bandKeys.size(); i++)
+        for (QLegendMarker* m : m_chart->legend()->markers(m_bandKeys[i]))
+            if (m->isVisible() != show[i]) m->setVisible(show[i]);
     const double top = niceTop(ymax);
     m_y->setRange(0, top);
     m_y->setTickCount(6);
@@ -138,12 +158,42 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
     if (m_data) {
         // Sweep generations (malloc mode) follow one another: alternate two shades so that each
         // is a band of its own, and mark where each begins. GC cycles (managed mode) are orange.
+        // A GC cycle's phases (gc_phases): sweep termination (stop-the-world) -> mark
+        // (concurrent) -> mark termination (stop-the-world) -> off. Bands by phase; the pauses,
+        // far shorter than a pixel on most scales, also get a red tick at the top.
+        auto phasesOf = [&](int64_t cycle) {
+            std::vector<const session::GcPhase*> out;
+            for (const auto& ph : m_data->phases)
+                if (ph.cycle == cycle) out.push_back(&ph);
+            return out;
+        };
+        const QColor markBand(230, 140, 40, 60), stwBand(220, 40, 40, 110), stwTick(220, 40, 40, 220);
+        auto span = [&](int64_t a, int64_t b, const QColor& color, double minWidth) {
+            if (b < m_t0 || a > m_t1) return;
+            double x0 = xOf(a), x1 = xOf(b);
+            if (x1 - x0 < minWidth) x1 = x0 + minWidth;
+            p->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), color);
+        };
         for (const auto& c : m_data->cycles) {
             const int64_t end = c.endNs < 0 ? m_end : c.endNs;
             if (end < m_t0 || c.startNs > m_t1) continue;
-            double x0 = xOf(c.startNs), x1 = xOf(end);
-            if (x1 - x0 < 2) x1 = x0 + 2;  // keep short cycles visible
+            double x0 = xOf(c.startNs);
             const bool odd = c.cycle % 2;
+            const auto phases = c.kind == "gc" ? phasesOf(c.cycle) : std::vector<const session::GcPhase*>{};
+            if (!phases.empty()) {
+                for (size_t i = 0; i < phases.size(); i++) {
+                    const session::GcPhase& ph = *phases[i];
+                    const int64_t next = i + 1 < phases.size() ? phases[i + 1]->tNs : end;
+                    if (ph.phase == "mark") span(ph.tNs, next, markBand, 1);
+                    else if (ph.phase == "sweep-termination" || ph.phase == "mark-termination") {
+                        span(ph.tNs, next, stwBand, 1);
+                        p->fillRect(QRectF(xOf(ph.tNs), plot.top(), 2, 6), stwTick);
+                    }
+                }
+                continue;
+            }
+            double x1 = xOf(end);
+            if (x1 - x0 < 2) x1 = x0 + 2;  // keep short cycles visible
             const QColor band = c.kind == "gc" ? QColor(230, 140, 40, odd ? 70 : 40)
                                                : QColor(90, 140, 230, odd ? 46 : 18);
             p->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), band);
@@ -151,7 +201,7 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
             p->drawLine(QPointF(x0, plot.top()), QPointF(x0, plot.bottom()));
             if (c.stwNs > 0) {  // stop-the-world: a red tick at the top, as wide as the pauses
                 const double w = std::max(2.0, xOf(c.startNs + int64_t(c.stwNs)) - x0);
-                p->fillRect(QRectF(x0, plot.top(), w, 6), QColor(220, 40, 40, 200));
+                p->fillRect(QRectF(x0, plot.top(), w, 6), stwTick);
             }
         }
     }

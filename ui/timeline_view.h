@@ -1,5 +1,6 @@
 // The timeline (Qt Charts): heap live, heap goal (next sweep trigger), in use, sys and released over
-// time; sweep generations / GC cycles as translucent bands (stop-the-world time as a red tick);
+// time; sweep generations as translucent bands, GC cycles as bands by phase (concurrent mark
+// orange, the two stop-the-world pauses red, with a red tick at the top);
 // a cursor the user drags (or clicks) to choose the moment every panel shows: it emits seek(t).
 // Wheel zooms the time axis around the mouse (asks for detail with rangeRequested), double-click
 // shows the whole session. In live mode the cursor follows the end while followEnd is on.
@@ -52,6 +53,7 @@ private:
     QValueAxis* m_x;
     QValueAxis* m_y;
     std::vector<QLineSeries*> m_series;
+    std::vector<QLineSeries*> m_bandKeys;  // empty series: the bands' legend entries
     SeriesPtr m_data;
     int64_t m_end = 0, m_t0 = 0, m_t1 = 0, m_cursor = 0;
     bool m_dragging = false, m_follow = false, m_zoomed = false;

@@ -3,7 +3,9 @@
 // the spanscope executable takes a non-blank --screenshot and refuses bad flags with status 2.
 #include <gtest/gtest.h>
 
+#include <QApplication>
 #include <QFile>
+#include <QLegendMarker>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -296,4 +298,48 @@ TEST(MainWindowTest, LiveRecordingOfAMissingProgramSaysWhy) {
     ASSERT_TRUE(waitFor([&] { return errors.count() >= 1; }, 20000));
     EXPECT_TRUE(w.bannerText().contains(QLatin1String("ended before any data"))) << w.bannerText().toStdString();
     EXPECT_EQ(w.moment(), nullptr);
+}
+
+// The timeline draws a GC cycle's phases as bands: concurrent mark orange, the stop-the-world
+// pauses red (with a tick at the top); the legend names them only when the series has GC cycles.
+TEST(TimelineTest, GcCycleBandsByPhase) {
+    TimelineView v;
+    v.resize(900, 300);
+    v.show();
+    v.setSessionLength(1000);
+    auto s = std::make_shared<SeriesSnapshot>();
+    s->t0 = 0, s->t1 = 1000;
+    session::GcCycle c;
+    c.cycle = 1, c.kind = "gc", c.startNs = 200, c.endNs = 700, c.stwNs = 150;
+    s->cycles.push_back(c);
+    auto phase = [&](const char* name, int64_t t) {
+        session::GcPhase p;
+        p.cycle = 1, p.phase = name, p.tNs = t;
+        s->phases.push_back(p);
+    };
+    phase("sweep-termination", 200);  // pause 200..300
+    phase("mark", 300);               // concurrent mark 300..600
+    phase("mark-termination", 600);   // pause 600..700
+    phase("off", 700);
+    v.setSeries(s);
+    v.setCursorTime(950);
+    QApplication::processEvents();
+    const QImage img = v.grab().toImage();
+    const double y = v.chart()->plotArea().center().y();
+    auto at = [&](int64_t t) { return QColor(img.pixel(QPoint(int(v.xOf(t)), int(y)))); };
+    const QColor mark = at(450), stw = at(650), none = at(850);
+    EXPECT_GT(mark.red(), mark.blue() + 20) << "mark band: " << qPrintable(mark.name());
+    EXPECT_GT(mark.green(), stw.green() + 20) << "mark (orange) vs pause (red)";
+    EXPECT_GT(stw.red(), stw.green() + 40) << "pause band: " << qPrintable(stw.name());
+    EXPECT_GT(none.green(), mark.green() - 5);
+    EXPECT_GT(none.blue(), mark.blue() + 20) << "no band after the cycle: " << qPrintable(none.name());
+    int legendGc = 0;
+    for (QLegendMarker* m : v.chart()->legend()->markers())
+        if (m->isVisible() && m->label().startsWith(QStringLiteral("GC"))) legendGc++;
+    EXPECT_EQ(legendGc, 2);
+    v.setSeries(nullptr);
+    legendGc = 0;
+    for (QLegendMarker* m : v.chart()->legend()->markers())
+        if (m->isVisible() && m->label().startsWith(QStringLiteral("GC"))) legendGc++;
+    EXPECT_EQ(legendGc, 0);
 }
