@@ -404,6 +404,12 @@ std::vector<ClassTotals> classTotalsOf(const std::vector<SpanRecord>& spans,
 std::vector<ClassTotals> SessionReader::classTotalsAt(int64_t t) {
     std::vector<ClassTotals> out =
         classTotalsOf(spansAt(t), m_classes, static_cast<uint64_t>(m_info.pageSize ? m_info.pageSize : 8192));
+    addClassCounters(t, &out);
+    return out;
+}
+
+void SessionReader::addClassCounters(int64_t t, std::vector<ClassTotals>* totals) {
+    std::vector<ClassTotals>& out = *totals;
     Db::Stmt q(m_db->db,
                "SELECT mallocs, frees, requested_bytes FROM class_counters WHERE class = ? AND t_ns <= ? ORDER BY "
                "t_ns DESC LIMIT 1");
@@ -413,7 +419,6 @@ std::vector<ClassTotals> SessionReader::classTotalsAt(int64_t t) {
         q.bind(2, t);
         if (q.row()) ct.mallocs = q.u(0), ct.frees = q.u(1), ct.requestedBytes = q.u(2);
     }
-    return out;
 }
 
 bool SessionReader::spanObjectsAt(uint64_t addr, int64_t t, SpanObjects* out) {

@@ -25,6 +25,12 @@ QChart* newChart(const QString& title) {
 }
 }  // namespace
 
+double requestedShare(const session::ClassTotals& c) {
+    const double slotBytes = double(c.mallocs) * double(c.size);
+    if (c.requestedBytes == 0 || slotBytes <= 0) return 1.0;  // not counted (an older session): no padding shown
+    return std::min(1.0, double(c.requestedBytes) / slotBytes);
+}
+
 FragmentationView::FragmentationView(QWidget* parent) : QWidget(parent) {
     auto* lay = new QVBoxLayout(this);
     lay->setContentsMargins(0, 0, 0, 0);
@@ -32,9 +38,10 @@ FragmentationView::FragmentationView(QWidget* parent) : QWidget(parent) {
 
     m_classChart = newChart(tr("Where span bytes go, by size class (at the cursor)"));
     m_bars = new QHorizontalPercentBarSeries;
-    const char* names[3] = {"objects in use", "free slots", "tail waste"};
-    const QColor colors[3] = {QColor(0x2f, 0xa8, 0x4f), QColor(0xe0, 0xb0, 0x3a), QColor(0xd0, 0x50, 0x40)};
-    for (int i = 0; i < 3; i++) {
+    const char* names[kSets] = {"requested", "slot padding", "free slots", "tail waste"};
+    const QColor colors[kSets] = {QColor(0x2f, 0xa8, 0x4f), QColor(0x9c, 0xd6, 0x7a), QColor(0xe0, 0xb0, 0x3a),
+                                  QColor(0xd0, 0x50, 0x40)};
+    for (int i = 0; i < kSets; i++) {
         m_sets[i] = new QBarSet(tr(names[i]));
         m_sets[i]->setColor(colors[i]);
         m_sets[i]->setBorderColor(colors[i].darker(120));
@@ -109,19 +116,21 @@ void FragmentationView::setMoment(const MomentPtr& m) {
     if (v.size() > size_t(kMaxClasses)) v.resize(kMaxClasses);
     std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->sizeClass > b->sizeClass; });  // small at top
     QStringList cats;
-    QList<qreal> vals[3];
+    QList<qreal> vals[kSets];
     for (auto* c : v) {
         cats << tr("%1 · %2").arg(formatBytes(c->size), formatBytes(c->spanBytes));
-        vals[0] << double(c->bytesInUse);
-        vals[1] << double(c->freeSlotBytes);
-        vals[2] << double(c->tailWaste);
+        const double requested = double(c->bytesInUse) * requestedShare(*c);
+        vals[0] << requested;
+        vals[1] << double(c->bytesInUse) - requested;
+        vals[2] << double(c->freeSlotBytes);
+        vals[3] << double(c->tailWaste);
     }
     // Replace the categories only when they change (that re-lays out the chart).
     if (m_catAxis->categories() != cats) {
         m_catAxis->clear();
         m_catAxis->append(cats);
     }
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < kSets; i++) {
         if (m_sets[i]->count() != vals[i].size()) {
             m_sets[i]->remove(0, m_sets[i]->count());
             m_sets[i]->append(vals[i]);

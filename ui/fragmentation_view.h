@@ -1,6 +1,8 @@
 // Fragmentation (Qt Charts). Top: per size class at the chosen moment, where its span bytes go, as
-// a share of them: objects in use, free slots, tail waste (the span's bytes past its last slot), for
-// the classes holding the most span bytes (each labelled with its object size and span bytes). Bottom: over the session, the heap-wide fragmentation ratio
+// a share of them: bytes requested, slot padding (slot bytes beyond the request: internal waste),
+// free slots, tail waste (the span's bytes past its last slot), for the classes holding the most
+// span bytes (each labelled with its object size and span bytes). The requested share of the
+// objects in use is the class's cumulative requested / (mallocs x size), from its counters. Bottom: over the session, the heap-wide fragmentation ratio
 // (1 - HeapAlloc / HeapInuse) and free pages: all free (HeapIdle) vs the largest free run.
 #pragma once
 #include <QBarCategoryAxis>
@@ -15,22 +17,29 @@
 
 namespace spanscope::ui {
 
+// The share of a class's slot bytes that was asked for (1 when the session has no requested bytes).
+double requestedShare(const session::ClassTotals& c);
+
 class FragmentationView : public QWidget {
     Q_OBJECT
 public:
     static constexpr int kMaxClasses = 10;
+    static constexpr int kSets = 4;  // requested, slot padding, free slots, tail waste
     explicit FragmentationView(QWidget* parent = nullptr);
     void setMoment(const MomentPtr& m);
     void setSeries(const SeriesPtr& s);
-    // For tests: the categories shown and the values (bytes) of set i (0 in use, 1 free slots, 2 tail waste).
+    // For tests: the categories shown and the values (bytes) of set i (0 requested, 1 slot padding,
+    // 2 free slots, 3 tail waste).
     QStringList categories() const;
+    // Presenter mode: only the per-class chart (the over-time chart's axes do not fit large type).
+    void setOverTimeVisible(bool on) { m_timeView->setVisible(on); }
     QList<qreal> values(int set) const;
 
 private:
     QChartView* m_classView;
     QChart* m_classChart;
     QHorizontalPercentBarSeries* m_bars;
-    QBarSet* m_sets[3];
+    QBarSet* m_sets[kSets];
     QBarCategoryAxis* m_catAxis;
     QValueAxis* m_bytesAxis;
 

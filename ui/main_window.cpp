@@ -518,8 +518,14 @@ void MainWindow::updateStatus() {
     if (m_moment && m_moment->cycle) {
         const auto& c = *m_moment->cycle;
         if (c.kind == "gc") {
-            m_stCycle->setText(m_moment->cycleRunning ? tr("GC cycle %1 · phase: collecting").arg(c.cycle)
-                                                      : tr("GC cycle %1 done · phase: off").arg(c.cycle));
+            const std::string& ph = m_moment->gcPhase;
+            const QString phase = ph == "sweep-termination"  ? tr("sweep termination (stop-the-world)")
+                                  : ph == "mark"             ? tr("mark (concurrent)")
+                                  : ph == "mark-termination" ? tr("mark termination (stop-the-world)")
+                                  : ph == "off"              ? tr("off (sweeping)")
+                                  : m_moment->cycleRunning   ? tr("marking")
+                                                             : tr("off");
+            m_stCycle->setText(tr("GC cycle %1 · phase: %2").arg(c.cycle).arg(phase));
         } else {  // malloc mode: generations follow one another; the current one sweeps as it goes
             m_stCycle->setText(tr("sweep generation %1 (since %2) · next at %3 live")
                                    .arg(c.cycle)

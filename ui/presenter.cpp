@@ -249,6 +249,7 @@ void Presenter::setActive(bool on) {
 }
 
 void Presenter::applyLargeType(bool on) {
+    m_window->fragmentation()->setOverTimeVisible(!on);
     if (on) {
         m_fontBefore = m_window->font();
         m_window->setFont(scaledFont(m_fontBefore, kFontScale));
@@ -342,6 +343,7 @@ void Presenter::onEventFound(const EventPtr& e) {
     if (m_purpose == Purpose::Describe) {
         if (e->found) {
             m_current = e->row;
+            m_currentContext = e->context;
             showNarration(narrate(e->row.event, classes, e->context));
         } else {
             m_current.reset();
@@ -356,6 +358,7 @@ void Presenter::onEventFound(const EventPtr& e) {
         return;
     }
     m_current = e->row;
+    m_currentContext = e->context;
     m_currentAt = static_cast<int64_t>(e->row.event.timeNs);
     showNarration(narrate(e->row.event, classes, e->context));
     m_window->seekTo(m_currentAt);

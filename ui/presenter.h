@@ -56,6 +56,7 @@ public:
     QString caption() const { return m_bar->caption(); }
     // The record the narration describes (the last one at or before the cursor, or the last step).
     const std::optional<session::EventRow>& current() const { return m_current; }
+    const NarrationContext& currentContext() const { return m_currentContext; }  // what its narration used
     // Type is scaled by this much in presenter mode; the charts' by less (their plots are small).
     static constexpr double kFontScale = 1.6;
     static constexpr double kChartFontScale = 1.35;
@@ -123,6 +124,7 @@ private:
     std::vector<std::function<void()>> m_restoreFonts;  // undo the chart parts' large type
 
     std::optional<session::EventRow> m_current;
+    NarrationContext m_currentContext;
     int64_t m_currentAt = -1;  // the cursor time m_current was found for
     Purpose m_purpose = Purpose::Describe;
     bool m_inFlight = false;

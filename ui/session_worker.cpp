@@ -60,6 +60,7 @@ void SessionWorker::seek(qint64 t, quint64 token) {
     m->scene = buildHeapScene(spans, static_cast<uint64_t>(info.pageSize), static_cast<uint64_t>(info.arenaBytes),
                               m->hasHeap ? m->heap.heapSys : 0, m->hasHeap ? m->heap.heapReleased : 0);
     m->classes = computeClassTotals(spans, m_reader->sizeClasses(), static_cast<uint64_t>(info.pageSize));
+    m_reader->addClassCounters(t, &m->classes);  // requested vs slot bytes, for fragmentation
     // The cycle running at t, else the latest that started before t.
     const auto cycles = m_reader->gcCycles(std::max<int64_t>(0, t - 1), t);
     for (const auto& c : cycles) {
@@ -69,6 +70,9 @@ void SessionWorker::seek(qint64 t, quint64 token) {
         const auto before = m_reader->gcCycles(0, t);
         if (!before.empty()) m->cycle = before.back();
     }
+    if (m->cycle && m->cycle->kind == "gc")
+        if (const auto phases = m_reader->gcPhases(m->cycle->startNs, t); !phases.empty())
+            m->gcPhase = phases.back().phase;
     m->readMs = double(timer.nsecsElapsed()) / 1e6;
     emit momentReady(std::move(m));
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "heap_scene.h"
@@ -31,6 +32,7 @@ struct MomentSnapshot {
     session::HeapSample heap;                   // the latest sample at or before t
     std::optional<session::GcCycle> cycle;      // the cycle running at t, else the last one before
     bool cycleRunning = false;
+    std::string gcPhase;                        // managed: the cycle's phase at t (gc_phases), or empty
     uint64_t replayed = 0;                      // events replayed after the keyframe
     double readMs = 0;                          // time the worker spent reading
 };

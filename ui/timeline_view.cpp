@@ -168,9 +168,11 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
             return out;
         };
         const QColor markBand(230, 140, 40, 60), stwBand(220, 40, 40, 110), stwTick(220, 40, 40, 220);
+        // minWidth 0: not drawn when under a pixel (a pause on a long axis is then only its tick).
         auto span = [&](int64_t a, int64_t b, const QColor& color, double minWidth) {
             if (b < m_t0 || a > m_t1) return;
             double x0 = xOf(a), x1 = xOf(b);
+            if (x1 - x0 < 1 && minWidth == 0) return;
             if (x1 - x0 < minWidth) x1 = x0 + minWidth;
             p->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), color);
         };
@@ -186,7 +188,7 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
                     const int64_t next = i + 1 < phases.size() ? phases[i + 1]->tNs : end;
                     if (ph.phase == "mark") span(ph.tNs, next, markBand, 1);
                     else if (ph.phase == "sweep-termination" || ph.phase == "mark-termination") {
-                        span(ph.tNs, next, stwBand, 1);
+                        span(ph.tNs, next, stwBand, 0);
                         p->fillRect(QRectF(xOf(ph.tNs), plot.top(), 2, 6), stwTick);
                     }
                 }

@@ -261,6 +261,8 @@ public:
     bool eventAfter(int64_t t, int64_t afterId, const std::vector<uint16_t>& kinds, EventRow* out);
     bool eventBefore(int64_t t, int64_t beforeId, const std::vector<uint16_t>& kinds, EventRow* out);
     std::vector<ClassTotals> classTotalsAt(int64_t t);
+    // Fills mallocs, frees and requested bytes of totals from the latest counters at or before t.
+    void addClassCounters(int64_t t, std::vector<ClassTotals>* totals);
     bool heapAt(int64_t t, HeapSample* out);  // the latest sample at or before t
     // Recorded records (not counters) with t0 <= time <= t1, in recording order, at most limit;
     // times are ns since the stream began. For timelines and narration.

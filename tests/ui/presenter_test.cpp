@@ -258,7 +258,7 @@ TEST_F(PresenterOnARecording, NextAndPreviousEventMoveTheCursorToTheRecord) {
         EXPECT_EQ(int64_t(p.current()->event.timeNs), expect) << i;
         EXPECT_EQ(w.moment()->tNs, expect);
         EXPECT_EQ(w.timeline()->cursorTime(), expect);
-        EXPECT_EQ(p.narration(), narrate(p.current()->event, w.summary()->classes)) << i;
+        EXPECT_EQ(p.narration(), narrate(p.current()->event, w.summary()->classes, p.currentContext())) << i;
         t = expect;
     }
     const session::EventRow fifth = *p.current();

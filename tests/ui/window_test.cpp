@@ -343,3 +343,28 @@ TEST(TimelineTest, GcCycleBandsByPhase) {
         if (m->isVisible() && m->label().startsWith(QStringLiteral("GC"))) legendGc++;
     EXPECT_EQ(legendGc, 0);
 }
+
+// Fragmentation splits a class's objects in use into the bytes requested and the slot padding
+// (from the class counters' requested / (mallocs x size)); without requested bytes (an older
+// session) there is no padding to show.
+TEST(FragmentationTest, RequestedVersusSlotBytes) {
+    FragmentationView v;
+    v.resize(700, 600);
+    auto m = std::make_shared<MomentSnapshot>();
+    session::ClassTotals a;
+    a.sizeClass = 5, a.size = 48, a.spans = 1, a.spanBytes = 8192, a.objects = 100, a.bytesInUse = 4800;
+    a.freeSlotBytes = 70 * 48, a.tailWaste = 32, a.mallocs = 1000, a.requestedBytes = 36000;  // 75% asked for
+    session::ClassTotals b = a;
+    b.sizeClass = 3, b.size = 24, b.bytesInUse = 2400, b.requestedBytes = 0;  // not counted
+    m->classes = {b, a};
+    v.setMoment(m);
+    ASSERT_EQ(v.categories().size(), 2);
+    const int ia = v.categories().indexOf(QStringLiteral("48 B · 8.00 KiB")), ib = 1 - ia;
+    ASSERT_GE(ia, 0) << qPrintable(v.categories().join(QStringLiteral(" | ")));
+    EXPECT_DOUBLE_EQ(v.values(0)[ia], 3600.0);  // requested
+    EXPECT_DOUBLE_EQ(v.values(1)[ia], 1200.0);  // slot padding
+    EXPECT_DOUBLE_EQ(v.values(2)[ia], 70.0 * 48);
+    EXPECT_DOUBLE_EQ(v.values(3)[ia], 32.0);
+    EXPECT_DOUBLE_EQ(v.values(0)[ib], 2400.0);
+    EXPECT_DOUBLE_EQ(v.values(1)[ib], 0.0);
+}
