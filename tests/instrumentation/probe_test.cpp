@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <map>
 #include <set>
@@ -29,6 +30,20 @@ std::string readAll(const char* path) {
     return out;
 }
 
+// Starts the probe on a new temporary file (its name in path); false with the reason in why.
+bool startProbeToTempFile(char (&path)[28], char (&why)[128]) {
+    std::snprintf(path, sizeof path, "/tmp/spanscope-probe-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        std::snprintf(why, sizeof why, "mkstemp failed");
+        return false;
+    }
+    probe::Options opts;
+    opts.fd = fd;
+    opts.intervalMs = 5;
+    return probe::start(opts, why, sizeof why);
+}
+
 void churn(unsigned seed, int rounds) {
     std::vector<void*> live(3000, nullptr);
     unsigned x = seed;
@@ -47,16 +62,12 @@ TEST(Probe, StreamsRundownEventsCountersAndTrailer) {
     std::vector<void*> before;
     for (int i = 0; i < 1000; i++) before.push_back(ssMalloc(48));
 
-    char path[] = "/tmp/spanscope-probe-XXXXXX";
-    int fd = mkstemp(path);
-    ASSERT_GE(fd, 0);
-    probe::Options opts;
-    opts.fd = fd;
-    opts.intervalMs = 5;
-    char why[128] = "";
-    ASSERT_TRUE(probe::start(opts, why, sizeof why)) << why;
+    char path[28], why[128] = "";
+    ASSERT_TRUE(startProbeToTempFile(path, why)) << why;
     EXPECT_TRUE(probe::running());
-    EXPECT_FALSE(probe::start(opts, why, sizeof why));  // one probe per process
+    probe::Options again;
+    again.fd = 2;
+    EXPECT_FALSE(probe::start(again, why, sizeof why));  // one probe per process
     std::vector<std::thread> ts;
     for (unsigned t = 0; t < 4; t++) ts.emplace_back(churn, 7 + t, 200000);
     for (auto& t : ts) t.join();
@@ -203,14 +214,8 @@ bool sameSpans(const std::map<uint64_t, TrueSpan>& a, const std::map<uint64_t, T
 // The span table rebuilt from a stream (rundown, SpanRefill, SpanSweep, SweepProgress, ...) is the
 // heap's own: every span, its class and pages, cached or not, and each uncached span's count.
 TEST(Probe, ReplayedSpanTableMatchesTheHeap) {
-    char path[] = "/tmp/spanscope-probe-XXXXXX";
-    int fd = mkstemp(path);
-    ASSERT_GE(fd, 0);
-    probe::Options opts;
-    opts.fd = fd;
-    opts.intervalMs = 5;
-    char why[128] = "";
-    ASSERT_TRUE(probe::start(opts, why, sizeof why)) << why;
+    char path[28], why[128] = "";
+    ASSERT_TRUE(startProbeToTempFile(path, why)) << why;
     std::vector<void*> kept;
     std::vector<std::thread> ts;
     for (unsigned t = 0; t < 3; t++) ts.emplace_back(churn, 31 + t, 150000);

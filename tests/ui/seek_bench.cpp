@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "bench_util.h"
 #include "main_window.h"
 #include "session_worker.h"
 
@@ -17,13 +18,7 @@ using namespace spanscope::ui;
 
 namespace {
 
-long statusKb(const char* key) {  // VmRSS / VmHWM from /proc/self/status
-    QFile f(QStringLiteral("/proc/self/status"));
-    if (!f.open(QIODevice::ReadOnly)) return -1;
-    for (const QByteArray& line : f.readAll().split('\n'))
-        if (line.startsWith(key)) return line.mid(int(qstrlen(key))).trimmed().split(' ').first().toLong();
-    return -1;
-}
+using uibench::statusKb;
 
 void printMemory(const char* what) {
     std::printf("%s: RSS %.1f MiB, peak RSS %.1f MiB\n", what, double(statusKb("VmRSS:")) / 1024,

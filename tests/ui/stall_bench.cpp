@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <map>
 
+#include "bench_util.h"
 #include "main_window.h"
 
 using namespace spanscope::ui;
@@ -78,13 +79,7 @@ private:
     }
 };
 
-long statusKb(const char* key) {  // VmRSS / VmHWM from /proc/self/status
-    QFile f(QStringLiteral("/proc/self/status"));
-    if (!f.open(QIODevice::ReadOnly)) return -1;
-    for (const QByteArray& line : f.readAll().split('\n'))
-        if (line.startsWith(key)) return line.mid(int(qstrlen(key))).trimmed().split(' ').first().toLong();
-    return -1;
-}
+using uibench::statusKb;
 
 }  // namespace
 
