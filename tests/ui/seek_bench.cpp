@@ -18,7 +18,7 @@ using namespace spanscope::ui;
 
 namespace {
 
-using uibench::statusKb;
+using spanscope::uibench::statusKb;
 
 void printMemory(const char* what) {
     std::printf("%s: RSS %.1f MiB, peak RSS %.1f MiB\n", what, double(statusKb("VmRSS:")) / 1024,

@@ -79,7 +79,7 @@ private:
     }
 };
 
-using uibench::statusKb;
+using spanscope::uibench::statusKb;
 
 }  // namespace
 
