@@ -62,7 +62,8 @@ int recordCommand(int argc, char** argv) {
                 "a second one stops recording.\n\n"
                 "  -o FILE     the session file to create\n"
                 "  --force     replace FILE if it exists\n"
-                "  --objects   object-level events too (alloc/free; small teaching heaps only)\n"
+                "  --objects   object-level events too (alloc, mark, free of the managed heap,\n"
+                "              as in the teaching demo; small heaps only)\n"
                 "  --no-preload  do not preload libspanscope.so: PROGRAM runs the probe itself\n"
                 "              (spanscope-cli demo does: record --no-preload -- spanscope-cli "
                 "demo)");
