@@ -180,6 +180,7 @@ bool SessionWriter::writeHeader(const StreamInfo& info) {
     bool ok = step(st);
     sqlite3_finalize(st);
     if (!ok) return false;
+    if ((info.flags & stream::kFlagObjectLevel) && !exec(detail::kObjectIndexesSql)) return false;
     ok = insertArgv(info);
     st = prepare("INSERT INTO size_classes(class, size, npages, nelems) VALUES (?,?,?,?)");
     for (size_t c = 0; ok && c < info.classes.size(); c++) {

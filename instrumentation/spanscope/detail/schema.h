@@ -30,17 +30,12 @@ CREATE TABLE size_classes(class INTEGER PRIMARY KEY, size INTEGER NOT NULL, npag
                           nelems INTEGER NOT NULL);
 CREATE TABLE event_kinds(kind INTEGER PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE span_states(state INTEGER PRIMARY KEY, name TEXT NOT NULL);
+-- No NOT NULL here: the recorder binds every column, and each constraint is one more VM
+-- instruction per column per row on the recorder's hottest path.
 CREATE TABLE events(
   id INTEGER PRIMARY KEY,
-  t_ns INTEGER NOT NULL,
-  tid INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
-  kind INTEGER NOT NULL,
-  span_class INTEGER NOT NULL,
-  flags INTEGER NOT NULL,
-  npages INTEGER NOT NULL,
-  addr INTEGER NOT NULL,
-  a INTEGER NOT NULL, b INTEGER NOT NULL, c INTEGER NOT NULL, d INTEGER NOT NULL
+  t_ns INTEGER, tid INTEGER, seq INTEGER, kind INTEGER, span_class INTEGER, flags INTEGER,
+  npages INTEGER, addr INTEGER, a INTEGER, b INTEGER, c INTEGER, d INTEGER
 );
 CREATE TABLE class_counters(
   class INTEGER NOT NULL,
@@ -91,16 +86,20 @@ CREATE TABLE keyframes(
   data BLOB NOT NULL
 );
 CREATE INDEX keyframes_t ON keyframes(t_ns);
--- Partial indexes: they cost only for the rows they hold (object-level records, which only
--- teaching sessions have, and span births and deaths); the span inspector's queries use them.
-CREATE INDEX events_objects ON events(addr) WHERE kind BETWEEN 20 AND 22;
-CREATE INDEX events_lifecycle ON events(addr) WHERE kind IN (1, 5, 6, 7);
 CREATE INDEX gc_phases_t ON gc_phases(t_ns);
 CREATE VIEW span_events AS
   SELECT e.id, e.t_ns, e.tid, k.name AS kind, e.span_class >> 1 AS size_class, e.span_class & 1 AS noscan,
          e.npages, printf('0x%x', e.addr) AS addr, e.a, e.b, e.c, e.d, e.flags
   FROM events e JOIN event_kinds k USING (kind)
   WHERE e.kind BETWEEN 1 AND 7 OR e.kind = 24;
+)sql";
+
+// Sessions with object-level records only (stream header flag 1): the span inspector's queries
+// use these. Every other session goes without: even partial indexes cost the recorder about half
+// its CPU per row (SQLite evaluates each index's WHERE clause for every insert).
+inline constexpr const char* kObjectIndexesSql = R"sql(
+CREATE INDEX IF NOT EXISTS events_objects ON events(addr) WHERE kind BETWEEN 20 AND 22;
+CREATE INDEX IF NOT EXISTS events_lifecycle ON events(addr) WHERE kind IN (1, 5, 6, 7);
 )sql";
 
 }  // namespace spanscope::session::detail
