@@ -485,6 +485,7 @@ QWidget* MainWindow::panel(const QString& name) const {
                            : name == QLatin1String("fragmentation") ? static_cast<QWidget*>(m_frag)
                            : name == QLatin1String("sizeclasses")   ? static_cast<QWidget*>(m_table)
                            : name == QLatin1String("session")       ? static_cast<QWidget*>(m_sessionPanel)
+                           : name == QLatin1String("inspector")     ? static_cast<QWidget*>(m_inspector)
                                                                     : nullptr;
     for (QDockWidget* d : findChildren<QDockWidget*>())
         if (d->widget() == inner) return d;

@@ -63,7 +63,7 @@ public:
     void inspectSpan(uint64_t addr);
     Presenter* presenter() const { return m_presenter; }
     QString statusText() const;
-    // A panel by name (heapmap, timeline, fragmentation, sizeclasses, session): the map with its
+    // A panel by name (heapmap, timeline, fragmentation, sizeclasses, session, inspector): the map with its
     // legend, or a dock with its title.
     QWidget* panel(const QString& name) const;
     static QStringList recentFiles();

@@ -216,13 +216,13 @@ SpanInspector::SpanInspector(QWidget* parent)
                                          "padding: 6px; }"));
     m_note->hide();
     lay->addWidget(m_note);
+    lay->addWidget(m_legend);  // above the grid: a short grid leaves no gap between them
     auto* scroll = new QScrollArea;
     scroll->setWidget(m_grid);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
     scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     lay->addWidget(scroll, 1);
-    lay->addWidget(m_legend);
     setTarget(0);
     m_target.reset();
     m_title->setText(tr("Click a span in the heap map to inspect it."));

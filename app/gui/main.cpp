@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
                                QStringLiteral("print the size-class colours as CSV (class,size,rgb) and exit"));
     QCommandLineOption view(QStringLiteral("view"),
                             QStringLiteral("with --screenshot: grab one panel only: heapmap, timeline, fragmentation, "
-                                           "sizeclasses or session"),
+                                           "sizeclasses, session or inspector (with --inspect)"),
                             QStringLiteral("NAME"));
     QCommandLineOption zoom(QStringLiteral("zoom"),
                             QStringLiteral("zoom the heap map in by this factor (around its top left) once shown"),
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
     if (p.isSet(demoSeconds) && (!parseSeconds(p.value(demoSeconds), &demoSecs) || demoSecs <= 0))
         return usageError(QStringLiteral("--demo-seconds needs a positive number of seconds"));
     const QStringList views{QStringLiteral("heapmap"), QStringLiteral("timeline"), QStringLiteral("fragmentation"),
-                            QStringLiteral("sizeclasses"), QStringLiteral("session")};
+                            QStringLiteral("sizeclasses"), QStringLiteral("session"), QStringLiteral("inspector")};
     if (p.isSet(view) && !views.contains(p.value(view)))
         return usageError(QStringLiteral("--view takes one of: %1").arg(views.join(QStringLiteral(", "))));
     double zoomFactor = 1;
