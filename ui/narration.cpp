@@ -114,8 +114,13 @@ QString narrate(const Event& e, const std::vector<stream::ClassEntry>& classes, 
             return tr("%1 must help the GC mark before it may allocate more (mark assist)").arg(who);
         case uint16_t(EventKind::MarkAssistEnd):
             return tr("%1 finished its mark assist (%2 units of work)").arg(who).arg(e.a);
-        case uint16_t(EventKind::SweepProgress):
-            return tr("Sweeping: %1 swept, %2 in use").arg(pages(e.a), pages(e.b));
+        case uint16_t(EventKind::SweepProgress):  // a = pages swept (cumulative), c = sweeps that freed nothing
+            if (e.flags & 1)
+                return tr("Sweep complete: every span of this cycle swept (%1 swept in all, %2 in use)")
+                    .arg(pages(e.a), pages(e.b));
+            return tr("Sweeping: %1 more spans swept with nothing to free (%2 swept in all, %3 in use)")
+                .arg(e.c)
+                .arg(pages(e.a), pages(e.b));
         case uint16_t(EventKind::ThreadStart):
             return tr("%1 started").arg(who);
         case uint16_t(EventKind::ThreadExit):

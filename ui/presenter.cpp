@@ -259,7 +259,9 @@ void Presenter::applyLargeType(bool on) {
             QChart* c = v->chart();
             const QFont title = c->titleFont(), legend = c->legend()->font();
             c->setTitleFont(scaledFont(title, kChartFontScale));
-            c->legend()->setFont(scaledFont(legend, kChartFontScale));
+            // The timeline's legend has seven entries on half the window's width: scaled, they
+            // would be elided.
+            if (v != m_window->timeline()) c->legend()->setFont(scaledFont(legend, kChartFontScale));
             m_restoreFonts.push_back([c, title, legend] {
                 c->setTitleFont(title);
                 c->legend()->setFont(legend);

@@ -64,6 +64,15 @@ std::string kindList(const std::vector<uint16_t>& kinds) {
 
 }  // namespace
 
+TEST(Narration, SweepProgressSaysWhatWasCountedAndWhenASweepIsComplete) {
+    const auto classes = classTable();
+    Event e = ev(uint16_t(EventKind::SweepProgress), 1200, 400, 1024, 8);
+    EXPECT_EQ(s(narrate(e, classes)),
+              "Sweeping: 1024 more spans swept with nothing to free (1200 pages swept in all, 400 pages in use)");
+    e.flags = 1;
+    EXPECT_EQ(s(narrate(e, classes)), "Sweep complete: every span of this cycle swept (1200 pages swept in all, 400 pages in use)");
+}
+
 TEST(Narration, SaysWhatEachKindOfRecordMeans) {
     const auto classes = classTable();
     ASSERT_EQ(classes[5].size, 48u);
