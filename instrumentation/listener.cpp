@@ -24,10 +24,19 @@
 namespace spanscope::probe {
 
 namespace {
+void removeSocket();
+}
+
+// Removes this process's attach socket (only the process that made it: a forked child that exits
+// must not remove its parent's). Called at exit, and by libspanscope.so's _exit.
+void removeListenerSocket() { removeSocket(); }
+
+namespace {
 int g_listenFd = -1;
 char g_socketPath[108];
 pthread_t g_listenThread;
 std::atomic<bool> g_listening{false};
+std::atomic<pid_t> g_listenPid{0};  // the process that owns the socket (a forked child does not)
 int g_attachedFd = -1;  // the connection the probe streams to, or -1
 
 void say(int fd, const char* line) {
@@ -105,6 +114,10 @@ void handleClient(int fd) {
     g_attachedFd = fd;
 }
 
+void removeSocket() {
+    if (g_listening.load() && g_listenPid.load() == getpid()) unlink(g_socketPath);
+}
+
 void* listenMain(void*) {
     for (;;) {
         pollfd p[2] = {{g_listenFd, POLLIN, 0}, {g_attachedFd, POLLRDHUP, 0}};
@@ -128,7 +141,7 @@ void* listenMain(void*) {
 
 void listenerAtExit() {
     stop(stream::EndReason::Exit);
-    if (g_listening.load()) unlink(g_socketPath);
+    removeSocket();
 }
 }  // namespace
 
@@ -191,6 +204,7 @@ bool startListener(char* why, size_t cap) {
         return false;
     }
     pthread_detach(g_listenThread);
+    g_listenPid.store(getpid());
     g_listening.store(true);
     std::atexit(listenerAtExit);
     return true;

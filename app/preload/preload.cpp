@@ -38,6 +38,7 @@ __attribute__((constructor)) static void startProbeFromEnvironment() {
 #ifndef SPANSCOPE_NO_PROBE
 EXPORT void _exit(int status) {
     spanscope::probe::beforeQuickExit(status);
+    spanscope::probe::removeListenerSocket();
     syscall(SYS_exit_group, status);
     __builtin_unreachable();
 }

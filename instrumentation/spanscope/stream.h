@@ -145,6 +145,8 @@ bool startListener(char* why = nullptr, size_t cap = 0);
 // Starts the listener unless SPANSCOPE_ATTACH=0 or a stream is running (every process running
 // with spanscope is attachable). With SPANSCOPE_ATTACH=1, prints why it cannot.
 bool startListenerFromEnvironment();
+// Removes this process's attach socket (not a parent's, in a forked child); for _exit.
+void removeListenerSocket();
 
 struct Stats {
     uint64_t events;   // records written

@@ -473,3 +473,34 @@ TEST_F(CliTest, ProgramEndingWithUnderscoreExitKeepsItsTrailer) {
     EXPECT_EQ(r->info().exitCode, 3);
     EXPECT_GT(r->info().events, 100);
 }
+
+// The attach socket belongs to the process that made it: a forked child that exits through
+// exit() (atexit handlers run) leaves its parent's socket alone, and a program that ends with
+// _exit removes its own.
+TEST_F(CliTest, AttachSocketSurvivesAForkedChildAndGoesWithUnderscoreExit) {
+    setenv("XDG_RUNTIME_DIR", m_dir.c_str(), 1);
+    const std::string script =
+        "import os, sys\n"
+        "sock = os.path.join(os.environ['XDG_RUNTIME_DIR'], 'spanscope', '%d.sock' % os.getpid())\n"
+        "before = os.path.exists(sock)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    sys.exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "print(os.getpid(), before, os.path.exists(sock), flush=True)\n"
+        "os._exit(0)\n";
+    {
+        std::ofstream f(path("fork.py"));
+        f << script;
+    }
+    ASSERT_EQ(run(kCli + " run -- python3 " + path("fork.py")), 0) << err;
+    std::istringstream in(out);
+    long pid = 0;
+    std::string before, after;
+    in >> pid >> before >> after;
+    EXPECT_EQ(before, "True") << out;
+    EXPECT_EQ(after, "True") << "the child's exit removed its parent's socket: " << out;
+    EXPECT_NE(access((m_dir + "/spanscope/" + std::to_string(pid) + ".sock").c_str(), F_OK), 0)
+        << "_exit left the socket behind";
+    unsetenv("XDG_RUNTIME_DIR");
+}
