@@ -169,7 +169,7 @@ void sweepAll() {
 
 void releaseFreeMemory() {
     if (!g_mallocHeap.initialized()) return;
-    g_mallocHeap.scavenge(SIZE_MAX, true);
+    g_mallocHeap.releaseAllFree();
 }
 
 uint32_t walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx) {

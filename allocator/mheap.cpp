@@ -4,6 +4,7 @@
 
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -450,6 +451,17 @@ size_t MHeap::retainedGoal() const {
     uint64_t inuse = m_lastHeapInUse.load(std::memory_order_relaxed);
     if (inuse == 0) inuse = m_heapInUse;  // the caller holds m_lock
     return (inuse + inuse / 10 + 4095) & ~size_t{4095};
+}
+
+void MHeap::releaseAllFree() {
+    for (;;) {
+        scavenge(SIZE_MAX, true);
+        {
+            LockGuard g(m_lock);
+            if (m_scavInFlight == 0) return;
+        }
+        sched_yield();  // the background scavenger is between its madvise and its bookkeeping
+    }
 }
 
 size_t MHeap::scavenge(size_t maxBytes, bool force) {

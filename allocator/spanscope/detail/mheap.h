@@ -85,6 +85,9 @@ public:
 
     // Scavenger: releases free pages (top-down) until retained <= goal or maxBytes are released.
     size_t scavenge(size_t maxBytes, bool force);
+    // Releases every free page, and returns only once pages another thread's scavenge had in
+    // flight are released too (Go's debug.FreeOSMemory is synchronous the same way).
+    void releaseAllFree();
     size_t retainedGoal() const;  // called with m_lock held
 
     // Managed mode: the collector drives cycles and the pacer sets these.
