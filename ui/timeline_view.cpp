@@ -111,6 +111,14 @@ void TimelineView::applyRange(int64_t t0, int64_t t1, bool request) {
 
 void TimelineView::setSeries(const SeriesPtr& s) {
     m_data = s;
+    // Each cycle's phases, found once here rather than searched for at every paint (they arrive in
+    // time order, so a cycle's rows are contiguous).
+    m_phasesOfCycle.clear();
+    if (s)
+        for (size_t i = 0; i < s->phases.size(); i++) {
+            auto [it, fresh] = m_phasesOfCycle.try_emplace(s->phases[i].cycle, i, i + 1);
+            if (!fresh) it->second.second = i + 1;
+        }
     double ymax = 10;
     for (size_t i = 0; i < m_series.size(); i++) {
         QList<QPointF> pts;
@@ -163,8 +171,9 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
         // far shorter than a pixel on most scales, also get a red tick at the top.
         auto phasesOf = [&](int64_t cycle) {
             std::vector<const session::GcPhase*> out;
-            for (const auto& ph : m_data->phases)
-                if (ph.cycle == cycle) out.push_back(&ph);
+            if (auto it = m_phasesOfCycle.find(cycle); it != m_phasesOfCycle.end())
+                for (size_t i = it->second.first; i < it->second.second; i++)
+                    if (m_data->phases[i].cycle == cycle) out.push_back(&m_data->phases[i]);
             return out;
         };
         const QColor markBand(230, 140, 40, 60), stwBand(220, 40, 40, 110), stwTick(220, 40, 40, 220);

@@ -8,6 +8,8 @@
 #include <QChartView>
 #include <QLineSeries>
 #include <QValueAxis>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "snapshots.h"
@@ -55,6 +57,7 @@ private:
     std::vector<QLineSeries*> m_series;
     std::vector<QLineSeries*> m_bandKeys;  // empty series: the bands' legend entries
     SeriesPtr m_data;
+    std::unordered_map<int64_t, std::pair<size_t, size_t>> m_phasesOfCycle;  // [first, last+1) in m_data->phases
     int64_t m_end = 0, m_t0 = 0, m_t1 = 0, m_cursor = 0;
     bool m_dragging = false, m_follow = false, m_zoomed = false;
 };
