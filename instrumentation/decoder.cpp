@@ -2,7 +2,7 @@
 // every frame's CRC is verified). Fuzzed by fuzz/stream_decoder_fuzz.cpp. See spanscope/stream.h.
 #include <cstring>
 
-#include "spanscope/session.h"
+#include "spanscope/decoder.h"
 
 namespace spanscope {
 

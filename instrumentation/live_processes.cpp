@@ -15,7 +15,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "spanscope/session.h"
+#include "spanscope/live_processes.h"
+#include "spanscope/stream.h"
 
 namespace spanscope::session {
 

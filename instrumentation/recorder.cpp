@@ -10,7 +10,7 @@
 
 #include "spanscope/detail/session_writer.h"
 #include "spanscope/detail/span_model.h"
-#include "spanscope/session.h"
+#include "spanscope/recorder.h"
 
 namespace spanscope::session {
 

@@ -10,7 +10,7 @@
 #include <map>
 
 #include "spanscope/detail/span_model.h"
-#include "spanscope/session.h"
+#include "spanscope/session_reader.h"
 
 namespace spanscope::session {
 

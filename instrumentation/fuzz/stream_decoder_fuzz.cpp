@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "spanscope/session.h"
+#include "spanscope/decoder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t chunk : {size ? size : size_t{1}, size_t{7}}) {

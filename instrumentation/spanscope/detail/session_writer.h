@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "spanscope/session.h"
+#include "spanscope/decoder.h"
+#include "spanscope/recorder.h"
+#include "spanscope/session_types.h"
 
 namespace spanscope::session {
 

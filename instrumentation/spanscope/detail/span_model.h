@@ -5,7 +5,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "spanscope/session.h"
+#include "spanscope/session_types.h"
+#include "spanscope/stream.h"
 
 namespace spanscope::session {
 

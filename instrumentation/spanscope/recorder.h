@@ -1,0 +1,86 @@
+// Recorder: decodes the probe's stream and records it into a SQLite session file, with keyframes
+// and timely commits (recorder.cpp; the SQL side is detail/session_writer.h).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "spanscope/decoder.h"
+#include "spanscope/session_types.h"
+
+namespace spanscope::session {
+
+struct RecorderOptions {
+    std::string path;
+    bool overwrite = false;                // replace an existing file (else it is an error)
+    int commitIntervalMs = 100;            // a live reader sees data at most this old
+    uint32_t keyframeEveryEvents = 20000;  // a keyframe after this many span events (at least
+                                           // twice the number of spans) ...
+    int64_t keyframeEveryNs = 500000000;   // ... or this long, whichever comes first
+};
+
+struct EndInfo {
+    std::string reason;  // exit, signal, detached, recorder-stopped, stream-error
+    int exitCode = -1;
+    int signal = 0;
+};
+
+struct RecorderStats {
+    uint64_t events = 0, frames = 0, bytes = 0, commits = 0, keyframes = 0;
+};
+
+class SessionWriter;
+class SpanModel;
+
+// Decodes a stream and records it. Lifecycle (checked by the methods):
+//
+//    open() --> [Recording] --feed()/pump()--> [Recording] --finish()--> [Finished]
+//                    |  corrupt stream: error(), feed() returns false; finish() still records
+//                    |  how it ended, and everything committed stays.
+class Recorder {
+public:
+    Recorder();
+    ~Recorder();
+    bool open(const RecorderOptions& opts, std::string* err);
+    // Decodes and buffers; commits when commitIntervalMs has passed. False on a stream or disk
+    // error.
+    bool feed(const void* data, size_t n);
+    // Reads fd until end of file, *stop, or an error; polls so that commits stay on time.
+    bool pump(int fd, const std::atomic<bool>* stop = nullptr);
+    bool commit();
+    // Final commit and the end of the session. The stream status comes from the decoder.
+    bool finish(const EndInfo& end);
+    const std::string& error() const { return m_error; }
+    bool headerSeen() const { return m_decoder.headerSeen(); }
+    const StreamDecoder& decoder() const { return m_decoder; }
+    RecorderStats stats() const { return m_stats; }
+
+private:
+    bool handleEvents(std::span<const Event> events);
+    bool releasePending(uint64_t upTo);
+    bool applyEvents(const Event* events, size_t n);
+    bool maybeKeyframe(bool force);
+    bool writeFailed();
+    StreamDecoder m_decoder;
+    std::unique_ptr<SessionWriter> m_writer;
+    std::unique_ptr<SpanModel> m_model;
+    RecorderOptions m_opts;
+    std::string m_error;
+    RecorderStats m_stats;
+    int64_t m_lastCommitMono = 0;
+    uint64_t m_spanEventsSinceKeyframe = 0;
+    int64_t m_lastKeyframeT = 0;
+    int64_t m_lastT = 0;
+    uint64_t m_droppedSeen = 0;
+    uint64_t m_baseNs = 0;
+    bool m_inTx = false, m_finished = false, m_streamFailed = false, m_dirty = false,
+         m_writeFailed = false;
+    std::vector<Event> m_pending;  // held until a watermark covers them
+    bool m_watermarks = false;     // the stream sends watermarks
+    Event m_ext{}, m_ext2{};       // HeapTotalsExt/Ext2, for the HeapTotals that follows
+};
+
+}  // namespace spanscope::session
