@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
         printHelp(stdout);
         return 0;
     }
+    if (!std::strcmp(cmd, "--version")) {
+        std::printf("spanscope-cli %s\n", SPANSCOPE_VERSION);
+        return 0;
+    }
     if (!std::strcmp(cmd, "run")) return spanscope::cli::runCommand(argc - 1, argv + 1);
 #ifdef SPANSCOPE_HAVE_INSTRUMENTATION
     if (!std::strcmp(cmd, "demo")) {

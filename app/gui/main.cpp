@@ -34,7 +34,7 @@ bool parseSeconds(const QString& s, double* out) {
 int main(int argc, char** argv) {
     QCoreApplication::setApplicationName(QStringLiteral("spanscope"));
     QCoreApplication::setOrganizationName(QStringLiteral("spanscope"));
-    QCoreApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(SPANSCOPE_VERSION));
     // Flags are parsed before the QApplication exists, so that --help, --print-palette and usage
     // errors work without a display.
     QStringList arguments;
