@@ -13,7 +13,7 @@ void reportBadFree(const char* what, const void* p) { fatal("free(): %s: %p", wh
 void* mallocSlow(size_t size) {
     if (size == 0) size = 1;  // malloc(0) returns a unique pointer, as glibc does
     if (size <= kMaxSmallSize) {
-        const uint8_t spc = makeSpanClass(sizeToClass(size), true);
+        const uint8_t spc = makeSpanClass(mallocSizeToClass(size), true);
         MCache* c = &t_mcache;
         if (MSpan* s = c->alloc[spc])
             if (void* p = s->nextFreeFast()) {
@@ -54,10 +54,10 @@ void markDirtySlow(MSpan* s) {
 void* mallocAligned(size_t align, size_t size) {
     if (size == 0) size = 1;
     if (align <= 8) return mallocFast(size);
-    // Every class above 16 B except 24 is a multiple of 16, so rounding up to 16 keeps the fast path.
-    if (align == 16 && size <= kMaxSmallSize) return mallocFast((size + 15) & ~size_t{15});
+    // Every malloc-mode block of 16 B or more is 16-aligned (mallocSizeToClass): the fast path.
+    if (align == 16 && size <= kMaxSmallSize) return mallocFast(size < 16 ? 16 : size);
     if (align <= kPageSize && size <= kMaxSmallSize) {
-        for (int c = sizeToClass(size < align ? align : size); c < kNumSizeClasses; c++) {
+        for (int c = mallocSizeToClass(size < align ? align : size); c < kNumSizeClasses; c++) {
             if (kClassToSize[c] % align == 0) {
                 MCache* mc = &t_mcache;
                 void* p = mc->nextFree(makeSpanClass(c, true));

@@ -87,6 +87,7 @@ static MSpan* detachOne(MCache* c, uint8_t spc) {
     h.addMallocs(spanClassSize(spc), s->allocCount - s->allocCountBeforeCache);
     // Go's releaseAll: the free slots counted into heapLive at refill were never used.
     h.addHeapLive(-static_cast<int64_t>(static_cast<size_t>(s->nelems - s->allocCount) * s->elemsize));
+    h.flushClassStats(c, spanClassSize(spc));
     return s;
 }
 

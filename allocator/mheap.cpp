@@ -222,7 +222,7 @@ void* MHeap::allocLarge(size_t size, size_t align, bool zero, bool noscan) {
         LockGuard g(c.lock);
         c.fullSwept(sweepgen()).push(s, SpanWhere::FullSwept);
     }
-    addHeapLive(static_cast<int64_t>(npages * kPageSize));
+    m_heapLive.fetch_add(static_cast<int64_t>(npages * kPageSize), std::memory_order_relaxed);  // not batched: any thread may free it
     {
         LockGuard g(m_lock);
         m_largeAllocs++;
@@ -237,7 +237,7 @@ void* MHeap::allocLarge(size_t size, size_t align, bool zero, bool noscan) {
 void MHeap::freeLarge(MSpan* s) {
     size_t bytes = s->npages * kPageSize;
     SPANSCOPE_EMIT(EventKind::LargeFree, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, 0, 0, 0, 0);
-    addHeapLive(-static_cast<int64_t>(bytes));
+    m_heapLive.fetch_sub(static_cast<int64_t>(bytes), std::memory_order_relaxed);
     {
         LockGuard g(m_lock);
         m_largeFrees++;
@@ -263,7 +263,7 @@ bool MHeap::growLargeInPlace(MSpan* s, size_t newNpages) {
     }
     s->npages = newNpages;
     s->elemsize = static_cast<uint32_t>(newNpages * kPageSize);
-    addHeapLive(static_cast<int64_t>(extra * kPageSize));
+    m_heapLive.fetch_add(static_cast<int64_t>(extra * kPageSize), std::memory_order_relaxed);
     // The same object, now spanning more pages: flags = 1 says "grown in place".
     SPANSCOPE_EMIT(EventKind::LargeAlloc, s->spanclass, 1, static_cast<uint32_t>(newNpages), s->startAddr,
                    newNpages * kPageSize, 0, 0, 0);
@@ -279,7 +279,7 @@ inline MCache* batchingCache(const MHeap* h) {
 }  // namespace
 
 void MHeap::flushThreadStats(MCache* c) {
-    if (c->heapLiveDelta) m_heapLive.fetch_add(static_cast<uint64_t>(c->heapLiveDelta), std::memory_order_relaxed);
+    if (c->heapLiveDelta) m_heapLive.fetch_add(c->heapLiveDelta, std::memory_order_relaxed);
     c->heapLiveDelta = 0;
     for (int k = 1; k < kNumSizeClasses; k++) {
         if (c->mallocs[k]) m_smallMallocs[k].fetch_add(c->mallocs[k], std::memory_order_relaxed);
@@ -288,6 +288,14 @@ void MHeap::flushThreadStats(MCache* c) {
     }
     for (int spc = 0; spc < kNumSpanClasses; spc++)
         if (c->requested[spc]) flushRequested(c, static_cast<uint8_t>(spc));
+}
+
+void MHeap::flushClassStats(MCache* c, int cls) {
+    if (c->heapLiveDelta) m_heapLive.fetch_add(c->heapLiveDelta, std::memory_order_relaxed);
+    c->heapLiveDelta = 0;
+    if (c->mallocs[cls]) m_smallMallocs[cls].fetch_add(c->mallocs[cls], std::memory_order_relaxed);
+    if (c->frees[cls]) m_smallFrees[cls].fetch_add(c->frees[cls], std::memory_order_relaxed);
+    c->mallocs[cls] = c->frees[cls] = 0;
 }
 
 void MHeap::flushRequested(MCache* c, uint8_t spc) {
@@ -302,7 +310,7 @@ void MHeap::addHeapLive(int64_t d) {
         flushThreadStats(c);
         return;
     }
-    m_heapLive.fetch_add(static_cast<uint64_t>(d), std::memory_order_relaxed);
+    m_heapLive.fetch_add(d, std::memory_order_relaxed);
 }
 
 void MHeap::addMallocs(int cls, uint64_t n) {
@@ -316,7 +324,7 @@ void MHeap::addFrees(int cls, uint64_t n) {
 }
 
 void MHeap::paceSweeper(uint64_t trigger) {
-    uint64_t live = m_heapLive.load(std::memory_order_relaxed);
+    uint64_t live = heapLive();
     uint64_t pagesInUse;
     {
         LockGuard g(m_lock);
@@ -334,7 +342,7 @@ void MHeap::deductSweepCredit(size_t spanBytes) {
     if (m_sweepDone.load(std::memory_order_acquire)) return;
     double ratio = m_sweepPagesPerByte.load(std::memory_order_relaxed);
     if (ratio == 0) return;
-    uint64_t live = m_heapLive.load(std::memory_order_relaxed) + spanBytes;
+    uint64_t live = heapLive() + spanBytes;
     uint64_t liveBasis = m_liveBasis.load(std::memory_order_relaxed);
     if (live <= liveBasis) return;
     double target = ratio * static_cast<double>(live - liveBasis);
@@ -377,7 +385,7 @@ bool MHeap::sweepOne() {
         if (m_central[i].sweepOne(*this)) return true;
     if (!m_sweepDone.exchange(true, std::memory_order_acq_rel)) {
         // The generation is fully swept: heapLive is now close to the live heap (Go's heapMarked).
-        uint64_t live = m_heapLive.load(std::memory_order_relaxed);
+        uint64_t live = heapLive();
         if (!m_managed) m_trigger.store(triggerFor(live), std::memory_order_relaxed);
         {
             LockGuard g(m_lock);
@@ -396,7 +404,7 @@ void MHeap::finishSweep() {
 void MHeap::startCycle(bool force) {
     if (force) m_cycleLock.lock();
     else if (!m_cycleLock.tryLock()) return;  // another thread is starting one
-    if (!force && m_heapLive.load(std::memory_order_relaxed) < m_trigger.load(std::memory_order_relaxed)) {
+    if (!force && heapLive() < m_trigger.load(std::memory_order_relaxed)) {
         m_cycleLock.unlock();
         return;
     }
@@ -404,7 +412,7 @@ void MHeap::startCycle(bool force) {
     // Go's gcSweep: sweepgen += 2 swaps the swept and unswept sets of every mcentral.
     bumpSweepgen();
     m_sweepDone.store(false, std::memory_order_release);
-    uint64_t live = m_heapLive.load(std::memory_order_relaxed);
+    uint64_t live = heapLive();
     m_trigger.store(triggerFor(live), std::memory_order_relaxed);  // refined when sweeping ends
     m_numCycles.fetch_add(1, std::memory_order_relaxed);
     m_cycleLock.unlock();
@@ -618,6 +626,9 @@ void MHeap::readStats(MemStats& st) {
     for (int c = 1; c < kNumSizeClasses; c++) {
         uint64_t m = m_smallMallocs[c].load(std::memory_order_relaxed);
         uint64_t f = m_smallFrees[c].load(std::memory_order_relaxed);
+        // A free is published after its malloc (flushClassStats at uncache), but the two loads
+        // are not one snapshot: never report more frees than mallocs.
+        if (f > m) f = m;
         st.BySize[c].Size = kClassToSize[c];
         st.BySize[c].Mallocs = m;
         st.BySize[c].Frees = f;
@@ -647,7 +658,7 @@ void MHeap::readStats(MemStats& st) {
     st.OtherSys = m_arenaMetaBytes + m_pages.metadataBytes();
     st.Sys = st.HeapSys + st.MSpanSys + st.GCSys + st.OtherSys;
     st.NextSweep = m_trigger.load(std::memory_order_relaxed);
-    st.HeapLive = m_heapLive.load(std::memory_order_relaxed);
+    st.HeapLive = heapLive();
     st.NumSweepCycles = m_numCycles.load(std::memory_order_relaxed);
     st.LargestFreeRunBytes = m_pages.largestFreeRun() * kPageSize;
 }

@@ -17,7 +17,8 @@ TEST(Malloc, SlotIsExactlyTheGoClassSize) {
     for (size_t size : {1, 8, 9, 24, 33, 1000, 1017, 1025, 20000, 32768}) {
         void* p = ssMalloc(size);
         ASSERT_NE(p, nullptr);
-        EXPECT_EQ(ssUsableSize(p), kClassToSize[sizeToClass(size)]) << size;
+        EXPECT_EQ(ssUsableSize(p), kClassToSize[mallocSizeToClass(size)]) << size;
+        EXPECT_EQ(mallocSizeToClass(size), size > 16 && size <= 24 ? 4 : sizeToClass(size)) << size;
         memset(p, 0xab, size);
         ssFree(p);
     }
@@ -51,6 +52,39 @@ TEST(Malloc, AlignmentFollowsSlotAddresses) {
     }
 }
 
+// C's rule: a block is aligned for every object with a fundamental alignment that fits in it, so
+// 16-aligned from 16 bytes on (max_align_t); 17..24 bytes take the 32-byte class for it.
+TEST(Malloc, EverySizeUpTo64KiBIsAlignedThroughEveryEntryPoint) {
+    void* (*const entries[])(size_t) = {
+        [](size_t n) { return ssMalloc(n); },
+        [](size_t n) { return ssCalloc(1, n); },
+        [](size_t n) { return ssRealloc(nullptr, n); },
+        [](size_t n) { return ssRealloc(ssMalloc(1), n); },
+        [](size_t n) { return ssAlignedAlloc(16, n); },
+        [](size_t n) { return ssAlignedAlloc(8, n); },
+    };
+    int e = 0;
+    for (auto alloc : entries) {
+        size_t bad = 0;
+        for (size_t n = 1; n <= 65536; n++) {
+            void* p = alloc(n);
+            ASSERT_NE(p, nullptr) << "entry " << e << " size " << n;
+            const uintptr_t want = n >= 16 ? 16 : 8;
+            const size_t u = ssUsableSize(p);
+            const size_t slot = n <= kMaxSmallSize ? kClassToSize[mallocSizeToClass(n)] : (n + kPageSize - 1) / kPageSize * kPageSize;
+            if (reinterpret_cast<uintptr_t>(p) % want != 0 || u < n || (e < 4 && u != slot)) {
+                if (bad++ < 3) ADD_FAILURE() << "entry " << e << " size " << n << ": " << p << " usable " << u;
+            }
+            ssFree(p);
+        }
+        EXPECT_EQ(bad, 0u) << "entry " << e;
+        e++;
+    }
+    void* p20 = ssMalloc(20);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p20) % 16, 0u);
+    ssFree(p20);
+}
+
 TEST(Malloc, CallocZeroesAndChecksOverflow) {
     for (int round = 0; round < 3; round++) {
         std::vector<unsigned char*> ps;
@@ -78,7 +112,8 @@ TEST(Malloc, CallocZeroesAndChecksOverflow) {
 TEST(Malloc, ReallocKeepsContentsAndStaysInPlaceWhenTheClassFits) {
     char* p = static_cast<char*>(ssMalloc(20));
     strcpy(p, "hello, spanscope");
-    EXPECT_EQ(ssRealloc(p, 24), p) << "20 and 24 share class 3";
+    EXPECT_EQ(ssRealloc(p, 24), p) << "20 and 24 share malloc mode's 32-byte class";
+    EXPECT_EQ(ssRealloc(p, 32), p);
     char* q = static_cast<char*>(ssRealloc(p, 5000));
     EXPECT_STREQ(q, "hello, spanscope");
     char* r = static_cast<char*>(ssRealloc(q, 100000));

@@ -4,11 +4,12 @@
 //   api_contract [all]          every contract check below; prints "ok: ..." lines, exits 0 if all pass
 //   api_contract MISUSE         one misuse that spanscope must report and abort on (see misuse())
 //
-// The checks: malloc/free (sizes, alignment, contents, huge sizes -> NULL + ENOMEM), calloc (zeroed,
+// The checks: malloc/free (sizes, alignment, contents, huge sizes -> NULL + ENOMEM), alignment and
+// usable size of every request size 1..64 KiB through every entry point, calloc (zeroed,
 // also over recycled memory; overflow -> NULL + ENOMEM), realloc (NULL, 0, grow, shrink, contents,
 // failure keeps the block), reallocarray, posix_memalign (EINVAL for bad alignment, alignments up to
-// 1 MiB), aligned_alloc, memalign, valloc, pvalloc, malloc_usable_size (= the Go size class, or the
-// size rounded to 8 KiB pages beyond 32 KiB), operator new/delete in all their forms (aligned,
+// 1 MiB), aligned_alloc, memalign, valloc, pvalloc, malloc_usable_size (= the Go size class, 32 for
+// 17..24 bytes, or the size rounded to 8 KiB pages beyond 32 KiB), operator new/delete in all their forms (aligned,
 // sized, nothrow, new_handler), threads that come and go with cross-thread frees, and fork with
 // threads alive at the time of the fork.
 #include <errno.h>
@@ -86,10 +87,13 @@ constexpr uint32_t kGoClasses[] = {
     9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768};
 constexpr size_t kPage = 8192;
 
+// Malloc mode's slot for an n-byte request: Go's class, except that 17..24 bytes take the 32-byte
+// class (a block of 16 bytes or more must be 16-aligned, and 24-byte slots are not); beyond 32 KiB,
+// whole 8 KiB pages.
 size_t goClassSize(size_t n) {
     if (n == 0) n = 1;
     for (uint32_t c : kGoClasses)
-        if (c >= n) return c;
+        if (c >= n && c != 24) return c;
     return (n + kPage - 1) / kPage * kPage;
 }
 
@@ -162,9 +166,7 @@ void testMallocFree() {
         CHECK(p != nullptr, "malloc(%zu) failed", n);
         if (!p) continue;
         CHECK(aligned(p, 8), "malloc(%zu) = %p is not 8-byte aligned", n, p);
-        // 16-byte alignment (max_align_t) wherever the slot size allows it: every class is a
-        // multiple of 16 except 8 and 24 (sizes 17..24 get 8-byte-aligned slots, as in Go).
-        if (n > 8 && !(n > 16 && n <= 24)) CHECK(aligned(p, 16), "malloc(%zu) = %p is not 16-byte aligned", n, p);
+        if (n >= 16) CHECK(aligned(p, 16), "malloc(%zu) = %p is not 16-byte aligned", n, p);
         size_t u = malloc_usable_size(p);
         CHECK(u >= n, "malloc_usable_size(malloc(%zu)) = %zu < request", n, u);
         fill(p, u, static_cast<uint32_t>(n));  // the whole usable size may be written
@@ -221,7 +223,94 @@ void testUsableSize() {
     p = malloc(33000);
     CHECK(malloc_usable_size(p) == 40960, "malloc_usable_size(malloc(33000)) = %zu, want 40960", malloc_usable_size(p));
     free(p);
-    section("malloc_usable_size: Go size class for 1..32768, 8 KiB pages beyond (100 -> 112, 33000 -> 40960)", f0);
+    section("malloc_usable_size: Go size class for 1..32768 (17..24 -> 32), 8 KiB pages beyond (100 -> 112, 33000 -> 40960)", f0);
+}
+
+// The alignment C requires of every entry point, for every request size 1..64 KiB: a block must be
+// aligned for any object with a fundamental alignment that fits in it, so 16-aligned from 16 bytes
+// on (max_align_t, long double, __int128), 8-aligned below. Also the usable size: at least the
+// request, and for the plain entry points exactly malloc mode's class size.
+struct EntryPoint {
+    const char* name;
+    void* (*alloc)(size_t);
+    void (*release)(void*);
+    bool exactClass;  // usable size == goClassSize(n)
+};
+void* viaMalloc(size_t n) { return malloc(n); }
+void* viaCalloc(size_t n) { return calloc(1, n); }
+void* viaCallocN(size_t n) { return calloc(n, 1); }
+void* viaReallocNull(size_t n) { return realloc(nullptr, n); }
+void* viaReallocGrow(size_t n) {  // from a 1-byte block: always a move to the new class
+    void* p = malloc(1);
+    void* q = realloc(p, n);
+    if (!q) free(p);
+    return q;
+}
+void* viaReallocarray(size_t n) { return reallocarray(nullptr, 1, n); }
+void* viaNew(size_t n) { return ::operator new(n); }
+void* viaNewArray(size_t n) { return ::operator new[](n); }
+void* viaNewNothrow(size_t n) { return ::operator new(n, std::nothrow); }
+void* viaPosixMemalign16(size_t n) {
+    void* p = nullptr;
+    return posix_memalign(&p, 16, n) == 0 ? p : nullptr;
+}
+void* viaAlignedAlloc16(size_t n) { return aligned_alloc(16, n); }
+void* viaMemalign16(size_t n) { return memalign(16, n); }
+void* viaMemalign8(size_t n) { return memalign(8, n); }
+void* viaNewAligned16(size_t n) { return ::operator new(n, std::align_val_t{16}); }
+void releaseFree(void* p) { free(p); }
+void releaseDelete(void* p) { ::operator delete(p); }
+void releaseDeleteArray(void* p) { ::operator delete[](p); }
+void releaseDeleteAligned16(void* p) { ::operator delete(p, std::align_val_t{16}); }
+
+void testAlignmentEverySize() {
+    int f0 = g_failures;
+    const EntryPoint eps[] = {
+        {"malloc", viaMalloc, releaseFree, true},
+        {"calloc(1, n)", viaCalloc, releaseFree, true},
+        {"calloc(n, 1)", viaCallocN, releaseFree, true},
+        {"realloc(NULL, n)", viaReallocNull, releaseFree, true},
+        {"realloc(malloc(1), n)", viaReallocGrow, releaseFree, true},
+        {"reallocarray(NULL, 1, n)", viaReallocarray, releaseFree, true},
+        {"operator new", viaNew, releaseDelete, true},
+        {"operator new[]", viaNewArray, releaseDeleteArray, true},
+        {"operator new(nothrow)", viaNewNothrow, releaseDelete, true},
+        {"posix_memalign(16)", viaPosixMemalign16, releaseFree, false},
+        {"aligned_alloc(16)", viaAlignedAlloc16, releaseFree, false},
+        {"memalign(16)", viaMemalign16, releaseFree, false},
+        {"memalign(8)", viaMemalign8, releaseFree, false},
+        {"operator new(align 16)", viaNewAligned16, releaseDeleteAligned16, false},
+    };
+    for (const EntryPoint& ep : eps) {
+        int bad = 0;
+        for (size_t n = 1; n <= 65536; n++) {
+            void* p = ep.alloc(opaque(n));
+            if (!p) {
+                if (bad++ < 3) CHECK(p != nullptr, "%s(%zu) failed", ep.name, n);
+                continue;
+            }
+            const size_t want = n >= 16 ? 16 : 8, u = malloc_usable_size(p);
+            if (!aligned(p, want) && bad++ < 3)
+                CHECK(aligned(p, want), "%s(%zu) = %p is not %zu-byte aligned", ep.name, n, p, want);
+            if (u < n && bad++ < 3) CHECK(u >= n, "%s(%zu): malloc_usable_size %zu < request", ep.name, n, u);
+            if (ep.exactClass && u != goClassSize(n) && bad++ < 3)
+                CHECK(u == goClassSize(n), "%s(%zu): malloc_usable_size %zu, want class %zu", ep.name, n, u, goClassSize(n));
+            static_cast<unsigned char*>(p)[0] = 1;
+            static_cast<unsigned char*>(p)[u - 1] = 2;  // the whole usable size is writable
+            ep.release(p);
+        }
+    }
+    // errno of the aligned entry points not covered elsewhere.
+    errno = 0;
+    void* m = memalign(opaque<size_t>(size_t{1} << 41), 64);
+    CHECK(m == nullptr && errno == EINVAL, "memalign(2^41, 64) = %p errno %d, want NULL + EINVAL", m, errno);
+    errno = 0;
+    m = memalign(64, opaque<size_t>(SIZE_MAX - 4096));
+    CHECK(m == nullptr && errno == ENOMEM, "memalign(64, huge) = %p errno %d, want NULL + ENOMEM", m, errno);
+    errno = 0;
+    m = reallocarray(nullptr, opaque<size_t>(SIZE_MAX / 2), 4);
+    CHECK(m == nullptr && errno == ENOMEM, "reallocarray(NULL, overflow) = %p errno %d, want NULL + ENOMEM", m, errno);
+    section("alignment: every size 1..65536 through 14 entry points is 16-aligned from 16 B (8 below); usable size", f0);
 }
 
 void testCalloc() {
@@ -902,6 +991,7 @@ int main(int argc, char** argv) {
     g_lastSection = now();
     testMallocFree();
     testUsableSize();
+    testAlignmentEverySize();
     testCalloc();
     testRealloc();
     testAligned();

@@ -18,7 +18,7 @@ SPANSCOPE_NOINLINE void markDirtySlow(MSpan* s);
 
 SPANSCOPE_INLINE void* mallocFast(size_t size) {
     if (SPANSCOPE_LIKELY(size - 1 < kSmallSizeMax - 8)) {  // 1..1016: no branch on the class table
-        const uint8_t spc = makeSpanClass(kSizeTables.sizeToClass8[(size + 7) >> 3], true);
+        const uint8_t spc = makeSpanClass(kMallocSizeTables.sizeToClass8[(size + 7) >> 3], true);
         MSpan* s = t_mcache.alloc[spc];
         if (SPANSCOPE_LIKELY(s != nullptr))
             if (void* p = s->nextFreeFast()) {

@@ -59,8 +59,7 @@ public:
     // slow paths only); all spans then become unswept and are swept lazily (cacheSpan), by the
     // background sweeper, or by the next generation's start (finishSweep).
     void maybeStartCycle() {
-        if (SPANSCOPE_UNLIKELY(m_heapLive.load(std::memory_order_relaxed) >=
-                               m_trigger.load(std::memory_order_relaxed))) {
+        if (SPANSCOPE_UNLIKELY(heapLive() >= m_trigger.load(std::memory_order_relaxed))) {
             if (m_gcTrigger) m_gcTrigger();  // managed mode: Go's gcTrigger{kind: gcTriggerHeap}
             else startCycle(false);
         }
@@ -82,6 +81,10 @@ public:
     void addFrees(int cls, uint64_t n);
     void flushThreadStats(MCache* c);
     void flushRequested(MCache* c, uint8_t spc);  // one span class of c's requested bytes
+    // Publishes c's heapLive change and one class's malloc and free counts: done when a span
+    // leaves the cache, before any other thread can sweep it, so that no sweep publishes the
+    // free of an object whose malloc (or heapLive share) is still in a thread's batch.
+    void flushClassStats(MCache* c, int cls);
 
     // Scavenger: releases free pages (top-down) until retained <= goal or maxBytes are released.
     size_t scavenge(size_t maxBytes, bool force);
@@ -93,8 +96,15 @@ public:
     // Managed mode: the collector drives cycles and the pacer sets these.
     bool managed() const { return m_managed; }
     void setGCTrigger(void (*fn)()) { m_gcTrigger = fn; }
-    uint64_t heapLive() const { return m_heapLive.load(std::memory_order_relaxed); }
-    void setHeapLive(uint64_t v) { m_heapLive.store(v, std::memory_order_relaxed); }
+    // heapLive is the sum of every thread's published changes; a thread's unpublished batch (at
+    // most kHeapLiveBatch) may hold additions whose matching subtractions another thread already
+    // published, so the sum can dip below zero for a moment: it is kept signed and read clamped,
+    // never as a wrapped 2^64 - x (which once started sweep generations back to back).
+    uint64_t heapLive() const {
+        int64_t v = m_heapLive.load(std::memory_order_relaxed);
+        return v > 0 ? static_cast<uint64_t>(v) : 0;
+    }
+    void setHeapLive(uint64_t v) { m_heapLive.store(static_cast<int64_t>(v), std::memory_order_relaxed); }
     uint64_t trigger() const { return m_trigger.load(std::memory_order_relaxed); }
     void setTrigger(uint64_t v) { m_trigger.store(v, std::memory_order_relaxed); }
     void setScavengeGoal(uint64_t v) { m_scavGoal.store(v, std::memory_order_relaxed); }
@@ -156,7 +166,7 @@ private:
     size_t m_scavInFlight = 0;  // pages taken by the scavenger while it calls madvise
 
     std::atomic<uint32_t> m_sweepgen{0};
-    std::atomic<uint64_t> m_heapLive{0};
+    std::atomic<int64_t> m_heapLive{0};  // read through heapLive()
     std::atomic<uint64_t> m_trigger{4 << 20};
     std::atomic<uint64_t> m_lastHeapInUse{0};
     std::atomic<uint64_t> m_scavGoal{0};  // managed mode: set by the pacer (0: none yet)

@@ -63,6 +63,34 @@ inline int sizeToClass(size_t size) {
     return kSizeTables.sizeToClass128[(size - kSmallSizeMax + kLargeSizeDiv - 1) / kLargeSizeDiv];
 }
 
+// Malloc mode's lookup differs in one entry: requests of 17..24 bytes take the 32-byte class, not
+// Go's 24-byte one. C requires malloc's block to be aligned for any object with a fundamental
+// alignment that fits in it; on x86-64 long double, __int128 and max_align_t are 16 bytes and
+// 16-aligned, so every block of 16 bytes or more must be 16-aligned (glibc, jemalloc and tcmalloc
+// do so). Slots sit at base + i*size with an 8 KiB-aligned base, and every other class of 16 bytes
+// or more is a multiple of 16 (checked below). The managed heap keeps Go's 24-byte class: Go's own
+// rule (8-byte alignment for objects of 8 bytes or more) holds there.
+inline constexpr int kMallocClass17To24 = 4;  // the 32-byte class
+constexpr SizeClassTables makeMallocSizeClassTables() {
+    SizeClassTables t = makeSizeClassTables();
+    t.sizeToClass8[24 / kSmallSizeDiv] = kMallocClass17To24;  // index 3 covers 17..24
+    return t;
+}
+inline constexpr SizeClassTables kMallocSizeTables = makeMallocSizeClassTables();
+constexpr bool mallocClassesAre16Aligned() {
+    for (int c = 1; c < kNumSizeClasses; c++)
+        if (kClassToSize[c] >= 16 && kClassToSize[c] % 16 != 0 && kClassToSize[c] != 24) return false;
+    return kClassToSize[kMallocClass17To24] == 32 && kMallocSizeTables.sizeToClass8[3] == kMallocClass17To24;
+}
+static_assert(mallocClassesAre16Aligned(), "every malloc-mode class of 16 B or more must be a multiple of 16");
+
+// sizeToClass for malloc mode (1 <= size <= kMaxSmallSize).
+inline int mallocSizeToClass(size_t size) {
+    if (size <= kSmallSizeMax - 8)
+        return kMallocSizeTables.sizeToClass8[(size + kSmallSizeDiv - 1) / kSmallSizeDiv];
+    return kSizeTables.sizeToClass128[(size - kSmallSizeMax + kLargeSizeDiv - 1) / kLargeSizeDiv];
+}
+
 inline constexpr uint8_t makeSpanClass(int sizeclass, bool noscan) {
     return static_cast<uint8_t>(sizeclass << 1 | (noscan ? 1 : 0));
 }
