@@ -533,6 +533,132 @@ uint64_t runFrag(const Options& o) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// server: the Larson/Krishnan server pattern. Each of --threads "chairs" holds a live set of 8192
+// objects of 16..512 B; a worker thread replaces 4096 random objects of it (free + malloc), then
+// hands the whole live set to a successor thread and exits (the chair starts the successor once the
+// worker has exited). So most frees are of objects whose allocating thread is gone: about 79% of a
+// worker's frees are of its predecessors' objects.
+
+constexpr size_t kServerLive = 8192;
+constexpr uint64_t kServerStepsPerThread = 4096;
+constexpr uint64_t kServerSteps = 12000000;  // replacements in all
+
+inline size_t serverSize(Rng& r) { return 16 + r.below(497); }  // 16..512
+
+uint64_t serverWorker(std::vector<Slot>& slots, uint64_t seed, uint64_t steps, uint64_t& serial) {
+    Rng r(seed);
+    uint64_t ops = 0;
+    for (uint64_t i = 0; i < steps; ++i) {
+        Slot& s = slots[r.below(slots.size())];
+        verify(s.p, s.size);
+        std::free(s.p);
+        s.size = uint32_t(serverSize(r));
+        s.p = xmalloc(s.size);
+        stamp(s.p, s.size, ++serial);
+        ops += 2;
+    }
+    return ops;
+}
+
+uint64_t runServer(const Options& o) {
+    const int n = o.threads;
+    const uint64_t perChair = scaled(kServerSteps, o.scale) / uint64_t(n);
+    std::vector<uint64_t> ops(n);
+    std::vector<std::thread> chairs;
+    for (int c = 0; c < n; ++c)
+        chairs.emplace_back([&, c] {
+            std::vector<Slot> slots(kServerLive);
+            uint64_t serial = uint64_t(c + 1) << 36, done = 0, gen = 0;
+            std::thread([&] {  // the first worker builds the live set
+                Rng r(o.seed + 7000 + uint64_t(c));
+                for (auto& s : slots) {
+                    s.size = uint32_t(serverSize(r));
+                    s.p = xmalloc(s.size);
+                    stamp(s.p, s.size, ++serial);
+                    ++ops[c];
+                }
+            }).join();
+            while (done < perChair) {
+                uint64_t steps = perChair - done < kServerStepsPerThread ? perChair - done : kServerStepsPerThread;
+                std::thread([&] { ops[c] += serverWorker(slots, o.seed * 1000003 + uint64_t(c) * 7919 + gen, steps, serial); }).join();
+                done += steps;
+                ++gen;
+            }
+            std::thread([&] {  // the last successor frees the live set
+                for (auto& s : slots) {
+                    verify(s.p, s.size);
+                    std::free(s.p);
+                    ++ops[c];
+                }
+            }).join();
+        });
+    for (auto& t : chairs) t.join();
+    uint64_t sum = 0;
+    for (auto v : ops) sum += v;
+    return sum;
+}
+
+// ---------------------------------------------------------------------------------------------
+// fragrounds: fragmentation rounds with random sizes. Each round allocates 50,000 objects of one
+// size (any size 16..1024 B), frees every other one, then allocates 25,000 objects of another
+// random size; the survivors form a generation and the last 4 generations stay live. Unlike frag's
+// fixed size list, sizes land anywhere in the class table, so classes are rarely shared.
+
+constexpr size_t kRoundsCount = 50000;
+constexpr uint64_t kRoundsRounds = 40;
+constexpr size_t kRoundsGenerations = 4;
+
+uint64_t runFragRounds(const Options& o) {
+    Rng r(o.seed + 9000);
+    uint64_t ops = 0, serial = 0;
+    std::vector<std::vector<Slot>> gens;
+    const uint64_t rounds = scaled(kRoundsRounds, o.scale);
+    for (uint64_t round = 0; round < rounds; ++round) {
+        const size_t a = 16 + r.below(1009), b = 16 + r.below(1009);
+        std::vector<Slot> as(kRoundsCount);
+        for (auto& s : as) {
+            s.size = uint32_t(a);
+            s.p = xmalloc(a);
+            stamp(s.p, a, ++serial);
+            ++ops;
+        }
+        std::vector<Slot> gen;
+        gen.reserve(kRoundsCount);
+        for (size_t i = 0; i < as.size(); ++i) {
+            if (i & 1) {
+                verify(as[i].p, as[i].size);
+                std::free(as[i].p);
+                ++ops;
+            } else {
+                gen.push_back(as[i]);
+            }
+        }
+        for (size_t i = 0; i < kRoundsCount / 2; ++i) {
+            void* p = xmalloc(b);
+            stamp(p, b, ++serial);
+            gen.push_back({p, uint32_t(b)});
+            ++ops;
+        }
+        gens.push_back(std::move(gen));
+        if (gens.size() > kRoundsGenerations) {
+            for (auto& s : gens.front()) {
+                verify(s.p, s.size);
+                std::free(s.p);
+                ++ops;
+            }
+            gens.erase(gens.begin());
+        }
+    }
+    for (auto& g : gens)
+        for (auto& s : g) {
+            verify(s.p, s.size);
+            std::free(s.p);
+            ++ops;
+        }
+    return ops;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 struct Pattern {
     const char* name;
@@ -553,6 +679,10 @@ const Pattern kPatterns[] = {
     {"large", runLarge,
      "live set of 64 large objects 32 KiB..4 MiB, random replace, pages touched"},
     {"frag", runFrag, "allocate 100k, free every other, allocate another size; 3 generations live"},
+    {"server", runServer,
+     "--threads chairs; workers replace 16..512 B objects, hand the live set on, exit"},
+    {"fragrounds", runFragRounds,
+     "50k of a random size, free every other, 25k of another; 4 generations live"},
 };
 
 [[noreturn]] void usage(int status) {
