@@ -190,14 +190,30 @@ std::vector<SpanRecord> SessionReader::spansAt(int64_t t) {
 }
 
 std::vector<Event> SessionReader::eventsBetween(int64_t t0, int64_t t1, size_t limit) {
+    // Bounded by the keyframes around [t0, t1] (ids follow time within a drain pass's lateness,
+    // as spansAt's replay assumes), so a short range costs its own rows, not a scan of the table.
+    constexpr int64_t kLate = 65536;
+    int64_t lo = 0, hi = INT64_MAX;
+    {
+        Db::Stmt k(m_db->db, "SELECT last_event_id FROM keyframes WHERE t_ns <= ? ORDER BY t_ns DESC, id DESC LIMIT 1");
+        k.bind(1, t0);
+        if (k.row()) lo = std::max<int64_t>(0, k.i(0) - kLate);
+    }
+    {
+        Db::Stmt k(m_db->db, "SELECT last_event_id FROM keyframes WHERE t_ns > ? ORDER BY t_ns, id LIMIT 1");
+        k.bind(1, t1);
+        if (k.row()) hi = k.i(0) + kLate;
+    }
     std::vector<Event> out;
     Db::Stmt q(
         m_db->db,
         "SELECT t_ns, seq, tid, kind, span_class, flags, npages, addr, a, b, c, d FROM events "
-        "WHERE t_ns BETWEEN ? AND ? ORDER BY id LIMIT ?");
-    q.bind(1, t0);
-    q.bind(2, t1);
-    q.bind(3, static_cast<int64_t>(limit));
+        "WHERE id > ? AND id <= ? AND t_ns BETWEEN ? AND ? ORDER BY id LIMIT ?");
+    q.bind(1, lo);
+    q.bind(2, hi);
+    q.bind(3, t0);
+    q.bind(4, t1);
+    q.bind(5, static_cast<int64_t>(limit));
     while (q.row()) {
         Event e{};
         e.timeNs = q.u(0);
@@ -419,6 +435,21 @@ void SessionReader::addClassCounters(int64_t t, std::vector<ClassTotals>* totals
         q.bind(2, t);
         if (q.row()) ct.mallocs = q.u(0), ct.frees = q.u(1), ct.requestedBytes = q.u(2);
     }
+}
+
+std::vector<ClassSample> SessionReader::classCountersAt(int64_t t) {
+    std::vector<ClassSample> out;
+    Db::Stmt q(m_db->db,
+               "SELECT class, t_ns, mallocs, frees, requested_bytes, slot_bytes, spans FROM class_counters "
+               "WHERE class = ? AND t_ns <= ? ORDER BY t_ns DESC LIMIT 1");
+    for (size_t c = 0; c < m_classes.size(); c++) {
+        sqlite3_reset(q.st);
+        q.bind(1, static_cast<int64_t>(c));
+        q.bind(2, t);
+        if (q.row())
+            out.push_back(ClassSample{q.i(1), static_cast<int>(q.i(0)), q.u(2), q.u(3), q.u(4), q.u(5), q.u(6)});
+    }
+    return out;
 }
 
 bool SessionReader::spanObjectsAt(uint64_t addr, int64_t t, SpanObjects* out) {

@@ -14,6 +14,9 @@ int importCommand(int argc, char** argv);  // spanscope-cli import STREAM -o FIL
 int reportCommand(int argc, char** argv);  // spanscope-cli report FILE [--json]
 int attachCommand(int argc, char** argv);  // spanscope-cli attach PID -o FILE
 int psCommand(int argc, char** argv);      // spanscope-cli ps
+int diffCommand(int argc, char** argv);    // spanscope-cli diff A B [--json]
+int exportCommand(int argc, char** argv);  // spanscope-cli export FILE --perfetto OUT | --csv DIR
+int framesCommand(int argc, char** argv);  // spanscope-cli frames FILE -o DIR (with the ui library)
 // With SPANSCOPE_STREAM set and no preload library, streams this process's own heap (demo).
 void startInProcessProbe();
 // Connects to a process's attach socket (peer uid checked); -1 with a one-line reason.

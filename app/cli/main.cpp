@@ -20,6 +20,12 @@ void printHelp(FILE* out) {
         "  report FILE [--json]    summarise a session\n"
         "  ps                      list running programs you can attach to\n"
         "  attach PID -o FILE      record a running program (spanscope-cli ps) until Ctrl-C\n"
+        "  diff A B [--json]       compare two sessions (per size class, GC, peak heap)\n"
+        "  export FILE --perfetto OUT.json | --csv DIR\n"
+        "                          a session as a Perfetto trace or as CSV files\n"
+#endif
+#ifdef SPANSCOPE_HAVE_UI
+        "  frames FILE -o DIR      heap-map frames (PNG) of a time range, for slides\n"
 #endif
         "\n"
         "'spanscope-cli COMMAND --help' describes a command.\n",
@@ -57,6 +63,11 @@ int main(int argc, char** argv) {
     if (!std::strcmp(cmd, "report")) return spanscope::cli::reportCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "ps")) return spanscope::cli::psCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "attach")) return spanscope::cli::attachCommand(argc - 1, argv + 1);
+    if (!std::strcmp(cmd, "diff")) return spanscope::cli::diffCommand(argc - 1, argv + 1);
+    if (!std::strcmp(cmd, "export")) return spanscope::cli::exportCommand(argc - 1, argv + 1);
+#endif
+#ifdef SPANSCOPE_HAVE_UI
+    if (!std::strcmp(cmd, "frames")) return spanscope::cli::framesCommand(argc - 1, argv + 1);
 #endif
     std::fprintf(stderr, "spanscope-cli: unknown command '%s' (try --help)\n", cmd);
     return 2;

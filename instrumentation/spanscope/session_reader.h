@@ -34,6 +34,8 @@ public:
     std::vector<ClassTotals> classTotalsAt(int64_t t);
     // Fills mallocs, frees and requested bytes of totals from the latest counters at or before t.
     void addClassCounters(int64_t t, std::vector<ClassTotals>* totals);
+    // Each class's latest counters at or before t (classes with none before t are left out).
+    std::vector<ClassSample> classCountersAt(int64_t t);
     bool heapAt(int64_t t, HeapSample* out);  // the latest sample at or before t
     // Recorded records (not counters) with t0 <= time <= t1, in recording order, at most limit;
     // times are ns since the stream began. For timelines and narration.
