@@ -8,6 +8,7 @@ namespace spanscope {
 namespace detail {
 std::atomic<EventSink> g_eventSink{nullptr};
 std::atomic<bool> g_objectEvents{false};
+std::atomic<uint32_t> g_sinkEpoch{1};
 namespace {
 std::atomic<void*> g_sinkCtx{nullptr};
 thread_local uint32_t t_seq __attribute__((tls_model("initial-exec")));
@@ -26,6 +27,7 @@ void emitEvent(EventKind kind, uint8_t spanClass, uint8_t flags, uint32_t npages
 
 void setEventSink(EventSink sink, void* ctx, bool objectLevel) {
     if (!sink) detail::g_objectEvents.store(false, std::memory_order_relaxed);
+    detail::g_sinkEpoch.fetch_add(1, std::memory_order_relaxed);
     detail::g_sinkCtx.store(ctx, std::memory_order_relaxed);
     detail::g_eventSink.store(sink, std::memory_order_release);
     if (sink) detail::g_objectEvents.store(objectLevel, std::memory_order_release);

@@ -10,6 +10,10 @@ namespace spanscope::detail {
 
 void reportBadFree(const char* what, const void* p) { fatal("free(): %s: %p", what, p); }
 
+namespace {
+size_t pageRounded(size_t size) { return (size + kPageSize - 1) & ~(kPageSize - 1); }
+}  // namespace
+
 void* mallocSlow(size_t size) {
     if (size == 0) size = 1;  // malloc(0) returns a unique pointer, as glibc does
     if (size <= kMaxSmallSize) {
@@ -18,17 +22,17 @@ void* mallocSlow(size_t size) {
         if (MSpan* s = c->alloc[spc])
             if (void* p = s->nextFreeFast()) {
                 c->requested[spc] += size;
-                return p;
+                return sampleAlloc(c, p, s->elemsize);
             }
         void* p = c->nextFree(spc);
         if (!p) errno = ENOMEM;
         else c->requested[spc] += size;
-        return p;
+        return sampleAlloc(c, p, kClassToSize[spanClassSize(spc)]);
     }
     if (SPANSCOPE_UNLIKELY(t_mcache.state != 1)) initThreadCache(&t_mcache);
     void* p = g_mallocHeap.allocLarge(size, kPageSize, false);
     if (!p) errno = ENOMEM;
-    return p;
+    return sampleAlloc(&t_mcache, p, pageRounded(size));
 }
 
 void freeSlow(void* ptr, MSpan* s) {
@@ -41,6 +45,7 @@ void freeSlow(void* ptr, MSpan* s) {
     }
     if (reinterpret_cast<uintptr_t>(ptr) != s->startAddr) reportBadFree("invalid pointer (inside a large object)", ptr);
     if (__atomic_exchange_n(&s->allocCount, uint16_t{0}, __ATOMIC_ACQ_REL) != 1) reportBadFree("double free", ptr);
+    profileFreeCheck(s, ptr);
     g_mallocHeap.freeLarge(s);
 }
 
@@ -62,14 +67,14 @@ void* mallocAligned(size_t align, size_t size) {
                 MCache* mc = &t_mcache;
                 void* p = mc->nextFree(makeSpanClass(c, true));
                 if (!p) errno = ENOMEM;
-                return p;
+                return sampleAlloc(mc, p, kClassToSize[c]);
             }
         }
     }
     if (SPANSCOPE_UNLIKELY(t_mcache.state != 1)) initThreadCache(&t_mcache);
     void* p = g_mallocHeap.allocLarge(size, align, false);
     if (!p) errno = ENOMEM;
-    return p;
+    return sampleAlloc(&t_mcache, p, pageRounded(size));
 }
 
 }  // namespace spanscope::detail
@@ -90,7 +95,7 @@ void* ssCalloc(size_t n, size_t size) {
         if (SPANSCOPE_UNLIKELY(t_mcache.state != 1)) initThreadCache(&t_mcache);
         void* p = g_mallocHeap.allocLarge(total, kPageSize, true);  // skips memset on fresh pages
         if (!p) errno = ENOMEM;
-        return p;
+        return sampleAlloc(&t_mcache, p, pageRounded(total));
     }
     void* p = mallocFast(total);
     if (p) memset(p, 0, total);

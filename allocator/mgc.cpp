@@ -19,6 +19,7 @@
 #include "mgc.h"
 #include "spanscope/detail/mcache.h"
 #include "spanscope/detail/mheap.h"
+#include "spanscope/detail/mprof.h"
 #include "spanscope/events.h"
 
 namespace spanscope::gc {
@@ -686,7 +687,7 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
             c.tiny = reinterpret_cast<uintptr_t>(block);
             c.tinyoffset = size;
         }
-        return block;
+        return sampleAlloc(&c, block, kTinySize, true);  // tiny: a new block counts, its sharers do not
     }
     const bool header = !noscan && size > kMinSizeForMallocHeader;
     const size_t full = header ? size + kMallocHeaderSize : size;
@@ -708,6 +709,7 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
         }
         if (black) markNew(m, s, slot);
         if (SPANSCOPE_OBJECT_EVENTS()) SPANSCOPE_EMIT(EventKind::ObjAlloc, spc, 0, 0, slot, size, 0, 0, 0);
+        sampleAlloc(&c, reinterpret_cast<void*>(slot), s->elemsize, true);
         return p;
     }
     void* p = g_gcHeap.allocLarge(size, kPageSize, true, noscan);
@@ -717,7 +719,7 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
     if (black) markNew(m, s, reinterpret_cast<uintptr_t>(p));
     if (SPANSCOPE_OBJECT_EVENTS())
         SPANSCOPE_EMIT(EventKind::ObjAlloc, s->spanclass, 0, 0, reinterpret_cast<uintptr_t>(p), size, 0, 0, 0);
-    return p;
+    return sampleAlloc(&c, p, s->npages * kPageSize, true);
 }
 
 }  // namespace

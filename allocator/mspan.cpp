@@ -1,5 +1,6 @@
 // mspan slow paths: Go's nextFreeIndex and the malloc-mode sweep. See spanscope/allocator.h.
 #include "spanscope/detail/mspan.h"
+#include "spanscope/detail/mprof.h"
 #include "spanscope/events.h"
 
 namespace spanscope::detail {
@@ -81,6 +82,8 @@ size_t sweepManagedSpan(MSpan* s) {
         if (SPANSCOPE_OBJECT_EVENTS())
             if (uint64_t freed = s->allocatedWord(w) & ~m & s->validMask(w))
                 SPANSCOPE_EMIT(EventKind::ObjFree, s->spanclass, 0, static_cast<uint32_t>(w), s->startAddr, freed, 0, 0, 0);
+        if (SPANSCOPE_UNLIKELY(loadRelaxed(s->nsampled) != 0))  // the heap profile's samples (Go's specials)
+            if (uint64_t freed = s->allocatedWord(w) & ~m & s->validMask(w)) profileSweep(s, w, freed);
         storeRelaxed(marks[w], m);
         nalloc += popcount64(m);
     }

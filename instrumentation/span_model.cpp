@@ -18,7 +18,8 @@ const char* kindName(uint16_t kind) {
         "SpanFree",      "LargeAlloc",  "LargeFree",  "ArenaMap",        "HeapGrow",
         "Scavenge",      "ScavReuse",   "GCPhase",    "MarkAssistBegin", "MarkAssistEnd",
         "SweepProgress", "ThreadStart", "ThreadExit", "ClassCounters",   "HeapTotals",
-        "ObjAlloc",      "ObjFree",     "ObjMark",    "SweepCycle",      "SpanRefill"};
+        "ObjAlloc",      "ObjFree",     "ObjMark",    "SweepCycle",      "SpanRefill",
+        "ProfAlloc",     "ProfFree",    "ProfStack"};
     static const char* const kProbe[] = {"RundownBegin",   "SpanState",     "SpanBits",
                                          "RundownEnd",     "HeapTotalsExt", "Dropped",
                                          "HeapTotalsExt2", "Watermark"};

@@ -45,6 +45,14 @@ enum class EventKind : uint16_t {
                          // | its allocCount (a base is page-aligned: the low 13 bits carry the count);
                          // flags: 1 = the new span was swept on the way, 2 = a span was handed back,
                          // 4 = that span was full
+    // The heap profiler (allocator/mprof.cpp, Go's MemProfileRate sampling), both heaps:
+    ProfAlloc = 25,  // a sampled allocation: addr = object (slot), a = slot bytes, b = bucket id,
+                     // c = MemProfileRate when sampled, flags = 1 on the managed heap
+    ProfFree = 26,   // a sampled object freed (malloc mode at free, managed heap at sweep):
+                     // addr, a = slot bytes, b = bucket id, flags = 1 on the managed heap
+    ProfStack = 27,  // a bucket's stack, before its first ProfAlloc in a stream: npages = bucket id,
+                     // spanClass = chunk index, flags = frames in this record (1..5) | 0x80 on the
+                     // last chunk; addr, a, b, c, d = return addresses, innermost first
 };
 inline constexpr uint8_t kRefillSwept = 1, kRefillUncached = 2, kRefillOldFull = 4;
 inline constexpr uint64_t kRefillCountMask = 0x1fff;  // SpanRefill.d: the old span's allocCount
@@ -75,6 +83,7 @@ void setEventSink(EventSink sink, void* ctx, bool objectLevel = false);
 namespace detail {
 extern std::atomic<EventSink> g_eventSink;
 extern std::atomic<bool> g_objectEvents;  // set with the sink when objectLevel is asked for
+extern std::atomic<uint32_t> g_sinkEpoch;  // bumped by setEventSink: a new stream, stacks not yet sent
 void emitEvent(EventKind kind, uint8_t spanClass, uint8_t flags, uint32_t npages, uint64_t addr,
                uint64_t a, uint64_t b, uint64_t c, uint64_t d);
 }  // namespace detail

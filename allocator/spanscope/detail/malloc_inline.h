@@ -7,6 +7,7 @@
 
 #include "spanscope/detail/mcache.h"
 #include "spanscope/detail/mheap.h"
+#include "spanscope/detail/mprof.h"
 #include "spanscope/detail/mspan.h"
 
 namespace spanscope::detail {
@@ -23,7 +24,7 @@ SPANSCOPE_INLINE void* mallocFast(size_t size) {
         if (SPANSCOPE_LIKELY(s != nullptr))
             if (void* p = s->nextFreeFast()) {
                 t_mcache.requested[spc] += size;
-                return p;
+                return sampleAlloc(&t_mcache, p, s->elemsize);
             }
     }
     return mallocSlow(size);
@@ -35,6 +36,7 @@ SPANSCOPE_INLINE void freeFast(void* ptr) {
     const uintptr_t p = reinterpret_cast<uintptr_t>(ptr);
     MSpan* s = spanOf(p);
     if (SPANSCOPE_UNLIKELY(s == nullptr || s->isLarge())) return freeSlow(ptr, s);
+    profileFreeCheck(s, ptr);  // before the free bit is published: the slot may be reused after it
     const size_t idx = s->objIndex(p);
     if (SPANSCOPE_UNLIKELY(s->startAddr + idx * s->elemsize != p)) reportBadFree("invalid pointer (not the start of an object)", ptr);
     const size_t w = idx / 64;

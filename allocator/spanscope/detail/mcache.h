@@ -15,6 +15,8 @@ struct MCache {
     MSpan* alloc[kNumSpanClasses];  // null = nothing cached (Go's emptymspan)
     uintptr_t tiny, tinyoffset;
     uint64_t tinyAllocs;
+    int64_t nextSample;  // bytes until the next heap-profile sample (Go's nextSample, mprof.h)
+    bool sampleSeeded;   // nextSample drawn at least once
     MHeap* heap;        // null until the thread's first slow-path allocation
     uint32_t flushGen;  // heap sweepgen at the last flush (Go's prepareForSweep)
     uint8_t state;      // 0 new, 1 live, 2 torn down (re-initialised if used again)

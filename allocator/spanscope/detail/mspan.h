@@ -42,6 +42,7 @@ struct alignas(64) MSpan {
     uint8_t state;     // SpanState, atomic
     uint8_t where;     // SpanWhere, atomic
     uint8_t needzero;
+    uint16_t nsampled;  // heap-profile samples live in this span (mprof.cpp); free() looks only here
 
     // Second cache line: what the owner writes on every allocation, then slow-path fields.
     alignas(64) uint64_t allocCache;  // inverted allocBits window, bit 0 = slot freeindex (1 = free)

@@ -1,0 +1,404 @@
+// The heap profiler (Go's mprof.go and malloc.go's profilealloc/nextSample/fastexprand): sampled
+// allocations, their stacks deduplicated into buckets, and their frees counted against the same
+// bucket. Both heaps, every thread; nothing here allocates from a spanscope heap.
+//
+//   sampleAlloc (inline, mprof.h): c->nextSample -= slot bytes; at <= 0 -> profileAlloc:
+//     draw the next distance from an exponential distribution with mean MemProfileRate (Go's
+//     fastexprand), capture the stack (_Unwind_Backtrace, at most 64 frames), find or make its
+//     bucket (Go's stkbucket), remember the object (address -> bucket, bytes; Go attaches a profile
+//     special to the span instead) and count it in its span's nsampled, emit ProfStack (once per
+//     bucket per stream) and ProfAlloc.
+//   free (malloc mode): free() looks at its span's nsampled; only when it is non-zero does it look
+//     the address up here (profileFree). Managed heap: the sweeper does the same for the slots it
+//     frees (profileSweep), as Go's sweep frees profile specials.
+//
+// Stacks come from libgcc's unwinder (_Unwind_Backtrace, .eh_frame; no frame pointers needed, so it
+// works in Debian's python3 and libc). It is the one thing beyond libc and pthreads the allocator
+// uses: libgcc_s is the GCC runtime that every C++ program, and libspanscope.so, links anyway.
+// With glibc >= 2.35 it finds unwind tables through _dl_find_object, without allocating; should
+// it allocate, the allocation is not sampled (t_inProfiler) and takes no profiler lock.
+// Go delays frees to the end of a GC cycle (memRecord cycles) so that its profile is consistent
+// as of the last GC; spanscope counts them at once and leaves time to the session.
+#include "spanscope/mprof.h"
+
+#include <pthread.h>
+#include <sys/mman.h>
+#include <unwind.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#include "spanscope/detail/mheap.h"
+#include "spanscope/detail/mprof.h"
+#include "spanscope/events.h"
+
+namespace spanscope {
+namespace detail {
+namespace {
+
+// With profiling off a thread looks at the rate again after this many bytes (so turning it on
+// reaches every thread), which costs one out-of-line call per 64 MiB.
+constexpr int64_t kOffRecheck = int64_t{64} << 20;
+constexpr size_t kBucketHashSize = size_t{1} << 16;  // Go's buckHashSize is 179999
+
+struct Bucket {
+    Bucket* next;  // hash chain
+    uint64_t hash;
+    uint32_t id;
+    uint32_t nstk;
+    std::atomic<uint32_t> epoch;  // g_sinkEpoch when the stack was last sent
+    uint64_t allocs, allocBytes, frees, freeBytes;
+    uintptr_t stk[];
+};
+
+// A sampled object still live: open addressing, linear probing, backward-shift deletion.
+struct Sample {
+    uintptr_t addr;  // 0 = empty
+    Bucket* bucket;
+    uint64_t bytes;  // bit 63: managed heap
+};
+constexpr uint64_t kManagedBit = uint64_t{1} << 63;
+
+SpinLock g_lock;  // a leaf: nothing is called with it held but mmap
+std::atomic<int64_t> g_rate{-1};  // -1 = not yet read from the environment
+Bucket** g_buckhash = nullptr;
+Bucket** g_byId = nullptr;  // id - 1 -> bucket
+size_t g_byIdCap = 0;
+uint32_t g_nbuckets = 0;
+char* g_arena = nullptr;  // bump allocation of buckets (Go's persistentalloc)
+size_t g_arenaLeft = 0;
+Sample* g_samples = nullptr;
+size_t g_samplesCap = 0;  // power of two
+size_t g_nsamples = 0;
+std::atomic<bool> g_forkRegistered{false};
+
+thread_local bool t_inProfiler __attribute__((tls_model("initial-exec"))) = false;
+thread_local uint64_t t_rand __attribute__((tls_model("initial-exec"))) = 0;
+
+void* mapMeta(size_t bytes) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) fatal("heap profiler: out of memory mapping %zu bytes", bytes);
+    return p;
+}
+
+int64_t readRateFromEnvironment() {
+    int64_t rate = kDefaultMemProfileRate;
+    if (const char* g = getenv("GODEBUG"))
+        if (const char* m = strstr(g, "memprofilerate=")) rate = strtoll(m + 15, nullptr, 10);
+    if (const char* e = getenv("SPANSCOPE_MEMPROFILERATE")) rate = strtoll(e, nullptr, 10);
+    return rate < 0 ? 0 : rate;
+}
+
+// xorshift64*, seeded per thread from its id and the clock (Go's fastrand is per M).
+uint32_t fastrand() {
+    if (SPANSCOPE_UNLIKELY(t_rand == 0))
+        t_rand = (nanotime() ^ (uint64_t(currentTid()) << 32) ^ 0x9e3779b97f4a7c15ull) | 1;
+    t_rand ^= t_rand >> 12;
+    t_rand ^= t_rand << 25;
+    t_rand ^= t_rand >> 27;
+    return static_cast<uint32_t>((t_rand * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+// log2(x) for x >= 1 from the exponent and an atanh series on the mantissa (Go's fastlog2 uses
+// an interpolated table; this needs neither a table nor libm, and is accurate to ~1e-9).
+double log2Of(double x) {
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    const int exp = static_cast<int>((bits >> 52) & 0x7ff) - 1023;
+    bits = (bits & ((uint64_t{1} << 52) - 1)) | (uint64_t{1023} << 52);
+    double m;
+    memcpy(&m, &bits, sizeof m);  // in [1, 2)
+    const double z = (m - 1) / (m + 1), z2 = z * z;
+    double term = z, sum = 0;
+    for (int k = 1; k <= 21; k += 2) {
+        sum += term / k;
+        term *= z2;
+    }
+    return exp + 2 * sum * 1.4426950408889634;  // ln(m) / ln(2)
+}
+
+// Go's fastexprand: an exponential sample with the given mean, at least 1.
+int64_t fastexprand(int64_t mean) {
+    if (mean > 0x7000000) mean = 0x7000000;
+    constexpr int kRandomBitCount = 26;
+    const uint32_t q = (fastrand() & ((1u << kRandomBitCount) - 1)) + 1;
+    double qlog = log2Of(static_cast<double>(q)) - kRandomBitCount;
+    if (qlog > 0) qlog = 0;
+    constexpr double kMinusLog2 = -0.6931471805599453;
+    return static_cast<int64_t>(qlog * (kMinusLog2 * static_cast<double>(mean))) + 1;
+}
+
+// Go's nextSample.
+int64_t nextSample(int64_t rate) {
+    if (rate == 0) return kOffRecheck;
+    if (rate == 1) return 0;
+    return fastexprand(rate);
+}
+
+struct UnwindState {
+    uintptr_t* out;
+    int n, skip;
+};
+
+_Unwind_Reason_Code unwindStep(_Unwind_Context* ctx, void* arg) {
+    auto* st = static_cast<UnwindState*>(arg);
+    const uintptr_t ip = _Unwind_GetIP(ctx);
+    if (ip == 0) return _URC_END_OF_STACK;
+    if (st->skip > 0) {
+        st->skip--;
+        return _URC_NO_REASON;
+    }
+    st->out[st->n++] = ip;
+    return st->n == kMaxProfileStack ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+// Return addresses from profileAlloc's caller (the allocation entry point) outwards.
+SPANSCOPE_NOINLINE int captureStack(uintptr_t* out) {
+    UnwindState st{out, 0, 2};  // this function and profileAlloc
+    _Unwind_Backtrace(unwindStep, &st);
+    return st.n;
+}
+
+uint64_t hashStack(const uintptr_t* stk, int n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int i = 0; i < n; i++) {
+        h ^= stk[i];
+        h *= 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+void* arenaAlloc(size_t bytes) {
+    bytes = (bytes + 15) & ~size_t{15};
+    if (g_arenaLeft < bytes) {
+        constexpr size_t kChunk = 256 << 10;
+        g_arena = static_cast<char*>(mapMeta(kChunk));
+        g_arenaLeft = kChunk;
+    }
+    void* p = g_arena;
+    g_arena += bytes;
+    g_arenaLeft -= bytes;
+    return p;
+}
+
+// Go's stkbucket: the bucket of this stack, made if new. g_lock held.
+Bucket* stackBucket(const uintptr_t* stk, int n) {
+    if (!g_buckhash) g_buckhash = static_cast<Bucket**>(mapMeta(kBucketHashSize * sizeof(Bucket*)));
+    const uint64_t h = hashStack(stk, n);
+    Bucket** head = &g_buckhash[h % kBucketHashSize];
+    for (Bucket* b = *head; b; b = b->next)
+        if (b->hash == h && b->nstk == static_cast<uint32_t>(n) && memcmp(b->stk, stk, n * sizeof(uintptr_t)) == 0)
+            return b;
+    if (g_nbuckets == g_byIdCap) {
+        const size_t cap = g_byIdCap ? g_byIdCap * 2 : 4096;
+        auto* grown = static_cast<Bucket**>(mapMeta(cap * sizeof(Bucket*)));
+        if (g_byId) {
+            memcpy(grown, g_byId, g_byIdCap * sizeof(Bucket*));
+            munmap(g_byId, g_byIdCap * sizeof(Bucket*));
+        }
+        g_byId = grown;
+        g_byIdCap = cap;
+    }
+    auto* b = static_cast<Bucket*>(arenaAlloc(sizeof(Bucket) + n * sizeof(uintptr_t)));
+    b->hash = h;
+    b->nstk = static_cast<uint32_t>(n);
+    memcpy(b->stk, stk, n * sizeof(uintptr_t));
+    b->id = ++g_nbuckets;
+    g_byId[b->id - 1] = b;
+    b->next = *head;
+    *head = b;
+    return b;
+}
+
+size_t slotOf(uintptr_t addr, size_t cap) { return static_cast<size_t>(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1); }
+
+void insertSample(const Sample& s);
+
+void growSamples() {
+    Sample* old = g_samples;
+    const size_t oldCap = g_samplesCap;
+    g_samplesCap = oldCap ? oldCap * 2 : 4096;
+    g_samples = static_cast<Sample*>(mapMeta(g_samplesCap * sizeof(Sample)));
+    g_nsamples = 0;
+    for (size_t i = 0; i < oldCap; i++)
+        if (old[i].addr) insertSample(old[i]);
+    if (old) munmap(old, oldCap * sizeof(Sample));
+}
+
+void insertSample(const Sample& s) {
+    if ((g_nsamples + 1) * 2 > g_samplesCap) growSamples();
+    size_t i = slotOf(s.addr, g_samplesCap);
+    while (g_samples[i].addr && g_samples[i].addr != s.addr) i = (i + 1) & (g_samplesCap - 1);
+    if (!g_samples[i].addr) g_nsamples++;
+    g_samples[i] = s;
+}
+
+// Removes addr; returns false if it was not sampled.
+bool removeSample(uintptr_t addr, Sample* out) {
+    if (!g_samplesCap) return false;
+    const size_t mask = g_samplesCap - 1;
+    size_t i = slotOf(addr, g_samplesCap);
+    while (g_samples[i].addr != addr) {
+        if (!g_samples[i].addr) return false;
+        i = (i + 1) & mask;
+    }
+    *out = g_samples[i];
+    // Backward-shift deletion: pull later entries of the run into the hole when their home allows.
+    size_t hole = i;
+    for (size_t j = (i + 1) & mask; g_samples[j].addr; j = (j + 1) & mask) {
+        const size_t home = slotOf(g_samples[j].addr, g_samplesCap);
+        if (((j - home) & mask) >= ((j - hole) & mask)) {
+            g_samples[hole] = g_samples[j];
+            hole = j;
+        }
+    }
+    g_samples[hole].addr = 0;
+    g_nsamples--;
+    return true;
+}
+
+// The bucket's ProfStack records, unless this stream has had them already.
+void sendStack(Bucket* b, bool force) {
+    const uint32_t epoch = g_sinkEpoch.load(std::memory_order_relaxed);
+    if (!force && b->epoch.exchange(epoch, std::memory_order_relaxed) == epoch) return;
+    uintptr_t f[5];
+    for (uint32_t i = 0, chunk = 0; i < b->nstk || chunk == 0; i += 5, chunk++) {
+        const uint32_t k = b->nstk - i < 5 ? b->nstk - i : 5;
+        memset(f, 0, sizeof f);
+        memcpy(f, b->stk + i, k * sizeof(uintptr_t));
+        const uint8_t flags = static_cast<uint8_t>(k | (i + k >= b->nstk ? 0x80 : 0));
+        SPANSCOPE_EMIT(EventKind::ProfStack, static_cast<uint8_t>(chunk), flags, b->id, f[0], f[1], f[2], f[3], f[4]);
+    }
+}
+
+// Counts a dead sampled object. g_lock held.
+void countFree(MSpan* s, const Sample& smp) {
+    const uint64_t bytes = smp.bytes & ~kManagedBit;
+    smp.bucket->frees++;
+    smp.bucket->freeBytes += bytes;
+    __atomic_store_n(&s->nsampled, static_cast<uint16_t>(s->nsampled - 1), __ATOMIC_RELAXED);
+}
+
+void emitFree(const Sample& smp) {
+    SPANSCOPE_EMIT(EventKind::ProfFree, 0, (smp.bytes & kManagedBit) ? 1 : 0, 0, smp.addr, smp.bytes & ~kManagedBit,
+                   smp.bucket->id, 0, 0);
+}
+
+}  // namespace
+
+void profileAlloc(MCache* c, void* p, size_t size, bool managed) {
+    const int64_t rate = memProfileRate();
+    const bool first = !c->sampleSeeded;
+    c->sampleSeeded = true;
+    c->nextSample = nextSample(rate);
+    // A thread's first countdown starts at zero: draw it rather than sample (Go draws it in allocmcache).
+    if (rate == 0 || !p || t_inProfiler || (first && rate != 1)) return;
+    t_inProfiler = true;
+    if (!g_forkRegistered.exchange(true, std::memory_order_relaxed))
+        pthread_atfork(mprofForkPrepare, mprofForkParent, mprofForkChild);
+    uintptr_t stk[kMaxProfileStack];
+    const int n = captureStack(stk);
+    const uintptr_t addr = reinterpret_cast<uintptr_t>(p);
+    MSpan* s = spanOf(addr);
+    Bucket* b;
+    {
+        LockGuard g(g_lock);
+        b = stackBucket(stk, n);
+        b->allocs++;
+        b->allocBytes += size;
+        if (s) {
+            insertSample(Sample{addr, b, size | (managed ? kManagedBit : 0)});
+            __atomic_store_n(&s->nsampled, static_cast<uint16_t>(s->nsampled + 1), __ATOMIC_RELAXED);
+        }
+    }
+    if (g_eventSink.load(std::memory_order_relaxed)) {
+        sendStack(b, false);
+        SPANSCOPE_EMIT(EventKind::ProfAlloc, s ? s->spanclass : 0, managed ? 1 : 0, 0, addr, size, b->id,
+                       static_cast<uint64_t>(rate), 0);
+    }
+    t_inProfiler = false;
+}
+
+void profileFree(MSpan* s, uintptr_t p) {
+    Sample smp;
+    {
+        LockGuard g(g_lock);
+        if (!removeSample(p, &smp)) return;
+        countFree(s, smp);
+    }
+    emitFree(smp);
+}
+
+void profileSweep(MSpan* s, size_t w, uint64_t freed) {
+    while (freed) {
+        const size_t i = w * 64 + static_cast<size_t>(__builtin_ctzll(freed));
+        freed &= freed - 1;
+        Sample smp;
+        {
+            LockGuard g(g_lock);
+            if (!removeSample(s->startAddr + i * s->elemsize, &smp)) continue;
+            countFree(s, smp);
+        }
+        emitFree(smp);
+    }
+}
+
+void mprofForkPrepare() { g_lock.lock(); }
+void mprofForkParent() { g_lock.unlock(); }
+void mprofForkChild() { g_lock.unlock(); }
+
+}  // namespace detail
+
+using namespace detail;
+
+int64_t memProfileRate() {
+    int64_t r = g_rate.load(std::memory_order_relaxed);
+    if (SPANSCOPE_LIKELY(r >= 0)) return r;
+    r = readRateFromEnvironment();
+    int64_t unread = -1;
+    g_rate.compare_exchange_strong(unread, r, std::memory_order_relaxed);
+    return g_rate.load(std::memory_order_relaxed);
+}
+
+void setMemProfileRate(int64_t rate) {
+    g_rate.store(rate < 0 ? 0 : rate, std::memory_order_relaxed);
+    t_mcache.sampleSeeded = true;
+    t_mcache.nextSample = nextSample(memProfileRate());
+}
+
+size_t memProfile(void (*fn)(const MemProfileRecord&, void*), void* ctx) {
+    LockGuard g(g_lock);
+    for (uint32_t i = 0; i < g_nbuckets; i++) {
+        const Bucket* b = g_byId[i];
+        fn(MemProfileRecord{b->id, b->nstk, b->stk, b->allocs, b->allocBytes, b->frees, b->freeBytes}, ctx);
+    }
+    return g_nbuckets;
+}
+
+size_t walkSampledObjects(void (*fn)(const SampledObject&, void*), void* ctx) {
+    LockGuard g(g_lock);
+    size_t n = 0;
+    for (size_t i = 0; i < g_samplesCap; i++) {
+        const Sample& s = g_samples[i];
+        if (!s.addr) continue;
+        fn(SampledObject{s.addr, s.bytes & ~kManagedBit, s.bucket->id, (s.bytes & kManagedBit) != 0}, ctx);
+        n++;
+    }
+    return n;
+}
+
+bool emitProfileStack(uint32_t id) {
+    Bucket* b = nullptr;
+    {
+        LockGuard g(g_lock);
+        if (id == 0 || id > g_nbuckets) return false;
+        b = g_byId[id - 1];
+    }
+    b->epoch.store(g_sinkEpoch.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    sendStack(b, true);
+    return true;
+}
+
+}  // namespace spanscope

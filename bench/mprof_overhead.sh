@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Heap-profiling overhead (issue 14's budget: under 2% at Go's default rate): each allocbench
+# pattern preloaded with libspanscope.so, alternating SPANSCOPE_MEMPROFILERATE=0 (profiling off),
+# the default (512 KiB) and 1 (every allocation); medians of --runs runs. With --record every run
+# is recorded by 'spanscope-cli record' instead (so the samples also go into a session).
+# Prints one line per pattern: ops/s off, at the default rate, at rate 1, and the two slowdowns.
+#   bench/mprof_overhead.sh [--runs N] [--record] [--build DIR] [PATTERN...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=5 build=build record=0
+patterns=()
+while (($#)); do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    --record) record=1; shift ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -*) echo "mprof_overhead.sh: unknown option $1" >&2; exit 2 ;;
+    *) patterns+=("$1"); shift ;;
+  esac
+done
+((${#patterns[@]})) || patterns=(churn-1t churn-mt prodcons bintree realloc large frag)
+bench=$build/bench/allocbench cli=$build/app/spanscope-cli lib=$build/app/libspanscope.so
+for f in "$bench" "$cli" "$lib"; do [ -e "$f" ] || { echo "mprof_overhead.sh: $f not built (./dev build)" >&2; exit 1; }; done
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+one() {  # rate pattern -> ops/s
+  if ((record)); then
+    SPANSCOPE_MEMPROFILERATE=$1 "$cli" record --force -o "$tmp/s.db" -- "$bench" "$2" 2>&1
+  else
+    SPANSCOPE_MEMPROFILERATE=$1 LD_PRELOAD=$lib "$bench" "$2"
+  fi | sed -n 's/.*ops_per_sec=\([0-9]*\).*/\1/p'
+}
+printf "%-10s %14s %14s %14s %9s %9s\n" pattern "off (ops/s)" "512 KiB" "rate 1" default "rate 1"
+for p in "${patterns[@]}"; do
+  : >"$tmp/off"; : >"$tmp/def"; : >"$tmp/one"
+  for ((i = 0; i < runs; i++)); do
+    one 0 "$p" >>"$tmp/off"
+    one 524288 "$p" >>"$tmp/def"
+    one 1 "$p" >>"$tmp/one"
+  done
+  off=$(median <"$tmp/off") def=$(median <"$tmp/def") r1=$(median <"$tmp/one")
+  printf "%-10s %14s %14s %14s %8.3fx %8.2fx\n" "$p" "$off" "$def" "$r1" \
+    "$(awk -v a="$off" -v b="$def" 'BEGIN {print a / b}')" "$(awk -v a="$off" -v b="$r1" 'BEGIN {print a / b}')"
+done

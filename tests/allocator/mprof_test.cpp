@@ -1,0 +1,274 @@
+// The heap profiler (allocator/mprof.cpp, Go's MemProfileRate sampling): exact counts at rate 1,
+// Go's scaled estimates within sampling error at the default rate, frees counted against the
+// allocating stack in malloc mode (at free, from any thread) and on the managed heap (at sweep),
+// and a fork while other threads sample. Its own process: the profile is process-wide.
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "spanscope/allocator.h"
+#include "spanscope/gc.h"
+#include "spanscope/mprof.h"
+
+using namespace spanscope;
+
+namespace {
+
+struct SiteTotals {
+    uint64_t allocObjects = 0, allocBytes = 0, freeObjects = 0, freeBytes = 0;
+};
+
+// The name of the function holding a return address (the test is linked with exported symbols).
+std::string functionAt(uintptr_t pc) {
+    Dl_info info;
+    if (!dladdr(reinterpret_cast<void*>(pc - 1), &info) || !info.dli_sname) return {};
+    return info.dli_sname;
+}
+
+// Per test-site totals: the innermost frame named site_* attributes a bucket.
+std::map<std::string, SiteTotals> totalsBySite() {
+    std::vector<std::pair<std::vector<uintptr_t>, SiteTotals>> buckets;
+    buckets.reserve(1 << 16);  // glibc's heap, not spanscope's: allowed inside the callback
+    memProfile(
+        [](const MemProfileRecord& r, void* ctx) {
+            auto* out = static_cast<decltype(buckets)*>(ctx);
+            out->push_back({std::vector<uintptr_t>(r.stack, r.stack + r.nstack),
+                            SiteTotals{r.allocObjects, r.allocBytes, r.freeObjects, r.freeBytes}});
+        },
+        &buckets);
+    std::map<std::string, SiteTotals> sites;
+    for (auto& [stack, t] : buckets)
+        for (uintptr_t pc : stack) {
+            std::string f = functionAt(pc);
+            if (f.rfind("site_", 0) != 0) continue;
+            SiteTotals& s = sites[f];
+            s.allocObjects += t.allocObjects;
+            s.allocBytes += t.allocBytes;
+            s.freeObjects += t.freeObjects;
+            s.freeBytes += t.freeBytes;
+            break;
+        }
+    return sites;
+}
+
+// Go's scaleHeapSample: an estimate of the real count and bytes from sampled ones.
+double scaledBytes(uint64_t count, uint64_t bytes, int64_t rate) {
+    if (count == 0 || bytes == 0) return 0;
+    if (rate <= 1) return static_cast<double>(bytes);
+    const double avg = static_cast<double>(bytes) / count;
+    return bytes / (1 - std::exp(-avg / rate));
+}
+
+}  // namespace
+
+// Allocation sites, exported with C names so that dladdr names them.
+extern "C" {
+__attribute__((noinline)) void site_small(std::vector<void*>* out, size_t n, size_t size) {
+    for (size_t i = 0; i < n; i++) out->push_back(ssMalloc(size));
+    asm volatile("" ::: "memory");
+}
+__attribute__((noinline)) void site_large(std::vector<void*>* out, size_t n, size_t size) {
+    for (size_t i = 0; i < n; i++) out->push_back(ssMalloc(size));
+    asm volatile("" ::: "memory");
+}
+__attribute__((noinline)) void site_churn_a(size_t bytes) {
+    for (size_t i = 0; i < bytes / 1024; i++) ssFree(ssMalloc(1024));
+    asm volatile("" ::: "memory");
+}
+__attribute__((noinline)) void site_churn_b(size_t bytes) {
+    for (size_t i = 0; i < bytes / 1024; i++) ssFree(ssMalloc(1024));
+    asm volatile("" ::: "memory");
+}
+__attribute__((noinline)) void site_churn_c(size_t bytes) {
+    for (size_t i = 0; i < bytes / 1024; i++) ssFree(ssMalloc(1024));
+    asm volatile("" ::: "memory");
+}
+__attribute__((noinline)) void site_thread(std::vector<void*>* out, size_t n) {
+    for (size_t i = 0; i < n; i++) out->push_back(ssMalloc(48));
+    asm volatile("" ::: "memory");
+}
+__attribute__((noinline)) void* site_managed(size_t size) {
+    void* p = gc::allocBytes(size);
+    asm volatile("" : "+r"(p) : : "memory");  // not a tail call: site_managed stays on the stack
+    return p;
+}
+__attribute__((noinline)) void* site_tiny(size_t size) {
+    void* p = gc::allocBytes(size);
+    asm volatile("" : "+r"(p) : : "memory");
+    return p;
+}
+}
+
+class RateGuard {
+public:
+    explicit RateGuard(int64_t rate) : m_old(memProfileRate()) { setMemProfileRate(rate); }
+    ~RateGuard() { setMemProfileRate(m_old); }
+
+private:
+    int64_t m_old;
+};
+
+TEST(MemProfile, DefaultRateIsGos) {
+    // The test runs without SPANSCOPE_MEMPROFILERATE (ctest sets nothing): Go's 512 KiB.
+    if (getenv("SPANSCOPE_MEMPROFILERATE") || getenv("GODEBUG")) GTEST_SKIP() << "rate set by the environment";
+    EXPECT_EQ(memProfileRate(), 512 * 1024);
+}
+
+TEST(MemProfile, RateOneCountsEveryAllocationAndFree) {
+    RateGuard rate(1);
+    std::vector<void*> small, large;
+    small.reserve(1000);
+    large.reserve(20);
+    site_small(&small, 1000, 1024);     // 1024 is a size class: slot bytes = requested bytes
+    site_large(&large, 20, 64 << 10);  // large objects: page-rounded
+    auto sites = totalsBySite();
+    EXPECT_EQ(sites["site_small"].allocObjects, 1000u);
+    EXPECT_EQ(sites["site_small"].allocBytes, 1000u * 1024);
+    EXPECT_EQ(sites["site_small"].freeObjects, 0u);
+    EXPECT_EQ(sites["site_large"].allocObjects, 20u);
+    EXPECT_EQ(sites["site_large"].allocBytes, 20u * (64 << 10));
+    for (size_t i = 0; i < 500; i++) ssFree(small[i]);
+    for (void* p : large) ssFree(p);
+    sites = totalsBySite();
+    EXPECT_EQ(sites["site_small"].freeObjects, 500u);
+    EXPECT_EQ(sites["site_small"].freeBytes, 500u * 1024);
+    EXPECT_EQ(sites["site_large"].freeObjects, 20u);
+    for (size_t i = 500; i < 1000; i++) ssFree(small[i]);
+    sites = totalsBySite();
+    EXPECT_EQ(sites["site_small"].freeObjects, sites["site_small"].allocObjects);
+    EXPECT_EQ(sites["site_small"].freeBytes, sites["site_small"].allocBytes);
+}
+
+TEST(MemProfile, DefaultRateEstimatesWithinSamplingError) {
+    RateGuard rate(kDefaultMemProfileRate);
+    // 16, 64 and 256 MiB in 1 KiB objects: about 32, 128 and 512 samples, so Go's scaled estimate
+    // has a relative standard deviation of about 18%, 9% and 4.4%; the bounds are 4.5 of those.
+    site_churn_a(16 << 20);
+    site_churn_b(64 << 20);
+    site_churn_c(256 << 20);
+    auto sites = totalsBySite();
+    const struct {
+        const char* name;
+        double bytes, tolerance;
+    } want[] = {{"site_churn_a", 16 << 20, 0.8}, {"site_churn_b", 64 << 20, 0.4}, {"site_churn_c", 256 << 20, 0.2}};
+    for (const auto& w : want) {
+        const SiteTotals& t = sites[w.name];
+        const double est = scaledBytes(t.allocObjects, t.allocBytes, kDefaultMemProfileRate);
+        EXPECT_NEAR(est / w.bytes, 1.0, w.tolerance) << w.name << ": " << t.allocObjects << " samples";
+        // Every object was freed: the free side cancels exactly, whatever was sampled.
+        EXPECT_EQ(t.freeObjects, t.allocObjects) << w.name;
+        EXPECT_EQ(t.freeBytes, t.allocBytes) << w.name;
+    }
+}
+
+TEST(MemProfile, RateZeroIsOff) {
+    RateGuard rate(0);
+    auto before = totalsBySite()["site_churn_a"];
+    site_churn_a(8 << 20);
+    auto after = totalsBySite()["site_churn_a"];
+    EXPECT_EQ(after.allocObjects, before.allocObjects);
+}
+
+TEST(MemProfile, FreesFromOtherThreadsCount) {
+    RateGuard rate(1);
+    constexpr int kThreads = 4;
+    constexpr size_t kPerThread = 2000;
+    std::vector<std::vector<void*>> objs(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; t++)
+        threads.emplace_back([&, t] {
+            setMemProfileRate(1);  // this thread's countdown starts at once
+            objs[t].reserve(kPerThread);
+            site_thread(&objs[t], kPerThread);
+        });
+    for (auto& th : threads) th.join();
+    threads.clear();
+    // Each thread frees its neighbour's objects: every free is a cross-thread free.
+    for (int t = 0; t < kThreads; t++)
+        threads.emplace_back([&, t] {
+            for (void* p : objs[(t + 1) % kThreads]) ssFree(p);
+        });
+    for (auto& th : threads) th.join();
+    auto s = totalsBySite()["site_thread"];
+    EXPECT_EQ(s.allocObjects, kThreads * kPerThread);
+    EXPECT_EQ(s.allocBytes, kThreads * kPerThread * 48);
+    EXPECT_EQ(s.freeObjects, s.allocObjects);
+}
+
+TEST(MemProfile, ManagedHeapFreesCountAtSweep) {
+    RateGuard rate(1);
+    void* kept = nullptr;
+    gc::registerGlobal(&kept);
+    for (int i = 0; i < 100; i++) site_managed(256);
+    gc::writePointer(&kept, site_managed(100000));  // large, kept alive
+    for (int i = 0; i < 10; i++) site_tiny(8);  // tiny: counted per new 16-byte block
+    auto before = totalsBySite()["site_managed"];
+    EXPECT_EQ(before.allocObjects, 101u);
+    EXPECT_GE(totalsBySite()["site_tiny"].allocObjects, 4u);
+    EXPECT_EQ(before.freeObjects, 0u);
+    gc::collect();
+    auto after = totalsBySite()["site_managed"];
+    // Everything but the kept object died at this cycle's sweep.
+    EXPECT_EQ(after.freeObjects, before.allocObjects - 1);
+    gc::writePointer(&kept, static_cast<void*>(nullptr));
+    gc::collect();
+    after = totalsBySite()["site_managed"];
+    EXPECT_EQ(after.freeObjects, after.allocObjects);
+    // The tiny block this thread's cache is still filling may live on; the others died.
+    auto tiny = totalsBySite()["site_tiny"];
+    EXPECT_GE(tiny.freeObjects + 1, tiny.allocObjects);
+    gc::unregisterGlobal(&kept);
+}
+
+TEST(MemProfile, ForkWhileOtherThreadsSample) {
+    RateGuard rate(1);
+    std::atomic<bool> stop{false};
+    std::thread churn([&] {
+        setMemProfileRate(1);
+        while (!stop.load()) site_churn_a(64 << 10);
+    });
+    for (int i = 0; i < 20; i++) {
+        pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            std::vector<void*> v;
+            v.reserve(100);
+            site_small(&v, 100, 64);
+            for (void* p : v) ssFree(p);
+            _exit(totalsBySite()["site_small"].allocObjects >= 100 ? 0 : 1);
+        }
+        int status = 0;
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child " << i << " status " << status;
+    }
+    stop = true;
+    churn.join();
+}
+
+TEST(MemProfile, WalkSampledObjectsListsLiveOnes) {
+    RateGuard rate(1);
+    std::vector<void*> v;
+    v.reserve(10);
+    site_small(&v, 10, 4096);
+    struct Ctx {
+        const std::vector<void*>* want;
+        size_t found;
+    } ctx{&v, 0};
+    walkSampledObjects(
+        [](const SampledObject& o, void* c) {
+            auto* x = static_cast<Ctx*>(c);
+            for (void* p : *x->want)
+                if (reinterpret_cast<uintptr_t>(p) == o.addr && o.bytes == 4096 && !o.managed && o.bucket) x->found++;
+        },
+        &ctx);
+    EXPECT_EQ(ctx.found, 10u);
+    for (void* p : v) ssFree(p);
+}
