@@ -4,16 +4,22 @@
 # the default (512 KiB) and 1 (every allocation); medians of --runs runs. With --record every run
 # is recorded by 'spanscope-cli record' instead (so the samples also go into a session).
 # Prints one line per pattern: ops/s off, at the default rate, at rate 1, and the two slowdowns.
-#   bench/mprof_overhead.sh [--runs N] [--record] [--build DIR] [PATTERN...]
+# With --callgrind, instructions executed instead of ops/s (valgrind --tool=callgrind, one run
+# each, at --scale X, default 0.1): not disturbed by other load on the machine.
+# --no-rate1 skips rate 1 (under callgrind it is about 45x slower).
+#   bench/mprof_overhead.sh [--runs N] [--record | --callgrind [--scale X]] [--no-rate1] [--build DIR] [PATTERN...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=5 build=build record=0
+runs=5 build=build record=0 callgrind=0 scale=0.1 rate1=1
 patterns=()
 while (($#)); do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     --record) record=1; shift ;;
+    --callgrind) callgrind=1 runs=1; shift ;;
+    --scale) scale=$2; shift 2 ;;
+    --no-rate1) rate1=0; shift ;;
     -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     -*) echo "mprof_overhead.sh: unknown option $1" >&2; exit 2 ;;
     *) patterns+=("$1"); shift ;;
@@ -24,22 +30,28 @@ bench=$build/bench/allocbench cli=$build/app/spanscope-cli lib=$build/app/libspa
 for f in "$bench" "$cli" "$lib"; do [ -e "$f" ] || { echo "mprof_overhead.sh: $f not built (./dev build)" >&2; exit 1; }; done
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-one() {  # rate pattern -> ops/s
-  if ((record)); then
+one() {  # rate pattern -> ops/s (or instructions with --callgrind)
+  if ((callgrind)); then
+    SPANSCOPE_MEMPROFILERATE=$1 valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$tmp/cg.%p" \
+      env LD_PRELOAD="$lib" "$bench" "$2" --scale "$scale" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p' | sort -g | tail -1
+    rm -f "$tmp"/cg.*
+  elif ((record)); then
     SPANSCOPE_MEMPROFILERATE=$1 "$cli" record --force -o "$tmp/s.db" -- "$bench" "$2" 2>&1
   else
     SPANSCOPE_MEMPROFILERATE=$1 LD_PRELOAD=$lib "$bench" "$2"
   fi | sed -n 's/.*ops_per_sec=\([0-9]*\).*/\1/p'
 }
-printf "%-10s %14s %14s %14s %9s %9s\n" pattern "off (ops/s)" "512 KiB" "rate 1" default "rate 1"
+unit="ops/s"; ((callgrind)) && unit="instr"
+printf "%-10s %14s %14s %14s %9s %9s\n" pattern "off ($unit)" "512 KiB" "rate 1" default "rate 1"
 for p in "${patterns[@]}"; do
   : >"$tmp/off"; : >"$tmp/def"; : >"$tmp/one"
   for ((i = 0; i < runs; i++)); do
     one 0 "$p" >>"$tmp/off"
     one 524288 "$p" >>"$tmp/def"
-    one 1 "$p" >>"$tmp/one"
+    if ((rate1)); then one 1 "$p" >>"$tmp/one"; else echo 1 >>"$tmp/one"; fi
   done
   off=$(median <"$tmp/off") def=$(median <"$tmp/def") r1=$(median <"$tmp/one")
+  if ((callgrind)); then a=$def b=$off c=$r1 d=$off; else a=$off b=$def c=$off d=$r1; fi  # slowdown > 1
   printf "%-10s %14s %14s %14s %8.3fx %8.2fx\n" "$p" "$off" "$def" "$r1" \
-    "$(awk -v a="$off" -v b="$def" 'BEGIN {print a / b}')" "$(awk -v a="$off" -v b="$r1" 'BEGIN {print a / b}')"
+    "$(awk -v a="$a" -v b="$b" 'BEGIN {print a / b}')" "$(awk -v a="$c" -v b="$d" 'BEGIN {print a / b}')"
 done
