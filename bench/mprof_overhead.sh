@@ -35,7 +35,9 @@ one() {  # rate pattern -> ops/s (or instructions with --callgrind)
     SPANSCOPE_MEMPROFILERATE=$1 valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$tmp/cg.%p" \
       env LD_PRELOAD="$lib" "$bench" "$2" --scale "$scale" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p' | sort -g | tail -1
     rm -f "$tmp"/cg.*
-  elif ((record)); then
+    return
+  fi
+  if ((record)); then
     SPANSCOPE_MEMPROFILERATE=$1 "$cli" record --force -o "$tmp/s.db" -- "$bench" "$2" 2>&1
   else
     SPANSCOPE_MEMPROFILERATE=$1 LD_PRELOAD=$lib "$bench" "$2"
@@ -52,6 +54,8 @@ for p in "${patterns[@]}"; do
   done
   off=$(median <"$tmp/off") def=$(median <"$tmp/def") r1=$(median <"$tmp/one")
   if ((callgrind)); then a=$def b=$off c=$r1 d=$off; else a=$off b=$def c=$off d=$r1; fi  # slowdown > 1
-  printf "%-10s %14s %14s %14s %8.3fx %8.2fx\n" "$p" "$off" "$def" "$r1" \
-    "$(awk -v a="$a" -v b="$b" 'BEGIN {print a / b}')" "$(awk -v a="$c" -v b="$d" 'BEGIN {print a / b}')"
+  r1ratio=$(awk -v a="$c" -v b="$d" 'BEGIN {printf "%.2fx", a / b}')
+  ((rate1)) || { r1=- r1ratio=-; }
+  printf "%-10s %14s %14s %14s %8.3fx %9s\n" "$p" "$off" "$def" "$r1" \
+    "$(awk -v a="$a" -v b="$b" 'BEGIN {print a / b}')" "$r1ratio"
 done
