@@ -1,13 +1,36 @@
-// The collector's shared state (Go's work, gcController and writeBarrier globals), internal to
-// mgc.cpp and mgcmark.cpp. See spanscope/gc.h and docs/ARCHITECTURE.md ("The collector").
+// The collector's shared state, internal to allocator/mgc*.cpp (see spanscope/gc.h and
+// docs/ARCHITECTURE.md, "The collector"). The collector is split by mechanism as Go's runtime is:
+//   mgc.cpp       the cycle and its phases, the mark worker, gctrace (Go's mgc.go)
+//   mgcpacer.cpp  the pacer: goal, trigger, assist ratio, GOGC and GOMEMLIMIT (mgcpacer.go)
+//   mgcstw.cpp    mutator threads, safe points, stop-the-world, roots, fork (proc.go)
+//   mgcmalloc.cpp managed allocation, the tiny allocator, mark assists (malloc.go, mgcmark.go)
+//   mgcmark.cpp   grey objects, scanning, work buffers, the write barrier (mgcmark.go, mbarrier.go)
+//   mgcstats.cpp  readGCStats and FreeOSMemory (mstats.go, mheap.go)
 #pragma once
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 
 #include "mgcwork.h"
+#include "spanscope/detail/mcache.h"
 #include "spanscope/detail/mspan.h"
+#include "spanscope/events.h"
 #include "spanscope/gc.h"
+
+namespace spanscope::gc {
+// mgcstw.cpp and mgc.cpp walk the root handles of each thread.
+struct RootAccess {
+    static void** slots(RootBase* r) { return r->m_slots; }
+    static size_t count(RootBase* r) { return r->m_n; }
+    static RootBase*& next(RootBase* r) { return r->m_next; }
+    static RootBase*& prev(RootBase* r) { return r->m_prev; }
+};
+}  // namespace spanscope::gc
 
 namespace spanscope::detail {
 
@@ -26,6 +49,116 @@ struct GCState {
 extern GCState g_gc;
 
 inline bool writeBarrierEnabled() { return g_gc.phase.load(std::memory_order_relaxed) != 0; }
+
+inline void futexWait(std::atomic<uint32_t>* w, uint32_t seen, long timeoutNs) {
+    timespec ts{timeoutNs / 1000000000, timeoutNs % 1000000000};
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), FUTEX_WAIT_PRIVATE, seen, timeoutNs ? &ts : nullptr, nullptr, 0);
+}
+inline void futexWakeAll(std::atomic<uint32_t>* w) {
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), FUTEX_WAKE_PRIVATE, 0x7fffffff, nullptr, nullptr, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mutators and stop-the-world (mgcstw.cpp; Go's stopTheWorldWithSema with safe points instead of
+// preemption).
+
+enum MutState : int { kRunning = 0, kParked = 1, kNative = 2 };
+
+struct Mutator {
+    std::atomic<int> state{kNative};
+    bool attached = false;
+    bool exiting = false;
+    gc::RootBase* roots = nullptr;
+    GcWork work;                // barrier shading and assists
+    uint32_t flushEpoch = 0;
+    int64_t assistBytes = 0;    // Go's gcAssistBytes: credit (> 0) or debt (< 0)
+    uint64_t assistNs = 0;
+    Mutator* next = nullptr;
+    Mutator* prev = nullptr;
+    MCache cache = {};  // this thread's mcache for the managed heap (Go's p.mcache)
+};
+
+extern constinit thread_local Mutator t_mut __attribute__((tls_model("initial-exec")));
+
+extern SpinLock g_mutLock;  // the mutator list; held by the stopper for the whole stop-the-world
+extern Mutator* g_mutators;
+extern SpinLock g_worldLock;  // one stopper at a time
+extern std::atomic<bool> g_stw;
+extern std::atomic<uint32_t> g_stwSeq;
+// Go's ragged barrier (gcMarkDone's forEachP flush): mutators hand their grey buffers over at
+// their next safe point when this epoch moves.
+extern std::atomic<uint32_t> g_flushEpoch;
+// Assists currently holding grey objects (Go's work.nwait bookkeeping): mark termination waits
+// until none is left.
+extern std::atomic<int> g_activeAssists;
+
+void parkSlow(Mutator& m);
+void flushForBarrier(Mutator& m);
+SPANSCOPE_INLINE void safePoint(Mutator& m) {
+    if (SPANSCOPE_UNLIKELY(g_stw.load(std::memory_order_relaxed))) parkSlow(m);
+    if (SPANSCOPE_UNLIKELY(g_flushEpoch.load(std::memory_order_relaxed) != m.flushEpoch)) flushForBarrier(m);
+}
+void enterNative(Mutator& m);
+void exitNative(Mutator& m);
+// Stops every other mutator at a safe point. self is the calling mutator (or null for the
+// background worker, which is not one). Returns with g_mutLock held.
+void stopTheWorld(Mutator* self);
+void startTheWorld();
+
+Mutator& attachSlow();
+SPANSCOPE_INLINE Mutator& self() {
+    Mutator& m = t_mut;
+    if (SPANSCOPE_UNLIKELY(!m.attached)) return attachSlow();
+    return m;
+}
+
+// Registered globals (Go's data/BSS roots).
+extern SpinLock g_globalsLock;
+extern void*** g_globals;
+extern size_t g_nglobals;
+
+// ---------------------------------------------------------------------------------------------
+// The pacer (mgcpacer.cpp; Go's gcControllerState). Fields under g_pacerLock.
+
+struct Pacer {
+    int gcPercent = 100;
+    int64_t memoryLimit = INT64_MAX;
+    uint64_t heapMarked = 0;
+    uint64_t goal = 4 << 20;
+    uint64_t trigger = (4 << 20) * 61 / 64;  // 3,997,696 B: Go's first trigger
+    uint64_t triggered = 0;                 // heapLive when this cycle started
+    uint64_t lastHeapScan = 0;
+    uint64_t globalsScan = 0;
+    uint64_t stackScan = 0;  // lastStackScan: root handles and scopes
+    double consMark[5] = {};  // current and last 4 measurements
+    uint64_t lastHeapGoal = 0, lastHeapInUse = 0;
+};
+extern Pacer g_pacer;
+extern SpinLock g_pacerLock;
+// gcControllerCommit: heap goal, trigger and the scavenger's goal.
+void pacerCommit(const MemStats& ms);
+// GOGC and GOMEMLIMIT from the environment (Go's readGOGC, readGOMEMLIMIT).
+void pacerInitFromEnv();
+
+// ---------------------------------------------------------------------------------------------
+// The cycle (mgc.cpp).
+
+extern std::atomic<uint64_t> g_numGC, g_numForced, g_pauseTotal, g_lastPause, g_lastGCUnix;
+extern std::atomic<uint64_t> g_gcCpuNs, g_workerNs, g_assistNs;
+extern std::atomic<uint64_t> g_tinyAllocs;
+extern uint64_t g_processStart;
+extern int g_procs;
+extern bool g_gctrace;
+extern SpinLock g_cycleLock;  // one cycle start at a time
+extern std::atomic<uint32_t> g_cycleDone;
+
+void gcStart(bool forced);         // Go's gcStart: sweep termination, then mark
+void gcMarkTermination();          // Go's gcMarkDone + gcMarkTermination + gcSweep
+void gcTriggerHeap();              // the heap's trigger callback: gcStart(false)
+void startWorker();                // the background mark worker thread
+
+// ---------------------------------------------------------------------------------------------
+// Marking (mgcmark.cpp).
 
 void greyObject(uintptr_t p, GcWork& w);
 void scanObject(uintptr_t obj, GcWork& w);

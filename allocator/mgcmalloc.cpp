@@ -1,0 +1,148 @@
+// Managed allocation (Go's malloc.go mallocgc): the tiny allocator, small objects with their
+// pointer bitmaps or malloc headers, large objects, allocate-black during marking, and mark
+// assists (mgcmark.go's gcAssistAlloc). See mgc.h for how the collector is split.
+#include <algorithm>
+#include <cstring>
+
+#include "mgc.h"
+#include "spanscope/detail/mheap.h"
+#include "spanscope/detail/mprof.h"
+
+namespace spanscope::detail {
+namespace {
+
+// Go's gcAssistAlloc: pay allocation debt with scan work (or background credit).
+SPANSCOPE_NOINLINE void gcAssist(Mutator& m) {
+    double ratio = g_gc.assistWorkPerByte.load(std::memory_order_relaxed);
+    int64_t debtWork = static_cast<int64_t>(static_cast<double>(-m.assistBytes) * ratio);
+    int64_t credit = g_gc.bgScanCredit.load(std::memory_order_relaxed);
+    if (credit > 0) {
+        int64_t steal = std::min(credit, debtWork);
+        g_gc.bgScanCredit.fetch_sub(steal);
+        debtWork -= steal;
+        m.assistBytes += static_cast<int64_t>(static_cast<double>(steal) / std::max(ratio, 1e-9));
+        if (debtWork <= 0) return;
+    }
+    uint64_t t0 = nanotime();
+    SPANSCOPE_EMIT(EventKind::MarkAssistBegin, 0, 0, 0, 0, static_cast<uint64_t>(debtWork), 0, 0, 0);
+    g_activeAssists.fetch_add(1, std::memory_order_acq_rel);
+    size_t done = drainWork(m.work, static_cast<size_t>(std::max<int64_t>(debtWork, 64 << 10)));  // gcOverAssistWork
+    m.work.flush();
+    g_activeAssists.fetch_sub(1, std::memory_order_acq_rel);
+    // Go parks the goroutine when no work is left; here the debt is simply forgiven.
+    m.assistBytes = done ? m.assistBytes + static_cast<int64_t>(static_cast<double>(done) / std::max(ratio, 1e-9)) : 0;
+    uint64_t dt = nanotime() - t0;
+    g_assistNs.fetch_add(dt);
+    g_gcCpuNs.fetch_add(dt);
+    SPANSCOPE_EMIT(EventKind::MarkAssistEnd, 0, 0, 0, 0, done, 0, 0, 0);
+}
+
+// Allocate black (gcmarknewobject).
+SPANSCOPE_INLINE void markNew(Mutator& m, MSpan* s, uintptr_t slot) {
+    size_t idx = s->isLarge() ? 0 : s->objIndex(slot);
+    __atomic_fetch_or(&s->gcmarkBits[idx / 64], uint64_t{1} << (idx % 64), __ATOMIC_RELAXED);
+    m.work.bytesMarked += s->elemsize;
+}
+
+// Go's mallocgc.
+void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
+    Mutator& m = self();
+    safePoint(m);
+    if (g_gc.blackenEnabled.load(std::memory_order_relaxed)) {
+        m.assistBytes -= static_cast<int64_t>(size);
+        if (m.assistBytes < 0) gcAssist(m);
+    }
+    MCache& c = m.cache;
+    const bool noscan = !t || t->ptrdata == 0;
+    const bool black = g_gc.phase.load(std::memory_order_relaxed) != static_cast<int>(GCPhase::Off);
+    if (size == 0) size = 1;
+    if (noscan && size < kTinySize) {
+        // The tiny allocator: pack pointer-free objects into 16-byte blocks (Go's rules).
+        uintptr_t off = c.tinyoffset;
+        if (size % 8 == 0) off = (off + 7) & ~uintptr_t{7};
+        else if (size % 4 == 0) off = (off + 3) & ~uintptr_t{3};
+        else if (size % 2 == 0) off = (off + 1) & ~uintptr_t{1};
+        if (off + size <= kTinySize && c.tiny) {
+            void* p = reinterpret_cast<void*>(c.tiny + off);
+            c.tinyoffset = off + size;
+            c.tinyAllocs++;
+            c.requested[kTinySpanClass] += size;
+            g_tinyAllocs.fetch_add(1, std::memory_order_relaxed);
+            return p;
+        }
+        MSpan* s = c.alloc[kTinySpanClass];
+        void* block = s ? s->nextFreeFast() : nullptr;
+        if (!block) block = c.nextFree(kTinySpanClass);
+        if (!block) fatal("out of memory (tiny block)");
+        s = c.alloc[kTinySpanClass];
+        memset(block, 0, kTinySize);  // tiny blocks are always zeroed
+        c.requested[kTinySpanClass] += size;
+        if (black) markNew(m, s, reinterpret_cast<uintptr_t>(block));
+        if (SPANSCOPE_OBJECT_EVENTS())
+            SPANSCOPE_EMIT(EventKind::ObjAlloc, kTinySpanClass, 1, 0, reinterpret_cast<uintptr_t>(block), size, 0, 0, 0);
+        if (size < c.tinyoffset || c.tiny == 0) {
+            c.tiny = reinterpret_cast<uintptr_t>(block);
+            c.tinyoffset = size;
+        }
+        return sampleAlloc(&c, block, kTinySize, true);  // tiny: a new block counts, its sharers do not
+    }
+    const bool header = !noscan && size > kMinSizeForMallocHeader;
+    const size_t full = header ? size + kMallocHeaderSize : size;
+    if (full <= kMaxSmallSize) {
+        const uint8_t spc = makeSpanClass(sizeToClass(full), noscan);
+        MSpan* s = c.alloc[spc];
+        void* p = s ? s->nextFreeFast() : nullptr;
+        if (!p) p = c.nextFree(spc);
+        if (!p) fatal("out of memory allocating %zu bytes", size);
+        s = c.alloc[spc];
+        c.requested[spc] += size;
+        if (s->needzero) memset(p, 0, s->elemsize);
+        uintptr_t slot = reinterpret_cast<uintptr_t>(p);
+        if (header) {
+            __atomic_store_n(reinterpret_cast<const gc::Type**>(slot), t, __ATOMIC_RELEASE);
+            p = reinterpret_cast<void*>(slot + kMallocHeaderSize);
+        } else if (!noscan) {
+            heapSetType(s, slot, t, t->size * nelem);
+        }
+        if (black) markNew(m, s, slot);
+        if (SPANSCOPE_OBJECT_EVENTS()) SPANSCOPE_EMIT(EventKind::ObjAlloc, spc, 0, 0, slot, size, 0, 0, 0);
+        sampleAlloc(&c, reinterpret_cast<void*>(slot), s->elemsize, true);
+        return p;
+    }
+    void* p = g_gcHeap.allocLarge(size, kPageSize, true, noscan);
+    if (!p) fatal("out of memory allocating %zu bytes", size);
+    MSpan* s = spanOf(reinterpret_cast<uintptr_t>(p));
+    if (!noscan) __atomic_store_n(&s->largeType, static_cast<const void*>(t), __ATOMIC_RELEASE);
+    if (black) markNew(m, s, reinterpret_cast<uintptr_t>(p));
+    if (SPANSCOPE_OBJECT_EVENTS())
+        SPANSCOPE_EMIT(EventKind::ObjAlloc, s->spanclass, 0, 0, reinterpret_cast<uintptr_t>(p), size, 0, 0, 0);
+    return sampleAlloc(&c, p, s->npages * kPageSize, true);
+}
+
+}  // namespace
+}  // namespace spanscope::detail
+
+namespace spanscope::gc {
+using namespace spanscope::detail;
+
+void* alloc(const Type* t) { return mallocgc(t->size, t, 1); }
+void* allocArray(const Type* t, size_t n) {
+    size_t bytes;
+    if (__builtin_mul_overflow(t->size, n, &bytes)) fatal("allocArray: %zu elements of %zu bytes overflow", n, t->size);
+    return mallocgc(bytes, t, n);
+}
+void* allocBytes(size_t n) { return mallocgc(n, nullptr, 1); }
+
+void writePointer(void** slot, void* ptr) {
+    if (SPANSCOPE_UNLIKELY(writeBarrierEnabled())) {
+        // Go's hybrid barrier: shade the pointer being overwritten (Yuasa) and the new one
+        // (Dijkstra), so stacks-like roots need scanning only once per cycle.
+        Mutator& m = self();
+        void* old = __atomic_load_n(slot, __ATOMIC_RELAXED);
+        if (old) greyObject(reinterpret_cast<uintptr_t>(old), m.work);
+        if (ptr) greyObject(reinterpret_cast<uintptr_t>(ptr), m.work);
+    }
+    __atomic_store_n(slot, ptr, __ATOMIC_RELEASE);
+}
+
+}  // namespace spanscope::gc

@@ -1,0 +1,264 @@
+// Mutator threads and stop-the-world (Go's proc.go: stopTheWorldWithSema, with safe points at
+// allocations and poll() instead of preemption): attaching and detaching threads, parking at a
+// safe point, blocking regions, registered globals and root handles, the collector's start-up
+// and its fork handlers. See mgc.h for how the collector is split.
+#include <pthread.h>
+#include <sched.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "mgc.h"
+#include "spanscope/detail/mheap.h"
+
+namespace spanscope::detail {
+
+using gc::RootAccess;
+using gc::RootBase;
+
+constinit thread_local Mutator t_mut __attribute__((tls_model("initial-exec")));
+SpinLock g_mutLock;
+Mutator* g_mutators = nullptr;
+SpinLock g_worldLock;
+std::atomic<bool> g_stw{false};
+std::atomic<uint32_t> g_stwSeq{0};
+std::atomic<uint32_t> g_flushEpoch{0};
+std::atomic<int> g_activeAssists{0};
+
+SpinLock g_globalsLock;
+void*** g_globals = nullptr;
+size_t g_nglobals = 0;
+namespace {
+size_t g_globalsCap = 0;
+}  // namespace
+
+void parkSlow(Mutator& m) {
+    for (;;) {
+        m.state.store(kParked, std::memory_order_seq_cst);
+        for (;;) {
+            uint32_t seq = g_stwSeq.load(std::memory_order_acquire);
+            if (!g_stw.load(std::memory_order_seq_cst)) break;
+            futexWait(&g_stwSeq, seq, 0);
+        }
+        m.state.store(kRunning, std::memory_order_seq_cst);
+        if (!g_stw.load(std::memory_order_seq_cst)) return;
+    }
+}
+
+SPANSCOPE_NOINLINE void flushForBarrier(Mutator& m) {
+    m.flushEpoch = g_flushEpoch.load(std::memory_order_acquire);
+    m.work.flush();
+}
+
+void enterNative(Mutator& m) {
+    if (m.attached) m.state.store(kNative, std::memory_order_seq_cst);
+}
+void exitNative(Mutator& m) {
+    if (!m.attached) return;
+    m.state.store(kRunning, std::memory_order_seq_cst);
+    if (g_stw.load(std::memory_order_seq_cst)) parkSlow(m);
+}
+
+void stopTheWorld(Mutator* self) {
+    if (self) enterNative(*self);
+    g_worldLock.lock();
+    if (self && self->attached) self->state.store(kRunning, std::memory_order_seq_cst);
+    g_stw.store(true, std::memory_order_seq_cst);
+    g_mutLock.lock();
+    for (Mutator* m = g_mutators; m; m = m->next) {
+        if (m == self) continue;
+        for (int spins = 0; m->state.load(std::memory_order_seq_cst) == kRunning; spins++) {
+            if (spins < 100) __builtin_ia32_pause();
+            else sched_yield();
+        }
+    }
+}
+
+void startTheWorld() {
+    g_stw.store(false, std::memory_order_seq_cst);
+    g_stwSeq.fetch_add(1, std::memory_order_release);
+    futexWakeAll(&g_stwSeq);
+    g_mutLock.unlock();
+    g_worldLock.unlock();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thread attach/detach, start-up and fork.
+
+namespace {
+pthread_key_t g_mutKey;
+SpinLock g_initLock;
+std::atomic<bool> g_initialized{false};
+
+void threadExitGC(void*) { gc::detachThread(); }
+
+// fork: take the collector's locks (as a blocked mutator, so a stop-the-world in progress can
+// finish first); in the child only the forking thread is left, so the others' caches are returned
+// and the mark worker is started again (marking resumes if the fork came mid-cycle).
+void forkPrepare() {
+    // Lock order: cycle -> world -> mutators -> pacer -> globals -> work pool -> heap (gcStart
+    // takes the cycle lock before stopping the world; the stopper holds the mutator list).
+    enterNative(t_mut);
+    g_cycleLock.lock();
+    g_worldLock.lock();
+    g_mutLock.lock();
+    g_pacerLock.lock();
+    g_globalsLock.lock();
+    g_workPool.lock();
+    g_gcHeap.lockAll();
+}
+void unlockForFork() {
+    g_gcHeap.unlockAll();
+    g_workPool.unlock();
+    g_globalsLock.unlock();
+    g_pacerLock.unlock();
+}
+void forkParent() {
+    unlockForFork();
+    g_mutLock.unlock();
+    g_worldLock.unlock();
+    g_cycleLock.unlock();
+    exitNative(t_mut);
+}
+void forkChild() {
+    unlockForFork();
+    Mutator* self = &t_mut;
+    for (Mutator* m = g_mutators; m;) {
+        Mutator* next = m->next;
+        if (m != self) {
+            m->cache.releaseAll();
+            m->work.flush();
+        }
+        m = next;
+    }
+    g_mutators = self->attached ? self : nullptr;
+    if (self->attached) self->next = self->prev = nullptr;
+    g_mutLock.unlock();
+    g_worldLock.unlock();
+    g_cycleLock.unlock();
+    g_gcHeap.repairAfterFork(self->attached ? &self->cache : nullptr);
+    g_gcHeap.resetAfterFork();
+    startWorker();
+    exitNative(t_mut);
+}
+
+}  // namespace
+
+void gcInit() {
+    LockGuard g(g_initLock);
+    if (g_initialized.load(std::memory_order_acquire)) return;
+    g_gcHeap.init(true);
+    g_gcHeap.setTrigger(g_pacer.trigger);
+    g_gcHeap.setGCTrigger(&gcTriggerHeap);
+    g_processStart = nanotime();
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    g_procs = n > 0 ? static_cast<int>(n) : 1;
+    pacerInitFromEnv();
+    const char* dbg = getenv("GODEBUG");
+    const char* tr = getenv("SPANSCOPE_GCTRACE");
+    g_gctrace = (dbg && strstr(dbg, "gctrace=1")) || (tr && *tr == '1');
+    pthread_key_create(&g_mutKey, threadExitGC);
+    g_initialized.store(true, std::memory_order_release);
+    startWorker();
+    pthread_atfork(forkPrepare, forkParent, forkChild);
+}
+
+SPANSCOPE_NOINLINE Mutator& attachSlow() {
+    if (!g_initialized.load(std::memory_order_acquire)) gcInit();
+    Mutator& m = t_mut;
+    MCache& c = m.cache;
+    c.heap = &g_gcHeap;
+    c.tid = currentTid();
+    c.flushGen = g_gcHeap.sweepgen();
+    c.state = 1;
+    m.state.store(kNative, std::memory_order_seq_cst);
+    {
+        LockGuard g(g_mutLock);
+        m.prev = nullptr;
+        m.next = g_mutators;
+        if (g_mutators) g_mutators->prev = &m;
+        g_mutators = &m;
+        m.attached = true;
+    }
+    pthread_setspecific(g_mutKey, &m);
+    exitNative(m);
+    return m;
+}
+
+}  // namespace spanscope::detail
+
+namespace spanscope::gc {
+using namespace spanscope::detail;
+
+RootBase::RootBase(void** slots, size_t n) : m_slots(slots), m_n(n) {
+    Mutator& m = self();
+    m_prev = nullptr;
+    m_next = m.roots;
+    if (m.roots) RootAccess::prev(m.roots) = this;
+    m.roots = this;
+}
+
+RootBase::~RootBase() {
+    Mutator& m = t_mut;
+    if (m_prev) RootAccess::next(m_prev) = m_next;
+    else m.roots = m_next;
+    if (m_next) RootAccess::prev(m_next) = m_prev;
+}
+
+void registerGlobal(void** slot) {
+    self();
+    LockGuard g(g_globalsLock);
+    if (g_nglobals == g_globalsCap) {
+        size_t cap = g_globalsCap ? g_globalsCap * 2 : 512;
+        auto* n = static_cast<void***>(sysAllocMeta(cap * sizeof(void**)));
+        if (g_nglobals) memcpy(n, g_globals, g_nglobals * sizeof(void**));
+        g_globals = n;  // the old block is metadata and stays mapped
+        g_globalsCap = cap;
+    }
+    g_globals[g_nglobals++] = slot;
+}
+
+void unregisterGlobal(void** slot) {
+    LockGuard g(g_globalsLock);
+    for (size_t i = 0; i < g_nglobals; i++)
+        if (g_globals[i] == slot) {
+            g_globals[i] = g_globals[--g_nglobals];
+            return;
+        }
+}
+
+void poll() { safePoint(self()); }
+
+void detachThread() {
+    Mutator& m = t_mut;
+    if (!m.attached) return;
+    enterNative(m);
+    LockGuard g(g_mutLock);  // not during a stop-the-world
+    m.cache.releaseAll();
+    m.work.flush();
+    if (m.prev) m.prev->next = m.next;
+    else g_mutators = m.next;
+    if (m.next) m.next->prev = m.prev;
+    m.attached = false;
+    m.cache.state = 2;
+}
+
+void enterBlocking() { enterNative(t_mut); }
+void exitBlocking() { exitNative(t_mut); }
+
+bool validate(char* why, size_t cap) {
+    Mutator& m = self();
+    // Quiesce: no cycle in progress, every other mutator parked, every cache flushed.
+    for (;;) {
+        stopTheWorld(&m);
+        if (g_gc.phase.load() == static_cast<int>(GCPhase::Off)) break;
+        startTheWorld();
+        sched_yield();
+    }
+    for (Mutator* x = g_mutators; x; x = x->next) x->cache.releaseAll();
+    bool ok = g_gcHeap.validate(why, cap);
+    startTheWorld();
+    return ok;
+}
+
+}  // namespace spanscope::gc
