@@ -23,6 +23,7 @@ void ss_gc_unregister_root(void** slot) { gc::unregisterGlobal(slot); }
 void ss_gc_collect(void) { gc::collect(); }
 int ss_gc_set_percent(int percent) { return gc::setGCPercent(percent); }
 int64_t ss_gc_set_memory_limit(int64_t bytes) { return gc::setMemoryLimit(bytes); }
+void ss_gc_free_os_memory(void) { gc::freeOSMemory(); }
 void ss_gc_poll(void) { gc::poll(); }
 void ss_gc_enter_blocking(void) { gc::enterBlocking(); }
 void ss_gc_exit_blocking(void) { gc::exitBlocking(); }

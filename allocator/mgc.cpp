@@ -17,7 +17,7 @@ namespace spanscope::detail {
 
 GCState g_gc;
 std::atomic<uint64_t> g_numGC{0}, g_numForced{0}, g_pauseTotal{0}, g_lastPause{0}, g_lastGCUnix{0};
-std::atomic<uint64_t> g_gcCpuNs{0}, g_workerNs{0}, g_assistNs{0};
+std::atomic<uint64_t> g_gcCpuNs{0}, g_workerNs{0}, g_assistNs{0}, g_idleNs{0};
 std::atomic<uint64_t> g_tinyAllocs{0};
 uint64_t g_processStart = 0;
 int g_procs = 1;
@@ -34,11 +34,15 @@ using gc::RootBase;
 
 struct CycleStats {
     uint64_t startNs, markStartNs, markEndNs;
-    uint64_t stw1Ns, stw2Ns, heap0, heap1, heap2, goal;
+    uint64_t stw1Ns, stw2Ns, heap0, heap1, heap2, goal, trigger;
+    int64_t memoryLimit;
+    uint64_t assistNs, workerNs, idleNs, stackScan, globalsScan;
     bool forced;
 };
 CycleStats g_cur;
 std::atomic<uint32_t> g_markWake{0};
+std::atomic<bool> g_markDone{false};  // the background worker is terminating the mark phase
+std::atomic<int> g_activeIdle{0};     // idle workers holding grey objects
 
 // Go's fmtNSAsMS: whole milliseconds from 10 ms, else two significant digits.
 void fmtMs(char* out, size_t cap, uint64_t ns) {
@@ -62,16 +66,17 @@ void fmtMs(char* out, size_t cap, uint64_t ns) {
     else snprintf(out, cap, "%llu.%0*llu", static_cast<unsigned long long>(x / div), dec, static_cast<unsigned long long>(x % div));
 }
 
-void printGCTrace(const CycleStats& c, uint64_t n, uint64_t assistNs, uint64_t workerNs, uint64_t stackScan,
-                  uint64_t globalsScan) {
+// Go's gctrace line (mgc.go gcMarkTermination): clock = STW1 + mark + STW2; cpu = STW1 x P +
+// assist/background/idle marking + STW2 x P; the % is the GC's CPU fraction (idle time excluded).
+void printGCTrace(const CycleStats& c, uint64_t n) {
     char a[24], b[24], d[24], e[24], f[24], g[24], h[24], i[24];
     fmtMs(a, sizeof a, c.stw1Ns);
     fmtMs(b, sizeof b, c.markEndNs - c.markStartNs);
     fmtMs(d, sizeof d, c.stw2Ns);
     fmtMs(e, sizeof e, c.stw1Ns * static_cast<uint64_t>(g_procs));
-    fmtMs(f, sizeof f, assistNs);
-    fmtMs(g, sizeof g, workerNs);
-    fmtMs(h, sizeof h, 0);
+    fmtMs(f, sizeof f, c.assistNs);
+    fmtMs(g, sizeof g, c.workerNs);
+    fmtMs(h, sizeof h, c.idleNs);
     fmtMs(i, sizeof i, c.stw2Ns * static_cast<uint64_t>(g_procs));
     uint64_t now = nanotime();
     double elapsed = static_cast<double>(now - g_processStart);
@@ -83,18 +88,20 @@ void printGCTrace(const CycleStats& c, uint64_t n, uint64_t assistNs, uint64_t w
              static_cast<unsigned long long>(n), static_cast<double>(c.startNs - g_processStart) / 1e9, pct, a, b, d, e,
              f, g, h, i, static_cast<unsigned long long>(c.heap0 >> 20), static_cast<unsigned long long>(c.heap1 >> 20),
              static_cast<unsigned long long>(c.heap2 >> 20), static_cast<unsigned long long>(c.goal >> 20),
-             static_cast<unsigned long long>(stackScan >> 20), static_cast<unsigned long long>(globalsScan >> 20), g_procs,
-             c.forced ? " (forced)" : "");
+             static_cast<unsigned long long>(c.stackScan >> 20), static_cast<unsigned long long>(c.globalsScan >> 20),
+             g_procs, c.forced ? " (forced)" : "");
     printErr("%s", line);
 }
 
 // GCPhase event: a = cycle (numgc after this cycle, as gctrace prints), b = heapLive at that
 // moment (heap0 at sweep termination, heap1 at mark termination, heap2 = marked once off),
-// c = goal, d = trigger, flags = phase, npages = the stop-the-world's microseconds; at mark
-// termination addr = assist CPU us << 32 | background worker CPU us (gctrace's cpu figures).
-void emitPhase(GCPhaseKind phase, uint64_t cycle, uint64_t heapLive, uint64_t stwNs, uint64_t goal, uint64_t cpu = 0) {
-    SPANSCOPE_EMIT(EventKind::GCPhase, 0, static_cast<uint8_t>(phase), static_cast<uint32_t>(stwNs / 1000), cpu, cycle,
-                   heapLive, goal, g_gcHeap.trigger());
+// c = goal, d = trigger, flags = phase, npages = the stop-the-world's microseconds; addr by phase:
+// sweep termination and mark: the memory limit in bytes (0: none); mark termination: assist CPU
+// us << 32 | background worker CPU us; off: idle-worker mark CPU us << 32 | memory limit MiB.
+void emitPhase(GCPhaseKind phase, uint64_t cycle, uint64_t heapLive, uint64_t stwNs, uint64_t goal, uint64_t trigger,
+               uint64_t addr) {
+    SPANSCOPE_EMIT(EventKind::GCPhase, 0, static_cast<uint8_t>(phase), static_cast<uint32_t>(stwNs / 1000), addr, cycle,
+                   heapLive, goal, trigger);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,8 +142,7 @@ void gcStart(bool forced) {
     enterNative(me);
     g_cycleLock.lock();
     exitNative(me);
-    if (g_gc.phase.load() != static_cast<int>(GCPhase::Off) ||
-        (!forced && g_gcHeap.heapLive() < g_gcHeap.trigger())) {
+    if (g_gc.phase.load() != static_cast<int>(GCPhase::Off) || (!forced && !pacerTriggerTest())) {
         g_cycleLock.unlock();
         return;
     }
@@ -148,21 +154,24 @@ void gcStart(bool forced) {
     g_gcHeap.sweepAllUnswept();  // finishsweep_m
     g_gc.bytesMarked.store(0);
     g_gc.scanWork.store(0);
+    g_gc.bgScanCredit.store(0);
+    g_markDone.store(false, std::memory_order_seq_cst);
     c.heap0 = g_gcHeap.heapLive();
     g_pacerLock.lock();
-    g_pacer.triggered = c.heap0;
+    // Go 1.19's startCycle: triggered is the trigger as computed now, not heapLive (golang/go#53738).
+    g_pacer.trigger = pacerTrigger(&g_pacer.goal);
+    g_pacer.triggered = g_pacer.trigger;
     g_gc.phase.store(static_cast<int>(GCPhase::Mark), std::memory_order_seq_cst);
     {
         GcWork w;
         markRoots(w);
         w.flush();
     }
-    // Assist ratio (revise): expected scan work over the runway left to the goal.
-    uint64_t expected = g_pacer.lastHeapScan + g_pacer.stackScan + g_pacer.globalsScan;
-    uint64_t runway = g_pacer.goal > c.heap0 ? g_pacer.goal - c.heap0 : 1;
-    g_gc.assistWorkPerByte.store(static_cast<double>(std::max<uint64_t>(expected, 1000)) / static_cast<double>(std::max<uint64_t>(runway, 1)));
+    pacerRevise();
     g_gc.blackenEnabled.store(true, std::memory_order_seq_cst);
     c.goal = g_pacer.goal;
+    c.memoryLimit = g_pacer.memoryLimit;
+    c.trigger = g_pacer.trigger;
     g_pacerLock.unlock();
     c.stw1Ns = nanotime() - c.startNs;
     c.markStartNs = nanotime();
@@ -172,72 +181,100 @@ void gcStart(bool forced) {
     g_pauseTotal.fetch_add(c.stw1Ns);
     g_lastPause.store(c.stw1Ns);
     const uint64_t cycle = g_numGC.load() + 1;
-    emitPhase(GCPhaseKind::SweepTermination, cycle, c.heap0, c.stw1Ns, c.goal);
-    emitPhase(GCPhaseKind::Mark, cycle, c.heap0, 0, c.goal);
+    const uint64_t limit = c.memoryLimit == INT64_MAX ? 0 : static_cast<uint64_t>(c.memoryLimit);
+    emitPhase(GCPhaseKind::SweepTermination, cycle, c.heap0, c.stw1Ns, c.goal, c.trigger, limit);
+    emitPhase(GCPhaseKind::Mark, cycle, c.heap0, 0, c.goal, c.trigger, limit);
     g_markWake.fetch_add(1);
     futexWakeAll(&g_markWake);
     g_cycleLock.unlock();
 }
 
-// Go's gcMarkDone + gcMarkTermination (STW 2) + gcSweep.
-void gcMarkTermination() {
-    CycleStats c = g_cur;
-    c.markEndNs = nanotime();
-    uint64_t t0 = nanotime();
-    stopTheWorld(nullptr);
-    // Ragged barrier done the simple way: every mutator is parked, so take their buffers.
+namespace {
+
+// STW 2's marking: take what the mutators hold and drain every grey object left.
+void finishMarking() {
     for (Mutator* m = g_mutators; m; m = m->next) m->work.flush();
-    {
-        GcWork w;  // what the ragged barrier could not hand over in time
-        while (drainWork(w, SIZE_MAX) || !g_workPool.empty()) {
-        }
-        w.flush();
+    GcWork w;  // what the ragged barrier could not hand over in time
+    while (drainWork(w, SIZE_MAX) || !g_workPool.empty()) {
     }
-    g_gc.phase.store(static_cast<int>(GCPhase::MarkTermination), std::memory_order_seq_cst);
-    g_gc.blackenEnabled.store(false, std::memory_order_seq_cst);
-    c.heap1 = g_gcHeap.heapLive();
-    c.heap2 = g_gc.bytesMarked.load();
-    uint64_t scanWork = g_gc.scanWork.load();
-    g_pacerLock.lock();
+    w.flush();
+}
+
+// Go's endCycle (the cons/mark estimate) and resetLive, then commit; with the pacer lock held.
+void pacerEndCycle(CycleStats& c, uint64_t scanWork) {
+    Pacer& p = g_pacer;
+    p.trigger = pacerTrigger(&c.goal);  // endCycle's lastHeapGoal: the goal gctrace prints
     // consMark: allocation during mark over the scan work done (u = 0.25 utilisation).
-    {
-        double cons = scanWork ? static_cast<double>(c.heap1 > g_pacer.triggered ? c.heap1 - g_pacer.triggered : 0) * 0.25 /
-                                     (static_cast<double>(scanWork) * 0.75)
-                               : 0;
-        for (int k = 4; k > 0; k--) g_pacer.consMark[k] = g_pacer.consMark[k - 1];
-        g_pacer.consMark[0] = cons;
-    }
-    g_pacer.heapMarked = c.heap2;
-    g_pacer.lastHeapScan = scanWork;
-    // prepareForSweep for every mutator: their cached spans go back to mcentral before the swap.
+    const uint64_t allocated = c.heap1 > p.triggered ? c.heap1 - p.triggered : 0;
+    const double cons = scanWork ? static_cast<double>(allocated) * 0.25 / (static_cast<double>(scanWork) * 0.75) : 0;
+    for (int k = 4; k > 0; k--) p.consMark[k] = p.consMark[k - 1];
+    p.consMark[0] = cons;
+    // resetLive: heapLive = heapMarked, and no cycle is triggered (so the 64 KiB runway floor
+    // no longer holds the next goal above where this cycle started).
+    p.heapMarked = c.heap2;
+    p.lastHeapScan = scanWork;
+    p.triggered = kNotTriggered;
+    g_gcHeap.setHeapLive(c.heap2);
+    pacerCommit(false);
+}
+
+// Go's gcSweep setup: every mcache flushed (prepareForSweep), sweepgen += 2.
+void prepareSweep() {
     for (Mutator* m = g_mutators; m; m = m->next) m->cache.releaseAll();
     uint32_t sg = g_gcHeap.bumpSweepgen();
     for (Mutator* m = g_mutators; m; m = m->next) {
         m->cache.flushGen = sg;
         m->assistBytes = 0;
     }
-    g_gcHeap.setHeapLive(c.heap2);  // resetLive: heapLive = heapMarked
-    g_gc.phase.store(static_cast<int>(GCPhase::Off), std::memory_order_seq_cst);
-    MemStats ms;
-    g_gcHeap.readStats(ms);
-    pacerCommit(ms);
-    uint64_t globalsScan = g_pacer.globalsScan, stackScan = g_pacer.stackScan, newGoal = g_pacer.goal;
-    g_pacerLock.unlock();
-    uint64_t n = g_numGC.fetch_add(1) + 1;
-    g_gc.cycle.store(n);
-    if (c.forced) g_numForced.fetch_add(1);
-    c.stw2Ns = nanotime() - t0;
-    startTheWorld();
+}
+
+// After STW 2: the cycle's figures into the counters, the events and gctrace.
+void reportCycle(CycleStats& c, uint64_t n, uint64_t newGoal, uint64_t newTrigger) {
     g_pauseTotal.fetch_add(c.stw2Ns);
     g_lastPause.store(c.stw2Ns);
     g_gcCpuNs.fetch_add(c.stw2Ns * static_cast<uint64_t>(g_procs));
     timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     g_lastGCUnix.store(static_cast<uint64_t>(rt.tv_sec) * 1000000000ull + static_cast<uint64_t>(rt.tv_nsec));
-    const uint64_t assistNs = g_assistNs.exchange(0), workerNs = g_workerNs.exchange(0);
-    emitPhase(GCPhaseKind::MarkTermination, n, c.heap1, c.stw2Ns, c.goal, (assistNs / 1000) << 32 | (workerNs / 1000 & 0xffffffff));
-    emitPhase(GCPhaseKind::Off, n, c.heap2, 0, newGoal);
-    if (g_gctrace) printGCTrace(c, n, assistNs, workerNs, stackScan, globalsScan);
+    c.assistNs = g_assistNs.exchange(0);
+    c.workerNs = g_workerNs.exchange(0);
+    c.idleNs = g_idleNs.exchange(0);
+    const uint64_t limit = c.memoryLimit == INT64_MAX ? 0 : static_cast<uint64_t>(c.memoryLimit);
+    emitPhase(GCPhaseKind::MarkTermination, n, c.heap1, c.stw2Ns, c.goal, c.trigger,
+              (c.assistNs / 1000) << 32 | (c.workerNs / 1000 & 0xffffffff));
+    emitPhase(GCPhaseKind::Off, n, c.heap2, 0, newGoal, newTrigger, (c.idleNs / 1000) << 32 | (limit >> 20));
+    if (g_gctrace) printGCTrace(c, n);
+}
+
+}  // namespace
+
+// Go's gcMarkDone + gcMarkTermination (STW 2) + gcSweep.
+void gcMarkTermination() {
+    CycleStats c = g_cur;
+    stopTheWorld(nullptr);
+    // Go's gcMarkDone stops the world before it stamps tMarkTerm: the mark-termination pause
+    // starts once every mutator is stopped (the wait belongs to the mark phase's clock).
+    c.markEndNs = nanotime();
+    const uint64_t t0 = c.markEndNs;
+    finishMarking();
+    g_gc.phase.store(static_cast<int>(GCPhase::MarkTermination), std::memory_order_seq_cst);
+    g_gc.blackenEnabled.store(false, std::memory_order_seq_cst);
+    c.heap1 = g_gcHeap.heapLive();
+    c.heap2 = g_gc.bytesMarked.load();
+    prepareSweep();
+    g_pacerLock.lock();
+    pacerEndCycle(c, g_gc.scanWork.load());
+    c.globalsScan = g_pacer.globalsScan;
+    c.stackScan = g_pacer.stackScan;
+    const uint64_t newGoal = g_pacer.goal, newTrigger = g_pacer.trigger;
+    g_pacerLock.unlock();
+    g_gc.phase.store(static_cast<int>(GCPhase::Off), std::memory_order_seq_cst);
+    uint64_t n = g_numGC.fetch_add(1) + 1;
+    g_gc.cycle.store(n);
+    if (c.forced) g_numForced.fetch_add(1);
+    c.stw2Ns = nanotime() - t0;
+    startTheWorld();
+    reportCycle(c, n, newGoal, newTrigger);
     g_cycleDone.fetch_add(1);
     futexWakeAll(&g_cycleDone);
     g_gcHeap.startBackground();  // bgsweep
@@ -245,6 +282,34 @@ void gcMarkTermination() {
 }
 
 namespace {
+
+bool markingOn() {
+    return g_gc.phase.load(std::memory_order_acquire) == static_cast<int>(GCPhase::Mark) &&
+           g_gc.blackenEnabled.load(std::memory_order_acquire);
+}
+
+void sleepNs(long ns) {
+    timespec ts{0, ns};
+    nanosleep(&ts, nullptr);
+}
+
+// gcMarkDone's test, the simple way: no grey object anywhere, no assist or idle worker holding
+// any, and the mutators' buffers handed over (ragged barrier) without turning up more.
+bool markWorkDone() {
+    auto idle = [] {
+        return g_workPool.empty() && g_activeAssists.load(std::memory_order_seq_cst) == 0 &&
+               g_activeIdle.load(std::memory_order_seq_cst) == 0;
+    };
+    if (!idle()) return false;
+    g_flushEpoch.fetch_add(1, std::memory_order_release);
+    sleepNs(200000);  // a moment for the mutators to reach a safe point
+    // Idle workers take no more work once markDone is set (they check it after announcing
+    // themselves, so one side always sees the other).
+    g_markDone.store(true, std::memory_order_seq_cst);
+    if (idle()) return true;
+    g_markDone.store(false, std::memory_order_seq_cst);
+    return false;
+}
 
 // The background mark worker: Go's dedicated/fractional worker at 25% of the CPUs. With 2 CPUs
 // that is half of one thread's time: work about 1 ms, then rest for the same.
@@ -254,8 +319,7 @@ void* workerMain(void*) {
     const double share = std::min(1.0, 0.25 * g_procs);
     for (;;) {
         uint32_t seen = g_markWake.load(std::memory_order_acquire);
-        if (g_gc.phase.load(std::memory_order_acquire) != static_cast<int>(GCPhase::Mark) ||
-            !g_gc.blackenEnabled.load(std::memory_order_acquire)) {
+        if (!markingOn()) {
             futexWait(&g_markWake, seen, 100000000);
             continue;
         }
@@ -271,37 +335,83 @@ void* workerMain(void*) {
         g_workerNs.fetch_add(worked);
         g_gcCpuNs.fetch_add(worked);
         g_gc.bgScanCredit.fetch_add(static_cast<int64_t>(done));
-        if (!done && g_workPool.empty() && g_activeAssists.load(std::memory_order_acquire) == 0) {
-            // Ragged barrier: ask mutators for their buffered grey objects, give them a moment
-            // to reach a safe point, and terminate only if that turned up no work.
-            g_flushEpoch.fetch_add(1, std::memory_order_release);
-            timespec ts{0, 200000};
-            nanosleep(&ts, nullptr);
-            if (!g_workPool.empty() || g_activeAssists.load(std::memory_order_acquire) != 0) continue;
-            gcMarkTermination();
+        if (!done) {
+            if (markWorkDone()) gcMarkTermination();
+            else sleepNs(100000);
             continue;
         }
         if (share < 1.0) {
             uint64_t rest = static_cast<uint64_t>(static_cast<double>(worked) * (1.0 / share - 1.0));
-            timespec ts{0, static_cast<long>(std::min<uint64_t>(rest, 50000000))};
-            nanosleep(&ts, nullptr);
+            sleepNs(static_cast<long>(std::min<uint64_t>(rest, 50000000)));
         }
     }
     return nullptr;
 }
 
-}  // namespace
+// Go's idle mark worker (gcMarkWorkerIdleMode): a SCHED_IDLE thread, which Linux runs only on a
+// CPU that has nothing else to run, marks for as long as there is grey work. Its time is
+// gctrace's idle column and, as in Go, is not counted in the GC's CPU fraction.
+void* idleWorkerMain(void*) {
+    pthread_setname_np(pthread_self(), "spanscope-idle");
+    sched_param sp{};
+    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0) (void)nice(19);
+    GcWork w;
+    for (;;) {
+        uint32_t seen = g_markWake.load(std::memory_order_acquire);
+        if (!markingOn() || g_markDone.load(std::memory_order_acquire)) {
+            futexWait(&g_markWake, seen, 100000000);
+            continue;
+        }
+        g_activeIdle.fetch_add(1, std::memory_order_seq_cst);
+        if (g_markDone.load(std::memory_order_seq_cst) || !markingOn()) {
+            g_activeIdle.fetch_sub(1, std::memory_order_seq_cst);
+            continue;
+        }
+        uint64_t t0 = nanotime();
+        size_t done = 0;
+        for (size_t d = 1; d && markingOn() && !g_markDone.load(std::memory_order_relaxed);) {
+            d = drainWork(w, 16 << 10);
+            done += d;
+        }
+        w.flush();
+        g_activeIdle.fetch_sub(1, std::memory_order_seq_cst);
+        if (done) {
+            g_idleNs.fetch_add(nanotime() - t0);
+            g_gc.bgScanCredit.fetch_add(static_cast<int64_t>(done));
+        } else {
+            sleepNs(50000);  // no grey work right now
+        }
+    }
+    return nullptr;
+}
 
-void startWorker() {
+void startThread(void* (*fn)(void*), const char* what) {
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, workerMain, nullptr) != 0) fatal("cannot start the GC mark worker");
+    if (pthread_create(&t, &attr, fn, nullptr) != 0) fatal("cannot start the GC %s", what);
     pthread_attr_destroy(&attr);
 }
 
-void gcTriggerHeap() { gcStart(false); }
+}  // namespace
+
+void startWorker() {
+    startThread(workerMain, "mark worker");
+    for (int i = 0; i < std::max(1, g_procs - 1); i++) startThread(idleWorkerMain, "idle mark worker");
+}
+
+// The heap's slow-path check: start a cycle when heapLive passes the trigger (recomputed now);
+// during mark, revise the assist ratio as the heap grows (Go revises at every heapLive update).
+void gcTriggerHeap() {
+    if (g_gc.phase.load(std::memory_order_relaxed) == static_cast<int>(GCPhase::Mark)) {
+        LockGuard g(g_pacerLock);
+        if (g_gc.blackenEnabled.load(std::memory_order_acquire)) pacerRevise();
+        return;
+    }
+    if (pacerTriggerTest()) gcStart(false);
+}
+
 
 }  // namespace spanscope::detail
 

@@ -1,10 +1,11 @@
 // The collector's shared state, internal to allocator/mgc*.cpp (see spanscope/gc.h and
 // docs/ARCHITECTURE.md, "The collector"). The collector is split by mechanism as Go's runtime is:
-//   mgc.cpp       the cycle and its phases, the mark worker, gctrace (Go's mgc.go)
+//   mgc.cpp       the cycle and its phases, the background and idle mark workers, gctrace (mgc.go)
 //   mgcpacer.cpp  the pacer: goal, trigger, assist ratio, GOGC and GOMEMLIMIT (mgcpacer.go)
-//   mgcstw.cpp    mutator threads, safe points, stop-the-world, roots, fork (proc.go)
-//   mgcmalloc.cpp managed allocation, the tiny allocator, mark assists (malloc.go, mgcmark.go)
-//   mgcmark.cpp   grey objects, scanning, work buffers, the write barrier (mgcmark.go, mbarrier.go)
+//   mgcstw.cpp    mutator threads, safe points, stop-the-world, roots, start-up, fork (proc.go)
+//   mgcmalloc.cpp managed allocation, the tiny allocator, mark assists, the write barrier's entry
+//                 (malloc.go, mgcmark.go's gcAssistAlloc, mbarrier.go)
+//   mgcmark.cpp   grey objects, scanning, work buffers (mgcmark.go, mgcwork.go, mbitmap.go)
 //   mgcstats.cpp  readGCStats and FreeOSMemory (mstats.go, mheap.go)
 #pragma once
 #include <linux/futex.h>
@@ -44,6 +45,7 @@ struct GCState {
     std::atomic<uint64_t> scanWork{0};
     std::atomic<int64_t> bgScanCredit{0};
     std::atomic<double> assistWorkPerByte{0};
+    std::atomic<uint64_t> heapGoal{UINT64_MAX};  // revise's park point: assists with no work wait past it
     std::atomic<uint64_t> cycle{0};  // numgc
 };
 extern GCState g_gc;
@@ -120,31 +122,46 @@ extern size_t g_nglobals;
 // ---------------------------------------------------------------------------------------------
 // The pacer (mgcpacer.cpp; Go's gcControllerState). Fields under g_pacerLock.
 
+inline constexpr uint64_t kNotTriggered = UINT64_MAX;  // Go's triggered = ^uint64(0) outside a cycle
+
 struct Pacer {
     int gcPercent = 100;
     int64_t memoryLimit = INT64_MAX;
+    uint64_t heapMinimum = 4 << 20;  // 4 MiB x GOGC/100
     uint64_t heapMarked = 0;
-    uint64_t goal = 4 << 20;
-    uint64_t trigger = (4 << 20) * 61 / 64;  // 3,997,696 B: Go's first trigger
-    uint64_t triggered = 0;                 // heapLive when this cycle started
+    uint64_t triggered = kNotTriggered;  // heapLive when this cycle started (reset by resetLive)
     uint64_t lastHeapScan = 0;
     uint64_t globalsScan = 0;
     uint64_t stackScan = 0;  // lastStackScan: root handles and scopes
     double consMark[5] = {};  // current and last 4 measurements
-    uint64_t lastHeapGoal = 0, lastHeapInUse = 0;
+    uint64_t lastHeapGoal = 0;
+    // commit's outputs.
+    uint64_t gcPercentHeapGoal = 4 << 20, sweepDistMinTrigger = 0, runway = 0;
+    // The goal and trigger as last computed (they move with the memory limit between commits).
+    uint64_t goal = 4 << 20;
+    uint64_t trigger = (4 << 20) * 61 / 64;  // 3,997,696 B: Go's first trigger
 };
 extern Pacer g_pacer;
 extern SpinLock g_pacerLock;
-// gcControllerCommit: heap goal, trigger and the scavenger's goal.
-void pacerCommit(const MemStats& ms);
-// GOGC and GOMEMLIMIT from the environment (Go's readGOGC, readGOMEMLIMIT).
+// All with g_pacerLock held. commit: the GOGC goal, floors and runway (Go's commit), then
+// pacerPublish: goal, trigger, the heap's trigger hint, the sweeper's pace, the scavenger's goal.
+void pacerCommit(bool sweepDone);
+void pacerPublish();
+uint64_t pacerTrigger(uint64_t* goal);  // Go's gcControllerState.trigger
+void pacerRevise();                     // Go's revise: the assist ratio during mark
+// Takes g_pacerLock: heapLive >= the trigger as computed now (Go's gcTrigger.test).
+bool pacerTriggerTest();
+// GOGC and GOMEMLIMIT from the environment (Go's readGOGC, readGOMEMLIMIT); malformed values
+// end the process with a message and status 2, as Go's throw does.
 void pacerInitFromEnv();
+// Go's parseByteCount: digits with an optional B, KiB, MiB, GiB or TiB suffix.
+bool parseByteCount(const char* s, int64_t* out);
 
 // ---------------------------------------------------------------------------------------------
 // The cycle (mgc.cpp).
 
 extern std::atomic<uint64_t> g_numGC, g_numForced, g_pauseTotal, g_lastPause, g_lastGCUnix;
-extern std::atomic<uint64_t> g_gcCpuNs, g_workerNs, g_assistNs;
+extern std::atomic<uint64_t> g_gcCpuNs, g_workerNs, g_assistNs, g_idleNs;
 extern std::atomic<uint64_t> g_tinyAllocs;
 extern uint64_t g_processStart;
 extern int g_procs;

@@ -11,6 +11,21 @@
 namespace spanscope::detail {
 namespace {
 
+// Go's gcParkAssist: an assist that found no work while the heap is past the hard goal (see
+// pacerRevise) waits, off the world (a stop-the-world does not wait for it), until the cycle ends
+// or grey work or background credit appears; its debt is then forgiven. Below that the debt is
+// forgiven at once (Go parks there too, but its assists find work more often: its workers flush
+// scan work continuously).
+void parkAssist(Mutator& m) {
+    const uint32_t seen = g_cycleDone.load(std::memory_order_acquire);
+    enterNative(m);
+    while (g_gc.phase.load(std::memory_order_acquire) == static_cast<int>(GCPhase::Mark) &&
+           g_cycleDone.load(std::memory_order_acquire) == seen && g_workPool.empty() &&
+           g_gc.bgScanCredit.load(std::memory_order_relaxed) <= 0)
+        futexWait(&g_cycleDone, seen, 1000000);
+    exitNative(m);
+}
+
 // Go's gcAssistAlloc: pay allocation debt with scan work (or background credit).
 SPANSCOPE_NOINLINE void gcAssist(Mutator& m) {
     double ratio = g_gc.assistWorkPerByte.load(std::memory_order_relaxed);
@@ -29,12 +44,12 @@ SPANSCOPE_NOINLINE void gcAssist(Mutator& m) {
     size_t done = drainWork(m.work, static_cast<size_t>(std::max<int64_t>(debtWork, 64 << 10)));  // gcOverAssistWork
     m.work.flush();
     g_activeAssists.fetch_sub(1, std::memory_order_acq_rel);
-    // Go parks the goroutine when no work is left; here the debt is simply forgiven.
     m.assistBytes = done ? m.assistBytes + static_cast<int64_t>(static_cast<double>(done) / std::max(ratio, 1e-9)) : 0;
     uint64_t dt = nanotime() - t0;
     g_assistNs.fetch_add(dt);
     g_gcCpuNs.fetch_add(dt);
     SPANSCOPE_EMIT(EventKind::MarkAssistEnd, 0, 0, 0, 0, done, 0, 0, 0);
+    if (!done && g_gcHeap.heapLive() >= g_gc.heapGoal.load(std::memory_order_relaxed)) parkAssist(m);
 }
 
 // Allocate black (gcmarknewobject).
@@ -67,7 +82,6 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
             c.tinyoffset = off + size;
             c.tinyAllocs++;
             c.requested[kTinySpanClass] += size;
-            g_tinyAllocs.fetch_add(1, std::memory_order_relaxed);
             return p;
         }
         MSpan* s = c.alloc[kTinySpanClass];

@@ -1,5 +1,6 @@
 // Marking (Go's mgcmark.go, mbitmap.go, mwbbuf.go): work buffers, greying objects, scanning
 // objects by their pointer bitmaps, and the hybrid write barrier. See spanscope/gc.h.
+#include <algorithm>
 #include <cstring>
 
 #include "mgc.h"
@@ -10,40 +11,39 @@ namespace spanscope::detail {
 
 WorkPool g_workPool;
 
-WorkBuf* WorkPool::getEmpty() {
-    LockGuard g(m_lock);
-    if (WorkBuf* b = m_empty) {
-        m_empty = b->next;
-        b->n = 0;
-        return b;
+void LfStack::push(WorkBuf* b) {
+    const uint64_t ptr = reinterpret_cast<uint64_t>(b);
+    if (ptr >> kPtrBits) fatal("work buffer above the 48-bit address space");
+    uint64_t old = m_head.load(std::memory_order_relaxed);
+    for (;;) {
+        __atomic_store_n(&b->next, reinterpret_cast<WorkBuf*>(old & ((uint64_t{1} << kPtrBits) - 1)), __ATOMIC_RELAXED);
+        const uint64_t cnt = ((old >> kPtrBits) + 1) << kPtrBits;
+        if (m_head.compare_exchange_weak(old, cnt | ptr, std::memory_order_release, std::memory_order_relaxed)) return;
     }
-    if (m_alloc.size() == 0) m_alloc.init(sizeof(WorkBuf));
-    auto* b = static_cast<WorkBuf*>(m_alloc.alloc());
+}
+
+WorkBuf* LfStack::pop() {
+    uint64_t old = m_head.load(std::memory_order_acquire);
+    for (;;) {
+        auto* b = reinterpret_cast<WorkBuf*>(old & ((uint64_t{1} << kPtrBits) - 1));
+        if (!b) return nullptr;
+        // b may be popped and reused meanwhile: its memory stays a WorkBuf (never unmapped), and
+        // the count in the head makes the CAS fail then.
+        WorkBuf* next = __atomic_load_n(&b->next, __ATOMIC_RELAXED);
+        const uint64_t nu = (old & ~((uint64_t{1} << kPtrBits) - 1)) | reinterpret_cast<uint64_t>(next);
+        if (m_head.compare_exchange_weak(old, nu, std::memory_order_acquire, std::memory_order_acquire)) return b;
+    }
+}
+
+WorkBuf* WorkPool::getEmpty() {
+    WorkBuf* b = m_empty.pop();
+    if (!b) {
+        LockGuard g(m_lock);
+        if (m_alloc.size() == 0) m_alloc.init(sizeof(WorkBuf));
+        b = static_cast<WorkBuf*>(m_alloc.alloc());
+    }
     b->n = 0;
-    b->next = nullptr;
-    return b;
-}
-
-void WorkPool::putEmpty(WorkBuf* b) {
-    LockGuard g(m_lock);
-    b->next = m_empty;
-    m_empty = b;
-}
-
-void WorkPool::putFull(WorkBuf* b) {
-    LockGuard g(m_lock);
-    b->next = m_full;
-    m_full = b;
-    m_nfull.fetch_add(1, std::memory_order_release);
-}
-
-WorkBuf* WorkPool::tryGetFull() {
-    if (empty()) return nullptr;
-    LockGuard g(m_lock);
-    WorkBuf* b = m_full;
-    if (!b) return nullptr;
-    m_full = b->next;
-    m_nfull.fetch_sub(1, std::memory_order_relaxed);
+    __atomic_store_n(&b->next, static_cast<WorkBuf*>(nullptr), __ATOMIC_RELAXED);
     return b;
 }
 
@@ -127,16 +127,44 @@ void heapSetType(MSpan* s, uintptr_t obj, const gc::Type* t, size_t bytes) {
     }
 }
 
+namespace {
+constexpr size_t kMaxObletBytes = 128 << 10;  // Go's maxObletBytes
+
+// Scans bytes [from, to) of a large object at base, of elements of type t (whole elements only,
+// as scanTyped), total bytes long.
+void scanLargeRange(uintptr_t base, size_t from, size_t to, size_t total, const gc::Type* t, GcWork& w) {
+    if (!t || !t->ptrdata) return;
+    const size_t whole = total / t->size * t->size;
+    for (size_t off = from; off < to && off < whole; off += 8) {
+        const size_t k = off % t->size / 8;
+        if (k * 8 < t->ptrdata && ((t->ptrmask[k / 64] >> (k % 64)) & 1)) scanWord(base + off, w);
+    }
+}
+
+// Go's oblets: a large object is scanned 128 KiB at a time; scanning its first oblet queues the
+// others, so assists and other workers can share one big array.
+void scanLarge(MSpan* s, uintptr_t obj, GcWork& w) {
+    const auto* t = static_cast<const gc::Type*>(__atomic_load_n(&s->largeType, __ATOMIC_ACQUIRE));
+    const size_t total = s->limit - s->startAddr, from = obj - s->startAddr;
+    if (from == 0 && total > kMaxObletBytes && t && t->ptrdata)
+        for (size_t o = kMaxObletBytes; o < total; o += kMaxObletBytes) w.put(s->startAddr + o);
+    const size_t to = std::min(total, from + kMaxObletBytes);
+    w.scanWork += to - from;
+    scanLargeRange(s->startAddr, from, to, total, t, w);
+}
+}  // namespace
+
 // Go's scanobject: find the pointer words of a grey object and grey what they point to.
 void scanObject(uintptr_t obj, GcWork& w) {
     MSpan* s = spanOf(obj);
     if (!s) return;
-    w.scanWork += s->elemsize;
-    if (SPANSCOPE_OBJECT_EVENTS()) SPANSCOPE_EMIT(EventKind::ObjMark, s->spanclass, 1, 0, obj, 0, 0, 0, 0);
+    if (SPANSCOPE_OBJECT_EVENTS() && (!s->isLarge() || obj == s->startAddr))  // an oblet is not an object
+        SPANSCOPE_EMIT(EventKind::ObjMark, s->spanclass, 1, 0, obj, 0, 0, 0, 0);
     if (s->isLarge()) {
-        scanTyped(obj, s->limit - s->startAddr, static_cast<const gc::Type*>(__atomic_load_n(&s->largeType, __ATOMIC_ACQUIRE)), w);
+        scanLarge(s, obj, w);
         return;
     }
+    w.scanWork += s->elemsize;
     if (s->elemsize > kMinSizeForMallocHeader) {
         // Malloc header: word 0 holds the type; the object follows.
         auto* t = reinterpret_cast<const gc::Type*>(__atomic_load_n(reinterpret_cast<uintptr_t*>(obj), __ATOMIC_ACQUIRE));

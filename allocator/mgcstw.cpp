@@ -236,6 +236,8 @@ void detachThread() {
     LockGuard g(g_mutLock);  // not during a stop-the-world
     m.cache.releaseAll();
     m.work.flush();
+    g_tinyAllocs.fetch_add(m.cache.tinyAllocs);  // readGCStats sums the attached threads' counts
+    m.cache.tinyAllocs = 0;
     if (m.prev) m.prev->next = m.next;
     else g_mutators = m.next;
     if (m.next) m.next->prev = m.prev;

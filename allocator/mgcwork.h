@@ -18,22 +18,36 @@ struct WorkBuf {
 };
 static_assert(sizeof(WorkBuf) == 2048);
 
+// A lock-free stack of buffers (Go's lfstack): the pointer packed with a 16-bit push count, so
+// that a buffer popped and pushed again between a reader's load and its CAS is noticed (ABA).
+// Lock-free because the idle mark worker runs at SCHED_IDLE: were it preempted holding a lock,
+// a mutator needing that lock would wait for an idle CPU (priority inversion).
+class LfStack {
+public:
+    void push(WorkBuf* b);
+    WorkBuf* pop();
+    bool empty() const { return (m_head.load(std::memory_order_acquire) & ((uint64_t{1} << kPtrBits) - 1)) == 0; }
+    void reset() { m_head.store(0, std::memory_order_relaxed); }
+
+private:
+    static constexpr int kPtrBits = 48;
+    std::atomic<uint64_t> m_head{0};
+};
+
 // The global pool: full buffers waiting to be scanned and empty ones to reuse.
 class WorkPool {
 public:
     WorkBuf* getEmpty();
-    void putEmpty(WorkBuf* b);
-    void putFull(WorkBuf* b);
-    WorkBuf* tryGetFull();
-    bool empty() const { return m_nfull.load(std::memory_order_acquire) == 0; }
-    void lock() { m_lock.lock(); }  // fork handlers
+    void putEmpty(WorkBuf* b) { m_empty.push(b); }
+    void putFull(WorkBuf* b) { m_full.push(b); }
+    WorkBuf* tryGetFull() { return m_full.empty() ? nullptr : m_full.pop(); }
+    bool empty() const { return m_full.empty(); }
+    void lock() { m_lock.lock(); }  // fork handlers (the buffer allocator)
     void unlock() { m_lock.unlock(); }
 
 private:
-    SpinLock m_lock;
-    WorkBuf* m_full = nullptr;
-    WorkBuf* m_empty = nullptr;
-    std::atomic<size_t> m_nfull{0};
+    SpinLock m_lock;  // m_alloc only
+    LfStack m_full, m_empty;
     FixAlloc m_alloc;
 };
 

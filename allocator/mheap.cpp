@@ -159,6 +159,7 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
     if (m_allspans) m_allspans->allPrev = s;
     m_allspans = s;
     m_nspans++;
+    m_spansByClass[spanClassSize(spc)]++;
     m_lock.unlock();
 
     HeapArena* arena = nullptr;
@@ -201,6 +202,7 @@ void MHeap::releaseSpanLocked(MSpan* s) {
     else m_allspans = s->allNext;
     if (s->allNext) s->allNext->allPrev = s->allPrev;
     m_nspans--;
+    m_spansByClass[spanClassSize(s->spanclass)]--;
     freeSpanStruct(s);
 }
 
@@ -620,6 +622,23 @@ uint32_t MHeap::walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx) {
     return sg;
 }
 
+// The pacer's inputs (Go's heapFree, totalAlloc - totalFree, mappedReady), without the per-class
+// table: the memory-limit goal reads them at every trigger check.
+void MHeap::readPacerStats(PacerHeapStats& st) {
+    uint64_t alloc = 0;
+    for (int c = 1; c < kNumSizeClasses; c++) {
+        uint64_t m = m_smallMallocs[c].load(std::memory_order_relaxed), f = m_smallFrees[c].load(std::memory_order_relaxed);
+        alloc += (m > f ? m - f : 0) * kClassToSize[c];
+    }
+    LockGuard g(m_lock);
+    st.heapAlloc = alloc + m_largeAllocBytes - m_largeFreeBytes;
+    st.heapInUse = m_heapInUse;
+    st.heapFree = m_heapFree + m_scavInFlight;
+    size_t meta = m_spanAlloc.sys() + m_arenaMetaBytes + m_pages.metadataBytes();
+    for (const auto& b : m_bitsAlloc) meta += b.sys();
+    st.mappedReady = m_heapInUse + m_heapFree + m_scavInFlight + meta;
+}
+
 void MHeap::readStats(MemStats& st) {
     memset(&st, 0, sizeof st);
     uint64_t smallAllocBytes = 0, smallFreeBytes = 0, smallMallocs = 0, smallFrees = 0;
@@ -639,7 +658,8 @@ void MHeap::readStats(MemStats& st) {
         smallFreeBytes += f * kClassToSize[c];
     }
     LockGuard g(m_lock);
-    for (MSpan* s = m_allspans; s; s = s->allNext) st.BySize[spanClassSize(s->spanclass)].Spans++;
+    // Span counts are kept as spans come and go (Go's consistent heapStats): no walk over allspans.
+    for (int c = 0; c < kNumSizeClasses; c++) st.BySize[c].Spans = m_spansByClass[c];
     st.BySize[0].Mallocs = m_largeAllocs;
     st.BySize[0].Frees = m_largeFrees;
     st.BySize[0].RequestedBytes = m_largeRequested.load(std::memory_order_relaxed);

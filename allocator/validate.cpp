@@ -54,8 +54,10 @@ bool MHeap::validate(char* why, size_t cap) {
     const uint32_t sg = m_sweepgen.load();
 
     size_t inUsePages = 0, nspans = 0, cached = 0, large = 0;
+    size_t byClass[kNumSizeClasses] = {};
     for (MSpan* s = m_allspans; s; s = s->allNext, nspans++) {
         void* b = reinterpret_cast<void*>(s->startAddr);
+        byClass[spanClassSize(s->spanclass)]++;
         if (s->state != static_cast<uint8_t>(SpanState::InUse)) return f.fail("span %p in allspans is not in use", b);
         if (s->npages == 0 || s->startAddr % kPageSize) return f.fail("span %p: bad extent", b);
         for (size_t i = 0; i < s->npages; i++) {
@@ -97,6 +99,9 @@ bool MHeap::validate(char* why, size_t cap) {
                 if (s->localFreeBits()[w]) return f.fail("uncached span %p has unmerged local frees", b);
     }
     if (nspans != m_nspans) return f.fail("allspans holds %zu spans, count says %zu", nspans, m_nspans);
+    for (int c = 0; c < kNumSizeClasses; c++)  // the counts readStats reports without a walk
+        if (byClass[c] != m_spansByClass[c])
+            return f.fail("class %d: allspans holds %zu spans, count says %zu", c, byClass[c], m_spansByClass[c]);
 
     size_t inSets = 0;
     for (const MCentral& c : m_central) {

@@ -3,6 +3,10 @@
 // bench/go/gcbench.go does under Go (bench/gc_compare.sh runs both; docs/BENCHMARKS.md).
 //   gcbench binary-trees [DEPTH]      Go's binary-trees (the benchmarks game / test/bench/garbage)
 //   gcbench alloc SIZE [COUNT]        COUNT objects of SIZE bytes (pointerful), a 1000-object window live
+//   gcbench steady LIVE COUNT         a ring of LIVE 64-byte objects, COUNT replacements
+//   gcbench growdrop PEAK LOW COUNT   the ring grows to PEAK 32-byte objects, drops to LOW, churns
+// The steady and growdrop shapes are bench/go/gcshapes.go's, for the fidelity report: objects are
+// pointerful and under 512 bytes, where Go 1.19 and spanscope (Go 1.22+'s layout) agree.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -46,6 +50,45 @@ void binaryTrees(int maxDepth) {
     if (total == 0) std::puts("impossible");
 }
 
+constexpr uint64_t kFirstWord[1] = {1};
+const Type kObj64{64, 8, kFirstWord, "obj64"};
+const Type kObj32{32, 8, kFirstWord, "obj32"};
+const Type kSlotPtr{8, 8, kFirstWord, "*obj"};
+
+void steady(long live, long count) {
+    Root<Ptr<void>> ring(static_cast<Ptr<void>*>(allocArray(&kSlotPtr, static_cast<size_t>(live))));
+    for (long i = 0; i < count; i++) ring.get()[i % live] = alloc(&kObj64);
+}
+
+void growdrop(long peak, long low, long count) {
+    Root<Ptr<void>> ring(static_cast<Ptr<void>*>(allocArray(&kSlotPtr, static_cast<size_t>(peak))));
+    for (long i = 0; i < peak; i++) ring.get()[i] = alloc(&kObj32);  // grow: every allocation stays live
+    for (long i = low; i < peak; i++) ring.get()[i] = nullptr;       // drop to LOW
+    for (long i = 0; i < count; i++) ring.get()[i % low] = alloc(&kObj32);
+}
+
+// Peak resident set (VmHWM), the same figure bench/go/gcshapes.go reads.
+double peakRssMb() {
+    FILE* f = std::fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    long kb = 0;
+    while (std::fgets(line, sizeof line, f))
+        if (!std::strncmp(line, "VmHWM:", 6)) kb = std::atol(line + 6);
+    std::fclose(f);
+    return kb / 1024.0;
+}
+
+long positive(const char* s) {
+    char* end = nullptr;
+    long v = std::strtol(s, &end, 10);
+    if (!*s || *end || v <= 0) {
+        std::fprintf(stderr, "gcbench: bad number '%s'\n", s);
+        std::exit(2);
+    }
+    return v;
+}
+
 void allocSize(size_t size, long count) {
     // Pointerful objects of SIZE bytes (first word a pointer), the last 1000 kept live.
     static uint64_t mask[1] = {1};
@@ -64,7 +107,12 @@ int main(int argc, char** argv) {
     }
     auto t0 = std::chrono::steady_clock::now();
     long ops = 0;
-    if (!std::strcmp(argv[1], "binary-trees")) {
+    const bool shape = !std::strcmp(argv[1], "steady") || !std::strcmp(argv[1], "growdrop");
+    if (shape) {
+        if (argc < (argv[1][0] == 's' ? 4 : 5)) return std::fprintf(stderr, "gcbench: steady LIVE COUNT | growdrop PEAK LOW COUNT\n"), 2;
+        if (argv[1][0] == 's') steady(positive(argv[2]), positive(argv[3]));
+        else growdrop(positive(argv[2]), positive(argv[3]), positive(argv[4]));
+    } else if (!std::strcmp(argv[1], "binary-trees")) {
         int depth = argc > 2 ? std::atoi(argv[2]) : 18;
         if (depth < 4 || depth > 24) return std::fprintf(stderr, "gcbench: bad depth\n"), 2;
         binaryTrees(depth);
@@ -82,6 +130,11 @@ int main(int argc, char** argv) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     GCStats st;
     readGCStats(&st);
+    if (shape) {
+        std::printf("impl=spanscope shape=%s seconds=%.3f num_gc=%llu gc_cpu_fraction=%.3f peak_rss_mb=%.1f\n", argv[1],
+                    secs, static_cast<unsigned long long>(st.numGC), st.gcCPUFraction, peakRssMb());
+        return 0;
+    }
     std::printf("impl=spanscope pattern=%s arg=%s seconds=%.3f ops_per_sec=%.0f num_gc=%llu pause_total_ms=%.3f "
                 "pause_avg_ms=%.3f gc_cpu_fraction=%.3f heap_sys_mb=%.1f\n",
                 argv[1], argc > 2 ? argv[2] : "-", secs, ops / secs, static_cast<unsigned long long>(st.numGC),

@@ -112,6 +112,7 @@ void unregisterGlobal(void** slot);
 void collect();                        // a full cycle, then finishes sweeping
 int setGCPercent(int percent);         // returns the previous value; < 0 turns GC off
 int64_t setMemoryLimit(int64_t bytes);  // returns the previous value; < 0 only reads it
+void freeOSMemory();                   // debug.FreeOSMemory: collect, then release every free page
 void poll();                           // a safe point
 void detachThread();                   // a mutator thread that is done (also runs at thread exit)
 
@@ -137,6 +138,8 @@ struct GCStats {
     uint64_t tinyAllocs;
     double gcCPUFraction;
 };
+// Go's ReadMemStats: stops the world and flushes every thread's cached spans, so the counts
+// include every allocation made before the call (tiny ones as a malloc and a free, as Go's).
 void readGCStats(GCStats* st);
 // Checks the managed heap's invariants (quiescent heap; runs with the world stopped).
 bool validate(char* why = nullptr, size_t cap = 0);

@@ -37,11 +37,12 @@ void ss_gc_unregister_root(void** slot);
 void ss_gc_collect(void);
 int ss_gc_set_percent(int percent);
 int64_t ss_gc_set_memory_limit(int64_t bytes);
+void ss_gc_free_os_memory(void); /* debug.FreeOSMemory: collect, then release every free page */
 void ss_gc_poll(void);
 void ss_gc_enter_blocking(void);
 void ss_gc_exit_blocking(void);
 void ss_gc_detach_thread(void);
-void ss_gc_read_stats(ss_gc_stats* st);
+void ss_gc_read_stats(ss_gc_stats* st); /* exact, as Go's ReadMemStats (stops the world) */
 
 #ifdef __cplusplus
 }

@@ -137,7 +137,7 @@ void tiny(Stop& stop, unsigned seed) {
 // heap double, the limit makes cycles come faster as the heap nears it.
 void memlimit(Stop& stop, unsigned seed) {
     std::mt19937_64 rng(seed);
-    gc::setMemoryLimit(64 << 20);
+    if (gc::setMemoryLimit(-1) == INT64_MAX) gc::setMemoryLimit(64 << 20);  // GOMEMLIMIT wins
     const size_t maxLive = 120000;
     Root<Ptr<Obj>> slots(newSlots(maxLive));
     size_t live = 1000;
@@ -175,20 +175,20 @@ struct GcScenario {
     const char* name;
     const char* what;
     void (*body)(Stop&, unsigned);
-    int gogc;
+    int gogc;  // 0: GOGC from the environment (default 100); else this value
     bool objects = false;  // recorded with object-level events (alloc, free, mark)
 };
 
 const GcScenario kGcScenarios[] = {
-    {"binary-trees", "Go's binary-trees: a long-lived tree and waves of short-lived ones (GC heavy)", binaryTrees, 100},
-    {"server", "steady request churn over a live set of 50,000 objects: the GOGC sawtooth", server, 100},
-    {"gc-fragmentation", "allocate 100k objects, drop every other one, then allocate a different size", fragmentation, 100},
-    {"gc-large", "large objects (40 KiB..2 MiB), each in a span of its own", large, 100},
-    {"tiny", "tiny pointer-free objects packed into 16-byte blocks", tiny, 100},
+    {"binary-trees", "Go's binary-trees: a long-lived tree and waves of short-lived ones (GC heavy)", binaryTrees, 0},
+    {"server", "steady request churn over a live set of 50,000 objects: the GOGC sawtooth", server, 0},
+    {"gc-fragmentation", "allocate 100k objects, drop every other one, then allocate a different size", fragmentation, 0},
+    {"gc-large", "large objects (40 KiB..2 MiB), each in a span of its own", large, 0},
+    {"tiny", "tiny pointer-free objects packed into 16-byte blocks", tiny, 0},
     {"gogc50", "the server workload at GOGC=50: more cycles, smaller heap", server, 50},
     {"gogc100", "the server workload at GOGC=100 (the default)", server, 100},
     {"gogc400", "the server workload at GOGC=400: fewer cycles, bigger heap", server, 400},
-    {"memlimit", "a live set growing toward a 64 MiB memory limit (GOMEMLIMIT) and back", memlimit, 100},
+    {"memlimit", "a live set growing toward a 64 MiB memory limit (GOMEMLIMIT) and back", memlimit, 0},
     {"teaching", "a small heap (4,096 live objects) with object-level events: slots, marks, sweeps", teaching, 10,
      true},
 };
@@ -226,8 +226,11 @@ int runGcScenario(const char* name, double seconds, double interval, bool gctrac
         if (!std::strcmp(s.name, name)) sc = &s;
     if (!sc) return usageError("demo", (std::string("unknown workload '") + name + "'").c_str());
     if (gctrace) setenv("GODEBUG", "gctrace=1", 1);  // read when the collector starts
-    gc::setGCPercent(sc->gogc);
-    std::printf("%s: %s (GOGC=%d)\n", sc->name, sc->what, sc->gogc);
+    if (sc->gogc) gc::setGCPercent(sc->gogc);
+    gc::GCStats st;
+    gc::readGCStats(&st);
+    std::string gogc = st.gcPercent < 0 ? "off" : std::to_string(st.gcPercent);
+    std::printf("%s: %s (GOGC=%s)\n", sc->name, sc->what, gogc.c_str());
     Stop stop{false};
     std::thread worker([&] {
         sc->body(stop, 1234u);

@@ -45,6 +45,10 @@ int main(void) {
     ss_gc_read_stats(&st);
     CHECK(st.mallocs - st.frees < 100);
     CHECK(ss_gc_set_percent(50) == 100);
+    /* debug.FreeOSMemory: every free page goes back to the OS. */
+    ss_gc_free_os_memory();
+    ss_gc_read_stats(&st);
+    CHECK(st.heap_idle == st.heap_released);
     ss_gc_unregister_root((void**)&head);
     printf("1 passed, 0 failed\n");
     return 0;

@@ -2,6 +2,8 @@
 // storing pointers while marking runs), unreachable ones are reclaimed within two cycles, the
 // tiny allocator packs, the pacer follows Go's formulas, gctrace prints Go's line.
 #include <gtest/gtest.h>
+#include <dirent.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -162,6 +164,79 @@ TEST(GC, PacerFollowsGoFormulas) {
     EXPECT_GT(st.heapGoal, uint64_t{1} << 60) << "GOGC=off: no goal";
     setGCPercent(old);
     keep = nullptr;
+}
+
+TEST(GC, GoalComesDownWhenTheLiveHeapDrops) {
+    int old = setGCPercent(100);
+    uint64_t next = 1;
+    Root<Node> keep(build(18, next));  // 262143 nodes of 32 B: 8 MiB live
+    collect();
+    GCStats st;
+    readGCStats(&st);
+    ASSERT_GT(st.heapMarked, 7u << 20);
+    ASSERT_GT(st.heapGoal, 14u << 20);
+    keep = build(12, next);  // the live set drops to 4095 nodes
+    // Go's resetLive forgets where the last cycle started: the next goal follows the new live heap.
+    collect();
+    readGCStats(&st);
+    const double want = static_cast<double>(std::max<uint64_t>(2 * st.heapMarked, 4u << 20));
+    EXPECT_LT(st.heapMarked, 1u << 20);
+    EXPECT_NEAR(static_cast<double>(st.heapGoal), want, want * 0.10) << "marked " << st.heapMarked;
+    setGCPercent(old);
+    keep = nullptr;
+}
+
+TEST(GC, ReadGCStatsCountsEveryAllocation) {
+    RootScope<100> keep;
+    GCStats before, after;
+    readGCStats(&before);
+    for (size_t i = 0; i < 100; i++) keep.set(i, newNode(i));
+    readGCStats(&after);
+    // Go's ReadMemStats flushes every mcache: the 100 objects are counted at once.
+    EXPECT_EQ(after.heap.Mallocs - before.heap.Mallocs, 100u);
+    EXPECT_GE(after.heap.HeapAlloc - before.heap.HeapAlloc, 100u * sizeof(Node));
+    // Each tiny allocation is a malloc (a new 16-byte block, or a tiny hit counted as a malloc and a
+    // free, as Go counts them): 64 allocations, 64 mallocs.
+    readGCStats(&before);
+    for (int i = 0; i < 64; i++) allocBytes(8);
+    readGCStats(&after);
+    EXPECT_EQ(after.heap.Mallocs - before.heap.Mallocs, 64u);
+    EXPECT_GE(after.tinyAllocs - before.tinyAllocs, 31u);
+}
+
+TEST(GC, FreeOSMemoryReleasesEveryFreePage) {
+    {
+        Root<Big> big;
+        for (int i = 0; i < 4000; i++) big = static_cast<Big*>(alloc(&kBigType));  // ~4.5 MiB
+        for (int i = 0; i < 16; i++) allocBytes(256 << 10);  // large spans, garbage at once
+    }
+    freeOSMemory();
+    GCStats st;
+    readGCStats(&st);
+    EXPECT_EQ(st.heap.HeapIdle, st.heap.HeapReleased) << "free pages left unreleased";
+    EXPECT_GT(st.heap.HeapReleased, 4u << 20);
+}
+
+TEST(GC, IdleMarkWorkerRunsAtIdlePriority) {
+    collect();  // the collector's threads exist once it has started
+    int idle = 0;
+    DIR* dir = opendir("/proc/self/task");
+    ASSERT_NE(dir, nullptr);
+    while (dirent* e = readdir(dir)) {
+        int tid = atoi(e->d_name);
+        if (tid <= 0) continue;
+        char path[64], comm[32] = {};
+        snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
+        FILE* f = fopen(path, "r");
+        if (!f) continue;
+        if (fgets(comm, sizeof comm, f) && !strncmp(comm, "spanscope-idle", 14)) {
+            idle++;
+            EXPECT_EQ(sched_getscheduler(tid), SCHED_IDLE) << "the idle mark worker runs only on idle CPUs";
+        }
+        fclose(f);
+    }
+    closedir(dir);
+    EXPECT_GE(idle, 1);
 }
 
 TEST(GC, ConcurrentMutatorsWhileMarking) {

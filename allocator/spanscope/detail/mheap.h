@@ -38,6 +38,14 @@ SPANSCOPE_INLINE MSpan* spanOf(uintptr_t p) {
     return __atomic_load_n(&a->spans[(p >> kPageShift) % kPagesPerArena], __ATOMIC_ACQUIRE);
 }
 
+// What the collector's pacer reads at every trigger check (MHeap::readPacerStats).
+struct PacerHeapStats {
+    uint64_t heapAlloc;    // bytes in objects (Go's totalAlloc - totalFree)
+    uint64_t heapInUse;    // bytes in in-use spans
+    uint64_t heapFree;     // free pages not released to the OS
+    uint64_t mappedReady;  // mapped and not released: heap pages and metadata (Go's mappedReady)
+};
+
 class MHeap {
 public:
     void init(bool managed);
@@ -121,6 +129,7 @@ public:
     }
 
     void readStats(MemStats& st);
+    void readPacerStats(PacerHeapStats& st);
     uint32_t walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx);
     bool validate(char* why, size_t cap);
 
@@ -152,6 +161,7 @@ private:
     FixAlloc m_bitsAlloc[kMaxObjsPerSpan / 64 + 1];  // 4 bitmaps of n words, by n
     MSpan* m_allspans = nullptr;
     size_t m_nspans = 0;
+    size_t m_spansByClass[kNumSizeClasses] = {};  // in-use spans by size class (0: large), under m_lock
     uintptr_t m_curBase = 0, m_curEnd = 0;  // reserved, not yet grown, in the current arena
     size_t m_arenaCount = 0;
     uintptr_t m_nextHint = 0;
