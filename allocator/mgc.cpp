@@ -397,6 +397,8 @@ void startThread(void* (*fn)(void*), const char* what) {
 }  // namespace
 
 void startWorker() {
+    // At start-up and in a fork child: an idle worker the fork left behind holds nothing here.
+    g_activeIdle.store(0, std::memory_order_seq_cst);
     startThread(workerMain, "mark worker");
     for (int i = 0; i < std::max(1, g_procs - 1); i++) startThread(idleWorkerMain, "idle mark worker");
 }
