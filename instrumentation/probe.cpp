@@ -29,6 +29,7 @@
 
 #include "spanscope/allocator.h"
 #include "spanscope/detail/platform.h"
+#include "spanscope/detail/probe_profile.h"
 #include "spanscope/stream.h"
 
 namespace spanscope::probe {
@@ -355,11 +356,14 @@ void rundownSpan(const SpanInfo& s, void* arg) {
     ctx->spans++;
 }
 
+void toWriter(const Event& e);
+
 void rundown() {
     RundownCtx ctx{detail::nanotime(), 0};
     g_writer.add(record(kRundownBegin, ctx.now));
     // walkSpans holds the heap's locks: slow paths wait while we copy (and write full frames).
     uint32_t sweepgen = walkSpans(rundownSpan, &ctx);
+    profile::rundownProfile(record(kRundownBegin, ctx.now), toWriter);  // the heap profile so far
     Event end = record(kRundownEnd, ctx.now);
     end.a = ctx.spans;
     end.b = sweepgen;
@@ -451,6 +455,7 @@ void* samplerMain(void*) {
     const long interval = long{g_opts.intervalMs ? g_opts.intervalMs : 10} * 1000000L;
     while (!g_samplerStop.load(std::memory_order_acquire)) {
         emitCounters(g_prevStats, first, toOwnRing);
+        profile::emitModules(record(kModule, detail::nanotime()), toOwnRing, first);  // for symbols
         first = false;
         timespec ts{interval / 1000000000L, interval % 1000000000L};
         syscall(SYS_futex, &g_samplerWake, FUTEX_WAIT_PRIVATE, 0, &ts, nullptr, 0);

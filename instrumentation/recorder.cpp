@@ -36,6 +36,12 @@ bool Recorder::open(const RecorderOptions& opts, std::string* err) {
         m_writer.reset();
         return false;
     }
+    if (!m_writer->createProfile()) {
+        m_error = m_writer->error();
+        if (err) *err = m_error;
+        m_writer.reset();
+        return false;
+    }
     m_lastCommitMono = monoNs();
     return true;
 }
@@ -147,6 +153,10 @@ bool Recorder::applyEvents(const Event* events, size_t n) {
                 ok = m_writer->insertEvent(t, e);
                 break;
             default:
+                if (m_writer->profile()->apply(t, m_decoder.segments(), e, &ok)) {  // the heap profile's records
+                    if (!ok) m_error = m_writer->profile()->error();
+                    break;
+                }
                 ok = m_writer->insertEvent(t, e);
                 if (m_model->apply(e)) m_spanEventsSinceKeyframe++;
                 if (static_cast<uint16_t>(e.kind) == stream::kRundownEnd)
@@ -260,6 +270,10 @@ bool Recorder::finish(const EndInfo& end) {
                              : m_decoder.corrupt() ? "corrupt"
                                                    : "truncated";
         m_dirty = true;
+        if (ok) {
+            std::string why;  // symbols are a convenience: a failure leaves addresses, not an error
+            m_writer->profile()->symbolize(&why);
+        }
         ok = ok && m_writer->end(end, status, problem);
     }
     ok = commit() && ok;

@@ -32,6 +32,7 @@ int64_t i64(uint64_t v) {
 }  // namespace
 
 SessionWriter::~SessionWriter() {
+    m_profile.reset();  // its statements, before the connection closes
     for (sqlite3_stmt* st : {m_insEvent, m_insEvents, m_insClass, m_insHeap, m_insCycle, m_endCycle,
                              m_insPhase, m_cycleStw, m_insKeyframe, m_progress})
         sqlite3_finalize(st);
@@ -370,6 +371,13 @@ bool SessionWriter::end(const EndInfo& end, const std::string& streamStatus,
     bool ok = step(st);
     sqlite3_finalize(st);
     return ok;
+}
+
+bool SessionWriter::createProfile() {
+    m_profile = std::make_unique<ProfileStore>();
+    if (m_profile->init(m_db)) return true;
+    m_error = m_profile->error();
+    return false;
 }
 
 }  // namespace spanscope::session

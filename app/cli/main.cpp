@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "cli.h"
+#include "profile_cli.h"
 
 namespace {
 void printHelp(FILE* out) {
@@ -18,6 +19,8 @@ void printHelp(FILE* out) {
         "                          run PROGRAM preloaded and record its heap into a session\n"
         "  import STREAM -o FILE   record a stream saved to a file into a session\n"
         "  report FILE [--json]    summarise a session\n"
+        "  top FILE [--at T]       the heaviest allocation sites (heap profile)\n"
+        "  pprof FILE -o OUT.pb.gz the heap profile for 'go tool pprof'\n"
         "  ps                      list running programs you can attach to\n"
         "  attach PID -o FILE      record a running program (spanscope-cli ps) until Ctrl-C\n"
         "  diff A B [--json]       compare two sessions (per size class, GC, peak heap)\n"
@@ -61,6 +64,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(cmd, "record")) return spanscope::cli::recordCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "import")) return spanscope::cli::importCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "report")) return spanscope::cli::reportCommand(argc - 1, argv + 1);
+    if (!std::strcmp(cmd, "top")) return spanscope::cli::topCommand(argc - 1, argv + 1);
+    if (!std::strcmp(cmd, "pprof")) return spanscope::cli::pprofCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "ps")) return spanscope::cli::psCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "attach")) return spanscope::cli::attachCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "diff")) return spanscope::cli::diffCommand(argc - 1, argv + 1);

@@ -3,10 +3,12 @@
 #pragma once
 #include <sqlite3.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "spanscope/decoder.h"
+#include "spanscope/detail/profile_store.h"
 #include "spanscope/recorder.h"
 #include "spanscope/session_types.h"
 
@@ -36,8 +38,12 @@ public:
     bool end(const EndInfo& end, const std::string& streamStatus, const std::string& streamError);
     int64_t lastEventId() const { return m_lastEventId; }
     const std::string& error() const { return m_error; }
+    // The heap profile's tables (profile_store.cpp), on this connection; null until created.
+    ProfileStore* profile() const { return m_profile.get(); }
+    bool createProfile();
 
 private:
+    std::unique_ptr<ProfileStore> m_profile;
     bool exec(const char* sql);
     sqlite3_stmt* prepare(const char* sql);
     bool step(sqlite3_stmt* st);

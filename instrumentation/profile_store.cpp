@@ -1,0 +1,170 @@
+// ProfileStore: the heap profiler's records into prof_samples, prof_stacks and prof_modules.
+// See spanscope/detail/profile_store.h; symbolization is in profile_symbolize.cpp.
+#include "spanscope/detail/profile_store.h"
+
+#include <cstring>
+
+#include "spanscope/detail/probe_profile.h"
+#include "spanscope/stream.h"
+
+namespace spanscope::session {
+
+const char* const kProfileSchemaSql = R"sql(
+CREATE TABLE IF NOT EXISTS prof_samples(
+  id INTEGER PRIMARY KEY,
+  t_ns INTEGER NOT NULL,
+  kind INTEGER NOT NULL,     -- 1 allocation, 2 free
+  addr INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,    -- slot bytes
+  stack INTEGER NOT NULL,    -- prof_stacks.stack
+  rate INTEGER NOT NULL,     -- MemProfileRate when sampled (for scaling); 0 on frees
+  managed INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS prof_samples_t ON prof_samples(t_ns);
+CREATE TABLE IF NOT EXISTS prof_stacks(
+  stack INTEGER NOT NULL,    -- segment << 32 | the allocator's bucket id
+  depth INTEGER NOT NULL,    -- 0 = innermost (the allocator's entry point)
+  pc INTEGER NOT NULL,       -- return address
+  PRIMARY KEY (stack, depth)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS prof_modules(
+  id INTEGER PRIMARY KEY,
+  t_ns INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  start INTEGER NOT NULL,
+  end INTEGER NOT NULL,
+  bias INTEGER NOT NULL,
+  build_id TEXT
+);
+CREATE TABLE IF NOT EXISTS prof_frames(
+  pc INTEGER NOT NULL,
+  idx INTEGER NOT NULL,      -- 0 = innermost inlined frame at pc; the last is the real function
+  module INTEGER,            -- prof_modules.id
+  function TEXT,             -- demangled; NULL if unknown
+  file TEXT,
+  line INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (pc, idx)
+) WITHOUT ROWID;
+)sql";
+
+ProfileStore::~ProfileStore() {
+    for (sqlite3_stmt* st : {m_insSample, m_insStack, m_insModule}) sqlite3_finalize(st);
+}
+
+bool ProfileStore::fail(const char* what) {
+    m_error = std::string(what) + ": " + sqlite3_errmsg(m_db);
+    return false;
+}
+
+bool ProfileStore::init(sqlite3* db) {
+    m_db = db;
+    if (sqlite3_exec(m_db, kProfileSchemaSql, nullptr, nullptr, nullptr) != SQLITE_OK)
+        return fail("create the heap profile's tables");
+    auto prep = [&](const char* sql, sqlite3_stmt** st) {
+        return sqlite3_prepare_v3(m_db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, nullptr) == SQLITE_OK;
+    };
+    if (!prep("INSERT INTO prof_samples(t_ns, kind, addr, bytes, stack, rate, managed) VALUES (?,?,?,?,?,?,?)",
+              &m_insSample) ||
+        !prep("INSERT OR IGNORE INTO prof_stacks(stack, depth, pc) VALUES (?,?,?)", &m_insStack) ||
+        !prep("INSERT INTO prof_modules(t_ns, path, start, end, bias) VALUES (?,?,?,?,?)", &m_insModule))
+        return fail("prepare (heap profile)");
+    return true;
+}
+
+bool ProfileStore::sample(int64_t t, int kind, const Event& e, uint64_t stack, uint64_t bytes, uint64_t rate) {
+    sqlite3_bind_int64(m_insSample, 1, t);
+    sqlite3_bind_int(m_insSample, 2, kind);
+    sqlite3_bind_int64(m_insSample, 3, static_cast<int64_t>(e.addr));
+    sqlite3_bind_int64(m_insSample, 4, static_cast<int64_t>(bytes));
+    sqlite3_bind_int64(m_insSample, 5, static_cast<int64_t>(stack));
+    sqlite3_bind_int64(m_insSample, 6, static_cast<int64_t>(rate));
+    sqlite3_bind_int(m_insSample, 7, e.flags & 1);
+    const int rc = sqlite3_step(m_insSample);
+    sqlite3_reset(m_insSample);
+    return rc == SQLITE_DONE || fail("write prof_samples");
+}
+
+bool ProfileStore::stackChunk(uint64_t key, const Event& e) {
+    if (m_stacksDone.count(key)) return true;  // sent twice (two threads, or a rundown): keep one
+    std::vector<uint64_t>& frames = m_building[key];
+    if (e.spanClass == 0) frames.clear();
+    const uint64_t in[5] = {e.addr, e.a, e.b, e.c, e.d};
+    const unsigned k = e.flags & 0x7f;
+    for (unsigned i = 0; i < k && i < 5; i++) frames.push_back(in[i]);
+    if (!(e.flags & 0x80)) return true;
+    for (size_t d = 0; d < frames.size(); d++) {
+        sqlite3_bind_int64(m_insStack, 1, static_cast<int64_t>(key));
+        sqlite3_bind_int64(m_insStack, 2, static_cast<int64_t>(d));
+        sqlite3_bind_int64(m_insStack, 3, static_cast<int64_t>(frames[d]));
+        const int rc = sqlite3_step(m_insStack);
+        sqlite3_reset(m_insStack);
+        if (rc != SQLITE_DONE) return fail("write prof_stacks");
+    }
+    m_building.erase(key);
+    m_stacksDone.insert(key);
+    return true;
+}
+
+bool ProfileStore::moduleName(uint32_t segment, const Event& e) {
+    auto it = m_modules.find(uint64_t{segment} << 32 | e.npages);
+    if (it == m_modules.end()) return true;
+    PendingModule& m = it->second;
+    const size_t k = e.flags <= 40 ? e.flags : 40;
+    m.path.append(reinterpret_cast<const char*>(&e.addr), k);
+    if (m.path.size() < m.len) return true;
+    const std::string key = m.path + "@" + std::to_string(m.lo);
+    bool ok = true;
+    if (m_modulesDone.insert(key).second) {
+        sqlite3_bind_int64(m_insModule, 1, m.t);
+        sqlite3_bind_text(m_insModule, 2, m.path.data(), static_cast<int>(m.path.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_int64(m_insModule, 3, static_cast<int64_t>(m.lo));
+        sqlite3_bind_int64(m_insModule, 4, static_cast<int64_t>(m.hi));
+        sqlite3_bind_int64(m_insModule, 5, static_cast<int64_t>(m.bias));
+        ok = sqlite3_step(m_insModule) == SQLITE_DONE || fail("write prof_modules");
+        sqlite3_reset(m_insModule);
+    }
+    m_modules.erase(it);
+    return ok;
+}
+
+bool ProfileStore::apply(int64_t t, uint32_t segment, const Event& e, bool* ok) {
+    const uint64_t seg = uint64_t{segment} << 32;
+    switch (static_cast<uint16_t>(e.kind)) {
+        case static_cast<uint16_t>(EventKind::ProfAlloc): {
+            const uint64_t stack = seg | (e.b & 0xffffffff);
+            auto [it, fresh] = m_live.try_emplace(e.addr, Live{stack, e.a});
+            if (!fresh && it->second.stack == stack && it->second.bytes == e.a) {
+                *ok = true;  // the same object twice (sampled as the sink went in, and in the rundown)
+                return true;
+            }
+            it->second = Live{stack, e.a};
+            *ok = sample(t, 1, e, stack, e.a, e.c);
+            return true;
+        }
+        case static_cast<uint16_t>(EventKind::ProfFree): {
+            auto it = m_live.find(e.addr);
+            if (it == m_live.end()) {
+                *ok = true;  // sampled before this session could see it
+                return true;
+            }
+            const Live live = it->second;
+            m_live.erase(it);
+            *ok = sample(t, 2, e, live.stack, live.bytes, 0);
+            return true;
+        }
+        case static_cast<uint16_t>(EventKind::ProfStack):
+            *ok = stackChunk(seg | e.npages, e);
+            return true;
+        case stream::kModule:
+            m_modules[seg | (e.c & 0xffffffff)] = PendingModule{t, e.addr, e.a, e.b, e.d, {}};
+            *ok = true;
+            return true;
+        case stream::kModuleName:
+            *ok = moduleName(segment, e);
+            return true;
+        default:
+            return false;
+    }
+}
+
+}  // namespace spanscope::session

@@ -1,0 +1,56 @@
+// The heap profile in a session (recorder side): the profiler's records (ProfAlloc, ProfFree,
+// ProfStack) and the probe's loaded objects (kModule, kModuleName) become plain relational rows
+// (prof_samples, prof_stacks, prof_modules), and at the end of the recording the stacks' return
+// addresses are symbolized into prof_frames with elfutils' libdw (profile_symbolize.cpp), so that
+// the session file alone can be browsed elsewhere. Tables: docs/session-format.md.
+#pragma once
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "spanscope/events.h"
+
+namespace spanscope::session {
+
+// The tables, created with every session (empty when nothing was sampled).
+extern const char* const kProfileSchemaSql;
+
+class ProfileStore {
+public:
+    ~ProfileStore();
+    bool init(sqlite3* db);
+    // True if e is one of the profile's records (it is then consumed); ok is false on a write error.
+    bool apply(int64_t t, uint32_t segment, const Event& e, bool* ok);
+    // Symbolizes every return address not yet in prof_frames. Returns the number of addresses.
+    size_t symbolize(std::string* err);
+    const std::string& error() const { return m_error; }
+
+private:
+    struct PendingModule {
+        int64_t t;
+        uint64_t lo, hi, bias, len;
+        std::string path;
+    };
+    struct Live {
+        uint64_t stack, bytes;
+    };
+    bool sample(int64_t t, int kind, const Event& e, uint64_t stack, uint64_t bytes, uint64_t rate);
+    bool stackChunk(uint64_t key, const Event& e);
+    bool moduleName(uint32_t segment, const Event& e);
+    bool fail(const char* what);
+
+    sqlite3* m_db = nullptr;
+    sqlite3_stmt *m_insSample = nullptr, *m_insStack = nullptr, *m_insModule = nullptr;
+    std::unordered_map<uint64_t, std::vector<uint64_t>> m_building;  // stack key -> frames so far
+    std::unordered_set<uint64_t> m_stacksDone;
+    std::unordered_map<uint64_t, PendingModule> m_modules;  // segment << 32 | number
+    std::unordered_set<std::string> m_modulesDone;          // path @ start
+    std::unordered_map<uint64_t, Live> m_live;              // sampled objects live, by address
+    std::string m_error;
+};
+
+}  // namespace spanscope::session
