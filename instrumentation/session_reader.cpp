@@ -165,7 +165,7 @@ std::vector<SpanRecord> SessionReader::spansAt(int64_t t) {
     }
     Db::Stmt e(
         db,
-        "SELECT t_ns, tid, kind, span_class, flags, npages, addr, a, b, c FROM events "
+        "SELECT t_ns, tid, kind, span_class, flags, npages, addr, a, b, c, d FROM events "
         "WHERE id > ? AND id <= ? AND t_ns <= ? AND kind IN (1,2,3,4,5,6,7,15,24,256,257) ORDER BY id");
     e.bind(1, fromId);
     e.bind(2, toId);
@@ -183,6 +183,7 @@ std::vector<SpanRecord> SessionReader::spansAt(int64_t t) {
         ev.a = e.u(7);
         ev.b = e.u(8);
         ev.c = e.u(9);
+        ev.d = e.u(10);  // SpanRefill: the span handed back and its count
         model.apply(ev);
         m_lastReplay++;
     }
