@@ -6,7 +6,7 @@
 
 namespace spanscope::ui {
 
-void setNiceTimeRange(QValueAxis* axis, double s0, double s1, int target) {
+void setNiceTimeRange(QValueAxis* axis, double s0, double s1, int target, const char* unit) {
     if (!(s1 > s0)) s1 = s0 + 1e-9;
     const double raw = (s1 - s0) / std::max(2, target), mag = std::pow(10.0, std::floor(std::log10(raw)));
     double step = 10 * mag;
@@ -16,7 +16,7 @@ void setNiceTimeRange(QValueAxis* axis, double s0, double s1, int target) {
             break;
         }
     const int decimals = std::max(0, -static_cast<int>(std::floor(std::log10(step))));
-    const QString format = QStringLiteral("%.") + QString::number(decimals) + QStringLiteral("f");
+    const QString format = QStringLiteral("%.") + QString::number(decimals) + QStringLiteral("f") + QString::fromLatin1(unit);
     // Every change below re-lays the chart out (axis labels are text documents): skip a no-op, as
     // a live session's timeline asks for the same range several times a second.
     if (axis->min() == s0 && axis->max() == s1 && axis->tickInterval() == step && axis->labelFormat() == format &&

@@ -20,6 +20,19 @@ QString formatCount(uint64_t n) {
 
 QString formatSeconds(int64_t ns) { return QStringLiteral("%1 s").arg(double(ns) / 1e9, 0, 'f', 3); }
 
+QString formatDuration(uint64_t ns) {
+    if (ns < 1000) return QStringLiteral("%1 ns").arg(ns);
+    if (ns < 1000000) {
+        const double us = double(ns) / 1e3;
+        return QStringLiteral("%1 \u00b5s").arg(us, 0, 'f', us < 10 ? 1 : 0);
+    }
+    if (ns < 1000000000) {
+        const double ms = double(ns) / 1e6;
+        return QStringLiteral("%1 ms").arg(ms, 0, 'f', ms < 10 ? 2 : 1);
+    }
+    return formatSeconds(static_cast<int64_t>(ns));
+}
+
 QString formatAddress(uint64_t a) { return QStringLiteral("0x%1").arg(a, 0, 16); }
 
 }  // namespace spanscope::ui

@@ -2,6 +2,7 @@
 #include "fragmentation_view.h"
 
 #include <QLegendMarker>
+#include <QTabWidget>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
@@ -61,7 +62,7 @@ FragmentationView::FragmentationView(QWidget* parent) : QWidget(parent) {
     m_bars->attachAxis(m_bytesAxis);
     m_classView = new QChartView(m_classChart);
     m_classView->setRenderHint(QPainter::Antialiasing);
-    m_classView->setMinimumHeight(300);
+    m_classView->setMinimumHeight(180);
     lay->addWidget(m_classView, 5);
 
     m_timeChart = newChart(tr("Fragmentation over time"));
@@ -101,10 +102,32 @@ FragmentationView::FragmentationView(QWidget* parent) : QWidget(parent) {
     m_timeChart->legend()->markers(m_cursor).first()->setVisible(false);
     m_timeView = new QChartView(m_timeChart);
     m_timeView->setRenderHint(QPainter::Antialiasing);
-    m_timeView->setMinimumHeight(200);
+    m_timeView->setMinimumHeight(170);
     lay->addWidget(m_timeView, 3);
+    m_tabs = new QTabWidget;
+    m_tabs->setDocumentMode(true);
+    m_tabs->hide();
+    lay->addWidget(m_tabs);
     setSeries(nullptr);
     setNiceTimeRange(m_tAxis, 0, 1, 5);
+}
+
+void FragmentationView::setCompact(bool on) {
+    if (on == m_compact) return;
+    m_compact = on;
+    auto* lay = static_cast<QVBoxLayout*>(layout());
+    if (on) {
+        m_tabs->addTab(m_classView, tr("At the cursor"));
+        m_tabs->addTab(m_timeView, tr("Over time"));
+        m_tabs->show();
+    } else {
+        m_tabs->clear();
+        lay->insertWidget(0, m_classView, 5);
+        lay->insertWidget(1, m_timeView, 3);
+        m_classView->show();
+        m_timeView->show();
+        m_tabs->hide();
+    }
 }
 
 void FragmentationView::setMoment(const MomentPtr& m) {

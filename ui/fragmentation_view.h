@@ -13,6 +13,8 @@
 #include <QValueAxis>
 #include <QWidget>
 
+class QTabWidget;
+
 #include "snapshots.h"
 
 namespace spanscope::ui {
@@ -34,6 +36,10 @@ public:
     // Presenter mode: only the per-class chart (the over-time chart's axes do not fit large type).
     void setOverTimeVisible(bool on) { m_timeView->setVisible(on); }
     QList<qreal> values(int set) const;
+    // Compact (a small screen): the two charts are tabs ("At the cursor", "Over time") instead of
+    // one above the other.
+    void setCompact(bool on);
+    bool compact() const { return m_compact; }
 
 private:
     QChartView* m_classView;
@@ -53,6 +59,8 @@ private:
     QValueAxis* m_pctAxis;
     QValueAxis* m_mibAxis;
     int64_t m_t = 0;
+    QTabWidget* m_tabs = nullptr;
+    bool m_compact = false;
 };
 
 }  // namespace spanscope::ui

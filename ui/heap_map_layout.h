@@ -1,6 +1,6 @@
 // Where each page of the heap goes on the map, in "cell" units (one cell = one 8 KiB page).
-// An arena is a block of kColumns x (pagesPerArena / kColumns) cells (128 x 64 for Go's 64 MiB
-// arenas: one row = 1 MiB); arenas are placed left to right, arenasPerRow to a row, with gaps that
+// An arena is a block of columns x (pagesPerArena / columns) cells (128 x 64 for Go's 64 MiB
+// arenas: one row = 1 MiB; a small heap gets narrower rows, see bestColumns); arenas are placed left to right, arenasPerRow to a row, with gaps that
 // leave room for a label. Pure: no widget, no image.
 #pragma once
 #include <QPointF>
@@ -19,12 +19,18 @@ public:
     static constexpr int kGapY = 10;  // cells above each arena (its label)
 
     HeapMapLayout() = default;
-    HeapMapLayout(std::vector<uint64_t> arenas, uint64_t pageSize, uint64_t arenaBytes, int arenasPerRow);
+    // columns: pages to a row (kColumns, or fewer for a small heap: see bestColumns).
+    HeapMapLayout(std::vector<uint64_t> arenas, uint64_t pageSize, uint64_t arenaBytes, int arenasPerRow,
+                  int columns = kColumns);
 
     // The arenasPerRow that makes the map largest inside a view of this aspect (width / height).
-    static int bestArenasPerRow(size_t arenaCount, uint64_t pagesPerArena, double viewAspect);
+    static int bestArenasPerRow(size_t arenaCount, uint64_t pagesPerArena, double viewAspect, int columns = kColumns);
+    // For a heap of one arena whose pages in use end usedPages from its base: the row width (a
+    // power of two from 8 to kColumns) that shows those pages largest in a view of this aspect.
+    static int bestColumns(uint64_t usedPages, double viewAspect);
 
     int arenasPerRow() const { return m_perRow; }
+    int columns() const { return m_columns; }
     const std::vector<uint64_t>& arenas() const { return m_arenas; }
     uint64_t pageSize() const { return m_pageSize; }
     int rowsPerArena() const { return m_rows; }
@@ -42,7 +48,7 @@ public:
 private:
     std::vector<uint64_t> m_arenas;
     uint64_t m_pageSize = 8192, m_arenaBytes = 64ull << 20;
-    int m_perRow = 1, m_rows = 64;
+    int m_perRow = 1, m_rows = 64, m_columns = kColumns;
 };
 
 }  // namespace spanscope::ui

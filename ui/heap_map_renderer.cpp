@@ -56,6 +56,31 @@ MapViewport fitViewport(const HeapMapLayout& layout, QSize view) {
     return vp;
 }
 
+MapViewport fitViewportTo(QRectF cells, QSize view) {
+    MapViewport vp;
+    if (view.isEmpty() || cells.isEmpty()) return vp;
+    vp.scale = std::min(double(view.width()) / cells.width(), double(view.height()) / cells.height());
+    const QPointF c = cells.center();
+    vp.origin = QPointF(c.x() - view.width() / 2.0 / vp.scale, c.y() - view.height() / 2.0 / vp.scale);
+    return vp;
+}
+
+QRect usedCells(const HeapScene& scene, const HeapMapLayout& layout) {
+    QRect r;
+    for (size_t i = 0; i < layout.arenas().size(); i++) {
+        const uint64_t base = layout.arenas()[i], end = base + scene.arenaBytes;
+        const auto [t0, t1] = scene.tilesIn(base, end);
+        if (t0 >= t1) continue;
+        const uint64_t last = std::min(end, scene.tiles[t1 - 1].end(scene.pageSize));
+        const uint64_t first = std::max(base, scene.tiles[t0].base);
+        const uint64_t cols = uint64_t(layout.columns()), ps = scene.pageSize;
+        const int rowFirst = int((first - base) / ps / cols), rowEnd = int(((last - base) / ps + cols - 1) / cols);
+        const QRect ar = layout.arenaRect(i);
+        r |= QRect(ar.left(), ar.top() + rowFirst, ar.width(), std::max(1, rowEnd - rowFirst));
+    }
+    return r;
+}
+
 namespace {
 // Shaded colours by (size class, occupancy in 64ths): one lookup per tile instead of float maths.
 struct ShadeTable {
@@ -70,6 +95,12 @@ const ShadeTable& shades() {
     return t;
 }
 }  // namespace
+
+QRgb filteredColor(const Tile& t, int onlyClass) {
+    if (onlyClass >= 0 && (t.kind == TileKind::Span || t.kind == TileKind::Large) && t.sizeClass() != onlyClass)
+        return colors::kFilteredOut;
+    return tileColor(t);
+}
 
 QRgb tileColor(const Tile& t) {
     switch (t.kind) {
@@ -88,8 +119,8 @@ namespace {
 // Calls f(col, row, n, rows, first) for the segments of tile t's pages within [lo, hi) of the
 // arena starting at base: a partial first row, whole rows (merged when mergeRows), a partial last.
 template <class F>
-void forEachSegment(const Tile& t, uint64_t base, uint64_t lo, uint64_t hi, uint64_t ps, bool mergeRows, F&& f) {
-    constexpr uint64_t perRow = HeapMapLayout::kColumns;
+void forEachSegment(const Tile& t, uint64_t base, uint64_t lo, uint64_t hi, uint64_t ps, uint64_t perRow, bool mergeRows,
+                    F&& f) {
     uint64_t p = (std::max(t.base, lo) - base) / ps;
     const uint64_t pend = (std::min(t.end(ps), hi) - base) / ps;
     bool first = true;
@@ -107,7 +138,8 @@ void forEachSegment(const Tile& t, uint64_t base, uint64_t lo, uint64_t hi, uint
 // Zoomed out (under 4 px per page): draw one value per page into a cell buffer covering the
 // visible cells, then sample it for every pixel (nearest neighbour). The cost is one write per
 // visible page plus one read per pixel, whatever the number of tiles.
-void renderSampled(QImage& img, const HeapScene& scene, const HeapMapLayout& layout, const MapViewport& vp) {
+void renderSampled(QImage& img, const HeapScene& scene, const HeapMapLayout& layout, const MapViewport& vp,
+                   int onlyClass) {
     const double s = vp.scale;
     const int W = img.width(), H = img.height();
     const QRect all(QPoint(0, 0), layout.bounds());
@@ -118,7 +150,7 @@ void renderSampled(QImage& img, const HeapScene& scene, const HeapMapLayout& lay
     const int cw = vis.width();
     std::vector<QRgb> cells(size_t(cw) * size_t(vis.height()), colors::kBackground);
     auto cellRow = [&](int cy) { return cells.data() + size_t(cy - vis.top()) * size_t(cw); };
-    const uint64_t ps = scene.pageSize, perRow = HeapMapLayout::kColumns;
+    const uint64_t ps = scene.pageSize, perRow = uint64_t(layout.columns());
     for (size_t i = 0; i < layout.arenas().size(); i++) {
         const QRect ar = layout.arenaRect(i);
         const QRect arVis = ar.intersected(vis);
@@ -133,8 +165,8 @@ void renderSampled(QImage& img, const HeapScene& scene, const HeapMapLayout& lay
         const int c0 = arVis.left() - ar.left(), c1 = arVis.right() + 1 - ar.left();  // visible columns
         for (size_t ti = t0; ti < t1; ti++) {
             const Tile& t = scene.tiles[ti];
-            const QRgb c = tileColor(t);
-            forEachSegment(t, base, lo, hi, ps, false, [&](int col, int row, int n, int, bool) {
+            const QRgb c = filteredColor(t, onlyClass);
+            forEachSegment(t, base, lo, hi, ps, perRow, false, [&](int col, int row, int n, int, bool) {
                 const int a = std::max(col, c0), b = std::min(col + n, c1);
                 if (a >= b) return;
                 QRgb* line = cellRow(ar.top() + row) + (ar.left() - vis.left());
@@ -203,10 +235,11 @@ void renderSampled(QImage& img, const HeapScene& scene, const HeapMapLayout& lay
 
 // Zoomed in (4 px per page or more): few tiles are visible; fill each one's rectangles, with
 // 1-pixel separators at span starts and between rows.
-void renderTiles(QImage& img, const HeapScene& scene, const HeapMapLayout& layout, const MapViewport& vp) {
+void renderTiles(QImage& img, const HeapScene& scene, const HeapMapLayout& layout, const MapViewport& vp,
+                 int onlyClass) {
     Canvas cv(img);
     const double s = vp.scale, ox = vp.origin.x(), oy = vp.origin.y();
-    const uint64_t ps = scene.pageSize, perRow = HeapMapLayout::kColumns;
+    const uint64_t ps = scene.pageSize, perRow = uint64_t(layout.columns());
     const double visTop = oy, visBottom = oy + img.height() / s;
     const double visLeft = ox, visRight = ox + img.width() / s;
     for (size_t i = 0; i < layout.arenas().size(); i++) {
@@ -226,14 +259,26 @@ void renderTiles(QImage& img, const HeapScene& scene, const HeapMapLayout& layou
         const auto [t0, t1] = scene.tilesIn(lo, hi);
         for (size_t ti = t0; ti < t1; ti++) {
             const Tile& t = scene.tiles[ti];
-            const QRgb c = tileColor(t);
+            const QRgb c = filteredColor(t, onlyClass);
             const bool startsHere = t.base >= lo;
+            const bool filtered = onlyClass >= 0 && t.kind == TileKind::Span && t.sizeClass() != onlyClass;
+            // Occupancy as a fill height: the class colour from the bottom, its empty shade above.
+            const bool fill = t.kind == TileKind::Span && !filtered && t.nelems > 0;
+            const QRgb full = fill ? sizeClassColor(std::min(t.sizeClass(), kPaletteClasses - 1)) : c;
+            const QRgb empty = fill ? shadedColor(full, 0.0) : c;
+            const double occ = fill ? std::min(1.0, double(t.allocCount) / t.nelems) : 1.0;
             const bool cached = t.kind == TileKind::Span && t.state == uint8_t(session::SpanState::Cached);
-            forEachSegment(t, base, lo, hi, ps, false, [&](int col, int row, int n, int rows, bool first) {
+            forEachSegment(t, base, lo, hi, ps, perRow, false, [&](int col, int row, int n, int rows, bool first) {
                 const double cx = ar.left() + double(col), cy = ar.top() + double(row);
                 auto [x0, x1] = edges(cx, cx + double(n), ox, s);
                 auto [y0, y1] = edges(cy, cy + double(rows), oy, s);
-                cv.fill(x0, y0, x1, y1, c);
+                if (fill) {
+                    const int ym = y1 - 1 - static_cast<int>(std::lround((y1 - 1 - y0) * occ));
+                    cv.fill(x0, y0, x1, ym, empty);
+                    cv.fill(x0, ym, x1, y1, full);
+                } else {
+                    cv.fill(x0, y0, x1, y1, c);
+                }
                 cv.fill(x0, y1 - 1, x1, y1, colors::kSeparator);                           // row line
                 if (first && startsHere) cv.fill(x0, y0, x0 + 1, y1, colors::kSeparator);  // span start
                 // A span cached in a thread's mcache gets a dot in its first page (its allocation
@@ -255,32 +300,39 @@ QImage renderHeapMap(const HeapScene& scene, const HeapMapLayout& layout, const 
     img.fill(colors::kBackground);
     if (!(vp.scale > 0)) return img;
     const double s = vp.scale;
-    if (s >= kGridScale) renderTiles(img, scene, layout, vp);
-    else renderSampled(img, scene, layout, vp);
+    if (s >= kGridScale) renderTiles(img, scene, layout, vp, opts.onlyClass);
+    else renderSampled(img, scene, layout, vp, opts.onlyClass);
 
-    // The hovered tile's outline.
-    std::vector<QRectF> highlight;
-    if (opts.highlightBase) {
-        if (const Tile* t = scene.tileAt(*opts.highlightBase); t && t->base == *opts.highlightBase) {
-            const int ai = layout.arenaIndexOf(t->base);
-            if (ai >= 0) {
-                const QRect ar = layout.arenaRect(size_t(ai));
-                const uint64_t base = layout.arenas()[size_t(ai)];
-                forEachSegment(*t, base, base, base + scene.arenaBytes, scene.pageSize, true,
-                               [&](int col, int row, int n, int rows, bool) {
-                                   const QPointF a = vp.toPixel(QPointF(ar.left() + col, ar.top() + row));
-                                   const QPointF b = vp.toPixel(QPointF(ar.left() + col + n, ar.top() + row + rows));
-                                   highlight.push_back(QRectF(a, b));
-                               });
-            }
-        }
-    }
+    // The hovered tile's outline (white) and the narrated one's (yellow).
+    auto outline = [&](const Tile* t) {
+        std::vector<QRectF> out;
+        if (!t) return out;
+        const int ai = layout.arenaIndexOf(t->base);
+        if (ai < 0) return out;
+        const QRect ar = layout.arenaRect(size_t(ai));
+        const uint64_t base = layout.arenas()[size_t(ai)];
+        forEachSegment(*t, base, base, base + scene.arenaBytes, scene.pageSize, uint64_t(layout.columns()), true,
+                       [&](int col, int row, int n, int rows, bool) {
+                           const QPointF a = vp.toPixel(QPointF(ar.left() + col, ar.top() + row));
+                           const QPointF b = vp.toPixel(QPointF(ar.left() + col + n, ar.top() + row + rows));
+                           out.push_back(QRectF(a, b));
+                       });
+        return out;
+    };
+    std::vector<QRectF> highlight, focus;
+    if (opts.highlightBase)
+        if (const Tile* t = scene.tileAt(*opts.highlightBase); t && t->base == *opts.highlightBase) highlight = outline(t);
+    if (opts.focusAddr) focus = outline(scene.tileAt(*opts.focusAddr));
     const bool labels = opts.labels && HeapMapLayout::kGapY * s >= 12;
-    if (labels || !highlight.empty()) {
+    if (labels || !highlight.empty() || !focus.empty()) {
         QPainter painter(&img);
         if (!highlight.empty()) {
             painter.setPen(QPen(QColor::fromRgb(colors::kHighlight), 2));
             for (const QRectF& r : highlight) painter.drawRect(r.adjusted(-1, -1, 1, 1));
+        }
+        if (!focus.empty()) {
+            painter.setPen(QPen(QColor::fromRgb(colors::kFocus), 3));
+            for (const QRectF& r : focus) painter.drawRect(r.adjusted(-2, -2, 2, 2));
         }
         if (labels) {
             QFont f = painter.font();

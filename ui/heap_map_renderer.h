@@ -29,14 +29,26 @@ struct MapViewport {
 
 // The viewport that shows the whole map centred in a view of this size.
 MapViewport fitViewport(const HeapMapLayout& layout, QSize view);
+// The viewport that shows these cells as large as they fit, centred.
+MapViewport fitViewportTo(QRectF cells, QSize view);
+// The cells of the pages the heap has mapped (its spans and free pages), rows rounded out: the
+// "address range in use" the map fits by default. Empty if the scene has no tiles.
+QRect usedCells(const HeapScene& scene, const HeapMapLayout& layout);
 
 struct RenderOptions {
     std::optional<uint64_t> highlightBase;  // outline the tile starting here (hover)
     bool labels = true;                     // arena labels, when they fit
+    int onlyClass = -1;                     // >= 0: spans of other classes drawn grey (class filter)
+    std::optional<uint64_t> focusAddr;      // outline the tile holding this address (the narrated span)
 };
 
 // Tile colour: size-class colour shaded by occupancy; large, free and released pages their own.
+// Zoomed in (kGridScale px per page or more) a span's occupancy is a fill height instead: the
+// bottom allocCount/nelems of each page in the class colour, the rest in its empty shade, so that
+// the hue stays whole.
 QRgb tileColor(const Tile& t);
+// A span's colour under a class filter: its own if it is of class onlyClass, else grey.
+QRgb filteredColor(const Tile& t, int onlyClass);
 
 QImage renderHeapMap(const HeapScene& scene, const HeapMapLayout& layout, const MapViewport& vp,
                      QSize size, const RenderOptions& opts = {});

@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "format.h"
+#include "glossary.h"
 #include "palette.h"
 
 namespace spanscope::ui {
@@ -25,8 +26,42 @@ HeapMapView::HeapMapView(QWidget* parent) : QWidget(parent) {
 void HeapMapView::setMoment(const MomentPtr& m) {
     const bool arenasChanged = !m || !m_moment || m->scene.arenas != m_moment->scene.arenas;
     m_moment = m;
-    if (arenasChanged) relayout();
+    if (arenasChanged || desiredColumns() != m_layout.columns()) relayout();
+    else if (m_fitted) m_vp = fittedViewport();  // the range in use may have grown
+    if (m_focusZoomPending && m_focus && m) {
+        if (const Tile* t = m->scene.tileAt(*m_focus)) {
+            m_focusZoomPending = false;
+            if (m_vp.scale * std::sqrt(double(t->npages)) < 24) {
+                zoomToSpan(*m_focus);
+                return;
+            }
+        }
+    }
     rerender();
+}
+
+void HeapMapView::setFocus(std::optional<uint64_t> addr, bool zoomWhenSmall) {
+    m_focus = addr;
+    m_focusZoomPending = addr && zoomWhenSmall;
+    rerender();
+}
+
+int HeapMapView::desiredColumns() const {
+    if (!m_moment || m_wholeArenas || m_moment->scene.arenas.size() != 1 || m_moment->scene.tiles.empty())
+        return HeapMapLayout::kColumns;
+    const auto& sc = m_moment->scene;
+    const uint64_t used = (sc.tiles.back().end(sc.pageSize) - sc.arenas.front()) / sc.pageSize;
+    const double aspect = height() > 0 ? double(width()) / height() : 1.6;
+    // Narrower rows only while the range in use is far below an arena (the columns then change
+    // rarely: each is a power of two).
+    return HeapMapLayout::bestColumns(used, aspect);
+}
+
+MapViewport HeapMapView::fittedViewport() const {
+    if (m_wholeArenas || !m_moment) return fitViewport(m_layout, size());
+    const QRect used = usedCells(m_moment->scene, m_layout);
+    if (used.isEmpty()) return fitViewport(m_layout, size());
+    return fitViewportTo(QRectF(used).adjusted(-0.5, -0.5, 0.5, 0.5), size());
 }
 
 void HeapMapView::relayout() {
@@ -36,9 +71,46 @@ void HeapMapView::relayout() {
     }
     const auto& sc = m_moment->scene;
     const double aspect = height() > 0 ? double(width()) / height() : 1.6;
-    const int perRow = HeapMapLayout::bestArenasPerRow(sc.arenas.size(), sc.pagesPerArena(), aspect);
-    m_layout = HeapMapLayout(sc.arenas, sc.pageSize, sc.arenaBytes, perRow);
-    if (m_fitted) m_vp = fitViewport(m_layout, size());
+    const int cols = desiredColumns();
+    const int perRow = HeapMapLayout::bestArenasPerRow(sc.arenas.size(), sc.pagesPerArena(), aspect, cols);
+    m_layout = HeapMapLayout(sc.arenas, sc.pageSize, sc.arenaBytes, perRow, cols);
+    if (m_fitted) m_vp = fittedViewport();
+}
+
+void HeapMapView::setWholeArenas(bool on) {
+    m_wholeArenas = on;
+    fitToView();
+}
+
+void HeapMapView::setClassFilter(int sizeClass) {
+    m_onlyClass = sizeClass;
+    rerender();
+}
+
+void HeapMapView::zoomToMiddle(double factor) {
+    const MapViewport fit = fittedViewport();
+    const QPointF mid = fit.toCell(QPointF(width() / 2.0, height() / 2.0));
+    m_vp.scale = fit.scale * std::clamp(factor, 0.5, 64.0);
+    m_vp.origin = mid - QPointF(width() / 2.0, height() / 2.0) / m_vp.scale;
+    m_fitted = false;
+    rerender();
+}
+
+bool HeapMapView::zoomToSpan(uint64_t base) {
+    if (!m_moment) return false;
+    const Tile* t = m_moment->scene.tileAt(base);
+    if (!t) return false;
+    const auto first = m_layout.cellOf(t->base), last = m_layout.cellOf(t->end(m_moment->scene.pageSize) - 1);
+    if (!first || !last) return false;
+    QRectF r = QRectF(QPointF(*first), QPointF(*last) + QPointF(1, 1)).normalized();
+    if (last->y() != first->y()) r.setLeft(first->x() < last->x() ? r.left() : 0), r.setWidth(m_layout.columns());
+    // The span at a third of the view, but no closer than 48 px a page.
+    const QPointF c = r.center();
+    const double w = std::max(r.width() * 3, double(width()) / 48), h = std::max(r.height() * 3, double(height()) / 48);
+    m_vp = fitViewportTo(QRectF(c.x() - w / 2, c.y() - h / 2, w, h), size());
+    m_fitted = false;
+    rerender();
+    return true;
 }
 
 void HeapMapView::fitToView() {
@@ -48,7 +120,7 @@ void HeapMapView::fitToView() {
 }
 
 void HeapMapView::zoomBy(double factor, QPointF at) {
-    const double fit = fitViewport(m_layout, size()).scale;
+    const double fit = std::min(fitViewport(m_layout, size()).scale, fittedViewport().scale);
     const double scale = std::clamp(m_vp.scale * factor, fit * 0.5, 64.0);
     const QPointF cell = m_vp.toCell(at);
     m_vp.scale = scale;
@@ -58,7 +130,7 @@ void HeapMapView::zoomBy(double factor, QPointF at) {
 }
 
 void HeapMapView::showAt(double zoom, QPointF cell) {
-    m_vp.scale = fitViewport(m_layout, size()).scale * std::clamp(zoom, 0.5, 64.0);
+    m_vp.scale = fittedViewport().scale * std::clamp(zoom, 0.5, 64.0);
     m_vp.origin = cell;
     m_fitted = false;
     rerender();
@@ -73,6 +145,8 @@ void HeapMapView::rerender() {
     } else {
         RenderOptions o;
         o.highlightBase = m_hoverBase;
+        o.onlyClass = m_onlyClass;
+        o.focusAddr = m_focus;
         m_image = renderHeapMap(m_moment->scene, m_layout, m_vp, size(), o);
     }
     m_renderMs = double(t.nsecsElapsed()) / 1e6;
@@ -176,9 +250,9 @@ QString HeapMapView::describeAt(QPointF px) const {
         return {};
     }
     const Tile& t = sc.tiles[*i];
-    const QString range = tr("%1 – %2 (%3 pages, %4)")
+    const QString range = tr("%1 – %2 (%3, %4)")
                               .arg(formatAddress(t.base), formatAddress(t.end(sc.pageSize)))
-                              .arg(t.npages)
+                              .arg(countOf(t.npages, "page", "pages"))
                               .arg(formatBytes(uint64_t{t.npages} * sc.pageSize));
     switch (t.kind) {
         case TileKind::Free: return tr("<b>free pages</b><br>%1<br>mapped, idle (HeapIdle)").arg(range);
@@ -206,12 +280,23 @@ QString HeapMapView::describeAt(QPointF px) const {
 // ---- legend ----------------------------------------------------------------------------------
 
 HeapMapLegend::HeapMapLegend(QWidget* parent) : QWidget(parent) {
-    setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+    QSizePolicy p(QSizePolicy::Preferred, QSizePolicy::Preferred);
+    p.setHeightForWidth(true);
+    setSizePolicy(p);
+    setCursor(Qt::PointingHandCursor);
+    setToolTip(tr("Click a size class to show only its spans on the map; click it again to show all."));
 }
 
-QSize HeapMapLegend::sizeHint() const { return {600, fontMetrics().height() * 2 + 14}; }
+QSize HeapMapLegend::sizeHint() const { return {600, heightForWidth(width() > 0 ? width() : 600)}; }
+
+int HeapMapLegend::heightForWidth(int w) const {
+    int bottom = rowHeight();
+    for (const Entry& e : entries(w)) bottom = std::max(bottom, e.rect.bottom() + 1);
+    return bottom + 4;
+}
 
 void HeapMapLegend::setMoment(const MomentPtr& m) {
+    const auto before = m_classes;
     m_classes.clear();
     m_releasedEstimated = false;
     if (m) {
@@ -222,55 +307,70 @@ void HeapMapLegend::setMoment(const MomentPtr& m) {
         for (auto* c : v) m_classes.emplace_back(c->sizeClass, c->size);
         m_releasedEstimated = m->scene.releasedEstimated;
     }
+    if (m_classes.size() != before.size()) updateGeometry();  // may need another row
     update();
+}
+
+void HeapMapLegend::setSelectedClass(int c) {
+    m_selected = c;
+    update();
+}
+
+std::vector<HeapMapLegend::Entry> HeapMapLegend::entries(int w) const {
+    const QFontMetrics fm = fontMetrics();
+    const int sw = fm.height() - 4, lh = rowHeight();
+    std::vector<Entry> out;
+    int x = 8, y = 3;
+    auto add = [&](QRgb c, const QString& text, int cls) {
+        const int width = sw + 4 + fm.horizontalAdvance(text) + 4;
+        if (x > 8 && x + width > w - 4) x = 8, y += lh;  // wrap
+        out.push_back({c, text, cls, QRect(x, y, width, lh - 2)});
+        x += width + 10;
+    };
+    add(sizeClassColor(0), tr("large object"), 0);
+    add(colors::kFree, termLabel(Term::FreePages), -1);
+    add(colors::kReleased, m_releasedEstimated ? tr("%1 (position est.)").arg(termLabel(Term::Released))
+                                               : termLabel(Term::Released), -1);
+    add(colors::kReserved, tr("not mapped"), -1);
+    add(colors::kCachedMark, tr("dot: cached in an mcache"), -1);
+    add(sizeClassColor(5), tr("fill: occupancy"), -1);
+    if (m_classes.empty()) add(colors::kBackground, tr("no size class in use"), -1);
+    for (const auto& [c, size] : m_classes) add(sizeClassColor(c), tr("%1: %2").arg(c).arg(formatBytes(size)), c);
+    return out;
 }
 
 void HeapMapLegend::paintEvent(QPaintEvent*) {
     QPainter p(this);
     p.fillRect(rect(), QColor::fromRgb(colors::kBackground));
     const QFontMetrics fm = fontMetrics();
-    const int sw = fm.height() - 4, lh = fm.height() + 4;
-    p.setPen(QColor::fromRgb(colors::kLabel));
-    int x = 8, y = 5;
-    auto item = [&](QRgb c, const QString& text, int& xx, int yy) {
-        p.fillRect(xx, yy + 2, sw, sw, QColor::fromRgb(c));
-        p.drawText(xx + sw + 4, yy, fm.horizontalAdvance(text) + 2, lh - 4, Qt::AlignVCenter, text);
-        xx += sw + 4 + fm.horizontalAdvance(text) + 14;
-    };
-    // Row 1: what the non-class colours mean, and how occupancy shades a tile.
-    item(sizeClassColor(0), tr("large object"), x, y);
-    item(colors::kFree, tr("free"), x, y);
-    item(colors::kReleased, m_releasedEstimated ? tr("released (est.)") : tr("released"), x, y);
-    item(colors::kReserved, tr("not mapped"), x, y);
-    {  // the dot that marks a cached span when zoomed in
-        p.fillRect(x, y + 2, sw, sw, QColor::fromRgb(sizeClassColor(12)));
-        p.fillRect(x + 2, y + 4, 4, 4, QColor::fromRgb(colors::kCachedMark));
-        const QString t = tr("in an mcache");
-        p.drawText(x + sw + 4, y, fm.horizontalAdvance(t) + 2, lh - 4, Qt::AlignVCenter, t);
-        x += sw + 4 + fm.horizontalAdvance(t) + 14;
-    }
-    const QString occ = tr("occupancy:");
-    p.drawText(x, y, fm.horizontalAdvance(occ) + 2, lh - 4, Qt::AlignVCenter, occ);
-    x += fm.horizontalAdvance(occ) + 6;
-    const QRgb demo = sizeClassColor(5);
-    for (int i = 0; i <= 4; i++) p.fillRect(x + i * sw, y + 2, sw, sw, QColor::fromRgb(shadedColor(demo, i / 4.0)));
-    x += 5 * sw + 4;
-    const QString range = tr("empty → full");
-    p.drawText(x, y, fm.horizontalAdvance(range) + 2, lh - 4, Qt::AlignVCenter, range);
-    // Row 2: the size classes present, largest first, as many as fit.
-    x = 8;
-    y += lh;
-    const QString lead = m_classes.empty() ? tr("size classes: none in use") : tr("size classes:");
-    p.drawText(x, y, fm.horizontalAdvance(lead) + 2, lh - 4, Qt::AlignVCenter, lead);
-    x += fm.horizontalAdvance(lead) + 8;
-    for (const auto& [c, size] : m_classes) {
-        const QString text = formatBytes(size);
-        if (x + sw + fm.horizontalAdvance(text) + 40 > width()) {
-            p.drawText(x, y, 40, lh - 4, Qt::AlignVCenter, QStringLiteral("…"));
-            break;
+    const int sw = fm.height() - 4;
+    for (const Entry& e : entries(width())) {
+        const QRect sq(e.rect.left(), e.rect.top() + (e.rect.height() - sw) / 2, sw, sw);
+        if (e.text == tr("dot: cached in an mcache")) {
+            p.fillRect(sq, QColor::fromRgb(sizeClassColor(12)));
+            p.fillRect(sq.left() + 2, sq.top() + 2, 4, 4, QColor::fromRgb(colors::kCachedMark));
+        } else if (e.text == tr("fill: occupancy")) {
+            p.fillRect(sq, QColor::fromRgb(shadedColor(e.color, 0)));
+            p.fillRect(sq.adjusted(0, sq.height() / 2, 0, 0), QColor::fromRgb(e.color));
+        } else {
+            p.fillRect(sq, QColor::fromRgb(e.color));
         }
-        item(sizeClassColor(c), text, x, y);
+        const bool dim = m_selected >= 0 && e.sizeClass >= 0 && e.sizeClass != m_selected;
+        p.setPen(QColor::fromRgb(dim ? colors::kFilteredOut : colors::kLabel));
+        QFont f = font();
+        f.setUnderline(e.sizeClass >= 0 && e.sizeClass == m_selected);
+        p.setFont(f);
+        p.drawText(QRect(sq.right() + 5, e.rect.top(), e.rect.width() - sw - 4, e.rect.height()), Qt::AlignVCenter,
+                   e.text);
     }
+}
+
+void HeapMapLegend::mousePressEvent(QMouseEvent* ev) {
+    for (const Entry& e : entries(width()))
+        if (e.sizeClass >= 0 && e.rect.contains(ev->position().toPoint())) {
+            emit classClicked(e.sizeClass == m_selected ? -1 : e.sizeClass);
+            return;
+        }
 }
 
 }  // namespace spanscope::ui

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <QCoreApplication>
+#include <QDateTime>
+#include <QRegularExpression>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -28,39 +30,84 @@ QString LiveRecording::findCli() {
     return QStandardPaths::findExecutable(QStringLiteral("spanscope-cli"));
 }
 
-bool LiveRecording::prepareDir() {
+QString LiveSource::describe() const {
+    switch (kind) {
+        case Kind::Demo: return LiveRecording::tr("the live demo");
+        case Kind::Scenario: return LiveRecording::tr("the scenario %1").arg(name);
+        case Kind::Attach: return LiveRecording::tr("process %1").arg(pid);
+        case Kind::Program: return QFileInfo(name).fileName();
+    }
+    return {};
+}
+
+QString LiveSource::fileStem() const {
+    QString stem;
+    switch (kind) {
+        case Kind::Demo: stem = QStringLiteral("demo"); break;
+        case Kind::Scenario: stem = name; break;
+        case Kind::Attach: stem = QStringLiteral("attach-%1").arg(pid); break;
+        case Kind::Program: stem = QFileInfo(name).fileName(); break;
+    }
+    stem.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]")), QStringLiteral("_"));
+    return stem.isEmpty() ? QStringLiteral("live") : stem;
+}
+
+QString LiveRecording::recordingsDir() {
+    if (const QString env = qEnvironmentVariable("SPANSCOPE_RECORDINGS"); !env.isEmpty()) return env;
+    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/recordings");
+}
+
+bool LiveRecording::preparePath(const LiveSource& src) {
     stop();
-    m_dir = std::make_unique<QTemporaryDir>(QDir::tempPath() + QStringLiteral("/spanscope-live-XXXXXX"));
-    if (!m_dir->isValid()) {
-        m_error = tr("cannot create a temporary directory: %1").arg(m_dir->errorString());
+    const QString dir = recordingsDir();
+    if (!QDir().mkpath(dir)) {
+        m_error = tr("cannot create the recordings folder %1").arg(dir);
         return false;
     }
-    m_dir->setAutoRemove(false);  // the session stays for the user to reopen
+    const QString stamp = QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+    m_path = QDir(dir).filePath(QStringLiteral("%1-%2.spanscope").arg(src.fileStem(), stamp));
+    for (int n = 2; QFileInfo::exists(m_path); n++)
+        m_path = QDir(dir).filePath(QStringLiteral("%1-%2-%3.spanscope").arg(src.fileStem(), stamp).arg(n));
     return true;
 }
 
-bool LiveRecording::start(const QString& cli, const QString& program, const QStringList& args,
-                          const QStringList& extraEnv) {
-    return prepareDir() && startIn(cli, program, args, extraEnv);
-}
-
-bool LiveRecording::startAttach(const QString& cli, qint64 pid) {
-    if (!prepareDir()) return false;
-    m_attached = true;
-    return startProcess(cli, {QStringLiteral("attach"), QString::number(pid), QStringLiteral("-o"),
-                              m_dir->filePath(QStringLiteral("live.spanscope")), QStringLiteral("--force")},
-                        {});
-}
-
-bool LiveRecording::startIn(const QString& cli, const QString& program, const QStringList& args,
-                            const QStringList& extraEnv, bool preload) {
-    QStringList a{QStringLiteral("record"), QStringLiteral("-o"), m_dir->filePath(QStringLiteral("live.spanscope")),
-                  QStringLiteral("--force")};
-    if (!preload) a << QStringLiteral("--no-preload");
-    a << QStringLiteral("--") << program;
-    a += args;
-    m_attached = false;
-    return startProcess(cli, a, extraEnv);
+bool LiveRecording::start(const QString& cli, const LiveSource& src) {
+    if (!preparePath(src)) return false;
+    QStringList a;
+    QStringList env = src.env;
+    m_attached = src.kind == LiveSource::Kind::Attach;
+    if (m_attached)
+        return startProcess(cli, {QStringLiteral("attach"), QString::number(src.pid), QStringLiteral("-o"), m_path,
+                                  QStringLiteral("--force")},
+                            {});
+    a << QStringLiteral("record") << QStringLiteral("-o") << m_path << QStringLiteral("--force");
+    if (src.kind == LiveSource::Kind::Scenario) a << QStringLiteral("--no-preload");
+    a << QStringLiteral("--");
+    switch (src.kind) {
+        case LiveSource::Kind::Demo: {
+            // The script lives in the resources; python needs a real file: next to the recordings.
+            const QString python = QStandardPaths::findExecutable(QStringLiteral("python3"));
+            if (python.isEmpty()) {
+                m_error = tr("the live demo needs python3 on PATH");
+                return false;
+            }
+            const QString script = QDir(recordingsDir()).filePath(QStringLiteral("demo_workload.py"));
+            QFile::remove(script);
+            if (!QFile::copy(QStringLiteral(":/spanscope/demo_workload.py"), script)) {
+                m_error = tr("cannot write %1").arg(script);
+                return false;
+            }
+            a << python << script << QString::number(src.seconds);
+            env << QStringLiteral("PYTHONMALLOC=malloc");
+            break;
+        }
+        case LiveSource::Kind::Scenario:
+            a << cli << QStringLiteral("demo") << src.name << QStringLiteral("--seconds") << QString::number(src.seconds);
+            break;
+        case LiveSource::Kind::Program: a << src.name << src.args; break;
+        case LiveSource::Kind::Attach: break;
+    }
+    return startProcess(cli, a, env);
 }
 
 bool LiveRecording::startProcess(const QString& cli, const QStringList& a, const QStringList& extraEnv) {
@@ -68,7 +115,6 @@ bool LiveRecording::startProcess(const QString& cli, const QStringList& a, const
         m_error = tr("spanscope-cli was not found next to spanscope or on PATH; cannot record.");
         return false;
     }
-    m_path = m_dir->filePath(QStringLiteral("live.spanscope"));
     m_output.clear();
     m_proc = new QProcess(this);
     m_proc->setProcessChannelMode(QProcess::MergedChannels);
@@ -93,28 +139,6 @@ bool LiveRecording::startProcess(const QString& cli, const QStringList& a, const
         return false;
     }
     return true;
-}
-
-bool LiveRecording::startDemo(const QString& cli, double seconds) {
-    // The script lives in the resources; python needs a real file: next to the session.
-    const QString python = QStandardPaths::findExecutable(QStringLiteral("python3"));
-    if (python.isEmpty()) {
-        m_error = tr("the live demo needs python3 on PATH");
-        return false;
-    }
-    if (!prepareDir()) return false;
-    const QString script = m_dir->filePath(QStringLiteral("demo_workload.py"));
-    if (!QFile::copy(QStringLiteral(":/spanscope/demo_workload.py"), script)) {
-        m_error = tr("cannot write %1").arg(script);
-        return false;
-    }
-    return startIn(cli, python, {script, QString::number(seconds)}, {QStringLiteral("PYTHONMALLOC=malloc")});
-}
-
-bool LiveRecording::startScenario(const QString& cli, const QString& name, double seconds) {
-    if (!prepareDir()) return false;
-    return startIn(cli, cli, {QStringLiteral("demo"), name, QStringLiteral("--seconds"), QString::number(seconds)}, {},
-                   false);
 }
 
 void LiveRecording::stop() {

@@ -9,16 +9,21 @@
 #include <QMimeData>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QFile>
 #include <QFileInfo>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QRegularExpression>
+#include <QGuiApplication>
+#include <QScreen>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QToolBar>
 #include <QVBoxLayout>
 
 #include "format.h"
+#include "glossary.h"
 #include "session_info_model.h"
 
 static void initSpanscopeResources() { Q_INIT_RESOURCE(spanscope); }
@@ -57,7 +62,22 @@ MainWindow::MainWindow(QWidget* parent)
     m_banner->hide();
     lay->addWidget(m_banner);
     lay->addWidget(m_map, 1);
-    lay->addWidget(m_legend);
+    // The legend lists every class present: a scroll area keeps it to three rows at most.
+    auto* legendScroll = new QScrollArea;
+    legendScroll->setWidget(m_legend);
+    legendScroll->setWidgetResizable(true);
+    legendScroll->setFrameShape(QFrame::NoFrame);
+    legendScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    legendScroll->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+    auto fitLegend = [this, legendScroll] {
+        const int rows = m_legend->fontMetrics().height() + 6;
+        const int want = m_legend->heightForWidth(legendScroll->viewport()->width());
+        legendScroll->setFixedHeight(std::min(want, rows * 3 + 8));
+    };
+    connect(m_legend, &HeapMapLegend::classClicked, this, &MainWindow::setClassFilter);
+    m_legendFit = fitLegend;
+    legendScroll->setFixedHeight((m_legend->fontMetrics().height() + 6) * 2 + 8);  // until a moment is shown
+    lay->addWidget(legendScroll);
     setCentralWidget(central);
 
     auto dock = [this](const QString& title, const QString& name, QWidget* w, Qt::DockWidgetArea area) {
@@ -67,29 +87,23 @@ MainWindow::MainWindow(QWidget* parent)
         addDockWidget(area, d);
         return d;
     };
-    auto* tl = dock(tr("Timeline"), QStringLiteral("timeline"), m_timeline, Qt::BottomDockWidgetArea);
+    dock(tr("Timeline"), QStringLiteral("timeline"), m_timeline, Qt::BottomDockWidgetArea);
     auto* fr = dock(tr("Fragmentation"), QStringLiteral("fragmentation"), m_frag, Qt::RightDockWidgetArea);
     auto* sc = dock(tr("Size classes"), QStringLiteral("sizeClasses"), m_table, Qt::RightDockWidgetArea);
     auto* se = dock(tr("Session"), QStringLiteral("session"), m_sessionPanel, Qt::RightDockWidgetArea);
-    tabifyDockWidget(sc, se);
-    sc->raise();
-    splitDockWidget(fr, sc, Qt::Vertical);
-    tabifyDockWidget(sc, se);
-    sc->raise();
-    resizeDocks({fr}, {540}, Qt::Horizontal);
-    resizeDocks({tl}, {230}, Qt::Vertical);
-    resizeDocks({fr, sc}, {430, 300}, Qt::Vertical);
-    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     m_inspector = new SpanInspector;  // opened by a click on a span (inspectSpan)
     m_inspectorDock = dock(tr("Span inspector"), QStringLiteral("spanInspector"), m_inspector, Qt::RightDockWidgetArea);
+    // The timeline takes the whole width (its legend has up to seven entries); the side panels are
+    // arranged by layoutFor (fitToScreen).
     tabifyDockWidget(fr, m_inspectorDock);
     fr->raise();
+    (void)sc, (void)se;
     m_inspectorDock->hide();
     connect(m_inspectorDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
         if (visible && m_inspector->target() && m_moment) m_client->requestSpanObjects(*m_inspector->target(), m_moment->tNs);
     });
 
-    for (QLabel* l : {m_stEvents, m_stTime, m_stHeap, m_stCycle, m_stRead}) statusBar()->addPermanentWidget(l);
+    buildStatusBar();
     m_stRead->setToolTip(tr("time the worker thread took to read the state at the cursor"));
     connect(m_presenter, &Presenter::activeChanged, m_stRead, [this](bool on) { m_stRead->setVisible(!on); });
     statusBar()->showMessage(tr("Open a session (File > Open) or run the live demo (File > Live demo)."));
@@ -116,6 +130,10 @@ MainWindow::MainWindow(QWidget* parent)
         emit spanInspected();
     });
     connect(m_map, &HeapMapView::spanClicked, this, [this](quint64 base) { inspectSpan(base); });
+    connect(m_table->view(), &QTableView::clicked, this, [this](const QModelIndex& i) {
+        const int c = i.data(SizeClassModel::kSizeClassRole).toInt();
+        setClassFilter(c == m_map->classFilter() ? -1 : c);
+    });
     connect(m_client, &SessionClient::seriesReady, this, &MainWindow::onSeries);
     connect(m_client, &SessionClient::readError, this,
             [this](const QString& msg) { showBanner(tr("Reading the session failed: %1").arg(msg), true); });
@@ -132,7 +150,7 @@ MainWindow::MainWindow(QWidget* parent)
         statusBar()->showMessage(plain);
     });
     connect(m_sessionPanel, &SessionPanel::openRequested, this, &MainWindow::openFile);
-    connect(m_sessionPanel, &SessionPanel::attachRequested, this, &MainWindow::startAttach);
+    connect(m_sessionPanel, &SessionPanel::attachRequested, this, [this](qint64 pid) { startLive(LiveSource::attach(pid)); });
     connect(m_sessionPanel, &SessionPanel::detachRequested, this, &MainWindow::detach);
     connect(m_live, &LiveRecording::finished, this, [this] {  // the attached program exited
         m_attachedPid = 0;
@@ -164,14 +182,54 @@ MainWindow::MainWindow(QWidget* parent)
         if (m_sidePending) showSidePanels();
     });
     updateStatus();
-    resize(1440, 900);
+    fitToScreen();
 }
 
 MainWindow::~MainWindow() { m_live->stop(); }
 
 void MainWindow::closeEvent(QCloseEvent* e) {
+    saveLayout();
     m_live->stop();
     e->accept();
+}
+
+// The status bar: two rows that fit a 1024-pixel-wide window without cutting a figure.
+//   row 1: the latest message (hover, open, save...) | the cycle and phase | the time | read time
+//   row 2: the heap's figures                         | events and file size
+void MainWindow::buildStatusBar() {
+    auto* box = new QWidget;
+    auto* rows = new QVBoxLayout(box);
+    rows->setContentsMargins(4, 0, 4, 0);
+    rows->setSpacing(0);
+    m_stMessage = new QLabel;
+    auto row = [rows](std::initializer_list<QLabel*> labels) {  // each row fits on its own
+        auto* h = new QHBoxLayout;
+        h->setSpacing(16);
+        for (QLabel* l : labels) h->addWidget(l, l == *labels.begin() ? 1 : 0);
+        rows->addLayout(h);
+    };
+    row({m_stMessage, m_stCycle, m_stTime, m_stRead});
+    row({m_stHeap, m_stEvents});
+    for (QLabel* l : {m_stMessage, m_stEvents, m_stTime, m_stHeap, m_stCycle, m_stRead}) {
+        l->setMinimumWidth(1);  // never widen the window; the layout test checks nothing is cut
+        l->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+    }
+    m_stMessage->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+    statusBar()->addPermanentWidget(box, 1);
+    // Messages go to row 1 (QStatusBar would draw them under the permanent rows), elided to the
+    // room there with the whole text as the tooltip.
+    connect(statusBar(), &QStatusBar::messageChanged, this, [this](const QString& msg) {
+        m_stMessage->setToolTip(msg);
+        m_stMessage->setText(m_stMessage->fontMetrics().elidedText(msg, Qt::ElideMiddle, m_stMessage->width()));
+    });
+}
+
+QStringList MainWindow::clippedStatusTexts() const {
+    QStringList out;
+    for (QLabel* l : {m_stEvents, m_stTime, m_stHeap, m_stCycle, m_stRead})
+        if (l->isVisible() && !l->text().isEmpty() && l->fontMetrics().horizontalAdvance(l->text()) > l->contentsRect().width())
+            out << l->text();
+    return out;
 }
 
 void MainWindow::buildMenus() {
@@ -183,12 +241,32 @@ void MainWindow::buildMenus() {
     });
     open->setShortcut(QKeySequence::Open);
     m_recentMenu = file->addMenu(tr("Open &recent"));
-    file->addAction(tr("&Live demo"), this, [this] { startLiveDemo(); });
+    m_saveAsAction = file->addAction(tr("&Save session as…"), this, [this] {
+        const QString f = QFileDialog::getSaveFileName(this, tr("Save the session as"), QFileInfo(m_path).fileName(),
+                                                       tr("spanscope sessions (*.spanscope)"));
+        if (!f.isEmpty()) saveSessionAs(f);
+    });
+    m_saveAsAction->setShortcut(QKeySequence::SaveAs);
+    file->addAction(tr("&Live demo"), this, [this] { startLive(LiveSource::demo()); });
+    m_stopAction = file->addAction(tr("S&top recording"), this, [this] {
+        if (m_attachedPid) detach();
+        else m_live->stop();  // the program is stopped; the recorder finishes the session
+        updateStatus();
+    });
     file->addSeparator();
     file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("&Fit heap map"), this, [this] { m_map->fitToView(); })->setShortcut(Qt::Key_F);
+    QAction* whole = view->addAction(tr("Whole &arenas on the heap map"));
+    whole->setCheckable(true);
+    whole->setShortcut(Qt::Key_A);
+    whole->setToolTip(tr("Off: the map fits the address range the heap has mapped. On: whole 64 MiB arenas."));
+    connect(whole, &QAction::toggled, m_map, &HeapMapView::setWholeArenas);
+    view->addAction(tr("&Zoom to the inspected span"), this, [this] {
+        if (m_inspector->target()) m_map->zoomToSpan(*m_inspector->target());
+    })->setShortcut(Qt::Key_Z);
+    view->addAction(tr("Show all size &classes"), this, [this] { setClassFilter(-1); })->setShortcut(Qt::Key_Escape);
     view->addAction(tr("Whole &session on the timeline"), this, [this] { m_timeline->resetZoom(); });
     m_followAction = view->addAction(tr("Follow the &end (live)"));
     m_followAction->setCheckable(true);
@@ -278,69 +356,43 @@ void MainWindow::openFile(const QString& path) {
     m_client->open(path);
 }
 
-bool MainWindow::startLiveDemo(double seconds) {
+bool MainWindow::startLive(const LiveSource& src) {
     hideBanner();
     m_attachedPid = 0;  // starting anything else ends an attach
     m_sessionPanel->setAttachedPid(0);
-    if (!m_live->startDemo(LiveRecording::findCli(), seconds)) {
-        showBanner(tr("Cannot start the live demo: %1").arg(m_live->error()), true);
+    if (!m_live->start(LiveRecording::findCli(), src)) {
+        showBanner(tr("Cannot record %1: %2").arg(src.describe(), m_live->error()), true);
         emit errorShown(m_live->error());
         return false;
     }
     m_path = m_live->sessionPath();
+    if (src.kind == LiveSource::Kind::Attach) {
+        m_attachedPid = src.pid;
+        m_sessionPanel->setAttachedPid(src.pid);
+    }
     m_followAction->setChecked(true);
-    statusBar()->showMessage(tr("Recording the live demo into %1…").arg(m_path));
+    statusBar()->showMessage(tr("Recording %1 into %2…").arg(src.describe(), QFileInfo(m_path).fileName()));
     m_client->open(m_path, 15000);  // the file appears with the recorder's first commit
     return true;
 }
 
-bool MainWindow::startScenario(const QString& name, double seconds) {
-    hideBanner();
-    m_attachedPid = 0;  // starting anything else ends an attach
-    m_sessionPanel->setAttachedPid(0);
-    if (!m_live->startScenario(LiveRecording::findCli(), name, seconds)) {
-        showBanner(tr("Cannot start the scenario %1: %2").arg(name, m_live->error()), true);
-        emit errorShown(m_live->error());
+bool MainWindow::saveSessionAs(const QString& dest) {
+    if (m_path.isEmpty() || !m_client->summary()) return false;
+    if (isRecording()) {
+        showBanner(tr("The session is still being recorded: stop the recording (File > Stop recording) or let it "
+                      "end, then save it."),
+                   true);
         return false;
     }
-    m_path = m_live->sessionPath();
-    m_followAction->setChecked(true);
-    statusBar()->showMessage(tr("Recording the scenario %1 into %2…").arg(name, m_path));
-    m_client->open(m_path, 15000);
-    return true;
-}
-
-bool MainWindow::startAttach(qint64 pid) {
-    hideBanner();
-    m_attachedPid = 0;  // starting anything else ends an attach
-    m_sessionPanel->setAttachedPid(0);
-    if (!m_live->startAttach(LiveRecording::findCli(), pid)) {
-        showBanner(tr("Cannot attach to %1: %2").arg(pid).arg(m_live->error()), true);
-        emit errorShown(m_live->error());
+    const QString from = QFileInfo(m_path).absoluteFilePath(), to = QFileInfo(dest).absoluteFilePath();
+    if (from == to) return true;
+    QFile::remove(to);  // the dialog asked before replacing it
+    if (!QFile::copy(from, to)) {
+        showBanner(tr("Cannot save the session as %1.").arg(to), true);
         return false;
     }
-    m_path = m_live->sessionPath();
-    m_attachedPid = pid;
-    m_sessionPanel->setAttachedPid(pid);
-    m_followAction->setChecked(true);
-    statusBar()->showMessage(tr("Attached to process %1, recording into %2…").arg(pid).arg(m_path));
-    m_client->open(m_path, 15000);
-    return true;
-}
-
-bool MainWindow::startLive(const QString& program, const QStringList& args, const QStringList& env) {
-    hideBanner();
-    m_attachedPid = 0;  // starting anything else ends an attach
-    m_sessionPanel->setAttachedPid(0);
-    if (!m_live->start(LiveRecording::findCli(), program, args, env)) {
-        showBanner(tr("Cannot record %1: %2").arg(program, m_live->error()), true);
-        emit errorShown(m_live->error());
-        return false;
-    }
-    m_path = m_live->sessionPath();
-    m_followAction->setChecked(true);
-    statusBar()->showMessage(tr("Recording %1 into %2…").arg(program, m_path));
-    m_client->open(m_path, 15000);
+    statusBar()->showMessage(tr("Saved as %1 (%2).").arg(to, formatBytes(uint64_t(QFileInfo(to).size()))), 6000);
+    addRecent(to);
     return true;
 }
 
@@ -379,7 +431,7 @@ void MainWindow::onOpened(const SummaryPtr& s) {
     }
     if (live) m_followAction->setChecked(true);
     seekTo(s->info.endNs);
-    statusBar()->showMessage(tr("Opened %1").arg(s->path), 4000);
+    statusBar()->showMessage(tr("Opened %1").arg(QFileInfo(s->path).fileName()), 4000);
     updateStatus();
 }
 
@@ -399,9 +451,77 @@ void MainWindow::onSummaryUpdated(const SummaryPtr& s) {
     updateStatus();
 }
 
-void MainWindow::seekTo(int64_t t) {
+int64_t MainWindow::seekTo(int64_t t) {
+    t = std::max<int64_t>(0, t);
+    if (const SummaryPtr s = m_client->summary()) t = std::min<int64_t>(t, s->info.endNs);
     m_timeline->setCursorTime(t);
     m_client->seek(t);
+    return t;
+}
+
+namespace {
+const char* kGeometryKey = "window/geometry";
+const char* kStateKey = "window/state";
+}  // namespace
+
+void MainWindow::fitToScreen() {
+    const QScreen* sc = screen() ? screen() : QGuiApplication::primaryScreen();
+    const QRect avail = sc ? sc->availableGeometry() : QRect(0, 0, 1440, 900);
+    const QSize size(std::min(2560, avail.width() * 9 / 10), std::min(1600, avail.height() * 9 / 10));
+    layoutFor(size);
+    if (sc) move(avail.center() - QPoint(size.width() / 2, size.height() / 2));
+}
+
+void MainWindow::layoutFor(QSize size) {
+    // Under 760 pixels of height the fragmentation charts and the table cannot both be readable
+    // one above the other: every side panel becomes a tab of one dock. Else fragmentation above,
+    // size classes and session (tabs) below.
+    QDockWidget* fr = findChild<QDockWidget*>(QStringLiteral("fragmentation"));
+    QDockWidget* sc = findChild<QDockWidget*>(QStringLiteral("sizeClasses"));
+    QDockWidget* se = findChild<QDockWidget*>(QStringLiteral("session"));
+    QDockWidget* tl = findChild<QDockWidget*>(QStringLiteral("timeline"));
+    const bool compact = size.height() < 760;
+    m_frag->setCompact(compact);
+    if (compact) {
+        tabifyDockWidget(fr, sc);
+        tabifyDockWidget(fr, se);
+    } else {
+        splitDockWidget(fr, sc, Qt::Vertical);
+        tabifyDockWidget(sc, se);
+        sc->raise();
+    }
+    fr->raise();
+    resize(size);
+    // The proportions once the window is laid out (resizeDocks does nothing before).
+    auto proportions = [this, fr, sc, tl, size] {
+        // The side: wide enough for the size-class table's columns on a small screen.
+        const int side = std::max(std::min(560, size.width() * 55 / 100), size.width() * 36 / 100);
+        resizeDocks({fr}, {side}, Qt::Horizontal);
+        resizeDocks({tl}, {std::max(210, size.height() * 26 / 100)}, Qt::Vertical);
+        if (!tabifiedDockWidgets(fr).contains(sc))
+            resizeDocks({fr, sc}, {size.height() * 55 / 100, size.height() * 45 / 100}, Qt::Vertical);
+    };
+    if (isVisible()) proportions();
+    else QTimer::singleShot(0, this, proportions);
+}
+
+void MainWindow::restoreLayout() {
+    QSettings st;
+    const bool geometry = restoreGeometry(st.value(QLatin1String(kGeometryKey)).toByteArray());
+    if (!geometry) {
+        fitToScreen();
+        return;
+    }
+    // A window remembered on a larger screen than this one is fitted instead.
+    if (const QScreen* sc = screen(); sc && !sc->availableGeometry().contains(frameGeometry())) fitToScreen();
+    restoreState(st.value(QLatin1String(kStateKey)).toByteArray());
+}
+
+void MainWindow::saveLayout() const {
+    if (m_presenter->active()) return;  // presenter mode's layout is its own
+    QSettings st;
+    st.setValue(QLatin1String(kGeometryKey), saveGeometry());
+    st.setValue(QLatin1String(kStateKey), saveState());
 }
 
 void MainWindow::stepCursor(double fraction) {
@@ -414,10 +534,21 @@ void MainWindow::stepCursor(double fraction) {
     seekTo(t);
 }
 
+void MainWindow::setClassFilter(int sizeClass) {
+    m_map->setClassFilter(sizeClass);
+    m_legend->setSelectedClass(sizeClass);
+    statusBar()->showMessage(sizeClass < 0 ? tr("All size classes shown.")
+                                           : tr("Only size class %1 in colour; click it again in the legend (or press "
+                                                "Escape) to show all.")
+                                                 .arg(sizeClass),
+                             5000);
+}
+
 void MainWindow::onMoment(const MomentPtr& m) {
     m_moment = m;
     m_map->setMoment(m);
     m_legend->setMoment(m);
+    if (m_legendFit) m_legendFit();
     if (m_inspector->target() && m_inspectorDock->isVisible())  // the inspector follows the cursor
         m_client->requestSpanObjects(*m_inspector->target(), m->tNs);
     // Following a live session, moments come four times a second; the bar chart and the table
@@ -431,6 +562,8 @@ void MainWindow::onMoment(const MomentPtr& m) {
         showSidePanels();
     }
     m_timeline->setCursorTime(m->tNs);
+    if (m->hasHeap) m_timeline->setTail(m->tNs, m->heap);
+    m_inspector->setGcPhase(m->gcPhase);
     updateStatus();
     emit momentShown();
 }
@@ -501,41 +634,52 @@ QString MainWindow::statusText() const {
 
 void MainWindow::updateStatus() {
     const SummaryPtr s = m_client->summary();
+    m_saveAsAction->setEnabled(s && !isRecording());
+    m_stopAction->setEnabled(isRecording());
     if (!s) {
         for (QLabel* l : {m_stEvents, m_stTime, m_stHeap, m_stCycle, m_stRead}) l->clear();
         return;
     }
     const auto& in = s->info;
-    m_stEvents->setText(tr("%1 events%2").arg(formatCount(uint64_t(in.events)), s->live ? tr(" (recording)") : QString()));
+    // The file's size: live recordings go to the user's data folder (LiveRecording::recordingsDir).
+    m_stEvents->setText(tr("%1%2 · %3 file")
+                            .arg(countOf(uint64_t(in.events), "event", "events"), s->live ? tr(" (recording)") : QString(),
+                                 formatBytes(uint64_t(QFileInfo(m_path).size()))));
+    m_stEvents->setToolTip(m_path);
     const int64_t t = m_moment ? m_moment->tNs : 0;
     m_stTime->setText(tr("t = %1 / %2").arg(formatSeconds(t), formatSeconds(in.endNs)));
     if (m_moment && m_moment->hasHeap) {
         const auto& h = m_moment->heap;
-        m_stHeap->setText(tr("heap %1 in use / %2 sys, %3 released")
-                              .arg(formatBytes(h.heapInuse), formatBytes(h.heapSys), formatBytes(h.heapReleased)));
+        m_stHeap->setText(tr("%1 %2 · %3 %4 · %5 %6 · %7 %8")
+                              .arg(termLabel(Term::Allocated), formatBytes(h.heapAlloc), termLabel(Term::InSpans),
+                                   formatBytes(h.heapInuse), termLabel(Term::HeapSys), formatBytes(h.heapSys),
+                                   termLabel(Term::Released), formatBytes(h.heapReleased)));
     } else {
         m_stHeap->setText(tr("heap: no sample yet"));
     }
     if (m_moment && m_moment->cycle) {
         const auto& c = *m_moment->cycle;
         if (c.kind == "gc") {
-            const std::string& ph = m_moment->gcPhase;
-            const QString phase = ph == "sweep-termination"  ? tr("sweep termination (stop-the-world)")
-                                  : ph == "mark"             ? tr("mark (concurrent)")
-                                  : ph == "mark-termination" ? tr("mark termination (stop-the-world)")
-                                  : ph == "off"              ? tr("off (sweeping)")
+            const QString phase = !m_moment->gcPhase.empty() ? gcPhaseLabel(m_moment->gcPhase)
                                   : m_moment->cycleRunning   ? tr("marking")
                                                              : tr("off");
-            m_stCycle->setText(tr("GC cycle %1 · phase: %2").arg(c.cycle).arg(phase));
+            m_stCycle->setText(tr("%1 %2 · phase: %3").arg(termLabel(Term::GcCycle)).arg(c.cycle).arg(phase));
         } else {  // malloc mode: generations follow one another; the current one sweeps as it goes
-            m_stCycle->setText(tr("sweep generation %1 (since %2) · next at %3 live")
+            m_stCycle->setText(tr("%1 %2 (since %3) · %4 %5")
+                                   .arg(termLabel(Term::SweepGeneration))
                                    .arg(c.cycle)
-                                   .arg(formatSeconds(c.startNs), formatBytes(c.trigger)));
+                                   .arg(formatSeconds(c.startNs), termLabel(Term::NextSweep), formatBytes(c.trigger)));
         }
+    } else if (m_moment && m_moment->hasHeap && m_moment->heap.numSweepCycles > 0) {
+        // Attached to a running program: its generations began before the recording did.
+        m_stCycle->setText(tr("%1 %2 (began before the recording) · %3 %4")
+                               .arg(termLabel(Term::SweepGeneration))
+                               .arg(m_moment->heap.numSweepCycles)
+                               .arg(termLabel(Term::NextSweep), formatBytes(m_moment->heap.nextSweep)));
     } else {
-        m_stCycle->setText(tr("no sweep generation yet · phase: allocating"));
+        m_stCycle->setText(tr("no %1 yet").arg(termLabel(Term::SweepGeneration)));
     }
-    m_stRead->setText(m_moment ? tr("read %1 ms").arg(m_moment->readMs, 0, 'f', 1) : QString());
+    m_stRead->setText(m_moment ? tr("read %1").arg(formatDuration(static_cast<uint64_t>(m_moment->readMs * 1e6))) : QString());
 }
 
 }  // namespace spanscope::ui

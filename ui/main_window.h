@@ -6,6 +6,7 @@
 #include <QLabel>
 #include <QMainWindow>
 #include <QTimer>
+#include <functional>
 
 #include "fragmentation_view.h"
 #include "heap_map_view.h"
@@ -32,20 +33,32 @@ public:
     ~MainWindow() override;
 
     void openFile(const QString& path);
-    // Records the built-in demo (or any program) live and shows it as it grows.
-    bool startLiveDemo(double seconds = 120);
-    // Records and follows a built-in scenario (`spanscope-cli demo --list`).
-    bool startScenario(const QString& name, double seconds = 120);
-    // Attaches to a running program that runs with spanscope ('spanscope-cli ps').
-    bool startAttach(qint64 pid);
-    bool startLive(const QString& program, const QStringList& args, const QStringList& env = {});
+    // Records src live (the built-in demo, a scenario, a program, or a running program attached to
+    // with 'spanscope-cli ps'/'attach') and shows it as it grows. A refusal shows in the banner.
+    bool startLive(const LiveSource& src);
     bool isRecording() const { return m_live->running(); }
+    // File > Save session as: copies the session file (not while it is still being recorded).
+    bool saveSessionAs(const QString& path);
+    QString sessionPath() const { return m_path; }
     bool followingEnd() const;
     void setFollowingEnd(bool on);
     // Stops the live recording of an attached process (the program runs on); the session stays.
     bool detach();
     qint64 attachedPid() const { return m_attachedPid; }
-    void seekTo(int64_t tNs);  // what the timeline cursor does
+    // What the timeline cursor does. t is clamped to the session (0 .. its end); returns the time
+    // shown.
+    int64_t seekTo(int64_t tNs);
+    // Shows only the spans of this size class in colour on the map (-1: all), as a click on the
+    // legend or a row of the size-class table does.
+    void setClassFilter(int sizeClass);
+    // The size and dock layout the window had when last closed (QSettings), else fitToScreen().
+    void restoreLayout();
+    // Sizes the window to its screen's available area (90% of it, at most 2560x1600) and the docks
+    // in proportion, so that every panel is on screen from 1024x640 to 4K.
+    void fitToScreen();
+    // Sizes the window and arranges the docks for this size (fitToScreen's work, for a size given).
+    void layoutFor(QSize size);
+    void saveLayout() const;
     // Moves the cursor to the start of the next (+1) or previous (-1) sweep generation / GC cycle.
     bool stepCycle(int direction);
 
@@ -63,6 +76,8 @@ public:
     void inspectSpan(uint64_t addr);
     Presenter* presenter() const { return m_presenter; }
     QString statusText() const;
+    // The status bar's figures that do not fit their room (the layout test wants none).
+    QStringList clippedStatusTexts() const;
     // A panel by name (heapmap, timeline, fragmentation, sizeclasses, session, inspector): the map with its
     // legend, or a dock with its title.
     QWidget* panel(const QString& name) const;
@@ -81,6 +96,7 @@ protected:
 
 private:
     void buildMenus();
+    void buildStatusBar();
     void showBanner(const QString& text, bool error);
     void hideBanner();
     void addRecent(const QString& path);
@@ -106,11 +122,14 @@ private:
     qint64 m_attachedPid = 0;  // the process this window is attached to (while recording it)
     QMenu* m_recentMenu = nullptr;
     QAction* m_followAction = nullptr;
+    QAction* m_saveAsAction = nullptr;
+    QAction* m_stopAction = nullptr;
     QLabel* m_stEvents;
     QLabel* m_stTime;
     QLabel* m_stHeap;
     QLabel* m_stCycle;
     QLabel* m_stRead;
+    QLabel* m_stMessage = nullptr;
     QTimer m_seriesThrottle;  // live: series reloaded at most once a second
     SpanInspector* m_inspector = nullptr;
     QDockWidget* m_inspectorDock = nullptr;
@@ -120,6 +139,7 @@ private:
     SeriesPtr m_series;
     QString m_path;
     bool m_seriesPending = false;
+    std::function<void()> m_legendFit;  // sizes the legend's scroll area to its rows
 };
 
 }  // namespace spanscope::ui

@@ -13,7 +13,7 @@ QString tr(const char* s) { return QCoreApplication::translate("Narration", s); 
 
 QString thread(uint32_t tid) { return tr("Thread %1").arg(tid); }
 
-QString ms(uint64_t ns) { return QStringLiteral("%1 ms").arg(double(ns) / 1e6, 0, 'f', 2); }
+QString ms(uint64_t ns) { return formatDuration(ns); }
 
 // "class 5 (48 B, 170 objects)" from the session's table; the record's own nelems wins.
 // With inUse >= 0: "class 5 (48 B, 170 objects, 12 in use)".

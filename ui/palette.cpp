@@ -31,7 +31,7 @@ QRgb sizeClassColor(int sizeClass) {
 QRgb shadedColor(QRgb c, double occupancy) {
     if (!(occupancy >= 0)) occupancy = 0;  // also NaN
     if (occupancy > 1) occupancy = 1;
-    const double k = 0.35 + 0.65 * occupancy;
+    const double k = 0.5 + 0.5 * occupancy;
     const QRgb bg = colors::kReserved;
     auto mix = [k](int fg, int b) { return static_cast<int>(std::lround(b + (fg - b) * k)); };
     return qRgb(mix(qRed(c), qRed(bg)), mix(qGreen(c), qGreen(bg)), mix(qBlue(c), qBlue(bg)));

@@ -20,17 +20,20 @@ QRgb sizeClassColor(int sizeClass);
 
 // A span's tile colour: its class colour, dimmed toward the background as occupancy drops
 // (occupancy = allocCount / nelems, 0..1). A full span is the class colour; an empty one keeps
-// 35% of it, so its class stays recognisable.
+// 50% of it, so its hue stays recognisable. (Zoomed in, the map shows occupancy as a fill height
+// instead: heap_map_renderer.h.)
 QRgb shadedColor(QRgb classColor, double occupancy);
 
 namespace colors {
 inline constexpr QRgb kBackground = 0xff1c1e24;  // between arenas
 inline constexpr QRgb kReserved = 0xff262932;    // arena address space not yet mapped
 inline constexpr QRgb kFree = 0xff5b606b;        // mapped free pages (HeapIdle, not released)
-inline constexpr QRgb kReleased = 0xff323a4d;    // free pages returned to the OS (HeapReleased)
+inline constexpr QRgb kReleased = 0xff2b4a6e;    // free pages returned to the OS (HeapReleased): slate blue
+inline constexpr QRgb kFilteredOut = 0xff454850;  // spans of other classes under a class filter
 inline constexpr QRgb kSeparator = 0xff101116;   // span boundaries and page grid when zoomed in
 inline constexpr QRgb kLabel = 0xffc8ccd4;       // arena labels
 inline constexpr QRgb kHighlight = 0xffffffff;   // outline of the hovered span
+inline constexpr QRgb kFocus = 0xffffd400;       // outline of the span the presenter narrates
 inline constexpr QRgb kCachedMark = 0xff101116;  // dot on a span cached in an mcache (zoomed in)
 }  // namespace colors
 

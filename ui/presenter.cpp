@@ -241,6 +241,7 @@ void Presenter::setActive(bool on) {
         describeCursor();
     } else {
         m_barHolder->hide();
+        m_window->heapMap()->setFocus(std::nullopt, false);
         applyLargeType(false);
         if (!offscreen()) m_window->setWindowState(m_stateBefore);
         m_window->restoreState(m_layoutBefore);
@@ -249,7 +250,6 @@ void Presenter::setActive(bool on) {
 }
 
 void Presenter::applyLargeType(bool on) {
-    m_window->fragmentation()->setOverTimeVisible(!on);
     if (on) {
         m_fontBefore = m_window->font();
         m_window->setFont(scaledFont(m_fontBefore, kFontScale));
@@ -363,6 +363,9 @@ void Presenter::onEventFound(const EventPtr& e) {
     m_currentContext = e->context;
     m_currentAt = static_cast<int64_t>(e->row.event.timeNs);
     showNarration(narrate(e->row.event, classes, e->context));
+    // The span (or page run) the narration is about: outlined, and zoomed to when small.
+    const uint64_t addr = e->row.event.addr;
+    m_window->heapMap()->setFocus(addr ? std::optional<uint64_t>(addr) : std::nullopt, true);
     m_window->seekTo(m_currentAt);
     emit stepped(true);
     if (m_phase == Phase::Stepping && --m_repeatLeft > 0)  // a scene's "repeat"
@@ -455,7 +458,7 @@ void Presenter::continueScene() {
                 if (!s.scenario.isEmpty() || !s.open.isEmpty()) {
                     m_sourceOpened = false;
                     m_momentsSinceOpen = 0;
-                    if (!s.scenario.isEmpty()) m_window->startScenario(s.scenario, s.scenarioSeconds);
+                    if (!s.scenario.isEmpty()) m_window->startLive(LiveSource::scenario(s.scenario, s.scenarioSeconds));
                     else m_window->openFile(s.open);
                     // Errors show in the window's banner; the watchdog then goes on.
                     waitUntil([this] { return m_sourceOpened && m_momentsSinceOpen > 0; }, 30000);

@@ -4,9 +4,17 @@
 #include <QColor>
 
 #include "format.h"
+#include "glossary.h"
 #include "palette.h"
 
 namespace spanscope::ui {
+
+namespace {
+QString capitalized(QString s) {
+    if (!s.isEmpty()) s[0] = s[0].toUpper();
+    return s;
+}
+}  // namespace
 
 SizeClassModel::SizeClassModel(QObject* parent) : QAbstractTableModel(parent) {}
 
@@ -52,7 +60,9 @@ QVariant SizeClassModel::data(const QModelIndex& index, int role) const {
                 case Objects: return formatCount(t.objects);
                 case BytesInUse: return formatBytes(t.bytesInUse);
                 case SpanBytes: return formatBytes(t.spanBytes);
-                case Waste: return QStringLiteral("%1 (%2%)").arg(formatBytes(waste)).arg(wastePct, 0, 'f', wastePct < 10 ? 1 : 0);
+                // The share only (the bytes are in the tooltip and the total above): the table
+                // fits a 1024-pixel-wide window.
+                case Waste: return QStringLiteral("%1%").arg(wastePct, 0, 'f', wastePct < 10 ? 1 : 0);
             }
             break;
         case kSortRole:
@@ -74,11 +84,12 @@ QVariant SizeClassModel::data(const QModelIndex& index, int role) const {
             return QVariant::fromValue(Qt::Alignment(index.column() == Class ? Qt::AlignLeft | Qt::AlignVCenter
                                                                              : Qt::AlignRight | Qt::AlignVCenter));
         case Qt::ToolTipRole:
-            return QStringLiteral("class %1: %2 spans, %3 objects in use (%4), free slots %5, tail waste %6")
+            return tr("class %1: %2, %3 (%4 %5), %6 %7, %8 %9, %10 %11")
                 .arg(t.sizeClass)
-                .arg(t.spans)
-                .arg(t.objects)
-                .arg(formatBytes(t.bytesInUse), formatBytes(t.freeSlotBytes), formatBytes(t.tailWaste));
+                .arg(countOf(t.spans, "span", "spans"), countOf(t.objects, "object", "objects"), formatBytes(t.bytesInUse),
+                     termLabel(Term::Allocated), formatBytes(t.freeSlotBytes), termLabel(Term::FreeSlots),
+                     formatBytes(t.tailWaste), termLabel(Term::TailWaste))
+                .arg(formatBytes(waste), termLabel(Term::Waste));
     }
     return {};
 }
@@ -90,9 +101,9 @@ QVariant SizeClassModel::headerData(int section, Qt::Orientation o, int role) co
         case ObjectSize: return tr("Size");
         case Spans: return tr("Spans");
         case Objects: return tr("Objects");
-        case BytesInUse: return tr("In use");
-        case SpanBytes: return tr("In spans");
-        case Waste: return tr("Waste");
+        case BytesInUse: return capitalized(termLabel(Term::Allocated));
+        case SpanBytes: return capitalized(termLabel(Term::InSpans));
+        case Waste: return capitalized(termLabel(Term::Waste));
     }
     return {};
 }

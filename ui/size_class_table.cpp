@@ -5,6 +5,7 @@
 #include <QVBoxLayout>
 
 #include "format.h"
+#include "glossary.h"
 
 namespace spanscope::ui {
 
@@ -42,9 +43,12 @@ void SizeClassTable::setMoment(const MomentPtr& m) {
         classes++;
         spans += c.spans, bytes += c.spanBytes, inUse += c.bytesInUse, waste += c.freeSlotBytes + c.tailWaste;
     }
-    m_total->setText(tr("%1 classes, %2 spans, %3 in spans: %4 in use, %5 waste")
-                         .arg(classes)
-                         .arg(formatCount(spans), formatBytes(bytes), formatBytes(inUse), formatBytes(waste)));
+    m_total->setText(tr("%1, %2: %3 %4 = %5 %6 + %7 %8")
+                         .arg(countOf(classes, "class", "classes"), countOf(spans, "span", "spans"),
+                              formatBytes(bytes), termLabel(Term::InSpans), formatBytes(inUse), termLabel(Term::Allocated))
+                         .arg(formatBytes(waste), termLabel(Term::Waste)));
+    m_total->setToolTip(termMeaning(Term::InSpans) + QLatin1Char('\n') + termMeaning(Term::Allocated) + QLatin1Char('\n') +
+                        termMeaning(Term::Waste));
 }
 
 }  // namespace spanscope::ui

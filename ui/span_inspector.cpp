@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "format.h"
+#include "glossary.h"
 #include "heap_scene.h"
 #include "palette.h"
 
@@ -277,7 +278,7 @@ void SpanInspector::setObjects(const SpanObjectsPtr& s) {
                                  .arg(c)
                                  .arg(formatBytes(elem), (r.spanClass & 1) ? tr(", noscan") : QString())
                                  .arg(r.spanClass));
-    m_pages->setText(tr("%1 (%2)").arg(r.npages).arg(formatBytes(bytes)));
+    m_pages->setText(tr("%1 (%2)").arg(countOf(r.npages, "page", "pages"), formatBytes(bytes)));
     Tile t;
     t.kind = large ? TileKind::Large : TileKind::Span;
     t.state = r.state;
@@ -297,7 +298,9 @@ void SpanInspector::setObjects(const SpanObjectsPtr& s) {
                           : tr("<br>slots: %1 free, %2 allocated").arg(n[0]).arg(n[1] + n[2] + n[3] + n[4]);
     }
     m_used->setText(used);
-    m_gc->setText(o.marking ? tr("cycle %1, mark phase: white / grey / black apply").arg(o.cycle)
+    m_gc->setText(o.marking ? tr("cycle %1, phase: %2; white / grey / black apply")
+                                  .arg(o.cycle)
+                                  .arg(m_phase.empty() ? tr("marking") : gcPhaseLabel(m_phase))
                   : o.cycle ? tr("not marking (last cycle %1)").arg(o.cycle)
                             : tr("not marking"));
     if (o.bitsKnown) {

@@ -87,6 +87,8 @@ public:
     explicit SpanInspector(QWidget* parent = nullptr);
     // The address to inspect (any address inside the span); clears what was shown.
     void setTarget(uint64_t addr);
+    // The GC phase at the moment shown (MomentSnapshot::gcPhase), named as the status bar names it.
+    void setGcPhase(const std::string& phase) { m_phase = phase; }
     std::optional<uint64_t> target() const { return m_target; }
     void setSession(const std::vector<stream::ClassEntry>& classes, uint64_t pageSize) {
         m_classes = classes;
@@ -117,6 +119,7 @@ private:
     QLabel* m_note;
     SlotGrid* m_grid;
     SlotLegend* m_legend;
+    std::string m_phase;  // the GC phase at the moment shown
 };
 
 }  // namespace spanscope::ui

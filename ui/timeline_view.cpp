@@ -11,23 +11,32 @@
 
 #include "chart_util.h"
 #include "format.h"
+#include "glossary.h"
 
 namespace spanscope::ui {
 namespace {
 constexpr double kMiB = 1024.0 * 1024.0;
 struct SeriesDef {
-    const char* name;
+    Term term;
     QColor color;
     uint64_t session::HeapSample::*field;
     Qt::PenStyle style;
 };
 const SeriesDef kDefs[TimelineView::kSeriesCount] = {
-    {"heap sys", QColor(0x7a, 0x7a, 0x86), &session::HeapSample::heapSys, Qt::SolidLine},
-    {"heap goal", QColor(0xe0, 0x8a, 0x1b), &session::HeapSample::nextSweep, Qt::DashLine},
-    {"released", QColor(0x8e, 0x5b, 0xd0), &session::HeapSample::heapReleased, Qt::SolidLine},
-    {"in use (spans)", QColor(0x2f, 0xa8, 0x4f), &session::HeapSample::heapInuse, Qt::SolidLine},
-    {"heap live", QColor(0x1f, 0x6f, 0xd0), &session::HeapSample::heapLive, Qt::SolidLine},
+    // Heap goal in raspberry, dashed: never the orange of the GC mark bands.
+    {Term::HeapSys, QColor(0x7a, 0x7a, 0x86), &session::HeapSample::heapSys, Qt::SolidLine},
+    {Term::HeapGoal, QColor(0xc0, 0x2c, 0x72), &session::HeapSample::nextSweep, Qt::DashLine},
+    {Term::Released, QColor(0x8e, 0x5b, 0xd0), &session::HeapSample::heapReleased, Qt::SolidLine},
+    {Term::InSpans, QColor(0x2f, 0xa8, 0x4f), &session::HeapSample::heapInuse, Qt::SolidLine},
+    {Term::HeapLive, QColor(0x1f, 0x6f, 0xd0), &session::HeapSample::heapLive, Qt::SolidLine},
 };
+// The y axis' unit: the largest of B, KiB, MiB, GiB that keeps the top above 1.
+std::pair<double, const char*> unitFor(double maxBytes) {
+    if (maxBytes >= 1024.0 * kMiB) return {1024.0 * kMiB, "GiB"};
+    if (maxBytes >= kMiB) return {kMiB, "MiB"};
+    if (maxBytes >= 1024.0) return {1024.0, "KiB"};
+    return {1.0, "bytes"};
+}
 }  // namespace
 
 TimelineView::TimelineView(QWidget* parent) : QChartView(parent), m_chart(new QChart) {
@@ -35,16 +44,17 @@ TimelineView::TimelineView(QWidget* parent) : QChartView(parent), m_chart(new QC
     m_chart->legend()->setAlignment(Qt::AlignTop);
     m_chart->setAnimationOptions(QChart::NoAnimation);
     m_x = new QValueAxis;
-    m_x->setTitleText(tr("time (s)"));
+    // No axis title: the labels say "s" (the room goes to the plot on a small screen).
     m_x->setLabelFormat(QStringLiteral("%.2f"));
     m_y = new QValueAxis;
-    m_y->setTitleText(tr("MiB"));
+    m_y->setTitleText(tr("MiB"));  // set to the unit that fits by setSeries
     m_y->setLabelFormat(QStringLiteral("%.4g"));
     m_chart->addAxis(m_x, Qt::AlignBottom);
     m_chart->addAxis(m_y, Qt::AlignLeft);
     for (const auto& d : kDefs) {
         auto* s = new QLineSeries;
-        s->setName(tr(d.name));
+        s->setName(d.term == Term::HeapGoal ? tr("%1 / %2").arg(termLabel(Term::HeapGoal), termLabel(Term::NextSweep))
+                                            : termLabel(d.term));
         QPen pen(d.color, d.style == Qt::SolidLine ? 2.0 : 1.6, d.style);
         s->setPen(pen);
         m_chart->addSeries(s);
@@ -67,7 +77,7 @@ TimelineView::TimelineView(QWidget* parent) : QChartView(parent), m_chart(new QC
     }
     setChart(m_chart);
     setRenderHint(QPainter::Antialiasing);
-    setMinimumHeight(180);
+    setMinimumHeight(170);
     setToolTip(tr("Drag or click to choose the moment; wheel to zoom time; double-click for the whole session.\n"
                   "Bands: sweep generations; GC cycles by phase: mark (orange), stop-the-world pauses (red)."));
     applyRange(0, 1000000000, false);  // an empty timeline: one second
@@ -104,7 +114,7 @@ void TimelineView::resetZoom() {
 void TimelineView::applyRange(int64_t t0, int64_t t1, bool request) {
     if (t1 <= t0) t1 = t0 + 1;
     m_t0 = t0, m_t1 = t1;
-    setNiceTimeRange(m_x, double(t0) / 1e9, double(t1) / 1e9);
+    setNiceTimeRange(m_x, double(t0) / 1e9, double(t1) / 1e9, 8, " s");
     if (request) emit rangeRequested(t0, t1);
     viewport()->update();
 }
@@ -119,30 +129,57 @@ void TimelineView::setSeries(const SeriesPtr& s) {
             auto [it, fresh] = m_phasesOfCycle.try_emplace(s->phases[i].cycle, i, i + 1);
             if (!fresh) it->second.second = i + 1;
         }
-    double ymax = 10;
+    m_tailShown = false;
+    double ymax = 0;
+    if (s)
+        for (const auto& h : s->heap)
+            for (const auto& d : kDefs) ymax = std::max(ymax, double(h.*d.field));
+    const auto [unit, unitName] = unitFor(ymax);
+    m_unit = unit;
+    m_y->setTitleText(tr(unitName));
     for (size_t i = 0; i < m_series.size(); i++) {
         QList<QPointF> pts;
         if (s) {
             pts.reserve(static_cast<qsizetype>(s->heap.size()));
-            for (const auto& h : s->heap) {
-                const double v = double(h.*kDefs[i].field) / kMiB;
-                pts.append(QPointF(double(h.tNs) / 1e9, v));
-                ymax = std::max(ymax, v);
-            }
+            for (const auto& h : s->heap) pts.append(QPointF(double(h.tNs) / 1e9, double(h.*kDefs[i].field) / unit));
         }
         m_series[i]->replace(pts);
     }
+    m_ymax = ymax / unit;
     bool gc = false, sweep = false;
     if (s)
         for (const auto& c : s->cycles) (c.kind == "gc" ? gc : sweep) = true;
     const bool show[] = {gc, gc, sweep};
-    for (size_t i = 0; i < m_bandKeys.size(); i++)
-        for (QLegendMarker* m : m_chart->legend()->markers(m_bandKeys[i]))
-            if (m->isVisible() != show[i]) m->setVisible(show[i]);
-    const double top = niceTop(ymax);
+    // Only the kinds of cycles present are in the legend (a hidden marker would still take room).
+    for (size_t i = 0; i < m_bandKeys.size(); i++) {
+        QLineSeries* key = m_bandKeys[i];
+        const bool in = m_chart->series().contains(key);
+        if (show[i] && !in) {
+            m_chart->addSeries(key);
+            key->attachAxis(m_x);
+            key->attachAxis(m_y);
+        } else if (!show[i] && in) {
+            m_chart->removeSeries(key);  // ownership returns to us: parented to this view below
+            key->setParent(this);
+        }
+    }
+    const double top = niceTop(std::max(m_ymax, 1.0));
     m_y->setRange(0, top);
     m_y->setTickCount(6);
     viewport()->update();
+}
+
+void TimelineView::setTail(int64_t tNs, const session::HeapSample& h) {
+    // Live: samples are read at most once a second; the last known values are drawn up to the
+    // moment shown, so that the lines reach the cursor.
+    if (!m_data || m_data->heap.empty() || tNs <= m_data->heap.back().tNs) return;
+    const double x = double(tNs) / 1e9;
+    for (size_t i = 0; i < m_series.size(); i++) {
+        const QPointF pt(x, double(h.*kDefs[i].field) / m_unit);
+        if (m_tailShown) m_series[i]->replace(m_series[i]->count() - 1, pt);
+        else m_series[i]->append(pt);
+    }
+    m_tailShown = true;
 }
 
 void TimelineView::setCursorTime(int64_t t) {

@@ -1,5 +1,5 @@
-// The timeline (Qt Charts): heap live, heap goal (next sweep trigger), in use, sys and released over
-// time; sweep generations as translucent bands, GC cycles as bands by phase (concurrent mark
+// The timeline (Qt Charts): heap live, heap goal (next sweep trigger), in spans, sys and released
+// over time, on a y axis in the unit that fits (bytes to GiB: a 1 MiB heap gets a KiB axis); sweep generations as translucent bands, GC cycles as bands by phase (concurrent mark
 // orange, the two stop-the-world pauses red, with a red tick at the top);
 // a cursor the user drags (or clicks) to choose the moment every panel shows: it emits seek(t).
 // Wheel zooms the time axis around the mouse (asks for detail with rangeRequested), double-click
@@ -24,6 +24,9 @@ public:
     void setSessionLength(int64_t endNs);     // the whole session: the default x range
     void setSeries(const SeriesPtr& s);       // heap samples and cycles
     void setCursorTime(int64_t tNs);          // move the cursor without emitting seek
+    // Live: extends every line to tNs with the latest sample h (the series arrive at most once a
+    // second, the moments four times as often).
+    void setTail(int64_t tNs, const session::HeapSample& h);
     int64_t cursorTime() const { return m_cursor; }
     void setFollowEnd(bool on) { m_follow = on; }
     bool followEnd() const { return m_follow; }
@@ -60,6 +63,8 @@ private:
     std::unordered_map<int64_t, std::pair<size_t, size_t>> m_phasesOfCycle;  // [first, last+1) in m_data->phases
     int64_t m_end = 0, m_t0 = 0, m_t1 = 0, m_cursor = 0;
     bool m_dragging = false, m_follow = false, m_zoomed = false;
+    bool m_tailShown = false;  // the series' last point is setTail's
+    double m_unit = 1024.0 * 1024.0, m_ymax = 0;
 };
 
 }  // namespace spanscope::ui

@@ -148,7 +148,14 @@ TEST(HeapMapRenderer, KnownTilesHaveKnownColours) {
         const QPoint cell = *l.cellOf(kBase + page * kPage);
         return img.pixel(cell.x() * 4 + 2, cell.y() * 4 + 1);  // inside the cell, off the separators
     };
-    EXPECT_EQ(pixelOfPage(0), shadedColor(sizeClassColor(10), 0.5));  // A: class 10, half full
+    // A: class 10, half full: occupancy as a fill height, the class colour from the bottom of the
+    // cell (rows 1-2 of 4, the last being the separator), its empty shade above (row 0).
+    EXPECT_EQ(pixelOfPage(0), sizeClassColor(10));
+    {
+        const QPoint cell = *l.cellOf(kBase);
+        EXPECT_EQ(img.pixel(cell.x() * 4 + 2, cell.y() * 4), shadedColor(sizeClassColor(10), 0.0));
+        EXPECT_EQ(img.pixel(cell.x() * 4 + 2, cell.y() * 4 + 2), sizeClassColor(10));
+    }
     EXPECT_EQ(pixelOfPage(1), colors::kFree);
     EXPECT_EQ(pixelOfPage(2), sizeClassColor(5));                      // B: full
     EXPECT_EQ(pixelOfPage(128), sizeClassColor(0));                    // L: large
@@ -218,6 +225,47 @@ TEST(HeapMapRenderer, HighlightAndPanning) {
     const QImage m = renderHeapMap(s, l, moved, QSize(400, 300), RenderOptions{std::nullopt, false});
     const QImage p = renderHeapMap(s, l, vp, QSize(400, 300), RenderOptions{std::nullopt, false});
     EXPECT_EQ(m.pixel(100, 100), p.pixel(116, 108));
+}
+
+// Fit to the range in use: a 4 MiB heap in one 64 MiB arena gets narrower rows and a viewport
+// on its pages only; the class filter greys the other classes; the narrated span gets an outline.
+TEST(HeapMapRenderer, FitsTheRangeInUseAndFiltersAClass) {
+    const HeapScene s = knownScene();  // 512 pages mapped
+    EXPECT_EQ(HeapMapLayout::bestColumns(512, 1.6), 32);   // 32 x 16 cells in a 1.6:1 view
+    EXPECT_EQ(HeapMapLayout::bestColumns(1 << 20, 1.6), HeapMapLayout::kColumns);
+    const HeapMapLayout l(s.arenas, kPage, kArena, 1, 32);
+    const QRect used = usedCells(s, l);
+    EXPECT_EQ(used.width(), 32);
+    EXPECT_EQ(used.height(), 16);
+    const QSize view(800, 500);
+    const MapViewport vp = fitViewportTo(QRectF(used), view);
+    EXPECT_DOUBLE_EQ(vp.scale, std::min(800.0 / 32, 500.0 / 16));
+    const QImage all = renderHeapMap(s, l, vp, view);
+    RenderOptions only5;
+    only5.onlyClass = 5;
+    const QImage filtered = renderHeapMap(s, l, vp, view, only5);
+    auto px = [&](const QImage& img, uint64_t page, double down) {
+        const QPointF p = vp.toPixel(QPointF(*l.cellOf(kBase + page * kPage)) + QPointF(0.5, down));
+        return img.pixel(p.toPoint());
+    };
+    EXPECT_EQ(px(all, 0, 0.8), sizeClassColor(10));
+    EXPECT_EQ(px(filtered, 0, 0.8), colors::kFilteredOut);  // class 10 under a class-5 filter
+    EXPECT_EQ(px(filtered, 2, 0.5), sizeClassColor(5));     // class 5 keeps its colour
+    EXPECT_EQ(px(filtered, 128, 0.5), colors::kFilteredOut);  // large objects too
+    EXPECT_EQ(px(filtered, 300, 0.5), colors::kFree);       // free pages are not spans
+    RenderOptions focus;
+    focus.focusAddr = kBase + 2 * kPage + 100;  // inside B
+    const QImage outlined = renderHeapMap(s, l, vp, view, focus);
+    const QPointF b = vp.toPixel(QPointF(*l.cellOf(kBase + 2 * kPage)));
+    auto focusLeftOf = [&](const QImage& img) {  // the outline runs just left of the tile
+        for (int dx = -6; dx <= 0; dx++)
+            if (const QColor c = QColor::fromRgb(img.pixel((b + QPointF(dx, 10)).toPoint()));
+                c.red() > 200 && c.green() > 150 && c.blue() < 100)  // the outline's yellow
+                return true;
+        return false;
+    };
+    EXPECT_TRUE(focusLeftOf(outlined));
+    EXPECT_FALSE(focusLeftOf(all));
 }
 
 TEST(Snapshots, DecimateKeepsPeaksAndBounds) {

@@ -85,8 +85,8 @@ TEST(Narration, SaysWhatEachKindOfRecordMeans) {
     mt.npages = 210;  // µs
     NarrationContext ctx;
     ctx.cyclePhases.push_back(session::GcPhase{3, "sweep-termination", 0, 4100 << 10, 8 << 20, 0, 0});
-    EXPECT_EQ(s(narrate(mt, classes, ctx)), "GC 3: mark termination, stop-the-world 0.21 ms, heap 4.0 MiB→4.2 MiB, goal 8 MiB");
-    EXPECT_EQ(s(narrate(mt, classes)), "GC 3: mark termination, stop-the-world 0.21 ms, heap 4.2 MiB, goal 8 MiB");
+    EXPECT_EQ(s(narrate(mt, classes, ctx)), "GC 3: mark termination, stop-the-world 210 \u00b5s, heap 4.0 MiB→4.2 MiB, goal 8 MiB");
+    EXPECT_EQ(s(narrate(mt, classes)), "GC 3: mark termination, stop-the-world 210 \u00b5s, heap 4.2 MiB, goal 8 MiB");
 
     Event sweep = ev(uint16_t(EventKind::SweepCycle), 14, 12 << 20, 24 << 20);
     NarrationContext sctx;

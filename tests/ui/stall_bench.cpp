@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
     MainWindow w;
     w.resize(1440, 900);
     w.show();
-    const bool ok = scenario.isEmpty() ? w.startLive(program, args) : w.startScenario(scenario, seconds + 30);
+    const bool ok = scenario.isEmpty() ? w.startLive(LiveSource::program(program, args))
+                                        : w.startLive(LiveSource::scenario(scenario, seconds + 30));
     if (!ok) {
         std::fprintf(stderr, "stall_bench: cannot start: %s\n", qPrintable(w.bannerText()));
         return 1;

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <QApplication>
+#include <QDockWidget>
 #include <QFile>
+#include <QHeaderView>
+#include <QLayout>
 #include <QLegendMarker>
 #include <QProcess>
 #include <QSignalSpy>
@@ -22,11 +25,12 @@ using namespace spanscope::ui;
 using namespace spanscope::uitest;
 
 namespace {
-// The colour the map shows at the centre of the page holding address a.
-QRgb mapPixelAt(const HeapMapView& v, uint64_t a) {
+// The colour the map shows in the page holding address a, this far down it (0 top, 1 bottom):
+// zoomed in, a span's occupancy is a fill height (its class colour from the bottom).
+QRgb mapPixelAt(const HeapMapView& v, uint64_t a, double down = 0.5) {
     const auto cell = v.layout().cellOf(a);
     if (!cell) return 0;
-    const QPointF px = v.viewport().toPixel(QPointF(*cell) + QPointF(0.5, 0.5));
+    const QPointF px = v.viewport().toPixel(QPointF(*cell) + QPointF(0.5, down));
     return v.image().pixel(px.toPoint());
 }
 
@@ -49,8 +53,9 @@ TEST(MainWindowTest, OpensAKnownSessionAndSeeks) {
 
     // The heap map: A half full (class 10), B full (class 5), the large span, released pages.
     HeapMapView& map = *w.heapMap();
-    EXPECT_EQ(mapPixelAt(map, kA), shadedColor(sizeClassColor(10), 0.5));
-    EXPECT_EQ(mapPixelAt(map, kB), sizeClassColor(5));
+    EXPECT_EQ(mapPixelAt(map, kA, 0.8), sizeClassColor(10));                 // half full: the lower half
+    EXPECT_EQ(mapPixelAt(map, kA, 0.15), shadedColor(sizeClassColor(10), 0.0));  // and empty above
+    EXPECT_EQ(mapPixelAt(map, kB, 0.15), sizeClassColor(5));
     EXPECT_EQ(mapPixelAt(map, kL), sizeClassColor(0));
     EXPECT_EQ(mapPixelAt(map, kA + 450 * 8192), colors::kReleased);
     const QPointF pxA = map.viewport().toPixel(QPointF(*map.layout().cellOf(kA)) + QPointF(0.5, 0.5));
@@ -65,15 +70,29 @@ TEST(MainWindowTest, OpensAKnownSessionAndSeeks) {
     EXPECT_EQ(w.fragmentation()->categories().size(), 2);  // small classes only
     EXPECT_TRUE(w.statusText().contains(QLatin1String("3 events")) ||
                 w.statusText().contains(QLatin1String("events")));
-    EXPECT_TRUE(w.statusText().contains(QLatin1String("4.00 MiB sys"))) << w.statusText().toStdString();
+    EXPECT_TRUE(w.statusText().contains(QLatin1String("heap sys 4.00 MiB"))) << w.statusText().toStdString();
+    EXPECT_TRUE(w.statusText().contains(QLatin1String("allocated 56.6 KiB"))) << w.statusText().toStdString();
+    EXPECT_TRUE(w.statusText().contains(QLatin1String("in spans 56.0 KiB"))) << w.statusText().toStdString();
     EXPECT_TRUE(w.statusText().contains(QLatin1String("sweep generation 1"))) << w.statusText().toStdString();
     EXPECT_EQ(w.sessionPanel()->infoModel()->value(QStringLiteral("Ended")), QStringLiteral("exited with status 0"));
     EXPECT_TRUE(MainWindow::recentFiles().contains(QFileInfo(file).absoluteFilePath()));
 
+    // --seek past the end shows the end; Save As copies the file.
+    EXPECT_EQ(w.seekTo(99'000'000'000), 100);
+    EXPECT_EQ(w.seekTo(-5), 0);
+    const QString copy = dir.filePath(QStringLiteral("copy.spanscope"));
+    ASSERT_TRUE(w.saveSessionAs(copy));
+    EXPECT_EQ(QFileInfo(copy).size(), QFileInfo(file).size());
+    EXPECT_TRUE(MainWindow::recentFiles().contains(QFileInfo(copy).absoluteFilePath()));
+    // A click on a class in the legend: only that class in colour on the map.
+    w.setClassFilter(5);
+    EXPECT_EQ(map.classFilter(), 5);
+    w.setClassFilter(-1);
+
     // Seek back to t = 30: only A, cached and empty; no heap sample yet.
     w.seekTo(30);
     ASSERT_TRUE(waitMoment(w, 30));
-    EXPECT_EQ(mapPixelAt(map, kA), shadedColor(sizeClassColor(10), 0.0));
+    EXPECT_EQ(mapPixelAt(map, kA, 0.8), shadedColor(sizeClassColor(10), 0.0));
     EXPECT_EQ(w.sizeClasses()->proxy()->rowCount(), 1);
     EXPECT_TRUE(w.statusText().contains(QLatin1String("no sample yet"))) << w.statusText().toStdString();
     EXPECT_EQ(w.timeline()->cursorTime(), 30);
@@ -265,13 +284,23 @@ TEST(MainWindowTest, LiveRecordingIsFollowedToTheEnd) {
         sinceTick.restart();
     });
     qputenv("SPANSCOPE_CLI", SPANSCOPE_CLI);
-    ASSERT_TRUE(w.startLive(QStringLiteral(SPANSCOPE_WORKLOAD), {QStringLiteral("--seconds"), QStringLiteral("2.5")}));
+    ASSERT_TRUE(w.startLive(LiveSource::program(QStringLiteral(SPANSCOPE_WORKLOAD), {QStringLiteral("--seconds"), QStringLiteral("2.5")})));
     ticker.start();
     ASSERT_TRUE(waitFor([&] { return w.summary() != nullptr; }, 20000)) << w.bannerText().toStdString();
     EXPECT_TRUE(w.summary()->live);
     EXPECT_TRUE(w.followingEnd());
     // While it runs, new moments keep arriving at the growing end.
     ASSERT_TRUE(waitFor([&] { return moments.count() >= 3; }, 20000));
+    // Kept in the user's data folder, not /tmp.
+    EXPECT_TRUE(w.sessionPath().startsWith(LiveRecording::recordingsDir())) << w.sessionPath().toStdString();
+    // The lines reach the cursor (the series come once a second, the moments four times as often).
+    ASSERT_TRUE(waitFor([&] { return w.timeline()->series(0)->count() > 1 && w.moment(); }, 10000));
+    ASSERT_TRUE(waitFor(
+        [&] {
+            const auto* s = w.timeline()->series(0);
+            return std::abs(s->at(s->count() - 1).x() - double(w.moment()->tNs) / 1e9) < 1e-6;
+        },
+        5000));
     const int64_t early = w.moment()->tNs;
     ASSERT_TRUE(waitFor([&] { return w.summary() && !w.summary()->live; }, 30000));
     const int64_t end = w.summary()->info.endNs;
@@ -295,7 +324,7 @@ TEST(MainWindowTest, LiveRecordingOfAMissingProgramSaysWhy) {
     w.show();
     QSignalSpy errors(&w, &MainWindow::errorShown);
     qputenv("SPANSCOPE_CLI", SPANSCOPE_CLI);
-    ASSERT_TRUE(w.startLive(QStringLiteral("/nonexistent/program"), {}));
+    ASSERT_TRUE(w.startLive(LiveSource::program(QStringLiteral("/nonexistent/program"), {})));
     ASSERT_TRUE(waitFor([&] { return errors.count() >= 1; }, 20000));
     EXPECT_TRUE(w.bannerText().contains(QLatin1String("ended before any data"))) << w.bannerText().toStdString();
     EXPECT_EQ(w.moment(), nullptr);
@@ -368,4 +397,111 @@ TEST(FragmentationTest, RequestedVersusSlotBytes) {
     EXPECT_DOUBLE_EQ(v.values(3)[ia], 32.0);
     EXPECT_DOUBLE_EQ(v.values(0)[ib], 2400.0);
     EXPECT_DOUBLE_EQ(v.values(1)[ib], 0.0);
+}
+
+// From 1024x640 to 2560x1440: every dock on screen and usable, no status figure, legend entry or
+// table header cut, the window no larger than asked (a screenshot of each is taken and checked
+// not blank). On a real multi-threaded demo recording, so that the figures have their real widths.
+TEST(LayoutTest, FitsEveryScreenSize) {
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("live.spanscope"));
+    QProcess rec;
+    rec.start(QStringLiteral(SPANSCOPE_CLI), {QStringLiteral("demo"), QStringLiteral("live"), QStringLiteral("--seconds"),
+                                              QStringLiteral("1"), QStringLiteral("-o"), file});
+    ASSERT_TRUE(rec.waitForFinished(60000) && rec.exitCode() == 0) << rec.readAll().toStdString();
+    for (const QSize size : {QSize(1024, 640), QSize(1366, 768), QSize(2560, 1440)}) {
+        SCOPED_TRACE(std::to_string(size.width()) + "x" + std::to_string(size.height()));
+        MainWindow w;
+        w.layoutFor(size);  // as fitToScreen does on a screen of this size
+        w.show();
+        w.openFile(file);
+        ASSERT_TRUE(waitFor([&] { return w.moment() && w.summary() && w.moment()->tNs == w.summary()->info.endNs; }));
+        w.seekTo(w.summary()->info.endNs / 2);
+        ASSERT_TRUE(waitMoment(w, w.summary()->info.endNs / 2));
+        waitFor([] { return false; }, 300);  // let the side panels and the layout settle
+        EXPECT_EQ(w.size(), size) << "the window's minimum size is " << w.minimumSizeHint().width() << "x"
+                                  << w.minimumSizeHint().height();
+        for (QDockWidget* d : w.findChildren<QDockWidget*>()) {
+            if (d->isHidden()) continue;  // closed (the span inspector until a span is clicked)
+            const std::string name = d->objectName().toStdString();
+            if (d->visibleRegion().isEmpty()) {  // a tab behind another: that one must be shown
+                const auto tabs = w.tabifiedDockWidgets(d);
+                EXPECT_TRUE(std::any_of(tabs.begin(), tabs.end(), [](QDockWidget* o) { return !o->visibleRegion().isEmpty(); }))
+                    << name;
+                continue;
+            }
+            const QRect g(d->mapTo(&w, QPoint(0, 0)), d->size());
+            EXPECT_TRUE(w.rect().contains(g)) << name;
+            EXPECT_GE(g.width(), 200) << name;
+            EXPECT_GE(g.height(), 110) << name;
+        }
+        EXPECT_TRUE(w.clippedStatusTexts().isEmpty()) << w.clippedStatusTexts().join(QLatin1Char('|')).toStdString();
+        const auto* legend = w.findChild<HeapMapLegend*>();
+        ASSERT_NE(legend, nullptr);
+        size_t classesShown = 0, classesPresent = 0;
+        for (const auto& e : legend->entries(legend->width())) {
+            EXPECT_LE(e.rect.right(), legend->width()) << e.text.toStdString();
+            classesShown += e.sizeClass > 0;
+        }
+        for (const auto& c : w.moment()->classes) classesPresent += c.spans && c.sizeClass > 0;
+        EXPECT_EQ(classesShown, classesPresent);  // every class, none cut off with "..."
+        w.panel(QStringLiteral("sizeclasses"))->raise();  // its tab to the front
+        waitFor([] { return false; }, 100);
+        QTableView* table = w.sizeClasses()->view();
+        QHeaderView* header = table->horizontalHeader();
+        const QAbstractItemModel* model = table->model();
+        int columns = 0;  // every column in view, the last one (Waste) too
+        for (int c = 0; c < header->count(); c++) columns += header->sectionSize(c);
+        EXPECT_LE(columns, table->viewport()->width() + 1);
+        for (int c = 0; c < header->count(); c++) {
+            const QString title = model->headerData(c, Qt::Horizontal).toString();
+            EXPECT_GE(header->sectionSize(c), header->fontMetrics().horizontalAdvance(title)) << title.toStdString();
+            for (int r = 0; r < model->rowCount(); r++) {
+                const QString cell = model->index(r, c).data().toString();
+                EXPECT_GE(table->columnWidth(c), table->fontMetrics().horizontalAdvance(cell)) << cell.toStdString();
+            }
+        }
+        const QImage shot = w.grab().toImage();
+        EXPECT_EQ(shot.size(), size * w.devicePixelRatio());
+        EXPECT_TRUE(shot.save(dir.filePath(QStringLiteral("layout-%1.png").arg(size.width()))));
+        EXPECT_GT(std::count_if(shot.bits(), shot.bits() + 4096, [&](uchar b) { return b != shot.bits()[0]; }), 0);
+        // Every span on the map: the view fits the range in use.
+        const QRect used = usedCells(w.moment()->scene, w.heapMap()->layout());
+        const QRectF px(w.heapMap()->viewport().toPixel(used.topLeft()), w.heapMap()->viewport().toPixel(used.bottomRight() + QPoint(1, 1)));
+        EXPECT_TRUE(QRectF(w.heapMap()->rect()).adjusted(-1, -1, 1, 1).contains(px));
+        EXPECT_GT(px.width() * px.height(), 0.3 * w.heapMap()->width() * w.heapMap()->height() * 0.3);
+    }
+}
+
+// The y axis takes the unit that fits (a 600 KiB heap is not drawn on a 0-20 MiB axis), and in
+// live mode the lines reach the cursor (setTail).
+TEST(TimelineTest, SmallHeapsGetTheirUnitAndTheLinesReachTheCursor) {
+    TimelineView v;
+    v.resize(900, 300);
+    v.show();
+    v.setSessionLength(2'000'000'000);
+    auto s = std::make_shared<SeriesSnapshot>();
+    s->t0 = 0, s->t1 = 2'000'000'000;
+    for (int i = 0; i <= 10; i++) {
+        session::HeapSample h;
+        h.tNs = i * 100'000'000;
+        h.heapSys = h.heapInuse = 600 * 1024;
+        h.heapLive = 400 * 1024;
+        s->heap.push_back(h);
+    }
+    v.setSeries(s);
+    const auto* y = qobject_cast<QValueAxis*>(v.chart()->axes(Qt::Vertical).first());
+    ASSERT_NE(y, nullptr);
+    EXPECT_EQ(y->titleText(), QStringLiteral("KiB"));
+    EXPECT_LE(y->max(), 1000);
+    EXPECT_GE(y->max(), 600);
+    session::HeapSample last = s->heap.back();
+    last.heapLive = 500 * 1024;
+    v.setTail(1'500'000'000, last);
+    const QLineSeries* live = v.series(4);
+    EXPECT_DOUBLE_EQ(live->at(live->count() - 1).x(), 1.5);
+    EXPECT_DOUBLE_EQ(live->at(live->count() - 1).y(), 500);
+    v.setTail(1'700'000'000, last);  // the tail moves; no point is added
+    EXPECT_EQ(live->count(), 12);
+    EXPECT_DOUBLE_EQ(live->at(live->count() - 1).x(), 1.7);
 }
