@@ -155,6 +155,10 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
     // each refill then hands out a batch, as Go's sweeps after a GC do. Fewer frees wait for the
     // next sweep generation. Managed mode: any free slot (Go).
     s->sweepThreshold = m_managed ? 1 : static_cast<uint16_t>(nelems >= 16 ? nelems / 4 : (nelems >= 8 ? 2 : 1));
+    // Remote frees count toward the threshold in grains of up to 8 per bitmap word (freeFast): at
+    // most a grain per word short of the truth, and exact at the threshold of a one-word span.
+    const size_t perWord = s->sweepThreshold / nwords;
+    s->freeGrain = static_cast<uint8_t>(perWord >= 8 ? 8 : perWord >= 4 ? 4 : perWord >= 2 ? 2 : 1);
     s->allNext = m_allspans;
     if (m_allspans) m_allspans->allPrev = s;
     m_allspans = s;

@@ -17,6 +17,15 @@ SPANSCOPE_NOINLINE void freeSlow(void* p, MSpan* s);
 SPANSCOPE_NOINLINE void markDirtySlow(MSpan* s);
 [[noreturn]] void reportBadFree(const char* what, const void* p);
 
+// One grain of remote frees toward s's sweep threshold; the grain that reaches it asks mcentral
+// to move the span to an unswept set (markDirty).
+SPANSCOPE_INLINE void countRemoteFrees(MSpan* s) {
+    const uint16_t grain = s->freeGrain, threshold = s->sweepThreshold;
+    if (__atomic_load_n(&s->pendingFrees, __ATOMIC_RELAXED) >= threshold) return;
+    const unsigned after = __atomic_add_fetch(&s->pendingFrees, grain, __ATOMIC_SEQ_CST);
+    if (after >= threshold && after - grain < threshold) markDirtySlow(s);
+}
+
 SPANSCOPE_INLINE void* mallocFast(size_t size) {
     if (SPANSCOPE_LIKELY(size - 1 < kSmallSizeMax - 8)) {  // 1..1016: no branch on the class table
         const uint8_t spc = makeSpanClass(kMallocSizeTables.sizeToClass8[(size + 7) >> 3], true);
@@ -54,9 +63,10 @@ SPANSCOPE_INLINE void freeFast(void* ptr) {
     if (SPANSCOPE_UNLIKELY(loadRelaxed(s->localFreeBits()[w]) & bit)) reportBadFree("double free", ptr);
     // Count the free toward the span's sweep threshold before publishing it: once the bit is set
     // the span may be swept empty and freed by another thread, so nothing here may touch it after.
-    if (__atomic_load_n(&s->pendingFrees, __ATOMIC_RELAXED) < s->sweepThreshold &&
-        __atomic_add_fetch(&s->pendingFrees, uint16_t{1}, __ATOMIC_SEQ_CST) == s->sweepThreshold)
-        markDirtySlow(s);
+    // Counted in grains: the free that makes its bitmap word hold a multiple of freeGrain frees
+    // adds freeGrain, the others add nothing, so most remote frees pay one atomic, not two.
+    if (SPANSCOPE_UNLIKELY(((popcount64(loadRelaxed(s->freeBits[w])) + 1) & (s->freeGrain - 1u)) == 0))
+        countRemoteFrees(s);
     if (SPANSCOPE_UNLIKELY(__atomic_fetch_or(&s->freeBits[w], bit, __ATOMIC_SEQ_CST) & bit))
         reportBadFree("double free", ptr);
 }

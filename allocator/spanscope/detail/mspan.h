@@ -43,6 +43,7 @@ struct alignas(64) MSpan {
     uint8_t where;     // SpanWhere, atomic
     uint8_t needzero;
     uint16_t nsampled;  // heap-profile samples live in this span (mprof.cpp); free() looks only here
+    uint8_t freeGrain;  // malloc mode: remote frees are counted into pendingFrees this many at a time
 
     // Second cache line: what the owner writes on every allocation, then slow-path fields.
     alignas(64) uint64_t allocCache;  // inverted allocBits window, bit 0 = slot freeindex (1 = free)
