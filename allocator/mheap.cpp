@@ -47,6 +47,7 @@ uint32_t sweepPercent() {
 }
 
 void MHeap::init(bool managed) {
+    detectCpuFeatures();
     m_managed = managed;
     m_pages.init();
     m_spanAlloc.init(sizeof(MSpan));

@@ -6,12 +6,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include <cerrno>
 #include <cstdarg>
 #include <cstdlib>
 #include <cstring>
 
 namespace spanscope::detail {
+
+bool g_cpuHasPopcnt = false;
+
+void detectCpuFeatures() {
+#if defined(__x86_64__)
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (__get_cpuid(1, &a, &b, &c, &d)) g_cpuHasPopcnt = (c & bit_POPCNT) != 0;
+#endif
+}
 
 namespace {
 

@@ -65,7 +65,7 @@ SPANSCOPE_INLINE void freeFast(void* ptr) {
     // the span may be swept empty and freed by another thread, so nothing here may touch it after.
     // Counted in grains: the free that makes its bitmap word hold a multiple of freeGrain frees
     // adds freeGrain, the others add nothing, so most remote frees pay one atomic, not two.
-    if (SPANSCOPE_UNLIKELY(((popcount64(loadRelaxed(s->freeBits[w])) + 1) & (s->freeGrain - 1u)) == 0))
+    if (SPANSCOPE_UNLIKELY(((popcount64Hot(loadRelaxed(s->freeBits[w])) + 1) & (s->freeGrain - 1u)) == 0))
         countRemoteFrees(s);
     if (SPANSCOPE_UNLIKELY(__atomic_fetch_or(&s->freeBits[w], bit, __ATOMIC_SEQ_CST) & bit))
         reportBadFree("double free", ptr);

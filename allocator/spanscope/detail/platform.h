@@ -121,6 +121,27 @@ SPANSCOPE_INLINE unsigned popcount64(uint64_t x) {
     return static_cast<unsigned>((x * 0x0101010101010101ull) >> 56);
 }
 
+// Set once at heap initialisation (detectCpuFeatures): the CPU has the POPCNT instruction.
+extern bool g_cpuHasPopcnt;
+void detectCpuFeatures();
+
+// popcount64 on a hot path: the POPCNT instruction where the CPU has it (every x86-64 CPU since
+// 2008, but not the baseline the library is built for), else the portable sequence.
+SPANSCOPE_INLINE unsigned popcount64Hot(uint64_t x) {
+#if defined(__POPCNT__)
+    return static_cast<unsigned>(__builtin_popcountll(x));
+#elif defined(__x86_64__)
+    if (SPANSCOPE_LIKELY(g_cpuHasPopcnt)) {
+        uint64_t r;
+        __asm__("popcntq %1, %0" : "=r"(r) : "rm"(x) : "cc");
+        return static_cast<unsigned>(r);
+    }
+    return popcount64(x);
+#else
+    return popcount64(x);
+#endif
+}
+
 // Relaxed atomic access to plain words that other threads may read (bitmaps, counters).
 template <typename T>
 SPANSCOPE_INLINE T loadRelaxed(const T& v) {
