@@ -26,6 +26,38 @@ struct Fixture {
 };
 }  // namespace
 
+namespace spanscope::detail {
+// Reaches the chunk bitmaps and the two leaf summaries (declared a friend in pagealloc.h).
+class PageAllocTestPeer {
+public:
+    static uint64_t* inUse(PageAlloc& pa, uintptr_t addr) { return pa.chunk(addr >> PageAlloc::kChunkShift)->inUse; }
+    static uint64_t fast(const PageAlloc& pa, uintptr_t addr) { return pa.leafSummary(addr >> PageAlloc::kChunkShift); }
+    static uint64_t reference(const PageAlloc& pa, uintptr_t addr) { return pa.leafSummaryReference(addr >> PageAlloc::kChunkShift); }
+};
+}  // namespace spanscope::detail
+
+// The word-at-a-time leaf summary equals the page-by-page one on bitmaps of every shape: empty,
+// full, single pages and runs at word edges, sparse and dense random words.
+TEST(PageAlloc, WordAtATimeLeafSummaryMatchesPageByPage) {
+    Fixture f(1);
+    uint64_t* bits = PageAllocTestPeer::inUse(f.pa, f.base);
+    constexpr size_t kWords = PageAlloc::kChunkPages / 64;
+    std::mt19937_64 rng(9);
+    const uint64_t shapes[] = {0, ~0ull, 1, 1ull << 63, 0x8000000000000001ull, 0x00ff00ff00ff00ffull, 0xfffffffffffffffeull,
+                               0x7fffffffffffffffull, 0x0000000100000000ull};
+    for (int round = 0; round < 20000; round++) {
+        for (size_t w = 0; w < kWords; w++) {
+            switch (rng() % 4) {
+                case 0: bits[w] = shapes[rng() % (sizeof shapes / sizeof shapes[0])]; break;
+                case 1: bits[w] = rng() & rng() & rng(); break;  // sparse
+                case 2: bits[w] = rng() | rng() | rng(); break;  // dense
+                default: bits[w] = rng(); break;
+            }
+        }
+        ASSERT_EQ(PageAllocTestPeer::fast(f.pa, f.base), PageAllocTestPeer::reference(f.pa, f.base)) << "round " << round;
+    }
+}
+
 TEST(PageAlloc, FreshMemoryIsFreeAndReleased) {
     Fixture f(2);
     EXPECT_EQ(f.pa.countFreePages(), f.pages);

@@ -70,6 +70,7 @@ private:
     void commitSummaries(uintptr_t base, size_t bytes, int levels);
     void updateSummaries(uintptr_t base, size_t npages);
     uint64_t leafSummary(uintptr_t ci) const;
+    uint64_t leafSummaryReference(uintptr_t ci) const;  // page by page, for checkSummaries
     uint64_t mergeChildren(int level, size_t parent) const;
     uintptr_t find(size_t npages) const;
     size_t allocRange(uintptr_t base, size_t npages);  // returns released pages taken
