@@ -388,8 +388,17 @@ void MHeap::emitSweepProgress(bool done) {
 }
 
 bool MHeap::sweepOne() {
-    for (int i = 0; i < kNumSpanClasses; i++)
-        if (m_central[i].sweepOne(*this)) return true;
+    // Go's sweepClass cursor: start at the span class that had the last unswept span rather than
+    // at class 0 (each empty class costs a lock round trip), wrapping once, so that "nothing left"
+    // is only said after every class was looked at.
+    const int first = static_cast<int>(m_sweepClass.load(std::memory_order_relaxed));
+    for (int k = 0; k < kNumSpanClasses; k++) {
+        const int i = (first + k) % kNumSpanClasses;
+        if (m_central[i].sweepOne(*this)) {
+            if (i != first) m_sweepClass.store(static_cast<uint32_t>(i), std::memory_order_relaxed);
+            return true;
+        }
+    }
     if (!m_sweepDone.exchange(true, std::memory_order_acq_rel)) {
         // The generation is fully swept: heapLive is now close to the live heap (Go's heapMarked).
         uint64_t live = heapLive();

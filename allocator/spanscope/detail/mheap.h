@@ -181,6 +181,7 @@ private:
     std::atomic<uint64_t> m_lastHeapInUse{0};
     std::atomic<uint64_t> m_scavGoal{0};  // managed mode: set by the pacer (0: none yet)
     std::atomic<uint64_t> m_pagesSwept{0};
+    std::atomic<uint32_t> m_sweepClass{0};  // sweepOne's cursor over the span classes
     std::atomic<uint64_t> m_quietSweeps{0};  // sweeps that freed nothing, since the last SweepProgress
     static constexpr uint64_t kQuietSweepBatch = 1024;
     std::atomic<uint64_t> m_sweepBasis{0}, m_liveBasis{0};
