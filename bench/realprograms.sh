@@ -28,6 +28,11 @@ while [ $# -gt 0 ]; do
 done
 case "$runs" in ''|*[!0-9]*|0) echo "realprograms.sh: --runs needs a positive integer" >&2; exit 2 ;; esac
 if [ ! -f "$lib" ]; then echo "realprograms.sh: $lib not found (build it: ./dev build)" >&2; exit 2; fi
+lib=$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")  # the programs run in another directory
+if ! (cd / && LD_PRELOAD="$lib" cat /proc/self/maps 2>/dev/null) | grep -qF "$lib"; then
+    echo "realprograms.sh: $lib does not load under LD_PRELOAD" >&2
+    exit 2
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -101,7 +106,11 @@ for prog in ${only//,/ }; do
             t1=$(date +%s%N)
             if [ $st -ne 0 ]; then echo "FAIL: $prog under $a exited $st: $(echo "$out" | tail -2)" >&2; status=1; continue; fi
             [ -n "$ref" ] || ref=$out
-            if [ "$out" != "$ref" ]; then echo "FAIL: $prog under $a printed something else" >&2; status=1; fi
+            if [ "$out" != "$ref" ]; then
+                echo "FAIL: $prog under $a printed something else than its first run:" >&2
+                diff <(printf '%s\n' "$ref") <(printf '%s\n' "$out") | head -6 >&2
+                status=1
+            fi
             secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b - a) / 1e9}')
             if [ $a = glibc ]; then g+=("$secs"); else s+=("$secs"); fi
         done
