@@ -40,18 +40,31 @@ void threadExit(void* arg) {
 SpinLock g_initLock;
 std::atomic<bool> g_forkRegistered{false};
 
+// Fork handlers registered before the heap is first initialised, so that no fork can copy a lock
+// held by a thread that is initialising the heap or already allocating from it: g_initLock is
+// held across fork, and once the heap exists every allocator lock too (mcacheFork*).
+void heapForkPrepare() {
+    g_initLock.lock();
+    if (g_mallocHeap.initialized()) mcacheForkPrepare();
+}
+void heapForkParent() {
+    if (g_mallocHeap.initialized()) mcacheForkParent();
+    g_initLock.unlock();
+}
+void heapForkChild() {
+    if (g_mallocHeap.initialized()) mcacheForkChild();
+    g_initLock.unlock();
+}
+
 void ensureHeap() {
     if (SPANSCOPE_LIKELY(g_mallocHeap.initialized())) return;
-    {
-        LockGuard g(g_initLock);
-        if (!g_mallocHeap.initialized()) {
-            g_mallocHeap.init(false);
-            if (pthread_key_create(&g_exitKey, threadExit) == 0) g_keyReady.store(true);
-        }
+    // Before the lock: pthread_atfork may itself allocate (a nested call finds the flag set).
+    if (!g_forkRegistered.exchange(true)) pthread_atfork(heapForkPrepare, heapForkParent, heapForkChild);
+    LockGuard g(g_initLock);
+    if (!g_mallocHeap.initialized()) {
+        g_mallocHeap.init(false);
+        if (pthread_key_create(&g_exitKey, threadExit) == 0) g_keyReady.store(true);
     }
-    // Outside the lock: pthread_atfork may itself allocate.
-    if (!g_forkRegistered.exchange(true))
-        pthread_atfork(mcacheForkPrepare, mcacheForkParent, mcacheForkChild);
 }
 }  // namespace
 
