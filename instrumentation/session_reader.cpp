@@ -10,6 +10,7 @@
 #include <map>
 
 #include "spanscope/detail/span_model.h"
+#include "spanscope/events_table.h"
 #include "spanscope/session_reader.h"
 
 namespace spanscope::session {
@@ -90,7 +91,11 @@ std::unique_ptr<SessionReader> SessionReader::open(const std::string& path, std:
         return fail("session schema version " + std::to_string(version) +
                     " is newer than this build reads (" + std::to_string(kSchemaVersion) +
                     "); update spanscope");
-    if (version < 1) return fail("not a spanscope session (no schema version)");
+    if (version < kOldestSchemaVersion) return fail("not a spanscope session (no schema version)");
+    // Version 3 keeps its records in blocks, read through the virtual table `events`; versions 1
+    // and 2 have a real `events` table, which SQLite finds before the virtual one.
+    if (registerEventsTable(db) != SQLITE_OK)
+        return fail(std::string("cannot read the event blocks: ") + sqlite3_errmsg(db));
     if (!r->refresh()) return fail(r->m_error);
     Db::Stmt c(db, "SELECT size, npages, nelems FROM size_classes ORDER BY class");
     while (c.row())
@@ -348,7 +353,8 @@ bool SessionReader::eventAfter(int64_t t, int64_t afterId, const std::vector<uin
         k.bind(1, t);
         if (k.row()) lo = std::max<int64_t>(0, k.i(0) - kLateRows);
     }
-    const std::string cond = "(t_ns > ?1 OR (t_ns = ?1 AND id > ?2))" + kindFilter(kinds);
+    // t_ns >= ?1 is implied; said again so that the event blocks before t are skipped unread.
+    const std::string cond = "t_ns >= ?1 AND (t_ns > ?1 OR (t_ns = ?1 AND id > ?2))" + kindFilter(kinds);
     int64_t first = 0;
     {
         Db::Stmt q(db, ("SELECT id FROM events WHERE id > ?3 AND " + cond + " ORDER BY id LIMIT 1").c_str());
@@ -372,7 +378,7 @@ bool SessionReader::eventBefore(int64_t t, int64_t beforeId, const std::vector<u
         k.bind(1, t);
         if (k.row()) hi = k.i(0) + kLateRows;
     }
-    const std::string cond = "(t_ns < ?1 OR (t_ns = ?1 AND id < ?2))" + kindFilter(kinds);
+    const std::string cond = "t_ns <= ?1 AND (t_ns < ?1 OR (t_ns = ?1 AND id < ?2))" + kindFilter(kinds);
     int64_t last = 0;
     {
         Db::Stmt q(db, ("SELECT id FROM events WHERE id <= ?3 AND " + cond + " ORDER BY id DESC LIMIT 1").c_str());

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
+#include <climits>
 #include <cstring>
 
 #include "spanscope/detail/schema.h"
@@ -33,7 +35,7 @@ int64_t i64(uint64_t v) {
 
 SessionWriter::~SessionWriter() {
     m_profile.reset();  // its statements, before the connection closes
-    for (sqlite3_stmt* st : {m_insEvent, m_insEvents, m_insClass, m_insHeap, m_insCycle, m_endCycle,
+    for (sqlite3_stmt* st : {m_insBlock, m_insBlockData, m_insClass, m_insHeap, m_insCycle, m_endCycle,
                              m_insPhase, m_cycleStw, m_insKeyframe, m_progress})
         sqlite3_finalize(st);
     if (m_db) sqlite3_close(m_db);
@@ -50,7 +52,8 @@ bool SessionWriter::fail(const char* what) {
 }
 
 void SessionWriter::rollback() {
-    m_npending = 0;
+    m_nextEventId = m_committedEventId;
+    m_block.clear();
     sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
@@ -125,16 +128,8 @@ bool SessionWriter::create(const std::string& path, bool overwrite, std::string*
     if (!exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str()) || !exec("COMMIT"))
         return out(false);
 
-    // Events go in kEventRows at a time: one statement per row would spend as much in the VM's
-    // set-up as in the insert.
-    const std::string insert =
-        "INSERT INTO events(t_ns, tid, seq, kind, span_class, flags, npages, addr, a, b, c, d) "
-        "VALUES ";
-    const std::string row = "(?,?,?,?,?,?,?,?,?,?,?,?)";
-    std::string many = insert;
-    for (size_t i = 0; i < kEventRows; i++) many += (i ? "," : "") + row;
-    m_insEvent = prepare((insert + row).c_str());
-    m_insEvents = prepare(many.c_str());
+    m_insBlock = prepare("INSERT INTO event_blocks(id, count, t_min, t_max, kinds) VALUES (?,?,?,?,?)");
+    m_insBlockData = prepare("INSERT INTO event_block_data(id, data) VALUES (?,?)");
     m_insClass = prepare(
         "INSERT OR REPLACE INTO class_counters(class, t_ns, mallocs, frees, requested_bytes, "
         "slot_bytes, spans) VALUES (?,?,?,?,?,?,?)");
@@ -153,7 +148,7 @@ bool SessionWriter::create(const std::string& path, bool overwrite, std::string*
     m_insKeyframe =
         prepare("INSERT INTO keyframes(t_ns, last_event_id, spans, data) VALUES (?,?,?,?)");
     m_progress = prepare("UPDATE session SET end_ns = ?, events = ?, dropped = ? WHERE id = 1");
-    return out(m_insEvent && m_insEvents && m_insClass && m_insHeap && m_insCycle && m_endCycle &&
+    return out(m_insBlock && m_insBlockData && m_insClass && m_insHeap && m_insCycle && m_endCycle &&
                m_cycleStw && m_insPhase && m_insKeyframe && m_progress);
 }
 
@@ -161,7 +156,9 @@ bool SessionWriter::begin() {
     return exec("BEGIN");
 }
 bool SessionWriter::commit() {
-    return flushEvents() && exec("COMMIT");
+    if (!flushEvents() || !exec("COMMIT")) return false;
+    m_committedEventId = m_nextEventId;
+    return true;
 }
 
 bool SessionWriter::writeHeader(const StreamInfo& info) {
@@ -181,7 +178,6 @@ bool SessionWriter::writeHeader(const StreamInfo& info) {
     bool ok = step(st);
     sqlite3_finalize(st);
     if (!ok) return false;
-    if ((info.flags & stream::kFlagObjectLevel) && !exec(detail::kObjectIndexesSql)) return false;
     ok = insertArgv(info);
     st = prepare("INSERT INTO size_classes(class, size, npages, nelems) VALUES (?,?,?,?)");
     for (size_t c = 0; ok && c < info.classes.size(); c++) {
@@ -220,46 +216,41 @@ bool SessionWriter::updateProgram(const StreamInfo& info) {
     return ok;
 }
 
-namespace {
-void bindEvent(sqlite3_stmt* st, int base, int64_t t, const Event& e) {
-    sqlite3_bind_int64(st, base + 1, t);
-    sqlite3_bind_int64(st, base + 2, e.tid);
-    sqlite3_bind_int64(st, base + 3, e.seq);
-    sqlite3_bind_int(st, base + 4, static_cast<int>(e.kind));
-    sqlite3_bind_int(st, base + 5, e.spanClass);
-    sqlite3_bind_int(st, base + 6, e.flags);
-    sqlite3_bind_int64(st, base + 7, e.npages);
-    sqlite3_bind_int64(st, base + 8, i64(e.addr));
-    sqlite3_bind_int64(st, base + 9, i64(e.a));
-    sqlite3_bind_int64(st, base + 10, i64(e.b));
-    sqlite3_bind_int64(st, base + 11, i64(e.c));
-    sqlite3_bind_int64(st, base + 12, i64(e.d));
-}
-}  // namespace
-
 bool SessionWriter::insertEvent(int64_t t, const Event& e) {
-    m_pending[m_npending].t = t;
-    m_pending[m_npending].e = e;
-    if (++m_npending < kEventRows) return true;
-    for (size_t i = 0; i < kEventRows; i++)
-        bindEvent(m_insEvents, static_cast<int>(i * 12), m_pending[i].t, m_pending[i].e);
-    m_npending = 0;
-    if (!step(m_insEvents)) return false;
-    m_lastEventId = sqlite3_last_insert_rowid(m_db);
-    return true;
+    m_block.push_back(detail::BlockRecord{t, e});
+    m_nextEventId++;
+    return m_block.size() < detail::kBlockRecords || flushEvents();
 }
 
+// Writes the records held since the last block as one block (its row in the directory, its
+// compressed columns in event_block_data).
 bool SessionWriter::flushEvents() {
-    for (size_t i = 0; i < m_npending; i++) {
-        bindEvent(m_insEvent, 0, m_pending[i].t, m_pending[i].e);
-        if (!step(m_insEvent)) {
-            m_npending = 0;
-            return false;
-        }
+    if (m_block.empty()) return true;
+    const size_t n = m_block.size();
+    const int64_t first = m_nextEventId - static_cast<int64_t>(n);
+    int64_t tMin = INT64_MAX, tMax = INT64_MIN;
+    uint64_t kinds = 0;
+    for (const detail::BlockRecord& r : m_block) {
+        tMin = std::min(tMin, r.t);
+        tMax = std::max(tMax, r.t);
+        kinds |= detail::kindBit(static_cast<uint16_t>(r.e.kind));
     }
-    if (m_npending) m_lastEventId = sqlite3_last_insert_rowid(m_db);
-    m_npending = 0;
-    return true;
+    const bool encoded = m_encoder.encode(m_block.data(), n, &m_blob);
+    m_block.clear();
+    if (!encoded) {
+        m_error = "compress an event block: zstd failed";
+        return false;
+    }
+    sqlite3_bind_int64(m_insBlock, 1, first);
+    sqlite3_bind_int64(m_insBlock, 2, static_cast<int64_t>(n));
+    sqlite3_bind_int64(m_insBlock, 3, tMin);
+    sqlite3_bind_int64(m_insBlock, 4, tMax);
+    sqlite3_bind_int64(m_insBlock, 5, static_cast<int64_t>(kinds));
+    if (!step(m_insBlock)) return false;
+    sqlite3_bind_int64(m_insBlockData, 1, first);
+    sqlite3_bind_blob(m_insBlockData, 2, m_blob.data(), static_cast<int>(m_blob.size()),
+                      SQLITE_STATIC);
+    return step(m_insBlockData);
 }
 
 bool SessionWriter::insertClassCounters(int64_t t, const Event& e) {
@@ -343,7 +334,7 @@ bool SessionWriter::insertKeyframe(int64_t t, const std::vector<SpanRecord>& spa
     if (!flushEvents()) return false;  // last_event_id must be the last event applied
     sqlite3_stmt* st = m_insKeyframe;
     sqlite3_bind_int64(st, 1, t);
-    sqlite3_bind_int64(st, 2, m_lastEventId);
+    sqlite3_bind_int64(st, 2, lastEventId());
     sqlite3_bind_int64(st, 3, static_cast<int64_t>(spans.size()));
     sqlite3_bind_blob(st, 4, spans.empty() ? "" : static_cast<const void*>(spans.data()),
                       static_cast<int>(spans.size() * sizeof(SpanRecord)), SQLITE_STATIC);

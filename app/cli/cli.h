@@ -17,6 +17,8 @@ int psCommand(int argc, char** argv);      // spanscope-cli ps
 int diffCommand(int argc, char** argv);    // spanscope-cli diff A B [--json]
 int exportCommand(int argc, char** argv);  // spanscope-cli export FILE --perfetto OUT | --csv DIR
 int framesCommand(int argc, char** argv);  // spanscope-cli frames FILE -o DIR (with the ui library)
+int sqlCommand(int argc, char** argv);      // spanscope-cli sql FILE "SELECT ..." (sql.cpp)
+int upgradeCommand(int argc, char** argv);  // spanscope-cli upgrade FILE (sql.cpp)
 // With SPANSCOPE_STREAM set and no preload library, streams this process's own heap (demo).
 void startInProcessProbe();
 // Connects to a process's attach socket (peer uid checked); -1 with a one-line reason.

@@ -26,6 +26,8 @@ void printHelp(FILE* out) {
         "  diff A B [--json]       compare two sessions (per size class, GC, peak heap)\n"
         "  export FILE --perfetto OUT.json | --csv DIR\n"
         "                          a session as a Perfetto trace or as CSV files\n"
+        "  sql FILE \"SELECT ...\"   run read-only SQL on a session (table events: one row a record)\n"
+        "  upgrade FILE            convert a session of an older schema version\n"
 #endif
 #ifdef SPANSCOPE_HAVE_UI
         "  frames FILE -o DIR      heap-map frames (PNG) of a time range, for slides\n"
@@ -70,6 +72,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(cmd, "attach")) return spanscope::cli::attachCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "diff")) return spanscope::cli::diffCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "export")) return spanscope::cli::exportCommand(argc - 1, argv + 1);
+    if (!std::strcmp(cmd, "sql")) return spanscope::cli::sqlCommand(argc - 1, argv + 1);
+    if (!std::strcmp(cmd, "upgrade")) return spanscope::cli::upgradeCommand(argc - 1, argv + 1);
 #endif
 #ifdef SPANSCOPE_HAVE_UI
     if (!std::strcmp(cmd, "frames")) return spanscope::cli::framesCommand(argc - 1, argv + 1);

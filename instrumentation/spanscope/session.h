@@ -9,3 +9,5 @@
 #include "spanscope/recorder.h"
 #include "spanscope/session_reader.h"
 #include "spanscope/session_types.h"
+#include "spanscope/session_upgrade.h"
+#include "spanscope/events_table.h"

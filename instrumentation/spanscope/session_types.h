@@ -11,9 +11,12 @@
 
 namespace spanscope::session {
 
-// PRAGMA user_version. 2: SpanRefill records (kind 24) and the inspector's partial indexes; a
-// version-1 file reads the same way (it has no kind 24).
-inline constexpr int kSchemaVersion = 2;
+// PRAGMA user_version. 3: records in compressed blocks (event_blocks), read through the virtual
+// table `events`. 2: SpanRefill records (kind 24), one `events` row per record; 1: the same
+// without kind 24. Versions 1 and 2 still open (their real `events` table answers the same
+// queries); `spanscope-cli upgrade` converts them.
+inline constexpr int kSchemaVersion = 3;
+inline constexpr int kOldestSchemaVersion = 1;
 inline constexpr int32_t kApplicationId = 0x53534350;  // PRAGMA application_id, "SSCP"
 
 // A span's state in a session: the allocator's SpanWhere (None: just taken from the heap).

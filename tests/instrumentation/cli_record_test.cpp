@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
+
+#include "spanscope/events_table.h"
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "spanscope/events_table.h"
 #include "spanscope/session.h"
 
 using namespace spanscope::session;
@@ -265,6 +268,7 @@ TEST_F(CliTest, AttachPsDetachAndAlreadyAttached) {
     // The rundown: every span as it was when we attached, before any event.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(s.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(spanscope::session::registerEventsTable(db), SQLITE_OK);
     sqlite3_stmt* q = nullptr;
     sqlite3_prepare_v2(db, "SELECT count(*), min(t_ns) FROM events WHERE kind = 257", -1, &q,
                        nullptr);

@@ -30,13 +30,17 @@ CREATE TABLE size_classes(class INTEGER PRIMARY KEY, size INTEGER NOT NULL, npag
                           nelems INTEGER NOT NULL);
 CREATE TABLE event_kinds(kind INTEGER PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE span_states(state INTEGER PRIMARY KEY, name TEXT NOT NULL);
--- No NOT NULL here: the recorder binds every column, and each constraint is one more VM
--- instruction per column per row on the recorder's hottest path.
-CREATE TABLE events(
-  id INTEGER PRIMARY KEY,
-  t_ns INTEGER, tid INTEGER, seq INTEGER, kind INTEGER, span_class INTEGER, flags INTEGER,
-  npages INTEGER, addr INTEGER, a INTEGER, b INTEGER, c INTEGER, d INTEGER
+-- The records, in blocks of up to 8192 (event_block.h): the directory here, the compressed
+-- columns in event_block_data (apart, so that scanning the directory reads a few bytes a block).
+-- The virtual table `events` (events_vtab.cpp) shows them one row each.
+CREATE TABLE event_blocks(
+  id INTEGER PRIMARY KEY,   -- the id of the block's first record; the others follow
+  count INTEGER NOT NULL,
+  t_min INTEGER NOT NULL,
+  t_max INTEGER NOT NULL,
+  kinds INTEGER NOT NULL    -- a mask of the kinds it holds (event_block.h, kindBit)
 );
+CREATE TABLE event_block_data(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE class_counters(
   class INTEGER NOT NULL,
   t_ns INTEGER NOT NULL,
@@ -92,14 +96,6 @@ CREATE VIEW span_events AS
          e.npages, printf('0x%x', e.addr) AS addr, e.a, e.b, e.c, e.d, e.flags
   FROM events e JOIN event_kinds k USING (kind)
   WHERE e.kind BETWEEN 1 AND 7 OR e.kind = 24;
-)sql";
-
-// Sessions with object-level records only (stream header flag 1): the span inspector's queries
-// use these. Every other session goes without: even partial indexes cost the recorder about half
-// its CPU per row (SQLite evaluates each index's WHERE clause for every insert).
-inline constexpr const char* kObjectIndexesSql = R"sql(
-CREATE INDEX IF NOT EXISTS events_objects ON events(addr) WHERE kind BETWEEN 20 AND 22;
-CREATE INDEX IF NOT EXISTS events_lifecycle ON events(addr) WHERE kind IN (1, 5, 6, 7);
 )sql";
 
 }  // namespace spanscope::session::detail

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "spanscope/decoder.h"
+#include "spanscope/detail/event_block.h"
 #include "spanscope/detail/profile_store.h"
 #include "spanscope/recorder.h"
 #include "spanscope/session_types.h"
@@ -27,8 +28,8 @@ public:
     bool writeHeader(const StreamInfo& info);
     bool updateProgram(const StreamInfo& info);   // a later segment (the program exec'd)
     bool insertArgv(const StreamInfo& info);
-    bool insertEvent(int64_t t, const Event& e);  // buffered: see flushEvents()
-    bool flushEvents();                           // commit() and insertKeyframe() call it
+    bool insertEvent(int64_t t, const Event& e);  // buffered into a block: see flushEvents()
+    bool flushEvents();  // writes the open block; commit() and insertKeyframe() call it
     bool insertClassCounters(int64_t t, const Event& e);
     bool insertHeapTotals(int64_t t, const Event& totals, const Event& ext, const Event& ext2);
     bool sweepCycle(int64_t t, const Event& e);
@@ -36,7 +37,7 @@ public:
     bool insertKeyframe(int64_t t, const std::vector<SpanRecord>& spans);
     bool progress(int64_t endNs, int64_t events, int64_t dropped);
     bool end(const EndInfo& end, const std::string& streamStatus, const std::string& streamError);
-    int64_t lastEventId() const { return m_lastEventId; }
+    int64_t lastEventId() const { return m_nextEventId - 1; }
     const std::string& error() const { return m_error; }
     // The heap profile's tables (profile_store.cpp), on this connection; null until created.
     ProfileStore* profile() const { return m_profile.get(); }
@@ -49,18 +50,14 @@ private:
     bool step(sqlite3_stmt* st);
     bool fail(const char* what);
     sqlite3* m_db = nullptr;
-    sqlite3_stmt *m_insEvent = nullptr, *m_insClass = nullptr, *m_insHeap = nullptr,
-                 *m_insCycle = nullptr, *m_endCycle = nullptr, *m_insPhase = nullptr,
-                 *m_cycleStw = nullptr, *m_insKeyframe = nullptr, *m_progress = nullptr;
-    static constexpr size_t kEventRows = 32;
-    struct Pending {
-        int64_t t;
-        Event e;
-    };
-    Pending m_pending[kEventRows];
-    size_t m_npending = 0;
-    sqlite3_stmt* m_insEvents = nullptr;  // kEventRows rows per statement
-    int64_t m_lastEventId = 0;
+    sqlite3_stmt *m_insBlock = nullptr, *m_insBlockData = nullptr, *m_insClass = nullptr,
+                 *m_insHeap = nullptr, *m_insCycle = nullptr, *m_endCycle = nullptr,
+                 *m_insPhase = nullptr, *m_cycleStw = nullptr, *m_insKeyframe = nullptr,
+                 *m_progress = nullptr;
+    std::vector<detail::BlockRecord> m_block;  // the open block's records
+    std::vector<uint8_t> m_blob;
+    detail::BlockEncoder m_encoder;
+    int64_t m_nextEventId = 1, m_committedEventId = 1;  // ids: 1, 2, ... in recording order
     int64_t m_sweepCycles = 0;
     std::string m_error;
     bool m_diskFull = false;

@@ -1,0 +1,162 @@
+// Event blocks: the columnar, delta-encoded, zstd-compressed records of a session file (see
+// spanscope/detail/event_block.h and docs/session-format.md section 2, "event_blocks").
+#include "spanscope/detail/event_block.h"
+
+#include <zstd.h>
+
+#include <cstring>
+
+namespace spanscope::session::detail {
+
+namespace {
+// zstd level 1: the recorder's budget is ~100 ns per record in all; higher levels save little on
+// these columns and cost several times the CPU.
+constexpr int kZstdLevel = 1;
+
+inline void putVarint(std::vector<uint8_t>& out, uint64_t v) {
+    while (v >= 0x80) {
+        out.push_back(static_cast<uint8_t>(v | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<uint8_t>(v));
+}
+inline uint64_t zigzag(int64_t v) {
+    return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline int64_t unzigzag(uint64_t v) {
+    return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+
+struct Cursor {
+    const uint8_t* p;
+    const uint8_t* end;
+    bool bad = false;
+    uint64_t varint() {
+        uint64_t v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (p >= end) break;
+            const uint8_t b = *p++;
+            v |= uint64_t{b & 0x7fu} << shift;
+            if (!(b & 0x80)) return v;
+        }
+        bad = true;
+        return 0;
+    }
+    uint8_t byte() {
+        if (p >= end) {
+            bad = true;
+            return 0;
+        }
+        return *p++;
+    }
+};
+}  // namespace
+
+BlockEncoder::BlockEncoder() : m_cctx(ZSTD_createCCtx()) {
+    ZSTD_CCtx_setParameter(static_cast<ZSTD_CCtx*>(m_cctx), ZSTD_c_compressionLevel, kZstdLevel);
+}
+BlockEncoder::~BlockEncoder() {
+    ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(m_cctx));
+}
+
+bool BlockEncoder::encode(const BlockRecord* recs, size_t n, std::vector<uint8_t>* out) {
+    std::vector<uint8_t>& raw = m_raw;
+    raw.clear();
+    raw.reserve(n * 24);
+    int64_t prev = 0;
+    for (size_t i = 0; i < n; i++) putVarint(raw, zigzag(recs[i].t - prev)), prev = recs[i].t;
+    prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int64_t tid = recs[i].e.tid;
+        putVarint(raw, zigzag(tid - prev));
+        prev = tid;
+    }
+    prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int64_t seq = recs[i].e.seq;
+        putVarint(raw, zigzag(seq - prev));
+        prev = seq;
+    }
+    for (size_t i = 0; i < n; i++) putVarint(raw, static_cast<uint16_t>(recs[i].e.kind));
+    for (size_t i = 0; i < n; i++) raw.push_back(recs[i].e.spanClass);
+    for (size_t i = 0; i < n; i++) raw.push_back(recs[i].e.flags);
+    for (size_t i = 0; i < n; i++) putVarint(raw, recs[i].e.npages);
+    uint64_t prevAddr = 0;
+    for (size_t i = 0; i < n; i++) {
+        putVarint(raw, zigzag(static_cast<int64_t>(recs[i].e.addr - prevAddr)));
+        prevAddr = recs[i].e.addr;
+    }
+    for (size_t i = 0; i < n; i++) putVarint(raw, recs[i].e.a);
+    for (size_t i = 0; i < n; i++) putVarint(raw, recs[i].e.b);
+    for (size_t i = 0; i < n; i++) putVarint(raw, recs[i].e.c);
+    for (size_t i = 0; i < n; i++) putVarint(raw, recs[i].e.d);
+
+    out->resize(1 + ZSTD_compressBound(raw.size()));
+    (*out)[0] = kBlockEncoding;
+    const size_t z = ZSTD_compress2(static_cast<ZSTD_CCtx*>(m_cctx), out->data() + 1,
+                                    out->size() - 1, raw.data(), raw.size());
+    if (ZSTD_isError(z)) return false;
+    out->resize(1 + z);
+    return true;
+}
+
+BlockDecoder::BlockDecoder() : m_dctx(ZSTD_createDCtx()) {}
+BlockDecoder::~BlockDecoder() {
+    ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(m_dctx));
+}
+
+bool BlockDecoder::decode(const void* blob, size_t bytes, size_t count, std::vector<Event>* out,
+                          std::string* why) {
+    auto fail = [&](const char* msg) {
+        if (why) *why = msg;
+        out->clear();
+        return false;
+    };
+    const auto* b = static_cast<const uint8_t*>(blob);
+    if (bytes < 2 || b[0] != kBlockEncoding) return fail("event block: unknown encoding");
+    if (count > kBlockRecords) return fail("event block: too many records");
+    const unsigned long long rawSize = ZSTD_getFrameContentSize(b + 1, bytes - 1);
+    // Every record takes at least 12 bytes and at most 12 * 10 (varints) before compression.
+    if (rawSize == ZSTD_CONTENTSIZE_ERROR || rawSize == ZSTD_CONTENTSIZE_UNKNOWN ||
+        rawSize < count * 12 || rawSize > count * 120)
+        return fail("event block: damaged (bad frame size)");
+    m_raw.resize(rawSize);
+    const size_t got = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(m_dctx), m_raw.data(),
+                                           m_raw.size(), b + 1, bytes - 1);
+    if (ZSTD_isError(got) || got != rawSize) return fail("event block: damaged (zstd)");
+    out->assign(count, Event{});
+    Event* ev = out->data();
+    Cursor c{m_raw.data(), m_raw.data() + m_raw.size()};
+    int64_t prev = 0;
+    for (size_t i = 0; i < count; i++) {
+        prev += unzigzag(c.varint());
+        ev[i].timeNs = static_cast<uint64_t>(prev);
+    }
+    prev = 0;
+    for (size_t i = 0; i < count; i++) {
+        prev += unzigzag(c.varint());
+        ev[i].tid = static_cast<uint32_t>(prev);
+    }
+    prev = 0;
+    for (size_t i = 0; i < count; i++) {
+        prev += unzigzag(c.varint());
+        ev[i].seq = static_cast<uint32_t>(prev);
+    }
+    for (size_t i = 0; i < count; i++) ev[i].kind = static_cast<EventKind>(c.varint());
+    for (size_t i = 0; i < count; i++) ev[i].spanClass = c.byte();
+    for (size_t i = 0; i < count; i++) ev[i].flags = c.byte();
+    for (size_t i = 0; i < count; i++) ev[i].npages = static_cast<uint32_t>(c.varint());
+    uint64_t addr = 0;
+    for (size_t i = 0; i < count; i++) {
+        addr += static_cast<uint64_t>(unzigzag(c.varint()));
+        ev[i].addr = addr;
+    }
+    for (size_t i = 0; i < count; i++) ev[i].a = c.varint();
+    for (size_t i = 0; i < count; i++) ev[i].b = c.varint();
+    for (size_t i = 0; i < count; i++) ev[i].c = c.varint();
+    for (size_t i = 0; i < count; i++) ev[i].d = c.varint();
+    if (c.bad || c.p != c.end) return fail("event block: damaged (columns)");
+    return true;
+}
+
+}  // namespace spanscope::session::detail

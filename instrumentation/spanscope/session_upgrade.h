@@ -1,0 +1,13 @@
+// Converting an older session file (schema version 1 or 2: one `events` row per record) to the
+// current schema (version 3: records in event blocks). `spanscope-cli upgrade FILE` runs it.
+#pragma once
+#include <string>
+
+namespace spanscope::session {
+
+enum class UpgradeResult { Upgraded, AlreadyCurrent, Failed };
+// Converts path in place: writes the new file beside it and renames it over the old one, so the
+// old file stays whole if anything fails. *message: what was done, or why not (one line).
+UpgradeResult upgradeSession(const std::string& path, std::string* message);
+
+}  // namespace spanscope::session
