@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "spanscope/detail/session_writer.h"
@@ -211,8 +212,8 @@ bool Recorder::commit() {
         m_lastCommitMono = monoNs();
         return true;
     }
-    bool ok = true;
-    if (m_dirty && m_decoder.headerSeen())
+    bool ok = maybeTrim();
+    if (ok && m_dirty && m_decoder.headerSeen())
         ok = m_writer->progress(m_lastT, static_cast<int64_t>(m_stats.events),
                                 static_cast<int64_t>(m_droppedSeen));
     ok = ok && m_writer->commit();
@@ -279,6 +280,61 @@ bool Recorder::finish(const EndInfo& end) {
     ok = commit() && ok;
     if (!ok && m_error.empty()) m_error = m_writer->error();
     return ok;
+}
+
+// Bounded recording, checked at most once a second at a commit: --keep drops what is older than
+// keepNs before the newest record; --max-size, when the used pages pass 90% of maxBytes, drops the
+// oldest quarter of the kept time. Both cut at a keyframe (SessionWriter::dropBefore), so the rest
+// still seeks. Freed pages are reused by the next blocks: the file stops growing.
+bool Recorder::maybeTrim() {
+    if (!m_opts.maxBytes && !m_opts.keepNs) return true;
+    const int64_t now = monoNs();
+    if (now - m_lastTrimMono < int64_t{m_opts.trimIntervalMs} * 1000000) return true;
+    m_lastTrimMono = now;
+    if (m_opts.keepNs && m_lastT > m_opts.keepNs && !m_writer->dropBefore(m_lastT - m_opts.keepNs))
+        return writeFailed();
+    if (!m_opts.maxBytes) return true;
+    uint64_t used = 0;
+    if (!m_writer->usedBytes(&used)) return writeFailed();
+    if (used < m_opts.maxBytes / 10 * 9) return true;
+    int64_t first = 0, last = 0;
+    if (!m_writer->keyframeSpan(&first, &last)) return writeFailed();
+    if (first < 0 || last <= first) return true;  // one keyframe: nothing can go yet
+    if (!m_writer->dropBefore(first + std::max<int64_t>(1, (m_lastT - first) / 4))) return writeFailed();
+    return true;
+}
+
+bool parseSize(const std::string& s, uint64_t* bytes) {
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(s.c_str(), &end);
+    if (errno || end == s.c_str() || !(v > 0)) return false;
+    std::string unit(end);
+    double mul = 1;
+    if (unit == "K" || unit == "k" || unit == "KB" || unit == "KiB") mul = 1024;
+    else if (unit == "M" || unit == "MB" || unit == "MiB") mul = 1024.0 * 1024;
+    else if (unit == "G" || unit == "GB" || unit == "GiB") mul = 1024.0 * 1024 * 1024;
+    else if (!unit.empty() && unit != "B") return false;
+    if (v * mul < 1 || v * mul > 1e18) return false;
+    *bytes = static_cast<uint64_t>(v * mul);
+    return true;
+}
+
+bool parseDuration(const std::string& s, int64_t* ns) {
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(s.c_str(), &end);
+    if (errno || end == s.c_str() || !(v > 0)) return false;
+    std::string unit(end);
+    double mul;
+    if (unit == "ms") mul = 1e6;
+    else if (unit == "s" || unit.empty()) mul = 1e9;
+    else if (unit == "m" || unit == "min") mul = 60e9;
+    else if (unit == "h") mul = 3600e9;
+    else return false;
+    if (v * mul < 1e6 || v * mul > 9e18) return false;
+    *ns = static_cast<int64_t>(v * mul);
+    return true;
 }
 
 }  // namespace spanscope::session

@@ -136,6 +136,11 @@ bool SessionReader::refresh() {
     in.pageSize = q.i(12);
     in.arenaBytes = q.i(13);
     in.flags = q.i(14);
+    {
+        // A bounded recording that dropped its beginning: its first block is not record 1.
+        Db::Stmt b(db, "SELECT (SELECT min(id) FROM event_blocks), (SELECT min(t_ns) FROM keyframes)");
+        if (b && b.row() && !b.null(0) && b.i(0) > 1 && !b.null(1)) in.keptFromNs = b.i(1);
+    }
     Db::Stmt a(db, "SELECT arg FROM argv ORDER BY idx");
     while (a.row()) in.argv.push_back(a.s(0));
     m_info = std::move(in);
@@ -144,6 +149,8 @@ bool SessionReader::refresh() {
 
 std::vector<SpanRecord> SessionReader::spansAt(int64_t t) {
     sqlite3* db = m_db->db;
+    // Before the kept part of a bounded recording nothing is known: show where it begins.
+    if (m_info.keptFromNs && t < m_info.keptFromNs) t = m_info.keptFromNs;
     SpanModel model;
     int64_t fromId = 0, toId = INT64_MAX;
     {

@@ -371,4 +371,64 @@ bool SessionWriter::createProfile() {
     return false;
 }
 
+namespace {
+bool queryInts(sqlite3* db, const char* sql, int64_t* a, int64_t* b = nullptr) {
+    sqlite3_stmt* st = nullptr;
+    bool ok = sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
+    if (ok) {
+        *a = sqlite3_column_int64(st, 0);
+        if (b) *b = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+}  // namespace
+
+bool SessionWriter::usedBytes(uint64_t* bytes) {
+    int64_t pages = 0, freePages = 0, pageSize = 0;
+    if (!queryInts(m_db, "PRAGMA page_count", &pages) ||
+        !queryInts(m_db, "PRAGMA freelist_count", &freePages) ||
+        !queryInts(m_db, "PRAGMA page_size", &pageSize))
+        return fail("bounded recording: page count");
+    *bytes = static_cast<uint64_t>((pages - freePages) * pageSize);
+    return true;
+}
+
+bool SessionWriter::keyframeSpan(int64_t* first, int64_t* last) {
+    return queryInts(m_db, "SELECT coalesce(min(t_ns), -1), coalesce(max(t_ns), -1) FROM keyframes", first,
+                     last);
+}
+
+bool SessionWriter::dropBefore(int64_t t) {
+    if (!flushEvents()) return false;
+    int64_t kfId = 0, kfT = 0, kfLast = 0;
+    {
+        sqlite3_stmt* st = prepare(
+            "SELECT id, t_ns, last_event_id FROM keyframes WHERE t_ns <= ? ORDER BY t_ns DESC, id DESC "
+            "LIMIT 1");
+        if (!st) return false;
+        sqlite3_bind_int64(st, 1, t);
+        const bool found = sqlite3_step(st) == SQLITE_ROW;
+        if (found)
+            kfId = sqlite3_column_int64(st, 0), kfT = sqlite3_column_int64(st, 1),
+            kfLast = sqlite3_column_int64(st, 2);
+        sqlite3_finalize(st);
+        if (!found) return true;  // nothing before the first keyframe can go
+    }
+    const std::string id = std::to_string(kfId), last = std::to_string(kfLast), at = std::to_string(kfT);
+    const std::string sql =
+        "DELETE FROM event_block_data WHERE id IN (SELECT id FROM event_blocks WHERE id + count - 1 <= " + last +
+        ");"
+        "DELETE FROM event_blocks WHERE id + count - 1 <= " + last + ";"
+        "DELETE FROM keyframes WHERE id < " + id + ";"
+        "DELETE FROM heap_totals WHERE t_ns < " + at + ";"
+        "DELETE FROM gc_phases WHERE t_ns < " + at + ";"
+        "DELETE FROM gc_cycles WHERE end_ns IS NOT NULL AND end_ns < " + at + ";"
+        "DELETE FROM class_counters WHERE t_ns < (SELECT max(c.t_ns) FROM class_counters c "
+        "WHERE c.class = class_counters.class AND c.t_ns <= " + at + ");";
+    if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+        return fail("bounded recording: drop the oldest part");
+    return true;
+}
+
 }  // namespace spanscope::session

@@ -42,6 +42,11 @@ void SessionInfoModel::setSummary(const SummaryPtr& s) {
             {tr("Size classes"), QString::number(s->classes.size())},
             {tr("Format"), tr("stream v%1").arg(in.formatVersion)},
         };
+        // A bounded recording (--max-size/--keep) that dropped its beginning: where the kept part
+        // begins (the state before it is unknown).
+        if (in.keptFromNs > 0)
+            rows.insert(rows.begin() + 6, {tr("Kept from"), tr("%1 (older records dropped: bounded recording)")
+                                                                .arg(formatSeconds(in.keptFromNs))});
     }
     if (rows.size() == m_rows.size() && !rows.empty()) {
         m_rows = std::move(rows);

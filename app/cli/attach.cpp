@@ -31,15 +31,16 @@ int attachCommand(int argc, char** argv) {
     std::string out;
     long pid = 0;
     bool force = false;
+    session::RecorderOptions bound;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         if (a == "--help" || a == "-h") {
-            std::puts(
-                "usage: spanscope-cli attach PID -o FILE [--force]\n\n"
+            std::printf(
+                "usage: spanscope-cli attach PID -o FILE [--force] [--max-size SIZE] [--keep DURATION]\n\n"
                 "Records a running program (one running with libspanscope.so preloaded or a\n"
                 "demo; 'spanscope-cli ps' lists them) into the session FILE: a full-state\n"
                 "rundown of its heap, then its events, until Ctrl-C (detach; the program runs on)\n"
-                "or the program exits. One client at a time.");
+                "or the program exits. One client at a time.\n\n%s", kBoundHelp);
             return 0;
         }
         if (a == "-o") {
@@ -47,6 +48,9 @@ int attachCommand(int argc, char** argv) {
             out = argv[++i];
         } else if (a == "--force") {
             force = true;
+        } else if (const int took = boundOption("attach", argc, argv, i, &bound)) {
+            if (took < 0) return 2;
+            i += took - 1;
         } else if (!a.empty() && a[0] == '-') {
             return usageError("attach", ("unknown option " + a).c_str());
         } else {
@@ -93,6 +97,7 @@ int attachCommand(int argc, char** argv) {
     session::RecorderOptions opts;
     opts.path = out;
     opts.overwrite = force;
+    opts.maxBytes = bound.maxBytes, opts.keepNs = bound.keepNs;
     if (!rec.open(opts, &err)) {
         std::fprintf(stderr, "spanscope-cli attach: %s\n", err.c_str());
         return 1;

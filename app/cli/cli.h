@@ -17,6 +17,10 @@ int psCommand(int argc, char** argv);      // spanscope-cli ps
 int diffCommand(int argc, char** argv);    // spanscope-cli diff A B [--json]
 int exportCommand(int argc, char** argv);  // spanscope-cli export FILE --perfetto OUT | --csv DIR
 int framesCommand(int argc, char** argv);  // spanscope-cli frames FILE -o DIR (with the ui library)
+// --max-size SIZE / --keep DURATION at argv[i] (bounded.cpp): 0 if argv[i] is neither, -1 after
+// a usage message, else the arguments it took.
+int boundOption(const char* cmd, int argc, char** argv, int i, session::RecorderOptions* opts);
+extern const char* const kBoundHelp;
 int sqlCommand(int argc, char** argv);      // spanscope-cli sql FILE "SELECT ..." (sql.cpp)
 int upgradeCommand(int argc, char** argv);  // spanscope-cli upgrade FILE (sql.cpp)
 // With SPANSCOPE_STREAM set and no preload library, streams this process's own heap (demo).

@@ -143,18 +143,20 @@ int demoCommand(int argc, char** argv) {
     double interval = 1.0;
     bool gctrace = false, force = false;
     const char* output = nullptr;
+    std::vector<std::string> boundArgs;  // --max-size/--keep, for the recorder
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         if (a == "--help" || a == "-h") {
             std::puts("usage: spanscope-cli demo [NAME] [--seconds S] [--threads N] [--interval S] [--gctrace]\n"
-                      "                          [-o FILE [--force]]\n\n"
+                      "                          [-o FILE [--force] [--max-size SIZE] [--keep DURATION]]\n\n"
                       "Runs a built-in workload inside this process and prints a report every interval,\n"
                       "until S seconds pass or Ctrl-C. Malloc-mode workloads print the per-size-class\n"
                       "table; managed-heap (garbage-collected) ones print the collector's state, and\n"
                       "with --gctrace Go's gctrace lines on stderr. Workloads are deterministic.\n"
                       "'spanscope-cli demo --list' lists them. With -o FILE the run is recorded into\n"
                       "the session FILE (as 'spanscope-cli record -o FILE --no-preload -- spanscope-cli\n"
-                      "demo ...' does), for the GUI or 'spanscope-cli report'.");
+                      "demo ...' does), for the GUI or 'spanscope-cli report'.\n");
+            std::fputs(kBoundHelp, stdout);
             return 0;
         }
         if (a == "--list") {
@@ -175,6 +177,13 @@ int demoCommand(int argc, char** argv) {
         }
         if (a == "--force") {
             force = true;
+            continue;
+        }
+        session::RecorderOptions bound;
+        if (const int took = boundOption("demo", argc, argv, i, &bound)) {
+            if (took < 0) return 2;
+            boundArgs.insert(boundArgs.end(), {argv[i], argv[i + 1]});
+            i += took - 1;
             continue;
         }
         auto value = [&](const char* flag) -> const char* {
@@ -204,16 +213,19 @@ int demoCommand(int argc, char** argv) {
         // Record this very demo: the recorder runs it as a child that streams its own heap.
         std::vector<std::string> args = {"spanscope-cli", "record", "-o", output, "--no-preload"};
         if (force) args.push_back("--force");
+        args.insert(args.end(), boundArgs.begin(), boundArgs.end());
+        const size_t demoArgs = args.size() + 3;  // the demo's own arguments start here
         args.insert(args.end(), {"--", "/proc/self/exe", "demo"});
         for (int i = 1; i < argc; i++) {
             std::string a = argv[i];
-            if (a == "-o") {
+            if (a == "-o" || a == "--max-size" || a == "--keep") {
                 i++;
                 continue;
             }
             if (a != "--force") args.push_back(a);
         }
-        if (std::find(args.begin() + 7, args.end(), std::string(name)) == args.end()) args.push_back(name);
+        if (std::find(args.begin() + static_cast<std::ptrdiff_t>(demoArgs), args.end(), std::string(name)) == args.end())
+            args.push_back(name);
         std::vector<char*> cargv;
         for (auto& a : args) cargv.push_back(a.data());
         cargv.push_back(nullptr);

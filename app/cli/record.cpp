@@ -49,11 +49,12 @@ void printSummary(const char* cmd, const session::Recorder& rec, double secs,
 int recordCommand(int argc, char** argv) {
     std::string out;
     bool force = false, objects = false, preload = true;
+    session::RecorderOptions bound;
     int i = 1;
     for (; i < argc; i++) {
         std::string a = argv[i];
         if (a == "--help" || a == "-h") {
-            std::puts(
+            std::printf(
                 "usage: spanscope-cli record -o FILE [--force] [--objects] -- PROGRAM [ARGS...]\n\n"
                 "Runs PROGRAM with libspanscope.so preloaded and its allocator events streamed\n"
                 "over a pipe, and records them into the session FILE (SQLite; see\n"
@@ -62,11 +63,12 @@ int recordCommand(int argc, char** argv) {
                 "a second one stops recording.\n\n"
                 "  -o FILE     the session file to create\n"
                 "  --force     replace FILE if it exists\n"
+                "%s"
                 "  --objects   object-level events too (alloc, mark, free of the managed heap,\n"
                 "              as in the teaching demo; small heaps only)\n"
                 "  --no-preload  do not preload libspanscope.so: PROGRAM runs the probe itself\n"
                 "              (spanscope-cli demo does: record --no-preload -- spanscope-cli "
-                "demo)");
+                "demo)\n", kBoundHelp);
             return 0;
         }
         if (a == "--") {
@@ -82,6 +84,9 @@ int recordCommand(int argc, char** argv) {
             objects = true;
         } else if (a == "--no-preload") {
             preload = false;
+        } else if (const int took = boundOption("record", argc, argv, i, &bound)) {
+            if (took < 0) return 2;
+            i += took - 1;
         } else if (!a.empty() && a[0] == '-') {
             return usageError("record", ("unknown option " + a).c_str());
         } else {
@@ -102,6 +107,7 @@ int recordCommand(int argc, char** argv) {
     session::RecorderOptions opts;
     opts.path = out;
     opts.overwrite = force;
+    opts.maxBytes = bound.maxBytes, opts.keepNs = bound.keepNs;
     std::string err;
     if (!rec.open(opts, &err)) {
         std::fprintf(stderr, "spanscope-cli record: %s\n", err.c_str());

@@ -20,7 +20,16 @@ struct RecorderOptions {
     uint32_t keyframeEveryEvents = 20000;  // a keyframe after this many span events (at least
                                            // twice the number of spans) ...
     int64_t keyframeEveryNs = 500000000;   // ... or this long, whichever comes first
+    // Bounded recording: keep only the most recent part, dropping whole blocks and the keyframes
+    // before them (so what remains still seeks). 0: unbounded.
+    uint64_t maxBytes = 0;  // the file's used pages stay under about this many bytes
+    int64_t keepNs = 0;     // records older than this (relative to the newest) are dropped
+    int trimIntervalMs = 1000;  // how often (at a commit) the bounds are checked
 };
+
+// "20M", "2G", "512K", "1000" (bytes) -> bytes; "30s", "10m", "2h", "500ms" -> ns. False if bad.
+bool parseSize(const std::string& s, uint64_t* bytes);
+bool parseDuration(const std::string& s, int64_t* ns);
 
 struct EndInfo {
     std::string reason;  // exit, signal, detached, recorder-stopped, stream-error
@@ -64,6 +73,7 @@ private:
     bool applyEvents(const Event* events, size_t n);
     bool maybeKeyframe(bool force);
     bool writeFailed();
+    bool maybeTrim();
     StreamDecoder m_decoder;
     std::unique_ptr<SessionWriter> m_writer;
     std::unique_ptr<SpanModel> m_model;
@@ -71,6 +81,7 @@ private:
     std::string m_error;
     RecorderStats m_stats;
     int64_t m_lastCommitMono = 0;
+    int64_t m_lastTrimMono = 0;
     uint64_t m_spanEventsSinceKeyframe = 0;
     int64_t m_lastKeyframeT = 0;
     int64_t m_lastT = 0;

@@ -53,6 +53,9 @@ struct SessionInfo {
     int64_t pageSize = 0, arenaBytes = 0;
     int64_t flags = 0;  // the stream header's flags (stream::kFlagObjectLevel, kFlagAttached)
     int formatVersion = 0;
+    // A bounded recording (record --max-size/--keep) that dropped its beginning: the time of its
+    // first kept keyframe, from which the state is known. 0: nothing was dropped.
+    int64_t keptFromNs = 0;
     bool interrupted() const { return endReason == "recording"; }  // the recorder died mid-way
 };
 

@@ -224,3 +224,94 @@ TEST(EventsTable, AnOldSessionOpensAndUpgrades) {
     EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM sqlite_master WHERE name = 'events'"), 0);
     sqlite3_close(db);
 }
+
+// A bounded recording keeps the most recent part: whole blocks and keyframes before a keyframe
+// go, and the state at any kept moment is the one the whole recording gives.
+TEST(BoundedRecording, KeepsTheRecentPartAndItStillSeeks) {
+    TempDir dir;
+    // 10 s of stream time: 100 frames of 1,000 records 100 us apart over 512 spans.
+    std::vector<std::string> frames;
+    uint64_t t = kStart;
+    for (int f = 0; f < 100; f++) {
+        std::vector<Event> frame;
+        for (int i = 0; i < 1000; i++) {
+            const int n = f * 1000 + i;
+            t += 100000;
+            const uint64_t span = kBase + uint64_t(n % 512) * 8192;
+            frame.push_back(n < 512 ? makeEvent(t, EventKind::SpanAlloc, span, kSpc, 1, 64)
+                                    : makeEvent(t, n % 2 ? EventKind::SpanUncache : EventKind::SpanCache, span,
+                                                kSpc, 1, uint64_t(n % 64), 64));
+        }
+        StreamBuilder fb;
+        fb.bytes.clear();
+        fb.frame(frame);
+        frames.push_back(fb.bytes);
+    }
+    auto recordFrames = [&](const std::string& path, int64_t keepNs) {
+        Recorder rec;
+        RecorderOptions opts;
+        opts.path = path;
+        opts.keepNs = keepNs;
+        opts.commitIntervalMs = 0;  // a commit (and a bounds check) after every frame
+        opts.trimIntervalMs = 0;
+        std::string err;
+        ASSERT_TRUE(rec.open(opts, &err)) << err;
+        const std::string header = StreamBuilder(kStart).bytes;
+        ASSERT_TRUE(rec.feed(header.data(), header.size()));
+        for (const auto& f : frames) ASSERT_TRUE(rec.feed(f.data(), f.size())) << rec.error();
+        ASSERT_TRUE(rec.finish(EndInfo{"exit", 0, 0}));
+    };
+    recordFrames(dir.path("full.db"), 0);
+    recordFrames(dir.path("kept.db"), 2000000000);  // --keep 2s
+    std::string err;
+    auto full = SessionReader::open(dir.path("full.db"), &err);
+    ASSERT_TRUE(full) << err;
+    auto kept = SessionReader::open(dir.path("kept.db"), &err);
+    ASSERT_TRUE(kept) << err;
+    EXPECT_EQ(full->info().keptFromNs, 0);
+    const int64_t end = kept->info().endNs, from = kept->info().keptFromNs;
+    EXPECT_EQ(end, full->info().endNs);
+    EXPECT_GE(from, end - 3000000000);  // about 2 s kept (cut at a keyframe, checked per frame)
+    EXPECT_LE(from, end - 2000000000);
+    for (int64_t at : {from, from + 1, (from + end) / 2, end - 12345, end}) {
+        const auto a = full->spansAt(at), b = kept->spansAt(at);
+        ASSERT_EQ(a.size(), b.size()) << at;
+        for (size_t i = 0; i < a.size(); i++)
+            ASSERT_TRUE(a[i].base == b[i].base && a[i].allocCount == b[i].allocCount && a[i].state == b[i].state)
+                << at << " " << i;
+        EXPECT_LT(kept->lastReplayCount(), 20000u);
+    }
+    // Before the kept part: the state where it begins.
+    EXPECT_EQ(kept->spansAt(0).size(), kept->spansAt(from).size());
+    EventRow row;
+    ASSERT_TRUE(kept->eventAfter(0, 0, {}, &row));
+    EXPECT_GE(int64_t(row.event.timeNs), from - 1000000000);  // the first kept block
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(dir.path("kept.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    EXPECT_GT(sqlInt(db, "SELECT min(id) FROM event_blocks"), 50000);
+    EXPECT_LT(sqlInt(db, "SELECT count(*) FROM keyframes"), 10);
+    sqlite3_close(db);
+}
+
+TEST(BoundedRecording, SizesAndDurationsParse) {
+    uint64_t b = 0;
+    int64_t ns = 0;
+    EXPECT_TRUE(parseSize("20M", &b));
+    EXPECT_EQ(b, 20u << 20);
+    EXPECT_TRUE(parseSize("2G", &b));
+    EXPECT_EQ(b, uint64_t{2} << 30);
+    EXPECT_TRUE(parseSize("1.5K", &b));
+    EXPECT_EQ(b, 1536u);
+    EXPECT_FALSE(parseSize("", &b));
+    EXPECT_FALSE(parseSize("-1M", &b));
+    EXPECT_FALSE(parseSize("12Q", &b));
+    EXPECT_TRUE(parseDuration("30s", &ns));
+    EXPECT_EQ(ns, 30000000000);
+    EXPECT_TRUE(parseDuration("10m", &ns));
+    EXPECT_EQ(ns, 600000000000);
+    EXPECT_TRUE(parseDuration("2h", &ns));
+    EXPECT_TRUE(parseDuration("500ms", &ns));
+    EXPECT_EQ(ns, 500000000);
+    EXPECT_FALSE(parseDuration("soon", &ns));
+    EXPECT_FALSE(parseDuration("0s", &ns));
+}

@@ -36,6 +36,12 @@ public:
     bool gcPhase(int64_t t, const Event& e);
     bool insertKeyframe(int64_t t, const std::vector<SpanRecord>& spans);
     bool progress(int64_t endNs, int64_t events, int64_t dropped);
+    // Bounded recording: bytes in use (the file's pages less its free list), the time span of
+    // the keyframes, and dropping everything before the latest keyframe at or before t (whole
+    // blocks, older keyframes and samples; each class's last counters are kept). False on error.
+    bool usedBytes(uint64_t* bytes);
+    bool keyframeSpan(int64_t* first, int64_t* last);
+    bool dropBefore(int64_t t);
     bool end(const EndInfo& end, const std::string& streamStatus, const std::string& streamError);
     int64_t lastEventId() const { return m_nextEventId - 1; }
     const std::string& error() const { return m_error; }
