@@ -19,7 +19,11 @@ struct RecorderOptions {
     int commitIntervalMs = 100;            // a live reader sees data at most this old
     uint32_t keyframeEveryEvents = 20000;  // a keyframe after this many span events (at least
                                            // twice the number of spans) ...
-    int64_t keyframeEveryNs = 500000000;   // ... or this long, whichever comes first
+    int64_t keyframeEveryNs = 500000000;   // ... or this long, whichever comes first ...
+    // ... or after this many records of any kind (at least 32 per span in the table), so that a
+    // seek's scan stays bounded when the records are not span events (a GC-heavy program's
+    // MarkAssist pairs): the one rule that bounds the records between two keyframes.
+    uint32_t keyframeEveryRecords = 1u << 20;
     // Bounded recording: keep only the most recent part, dropping whole blocks and the keyframes
     // before them (so what remains still seeks). 0: unbounded.
     uint64_t maxBytes = 0;  // the file's used pages stay under about this many bytes
@@ -84,6 +88,7 @@ private:
     int64_t m_lastTrimMono = 0;
     uint64_t m_spanEventsSinceKeyframe = 0;
     int64_t m_lastKeyframeT = 0;
+    int64_t m_lastKeyframeId = 0;  // the last record id the latest keyframe covers
     int64_t m_lastT = 0;
     uint64_t m_droppedSeen = 0;
     uint64_t m_baseNs = 0;

@@ -189,6 +189,55 @@ TEST(Recorder, KeyframesBoundTheReplay) {
     EXPECT_EQ(last[0].allocCount, (kRounds - 1) % 64);
 }
 
+// A GC-heavy program sends long runs of records that are not span events (MarkAssist pairs):
+// a keyframe every keyframeEveryRecords records keeps what a seek scans bounded all the same.
+TEST(Recorder, KeyframesFollowRecordsOfAnyKind) {
+    TempDir dir;
+    const std::string file = dir.path("m.db");
+    StreamBuilder b(kStart);
+    uint64_t t = kStart;
+    b.frame({makeEvent(++t, EventKind::SpanAlloc, A, kSpc, 1, 64)});
+    const int kFrames = 100, kPerFrame = 100;  // 10,000 MarkAssist records, no span event
+    for (int f = 0; f < kFrames; f++) {
+        std::vector<Event> frame;
+        for (int i = 0; i < kPerFrame; i += 2) {
+            frame.push_back(makeEvent(++t, EventKind::MarkAssistBegin, 0, 0, 0, 100));
+            frame.push_back(makeEvent(++t, EventKind::MarkAssistEnd, 0, 0, 0, 100));
+        }
+        b.frame(frame);
+    }
+    b.frame({makeEvent(++t, EventKind::SpanAlloc, B, kSpc, 1, 64)});
+    b.trailer();
+    RecorderOptions opts;
+    opts.keyframeEveryNs = INT64_MAX;  // no keyframe by time: only the record count can bound
+    opts.keyframeEveryRecords = 1000;
+    ASSERT_TRUE(recordBytes(file, b.bytes, opts));
+
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT last_event_id FROM keyframes ORDER BY id", -1, &st, nullptr),
+              SQLITE_OK);
+    std::vector<int64_t> ids;
+    while (sqlite3_step(st) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    const int64_t records = 2 + kFrames * kPerFrame;
+    ASSERT_GE(ids.size(), size_t(records / (1000 + kPerFrame)));
+    int64_t prev = 0;
+    for (int64_t id : ids) {
+        EXPECT_LE(id - prev, 1000 + kPerFrame);  // checked after each frame
+        prev = id;
+    }
+    EXPECT_LE(records - prev, 1000 + kPerFrame);
+
+    std::string err;
+    auto r = SessionReader::open(file, &err);
+    ASSERT_TRUE(r) << err;
+    EXPECT_EQ(r->spansAt(static_cast<int64_t>(t - kStart) - 1).size(), 1u);  // keyframes carry A
+    EXPECT_EQ(r->spansAt(static_cast<int64_t>(t - kStart)).size(), 2u);
+}
+
 TEST(Recorder, RefusesToOverwriteUnlessAsked) {
     TempDir dir;
     const std::string file = dir.path("o.db");
