@@ -1,6 +1,8 @@
 // MainWindow (see main_window.h).
 #include "main_window.h"
 
+#include "range_features.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -253,6 +255,8 @@ void MainWindow::buildMenus() {
         else m_live->stop();  // the program is stopped; the recorder finishes the session
         updateStatus();
     });
+    m_range = new RangeFeatures(this);
+    m_range->addFileActions(file);
     file->addSeparator();
     file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
@@ -295,6 +299,8 @@ void MainWindow::buildMenus() {
         if (m_presenter->active()) m_presenter->lastEvent();
         else if (m_client->summary()) seekTo(m_client->summary()->info.endNs);
     })->setShortcut(Qt::Key_End);
+    view->addSeparator();
+    m_range->addViewActions(view);
     view->addSeparator();
     m_presenter->addActions(view);
     view->addSeparator();
@@ -619,6 +625,8 @@ QWidget* MainWindow::panel(const QString& name) const {
                            : name == QLatin1String("sizeclasses")   ? static_cast<QWidget*>(m_table)
                            : name == QLatin1String("session")       ? static_cast<QWidget*>(m_sessionPanel)
                            : name == QLatin1String("inspector")     ? static_cast<QWidget*>(m_inspector)
+                           : name == QLatin1String("range")         ? static_cast<QWidget*>(m_range->rangePanel())
+                           : name == QLatin1String("flow")          ? static_cast<QWidget*>(m_range->flowView())
                                                                     : nullptr;
     for (QDockWidget* d : findChildren<QDockWidget*>())
         if (d->widget() == inner) return d;

@@ -24,6 +24,7 @@ class QAction;
 
 namespace spanscope::ui {
 
+class RangeFeatures;
 void initResources();  // the .qrc of a static library must be registered once
 
 class MainWindow : public QMainWindow {
@@ -75,6 +76,8 @@ public:
     // Opens the span inspector on the span holding addr; it follows the timeline's moment.
     void inspectSpan(uint64_t addr);
     Presenter* presenter() const { return m_presenter; }
+    // Time ranges, the flow view, compare and exports (range_features.h).
+    RangeFeatures* rangeFeatures() const { return m_range; }
     QString statusText() const;
     // The status bar's figures that do not fit their room (the layout test wants none).
     QStringList clippedStatusTexts() const;
@@ -119,6 +122,7 @@ private:
     SizeClassTable* m_table;
     SessionPanel* m_sessionPanel;
     Presenter* m_presenter;
+    RangeFeatures* m_range = nullptr;
     qint64 m_attachedPid = 0;  // the process this window is attached to (while recording it)
     QMenu* m_recentMenu = nullptr;
     QAction* m_followAction = nullptr;

@@ -3,6 +3,7 @@
 #include "timeline_view.h"
 
 #include <QLegendMarker>
+#include <QKeyEvent>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QWheelEvent>
@@ -253,6 +254,13 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
             }
         }
     }
+    if (m_hasSelection || m_selecting) {  // the selected range: a blue band with edges
+        const double x0 = xOf(m_sel0), x1 = xOf(m_sel1);
+        p->fillRect(QRectF(x0, plot.top(), std::max(1.0, x1 - x0), plot.height()), QColor(40, 110, 230, 50));
+        p->setPen(QPen(QColor(40, 110, 230, 200), 1.5));
+        p->drawLine(QPointF(x0, plot.top()), QPointF(x0, plot.bottom()));
+        p->drawLine(QPointF(x1, plot.top()), QPointF(x1, plot.bottom()));
+    }
     const double cx = xOf(m_cursor);
     p->setPen(QPen(QColor(200, 30, 30), 2));
     p->drawLine(QPointF(cx, plot.top()), QPointF(cx, plot.bottom()));
@@ -276,20 +284,66 @@ void TimelineView::seekToX(double x) {
     emit seek(t);
 }
 
+std::optional<std::pair<int64_t, int64_t>> TimelineView::selection() const {
+    if (!m_hasSelection) return std::nullopt;
+    return std::make_pair(m_sel0, m_sel1);
+}
+
+void TimelineView::setSelection(int64_t t0, int64_t t1) {
+    t0 = std::clamp<int64_t>(t0, 0, std::max<int64_t>(m_end, 0));
+    t1 = std::clamp<int64_t>(t1, 0, std::max<int64_t>(m_end, 0));
+    if (t1 < t0) std::swap(t0, t1);
+    const bool changed = !m_hasSelection || t0 != m_sel0 || t1 != m_sel1;
+    m_sel0 = t0, m_sel1 = t1, m_hasSelection = true;
+    viewport()->update();
+    if (changed) emit rangeSelected(t0, t1);
+}
+
+void TimelineView::clearSelection() {
+    if (!m_hasSelection) return;
+    m_hasSelection = false;
+    viewport()->update();
+    emit rangeCleared();
+}
+
+void TimelineView::keyPressEvent(QKeyEvent* e) {
+    if (e->key() == Qt::Key_Escape && m_hasSelection) return clearSelection();
+    QChartView::keyPressEvent(e);
+}
+
 void TimelineView::mousePressEvent(QMouseEvent* e) {
     if (e->button() != Qt::LeftButton) return QChartView::mousePressEvent(e);
+    if (e->modifiers() & Qt::ShiftModifier) {  // select a range (the old one goes)
+        clearSelection();
+        const QRectF plot = m_chart->plotArea();
+        m_selAnchor = std::clamp<int64_t>(timeAt(std::clamp(e->position().x(), plot.left(), plot.right())), 0, m_end);
+        m_sel0 = m_sel1 = m_selAnchor;
+        m_selecting = true;
+        viewport()->update();
+        return;
+    }
+    clearSelection();
     m_dragging = true;
     emit userMovedCursor();
     seekToX(e->position().x());
 }
 
 void TimelineView::mouseMoveEvent(QMouseEvent* e) {
-    if (m_dragging) seekToX(e->position().x());
+    if (m_selecting) {
+        const QRectF plot = m_chart->plotArea();
+        const int64_t t = std::clamp<int64_t>(timeAt(std::clamp(e->position().x(), plot.left(), plot.right())), 0, m_end);
+        m_sel0 = std::min(m_selAnchor, t), m_sel1 = std::max(m_selAnchor, t);
+        viewport()->update();
+    } else if (m_dragging) seekToX(e->position().x());
     else QChartView::mouseMoveEvent(e);
 }
 
 void TimelineView::mouseReleaseEvent(QMouseEvent* e) {
-    if (m_dragging && e->button() == Qt::LeftButton) m_dragging = false;
+    if (m_selecting && e->button() == Qt::LeftButton) {
+        m_selecting = false;
+        if (std::abs(xOf(m_sel1) - xOf(m_sel0)) >= 3) setSelection(m_sel0, m_sel1);  // else a shift-click
+        viewport()->update();
+    } else if (m_dragging && e->button() == Qt::LeftButton) m_dragging = false;
     else QChartView::mouseReleaseEvent(e);
 }
 

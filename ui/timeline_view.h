@@ -4,10 +4,14 @@
 // a cursor the user drags (or clicks) to choose the moment every panel shows: it emits seek(t).
 // Wheel zooms the time axis around the mouse (asks for detail with rangeRequested), double-click
 // shows the whole session. In live mode the cursor follows the end while followEnd is on.
+// Shift+drag selects a time range (a blue band): rangeSelected(t0, t1) when the mouse is released,
+// rangeCleared() when a plain click or Escape removes it; the selection is the range every
+// range-aware panel (range panel, flow view, flame graph) shows.
 #pragma once
 #include <QChartView>
 #include <QLineSeries>
 #include <QValueAxis>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -34,6 +38,11 @@ public:
     std::pair<int64_t, int64_t> visibleRange() const { return {m_t0, m_t1}; }
     const QLineSeries* series(int i) const { return m_series[static_cast<size_t>(i)]; }
     static constexpr int kSeriesCount = 5;  // sys, goal, released, in use, live (drawn in this order)
+    // The selected range [t0, t1], if any; setSelection emits rangeSelected, clearSelection
+    // rangeCleared (each only when the selection changes).
+    std::optional<std::pair<int64_t, int64_t>> selection() const;
+    void setSelection(int64_t t0, int64_t t1);
+    void clearSelection();
     // Pixel x (in this widget) of time t, and back.
     double xOf(int64_t tNs) const;
     int64_t timeAt(double x) const;
@@ -42,6 +51,8 @@ signals:
     void seek(qint64 tNs);
     void rangeRequested(qint64 t0, qint64 t1);
     void userMovedCursor();  // the user took the cursor (live mode stops following)
+    void rangeSelected(qint64 t0, qint64 t1);
+    void rangeCleared();
 
 protected:
     void drawForeground(QPainter* p, const QRectF& rect) override;
@@ -50,6 +61,7 @@ protected:
     void mouseReleaseEvent(QMouseEvent*) override;
     void mouseDoubleClickEvent(QMouseEvent*) override;
     void wheelEvent(QWheelEvent*) override;
+    void keyPressEvent(QKeyEvent*) override;
 
 private:
     void applyRange(int64_t t0, int64_t t1, bool request);
@@ -65,6 +77,8 @@ private:
     bool m_dragging = false, m_follow = false, m_zoomed = false;
     bool m_tailShown = false;  // the series' last point is setTail's
     double m_unit = 1024.0 * 1024.0, m_ymax = 0;
+    bool m_selecting = false, m_hasSelection = false;  // Shift+drag in progress; a range is selected
+    int64_t m_selAnchor = 0, m_sel0 = 0, m_sel1 = 0;
 };
 
 }  // namespace spanscope::ui

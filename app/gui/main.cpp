@@ -12,6 +12,7 @@
 
 #include "main_window.h"
 #include "palette.h"
+#include "range_features.h"
 #include "scene_script.h"
 #include "spanscope/detail/sizeclasses.h"
 
@@ -23,7 +24,8 @@ struct Options {
     QStringList files;
     double atSeconds = -1, seekSeconds = -1, demoSeconds = 120, zoom = 1;
     QSize size;  // invalid: the size the window remembers, or one fitted to the screen
-    QString screenshot, view, scenario;
+    QString screenshot, view, scenario, compare;
+    double select0 = -1, select1 = -1;  // --select FROM:TO in seconds; -1: none
     qint64 attachPid = 0;
     uint64_t inspectAddr = 0;
     bool presenting = false, printPalette = false;
@@ -65,8 +67,8 @@ void addOptions(QCommandLineParser& p) {
         opt("demo-seconds", "how long the live demo runs (default 120)", "SECONDS"),
         opt("size", "window size, e.g. 1440x900 (default: as last closed, else fitted to the screen)", "WxH"),
         opt("print-palette", "print the size-class colours as CSV (class,size,rgb) and exit"),
-        opt("view", "with --screenshot: grab one panel only: heapmap, timeline, fragmentation, sizeclasses, session or "
-                    "inspector (with --inspect)",
+        opt("view", "with --screenshot: grab one panel only: heapmap, timeline, fragmentation, sizeclasses, session, "
+                    "inspector (with --inspect), range, flow, or compare (with --compare)",
             "NAME"),
         opt("zoom", "zoom the heap map in by this factor (around the middle of the heap in use) once shown", "FACTOR"),
         opt("scenario", "record and follow a built-in scenario live ('spanscope-cli demo --list')", "NAME"),
@@ -79,6 +81,10 @@ void addOptions(QCommandLineParser& p) {
         opt("scenes", "presenter mode with this scene file (JSON steps: scenario, open, seek, step, caption, wait); "
                       "Return advances it",
             "FILE"),
+        opt("compare", "open a compare window of FILE against this session (timelines overlaid, per-class deltas); "
+                       "with --screenshot and --view compare, grab it",
+            "SESSION"),
+        opt("select", "select the time range FROM:TO (seconds) on the timeline once shown", "FROM:TO"),
     });
 }
 
@@ -94,7 +100,8 @@ QString checkValues(const QCommandLineParser& p, Options* o) {
     if (has("demo-seconds") && (!parseSeconds(val("demo-seconds"), &o->demoSeconds) || o->demoSeconds <= 0))
         return QStringLiteral("--demo-seconds needs a positive number of seconds");
     const QStringList views{QStringLiteral("heapmap"), QStringLiteral("timeline"), QStringLiteral("fragmentation"),
-                            QStringLiteral("sizeclasses"), QStringLiteral("session"), QStringLiteral("inspector")};
+                            QStringLiteral("sizeclasses"), QStringLiteral("session"), QStringLiteral("inspector"),
+                            QStringLiteral("range"),        QStringLiteral("flow"),     QStringLiteral("compare")};
     if (has("view") && !views.contains(val("view")))
         return QStringLiteral("--view takes one of: %1").arg(views.join(QStringLiteral(", ")));
     if (has("zoom") && (!parseSeconds(val("zoom"), &o->zoom) || o->zoom < 1 || o->zoom > 64))
@@ -106,6 +113,14 @@ QString checkValues(const QCommandLineParser& p, Options* o) {
         if (!ok1 || !ok2 || o->size.width() < 320 || o->size.height() < 240)
             return QStringLiteral("--size needs WIDTHxHEIGHT, e.g. 1440x900");
     }
+    if (has("select")) {
+        const QStringList ab = val("select").split(QLatin1Char(':'));
+        if (ab.size() != 2 || !parseSeconds(ab[0], &o->select0) || !parseSeconds(ab[1], &o->select1) ||
+            o->select1 <= o->select0)
+            return QStringLiteral("--select needs FROM:TO in seconds, FROM before TO");
+    }
+    if (has("compare") && p.positionalArguments().isEmpty())
+        return QStringLiteral("--compare needs a session FILE to compare with");
     if (has("inspect")) {
         bool ok = false;
         o->inspectAddr = val("inspect").toULongLong(&ok, 16);
@@ -142,6 +157,7 @@ int parseOptions(const QStringList& arguments, Options* o) {
     o->screenshot = p.value(QStringLiteral("screenshot"));
     o->view = p.value(QStringLiteral("view"));
     o->scenario = p.value(QStringLiteral("scenario"));
+    o->compare = p.value(QStringLiteral("compare"));
     if (p.isSet(QStringLiteral("scenes"))) {  // a bad scene file is a usage error, said before any window opens
         QString why;
         if (!spanscope::ui::loadScene(p.value(QStringLiteral("scenes")), &o->scene, &why)) return usageError(why);
@@ -200,6 +216,18 @@ void applyInspect(MainWindow& w, uint64_t addr, std::shared_ptr<int64_t> target)
     });
 }
 
+// --select and --compare, once the session is shown.
+void applyRange(MainWindow& w, const Options& o) {
+    auto conn = std::make_shared<QMetaObject::Connection>();
+    const QString other = o.compare;
+    const double s0 = o.select0, s1 = o.select1;
+    *conn = QObject::connect(&w, &MainWindow::seriesShown, &w, [&w, conn, other, s0, s1] {
+        QObject::disconnect(*conn);
+        if (s0 >= 0) w.timeline()->setSelection(int64_t(s0 * 1e9), int64_t(s1 * 1e9));
+        if (!other.isEmpty()) w.rangeFeatures()->compareWith(other);
+    });
+}
+
 void applyZoom(MainWindow& w, double factor) {
     auto conn = std::make_shared<QMetaObject::Connection>();
     *conn = QObject::connect(&w, &MainWindow::momentShown, &w, [&w, factor, conn] {
@@ -218,6 +246,8 @@ void armScreenshot(MainWindow& w, const Options& o, std::shared_ptr<int64_t> tar
         if (!*ready || !*due) return;
         *ready = false;
         QWidget* target = panelName.isEmpty() ? static_cast<QWidget*>(&w) : w.panel(panelName);
+        if (panelName == QLatin1String("compare") && w.rangeFeatures()->lastCompare())
+            target = w.rangeFeatures()->lastCompare();
         target->raise();  // a tabbed dock: bring its tab to the front
         QTimer::singleShot(300, &w, [out, target] {  // let the last updates paint
             const bool ok = target->grab().save(out, "PNG");
@@ -271,6 +301,7 @@ int main(int argc, char** argv) {
     if (target) applySeek(w, o.seekSeconds, target);
     if (o.inspectAddr) applyInspect(w, o.inspectAddr, target);
     if (o.zoom > 1) applyZoom(w, o.zoom);
+    if (!o.compare.isEmpty() || o.select0 >= 0) applyRange(w, o);
     if (!o.screenshot.isEmpty()) armScreenshot(w, o, target);
     return QApplication::exec();
 }

@@ -1,0 +1,49 @@
+// The range-aware panels' reader: a worker thread with its own SessionReader that answers "what
+// happened in [t0, t1]" (range statistics, "jump to" targets, the allocation flow) off the GUI
+// thread. Only the answer to the latest request is delivered (older ones are dropped by token).
+#pragma once
+#include <QObject>
+#include <QString>
+#include <QThread>
+#include <atomic>
+#include <memory>
+
+#include "spanscope/session_range.h"
+
+namespace spanscope::ui {
+
+struct RangeSnapshot {
+    uint64_t token = 0;
+    bool ok = false;
+    QString error;             // why not ok
+    session::RangeStats stats;
+    session::JumpTargets jumps;
+    session::FlowRates flow;
+    double ms = 0;             // time the worker took
+};
+using RangePtr = std::shared_ptr<const RangeSnapshot>;
+
+class RangeClient : public QObject {
+    Q_OBJECT
+public:
+    explicit RangeClient(QObject* parent = nullptr);
+    ~RangeClient() override;
+    void setSession(const QString& path);  // the next request opens it (on the worker)
+    // Statistics (withStats) and the allocation flow (withFlow) over [t0, t1]: answered by rangeReady.
+    void request(int64_t t0, int64_t t1, bool withStats, bool withFlow);
+
+signals:
+    void rangeReady(spanscope::ui::RangePtr range);
+
+private:
+    struct Worker;
+    QThread m_thread;
+    QObject* m_context;  // lives on m_thread: requests run there
+    std::shared_ptr<Worker> m_worker;
+    std::shared_ptr<std::atomic<uint64_t>> m_latest;
+    QString m_path;
+};
+
+}  // namespace spanscope::ui
+
+Q_DECLARE_METATYPE(spanscope::ui::RangePtr)

@@ -1,0 +1,240 @@
+// RangeFeatures (see range_features.h).
+#include "range_features.h"
+
+#include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QMenu>
+#include <QMessageBox>
+#include <QProgressDialog>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QThread>
+
+#include "compare_view.h"
+#include "export.h"
+#include "flow_view.h"
+#include "format.h"
+#include "frame_export.h"
+#include "main_window.h"
+#include "range_panel.h"
+#include "spanscope/session_export.h"
+
+namespace spanscope::ui {
+
+RangeFeatures::RangeFeatures(MainWindow* window)
+    : QObject(window), m_window(window), m_panel(new RangePanel), m_flow(new FlowView) {
+    auto dock = [window](const QString& title, const QString& name, QWidget* w) {
+        auto* d = new QDockWidget(title, window);
+        d->setObjectName(name);
+        d->setWidget(w);
+        window->addDockWidget(Qt::RightDockWidgetArea, d);
+        if (auto* frag = window->findChild<QDockWidget*>(QStringLiteral("fragmentation"))) window->tabifyDockWidget(frag, d);
+        return d;
+    };
+    m_rangeDock = dock(tr("Range"), QStringLiteral("range"), m_panel);
+    m_flowDock = dock(tr("Allocation flow"), QStringLiteral("flow"), m_flow);
+    if (auto* frag = window->findChild<QDockWidget*>(QStringLiteral("fragmentation"))) frag->raise();
+
+    TimelineView* tl = window->timeline();
+    connect(tl, &TimelineView::rangeSelected, this, [this](qint64 t0, qint64 t1) {
+        m_selection = std::make_pair(int64_t(t0), int64_t(t1));
+        m_rangeDock->raise();
+        requestRange();
+    });
+    connect(tl, &TimelineView::rangeCleared, this, [this] {
+        m_selection.reset();
+        requestRange();
+        requestFlowAtCursor();
+    });
+    connect(window, &MainWindow::seriesShown, this, &RangeFeatures::onSessionShown);
+    connect(window, &MainWindow::momentShown, this, [this] {
+        if (!m_selection) requestFlowAtCursor();
+    });
+    connect(m_panel, &RangePanel::jumpRequested, window, [window](qint64 t) { window->seekTo(t); });
+    connect(&m_rangeClient, &RangeClient::rangeReady, this, [this](const RangePtr& r) {
+        m_panel->setRange(r);
+        if (m_selection && r->ok)
+            m_flow->setFlow(r->flow, tr("over %1 – %2").arg(formatSeconds(r->stats.t0), formatSeconds(r->stats.t1)));
+        emit rangeShown();
+        if (m_selection) emit flowShown();
+    });
+    connect(&m_flowClient, &RangeClient::rangeReady, this, [this](const RangePtr& r) {
+        if (m_selection || !r->ok) return;
+        const int64_t at = m_window->moment() ? m_window->moment()->tNs : (r->flow.t0 + r->flow.t1) / 2;
+        m_flow->setFlow(r->flow, tr("at %1 (±%2)").arg(formatSeconds(at), formatSeconds(kFlowWindowNs)));
+        emit flowShown();
+    });
+}
+
+void RangeFeatures::onSessionShown() {
+    const SummaryPtr s = m_window->summary();
+    if (!s) return;
+    const bool newSession = s->path != m_path;
+    m_end = s->info.endNs;
+    if (!newSession) return;
+    m_path = s->path;
+    m_selection.reset();
+    m_rangeClient.setSession(m_path);
+    m_flowClient.setSession(m_path);
+    requestRange();
+    requestFlowAtCursor();
+}
+
+void RangeFeatures::requestRange() {
+    if (m_path.isEmpty()) return;
+    if (m_selection) m_rangeClient.request(m_selection->first, m_selection->second, true, true);
+    else m_rangeClient.request(0, m_end, true, false);  // the whole session: its figures and jumps
+}
+
+void RangeFeatures::requestFlowAtCursor() {
+    const MomentPtr m = m_window->moment();
+    if (m_path.isEmpty() || !m) return;
+    m_flowClient.request(std::max<int64_t>(0, m->tNs - kFlowWindowNs), m->tNs + kFlowWindowNs, false, true);
+}
+
+void RangeFeatures::addFileActions(QMenu* file) {
+    file->addAction(tr("&Compare with…"), this, [this] {
+        const QString f = QFileDialog::getOpenFileName(m_window, tr("Compare with a session"), QString(),
+                                                       tr("spanscope sessions (*.spanscope *.db *.sqlite);;All files (*)"));
+        if (!f.isEmpty()) compareWith(f);
+    });
+    QMenu* exp = file->addMenu(tr("&Export"));
+    exp->addAction(tr("View as PNG or SVG…"), this, &RangeFeatures::exportViewDialog);
+    exp->addAction(tr("Tables and series as CSV…"), this, &RangeFeatures::exportCsvDialog);
+    exp->addAction(tr("Heap-map frames…"), this, &RangeFeatures::exportFramesDialog);
+}
+
+void RangeFeatures::addViewActions(QMenu* view) {
+    view->addMenu(m_panel->jumpMenu());
+    view->addAction(tr("Select the &whole session"), this, [this] {
+        if (m_end > 0) m_window->timeline()->setSelection(0, m_end);
+    });
+    view->addAction(tr("C&lear the range"), this, [this] { m_window->timeline()->clearSelection(); });
+}
+
+QStringList RangeFeatures::exportableViews() {
+    return {QStringLiteral("heapmap"), QStringLiteral("timeline"), QStringLiteral("fragmentation"),
+            QStringLiteral("sizeclasses"), QStringLiteral("range"), QStringLiteral("flow"), QStringLiteral("window")};
+}
+
+QWidget* RangeFeatures::exportableView(const QString& name) const {
+    if (!exportableViews().contains(name)) return nullptr;
+    if (name == QLatin1String("range")) return m_panel;
+    if (name == QLatin1String("flow")) return m_flow;
+    if (name == QLatin1String("window")) return m_window;
+    if (name == QLatin1String("heapmap")) return m_window->heapMap();
+    return m_window->panel(name);
+}
+
+bool RangeFeatures::exportView(const QString& name, const QString& path, QSize size, QString* err) {
+    QWidget* w = exportableView(name);
+    if (!w) {
+        *err = tr("no view named %1").arg(name);
+        return false;
+    }
+    return exportWidget(w, path, size, err);
+}
+
+CompareWindow* RangeFeatures::compareWith(const QString& other) {
+    if (m_path.isEmpty()) {
+        QMessageBox::information(m_window, tr("Compare"), tr("Open a session first."));
+        return nullptr;
+    }
+    auto* w = new CompareWindow(m_path, other, m_window);
+    w->setAttribute(Qt::WA_DeleteOnClose);
+    w->show();
+    m_compare = w;
+    return w;
+}
+
+void RangeFeatures::exportViewDialog() {
+    QDialog dlg(m_window);
+    dlg.setWindowTitle(tr("Export a view"));
+    auto* form = new QFormLayout(&dlg);
+    auto* which = new QComboBox;
+    const QStringList titles = {tr("Heap map"), tr("Timeline"), tr("Fragmentation"), tr("Size classes"),
+                                tr("Range"), tr("Allocation flow"), tr("Whole window")};
+    which->addItems(titles);
+    auto* width = new QSpinBox;
+    auto* height = new QSpinBox;
+    width->setRange(64, 16384), height->setRange(64, 16384);
+    width->setValue(1920), height->setValue(1080);
+    form->addRow(tr("View"), which);
+    form->addRow(tr("Width (px)"), width);
+    form->addRow(tr("Height (px)"), height);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dlg, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dlg, &QDialog::reject);
+    if (dlg.exec() != QDialog::Accepted) return;
+    const QString path = QFileDialog::getSaveFileName(m_window, tr("Export to"), QString(),
+                                                      tr("PNG image (*.png);;SVG drawing (*.svg)"));
+    if (path.isEmpty()) return;
+    QString err;
+    if (!exportView(exportableViews()[which->currentIndex()], path, QSize(width->value(), height->value()), &err))
+        QMessageBox::warning(m_window, tr("Export"), tr("Cannot export: %1").arg(err));
+}
+
+void RangeFeatures::exportCsvDialog() {
+    if (m_path.isEmpty()) return;
+    const QString dir = QFileDialog::getExistingDirectory(m_window, tr("Export CSV files into"));
+    if (dir.isEmpty()) return;
+    QPointer<MainWindow> w(m_window);
+    const QString path = m_path;
+    QThread* t = QThread::create([w, path, dir] {  // the reader is used on this thread only
+        std::string err;
+        auto r = session::SessionReader::open(path.toStdString(), &err);
+        const bool ok = r && session::exportCsv(*r, dir.toStdString(), &err);
+        const QString msg = ok ? tr("CSV files written to %1").arg(dir) : tr("Cannot export: %1").arg(QString::fromStdString(err));
+        QMetaObject::invokeMethod(w, [w, msg] { if (w) w->statusBar()->showMessage(msg, 8000); }, Qt::QueuedConnection);
+    });
+    connect(t, &QThread::finished, t, &QObject::deleteLater);
+    t->start();
+}
+
+void RangeFeatures::exportFramesDialog() {
+    if (m_path.isEmpty()) return;
+    QDialog dlg(m_window);
+    dlg.setWindowTitle(tr("Export heap-map frames"));
+    auto* form = new QFormLayout(&dlg);
+    auto* from = new QDoubleSpinBox;
+    auto* to = new QDoubleSpinBox;
+    auto* fps = new QDoubleSpinBox;
+    for (QDoubleSpinBox* b : {from, to}) b->setRange(0, double(m_end) / 1e9), b->setDecimals(3), b->setSuffix(tr(" s"));
+    from->setValue(m_selection ? double(m_selection->first) / 1e9 : 0);
+    to->setValue(m_selection ? double(m_selection->second) / 1e9 : double(m_end) / 1e9);
+    fps->setRange(0.1, 120), fps->setValue(10);
+    form->addRow(tr("From"), from);
+    form->addRow(tr("To"), to);
+    form->addRow(tr("Frames per second"), fps);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dlg, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dlg, &QDialog::reject);
+    if (dlg.exec() != QDialog::Accepted) return;
+    const QString dir = QFileDialog::getExistingDirectory(m_window, tr("Write the frames into"));
+    if (dir.isEmpty()) return;
+    FrameOptions opts;
+    opts.fromNs = int64_t(from->value() * 1e9), opts.toNs = int64_t(std::max(from->value(), to->value()) * 1e9);
+    opts.fps = fps->value();
+    QPointer<MainWindow> w(m_window);
+    const QString path = m_path;
+    QThread* t = QThread::create([w, path, dir, opts] {
+        std::string err;
+        QString qerr;
+        auto r = session::SessionReader::open(path.toStdString(), &err);
+        const bool ok = r && exportFrames(*r, opts, dir, &qerr);
+        const QString msg = ok ? tr("%1 frames written to %2").arg(frameCount(opts)).arg(dir)
+                               : tr("Cannot export: %1").arg(r ? qerr : QString::fromStdString(err));
+        QMetaObject::invokeMethod(w, [w, msg] { if (w) w->statusBar()->showMessage(msg, 8000); }, Qt::QueuedConnection);
+    });
+    connect(t, &QThread::finished, t, &QObject::deleteLater);
+    t->start();
+}
+
+}  // namespace spanscope::ui

@@ -1,0 +1,71 @@
+// Time ranges, comparison and exports in the main window, kept in one place so that MainWindow
+// only creates this object and hands it its menus:
+//  - the Range dock (range_panel.h) follows the timeline's selection (TimelineView::rangeSelected /
+//    rangeCleared; the whole session when nothing is selected), and its "Jump to" menu moves the
+//    cursor;
+//  - the Allocation flow dock (flow_view.h) shows the rates over the selection, else in a window of
+//    ±kFlowWindowNs around the cursor;
+//  - File > Compare with… (compare_view.h), Export view… (PNG / SVG at a chosen size, export.h),
+//    Export CSV… (session::exportCsv), Export frames… (frame_export.h).
+// Range statistics and flows are computed by RangeClient workers, never on the GUI thread.
+#pragma once
+#include <QObject>
+#include <QPointer>
+#include <optional>
+
+#include "compare_view.h"
+#include "flow_view.h"
+#include "range_client.h"
+#include "range_panel.h"
+
+class QMenu;
+class QDockWidget;
+
+namespace spanscope::ui {
+
+class MainWindow;
+
+inline constexpr int64_t kFlowWindowNs = 100'000'000;  // ±100 ms around the cursor
+
+class RangeFeatures : public QObject {
+    Q_OBJECT
+public:
+    explicit RangeFeatures(MainWindow* window);
+    void addFileActions(QMenu* file);
+    void addViewActions(QMenu* view);
+    RangePanel* rangePanel() const { return m_panel; }
+    FlowView* flowView() const { return m_flow; }
+    QDockWidget* rangeDock() const { return m_rangeDock; }
+    QDockWidget* flowDock() const { return m_flowDock; }
+    // The views Export view… offers, by name: heapmap, timeline, fragmentation, sizeclasses, range,
+    // flow, window. nullptr for an unknown name.
+    QWidget* exportableView(const QString& name) const;
+    static QStringList exportableViews();
+    bool exportView(const QString& name, const QString& path, QSize size, QString* err);
+    CompareWindow* compareWith(const QString& other);  // a new compare window: this session vs other
+    CompareWindow* lastCompare() const { return m_compare; }
+
+signals:
+    void rangeShown();  // the range panel shows a new answer
+    void flowShown();   // the flow view shows a new answer
+
+private:
+    void onSessionShown();
+    void requestRange();
+    void requestFlowAtCursor();
+    void exportViewDialog();
+    void exportCsvDialog();
+    void exportFramesDialog();
+    MainWindow* m_window;
+    RangePanel* m_panel;
+    FlowView* m_flow;
+    QDockWidget* m_rangeDock;
+    QDockWidget* m_flowDock;
+    RangeClient m_rangeClient, m_flowClient;
+    QString m_path;
+    int64_t m_end = 0;
+    std::optional<std::pair<int64_t, int64_t>> m_selection;
+    QPointer<CompareWindow> m_compare;
+};
+
+}  // namespace spanscope::ui
