@@ -18,6 +18,9 @@ QTableWidget* makeTable(const QStringList& headers) {
     t->setSelectionBehavior(QAbstractItemView::SelectRows);
     t->horizontalHeader()->setStretchLastSection(true);
     t->setAlternatingRowColors(true);
+    // Focus by click only: a table given focus at start-up would take the arrow keys, which step
+    // the cursor (and the presenter) through the main window's shortcuts.
+    t->setFocusPolicy(Qt::ClickFocus);
     return t;
 }
 
