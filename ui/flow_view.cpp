@@ -134,7 +134,8 @@ void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const 
     p.restore();
 }
 
-FlowView::FlowView(QWidget* parent) : QWidget(parent) { setMinimumSize(280, 360); }
+// Small enough to share the side dock at 1024x640 (the font shrinks to fit; see paintFlow).
+FlowView::FlowView(QWidget* parent) : QWidget(parent) { setMinimumSize(240, 240); }
 
 void FlowView::setFlow(const session::FlowRates& f, const QString& caption) {
     m_flow = f;
