@@ -35,6 +35,10 @@ int usageError(const char* cmd, const char* msg);
 bool isGcScenario(const char* name);
 bool gcScenarioWantsObjects(const char* name);  // a teaching scenario: object-level events
 void listGcScenarios();
-int runGcScenario(const char* name, double seconds, double interval, bool gctrace, const std::atomic<bool>& interrupted);
+// Runs a managed-heap scenario for `seconds` (0: until interrupted), and past them until at least
+// minGC collections have finished (0: no such floor), so that a recording for a test or a slide
+// holds the cycles it needs however slowly the machine runs it.
+int runGcScenario(const char* name, double seconds, double interval, uint64_t minGC, bool gctrace,
+                  const std::atomic<bool>& interrupted);
 
 }  // namespace spanscope::cli

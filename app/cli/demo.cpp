@@ -141,21 +141,24 @@ int demoCommand(int argc, char** argv) {
     double seconds = 0;
     int threads = 2;
     double interval = 1.0;
+    uint64_t minGC = 0;
     bool gctrace = false, force = false;
     const char* output = nullptr;
     std::vector<std::string> boundArgs;  // --max-size/--keep, for the recorder
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         if (a == "--help" || a == "-h") {
-            std::puts("usage: spanscope-cli demo [NAME] [--seconds S] [--threads N] [--interval S] [--gctrace]\n"
-                      "                          [-o FILE [--force] [--max-size SIZE] [--keep DURATION]]\n\n"
+            std::puts("usage: spanscope-cli demo [NAME] [--seconds S] [--min-gc N] [--threads N] [--interval S]\n"
+                      "                          [--gctrace] [-o FILE [--force] [--max-size SIZE] [--keep DURATION]]\n\n"
                       "Runs a built-in workload inside this process and prints a report every interval,\n"
                       "until S seconds pass or Ctrl-C. Malloc-mode workloads print the per-size-class\n"
                       "table; managed-heap (garbage-collected) ones print the collector's state, and\n"
                       "with --gctrace Go's gctrace lines on stderr. Workloads are deterministic.\n"
                       "'spanscope-cli demo --list' lists them. With -o FILE the run is recorded into\n"
                       "the session FILE (as 'spanscope-cli record -o FILE --no-preload -- spanscope-cli\n"
-                      "demo ...' does), for the GUI or 'spanscope-cli report'.\n");
+                      "demo ...' does), for the GUI or 'spanscope-cli report'. With a managed-heap\n"
+                      "workload, --min-gc N keeps it running past S seconds until N collections have\n"
+                      "finished (a recording that must hold N cycles, on however slow a machine).\n");
             std::fputs(kBoundHelp, stdout);
             return 0;
         }
@@ -206,6 +209,7 @@ int demoCommand(int argc, char** argv) {
         if (a == "--seconds") seconds = number("--seconds", 0, 1e7);
         else if (a == "--threads") threads = static_cast<int>(number("--threads", 1, 256));
         else if (a == "--interval") interval = number("--interval", 0.05, 3600);
+        else if (a == "--min-gc") minGC = static_cast<uint64_t>(number("--min-gc", 0, 1e6));
         else if (!a.empty() && a[0] == '-') return usageError("demo", ("unknown option " + a).c_str());
         else name = argv[i];
     }
@@ -236,12 +240,13 @@ int demoCommand(int argc, char** argv) {
     if (isGcScenario(name)) {
         signal(SIGINT, onSignal);
         signal(SIGTERM, onSignal);
-        return runGcScenario(name, seconds, interval, gctrace, g_stop);
+        return runGcScenario(name, seconds, interval, minGC, gctrace, g_stop);
     }
     const Scenario* sc = nullptr;
     for (const auto& s : kScenarios)
         if (!std::strcmp(s.name, name)) sc = &s;
     if (!sc) return usageError("demo", (std::string("unknown workload '") + name + "'").c_str());
+    if (minGC) return usageError("demo", "--min-gc goes with a managed-heap workload ('demo --list')");
 
     selectHeap();
     signal(SIGINT, onSignal);

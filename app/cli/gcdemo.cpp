@@ -3,6 +3,7 @@
 // limit squeeze), each with a live report and, with --gctrace, Go's gctrace lines.
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -193,6 +194,12 @@ const GcScenario kGcScenarios[] = {
      true},
 };
 
+uint64_t collectionsDone() {
+    gc::GCStats st;
+    gc::readGCStats(&st);
+    return st.numGC;
+}
+
 void report(double t) {
     gc::GCStats st;
     gc::readGCStats(&st);
@@ -220,7 +227,8 @@ bool isGcScenario(const char* name) {
     return false;
 }
 
-int runGcScenario(const char* name, double seconds, double interval, bool gctrace, const std::atomic<bool>& interrupted) {
+int runGcScenario(const char* name, double seconds, double interval, uint64_t minGC, bool gctrace,
+                  const std::atomic<bool>& interrupted) {
     const GcScenario* sc = nullptr;
     for (const auto& s : kGcScenarios)
         if (!std::strcmp(s.name, name)) sc = &s;
@@ -230,6 +238,8 @@ int runGcScenario(const char* name, double seconds, double interval, bool gctrac
     gc::GCStats st;
     gc::readGCStats(&st);
     std::string gogc = st.gcPercent < 0 ? "off" : std::to_string(st.gcPercent);
+    if (minGC && st.gcPercent < 0 && st.memoryLimit == INT64_MAX)
+        return usageError("demo", "--min-gc: with GOGC=off and no memory limit no collection ever runs");
     std::printf("%s: %s (GOGC=%s)\n", sc->name, sc->what, gogc.c_str());
     Stop stop{false};
     std::thread worker([&] {
@@ -238,13 +248,22 @@ int runGcScenario(const char* name, double seconds, double interval, bool gctrac
     });
     auto t0 = std::chrono::steady_clock::now();
     double elapsed = 0;
-    while (!interrupted.load() && (seconds == 0 || elapsed < seconds)) {
+    double reported = 0;
+    while (!interrupted.load()) {
+        const bool timeLeft = seconds == 0 || elapsed < seconds;
+        if (!timeLeft && (!minGC || collectionsDone() >= minGC)) break;
+        // Past the time, poll the cycle count often (each read is a short stop-the-world, as
+        // Go's ReadMemStats), and keep reporting once an interval.
+        const double nap = !timeLeft ? std::min(interval, 0.05) : seconds ? std::min(interval, seconds - elapsed) : interval;
         {
             gc::BlockingRegion idle;  // a sleeping mutator must not hold up a stop-the-world
-            std::this_thread::sleep_for(std::chrono::duration<double>(seconds ? std::min(interval, seconds - elapsed) : interval));
+            std::this_thread::sleep_for(std::chrono::duration<double>(nap));
         }
         elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        report(elapsed);
+        if (timeLeft || elapsed - reported >= interval) {
+            report(elapsed);
+            reported = elapsed;
+        }
     }
     stop = true;
     {

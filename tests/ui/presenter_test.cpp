@@ -14,12 +14,14 @@
 #include <QTest>
 #include <sqlite3.h>
 
-#include "spanscope/events_table.h"
+#include <algorithm>
+#include <cmath>
 
 #include "main_window.h"
 #include "narration.h"
 #include "presenter.h"
 #include "scene_script.h"
+#include "spanscope/events_table.h"
 #include "ui_test_util.h"
 
 using namespace spanscope;
@@ -213,8 +215,12 @@ protected:
         s_dir = new QTemporaryDir;
         s_file = s_dir->filePath(QStringLiteral("bt.spanscope"));
         QProcess rec;
+        // The tests step through the phases of two whole cycles: --min-gc makes the demo run past
+        // its 0.4 s until three collections have finished, however slowly a loaded machine runs it
+        // (0.4 s alone held a single cycle in a parallel full-suite run).
         rec.start(QStringLiteral(SPANSCOPE_CLI), {QStringLiteral("demo"), QStringLiteral("binary-trees"),
                                                   QStringLiteral("--seconds"), QStringLiteral("0.4"),
+                                                  QStringLiteral("--min-gc"), QStringLiteral("3"),
                                                   QStringLiteral("-o"), s_file});
         rec.waitForFinished(60000);
         s_ok = rec.exitCode() == 0 && QFile::exists(s_file);
@@ -338,24 +344,31 @@ TEST_F(PresenterOnARecording, ScenePlaysItsStepsAndLargeTypeComesAndGoes) {
     EXPECT_NEAR(chart->chart()->axes().first()->labelsFont().pointSizeF(), axisBefore * Presenter::kChartFontScale, 0.01);
     EXPECT_TRUE(p.toggleAction()->isChecked());
 
+    // The scene seeks to a whole millisecond before the first cycle, so that its two steps land on
+    // that cycle's first two phases, whenever the machine ran it.
+    const int64_t firstPhase = sqlInt(s_file, "SELECT min(t_ns) FROM gc_phases");
+    ASSERT_GT(firstPhase, 0);
+    const double seekS = std::max(0.0, std::floor(double(firstPhase) / 1e6) - 1) / 1e3;
+    const int64_t seekNs = static_cast<int64_t>(seekS * 1e9);  // as the presenter converts it
+    ASSERT_LT(seekNs, firstPhase);
     Scene sc;
     QString err;
-    ASSERT_TRUE(parseScene(R"({"title": "test", "steps": [
-        {"seek": 0.1, "caption": "first"}, {"wait": 5}, {"step": "next-gc-phase", "repeat": 2},
-        {"caption": "done"}]})",
-                           &sc, &err))
-        << s(err);
+    const QString script = QStringLiteral(R"({"title": "test", "steps": [
+        {"seek": %1, "caption": "first"}, {"wait": 5}, {"step": "next-gc-phase", "repeat": 2},
+        {"caption": "done"}]})")
+                               .arg(seekS, 0, 'f', 3);
+    ASSERT_TRUE(parseScene(script.toUtf8(), &sc, &err)) << s(err);
     p.setScene(sc);
     QSignalSpy done(&p, &Presenter::sceneStepDone);
     p.advanceScene();
     ASSERT_TRUE(waitFor([&] { return done.count() == 1; }, 20000));
-    EXPECT_EQ(w.moment()->tNs, 100000000);
+    EXPECT_EQ(w.moment()->tNs, seekNs);
     EXPECT_EQ(p.caption(), QStringLiteral("first"));
     p.advanceScene();  // the wait is skipped when stepping by hand
     ASSERT_TRUE(waitFor([&] { return done.count() == 2; }, 20000));
     EXPECT_EQ(p.sceneIndex(), 2);
     const int64_t second =
-        sqlInt(s_file, "SELECT t_ns FROM gc_phases WHERE t_ns > 100000000 ORDER BY t_ns LIMIT 1 OFFSET 1");
+        sqlInt(s_file, "SELECT t_ns FROM gc_phases WHERE t_ns > " + std::to_string(seekNs) + " ORDER BY t_ns LIMIT 1 OFFSET 1");
     ASSERT_GT(second, 0);
     EXPECT_EQ(int64_t(p.current()->event.timeNs), second);
     EXPECT_EQ(w.moment()->tNs, second);
