@@ -390,6 +390,26 @@ TEST_F(CliTest, RecordsTheDemoWithoutPreload) {
     EXPECT_FALSE(r->spansAt(r->info().endNs).empty() && r->heapSeries(0, INT64_MAX).empty());
 }
 
+// --min-gc: a managed demo runs past its seconds until that many collections have finished (a
+// recording that must hold N cycles however slowly the machine runs it); it is refused where no
+// collection can run.
+TEST_F(CliTest, DemoRunsUntilItsMinimumOfCollections) {
+    const std::string s = path("gc.db");
+    ASSERT_EQ(run(kCli + " demo binary-trees --seconds 0.01 --min-gc 4 -o " + s), 0) << err;
+    std::string e;
+    auto r = SessionReader::open(s, &e);
+    ASSERT_TRUE(r) << e;
+    int markTerminations = 0;
+    for (const auto& ph : r->gcPhases(0, INT64_MAX)) markTerminations += ph.phase == "mark-termination";
+    EXPECT_GE(markTerminations, 4);
+
+    EXPECT_EQ(run(kCli + " demo live --seconds 0.1 --min-gc 2"), 2);
+    EXPECT_NE(err.find("--min-gc goes with a managed-heap workload"), std::string::npos) << err;
+    EXPECT_EQ(run("GOGC=off " + kCli + " demo binary-trees --seconds 0.1 --min-gc 2"), 2);
+    EXPECT_NE(err.find("no collection ever runs"), std::string::npos) << err;
+    EXPECT_EQ(run(kCli + " demo binary-trees --min-gc many"), 2);
+}
+
 // The teaching scenario records object-level events: the span inspector's slots (free,
 // allocated; white, grey, black while marking) rebuild from them, and agree with the span table.
 TEST_F(CliTest, TeachingSessionRebuildsObjectSlots) {
