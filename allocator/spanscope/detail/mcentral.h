@@ -11,34 +11,35 @@ namespace spanscope::detail {
 
 class MHeap;
 
-// A LIFO set of spans (Go's spanSet is a lock-free stack; this one is an intrusive doubly linked
-// list under the mcentral's lock, which only slow paths take, so that a span can also be moved
-// out of the middle when a free makes it worth sweeping).
+// A FIFO set of spans (Go's spanSet is a lock-free queue: push at the tail, pop at the head; this
+// one is an intrusive doubly linked list under the mcentral's lock, which only slow paths take, so
+// that a span can also be moved out of the middle when a free makes it worth sweeping). FIFO
+// matters in malloc mode: the span that waited longest has gathered the most frees since it was
+// filed, so a refill that takes it gets the most free slots.
 struct SpanSet {
     MSpan* head = nullptr;
+    MSpan* tail = nullptr;
     size_t count = 0;
     void push(MSpan* s, SpanWhere where) {
         s->setWhere(where);
-        s->prev = nullptr;
-        s->next = head;
-        if (head) head->prev = s;
-        head = s;
+        s->next = nullptr;
+        s->prev = tail;
+        if (tail) tail->next = s;
+        else head = s;
+        tail = s;
         count++;
     }
     MSpan* pop() {
         MSpan* s = head;
         if (!s) return nullptr;
-        head = s->next;
-        if (head) head->prev = nullptr;
-        s->next = s->prev = nullptr;
-        s->setWhere(SpanWhere::None);
-        count--;
+        remove(s);
         return s;
     }
     void remove(MSpan* s) {
         if (s->prev) s->prev->next = s->next;
         else head = s->next;
         if (s->next) s->next->prev = s->prev;
+        else tail = s->prev;
         s->next = s->prev = nullptr;
         s->setWhere(SpanWhere::None);
         count--;
