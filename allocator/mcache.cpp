@@ -88,7 +88,7 @@ void initThreadCache(MCache* c) {
 // Malloc mode: the frees a sweep of s would find now (the owner's and other threads').
 static size_t pendingFrees(const MSpan* s) {
     size_t n = 0;
-    for (size_t w = 0; w < s->nwords; w++) n += popcount64(s->localFreeBits()[w] | loadRelaxed(s->freeBits[w]));
+    for (size_t w = 0; w < s->nwords; w++) n += popcount64Hot(s->localFreeBits()[w] | loadRelaxed(s->freeBits[w]));
     return n;
 }
 

@@ -18,7 +18,7 @@ void mergeLocalFrees(MSpan* s) {
         if (uint64_t l = s->localFreeBits()[w]) {
             __atomic_fetch_or(&s->freeBits[w], l, __ATOMIC_SEQ_CST);
             storeRelaxed(s->localFreeBits()[w], uint64_t{0});
-            k += popcount64(l);
+            k += popcount64Hot(l);
         }
     if (k) __atomic_add_fetch(&s->pendingFrees, static_cast<uint16_t>(k), __ATOMIC_SEQ_CST);
 }

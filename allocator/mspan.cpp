@@ -64,7 +64,7 @@ size_t sweepMallocSpan(MSpan* s) {
         storeRelaxed(s->localFreeBits()[w], uint64_t{0});
         uint64_t live = s->allocatedWord(w) & ~freed & s->validMask(w);
         storeRelaxed(next[w], live);
-        nalloc += popcount64(live);
+        nalloc += popcount64Hot(live);
     }
     // The old allocBits array need not be cleared: the next sweep overwrites every word of it.
     return installSwept(s, next, s->allocBits, nalloc);
@@ -85,7 +85,7 @@ size_t sweepManagedSpan(MSpan* s) {
         if (SPANSCOPE_UNLIKELY(loadRelaxed(s->nsampled) != 0))  // the heap profile's samples (Go's specials)
             if (uint64_t freed = s->allocatedWord(w) & ~m & s->validMask(w)) profileSweep(s, w, freed);
         storeRelaxed(marks[w], m);
-        nalloc += popcount64(m);
+        nalloc += popcount64Hot(m);
     }
     size_t nfreed = installSwept(s, marks, s->allocBits, nalloc);
     for (size_t w = 0; w < s->nwords; w++) storeRelaxed(s->gcmarkBits[w], uint64_t{0});  // next marks start white
