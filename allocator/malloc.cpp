@@ -53,6 +53,17 @@ void markDirtySlow(MSpan* s) {
     g_mallocHeap.central(s->spanclass).markDirty(g_mallocHeap, s);
 }
 
+void freeRemoteGrain(MSpan* s, size_t w, uint64_t bit, void* ptr) {
+    countRemoteFrees(s);
+    if (SPANSCOPE_UNLIKELY(__atomic_fetch_or(&s->freeBits[w], bit, __ATOMIC_SEQ_CST) & bit))
+        reportBadFree("double free", ptr);
+}
+
+void freeSampled(void* ptr, MSpan* s) {
+    profileFree(s, reinterpret_cast<uintptr_t>(ptr));
+    freeSmall(s, ptr);
+}
+
 // Aligned allocation: Go's slots are aligned by their address (base + i*size with the span base
 // 8 KiB-aligned), so a class whose size is a multiple of align gives aligned slots; beyond 8 KiB,
 // a large span with an aligned base.

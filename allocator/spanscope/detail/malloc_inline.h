@@ -15,6 +15,10 @@ namespace spanscope::detail {
 SPANSCOPE_NOINLINE void* mallocSlow(size_t size);
 SPANSCOPE_NOINLINE void freeSlow(void* p, MSpan* s);
 SPANSCOPE_NOINLINE void markDirtySlow(MSpan* s);
+// freeSmall's slow paths: the free that completes a grain of remote frees, and a free into a span
+// holding heap-profile samples (profileFree first).
+SPANSCOPE_NOINLINE void freeRemoteGrain(MSpan* s, size_t w, uint64_t bit, void* ptr);
+SPANSCOPE_NOINLINE void freeSampled(void* ptr, MSpan* s);
 [[noreturn]] void reportBadFree(const char* what, const void* p);
 
 // One grain of remote frees toward s's sweep threshold; the grain that reaches it asks mcentral
@@ -39,13 +43,12 @@ SPANSCOPE_INLINE void* mallocFast(size_t size) {
     return mallocSlow(size);
 }
 
-// free(p) in malloc mode: mark the slot freed; the sweep reuses it. Owner thread: plain OR; other
-// threads: atomic OR, which also catches a racing double free.
-SPANSCOPE_INLINE void freeFast(void* ptr) {
+// The small-object free once the span is known and no heap-profile sample lives in it. Owner
+// thread: plain OR into the local free bits; other threads: atomic OR, which also catches a racing
+// double free. Every call it makes is a tail call or never returns, so that freeFast needs no stack
+// frame.
+SPANSCOPE_INLINE void freeSmall(MSpan* s, void* ptr) {
     const uintptr_t p = reinterpret_cast<uintptr_t>(ptr);
-    MSpan* s = spanOf(p);
-    if (SPANSCOPE_UNLIKELY(s == nullptr || s->isLarge())) return freeSlow(ptr, s);
-    profileFreeCheck(s, ptr);  // before the free bit is published: the slot may be reused after it
     const size_t idx = s->objIndex(p);
     if (SPANSCOPE_UNLIKELY(s->startAddr + idx * s->elemsize != p)) reportBadFree("invalid pointer (not the start of an object)", ptr);
     const size_t w = idx / 64;
@@ -64,11 +67,22 @@ SPANSCOPE_INLINE void freeFast(void* ptr) {
     // Count the free toward the span's sweep threshold before publishing it: once the bit is set
     // the span may be swept empty and freed by another thread, so nothing here may touch it after.
     // Counted in grains: the free that makes its bitmap word hold a multiple of freeGrain frees
-    // adds freeGrain, the others add nothing, so most remote frees pay one atomic, not two.
+    // adds freeGrain (freeRemoteGrain), the others add nothing, so most remote frees pay one
+    // atomic, not two.
     if (SPANSCOPE_UNLIKELY(((popcount64Hot(loadRelaxed(s->freeBits[w])) + 1) & (s->freeGrain - 1u)) == 0))
-        countRemoteFrees(s);
+        return freeRemoteGrain(s, w, bit, ptr);
     if (SPANSCOPE_UNLIKELY(__atomic_fetch_or(&s->freeBits[w], bit, __ATOMIC_SEQ_CST) & bit))
         reportBadFree("double free", ptr);
+}
+
+// free(p) in malloc mode: mark the slot freed; the sweep reuses it.
+SPANSCOPE_INLINE void freeFast(void* ptr) {
+    MSpan* s = spanOf(reinterpret_cast<uintptr_t>(ptr));
+    if (SPANSCOPE_UNLIKELY(s == nullptr || s->isLarge())) return freeSlow(ptr, s);
+    // A sampled object may live here: count its free first (before the free bit is published,
+    // after which the slot may be reused).
+    if (SPANSCOPE_UNLIKELY(__atomic_load_n(&s->nsampled, __ATOMIC_RELAXED) != 0)) return freeSampled(ptr, s);
+    freeSmall(s, ptr);
 }
 
 SPANSCOPE_INLINE size_t usableSize(const void* ptr) {

@@ -1,7 +1,7 @@
 // The heap profiler's hooks in the allocation and free paths (Go's mallocgc profiling check and
 // profilealloc, malloc.go; the free side of mprof.go). The allocation fast path pays one
 // subtraction and one predictable branch (sampleAlloc); a free pays one load of the span's
-// nsampled, on the cache line it already reads, and one predictable branch (profileFreeCheck).
+// nsampled, on the cache line it already reads, and one predictable branch (freeFast).
 // Everything else is out of line in mprof.cpp.
 #pragma once
 #include <cstddef>
