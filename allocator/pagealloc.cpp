@@ -218,13 +218,26 @@ uint64_t PageAlloc::mergeChildren(int level, size_t parent) const {
     return pack(start, max, end);
 }
 
+// Recomputes the leaves of the chunks in the range, then their ancestors level by level, and stops
+// at the first level where no summary changed: a parent is a function of its children only, so
+// nothing above can change either (most span allocations change a leaf's runs without changing
+// what the level above sees, and the four merges of 8 children each cost more than the leaf).
 void PageAlloc::updateSummaries(uintptr_t base, size_t npages) {
     uintptr_t last = base + npages * kPageSize - 1;
-    for (uintptr_t ci = base >> kChunkShift; ci <= last >> kChunkShift; ci++)
-        m_sums[kLevels - 1][ci] = leafSummary(ci);
-    for (int l = kLevels - 2; l >= 0; l--)
-        for (uintptr_t e = base >> kLevelShift[l]; e <= last >> kLevelShift[l]; e++)
-            m_sums[l][e] = mergeChildren(l, e);
+    bool changed = false;
+    for (uintptr_t ci = base >> kChunkShift; ci <= last >> kChunkShift; ci++) {
+        const uint64_t sum = leafSummary(ci);
+        changed |= m_sums[kLevels - 1][ci] != sum;
+        m_sums[kLevels - 1][ci] = sum;
+    }
+    for (int l = kLevels - 2; l >= 0 && changed; l--) {
+        changed = false;
+        for (uintptr_t e = base >> kLevelShift[l]; e <= last >> kLevelShift[l]; e++) {
+            const uint64_t sum = mergeChildren(l, e);
+            changed |= m_sums[l][e] != sum;
+            m_sums[l][e] = sum;
+        }
+    }
 }
 
 uintptr_t PageAlloc::find(size_t npages) const {
