@@ -74,17 +74,6 @@ long findRun(const uint64_t* w, size_t n) {
 }
 }  // namespace
 
-uint64_t PageAlloc::pack(uint64_t start, uint64_t max, uint64_t end) {
-    if (max == kMaxPacked) return uint64_t{1} << 63;
-    return start | (max << 21) | (end << 42);
-}
-
-PageAlloc::Sum PageAlloc::unpack(uint64_t s) {
-    if (s & (uint64_t{1} << 63)) return {kMaxPacked, kMaxPacked, kMaxPacked};
-    const uint64_t m = kMaxPacked - 1;
-    return {s & m, (s >> 21) & m, (s >> 42) & m};
-}
-
 void PageAlloc::init() {
     for (int l = 0; l < kLevels; l++) {
         size_t bytes = (size_t{1} << kLevelBits[l]) * sizeof(uint64_t);

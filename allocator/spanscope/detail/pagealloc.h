@@ -53,8 +53,16 @@ public:
     uintptr_t grownBegin() const { return m_minAddr; }
     uintptr_t grownEnd() const { return m_maxAddr; }
 
-    static Sum unpack(uint64_t s);
-    static uint64_t pack(uint64_t start, uint64_t max, uint64_t end);
+    // Inline: the summary updates after every span allocation and free unpack and pack dozens.
+    static Sum unpack(uint64_t s) {
+        if (s & (uint64_t{1} << 63)) return {kMaxPacked, kMaxPacked, kMaxPacked};
+        const uint64_t m = kMaxPacked - 1;
+        return {s & m, (s >> 21) & m, (s >> 42) & m};
+    }
+    static uint64_t pack(uint64_t start, uint64_t max, uint64_t end) {
+        if (max == kMaxPacked) return uint64_t{1} << 63;
+        return start | (max << 21) | (end << 42);
+    }
 
 private:
     friend class PageAllocTestPeer;
