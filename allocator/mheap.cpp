@@ -277,14 +277,6 @@ bool MHeap::growLargeInPlace(MSpan* s, size_t newNpages) {
     return true;
 }
 
-namespace {
-constexpr int64_t kHeapLiveBatch = 64 << 10;
-inline MCache* batchingCache(const MHeap* h) {
-    MCache* c = &t_mcache;
-    return c->state == 1 && c->heap == h ? c : nullptr;
-}
-}  // namespace
-
 void MHeap::flushThreadStats(MCache* c) {
     if (c->heapLiveDelta) m_heapLive.fetch_add(c->heapLiveDelta, std::memory_order_relaxed);
     c->heapLiveDelta = 0;
@@ -310,25 +302,6 @@ void MHeap::flushRequested(MCache* c, uint8_t spc) {
     c->requested[spc] = 0;
 }
 
-void MHeap::addHeapLive(int64_t d) {
-    if (MCache* c = batchingCache(this)) {
-        c->heapLiveDelta += d;
-        if (c->heapLiveDelta < kHeapLiveBatch && c->heapLiveDelta > -kHeapLiveBatch) return;
-        flushThreadStats(c);
-        return;
-    }
-    m_heapLive.fetch_add(d, std::memory_order_relaxed);
-}
-
-void MHeap::addMallocs(int cls, uint64_t n) {
-    if (MCache* c = batchingCache(this)) c->mallocs[cls] += n;
-    else m_smallMallocs[cls].fetch_add(n, std::memory_order_relaxed);
-}
-
-void MHeap::addFrees(int cls, uint64_t n) {
-    if (MCache* c = batchingCache(this)) c->frees[cls] += n;
-    else m_smallFrees[cls].fetch_add(n, std::memory_order_relaxed);
-}
 
 void MHeap::paceSweeper(uint64_t trigger) {
     uint64_t live = heapLive();

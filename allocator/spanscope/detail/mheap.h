@@ -84,9 +84,23 @@ public:
     void emitSweepProgress(bool done);  // done: the generation's (cycle's) sweep is complete
     // Counters batched per thread (in its mcache) and flushed every 64 KiB of heapLive change,
     // at releaseAll and by readMemStats, so refills do not all hit the same cache lines.
-    void addHeapLive(int64_t d);
-    void addMallocs(int cls, uint64_t n);
-    void addFrees(int cls, uint64_t n);
+    // Inline: every refill and sweep makes several of these; the batch is the common case.
+    void addHeapLive(int64_t d) {
+        if (MCache* c = batchingCache()) {
+            c->heapLiveDelta += d;
+            if (c->heapLiveDelta >= kHeapLiveBatch || c->heapLiveDelta <= -kHeapLiveBatch) flushThreadStats(c);
+            return;
+        }
+        m_heapLive.fetch_add(d, std::memory_order_relaxed);
+    }
+    void addMallocs(int cls, uint64_t n) {
+        if (MCache* c = batchingCache()) c->mallocs[cls] += n;
+        else m_smallMallocs[cls].fetch_add(n, std::memory_order_relaxed);
+    }
+    void addFrees(int cls, uint64_t n) {
+        if (MCache* c = batchingCache()) c->frees[cls] += n;
+        else m_smallFrees[cls].fetch_add(n, std::memory_order_relaxed);
+    }
     void flushThreadStats(MCache* c);
     void flushRequested(MCache* c, uint8_t spc);  // one span class of c's requested bytes
     // Publishes c's heapLive change and one class's malloc and free counts: done when a span
@@ -145,6 +159,13 @@ public:
     SpinLock m_lock;  // Go's mheap.lock: pages, arenas, allspans, span and bitmap structs, stats
 
 private:
+    static constexpr int64_t kHeapLiveBatch = 64 << 10;
+    // This thread's mcache if it batches this heap's counters (a live cache of this heap).
+    MCache* batchingCache() const {
+        MCache* c = &t_mcache;
+        return c->state == 1 && c->heap == this ? c : nullptr;
+    }
+
     friend class MHeapTestPeer;
     bool grow(size_t npages);
     HeapArena* newArena(uintptr_t base);
