@@ -46,29 +46,41 @@ inline size_t countBits(const uint64_t* w, size_t i, size_t n) {
 }
 inline bool testBit(const uint64_t* w, size_t i) { return (w[i >> 6] >> (i & 63)) & 1; }
 
-// First run of n zero bits in a 512-bit map, or -1. Whole words are skipped at once.
+// Lowest bit i such that bits i..i+n-1 of x are all set (1 <= n <= 64), or 64 if none: x is shifted
+// onto itself so that bit i survives only if the n-1 bits above it are set too, doubling the
+// covered length each step (Go's findBitRange64).
+inline unsigned findOnesRun64(uint64_t x, size_t n) {
+    for (size_t have = 1; have < n && x;) {
+        const size_t step = have < n - have ? have : n - have;
+        x &= x >> step;
+        have += step;
+    }
+    return x ? static_cast<unsigned>(__builtin_ctzll(x)) : 64;
+}
+
+// First run of n zero bits in a 512-bit map, or -1. Whole words are skipped at once; a run may
+// start in the free pages at the top of one word and continue into the next.
 long findRun(const uint64_t* w, size_t n) {
     size_t run = 0, runStart = 0;
     for (size_t wi = 0; wi < PageAlloc::kChunkPages / 64; wi++) {
-        uint64_t word = w[wi];
-        if (word == ~0ull) {
-            run = 0;
-            continue;
-        }
+        const uint64_t word = w[wi];
         if (word == 0) {
             if (run == 0) runStart = wi * 64;
             run += 64;
             if (run >= n) return static_cast<long>(runStart);
             continue;
         }
-        for (size_t b = 0; b < 64; b++) {
-            if ((word >> b) & 1) {
-                run = 0;
-            } else {
-                if (run == 0) runStart = wi * 64 + b;
-                if (++run >= n) return static_cast<long>(runStart);
-            }
+        // The free pages at the bottom of this word finish the run carried from below.
+        if (run == 0) runStart = wi * 64;
+        if (run + static_cast<size_t>(__builtin_ctzll(word)) >= n) return static_cast<long>(runStart);
+        // A run entirely inside the word.
+        if (n <= 64) {
+            const unsigned i = findOnesRun64(~word, n);
+            if (i < 64) return static_cast<long>(wi * 64 + i);
         }
+        // The free pages at its top start the run carried upward.
+        run = static_cast<size_t>(__builtin_clzll(word));
+        runStart = wi * 64 + 64 - run;
     }
     return -1;
 }
