@@ -54,6 +54,15 @@ size_t installSwept(MSpan* s, uint64_t* now, uint64_t* old, size_t nalloc) {
 }  // namespace
 
 size_t sweepMallocSpan(MSpan* s) {
+    // Nothing freed since the last sweep (the common case when a new generation sweeps every
+    // span): the bitmaps and freeindex already say what a sweep would build (slots below freeindex
+    // allocated, the others as allocBits), so leave them. A free that lands after this check is
+    // counted in pendingFrees and found by the next sweep, as one landing after the exchange below.
+    if (__atomic_load_n(&s->pendingFrees, __ATOMIC_SEQ_CST) == 0) {
+        uint64_t any = 0;
+        for (size_t w = 0; w < s->nwords; w++) any |= loadRelaxed(s->freeBits[w]) | loadRelaxed(s->localFreeBits()[w]);
+        if (any == 0) return 0;
+    }
     uint64_t* next = s->gcmarkBits;
     size_t nalloc = 0;
     // Cleared before the free bits are read: frees that land later count toward the next sweep.
