@@ -104,6 +104,13 @@ static MSpan* detachOne(MCache* c, uint8_t spc) {
     return s;
 }
 
+// SpanRefill's flags: the new span was swept on the way, an old span was handed back (full?).
+static uint8_t refillFlags(long sweptFreed, const MSpan* old) {
+    uint8_t flags = sweptFreed >= 0 ? kRefillSwept : 0;
+    if (old) flags |= kRefillUncached | (old->allocCount == old->nelems ? kRefillOldFull : 0);
+    return flags;
+}
+
 static void uncacheOne(MCache* c, uint8_t spc, bool swept = false) {
     MSpan* s = detachOne(c, spc);
     c->heap->central(spc).uncacheSpan(*c->heap, s, swept);
@@ -163,14 +170,9 @@ bool MCache::refill(uint8_t spc) {
     s->resetAllocCache();
     h.addHeapLive(static_cast<int64_t>(static_cast<size_t>(s->nelems - s->allocCount) * s->elemsize));
     alloc[spc] = s;
-    uint8_t flags = sweptFreed >= 0 ? kRefillSwept : 0;
-    uint64_t oldWord = 0;
-    if (old) {
-        flags |= kRefillUncached | (old->allocCount == old->nelems ? kRefillOldFull : 0);
-        oldWord = old->startAddr | old->allocCount;  // page-aligned base, count in the low bits
-    }
-    SPANSCOPE_EMIT(EventKind::SpanRefill, spc, flags, static_cast<uint32_t>(s->npages), s->startAddr, s->allocCount,
-                   s->nelems, sweptFreed >= 0 ? static_cast<uint64_t>(sweptFreed) : 0, oldWord);
+    SPANSCOPE_EMIT(EventKind::SpanRefill, spc, refillFlags(sweptFreed, old), static_cast<uint32_t>(s->npages), s->startAddr,
+                   s->allocCount, s->nelems, sweptFreed >= 0 ? static_cast<uint64_t>(sweptFreed) : 0,
+                   old ? old->startAddr | old->allocCount : 0);  // old: page-aligned base, count in the low bits
     if (old) h.central(spc).uncacheSpan(h, old, oldSwept, /*emit=*/false);
     return true;
 }

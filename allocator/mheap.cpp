@@ -125,7 +125,8 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
     size_t scav = 0;
     bool grew = false;
     m_lock.lock();
-    uintptr_t base = alignPages > 1 ? m_pages.allocAligned(npages, alignPages, &scav) : m_pages.alloc(npages, &scav);
+    uintptr_t base = npages == 1 && alignPages == 1 ? allocFromReserveLocked(&scav) : 0;
+    if (!base) base = alignPages > 1 ? m_pages.allocAligned(npages, alignPages, &scav) : m_pages.alloc(npages, &scav);
     if (!base) {
         if (!grow(npages + alignPages - 1)) {
             m_lock.unlock();
@@ -183,6 +184,25 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
     // Go's allocSpan scavenge assist after a growth: keep retained memory near the goal.
     if (grew) scavenge(npages * kPageSize, false);
     return s;
+}
+
+// One page from the reserve, refilled from the lowest block with a free page when empty (Go's
+// pageCache.alloc and allocToCache). 0 if the page allocator has no free page.
+uintptr_t MHeap::allocFromReserveLocked(size_t* scav) {
+    if (m_resPages == 0 && !m_pages.takeBlock64(&m_resBase, &m_resPages, &m_resReleased)) return 0;
+    const unsigned i = static_cast<unsigned>(__builtin_ctzll(m_resPages));
+    const uint64_t bit = uint64_t{1} << i;
+    *scav = (m_resReleased & bit) ? 1 : 0;
+    m_resPages &= ~bit;
+    m_resReleased &= ~bit;
+    return m_resBase + i * kPageSize;
+}
+
+// The reserve's pages back to the page allocator: before anything that must see every free page
+// (releasing all free memory, the largest free run).
+void MHeap::flushReserveLocked() {
+    if (m_resPages) m_pages.returnBlock64(m_resBase, m_resPages, m_resReleased);
+    m_resPages = m_resReleased = 0;
 }
 
 void MHeap::freeSpan(MSpan* s) {
@@ -451,6 +471,10 @@ size_t MHeap::retainedGoal() const {
 }
 
 void MHeap::releaseAllFree() {
+    {
+        LockGuard g(m_lock);
+        flushReserveLocked();
+    }
     for (;;) {
         scavenge(SIZE_MAX, true);
         {
@@ -667,6 +691,7 @@ void MHeap::readStats(MemStats& st) {
     st.NextSweep = m_trigger.load(std::memory_order_relaxed);
     st.HeapLive = heapLive();
     st.NumSweepCycles = m_numCycles.load(std::memory_order_relaxed);
+    flushReserveLocked();  // its pages are free: the run they belong to counts whole
     st.LargestFreeRunBytes = m_pages.largestFreeRun() * kPageSize;
 }
 

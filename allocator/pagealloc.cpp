@@ -343,6 +343,29 @@ void PageAlloc::free(uintptr_t base, size_t npages) {
     updateSummaries(base, npages);
 }
 
+bool PageAlloc::takeBlock64(uintptr_t* base, uint64_t* pages, uint64_t* released) {
+    const uintptr_t addr = find(1);
+    if (!addr) return false;
+    Chunk* c = chunk(addr >> kChunkShift);
+    const size_t wi = (addr & (kChunkBytes - 1)) / kPageSize / 64;
+    const uint64_t take = ~c->inUse[wi];
+    *pages = take;
+    *released = c->scavenged[wi] & take;
+    c->inUse[wi] = ~0ull;
+    c->scavenged[wi] &= ~take;
+    *base = (addr & ~(kChunkBytes - 1)) + wi * 64 * kPageSize;
+    updateSummaries(*base, 64);
+    return true;
+}
+
+void PageAlloc::returnBlock64(uintptr_t base, uint64_t pages, uint64_t released) {
+    Chunk* c = chunk(base >> kChunkShift);
+    const size_t wi = (base & (kChunkBytes - 1)) / kPageSize / 64;
+    c->inUse[wi] &= ~pages;
+    c->scavenged[wi] |= released;
+    updateSummaries(base, 64);
+}
+
 size_t PageAlloc::findScavengeCandidate(size_t maxPages, uintptr_t* base) const {
     if (m_maxAddr == 0) return 0;
     for (uintptr_t ci = (m_maxAddr - 1) >> kChunkShift;; ci--) {

@@ -64,6 +64,8 @@ bool MHeap::validate(char* why, size_t cap) {
             uintptr_t p = s->startAddr + i * kPageSize;
             if (spanOf(p) != s) return f.fail("page %p of span %p does not map to it", (void*)p, b);
             if (!m_pages.pageInUse(p)) return f.fail("page %p of span %p is free in the page allocator", (void*)p, b);
+            if (p - m_resBase < 64 * kPageSize && ((m_resPages >> ((p - m_resBase) / kPageSize)) & 1))
+                return f.fail("page %p of span %p is in the page reserve", (void*)p, b);
         }
         inUsePages += s->npages;
         const int cls = spanClassSize(s->spanclass);
@@ -116,9 +118,15 @@ bool MHeap::validate(char* why, size_t cap) {
 
     if (!m_pages.checkSummaries()) return f.fail("page allocator summaries disagree with its bitmaps");
     if (m_heapInUse != inUsePages * kPageSize) return f.fail("HeapInuse %zu, spans hold %zu", m_heapInUse, inUsePages * kPageSize);
-    size_t freeBytes = m_pages.countFreePages() * kPageSize;
+    // The page reserve's pages are free and in use in the page allocator's bitmap.
+    if (m_resReleased & ~m_resPages) return f.fail("page reserve: a released page that is not in it");
+    for (uint64_t r = m_resPages; r; r &= r - 1)
+        if (!m_pages.pageInUse(m_resBase + static_cast<uintptr_t>(__builtin_ctzll(r)) * kPageSize))
+            return f.fail("page reserve: a page free in the page allocator");
+    size_t freeBytes = (m_pages.countFreePages() + popcount64(m_resPages)) * kPageSize;
     if (freeBytes != m_heapFree + m_heapReleased) return f.fail("free pages %zu bytes, heapFree+heapReleased %zu", freeBytes, m_heapFree + m_heapReleased);
-    if (m_pages.countScavengedPages() * kPageSize != m_heapReleased) return f.fail("released pages %zu, HeapReleased %zu", m_pages.countScavengedPages() * kPageSize, m_heapReleased);
+    const size_t releasedBytes = (m_pages.countScavengedPages() + popcount64(m_resReleased)) * kPageSize;
+    if (releasedBytes != m_heapReleased) return f.fail("released pages %zu, HeapReleased %zu", releasedBytes, m_heapReleased);
     if (m_heapInUse + m_heapFree + m_heapReleased + m_scavInFlight != m_grownBytes)
         return f.fail("HeapInuse+HeapFree+HeapReleased = %zu, grown %zu", m_heapInUse + m_heapFree + m_heapReleased, m_grownBytes);
     return true;

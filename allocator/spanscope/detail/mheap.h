@@ -178,6 +178,15 @@ private:
     bool m_managed = false;
     MCentral m_central[kNumSpanClasses];
     PageAlloc m_pages;
+    // The page reserve (Go's per-P pageCache, kept per heap under m_lock): the free pages of one
+    // 64-page block, taken from the page allocator at once, from which one-page spans are cut
+    // without a search and four summary levels updated per span. Its pages count as free (and
+    // released, per m_resReleased) in the statistics; the page allocator's bitmap shows them in use.
+    uintptr_t m_resBase = 0;
+    uint64_t m_resPages = 0;     // bit i: page i of the block is free in the reserve
+    uint64_t m_resReleased = 0;  // bit i: that page is released (reads as zero)
+    uintptr_t allocFromReserveLocked(size_t* scav);
+    void flushReserveLocked();
     FixAlloc m_spanAlloc;
     FixAlloc m_bitsAlloc[kMaxObjsPerSpan / 64 + 1];  // 4 bitmaps of n words, by n
     MSpan* m_allspans = nullptr;

@@ -36,6 +36,12 @@ public:
     // Takes exactly [base, base+npages pages) if all of it is free and grown.
     bool allocExact(uintptr_t base, size_t npages, size_t* scav);
     void free(uintptr_t base, size_t npages);
+    // Go's allocToCache: takes every free page of the 64-page block holding the lowest free page
+    // (marked allocated, their released bits cleared) and returns the block's base, the pages
+    // taken (bit i = page i) and which of those were released. False if no page is free.
+    bool takeBlock64(uintptr_t* base, uint64_t* pages, uint64_t* released);
+    // Gives back the pages of a block that takeBlock64 took and nobody used (Go's pageCache.flush).
+    void returnBlock64(uintptr_t base, uint64_t pages, uint64_t released);
 
     // Scavenging (top-down, the opposite end from allocation): finds the highest run of free,
     // unreleased pages, at most maxPages long. Returns its page count (0: none) and base.
