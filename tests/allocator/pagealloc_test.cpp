@@ -172,3 +172,42 @@ TEST(PageAlloc, RandomOperationsMatchReferenceModel) {
     for (char u : used) freeModel += !u;
     EXPECT_EQ(f.pa.countFreePages(), freeModel);
 }
+
+// The page reserve's block (takeBlock64): every free page of the 64-page block holding the lowest
+// free page, with its released bits, taken at once; returnBlock64 puts back exactly what is left.
+TEST(PageAlloc, TakeBlockHandsOverTheLowestBlocksFreePages) {
+    Fixture f(1);
+    size_t scav;
+    uintptr_t a = f.pa.alloc(130, &scav);  // pages 0..129 in use: block 2 (pages 128..191) has 62 free
+    f.pa.free(a + 70 * kPageSize, 1);       // page 70 (block 1) is free again, and not released
+    uintptr_t base = 0;
+    uint64_t pages = 0, released = 0;
+    ASSERT_TRUE(f.pa.takeBlock64(&base, &pages, &released));
+    EXPECT_EQ(base, a + 64 * kPageSize);
+    EXPECT_EQ(pages, uint64_t{1} << 6);
+    EXPECT_EQ(released, 0u);
+    EXPECT_EQ(f.pa.countFreePages(), f.pages - 130);
+    ASSERT_TRUE(f.pa.takeBlock64(&base, &pages, &released));
+    EXPECT_EQ(base, a + 128 * kPageSize);
+    EXPECT_EQ(pages, ~uint64_t{3});
+    EXPECT_EQ(released, ~uint64_t{3}) << "fresh pages are released";
+    EXPECT_EQ(f.pa.countFreePages(), f.pages - 192);
+    EXPECT_EQ(f.pa.countScavengedPages(), f.pages - 192);
+    EXPECT_TRUE(f.pa.checkSummaries());
+    // Use two pages of the block, give the rest back: they are free and released again.
+    f.pa.returnBlock64(base, pages & ~uint64_t{0xc}, released & ~uint64_t{0xc});
+    EXPECT_EQ(f.pa.countFreePages(), f.pages - 132);
+    EXPECT_EQ(f.pa.countScavengedPages(), f.pages - 132);
+    EXPECT_EQ(f.pa.alloc(1, &scav), a + 132 * kPageSize);
+    EXPECT_EQ(scav, 1u);
+    EXPECT_TRUE(f.pa.checkSummaries());
+}
+
+TEST(PageAlloc, TakeBlockFailsWhenNothingIsFree) {
+    Fixture f(1);
+    size_t scav;
+    f.pa.alloc(f.pages, &scav);
+    uintptr_t base = 0;
+    uint64_t pages = 0, released = 0;
+    EXPECT_FALSE(f.pa.takeBlock64(&base, &pages, &released));
+}
