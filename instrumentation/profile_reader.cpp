@@ -3,6 +3,7 @@
 // scaleHeapSample.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -132,6 +133,7 @@ bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool
     std::unordered_map<uint64_t, ProfileStack> stacks;
     struct Live {
         uint64_t stack, bytes;
+        int64_t t;
         bool counted;
     };
     std::unordered_map<uint64_t, Live> live;
@@ -150,7 +152,7 @@ bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool
         const uint64_t id = static_cast<uint64_t>(sqlite3_column_int64(st, 4));
         if (kind == 1) {
             const bool counted = !ranged || t >= fromNs;
-            live[addr] = Live{id, bytes, counted};
+            live[addr] = Live{id, bytes, t, counted};
             if (!counted) continue;
             ProfileStack& s = stacks[id];
             s.id = id;
@@ -171,6 +173,9 @@ bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool
         }
     }
     sqlite3_finalize(st);
+    for (const auto& [addr, l] : live)
+        if (l.counted) p.live.push_back(ProfileSample{addr, l.bytes, l.stack, l.t});
+    std::sort(p.live.begin(), p.live.end(), [](const ProfileSample& a, const ProfileSample& b) { return a.addr < b.addr; });
     sqlite3_prepare_v2(d.db, "SELECT count(*) FROM prof_samples", -1, &st, nullptr);
     if (st && sqlite3_step(st) == SQLITE_ROW) p.samples = static_cast<uint64_t>(sqlite3_column_int64(st, 0));
     sqlite3_finalize(st);

@@ -35,6 +35,14 @@ struct ProfileStack {
     int64_t rate = 0;  // MemProfileRate of its samples (the last one's)
 };
 
+// One sampled object live at the end of a window (HeapProfile::live): the viewer finds the spans
+// that hold a stack's sampled objects from these.
+struct ProfileSample {
+    uint64_t addr = 0, bytes = 0;
+    uint64_t stack = 0;  // ProfileStack::id
+    int64_t tNs = 0;     // when it was allocated
+};
+
 // Go's scaleHeapSample: the estimated real (count, bytes) behind sampled ones.
 void scaleHeapSample(uint64_t count, uint64_t bytes, int64_t rate, int64_t* outCount, int64_t* outBytes);
 
@@ -45,6 +53,7 @@ struct HeapProfile {
     std::vector<ProfileStack> stacks;                        // stacks with anything in the window
     std::unordered_map<uint64_t, ProfileLocation> locations;  // pc -> frames
     std::vector<ProfileModule> modules;
+    std::vector<ProfileSample> live;  // the counted samples still live at toNs, ascending by address
     bool symbolized = false;  // prof_frames has rows
     uint64_t samples = 0;     // prof_samples rows in the whole session
 
