@@ -319,13 +319,21 @@ QImage renderHeapMap(const HeapScene& scene, const HeapMapLayout& layout, const 
                        });
         return out;
     };
-    std::vector<QRectF> highlight, focus;
+    std::vector<QRectF> highlight, focus, marked;
+    for (size_t i : tilesHolding(scene, opts.marked)) {
+        auto r = outline(&scene.tiles[i]);
+        marked.insert(marked.end(), r.begin(), r.end());
+    }
     if (opts.highlightBase)
         if (const Tile* t = scene.tileAt(*opts.highlightBase); t && t->base == *opts.highlightBase) highlight = outline(t);
     if (opts.focusAddr) focus = outline(scene.tileAt(*opts.focusAddr));
     const bool labels = opts.labels && HeapMapLayout::kGapY * s >= 12;
-    if (labels || !highlight.empty() || !focus.empty()) {
+    if (labels || !highlight.empty() || !focus.empty() || !marked.empty()) {
         QPainter painter(&img);
+        if (!marked.empty()) {
+            painter.setPen(QPen(QColor::fromRgb(colors::kMarked), 2));
+            for (const QRectF& r : marked) painter.drawRect(r.adjusted(-1, -1, 1, 1));
+        }
         if (!highlight.empty()) {
             painter.setPen(QPen(QColor::fromRgb(colors::kHighlight), 2));
             for (const QRectF& r : highlight) painter.drawRect(r.adjusted(-1, -1, 1, 1));
@@ -349,6 +357,19 @@ QImage renderHeapMap(const HeapScene& scene, const HeapMapLayout& layout, const 
         }
     }
     return img;
+}
+
+std::vector<size_t> tilesHolding(const HeapScene& scene, const std::vector<uint64_t>& addrs) {
+    std::vector<size_t> out;
+    for (uint64_t a : addrs) {
+        const Tile* t = scene.tileAt(a);
+        if (!t || (t->kind != TileKind::Span && t->kind != TileKind::Large)) continue;
+        const size_t i = size_t(t - scene.tiles.data());
+        if (out.empty() || out.back() != i) out.push_back(i);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
 }
 
 std::optional<size_t> hitTest(const HeapScene& scene, const HeapMapLayout& layout,

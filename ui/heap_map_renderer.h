@@ -40,7 +40,12 @@ struct RenderOptions {
     bool labels = true;                     // arena labels, when they fit
     int onlyClass = -1;                     // >= 0: spans of other classes drawn grey (class filter)
     std::optional<uint64_t> focusAddr;      // outline the tile holding this address (the narrated span)
+    std::vector<uint64_t> marked;           // outline the tiles holding these addresses (ascending):
+                                            // the sampled objects of the profile's selected frame
 };
+
+// Indices into scene.tiles of the tiles holding any of addrs (ascending), each once.
+std::vector<size_t> tilesHolding(const HeapScene& scene, const std::vector<uint64_t>& addrs);
 
 // Tile colour: size-class colour shaded by occupancy; large, free and released pages their own.
 // Zoomed in (kGridScale px per page or more) a span's occupancy is a fill height instead: the

@@ -136,6 +136,13 @@ void HeapMapView::showAt(double zoom, QPointF cell) {
     rerender();
 }
 
+void HeapMapView::setMarkedAddresses(std::vector<uint64_t> addrs) {
+    std::sort(addrs.begin(), addrs.end());
+    if (addrs == m_marked) return;
+    m_marked = std::move(addrs);
+    rerender();
+}
+
 void HeapMapView::rerender() {
     QElapsedTimer t;
     t.start();
@@ -147,6 +154,7 @@ void HeapMapView::rerender() {
         o.highlightBase = m_hoverBase;
         o.onlyClass = m_onlyClass;
         o.focusAddr = m_focus;
+        o.marked = m_marked;
         m_image = renderHeapMap(m_moment->scene, m_layout, m_vp, size(), o);
     }
     m_renderMs = double(t.nsecsElapsed()) / 1e6;

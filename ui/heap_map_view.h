@@ -36,6 +36,10 @@ public:
     // zooms to it once a moment shows it, if it is under 24 px across.
     void setFocus(std::optional<uint64_t> addr, bool zoomWhenSmall);
     std::optional<uint64_t> focus() const { return m_focus; }
+    // The addresses whose spans are outlined in magenta (the profile's selected frame's sampled
+    // objects); empty clears.
+    void setMarkedAddresses(std::vector<uint64_t> addrs);
+    const std::vector<uint64_t>& markedAddresses() const { return m_marked; }
     int classFilter() const { return m_onlyClass; }
     // Shows the map at this zoom (a multiple of the fitting scale) with this cell at the top left.
     void showAt(double zoom, QPointF topLeftCell);
@@ -76,6 +80,7 @@ private:
     bool m_fitted = true;  // keep fitting on resize until the user zooms or pans
     bool m_wholeArenas = false;
     std::optional<uint64_t> m_focus;
+    std::vector<uint64_t> m_marked;
     bool m_focusZoomPending = false;
     int m_onlyClass = -1;
     int desiredColumns() const;

@@ -98,6 +98,11 @@ MainWindow::MainWindow(QWidget* parent)
     // The timeline takes the whole width (its legend has up to seven entries); the side panels are
     // arranged by layoutFor (fitToScreen).
     tabifyDockWidget(fr, m_inspectorDock);
+    // Who allocated it: the heap profile's flame graph and call trees (profile_panel.h).
+    m_profile = new ProfilePanel(m_client);
+    tabifyDockWidget(fr, dock(tr("Profile"), QStringLiteral("profile"), m_profile, Qt::RightDockWidgetArea));
+    connect(m_profile, &ProfilePanel::selectionChanged, m_map, &HeapMapView::setMarkedAddresses);
+    connect(m_profile, &ProfilePanel::profileShown, this, [this] { m_inspector->setProfile(m_profile->profile()); });
     fr->raise();
     (void)sc, (void)se;
     m_inspectorDock->hide();
@@ -426,6 +431,7 @@ void MainWindow::onOpened(const SummaryPtr& s) {
     m_map->setSizeClasses(s->classes);
     m_inspector->setSession(s->classes, static_cast<uint64_t>(s->info.pageSize));
     m_timeline->resetZoom();
+    m_profile->clear();
     m_timeline->setSessionLength(s->info.endNs);
     m_client->requestSeries(0, s->info.endNs);
     const bool live = s->live && m_live->running();
@@ -585,6 +591,7 @@ void MainWindow::showSidePanels() {
     m_sidePending = false;
     m_frag->setMoment(m_moment);
     m_table->setMoment(m_moment);
+    if (m_moment) m_profile->setMoment(m_moment->tNs);
 }
 
 bool MainWindow::stepCycle(int direction) {
@@ -627,6 +634,7 @@ QWidget* MainWindow::panel(const QString& name) const {
                            : name == QLatin1String("inspector")     ? static_cast<QWidget*>(m_inspector)
                            : name == QLatin1String("range")         ? static_cast<QWidget*>(m_range->rangePanel())
                            : name == QLatin1String("flow")          ? static_cast<QWidget*>(m_range->flowView())
+                           : name == QLatin1String("profile")       ? static_cast<QWidget*>(m_profile)
                                                                     : nullptr;
     for (QDockWidget* d : findChildren<QDockWidget*>())
         if (d->widget() == inner) return d;

@@ -12,6 +12,7 @@
 #include "heap_map_view.h"
 #include "live_recording.h"
 #include "presenter.h"
+#include "profile_panel.h"
 #include "session_client.h"
 #include "session_panel.h"
 #include "size_class_table.h"
@@ -78,10 +79,11 @@ public:
     Presenter* presenter() const { return m_presenter; }
     // Time ranges, the flow view, compare and exports (range_features.h).
     RangeFeatures* rangeFeatures() const { return m_range; }
+    ProfilePanel* profilePanel() const { return m_profile; }
     QString statusText() const;
     // The status bar's figures that do not fit their room (the layout test wants none).
     QStringList clippedStatusTexts() const;
-    // A panel by name (heapmap, timeline, fragmentation, sizeclasses, session, inspector): the map with its
+    // A panel by name (heapmap, timeline, fragmentation, sizeclasses, session, inspector, profile): the map with its
     // legend, or a dock with its title.
     QWidget* panel(const QString& name) const;
     static QStringList recentFiles();
@@ -136,6 +138,7 @@ private:
     QLabel* m_stMessage = nullptr;
     QTimer m_seriesThrottle;  // live: series reloaded at most once a second
     SpanInspector* m_inspector = nullptr;
+    ProfilePanel* m_profile = nullptr;
     QDockWidget* m_inspectorDock = nullptr;
     QTimer m_sideThrottle;    // live, following: fragmentation and size classes at most once a second
     bool m_sidePending = false;

@@ -71,7 +71,7 @@ QString spokenBytes(uint64_t b) {
     return QStringLiteral("%1 %2").arg(v, 0, 'f', decimals).arg(QLatin1String(kUnits[u]));
 }
 
-QString narrate(const Event& e, const std::vector<stream::ClassEntry>& classes, const NarrationContext& ctx) {
+static QString narrateRecord(const Event& e, const std::vector<stream::ClassEntry>& classes, const NarrationContext& ctx) {
     const QString who = thread(e.tid);
     const QString at = formatAddress(e.addr);
     switch (static_cast<uint16_t>(e.kind)) {
@@ -175,6 +175,15 @@ QString narrate(const Event& e, const std::vector<stream::ClassEntry>& classes, 
         default:
             return tr("A record of kind %1 (%2)").arg(uint16_t(e.kind)).arg(QLatin1String(session::kindName(uint16_t(e.kind))));
     }
+}
+
+QString narrate(const Event& e, const std::vector<stream::ClassEntry>& classes, const NarrationContext& ctx) {
+    QString text = narrateRecord(e, classes, ctx);
+    if (ctx.filledBy.isEmpty()) return text;
+    text += tr(" — this span was filled by %1").arg(ctx.filledBy);
+    if (ctx.filledByOthers == 1) text += tr(" and one other site");
+    else if (ctx.filledByOthers > 1) text += tr(" and %1 other sites").arg(ctx.filledByOthers);
+    return text;
 }
 
 }  // namespace spanscope::ui

@@ -15,6 +15,11 @@ struct NarrationContext {
     // sweep-termination row's heapLive).
     std::vector<session::GcPhase> cyclePhases;
     int64_t sweepCycle = 0;  // SweepCycle: the generation's number in gc_cycles (0: unknown)
+    // A record about a span holding sampled allocations (the heap profile, profile_tree.h's
+    // spanFilledBy): the site that allocated most of them, "json_decode (parser.c:120)", and how
+    // many other sites have samples there. Empty: none known.
+    QString filledBy;
+    size_t filledByOthers = 0;
 };
 
 QString narrate(const Event& e, const std::vector<stream::ClassEntry>& classes, const NarrationContext& ctx = {});

@@ -34,6 +34,7 @@ inline constexpr QRgb kSeparator = 0xff101116;   // span boundaries and page gri
 inline constexpr QRgb kLabel = 0xffc8ccd4;       // arena labels
 inline constexpr QRgb kHighlight = 0xffffffff;   // outline of the hovered span
 inline constexpr QRgb kFocus = 0xffffd400;       // outline of the span the presenter narrates
+inline constexpr QRgb kMarked = 0xffff3fd2;      // outline of the spans holding the profile's selected stack
 inline constexpr QRgb kCachedMark = 0xff101116;  // dot on a span cached in an mcache (zoomed in)
 }  // namespace colors
 

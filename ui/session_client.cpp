@@ -10,6 +10,7 @@ SessionClient::SessionClient(QObject* parent)
     qRegisterMetaType<SpanObjectsPtr>();
     qRegisterMetaType<SeriesPtr>();
     qRegisterMetaType<EventPtr>();
+    qRegisterMetaType<ProfilePtr>();
     m_thread.setObjectName(QStringLiteral("spanscope-session"));
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -37,6 +38,9 @@ SessionClient::SessionClient(QObject* parent)
     connect(m_worker, &SessionWorker::eventFound, this, [this](EventPtr e) {
         if (e->token == m_tokens->event.load()) emit eventFound(e);
     });
+    connect(m_worker, &SessionWorker::profileReady, this, [this](ProfilePtr p) {
+        if (p->token == m_tokens->profile.load()) emit profileReady(p);
+    });
     connect(m_worker, &SessionWorker::readError, this, &SessionClient::readError);
     m_thread.start();
 }
@@ -47,6 +51,7 @@ SessionClient::~SessionClient() {
     m_tokens->seek = ++m_next;
     m_tokens->series = ++m_next;
     m_tokens->event = ++m_next;
+    m_tokens->profile = ++m_next;
     QMetaObject::invokeMethod(m_worker, &SessionWorker::close, Qt::QueuedConnection);
     m_thread.quit();
     m_thread.wait();
@@ -58,6 +63,7 @@ void SessionClient::open(const QString& path, int retryMs) {
     m_tokens->seek = ++m_next;  // drop whatever was asked of the previous session
     m_tokens->series = ++m_next;
     m_tokens->event = ++m_next;
+    m_tokens->profile = ++m_next;
     m_summary.reset();
     QMetaObject::invokeMethod(m_worker, [w = m_worker, path, token, retryMs] { w->open(path, token, retryMs); },
                               Qt::QueuedConnection);
@@ -68,6 +74,7 @@ void SessionClient::close() {
     m_tokens->seek = ++m_next;
     m_tokens->series = ++m_next;
     m_tokens->event = ++m_next;
+    m_tokens->profile = ++m_next;
     m_summary.reset();
     QMetaObject::invokeMethod(m_worker, &SessionWorker::close, Qt::QueuedConnection);
 }
@@ -98,6 +105,14 @@ void SessionClient::findEvent(int64_t t, int64_t id, int direction, const std::v
     m_tokens->event = token;
     QMetaObject::invokeMethod(
         m_worker, [w = m_worker, t, id, direction, kinds, token] { w->findEvent(t, id, direction, kinds, token); },
+        Qt::QueuedConnection);
+}
+
+void SessionClient::requestProfile(int64_t fromNs, int64_t t, bool ranged) {
+    const uint64_t token = ++m_next;
+    m_tokens->profile = token;
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, fromNs, t, ranged, token] { w->loadProfile(fromNs, t, ranged, token); },
         Qt::QueuedConnection);
 }
 

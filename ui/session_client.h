@@ -25,6 +25,8 @@ public:
     // Presenter stepping: the record after (direction > 0) or before (t, id) in (time, id) order
     // whose kind is in kinds (any if empty); answered by eventFound.
     void findEvent(int64_t tNs, int64_t id, int direction, const std::vector<uint16_t>& kinds);
+    // The heap profile at tNs, or allocated in [fromNs, tNs] when ranged (answered by profileReady).
+    void requestProfile(int64_t fromNs, int64_t tNs, bool ranged);
     bool isOpen() const { return m_summary != nullptr; }
     const SummaryPtr& summary() const { return m_summary; }
 
@@ -36,6 +38,7 @@ signals:
     void spanObjectsReady(spanscope::ui::SpanObjectsPtr objects);
     void seriesReady(spanscope::ui::SeriesPtr series);
     void eventFound(spanscope::ui::EventPtr event);
+    void profileReady(spanscope::ui::ProfilePtr profile);
     void readError(const QString& message);
 
 private:

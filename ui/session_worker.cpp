@@ -125,8 +125,56 @@ void SessionWorker::findEvent(qint64 t, qint64 id, int direction, const std::vec
             for (const auto& c : m_reader->gcCycles(at, at))
                 if (c.kind == "sweep" && c.startNs == at) s->context.sweepCycle = c.cycle;
         }
+        addFilledBy(e, &s->context);
     }
     emit eventFound(std::move(s));
+}
+
+void SessionWorker::loadProfile(qint64 fromNs, qint64 atNs, bool ranged, quint64 token) {
+    if (!m_reader || token != m_tokens->profile.load()) return;
+    QElapsedTimer timer;
+    timer.start();
+    auto p = std::make_shared<ProfileSnapshot>();
+    p->token = token;
+    p->tNs = atNs;
+    p->fromNs = ranged ? fromNs : 0;
+    p->ranged = ranged;
+    std::string err;
+    p->available = session::loadHeapProfile(m_path.toStdString(), fromNs, atNs, ranged, &p->profile, &err);
+    if (token != m_tokens->profile.load()) return;  // superseded while reading
+    if (p->available) {
+        p->topDown = buildProfileTree(p->profile, false);
+        p->bottomUp = buildProfileTree(p->profile, true);
+    } else {
+        p->error = QString::fromStdString(err);
+    }
+    p->readMs = double(timer.nsecsElapsed()) / 1e6;
+    emit profileReady(std::move(p));
+}
+
+// A record about a span: the site whose sampled allocations fill it at that moment (the heap
+// profile's live samples inside the span), for the presenter's "this span was filled by ...".
+void SessionWorker::addFilledBy(const Event& e, NarrationContext* ctx) {
+    const uint16_t k = uint16_t(e.kind);
+    const bool large = e.kind == EventKind::LargeAlloc;
+    const bool aboutSpan = large || e.kind == EventKind::SpanCache || e.kind == EventKind::SpanUncache ||
+                           e.kind == EventKind::SpanSweep || e.kind == EventKind::SpanRefill || k == stream::kSpanState;
+    if (!aboutSpan || !e.addr || !m_reader) return;
+    // A large object's sample is recorded just after its span's record (the allocation returns
+    // first): for a large span, the samples allocated in the next 100 ms (a new span at the same
+    // address within that time would need the object freed and its pages reused), else what is
+    // live at the record's time.
+    const int64_t t = int64_t(e.timeNs);
+    session::HeapProfile p;
+    std::string err;
+    if (!session::loadHeapProfile(m_path.toStdString(), t, large ? t + 100000000 : t, large, &p, &err) || p.live.empty())
+        return;
+    const uint64_t pageSize = uint64_t(std::max<int64_t>(1, m_reader->info().pageSize));
+    const uint64_t hi = e.addr + uint64_t(std::max<uint32_t>(1, e.npages)) * pageSize;
+    SpanFiller f;
+    if (!spanFilledBy(p, e.addr, hi, &f)) return;
+    ctx->filledBy = f.frame.label();
+    ctx->filledByOthers = f.otherStacks;
 }
 
 void SessionWorker::setPolling(int intervalMs) {

@@ -14,7 +14,7 @@ namespace spanscope::ui {
 
 struct RequestTokens {
     std::atomic<uint64_t> objects{0};  // span inspector
-    std::atomic<uint64_t> seek{0}, series{0}, open{0}, event{0};
+    std::atomic<uint64_t> seek{0}, series{0}, open{0}, event{0}, profile{0};
 };
 
 class SessionWorker : public QObject {
@@ -36,6 +36,9 @@ public slots:
     // Presenter: the record after (direction > 0) or before (t, id) of the given kinds (any if
     // empty), with its narration context.
     void findEvent(qint64 t, qint64 id, int direction, const std::vector<uint16_t>& kinds, quint64 token);
+    // The heap profile (spanscope/profile.h) at atNs, or over [fromNs, atNs] when ranged, with
+    // its call trees.
+    void loadProfile(qint64 fromNs, qint64 atNs, bool ranged, quint64 token);
     // Live: re-read the session row every intervalMs (0 stops) and report when it grew or ended.
     void setPolling(int intervalMs);
 
@@ -47,10 +50,12 @@ signals:
     void spanObjectsReady(spanscope::ui::SpanObjectsPtr objects);
     void seriesReady(spanscope::ui::SeriesPtr series);
     void eventFound(spanscope::ui::EventPtr event);
+    void profileReady(spanscope::ui::ProfilePtr profile);
     void readError(const QString& message);
 
 private:
     void poll();
+    void addFilledBy(const Event& e, NarrationContext* ctx);
     SummaryPtr makeSummary() const;
     std::shared_ptr<RequestTokens> m_tokens;
     std::unique_ptr<session::SessionReader> m_reader;

@@ -11,6 +11,7 @@
 
 #include "heap_scene.h"
 #include "narration.h"
+#include "profile_tree.h"
 #include "spanscope/session.h"
 
 namespace spanscope::ui {
@@ -66,10 +67,24 @@ struct EventSnapshot {
     NarrationContext context;
 };
 
+// The heap profile at a moment (in use there, allocated up to it) or over a range [fromNs, tNs]
+// (allocated in it, and of that what is live at tNs), folded into both call trees.
+struct ProfileSnapshot {
+    uint64_t token = 0;
+    int64_t tNs = 0, fromNs = 0;
+    bool ranged = false;
+    bool available = false;  // false: error says why (no heap profile in this session, ...)
+    QString error;
+    session::HeapProfile profile;
+    ProfileTree topDown, bottomUp;
+    double readMs = 0;
+};
+
 using SummaryPtr = std::shared_ptr<const SessionSummary>;
 using MomentPtr = std::shared_ptr<const MomentSnapshot>;
 using SeriesPtr = std::shared_ptr<const SeriesSnapshot>;
 using EventPtr = std::shared_ptr<const EventSnapshot>;
+using ProfilePtr = std::shared_ptr<const ProfileSnapshot>;
 
 // Keeps at most maxPoints samples: for each time bucket, the per-field maximum (an envelope, so
 // that no peak disappears), stamped with the bucket's last time. Samples must be in time order.
@@ -88,3 +103,4 @@ Q_DECLARE_METATYPE(spanscope::ui::MomentPtr)
 Q_DECLARE_METATYPE(spanscope::ui::SpanObjectsPtr)
 Q_DECLARE_METATYPE(spanscope::ui::SeriesPtr)
 Q_DECLARE_METATYPE(spanscope::ui::EventPtr)
+Q_DECLARE_METATYPE(spanscope::ui::ProfilePtr)

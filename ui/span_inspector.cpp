@@ -2,12 +2,15 @@
 #include "span_inspector.h"
 
 #include <QFormLayout>
+#include <QHeaderView>
 #include <QHelpEvent>
 #include <QPainter>
 #include <QScrollArea>
 #include <QToolTip>
+#include <QTreeWidget>
 #include <QVBoxLayout>
 #include <algorithm>
+#include <unordered_map>
 
 #include "format.h"
 #include "glossary.h"
@@ -190,7 +193,7 @@ void SlotLegend::paintEvent(QPaintEvent*) {
 SpanInspector::SpanInspector(QWidget* parent)
     : QWidget(parent), m_title(new QLabel), m_address(new QLabel), m_class(new QLabel), m_pages(new QLabel),
       m_state(new QLabel), m_used(new QLabel), m_gc(new QLabel), m_note(new QLabel), m_grid(new SlotGrid),
-      m_legend(new SlotLegend) {
+      m_legend(new SlotLegend), m_samplesTitle(new QLabel), m_samples(new QTreeWidget) {
     auto* lay = new QVBoxLayout(this);
     lay->setContentsMargins(8, 6, 8, 6);
     QFont tf = m_title->font();
@@ -224,6 +227,17 @@ SpanInspector::SpanInspector(QWidget* parent)
     scroll->setFrameShape(QFrame::NoFrame);
     scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     lay->addWidget(scroll, 1);
+    m_samplesTitle->setWordWrap(true);
+    lay->addWidget(m_samplesTitle);
+    m_samples->setHeaderLabels({tr("Sampled allocation / stack"), tr("Size"), tr("Allocated at")});
+    m_samples->setRootIsDecorated(true);
+    m_samples->setUniformRowHeights(true);
+    m_samples->setFocusPolicy(Qt::ClickFocus);
+    m_samples->header()->setStretchLastSection(false);
+    m_samples->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_samples->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
+    m_samples->header()->setSectionResizeMode(2, QHeaderView::ResizeToContents);
+    lay->addWidget(m_samples, 1);
     setTarget(0);
     m_target.reset();
     m_title->setText(tr("Click a span in the heap map to inspect it."));
@@ -237,6 +251,7 @@ void SpanInspector::setTarget(uint64_t addr) {
     m_note->hide();
     m_grid->setSlots({}, 0, 0, 0);
     m_legend->setState(false, sizeClassColor(0));
+    updateSamples();
 }
 
 QString SpanInspector::fieldText(const QString& name) const {
@@ -260,6 +275,7 @@ void SpanInspector::setObjects(const SpanObjectsPtr& s) {
                            "see it again."));
         m_note->show();
         m_grid->setSlots({}, 0, 0, 0);
+        updateSamples();
         return;
     }
     const session::SpanObjects& o = s->objects;
@@ -313,6 +329,63 @@ void SpanInspector::setObjects(const SpanObjectsPtr& s) {
         m_grid->setSlots({}, classColor, r.base, elem);
     }
     m_legend->setState(o.marking, classColor);
+    updateSamples();
+}
+
+void SpanInspector::setProfile(const ProfilePtr& p) {
+    m_profile = p;
+    updateSamples();
+}
+
+QString SpanInspector::samplesTitle() const { return m_samplesTitle->isHidden() ? QString() : m_samplesTitle->text(); }
+
+// The sampled allocations live in the span (the heap profile's HeapProfile::live), each with its
+// stack, innermost frame first.
+void SpanInspector::updateSamples() {
+    m_sampleRows.clear();
+    m_samples->clear();
+    const bool haveSpan = m_objects && m_objects->found;
+    const bool haveProfile = m_profile && m_profile->available;
+    m_samplesTitle->setVisible(haveSpan && haveProfile);
+    m_samples->setVisible(false);
+    if (!haveSpan || !haveProfile) return;
+    const session::SpanRecord& r = m_objects->objects.span;
+    const uint64_t lo = r.base, hi = r.base + uint64_t{r.npages} * (m_pageSize ? m_pageSize : 8192);
+    const session::HeapProfile& hp = m_profile->profile;
+    auto it = std::lower_bound(hp.live.begin(), hp.live.end(), lo,
+                               [](const session::ProfileSample& a, uint64_t v) { return a.addr < v; });
+    for (; it != hp.live.end() && it->addr < hi; ++it) m_sampleRows.push_back(*it);
+    const QString when = m_profile->tNs == m_objects->tNs
+                             ? QString()
+                             : tr(" (profile at %1)").arg(formatSeconds(hp.toNs));
+    if (m_sampleRows.empty()) {
+        m_samplesTitle->setText(tr("No sampled allocation lives in this span%1 (the heap profile samples about one "
+                                   "allocation per %2 allocated).")
+                                    .arg(when, formatBytes(uint64_t(std::max<int64_t>(1, hp.rate)))));
+        return;
+    }
+    m_samplesTitle->setText(tr("Sampled allocations living in this span%1: %2")
+                                .arg(when)
+                                .arg(m_sampleRows.size()));
+    std::unordered_map<uint64_t, const session::ProfileStack*> stacks;
+    for (const auto& st : hp.stacks) stacks[st.id] = &st;
+    for (const session::ProfileSample& smp : m_sampleRows) {
+        auto* item = new QTreeWidgetItem(m_samples);
+        std::vector<FlameFrame> frames;
+        if (auto st = stacks.find(smp.stack); st != stacks.end()) frames = stackFrames(hp, *st->second);
+        const QString site = frames.empty() ? tr("(no stack)") : frames.back().label();
+        item->setText(0, QStringLiteral("%1  %2").arg(formatAddress(smp.addr), site));
+        item->setText(1, formatBytes(smp.bytes));
+        item->setText(2, formatSeconds(smp.tNs));
+        item->setToolTip(0, site);
+        for (auto f = frames.rbegin(); f != frames.rend(); ++f) {
+            auto* child = new QTreeWidgetItem(item);
+            child->setText(0, f->label());
+            child->setToolTip(0, f->file.isEmpty() ? f->function : QStringLiteral("%1:%2").arg(f->file).arg(f->line));
+        }
+    }
+    if (m_sampleRows.size() == 1) m_samples->expandAll();
+    m_samples->setVisible(true);
 }
 
 }  // namespace spanscope::ui

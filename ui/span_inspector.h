@@ -8,6 +8,8 @@
 #include <QLabel>
 #include <QWidget>
 #include <optional>
+
+class QTreeWidget;
 #include <vector>
 
 #include "snapshots.h"
@@ -96,6 +98,13 @@ public:
     }
     // The answer to a request for the target (others are ignored).
     void setObjects(const SpanObjectsPtr& s);
+    // The heap profile at the moment shown: the sampled allocations live in the span are listed
+    // below its slots, each with its stack.
+    void setProfile(const ProfilePtr& p);
+    // The sampled allocations listed (ascending by address).
+    const std::vector<session::ProfileSample>& samples() const { return m_sampleRows; }
+    const QTreeWidget* samplesView() const { return m_samples; }
+    QString samplesTitle() const;
     const SpanObjectsPtr& objects() const { return m_objects; }
 
     // What is shown, for tests and screenshots.
@@ -120,6 +129,11 @@ private:
     SlotGrid* m_grid;
     SlotLegend* m_legend;
     std::string m_phase;  // the GC phase at the moment shown
+    void updateSamples();
+    ProfilePtr m_profile;
+    std::vector<session::ProfileSample> m_sampleRows;
+    QLabel* m_samplesTitle;
+    QTreeWidget* m_samples;
 };
 
 }  // namespace spanscope::ui

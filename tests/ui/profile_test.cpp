@@ -1,0 +1,602 @@
+// The heap profile in the GUI (ui/profile_tree.h, profile_model.h, flame_graph.h, profile_panel.h):
+// call trees from a profile built in memory (totals, top-down against bottom-up, search, the
+// span filler), the models under QAbstractItemModelTester, the flame graph's layout and pixels;
+// then a real program with known allocation sites (tests/instrumentation/prof_sites.c) recorded at
+// SPANSCOPE_MEMPROFILERATE=1: the trees against 'spanscope-cli top' (the same figures), the window's
+// Profile panel, its selection outlining the spans in the heap map, the span inspector's sampled
+// allocations, and the presenter's "this span was filled by" sentence.
+#include <gtest/gtest.h>
+
+#include <QAbstractItemModelTester>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeView>
+#include <QTreeWidget>
+#include <array>
+#include <set>
+#include <map>
+
+#include "flame_graph.h"
+#include "format.h"
+#include "main_window.h"
+#include "profile_model.h"
+#include "profile_panel.h"
+#include "profile_tree.h"
+#include "ui_test_util.h"
+
+using namespace spanscope;
+using namespace spanscope::ui;
+
+namespace {
+
+constexpr uint64_t kMiB = 1 << 20;
+
+// Four stacks over six pcs (innermost first, as the reader gives them):
+//   1: main -> parse -> json_decode (parser.c:120)          in use 3 x 100 B, allocated 5 x 100 B
+//   2: main -> parse -> read_file (io.c:10)                  in use 1 x 4000 B, allocated 2 x 4000 B
+//   3: main -> worker -> json_decode (parser.c:120)          in use 0, allocated 4 x 100 B
+//   4: main -> worker -> [inlined: fill_cache (cache.h:7) in grow (cache.c:30)]  in use 2 x 64 B
+session::HeapProfile syntheticProfile(int64_t rate = 1) {
+    session::HeapProfile p;
+    p.rate = rate;
+    auto loc = [&](uint64_t pc, std::vector<session::ProfileFrame> frames) {
+        p.locations[pc] = session::ProfileLocation{pc, 0, std::move(frames)};
+    };
+    loc(0x10, {{"main", "/src/main.c", 5}});
+    loc(0x20, {{"parse", "/src/parser.c", 40}});
+    loc(0x30, {{"json_decode", "/src/parser.c", 120}});
+    loc(0x40, {{"read_file", "/src/io.c", 10}});
+    loc(0x50, {{"worker", "/src/main.c", 9}});
+    loc(0x60, {{"fill_cache", "/src/cache.h", 7}, {"grow", "/src/cache.c", 30}});
+    auto stack = [&](uint64_t id, std::vector<uint64_t> pcs, uint64_t io, uint64_t ib, uint64_t ao, uint64_t ab) {
+        session::ProfileStack s;
+        s.id = id;
+        s.pcs = std::move(pcs);
+        s.inuseObjects = io, s.inuseBytes = ib, s.allocObjects = ao, s.allocBytes = ab;
+        s.rate = rate;
+        p.stacks.push_back(s);
+    };
+    stack(1, {0x30, 0x20, 0x10}, 3, 300, 5, 500);
+    stack(2, {0x40, 0x20, 0x10}, 1, 4000, 2, 8000);
+    stack(3, {0x30, 0x50, 0x10}, 0, 0, 4, 400);
+    stack(4, {0x60, 0x50, 0x10}, 2, 128, 2, 128);
+    // Live samples: stack 1 in the span [0x1000, 0x3000), stack 2 and 4 in [0x8000, 0xa000).
+    p.live = {{0x1000, 100, 1, 5}, {0x1100, 100, 1, 6}, {0x2f00, 100, 1, 7},
+              {0x8000, 4000, 2, 8}, {0x9000, 64, 4, 9}, {0x9040, 64, 4, 9}};
+    p.samples = 13;
+    p.symbolized = true;
+    return p;
+}
+
+ProfilePtr snapshotOf(session::HeapProfile hp) {
+    auto s = std::make_shared<ProfileSnapshot>();
+    s->available = true;
+    s->profile = std::move(hp);
+    s->topDown = buildProfileTree(s->profile, false);
+    s->bottomUp = buildProfileTree(s->profile, true);
+    return s;
+}
+
+int childByFunction(const ProfileTree& t, int node, const QString& fn) {
+    for (int c : t.nodes[size_t(node)].children)
+        if (t.frames[size_t(t.nodes[size_t(c)].frame)].function == fn) return c;
+    return -1;
+}
+
+// Sum of v over the nodes of t whose function is fn.
+template <typename F>
+int64_t sumOver(const ProfileTree& t, const QString& fn, F v) {
+    int64_t sum = 0;
+    for (const ProfileNode& n : t.nodes)
+        if (n.frame >= 0 && t.frames[size_t(n.frame)].function == fn) sum += v(n);
+    return sum;
+}
+
+}  // namespace
+
+TEST(ProfileTree, RootHoldsEveryStacksScaledValues) {
+    for (int64_t rate : {int64_t(1), int64_t(512 * 1024)}) {
+        const session::HeapProfile p = syntheticProfile(rate);
+        ProfileValues want;
+        for (const auto& s : p.stacks) {
+            ProfileValues v;
+            session::scaleHeapSample(s.inuseObjects, s.inuseBytes, s.rate, &v.inuseObjects, &v.inuseBytes);
+            session::scaleHeapSample(s.allocObjects, s.allocBytes, s.rate, &v.allocObjects, &v.allocBytes);
+            want += v;
+        }
+        for (bool bottomUp : {false, true}) {
+            const ProfileTree t = buildProfileTree(p, bottomUp);
+            EXPECT_EQ(t.root().total.inuseBytes, want.inuseBytes) << rate;
+            EXPECT_EQ(t.root().total.inuseObjects, want.inuseObjects) << rate;
+            EXPECT_EQ(t.root().total.allocBytes, want.allocBytes) << rate;
+            EXPECT_EQ(t.root().total.allocObjects, want.allocObjects) << rate;
+            // Top-down, every node's total is its self plus its children's totals; bottom-up, the
+            // roots' selves (the allocating frames) add up to everything.
+            ProfileValues selves;
+            for (const ProfileNode& n : t.nodes) {
+                selves += n.self;
+                if (bottomUp) continue;
+                ProfileValues sum = n.self;
+                for (int c : n.children) sum += t.nodes[size_t(c)].total;
+                EXPECT_EQ(sum.inuseBytes, n.total.inuseBytes);
+                EXPECT_EQ(sum.allocObjects, n.total.allocObjects);
+            }
+            EXPECT_EQ(selves.inuseBytes, want.inuseBytes);
+            EXPECT_EQ(selves.allocObjects, want.allocObjects);
+        }
+        if (rate > 1) {
+            EXPECT_GT(want.inuseBytes, 4428) << "scaled estimates exceed the sampled bytes";
+        }
+    }
+}
+
+TEST(ProfileTree, TopDownPathsAndInlinedFrames) {
+    const ProfileTree t = buildProfileTree(syntheticProfile(), false);
+    ASSERT_EQ(t.root().children.size(), 1u);
+    const int main = t.root().children[0];
+    EXPECT_EQ(t.label(main), QStringLiteral("main (main.c:5)"));
+    const int parse = childByFunction(t, main, QStringLiteral("parse"));
+    const int worker = childByFunction(t, main, QStringLiteral("worker"));
+    ASSERT_GE(parse, 0);
+    ASSERT_GE(worker, 0);
+    EXPECT_EQ(t.nodes[size_t(parse)].total.inuseBytes, 4300);
+    EXPECT_EQ(t.nodes[size_t(parse)].self.inuseBytes, 0);
+    const int json = childByFunction(t, parse, QStringLiteral("json_decode"));
+    EXPECT_EQ(t.nodes[size_t(json)].self.inuseBytes, 300);
+    EXPECT_EQ(t.nodes[size_t(json)].self.allocObjects, 5);
+    // The inlined frame sits below the function it was inlined into.
+    const int grow = childByFunction(t, worker, QStringLiteral("grow"));
+    ASSERT_GE(grow, 0);
+    const int fill = childByFunction(t, grow, QStringLiteral("fill_cache"));
+    ASSERT_GE(fill, 0);
+    EXPECT_EQ(t.label(fill), QStringLiteral("fill_cache (cache.h:7)"));
+    EXPECT_EQ(t.nodes[size_t(fill)].self.inuseBytes, 128);
+    EXPECT_EQ(t.maxDepth(), 4);
+    EXPECT_EQ(stacksThrough(t, worker), (std::vector<size_t>{2, 3}));
+    EXPECT_EQ(stacksThrough(t, 0).size(), 4u);
+}
+
+TEST(ProfileTree, BottomUpAgreesWithTopDown) {
+    const session::HeapProfile p = syntheticProfile(512 * 1024);
+    const ProfileTree td = buildProfileTree(p, false), bu = buildProfileTree(p, true);
+    // The bottom-up roots are the allocating frames; each holds what the top-down tree's nodes of
+    // that function allocated themselves.
+    std::map<QString, int64_t> roots;
+    for (int c : bu.root().children) {
+        const ProfileNode& n = bu.nodes[size_t(c)];
+        roots[bu.frames[size_t(n.frame)].function] += n.total.inuseBytes;
+        EXPECT_EQ(n.self.allocBytes, n.total.allocBytes) << "a bottom-up root is all self";
+    }
+    EXPECT_EQ(roots.size(), 3u);  // json_decode, read_file, fill_cache
+    for (const auto& [fn, bytes] : roots)
+        EXPECT_EQ(bytes, sumOver(td, fn, [](const ProfileNode& n) { return n.self.inuseBytes; })) << fn.toStdString();
+    // Below the roots nothing is self, and json_decode's callers split its bytes.
+    const int json = childByFunction(bu, 0, QStringLiteral("json_decode"));
+    ASSERT_GE(json, 0);
+    EXPECT_EQ(bu.nodes[size_t(json)].children.size(), 2u);  // parse and worker
+    for (size_t i = 0; i < bu.nodes.size(); i++)
+        if (bu.nodes[i].depth > 1) {
+            EXPECT_EQ(bu.nodes[i].self.allocBytes, 0);
+        }
+    EXPECT_EQ(bu.root().total.allocBytes, td.root().total.allocBytes);
+}
+
+TEST(ProfileTree, SearchCountsEachStackOnce) {
+    const ProfileTree t = buildProfileTree(syntheticProfile(), false);
+    const ProfileSearch s = searchProfile(t, QStringLiteral("JSON"));
+    EXPECT_EQ(s.matchedNodes, 2u);            // under parse and under worker
+    EXPECT_EQ(s.matched.inuseBytes, 300);     // stacks 1 and 3
+    EXPECT_EQ(s.matched.allocBytes, 900);
+    const ProfileSearch m = searchProfile(t, QStringLiteral("main"));
+    EXPECT_EQ(m.matched.allocBytes, t.root().total.allocBytes);  // every stack, once
+    const ProfileSearch none = searchProfile(t, QStringLiteral("no_such_function"));
+    EXPECT_EQ(none.matchedNodes, 0u);
+    EXPECT_EQ(none.matched.allocBytes, 0);
+}
+
+TEST(ProfileTree, LiveSamplesAndSpanFiller) {
+    const session::HeapProfile p = syntheticProfile();
+    const ProfileTree t = buildProfileTree(p, false);
+    const int worker = childByFunction(t, t.root().children[0], QStringLiteral("worker"));
+    const auto live = liveSamplesOf(p, stacksThrough(t, worker));
+    ASSERT_EQ(live.size(), 2u);  // stack 3 has none live, stack 4 two
+    EXPECT_EQ(live[0].addr, 0x9000u);
+    SpanFiller f;
+    ASSERT_TRUE(spanFilledBy(p, 0x1000, 0x3000, &f));
+    EXPECT_EQ(f.frame.label(), QStringLiteral("json_decode (parser.c:120)"));
+    EXPECT_EQ(f.samples, 3u);
+    EXPECT_EQ(f.otherStacks, 0u);
+    ASSERT_TRUE(spanFilledBy(p, 0x8000, 0xa000, &f));
+    EXPECT_EQ(f.frame.function, QStringLiteral("read_file"));  // 4000 B against 128 B
+    EXPECT_EQ(f.otherStacks, 1u);
+    EXPECT_FALSE(spanFilledBy(p, 0x3000, 0x8000, &f));
+}
+
+TEST(ProfileModel, PassesModelTesterAndShowsFigures) {
+    const ProfilePtr snap = snapshotOf(syntheticProfile());
+    for (bool bottomUp : {false, true}) {
+        ProfileModel m(bottomUp);
+        QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::Fatal);
+        m.setProfile(snap);
+        QSortFilterProxyModel proxy;
+        proxy.setSourceModel(&m);
+        proxy.setSortRole(ProfileModel::kSortRole);
+        QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::Fatal);
+        proxy.sort(ProfileModel::InclusiveBytes, Qt::DescendingOrder);
+        m.setMetric(ProfileMetric::AllocObjects);
+        const ProfileSearch s = searchProfile(bottomUp ? snap->bottomUp : snap->topDown, QStringLiteral("json"));
+        m.setSearch(&s);
+        m.setProfile(nullptr);
+        EXPECT_EQ(m.rowCount(), 0);
+        m.setProfile(snap);
+        m.setMetric(ProfileMetric::InuseBytes);
+    }
+    ProfileModel m(true);
+    m.setProfile(snap);
+    ASSERT_EQ(m.rowCount(), 3);
+    int64_t sum = 0;
+    for (int r = 0; r < m.rowCount(); r++) sum += m.index(r, ProfileModel::InclusiveBytes).data(ProfileModel::kSortRole).toLongLong();
+    EXPECT_EQ(sum, snap->bottomUp.root().total.inuseBytes);
+    const int json = childByFunction(snap->bottomUp, 0, QStringLiteral("json_decode"));
+    const QModelIndex ji = m.indexOfNode(json);
+    EXPECT_EQ(ji.data().toString(), QStringLiteral("json_decode"));
+    EXPECT_EQ(m.indexOfNode(json, ProfileModel::Location).data().toString(), QStringLiteral("parser.c:120"));
+    EXPECT_EQ(m.indexOfNode(json, ProfileModel::InclusiveBytes).data().toString(), QStringLiteral("300 B"));
+    EXPECT_EQ(m.indexOfNode(json, ProfileModel::Share).data().toString(), QStringLiteral("6.8%"));  // 300 / 4428
+    EXPECT_EQ(m.rowCount(ji), 2);
+}
+
+TEST(FlameGraph, WidthsFollowTheMetric) {
+    const ProfileTree t = buildProfileTree(syntheticProfile(), false);
+    const int width = 1000, row = 20;
+    const auto boxes = layoutFlameGraph(t, ProfileMetric::AllocBytes, 0, width, row);
+    const double total = double(t.root().total.allocBytes);
+    std::map<int, QRectF> byNode;
+    for (const FlameBox& b : boxes) byNode[b.node] = b.rect;
+    ASSERT_EQ(byNode.size(), t.nodes.size());  // every node is wide enough at 1000 px
+    for (const auto& [node, r] : byNode) {
+        const ProfileNode& n = t.nodes[size_t(node)];
+        EXPECT_NEAR(r.width(), width * double(n.total.allocBytes) / total, 1e-6);
+        EXPECT_DOUBLE_EQ(r.top(), n.depth * row);
+        if (n.parent >= 0) {  // inside its parent's span, one row below
+            const QRectF& pr = byNode[n.parent];
+            EXPECT_GE(r.left(), pr.left() - 1e-9);
+            EXPECT_LE(r.right(), pr.right() + 1e-9);
+        }
+    }
+    // In-use objects: stack 3 has none in use, so its json_decode box under worker is gone.
+    const int worker = childByFunction(t, t.root().children[0], QStringLiteral("worker"));
+    const int json3 = childByFunction(t, worker, QStringLiteral("json_decode"));
+    for (const FlameBox& b : layoutFlameGraph(t, ProfileMetric::InuseObjects, 0, width, row)) EXPECT_NE(b.node, json3);
+    // Zoomed on worker: its ancestors full width on top, worker full width below them.
+    const auto zoomed = layoutFlameGraph(t, ProfileMetric::AllocBytes, worker, width, row);
+    for (const FlameBox& b : zoomed) {
+        if (t.isAncestorOrSelf(b.node, worker)) {
+            EXPECT_DOUBLE_EQ(b.rect.width(), width);
+        } else {
+            EXPECT_TRUE(t.isAncestorOrSelf(worker, b.node)) << "only worker's subtree below it";
+        }
+    }
+}
+
+TEST(FlameGraph, PixelsColourAndLabels) {
+    const ProfileTree t = buildProfileTree(syntheticProfile(), false);
+    QFont font;
+    font.setPixelSize(12);
+    const int row = QFontMetrics(font).height() + 6;
+    const QSize size(1200, row * 6);
+    const auto boxes = layoutFlameGraph(t, ProfileMetric::AllocBytes, 0, size.width(), row);
+    FlameRenderOptions o;
+    o.font = font;
+    const QImage img = renderFlameGraph(t, boxes, size, o);
+    // A pixel near each wide box's top right corner (above the text) has the frame's colour.
+    for (const FlameBox& b : boxes) {
+        if (b.rect.width() < 12) continue;
+        const QPoint px(int(b.rect.right()) - 4, int(b.rect.top()) + 1);
+        const ProfileNode& n = t.nodes[size_t(b.node)];
+        const QRgb want = n.frame < 0 ? flamecolors::kRoot : flameColor(t.frames[size_t(n.frame)]);
+        EXPECT_EQ(img.pixel(px), want) << t.label(b.node).toStdString();
+    }
+    // Searching: matches magenta, the rest grey; the selected frame outlined.
+    const ProfileSearch s = searchProfile(t, QStringLiteral("json"));
+    o.search = &s;
+    const int read = childByFunction(t, childByFunction(t, t.root().children[0], QStringLiteral("parse")),
+                                     QStringLiteral("read_file"));
+    o.selectedNode = read;
+    const QImage searched = renderFlameGraph(t, boxes, size, o);
+    for (const FlameBox& b : boxes) {
+        if (b.node == 0 || b.node == read || b.rect.width() < 12) continue;
+        const QPoint px(int(b.rect.right()) - 4, int(b.rect.top()) + 1);
+        EXPECT_EQ(searched.pixel(px), s.matchedNode[size_t(b.node)] ? flamecolors::kMatch : flamecolors::kUnmatched)
+            << t.label(b.node).toStdString();
+    }
+    for (const FlameBox& b : boxes)
+        if (b.node == read) {
+            EXPECT_EQ(searched.pixel(int(b.rect.left()) + 1, int(b.rect.center().y())), flamecolors::kSelected);
+        }
+    // Labels: whole when they fit, the function elided when not, nothing in a sliver.
+    const QFontMetrics fm(font);
+    const FlameFrame f{QStringLiteral("json_decode"), QStringLiteral("/src/parser.c"), 120};
+    EXPECT_EQ(flameBoxText(f, false, fm, 400), QStringLiteral("json_decode (parser.c:120)"));
+    const QString elided = flameBoxText(f, false, fm, fm.horizontalAdvance(QStringLiteral("json_d")) + 6);
+    EXPECT_TRUE(elided.startsWith(QStringLiteral("json"))) << elided.toStdString();
+    EXPECT_TRUE(elided.endsWith(QChar(0x2026))) << elided.toStdString();
+    EXPECT_TRUE(flameBoxText(f, false, fm, 8).isEmpty());
+}
+
+TEST(FlameGraph, ViewClickSelectsAndDoubleClickZooms) {
+    const ProfileTree t = buildProfileTree(syntheticProfile(), false);
+    FlameGraphView v;
+    v.resize(800, 300);
+    v.setTree(&t, ProfileMetric::AllocBytes);
+    QSignalSpy clicked(&v, &FlameGraphView::nodeClicked);
+    const int main = t.root().children[0];
+    const int worker = childByFunction(t, main, QStringLiteral("worker"));
+    QRectF wr;
+    for (const FlameBox& b : v.boxes())
+        if (b.node == worker) wr = b.rect;
+    ASSERT_FALSE(wr.isNull());
+    QTest::mouseClick(&v, Qt::LeftButton, {}, wr.center().toPoint());
+    ASSERT_EQ(clicked.count(), 1);
+    EXPECT_EQ(clicked.at(0).at(0).toInt(), worker);
+    EXPECT_EQ(v.selectedNode(), worker);
+    EXPECT_TRUE(v.tooltipFor(worker).contains(QStringLiteral("worker")));
+    QTest::mouseDClick(&v, Qt::LeftButton, {}, wr.center().toPoint());
+    EXPECT_EQ(v.zoomNode(), worker);
+    for (const FlameBox& b : v.boxes())
+        if (b.node == worker) {
+            EXPECT_DOUBLE_EQ(b.rect.width(), 800);
+        }
+    QTest::keyClick(&v, Qt::Key_Escape);
+    EXPECT_EQ(v.zoomNode(), 0);
+}
+
+TEST(Narration, NamesTheSiteThatFilledTheSpan) {
+    Event e{};
+    e.kind = EventKind::SpanUncache;
+    e.addr = 0xc000004000;
+    e.spanClass = 5 << 1 | 1;
+    e.a = 170, e.b = 170, e.flags = 1;
+    NarrationContext ctx;
+    const QString plain = narrate(e, {}, ctx);
+    EXPECT_FALSE(plain.contains(QStringLiteral("filled")));
+    ctx.filledBy = QStringLiteral("json_decode (parser.c:120)");
+    EXPECT_EQ(narrate(e, {}, ctx), plain + QStringLiteral(" — this span was filled by json_decode (parser.c:120)"));
+    ctx.filledByOthers = 2;
+    EXPECT_TRUE(narrate(e, {}, ctx).endsWith(QStringLiteral("json_decode (parser.c:120) and 2 other sites")));
+}
+
+// ---- A real program with known allocation sites --------------------------------------------
+
+namespace {
+
+// prof_sites recorded once per test process, every allocation sampled.
+class ProfSites : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        s_dir = new QTemporaryDir;
+        s_path = s_dir->filePath(QStringLiteral("prof_sites.spanscope"));
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("SPANSCOPE_MEMPROFILERATE"), QStringLiteral("1"));
+        env.remove(QStringLiteral("LD_PRELOAD"));
+        p.setProcessEnvironment(env);
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(QStringLiteral(SPANSCOPE_CLI), {QStringLiteral("record"), QStringLiteral("--force"), QStringLiteral("-o"),
+                                                s_path, QStringLiteral("--"), QStringLiteral(SPANSCOPE_PROF_SITES)});
+        s_ok = p.waitForFinished(120000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+        s_output = p.readAll();
+    }
+    static void TearDownTestSuite() {
+        delete s_dir;
+        s_dir = nullptr;
+    }
+    void SetUp() override { ASSERT_TRUE(s_ok) << "spanscope-cli record prof_sites:\n" << s_output.toStdString(); }
+
+    // 'spanscope-cli top --tsv': function -> in-use bytes, objects, allocated bytes, objects.
+    static std::map<QString, std::array<int64_t, 4>> cliTop(const QStringList& extra = {}) {
+        QProcess p;
+        p.start(QStringLiteral(SPANSCOPE_CLI),
+                QStringList{QStringLiteral("top"), s_path, QStringLiteral("--tsv"), QStringLiteral("-n"), QStringLiteral("1000")} + extra);
+        std::map<QString, std::array<int64_t, 4>> out;
+        if (!p.waitForFinished(60000) || p.exitCode() != 0) {
+            ADD_FAILURE() << "spanscope-cli top: " << p.readAllStandardError().toStdString();
+            return out;
+        }
+        for (const QString& line : QString::fromUtf8(p.readAllStandardOutput()).split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+            const QStringList f = line.split(QLatin1Char('\t'));
+            if (f.size() != 5) continue;
+            out[f[4]] = {f[0].toLongLong(), f[1].toLongLong(), f[2].toLongLong(), f[3].toLongLong()};
+        }
+        return out;
+    }
+
+    // The bottom-up roots (allocating frames) summed per function, as 'top' groups its sites.
+    static std::map<QString, std::array<int64_t, 4>> sitesOf(const ProfileTree& bu) {
+        std::map<QString, std::array<int64_t, 4>> out;
+        for (int c : bu.root().children) {
+            const ProfileNode& n = bu.nodes[size_t(c)];
+            auto& v = out[bu.frames[size_t(n.frame)].function];
+            v[0] += n.total.inuseBytes, v[1] += n.total.inuseObjects, v[2] += n.total.allocBytes, v[3] += n.total.allocObjects;
+        }
+        return out;
+    }
+
+    static QTemporaryDir* s_dir;
+    static QString s_path;
+    static bool s_ok;
+    static QByteArray s_output;
+};
+QTemporaryDir* ProfSites::s_dir = nullptr;
+QString ProfSites::s_path;
+bool ProfSites::s_ok = false;
+QByteArray ProfSites::s_output;
+
+}  // namespace
+
+TEST_F(ProfSites, TreesAgreeWithTheCliAndKnowTheSites) {
+    session::HeapProfile hp;
+    std::string err;
+    ASSERT_TRUE(session::loadHeapProfile(s_path.toStdString(), 0, -1, false, &hp, &err)) << err;
+    EXPECT_TRUE(hp.symbolized);
+    const ProfileTree td = buildProfileTree(hp, false), bu = buildProfileTree(hp, true);
+    const auto sites = sitesOf(bu);
+    const auto cli = cliTop();
+    ASSERT_FALSE(cli.empty());
+    EXPECT_EQ(sites, cli) << "the GUI's per-site figures are the CLI's";
+    // The three known sites, exactly (every allocation sampled): 1 MiB, 10 MiB, and 100 MiB of
+    // which half is freed; 1 KiB objects.
+    const std::map<QString, std::array<int64_t, 4>> want = {
+        {QStringLiteral("alloc_one_mib"), {int64_t(kMiB), 1024, int64_t(kMiB), 1024}},
+        {QStringLiteral("alloc_ten_mib"), {int64_t(10 * kMiB), 10240, int64_t(10 * kMiB), 10240}},
+        {QStringLiteral("alloc_hundred_mib"), {int64_t(50 * kMiB), 51200, int64_t(100 * kMiB), 102400}}};
+    for (const auto& [fn, v] : want) {
+        ASSERT_TRUE(sites.count(fn)) << fn.toStdString();
+        EXPECT_EQ(sites.at(fn), v) << fn.toStdString();
+        // Top-down: the function's self figures are the same, and main is above it.
+        EXPECT_EQ(sumOver(td, fn, [](const ProfileNode& n) { return n.self.inuseBytes; }), v[0]);
+        for (const ProfileNode& n : td.nodes)
+            if (n.frame >= 0 && td.frames[size_t(n.frame)].function == fn) {
+                EXPECT_TRUE(td.frames[size_t(n.frame)].file.endsWith(QStringLiteral("prof_sites.c")));
+                bool underMain = false;
+                for (int a = n.parent; a > 0; a = td.nodes[size_t(a)].parent)
+                    underMain |= td.frames[size_t(td.nodes[size_t(a)].frame)].function == QStringLiteral("main");
+                EXPECT_TRUE(underMain) << fn.toStdString();
+            }
+    }
+    // The three sites hold all the bytes in use but main's keep array (111 Ki pointers) and what
+    // libc and the loader allocate for themselves.
+    const int64_t three = sites.at(QStringLiteral("alloc_one_mib"))[0] + sites.at(QStringLiteral("alloc_ten_mib"))[0] +
+                          sites.at(QStringLiteral("alloc_hundred_mib"))[0];
+    EXPECT_GT(td.root().total.inuseBytes, three + int64_t(111 * 1024 * sizeof(void*)) - 1);
+    EXPECT_LT(td.root().total.inuseBytes, three + int64_t(2 * kMiB));
+    // A range: the same agreement with 'top --range'.
+    const int64_t mid = hp.endNs / 2;
+    session::HeapProfile ranged;
+    ASSERT_TRUE(session::loadHeapProfile(s_path.toStdString(), 0, mid, true, &ranged, &err)) << err;
+    EXPECT_EQ(sitesOf(buildProfileTree(ranged, true)),
+              cliTop({QStringLiteral("--range"), QStringLiteral("0..%1ns").arg(mid)}));
+}
+
+TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
+    MainWindow w;
+    w.resize(1400, 900);
+    w.show();
+    w.openFile(s_path);
+    ProfilePanel* panel = w.profilePanel();
+    ASSERT_TRUE(uitest::waitFor([&] {
+        return panel->profile() && panel->profile()->available && w.summary() &&
+               panel->profile()->tNs == w.summary()->info.endNs;
+    }, 60000)) << panel->summaryText().toStdString();
+    const ProfilePtr prof = panel->profile();
+    // The panel's models and summary show the CLI's totals.
+    const auto cli = cliTop();
+    int64_t cliInuse = 0, cliObjects = 0;
+    for (const auto& [fn, v] : cli) cliInuse += v[0], cliObjects += v[1];
+    EXPECT_EQ(prof->topDown.root().total.inuseBytes, cliInuse);
+    const ProfileModel* bu = panel->bottomUpModel();
+    int64_t sum = 0;
+    for (int r = 0; r < bu->rowCount(); r++) sum += bu->index(r, ProfileModel::InclusiveBytes).data(ProfileModel::kSortRole).toLongLong();
+    EXPECT_EQ(sum, cliInuse);
+    EXPECT_TRUE(panel->summaryText().contains(formatBytes(uint64_t(cliInuse)))) << panel->summaryText().toStdString();
+    EXPECT_TRUE(panel->summaryText().contains(formatCount(uint64_t(cliObjects)))) << panel->summaryText().toStdString();
+
+    // Search: the share of the bytes in use in stacks through alloc_ten_mib, as the reader's stacks
+    // say (its 10 MiB, and whatever the allocator's own start-up allocated under it).
+    int64_t throughTen = 0;
+    std::set<uint64_t> tenStacks;
+    for (const auto& st : prof->profile.stacks)
+        for (const FlameFrame& f : stackFrames(prof->profile, st))
+            if (f.function == QStringLiteral("alloc_ten_mib")) {
+                throughTen += int64_t(st.inuseBytes);  // rate 1: no scaling
+                tenStacks.insert(st.id);
+                break;
+            }
+    EXPECT_GE(throughTen, int64_t(10 * kMiB));
+    EXPECT_LT(throughTen, int64_t(10 * kMiB + 64 * 1024));
+    panel->setSearch(QStringLiteral("alloc_ten"));
+    EXPECT_EQ(panel->search().matched.inuseBytes, throughTen);
+    EXPECT_TRUE(panel->matchText().contains(QStringLiteral("%1%").arg(100.0 * double(throughTen) / double(cliInuse), 0, 'f', 1)))
+        << panel->matchText().toStdString();
+    panel->setSearch(QString());
+
+    // Selecting alloc_ten_mib's frame outlines exactly the spans holding its 10,240 live objects.
+    int ten = -1;
+    const ProfileTree& td = prof->topDown;
+    for (size_t n = 0; n < td.nodes.size(); n++)
+        if (td.nodes[n].frame >= 0 && td.frames[size_t(td.nodes[n].frame)].function == QStringLiteral("alloc_ten_mib")) ten = int(n);
+    ASSERT_GT(ten, 0);
+    const QImage before = w.heapMap()->image();
+    panel->selectNode(ten);
+    size_t liveThroughTen = 0;
+    for (const auto& s : prof->profile.live) liveThroughTen += tenStacks.count(s.stack);
+    EXPECT_GE(liveThroughTen, 10240u);
+    EXPECT_EQ(panel->selectedSamples().size(), liveThroughTen);
+    const auto& marked = w.heapMap()->markedAddresses();
+    ASSERT_EQ(marked.size(), liveThroughTen);
+    const HeapScene* scene = w.heapMap()->scene();
+    ASSERT_TRUE(scene);
+    const auto tiles = tilesHolding(*scene, marked);
+    // 10 MiB of 1 KiB objects: at least 10 MiB of spans, and hardly more (a span shared with
+    // alloc_one_mib's last objects, the allocator's start-up allocations under alloc_ten_mib).
+    uint64_t spanBytes = 0;
+    for (size_t i : tiles) {
+        const Tile& t = scene->tiles[i];
+        spanBytes += t.end(scene->pageSize) - t.base;
+        EXPECT_EQ(t.kind, TileKind::Span);
+    }
+    EXPECT_GE(spanBytes, 10 * kMiB);
+    EXPECT_LE(spanBytes, 11 * kMiB);
+    EXPECT_TRUE(w.heapMap()->image() != before) << "the outlines are drawn";
+    panel->selectNode(-1);
+    EXPECT_TRUE(w.heapMap()->markedAddresses().empty());
+
+    // The span inspector lists the span's sampled allocations with their stacks.
+    uint64_t addr = 0;
+    for (const auto& s : prof->profile.live)
+        if (tenStacks.count(s.stack) && s.bytes == 1024) addr = s.addr;
+    ASSERT_NE(addr, 0u);
+    w.inspectSpan(addr);
+    ASSERT_TRUE(uitest::waitFor([&] { return !w.spanInspector()->samples().empty(); }, 30000))
+        << w.spanInspector()->samplesTitle().toStdString();
+    const auto& samples = w.spanInspector()->samples();
+    const session::SpanRecord& span = w.spanInspector()->objects()->objects.span;
+    for (const auto& s : samples) {
+        EXPECT_GE(s.addr, span.base);
+        EXPECT_LT(s.addr, span.base + uint64_t{span.npages} * 8192);
+    }
+    EXPECT_LE(samples.size(), size_t(span.nelems));
+    EXPECT_TRUE(w.spanInspector()->samplesTitle().contains(QString::number(samples.size())));
+    const QTreeWidgetItem* first = w.spanInspector()->samplesView()->topLevelItem(0);
+    ASSERT_TRUE(first);
+    EXPECT_TRUE(first->text(0).contains(QStringLiteral("prof_sites.c:"))) << first->text(0).toStdString();
+    EXPECT_GE(first->childCount(), 2);  // the stack: the site, then main
+
+    // The presenter narrates who filled a span: main's keep array is a large object of its own
+    // (111 Ki pointers), allocated at prof_sites.c's calloc line.
+    SessionClient client;
+    client.open(s_path);
+    ASSERT_TRUE(uitest::waitFor([&] { return client.isOpen(); }));
+    QStringList filled;
+    int64_t t = 0, id = 0;
+    for (int step = 0; step < 20; step++) {
+        EventPtr got;
+        auto c = QObject::connect(&client, &SessionClient::eventFound, [&](const EventPtr& e) { got = e; });
+        client.findEvent(t, id, +1, {uint16_t(EventKind::LargeAlloc)});
+        ASSERT_TRUE(uitest::waitFor([&] { return got != nullptr; }, 30000));
+        QObject::disconnect(c);
+        if (!got->found) break;
+        t = int64_t(got->row.event.timeNs), id = got->row.id;
+        filled << got->context.filledBy;
+        if (got->context.filledBy.startsWith(QStringLiteral("main (prof_sites.c:"))) {
+            EXPECT_TRUE(narrate(got->row.event, client.summary()->classes, got->context)
+                            .contains(QStringLiteral("this span was filled by main (prof_sites.c:")));
+            break;
+        }
+    }
+    EXPECT_TRUE(!filled.isEmpty() && filled.back().startsWith(QStringLiteral("main (prof_sites.c:")))
+        << filled.join(QStringLiteral(" | ")).toStdString();
+}

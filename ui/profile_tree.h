@@ -1,0 +1,98 @@
+// The heap profile as call trees (issue 14's GUI): a session's sampled allocations
+// (spanscope/profile.h) folded into a top-down tree (callers first: the flame graph and the
+// top-down table) and a bottom-up tree (the allocating frame first, then its callers). Pure data,
+// built on the session worker's thread and read by the profile models and the flame graph.
+//
+// Values are Go's estimates: each stack's sampled counts scaled by scaleHeapSample with that
+// stack's own average size, as 'spanscope-cli top' and 'spanscope-cli pprof' scale them, then
+// summed; so the root of either tree holds the same totals as the CLI's per-site sum.
+// A node's "self" is what stacks ending at it carry: in the top-down tree, what the function
+// allocated itself (it called the allocator there); in the bottom-up tree only the roots (the
+// allocating frames) have any.
+#pragma once
+#include <QString>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "spanscope/profile.h"
+
+namespace spanscope::ui {
+
+// What the profile measures. In use: at the moment (or, in a range, of what the range allocated);
+// allocated: since the start (or within the range).
+enum class ProfileMetric { InuseBytes, InuseObjects, AllocBytes, AllocObjects };
+
+struct ProfileValues {
+    int64_t inuseBytes = 0, inuseObjects = 0, allocBytes = 0, allocObjects = 0;
+    int64_t get(ProfileMetric m) const;
+    // The bytes and objects that go with m (in use, or allocated).
+    int64_t bytes(ProfileMetric m) const;
+    int64_t objects(ProfileMetric m) const;
+    ProfileValues& operator+=(const ProfileValues& o);
+};
+
+bool metricIsBytes(ProfileMetric m);
+bool metricIsInuse(ProfileMetric m);
+
+// One frame of a stack: a function at a source line (an inlined frame is a frame of its own).
+struct FlameFrame {
+    QString function;
+    QString file;  // full path as symbolized; empty if unknown
+    int line = 0;
+    QString fileLine() const;  // "parser.c:120" (base name), or empty
+    QString label() const;     // "json_decode (parser.c:120)", or the function alone
+};
+
+struct ProfileNode {
+    int parent = -1;
+    int frame = -1;  // index into ProfileTree::frames; -1 for the root ("all")
+    int depth = 0;   // the root is 0
+    std::vector<int> children;  // ordered by label, so that the layout does not jump as values change
+    ProfileValues total, self;
+};
+
+struct ProfileTree {
+    bool bottomUp = false;
+    std::vector<FlameFrame> frames;   // distinct frames
+    std::vector<ProfileNode> nodes;   // nodes[0] is the root
+    std::vector<int> stackNode;       // per HeapProfile::stacks index: the node its path ends at
+    std::vector<ProfileValues> stackValues;  // per HeapProfile::stacks index: its scaled values
+    const ProfileNode& root() const { return nodes.front(); }
+    QString label(int node) const;  // the node's frame label ("all" for the root)
+    bool isAncestorOrSelf(int ancestor, int node) const;
+    int maxDepth() const;
+};
+
+// The frames of stack s, outermost (e.g. main) first, inlined frames expanded; a stack without
+// symbols gets its addresses as function names (the reader fills those in).
+std::vector<FlameFrame> stackFrames(const session::HeapProfile& p, const session::ProfileStack& s);
+
+ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp);
+
+// Indices into HeapProfile::stacks of the stacks whose path passes through node.
+std::vector<size_t> stacksThrough(const ProfileTree& t, int node);
+
+// Search by function name (case-insensitive substring): the nodes whose function matches, and
+// the share of the profile in stacks with at least one matching frame (each stack counted once).
+struct ProfileSearch {
+    QString needle;
+    std::vector<bool> matchedNode;  // per node
+    ProfileValues matched;          // summed over matching stacks
+    size_t matchedNodes = 0;
+};
+ProfileSearch searchProfile(const ProfileTree& t, const QString& needle);
+
+// The live sampled objects of the given stacks (HeapProfile::live filtered), by address.
+std::vector<session::ProfileSample> liveSamplesOf(const session::HeapProfile& p, const std::vector<size_t>& stacks);
+
+// The site that filled [lo, hi): of the live samples there, the stack with the most sampled
+// bytes; its allocating frame. False if no sampled object lives there.
+struct SpanFiller {
+    FlameFrame frame;
+    size_t samples = 0;        // live samples in the range
+    size_t otherStacks = 0;    // other stacks with samples there
+};
+bool spanFilledBy(const session::HeapProfile& p, uint64_t lo, uint64_t hi, SpanFiller* out);
+
+}  // namespace spanscope::ui
