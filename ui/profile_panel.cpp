@@ -58,6 +58,7 @@ ProfilePanel::ProfilePanel(SessionClient* client, QWidget* parent)
     connect(m_metricBox, &QComboBox::activated, this,
             [this](int i) { setMetric(ProfileMetric(m_metricBox->itemData(i).toInt())); });
     connect(m_searchEdit, &QLineEdit::textChanged, this, &ProfilePanel::setSearch);
+    connect(m_searchEdit, &QLineEdit::returnPressed, this, &ProfilePanel::selectHeaviestMatch);
     connect(m_flame, &FlameGraphView::nodeClicked, this, [this](int node) { selectNode(node, false); });
     connect(m_client, &SessionClient::profileReady, this, &ProfilePanel::onProfile);
     updateSummary();
@@ -169,9 +170,9 @@ QString ProfilePanel::matchText() const {
     const double share = total > 0 ? 100.0 * double(matched) / double(total) : 0;
     const QString amount = metricIsBytes(m_metric) ? formatBytes(uint64_t(std::max<int64_t>(0, matched)))
                                                    : tr("%1 objects").arg(formatCount(uint64_t(std::max<int64_t>(0, matched))));
-    return tr("“%1”: %2 of the profile (%3) passes through %4 matching frames.")
-        .arg(m_search.needle, QStringLiteral("%1%").arg(share, 0, 'f', 1), amount)
-        .arg(m_search.matchedNodes);
+    return tr("“%1”: %2 of the profile (%3) passes through %4.")
+        .arg(m_search.needle, QStringLiteral("%1%").arg(share, 0, 'f', 1), amount,
+             m_search.matchedNodes == 1 ? tr("1 matching frame") : tr("%1 matching frames").arg(m_search.matchedNodes));
 }
 
 QString ProfilePanel::summaryText() const { return m_summary->text(); }
@@ -226,6 +227,18 @@ int ProfilePanel::nodeAtPath(const ProfileTree& t, const QStringList& path) cons
         node = next;
     }
     return node;
+}
+
+bool ProfilePanel::selectHeaviestMatch() {
+    if (!m_profile || !m_profile->available || m_search.matchedNodes == 0) return false;
+    const ProfileTree& t = m_profile->topDown;
+    int best = -1;
+    for (size_t n = 0; n < t.nodes.size(); n++)
+        if (m_search.matchedNode[n] && (best < 0 || t.nodes[n].total.get(m_metric) > t.nodes[size_t(best)].total.get(m_metric)))
+            best = int(n);
+    selectNode(best, false);
+    m_tabs->setCurrentIndex(0);
+    return true;
 }
 
 void ProfilePanel::selectNode(int node, bool bottomUp) {

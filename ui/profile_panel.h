@@ -41,6 +41,9 @@ public:
     ProfileMetric metric() const { return m_metric; }
     void setSearch(const QString& needle);
     const ProfileSearch& search() const { return m_search; }
+    // Selects the heaviest top-down frame matching the search (Return in the search field does);
+    // false if nothing matches.
+    bool selectHeaviestMatch();
     // Selects a node of the top-down tree (the flame graph's) or of the bottom-up tree; -1 clears.
     void selectNode(int node, bool bottomUp = false);
     int selectedNode() const { return m_selectedNode; }

@@ -18,13 +18,14 @@
 
 namespace {
 using spanscope::ui::MainWindow;
+using spanscope::ui::ProfilePanel;
 
 // What the command line asked for, checked.
 struct Options {
     QStringList files;
     double atSeconds = -1, seekSeconds = -1, demoSeconds = 120, zoom = 1;
     QSize size;  // invalid: the size the window remembers, or one fitted to the screen
-    QString screenshot, view, scenario, compare;
+    QString screenshot, view, scenario, compare, profileFunction;
     double select0 = -1, select1 = -1;  // --select FROM:TO in seconds; -1: none
     qint64 attachPid = 0;
     uint64_t inspectAddr = 0;
@@ -68,7 +69,7 @@ void addOptions(QCommandLineParser& p) {
         opt("size", "window size, e.g. 1440x900 (default: as last closed, else fitted to the screen)", "WxH"),
         opt("print-palette", "print the size-class colours as CSV (class,size,rgb) and exit"),
         opt("view", "with --screenshot: grab one panel only: heapmap, timeline, fragmentation, sizeclasses, session, "
-                    "inspector (with --inspect), range, flow, or compare (with --compare)",
+                    "profile, inspector (with --inspect), range, flow, or compare (with --compare)",
             "NAME"),
         opt("zoom", "zoom the heap map in by this factor (around the middle of the heap in use) once shown", "FACTOR"),
         opt("scenario", "record and follow a built-in scenario live ('spanscope-cli demo --list')", "NAME"),
@@ -76,6 +77,9 @@ void addOptions(QCommandLineParser& p) {
         opt("inspect", "open the span inspector on the span holding this address (hex) once the session is shown (with "
                        "--screenshot: taken with it open)",
             "ADDR"),
+        opt("profile", "show the Profile dock with this function searched and its heaviest frame selected (its spans "
+                       "outlined in the heap map; with --screenshot: taken once the profile is shown)",
+            "FUNCTION"),
         opt("present", "presenter mode: full screen, large type, a narration of the current record, single steps by "
                        "keyboard (see the README); with no FILE, --scenario or --attach, plays the built-in scene"),
         opt("scenes", "presenter mode with this scene file (JSON steps: scenario, open, seek, step, caption, wait); "
@@ -101,7 +105,8 @@ QString checkValues(const QCommandLineParser& p, Options* o) {
         return QStringLiteral("--demo-seconds needs a positive number of seconds");
     const QStringList views{QStringLiteral("heapmap"), QStringLiteral("timeline"), QStringLiteral("fragmentation"),
                             QStringLiteral("sizeclasses"), QStringLiteral("session"), QStringLiteral("inspector"),
-                            QStringLiteral("range"),        QStringLiteral("flow"),     QStringLiteral("compare")};
+                            QStringLiteral("range"),        QStringLiteral("flow"),     QStringLiteral("compare"),
+                            QStringLiteral("profile")};
     if (has("view") && !views.contains(val("view")))
         return QStringLiteral("--view takes one of: %1").arg(views.join(QStringLiteral(", ")));
     if (has("zoom") && (!parseSeconds(val("zoom"), &o->zoom) || o->zoom < 1 || o->zoom > 64))
@@ -158,6 +163,7 @@ int parseOptions(const QStringList& arguments, Options* o) {
     o->view = p.value(QStringLiteral("view"));
     o->scenario = p.value(QStringLiteral("scenario"));
     o->compare = p.value(QStringLiteral("compare"));
+    o->profileFunction = p.value(QStringLiteral("profile"));
     if (p.isSet(QStringLiteral("scenes"))) {  // a bad scene file is a usage error, said before any window opens
         QString why;
         if (!spanscope::ui::loadScene(p.value(QStringLiteral("scenes")), &o->scene, &why)) return usageError(why);
@@ -228,6 +234,22 @@ void applyRange(MainWindow& w, const Options& o) {
     });
 }
 
+// The profile at the shown moment: bring the Profile dock forward, search for the function and
+// select its heaviest frame (the heap map outlines its spans).
+bool profileAtMoment(const MainWindow& w) {
+    const auto& p = w.profilePanel()->profile();
+    return p && w.moment() && p->tNs == w.moment()->tNs;
+}
+
+void applyProfile(MainWindow& w, const QString& function, std::shared_ptr<int64_t> target) {
+    QObject::connect(w.profilePanel(), &ProfilePanel::profileShown, &w, [&w, function, target] {
+        if (!profileAtMoment(w) || !atTarget(w, target)) return;
+        w.panel(QStringLiteral("profile"))->raise();
+        w.profilePanel()->setSearch(function);
+        w.profilePanel()->selectHeaviestMatch();
+    });
+}
+
 void applyZoom(MainWindow& w, double factor) {
     auto conn = std::make_shared<QMetaObject::Connection>();
     *conn = QObject::connect(&w, &MainWindow::momentShown, &w, [&w, factor, conn] {
@@ -259,10 +281,13 @@ void armScreenshot(MainWindow& w, const Options& o, std::shared_ptr<int64_t> tar
         *ready = true;
         take();
     };
-    const bool inspecting = o.inspectAddr != 0;
+    const bool inspecting = o.inspectAddr != 0, profiling = !o.profileFunction.isEmpty();
     QObject::connect(&w, &MainWindow::errorShown, &w, markReady);
-    QObject::connect(&w, &MainWindow::momentShown, &w, [&w, markReady, target, inspecting] {
-        if (!inspecting && atTarget(w, target)) markReady();  // else: when the inspector answers
+    QObject::connect(&w, &MainWindow::momentShown, &w, [&w, markReady, target, inspecting, profiling] {
+        if (!inspecting && !profiling && atTarget(w, target)) markReady();  // else: when the inspector answers
+    });
+    QObject::connect(w.profilePanel(), &ProfilePanel::profileShown, &w, [&w, markReady, target, profiling] {
+        if (profiling && profileAtMoment(w) && atTarget(w, target)) markReady();
     });
     QObject::connect(&w, &MainWindow::spanInspected, &w, [&w, markReady, target] {
         if (atTarget(w, target)) markReady();
@@ -302,6 +327,7 @@ int main(int argc, char** argv) {
     if (o.inspectAddr) applyInspect(w, o.inspectAddr, target);
     if (o.zoom > 1) applyZoom(w, o.zoom);
     if (!o.compare.isEmpty() || o.select0 >= 0) applyRange(w, o);
+    if (!o.profileFunction.isEmpty()) applyProfile(w, o.profileFunction, target);
     if (!o.screenshot.isEmpty()) armScreenshot(w, o, target);
     return QApplication::exec();
 }
