@@ -81,48 +81,89 @@ ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp) {
     ProfileTree t;
     t.bottomUp = bottomUp;
     t.nodes.push_back(ProfileNode{});
+    // Frames are interned once per return address (a stack shares most of its addresses with
+    // others), so a stack's path is a list of small integers.
     std::map<std::tuple<QString, QString, int>, int> frameIndex;
-    std::unordered_map<uint64_t, int> child;  // parent << 32 | frame -> node
-    t.stackNode.resize(p.stacks.size());
-    t.stackValues.resize(p.stacks.size());
-    for (size_t i = 0; i < p.stacks.size(); i++) {
+    std::unordered_map<uint64_t, std::vector<int>> pcFrames;  // innermost first
+    auto intern = [&](FlameFrame f) {
+        auto [it, fresh] = frameIndex.try_emplace(std::make_tuple(f.function, f.file, f.line), int(t.frames.size()));
+        if (fresh) t.frames.push_back(std::move(f));
+        return it->second;
+    };
+    auto framesOf = [&](uint64_t pc) -> const std::vector<int>& {
+        auto [it, fresh] = pcFrames.try_emplace(pc);
+        if (fresh) {
+            auto loc = p.locations.find(pc);
+            if (loc == p.locations.end() || loc->second.frames.empty())
+                it->second.push_back(intern(FlameFrame{QStringLiteral("0x%1").arg(pc, 0, 16), {}, 0}));
+            else
+                for (const session::ProfileFrame& f : loc->second.frames)
+                    it->second.push_back(
+                        intern(FlameFrame{QString::fromStdString(f.function), QString::fromStdString(f.file), f.line}));
+        }
+        return it->second;
+    };
+    const int noStack = p.stacks.empty() ? -1 : intern(FlameFrame{QStringLiteral("(no stack)"), {}, 0});
+    // Every stack's path of frames (outermost first top-down, innermost first bottom-up) and its
+    // scaled values.
+    const size_t n = p.stacks.size();
+    t.stackNode.resize(n);
+    t.stackValues.resize(n);
+    std::vector<std::vector<int>> paths(n);
+    for (size_t i = 0; i < n; i++) {
         const session::ProfileStack& s = p.stacks[i];
-        ProfileValues v;
+        ProfileValues& v = t.stackValues[i];
         session::scaleHeapSample(s.inuseObjects, s.inuseBytes, s.rate, &v.inuseObjects, &v.inuseBytes);
         session::scaleHeapSample(s.allocObjects, s.allocBytes, s.rate, &v.allocObjects, &v.allocBytes);
-        t.stackValues[i] = v;
-        std::vector<FlameFrame> frames = stackFrames(p, s);
-        if (bottomUp) std::reverse(frames.begin(), frames.end());
-        int node = 0, firstNode = 0;
-        t.nodes[0].total += v;
-        for (FlameFrame& f : frames) {
-            auto [fit, fresh] = frameIndex.try_emplace(std::make_tuple(f.function, f.file, f.line), int(t.frames.size()));
-            if (fresh) t.frames.push_back(std::move(f));
-            const uint64_t key = uint64_t(uint32_t(node)) << 32 | uint32_t(fit->second);
-            auto [cit, added] = child.try_emplace(key, int(t.nodes.size()));
-            if (added) {
-                ProfileNode n;
-                n.parent = node;
-                n.frame = fit->second;
-                n.depth = t.nodes[size_t(node)].depth + 1;
-                t.nodes.push_back(n);
-                t.nodes[size_t(node)].children.push_back(cit->second);
-            }
-            node = cit->second;
-            if (firstNode == 0) firstNode = node;
-            t.nodes[size_t(node)].total += v;
+        std::vector<int>& path = paths[i];
+        for (uint64_t pc : s.pcs) {
+            const std::vector<int>& f = framesOf(pc);
+            path.insert(path.end(), f.begin(), f.end());
         }
-        // Self: where the allocator was called, the path's end top-down and its start bottom-up.
-        const int allocating = bottomUp ? firstNode : node;
-        t.nodes[size_t(allocating)].self += v;
-        t.stackNode[i] = node;
+        if (path.empty()) path.push_back(noStack);
+        if (!bottomUp) std::reverse(path.begin(), path.end());
     }
-    for (ProfileNode& n : t.nodes)
-        std::sort(n.children.begin(), n.children.end(), [&](int a, int b) {
-            const FlameFrame& fa = t.frames[size_t(t.nodes[size_t(a)].frame)];
-            const FlameFrame& fb = t.frames[size_t(t.nodes[size_t(b)].frame)];
-            return std::tie(fa.function, fa.file, fa.line) < std::tie(fb.function, fb.file, fb.line);
-        });
+    // Frames ranked by (function, file, line); paths sorted by those ranks. Walking the sorted
+    // paths, each shares a prefix with the one before (the nodes on the way), and the rest are new
+    // nodes, created in rank order: siblings come out ordered by name, and no lookup is needed.
+    std::vector<int> order(t.frames.size()), rank(t.frames.size());
+    for (size_t f = 0; f < order.size(); f++) order[f] = int(f);
+    std::sort(order.begin(), order.end(), [&](int a, int b) {
+        const FlameFrame& fa = t.frames[size_t(a)];
+        const FlameFrame& fb = t.frames[size_t(b)];
+        return std::tie(fa.function, fa.file, fa.line) < std::tie(fb.function, fb.file, fb.line);
+    });
+    for (size_t r = 0; r < order.size(); r++) rank[size_t(order[r])] = int(r);
+    for (std::vector<int>& path : paths)
+        for (int& f : path) f = rank[size_t(f)];
+    std::vector<size_t> byPath(n);
+    for (size_t i = 0; i < n; i++) byPath[i] = i;
+    std::sort(byPath.begin(), byPath.end(), [&](size_t a, size_t b) { return paths[a] < paths[b]; });
+    std::vector<int> onPath{0};  // the nodes of the previous path, the root first
+    const std::vector<int>* previous = nullptr;
+    for (size_t i : byPath) {
+        const std::vector<int>& path = paths[i];
+        size_t common = 0;
+        if (previous)
+            while (common < path.size() && common < previous->size() && path[common] == (*previous)[common]) common++;
+        onPath.resize(common + 1);
+        for (size_t d = common; d < path.size(); d++) {
+            const int parent = onPath.back();
+            ProfileNode node;
+            node.parent = parent;
+            node.frame = order[size_t(path[d])];
+            node.depth = int(d) + 1;
+            t.nodes[size_t(parent)].children.push_back(int(t.nodes.size()));
+            onPath.push_back(int(t.nodes.size()));
+            t.nodes.push_back(std::move(node));
+        }
+        const ProfileValues& v = t.stackValues[i];
+        for (int node : onPath) t.nodes[size_t(node)].total += v;
+        // Self: where the allocator was called, the path's end top-down and its start bottom-up.
+        t.nodes[size_t(bottomUp ? onPath[1] : onPath.back())].self += v;
+        t.stackNode[i] = onPath.back();
+        previous = &path;
+    }
     return t;
 }
 
