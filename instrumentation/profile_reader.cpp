@@ -92,7 +92,8 @@ bool parseSessionTime(const std::string& s, int64_t* ns) {
 }
 
 bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool ranged, HeapProfile* out,
-                     std::string* err) {
+                     std::string* err, uint64_t addrLo, uint64_t addrHi) {
+    const bool someAddresses = addrLo != 0 || addrHi != UINT64_MAX;
     Db d;
     if (sqlite3_open_v2(path.c_str(), &d.db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
         *err = path + ": cannot open (" + sqlite3_errmsg(d.db) + ")";
@@ -137,13 +138,17 @@ bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool
         bool counted;
     };
     std::unordered_map<uint64_t, Live> live;
-    sqlite3_prepare_v2(d.db, "SELECT kind, t_ns, addr, bytes, stack, rate FROM prof_samples WHERE t_ns <= ? ORDER BY id",
+    sqlite3_prepare_v2(d.db,
+                       "SELECT kind, t_ns, addr, bytes, stack, rate FROM prof_samples WHERE t_ns <= ? AND addr >= ? "
+                       "AND addr < ? ORDER BY id",
                        -1, &st, nullptr);
     if (!st) {
         *err = path + ": " + sqlite3_errmsg(d.db);
         return false;
     }
     sqlite3_bind_int64(st, 1, atNs);
+    sqlite3_bind_int64(st, 2, static_cast<int64_t>(std::min<uint64_t>(addrLo, INT64_MAX)));
+    sqlite3_bind_int64(st, 3, static_cast<int64_t>(std::min<uint64_t>(addrHi, INT64_MAX)));
     while (sqlite3_step(st) == SQLITE_ROW) {
         const int kind = sqlite3_column_int(st, 0);
         const int64_t t = sqlite3_column_int64(st, 1);
@@ -180,8 +185,22 @@ bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool
     if (st && sqlite3_step(st) == SQLITE_ROW) p.samples = static_cast<uint64_t>(sqlite3_column_int64(st, 0));
     sqlite3_finalize(st);
 
-    // Frames of every pc, then the stacks' pcs.
-    sqlite3_prepare_v2(d.db, "SELECT pc, module, function, file, line FROM prof_frames ORDER BY pc, idx", -1, &st, nullptr);
+    // Frames of every pc (or, for an address range, of its stacks' pcs), then the stacks' pcs.
+    std::string stackIds = "[";  // a JSON array for json_each
+    if (someAddresses)
+        for (const auto& [id, s] : stacks) stackIds += (stackIds.size() > 1 ? "," : "") + std::to_string(id);
+    stackIds += "]";
+    if (someAddresses) {
+        sqlite3_prepare_v2(d.db,
+                           "SELECT f.pc, f.module, f.function, f.file, f.line FROM prof_frames f WHERE f.pc IN "
+                           "(SELECT s.pc FROM prof_stacks s WHERE s.stack IN (SELECT value FROM json_each(?))) "
+                           "ORDER BY f.pc, f.idx",
+                           -1, &st, nullptr);
+        if (st) sqlite3_bind_text(st, 1, stackIds.c_str(), -1, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_prepare_v2(d.db, "SELECT pc, module, function, file, line FROM prof_frames ORDER BY pc, idx", -1, &st,
+                           nullptr);
+    }
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         const uint64_t pc = static_cast<uint64_t>(sqlite3_column_int64(st, 0));
         ProfileLocation& loc = p.locations[pc];
@@ -196,7 +215,15 @@ bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool
         p.symbolized = true;
     }
     sqlite3_finalize(st);
-    sqlite3_prepare_v2(d.db, "SELECT stack, pc FROM prof_stacks ORDER BY stack, depth", -1, &st, nullptr);
+    if (someAddresses) {
+        sqlite3_prepare_v2(d.db,
+                           "SELECT stack, pc FROM prof_stacks WHERE stack IN (SELECT value FROM json_each(?)) "
+                           "ORDER BY stack, depth",
+                           -1, &st, nullptr);
+        if (st) sqlite3_bind_text(st, 1, stackIds.c_str(), -1, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_prepare_v2(d.db, "SELECT stack, pc FROM prof_stacks ORDER BY stack, depth", -1, &st, nullptr);
+    }
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         auto it = stacks.find(static_cast<uint64_t>(sqlite3_column_int64(st, 0)));
         if (it != stacks.end()) it->second.pcs.push_back(static_cast<uint64_t>(sqlite3_column_int64(st, 1)));

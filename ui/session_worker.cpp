@@ -165,12 +165,13 @@ void SessionWorker::addFilledBy(const Event& e, NarrationContext* ctx) {
     // address within that time would need the object freed and its pages reused), else what is
     // live at the record's time.
     const int64_t t = int64_t(e.timeNs);
-    session::HeapProfile p;
-    std::string err;
-    if (!session::loadHeapProfile(m_path.toStdString(), t, large ? t + 100000000 : t, large, &p, &err) || p.live.empty())
-        return;
     const uint64_t pageSize = uint64_t(std::max<int64_t>(1, m_reader->info().pageSize));
     const uint64_t hi = e.addr + uint64_t(std::max<uint32_t>(1, e.npages)) * pageSize;
+    session::HeapProfile p;
+    std::string err;
+    if (!session::loadHeapProfile(m_path.toStdString(), t, large ? t + 100000000 : t, large, &p, &err, e.addr, hi) ||
+        p.live.empty())
+        return;
     SpanFiller f;
     if (!spanFilledBy(p, e.addr, hi, &f)) return;
     ctx->filledBy = f.frame.label();

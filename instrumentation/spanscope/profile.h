@@ -65,8 +65,10 @@ struct HeapProfile {
 // (inuse_*): Go's heap profile at a moment. With ranged true, what was allocated in [fromNs, atNs]
 // and, of that, what is live at atNs. atNs < 0 means the session's end. False with a reason in
 // err for a file that is not a session, or a session without a heap profile.
+// With an address range [addrLo, addrHi), only the samples of objects inside it count (and only
+// their stacks' frames are read): the viewer asks this of one span.
 bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool ranged, HeapProfile* out,
-                     std::string* err);
+                     std::string* err, uint64_t addrLo = 0, uint64_t addrHi = UINT64_MAX);
 
 // Parses "1.5s", "200ms", "3000000" (ns), "end": session time. False if malformed.
 bool parseSessionTime(const std::string& s, int64_t* ns);

@@ -2,12 +2,14 @@
 // 100 ms, off the GUI thread where it must be). Builds a synthetic heap profile of N distinct stacks
 // (depth 8..40 over 4,000 functions, shared prefixes as real programs have), then times the worker's
 // part (both call trees) and the GUI thread's part (layout and pixels at 1920x1000), median of 5.
-// Run by hand: flame_graph_bench [STACKS]; figures in docs/BENCHMARKS.md.
+// Or a recorded session's profile at its end (read as the worker reads it, timed too).
+// Run by hand: flame_graph_bench [STACKS | SESSION]; figures in docs/BENCHMARKS.md.
 #include <QApplication>
 #include <QElapsedTimer>
 #include <algorithm>
 #include <cstdio>
 #include <random>
+#include <string>
 
 #include "flame_graph.h"
 #include "profile_tree.h"
@@ -62,8 +64,24 @@ double medianMs(F f) {
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
-    const size_t n = argc > 1 ? size_t(std::strtoul(argv[1], nullptr, 10)) : 100000;
-    const session::HeapProfile p = makeProfile(n);
+    const std::string arg = argc > 1 ? argv[1] : "100000";
+    session::HeapProfile p;
+    size_t n = 0;
+    if (!arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos) {
+        n = size_t(std::strtoul(arg.c_str(), nullptr, 10));
+        p = makeProfile(n);
+    } else {
+        std::string err;
+        const double read = medianMs([&] {
+            if (!session::loadHeapProfile(arg, 0, -1, false, &p, &err)) {
+                std::fprintf(stderr, "flame_graph_bench: %s\n", err.c_str());
+                std::exit(1);
+            }
+        });
+        n = p.stacks.size();
+        std::printf("%s: read the profile (%llu samples) in %.1f ms\n", arg.c_str(),
+                    static_cast<unsigned long long>(p.samples), read);
+    }
     ProfileTree td, bu;
     const double build = medianMs([&] {
         td = buildProfileTree(p, false);
