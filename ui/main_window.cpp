@@ -103,6 +103,9 @@ MainWindow::MainWindow(QWidget* parent)
     tabifyDockWidget(fr, dock(tr("Profile"), QStringLiteral("profile"), m_profile, Qt::RightDockWidgetArea));
     connect(m_profile, &ProfilePanel::selectionChanged, m_map, &HeapMapView::setMarkedAddresses);
     connect(m_profile, &ProfilePanel::profileShown, this, [this] { m_inspector->setProfile(m_profile->profile()); });
+    // A range selected on the timeline: what was allocated in it.
+    connect(m_timeline, &TimelineView::rangeSelected, m_profile, [this](qint64 t0, qint64 t1) { m_profile->setRange(t0, t1); });
+    connect(m_timeline, &TimelineView::rangeCleared, m_profile, &ProfilePanel::clearRange);
     fr->raise();
     (void)sc, (void)se;
     m_inspectorDock->hide();

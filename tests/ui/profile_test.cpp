@@ -554,16 +554,19 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     panel->selectNode(-1);
     EXPECT_TRUE(w.heapMap()->markedAddresses().empty());
 
-    // A time range (the timeline's, once it has them): what was allocated in it, as 'top --range'.
+    // A time range selected on the timeline: what was allocated in it, as 'top --range'.
     const int64_t mid = w.summary()->info.endNs / 2;
-    panel->setRange(0, mid);
+    w.timeline()->setSelection(0, mid);
+    ASSERT_TRUE(panel->range().has_value());
+    EXPECT_EQ(*panel->range(), std::make_pair(int64_t(0), mid));
     EXPECT_EQ(panel->metric(), ProfileMetric::AllocBytes);
     ASSERT_TRUE(uitest::waitFor([&] { return panel->profile() && panel->profile()->ranged; }, 60000));
     int64_t cliRanged = 0;
     for (const auto& [fn, v] : cliTop({QStringLiteral("--range"), QStringLiteral("0..%1ns").arg(mid)})) cliRanged += v[2];
     EXPECT_EQ(panel->profile()->topDown.root().total.allocBytes, cliRanged);
     EXPECT_TRUE(panel->summaryText().startsWith(QStringLiteral("Allocated in"))) << panel->summaryText().toStdString();
-    panel->clearRange();
+    w.timeline()->clearSelection();
+    EXPECT_FALSE(panel->range().has_value());
     EXPECT_EQ(panel->metric(), ProfileMetric::InuseBytes);
     ASSERT_TRUE(uitest::waitFor([&] { return panel->profile() && !panel->profile()->ranged; }, 60000));
 
