@@ -1,7 +1,6 @@
 // SessionPanel (see session_panel.h).
 #include "session_panel.h"
 
-#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -11,7 +10,8 @@
 namespace spanscope::ui {
 
 SessionPanel::SessionPanel(QWidget* parent)
-    : QWidget(parent), m_recent(new QListWidget(this)), m_table(new QTableView(this)),
+    : QWidget(parent), m_recent(new QTableView(this)),
+      m_recentModel(new RecentSessionsModel(this)), m_table(new QTableView(this)),
       m_info(new SessionInfoModel(this)), m_procs(new LiveProcessModel(this)), m_watcher(new LiveProcessWatcher(this)),
       m_procView(new QTableView(this)), m_attach(new QPushButton(tr("Attach"), this)),
       m_detach(new QPushButton(tr("Detach"), this)) {
@@ -28,8 +28,18 @@ SessionPanel::SessionPanel(QWidget* parent)
     lay->addWidget(m_table, 5);
     auto* recentLabel = new QLabel(tr("Recent sessions (double-click to open)"), this);
     lay->addWidget(recentLabel);
-    m_recent->setMaximumHeight(fontMetrics().height() * 7);
-    lay->addWidget(m_recent, 1);
+    m_recent->setModel(m_recentModel);
+    m_recent->verticalHeader()->hide();
+    m_recent->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
+    m_recent->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_recent->horizontalHeader()->setSectionResizeMode(RecentSessionsModel::Program, QHeaderView::Stretch);
+    m_recent->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_recent->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_recent->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_recent->setWordWrap(false);
+    m_recent->setTextElideMode(Qt::ElideRight);  // the program and its first arguments
+    m_recent->setMaximumHeight(fontMetrics().height() * 9);
+    lay->addWidget(m_recent, 3);
     auto* browse = new QPushButton(tr("Open a session file…"), this);
     lay->addWidget(browse);
     connect(browse, &QPushButton::clicked, this, &SessionPanel::browseRequested);
@@ -69,8 +79,8 @@ SessionPanel::SessionPanel(QWidget* parent)
     });
     connect(m_detach, &QPushButton::clicked, this, &SessionPanel::detachRequested);
     updateButtons();
-    connect(m_recent, &QListWidget::itemActivated, this,
-            [this](QListWidgetItem* it) { emit openRequested(it->data(Qt::UserRole).toString()); });
+    connect(m_recent, &QAbstractItemView::activated, this,
+            [this](const QModelIndex& i) { emit openRequested(m_recentModel->pathAt(i.row())); });
 }
 
 void SessionPanel::setAttachedPid(qint64 pid) {
@@ -97,14 +107,6 @@ void SessionPanel::hideEvent(QHideEvent* e) {
     m_watcher->setActive(false);
 }
 
-void SessionPanel::setRecentFiles(const QStringList& files) {
-    m_recent->clear();
-    for (const QString& f : files) {
-        auto* it = new QListWidgetItem(QFileInfo(f).fileName(), m_recent);
-        it->setData(Qt::UserRole, f);
-        it->setToolTip(f);
-        if (!QFileInfo::exists(f)) it->setForeground(Qt::gray);
-    }
-}
+void SessionPanel::setRecentFiles(const QStringList& files) { m_recentModel->setFiles(files); }
 
 }  // namespace spanscope::ui

@@ -1,12 +1,13 @@
-// The session browser panel: recent session files (double-click opens), a "Browse…" button, the
+// The session browser panel: recent session files with their program, date, duration and size
+// (RecentSessionsModel; double-click opens), a "Browse…" button, the
 // open session's metadata (SessionInfoModel), and the live processes one can attach to
 // (LiveProcessModel, refreshed every 2 s while the panel is visible) with Attach and Detach.
 #pragma once
-#include <QListWidget>
 #include <QTableView>
 #include <QWidget>
 
 #include "live_process_model.h"
+#include "recent_sessions.h"
 #include "session_info_model.h"
 
 class QPushButton;
@@ -23,6 +24,8 @@ public:
     LiveProcessModel* processModel() { return m_procs; }
     LiveProcessWatcher* processWatcher() { return m_watcher; }
     QTableView* processView() { return m_procView; }
+    RecentSessionsModel* recentModel() { return m_recentModel; }
+    QTableView* recentView() { return m_recent; }
     // The process this window records by attach (0: none): marked in the list, Detach enabled.
     void setAttachedPid(qint64 pid);
 
@@ -37,7 +40,8 @@ protected:
     void hideEvent(QHideEvent*) override;
 
 private:
-    QListWidget* m_recent;
+    QTableView* m_recent;
+    RecentSessionsModel* m_recentModel;
     QTableView* m_table;
     SessionInfoModel* m_info;
     LiveProcessModel* m_procs;
