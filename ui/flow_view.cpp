@@ -11,7 +11,17 @@
 namespace spanscope::ui {
 
 namespace {
-enum Arrow { kRefill, kHandBack, kSpanAlloc, kSpanFree, kLarge, kLargeFree, kGrow, kRelease, kArrowCount };
+enum Arrow {
+    kRefill = kFlowRefill,
+    kHandBack = kFlowHandBack,
+    kSpanAlloc = kFlowSpanAlloc,
+    kSpanFree = kFlowSpanFree,
+    kLarge = kFlowLarge,
+    kLargeFree = kFlowLargeFree,
+    kGrow = kFlowGrow,
+    kRelease = kFlowRelease,
+    kArrowCount = kFlowPathCount
+};
 
 QString rateText(double v, bool bytes) {
     if (bytes) return formatBytes(uint64_t(v + 0.5)) + QStringLiteral("/s");
@@ -37,6 +47,23 @@ void drawArrow(QPainter& p, QPointF from, QPointF to, double width, const QColor
 }
 }  // namespace
 
+int flowPathOf(const Event& e) {
+    switch (e.kind) {
+    case EventKind::SpanRefill:
+    case EventKind::SpanCache: return kFlowRefill;       // mcentral -> mcache
+    case EventKind::SpanUncache: return kFlowHandBack;   // mcache -> mcentral
+    case EventKind::SpanAlloc: return kFlowSpanAlloc;    // mheap -> mcentral
+    case EventKind::SpanFree: return kFlowSpanFree;      // mcentral -> mheap
+    case EventKind::LargeAlloc: return kFlowLarge;       // mheap -> mcache, directly
+    case EventKind::LargeFree: return kFlowLargeFree;
+    case EventKind::ArenaMap:
+    case EventKind::HeapGrow:
+    case EventKind::ScavReuse: return kFlowGrow;         // OS -> mheap
+    case EventKind::Scavenge: return kFlowRelease;       // mheap -> scavenger -> OS
+    default: return -1;
+    }
+}
+
 std::vector<FlowArrow> flowArrows(const session::FlowRates& f) {
     std::vector<FlowArrow> a(kArrowCount);
     a[kRefill] = {QObject::tr("refills"), f.refills, false, 0};
@@ -57,11 +84,13 @@ std::vector<FlowArrow> flowArrows(const session::FlowRates& f) {
     return a;
 }
 
-void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const QString& caption) {
+void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const QString& caption, int highlight,
+               double progress) {
     p.save();
     p.setRenderHint(QPainter::Antialiasing);
     p.fillRect(r, QColor(252, 252, 252));
     const std::vector<FlowArrow> arrows = flowArrows(f);
+    QLineF path[kArrowCount];  // each arrow's axis, tail to head, for the highlight
     QFont font = p.font();
     font.setPixelSize(std::clamp(int(std::min(r.height() / 40, r.width() / 34)), 9, 15));
     p.setFont(font);
@@ -100,8 +129,10 @@ void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const 
         const QRectF &a = boxes[size_t(level)], &b = boxes[size_t(level + 1)];
         const FlowArrow &dn = arrows[size_t(downIdx)], &upA = arrows[size_t(upIdx)];
         const double midY = (a.bottom() + b.top()) / 2;
-        if (level < 2) drawArrow(p, QPointF(x1, a.bottom() + 2), QPointF(x1, b.top() - 2), dn.width, dn.bytes ? pages : down);
-        drawArrow(p, QPointF(x2, b.top() - 2), QPointF(x2, a.bottom() + 2), upA.width, upA.bytes ? pages : up);
+        path[downIdx] = QLineF(x1, a.bottom() + 2, x1, b.top() - 2);
+        path[upIdx] = QLineF(x2, b.top() - 2, x2, a.bottom() + 2);
+        if (level < 2) drawArrow(p, path[downIdx].p1(), path[downIdx].p2(), dn.width, dn.bytes ? pages : down);
+        drawArrow(p, path[upIdx].p1(), path[upIdx].p2(), upA.width, upA.bytes ? pages : up);
         label(midY, r.left() + 4, x1 - (level == 2 ? std::max(gap, boxW * 0.3 + 8) : gap), dn, Qt::AlignRight);
         label(midY, x2 + gap, xr - 10, upA, Qt::AlignLeft);
     };
@@ -122,8 +153,21 @@ void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const 
     p.drawText(scav, Qt::AlignCenter, QObject::tr("scavenger"));
     // Large objects: mheap <-> mcache directly, on the right.
     const double lw = arrows[kLarge].width, fw = arrows[kLargeFree].width;
-    drawArrow(p, QPointF(xr - fw, heap.top()), QPointF(xr - fw, boxes[0].bottom() + 2), lw, QColor(60, 150, 90));
-    drawArrow(p, QPointF(xr + lw, boxes[0].bottom() + 2), QPointF(xr + lw, heap.top()), fw, QColor(150, 150, 60));
+    path[kLarge] = QLineF(xr - fw, heap.top(), xr - fw, boxes[0].bottom() + 2);
+    path[kLargeFree] = QLineF(xr + lw, boxes[0].bottom() + 2, xr + lw, heap.top());
+    drawArrow(p, path[kLarge].p1(), path[kLarge].p2(), lw, QColor(60, 150, 90));
+    drawArrow(p, path[kLargeFree].p1(), path[kLargeFree].p2(), fw, QColor(150, 150, 60));
+    if (highlight >= 0 && highlight < kArrowCount) {
+        // The narrated step: a halo along its path and a dot travelling tail to head.
+        const QLineF& l = path[highlight];
+        const double w = arrows[size_t(highlight)].width;
+        p.setPen(QPen(QColor(255, 180, 0, 140), w + 12, Qt::SolidLine, Qt::RoundCap));
+        p.drawLine(l);
+        const double radius = std::max(6.0, w * 0.5 + 5);
+        p.setPen(QPen(QColor(120, 60, 0), 1.5));
+        p.setBrush(QColor(255, 140, 0));
+        p.drawEllipse(l.pointAt(std::clamp(progress, 0.0, 1.0)), radius, radius);
+    }
     p.setPen(QColor(30, 30, 30));
     p.drawText(QRectF(r.left() + 8, r.bottom() - lineH * 2.4, r.width() - 16, lineH * 2.3),
                Qt::AlignLeft | Qt::AlignVCenter | Qt::TextWordWrap,
@@ -135,7 +179,26 @@ void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const 
 }
 
 // Small enough to share the side dock at 1024x640 (the font shrinks to fit; see paintFlow).
-FlowView::FlowView(QWidget* parent) : QWidget(parent) { setMinimumSize(240, 240); }
+FlowView::FlowView(QWidget* parent) : QWidget(parent) {
+    setMinimumSize(240, 240);
+    m_anim.setStartValue(0.0);
+    m_anim.setEndValue(1.0);
+    m_anim.setDuration(kAnimationMs);
+    m_anim.setLoopCount(kAnimationLoops);
+    m_anim.setEasingCurve(QEasingCurve::InOutQuad);
+    connect(&m_anim, &QVariantAnimation::valueChanged, this, [this](const QVariant& v) {
+        m_progress = v.toDouble();
+        update();
+    });
+}
+
+void FlowView::animateStep(int path) {
+    m_anim.stop();
+    m_highlight = path >= 0 && path < kFlowPathCount ? path : -1;
+    m_progress = 1;
+    if (m_highlight >= 0) m_anim.start();
+    update();
+}
 
 void FlowView::setFlow(const session::FlowRates& f, const QString& caption) {
     m_flow = f;
@@ -145,7 +208,8 @@ void FlowView::setFlow(const session::FlowRates& f, const QString& caption) {
 
 void FlowView::paintEvent(QPaintEvent*) {
     QPainter p(this);
-    paintFlow(p, QRectF(rect()), m_flow, m_caption.isEmpty() ? tr("Open a session to see the allocation flow.") : m_caption);
+    paintFlow(p, QRectF(rect()), m_flow, m_caption.isEmpty() ? tr("Open a session to see the allocation flow.") : m_caption,
+              m_highlight, m_progress);
 }
 
 }  // namespace spanscope::ui

@@ -2,10 +2,14 @@
 // mheap <-> OS, with the scavenger between mheap and the OS and large objects going from mheap
 // to mcache directly. Each path is an arrow whose width grows with its rate (log scale) at the
 // cursor (a window around it) or over the selected range (session::allocationFlow). The drawing
-// is a pure function (paintFlow) that the view, the exports and the tests call.
+// is a pure function (paintFlow) that the view, the exports and the tests call. In presenter mode
+// the path of the record being narrated is highlighted, a dot running along it (animateStep).
 #pragma once
 #include <QPainter>
+#include <QVariantAnimation>
 #include <QWidget>
+
+#include "spanscope/events.h"
 
 #include "spanscope/session_range.h"
 
@@ -20,11 +24,19 @@ struct FlowArrow {
 };
 inline constexpr double kFlowMaxWidth = 18;
 
+// The paths of the diagram (the order of flowArrows).
+enum FlowPath { kFlowRefill, kFlowHandBack, kFlowSpanAlloc, kFlowSpanFree, kFlowLarge, kFlowLargeFree, kFlowGrow,
+                kFlowRelease, kFlowPathCount };
+// The path a record moves memory along, -1 for none (GC phases, counters, sweeps that free in place).
+int flowPathOf(const Event& e);
+
 // The arrows, in drawing order, with widths scaled within counts and within bytes.
 std::vector<FlowArrow> flowArrows(const session::FlowRates& f);
 
-// Draws the diagram into r; caption says what the rates are over.
-void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const QString& caption);
+// Draws the diagram into r; caption says what the rates are over. highlight (a FlowPath, -1 for
+// none) is drawn with a halo and a dot at progress (0 at its tail, 1 at its head).
+void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const QString& caption, int highlight = -1,
+               double progress = 1);
 
 class FlowView : public QWidget {
     Q_OBJECT
@@ -33,6 +45,12 @@ public:
     void setFlow(const session::FlowRates& f, const QString& caption);
     const session::FlowRates& flow() const { return m_flow; }
     QSize sizeHint() const override { return {360, 520}; }
+    // Highlights one path (-1: none) and runs a dot along it kAnimationLoops times; then the
+    // highlight stays until the next step.
+    void animateStep(int path);
+    int highlighted() const { return m_highlight; }
+    bool animating() const { return m_anim.state() == QAbstractAnimation::Running; }
+    static constexpr int kAnimationMs = 900, kAnimationLoops = 3;
 
 protected:
     void paintEvent(QPaintEvent*) override;
@@ -40,6 +58,9 @@ protected:
 private:
     session::FlowRates m_flow;
     QString m_caption;
+    int m_highlight = -1;
+    double m_progress = 1;
+    QVariantAnimation m_anim;
 };
 
 }  // namespace spanscope::ui

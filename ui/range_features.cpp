@@ -21,6 +21,7 @@
 #include "format.h"
 #include "frame_export.h"
 #include "main_window.h"
+#include "presenter.h"
 #include "range_panel.h"
 #include "spanscope/session_export.h"
 
@@ -54,6 +55,19 @@ RangeFeatures::RangeFeatures(MainWindow* window)
     connect(window, &MainWindow::seriesShown, this, &RangeFeatures::onSessionShown);
     connect(window, &MainWindow::momentShown, this, [this] {
         if (!m_selection) requestFlowAtCursor();
+    });
+    // Presenter mode: the path of the record being narrated runs on the flow view.
+    Presenter* presenter = window->presenter();
+    connect(presenter, &Presenter::narrationChanged, this, [this, presenter] {
+        const auto& cur = presenter->current();
+        if (!presenter->active() || !cur || cur->id == m_animatedId) return;
+        m_animatedId = cur->id;
+        m_flow->animateStep(flowPathOf(cur->event));
+    });
+    connect(presenter, &Presenter::activeChanged, this, [this](bool on) {
+        if (on) return;
+        m_animatedId = -1;
+        m_flow->animateStep(-1);
     });
     connect(m_panel, &RangePanel::jumpRequested, window, [window](qint64 t) { window->seekTo(t); });
     connect(&m_rangeClient, &RangeClient::rangeReady, this, [this](const RangePtr& r) {

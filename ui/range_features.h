@@ -4,7 +4,7 @@
 //    rangeCleared; the whole session when nothing is selected), and its "Jump to" menu moves the
 //    cursor;
 //  - the Allocation flow dock (flow_view.h) shows the rates over the selection, else in a window of
-//    ±kFlowWindowNs around the cursor;
+//    ±kFlowWindowNs around the cursor; in presenter mode it animates the narrated record's path;
 //  - File > Compare with… (compare_view.h), Export view… (PNG / SVG at a chosen size, export.h),
 //    Export CSV… (session::exportCsv), Export frames… (frame_export.h).
 // Range statistics and flows are computed by RangeClient workers, never on the GUI thread.
@@ -66,6 +66,7 @@ private:
     int64_t m_end = 0;
     std::optional<std::pair<int64_t, int64_t>> m_selection;
     QPointer<CompareWindow> m_compare;
+    int64_t m_animatedId = -1;  // the record whose path the flow view last animated
 };
 
 }  // namespace spanscope::ui

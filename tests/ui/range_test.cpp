@@ -8,6 +8,7 @@
 #include <QDockWidget>
 #include <QFile>
 #include <QImage>
+#include <QPainter>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -20,6 +21,7 @@
 #include "flow_view.h"
 #include "main_window.h"
 #include "range_features.h"
+#include "presenter.h"
 #include "range_panel.h"
 #include "ui_test_util.h"
 
@@ -107,6 +109,84 @@ TEST(FlowView, ArrowsScaleWithTheirRates) {
     EXPECT_DOUBLE_EQ(width("spans taken"), 1.0);  // idle
     EXPECT_DOUBLE_EQ(width("pages grown + reused"), kFlowMaxWidth);  // bytes scale on their own
     EXPECT_LT(width("released"), kFlowMaxWidth);
+}
+
+// Each kind of record that moves memory has its path on the diagram; the highlighted path is drawn
+// (a halo and a dot) where the unhighlighted diagram has none.
+TEST(FlowView, EachMovingRecordHasItsPathAndTheHighlightIsDrawn) {
+    auto of = [](EventKind k) {
+        Event e{};
+        e.kind = k;
+        return flowPathOf(e);
+    };
+    EXPECT_EQ(of(EventKind::SpanRefill), kFlowRefill);
+    EXPECT_EQ(of(EventKind::SpanCache), kFlowRefill);
+    EXPECT_EQ(of(EventKind::SpanUncache), kFlowHandBack);
+    EXPECT_EQ(of(EventKind::SpanAlloc), kFlowSpanAlloc);
+    EXPECT_EQ(of(EventKind::SpanFree), kFlowSpanFree);
+    EXPECT_EQ(of(EventKind::LargeAlloc), kFlowLarge);
+    EXPECT_EQ(of(EventKind::LargeFree), kFlowLargeFree);
+    EXPECT_EQ(of(EventKind::HeapGrow), kFlowGrow);
+    EXPECT_EQ(of(EventKind::ArenaMap), kFlowGrow);
+    EXPECT_EQ(of(EventKind::ScavReuse), kFlowGrow);
+    EXPECT_EQ(of(EventKind::Scavenge), kFlowRelease);
+    EXPECT_EQ(of(EventKind::GCPhase), -1);
+    EXPECT_EQ(of(EventKind::HeapTotals), -1);
+    EXPECT_EQ(flowArrows({}).size(), size_t(kFlowPathCount));
+
+    session::FlowRates f;
+    f.refills = 100;
+    auto draw = [&](int highlight) {
+        QImage img(400, 560, QImage::Format_ARGB32);
+        QPainter p(&img);
+        paintFlow(p, QRectF(img.rect()), f, QStringLiteral("test"), highlight, 0.5);
+        return img;
+    };
+    const QImage plain = draw(-1);
+    for (int path = 0; path < kFlowPathCount; path++) {
+        const QImage lit = draw(path);
+        int changed = 0;
+        for (int y = 0; y < lit.height(); y++)
+            for (int x = 0; x < lit.width(); x++) changed += lit.pixel(x, y) != plain.pixel(x, y);
+        EXPECT_GT(changed, 200) << "path " << path;  // at least the dot (radius 6) and the halo
+    }
+}
+
+// Presenter mode: stepping onto a record runs its path on the flow view; leaving presenter mode
+// takes the highlight away.
+TEST(FlowView, PresenterAnimatesTheNarratedPath) {
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("known.spanscope"));
+    ASSERT_TRUE(recordKnownSession(file.toStdString()));
+    MainWindow w;
+    w.resize(1280, 800);
+    w.show();
+    w.openFile(file);
+    ASSERT_TRUE(waitFor([&] { return w.moment() != nullptr && w.summary(); }));
+    Presenter* p = w.presenter();
+    FlowView* flow = w.rangeFeatures()->flowView();
+    p->setActive(true);
+    std::set<int> seen;
+    ASSERT_TRUE(p->firstEvent());
+    for (int i = 0; i < 12; i++) {
+        ASSERT_TRUE(waitFor([&] { return p->current() && flow->highlighted() == flowPathOf(p->current()->event); }))
+            << i;
+        if (flow->highlighted() >= 0) {
+            EXPECT_TRUE(flow->animating());
+            seen.insert(flow->highlighted());
+        }
+        QSignalSpy stepped(p, &Presenter::stepped);
+        ASSERT_TRUE(p->nextEvent());
+        ASSERT_TRUE(waitFor([&] { return stepped.count() > 0; }));
+        if (!stepped.takeFirst().at(0).toBool()) break;  // the last record
+    }
+    // The known session: spans taken (A, B), A cached and handed back, a large object.
+    EXPECT_TRUE(seen.count(kFlowSpanAlloc) && seen.count(kFlowRefill) && seen.count(kFlowHandBack) &&
+                seen.count(kFlowLarge))
+        << seen.size();
+    p->setActive(false);
+    EXPECT_EQ(flow->highlighted(), -1);
+    EXPECT_FALSE(flow->animating());
 }
 
 TEST(ExportTest, SvgParsesWithItsElementsAndPngHasTheSize) {
