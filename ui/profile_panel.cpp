@@ -60,6 +60,9 @@ ProfilePanel::ProfilePanel(SessionClient* client, QWidget* parent)
     connect(m_searchEdit, &QLineEdit::textChanged, this, &ProfilePanel::setSearch);
     connect(m_searchEdit, &QLineEdit::returnPressed, this, &ProfilePanel::selectHeaviestMatch);
     connect(m_flame, &FlameGraphView::nodeClicked, this, [this](int node) { selectNode(node, false); });
+    connect(m_flame, &FlameGraphView::zoomed, this, [this](int node) {
+        m_zoomPath = m_profile && m_profile->available && node > 0 ? pathOf(m_profile->topDown, node) : QStringList();
+    });
     connect(m_client, &SessionClient::profileReady, this, &ProfilePanel::onProfile);
     updateSummary();
 }
@@ -109,6 +112,7 @@ void ProfilePanel::clear() {
     m_range.reset();
     m_t = -1;
     m_selectedPath.clear();
+    m_zoomPath.clear();
     onProfile(nullptr);
 }
 
@@ -123,6 +127,12 @@ void ProfilePanel::onProfile(const ProfilePtr& p) {
     m_topDown->setProfile(p);
     m_bottomUp->setProfile(p);
     m_flame->setTree(p && p->available ? &p->topDown : nullptr, m_metric);
+    if (p && p->available && !m_zoomPath.isEmpty()) {  // the same frame as before, if it is still there
+        const QStringList keep = m_zoomPath;
+        const int node = nodeAtPath(p->topDown, keep);
+        m_flame->zoomTo(std::max(node, 0));
+        m_zoomPath = keep;  // kept even when this moment lacks it
+    }
     applySearch();
     reselect();
     // The heaviest path of the top-down tree, opened a few levels.

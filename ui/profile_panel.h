@@ -85,6 +85,7 @@ private:
     int m_selectedNode = -1;
     bool m_selectedBottomUp = false;
     QStringList m_selectedPath;  // kept across moments: the same frame is re-selected in the next profile
+    QStringList m_zoomPath;      // the flame graph's zoom, kept the same way
     std::vector<session::ProfileSample> m_selectedSamples;
 
     QComboBox* m_metricBox;

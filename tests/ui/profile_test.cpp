@@ -551,6 +551,14 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     EXPECT_GE(spanBytes, 10 * kMiB);
     EXPECT_LE(spanBytes, 11 * kMiB);
     EXPECT_TRUE(w.heapMap()->image() != before) << "the outlines are drawn";
+    // Selection and zoom stay on the same frame when the cursor moves (a new profile, new nodes).
+    panel->flameGraph()->zoomTo(ten);
+    w.seekTo(w.summary()->info.endNs - 1);
+    ASSERT_TRUE(uitest::waitFor([&] { return panel->profile() && panel->profile()->tNs == w.summary()->info.endNs - 1; }, 60000));
+    ASSERT_GT(panel->selectedNode(), 0);
+    EXPECT_EQ(panel->profile()->topDown.label(panel->selectedNode()), td.label(ten));
+    EXPECT_EQ(panel->flameGraph()->zoomNode(), panel->selectedNode());
+    panel->flameGraph()->zoomTo(0);
     panel->selectNode(-1);
     EXPECT_TRUE(w.heapMap()->markedAddresses().empty());
 
