@@ -36,9 +36,17 @@ void ProfileModel::setMetric(ProfileMetric m) {
 }
 
 void ProfileModel::setSearch(const ProfileSearch* s) {
-    beginResetModel();  // fonts of any row may change
+    // Only the rows whose match changed get a new font: no reset, so expanded rows stay open.
+    const ProfileSearch* old = m_search;
     m_search = s;
-    endResetModel();
+    const ProfileTree* t = tree();
+    if (!t) return;
+    auto matched = [t](const ProfileSearch* x, size_t n) {
+        return x && n < x->matchedNode.size() && n < t->nodes.size() && x->matchedNode[n];
+    };
+    for (size_t n = 1; n < t->nodes.size(); n++)
+        if (matched(old, n) != matched(s, n))
+            emit dataChanged(indexOfNode(int(n), 0), indexOfNode(int(n), ColumnCount - 1), {Qt::FontRole});
 }
 
 QModelIndex ProfileModel::indexOfNode(int node, int column) const {

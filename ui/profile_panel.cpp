@@ -78,9 +78,14 @@ QTreeView* ProfilePanel::makeTreeView(ProfileModel* model) {
     v->setUniformRowHeights(true);
     v->setAlternatingRowColors(true);
     v->setFocusPolicy(Qt::ClickFocus);  // the arrow keys stay with the window's cursor stepping
+    // The function and location keep a readable width (the dock can be narrow: the figures then
+    // scroll), the figures fit their contents.
     v->header()->setStretchLastSection(false);
-    v->header()->setSectionResizeMode(ProfileModel::Function, QHeaderView::Stretch);
-    for (int c = ProfileModel::Location; c < ProfileModel::ColumnCount; c++)
+    v->header()->setSectionResizeMode(ProfileModel::Function, QHeaderView::Interactive);
+    v->header()->setSectionResizeMode(ProfileModel::Location, QHeaderView::Interactive);
+    v->setColumnWidth(ProfileModel::Function, v->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 30);
+    v->setColumnWidth(ProfileModel::Location, v->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 18);
+    for (int c = ProfileModel::InclusiveBytes; c < ProfileModel::ColumnCount; c++)
         v->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
     connect(v, &QTreeView::clicked, this, [this, proxy, model](const QModelIndex& i) {
         selectNode(proxy->mapToSource(i).data(ProfileModel::kNodeRole).toInt(), model->bottomUp());

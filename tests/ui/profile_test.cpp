@@ -517,7 +517,10 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
             }
     EXPECT_GE(throughTen, int64_t(10 * kMiB));
     EXPECT_LT(throughTen, int64_t(10 * kMiB + 64 * 1024));
+    QTreeView* tdView = panel->topDownView();
+    ASSERT_TRUE(tdView->isExpanded(tdView->model()->index(0, 0))) << "the heaviest path is opened";
     panel->setSearch(QStringLiteral("alloc_ten"));
+    EXPECT_TRUE(tdView->isExpanded(tdView->model()->index(0, 0))) << "a search keeps the rows open";
     EXPECT_EQ(panel->search().matched.inuseBytes, throughTen);
     EXPECT_TRUE(panel->matchText().contains(QStringLiteral("%1%").arg(100.0 * double(throughTen) / double(cliInuse), 0, 'f', 1)))
         << panel->matchText().toStdString();
