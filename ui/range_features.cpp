@@ -13,6 +13,7 @@
 #include <QProgressDialog>
 #include <QSpinBox>
 #include <QStatusBar>
+#include <QTabBar>
 #include <QThread>
 
 #include "compare_view.h"
@@ -38,7 +39,12 @@ RangeFeatures::RangeFeatures(MainWindow* window)
         return d;
     };
     m_rangeDock = dock(tr("Range"), QStringLiteral("range"), m_panel);
-    m_flowDock = dock(tr("Allocation flow"), QStringLiteral("flow"), m_flow);
+    m_flowDock = dock(tr("Flow"), QStringLiteral("flow"), m_flow);  // short: six tabs share the side
+    m_flowDock->setToolTip(tr("The allocation flow: mcache ↔ mcentral ↔ mheap ↔ OS"));
+    // The side's tab bars show whole titles and scroll when they do not fit, rather than eliding
+    // every title to "Fra…" (tab bars are made as docks are tabified: those to come too).
+    for (QTabBar* tb : window->findChildren<QTabBar*>()) keepTitles(tb);
+    window->installEventFilter(this);
     if (auto* frag = window->findChild<QDockWidget*>(QStringLiteral("fragmentation"))) frag->raise();
 
     TimelineView* tl = window->timeline();
@@ -83,6 +89,17 @@ RangeFeatures::RangeFeatures(MainWindow* window)
         m_flow->setFlow(r->flow, tr("at %1 (±%2)").arg(formatSeconds(at), formatSeconds(kFlowWindowNs)));
         emit flowShown();
     });
+}
+
+void RangeFeatures::keepTitles(QTabBar* tb) {
+    tb->setElideMode(Qt::ElideNone);
+    tb->setUsesScrollButtons(true);
+}
+
+bool RangeFeatures::eventFilter(QObject* watched, QEvent* e) {
+    if (watched == m_window && e->type() == QEvent::ChildPolished)
+        if (auto* tb = qobject_cast<QTabBar*>(static_cast<QChildEvent*>(e)->child())) keepTitles(tb);
+    return QObject::eventFilter(watched, e);
 }
 
 void RangeFeatures::onSessionShown() {

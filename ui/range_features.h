@@ -3,7 +3,7 @@
 //  - the Range dock (range_panel.h) follows the timeline's selection (TimelineView::rangeSelected /
 //    rangeCleared; the whole session when nothing is selected), and its "Jump to" menu moves the
 //    cursor;
-//  - the Allocation flow dock (flow_view.h) shows the rates over the selection, else in a window of
+//  - the Flow dock (the allocation flow) (flow_view.h) shows the rates over the selection, else in a window of
 //    ±kFlowWindowNs around the cursor; in presenter mode it animates the narrated record's path;
 //  - File > Compare with… (compare_view.h), Export view… (PNG / SVG at a chosen size, export.h),
 //    Export CSV… (session::exportCsv), Export frames… (frame_export.h).
@@ -19,6 +19,7 @@
 #include "range_panel.h"
 
 class QMenu;
+class QTabBar;
 class QDockWidget;
 
 namespace spanscope::ui {
@@ -49,7 +50,11 @@ signals:
     void rangeShown();  // the range panel shows a new answer
     void flowShown();   // the flow view shows a new answer
 
+protected:
+    bool eventFilter(QObject* watched, QEvent* e) override;
+
 private:
+    static void keepTitles(QTabBar* tb);
     void onSessionShown();
     void requestRange();
     void requestFlowAtCursor();
