@@ -45,7 +45,8 @@ QString figureText(const char* name, int64_t v) {
     const QString n = QString::fromLatin1(name);
     const QString sign = v < 0 ? QStringLiteral("−") : QString();
     const uint64_t m = uint64_t(v < 0 ? -v : v);
-    if (n.endsWith(QLatin1String("Ns"))) return sign + formatSeconds(int64_t(m));
+    // Durations in the unit that suits them: GOGC=400's 38 pauses of 0.402 ms in all are not "0.000 s".
+    if (n.endsWith(QLatin1String("Ns"))) return sign + formatDuration(m);
     if (n.startsWith(QLatin1String("peak")) || n.startsWith(QLatin1String("mean")) || n.startsWith(QLatin1String("end")) ||
         n == QLatin1String("totalAlloc") || n == QLatin1String("bytes") || n == QLatin1String("waste"))
         return sign + formatBytes(m);

@@ -87,8 +87,10 @@ void RangePanel::fillSummary(const session::RangeStats& s) {
         {tr("objects freed"), formatCount(s.freedObjects), none, none},
         {tr("bytes allocated"), formatBytes(s.allocBytes), none, none},
         {tr("bytes freed"), formatBytes(s.freedBytes), none, none},
-        {tr("spans taken from the heap"), formatCount(s.spansTaken), none, none},
-        {tr("spans returned to it"), formatCount(s.spansReturned), none, none},
+        // Net: the span tables at the two ends compared (a span taken and returned inside the
+        // range is in neither); the Flow tab counts every span record per second.
+        {tr("spans in use at the end, not at the start"), formatCount(s.spansTaken), none, none},
+        {tr("spans in use at the start, gone at the end"), formatCount(s.spansReturned), none, none},
         {tr("GC cycles / sweeps started"), formatCount(s.cycles.size()), none, none},
         {tr("stop-the-world pauses"), formatCount(s.pauses.size()),
          s.pauses.empty() ? none : formatSeconds(int64_t(s.pauseTotalNs / s.pauses.size())),
