@@ -421,7 +421,7 @@ bool SessionWriter::dropBefore(int64_t t) {
         ");"
         "DELETE FROM event_blocks WHERE id + count - 1 <= " + last + ";"
         "DELETE FROM keyframes WHERE id < " + id + ";"
-        "DELETE FROM heap_totals WHERE t_ns < " + at + ";"
+        "DELETE FROM heap_totals WHERE t_ns < (SELECT max(t_ns) FROM heap_totals WHERE t_ns <= " + at + ");"
         "DELETE FROM gc_phases WHERE t_ns < " + at + ";"
         "DELETE FROM gc_cycles WHERE end_ns IS NOT NULL AND end_ns < " + at + ";"
         "DELETE FROM class_counters WHERE t_ns < (SELECT max(c.t_ns) FROM class_counters c "

@@ -436,6 +436,7 @@ void MainWindow::onOpened(const SummaryPtr& s) {
     m_timeline->resetZoom();
     m_profile->clear();
     m_timeline->setSessionLength(s->info.endNs);
+    m_timeline->setKeptFrom(s->info.keptFromNs);
     m_client->requestSeries(0, s->info.endNs);
     const bool live = s->live && m_live->running();
     if (s->live) {
@@ -453,6 +454,7 @@ void MainWindow::onOpened(const SummaryPtr& s) {
 void MainWindow::onSummaryUpdated(const SummaryPtr& s) {
     m_sessionPanel->setSummary(s);
     m_timeline->setSessionLength(s->info.endNs);
+    m_timeline->setKeptFrom(s->info.keptFromNs);  // a live bounded recording drops as it goes
     m_seriesPending = true;
     if (!m_seriesThrottle.isActive()) m_seriesThrottle.start();
     if (m_followAction->isChecked()) seekTo(s->info.endNs);
@@ -468,7 +470,11 @@ void MainWindow::onSummaryUpdated(const SummaryPtr& s) {
 
 int64_t MainWindow::seekTo(int64_t t) {
     t = std::max<int64_t>(0, t);
-    if (const SummaryPtr s = m_client->summary()) t = std::min<int64_t>(t, s->info.endNs);
+    if (const SummaryPtr s = m_client->summary()) {
+        // A bounded recording knows nothing before its kept part: the moment shown is its start.
+        t = std::max<int64_t>(t, s->info.keptFromNs);
+        t = std::min<int64_t>(t, s->info.endNs);
+    }
     m_timeline->setCursorTime(t);
     m_client->seek(t);
     return t;

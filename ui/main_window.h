@@ -47,8 +47,8 @@ public:
     // Stops the live recording of an attached process (the program runs on); the session stays.
     bool detach();
     qint64 attachedPid() const { return m_attachedPid; }
-    // What the timeline cursor does. t is clamped to the session (0 .. its end); returns the time
-    // shown.
+    // What the timeline cursor does. t is clamped to the session (0, or a bounded recording's
+    // first kept moment, .. its end); returns the time shown.
     int64_t seekTo(int64_t tNs);
     // Shows only the spans of this size class in colour on the map (-1: all), as a click on the
     // legend or a row of the size-class table does.

@@ -80,7 +80,8 @@ TimelineView::TimelineView(QWidget* parent) : QChartView(parent), m_chart(new QC
     setRenderHint(QPainter::Antialiasing);
     setMinimumHeight(170);
     setToolTip(tr("Drag or click to choose the moment; wheel to zoom time; double-click for the whole session.\n"
-                  "Bands: sweep generations; GC cycles by phase: mark (orange), stop-the-world pauses (red)."));
+                  "Bands: sweep generations; GC cycles by phase: mark (orange), stop-the-world pauses (red).\n"
+                  "Hatched grey: the part a bounded recording (--max-size, --keep) did not keep."));
     applyRange(0, 1000000000, false);  // an empty timeline: one second
     setSeries(nullptr);
 }
@@ -183,6 +184,12 @@ void TimelineView::setTail(int64_t tNs, const session::HeapSample& h) {
     m_tailShown = true;
 }
 
+void TimelineView::setKeptFrom(int64_t t) {
+    if (t == m_keptFrom) return;
+    m_keptFrom = std::max<int64_t>(0, t);
+    viewport()->update();
+}
+
 void TimelineView::setCursorTime(int64_t t) {
     m_cursor = t;
     viewport()->update();
@@ -254,6 +261,23 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
             }
         }
     }
+    if (m_keptFrom > m_t0) {
+        // A bounded recording: nothing is known before keptFrom (its blocks were dropped).
+        const double x0 = plot.left(), x1 = std::min(plot.right(), xOf(m_keptFrom));
+        const QRectF gone(x0, plot.top(), x1 - x0, plot.height());
+        p->fillRect(gone, QColor(235, 235, 238, 235));
+        p->fillRect(gone, QBrush(QColor(150, 150, 160), Qt::BDiagPattern));
+        p->setPen(QPen(QColor(90, 90, 100), 2, Qt::DashLine));
+        p->drawLine(QPointF(x1, plot.top()), QPointF(x1, plot.bottom()));
+        const QString label = tr("not kept (bounded recording)");
+        const QFontMetrics fm(font());
+        const double w = fm.horizontalAdvance(label) + 8;
+        QRectF box(x1 - w - 4, plot.bottom() - fm.height() - 8, w, fm.height() + 2);
+        if (box.left() < x0) box.moveLeft(x1 + 4);  // too narrow: the label goes just after the edge
+        p->fillRect(box, QColor(255, 255, 255, 230));
+        p->setPen(QColor(70, 70, 80));
+        p->drawText(box, Qt::AlignCenter, label);
+    }
     if (m_hasSelection || m_selecting) {  // the selected range: a blue band with edges
         const double x0 = xOf(m_sel0), x1 = xOf(m_sel1);
         p->fillRect(QRectF(x0, plot.top(), std::max(1.0, x1 - x0), plot.height()), QColor(40, 110, 230, 50));
@@ -278,7 +302,7 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
 void TimelineView::seekToX(double x) {
     const QRectF plot = m_chart->plotArea();
     x = std::clamp(x, plot.left(), plot.right());
-    int64_t t = std::clamp<int64_t>(timeAt(x), 0, m_end);
+    int64_t t = std::clamp<int64_t>(timeAt(x), std::min(m_keptFrom, m_end), m_end);
     m_cursor = t;
     viewport()->update();
     emit seek(t);

@@ -7,6 +7,8 @@
 // Shift+drag selects a time range (a blue band): rangeSelected(t0, t1) when the mouse is released,
 // rangeCleared() when a plain click or Escape removes it; the selection is the range every
 // range-aware panel (range panel, flow view, flame graph) shows.
+// A bounded recording (--max-size / --keep) dropped its beginning: the part before keptFrom is
+// hatched grey, labelled "not kept", and the cursor stops at its edge.
 #pragma once
 #include <QChartView>
 #include <QLineSeries>
@@ -28,6 +30,8 @@ public:
     void setSessionLength(int64_t endNs);     // the whole session: the default x range
     void setSeries(const SeriesPtr& s);       // heap samples and cycles
     void setCursorTime(int64_t tNs);          // move the cursor without emitting seek
+    void setKeptFrom(int64_t tNs);            // a bounded recording's first kept moment (0: all)
+    int64_t keptFrom() const { return m_keptFrom; }
     // Live: extends every line to tNs with the latest sample h (the series arrive at most once a
     // second, the moments four times as often).
     void setTail(int64_t tNs, const session::HeapSample& h);
@@ -73,7 +77,7 @@ private:
     std::vector<QLineSeries*> m_bandKeys;  // empty series: the bands' legend entries
     SeriesPtr m_data;
     std::unordered_map<int64_t, std::pair<size_t, size_t>> m_phasesOfCycle;  // [first, last+1) in m_data->phases
-    int64_t m_end = 0, m_t0 = 0, m_t1 = 0, m_cursor = 0;
+    int64_t m_end = 0, m_t0 = 0, m_t1 = 0, m_cursor = 0, m_keptFrom = 0;
     bool m_dragging = false, m_follow = false, m_zoomed = false;
     bool m_tailShown = false;  // the series' last point is setTail's
     double m_unit = 1024.0 * 1024.0, m_ymax = 0;

@@ -269,6 +269,41 @@ TEST(SpanscopeExecutable, FlagsAndErrors) {
 // Live: a program recorded while the window watches. The session is opened as soon as the recorder
 // has committed, the timeline follows the end while the program runs, and when it exits the
 // window says so and the session stays browsable.
+// A bounded recording (--keep) opens with the timeline marking where its kept part begins; a seek
+// before it shows that first kept moment, as the cursor and the status say.
+TEST(MainWindowTest, BoundedRecordingOpensAtItsKeptPart) {
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("bounded.spanscope"));
+    QProcess rec;
+    rec.start(QStringLiteral(SPANSCOPE_CLI), {QStringLiteral("demo"), QStringLiteral("live"), QStringLiteral("--seconds"),
+                                              QStringLiteral("4"), QStringLiteral("--keep"), QStringLiteral("1s"),
+                                              QStringLiteral("-o"), file});
+    ASSERT_TRUE(rec.waitForFinished(120000));
+    ASSERT_EQ(rec.exitCode(), 0) << rec.readAllStandardError().toStdString();
+    std::string err;
+    auto reader = session::SessionReader::open(file.toStdString(), &err);
+    ASSERT_TRUE(reader) << err;
+    const int64_t kept = reader->info().keptFromNs;
+    ASSERT_GT(kept, 0) << "the recording kept everything";
+
+    MainWindow w;
+    w.resize(1280, 800);
+    w.show();
+    w.openFile(file);
+    ASSERT_TRUE(waitFor([&] { return w.moment() != nullptr; }, 20000));
+    EXPECT_EQ(w.timeline()->keptFrom(), kept);
+    EXPECT_EQ(w.seekTo(0), kept);
+    ASSERT_TRUE(waitMoment(w, kept));
+    EXPECT_EQ(w.timeline()->cursorTime(), kept);
+    // The heap sample in effect there was kept with it.
+    EXPECT_FALSE(w.statusText().contains(QLatin1String("no sample yet"))) << w.statusText().toStdString();
+    const std::vector<session::SpanRecord> spans = reader->spansAt(kept);
+    size_t tiles = 0;
+    for (const Tile& t : w.moment()->scene.tiles) tiles += t.kind == TileKind::Span || t.kind == TileKind::Large;
+    EXPECT_GT(tiles, 0u);
+    EXPECT_LE(tiles, spans.size());
+}
+
 TEST(MainWindowTest, LiveRecordingIsFollowedToTheEnd) {
     MainWindow w;
     w.resize(1280, 800);
@@ -372,6 +407,38 @@ TEST(TimelineTest, GcCycleBandsByPhase) {
     for (QLegendMarker* m : v.chart()->legend()->markers())
         if (m->isVisible() && m->label().startsWith(QStringLiteral("GC"))) legendGc++;
     EXPECT_EQ(legendGc, 0);
+}
+
+// A bounded recording dropped its beginning: the timeline hatches the part before keptFrom and
+// the cursor, clicked there, stops at the first kept moment.
+TEST(TimelineTest, BoundedRecordingShowsWhereTheKeptPartBegins) {
+    TimelineView v;
+    v.resize(900, 300);
+    v.show();
+    v.setSessionLength(1000);
+    v.setSeries(std::make_shared<SeriesSnapshot>());
+    v.setCursorTime(950);
+    QApplication::processEvents();
+    const double y = v.chart()->plotArea().center().y();
+    auto column = [&](const QImage& img, int64_t t) {  // the mean grey of a few pixels of a column
+        int sum = 0;
+        for (int dy = -20; dy <= 20; dy++) sum += qGray(img.pixel(QPoint(int(v.xOf(t)), int(y) + dy)));
+        return sum / 41;
+    };
+    const QImage before = v.grab().toImage();
+    v.setKeptFrom(400);
+    QApplication::processEvents();
+    const QImage after = v.grab().toImage();
+    EXPECT_LT(column(after, 200), column(before, 200) - 5) << "the part not kept is hatched";
+    EXPECT_EQ(column(after, 700), column(before, 700)) << "the kept part is drawn as before";
+
+    QSignalSpy seeks(&v, &TimelineView::seek);
+    const double x = v.xOf(100);
+    QMouseEvent press(QEvent::MouseButtonPress, QPointF(x, y), v.mapToGlobal(QPointF(x, y)), Qt::LeftButton,
+                      Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(v.viewport(), &press);
+    ASSERT_EQ(seeks.count(), 1);
+    EXPECT_EQ(seeks.at(0).at(0).toLongLong(), 400);
 }
 
 // Fragmentation splits a class's objects in use into the bytes requested and the slot padding

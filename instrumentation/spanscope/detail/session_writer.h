@@ -38,7 +38,8 @@ public:
     bool progress(int64_t endNs, int64_t events, int64_t dropped);
     // Bounded recording: bytes in use (the file's pages less its free list), the time span of
     // the keyframes, and dropping everything before the latest keyframe at or before t (whole
-    // blocks, older keyframes and samples; each class's last counters are kept). False on error.
+    // blocks, older keyframes and heap samples; the last heap sample and each class's last counters
+    // before t are kept, so the heap is known where the kept part begins). False on error.
     bool usedBytes(uint64_t* bytes);
     bool keyframeSpan(int64_t* first, int64_t* last);
     bool dropBefore(int64_t t);
