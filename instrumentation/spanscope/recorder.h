@@ -17,8 +17,8 @@ struct RecorderOptions {
     std::string path;
     bool overwrite = false;                // replace an existing file (else it is an error)
     int commitIntervalMs = 100;            // a live reader sees data at most this old
-    uint32_t keyframeEveryEvents = 20000;  // a keyframe after this many span events (at least
-                                           // twice the number of spans) ...
+    uint32_t keyframeEveryEvents = 65536;  // a keyframe after this many span events (at least
+                                           // 8 per span in the table) ...
     int64_t keyframeEveryNs = 500000000;   // ... or this long, whichever comes first ...
     // ... or after this many records of any kind (at least 32 per span in the table), so that a
     // seek's scan stays bounded when the records are not span events (a GC-heavy program's

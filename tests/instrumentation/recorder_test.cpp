@@ -163,7 +163,7 @@ TEST(Recorder, KeyframesBoundTheReplay) {
     const std::string file = dir.path("k.db");
     StreamBuilder b(kStart);
     std::vector<Event> frame;
-    const int kSpans = 200, kRounds = 50;
+    const int kSpans = 100, kRounds = 100;  // 8 records per span (the least interval) < 1000
     uint64_t t = kStart;
     for (int r = 0; r < kRounds; r++) {
         for (int s = 0; s < kSpans; s++)
