@@ -7,6 +7,9 @@
 //   gcbench growdrop PEAK LOW COUNT   the ring grows to PEAK 32-byte objects, drops to LOW, churns
 // The steady and growdrop shapes are bench/go/gcshapes.go's, for the fidelity report: objects are
 // pointerful and under 512 bytes, where Go 1.19 and spanscope (Go 1.22+'s layout) agree.
+// Built with instrumentation, it starts the probe when SPANSCOPE_STREAM is set, as a preloaded
+// program does, so `spanscope-cli record --no-preload -- gcbench ...` records it
+// (bench/recording_overhead.sh).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +18,9 @@
 #include <vector>
 
 #include "spanscope/gc.h"
+#if SPANSCOPE_GCBENCH_PROBE
+#include "spanscope/stream.h"
+#endif
 
 using namespace spanscope::gc;
 
@@ -105,6 +111,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: gcbench binary-trees [DEPTH] | gcbench alloc SIZE [COUNT]\n");
         return 2;
     }
+#if SPANSCOPE_GCBENCH_PROBE
+    spanscope::probe::startFromEnvironment();
+#endif
     auto t0 = std::chrono::steady_clock::now();
     long ops = 0;
     const bool shape = !std::strcmp(argv[1], "steady") || !std::strcmp(argv[1], "growdrop");
