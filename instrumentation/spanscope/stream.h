@@ -124,7 +124,7 @@ struct Options {
 // thread cannot start. Call from one thread at a time.
 bool start(const Options& opts, char* why = nullptr, size_t cap = 0);
 // Reads SPANSCOPE_STREAM ("fd:N", or a file path; a path naming a Unix socket is connected to)
-// and starts the probe (see probe.cpp for how exec'd images and child processes are told apart).
+// and starts the probe (see exec_handoff.cpp for how exec'd images and child processes are told apart).
 // Returns true if the probe started; on failure prints one line to stderr.
 bool startFromEnvironment();
 // Drains every buffer, writes final counters and the trailer, removes the sink and joins the

@@ -1,0 +1,140 @@
+// The probe's per-thread rings: the allocator's event sink copies each record into the calling
+// thread's single-producer ring (mmap'd, never from the heap it observes); the drain thread
+// (probe.cpp) empties them. See spanscope/detail/probe.h.
+//
+// A thread takes a buffer at its first event (a free one, or a new mapping) and gives it back at
+// its ThreadExit event. Buffers are never unmapped, so a stale pointer stays valid. A full ring
+// makes the thread wait a little for the drain thread, then drops the record and counts it (the
+// sink runs with allocator locks held: it must never wait without a bound).
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <new>
+
+#include "spanscope/detail/platform.h"
+#include "spanscope/detail/probe.h"
+
+namespace spanscope::probe::internal {
+using namespace spanscope::stream;
+
+std::atomic<ThreadBuffer*> g_buffers{nullptr};
+thread_local ThreadBuffer* t_buf __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local bool t_inProbe __attribute__((tls_model("initial-exec"))) = false;
+std::atomic<uint32_t> g_wake{0};
+std::atomic<uint32_t> g_drained{0};
+std::atomic<uint32_t> g_waiters{0};
+std::atomic<uint64_t> g_noBuffer{0};
+
+void* mapZeroed(size_t bytes) {
+    void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return m == MAP_FAILED ? nullptr : m;
+}
+
+void wakeDrain() {
+    g_wake.fetch_add(1, std::memory_order_release);
+    syscall(SYS_futex, &g_wake, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+ThreadBuffer* acquireBuffer(int tid) {
+    for (ThreadBuffer* b = g_buffers.load(std::memory_order_acquire); b; b = b->next) {
+        int free = 0;
+        if (b->owner.load(std::memory_order_relaxed) == 0 &&
+            b->owner.compare_exchange_strong(free, tid, std::memory_order_acquire))
+            return b;
+    }
+    void* m = mapZeroed(sizeof(ThreadBuffer));
+    if (!m) return nullptr;
+    auto* b = new (m) ThreadBuffer;
+    b->owner.store(tid, std::memory_order_relaxed);
+    b->next = g_buffers.load(std::memory_order_relaxed);
+    while (!g_buffers.compare_exchange_weak(b->next, b, std::memory_order_release,
+                                            std::memory_order_relaxed)) {
+    }
+    return b;
+}
+
+namespace {
+// A full ring: wake the drain thread and sleep until it has made room, for at most kMaxWaitNs.
+// The drain thread takes no allocator lock once running (the sampler thread reads MemStats), so
+// the wait normally ends as soon as it is scheduled; the bound covers the start-up rundown, which
+// holds the heap's locks, and a drain thread that has died. Past the bound the record is dropped
+// and counted (a Dropped record tells the recorder).
+constexpr uint64_t kMaxWaitNs = 200000000;
+uint64_t waitForRoom(ThreadBuffer* b, uint64_t t, uint64_t eventTime) {
+    const uint64_t deadline = detail::nanotime() + kMaxWaitNs;
+    b->waitingSince.store(eventTime ? eventTime : 1,
+                          std::memory_order_seq_cst);  // holds the watermark
+    g_waiters.fetch_add(1, std::memory_order_acq_rel);
+    uint64_t h;
+    for (;;) {
+        const uint32_t seen = g_drained.load(std::memory_order_acquire);
+        h = b->head.load(std::memory_order_acquire);
+        if (t - h < kRingEvents) break;
+        wakeDrain();
+        const uint64_t now = detail::nanotime();
+        if (now >= deadline) break;
+        const uint64_t left = deadline - now < 1000000 ? deadline - now : 1000000;
+        timespec ts{0, static_cast<long>(left)};
+        syscall(SYS_futex, &g_drained, FUTEX_WAIT_PRIVATE, seen, &ts, nullptr, 0);
+    }
+    g_waiters.fetch_sub(1, std::memory_order_acq_rel);
+    return h;
+}
+
+// Called when the record has been pushed (or dropped) after a wait.
+void doneWaiting(ThreadBuffer* b) {
+    b->waitingSince.store(0, std::memory_order_release);
+}
+}  // namespace
+
+// The sink: runs on the allocating thread, allocator locks held. Copy, publish, return.
+void sink(const Event& e, void*) {
+    if (t_inProbe) return;
+    ThreadBuffer* b = t_buf;
+    if (!b) {
+        b = acquireBuffer(e.tid ? static_cast<int>(e.tid) : -1);
+        if (!b) {
+            g_noBuffer.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        t_buf = b;
+    }
+    const uint64_t t = b->tail.load(std::memory_order_relaxed);
+    uint64_t h = b->head.load(std::memory_order_acquire);
+    bool waited = false;
+    if (t - h >= kRingEvents) {
+        h = waitForRoom(b, t, e.timeNs);
+        waited = true;
+    }
+    if (t - h >= kRingEvents) {
+        b->dropped.fetch_add(1, std::memory_order_relaxed);
+    } else {
+        b->ring[t % kRingEvents] = e;
+        b->tail.store(t + 1, std::memory_order_release);
+        if (t - h == kRingEvents / 2) wakeDrain();
+    }
+    if (waited) doneWaiting(b);
+    if (e.kind == EventKind::ThreadExit) {
+        t_buf = nullptr;
+        b->owner.store(0, std::memory_order_release);
+    }
+}
+
+// The sampler's records go through its own ring like any thread's, so that the drain thread never
+// waits for a heap lock (a thread waiting for room in its ring may hold one).
+void toOwnRing(const Event& e) {
+    ThreadBuffer* b = t_buf;
+    if (!b && !(b = t_buf = acquireBuffer(detail::currentTid()))) return;
+    const uint64_t t = b->tail.load(std::memory_order_relaxed);
+    if (t - b->head.load(std::memory_order_acquire) >= kRingEvents) {
+        b->dropped.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    b->ring[t % kRingEvents] = e;
+    b->tail.store(t + 1, std::memory_order_release);
+}
+
+}  // namespace spanscope::probe::internal

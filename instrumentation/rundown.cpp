@@ -1,0 +1,55 @@
+// The probe's rundown: at the start of a session, one SpanState record (and SpanBits records for
+// its allocation bitmap) per span, between RundownBegin and RundownEnd, so that a session started
+// late (a live attach) begins with the whole heap. Drain thread only. See spanscope/detail/probe.h.
+#include "spanscope/detail/platform.h"
+#include "spanscope/detail/probe.h"
+#include "spanscope/detail/probe_profile.h"
+
+namespace spanscope::probe::internal {
+using namespace spanscope::stream;
+
+namespace {
+struct RundownCtx {
+    uint64_t now;
+    uint64_t spans;
+};
+
+void rundownSpan(const SpanInfo& s, void* arg) {
+    auto* ctx = static_cast<RundownCtx*>(arg);
+    Event e = record(kSpanState, ctx->now);
+    e.spanClass = s.spanClass;
+    e.flags = s.where;
+    e.npages = s.npages;
+    e.addr = s.base;
+    e.a = uint64_t{s.nelems} | uint64_t{s.allocCount} << 16 | uint64_t{s.freeindex} << 32;
+    e.b = s.elemsize;
+    e.c = static_cast<uint64_t>(s.ownerTid);
+    e.d = uint64_t{s.sweepgen} | uint64_t{s.nwords} << 32;
+    g_writer.add(e);
+    if (s.allocBits)
+        for (uint32_t w = 0; w < s.nwords; w += 4) {
+            Event bits = record(kSpanBits, ctx->now);
+            bits.addr = s.base;
+            bits.npages = w;
+            uint64_t* dst[4] = {&bits.a, &bits.b, &bits.c, &bits.d};
+            for (uint32_t k = 0; k < 4; k++) *dst[k] = w + k < s.nwords ? s.allocBits[w + k] : 0;
+            g_writer.add(bits);
+        }
+    ctx->spans++;
+}
+}  // namespace
+
+void rundown() {
+    RundownCtx ctx{detail::nanotime(), 0};
+    g_writer.add(record(kRundownBegin, ctx.now));
+    // walkSpans holds the heap's locks: slow paths wait while we copy (and write full frames).
+    uint32_t sweepgen = walkSpans(rundownSpan, &ctx);
+    profile::rundownProfile(record(kRundownBegin, ctx.now), toWriter);  // the heap profile so far
+    Event end = record(kRundownEnd, ctx.now);
+    end.a = ctx.spans;
+    end.b = sweepgen;
+    g_writer.add(end);
+    g_writer.flush();
+}
+
+}  // namespace spanscope::probe::internal

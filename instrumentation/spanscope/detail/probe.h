@@ -1,0 +1,99 @@
+// The probe's internals shared by its files (see spanscope/stream.h for the public API and
+// probe.cpp for the overview): the per-thread rings (probe_ring.cpp), the frame writer
+// (frame_writer.cpp), the rundown (rundown.cpp), the counter sampler (sampler.cpp), the drain
+// thread and the probe's lifecycle (probe.cpp), and the exec hand-off (exec_handoff.cpp).
+// Libc, pthreads and the allocator only; nothing here allocates from the heap it observes.
+#pragma once
+#include <pthread.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "spanscope/allocator.h"
+#include "spanscope/stream.h"
+
+namespace spanscope::probe::internal {
+using spanscope::Event;
+
+constexpr uint32_t kRingEvents = 16384;  // 1 MiB of address space per thread, touched as used
+constexpr uint32_t kFrameEvents = stream::kMaxFramePayload / sizeof(Event);
+constexpr int kDrainPeriodMs = 2;
+
+// ---- Rings (probe_ring.cpp) ------------------------------------------------------------------
+struct ThreadBuffer {
+    alignas(64) std::atomic<uint64_t> head{0};  // consumer (drain thread)
+    alignas(64) std::atomic<uint64_t> tail{0};  // producer (owning thread)
+    std::atomic<uint64_t> dropped{0};
+    std::atomic<int> owner{0};              // tid of the owning thread, 0 when free
+    std::atomic<uint64_t> waitingSince{0};  // time of the record waiting for room, or 0
+    ThreadBuffer* next = nullptr;
+    alignas(64) Event ring[kRingEvents];
+};
+
+extern std::atomic<ThreadBuffer*> g_buffers;
+extern thread_local ThreadBuffer* t_buf __attribute__((tls_model("initial-exec")));
+extern thread_local bool t_inProbe __attribute__((tls_model("initial-exec")));
+extern std::atomic<uint32_t> g_wake;      // futex: the drain thread sleeps on it
+extern std::atomic<uint32_t> g_drained;   // bumped (and futex-woken) after a drain pass if anyone waits
+extern std::atomic<uint32_t> g_waiters;
+extern std::atomic<uint64_t> g_noBuffer;  // records lost because no ring could be mapped
+
+void* mapZeroed(size_t bytes);
+void wakeDrain();
+ThreadBuffer* acquireBuffer(int tid);
+// The allocator's event sink: runs on the allocating thread, allocator locks held.
+void sink(const Event& e, void*);
+// Pushes a probe record (the sampler's) into the calling thread's ring; drops it if full.
+void toOwnRing(const Event& e);
+
+// ---- Frame writer (frame_writer.cpp) ---------------------------------------------------------
+// Frame assembly and output; used by the drain thread only (and stop() after the join).
+class Writer {
+public:
+    bool init(int fd);
+    void add(const Event& e) {
+        if (m_n == kFrameEvents) flush();
+        std::memcpy(m_buf + sizeof(stream::FrameHeader) + size_t{m_n} * sizeof(Event), &e,
+                         sizeof e);
+        m_n++;
+    }
+    void flush();
+    void trailer(stream::EndReason reason);
+    bool writeAll(const void* data, size_t n);
+    bool failed() const { return m_failed; }
+
+private:
+    int m_fd = -1;
+    char* m_buf = nullptr;
+    uint32_t m_n = 0;
+    bool m_failed = false;
+};
+
+extern Writer g_writer;
+extern Options g_opts;
+extern uint64_t g_startNs;
+extern std::atomic<int> g_drainTid;  // probe records carry the drain thread's tid
+extern std::atomic<uint64_t> g_statEvents, g_statDropped, g_statFrames, g_statBytes;
+extern std::atomic<int32_t> g_exitStatus;  // the status given to _exit (QuickExit trailer)
+
+// A probe record of the given kind, stamped with the drain thread's tid.
+Event record(uint16_t kind, uint64_t now);
+// Writes the stream header (program, argv, page size, start time). False if the write failed.
+bool writeHeader();
+
+// ---- Rundown (rundown.cpp) -------------------------------------------------------------------
+// Writes RundownBegin, a SpanState (and SpanBits) per span, RundownEnd.
+void rundown();
+
+// ---- Sampler (sampler.cpp) -------------------------------------------------------------------
+// Reads MemStats and emits ClassCounters for the classes that changed (all: every class in use),
+// then the heap totals. out() is where the records go.
+void emitCounters(MemStats& prev, bool all, void (*out)(const Event&));
+void toWriter(const Event& e);
+extern MemStats g_prevStats;  // the sampler's, then (after it is joined) the drain thread's
+bool startSampler();          // the sampler thread (false if it cannot start)
+void stopSampler();           // wakes and joins it
+
+}  // namespace spanscope::probe::internal
