@@ -2,7 +2,9 @@
 // header and the trailer to the probe's descriptor (docs/session-format.md). Drain thread only.
 // See spanscope/detail/probe.h.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +26,12 @@ std::atomic<int32_t> g_exitStatus{0};
 
 bool Writer::init(int fd) {
     m_fd = fd;
+    // Non-blocking (a pipe or a socket; never a terminal or a file, whose description others may
+    // share): a reader that does not read makes the drain thread wait in poll (waitWritable),
+    // where it can give up at stop(), never in write().
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+        if (int fl = fcntl(fd, F_GETFL); fl >= 0 && !(fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
     m_buf = static_cast<char*>(mapZeroed(sizeof(FrameHeader) + kMaxFramePayload));
     m_failed = !m_buf;
     return m_buf != nullptr;
@@ -55,9 +63,14 @@ void Writer::trailer(EndReason reason) {
 bool Writer::writeAll(const void* data, size_t n) {
     if (m_failed) return false;
     const char* p = static_cast<const char*>(data);
+    if (m_holding) return append(p, n);
     while (n) {
         ssize_t w = ::write(m_fd, p, n);
         if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (waitWritable()) continue;
+            w = -1;
+        }
         if (w <= 0) {
             m_failed = true;
             return false;
@@ -67,6 +80,54 @@ bool Writer::writeAll(const void* data, size_t n) {
         g_statBytes.fetch_add(static_cast<uint64_t>(w), std::memory_order_relaxed);
     }
     return true;
+}
+
+// The reader does not keep up (or is stopped): wait until it reads, for as long as it takes while
+// recording goes on (the rings drop meanwhile: g_drainStalled), but only until the stop deadline
+// once stop() was asked for. False: give up on this reader.
+bool Writer::waitWritable() {
+    g_drainStalled.store(true, std::memory_order_release);
+    bool ok = false;
+    for (;;) {
+        pollfd p{m_fd, POLLOUT, 0};
+        const int rc = poll(&p, 1, 50);
+        if (rc > 0) {  // writable, or an error that the next write reports
+            ok = true;
+            break;
+        }
+        if (rc < 0 && errno != EINTR) break;
+        const uint64_t stopBy = g_stopDeadlineNs.load(std::memory_order_acquire);
+        if (stopBy && detail::nanotime() > stopBy) break;
+    }
+    g_drainStalled.store(false, std::memory_order_release);
+    return ok;
+}
+
+bool Writer::append(const char* p, size_t n) {
+    if (m_heldLen + n > m_heldCap) {
+        size_t cap = m_heldCap ? m_heldCap : size_t{1} << 20;
+        while (cap < m_heldLen + n) cap *= 2;
+        void* m = m_held ? mremap(m_held, m_heldCap, cap, MREMAP_MAYMOVE) : mapZeroed(cap);
+        if (!m || m == MAP_FAILED) {
+            m_failed = true;
+            return false;
+        }
+        m_held = static_cast<char*>(m);
+        m_heldCap = cap;
+    }
+    std::memcpy(m_held + m_heldLen, p, n);
+    m_heldLen += n;
+    return true;
+}
+
+void Writer::hold(bool on) {
+    if (on == m_holding) return;
+    m_holding = on;
+    if (on) return;
+    if (m_heldLen) writeAll(m_held, m_heldLen);
+    if (m_held) munmap(m_held, m_heldCap);
+    m_held = nullptr;
+    m_heldLen = m_heldCap = 0;
 }
 
 Event record(uint16_t kind, uint64_t now) {

@@ -2,6 +2,8 @@
 // sends one command line: "STAT" (a one-line heap summary) or "ATTACH" (the probe starts on the
 // connection: header, rundown, then events until the client shuts its side or the process exits).
 // A second ATTACH gets "ERR already attached". See spanscope/stream.h and docs/session-format.md.
+// One poll-driven thread serves every client at once, each with a buffer and a deadline: no
+// client can make another wait, and none can make the program wait (see docs/guarantees).
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -39,8 +41,23 @@ std::atomic<bool> g_listening{false};
 std::atomic<pid_t> g_listenPid{0};  // the process that owns the socket (a forked child does not)
 int g_attachedFd = -1;  // the connection the probe streams to, or -1
 
+// A client still sending its command line: served by poll, never waited for. Each has one second
+// from its connection to send a complete line; a client that sends garbage, sends slowly, never
+// sends or never reads costs one slot until then (or until a newer client needs the slot), and the
+// listener serves the others meanwhile.
+constexpr int kMaxClients = 16;
+constexpr uint64_t kCommandDeadlineNs = 1000000000;
+struct Client {
+    int fd = -1;
+    uint8_t n = 0;
+    char line[32];
+    uint64_t deadline = 0;
+};
+Client g_clients[kMaxClients];
+
+// Answers are one short line into an empty socket buffer: never blocks (MSG_DONTWAIT).
 void say(int fd, const char* line) {
-    (void)!send(fd, line, std::strlen(line), MSG_NOSIGNAL);
+    (void)!send(fd, line, std::strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 bool peerIsUs(int fd) {
@@ -50,32 +67,8 @@ bool peerIsUs(int fd) {
            (cred.uid == getuid() || cred.uid == 0);
 }
 
-// Reads one command line (at most 31 bytes) within a second.
-bool readCommand(int fd, char* out, size_t cap) {
-    size_t n = 0;
-    while (n + 1 < cap) {
-        pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, 1000) <= 0) return false;
-        ssize_t r = ::read(fd, out + n, 1);
-        if (r <= 0) return false;
-        if (out[n] == '\n') break;
-        n++;
-    }
-    out[n] = 0;
-    return true;
-}
-
-void handleClient(int fd) {
-    char cmd[32];
-    if (!peerIsUs(fd)) {
-        say(fd, "ERR permission denied (another user)\n");
-        ::close(fd);
-        return;
-    }
-    if (!readCommand(fd, cmd, sizeof cmd)) {
-        ::close(fd);
-        return;
-    }
+// Runs a complete command. Returns true if fd now belongs to the probe (ATTACH).
+bool runCommand(int fd, const char* cmd) {
     if (!std::strcmp(cmd, "STAT")) {
         MemStats st;
         readMemStats(&st);
@@ -86,18 +79,15 @@ void handleClient(int fd) {
                       (unsigned long long)st.HeapSys, (unsigned long long)st.HeapAlloc,
                       (unsigned long long)st.HeapInuse, running() ? 1 : 0);
         say(fd, line);
-        ::close(fd);
-        return;
+        return false;
     }
     if (std::strcmp(cmd, "ATTACH") != 0) {
         say(fd, "ERR unknown command\n");
-        ::close(fd);
-        return;
+        return false;
     }
     if (running()) {
         say(fd, "ERR already attached\n");
-        ::close(fd);
-        return;
+        return false;
     }
     Options opts;
     opts.fd = fd;
@@ -108,34 +98,107 @@ void handleClient(int fd) {
         char line[160];
         std::snprintf(line, sizeof line, "ERR %s\n", why);
         say(fd, line);
-        ::close(fd);
-        return;
+        return false;
     }
     g_attachedFd = fd;
+    return true;
+}
+
+void dropClient(Client& c) {
+    ::close(c.fd);
+    c = Client();
+}
+
+// Reads what the client has sent; runs its command once the line is complete.
+void serveClient(Client& c) {
+    ssize_t r = ::read(c.fd, c.line + c.n, sizeof c.line - 1 - c.n);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (r <= 0) return dropClient(c);
+    c.n = static_cast<uint8_t>(c.n + r);
+    char* nl = static_cast<char*>(std::memchr(c.line, '\n', c.n));
+    if (!nl && c.n + 1u < sizeof c.line) return;  // more to come
+    if (!nl) {
+        say(c.fd, "ERR unknown command\n");
+        return dropClient(c);
+    }
+    *nl = 0;
+    if (runCommand(c.fd, c.line)) {
+        c = Client();  // the probe owns the descriptor now
+        return;
+    }
+    dropClient(c);
+}
+
+void acceptClients(uint64_t now) {
+    for (;;) {
+        int fd = accept4(g_listenFd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) return;
+        if (!peerIsUs(fd)) {
+            say(fd, "ERR permission denied (another user)\n");
+            ::close(fd);
+            continue;
+        }
+        // A free slot, else the oldest client's: a crowd that connects and holds cannot lock out
+        // a client that speaks.
+        Client* slot = &g_clients[0];
+        for (Client& c : g_clients) {
+            if (c.fd < 0) {
+                slot = &c;
+                break;
+            }
+            if (c.deadline < slot->deadline) slot = &c;
+        }
+        if (slot->fd >= 0) dropClient(*slot);
+        *slot = Client();
+        slot->fd = fd;
+        slot->deadline = now + kCommandDeadlineNs;
+    }
 }
 
 void removeSocket() {
     if (g_listening.load() && g_listenPid.load() == getpid()) unlink(g_socketPath);
 }
 
+// One thread, poll-driven: the listening socket, the attached client's connection (to notice a
+// detach) and every client still sending its command.
 void* listenMain(void*) {
+    pollfd p[2 + kMaxClients];
+    Client* of[2 + kMaxClients];
     for (;;) {
-        pollfd p[2] = {{g_listenFd, POLLIN, 0}, {g_attachedFd, POLLRDHUP, 0}};
-        const nfds_t n = g_attachedFd >= 0 ? 2 : 1;
-        int rc = poll(p, n, g_attachedFd >= 0 ? 200 : -1);
+        nfds_t n = 0;
+        p[n++] = {g_listenFd, POLLIN, 0};
+        const bool attached = g_attachedFd >= 0;
+        if (attached) p[n++] = {g_attachedFd, POLLRDHUP, 0};
+        const nfds_t firstClient = n;
+        uint64_t now = detail::nanotime(), next = UINT64_MAX;
+        for (Client& c : g_clients) {
+            if (c.fd < 0) continue;
+            if (now >= c.deadline) {
+                dropClient(c);
+                continue;
+            }
+            if (c.deadline < next) next = c.deadline;
+            of[n] = &c;
+            p[n++] = {c.fd, POLLIN, 0};
+        }
+        int timeout = attached ? 200 : -1;
+        if (next != UINT64_MAX) {
+            const int ms = static_cast<int>((next - now) / 1000000 + 1);
+            if (timeout < 0 || ms < timeout) timeout = ms;
+        }
+        int rc = poll(p, n, timeout);
         if (rc < 0 && errno != EINTR) return nullptr;
-        if (g_attachedFd >= 0 &&
+        if (attached &&
             (!running() || (rc > 0 && (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR))))) {
             // The client shut its side (detach) or went away: trailer, then back to counters only.
             stop(stream::EndReason::Detached);
             g_attachedFd = -1;
         }
-        if (rc > 0 && (p[0].revents & POLLIN)) {
-            int c = accept4(g_listenFd, nullptr, nullptr, SOCK_CLOEXEC);
-            if (c >= 0) handleClient(c);
-        }
-        if (rc > 0 && (p[0].revents & (POLLERR | POLLNVAL)))
-            return nullptr;  // the program closed our socket
+        if (rc <= 0) continue;
+        for (nfds_t i = firstClient; i < n; i++)
+            if (p[i].revents) serveClient(*of[i]);
+        if (p[0].revents & POLLIN) acceptClients(detail::nanotime());
+        if (p[0].revents & (POLLERR | POLLNVAL)) return nullptr;  // the program closed our socket
     }
 }
 
@@ -144,6 +207,10 @@ void listenerAtExit() {
     removeSocket();
 }
 }  // namespace
+
+namespace {
+bool g_dirRefused = false;  // socketDir found a directory that is not ours to trust
+}
 
 bool socketDir(char* out, size_t cap, bool create, char* why, size_t whyCap) {
     const char* xdg = std::getenv("XDG_RUNTIME_DIR");
@@ -166,8 +233,11 @@ bool socketDir(char* out, size_t cap, bool create, char* why, size_t whyCap) {
     // Somebody else's directory, or one others can enter, is not ours to trust.
     if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077)) {
         if (why)
-            std::snprintf(why, whyCap, "%s is not a private directory of this user (mode 0700)",
-                          out);
+            std::snprintf(why, whyCap,
+                          "%s is not a private directory of this user (mode 0700)%s; remove it, "
+                          "or set XDG_RUNTIME_DIR",
+                          out, st.st_uid != getuid() ? ": another user made it" : "");
+        g_dirRefused = true;
         return false;
     }
     return true;
@@ -183,9 +253,9 @@ bool startListener(char* why, size_t cap) {
                   static_cast<int>(getpid()));
     std::memcpy(g_socketPath, addr.sun_path, sizeof g_socketPath);
     unlink(addr.sun_path);  // a stale socket of an earlier process with our pid
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        listen(fd, 4) != 0) {
+        listen(fd, 64) != 0) {
         if (why)
             std::snprintf(why, cap, "cannot listen on %s: %s", addr.sun_path, std::strerror(errno));
         if (fd >= 0) ::close(fd);
@@ -212,14 +282,16 @@ bool startListener(char* why, size_t cap) {
 
 // On by default: every process running with spanscope is attachable. SPANSCOPE_ATTACH=0 turns it
 // off; with SPANSCOPE_ATTACH=1 a failure to listen is reported (otherwise it is silent, so that a
-// preloaded program's output stays its own).
+// preloaded program's output stays its own), except a socket directory that another user made or
+// can enter: that one is always reported, so that nobody can turn attach off unnoticed.
 bool startListenerFromEnvironment() {
     const char* e = std::getenv("SPANSCOPE_ATTACH");
     if (e && !std::strcmp(e, "0")) return false;
     if (running()) return false;  // already streaming (SPANSCOPE_STREAM): not attachable
     char why[200];
     if (!startListener(why, sizeof why)) {
-        if (e && !std::strcmp(e, "1")) detail::printErr("spanscope: attach disabled: %s\n", why);
+        if ((e && !std::strcmp(e, "1")) || g_dirRefused)
+            detail::printErr("spanscope: attach disabled: %s\n", why);
         return false;
     }
     return true;

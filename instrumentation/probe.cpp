@@ -36,6 +36,27 @@ std::atomic<pid_t> g_probePid{0};  // the process that started the probe
 uint64_t g_lastWatermark = 0;      // drain thread only
 std::atomic<uint32_t> g_endReason{0};
 pthread_mutex_t g_control = PTHREAD_MUTEX_INITIALIZER;  // start() and stop() one at a time
+// How long stop() lets the drain thread write its last frames and trailer to a reader that does
+// not read (a stopped attach client): exit is delayed by at most this much.
+constexpr uint64_t kStopWriteNs = 1000000000;
+
+uint64_t g_droppedSent[kDropSlots];  // drain thread only: per-kind counts already sent
+
+// Sends a Dropped record for each kind whose count of dropped records grew since the last pass:
+// a = all records dropped so far, b = the kind, c = that kind's records dropped so far.
+void sendDropped(const uint64_t (&bySlot)[kDropSlots], uint64_t total) {
+    g_statDropped.store(total, std::memory_order_relaxed);
+    const uint64_t now = detail::nanotime();
+    for (uint32_t s = 0; s < kDropSlots; s++) {
+        if (bySlot[s] == g_droppedSent[s]) continue;
+        g_droppedSent[s] = bySlot[s];
+        Event e = record(kDropped, now);
+        e.a = total;
+        e.b = dropSlotKind(s);
+        e.c = bySlot[s];
+        g_writer.add(e);
+    }
+}
 
 // Copies what every ring holds into frames, then a Watermark record: every record older than it
 // has been sent (the recorder releases records in time order up to it). Records reach a ring a
@@ -44,6 +65,7 @@ pthread_mutex_t g_control = PTHREAD_MUTEX_INITIALIZER;  // start() and stop() on
 constexpr uint64_t kWatermarkSlackNs = 1000000;
 uint64_t drainAll() {
     uint64_t moved = 0, dropped = 0;
+    uint64_t bySlot[kDropSlots] = {};
     uint64_t watermark = detail::nanotime() - kWatermarkSlackNs;
     for (ThreadBuffer* b = g_buffers.load(std::memory_order_acquire); b; b = b->next) {
         const uint64_t waiting = b->waitingSince.load(std::memory_order_seq_cst);
@@ -53,15 +75,17 @@ uint64_t drainAll() {
         for (; h != t; h++) g_writer.add(b->ring[h % kRingEvents]);
         moved += t - b->head.load(std::memory_order_relaxed);
         b->head.store(t, std::memory_order_release);
-        dropped += b->dropped.load(std::memory_order_relaxed);
+        b->overflowing.store(false, std::memory_order_relaxed);  // emptied: its owner may wait again
+        for (uint32_t s = 0; s < kDropSlots; s++) {
+            const uint64_t n = b->dropped[s].load(std::memory_order_relaxed);
+            bySlot[s] += n;
+            dropped += n;
+        }
     }
-    dropped += g_noBuffer.load(std::memory_order_relaxed);
-    if (dropped != g_statDropped.load(std::memory_order_relaxed)) {
-        g_statDropped.store(dropped, std::memory_order_relaxed);
-        Event e = record(kDropped, detail::nanotime());
-        e.a = dropped;
-        g_writer.add(e);
-    }
+    const uint64_t noBuffer = g_noBuffer.load(std::memory_order_relaxed);
+    bySlot[0] += noBuffer;
+    dropped += noBuffer;
+    if (dropped != g_statDropped.load(std::memory_order_relaxed)) sendDropped(bySlot, dropped);
     if (moved || watermark > g_lastWatermark + 50000000) {  // idle: one every 50 ms at most
         Event w = record(kWatermark, watermark);
         w.a = watermark;
@@ -137,16 +161,24 @@ bool startLocked(const Options& opts, char* why, size_t cap) {
         return false;
     }
     g_stopRequested.store(false);
+    g_stopDeadlineNs.store(0);
+    g_drainStalled.store(false);
     g_lastWatermark = 0;
+    std::memset(g_droppedSent, 0, sizeof g_droppedSent);
     g_statEvents.store(0);
     g_statDropped.store(0);
     g_statFrames.store(0);
     g_statBytes.store(0);
     if (!g_forkRegistered.exchange(true)) pthread_atfork(nullptr, nullptr, forkChild);
 
-    // Records a straggler pushed after the previous session's final drain are not this session's.
-    for (ThreadBuffer* b = g_buffers.load(std::memory_order_acquire); b; b = b->next)
+    // Records a straggler pushed after the previous session's final drain are not this session's,
+    // nor are its drops.
+    for (ThreadBuffer* b = g_buffers.load(std::memory_order_acquire); b; b = b->next) {
         b->head.store(b->tail.load(std::memory_order_acquire), std::memory_order_release);
+        for (auto& d : b->dropped) d.store(0, std::memory_order_relaxed);
+        b->overflowing.store(false, std::memory_order_relaxed);
+    }
+    g_noBuffer.store(0);
     g_startNs = detail::nanotime();
     const bool wasInProbe = t_inProbe;
     t_inProbe = true;  // pthread_create's own allocations are not the program's
@@ -179,6 +211,7 @@ void stopLocked(EndReason reason) {
     if (!g_running.exchange(false)) return;
     stopSampler();
     g_endReason.store(static_cast<uint32_t>(reason));
+    g_stopDeadlineNs.store(detail::nanotime() + kStopWriteNs, std::memory_order_release);
     g_stopRequested.store(true, std::memory_order_release);
     wakeDrain();
     pthread_join(g_drainThread, nullptr);

@@ -4,8 +4,8 @@
 //
 // A thread takes a buffer at its first event (a free one, or a new mapping) and gives it back at
 // its ThreadExit event. Buffers are never unmapped, so a stale pointer stays valid. A full ring
-// makes the thread wait a little for the drain thread, then drops the record and counts it (the
-// sink runs with allocator locks held: it must never wait without a bound).
+// makes the thread wait a little (at most 2 ms) for the drain thread, then drops the record and
+// counts it per kind (the sink runs with allocator locks held: it must never wait on a watcher).
 #include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -56,13 +56,19 @@ ThreadBuffer* acquireBuffer(int tid) {
     return b;
 }
 
+std::atomic<bool> g_drainStalled{false};
+std::atomic<uint64_t> g_stopDeadlineNs{0};
+
 namespace {
 // A full ring: wake the drain thread and sleep until it has made room, for at most kMaxWaitNs.
-// The drain thread takes no allocator lock once running (the sampler thread reads MemStats), so
-// the wait normally ends as soon as it is scheduled; the bound covers the start-up rundown, which
-// holds the heap's locks, and a drain thread that has died. Past the bound the record is dropped
-// and counted (a Dropped record tells the recorder).
-constexpr uint64_t kMaxWaitNs = 200000000;
+// The sink may run with an allocator lock held, so the wait is short and bounded, and skipped
+// altogether while the drain thread cannot make room (g_drainStalled: its rundown holds the
+// heap's locks, or its reader does not read). Past the bound the record is dropped and counted,
+// and the ring is marked overflowing: later records drop at once, without waiting, until the
+// drain thread has emptied it. The program never waits on a watcher for more than kMaxWaitNs per
+// episode (a huge first allocation emits more records than a ring holds while the rundown waits
+// for the heap lock its thread holds).
+constexpr uint64_t kMaxWaitNs = 2000000;
 uint64_t waitForRoom(ThreadBuffer* b, uint64_t t, uint64_t eventTime) {
     const uint64_t deadline = detail::nanotime() + kMaxWaitNs;
     b->waitingSince.store(eventTime ? eventTime : 1,
@@ -72,21 +78,35 @@ uint64_t waitForRoom(ThreadBuffer* b, uint64_t t, uint64_t eventTime) {
     for (;;) {
         const uint32_t seen = g_drained.load(std::memory_order_acquire);
         h = b->head.load(std::memory_order_acquire);
-        if (t - h < kRingEvents) break;
+        if (t - h < kRingEvents || g_drainStalled.load(std::memory_order_acquire)) break;
         wakeDrain();
         const uint64_t now = detail::nanotime();
         if (now >= deadline) break;
-        const uint64_t left = deadline - now < 1000000 ? deadline - now : 1000000;
-        timespec ts{0, static_cast<long>(left)};
+        timespec ts{0, static_cast<long>(deadline - now)};
         syscall(SYS_futex, &g_drained, FUTEX_WAIT_PRIVATE, seen, &ts, nullptr, 0);
     }
     g_waiters.fetch_sub(1, std::memory_order_acq_rel);
+    b->waitingSince.store(0, std::memory_order_release);
     return h;
 }
 
-// Called when the record has been pushed (or dropped) after a wait.
-void doneWaiting(ThreadBuffer* b) {
-    b->waitingSince.store(0, std::memory_order_release);
+void countDrop(ThreadBuffer* b, uint16_t kind) {
+    b->dropped[dropSlot(kind)].fetch_add(1, std::memory_order_relaxed);
+}
+
+// The sink's slow path: the ring is full.
+__attribute__((noinline)) void pushFull(ThreadBuffer* b, const Event& e, uint64_t t) {
+    uint64_t h = b->head.load(std::memory_order_acquire);
+    if (!b->overflowing.load(std::memory_order_relaxed) &&
+        !g_drainStalled.load(std::memory_order_acquire))
+        h = waitForRoom(b, t, e.timeNs);
+    if (t - h >= kRingEvents) {
+        b->overflowing.store(true, std::memory_order_relaxed);
+        countDrop(b, static_cast<uint16_t>(e.kind));
+        return;
+    }
+    b->ring[t % kRingEvents] = e;
+    b->tail.store(t + 1, std::memory_order_release);
 }
 }  // namespace
 
@@ -94,7 +114,7 @@ void doneWaiting(ThreadBuffer* b) {
 void sink(const Event& e, void*) {
     if (t_inProbe) return;
     ThreadBuffer* b = t_buf;
-    if (!b) {
+    if (__builtin_expect(!b, 0)) {
         b = acquireBuffer(e.tid ? static_cast<int>(e.tid) : -1);
         if (!b) {
             g_noBuffer.fetch_add(1, std::memory_order_relaxed);
@@ -103,20 +123,14 @@ void sink(const Event& e, void*) {
         t_buf = b;
     }
     const uint64_t t = b->tail.load(std::memory_order_relaxed);
-    uint64_t h = b->head.load(std::memory_order_acquire);
-    bool waited = false;
-    if (t - h >= kRingEvents) {
-        h = waitForRoom(b, t, e.timeNs);
-        waited = true;
-    }
-    if (t - h >= kRingEvents) {
-        b->dropped.fetch_add(1, std::memory_order_relaxed);
-    } else {
+    const uint64_t h = b->head.load(std::memory_order_acquire);
+    if (__builtin_expect(t - h < kRingEvents, 1)) {
         b->ring[t % kRingEvents] = e;
         b->tail.store(t + 1, std::memory_order_release);
         if (t - h == kRingEvents / 2) wakeDrain();
+    } else {
+        pushFull(b, e, t);
     }
-    if (waited) doneWaiting(b);
     if (e.kind == EventKind::ThreadExit) {
         t_buf = nullptr;
         b->owner.store(0, std::memory_order_release);
@@ -130,7 +144,7 @@ void toOwnRing(const Event& e) {
     if (!b && !(b = t_buf = acquireBuffer(detail::currentTid()))) return;
     const uint64_t t = b->tail.load(std::memory_order_relaxed);
     if (t - b->head.load(std::memory_order_acquire) >= kRingEvents) {
-        b->dropped.fetch_add(1, std::memory_order_relaxed);
+        countDrop(b, static_cast<uint16_t>(e.kind));
         return;
     }
     b->ring[t % kRingEvents] = e;

@@ -39,10 +39,15 @@ void rundownSpan(const SpanInfo& s, void* arg) {
 }
 }  // namespace
 
+// walkSpans holds the heap's locks: slow paths wait while we copy. So the frames are held in
+// memory (Writer::hold) and written after the walk, never while a lock is held: a reader that does
+// not read cannot stop the program. The rings cannot be drained meanwhile: g_drainStalled tells
+// allocating threads not to wait for room (one may hold the lock walkSpans waits for).
 void rundown() {
     RundownCtx ctx{detail::nanotime(), 0};
+    g_drainStalled.store(true, std::memory_order_release);
+    g_writer.hold(true);
     g_writer.add(record(kRundownBegin, ctx.now));
-    // walkSpans holds the heap's locks: slow paths wait while we copy (and write full frames).
     uint32_t sweepgen = walkSpans(rundownSpan, &ctx);
     profile::rundownProfile(record(kRundownBegin, ctx.now), toWriter);  // the heap profile so far
     Event end = record(kRundownEnd, ctx.now);
@@ -50,6 +55,8 @@ void rundown() {
     end.b = sweepgen;
     g_writer.add(end);
     g_writer.flush();
+    g_drainStalled.store(false, std::memory_order_release);
+    g_writer.hold(false);
 }
 
 }  // namespace spanscope::probe::internal

@@ -18,15 +18,22 @@ int psCommand(int argc, char** argv) {
                 "Lists the processes you can attach to: those of your user running with\n"
                 "libspanscope.so (or spanscope-cli demo), unless started with SPANSCOPE_ATTACH=0.\n"
                 "Columns: pid, heap mapped, heap allocated,\n"
-                "whether a client is attached, program.");
+                "whether a client is attached, program. A process that does not answer within a\n"
+                "second (stopped, paused in a debugger) is listed as \"not responding\".");
             return 0;
         }
         return usageError("ps", (std::string("unknown argument ") + argv[i]).c_str());
     }
     std::printf("%7s %12s %12s %8s  %s\n", "PID", "HEAP-SYS", "HEAP-ALLOC", "ATTACHED", "PROGRAM");
-    for (const session::LiveProcess& p : session::listLiveProcesses())
+    for (const session::LiveProcess& p : session::listLiveProcesses()) {
+        if (!p.answered) {  // stopped, paused in a debugger, or too busy to answer within a second
+            std::printf("%7ld %12s %12s %8s  %s\n", p.pid, "-", "-", "?",
+                        (p.program + " (not responding)").c_str());
+            continue;
+        }
         std::printf("%7ld %10.1f M %10.1f M %8s  %s\n", p.pid, double(p.heapSys) / 1048576.0,
                     double(p.heapAlloc) / 1048576.0, p.attached ? "yes" : "no", p.program.c_str());
+    }
     return 0;
 }
 

@@ -22,13 +22,26 @@ constexpr uint32_t kFrameEvents = stream::kMaxFramePayload / sizeof(Event);
 constexpr int kDrainPeriodMs = 2;
 
 // ---- Rings (probe_ring.cpp) ------------------------------------------------------------------
+// Records dropped are counted per kind: allocator kinds 0..31 in slots 0..31, the probe's own
+// kinds 256..271 in slots 32..47, anything else in slot 0.
+constexpr uint32_t kDropSlots = 48;
+constexpr uint32_t dropSlot(uint16_t kind) {
+    return kind < 32 ? kind : kind >= 256 && kind < 272 ? kind - 224u : 0u;
+}
+constexpr uint16_t dropSlotKind(uint32_t slot) {
+    return static_cast<uint16_t>(slot < 32 ? slot : slot + 224);
+}
+
 struct ThreadBuffer {
     alignas(64) std::atomic<uint64_t> head{0};  // consumer (drain thread)
     alignas(64) std::atomic<uint64_t> tail{0};  // producer (owning thread)
-    std::atomic<uint64_t> dropped{0};
     std::atomic<int> owner{0};              // tid of the owning thread, 0 when free
     std::atomic<uint64_t> waitingSince{0};  // time of the record waiting for room, or 0
+    // Set by the owner when a wait for room timed out: until the drain thread has emptied the
+    // ring (it clears the flag), a full ring drops at once instead of waiting again.
+    std::atomic<bool> overflowing{false};
     ThreadBuffer* next = nullptr;
+    std::atomic<uint64_t> dropped[kDropSlots] = {};  // per kind (dropSlot), cumulative
     alignas(64) Event ring[kRingEvents];
 };
 
@@ -39,6 +52,12 @@ extern std::atomic<uint32_t> g_wake;      // futex: the drain thread sleeps on i
 extern std::atomic<uint32_t> g_drained;   // bumped (and futex-woken) after a drain pass if anyone waits
 extern std::atomic<uint32_t> g_waiters;
 extern std::atomic<uint64_t> g_noBuffer;  // records lost because no ring could be mapped
+// Set by the drain thread while it cannot empty rings (the rundown, which holds the heap's locks;
+// a reader that does not read): a full ring then drops at once instead of waiting.
+extern std::atomic<bool> g_drainStalled;
+// When stop() was asked for, plus the time the drain thread may still spend writing (0: not
+// stopping). A writer past it gives up: a client that does not read cannot hold up exit.
+extern std::atomic<uint64_t> g_stopDeadlineNs;
 
 void* mapZeroed(size_t bytes);
 void wakeDrain();
@@ -63,12 +82,20 @@ public:
     void trailer(stream::EndReason reason);
     bool writeAll(const void* data, size_t n);
     bool failed() const { return m_failed; }
+    // hold(true): frames are kept in memory (an mmap'd buffer) instead of written; hold(false)
+    // writes what was held. For the rundown, which runs with the heap's locks held.
+    void hold(bool on);
 
 private:
+    bool waitWritable();
+    bool append(const char* p, size_t n);
     int m_fd = -1;
     char* m_buf = nullptr;
     uint32_t m_n = 0;
     bool m_failed = false;
+    bool m_holding = false;
+    char* m_held = nullptr;
+    size_t m_heldLen = 0, m_heldCap = 0;
 };
 
 extern Writer g_writer;
