@@ -285,6 +285,7 @@ bool Recorder::finish(const EndInfo& end) {
     }
     ok = commit() && ok;
     if (!ok && m_error.empty()) m_error = m_writer->error();
+    if (ok) m_writer->leaveWal();
     return ok;
 }
 

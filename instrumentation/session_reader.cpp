@@ -11,6 +11,7 @@
 
 #include "spanscope/detail/span_model.h"
 #include "spanscope/events_table.h"
+#include "spanscope/session_check.h"
 #include "spanscope/session_reader.h"
 
 namespace spanscope::session {
@@ -63,41 +64,29 @@ std::unique_ptr<SessionReader> SessionReader::open(const std::string& path, std:
     }
     std::unique_ptr<SessionReader> r(new SessionReader);
     r->m_db = std::make_unique<Db>();
-    // Read-write so that a session left by a killed recorder can recover its WAL; nothing is
-    // written.
-    int rc = sqlite3_open_v2(path.c_str(), &r->m_db->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) {
-        sqlite3_close(r->m_db->db);
-        r->m_db->db = nullptr;
-        rc = sqlite3_open_v2(path.c_str(), &r->m_db->db, SQLITE_OPEN_READONLY, nullptr);
-    }
-    if (rc != SQLITE_OK) return fail(std::string("cannot open: ") + sqlite3_errmsg(r->m_db->db));
+    // Nothing is created beside a session that may not be written (openSessionDb).
+    int rc = openSessionDb(path, &r->m_db->db);
+    if (rc != SQLITE_OK)
+        return fail(std::string("cannot open: ") +
+                    (r->m_db->db ? sqlite3_errmsg(r->m_db->db) : sqlite3_errstr(rc)));
     sqlite3_busy_timeout(r->m_db->db, 2000);
     sqlite3* db = r->m_db->db;
-    int64_t appId = 0, version = 0;
     {
         Db::Stmt q(db, "PRAGMA application_id");
         if (!q.row()) return fail(std::string("cannot read: ") + sqlite3_errmsg(db));
-        appId = q.i(0);
     }
-    {
-        Db::Stmt q(db, "PRAGMA user_version");
-        if (q.row()) version = q.i(0);
+    // Schema version, required tables, the session row's types and ranges: a fatal problem
+    // refuses the file, the others are warnings naming the damaged part.
+    for (SessionProblem& p : checkStructure(db)) {
+        if (p.fatal) return fail(p.what);
+        r->m_warnings.push_back(std::move(p));
     }
-    if (appId != kApplicationId)
-        return fail("not a spanscope session (a SQLite database of another application)");
-    if (version > kSchemaVersion)
-        return fail("session schema version " + std::to_string(version) +
-                    " is newer than this build reads (" + std::to_string(kSchemaVersion) +
-                    "); update spanscope");
-    if (version < kOldestSchemaVersion) return fail("not a spanscope session (no schema version)");
     // Version 3 keeps its records in blocks, read through the virtual table `events`; versions 1
     // and 2 have a real `events` table, which SQLite finds before the virtual one.
     if (registerEventsTable(db) != SQLITE_OK)
         return fail(std::string("cannot read the event blocks: ") + sqlite3_errmsg(db));
     if (!r->refresh()) return fail(r->m_error);
-    Db::Stmt c(db, "SELECT size, npages, nelems FROM size_classes ORDER BY class");
+    Db::Stmt c(db, "SELECT size, npages, nelems FROM size_classes ORDER BY class LIMIT 256");
     while (c.row())
         r->m_classes.push_back(stream::ClassEntry{static_cast<uint32_t>(c.i(0)),
                                                   static_cast<uint16_t>(c.i(1)),
@@ -162,8 +151,7 @@ std::vector<SpanRecord> SessionReader::spansAt(int64_t t) {
             fromId = k.i(0);
             const void* blob = sqlite3_column_blob(k.st, 1);
             const int bytes = sqlite3_column_bytes(k.st, 1);
-            std::vector<SpanRecord> spans(static_cast<size_t>(bytes) / sizeof(SpanRecord));
-            if (!spans.empty()) std::memcpy(spans.data(), blob, spans.size() * sizeof(SpanRecord));
+            std::vector<SpanRecord> spans = plausibleSpans(blob, bytes);
             model.load(spans.data(), spans.size());
         }
     }
@@ -199,7 +187,61 @@ std::vector<SpanRecord> SessionReader::spansAt(int64_t t) {
         model.apply(ev);
         m_lastReplay++;
     }
-    return model.snapshot();
+    std::vector<SpanRecord> out = model.snapshot();
+    const size_t before = out.size();
+    const uint64_t ps = m_info.pageSize > 0 ? uint64_t(m_info.pageSize) : 0;
+    out.erase(std::remove_if(out.begin(), out.end(),
+                             [&](const SpanRecord& r) { return !plausibleSpan(r, ps, m_classes.size()); }),
+              out.end());
+    if (out.size() != before)
+        warnOnce("events", std::to_string(before - out.size()) +
+                               " replayed span(s) with impossible values near t=" + std::to_string(t) +
+                               " ns (not shown)");
+    return out;
+}
+
+// A keyframe's span records, each checked (plausibleSpan) before it is trusted; the blob's size is
+// checked against the session's own limits before anything is allocated.
+std::vector<SpanRecord> SessionReader::plausibleSpans(const void* blob, int bytes) {
+    std::vector<SpanRecord> spans;
+    if (!blob || bytes <= 0) return spans;
+    if (bytes % int(sizeof(SpanRecord)) != 0) {
+        warnOnce("keyframes", "a keyframe of " + std::to_string(bytes) +
+                                  " bytes is not whole span records (skipped)");
+        return spans;
+    }
+    const size_t n = static_cast<size_t>(bytes) / sizeof(SpanRecord);
+    const uint64_t ps = m_info.pageSize > 0 ? uint64_t(m_info.pageSize) : 0;
+    spans.reserve(n);  // at most the blob's own size, which SQLite has already read
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        SpanRecord r;
+        std::memcpy(&r, static_cast<const char*>(blob) + i * sizeof r, sizeof r);
+        if (plausibleSpan(r, ps, m_classes.size())) spans.push_back(r);
+        else bad++;
+    }
+    if (bad)
+        warnOnce("keyframes", std::to_string(bad) + " span record(s) of a keyframe with impossible "
+                              "values (not shown)");
+    return spans;
+}
+
+void SessionReader::warnOnce(const std::string& part, const std::string& what) {
+    for (const SessionProblem& p : m_warnings)
+        if (p.part == part) return;
+    m_warnings.push_back(SessionProblem{false, part, what});
+}
+
+std::map<uint16_t, int64_t> SessionReader::droppedByKind() {
+    std::map<uint16_t, int64_t> out;
+    EventRow row;
+    int64_t t = INT64_MIN, id = -1;
+    for (int guard = 0; guard < 1000000 && eventAfter(t, id, {stream::kDropped}, &row); guard++) {
+        if (row.event.b) out[static_cast<uint16_t>(row.event.b)] = static_cast<int64_t>(row.event.c);
+        t = static_cast<int64_t>(row.event.timeNs);
+        id = row.id;
+    }
+    return out;
 }
 
 std::vector<Event> SessionReader::eventsBetween(int64_t t0, int64_t t1, size_t limit) {

@@ -341,6 +341,10 @@ bool SessionWriter::insertKeyframe(int64_t t, const std::vector<SpanRecord>& spa
     return step(st);
 }
 
+void SessionWriter::leaveWal() {
+    sqlite3_exec(m_db, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+}
+
 bool SessionWriter::progress(int64_t endNs, int64_t events, int64_t dropped) {
     sqlite3_bind_int64(m_progress, 1, endNs);
     sqlite3_bind_int64(m_progress, 2, events);

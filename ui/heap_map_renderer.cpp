@@ -148,6 +148,10 @@ void renderSampled(QImage& img, const HeapScene& scene, const HeapMapLayout& lay
                           .intersected(all);
     if (vis.isEmpty()) return;
     const int cw = vis.width();
+    // Bounded before it is allocated: the scene caps its arenas (buildHeapScene), this caps the
+    // buffer whatever the layout says (256 MiB).
+    constexpr size_t kMaxCells = size_t{1} << 26;
+    if (size_t(cw) * size_t(vis.height()) > kMaxCells) return;
     std::vector<QRgb> cells(size_t(cw) * size_t(vis.height()), colors::kBackground);
     auto cellRow = [&](int cy) { return cells.data() + size_t(cy - vis.top()) * size_t(cw); };
     const uint64_t ps = scene.pageSize, perRow = uint64_t(layout.columns());

@@ -50,14 +50,23 @@ const char* tileStateName(const Tile& t) {
 HeapScene buildHeapScene(const std::vector<session::SpanRecord>& spans, uint64_t pageSize,
                          uint64_t arenaBytes, uint64_t heapSys, uint64_t heapReleased) {
     HeapScene s;
-    if (pageSize) s.pageSize = pageSize;
-    if (arenaBytes >= s.pageSize) s.arenaBytes = arenaBytes;
+    // The session's header is not trusted either: a page size or arena size no heap has falls back
+    // to the defaults (the layout's cell count follows from them).
+    auto pow2 = [](uint64_t v) { return v && !(v & (v - 1)); };
+    if (pow2(pageSize) && pageSize >= 4096 && pageSize <= (1u << 20)) s.pageSize = pageSize;
+    if (pow2(arenaBytes) && arenaBytes >= s.pageSize * 64 && arenaBytes <= (uint64_t{1} << 30))
+        s.arenaBytes = arenaBytes;
     const uint64_t ps = s.pageSize, ab = s.arenaBytes;
 
+    // Nothing here trusts the session: a span must lie in the 48-bit address space, and the number
+    // of arenas drawn is bounded before anything is allocated for them (a damaged keyframe or
+    // heap_totals row must not make the viewer allocate or loop without bound).
+    constexpr uint64_t kMaxAddress = uint64_t{1} << 48;
+    constexpr uint64_t kMaxArenas = 4096;  // 256 GiB of 64 MiB arenas
     std::vector<Tile> used;
     used.reserve(spans.size());
     for (const auto& r : spans) {
-        if (r.npages == 0) continue;
+        if (r.npages == 0 || r.base >= kMaxAddress || r.npages > (kMaxAddress - r.base) / ps) continue;
         Tile t;
         t.base = r.base;
         t.npages = r.npages;
@@ -76,15 +85,15 @@ HeapScene buildHeapScene(const std::vector<session::SpanRecord>& spans, uint64_t
     std::vector<uint64_t> arenas;
     for (const Tile& t : used) {
         const uint64_t first = t.base / ab * ab, last = (t.end(ps) - 1) / ab * ab;
-        for (uint64_t a = first; a <= last; a += ab)
+        for (uint64_t a = first; a <= last && arenas.size() < kMaxArenas; a += ab)
             if (arenas.empty() || arenas.back() != a) arenas.push_back(a);
     }
     std::sort(arenas.begin(), arenas.end());
     arenas.erase(std::unique(arenas.begin(), arenas.end()), arenas.end());
     uint64_t grownEnd = 0;  // mapped region: [arenas[0], grownEnd)
     if (!arenas.empty() && heapSys > 0) {
-        grownEnd = arenas.front() + heapSys;
-        for (uint64_t a = arenas.front(); a < grownEnd; a += ab)
+        grownEnd = arenas.front() + std::min(heapSys, kMaxArenas * ab);
+        for (uint64_t a = arenas.front(); a < grownEnd && arenas.size() < 2 * kMaxArenas; a += ab)
             if (!std::binary_search(arenas.begin(), arenas.end(), a)) arenas.push_back(a);
         std::sort(arenas.begin(), arenas.end());
     }

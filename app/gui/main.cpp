@@ -38,10 +38,12 @@ int usageError(const QString& msg) {
     return 2;
 }
 
+// A number of seconds: finite and 0 <= v <= 1e9 (a time in ns must fit in int64; toDouble reads
+// "inf" and "nan" as numbers, and !(v >= 0 && v <= 1e9) refuses both).
 bool parseSeconds(const QString& s, double* out) {
     bool ok = false;
     const double v = s.toDouble(&ok);
-    if (!ok || !std::isfinite(v) || v < 0) return false;
+    if (!ok || !std::isfinite(v) || !(v >= 0 && v <= 1e9)) return false;  // also refuses nan and inf
     *out = v;
     return true;
 }
@@ -97,10 +99,10 @@ QString checkValues(const QCommandLineParser& p, Options* o) {
     auto has = [&](const char* n) { return p.isSet(QString::fromLatin1(n)); };
     auto val = [&](const char* n) { return p.value(QString::fromLatin1(n)); };
     if (has("at") && !parseSeconds(val("at"), &o->atSeconds))
-        return QStringLiteral("--at needs a number of seconds, not '%1'").arg(val("at"));
+        return QStringLiteral("--at needs a number of seconds (0 to 1e9), not '%1'").arg(val("at"));
     if (has("at") && !has("screenshot")) return QStringLiteral("--at goes with --screenshot");
     if (has("seek") && !parseSeconds(val("seek"), &o->seekSeconds))
-        return QStringLiteral("--seek needs a number of seconds, not '%1'").arg(val("seek"));
+        return QStringLiteral("--seek needs a number of seconds (0 to 1e9), not '%1'").arg(val("seek"));
     if (has("demo-seconds") && (!parseSeconds(val("demo-seconds"), &o->demoSeconds) || o->demoSeconds <= 0))
         return QStringLiteral("--demo-seconds needs a positive number of seconds");
     const QStringList views{QStringLiteral("heapmap"), QStringLiteral("timeline"), QStringLiteral("fragmentation"),

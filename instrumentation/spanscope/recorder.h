@@ -68,6 +68,8 @@ public:
     bool finish(const EndInfo& end);
     const std::string& error() const { return m_error; }
     bool headerSeen() const { return m_decoder.headerSeen(); }
+    // The session could not be written (disk full, I/O error): what was committed before stays.
+    bool writeFailedOnDisk() const { return m_writeFailed; }
     const StreamDecoder& decoder() const { return m_decoder; }
     RecorderStats stats() const { return m_stats; }
 

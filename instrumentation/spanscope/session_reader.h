@@ -2,11 +2,13 @@
 // any moment from a keyframe plus a bounded replay, series, GC cycles, stepping between records).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "spanscope/events.h"
+#include "spanscope/session_check.h"
 #include "spanscope/session_types.h"
 #include "spanscope/stream.h"
 
@@ -46,8 +48,17 @@ public:
     // Events replayed by the last spansAt() after its keyframe (the bound the keyframes keep).
     uint64_t lastReplayCount() const { return m_lastReplay; }
     const std::string& error() const { return m_error; }
+    // Damaged parts found on open and since (keyframes, replayed records), one per part; the rest of
+    // the session is browsable. spanscope-cli check runs the full check (session_check.h).
+    const std::vector<SessionProblem>& warnings() const { return m_warnings; }
+    // Records dropped by the probe because a ring was full, per kind (the last Dropped record's
+    // count for each); empty for streams that did not say which kinds.
+    std::map<uint16_t, int64_t> droppedByKind();
 
 private:
+    std::vector<SpanRecord> plausibleSpans(const void* blob, int bytes);
+    void warnOnce(const std::string& part, const std::string& what);
+    std::vector<SessionProblem> m_warnings;
     SessionReader() = default;
     struct Db;
     std::unique_ptr<Db> m_db;

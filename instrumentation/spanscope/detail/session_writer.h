@@ -44,6 +44,10 @@ public:
     bool keyframeSpan(int64_t* first, int64_t* last);
     bool dropBefore(int64_t t);
     bool end(const EndInfo& end, const std::string& streamStatus, const std::string& streamError);
+    // A finished session goes back to a rollback journal, so that a read-only reader (read-only
+    // directory or media) opens it without a -shm file. Harmless if a reader still has it open
+    // (the switch then fails and the session stays in WAL mode).
+    void leaveWal();
     int64_t lastEventId() const { return m_nextEventId - 1; }
     const std::string& error() const { return m_error; }
     // The heap profile's tables (profile_store.cpp), on this connection; null until created.
