@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -63,6 +64,11 @@ int attachCommand(int argc, char** argv) {
     if (!pid) return usageError("attach", "missing PID");
     if (out.empty()) return usageError("attach", "missing -o FILE");
     std::string err;
+    SessionOutput output;
+    if (!output.prepare(out, force, &err)) {
+        std::fprintf(stderr, "spanscope-cli attach: %s\n", err.c_str());
+        return 1;
+    }
     int fd = connectToProcess(pid, &err);
     if (fd < 0) {
         std::fprintf(stderr, "spanscope-cli attach: %s\n", err.c_str());
@@ -90,13 +96,16 @@ int attachCommand(int argc, char** argv) {
         return 1;
     }
     if (have < 8) {
-        std::fprintf(stderr, "spanscope-cli attach: process %ld sent nothing\n", pid);
+        std::fprintf(stderr,
+                     "spanscope-cli attach: process %ld is not responding (nothing within 5 s: "
+                     "stopped, or paused in a debugger?)\n",
+                     pid);
         return 1;
     }
-    session::Recorder rec;
+    auto recPtr = std::make_unique<session::Recorder>();
+    session::Recorder& rec = *recPtr;
     session::RecorderOptions opts;
-    opts.path = out;
-    opts.overwrite = force;
+    opts.path = output.writePath();
     opts.maxBytes = bound.maxBytes, opts.keepNs = bound.keepNs;
     if (!rec.open(opts, &err)) {
         std::fprintf(stderr, "spanscope-cli attach: %s\n", err.c_str());
@@ -131,14 +140,21 @@ int attachCommand(int argc, char** argv) {
                                                                                 : "lost";
     if (reason == static_cast<uint32_t>(stream::EndReason::QuickExit))
         end.exitCode = rec.decoder().trailer().status;  // _exit's status rides in the trailer
-    if (!rec.finish(end)) {
-        std::fprintf(stderr, "spanscope-cli attach: %s\n", rec.error().c_str());
+    const bool finished = rec.finish(end);
+    if (!finished) std::fprintf(stderr, "spanscope-cli attach: %s\n", rec.error().c_str());
+    if (!rec.headerSeen() || (!finished && !rec.writeFailedOnDisk()))
+        return 1;  // output removes what was written
+    auto st = rec.stats();
+    const std::string why = ok ? rec.decoder().checkComplete() : rec.error();
+    recPtr.reset();  // closed: a replacement is renamed into place complete
+    if (!output.commit(&err)) {
+        std::fprintf(stderr, "spanscope-cli attach: %s\n", err.c_str());
         return 1;
     }
-    auto st = rec.stats();
+    if (!finished) return 1;
     if (!ok || !complete) {
         std::fprintf(stderr, "spanscope-cli attach: process %ld: %s; %llu records kept in %s\n",
-                     pid, ok ? rec.decoder().checkComplete().c_str() : rec.error().c_str(),
+                     pid, why.c_str(),
                      (unsigned long long)st.events, out.c_str());
         return 1;
     }

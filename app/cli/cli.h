@@ -23,6 +23,7 @@ int boundOption(const char* cmd, int argc, char** argv, int i, session::Recorder
 extern const char* const kBoundHelp;
 int sqlCommand(int argc, char** argv);      // spanscope-cli sql FILE "SELECT ..." (sql.cpp)
 int upgradeCommand(int argc, char** argv);  // spanscope-cli upgrade FILE (sql.cpp)
+int checkCommand(int argc, char** argv);   // spanscope-cli check FILE
 // With SPANSCOPE_STREAM set and no preload library, streams this process's own heap (demo).
 void startInProcessProbe();
 // Connects to a process's attach socket (peer uid checked); -1 with a one-line reason.
@@ -30,6 +31,25 @@ using session::connectToProcess;
 // Path of libspanscope.so: $SPANSCOPE_PRELOAD, or beside this executable, or ../lib.
 std::string findPreloadLibrary();
 int usageError(const char* cmd, const char* msg);
+// A number of seconds: finite, 0 <= v <= kMaxSeconds (a time in ns fits in int64), all of text.
+inline constexpr double kMaxSeconds = 1e9;
+bool parseSeconds(const char* text, double* out);
+
+// Where a session goes (session_output.cpp): the target itself if it does not exist, else (with
+// --force, a regular file only) a temporary file beside it, renamed over it by commit(). A
+// SessionOutput destroyed without commit() removes what was written.
+class SessionOutput {
+public:
+    ~SessionOutput();
+    bool prepare(const std::string& target, bool force, std::string* err);
+    const std::string& writePath() const { return m_writePath; }
+    bool commit(std::string* err);  // the recorder must be closed first
+    void discard();                 // nothing worth keeping: remove what was written
+
+private:
+    std::string m_target, m_writePath;
+    bool m_replacing = false, m_done = false;
+};
 
 // Managed-heap (garbage-collected) scenarios of `demo` (gcdemo.cpp).
 bool isGcScenario(const char* name);

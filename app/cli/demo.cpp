@@ -200,7 +200,7 @@ int demoCommand(int argc, char** argv) {
             const char* v = value(flag);
             char* end = nullptr;
             double d = std::strtod(v, &end);
-            if (!end || *end || d < lo || d > hi) {
+            if (!end || *end || !(d >= lo && d <= hi)) {  // NaN fails too
                 usageError("demo", (std::string("bad value for ") + flag + ": '" + v + "'").c_str());
                 std::exit(2);
             }

@@ -21,6 +21,7 @@ void printHelp(FILE* out) {
         "  report FILE [--json]    summarise a session\n"
         "  top FILE [--at T]       the heaviest allocation sites (heap profile)\n"
         "  pprof FILE -o OUT.pb.gz the heap profile for 'go tool pprof'\n"
+        "  check FILE              check a session for damage (what the viewer would skip)\n"
         "  ps                      list running programs you can attach to\n"
         "  attach PID -o FILE      record a running program (spanscope-cli ps) until Ctrl-C\n"
         "  diff A B [--json]       compare two sessions (per size class, GC, peak heap)\n"
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(cmd, "report")) return spanscope::cli::reportCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "top")) return spanscope::cli::topCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "pprof")) return spanscope::cli::pprofCommand(argc - 1, argv + 1);
+    if (!std::strcmp(cmd, "check")) return spanscope::cli::checkCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "ps")) return spanscope::cli::psCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "attach")) return spanscope::cli::attachCommand(argc - 1, argv + 1);
     if (!std::strcmp(cmd, "diff")) return spanscope::cli::diffCommand(argc - 1, argv + 1);

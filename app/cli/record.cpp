@@ -110,16 +110,20 @@ int recordCommand(int argc, char** argv) {
         return 1;
     }
 
+    std::string err;
+    SessionOutput output;
+    if (!output.prepare(out, force, &err)) {
+        std::fprintf(stderr, "spanscope-cli record: %s\n", err.c_str());
+        return 1;
+    }
     auto recPtr = std::make_unique<session::Recorder>();
     session::Recorder& rec = *recPtr;
     session::RecorderOptions opts;
-    opts.path = out;
-    opts.overwrite = force;
+    opts.path = output.writePath();
     opts.maxBytes = bound.maxBytes, opts.keepNs = bound.keepNs;
-    std::string err;
     if (!rec.open(opts, &err)) {
         std::fprintf(stderr, "spanscope-cli record: %s\n", err.c_str());
-        return 1;
+        return 1;  // output's destructor removes what open() left (a file without a schema)
     }
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
@@ -190,16 +194,19 @@ int recordCommand(int argc, char** argv) {
                          end.signal, strsignal(end.signal));
         }
     }
-    if (!rec.finish(end)) {
+    const bool finished = rec.finish(end);
+    const bool writeFailed = rec.writeFailedOnDisk();
+    if (!finished && !writeFailed) {
         std::fprintf(stderr, "spanscope-cli record: cannot complete %s: %s\n", out.c_str(),
                      rec.error().c_str());
         return exitCode ? exitCode : 1;
     }
     std::string problem = rec.decoder().checkComplete();
+    const bool corrupt = rec.decoder().corrupt() || !streamError.empty();
     if (!streamError.empty()) problem = streamError;
     if (!rec.headerSeen()) {
         recPtr.reset();  // nothing was recorded: leave no empty session behind
-        for (const char* suffix : {"", "-wal", "-shm"}) unlink((out + suffix).c_str());
+        output.discard();
         if (end.exitCode == 127)
             std::fprintf(stderr, "spanscope-cli record: nothing recorded; %s not written\n",
                          out.c_str());
@@ -209,14 +216,35 @@ int recordCommand(int argc, char** argv) {
                          "a static or "
                          "setuid program ignores LD_PRELOAD); %s not written\n",
                          argv[i], out.c_str());
-        return exitCode ? exitCode : 1;
+        // The program ran (and may have exec'd an image without the preload): its status is
+        // the answer; the message says that nothing was recorded.
+        return exitCode;
     }
     printSummary("record", rec, secondsSince(t0), out);
+    recPtr.reset();  // closed: a replacement is renamed into place complete
+    if (!output.commit(&err)) {
+        std::fprintf(stderr, "spanscope-cli record: %s\n", err.c_str());
+        return exitCode ? exitCode : 1;
+    }
+    if (writeFailed) {
+        // The disk filled (or failed): the session keeps what was written before, and says so;
+        // the program's own status is still the exit status.
+        std::fprintf(stderr, "spanscope-cli record: %s: recording stopped early: %s\n", out.c_str(),
+                     streamError.empty() ? "write failed" : streamError.c_str());
+        return exitCode;
+    }
     if (!problem.empty()) {
         const bool expected = end.reason == "signal" || stopped;
+        // A program that exited normally with its stream cut short exec'd an image that does not
+        // record (no preload: a static or setuid program, or LD_PRELOAD cleared): the session
+        // holds everything before that, and the exit status stays the program's.
+        const bool lastImageUnrecorded = end.reason == "exit" && !corrupt;
         std::fprintf(stderr, "spanscope-cli record: %s%s\n", problem.c_str(),
-                     expected ? " (expected: the program did not exit normally)" : "");
-        if (exitCode == 0) exitCode = 1;
+                     expected               ? " (expected: the program did not exit normally)"
+                     : lastImageUnrecorded ? " (the program's last image did not record: exec'd "
+                                             "without libspanscope.so?)"
+                                           : "");
+        if (exitCode == 0 && !lastImageUnrecorded) exitCode = 1;
     }
     return exitCode;
 }
@@ -264,11 +292,17 @@ int importCommand(int argc, char** argv) {
         std::fprintf(stderr, "spanscope-cli import: %s: %s\n", in.c_str(), std::strerror(errno));
         return 1;
     }
-    session::Recorder rec;
-    session::RecorderOptions opts;
-    opts.path = out;
-    opts.overwrite = force;
     std::string err;
+    SessionOutput output;
+    if (!output.prepare(out, force, &err)) {
+        std::fprintf(stderr, "spanscope-cli import: %s\n", err.c_str());
+        ::close(fd);
+        return 1;
+    }
+    auto recPtr = std::make_unique<session::Recorder>();
+    session::Recorder& rec = *recPtr;
+    session::RecorderOptions opts;
+    opts.path = output.writePath();
     if (!rec.open(opts, &err)) {
         std::fprintf(stderr, "spanscope-cli import: %s\n", err.c_str());
         ::close(fd);
@@ -281,16 +315,27 @@ int importCommand(int argc, char** argv) {
     std::string problem = ok ? rec.decoder().checkComplete() : rec.error();
     session::EndInfo end;
     end.reason = problem.empty() ? "exit" : "stream-error";
-    if (!rec.finish(end)) {
-        std::fprintf(stderr, "spanscope-cli import: %s\n", rec.error().c_str());
+    const bool finished = rec.finish(end);
+    if (!rec.headerSeen()) {  // an empty or foreign stream: nothing to keep
+        recPtr.reset();
+        output.discard();
+        std::fprintf(stderr, "spanscope-cli import: %s: %s; %s not written\n", in.c_str(),
+                     problem.empty() ? "holds no stream" : problem.c_str(), out.c_str());
+        return 1;
+    }
+    if (!finished) std::fprintf(stderr, "spanscope-cli import: %s\n", rec.error().c_str());
+    if (!finished && !rec.writeFailedOnDisk()) return 1;  // output removes what was written
+    if (finished) printSummary("import", rec, secondsSince(t0), out);
+    recPtr.reset();  // closed: a replacement is renamed into place complete
+    if (!output.commit(&err)) {
+        std::fprintf(stderr, "spanscope-cli import: %s\n", err.c_str());
         return 1;
     }
     if (!problem.empty()) {
         std::fprintf(stderr, "spanscope-cli import: %s: %s\n", in.c_str(), problem.c_str());
         return 1;
     }
-    printSummary("import", rec, secondsSince(t0), out);
-    return 0;
+    return finished ? 0 : 1;
 }
 
 }  // namespace spanscope::cli

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "cli.h"
 #include "spanscope/session.h"
 
@@ -14,21 +16,6 @@ namespace spanscope::cli {
 
 namespace {
 using namespace spanscope::session;
-
-std::string jsonString(const std::string& s) {
-    std::string o = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\')
-            o += '\\', o += static_cast<char>(c);
-        else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            o += buf;
-        } else
-            o += static_cast<char>(c);
-    }
-    return o + "\"";
-}
 
 std::string mib(uint64_t b) {
     char buf[32];
@@ -66,6 +53,64 @@ std::vector<Row> memRows(const HeapSample& h) {
             {"NumSweepCycles", h.numSweepCycles, "sweep generations"},
             {"LargestFreeRun", h.largestFreeRun, "largest run of free pages (bytes)"}};
 }
+using Json = nlohmann::ordered_json;
+
+// The --json document. Strings from the session (program, argv) may hold any bytes: invalid UTF-8
+// is replaced (U+FFFD), so the output is always valid JSON.
+void printJson(const SessionInfo& in, const HeapSample* heap, const std::vector<GcCycle>& cycles,
+               const std::vector<ClassTotals>& classes, const std::vector<SessionProblem>& warnings) {
+    auto orNull = [](bool has, int64_t v) { return has ? Json(v) : Json(nullptr); };
+    Json doc;
+    doc["session"] = {{"program", in.program},
+                      {"argv", in.argv},
+                      {"pid", in.pid},
+                      {"start_unix_ns", in.startUnixNs},
+                      {"duration_ns", in.endNs},
+                      {"end_reason", in.endReason},
+                      {"exit_code", orNull(in.exitCode >= 0, in.exitCode)},
+                      {"signal", orNull(in.signal != 0, in.signal)},
+                      {"stream_status", in.streamStatus},
+                      {"stream_error", in.streamError},
+                      {"events", in.events},
+                      {"dropped", in.dropped}};
+    if (heap) {
+        Json m = {{"t_ns", heap->tNs}};
+        for (const Row& row : memRows(*heap)) m[row.name] = row.value;
+        doc["memstats"] = m;
+    } else {
+        doc["memstats"] = nullptr;
+    }
+    doc["cycles"] = Json::array();
+    for (const GcCycle& g : cycles)
+        doc["cycles"].push_back({{"kind", g.kind},
+                                 {"cycle", g.cycle},
+                                 {"start_ns", g.startNs},
+                                 {"end_ns", orNull(g.endNs >= 0, g.endNs)},
+                                 {"heap_live", g.heapLive},
+                                 {"heap_goal", g.heapGoal},
+                                 {"trigger", g.trigger},
+                                 {"sweepgen", g.sweepgen},
+                                 {"stw_ns", g.stwNs}});
+    doc["classes"] = Json::array();
+    for (const ClassTotals& c : classes) {
+        if (!c.spans && !c.mallocs) continue;
+        doc["classes"].push_back({{"class", c.sizeClass},
+                                  {"size", c.size},
+                                  {"spans", c.spans},
+                                  {"span_bytes", c.spanBytes},
+                                  {"objects", c.objects},
+                                  {"bytes_in_use", c.bytesInUse},
+                                  {"free_slot_bytes", c.freeSlotBytes},
+                                  {"tail_waste", c.tailWaste},
+                                  {"waste", c.freeSlotBytes + c.tailWaste},
+                                  {"mallocs", c.mallocs},
+                                  {"frees", c.frees}});
+    }
+    doc["warnings"] = Json::array();
+    for (const SessionProblem& w : warnings) doc["warnings"].push_back({{"part", w.part}, {"what", w.what}});
+    const std::string text = doc.dump(2, ' ', false, Json::error_handler_t::replace);
+    std::fputs((text + "\n").c_str(), stdout);
+}
 }  // namespace
 
 int reportCommand(int argc, char** argv) {
@@ -84,10 +129,8 @@ int reportCommand(int argc, char** argv) {
             return 0;
         }
         if (a == "--at") {
-            char* end = nullptr;
-            atSeconds = i + 1 < argc ? std::strtod(argv[++i], &end) : -1;
-            if (!end || *end || atSeconds < 0)
-                return usageError("report", "--at needs a time in seconds");
+            if (i + 1 >= argc || !parseSeconds(argv[++i], &atSeconds))
+                return usageError("report", "--at needs a time in seconds (0 to 1e9)");
             continue;
         }
         if (a == "--json")
@@ -107,70 +150,18 @@ int reportCommand(int argc, char** argv) {
         return 1;
     }
     const SessionInfo& in = r->info();
+    for (const SessionProblem& w : r->warnings())
+        std::fprintf(stderr, "spanscope-cli report: warning: %s: %s: %s\n", path.c_str(),
+                     w.part.c_str(), w.what.c_str());
     const int64_t t =
-        atSeconds >= 0 ? std::min<int64_t>(in.endNs, int64_t(atSeconds * 1e9)) : in.endNs;
+        atSeconds >= 0 ? std::min<int64_t>(in.endNs, static_cast<int64_t>(atSeconds * 1e9)) : in.endNs;
     HeapSample heap;
     const bool haveHeap = r->heapAt(t, &heap);
     auto cycles = r->gcCycles(0, t);
     auto classes = r->classTotalsAt(t);
 
     if (json) {
-        std::string o =
-            "{\n  \"session\": {\"program\": " + jsonString(in.program) + ", \"argv\": [";
-        for (size_t k = 0; k < in.argv.size(); k++) o += (k ? ", " : "") + jsonString(in.argv[k]);
-        o += "], \"pid\": " + std::to_string(in.pid) +
-             ", \"start_unix_ns\": " + std::to_string(in.startUnixNs) +
-             ", \"duration_ns\": " + std::to_string(in.endNs) +
-             ", \"end_reason\": " + jsonString(in.endReason) +
-             ", \"exit_code\": " + (in.exitCode >= 0 ? std::to_string(in.exitCode) : "null") +
-             ", \"signal\": " + (in.signal ? std::to_string(in.signal) : "null") +
-             ", \"stream_status\": " + jsonString(in.streamStatus) +
-             ", \"stream_error\": " + jsonString(in.streamError) +
-             ", \"events\": " + std::to_string(in.events) +
-             ", \"dropped\": " + std::to_string(in.dropped) + "},\n";
-        o += "  \"memstats\": ";
-        if (haveHeap) {
-            o += "{\"t_ns\": " + std::to_string(heap.tNs);
-            for (const Row& row : memRows(heap))
-                o += std::string(", \"") + row.name + "\": " + std::to_string(row.value);
-            o += "},\n";
-        } else {
-            o += "null,\n";
-        }
-        o += "  \"cycles\": [";
-        for (size_t k = 0; k < cycles.size(); k++) {
-            const GcCycle& g = cycles[k];
-            o += std::string(k ? ",\n    " : "\n    ") + "{\"kind\": " + jsonString(g.kind) +
-                 ", \"cycle\": " + std::to_string(g.cycle) +
-                 ", \"start_ns\": " + std::to_string(g.startNs) +
-                 ", \"end_ns\": " + (g.endNs >= 0 ? std::to_string(g.endNs) : "null") +
-                 ", \"heap_live\": " + std::to_string(g.heapLive) +
-                 ", \"heap_goal\": " + std::to_string(g.heapGoal) +
-                 ", \"trigger\": " + std::to_string(g.trigger) +
-                 ", \"sweepgen\": " + std::to_string(g.sweepgen) +
-                 ", \"stw_ns\": " + std::to_string(g.stwNs) + "}";
-        }
-        o += cycles.empty() ? "],\n" : "\n  ],\n";
-        o += "  \"classes\": [";
-        bool first = true;
-        for (const ClassTotals& c : classes) {
-            if (!c.spans && !c.mallocs) continue;
-            o += std::string(first ? "\n    " : ",\n    ") +
-                 "{\"class\": " + std::to_string(c.sizeClass) +
-                 ", \"size\": " + std::to_string(c.size) +
-                 ", \"spans\": " + std::to_string(c.spans) +
-                 ", \"span_bytes\": " + std::to_string(c.spanBytes) +
-                 ", \"objects\": " + std::to_string(c.objects) +
-                 ", \"bytes_in_use\": " + std::to_string(c.bytesInUse) +
-                 ", \"free_slot_bytes\": " + std::to_string(c.freeSlotBytes) +
-                 ", \"tail_waste\": " + std::to_string(c.tailWaste) +
-                 ", \"waste\": " + std::to_string(c.freeSlotBytes + c.tailWaste) +
-                 ", \"mallocs\": " + std::to_string(c.mallocs) +
-                 ", \"frees\": " + std::to_string(c.frees) + "}";
-            first = false;
-        }
-        o += first ? "]\n}\n" : "\n  ]\n}\n";
-        std::fputs(o.c_str(), stdout);
+        printJson(in, haveHeap ? &heap : nullptr, cycles, classes, r->warnings());
         return 0;
     }
 

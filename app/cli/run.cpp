@@ -17,6 +17,17 @@ int usageError(const char* cmd, const char* msg) {
     return 2;
 }
 
+bool parseSeconds(const char* text, double* out) {
+    if (!text || !*text) return false;
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(text, &end);
+    // !(v >= 0 && v <= max) also refuses NaN; strtod reads "inf" and "nan" as numbers.
+    if (!end || *end || errno == ERANGE || !(v >= 0 && v <= kMaxSeconds)) return false;
+    *out = v;
+    return true;
+}
+
 std::string findPreloadLibrary() {
     if (const char* e = std::getenv("SPANSCOPE_PRELOAD")) return e;
     char exe[PATH_MAX];
