@@ -1,10 +1,15 @@
 #!/bin/sh
 # Builds the stream decoder's libFuzzer target with clang (whatever compiler the project uses) and
-# runs it for a while. CI: tests/instrumentation/fuzz.sh [SECONDS] (default 20). Exit 0 = no crash.
+# runs it for a while, then (if the project is built: $SPANSCOPE_BUILD_DIR, default build/) the
+# session fuzzer (tests/ui/session_fuzz.cpp) on a freshly recorded session. CI:
+# tests/instrumentation/fuzz.sh [SECONDS [SESSION_SECONDS]] (default 20 and 45). Exit 0 = no crash,
+# hang or unbounded allocation.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 seconds=${1:-20}
+session_seconds=${2:-45}
+build=${SPANSCOPE_BUILD_DIR:-$root/build}
 out=${FUZZ_OUT:-${TMPDIR:-/tmp}/spanscope-fuzz}
 mkdir -p "$out/corpus"
 cxx=${CLANGXX:-clang++}
@@ -16,4 +21,14 @@ cxx=${CLANGXX:-clang++}
 "$cxx" -std=c++20 -O1 -I"$root/instrumentation" -I"$root/allocator" -I"$here" -DSPANSCOPE_EVENTS=1 \
   "$here/fuzz_seed.cpp" "$root/instrumentation/stream_format.cpp" -o "$out/fuzz_seed"
 "$out/fuzz_seed" "$out/corpus/seed-valid"
-exec "$out/stream_decoder_fuzz" -max_total_time="$seconds" -max_len=8192 -timeout=5 -print_final_stats=1 "$out/corpus"
+"$out/stream_decoder_fuzz" -max_total_time="$seconds" -max_len=8192 -timeout=5 -print_final_stats=1 "$out/corpus"
+
+# Sessions: a real recording, mutated structure-aware; failures are kept in $out/sessions.
+if [ -x "$build/tests/ui/session_fuzz" ] && [ "$session_seconds" != 0 ]; then
+  mkdir -p "$out/sessions"
+  seed="$out/sessions/seed.spanscope"
+  rm -f "$seed"
+  "$build/app/spanscope-cli" record -o "$seed" -- "$build/tests/instrumentation/alloc_workload" \
+    --seconds 0.3 --threads 2 >/dev/null 2>&1
+  "$build/tests/ui/session_fuzz" "$seed" "$session_seconds" "$out/sessions"
+fi
