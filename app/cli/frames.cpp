@@ -13,12 +13,6 @@
 namespace spanscope::cli {
 
 namespace {
-bool parseSeconds(const char* s, double* out) {
-    char* end = nullptr;
-    *out = std::strtod(s, &end);
-    return end && end != s && !*end && *out >= 0;
-}
-
 int makeVideo(const std::string& dir, double fps, const std::string& video) {
     if (std::system("command -v ffmpeg >/dev/null 2>&1") != 0) {
         std::fprintf(stderr, "spanscope-cli frames: --video needs ffmpeg (apt-get install ffmpeg); the frames are in %s\n",
