@@ -43,7 +43,7 @@ bool SessionOutput::prepare(const std::string& target, bool force, std::string* 
         return true;
     }
     if (!force) {
-        *err = target + " exists (use --force to replace it)";
+        *err = target + " already exists (use --force to replace it)";
         return false;
     }
     if (!S_ISREG(st.st_mode)) {

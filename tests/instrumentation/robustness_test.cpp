@@ -92,7 +92,8 @@ protected:
         addr.sun_family = AF_UNIX;
         std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s/spanscope/%d.sock", m_dir.c_str(),
                       static_cast<int>(target));
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        // Non-blocking: a stopped target's full backlog refuses (EAGAIN) instead of blocking us.
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
             ::close(fd);
             return -1;
