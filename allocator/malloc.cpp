@@ -188,9 +188,14 @@ void releaseFreeMemory() {
     g_mallocHeap.releaseAllFree();
 }
 
+// Both heaps, one after the other (never both heaps' locks at once): a process's session shows
+// the spans of its malloc-mode heap and of its managed heap. The managed heap's sweepgen wins
+// when it exists (its collector is the one whose generations a session shows).
 uint32_t walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx) {
-    if (!g_mallocHeap.initialized()) return 0;
-    return g_mallocHeap.walkSpans(fn, ctx);
+    uint32_t sg = 0;
+    if (g_mallocHeap.initialized()) sg = g_mallocHeap.walkSpans(fn, ctx);
+    if (g_gcHeap.initialized()) sg = g_gcHeap.walkSpans(fn, ctx);
+    return sg;
 }
 
 bool validateHeap(char* why, size_t cap) {

@@ -41,10 +41,18 @@ pthread_mutex_t g_control = PTHREAD_MUTEX_INITIALIZER;  // start() and stop() on
 constexpr uint64_t kStopWriteNs = 1000000000;
 
 uint64_t g_droppedSent[kDropSlots];  // drain thread only: per-kind counts already sent
+// Drain thread only: records were dropped since the last rundown, so the replay has a gap that a
+// resync rundown must close; and when the last rundown began.
+bool g_resyncWanted = false;
+uint64_t g_lastRundownNs = 0;
+// At most one resync rundown per this interval: a rundown holds the heap's locks while it walks
+// the spans, so a reader that keeps falling behind must not make the program pay for it often.
+constexpr uint64_t kResyncIntervalNs = 250000000;
 
 // Sends a Dropped record for each kind whose count of dropped records grew since the last pass:
-// a = all records dropped so far, b = the kind, c = that kind's records dropped so far.
-void sendDropped(const uint64_t (&bySlot)[kDropSlots], uint64_t total) {
+// a = all records dropped so far, b = the kind, c = that kind's records dropped so far, d = the
+// time of the oldest record dropped since the last pass (where the replay's gap begins).
+void sendDropped(const uint64_t (&bySlot)[kDropSlots], uint64_t total, uint64_t firstDrop) {
     g_statDropped.store(total, std::memory_order_relaxed);
     const uint64_t now = detail::nanotime();
     for (uint32_t s = 0; s < kDropSlots; s++) {
@@ -54,8 +62,10 @@ void sendDropped(const uint64_t (&bySlot)[kDropSlots], uint64_t total) {
         e.a = total;
         e.b = dropSlotKind(s);
         e.c = bySlot[s];
+        e.d = firstDrop ? firstDrop : now;
         g_writer.add(e);
     }
+    g_resyncWanted = true;
 }
 
 // Copies what every ring holds into frames, then a Watermark record: every record older than it
@@ -64,7 +74,7 @@ void sendDropped(const uint64_t (&bySlot)[kDropSlots], uint64_t total) {
 // and no later than the oldest record still waiting for room. Returns the records moved.
 constexpr uint64_t kWatermarkSlackNs = 1000000;
 uint64_t drainAll() {
-    uint64_t moved = 0, dropped = 0;
+    uint64_t moved = 0, dropped = 0, firstDrop = 0;
     uint64_t bySlot[kDropSlots] = {};
     uint64_t watermark = detail::nanotime() - kWatermarkSlackNs;
     for (ThreadBuffer* b = g_buffers.load(std::memory_order_acquire); b; b = b->next) {
@@ -81,11 +91,13 @@ uint64_t drainAll() {
             bySlot[s] += n;
             dropped += n;
         }
+        const uint64_t first = b->firstDropNs.exchange(0, std::memory_order_relaxed);
+        if (first && (!firstDrop || first < firstDrop)) firstDrop = first;
     }
     const uint64_t noBuffer = g_noBuffer.load(std::memory_order_relaxed);
     bySlot[0] += noBuffer;
     dropped += noBuffer;
-    if (dropped != g_statDropped.load(std::memory_order_relaxed)) sendDropped(bySlot, dropped);
+    if (dropped != g_statDropped.load(std::memory_order_relaxed)) sendDropped(bySlot, dropped, firstDrop);
     if (moved || watermark > g_lastWatermark + 50000000) {  // idle: one every 50 ms at most
         Event w = record(kWatermark, watermark);
         w.a = watermark;
@@ -113,10 +125,20 @@ void* drainMain(void*) {
         return nullptr;
     }
     drainAll();
+    g_resyncWanted = false;
     if (g_opts.rundown) rundown();
+    g_lastRundownNs = detail::nanotime();
     while (!g_stopRequested.load(std::memory_order_acquire)) {
         uint32_t seen = g_wake.load(std::memory_order_acquire);
         drainAll();
+        // Records were dropped: the replay has lost track of some spans. A resync rundown (the
+        // whole span table again) closes the gap, once the rings have been emptied.
+        if (g_resyncWanted && detail::nanotime() - g_lastRundownNs >= kResyncIntervalNs) {
+            g_resyncWanted = false;
+            g_lastRundownNs = detail::nanotime();
+            rundown(true);
+            drainAll();
+        }
         if (g_waiters.load(std::memory_order_acquire)) {
             g_drained.fetch_add(1, std::memory_order_release);
             syscall(SYS_futex, &g_drained, FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
@@ -164,6 +186,7 @@ bool startLocked(const Options& opts, char* why, size_t cap) {
     g_stopDeadlineNs.store(0);
     g_drainStalled.store(false);
     g_lastWatermark = 0;
+    g_resyncWanted = false;
     std::memset(g_droppedSent, 0, sizeof g_droppedSent);
     g_statEvents.store(0);
     g_statDropped.store(0);
@@ -176,6 +199,7 @@ bool startLocked(const Options& opts, char* why, size_t cap) {
     for (ThreadBuffer* b = g_buffers.load(std::memory_order_acquire); b; b = b->next) {
         b->head.store(b->tail.load(std::memory_order_acquire), std::memory_order_release);
         for (auto& d : b->dropped) d.store(0, std::memory_order_relaxed);
+        b->firstDropNs.store(0, std::memory_order_relaxed);
         b->overflowing.store(false, std::memory_order_relaxed);
     }
     g_noBuffer.store(0);

@@ -90,8 +90,12 @@ uint64_t waitForRoom(ThreadBuffer* b, uint64_t t, uint64_t eventTime) {
     return h;
 }
 
-void countDrop(ThreadBuffer* b, uint16_t kind) {
-    b->dropped[dropSlot(kind)].fetch_add(1, std::memory_order_relaxed);
+void countDrop(ThreadBuffer* b, const Event& e) {
+    b->dropped[dropSlot(static_cast<uint16_t>(e.kind))].fetch_add(1, std::memory_order_relaxed);
+    uint64_t none = 0;
+    const uint64_t t = e.timeNs ? e.timeNs : 1;
+    if (b->firstDropNs.load(std::memory_order_relaxed) == 0)
+        b->firstDropNs.compare_exchange_strong(none, t, std::memory_order_relaxed);
 }
 
 // The sink's slow path: the ring is full.
@@ -102,7 +106,7 @@ __attribute__((noinline)) void pushFull(ThreadBuffer* b, const Event& e, uint64_
         h = waitForRoom(b, t, e.timeNs);
     if (t - h >= kRingEvents) {
         b->overflowing.store(true, std::memory_order_relaxed);
-        countDrop(b, static_cast<uint16_t>(e.kind));
+        countDrop(b, e);
         return;
     }
     b->ring[t % kRingEvents] = e;
@@ -144,7 +148,7 @@ void toOwnRing(const Event& e) {
     if (!b && !(b = t_buf = acquireBuffer(detail::currentTid()))) return;
     const uint64_t t = b->tail.load(std::memory_order_relaxed);
     if (t - b->head.load(std::memory_order_acquire) >= kRingEvents) {
-        countDrop(b, static_cast<uint16_t>(e.kind));
+        countDrop(b, e);
         return;
     }
     b->ring[t % kRingEvents] = e;

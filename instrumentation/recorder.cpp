@@ -150,8 +150,8 @@ bool Recorder::applyEvents(const Event* events, size_t n) {
                 ok = m_writer->gcPhase(t, e) && m_writer->insertEvent(t, e);
                 break;
             case stream::kDropped:
+                ok = trackGap(t, e) && m_writer->insertEvent(t, e);
                 m_droppedSeen = e.a;
-                ok = m_writer->insertEvent(t, e);
                 break;
             default:
                 if (m_writer->profile()->apply(t, m_decoder.segments(), e, &ok)) {  // the heap profile's records
@@ -160,8 +160,9 @@ bool Recorder::applyEvents(const Event* events, size_t n) {
                 }
                 ok = m_writer->insertEvent(t, e);
                 if (m_model->apply(e)) m_spanEventsSinceKeyframe++;
+                if (static_cast<uint16_t>(e.kind) == stream::kRundownBegin) m_rundownBeginT = t;
                 if (static_cast<uint16_t>(e.kind) == stream::kRundownEnd)
-                    ok = ok && maybeKeyframe(true);
+                    ok = ok && trackGap(t, e) && maybeKeyframe(true);
                 break;
         }
         if (!ok) return writeFailed();
@@ -169,6 +170,27 @@ bool Recorder::applyEvents(const Event* events, size_t n) {
     }
     if (n) m_dirty = true;
     return true;
+}
+
+// Gaps: a Dropped record opens one (from the oldest record dropped, its d) unless one is open; a
+// rundown that began after the gap's last Dropped record closes it (its SpanState records rebuilt
+// the span table). A gap still open when the session ends is written by finish().
+bool Recorder::trackGap(int64_t t, const Event& e) {
+    if (static_cast<uint16_t>(e.kind) == stream::kDropped) {
+        if (!m_gapOpen) {
+            m_gapOpen = true;
+            const int64_t first = e.d >= m_baseNs ? static_cast<int64_t>(e.d - m_baseNs) : t;
+            m_gapFrom = std::min(first, t);
+            m_gapDroppedBefore = m_droppedSeen;
+            m_gapLastDrop = t;
+            return m_writer->openGap(m_gapFrom);
+        }
+        m_gapLastDrop = t;
+        return true;
+    }
+    if (!m_gapOpen || m_rundownBeginT <= m_gapLastDrop) return true;
+    m_gapOpen = false;
+    return m_writer->closeGap(t, static_cast<int64_t>(m_droppedSeen - m_gapDroppedBefore), true);
 }
 
 bool Recorder::maybeKeyframe(bool force) {
@@ -272,6 +294,9 @@ bool Recorder::finish(const EndInfo& end) {
     if (ok && m_decoder.headerSeen()) {
         ok = releasePending(UINT64_MAX);  // what the last watermark had not covered
         if (ok && m_spanEventsSinceKeyframe) ok = maybeKeyframe(true);
+        if (ok && m_gapOpen)
+            ok = m_writer->closeGap(m_lastT, static_cast<int64_t>(m_droppedSeen - m_gapDroppedBefore), false);
+        m_gapOpen = false;
         std::string problem = m_decoder.checkComplete();
         std::string status = problem.empty()       ? "complete"
                              : m_decoder.corrupt() ? "corrupt"

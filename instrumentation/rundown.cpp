@@ -1,6 +1,8 @@
 // The probe's rundown: at the start of a session, one SpanState record (and SpanBits records for
 // its allocation bitmap) per span, between RundownBegin and RundownEnd, so that a session started
-// late (a live attach) begins with the whole heap. Drain thread only. See spanscope/detail/probe.h.
+// late (a live attach) begins with the whole heap; and again after records were dropped (a resync,
+// at most one per 250 ms), so that a replay that lost track of spans finds them again. Drain
+// thread only. See spanscope/detail/probe.h.
 #include "spanscope/detail/platform.h"
 #include "spanscope/detail/probe.h"
 #include "spanscope/detail/probe_profile.h"
@@ -43,11 +45,13 @@ void rundownSpan(const SpanInfo& s, void* arg) {
 // memory (Writer::hold) and written after the walk, never while a lock is held: a reader that does
 // not read cannot stop the program. The rings cannot be drained meanwhile: g_drainStalled tells
 // allocating threads not to wait for room (one may hold the lock walkSpans waits for).
-void rundown() {
+void rundown(bool resync) {
     RundownCtx ctx{detail::nanotime(), 0};
     g_drainStalled.store(true, std::memory_order_release);
     g_writer.hold(true);
-    g_writer.add(record(kRundownBegin, ctx.now));
+    Event begin = record(kRundownBegin, ctx.now);
+    begin.b = resync ? 1 : 0;
+    g_writer.add(begin);
     uint32_t sweepgen = walkSpans(rundownSpan, &ctx);
     profile::rundownProfile(record(kRundownBegin, ctx.now), toWriter);  // the heap profile so far
     Event end = record(kRundownEnd, ctx.now);

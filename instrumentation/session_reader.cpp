@@ -132,6 +132,16 @@ bool SessionReader::refresh() {
     }
     Db::Stmt a(db, "SELECT arg FROM argv ORDER BY idx");
     while (a.row()) in.argv.push_back(a.s(0));
+    Db::Stmt g(db, "SELECT from_ns, to_ns, dropped, resynced FROM gaps ORDER BY from_ns LIMIT 100000");
+    if (g) {
+        while (g.row()) {
+            DropGap gap{g.i(0), g.i(1), g.i(2), g.i(3) != 0};
+            if (!gap.resynced) gap.toNs = std::max(gap.toNs, in.endNs) + 1;  // to the end, inclusive
+            if (gap.fromNs < gap.toNs) in.gaps.push_back(gap);
+        }
+    } else if (in.dropped > 0) {  // recorded before gaps were tracked: where is not known
+        in.gaps.push_back(DropGap{0, in.endNs + 1, in.dropped, false});
+    }
     m_info = std::move(in);
     return true;
 }

@@ -345,6 +345,29 @@ void SessionWriter::leaveWal() {
     sqlite3_exec(m_db, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
 }
 
+bool SessionWriter::openGap(int64_t fromNs) {
+    sqlite3_stmt* st = prepare("INSERT INTO gaps(from_ns, to_ns, dropped, resynced) VALUES (?, ?, 0, 0)");
+    if (!st) return false;
+    sqlite3_bind_int64(st, 1, fromNs);
+    sqlite3_bind_int64(st, 2, fromNs);
+    const bool ok = step(st);
+    sqlite3_finalize(st);
+    m_openGap = ok ? sqlite3_last_insert_rowid(m_db) : 0;
+    return ok;
+}
+
+bool SessionWriter::closeGap(int64_t toNs, int64_t dropped, bool resynced) {
+    sqlite3_stmt* st = prepare("UPDATE gaps SET to_ns = ?, dropped = ?, resynced = ? WHERE rowid = ?");
+    if (!st) return false;
+    sqlite3_bind_int64(st, 1, toNs);
+    sqlite3_bind_int64(st, 2, dropped);
+    sqlite3_bind_int64(st, 3, resynced ? 1 : 0);
+    sqlite3_bind_int64(st, 4, m_openGap);
+    const bool ok = step(st);
+    sqlite3_finalize(st);
+    return ok;
+}
+
 bool SessionWriter::progress(int64_t endNs, int64_t events, int64_t dropped) {
     sqlite3_bind_int64(m_progress, 1, endNs);
     sqlite3_bind_int64(m_progress, 2, events);

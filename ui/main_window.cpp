@@ -455,6 +455,7 @@ void MainWindow::onSummaryUpdated(const SummaryPtr& s) {
     m_sessionPanel->setSummary(s);
     m_timeline->setSessionLength(s->info.endNs);
     m_timeline->setKeptFrom(s->info.keptFromNs);  // a live bounded recording drops as it goes
+    m_timeline->setGaps(s->info.gaps);
     m_seriesPending = true;
     if (!m_seriesThrottle.isActive()) m_seriesThrottle.start();
     if (m_followAction->isChecked()) seekTo(s->info.endNs);
@@ -673,6 +674,22 @@ void MainWindow::updateStatus() {
     m_stEvents->setToolTip(m_path);
     const int64_t t = m_moment ? m_moment->tNs : 0;
     m_stTime->setText(tr("t = %1 / %2").arg(formatSeconds(t), formatSeconds(in.endNs)));
+    m_stTime->setStyleSheet(QString());
+    m_stTime->setToolTip(QString());
+    if (const session::DropGap* g = m_moment ? in.gapAt(t) : nullptr) {
+        // The replay lost records here: say so where the numbers are, not only on the timeline.
+        m_stTime->setText(m_stTime->text() + tr(" · incomplete: records dropped"));
+        m_stTime->setStyleSheet(QStringLiteral("color: #b00000; font-weight: bold"));
+        m_stTime->setToolTip(
+            g->resynced
+                ? tr("The program outran the recorder from %1 to %2: %3 records were dropped, so the heap "
+                     "map and size classes here may miss spans. At %2 the probe sent the whole span table "
+                     "again (a resync rundown).")
+                      .arg(formatSeconds(g->fromNs), formatSeconds(g->toNs), formatCount(uint64_t(g->dropped)))
+                : tr("The program outran the recorder from %1 on: %2 records were dropped and the span "
+                     "table was not sent again before the end, so the heap map and size classes may miss spans.")
+                      .arg(formatSeconds(g->fromNs), formatCount(uint64_t(g->dropped))));
+    }
     if (m_moment && m_moment->hasHeap) {
         const auto& h = m_moment->heap;
         m_stHeap->setText(tr("%1 %2 · %3 %4 · %5 %6 · %7 %8")

@@ -204,6 +204,11 @@ int64_t TimelineView::timeAt(double x) const {
     return static_cast<int64_t>(std::llround(v.x() * 1e9));
 }
 
+void TimelineView::setGaps(std::vector<session::DropGap> gaps) {
+    m_gaps = std::move(gaps);
+    viewport()->update();
+}
+
 void TimelineView::drawForeground(QPainter* p, const QRectF&) {
     const QRectF plot = m_chart->plotArea();
     p->save();
@@ -284,6 +289,22 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
         p->setPen(QPen(QColor(40, 110, 230, 200), 1.5));
         p->drawLine(QPointF(x0, plot.top()), QPointF(x0, plot.bottom()));
         p->drawLine(QPointF(x1, plot.top()), QPointF(x1, plot.bottom()));
+    }
+    // Gaps: the probe dropped records there (the program outran the recorder), so the span table
+    // is incomplete until the resync rundown at the gap's end. Hatched grey, and said in words.
+    for (const session::DropGap& g : m_gaps) {
+        if (g.toNs < m_t0 || g.fromNs > m_t1) continue;
+        const double x0 = std::max(plot.left(), xOf(g.fromNs));
+        const double x1 = std::max(x0 + 3, std::min(plot.right(), xOf(g.toNs)));
+        const QRectF band(x0, plot.top(), x1 - x0, plot.height());
+        p->fillRect(band, QColor(120, 120, 120, 50));
+        p->fillRect(band, QBrush(QColor(90, 90, 90, 120), Qt::BDiagPattern));
+        const QString text = tr("records dropped");
+        const QFontMetrics fm(font());
+        if (band.width() > fm.horizontalAdvance(text) + 8) {
+            p->setPen(QColor(60, 60, 60));
+            p->drawText(band.adjusted(4, 0, -4, -4), Qt::AlignBottom | Qt::AlignLeft, text);
+        }
     }
     const double cx = xOf(m_cursor);
     p->setPen(QPen(QColor(200, 30, 30), 2));

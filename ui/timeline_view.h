@@ -28,6 +28,8 @@ public:
     explicit TimelineView(QWidget* parent = nullptr);
 
     void setSessionLength(int64_t endNs);     // the whole session: the default x range
+    // Where records were dropped (SessionInfo::gaps): hatched, labelled bands.
+    void setGaps(std::vector<session::DropGap> gaps);
     void setSeries(const SeriesPtr& s);       // heap samples and cycles
     void setCursorTime(int64_t tNs);          // move the cursor without emitting seek
     void setKeptFrom(int64_t tNs);            // a bounded recording's first kept moment (0: all)
@@ -76,6 +78,7 @@ private:
     std::vector<QLineSeries*> m_series;
     std::vector<QLineSeries*> m_bandKeys;  // empty series: the bands' legend entries
     SeriesPtr m_data;
+    std::vector<session::DropGap> m_gaps;
     std::unordered_map<int64_t, std::pair<size_t, size_t>> m_phasesOfCycle;  // [first, last+1) in m_data->phases
     int64_t m_end = 0, m_t0 = 0, m_t1 = 0, m_cursor = 0, m_keptFrom = 0;
     bool m_dragging = false, m_follow = false, m_zoomed = false;

@@ -90,9 +90,10 @@ struct SpanInfo {
     const uint64_t* freeBits;    // pending frees (malloc mode), valid during the callback only
     uint16_t nwords;
 };
-// Calls fn for every in-use span, lowest address first not guaranteed, with the heap's locks held:
-// allocation slow paths wait meanwhile, and fn must not allocate from the spanscope heap.
-// Returns the heap's sweepgen.
+// Calls fn for every in-use span of the malloc-mode heap, then of the managed heap, lowest address
+// first not guaranteed, with that heap's locks held: allocation slow paths wait meanwhile, and fn
+// must not allocate from the spanscope heap. Returns the managed heap's sweepgen if it exists,
+// else the malloc-mode heap's.
 uint32_t walkSpans(void (*fn)(const SpanInfo&, void* ctx), void* ctx);
 
 // Malloc-mode heap (the one libspanscope.so's malloc uses).

@@ -78,6 +78,7 @@ private:
     bool releasePending(uint64_t upTo);
     bool applyEvents(const Event* events, size_t n);
     bool maybeKeyframe(bool force);
+    bool trackGap(int64_t t, const Event& e);
     bool writeFailed();
     bool maybeTrim();
     StreamDecoder m_decoder;
@@ -93,6 +94,10 @@ private:
     int64_t m_lastKeyframeId = 0;  // the last record id the latest keyframe covers
     int64_t m_lastT = 0;
     uint64_t m_droppedSeen = 0;
+    // The open gap (records dropped, no resync rundown since): see the gaps table.
+    bool m_gapOpen = false;
+    int64_t m_gapFrom = 0, m_gapLastDrop = 0, m_rundownBeginT = -1;
+    uint64_t m_gapDroppedBefore = 0;
     uint64_t m_baseNs = 0;
     bool m_inTx = false, m_finished = false, m_streamFailed = false, m_dirty = false,
          m_writeFailed = false;

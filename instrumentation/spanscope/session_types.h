@@ -37,6 +37,14 @@ struct SpanRecord {
 };
 static_assert(sizeof(SpanRecord) == 24);
 
+// Where the replay is incomplete: the probe dropped records (a ring was full) from fromNs, and the
+// span table is whole again from toNs (a resync rundown), or not before the end (resynced false).
+struct DropGap {
+    int64_t fromNs = 0, toNs = 0;
+    int64_t dropped = 0;
+    bool resynced = false;
+};
+
 struct SessionInfo {
     std::string program;
     std::vector<std::string> argv;
@@ -56,7 +64,16 @@ struct SessionInfo {
     // A bounded recording (record --max-size/--keep) that dropped its beginning: the time of its
     // first kept keyframe, from which the state is known. 0: nothing was dropped.
     int64_t keptFromNs = 0;
+    // The gaps (sorted by fromNs). A session recorded before gaps were tracked that dropped records
+    // has one gap over the whole session.
+    std::vector<DropGap> gaps;
     bool interrupted() const { return endReason == "recording"; }  // the recorder died mid-way
+    // The gap holding t (fromNs <= t < toNs), or null: at t the replayed spans may be incomplete.
+    const DropGap* gapAt(int64_t t) const {
+        for (const DropGap& g : gaps)
+            if (g.fromNs <= t && t < g.toNs) return &g;
+        return nullptr;
+    }
 };
 
 struct HeapSample {  // MemStats-like totals at one moment (heap_totals)

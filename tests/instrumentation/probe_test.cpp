@@ -83,7 +83,7 @@ TEST(Probe, StreamsRundownEventsCountersAndTrailer) {
     std::map<uint16_t, int> kinds;
     std::set<uint32_t> tids;
     bool header = false, trailer = false;
-    uint64_t lastRundownSpans = 0;
+    uint64_t rundownSpans = 0;
     std::map<uint64_t, uint64_t> lastDropped;  // kind -> that kind's records dropped so far
     for (StreamDecoder::Status s; (s = d.next()) != StreamDecoder::Status::NeedMore;) {
         ASSERT_NE(s, StreamDecoder::Status::Error) << d.error();
@@ -93,7 +93,7 @@ TEST(Probe, StreamsRundownEventsCountersAndTrailer) {
             for (const Event& e : d.events()) {
                 kinds[static_cast<uint16_t>(e.kind)]++;
                 if (e.kind == EventKind::SpanRefill) tids.insert(e.tid);
-                if (static_cast<uint16_t>(e.kind) == stream::kRundownEnd) lastRundownSpans = e.a;
+                if (static_cast<uint16_t>(e.kind) == stream::kRundownEnd) rundownSpans += e.a;
                 if (static_cast<uint16_t>(e.kind) == stream::kDropped) lastDropped[e.b] = e.c;
             }
     }
@@ -102,10 +102,15 @@ TEST(Probe, StreamsRundownEventsCountersAndTrailer) {
     EXPECT_TRUE(trailer);
     EXPECT_EQ(d.info().pid, static_cast<uint32_t>(getpid()));
     EXPECT_EQ(d.trailer().reason, static_cast<uint32_t>(stream::EndReason::Detached));
-    EXPECT_EQ(kinds[stream::kRundownBegin], 1);
-    EXPECT_EQ(kinds[stream::kRundownEnd], 1);
-    EXPECT_GE(lastRundownSpans, 1u);
-    EXPECT_EQ(kinds[stream::kSpanState], static_cast<int>(lastRundownSpans));
+    // One rundown at the start, and one resync rundown after each pass that dropped records (at
+    // most one per 250 ms).
+    EXPECT_GE(kinds[stream::kRundownBegin], 1);
+    EXPECT_EQ(kinds[stream::kRundownEnd], kinds[stream::kRundownBegin]);
+    if (!kinds[stream::kDropped]) {
+        EXPECT_EQ(kinds[stream::kRundownBegin], 1);
+    }
+    EXPECT_GE(rundownSpans, 1u);
+    EXPECT_EQ(kinds[stream::kSpanState], static_cast<int>(rundownSpans));
     EXPECT_GT(kinds[static_cast<uint16_t>(EventKind::SpanRefill)], 10);
     EXPECT_GT(kinds[static_cast<uint16_t>(EventKind::LargeAlloc)], 10);
     EXPECT_GT(kinds[static_cast<uint16_t>(EventKind::HeapTotals)], 1);
@@ -116,6 +121,8 @@ TEST(Probe, StreamsRundownEventsCountersAndTrailer) {
     // never waits on its watcher longer): with four threads churning spans on two cores shared
     // with a loaded machine some records may go, but most arrive, and every drop is counted per
     // kind, never silent.
+    std::printf("[ probe ] %llu records, %llu dropped, %d rundowns\n", static_cast<unsigned long long>(st.events),
+                static_cast<unsigned long long>(st.dropped), kinds[stream::kRundownBegin]);
     EXPECT_LE(st.dropped, st.events / 4);
     uint64_t droppedByKind = 0;
     for (const auto& [kind, n] : lastDropped) droppedByKind += n;

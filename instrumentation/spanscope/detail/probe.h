@@ -42,6 +42,9 @@ struct ThreadBuffer {
     std::atomic<bool> overflowing{false};
     ThreadBuffer* next = nullptr;
     std::atomic<uint64_t> dropped[kDropSlots] = {};  // per kind (dropSlot), cumulative
+    // The time of the oldest record dropped since the drain thread last looked (0: none); the
+    // owner sets it, the drain thread takes it (exchange 0). Where the session's gap begins.
+    std::atomic<uint64_t> firstDropNs{0};
     alignas(64) Event ring[kRingEvents];
 };
 
@@ -111,8 +114,9 @@ Event record(uint16_t kind, uint64_t now);
 bool writeHeader();
 
 // ---- Rundown (rundown.cpp) -------------------------------------------------------------------
-// Writes RundownBegin, a SpanState (and SpanBits) per span, RundownEnd.
-void rundown();
+// Writes RundownBegin, a SpanState (and SpanBits) per span, RundownEnd. A resync rundown (after
+// records were dropped) says so in RundownBegin's b; the replay's gap ends with it.
+void rundown(bool resync = false);
 
 // ---- Sampler (sampler.cpp) -------------------------------------------------------------------
 // Reads MemStats and emits ClassCounters for the classes that changed (all: every class in use),

@@ -89,6 +89,14 @@ CREATE TABLE keyframes(
   spans INTEGER NOT NULL,
   data BLOB NOT NULL
 );
+-- Where the replay is incomplete: records were dropped (a ring was full) from from_ns until the
+-- resync rundown at to_ns rebuilt the span table (resynced = 0: not before the session ended).
+CREATE TABLE gaps(
+  from_ns INTEGER NOT NULL,
+  to_ns INTEGER NOT NULL,
+  dropped INTEGER NOT NULL,
+  resynced INTEGER NOT NULL
+);
 CREATE INDEX keyframes_t ON keyframes(t_ns);
 CREATE INDEX gc_phases_t ON gc_phases(t_ns);
 CREATE VIEW span_events AS

@@ -35,6 +35,10 @@ public:
     bool sweepCycle(int64_t t, const Event& e);
     bool gcPhase(int64_t t, const Event& e);
     bool insertKeyframe(int64_t t, const std::vector<SpanRecord>& spans);
+    // The gaps table: a gap is written when it opens (to_ns = from_ns, resynced 0: it runs to the
+    // end of the session as far as a reader can tell) and updated when it closes.
+    bool openGap(int64_t fromNs);
+    bool closeGap(int64_t toNs, int64_t dropped, bool resynced);
     bool progress(int64_t endNs, int64_t events, int64_t dropped);
     // Bounded recording: bytes in use (the file's pages less its free list), the time span of
     // the keyframes, and dropping everything before the latest keyframe at or before t (whole
@@ -70,6 +74,7 @@ private:
     detail::BlockEncoder m_encoder;
     int64_t m_nextEventId = 1, m_committedEventId = 1;  // ids: 1, 2, ... in recording order
     int64_t m_sweepCycles = 0;
+    int64_t m_openGap = 0;  // rowid of the open gap
     std::string m_error;
     bool m_diskFull = false;
 };
