@@ -450,6 +450,7 @@ bool SessionWriter::dropBefore(int64_t t) {
         "DELETE FROM keyframes WHERE id < " + id + ";"
         "DELETE FROM heap_totals WHERE t_ns < (SELECT max(t_ns) FROM heap_totals WHERE t_ns <= " + at + ");"
         "DELETE FROM gc_phases WHERE t_ns < " + at + ";"
+        "DELETE FROM gaps WHERE resynced = 1 AND to_ns < " + at + ";"
         "DELETE FROM gc_cycles WHERE end_ns IS NOT NULL AND end_ns < " + at + ";"
         "DELETE FROM class_counters WHERE t_ns < (SELECT max(c.t_ns) FROM class_counters c "
         "WHERE c.class = class_counters.class AND c.t_ns <= " + at + ");";
