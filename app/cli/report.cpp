@@ -73,6 +73,10 @@ void printJson(const SessionInfo& in, const HeapSample* heap, const std::vector<
                       {"stream_error", in.streamError},
                       {"events", in.events},
                       {"dropped", in.dropped}};
+    Json gaps = Json::array();
+    for (const session::DropGap& g : in.gaps)
+        gaps.push_back({{"from_ns", g.fromNs}, {"to_ns", g.toNs}, {"dropped", g.dropped}, {"resynced", g.resynced}});
+    doc["session"]["gaps"] = gaps;
     if (heap) {
         Json m = {{"t_ns", heap->tNs}};
         for (const Row& row : memRows(*heap)) m[row.name] = row.value;
@@ -173,6 +177,17 @@ int reportCommand(int argc, char** argv) {
     std::printf("records   %" PRId64 " recorded, %" PRId64 " dropped; stream %s%s%s\n\n", in.events,
                 in.dropped, in.streamStatus.empty() ? "incomplete" : in.streamStatus.c_str(),
                 in.streamError.empty() ? "" : ": ", in.streamError.c_str());
+    if (!in.gaps.empty()) {  // where the replayed spans are incomplete (docs/session-format.md, gaps)
+        std::printf("gaps      %zu (records dropped; the span table is incomplete until a resync):\n", in.gaps.size());
+        for (size_t i = 0; i < in.gaps.size() && i < 20; i++) {
+            const session::DropGap& g = in.gaps[i];
+            std::printf("  %.3f s - %.3f s  %" PRId64 " records dropped%s\n", double(g.fromNs) / 1e9,
+                        double(std::min(g.toNs, in.endNs)) / 1e9, g.dropped,
+                        g.resynced ? ", resynced" : ", not resynced before the end");
+        }
+        if (in.gaps.size() > 20) std::printf("  ... %zu more\n", in.gaps.size() - 20);
+        std::printf("\n");
+    }
     if (haveHeap) {
         std::printf("MemStats at %.3f s\n", double(heap.tNs) / 1e9);
         for (const Row& row : memRows(heap))
