@@ -113,6 +113,11 @@ uint64_t drainAll() {
 void finalFlush(EndReason reason) {
     setEventSink(nullptr, nullptr);
     drainAll();
+    // Records dropped since the last rundown: one more, so that the session's end is whole.
+    if (g_resyncWanted && !g_writer.failed()) {
+        g_resyncWanted = false;
+        rundown(true);
+    }
     emitCounters(g_prevStats, false, toWriter);
     g_writer.trailer(reason);
 }

@@ -94,7 +94,11 @@ TEST(Probe, StreamsRundownEventsCountersAndTrailer) {
                 kinds[static_cast<uint16_t>(e.kind)]++;
                 if (e.kind == EventKind::SpanRefill) tids.insert(e.tid);
                 if (static_cast<uint16_t>(e.kind) == stream::kRundownEnd) rundownSpans += e.a;
-                if (static_cast<uint16_t>(e.kind) == stream::kDropped) lastDropped[e.b] = e.c;
+                if (static_cast<uint16_t>(e.kind) == stream::kDropped) {
+                    lastDropped[e.b] = e.c;
+                    EXPECT_LE(e.d, e.timeNs) << "the oldest drop cannot be later than its report";
+                    EXPECT_GE(e.d, d.info().startNs);
+                }
             }
     }
     EXPECT_EQ(d.checkComplete(), "");
@@ -123,7 +127,10 @@ TEST(Probe, StreamsRundownEventsCountersAndTrailer) {
     // kind, never silent.
     std::printf("[ probe ] %llu records, %llu dropped, %d rundowns\n", static_cast<unsigned long long>(st.events),
                 static_cast<unsigned long long>(st.dropped), kinds[stream::kRundownBegin]);
-    EXPECT_LE(st.dropped, st.events / 4);
+    // How many drop depends on how much CPU the drain thread gets (none at all for a while on a
+    // loaded 2-core machine): no bound on the share, but every drop is accounted for, and a
+    // session with drops says where they began (d, within the stream) and is resynced when it
+    // lasts long enough.
     uint64_t droppedByKind = 0;
     for (const auto& [kind, n] : lastDropped) droppedByKind += n;
     EXPECT_EQ(droppedByKind, st.dropped) << "the per-kind Dropped records do not add up";

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "spanscope/events_table.h"
 #include "spanscope/session.h"
 #include "spanscope/session_check.h"
 #include "stream_builder.h"
@@ -53,6 +54,23 @@ protected:
         ASSERT_EQ(sqlite3_open(m_path.c_str(), &db), SQLITE_OK);
         char* msg = nullptr;
         EXPECT_EQ(sqlite3_exec(db, s.c_str(), nullptr, nullptr, &msg), SQLITE_OK) << (msg ? msg : "") << " in " << s;
+        sqlite3_free(msg);
+        sqlite3_close(db);
+    }
+    // The session as schema 2 wrote it (a real `events` table, one row per record): damage done
+    // to single records with SQL, as a foreign tool would.
+    void toSchema2() {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(m_path.c_str(), &db), SQLITE_OK);
+        ASSERT_EQ(registerEventsTable(db), SQLITE_OK);
+        char* msg = nullptr;
+        EXPECT_EQ(sqlite3_exec(db,
+                               "CREATE TABLE ev2 AS SELECT id, t_ns, tid, seq, kind, span_class, flags, npages, "
+                               "addr, a, b, c, d FROM events; DROP TABLE event_blocks; DROP TABLE event_block_data; "
+                               "ALTER TABLE ev2 RENAME TO events; PRAGMA user_version = 2",
+                               nullptr, nullptr, &msg),
+                  SQLITE_OK)
+            << (msg ? msg : "");
         sqlite3_free(msg);
         sqlite3_close(db);
     }
@@ -110,7 +128,8 @@ TEST_F(SessionCheckTest, ANewerSchemaAndAMissingSessionTableAreRefused) {
 }
 
 TEST_F(SessionCheckTest, MissingTablesAreNamedAndTheRestIsBrowsable) {
-    sql("DROP VIEW span_events; DROP TABLE events; DROP TABLE keyframes; DROP TABLE heap_totals");
+    sql("DROP VIEW span_events; DROP TABLE event_blocks; DROP TABLE event_block_data; DROP TABLE keyframes; "
+        "DROP TABLE heap_totals");
     std::string err;
     auto r = SessionReader::open(m_path, &err);
     ASSERT_TRUE(r) << err;
@@ -122,7 +141,17 @@ TEST_F(SessionCheckTest, MissingTablesAreNamedAndTheRestIsBrowsable) {
     EXPECT_TRUE(names(ps, "heap_totals", "missing"));
 }
 
+TEST_F(SessionCheckTest, MissingEventsTableOfSchema2IsNamed) {
+    toSchema2();
+    sql("DROP VIEW span_events; DROP TABLE events");
+    std::string err;
+    auto r = SessionReader::open(m_path, &err);
+    ASSERT_TRUE(r) << err;
+    EXPECT_TRUE(names(r->warnings(), "events", "missing"));
+}
+
 TEST_F(SessionCheckTest, BadValuesInTablesAreCounted) {
+    toSchema2();
     sql("UPDATE events SET kind = 9999 WHERE id = 1; UPDATE events SET npages = -5 WHERE kind = 1;"
         "UPDATE heap_totals SET heap_sys = 'text'; UPDATE session SET program = X'ff00'");
     std::string err;
