@@ -50,10 +50,13 @@ constexpr uint64_t kCommandDeadlineNs = 1000000000;
 struct Client {
     int fd = -1;
     uint8_t n = 0;
-    char line[32];
+    char line[32] = {};
     uint64_t deadline = 0;
 };
-Client g_clients[kMaxClients];
+// constinit: set before any code runs. The listener can start from the program's first malloc,
+// before this library's dynamic initializers; a table still zero then held fd 0 in every slot,
+// and the first client to connect closed the program's stdin.
+constinit Client g_clients[kMaxClients];
 
 // Answers are one short line into an empty socket buffer: never blocks (MSG_DONTWAIT).
 void say(int fd, const char* line) {

@@ -136,7 +136,7 @@ void emitModules(const Event& base, void (*out)(const Event&), bool all) {
     dl_iterate_phdr(onObject, &ctx);
 }
 
-void rundownProfile(const Event& base, void (*out)(const Event&)) {
+uint64_t rundownProfile(const Event& base, void (*out)(const Event&)) {
     RundownCtx ctx{out, base, memProfileRate()};
     memProfile(rundownBucket, &ctx);
     // The objects are stamped with the time of the walk, not of the rundown's start: an object
@@ -144,6 +144,7 @@ void rundownProfile(const Event& base, void (*out)(const Event&)) {
     // the recorder then drops as the same object seen twice.
     ctx.base.timeNs = spanscope::detail::nanotime();
     walkSampledObjects(rundownObject, &ctx);
+    return ctx.base.timeNs;
 }
 
 }  // namespace spanscope::probe::profile

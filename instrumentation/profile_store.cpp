@@ -127,8 +127,41 @@ bool ProfileStore::moduleName(uint32_t segment, const Event& e) {
     return ok;
 }
 
+void ProfileStore::beginResync(uint64_t walkNs, int64_t walkT) {
+    m_unseen.clear();
+    for (const auto& [addr, live] : m_live) m_unseen.insert(addr);
+    m_resyncing = true;
+    m_resyncNs = walkNs;
+    m_resyncT = walkT;
+}
+
+bool ProfileStore::finishResync() {
+    if (!m_resyncing) return true;
+    m_resyncing = false;
+    for (uint64_t addr : m_unseen) {
+        auto it = m_live.find(addr);
+        if (it == m_live.end()) continue;
+        const Live live = it->second;
+        m_live.erase(it);
+        Event e{};
+        e.addr = addr;
+        if (!sample(m_resyncT, 2, e, live.stack, live.bytes, 0)) return false;
+    }
+    m_unseen.clear();
+    return true;
+}
+
 bool ProfileStore::apply(int64_t t, uint32_t segment, const Event& e, bool* ok) {
     const uint64_t seg = uint64_t{segment} << 32;
+    const auto kind = static_cast<uint16_t>(e.kind);
+    if (m_resyncing) {
+        if (e.timeNs > m_resyncNs && !finishResync()) {
+            *ok = false;
+            return kind == static_cast<uint16_t>(EventKind::ProfAlloc) || kind == static_cast<uint16_t>(EventKind::ProfFree);
+        }
+        if (kind == static_cast<uint16_t>(EventKind::ProfAlloc) || kind == static_cast<uint16_t>(EventKind::ProfFree))
+            m_unseen.erase(e.addr);
+    }
     switch (static_cast<uint16_t>(e.kind)) {
         case static_cast<uint16_t>(EventKind::ProfAlloc): {
             const uint64_t stack = seg | (e.b & 0xffffffff);

@@ -160,7 +160,12 @@ bool Recorder::applyEvents(const Event* events, size_t n) {
                 }
                 ok = m_writer->insertEvent(t, e);
                 if (m_model->apply(e)) m_spanEventsSinceKeyframe++;
-                if (static_cast<uint16_t>(e.kind) == stream::kRundownBegin) m_rundownBeginT = t;
+                if (static_cast<uint16_t>(e.kind) == stream::kRundownBegin) {
+                    m_rundownBeginT = t;
+                    m_resyncRundown = e.b == 1;
+                }
+                if (static_cast<uint16_t>(e.kind) == stream::kRundownEnd && m_resyncRundown && e.c > start)
+                    m_writer->profile()->beginResync(e.c, static_cast<int64_t>(e.c - start));
                 if (static_cast<uint16_t>(e.kind) == stream::kRundownEnd)
                     ok = ok && trackGap(t, e) && maybeKeyframe(true);
                 break;
@@ -294,6 +299,7 @@ bool Recorder::finish(const EndInfo& end) {
     if (ok && m_decoder.headerSeen()) {
         ok = releasePending(UINT64_MAX);  // what the last watermark had not covered
         if (ok && m_spanEventsSinceKeyframe) ok = maybeKeyframe(true);
+        if (ok) ok = m_writer->profile()->finishResync();
         if (ok && m_gapOpen)
             ok = m_writer->closeGap(m_lastT, static_cast<int64_t>(m_droppedSeen - m_gapDroppedBefore), false);
         m_gapOpen = false;

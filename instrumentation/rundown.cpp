@@ -53,8 +53,10 @@ void rundown(bool resync) {
     begin.b = resync ? 1 : 0;
     g_writer.add(begin);
     uint32_t sweepgen = walkSpans(rundownSpan, &ctx);
-    profile::rundownProfile(record(kRundownBegin, ctx.now), toWriter);  // the heap profile so far
+    // The heap profile so far; RundownEnd's c = the time its live objects were read.
+    const uint64_t profileAt = profile::rundownProfile(record(kRundownBegin, ctx.now), toWriter);
     Event end = record(kRundownEnd, ctx.now);
+    end.c = profileAt;
     end.a = ctx.spans;
     end.b = sweepgen;
     g_writer.add(end);

@@ -95,7 +95,7 @@ private:
     int64_t m_lastT = 0;
     uint64_t m_droppedSeen = 0;
     // The open gap (records dropped, no resync rundown since): see the gaps table.
-    bool m_gapOpen = false;
+    bool m_gapOpen = false, m_resyncRundown = false;
     int64_t m_gapFrom = 0, m_gapLastDrop = 0, m_rundownBeginT = -1;
     uint64_t m_gapDroppedBefore = 0;
     uint64_t m_baseNs = 0;

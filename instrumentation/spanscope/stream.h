@@ -81,7 +81,7 @@ enum RecordKind : uint16_t {
                             //   c = ownerTid, d = sweepgen | nwords << 32
     kSpanBits = 258,        // 4 words of the previous span's allocBits: addr = span base,
                             //   npages = first word index, a..d = words
-    kRundownEnd = 259,      // a = spans in the rundown
+    kRundownEnd = 259,      // a = spans in the rundown, b = sweepgen, c = time of the profile walk
     kHeapTotalsExt = 260,   // sent just before HeapTotals: addr = TotalAlloc, a = HeapSys, b = Sys,
                             //   c = HeapObjects, d = NextSweep, npages = NumSweepCycles
     kDropped = 261,         // a = records dropped so far (cumulative) because a buffer was full

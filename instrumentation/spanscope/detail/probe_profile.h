@@ -19,6 +19,7 @@ namespace spanscope::probe::profile {
 // the last call (or always, with all). Each record is base with its kind and fields filled in.
 void emitModules(const Event& base, void (*out)(const Event&), bool all);
 // ProfStack records for every bucket, then a ProfAlloc for every live sampled object.
-void rundownProfile(const Event& base, void (*out)(const Event&));
+// Returns the time its objects are stamped with (the walk of the sampled objects).
+uint64_t rundownProfile(const Event& base, void (*out)(const Event&));
 
 }  // namespace spanscope::probe::profile

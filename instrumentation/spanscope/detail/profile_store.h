@@ -25,6 +25,12 @@ public:
     bool init(sqlite3* db);
     // True if e is one of the profile's records (it is then consumed); ok is false on a write error.
     bool apply(int64_t t, uint32_t segment, const Event& e, bool* ok);
+    // A resync rundown (after dropped records) re-sends every live sampled object, read at
+    // walkNs (stream time): objects this store holds live that were neither re-sent nor freed
+    // meanwhile lost their ProfFree to a drop; they are freed at the walk. finishResync() runs
+    // at the first record after walkNs (apply calls it) or at the end.
+    void beginResync(uint64_t walkNs, int64_t walkT);
+    bool finishResync();
     // Symbolizes every return address not yet in prof_frames. Returns the number of addresses.
     size_t symbolize(std::string* err);
     const std::string& error() const { return m_error; }
@@ -51,6 +57,10 @@ private:
     std::unordered_set<std::string> m_modulesDone;          // path @ start
     std::unordered_map<uint64_t, Live> m_live;              // sampled objects live, by address
     std::string m_error;
+    std::unordered_set<uint64_t> m_unseen;  // during a resync: live objects not re-sent yet
+    bool m_resyncing = false;
+    uint64_t m_resyncNs = 0;
+    int64_t m_resyncT = 0;
 };
 
 }  // namespace spanscope::session
