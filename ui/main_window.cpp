@@ -437,6 +437,7 @@ void MainWindow::onOpened(const SummaryPtr& s) {
     m_profile->clear();
     m_timeline->setSessionLength(s->info.endNs);
     m_timeline->setKeptFrom(s->info.keptFromNs);
+    m_timeline->setGaps(s->info.gaps);
     m_client->requestSeries(0, s->info.endNs);
     const bool live = s->live && m_live->running();
     if (s->live) {

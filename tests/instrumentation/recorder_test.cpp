@@ -238,6 +238,59 @@ TEST(Recorder, KeyframesFollowRecordsOfAnyKind) {
     EXPECT_EQ(r->spansAt(static_cast<int64_t>(t - kStart)).size(), 2u);
 }
 
+// Records dropped make a gap in the replay; the resync rundown that follows closes it and replaces
+// the span table with the heap's own. A gap not closed before the end runs to the end.
+TEST(Recorder, DroppedRecordsAreAGapThatAResyncRundownCloses) {
+    TempDir dir;
+    const std::string file = dir.path("gap.db");
+    StreamBuilder b(kStart);
+    auto probe = [](uint64_t t, uint16_t kind) {
+        Event e = makeEvent(t, EventKind::None);
+        e.kind = static_cast<EventKind>(kind);
+        return e;
+    };
+    Event dropped = probe(kStart + 200, stream::kDropped);
+    dropped.a = 7, dropped.b = static_cast<uint16_t>(EventKind::SpanFree), dropped.c = 7;
+    dropped.d = kStart + 150;  // the oldest record dropped
+    Event resync = probe(kStart + 300, stream::kRundownBegin);
+    resync.b = 1;
+    Event state = probe(kStart + 300, stream::kSpanState);
+    state.addr = B, state.npages = 1, state.spanClass = kSpc, state.a = 64;
+    Event end = probe(kStart + 300, stream::kRundownEnd);
+    end.a = 1;
+    Event dropped2 = probe(kStart + 500, stream::kDropped);
+    dropped2.a = 9, dropped2.b = static_cast<uint16_t>(EventKind::SpanAlloc), dropped2.c = 2;
+    dropped2.d = kStart + 450;
+    // A is freed at 160 but its SpanFree was dropped: the replay still shows A until the resync.
+    b.frame({makeEvent(kStart + 100, EventKind::SpanAlloc, A, kSpc, 1, 64), dropped, resync, state, end,
+             makeEvent(kStart + 400, EventKind::SpanAlloc, C, kSpc, 1, 64), dropped2,
+             makeEvent(kStart + 600, EventKind::HeapTotals, 0, 0, 0, 8192, 8192, 0, 0)});
+    b.trailer();
+    ASSERT_TRUE(recordBytes(file, b.bytes, RecorderOptions{}));
+
+    std::string err;
+    auto r = SessionReader::open(file, &err);
+    ASSERT_TRUE(r) << err;
+    const auto& gaps = r->info().gaps;
+    ASSERT_EQ(gaps.size(), 2u);
+    EXPECT_EQ(gaps[0].fromNs, 150);
+    EXPECT_EQ(gaps[0].toNs, 300);
+    EXPECT_EQ(gaps[0].dropped, 7);
+    EXPECT_TRUE(gaps[0].resynced);
+    EXPECT_EQ(gaps[1].fromNs, 450);
+    EXPECT_FALSE(gaps[1].resynced);
+    EXPECT_GT(gaps[1].toNs, r->info().endNs);  // to the end, inclusive
+    EXPECT_EQ(r->info().gapAt(120), nullptr);
+    EXPECT_NE(r->info().gapAt(200), nullptr);
+    EXPECT_EQ(r->info().gapAt(350), nullptr);
+    EXPECT_NE(r->info().gapAt(r->info().endNs), nullptr);
+    // After the resync the span table is the rundown's (B), then C: A is gone.
+    const auto at350 = r->spansAt(350);
+    ASSERT_EQ(at350.size(), 1u);
+    EXPECT_EQ(at350[0].base, B);
+    EXPECT_EQ(r->spansAt(450).size(), 2u);
+}
+
 TEST(Recorder, RefusesToOverwriteUnlessAsked) {
     TempDir dir;
     const std::string file = dir.path("o.db");
