@@ -109,13 +109,41 @@ std::string mutateSession(sqlite3* db, std::mt19937_64& rng) {
             return "session." + col + " = " + v;
         }
         case 4: {
-            const std::string t = pick(rng, {"events", "keyframes", "heap_totals", "class_counters", "gc_cycles",
-                                            "gc_phases", "size_classes", "argv", "session"});
+            const std::string t = pick(rng, {"events", "event_blocks", "event_block_data", "keyframes", "heap_totals",
+                                            "class_counters", "gc_cycles", "gc_phases", "size_classes", "argv",
+                                            "session", "gaps"});
             exec(db, "DROP VIEW IF EXISTS span_events");
             exec(db, "DROP TABLE " + t);
             return "table " + t + " dropped";
         }
         case 5: {
+            // Schema 3: the records are zstd blocks; damage a block's bytes or its directory row.
+            if (exec(db, "SELECT 1 FROM event_blocks LIMIT 1")) {
+                const std::string where = " WHERE id = (SELECT id FROM event_blocks ORDER BY random() LIMIT 1)";
+                switch (rng() % 4) {
+                    case 0: {
+                        const std::string at = std::to_string(1 + rng() % 200);
+                        const std::string b = randomBlob(rng, 1 + rng() % 16);
+                        exec(db, "UPDATE event_block_data SET data = substr(data, 1, " + at + ") || " + b +
+                                     " || substr(data, " + at + " + length(" + b + ") + 1)" + where);
+                        return "event_block_data bytes overwritten at " + at;
+                    }
+                    case 1:
+                        exec(db, "UPDATE event_block_data SET data = substr(data, 1, " + std::to_string(rng() % 64) +
+                                     ")" + where);
+                        return "event_block_data truncated";
+                    case 2:
+                        exec(db, "UPDATE event_block_data SET data = " +
+                                     pick(rng, {"NULL", "'text'", "zeroblob(100000)", "X'01'", "X'0128b52ffd'"}) + where);
+                        return "event_block_data replaced";
+                    default: {
+                        const std::string col = pick(rng, {"count", "t_min", "t_max", "kinds", "id"});
+                        const std::string v = hostileValue(rng);
+                        exec(db, "UPDATE event_blocks SET " + col + " = " + v + where);
+                        return "event_blocks." + col + " = " + v;
+                    }
+                }
+            }
             const std::string col = pick(rng, {"kind", "npages", "t_ns", "addr", "a", "b", "span_class", "flags"});
             const std::string v = hostileValue(rng);
             exec(db, "UPDATE events SET " + col + " = " + v + " WHERE id IN (SELECT id FROM events ORDER BY random() LIMIT " +

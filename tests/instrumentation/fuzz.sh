@@ -2,13 +2,13 @@
 # Builds the stream decoder's libFuzzer target with clang (whatever compiler the project uses) and
 # runs it for a while, then (if the project is built: $SPANSCOPE_BUILD_DIR, default build/) the
 # session fuzzer (tests/ui/session_fuzz.cpp) on a freshly recorded session. CI:
-# tests/instrumentation/fuzz.sh [SECONDS [SESSION_SECONDS]] (default 20 and 45). Exit 0 = no crash,
+# tests/instrumentation/fuzz.sh [SECONDS [SESSION_SECONDS]] (default 20 and 60). Exit 0 = no crash,
 # hang or unbounded allocation.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 seconds=${1:-20}
-session_seconds=${2:-45}
+session_seconds=${2:-60}
 build=${SPANSCOPE_BUILD_DIR:-$root/build}
 out=${FUZZ_OUT:-${TMPDIR:-/tmp}/spanscope-fuzz}
 mkdir -p "$out/corpus"
