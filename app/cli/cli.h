@@ -3,7 +3,9 @@
 #include <atomic>
 #include <string>
 
+#ifdef SPANSCOPE_HAVE_INSTRUMENTATION  // not in an allocator-only build (run and demo only)
 #include "spanscope/session.h"
+#endif
 
 namespace spanscope::cli {
 
@@ -19,7 +21,9 @@ int exportCommand(int argc, char** argv);  // spanscope-cli export FILE --perfet
 int framesCommand(int argc, char** argv);  // spanscope-cli frames FILE -o DIR (with the ui library)
 // --max-size SIZE / --keep DURATION at argv[i] (bounded.cpp): 0 if argv[i] is neither, -1 after
 // a usage message, else the arguments it took.
+#ifdef SPANSCOPE_HAVE_INSTRUMENTATION
 int boundOption(const char* cmd, int argc, char** argv, int i, session::RecorderOptions* opts);
+#endif
 extern const char* const kBoundHelp;
 int sqlCommand(int argc, char** argv);      // spanscope-cli sql FILE "SELECT ..." (sql.cpp)
 int upgradeCommand(int argc, char** argv);  // spanscope-cli upgrade FILE (sql.cpp)
@@ -27,7 +31,9 @@ int checkCommand(int argc, char** argv);   // spanscope-cli check FILE
 // With SPANSCOPE_STREAM set and no preload library, streams this process's own heap (demo).
 void startInProcessProbe();
 // Connects to a process's attach socket (peer uid checked); -1 with a one-line reason.
+#ifdef SPANSCOPE_HAVE_INSTRUMENTATION
 using session::connectToProcess;
+#endif
 // Path of libspanscope.so: $SPANSCOPE_PRELOAD, or beside this executable, or ../lib.
 std::string findPreloadLibrary();
 int usageError(const char* cmd, const char* msg);

@@ -159,7 +159,9 @@ int demoCommand(int argc, char** argv) {
                       "demo ...' does), for the GUI or 'spanscope-cli report'. With a managed-heap\n"
                       "workload, --min-gc N keeps it running past S seconds until N collections have\n"
                       "finished (a recording that must hold N cycles, on however slow a machine).\n");
+#ifdef SPANSCOPE_HAVE_INSTRUMENTATION
             std::fputs(kBoundHelp, stdout);
+#endif
             return 0;
         }
         if (a == "--list") {
@@ -182,6 +184,7 @@ int demoCommand(int argc, char** argv) {
             force = true;
             continue;
         }
+#ifdef SPANSCOPE_HAVE_INSTRUMENTATION  // -o is a recording: it may be bounded
         session::RecorderOptions bound;
         if (const int took = boundOption("demo", argc, argv, i, &bound)) {
             if (took < 0) return 2;
@@ -189,6 +192,7 @@ int demoCommand(int argc, char** argv) {
             i += took - 1;
             continue;
         }
+#endif
         auto value = [&](const char* flag) -> const char* {
             if (i + 1 >= argc) {
                 usageError("demo", (std::string(flag) + " needs a value").c_str());
