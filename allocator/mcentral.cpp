@@ -123,6 +123,7 @@ bool MCentral::sweepOne(MHeap& heap) {
     if (!s) s = fullUnswept(sg).pop();
     lock.unlock();
     if (!s) return false;
+    if (SPANSCOPE_UNLIKELY(g_bgSweepPauseUsForTests.load(std::memory_order_relaxed))) pauseIfBackgroundSweeper();
     __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
     heap.noteSwept(s, sweepSpan(s));
     placeSwept(heap, s, sg);

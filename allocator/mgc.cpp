@@ -151,7 +151,9 @@ void gcStart(bool forced) {
     c.forced = forced;
     c.startNs = nanotime();
     stopTheWorld(&me);
-    g_gcHeap.sweepAllUnswept();  // finishsweep_m
+    // finishsweep_m: marking must not begin while the background sweeper is still sweeping a span
+    // it took (its sweep would install this cycle's first marks as allocation bits and clear them).
+    g_gcHeap.finishSweepExclusive();
     g_gc.bytesMarked.store(0);
     g_gc.scanWork.store(0);
     g_gc.bgScanCredit.store(0);
@@ -221,7 +223,7 @@ void pacerEndCycle(CycleStats& c, uint64_t scanWork) {
 // Go's gcSweep setup: every mcache flushed (prepareForSweep), sweepgen += 2.
 void prepareSweep() {
     for (Mutator* m = g_mutators; m; m = m->next) m->cache.releaseAll();
-    uint32_t sg = g_gcHeap.bumpSweepgen();
+    uint32_t sg = g_gcHeap.bumpSweepgenExclusive();
     for (Mutator* m = g_mutators; m; m = m->next) {
         m->cache.flushGen = sg;
         m->assistBytes = 0;
@@ -314,7 +316,6 @@ bool markWorkDone() {
 // The background mark worker: Go's dedicated/fractional worker at 25% of the CPUs. With 2 CPUs
 // that is half of one thread's time: work about 1 ms, then rest for the same.
 void* workerMain(void*) {
-    pthread_setname_np(pthread_self(), "spanscope-mark");
     GcWork w;
     const double share = std::min(1.0, 0.25 * g_procs);
     for (;;) {
@@ -352,9 +353,7 @@ void* workerMain(void*) {
 // CPU that has nothing else to run, marks for as long as there is grey work. Its time is
 // gctrace's idle column and, as in Go, is not counted in the GC's CPU fraction.
 void* idleWorkerMain(void*) {
-    pthread_setname_np(pthread_self(), "spanscope-idle");
-    sched_param sp{};
-    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0) (void)nice(19);
+    if (sched_getscheduler(0) != SCHED_IDLE) (void)nice(19);  // startThread could not make it idle
     GcWork w;
     for (;;) {
         uint32_t seen = g_markWake.load(std::memory_order_acquire);
@@ -385,13 +384,20 @@ void* idleWorkerMain(void*) {
     return nullptr;
 }
 
-void startThread(void* (*fn)(void*), const char* what) {
+// The thread is named, and made SCHED_IDLE when asked, here by its creator, so both hold when
+// startWorker returns (a thread naming itself would leave a window in which it is anonymous).
+void startThread(void* (*fn)(void*), const char* what, const char* name, bool idle) {
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (pthread_create(&t, &attr, fn, nullptr) != 0) fatal("cannot start the GC %s", what);
     pthread_attr_destroy(&attr);
+    pthread_setname_np(t, name);  // the workers never exit, so t stays valid
+    if (idle) {
+        sched_param sp{};
+        pthread_setschedparam(t, SCHED_IDLE, &sp);
+    }
 }
 
 }  // namespace
@@ -399,8 +405,9 @@ void startThread(void* (*fn)(void*), const char* what) {
 void startWorker() {
     // At start-up and in a fork child: an idle worker the fork left behind holds nothing here.
     g_activeIdle.store(0, std::memory_order_seq_cst);
-    startThread(workerMain, "mark worker");
-    for (int i = 0; i < std::max(1, g_procs - 1); i++) startThread(idleWorkerMain, "idle mark worker");
+    startThread(workerMain, "mark worker", "spanscope-mark", false);
+    for (int i = 0; i < std::max(1, g_procs - 1); i++)
+        startThread(idleWorkerMain, "idle mark worker", "spanscope-idle", true);
 }
 
 // The heap's slow-path check: start a cycle when heapLive passes the trigger (recomputed now);

@@ -69,7 +69,10 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
     }
     MCache& c = m.cache;
     const bool noscan = !t || t->ptrdata == 0;
-    const bool black = g_gc.phase.load(std::memory_order_relaxed) != static_cast<int>(GCPhase::Off);
+    // Allocate black during a cycle (Go's gcmarknewobject), decided once the slot is taken: a
+    // refill or a large allocation may start a cycle, whose root scan cannot see the object this
+    // call returns. Were it white it could be freed while a Root holds it.
+    auto black = [] { return g_gc.phase.load(std::memory_order_relaxed) != static_cast<int>(GCPhase::Off); };
     if (size == 0) size = 1;
     if (noscan && size < kTinySize) {
         // The tiny allocator: pack pointer-free objects into 16-byte blocks (Go's rules).
@@ -91,7 +94,7 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
         s = c.alloc[kTinySpanClass];
         memset(block, 0, kTinySize);  // tiny blocks are always zeroed
         c.requested[kTinySpanClass] += size;
-        if (black) markNew(m, s, reinterpret_cast<uintptr_t>(block));
+        if (black()) markNew(m, s, reinterpret_cast<uintptr_t>(block));
         if (SPANSCOPE_OBJECT_EVENTS())
             SPANSCOPE_EMIT(EventKind::ObjAlloc, kTinySpanClass, 1, 0, reinterpret_cast<uintptr_t>(block), size, 0, 0, 0);
         if (size < c.tinyoffset || c.tiny == 0) {
@@ -118,7 +121,7 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
         } else if (!noscan) {
             heapSetType(s, slot, t, t->size * nelem);
         }
-        if (black) markNew(m, s, slot);
+        if (black()) markNew(m, s, slot);
         if (SPANSCOPE_OBJECT_EVENTS()) SPANSCOPE_EMIT(EventKind::ObjAlloc, spc, 0, 0, slot, size, 0, 0, 0);
         sampleAlloc(&c, reinterpret_cast<void*>(slot), s->elemsize, true);
         return p;
@@ -127,7 +130,7 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
     if (!p) fatal("out of memory allocating %zu bytes", size);
     MSpan* s = spanOf(reinterpret_cast<uintptr_t>(p));
     if (!noscan) __atomic_store_n(&s->largeType, static_cast<const void*>(t), __ATOMIC_RELEASE);
-    if (black) markNew(m, s, reinterpret_cast<uintptr_t>(p));
+    if (black()) markNew(m, s, reinterpret_cast<uintptr_t>(p));
     if (SPANSCOPE_OBJECT_EVENTS())
         SPANSCOPE_EMIT(EventKind::ObjAlloc, s->spanclass, 0, 0, reinterpret_cast<uintptr_t>(p), size, 0, 0, 0);
     return sampleAlloc(&c, p, s->npages * kPageSize, true);

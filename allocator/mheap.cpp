@@ -20,8 +20,10 @@ namespace spanscope::detail {
 HeapArena* g_arenaIndex[kArenaIndexSize];
 MHeap g_mallocHeap;
 MHeap g_gcHeap;
+std::atomic<uint32_t> g_bgSweepPauseUsForTests{0};
 
 namespace {
+thread_local bool t_backgroundSweeper = false;
 constexpr uintptr_t kHeapHintBase = 0x00c000000000;  // Go's first arena hint
 constexpr size_t kScavengeQuantum = 64 << 10;         // Go's scavengeQuantum
 constexpr uint64_t kFirstTrigger = (4 << 20) * 61 / 64;  // Go's first trigger: 3,997,696 B
@@ -457,6 +459,23 @@ uint32_t MHeap::bumpSweepgen() {
     return sg;
 }
 
+void pauseIfBackgroundSweeper() {
+    if (!t_backgroundSweeper) return;
+    const uint32_t us = g_bgSweepPauseUsForTests.load(std::memory_order_relaxed);
+    timespec ts{static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
+    nanosleep(&ts, nullptr);
+}
+
+void MHeap::finishSweepExclusive() {
+    LockGuard g(m_cycleLock);
+    sweepAllUnswept();
+}
+
+uint32_t MHeap::bumpSweepgenExclusive() {
+    LockGuard g(m_cycleLock);
+    return bumpSweepgen();
+}
+
 size_t MHeap::retainedGoal() const {
     // Go's gcPaceScavenger: 10% over the in-use heap at the last completed sweep
     // (retainExtraPercent). Go has no goal before its first GC; malloc mode uses the in-use heap
@@ -534,6 +553,7 @@ void MHeap::startBackground() {
 void* MHeap::backgroundMain(void* arg) {
     auto* h = static_cast<MHeap*>(arg);
     pthread_setname_np(pthread_self(), "spanscope-bg");
+    t_backgroundSweeper = true;
     for (;;) {
         uint32_t seen = h->m_bgWake.load(std::memory_order_acquire);
         // Each step holds the cycle lock, so validate() and a new generation see no span in flight.

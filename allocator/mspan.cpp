@@ -86,8 +86,9 @@ size_t sweepManagedSpan(MSpan* s) {
         uint64_t m = loadRelaxed(marks[w]) & s->validMask(w);
         // Zombie check (Go's sweep step 3): a mark on a free slot means a dangling pointer.
         if (uint64_t zombie = m & ~s->allocatedWord(w))
-            fatal("found pointer to free object in span %p (slot %zu): a dangling pointer", (void*)s->startAddr,
-                  w * 64 + static_cast<size_t>(__builtin_ctzll(zombie)));
+            fatal("found pointer to free object in span %p (size class %d, slot %zu; %u of %u slots allocated, "
+                  "sweepgen %u): a dangling pointer", (void*)s->startAddr, spanClassSize(s->spanclass),
+                  w * 64 + static_cast<size_t>(__builtin_ctzll(zombie)), s->allocCount, s->nelems, s->sweepgen);
         if (SPANSCOPE_OBJECT_EVENTS())
             if (uint64_t freed = s->allocatedWord(w) & ~m & s->validMask(w))
                 SPANSCOPE_EMIT(EventKind::ObjFree, s->spanclass, 0, static_cast<uint32_t>(w), s->startAddr, freed, 0, 0, 0);

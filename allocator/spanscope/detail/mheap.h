@@ -15,6 +15,11 @@
 
 namespace spanscope::detail {
 
+// Test hook (tests/allocator/gc_test.cpp): the background sweeper pauses this many microseconds
+// between taking a span and sweeping it, widening the window in which a sweep is in flight.
+extern std::atomic<uint32_t> g_bgSweepPauseUsForTests;
+void pauseIfBackgroundSweeper();  // called by MCentral::sweepOne when the hook is set
+
 inline constexpr uintptr_t kArenaShift = 26;
 inline constexpr uintptr_t kArenaBytes = uintptr_t{1} << kArenaShift;  // heapArenaBytes, 64 MiB
 inline constexpr size_t kPagesPerArena = kArenaBytes / kPageSize;     // 8192
@@ -75,6 +80,7 @@ public:
     void startCycle(bool force);
     // Go's gcSweep: sweepgen += 2 swaps every mcentral's swept and unswept sets. Returns the new h.
     uint32_t bumpSweepgen();
+    uint32_t bumpSweepgenExclusive();  // the same, with no background sweep in flight
     void startBackground();
     void wakeBackground();
     void forceCycle() { startCycle(true); }
@@ -134,8 +140,13 @@ public:
     // allocation, sweep enough pages that sweeping finishes before heapLive reaches the trigger.
     void paceSweeper(uint64_t trigger);
     void deductSweepCredit(size_t spanBytes);
-    // Sweeps every unswept span (finishsweep_m) without starting a generation.
+    // Sweeps every unswept span without starting a generation. Another thread (the background
+    // sweeper) may still be sweeping a span it took: use finishSweepExclusive where that matters.
     void sweepAllUnswept() { while (sweepOne()) {} }
+    // Go's finishsweep_m, which also waits for sweeps in flight (sweep.active): every span swept
+    // and none being swept by anyone when it returns. The world must be stopped, so that no
+    // mutator is inside a sweep; the background sweeper holds m_cycleLock for each span it sweeps.
+    void finishSweepExclusive();
     // Runs fn on every in-use span with the heap lock held (validate, rundowns).
     template <typename Fn>
     void forEachSpanLocked(Fn fn) {
