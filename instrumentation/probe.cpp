@@ -111,6 +111,10 @@ uint64_t drainAll() {
 // On the drain thread, after the sampler is joined: the last records, last counters, the trailer.
 // (Written by the drain thread, which blocks every signal: a reader gone makes EPIPE, not SIGPIPE.)
 void finalFlush(EndReason reason) {
+    // The last counters are read while the allocator's records still flow: the replay at their
+    // time then holds every record before it. (Read after the sink was removed, they counted what
+    // the program's threads and the background sweeper did meanwhile, which no record tells.)
+    emitCounters(g_prevStats, false, toWriter);
     setEventSink(nullptr, nullptr);
     drainAll();
     // Records dropped since the last rundown: one more, so that the session's end is whole.
@@ -118,7 +122,6 @@ void finalFlush(EndReason reason) {
         g_resyncWanted = false;
         rundown(true);
     }
-    emitCounters(g_prevStats, false, toWriter);
     g_writer.trailer(reason);
 }
 
