@@ -217,6 +217,13 @@ int demoCommand(int argc, char** argv) {
         else if (!a.empty() && a[0] == '-') return usageError("demo", ("unknown option " + a).c_str());
         else name = argv[i];
     }
+    // The workload is checked before anything runs: an unknown one must not leave a session behind.
+    const bool gcScenario = isGcScenario(name);
+    const Scenario* sc = nullptr;
+    for (const auto& s : kScenarios)
+        if (!std::strcmp(s.name, name)) sc = &s;
+    if (!gcScenario && !sc) return usageError("demo", (std::string("unknown workload '") + name + "'").c_str());
+    if (!gcScenario && minGC) return usageError("demo", "--min-gc goes with a managed-heap workload ('demo --list')");
     if (output) {
         // Record this very demo: the recorder runs it as a child that streams its own heap.
         std::vector<std::string> args = {"spanscope-cli", "record", "-o", output, "--no-preload"};
@@ -241,16 +248,11 @@ int demoCommand(int argc, char** argv) {
         std::fprintf(stderr, "spanscope-cli demo: cannot run the recorder: %s\n", std::strerror(errno));
         return 1;
     }
-    if (isGcScenario(name)) {
+    if (gcScenario) {
         signal(SIGINT, onSignal);
         signal(SIGTERM, onSignal);
         return runGcScenario(name, seconds, interval, minGC, gctrace, g_stop);
     }
-    const Scenario* sc = nullptr;
-    for (const auto& s : kScenarios)
-        if (!std::strcmp(s.name, name)) sc = &s;
-    if (!sc) return usageError("demo", (std::string("unknown workload '") + name + "'").c_str());
-    if (minGC) return usageError("demo", "--min-gc goes with a managed-heap workload ('demo --list')");
 
     selectHeap();
     signal(SIGINT, onSignal);

@@ -408,6 +408,12 @@ TEST_F(CliTest, DemoRunsUntilItsMinimumOfCollections) {
     EXPECT_EQ(run("GOGC=off " + kCli + " demo binary-trees --seconds 0.1 --min-gc 2"), 2);
     EXPECT_NE(err.find("no collection ever runs"), std::string::npos) << err;
     EXPECT_EQ(run(kCli + " demo binary-trees --min-gc many"), 2);
+    // Refused before anything is recorded: no session is left behind.
+    const std::string none = path("none.db");
+    EXPECT_EQ(run(kCli + " demo no-such-workload -o " + none), 2);
+    EXPECT_NE(err.find("unknown workload 'no-such-workload'"), std::string::npos) << err;
+    EXPECT_EQ(run(kCli + " demo live --min-gc 2 -o " + none), 2);
+    EXPECT_NE(access(none.c_str(), F_OK), 0) << "a refused demo left a session file";
 }
 
 // The teaching scenario records object-level events: the span inspector's slots (free,
