@@ -52,23 +52,28 @@ void addClasses(SessionReader& r, RangeStats* out) {
     }
 }
 
-// Spans in one table and not the other, by base address (tables are sorted by base).
-void addSpanChanges(SessionReader& r, RangeStats* out) {
-    const std::vector<SpanRecord> a = r.spansAt(out->t0), b = r.spansAt(out->t1);
-    size_t i = 0, j = 0;
-    while (i < a.size() || j < b.size()) {
-        if (j == b.size() || (i < a.size() && a[i].base < b[j].base)) {
-            out->spansReturned++, out->pagesReturned += a[i++].npages;
-        } else if (i == a.size() || b[j].base < a[i].base) {
-            out->spansTaken++, out->pagesTaken += b[j++].npages;
-        } else {  // the same base: the same span unless its size changed (freed and taken again)
-            if (a[i].npages != b[j].npages || (a[i].spanClass >> 1) != (b[j].spanClass >> 1)) {
-                out->spansReturned++, out->pagesReturned += a[i].npages;
-                out->spansTaken++, out->pagesTaken += b[j].npages;
-            }
-            i++, j++;
-        }
+// The span changes, counted in total and per class (a class with changes and no counter row
+// gets a row of its own, so that the per-class counts always sum to the totals).
+void addSpanChanges(const SpanChanges& ch, const std::vector<stream::ClassEntry>& table, RangeStats* out) {
+    auto classRow = [&](int sizeClass) -> ClassRangeStats& {
+        for (ClassRangeStats& c : out->classes)
+            if (c.sizeClass == sizeClass) return c;
+        ClassRangeStats c;
+        c.sizeClass = sizeClass;
+        c.size = sizeClass < static_cast<int>(table.size()) ? table[size_t(sizeClass)].size : 0;
+        out->classes.push_back(c);
+        return out->classes.back();
+    };
+    for (const SpanRecord& s : ch.taken) {
+        out->spansTaken++, out->pagesTaken += s.npages;
+        classRow(s.spanClass >> 1).spansTaken++;
     }
+    for (const SpanRecord& s : ch.returned) {
+        out->spansReturned++, out->pagesReturned += s.npages;
+        classRow(s.spanClass >> 1).spansReturned++;
+    }
+    std::sort(out->classes.begin(), out->classes.end(),
+              [](const ClassRangeStats& a, const ClassRangeStats& b) { return a.sizeClass < b.sizeClass; });
 }
 
 void addGc(SessionReader& r, RangeStats* out) {
@@ -127,12 +132,37 @@ const SeriesStats* RangeStats::find(const char* name) const {
     return nullptr;
 }
 
-RangeStats rangeStats(SessionReader& reader, int64_t t0, int64_t t1) {
+SpanChanges spanChanges(const std::vector<SpanRecord>& a, const std::vector<SpanRecord>& b) {
+    SpanChanges out;
+    size_t i = 0, j = 0;
+    while (i < a.size() || j < b.size()) {
+        if (j == b.size() || (i < a.size() && a[i].base < b[j].base)) {
+            out.returned.push_back(a[i++]);
+        } else if (i == a.size() || b[j].base < a[i].base) {
+            out.taken.push_back(b[j++]);
+        } else {  // the same base: the same span unless its size changed (freed and taken again)
+            if (a[i].npages != b[j].npages || (a[i].spanClass >> 1) != (b[j].spanClass >> 1)) {
+                out.returned.push_back(a[i]);
+                out.taken.push_back(b[j]);
+            }
+            i++, j++;
+        }
+    }
+    return out;
+}
+
+RangeStats rangeStats(SessionReader& reader, int64_t t0, int64_t t1) { return rangeStats(reader, t0, t1, nullptr); }
+
+RangeStats rangeStats(SessionReader& reader, int64_t t0, int64_t t1, RangeSpans* spans) {
     RangeStats out;
     out.t0 = std::min(t0, t1);
     out.t1 = std::max(t0, t1);
     addClasses(reader, &out);
-    addSpanChanges(reader, &out);
+    RangeSpans local;
+    RangeSpans& sp = spans ? *spans : local;
+    sp.atStart = reader.spansAt(out.t0);
+    sp.atEnd = reader.spansAt(out.t1);
+    addSpanChanges(spanChanges(sp.atStart, sp.atEnd), reader.sizeClasses(), &out);
     addGc(reader, &out);
     addSeries(reader, &out);
     return out;

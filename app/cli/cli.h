@@ -14,6 +14,8 @@ int demoCommand(int argc, char** argv);  // spanscope-cli demo NAME
 int recordCommand(int argc, char** argv);  // spanscope-cli record -o FILE -- PROGRAM ARGS
 int importCommand(int argc, char** argv);  // spanscope-cli import STREAM -o FILE
 int reportCommand(int argc, char** argv);  // spanscope-cli report FILE [--json]
+// report FILE --from A --to B (range_report.cpp): a time range's figures; < 0: the session's edge.
+int rangeReport(const std::string& path, double fromSeconds, double toSeconds, bool json);
 int attachCommand(int argc, char** argv);  // spanscope-cli attach PID -o FILE
 int psCommand(int argc, char** argv);      // spanscope-cli ps
 int diffCommand(int argc, char** argv);    // spanscope-cli diff A B [--json]

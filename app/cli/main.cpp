@@ -18,7 +18,7 @@ void printHelp(FILE* out) {
         "  record -o FILE -- PROGRAM [ARGS]\n"
         "                          run PROGRAM preloaded and record its heap into a session\n"
         "  import STREAM -o FILE   record a stream saved to a file into a session\n"
-        "  report FILE [--json]    summarise a session\n"
+        "  report FILE [--json]    summarise a session (--from A --to B: a time range)\n"
         "  top FILE [--at T]       the heaviest allocation sites (heap profile)\n"
         "  pprof FILE -o OUT.pb.gz the heap profile for 'go tool pprof'\n"
         "  check FILE              check a session for damage (what the viewer would skip)\n"

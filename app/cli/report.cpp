@@ -120,21 +120,30 @@ void printJson(const SessionInfo& in, const HeapSample* heap, const std::vector<
 int reportCommand(int argc, char** argv) {
     std::string path;
     bool json = false;
-    double atSeconds = -1;
+    double atSeconds = -1, fromSeconds = -1, toSeconds = -1;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         if (a == "--help" || a == "-h") {
             std::puts(
-                "usage: spanscope-cli report FILE [--json] [--at SECONDS]\n\n"
+                "usage: spanscope-cli report FILE [--json] [--at SECONDS | --from SECONDS --to SECONDS]\n\n"
                 "Summarises a session: how the program ended, a MemStats-like table at the end,\n"
                 "one line per sweep generation or GC cycle, and per size class: spans, objects\n"
                 "in use, bytes in use and waste (free slots + span tails). --json for scripts;\n"
-                "--at shows the heap at that moment instead of the end.");
+                "--at shows the heap at that moment instead of the end.\n"
+                "--from/--to (either may be left out: the session's start or end) report a time\n"
+                "range instead, as the GUI's range panel does for a Shift+drag selection: objects\n"
+                "and bytes allocated and freed, spans taken and returned, GC cycles and pauses,\n"
+                "min/mean/max of each heap series, and the same per size class.");
             return 0;
         }
         if (a == "--at") {
             if (i + 1 >= argc || !parseSeconds(argv[++i], &atSeconds))
                 return usageError("report", "--at needs a time in seconds (0 to 1e9)");
+            continue;
+        }
+        if (a == "--from" || a == "--to") {
+            if (i + 1 >= argc || !parseSeconds(argv[++i], a == "--from" ? &fromSeconds : &toSeconds))
+                return usageError("report", (a + " needs a time in seconds (0 to 1e9)").c_str());
             continue;
         }
         if (a == "--json")
@@ -147,6 +156,9 @@ int reportCommand(int argc, char** argv) {
             return usageError("report", "more than one FILE");
     }
     if (path.empty()) return usageError("report", "missing FILE");
+    if ((fromSeconds >= 0 || toSeconds >= 0) && atSeconds >= 0)
+        return usageError("report", "--at is a moment, --from/--to a range: give one or the other");
+    if (fromSeconds >= 0 || toSeconds >= 0) return rangeReport(path, fromSeconds, toSeconds, json);
     std::string err;
     auto r = SessionReader::open(path, &err);
     if (!r) {

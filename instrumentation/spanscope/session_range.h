@@ -35,6 +35,9 @@ struct ClassRangeStats {
     uint64_t allocBytes = 0, freedBytes = 0;
     uint64_t requestedBytes = 0;          // bytes asked for in the range
     uint64_t spansAtStart = 0, spansAtEnd = 0;  // spans in use (class counters)
+    // Spans of this class taken and returned in the range (SpanChanges, by the span tables at the
+    // range's ends); over all classes they sum to RangeStats::spansTaken / spansReturned.
+    uint64_t spansTaken = 0, spansReturned = 0;
 };
 
 struct GcPause {  // one stop-the-world pause (a gc_phases row with stw_ns > 0: it ends at its t_ns)
@@ -68,6 +71,22 @@ struct RangeStats {
 
 // Throws nothing; t0 > t1 are swapped. Reads only what the range needs (see the file comment).
 RangeStats rangeStats(SessionReader& reader, int64_t t0, int64_t t1);
+
+// The span tables at a range's two ends, as rangeStats read them (the GUI draws the heap map of a
+// range from them without reading them again).
+struct RangeSpans {
+    std::vector<SpanRecord> atStart, atEnd;  // spansAt(t0), spansAt(t1), sorted by base
+};
+RangeStats rangeStats(SessionReader& reader, int64_t t0, int64_t t1, RangeSpans* spans);
+
+// Spans in the table at the range's end and not at its start (taken from the heap) and the
+// reverse (returned to it), by base address; a base whose span changed size or class counts as
+// one returned and one taken; a span taken and returned inside the range is in neither. Both
+// tables sorted by base (as spansAt returns them). RangeStats' span counts are these lists' sizes.
+struct SpanChanges {
+    std::vector<SpanRecord> taken, returned;
+};
+SpanChanges spanChanges(const std::vector<SpanRecord>& atStart, const std::vector<SpanRecord>& atEnd);
 
 // "Jump to" targets: moments the GUI's menu offers. -1: none.
 struct JumpTargets {

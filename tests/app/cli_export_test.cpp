@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "spanscope/session.h"
+#include "spanscope/session_range.h"
 
 using nlohmann::json;
 
@@ -127,6 +128,56 @@ TEST_F(CliExport, DiffAndExportRefuseBadInput) {
     EXPECT_NE(access(path("junk.json").c_str(), F_OK), 0);  // nothing written
     EXPECT_EQ(run("export " + path("gogc50.db") + " --perfetto /nonexistent-dir/x.json"), 1);
     EXPECT_NE(err.find("/nonexistent-dir/x.json"), std::string::npos) << err;
+}
+
+// report --from --to: the figures the GUI's range views show (session::rangeStats), and what the
+// class counters say when summed with SQL over the same range.
+TEST_F(CliExport, ReportOfARangeIsTheRangeStatsAndTheCountersSum) {
+    const std::string db = path("gogc50.db");
+    ASSERT_EQ(run("report " + db + " --from 0.5 --to 1.5 --json"), 0) << err;
+    const json j = json::parse(out);
+    std::string why;
+    auto r = spanscope::session::SessionReader::open(db, &why);
+    ASSERT_TRUE(r) << why;
+    const int64_t t0 = 500000000, t1 = std::min<int64_t>(1500000000, r->info().endNs);
+    const auto s = spanscope::session::rangeStats(*r, t0, t1);
+    EXPECT_EQ(j["range"]["t0_ns"].get<int64_t>(), s.t0);
+    EXPECT_EQ(j["range"]["t1_ns"].get<int64_t>(), s.t1);
+    EXPECT_EQ(j["objects_allocated"].get<uint64_t>(), s.allocObjects);
+    EXPECT_EQ(j["objects_freed"].get<uint64_t>(), s.freedObjects);
+    EXPECT_EQ(j["bytes_allocated"].get<uint64_t>(), s.allocBytes);
+    EXPECT_EQ(j["spans_taken"].get<uint64_t>(), s.spansTaken);
+    EXPECT_EQ(j["spans_returned"].get<uint64_t>(), s.spansReturned);
+    EXPECT_EQ(j["cycles"].size(), s.cycles.size());
+    EXPECT_EQ(j["pauses"].size(), s.pauses.size());
+    EXPECT_GT(s.cycles.size(), 0u);  // GOGC=50 collects many times a second
+    ASSERT_EQ(j["classes"].size(), s.classes.size());
+    uint64_t taken = 0;
+    for (size_t i = 0; i < s.classes.size(); i++) {
+        EXPECT_EQ(j["classes"][i]["class"].get<int>(), s.classes[i].sizeClass);
+        EXPECT_EQ(j["classes"][i]["objects_allocated"].get<uint64_t>(), s.classes[i].allocObjects);
+        EXPECT_EQ(j["classes"][i]["spans_taken"].get<uint64_t>(), s.classes[i].spansTaken);
+        taken += j["classes"][i]["spans_taken"].get<uint64_t>();
+    }
+    EXPECT_EQ(taken, s.spansTaken);  // per class they sum to the total
+    const auto* frag = s.find("Fragmentation");
+    ASSERT_TRUE(frag && frag->samples);
+    EXPECT_EQ(j["series"]["Fragmentation"]["max"].get<uint64_t>(), frag->max);
+    // Independently: each class's latest cumulative mallocs at or before t1 less its latest before t0.
+    const std::string q =
+        "SELECT sum(coalesce((SELECT mallocs FROM class_counters c WHERE c.class = k.class AND t_ns <= " + std::to_string(t1) +
+        " ORDER BY t_ns DESC LIMIT 1), 0) - coalesce((SELECT mallocs FROM class_counters c WHERE c.class = k.class AND t_ns < " +
+        std::to_string(t0) + " ORDER BY t_ns DESC LIMIT 1), 0)) FROM (SELECT DISTINCT class FROM class_counters) k";
+    EXPECT_EQ(j["objects_allocated"].get<double>(), sqlOne(db, q));
+    EXPECT_GT(j["objects_allocated"].get<uint64_t>(), 0u);
+    // The text form, and bad ranges refused.
+    ASSERT_EQ(run("report " + db + " --from 0.5 --to 1.5"), 0) << err;
+    EXPECT_NE(out.find("objects allocated"), std::string::npos);
+    EXPECT_NE(out.find(std::to_string(s.allocObjects)), std::string::npos);
+    EXPECT_EQ(run("report " + db + " --from 1.5 --to 0.5"), 2);
+    EXPECT_NE(err.find("--from"), std::string::npos) << err;
+    EXPECT_EQ(run("report " + db + " --from soon"), 2);
+    EXPECT_EQ(run("report " + db + " --at 1 --to 2"), 2);
 }
 
 TEST_F(CliExport, PerfettoJsonIsWellFormedNestedAndCarriesTheSeries) {
