@@ -98,12 +98,32 @@ CompareWindow::CompareWindow(const QString& a, const QString& b, QWidget* parent
     m_chartView->setRenderHint(QPainter::Antialiasing);
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(m_chartView);
+    auto* frags = new QSplitter(Qt::Horizontal);
+    for (FragChart& f : m_frag) {
+        auto* c = new QChart;
+        c->setAnimationOptions(QChart::NoAnimation);
+        c->legend()->setAlignment(Qt::AlignBottom);
+        c->setMargins(QMargins(2, 2, 2, 2));
+        f.x = new QValueAxis, f.mib = new QValueAxis, f.pct = new QValueAxis;
+        f.x->setTitleText(tr("time (s)"));
+        f.mib->setTitleText(tr("MiB"));
+        f.mib->setLabelFormat(QStringLiteral("%.4g"));
+        f.pct->setRange(0, 100);
+        f.pct->setLabelFormat(QStringLiteral("%.0f%%"));
+        c->addAxis(f.x, Qt::AlignBottom);
+        c->addAxis(f.mib, Qt::AlignLeft);
+        c->addAxis(f.pct, Qt::AlignRight);
+        f.view = new QChartView(c);
+        f.view->setRenderHint(QPainter::Antialiasing);
+        frags->addWidget(f.view);
+    }
+    split->addWidget(frags);
     auto* tables = new QSplitter(Qt::Horizontal);
     tables->addWidget(m_summary);
     tables->addWidget(m_classes);
     tables->setSizes({420, 780});
     split->addWidget(tables);
-    split->setSizes({420, 380});
+    split->setSizes({300, 230, 270});
     lay->addWidget(split, 1);
     connect(m_align, &QComboBox::currentIndexChanged, this, [this](int i) {
         m_cycle->setEnabled(i == 1);
@@ -146,6 +166,7 @@ void CompareWindow::showData(const CompareDataPtr& d) {
     m_cycle->setMaximum(int(std::max<uint64_t>(1, std::max(d->a.summary.cycles, d->b.summary.cycles))));
     fillTables();
     fillChart();
+    fillFragmentation();
     emit loaded();
 }
 
@@ -160,7 +181,7 @@ void CompareWindow::setAlignment(Align how, int cycle) {
         m_offsetA = startOf(m_data->a);
         m_offsetB = startOf(m_data->b);
     }
-    if (m_data) fillChart();
+    if (m_data) fillChart(), fillFragmentation();
 }
 
 void CompareWindow::fillTables() {
@@ -201,9 +222,7 @@ void CompareWindow::fillChart() {
     struct Def { const char* name; QColor color; uint64_t (*value)(const session::HeapSample&); };
     const Def defs[] = {
         {"in use", QColor(0x2f, 0xa8, 0x4f), [](const session::HeapSample& h) { return h.heapInuse; }},
-        {"allocated", QColor(0x1f, 0x6f, 0xd0), [](const session::HeapSample& h) { return h.heapAlloc; }},
-        {"fragmentation", QColor(0xd0, 0x5a, 0x1f),
-         [](const session::HeapSample& h) { return h.heapInuse > h.heapAlloc ? h.heapInuse - h.heapAlloc : 0; }}};
+        {"allocated", QColor(0x1f, 0x6f, 0xd0), [](const session::HeapSample& h) { return h.heapAlloc; }}};
     double x0 = 0, x1 = 0.001, top = 0;
     for (int side = 0; side < 2; side++) {
         const CompareSide& s = side ? m_data->b : m_data->a;
@@ -227,6 +246,52 @@ void CompareWindow::fillChart() {
     }
     setNiceTimeRange(m_x, x0, x1);
     m_y->setRange(0, niceTop(std::max(top, 0.001)));
+}
+
+// Each side's fragmentation on its own chart, both on the same axes: the time range of both (as
+// aligned), one MiB scale (the higher peak) and 0-100 %.
+void CompareWindow::fillFragmentation() {
+    auto bytes = [](const session::HeapSample& h) { return h.heapInuse > h.heapAlloc ? h.heapInuse - h.heapAlloc : 0; };
+    double x0 = 0, x1 = 0.001, top = 0;
+    for (int side = 0; side < 2; side++) {
+        const CompareSide& s = side ? m_data->b : m_data->a;
+        const int64_t off = side ? m_offsetB : m_offsetA;
+        QList<QPointF> mib, pct;
+        for (const session::HeapSample& h : s.heap) {
+            const double x = double(h.tNs - off) / 1e9;
+            mib.append(QPointF(x, double(bytes(h)) / kMiB));
+            pct.append(QPointF(x, h.heapInuse ? 100.0 * double(bytes(h)) / double(h.heapInuse) : 0.0));
+            x0 = std::min(x0, x), x1 = std::max(x1, x), top = std::max(top, mib.back().y());
+        }
+        QChart* c = m_frag[side].view->chart();
+        c->removeAllSeries();
+        auto* sb = new QLineSeries;
+        sb->setName(tr("in use − alloc (MiB)"));
+        sb->setPen(QPen(QColor(0xd0, 0x5a, 0x1f), 2));
+        sb->replace(mib);
+        auto* sp = new QLineSeries;
+        sp->setName(tr("1 − alloc/in-use (%)"));
+        sp->setPen(QPen(QColor(0x7a, 0x7a, 0x86), 1.4, Qt::DashLine));
+        sp->replace(pct);
+        c->addSeries(sb);
+        c->addSeries(sp);
+        sb->attachAxis(m_frag[side].x), sb->attachAxis(m_frag[side].mib);
+        sp->attachAxis(m_frag[side].x), sp->attachAxis(m_frag[side].pct);
+        const session::SessionSummary& sum = s.summary;
+        c->setTitle(tr("<b>%1</b>: fragmentation, peak %2, mean %3")
+                        .arg(side ? QStringLiteral("b") : QStringLiteral("a"), formatBytes(sum.peakFragmentation),
+                             formatBytes(sum.meanFragmentation)));
+    }
+    for (FragChart& f : m_frag) {
+        setNiceTimeRange(f.x, x0, x1, 5);
+        f.mib->setRange(0, niceTop(std::max(top, 0.001)));
+    }
+}
+
+std::pair<double, double> CompareWindow::fragmentationAxis(int side, bool bytes) const {
+    const FragChart& f = m_frag[side ? 1 : 0];
+    const QValueAxis* a = bytes ? f.mib : f.x;
+    return {a->min(), a->max()};
 }
 
 }  // namespace spanscope::ui

@@ -1,6 +1,9 @@
 // The compare window: two sessions side by side (GOGC 50 against 400, yesterday's build against
-// today's). Timelines overlaid (heap in use, heap allocated and fragmentation of each), aligned
-// at their starts or at the start of GC cycle n; the summary figures of both with deltas (cycles,
+// today's). Timelines overlaid (heap in use and heap allocated of each), aligned at their starts or
+// at the start of GC cycle n; below them the fragmentation of each session side by side, two charts
+// on the same axes (the same aligned time range, the same MiB and % scales) so that their heights
+// compare: the bytes in in-use spans that hold no object (HeapInuse - HeapAlloc) and the ratio
+// 1 - HeapAlloc / HeapInuse, titled with the peak and mean `diff` prints; the summary figures of both with deltas (cycles,
 // pauses, peak heap, fragmentation); and per size class the deltas of spans, objects, bytes and
 // waste at each session's end. The same figures as `spanscope-cli diff` (session::summaryFigures).
 // Both sessions are read on a worker thread.
@@ -44,6 +47,10 @@ public:
     QTableWidget* summaryTable() const { return m_summary; }
     QTableWidget* classTable() const { return m_classes; }
     QChartView* chart() const { return m_chartView; }
+    // The fragmentation chart of side 0 (a) or 1 (b): series 0 bytes (MiB), series 1 ratio (%).
+    QChartView* fragmentationChart(int side) const { return m_frag[side ? 1 : 0].view; }
+    // (min, max) of a fragmentation chart's MiB axis (bytes true) or time axis (false).
+    std::pair<double, double> fragmentationAxis(int side, bool bytes) const;
 
 signals:
     void loaded();  // the data is shown (or the error)
@@ -52,12 +59,18 @@ private:
     void showData(const CompareDataPtr& d);
     void fillTables();
     void fillChart();
+    void fillFragmentation();
     QLabel* m_title;
     QComboBox* m_align;
     QSpinBox* m_cycle;
     QChartView* m_chartView;
     QValueAxis* m_x;
     QValueAxis* m_y;
+    struct FragChart {
+        QChartView* view = nullptr;
+        QValueAxis *x = nullptr, *mib = nullptr, *pct = nullptr;
+    };
+    FragChart m_frag[2];
     QTableWidget* m_summary;
     QTableWidget* m_classes;
     CompareDataPtr m_data;

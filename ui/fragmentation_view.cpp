@@ -32,10 +32,11 @@ double requestedShare(const session::ClassTotals& c) {
     return std::min(1.0, double(c.requestedBytes) / slotBytes);
 }
 
-FragmentationView::FragmentationView(QWidget* parent) : QWidget(parent) {
+FragmentationView::FragmentationView(QWidget* parent) : QWidget(parent), m_banner(new RangeBanner) {
     auto* lay = new QVBoxLayout(this);
     lay->setContentsMargins(0, 0, 0, 0);
     lay->setSpacing(2);
+    lay->addWidget(m_banner);
 
     m_classChart = newChart(tr("Where span bytes go, by size class (at the cursor)"));
     m_bars = new QHorizontalPercentBarSeries;
@@ -75,6 +76,9 @@ FragmentationView::FragmentationView(QWidget* parent) : QWidget(parent) {
     m_largest = new QLineSeries;
     m_largest->setName(tr("largest free run (MiB)"));
     m_largest->setPen(QPen(QColor(0x2b, 0x8c, 0xe0), 1.6, Qt::DashLine));
+    m_fragBytes = new QLineSeries;
+    m_fragBytes->setName(tr("in use − alloc (MiB)"));
+    m_fragBytes->setPen(QPen(QColor(0xb0, 0x40, 0xc0), 1.6));
     m_cursor = new QLineSeries;
     m_cursor->setPen(QPen(QColor(200, 30, 30), 1.5));
     m_tAxis = new QValueAxis;
@@ -94,12 +98,14 @@ FragmentationView::FragmentationView(QWidget* parent) : QWidget(parent) {
         s->attachAxis(m_tAxis);
         s->attachAxis(m_pctAxis);
     }
-    for (auto* s : {m_idle, m_largest}) {
+    for (auto* s : {m_idle, m_largest, m_fragBytes}) {
         m_timeChart->addSeries(s);
         s->attachAxis(m_tAxis);
         s->attachAxis(m_mibAxis);
     }
     m_timeChart->legend()->markers(m_cursor).first()->setVisible(false);
+    m_fragBytes->setVisible(false);  // over a range only
+    m_timeChart->legend()->markers(m_fragBytes).first()->setVisible(false);
     m_timeView = new QChartView(m_timeChart);
     m_timeView->setRenderHint(QPainter::Antialiasing);
     m_timeView->setMinimumHeight(170);
@@ -117,13 +123,13 @@ void FragmentationView::setCompact(bool on) {
     m_compact = on;
     auto* lay = static_cast<QVBoxLayout*>(layout());
     if (on) {
-        m_tabs->addTab(m_classView, tr("At the cursor"));
-        m_tabs->addTab(m_timeView, tr("Over time"));
+        m_tabs->addTab(m_classView, m_range ? tr("Start and end") : tr("At the cursor"));
+        m_tabs->addTab(m_timeView, m_range ? tr("Over the range") : tr("Over time"));
         m_tabs->show();
     } else {
         m_tabs->clear();
-        lay->insertWidget(0, m_classView, 5);
-        lay->insertWidget(1, m_timeView, 3);
+        lay->insertWidget(1, m_classView, 5);  // under the banner
+        lay->insertWidget(2, m_timeView, 3);
         m_classView->show();
         m_timeView->show();
         m_tabs->hide();
@@ -131,17 +137,88 @@ void FragmentationView::setCompact(bool on) {
 }
 
 void FragmentationView::setMoment(const MomentPtr& m) {
+    m_moment = m;
+    if (m) {
+        m_t = m->tNs;
+        const double t = double(m_t) / 1e9;
+        m_cursor->replace(QList<QPointF>{QPointF(t, 0), QPointF(t, 100)});
+    }
+    if (!m_range) showMomentClasses();
+}
+
+void FragmentationView::setRange(const RangePtr& r) {
+    m_range = r && r->ok && r->start && r->end ? r : nullptr;
+    if (m_range) {
+        const session::RangeStats& st = m_range->stats;
+        const session::SeriesStats* f = st.find("Fragmentation");
+        m_banner->showRange(st.t0, st.t1,
+                            f && f->samples
+                                ? tr("fragmentation (HeapInuse − HeapAlloc) min %1, mean %2, max %3")
+                                      .arg(formatBytes(f->min), formatBytes(uint64_t(f->mean + 0.5)), formatBytes(f->max))
+                                : tr("no heap sample in or before the range"));
+        m_classChart->setTitle(tr("Where span bytes go, by size class: at the range's start and end"));
+        m_timeChart->setTitle(tr("Fragmentation over the range"));
+        showRangeClasses();
+    } else {
+        m_banner->hide();
+        m_classChart->setTitle(tr("Where span bytes go, by size class (at the cursor)"));
+        m_timeChart->setTitle(tr("Fragmentation over time"));
+        showMomentClasses();
+    }
+    m_fragBytes->setVisible(m_range != nullptr);
+    m_timeChart->legend()->markers(m_fragBytes).first()->setVisible(m_range != nullptr);
+    m_cursor->setVisible(m_range == nullptr);
+    if (m_compact) {
+        m_tabs->setTabText(0, m_range ? tr("Start and end") : tr("At the cursor"));
+        m_tabs->setTabText(1, m_range ? tr("Over the range") : tr("Over time"));
+    }
+    applyTimeAxis();
+}
+
+void FragmentationView::showMomentClasses() {
     std::vector<const session::ClassTotals*> v;
-    if (m)
-        for (const auto& c : m->classes)
+    if (m_moment)
+        for (const auto& c : m_moment->classes)
             if (c.spans && c.sizeClass > 0) v.push_back(&c);
     std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->spanBytes > b->spanBytes; });
     if (v.size() > size_t(kMaxClasses)) v.resize(kMaxClasses);
     std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->sizeClass > b->sizeClass; });  // small at top
+    std::vector<std::pair<QString, const session::ClassTotals*>> rows;
+    for (auto* c : v) rows.emplace_back(tr("%1 · %2").arg(formatBytes(c->size), formatBytes(c->spanBytes)), c);
+    showClasses(rows);
+}
+
+// The classes holding the most span bytes at either end of the range, each as two bars: "start"
+// (the heap at t0) above "end" (at t1). A class with no span at one end shows an empty bar there.
+void FragmentationView::showRangeClasses() {
+    const auto& a = m_range->start->classes;
+    const auto& b = m_range->end->classes;
+    auto spanBytes = [](const std::vector<session::ClassTotals>& v, size_t i) { return i < v.size() ? v[i].spanBytes : 0; };
+    std::vector<size_t> v;
+    for (size_t i = 1; i < std::max(a.size(), b.size()); i++)
+        if (spanBytes(a, i) || spanBytes(b, i)) v.push_back(i);
+    auto most = [&](size_t i) { return std::max(spanBytes(a, i), spanBytes(b, i)); };
+    std::sort(v.begin(), v.end(), [&](size_t x, size_t y) { return most(x) > most(y); });
+    if (v.size() > size_t(kMaxRangeClasses)) v.resize(kMaxRangeClasses);
+    std::sort(v.begin(), v.end(), std::greater<>());  // small at top
+    static const session::ClassTotals kNone{};
+    std::vector<std::pair<QString, const session::ClassTotals*>> rows;
+    for (size_t i : v) {
+        const session::ClassTotals* end = i < b.size() ? &b[i] : &kNone;
+        const session::ClassTotals* start = i < a.size() ? &a[i] : &kNone;
+        const uint32_t size = start->size ? start->size : end->size;
+        // Horizontal bars run bottom-up: the end first, so that the start is drawn above it.
+        rows.emplace_back(tr("%1 end · %2").arg(formatBytes(size), formatBytes(end->spanBytes)), end);
+        rows.emplace_back(tr("%1 start · %2").arg(formatBytes(size), formatBytes(start->spanBytes)), start);
+    }
+    showClasses(rows);
+}
+
+void FragmentationView::showClasses(const std::vector<std::pair<QString, const session::ClassTotals*>>& rows) {
     QStringList cats;
     QList<qreal> vals[kSets];
-    for (auto* c : v) {
-        cats << tr("%1 · %2").arg(formatBytes(c->size), formatBytes(c->spanBytes));
+    for (const auto& [label, c] : rows) {
+        cats << label;
         const double requested = double(c->bytesInUse) * requestedShare(*c);
         vals[0] << requested;
         vals[1] << double(c->bytesInUse) - requested;
@@ -161,15 +238,11 @@ void FragmentationView::setMoment(const MomentPtr& m) {
             for (qsizetype k = 0; k < vals[i].size(); k++) m_sets[i]->replace(k, vals[i][k]);
         }
     }
-    if (m) {
-        m_t = m->tNs;
-        const double t = double(m_t) / 1e9;
-        m_cursor->replace(QList<QPointF>{QPointF(t, 0), QPointF(t, 100)});
-    }
 }
 
 void FragmentationView::setSeries(const SeriesPtr& s) {
-    QList<QPointF> ratio, idle, largest;
+    m_seriesData = s;
+    QList<QPointF> ratio, idle, largest, frag;
     double maxMiB = 10;
     if (s) {
         for (const auto& h : s->heap) {
@@ -178,14 +251,27 @@ void FragmentationView::setSeries(const SeriesPtr& s) {
             ratio << QPointF(t, r);
             idle << QPointF(t, double(h.heapIdle) / kMiB);
             largest << QPointF(t, double(h.largestFreeRun) / kMiB);
-            maxMiB = std::max(maxMiB, double(h.heapIdle) / kMiB);
+            frag << QPointF(t, double(h.heapInuse > h.heapAlloc ? h.heapInuse - h.heapAlloc : 0) / kMiB);
+            maxMiB = std::max({maxMiB, double(h.heapIdle) / kMiB, frag.back().y()});
         }
-        setNiceTimeRange(m_tAxis, double(s->t0) / 1e9, double(std::max(s->t1, s->t0 + 1)) / 1e9, 5);
     }
     m_ratio->replace(ratio);
     m_idle->replace(idle);
     m_largest->replace(largest);
+    m_fragBytes->replace(frag);
     m_mibAxis->setRange(0, niceTop(maxMiB));
+    applyTimeAxis();
+}
+
+// The session's series range at the moment, the selected range over one.
+void FragmentationView::applyTimeAxis() {
+    if (m_range) {
+        const session::RangeStats& st = m_range->stats;
+        setNiceTimeRange(m_tAxis, double(st.t0) / 1e9, double(std::max(st.t1, st.t0 + 1)) / 1e9, 5);
+    } else if (m_seriesData) {
+        setNiceTimeRange(m_tAxis, double(m_seriesData->t0) / 1e9,
+                         double(std::max(m_seriesData->t1, m_seriesData->t0 + 1)) / 1e9, 5);
+    }
 }
 
 QStringList FragmentationView::categories() const { return m_catAxis->categories(); }

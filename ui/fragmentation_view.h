@@ -4,6 +4,11 @@
 // span bytes (each labelled with its object size and span bytes). The requested share of the
 // objects in use is the class's cumulative requested / (mallocs x size), from its counters. Bottom: over the session, the heap-wide fragmentation ratio
 // (1 - HeapAlloc / HeapInuse) and free pages: all free (HeapIdle) vs the largest free run.
+// While a time range is selected (setRange) the panel shows the range: a RangeBanner with the
+// fragmentation's min / mean / max over it (the range panel's Fragmentation row, same figures), the
+// per-class bars at the range's start and at its end one above the other (for the classes holding
+// the most span bytes at either end), and the over-time chart zoomed to the range with the
+// fragmentation in bytes (HeapInuse - HeapAlloc) drawn too. setRange(nullptr) goes back.
 #pragma once
 #include <QBarCategoryAxis>
 #include <QBarSet>
@@ -15,6 +20,8 @@
 
 class QTabWidget;
 
+#include "range_banner.h"
+#include "range_client.h"
 #include "snapshots.h"
 
 namespace spanscope::ui {
@@ -26,10 +33,16 @@ class FragmentationView : public QWidget {
     Q_OBJECT
 public:
     static constexpr int kMaxClasses = 10;
+    static constexpr int kMaxRangeClasses = 6;  // two bars each
     static constexpr int kSets = 4;  // requested, slot padding, free slots, tail waste
     explicit FragmentationView(QWidget* parent = nullptr);
     void setMoment(const MomentPtr& m);
     void setSeries(const SeriesPtr& s);
+    void setRange(const RangePtr& r);  // nullptr (or not ok): the moment again
+    bool showsRange() const { return m_range != nullptr; }
+    RangeBanner* banner() const { return m_banner; }
+    QString classChartTitle() const { return m_classChart->title(); }
+    std::pair<double, double> timeAxisRange() const { return {m_tAxis->min(), m_tAxis->max()}; }
     // For tests: the categories shown and the values (bytes) of set i (0 requested, 1 slot padding,
     // 2 free slots, 3 tail waste).
     QStringList categories() const;
@@ -42,6 +55,15 @@ public:
     bool compact() const { return m_compact; }
 
 private:
+    void showClasses(const std::vector<std::pair<QString, const session::ClassTotals*>>& rows);
+    void showMomentClasses();
+    void showRangeClasses();
+    void applyTimeAxis();
+    RangeBanner* m_banner;
+    MomentPtr m_moment;
+    RangePtr m_range;
+    SeriesPtr m_seriesData;
+    QLineSeries* m_fragBytes;  // HeapInuse - HeapAlloc (MiB), shown over a range
     QChartView* m_classView;
     QChart* m_classChart;
     QHorizontalPercentBarSeries* m_bars;

@@ -323,7 +323,17 @@ QImage renderHeapMap(const HeapScene& scene, const HeapMapLayout& layout, const 
                        });
         return out;
     };
-    std::vector<QRectF> highlight, focus, marked;
+    std::vector<QRectF> highlight, focus, marked, taken, returned;
+    auto runs = [&](const std::vector<PageRun>& in, std::vector<QRectF>* out) {
+        for (const PageRun& p : in) {
+            Tile t;
+            t.base = p.base, t.npages = p.npages;
+            auto r = outline(&t);
+            out->insert(out->end(), r.begin(), r.end());
+        }
+    };
+    runs(opts.taken, &taken);
+    runs(opts.returned, &returned);
     for (size_t i : tilesHolding(scene, opts.marked)) {
         auto r = outline(&scene.tiles[i]);
         marked.insert(marked.end(), r.begin(), r.end());
@@ -332,8 +342,16 @@ QImage renderHeapMap(const HeapScene& scene, const HeapMapLayout& layout, const 
         if (const Tile* t = scene.tileAt(*opts.highlightBase); t && t->base == *opts.highlightBase) highlight = outline(t);
     if (opts.focusAddr) focus = outline(scene.tileAt(*opts.focusAddr));
     const bool labels = opts.labels && HeapMapLayout::kGapY * s >= 12;
-    if (labels || !highlight.empty() || !focus.empty() || !marked.empty()) {
+    if (labels || !highlight.empty() || !focus.empty() || !marked.empty() || !taken.empty() || !returned.empty()) {
         QPainter painter(&img);
+        if (!returned.empty()) {
+            painter.setPen(QPen(QColor::fromRgb(kReturnedOutline), 2, Qt::DashLine));
+            for (const QRectF& r : returned) painter.drawRect(r.adjusted(-1, -1, 1, 1));
+        }
+        if (!taken.empty()) {
+            painter.setPen(QPen(QColor::fromRgb(kTakenOutline), 2));
+            for (const QRectF& r : taken) painter.drawRect(r.adjusted(-1, -1, 1, 1));
+        }
         if (!marked.empty()) {
             painter.setPen(QPen(QColor::fromRgb(colors::kMarked), 2));
             for (const QRectF& r : marked) painter.drawRect(r.adjusted(-1, -1, 1, 1));

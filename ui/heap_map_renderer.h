@@ -35,6 +35,14 @@ MapViewport fitViewportTo(QRectF cells, QSize view);
 // "address range in use" the map fits by default. Empty if the scene has no tiles.
 QRect usedCells(const HeapScene& scene, const HeapMapLayout& layout);
 
+// A run of pages outlined on the map (a span taken or returned in a time range).
+struct PageRun {
+    uint64_t base = 0;
+    uint32_t npages = 0;
+};
+inline constexpr QRgb kTakenOutline = 0xff3ddc5a;     // spans taken from the heap in the range: green
+inline constexpr QRgb kReturnedOutline = 0xffff5a3c;  // spans returned to it in the range: red, dashed
+
 struct RenderOptions {
     std::optional<uint64_t> highlightBase;  // outline the tile starting here (hover)
     bool labels = true;                     // arena labels, when they fit
@@ -42,6 +50,7 @@ struct RenderOptions {
     std::optional<uint64_t> focusAddr;      // outline the tile holding this address (the narrated span)
     std::vector<uint64_t> marked;           // outline the tiles holding these addresses (ascending):
                                             // the sampled objects of the profile's selected frame
+    std::vector<PageRun> taken, returned;   // a time range's span changes (HeapMapView::setRange)
 };
 
 // Indices into scene.tiles of the tiles holding any of addrs (ascending), each once.

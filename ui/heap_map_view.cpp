@@ -16,7 +16,7 @@
 
 namespace spanscope::ui {
 
-HeapMapView::HeapMapView(QWidget* parent) : QWidget(parent) {
+HeapMapView::HeapMapView(QWidget* parent) : QWidget(parent), m_banner(new RangeBanner(this)) {
     setMouseTracking(true);
     setAttribute(Qt::WA_OpaquePaintEvent);
     setMinimumSize(240, 160);
@@ -24,6 +24,35 @@ HeapMapView::HeapMapView(QWidget* parent) : QWidget(parent) {
 }
 
 void HeapMapView::setMoment(const MomentPtr& m) {
+    m_cursorMoment = m;
+    if (!m_range) display(m);
+}
+
+void HeapMapView::setRange(const RangePtr& r) {
+    m_range = r && r->ok && r->end ? r : nullptr;
+    m_rangeRuns = RenderOptions();
+    if (m_range) {
+        for (const session::SpanRecord& s : m_range->changes.taken) m_rangeRuns.taken.push_back({s.base, s.npages});
+        for (const session::SpanRecord& s : m_range->changes.returned) m_rangeRuns.returned.push_back({s.base, s.npages});
+        m_banner->showRange(m_range->stats.t0, m_range->stats.t1,
+                            tr("the heap at its end (%1); %2 taken from the heap (green outline), %3 returned to it "
+                               "(dashed red)")
+                                .arg(formatSeconds(m_range->stats.t1),
+                                     countOf(m_range->changes.taken.size(), "span", "spans"),
+                                     countOf(m_range->changes.returned.size(), "span", "spans")));
+        placeBanner();
+    } else {
+        m_banner->hide();
+    }
+    display(m_range ? m_range->end : m_cursorMoment);
+}
+
+void HeapMapView::placeBanner() {
+    const int h = m_banner->hasHeightForWidth() ? m_banner->heightForWidth(width()) : m_banner->sizeHint().height();
+    m_banner->setGeometry(0, 0, width(), std::max(h, m_banner->minimumSizeHint().height()));
+}
+
+void HeapMapView::display(const MomentPtr& m) {
     const bool arenasChanged = !m || !m_moment || m->scene.arenas != m_moment->scene.arenas;
     m_moment = m;
     if (arenasChanged || desiredColumns() != m_layout.columns()) relayout();
@@ -58,10 +87,15 @@ int HeapMapView::desiredColumns() const {
 }
 
 MapViewport HeapMapView::fittedViewport() const {
-    if (m_wholeArenas || !m_moment) return fitViewport(m_layout, size());
-    const QRect used = usedCells(m_moment->scene, m_layout);
-    if (used.isEmpty()) return fitViewport(m_layout, size());
-    return fitViewportTo(QRectF(used).adjusted(-0.5, -0.5, 0.5, 0.5), size());
+    // Under a range banner the map fits the room below it.
+    const int top = m_banner->isHidden() ? 0 : m_banner->height();
+    const QSize room(width(), std::max(1, height() - top));
+    MapViewport vp;
+    const QRect used = m_wholeArenas || !m_moment ? QRect() : usedCells(m_moment->scene, m_layout);
+    if (used.isEmpty()) vp = fitViewport(m_layout, room);
+    else vp = fitViewportTo(QRectF(used).adjusted(-0.5, -0.5, 0.5, 0.5), room);
+    if (top > 0 && vp.scale > 0) vp.origin.ry() -= top / vp.scale;
+    return vp;
 }
 
 void HeapMapView::relayout() {
@@ -155,6 +189,8 @@ void HeapMapView::rerender() {
         o.onlyClass = m_onlyClass;
         o.focusAddr = m_focus;
         o.marked = m_marked;
+        o.taken = m_rangeRuns.taken;
+        o.returned = m_rangeRuns.returned;
         m_image = renderHeapMap(m_moment->scene, m_layout, m_vp, size(), o);
     }
     m_renderMs = double(t.nsecsElapsed()) / 1e6;
@@ -173,6 +209,7 @@ void HeapMapView::paintEvent(QPaintEvent*) {
 }
 
 void HeapMapView::resizeEvent(QResizeEvent*) {
+    if (!m_banner->isHidden()) placeBanner();
     if (m_fitted) relayout();
     rerender();
 }

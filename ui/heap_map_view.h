@@ -5,6 +5,10 @@
 // Wheel zooms around the mouse, drag pans, double-click fits; hover shows the span in a tooltip;
 // a click on a span emits spanClicked (the window opens the span inspector). setClassFilter greys
 // out every span of another class.
+// While a time range is selected (setRange) the map shows the heap at the range's end, the spans
+// taken from the heap in the range outlined in green and those returned to it in dashed red (the
+// range's SpanChanges: as many as the range panel counts), under a RangeBanner saying so;
+// setRange(nullptr) goes back to the cursor's moment.
 // HeapMapLegend (below the map) names every colour; a click on a class selects it.
 #pragma once
 #include <QImage>
@@ -13,6 +17,8 @@
 #include <optional>
 
 #include "heap_map_renderer.h"
+#include "range_banner.h"
+#include "range_client.h"
 #include "snapshots.h"
 
 namespace spanscope::ui {
@@ -22,6 +28,10 @@ class HeapMapView : public QWidget {
 public:
     explicit HeapMapView(QWidget* parent = nullptr);
     void setMoment(const MomentPtr& m);  // nullptr clears
+    void setRange(const RangePtr& r);    // nullptr (or not ok): the moment again
+    bool showsRange() const { return m_range != nullptr; }
+    RangeBanner* banner() const { return m_banner; }
+    const RenderOptions& rangeOutlines() const { return m_rangeRuns; }  // taken and returned
     void setSizeClasses(const std::vector<stream::ClassEntry>& classes) { m_classes = classes; }
     void fitToView();
     void zoomBy(double factor, QPointF aroundPx);
@@ -71,9 +81,15 @@ protected:
     bool event(QEvent*) override;
 
 private:
+    void display(const MomentPtr& m);
+    void placeBanner();
     void relayout();
     void rerender();
-    MomentPtr m_moment;
+    MomentPtr m_moment;        // what the map shows: the cursor's moment, or the range's end
+    MomentPtr m_cursorMoment;  // the latest setMoment
+    RangePtr m_range;
+    RenderOptions m_rangeRuns;  // taken and returned of m_range
+    RangeBanner* m_banner;
     std::vector<stream::ClassEntry> m_classes;
     HeapMapLayout m_layout;
     MapViewport m_vp;

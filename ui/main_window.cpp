@@ -278,7 +278,11 @@ void MainWindow::buildMenus() {
     view->addAction(tr("&Zoom to the inspected span"), this, [this] {
         if (m_inspector->target()) m_map->zoomToSpan(*m_inspector->target());
     })->setShortcut(Qt::Key_Z);
-    view->addAction(tr("Show all size &classes"), this, [this] { setClassFilter(-1); })->setShortcut(Qt::Key_Escape);
+    // Esc undoes a narrowing: the class filter, and the time range (back to the cursor's moment).
+    view->addAction(tr("Show all size &classes, back to the cursor"), this, [this] {
+        setClassFilter(-1);
+        m_timeline->clearSelection();
+    })->setShortcut(Qt::Key_Escape);
     view->addAction(tr("Whole &session on the timeline"), this, [this] { m_timeline->resetZoom(); });
     m_followAction = view->addAction(tr("Follow the &end (live)"));
     m_followAction->setCheckable(true);

@@ -49,7 +49,13 @@ void RangeClient::request(int64_t t0, int64_t t1, bool withStats, bool withFlow)
         }
         if (worker->reader) {
             if (withStats) {
-                snap->stats = session::rangeStats(*worker->reader, t0, t1);
+                session::RangeSpans spans;
+                snap->stats = session::rangeStats(*worker->reader, t0, t1, &spans);
+                snap->changes = session::spanChanges(spans.atStart, spans.atEnd);
+                auto start = std::make_shared<MomentSnapshot>(), end = std::make_shared<MomentSnapshot>();
+                fillMomentHeap(*worker->reader, snap->stats.t0, spans.atStart, start.get());
+                fillMomentHeap(*worker->reader, snap->stats.t1, spans.atEnd, end.get());
+                snap->start = std::move(start), snap->end = std::move(end);
                 snap->jumps = session::jumpTargets(snap->stats);
             }
             if (withFlow) snap->flow = session::allocationFlow(*worker->reader, t0, t1);

@@ -1,6 +1,8 @@
 // The range-aware panels' reader: a worker thread with its own SessionReader that answers "what
 // happened in [t0, t1]" (range statistics, "jump to" targets, the allocation flow) off the GUI
-// thread. Only the answer to the latest request is delivered (older ones are dropped by token).
+// thread. A range's answer also holds the heap at its two ends (the span tables the statistics
+// compared), so that the heap map, size-class and fragmentation panels can show the range from the
+// same reading as the range panel. Only the answer to the latest request is delivered (older ones are dropped by token).
 #pragma once
 #include <QObject>
 #include <QString>
@@ -8,6 +10,7 @@
 #include <atomic>
 #include <memory>
 
+#include "snapshots.h"
 #include "spanscope/session_range.h"
 
 namespace spanscope::ui {
@@ -19,6 +22,10 @@ struct RangeSnapshot {
     session::RangeStats stats;
     session::JumpTargets jumps;
     session::FlowRates flow;
+    // With stats: the heap at t0 and at t1 (scene, per-class totals), and the spans taken and
+    // returned between them (stats.spansTaken == changes.taken.size(), and so on).
+    MomentPtr start, end;
+    session::SpanChanges changes;
     double ms = 0;             // time the worker took
 };
 using RangePtr = std::shared_ptr<const RangeSnapshot>;

@@ -55,6 +55,7 @@ RangeFeatures::RangeFeatures(MainWindow* window)
     });
     connect(tl, &TimelineView::rangeCleared, this, [this] {
         m_selection.reset();
+        showInPanels(nullptr);
         requestRange();
         requestFlowAtCursor();
     });
@@ -76,8 +77,13 @@ RangeFeatures::RangeFeatures(MainWindow* window)
         m_flow->animateStep(-1);
     });
     connect(m_panel, &RangePanel::jumpRequested, window, [window](qint64 t) { window->seekTo(t); });
+    // The panels' "Back to the cursor" buttons clear the selection (as Esc and a click on the
+    // timeline do), which brings every panel back to the moment.
+    for (RangeBanner* b : {window->sizeClasses()->banner(), window->fragmentation()->banner(), window->heapMap()->banner()})
+        connect(b, &RangeBanner::backRequested, tl, &TimelineView::clearSelection);
     connect(&m_rangeClient, &RangeClient::rangeReady, this, [this](const RangePtr& r) {
         m_panel->setRange(r);
+        if (m_selection && r->ok) showInPanels(r);
         if (m_selection && r->ok)
             m_flow->setFlow(r->flow, tr("over %1 – %2").arg(formatSeconds(r->stats.t0), formatSeconds(r->stats.t1)));
         emit rangeShown();
@@ -89,6 +95,12 @@ RangeFeatures::RangeFeatures(MainWindow* window)
         m_flow->setFlow(r->flow, tr("at %1 (±%2)").arg(formatSeconds(at), formatSeconds(kFlowWindowNs)));
         emit flowShown();
     });
+}
+
+void RangeFeatures::showInPanels(const RangePtr& r) {
+    m_window->sizeClasses()->setRange(r);
+    m_window->fragmentation()->setRange(r);
+    m_window->heapMap()->setRange(r);
 }
 
 void RangeFeatures::keepTitles(QTabBar* tb) {
@@ -110,6 +122,7 @@ void RangeFeatures::onSessionShown() {
     if (!newSession) return;
     m_path = s->path;
     m_selection.reset();
+    showInPanels(nullptr);
     m_rangeClient.setSession(m_path);
     m_flowClient.setSession(m_path);
     requestRange();

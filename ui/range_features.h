@@ -1,5 +1,8 @@
 // Time ranges, comparison and exports in the main window, kept in one place so that MainWindow
 // only creates this object and hands it its menus:
+//  - while a range is selected the size-class table, the fragmentation panel and the heap map show
+//    it (each under a RangeBanner; its button, Esc or a plain click on the timeline clears the
+//    range and brings them back to the cursor's moment), from the same RangeSnapshot as the panel;
 //  - the Range dock (range_panel.h) follows the timeline's selection (TimelineView::rangeSelected /
 //    rangeCleared; the whole session when nothing is selected), and its "Jump to" menu moves the
 //    cursor;
@@ -56,6 +59,7 @@ protected:
 private:
     static void keepTitles(QTabBar* tb);
     void onSessionShown();
+    void showInPanels(const RangePtr& r);  // nullptr: back to the moment
     void requestRange();
     void requestFlowAtCursor();
     void exportViewDialog();

@@ -6,6 +6,7 @@
 #include <QVBoxLayout>
 
 #include "format.h"
+#include "range_class_model.h"
 
 namespace spanscope::ui {
 
@@ -109,7 +110,7 @@ void RangePanel::fillClasses(const session::RangeStats& s) {
     int row = 0;
     m_classes->setRowCount(int(s.classes.size()));
     for (const session::ClassRangeStats& c : s.classes) {
-        if (!c.allocObjects && !c.freedObjects && !c.spansAtStart && !c.spansAtEnd) continue;
+        if (!RangeClassModel::shown(c)) continue;  // the size-class table's rows over a range
         setRow(m_classes, row++,
                {QString::number(c.sizeClass), c.sizeClass ? formatBytes(c.size) : tr("large"),
                 formatCount(c.allocObjects), formatCount(c.freedObjects), formatBytes(c.allocBytes),

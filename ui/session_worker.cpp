@@ -55,12 +55,7 @@ void SessionWorker::seek(qint64 t, quint64 token) {
     const auto spans = m_reader->spansAt(t);
     m->replayed = m_reader->lastReplayCount();
     if (token != m_tokens->seek.load()) return;  // superseded while reading
-    m->hasHeap = m_reader->heapAt(t, &m->heap);
-    const auto& info = m_reader->info();
-    m->scene = buildHeapScene(spans, static_cast<uint64_t>(info.pageSize), static_cast<uint64_t>(info.arenaBytes),
-                              m->hasHeap ? m->heap.heapSys : 0, m->hasHeap ? m->heap.heapReleased : 0);
-    m->classes = computeClassTotals(spans, m_reader->sizeClasses(), static_cast<uint64_t>(info.pageSize));
-    m_reader->addClassCounters(t, &m->classes);  // requested vs slot bytes, for fragmentation
+    fillMomentHeap(*m_reader, t, spans, m.get());
     // The cycle running at t, else the latest that started before t.
     const auto cycles = m_reader->gcCycles(std::max<int64_t>(0, t - 1), t);
     for (const auto& c : cycles) {

@@ -10,7 +10,8 @@
 namespace spanscope::ui {
 
 SizeClassTable::SizeClassTable(QWidget* parent)
-    : QWidget(parent), m_model(new SizeClassModel(this)), m_proxy(new QSortFilterProxyModel(this)),
+    : QWidget(parent), m_model(new SizeClassModel(this)), m_rangeModel(new RangeClassModel(this)),
+      m_banner(new RangeBanner(this)), m_proxy(new QSortFilterProxyModel(this)),
       m_view(new QTableView(this)), m_total(new QLabel(this)) {
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(SizeClassModel::kSortRole);
@@ -26,13 +27,46 @@ SizeClassTable::SizeClassTable(QWidget* parent)
     m_view->setEditTriggers(QAbstractItemView::NoEditTriggers);
     auto* lay = new QVBoxLayout(this);
     lay->setContentsMargins(2, 2, 2, 2);
+    lay->addWidget(m_banner);
     lay->addWidget(m_total);
     lay->addWidget(m_view);
     m_total->setText(tr("No session."));
 }
 
 void SizeClassTable::setMoment(const MomentPtr& m) {
+    m_moment = m;
     m_model->setTotals(m ? m->classes : std::vector<session::ClassTotals>{});
+    if (!m_range) showTotals();
+}
+
+void SizeClassTable::setRange(const RangePtr& r) {
+    m_range = r && r->ok ? r : nullptr;
+    m_rangeModel->setStats(m_range ? &m_range->stats : nullptr);
+    const bool wantRange = m_range != nullptr;
+    if (wantRange != showsRange()) {
+        m_proxy->setSourceModel(wantRange ? static_cast<QAbstractItemModel*>(m_rangeModel) : m_model);
+        // By bytes: allocated in the range, span bytes at the moment.
+        m_view->sortByColumn(wantRange ? int(RangeClassModel::BytesAllocated) : int(SizeClassModel::SpanBytes), Qt::DescendingOrder);
+    }
+    showTotals();
+}
+
+void SizeClassTable::showTotals() {
+    if (m_range) {
+        const session::RangeStats& s = m_range->stats;
+        uint64_t classes = 0;
+        for (const auto& c : s.classes) classes += RangeClassModel::shown(c);
+        m_banner->showRange(s.t0, s.t1, tr("per size class, what happened in the range"));
+        m_total->setText(tr("%1: %2 objects allocated (%3), %4 freed (%5); spans: %6 taken, %7 returned")
+                             .arg(countOf(classes, "class", "classes"), formatCount(s.allocObjects), formatBytes(s.allocBytes),
+                                  formatCount(s.freedObjects), formatBytes(s.freedBytes), formatCount(s.spansTaken))
+                             .arg(formatCount(s.spansReturned)));
+        m_total->setToolTip(tr("Counted from the size-class counters at the range's two ends, and the span tables there "
+                               "(a span taken and returned inside the range is in neither)"));
+        return;
+    }
+    m_banner->hide();
+    const MomentPtr& m = m_moment;
     if (!m) {
         m_total->setText(tr("No session."));
         return;

@@ -1,4 +1,4 @@
-// decimate (see snapshots.h).
+// decimate and fillMomentHeap (see snapshots.h).
 #include "snapshots.h"
 
 #include <algorithm>
@@ -42,6 +42,17 @@ std::vector<session::ClassTotals> computeClassTotals(const std::vector<session::
                                                      const std::vector<stream::ClassEntry>& classes,
                                                      uint64_t pageSize) {
     return session::classTotalsOf(spans, classes, pageSize);
+}
+
+void fillMomentHeap(session::SessionReader& reader, int64_t t, const std::vector<session::SpanRecord>& spans,
+                    MomentSnapshot* m) {
+    m->tNs = t;
+    m->hasHeap = reader.heapAt(t, &m->heap);
+    const auto& info = reader.info();
+    m->scene = buildHeapScene(spans, static_cast<uint64_t>(info.pageSize), static_cast<uint64_t>(info.arenaBytes),
+                              m->hasHeap ? m->heap.heapSys : 0, m->hasHeap ? m->heap.heapReleased : 0);
+    m->classes = computeClassTotals(spans, reader.sizeClasses(), static_cast<uint64_t>(info.pageSize));
+    reader.addClassCounters(t, &m->classes);  // requested vs slot bytes, for fragmentation
 }
 
 }  // namespace spanscope::ui

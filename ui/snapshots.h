@@ -90,6 +90,12 @@ using ProfilePtr = std::shared_ptr<const ProfileSnapshot>;
 // that no peak disappears), stamped with the bucket's last time. Samples must be in time order.
 std::vector<session::HeapSample> decimate(const std::vector<session::HeapSample>& in, size_t maxPoints);
 
+// The heap's part of a moment at t from the spans at t (as SessionReader::spansAt returns them):
+// the scene, the heap sample and the per-class totals with their counters. The seek and the range
+// worker (the heap at a range's two ends) build their moments with it.
+void fillMomentHeap(session::SessionReader& reader, int64_t t, const std::vector<session::SpanRecord>& spans,
+                    MomentSnapshot* m);
+
 // Per size class totals from the spans at one moment (the span part of
 // SessionReader::classTotalsAt, computed from spans already read, so a seek replays once).
 std::vector<session::ClassTotals> computeClassTotals(const std::vector<session::SpanRecord>& spans,

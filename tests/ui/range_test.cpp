@@ -4,14 +4,17 @@
 // elements and PNG has the requested size; the compare window shows both sessions' figures.
 #include <gtest/gtest.h>
 
+#include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QDockWidget>
 #include <QFile>
 #include <QImage>
+#include <QLineSeries>
 #include <QPainter>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolButton>
 #include <QXmlStreamReader>
 #include <map>
 #include <set>
@@ -19,6 +22,7 @@
 #include "compare_view.h"
 #include "export.h"
 #include "flow_view.h"
+#include "format.h"
 #include "main_window.h"
 #include "range_features.h"
 #include "presenter.h"
@@ -279,6 +283,146 @@ TEST(RangeFeaturesTest, PanelFlowAndJumpFollowTheSelection) {
     EXPECT_FALSE(rf->exportView(QStringLiteral("nosuchview"), dir.filePath(QStringLiteral("n.png")), QSize(10, 10), &why));
 }
 
+// A selected range switches the size-class table, the fragmentation panel and the heap map to the
+// range; every figure they show equals the range panel's and the reader's for the same range, and
+// Esc (or a banner's button) brings all three back to the cursor's moment.
+TEST(RangeFeaturesTest, SizeClassesFragmentationAndHeapMapShowTheRange) {
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("known.spanscope"));
+    ASSERT_TRUE(recordKnownSession(file.toStdString()));
+    MainWindow w;
+    w.resize(1280, 800);
+    w.show();
+    RangeFeatures* rf = w.rangeFeatures();
+    w.openFile(file);
+    ASSERT_TRUE(waitFor([&] { return w.moment() && rf->rangePanel()->range() && rf->rangePanel()->range()->ok; }));
+    SizeClassTable* table = w.sizeClasses();
+    FragmentationView* frag = w.fragmentation();
+    HeapMapView* map = w.heapMap();
+    // Nothing selected: the moment (the whole-session answer of the range panel changes nothing).
+    EXPECT_FALSE(table->showsRange() || frag->showsRange() || map->showsRange());
+    EXPECT_TRUE(table->banner()->text().isEmpty());
+
+    w.timeline()->setSelection(40, 80);  // A was taken at 10; B at 55 and the large span at 70
+    ASSERT_TRUE(waitFor([&] {
+        return table->showsRange() && frag->showsRange() && map->showsRange() && rf->rangePanel()->range()->stats.t0 == 40;
+    }));
+    std::string err;
+    auto reader = session::SessionReader::open(file.toStdString(), &err);
+    ASSERT_TRUE(reader) << err;
+    const session::RangeStats direct = session::rangeStats(*reader, 40, 80);
+    ASSERT_EQ(direct.spansTaken, 2u);
+    ASSERT_EQ(direct.spansReturned, 0u);
+
+    // Size classes: a row per class with anything in the range, its figures the reader's, its
+    // cells the range panel's cells, and the total line the panel's summary.
+    RangeClassModel* rm = table->rangeModel();
+    QAbstractItemModelTester tester(rm, QAbstractItemModelTester::FailureReportingMode::Warning);
+    std::map<int, const session::ClassRangeStats*> byClass;
+    for (const auto& c : direct.classes)
+        if (RangeClassModel::shown(c)) byClass[c.sizeClass] = &c;
+    ASSERT_EQ(rm->rowCount(), int(byClass.size()));
+    EXPECT_EQ(table->view()->model()->rowCount(), rm->rowCount());  // the view shows the range model
+    std::map<int, QStringList> panelRows;
+    QTableWidget* pc = rf->rangePanel()->classTable();
+    for (int r = 0; r < pc->rowCount(); r++) {
+        QStringList& cells = panelRows[pc->item(r, 0)->text().toInt()];
+        for (int col = 2; col <= 5; col++) cells << pc->item(r, col)->text();  // allocated .. bytes freed
+    }
+    uint64_t taken = 0, returned = 0;
+    for (int r = 0; r < rm->rowCount(); r++) {
+        const session::ClassRangeStats* got = rm->statsAt(r);
+        ASSERT_TRUE(got && byClass.count(got->sizeClass));
+        const session::ClassRangeStats& want = *byClass[got->sizeClass];
+        EXPECT_EQ(got->allocObjects, want.allocObjects);
+        EXPECT_EQ(got->freedObjects, want.freedObjects);
+        EXPECT_EQ(got->allocBytes, want.allocBytes);
+        EXPECT_EQ(got->freedBytes, want.freedBytes);
+        EXPECT_EQ(got->spansAtStart, want.spansAtStart);
+        EXPECT_EQ(got->spansAtEnd, want.spansAtEnd);
+        EXPECT_EQ(got->spansTaken, want.spansTaken);
+        EXPECT_EQ(got->spansReturned, want.spansReturned);
+        taken += got->spansTaken, returned += got->spansReturned;
+        auto cell = [&](int col) { return rm->index(r, col).data().toString(); };
+        if (panelRows.count(got->sizeClass)) {  // the range panel lists classes with objects or spans
+            const QStringList& p = panelRows[got->sizeClass];
+            EXPECT_EQ(cell(RangeClassModel::Allocated), p[0]);
+            EXPECT_EQ(cell(RangeClassModel::Freed), p[1]);
+            EXPECT_EQ(cell(RangeClassModel::BytesAllocated), p[2]);
+            EXPECT_EQ(cell(RangeClassModel::BytesFreed), p[3]);
+        }
+    }
+    EXPECT_EQ(taken, direct.spansTaken);  // per class, the spans taken sum to the total
+    EXPECT_EQ(returned, direct.spansReturned);
+    EXPECT_TRUE(byClass.count(5) && byClass[5]->spansTaken == 1);  // B
+    EXPECT_TRUE(byClass.count(0) && byClass[0]->spansTaken == 1);  // the large span
+    const QString total = table->totalText();
+    EXPECT_TRUE(total.contains(QStringLiteral("%1 objects allocated (%2)").arg(formatCount(direct.allocObjects), formatBytes(direct.allocBytes))))
+        << qPrintable(total);
+    EXPECT_TRUE(total.contains(QStringLiteral("spans: 2 taken, 0 returned"))) << qPrintable(total);
+    EXPECT_TRUE(table->banner()->text().startsWith(QStringLiteral("Range 0.000 s – 0.000 s"))) << qPrintable(table->banner()->text());
+
+    // Heap map: the heap at the range's end, the spans taken outlined (as many as the panel counts).
+    ASSERT_TRUE(map->scene());
+    EXPECT_EQ(map->scene(), &rf->rangePanel()->range()->end->scene);
+    EXPECT_EQ(rf->rangePanel()->range()->end->tNs, 80);
+    ASSERT_EQ(map->rangeOutlines().taken.size(), direct.spansTaken);
+    EXPECT_EQ(map->rangeOutlines().returned.size(), direct.spansReturned);
+    std::set<uint64_t> outlined;
+    for (const PageRun& r : map->rangeOutlines().taken) outlined.insert(r.base);
+    EXPECT_EQ(outlined, (std::set<uint64_t>{kB, kL}));
+    EXPECT_TRUE(map->banner()->text().contains(QLatin1String("2 spans taken from the heap"))) << qPrintable(map->banner()->text());
+    int green = 0;
+    const QImage img = map->image();
+    for (int y = 0; y < img.height(); y++)
+        for (int x = 0; x < img.width(); x++) green += img.pixel(x, y) == kTakenOutline;
+    EXPECT_GT(green, 20);  // the outlines are drawn
+
+    // Fragmentation: the range panel's min / mean / max, and each class at both ends.
+    const session::SeriesStats* f = direct.find("Fragmentation");
+    ASSERT_TRUE(f && f->samples);
+    const QString fragText = frag->banner()->text();
+    EXPECT_TRUE(fragText.contains(QStringLiteral("min %1, mean %2, max %3")
+                                      .arg(formatBytes(f->min), formatBytes(uint64_t(f->mean + 0.5)), formatBytes(f->max))))
+        << qPrintable(fragText);
+    const std::vector<session::ClassTotals> at40 = session::classTotalsOf(reader->spansAt(40), reader->sizeClasses(), uint64_t(reader->info().pageSize));
+    const std::vector<session::ClassTotals> at80 = session::classTotalsOf(reader->spansAt(80), reader->sizeClasses(), uint64_t(reader->info().pageSize));
+    const QStringList cats = frag->categories();
+    ASSERT_EQ(cats.size(), 4) << qPrintable(cats.join(QLatin1String(" | ")));  // classes 5 and 10, start and end
+    for (int i = 0; i < cats.size(); i++) {
+        const bool start = cats[i].contains(QLatin1String(" start "));
+        const int cls = cats[i].startsWith(QLatin1String("48 B")) ? 5 : 10;
+        const session::ClassTotals& want = (start ? at40 : at80)[size_t(cls)];
+        EXPECT_TRUE(cats[i].contains(formatBytes(want.spanBytes))) << qPrintable(cats[i]);
+        EXPECT_DOUBLE_EQ(frag->values(2)[i], double(want.freeSlotBytes)) << qPrintable(cats[i]);
+        EXPECT_DOUBLE_EQ(frag->values(3)[i], double(want.tailWaste)) << qPrintable(cats[i]);
+        EXPECT_DOUBLE_EQ(frag->values(0)[i] + frag->values(1)[i], double(want.bytesInUse)) << qPrintable(cats[i]);
+    }
+    EXPECT_TRUE(frag->classChartTitle().contains(QLatin1String("start and end")));
+    const auto [ax0, ax1] = frag->timeAxisRange();  // zoomed to the range
+    EXPECT_LE(ax0, 40e-9);
+    EXPECT_GE(ax1, 80e-9);
+    EXPECT_LT(ax1 - ax0, 100e-9);
+
+    // Esc: back to the moment, everywhere.
+    QAction* esc = nullptr;
+    for (QAction* a : w.findChildren<QAction*>())
+        if (a->shortcut() == QKeySequence(Qt::Key_Escape)) esc = a;
+    ASSERT_NE(esc, nullptr);
+    esc->trigger();
+    EXPECT_FALSE(w.timeline()->selection());
+    EXPECT_FALSE(table->showsRange() || frag->showsRange() || map->showsRange());
+    EXPECT_TRUE(table->banner()->text().isEmpty() && frag->banner()->text().isEmpty() && map->banner()->text().isEmpty());
+    EXPECT_EQ(map->scene(), &w.moment()->scene);
+    EXPECT_TRUE(frag->classChartTitle().contains(QLatin1String("at the cursor")));
+    // A banner's button does the same.
+    w.timeline()->setSelection(40, 80);
+    ASSERT_TRUE(waitFor([&] { return map->showsRange(); }));
+    map->banner()->backButton()->click();
+    EXPECT_FALSE(w.timeline()->selection());
+    EXPECT_FALSE(table->showsRange() || frag->showsRange() || map->showsRange());
+}
+
 TEST(CompareWindowTest, ShowsBothSessionsAndAlignsAtACycle) {
     QTemporaryDir dir;
     const QString a = dir.filePath(QStringLiteral("a.spanscope")), b = dir.filePath(QStringLiteral("b.spanscope"));
@@ -297,9 +441,33 @@ TEST(CompareWindowTest, ShowsBothSessionsAndAlignsAtACycle) {
             << qPrintable(cw.summaryTable()->item(r, 0)->text()) << ": " << qPrintable(cw.summaryTable()->item(r, 3)->text());
     }
     EXPECT_EQ(cw.classTable()->rowCount(), 3);  // classes 0 (large), 5 and 10
-    EXPECT_EQ(cw.chart()->chart()->series().size(), 6);
+    EXPECT_EQ(cw.chart()->chart()->series().size(), 4);  // in use and allocated of a and b
+    // Fragmentation side by side: a chart per session, on the same axes, titled with diff's figures.
+    for (int side = 0; side < 2; side++) {
+        QChart* c = cw.fragmentationChart(side)->chart();
+        ASSERT_EQ(c->series().size(), 2);
+        const auto* bytes = qobject_cast<QLineSeries*>(c->series()[0]);
+        ASSERT_TRUE(bytes);
+        const auto& heap = (side ? cw.data()->b : cw.data()->a).heap;
+        ASSERT_EQ(bytes->count(), qsizetype(heap.size()));
+        for (qsizetype i = 0; i < bytes->count(); i++)  // HeapInuse - HeapAlloc of each sample, in MiB
+            EXPECT_DOUBLE_EQ(bytes->at(i).y() * 1048576.0,
+                             double(std::max(heap[size_t(i)].heapInuse, heap[size_t(i)].heapAlloc) - heap[size_t(i)].heapAlloc));
+        const auto& sum = (side ? cw.data()->b : cw.data()->a).summary;
+        EXPECT_TRUE(c->title().contains(QStringLiteral("peak %1, mean %2").arg(formatBytes(sum.peakFragmentation), formatBytes(sum.meanFragmentation))))
+            << qPrintable(c->title());
+        EXPECT_GT(cw.fragmentationChart(side)->width(), 100);  // laid out, not collapsed
+    }
+    EXPECT_EQ(cw.fragmentationAxis(0, true), cw.fragmentationAxis(1, true));
+    EXPECT_EQ(cw.fragmentationAxis(0, false), cw.fragmentationAxis(1, false));
+    EXPECT_GE(cw.fragmentationAxis(0, true).second * 1048576.0, double(cw.data()->a.summary.peakFragmentation));
+    // Side by side: b's chart to the right of a's, at the same height.
+    const QPoint pa = cw.fragmentationChart(0)->mapTo(&cw, QPoint(0, 0)), pb = cw.fragmentationChart(1)->mapTo(&cw, QPoint(0, 0));
+    EXPECT_EQ(pa.y(), pb.y());
+    EXPECT_GT(pb.x(), pa.x() + cw.fragmentationChart(0)->width() - 10);
     cw.setAlignment(CompareWindow::Align::Cycle, 1);  // sweep generation 1 starts at t = 90
     EXPECT_EQ(cw.offsets(), std::make_pair(int64_t(90), int64_t(90)));
+    EXPECT_LT(cw.fragmentationAxis(0, false).first, 0);  // the aligned times: the sample at 80 is at -10 ns
     cw.setAlignment(CompareWindow::Align::Start);
     EXPECT_EQ(cw.offsets(), std::make_pair(int64_t(0), int64_t(0)));
     // A bad file: said in the window.
