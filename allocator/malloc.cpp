@@ -29,7 +29,7 @@ void* mallocSlow(size_t size) {
         else c->requested[spc] += size;
         return sampleAlloc(c, p, kClassToSize[spanClassSize(spc)]);
     }
-    if (SPANSCOPE_UNLIKELY(t_mcache.state != 1)) initThreadCache(&t_mcache);
+    if (SPANSCOPE_UNLIKELY(t_mcache.state != CacheState::Live)) initThreadCache(&t_mcache);
     void* p = g_mallocHeap.allocLarge(size, kPageSize, false);
     if (!p) errno = ENOMEM;
     return sampleAlloc(&t_mcache, p, pageRounded(size));
@@ -82,7 +82,7 @@ void* mallocAligned(size_t align, size_t size) {
             }
         }
     }
-    if (SPANSCOPE_UNLIKELY(t_mcache.state != 1)) initThreadCache(&t_mcache);
+    if (SPANSCOPE_UNLIKELY(t_mcache.state != CacheState::Live)) initThreadCache(&t_mcache);
     void* p = g_mallocHeap.allocLarge(size, align, false);
     if (!p) errno = ENOMEM;
     return sampleAlloc(&t_mcache, p, pageRounded(size));
@@ -103,7 +103,7 @@ void* ssCalloc(size_t n, size_t size) {
         return nullptr;
     }
     if (total > kMaxSmallSize) {
-        if (SPANSCOPE_UNLIKELY(t_mcache.state != 1)) initThreadCache(&t_mcache);
+        if (SPANSCOPE_UNLIKELY(t_mcache.state != CacheState::Live)) initThreadCache(&t_mcache);
         void* p = g_mallocHeap.allocLarge(total, kPageSize, true);  // skips memset on fresh pages
         if (!p) errno = ENOMEM;
         return sampleAlloc(&t_mcache, p, pageRounded(total));
@@ -151,7 +151,7 @@ size_t ssUsableSize(const void* p) { return p ? usableSize(p) : 0; }
 
 void readMemStats(MemStats* st) {
     MCache* c = &t_mcache;
-    if (c->state == 1)
+    if (c->state == CacheState::Live)
         for (int spc = 0; spc < kNumSpanClasses; spc++)
             if (MSpan* s = c->alloc[spc]) {
                 g_mallocHeap.addMallocs(spanClassSize(static_cast<uint8_t>(spc)), s->allocCount - s->allocCountBeforeCache);
@@ -161,7 +161,7 @@ void readMemStats(MemStats* st) {
         *st = MemStats{};
         return;
     }
-    if (c->state == 1) g_mallocHeap.flushThreadStats(c);
+    if (c->state == CacheState::Live) g_mallocHeap.flushThreadStats(c);
     g_mallocHeap.readStats(*st);
 }
 
@@ -172,7 +172,7 @@ bool readManagedMemStats(MemStats* st) {
 }
 
 void flushThreadCache() {
-    if (t_mcache.state == 1) t_mcache.releaseAll();
+    if (t_mcache.state == CacheState::Live) t_mcache.releaseAll();
 }
 
 void sweepAll() {

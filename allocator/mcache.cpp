@@ -27,13 +27,13 @@ void unlinkCache(MCache* c) {
 // Thread exit (pthread key destructor): give every cached span back, as Go does for a destroyed P.
 void threadExit(void* arg) {
     auto* c = static_cast<MCache*>(arg);
-    if (c->state != 1) return;
+    if (c->state != CacheState::Live) return;
     c->releaseAll();
     {
         LockGuard g(g_cacheListLock);
         unlinkCache(c);
     }
-    c->state = 2;
+    c->state = CacheState::TornDown;
     SPANSCOPE_EMIT(EventKind::ThreadExit, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
@@ -73,7 +73,7 @@ void initThreadCache(MCache* c) {
     c->heap = &g_mallocHeap;
     c->tid = currentTid();
     c->flushGen = g_mallocHeap.sweepgen();
-    c->state = 1;
+    c->state = CacheState::Live;
     {
         LockGuard g(g_cacheListLock);
         c->listPrev = nullptr;
@@ -178,7 +178,7 @@ bool MCache::refill(uint8_t spc) {
 }
 
 void* MCache::nextFree(uint8_t spc) {
-    if (SPANSCOPE_UNLIKELY(state != 1)) initThreadCache(this);
+    if (SPANSCOPE_UNLIKELY(state != CacheState::Live)) initThreadCache(this);
     MSpan* s = alloc[spc];
     if (s) {
         uint16_t idx = s->nextFreeIndex();
@@ -216,11 +216,11 @@ void mcacheForkChild() {
         if (c != self) {
             c->releaseAll();
             unlinkCache(c);
-            c->state = 2;
+            c->state = CacheState::TornDown;
         }
         c = next;
     }
-    g_mallocHeap.repairAfterFork(self->state == 1 ? self : nullptr);
+    g_mallocHeap.repairAfterFork(self->state == CacheState::Live ? self : nullptr);
     g_mallocHeap.resetAfterFork();
 }
 

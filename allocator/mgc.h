@@ -52,13 +52,6 @@ extern GCState g_gc;
 
 inline bool writeBarrierEnabled() { return g_gc.phase.load(std::memory_order_relaxed) != 0; }
 
-inline void futexWait(std::atomic<uint32_t>* w, uint32_t seen, long timeoutNs) {
-    timespec ts{timeoutNs / 1000000000, timeoutNs % 1000000000};
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), FUTEX_WAIT_PRIVATE, seen, timeoutNs ? &ts : nullptr, nullptr, 0);
-}
-inline void futexWakeAll(std::atomic<uint32_t>* w) {
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), FUTEX_WAKE_PRIVATE, 0x7fffffff, nullptr, nullptr, 0);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Mutators and stop-the-world (mgcstw.cpp; Go's stopTheWorldWithSema with safe points instead of

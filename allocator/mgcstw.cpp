@@ -170,7 +170,7 @@ SPANSCOPE_NOINLINE Mutator& attachSlow() {
     c.heap = &g_gcHeap;
     c.tid = currentTid();
     c.flushGen = g_gcHeap.sweepgen();
-    c.state = 1;
+    c.state = CacheState::Live;
     m.state.store(kNative, std::memory_order_seq_cst);
     {
         LockGuard g(g_mutLock);
@@ -242,7 +242,7 @@ void detachThread() {
     else g_mutators = m.next;
     if (m.next) m.next->prev = m.prev;
     m.attached = false;
-    m.cache.state = 2;
+    m.cache.state = CacheState::TornDown;
 }
 
 void enterBlocking() { enterNative(t_mut); }

@@ -24,6 +24,21 @@ std::atomic<uint32_t> g_bgSweepPauseUsForTests{0};
 
 namespace {
 thread_local bool t_backgroundSweeper = false;
+
+// The page -> span map (Go's heapArena.spans) for pages [base, base + npages pages): s, or
+// nullptr when the span is freed. Release stores: a reader that finds s sees it initialised.
+void setSpans(uintptr_t base, size_t npages, MSpan* s) {
+    HeapArena* arena = nullptr;
+    uintptr_t arenaIdx = ~uintptr_t{0};
+    for (size_t i = 0; i < npages; i++) {
+        const uintptr_t p = base + i * kPageSize;
+        if ((p >> kArenaShift) != arenaIdx) {
+            arenaIdx = p >> kArenaShift;
+            arena = g_arenaIndex[arenaIdx];
+        }
+        __atomic_store_n(&arena->spans[(p >> kPageShift) % kPagesPerArena], s, __ATOMIC_RELEASE);
+    }
+}
 constexpr uintptr_t kHeapHintBase = 0x00c000000000;  // Go's first arena hint
 constexpr size_t kScavengeQuantum = 64 << 10;         // Go's scavengeQuantum
 constexpr uint64_t kFirstTrigger = (4 << 20) * 61 / 64;  // Go's first trigger: 3,997,696 B
@@ -170,16 +185,7 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
     m_spansByClass[spanClassSize(spc)]++;
     m_lock.unlock();
 
-    HeapArena* arena = nullptr;
-    uintptr_t arenaIdx = ~uintptr_t{0};
-    for (size_t i = 0; i < npages; i++) {
-        uintptr_t p = base + i * kPageSize;
-        if ((p >> kArenaShift) != arenaIdx) {
-            arenaIdx = p >> kArenaShift;
-            arena = g_arenaIndex[arenaIdx];
-        }
-        __atomic_store_n(&arena->spans[(p >> kPageShift) % kPagesPerArena], s, __ATOMIC_RELEASE);
-    }
+    setSpans(base, npages, s);
     __atomic_store_n(&s->state, static_cast<uint8_t>(SpanState::InUse), __ATOMIC_RELEASE);
     if (scav) SPANSCOPE_EMIT(EventKind::ScavReuse, spc, 0, static_cast<uint32_t>(scav), base, 0, 0, 0, 0);
     SPANSCOPE_EMIT(EventKind::SpanAlloc, spc, 0, static_cast<uint32_t>(npages), base, nelems, 0, 0, 0);
@@ -209,11 +215,7 @@ void MHeap::flushReserveLocked() {
 
 void MHeap::freeSpan(MSpan* s) {
     SPANSCOPE_EMIT(EventKind::SpanFree, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, 0, 0, 0, 0);
-    for (size_t i = 0; i < s->npages; i++) {
-        uintptr_t p = s->startAddr + i * kPageSize;
-        __atomic_store_n(&g_arenaIndex[p >> kArenaShift]->spans[(p >> kPageShift) % kPagesPerArena],
-                         static_cast<MSpan*>(nullptr), __ATOMIC_RELEASE);
-    }
+    setSpans(s->startAddr, s->npages, nullptr);
     __atomic_store_n(&s->state, static_cast<uint8_t>(SpanState::Dead), __ATOMIC_RELEASE);
     s->setWhere(SpanWhere::None);
     LockGuard g(m_lock);
@@ -285,11 +287,7 @@ bool MHeap::growLargeInPlace(MSpan* s, size_t newNpages) {
         m_heapFree -= (extra - scav) * kPageSize;
         m_largeAllocBytes += extra * kPageSize;
     }
-    for (size_t i = s->npages; i < newNpages; i++) {
-        uintptr_t p = s->startAddr + i * kPageSize;
-        __atomic_store_n(&g_arenaIndex[p >> kArenaShift]->spans[(p >> kPageShift) % kPagesPerArena], s,
-                         __ATOMIC_RELEASE);
-    }
+    setSpans(s->startAddr + s->npages * kPageSize, newNpages - s->npages, s);
     s->npages = newNpages;
     s->elemsize = static_cast<uint32_t>(newNpages * kPageSize);
     m_heapLive.fetch_add(static_cast<int64_t>(extra * kPageSize), std::memory_order_relaxed);
@@ -434,7 +432,7 @@ void MHeap::startCycle(bool force) {
 
 void MHeap::wakeBackground() {
     m_bgWake.fetch_add(1, std::memory_order_release);
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&m_bgWake), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    futexWake(&m_bgWake, 1);
 }
 
 uint32_t MHeap::bumpSweepgen() {
@@ -574,8 +572,7 @@ void* MHeap::backgroundMain(void* arg) {
         uint64_t worked = nanotime() - t0;
         uint64_t sleepNs = released ? worked * 100 : 50000000;  // idle: check again in 50 ms
         if (sleepNs < 1000000) sleepNs = 1000000;
-        timespec ts{static_cast<time_t>(sleepNs / 1000000000), static_cast<long>(sleepNs % 1000000000)};
-        syscall(SYS_futex, reinterpret_cast<uint32_t*>(&h->m_bgWake), FUTEX_WAIT_PRIVATE, seen, &ts, nullptr, 0);
+        futexWait(&h->m_bgWake, seen, static_cast<long>(sleepNs));
     }
     return nullptr;
 }
@@ -606,10 +603,7 @@ void MHeap::repairAfterFork(const MCache* keep) {
             } else {
                 if (s->state != static_cast<uint8_t>(SpanState::InUse)) {
                     // allocSpan had linked it but not yet published it.
-                    for (size_t i = 0; i < s->npages; i++) {
-                        uintptr_t p = s->startAddr + i * kPageSize;
-                        g_arenaIndex[p >> kArenaShift]->spans[(p >> kPageShift) % kPagesPerArena] = s;
-                    }
+                    setSpans(s->startAddr, s->npages, s);
                     s->state = static_cast<uint8_t>(SpanState::InUse);
                 }
                 SpanWhere w = s->whereNow();

@@ -1,6 +1,7 @@
 // OS memory and diagnostics for the allocator; see spanscope/detail/platform.h.
 #include "spanscope/detail/platform.h"
 
+#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -147,5 +148,14 @@ uint64_t nanotime() {
 }
 
 int currentTid() { return static_cast<int>(syscall(SYS_gettid)); }
+
+void futexWait(std::atomic<uint32_t>* w, uint32_t seen, long timeoutNs) {
+    timespec ts{timeoutNs / 1000000000, timeoutNs % 1000000000};
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), FUTEX_WAIT_PRIVATE, seen, timeoutNs ? &ts : nullptr, nullptr, 0);
+}
+
+void futexWake(std::atomic<uint32_t>* w, int n) {
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), FUTEX_WAKE_PRIVATE, n, nullptr, nullptr, 0);
+}
 
 }  // namespace spanscope::detail

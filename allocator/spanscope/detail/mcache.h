@@ -11,6 +11,10 @@ namespace spanscope::detail {
 
 class MHeap;
 
+// A thread cache's life: zero-initialised (New) in static TLS, Live from its first slow path, TornDown
+// at thread exit (or in a fork child, for the threads the fork left behind).
+enum class CacheState : uint8_t { New = 0, Live = 1, TornDown = 2 };
+
 struct MCache {
     MSpan* alloc[kNumSpanClasses];  // null = nothing cached (Go's emptymspan)
     uintptr_t tiny, tinyoffset;
@@ -19,7 +23,7 @@ struct MCache {
     bool sampleSeeded;   // nextSample drawn at least once
     MHeap* heap;        // null until the thread's first slow-path allocation
     uint32_t flushGen;  // heap sweepgen at the last flush (Go's prepareForSweep)
-    uint8_t state;      // 0 new, 1 live, 2 torn down (re-initialised if used again)
+    CacheState state;   // re-initialised if used again once torn down
     uint8_t destructorRounds;
     int tid;  // kernel thread id of the owning thread
     int64_t heapLiveDelta;  // unflushed heapLive change (see MHeap::addHeapLive)

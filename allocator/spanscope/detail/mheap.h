@@ -174,7 +174,7 @@ private:
     // This thread's mcache if it batches this heap's counters (a live cache of this heap).
     MCache* batchingCache() const {
         MCache* c = &t_mcache;
-        return c->state == 1 && c->heap == this ? c : nullptr;
+        return c->state == CacheState::Live && c->heap == this ? c : nullptr;
     }
 
     friend class MHeapTestPeer;

@@ -29,6 +29,12 @@ void* sysAllocMeta(size_t bytes);        // zeroed read/write metadata, never fr
 uint64_t nanotime();                     // CLOCK_MONOTONIC in ns
 int currentTid();
 
+// Futexes (process-private): wait while *w == seen, at most timeoutNs (0: no limit), or until
+// woken; wake up to n waiters.
+void futexWait(std::atomic<uint32_t>* w, uint32_t seen, long timeoutNs);
+void futexWake(std::atomic<uint32_t>* w, int n);
+inline void futexWakeAll(std::atomic<uint32_t>* w) { futexWake(w, 0x7fffffff); }
+
 // Test-and-test-and-set lock with backoff to sched_yield. Zero-initialised, so it works in static
 // storage before any constructor runs and needs no cleanup at fork (handlers take and release it).
 class SpinLock {
