@@ -2,6 +2,7 @@
 // has a down arrow (memory going toward the OS) on the left and an up arrow on the right.
 #include "flow_view.h"
 
+#include <QFontMetricsF>
 #include <QPainterPath>
 #include <algorithm>
 #include <cmath>
@@ -34,7 +35,9 @@ void drawArrow(QPainter& p, QPointF from, QPointF to, double width, const QColor
     const double len = std::hypot(d.x(), d.y());
     if (len < 1) return;
     const QPointF u = d / len, n(-u.y(), u.x());
-    const double head = std::max(8.0, width * 1.6);
+    // The head within the arrow's own length: on a short path (a small view) a wide arrow's head
+    // would otherwise reach back over the box it leaves.
+    const double head = std::min(std::max(8.0, width * 1.6), len * 0.6);
     const QPointF base = to - u * head;
     p.setPen(QPen(color, width, Qt::SolidLine, Qt::FlatCap));
     p.drawLine(from, base);
@@ -92,7 +95,9 @@ void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const 
     const std::vector<FlowArrow> arrows = flowArrows(f);
     QLineF path[kArrowCount];  // each arrow's axis, tail to head, for the highlight
     QFont font = p.font();
-    font.setPixelSize(std::clamp(int(std::min(r.height() / 40, r.width() / 34)), 9, 15));
+    // As large as the room allows, up to the widget's own type (presenter mode makes it larger).
+    const int largest = std::max(15, QFontInfo(font).pixelSize());
+    font.setPixelSize(std::clamp(int(std::min(r.height() / 28, r.width() / 34)), 9, largest));
     p.setFont(font);
     const double lineH = font.pixelSize() * 1.3;
     p.setPen(QColor(40, 40, 40));
@@ -142,7 +147,8 @@ void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const 
     // The scavenger sits on the release path: mheap -> scavenger -> OS.
     const QRectF &heap = boxes[2], &os = boxes[3];
     const double sh = std::min(boxH * 0.75, (os.top() - heap.bottom()) * 0.4);
-    const QRectF scav(x1 - boxW * 0.3, (heap.bottom() + os.top()) / 2 - sh / 2, boxW * 0.6, sh);
+    const double sw = std::max(boxW * 0.6, QFontMetricsF(font).horizontalAdvance(QObject::tr("scavenger")) + 12);
+    const QRectF scav(x1 - sw / 2, (heap.bottom() + os.top()) / 2 - sh / 2, sw, sh);
     const double rw = arrows[kRelease].width;
     drawArrow(p, QPointF(x1, heap.bottom() + 2), QPointF(x1, scav.top() - 1), rw, pages);
     drawArrow(p, QPointF(x1, scav.bottom() + 1), QPointF(x1, os.top() - 2), rw, pages);

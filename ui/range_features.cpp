@@ -15,6 +15,7 @@
 #include <QStatusBar>
 #include <QTabBar>
 #include <QThread>
+#include <QTimer>
 
 #include "compare_view.h"
 #include "export.h"
@@ -70,9 +71,13 @@ RangeFeatures::RangeFeatures(MainWindow* window)
         if (!presenter->active() || !cur || cur->id == m_animatedId) return;
         m_animatedId = cur->id;
         m_flow->animateStep(flowPathOf(cur->event));
+        if (!m_selection) requestFlowAtCursor();  // the rates around the narrated step
     });
     connect(presenter, &Presenter::activeChanged, this, [this](bool on) {
-        if (on) return;
+        if (on) {  // after the presenter's own arrangement (the next turn of the event loop)
+            QTimer::singleShot(0, this, &RangeFeatures::placeFlowForPresenter);
+            return;
+        }
         m_animatedId = -1;
         m_flow->animateStep(-1);
     });
@@ -91,8 +96,8 @@ RangeFeatures::RangeFeatures(MainWindow* window)
     });
     connect(&m_flowClient, &RangeClient::rangeReady, this, [this](const RangePtr& r) {
         if (m_selection || !r->ok) return;
-        const int64_t at = m_window->moment() ? m_window->moment()->tNs : (r->flow.t0 + r->flow.t1) / 2;
-        m_flow->setFlow(r->flow, tr("at %1 (±%2)").arg(formatSeconds(at), formatSeconds(kFlowWindowNs)));
+        m_flow->setFlow(r->flow, tr(m_flowAtStep ? "around the narrated step at %1 (±%2)" : "at %1 (±%2)")
+                                     .arg(formatSeconds(m_flowAt), formatSeconds(kFlowWindowNs)));
         emit flowShown();
     });
 }
@@ -106,6 +111,13 @@ void RangeFeatures::showInPanels(const RangePtr& r) {
 void RangeFeatures::keepTitles(QTabBar* tb) {
     tb->setElideMode(Qt::ElideNone);
     tb->setUsesScrollButtons(true);
+}
+
+// Presenter mode: the flow animates each narrated step, so it is the side's front tab (the
+// fragmentation chart is one click away). A place of its own beside the fragmentation chart was tried: on a 1920x1080 stage both
+// became too small to read, and the timeline lost its axis labels.
+void RangeFeatures::placeFlowForPresenter() {
+    if (m_window->presenter()->active()) m_flowDock->raise();
 }
 
 bool RangeFeatures::eventFilter(QObject* watched, QEvent* e) {
@@ -135,10 +147,15 @@ void RangeFeatures::requestRange() {
     else m_rangeClient.request(0, m_end, true, false);  // the whole session: its figures and jumps
 }
 
+// The window around the cursor; in presenter mode around the narrated record (which may be before
+// the cursor), so that the path being animated shows its own rate.
 void RangeFeatures::requestFlowAtCursor() {
     const MomentPtr m = m_window->moment();
     if (m_path.isEmpty() || !m) return;
-    m_flowClient.request(std::max<int64_t>(0, m->tNs - kFlowWindowNs), m->tNs + kFlowWindowNs, false, true);
+    const Presenter* p = m_window->presenter();
+    m_flowAtStep = p->active() && p->current();
+    m_flowAt = m_flowAtStep ? int64_t(p->current()->event.timeNs) : m->tNs;
+    m_flowClient.request(std::max<int64_t>(0, m_flowAt - kFlowWindowNs), m_flowAt + kFlowWindowNs, false, true);
 }
 
 void RangeFeatures::addFileActions(QMenu* file) {

@@ -7,7 +7,8 @@
 //    rangeCleared; the whole session when nothing is selected), and its "Jump to" menu moves the
 //    cursor;
 //  - the Flow dock (the allocation flow) (flow_view.h) shows the rates over the selection, else in a window of
-//    ±kFlowWindowNs around the cursor; in presenter mode it animates the narrated record's path;
+//    ±kFlowWindowNs around the cursor; in presenter mode it is the side's front tab and animates
+//    the narrated record's path;
 //  - File > Compare with… (compare_view.h), Export view… (PNG / SVG at a chosen size, export.h),
 //    Export CSV… (session::exportCsv), Export frames… (frame_export.h).
 // Range statistics and flows are computed by RangeClient workers, never on the GUI thread.
@@ -59,6 +60,7 @@ protected:
 private:
     static void keepTitles(QTabBar* tb);
     void onSessionShown();
+    void placeFlowForPresenter();
     void showInPanels(const RangePtr& r);  // nullptr: back to the moment
     void requestRange();
     void requestFlowAtCursor();
@@ -75,7 +77,9 @@ private:
     int64_t m_end = 0;
     std::optional<std::pair<int64_t, int64_t>> m_selection;
     QPointer<CompareWindow> m_compare;
-    int64_t m_animatedId = -1;  // the record whose path the flow view last animated
+    int64_t m_animatedId = -1;
+    int64_t m_flowAt = 0;       // the middle of the last flow window asked for
+    bool m_flowAtStep = false;  // ... the narrated record's time (presenter mode), else the cursor  // the record whose path the flow view last animated
 };
 
 }  // namespace spanscope::ui

@@ -171,7 +171,11 @@ TEST(FlowView, PresenterAnimatesTheNarratedPath) {
     FlowView* flow = w.rangeFeatures()->flowView();
     p->setActive(true);
     std::set<int> seen;
+    QSignalSpy first(p, &Presenter::stepped);
     ASSERT_TRUE(p->firstEvent());
+    ASSERT_TRUE(waitFor([&] { return first.count() > 0; }));
+    // The flow is the side's front tab in presenter mode.
+    ASSERT_TRUE(waitFor([&] { return flow->isVisible() && !flow->visibleRegion().isEmpty(); }));
     for (int i = 0; i < 12; i++) {
         ASSERT_TRUE(waitFor([&] { return p->current() && flow->highlighted() == flowPathOf(p->current()->event); }))
             << i;
@@ -179,6 +183,9 @@ TEST(FlowView, PresenterAnimatesTheNarratedPath) {
             EXPECT_TRUE(flow->animating());
             seen.insert(flow->highlighted());
         }
+        // The rates are those around the narrated record, not around the cursor.
+        const int64_t at = int64_t(p->current()->event.timeNs);
+        EXPECT_TRUE(waitFor([&] { return flow->flow().t1 == at + kFlowWindowNs; })) << i << ": " << flow->flow().t1;
         QSignalSpy stepped(p, &Presenter::stepped);
         ASSERT_TRUE(p->nextEvent());
         ASSERT_TRUE(waitFor([&] { return stepped.count() > 0; }));
@@ -187,7 +194,7 @@ TEST(FlowView, PresenterAnimatesTheNarratedPath) {
     // The known session: spans taken (A, B), A cached and handed back, a large object.
     EXPECT_TRUE(seen.count(kFlowSpanAlloc) && seen.count(kFlowRefill) && seen.count(kFlowHandBack) &&
                 seen.count(kFlowLarge))
-        << seen.size();
+        << seen.size() << " paths seen";
     p->setActive(false);
     EXPECT_EQ(flow->highlighted(), -1);
     EXPECT_FALSE(flow->animating());
