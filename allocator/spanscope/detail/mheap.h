@@ -20,6 +20,7 @@ namespace spanscope::detail {
 extern std::atomic<uint32_t> g_bgSweepPauseUsForTests;
 void pauseIfBackgroundSweeper();  // called by MCentral::sweepOne when the hook is set
 
+inline constexpr size_t kScavengeQuantum = 64 << 10;  // Go's scavengeQuantum: the unit of release
 inline constexpr uintptr_t kArenaShift = 26;
 inline constexpr uintptr_t kArenaBytes = uintptr_t{1} << kArenaShift;  // heapArenaBytes, 64 MiB
 inline constexpr size_t kPagesPerArena = kArenaBytes / kPageSize;     // 8192
