@@ -2,6 +2,9 @@
 #include "compare_view.h"
 
 #include <QElapsedTimer>
+#include <QFileDialog>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLineSeries>
@@ -12,6 +15,7 @@
 #include <algorithm>
 
 #include "chart_util.h"
+#include "export.h"
 #include "format.h"
 #include "snapshots.h"
 
@@ -86,6 +90,14 @@ CompareWindow::CompareWindow(const QString& a, const QString& b, QWidget* parent
     m_cycle->setEnabled(false);
     bar->addWidget(m_cycle);
     bar->addStretch(1);
+    auto* exportButton = new QPushButton(tr("Export as PNG or SVG…"));
+    connect(exportButton, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export the comparison to"), QString(),
+                                                          tr("PNG image (*.png);;SVG drawing (*.svg)"));
+        QString err;
+        if (!path.isEmpty() && !exportTo(path, &err)) QMessageBox::warning(this, tr("Export"), tr("Cannot export: %1").arg(err));
+    });
+    bar->addWidget(exportButton);
     lay->addLayout(bar);
     auto* chart = new QChart;
     chart->setAnimationOptions(QChart::NoAnimation);
@@ -293,5 +305,7 @@ std::pair<double, double> CompareWindow::fragmentationAxis(int side, bool bytes)
     const QValueAxis* a = bytes ? f.mib : f.x;
     return {a->min(), a->max()};
 }
+
+bool CompareWindow::exportTo(const QString& path, QString* err) { return exportWidget(this, path, size(), err); }
 
 }  // namespace spanscope::ui

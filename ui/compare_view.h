@@ -47,6 +47,8 @@ public:
     QTableWidget* summaryTable() const { return m_summary; }
     QTableWidget* classTable() const { return m_classes; }
     QChartView* chart() const { return m_chartView; }
+    // The whole compare window to PNG or SVG (export.h) at its size; the Export button asks where.
+    bool exportTo(const QString& path, QString* err);
     // The fragmentation chart of side 0 (a) or 1 (b): series 0 bytes (MiB), series 1 ratio (%).
     QChartView* fragmentationChart(int side) const { return m_frag[side ? 1 : 0].view; }
     // (min, max) of a fragmentation chart's MiB axis (bytes true) or time axis (false).

@@ -180,7 +180,8 @@ void RangeFeatures::addViewActions(QMenu* view) {
 
 QStringList RangeFeatures::exportableViews() {
     return {QStringLiteral("heapmap"), QStringLiteral("timeline"), QStringLiteral("fragmentation"),
-            QStringLiteral("sizeclasses"), QStringLiteral("range"), QStringLiteral("flow"), QStringLiteral("window")};
+            QStringLiteral("sizeclasses"), QStringLiteral("range"), QStringLiteral("flow"), QStringLiteral("profile"),
+            QStringLiteral("window")};
 }
 
 QWidget* RangeFeatures::exportableView(const QString& name) const {
@@ -219,7 +220,8 @@ void RangeFeatures::exportViewDialog() {
     auto* form = new QFormLayout(&dlg);
     auto* which = new QComboBox;
     const QStringList titles = {tr("Heap map"), tr("Timeline"), tr("Fragmentation"), tr("Size classes"),
-                                tr("Range"), tr("Allocation flow"), tr("Whole window")};
+                                tr("Range"), tr("Allocation flow"), tr("Profile (flame graph, call trees)"),
+                                tr("Whole window")};
     which->addItems(titles);
     auto* width = new QSpinBox;
     auto* height = new QSpinBox;

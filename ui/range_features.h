@@ -43,7 +43,8 @@ public:
     QDockWidget* rangeDock() const { return m_rangeDock; }
     QDockWidget* flowDock() const { return m_flowDock; }
     // The views Export view… offers, by name: heapmap, timeline, fragmentation, sizeclasses, range,
-    // flow, window. nullptr for an unknown name.
+    // flow, profile, window (the compare window has its own Export button). nullptr for an unknown
+    // name.
     QWidget* exportableView(const QString& name) const;
     static QStringList exportableViews();
     bool exportView(const QString& name, const QString& path, QSize size, QString* err);

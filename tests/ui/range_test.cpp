@@ -477,6 +477,18 @@ TEST(CompareWindowTest, ShowsBothSessionsAndAlignsAtACycle) {
     EXPECT_LT(cw.fragmentationAxis(0, false).first, 0);  // the aligned times: the sample at 80 is at -10 ns
     cw.setAlignment(CompareWindow::Align::Start);
     EXPECT_EQ(cw.offsets(), std::make_pair(int64_t(0), int64_t(0)));
+    // Exported: both fragmentation charts are in the SVG (their titles), at the window's size.
+    const QString svg = dir.filePath(QStringLiteral("compare.svg"));
+    QString why;
+    ASSERT_TRUE(cw.exportTo(svg, &why)) << qPrintable(why);
+    QString root;
+    QSize svgSize;
+    const auto elements = svgElements(svg, &root, &svgSize);
+    EXPECT_EQ(root, QLatin1String("svg"));
+    for (const auto& [name, n] : elements) EXPECT_FALSE(name.startsWith(QLatin1String("#error"))) << qPrintable(name);
+    const QString text = svgText(svg);
+    EXPECT_EQ(text.count(QLatin1String("fragmentation, peak")), 2);
+    EXPECT_TRUE(text.contains(QStringLiteral("viewBox=\"0 0 %1 %2\"").arg(cw.width()).arg(cw.height())));
     // A bad file: said in the window.
     CompareWindow bad(a, dir.filePath(QStringLiteral("missing.spanscope")));
     QSignalSpy badLoaded(&bad, &CompareWindow::loaded);
