@@ -4,6 +4,10 @@
 // Alternates, per round, a baseline (the state at one moment, SessionReader::spansAt: the seek
 // every panel already waits for) with range statistics over the whole session, a tenth of it and
 // a hundredth of it at scattered places; prints medians and each one's ratio to the baseline.
+// "range views, a tenth" is what the GUI's range worker adds for the size-class table, the
+// fragmentation panel and the heap map over a range: the statistics with the span tables kept,
+// the spans taken and returned, and the per-class totals and counters at both ends (the heap
+// map's scene, built from the same tables in the ui library, is not in it).
 //   build/bench/range_bench SESSION [ROUNDS]
 #include <algorithm>
 #include <chrono>
@@ -46,7 +50,7 @@ int main(int argc, char** argv) {
     const int64_t end = r->info().endNs;
     std::printf("session: %s, %lld records, %.2f s (%d rounds, alternating)\n", r->info().program.c_str(),
                 static_cast<long long>(r->info().events), end / 1e9, rounds);
-    std::vector<double> seek, whole, tenth, hundredth, summary, flow, maxRange;
+    std::vector<double> seek, whole, tenth, hundredth, summary, flow, views, maxRange;
     size_t cycles = 0;
     for (int i = 0; i < rounds; i++) {
         const int64_t at = end * ((i * 7) % rounds + 1) / (rounds + 1);
@@ -68,7 +72,20 @@ int main(int argc, char** argv) {
         t0 = Clock::now();
         (void)allocationFlow(*r, std::max<int64_t>(0, at - 100000000), at + 100000000);
         flow.push_back(msSince(t0));
-        maxRange.push_back(std::max({whole.back(), tenth.back(), hundredth.back()}));
+        t0 = Clock::now();
+        {
+            const int64_t a = at, b = std::min(end, at + end / 10);
+            RangeSpans spans;
+            (void)rangeStats(*r, a, b, &spans);
+            (void)spanChanges(spans.atStart, spans.atEnd);
+            const uint64_t page = static_cast<uint64_t>(r->info().pageSize);
+            auto atStart = classTotalsOf(spans.atStart, r->sizeClasses(), page);
+            auto atEnd = classTotalsOf(spans.atEnd, r->sizeClasses(), page);
+            r->addClassCounters(a, &atStart);
+            r->addClassCounters(b, &atEnd);
+        }
+        views.push_back(msSince(t0));
+        maxRange.push_back(std::max({whole.back(), tenth.back(), hundredth.back(), views.back()}));
     }
     const double base = median(seek);
     auto line = [&](const char* what, const std::vector<double>& v) {
@@ -81,6 +98,7 @@ int main(int argc, char** argv) {
     line("range stats, a hundredth", hundredth);
     line("session summary (diff, compare)", summary);
     line("allocation flow, 200 ms window", flow);
+    line("range views, a tenth (GUI worker)", views);
     std::printf("slowest range statistic: %.1f ms (budget 200 ms); %zu cycles in the session\n",
                 *std::max_element(maxRange.begin(), maxRange.end()), cycles);
     return 0;
