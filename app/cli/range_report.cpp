@@ -112,6 +112,10 @@ int rangeReport(const std::string& path, double fromSeconds, double toSeconds, b
         return 1;
     }
     const int64_t end = r->info().endNs;
+    if (fromSeconds >= 0 && static_cast<int64_t>(fromSeconds * 1e9) > end) {
+        const std::string msg = "--from is after the session's end (" + std::to_string(double(end) / 1e9) + " s)";
+        return usageError("report", msg.c_str());
+    }
     const int64_t t0 =
         fromSeconds < 0 ? 0 : std::min<int64_t>(end, static_cast<int64_t>(fromSeconds * 1e9));
     const int64_t t1 =

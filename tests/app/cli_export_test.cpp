@@ -178,6 +178,8 @@ TEST_F(CliExport, ReportOfARangeIsTheRangeStatsAndTheCountersSum) {
     EXPECT_NE(err.find("--from"), std::string::npos) << err;
     EXPECT_EQ(run("report " + db + " --from soon"), 2);
     EXPECT_EQ(run("report " + db + " --at 1 --to 2"), 2);
+    EXPECT_EQ(run("report " + db + " --from 1000"), 2);  // past the end: said, not an empty range
+    EXPECT_NE(err.find("after the session's end"), std::string::npos) << err;
 }
 
 TEST_F(CliExport, PerfettoJsonIsWellFormedNestedAndCarriesTheSeries) {
