@@ -155,7 +155,8 @@ void FragmentationView::setRange(const RangePtr& r) {
                             f && f->samples
                                 ? tr("fragmentation (HeapInuse − HeapAlloc) min %1, mean %2, max %3")
                                       .arg(formatBytes(f->min), formatBytes(uint64_t(f->mean + 0.5)), formatBytes(f->max))
-                                : tr("no heap sample in or before the range"));
+                                : tr("no heap sample in or before the range"),
+                            f && f->samples ? tr("fragmentation mean %1").arg(formatBytes(uint64_t(f->mean + 0.5))) : QString());
         m_classChart->setTitle(tr("Where span bytes go, by size class: at the range's start and end"));
         m_timeChart->setTitle(tr("Fragmentation over the range"));
         showRangeClasses();

@@ -39,7 +39,10 @@ void HeapMapView::setRange(const RangePtr& r) {
                                "(dashed red)")
                                 .arg(formatSeconds(m_range->stats.t1),
                                      countOf(m_range->changes.taken.size(), "span", "spans"),
-                                     countOf(m_range->changes.returned.size(), "span", "spans")));
+                                     countOf(m_range->changes.returned.size(), "span", "spans")),
+                            tr("at its end, %1 taken (green), %2 returned (red)")
+                                .arg(m_range->changes.taken.size())
+                                .arg(m_range->changes.returned.size()));
         placeBanner();
     } else {
         m_banner->hide();
@@ -48,6 +51,7 @@ void HeapMapView::setRange(const RangePtr& r) {
 }
 
 void HeapMapView::placeBanner() {
+    m_banner->resize(width(), m_banner->height());  // its text depends on its width
     const int h = m_banner->hasHeightForWidth() ? m_banner->heightForWidth(width()) : m_banner->sizeHint().height();
     m_banner->setGeometry(0, 0, width(), std::max(h, m_banner->minimumSizeHint().height()));
 }

@@ -37,11 +37,27 @@ RangeBanner::RangeBanner(QWidget* parent)
     hide();
 }
 
-void RangeBanner::showRange(int64_t t0, int64_t t1, const QString& what) {
-    m_text->setText(QStringLiteral("<b>%1</b>: %2")
-                        .arg(rangeHeadline(t0, t1).toHtmlEscaped(), what.toHtmlEscaped()));
+void RangeBanner::showRange(int64_t t0, int64_t t1, const QString& what, const QString& brief) {
+    m_t0 = t0, m_t1 = t1, m_what = what, m_brief = brief;
     m_plain = rangeHeadline(t0, t1) + QStringLiteral(": ") + what;
+    updateText();
     show();
+}
+
+void RangeBanner::updateText() {
+    const bool compact = width() < kCompactWidth;
+    const QString head = compact ? RangeBanner::tr("Range %1 – %2").arg(formatSeconds(m_t0), formatSeconds(m_t1))
+                                 : rangeHeadline(m_t0, m_t1);
+    const QString what = compact ? m_brief : m_what;
+    m_text->setText(what.isEmpty() ? QStringLiteral("<b>%1</b>").arg(head.toHtmlEscaped())
+                                   : QStringLiteral("<b>%1</b>: %2").arg(head.toHtmlEscaped(), what.toHtmlEscaped()));
+    m_text->setToolTip(compact ? m_plain : QString());
+    m_back->setText(compact ? tr("Back (Esc)") : tr("Back to the cursor (Esc)"));
+}
+
+void RangeBanner::resizeEvent(QResizeEvent* e) {
+    QFrame::resizeEvent(e);
+    if (!m_plain.isEmpty()) updateText();
 }
 
 QString RangeBanner::text() const {
