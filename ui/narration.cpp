@@ -110,9 +110,14 @@ static QString narrateRecord(const Event& e, const std::vector<stream::ClassEntr
             return tr("The page heap took back %1 of released memory at %2").arg(pages(e.npages), at);
         case uint16_t(EventKind::GCPhase):
             return gcPhase(e, ctx);
-        case uint16_t(EventKind::MarkAssistBegin):
+        case uint16_t(EventKind::MarkAssistBegin):  // sessions recorded before the one-record assist
             return tr("%1 must help the GC mark before it may allocate more (mark assist)").arg(who);
-        case uint16_t(EventKind::MarkAssistEnd):
+        case uint16_t(EventKind::MarkAssistEnd):  // c = its duration in ns (0 in older sessions)
+            if (e.c)
+                return tr("%1 helped the GC mark before allocating more (mark assist): %2 units of work in %3 µs")
+                    .arg(who)
+                    .arg(e.a)
+                    .arg(QString::number(double(e.c) / 1000.0, 'f', 1));
             return tr("%1 finished its mark assist (%2 units of work)").arg(who).arg(e.a);
         case uint16_t(EventKind::SweepProgress):  // a = pages swept (cumulative), c = sweeps that freed nothing
             if (e.flags & 1)

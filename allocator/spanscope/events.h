@@ -23,8 +23,10 @@ enum class EventKind : uint16_t {
     GCPhase = 12,      // a = cycle, b = heapLive (heap0/heap1/heap2 at the phase edges), c = heapGoal,
                        // d = trigger, flags = phase, npages = stw us; at MarkTermination
                        // addr = assist CPU us << 32 | mark worker CPU us
-    MarkAssistBegin = 13,
-    MarkAssistEnd = 14,  // a = work done
+    MarkAssistBegin = 13,  // no longer emitted (sessions before MarkAssistEnd carried the time)
+    MarkAssistEnd = 14,    // an assist that did work: a = work done, b = the debt it paid (work
+                           // units), c = its duration in ns (it began at timeNs - c). Assists
+                           // that find no work are not recorded (their CPU is in GCPhase's addr)
     SweepProgress = 15,  // a = pages swept (cumulative), b = pages in use, c = sweeps that freed nothing
                          // since the last SweepProgress (they have no SpanSweep record), d = sweepgen;
                          // flags = 1: every span of this generation/cycle is swept
