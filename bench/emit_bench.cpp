@@ -3,7 +3,8 @@
 // untaken branch every slow path pays), the clock alone, emitEvent into a sink that only counts
 // (clock, tid, sequence, the 64-byte record, the indirect call), and the real probe's sink (copy
 // into the thread's lock-free ring and publish; probe.cpp), whose stream goes to /dev/null so that
-// no recorder competes. Two probe variants:
+// no recorder competes; and the frame checksum (CRC-32 of a 4,096-record frame, per record). Two
+// probe variants:
 //   Probe/burst  4,096 records, then the timer stops until the drain thread has emptied the ring:
 //                the thread's own cost with room in its ring (what a program emitting fewer
 //                records than the drain moves pays);
@@ -55,6 +56,16 @@ void BM_Clock(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Clock);
+
+// The frame checksum the drain thread computes and the recorder checks: per record (64 bytes) of a
+// full frame.
+void BM_Crc32Frame(benchmark::State& state) {
+    static unsigned char frame[4096 * sizeof(Event)];
+    for (size_t i = 0; i < sizeof frame; i++) frame[i] = static_cast<unsigned char>(i * 131 >> 3);
+    for (auto _ : state) benchmark::DoNotOptimize(stream::crc32(frame, sizeof frame));
+    state.SetItemsProcessed(state.iterations() * 4096);
+}
+BENCHMARK(BM_Crc32Frame);
 
 std::atomic<uint64_t> g_counted{0};
 void countingSink(const Event& e, void*) {
