@@ -13,13 +13,19 @@ namespace {
 // these columns and cost several times the CPU.
 constexpr int kZstdLevel = 1;
 
-inline void putVarint(std::vector<uint8_t>& out, uint64_t v) {
+// Varints written through a pointer into a buffer sized for the worst case (no per-byte capacity
+// check: the recorder writes about ten of them a record).
+inline uint8_t* putVarint(uint8_t* p, uint64_t v) {
     while (v >= 0x80) {
-        out.push_back(static_cast<uint8_t>(v | 0x80));
+        *p++ = static_cast<uint8_t>(v | 0x80);
         v >>= 7;
     }
-    out.push_back(static_cast<uint8_t>(v));
+    *p++ = static_cast<uint8_t>(v);
+    return p;
 }
+// The most one record takes before compression: time, tid, seq, addr and a..d 10 bytes each,
+// kind 3, npages 5, spanClass and flags 1.
+constexpr size_t kMaxRawRecordBytes = 8 * 10 + 3 + 5 + 2;
 inline uint64_t zigzag(int64_t v) {
     return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
@@ -60,41 +66,42 @@ BlockEncoder::~BlockEncoder() {
 }
 
 bool BlockEncoder::encode(const BlockRecord* recs, size_t n, std::vector<uint8_t>* out) {
-    std::vector<uint8_t>& raw = m_raw;
-    raw.clear();
-    raw.reserve(n * 24);
+    if (m_raw.size() < n * kMaxRawRecordBytes) m_raw.resize(n * kMaxRawRecordBytes);
+    uint8_t* const begin = m_raw.data();
+    uint8_t* p = begin;
     int64_t prev = 0;
-    for (size_t i = 0; i < n; i++) putVarint(raw, zigzag(recs[i].t - prev)), prev = recs[i].t;
+    for (size_t i = 0; i < n; i++) p = putVarint(p, zigzag(recs[i].t - prev)), prev = recs[i].t;
     prev = 0;
     for (size_t i = 0; i < n; i++) {
         const int64_t tid = recs[i].e.tid;
-        putVarint(raw, zigzag(tid - prev));
+        p = putVarint(p, zigzag(tid - prev));
         prev = tid;
     }
     prev = 0;
     for (size_t i = 0; i < n; i++) {
         const int64_t seq = recs[i].e.seq;
-        putVarint(raw, zigzag(seq - prev));
+        p = putVarint(p, zigzag(seq - prev));
         prev = seq;
     }
-    for (size_t i = 0; i < n; i++) putVarint(raw, static_cast<uint16_t>(recs[i].e.kind));
-    for (size_t i = 0; i < n; i++) raw.push_back(recs[i].e.spanClass);
-    for (size_t i = 0; i < n; i++) raw.push_back(recs[i].e.flags);
-    for (size_t i = 0; i < n; i++) putVarint(raw, recs[i].e.npages);
+    for (size_t i = 0; i < n; i++) p = putVarint(p, static_cast<uint16_t>(recs[i].e.kind));
+    for (size_t i = 0; i < n; i++) *p++ = recs[i].e.spanClass;
+    for (size_t i = 0; i < n; i++) *p++ = recs[i].e.flags;
+    for (size_t i = 0; i < n; i++) p = putVarint(p, recs[i].e.npages);
     uint64_t prevAddr = 0;
     for (size_t i = 0; i < n; i++) {
-        putVarint(raw, zigzag(static_cast<int64_t>(recs[i].e.addr - prevAddr)));
+        p = putVarint(p, zigzag(static_cast<int64_t>(recs[i].e.addr - prevAddr)));
         prevAddr = recs[i].e.addr;
     }
-    for (size_t i = 0; i < n; i++) putVarint(raw, recs[i].e.a);
-    for (size_t i = 0; i < n; i++) putVarint(raw, recs[i].e.b);
-    for (size_t i = 0; i < n; i++) putVarint(raw, recs[i].e.c);
-    for (size_t i = 0; i < n; i++) putVarint(raw, recs[i].e.d);
+    for (size_t i = 0; i < n; i++) p = putVarint(p, recs[i].e.a);
+    for (size_t i = 0; i < n; i++) p = putVarint(p, recs[i].e.b);
+    for (size_t i = 0; i < n; i++) p = putVarint(p, recs[i].e.c);
+    for (size_t i = 0; i < n; i++) p = putVarint(p, recs[i].e.d);
+    const size_t rawBytes = static_cast<size_t>(p - begin);
 
-    out->resize(1 + ZSTD_compressBound(raw.size()));
+    out->resize(1 + ZSTD_compressBound(rawBytes));
     (*out)[0] = kBlockEncoding;
     const size_t z = ZSTD_compress2(static_cast<ZSTD_CCtx*>(m_cctx), out->data() + 1,
-                                    out->size() - 1, raw.data(), raw.size());
+                                    out->size() - 1, begin, rawBytes);
     if (ZSTD_isError(z)) return false;
     out->resize(1 + z);
     return true;
