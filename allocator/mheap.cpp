@@ -191,10 +191,12 @@ void MHeap::flushReserveLocked() {
 }
 
 void MHeap::freeSpan(MSpan* s) {
-    SPANSCOPE_EMIT(EventKind::SpanFree, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, 0, 0, 0, 0);
     setSpans(s->startAddr, s->npages, nullptr);
     __atomic_store_n(&s->state, static_cast<uint8_t>(SpanState::Dead), __ATOMIC_RELEASE);
     s->setWhere(SpanWhere::None);
+    // Stamped once walkSpans can no longer see the span: a rundown taken between an earlier stamp
+    // and the store above listed the span after its SpanFree, and a replay kept it for good.
+    SPANSCOPE_EMIT(EventKind::SpanFree, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, 0, 0, 0, 0);
     LockGuard g(m_lock);
     releaseSpanLocked(s);
 }

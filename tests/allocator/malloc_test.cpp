@@ -10,6 +10,7 @@
 
 #include "spanscope/allocator.h"
 #include "spanscope/detail/malloc_inline.h"
+#include "spanscope/events.h"
 
 using namespace spanscope;
 
@@ -172,6 +173,34 @@ TEST(Malloc, ManySizesValidate) {
 }
 
 using MallocDeathTest = testing::Test;
+
+// A rundown (walkSpans) taken at any moment agrees with the records: by the time a span's SpanFree
+// is stamped, the walk no longer lists the span. Were it stamped before the span left the walk's
+// view, a rundown in between would list a span whose free comes before it, and a replay (which
+// rebuilds the span table from the rundown) would keep that span for good.
+TEST(Malloc, AFreedSpanIsGoneFromTheWalkWhenItsRecordIsStamped) {
+#if !SPANSCOPE_EVENTS
+    GTEST_SKIP() << "built without events";
+#else
+    static uintptr_t s_base;
+    static int s_frees, s_listed;
+    s_frees = s_listed = 0;
+    void* big = ssMalloc(1 << 20);
+    ASSERT_NE(big, nullptr);
+    s_base = reinterpret_cast<uintptr_t>(big);
+    setEventSink(
+        [](const Event& e, void*) {
+            if (e.kind != EventKind::SpanFree || e.addr != s_base) return;
+            s_frees++;
+            walkSpans([](const SpanInfo& s, void*) { s_listed += s.base == s_base; }, nullptr);
+        },
+        nullptr);
+    ssFree(big);
+    setEventSink(nullptr, nullptr);
+    EXPECT_EQ(s_frees, 1);
+    EXPECT_EQ(s_listed, 0) << "the walk listed a span whose SpanFree was already stamped";
+#endif
+}
 
 TEST(MallocDeathTest, DoubleFreeIsReported) {
     EXPECT_DEATH(
