@@ -405,6 +405,7 @@ void startThread(void* (*fn)(void*), const char* what, const char* name, bool id
 void startWorker() {
     // At start-up and in a fork child: an idle worker the fork left behind holds nothing here.
     g_activeIdle.store(0, std::memory_order_seq_cst);
+    g_markDone.store(false, std::memory_order_seq_cst);  // the worker that set it is gone
     startThread(workerMain, "mark worker", "spanscope-mark", false);
     for (int i = 0; i < std::max(1, g_procs - 1); i++)
         startThread(idleWorkerMain, "idle mark worker", "spanscope-idle", true);

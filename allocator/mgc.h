@@ -174,5 +174,9 @@ void greyObject(uintptr_t p, GcWork& w);
 void scanObject(uintptr_t obj, GcWork& w);
 size_t drainWork(GcWork& w, size_t budget);  // returns scan work done
 void heapSetType(MSpan* s, uintptr_t obj, const gc::Type* t, size_t bytes);
+// A fork child in the middle of a mark phase: re-grey what the threads that did not survive the
+// fork held, and recount bytesMarked from the mark bits. Single-threaded (before the workers
+// restart).
+void remarkAfterFork();
 
 }  // namespace spanscope::detail

@@ -179,6 +179,43 @@ void scanObject(uintptr_t obj, GcWork& w) {
     }
 }
 
+// Go never meets this case: it forks only to exec. In a fork child only the forking thread is
+// left, and the grey objects the others held die with them: the mark workers' and assists' local
+// buffers (a linked structure's whole frontier can sit in one), an object whose mark bit was set
+// but not yet queued, and their unflushed bytesMarked. Their children would stay white and the
+// sweep would free reachable objects. Scanning every marked object again re-greys whatever was
+// lost (scanning a black object twice only finds marked objects), and bytesMarked is counted
+// again from the mark bits. The cost, a scan of the marked heap, is paid once by a child forked
+// mid-mark; the grey objects found go to the pool for the restarted workers.
+void remarkAfterFork() {
+    if (g_gc.phase.load(std::memory_order_relaxed) != static_cast<int>(GCPhase::Mark)) return;
+    GcWork w;
+    uint64_t marked = 0;
+    auto marks = [](const MSpan* s, size_t word) { return __atomic_load_n(&s->gcmarkBits[word], __ATOMIC_RELAXED); };
+    g_gcHeap.forEachSpanLocked([&](MSpan* s) {
+        if (!s->managed || s->state != static_cast<uint8_t>(SpanState::InUse) || !s->gcmarkBits) return;
+        const bool scan = !spanClassNoscan(s->spanclass);
+        for (size_t word = 0; word * 64 < s->nelems; word++) {
+            for (uint64_t m = marks(s, word); m; m &= m - 1) {
+                const size_t idx = word * 64 + static_cast<size_t>(__builtin_ctzll(m));
+                if (idx < s->nelems && scan) scanObject(s->startAddr + idx * s->elemsize, w);
+            }
+        }
+    });
+    // Counted after the scan: it may have marked more.
+    g_gcHeap.forEachSpanLocked([&](MSpan* s) {
+        if (!s->managed || s->state != static_cast<uint8_t>(SpanState::InUse) || !s->gcmarkBits) return;
+        for (size_t word = 0; word * 64 < s->nelems; word++) {
+            uint64_t m = marks(s, word);
+            if (const size_t left = s->nelems - word * 64; left < 64) m &= (uint64_t{1} << left) - 1;
+            marked += static_cast<uint64_t>(__builtin_popcountll(m)) * s->elemsize;
+        }
+    });
+    w.bytesMarked = 0;
+    w.flush();
+    g_gc.bytesMarked.store(marked, std::memory_order_relaxed);
+}
+
 size_t drainWork(GcWork& w, size_t budget) {
     size_t done = 0;
     uintptr_t obj;

@@ -93,8 +93,9 @@ std::atomic<bool> g_initialized{false};
 void threadExitGC(void*) { gc::detachThread(); }
 
 // fork: take the collector's locks (as a blocked mutator, so a stop-the-world in progress can
-// finish first); in the child only the forking thread is left, so the others' caches are returned
-// and the mark worker is started again (marking resumes if the fork came mid-cycle).
+// finish first); in the child only the forking thread is left, so the others' caches are returned,
+// what they held grey is found again (remarkAfterFork), and the mark workers are started again
+// (marking resumes if the fork came mid-cycle).
 void forkPrepare() {
     // Lock order: cycle -> world -> mutators -> pacer -> globals -> work pool -> heap (gcStart
     // takes the cycle lock before stopping the world; the stopper holds the mutator list).
@@ -127,10 +128,18 @@ void forkChild() {
         Mutator* next = m->next;
         if (m != self) {
             m->cache.releaseAll();
-            m->work.flush();
+            // Its grey buffer may be mid-update (a count bumped before its slot was written):
+            // dropped, not flushed; remarkAfterFork finds its objects from their mark bits.
+            if (WorkBuf* b = m->work.buf) {
+                b->n = 0;
+                g_workPool.putEmpty(b);
+            }
+            m->work = GcWork{};
         }
         m = next;
     }
+    self->work.flush();
+    g_activeAssists.store(0, std::memory_order_relaxed);  // an assist in another thread died mid-drain
     g_mutators = self->attached ? self : nullptr;
     if (self->attached) self->next = self->prev = nullptr;
     g_mutLock.unlock();
@@ -138,6 +147,7 @@ void forkChild() {
     g_cycleLock.unlock();
     g_gcHeap.repairAfterFork(self->attached ? &self->cache : nullptr);
     g_gcHeap.resetAfterFork();
+    remarkAfterFork();
     startWorker();
     exitNative(t_mut);
 }

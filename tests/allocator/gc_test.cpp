@@ -477,6 +477,77 @@ TEST(GC, ForkedChildKeepsACollectableHeap) { forkWithAnotherMutator(false); }
 TEST(GC, ForkedChildOfABusyMutatorKeepsACollectableHeap) { forkWithAnotherMutator(true); }
 #endif
 
+namespace {
+// A fork while a collection marks a long linked list: its whole grey frontier is one object, most
+// of the time in a mark worker's local buffer, which does not survive the fork. The child must
+// still keep every node: it collects, reuses every freed slot, then walks the list.
+constexpr int kListLen = 300000;
+Node* listHead() {
+    static Root<Node> head;
+    if (!head.get()) {
+        head = newNode(0);
+        Node* tail = head.get();
+        for (int i = 1; i < kListLen; i++) {
+            Node* n = newNode(static_cast<uint64_t>(i));
+            tail->left = n;
+            tail = n;
+        }
+    }
+    return head.get();
+}
+
+int forkDuringMark(std::chrono::microseconds delay) {
+    Node* head = listHead();
+    std::atomic<bool> started{false};
+    std::thread collector([&] {
+        started = true;
+        collect();
+        detachThread();
+    });
+    pid_t pid;
+    {
+        BlockingRegion blocking;
+        while (!started.load()) std::this_thread::yield();
+        std::this_thread::sleep_for(delay);
+        pid = fork();
+    }
+    if (pid == 0) {
+        collect();
+        for (int i = 0; i < kListLen; i++) newNode(7);  // takes every slot the sweep freed
+        collect();
+        int n = 0;
+        for (Node* p = head; p; p = p->left.get(), n++) {
+            if (p->value != static_cast<uint64_t>(n) || p->check != mix(static_cast<uint64_t>(n))) {
+                fprintf(stderr, "child: node %d of the list was freed and reused\n", n);
+                _exit(1);
+            }
+        }
+        _exit(n == kListLen ? 0 : 2);
+    }
+    int status = 0;
+    {
+        BlockingRegion blocking;
+        waitpid(pid, &status, 0);
+        collector.join();
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+}  // namespace
+
+// Without remarkAfterFork, most of these children abort on a dangling pointer (the list's tail
+// freed). The forks are spread over one collection's length, measured here (only to place them).
+TEST(GC, ForkDuringMarkKeepsEveryReachableObject) {
+    listHead();
+    const auto t0 = std::chrono::steady_clock::now();
+    collect();
+    const auto cycle = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+    for (int k = 0; k < 12; k++) {
+        const auto delay = cycle * k / 10;
+        EXPECT_EQ(forkDuringMark(delay), 0) << "fork " << delay.count() << " us into a collection of "
+                                            << cycle.count() << " us";
+    }
+}
+
 TEST(GC, GctraceLineHasGoFormat) {
     // Run a child copy of this binary with gctrace on (the setting is read once per process).
     std::string cmd = "GODEBUG=gctrace=1 /proc/" + std::to_string(getpid()) +

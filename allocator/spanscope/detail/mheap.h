@@ -148,9 +148,11 @@ public:
     // and none being swept by anyone when it returns. The world must be stopped, so that no
     // mutator is inside a sweep; the background sweeper holds m_cycleLock for each span it sweeps.
     void finishSweepExclusive();
-    // Runs fn on every in-use span with the heap lock held (validate, rundowns).
+    // Runs fn on every span in allspans, taking the heap lock for the walk (fn must not take it:
+    // the collector's fork child re-scans marked objects with it, see remarkAfterFork).
     template <typename Fn>
     void forEachSpanLocked(Fn fn) {
+        LockGuard g(m_lock);
         for (MSpan* s = m_allspans; s; s = s->allNext) fn(s);
     }
 
