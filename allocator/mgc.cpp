@@ -162,6 +162,7 @@ void gcStart(bool forced) {
     g_pacerLock.lock();
     // Go 1.19's startCycle: triggered is the trigger as computed now, not heapLive (golang/go#53738).
     g_pacer.trigger = pacerTrigger(&g_pacer.goal);
+    g_gcHeap.setGoal(g_pacer.goal);
     g_pacer.triggered = g_pacer.trigger;
     g_gc.phase.store(static_cast<int>(GCPhase::Mark), std::memory_order_seq_cst);
     {

@@ -94,6 +94,7 @@ void pacerCommit(bool sweepDone) {
 void pacerPublish() {
     Pacer& p = g_pacer;
     p.trigger = pacerTrigger(&p.goal);
+    g_gcHeap.setGoal(p.goal);
     // gcPaceScavenger: retain 10% over the goal-scaled in-use heap, and 95% of the memory limit.
     uint64_t scav = UINT64_MAX;
     PacerHeapStats hs;
@@ -115,6 +116,7 @@ bool pacerTriggerTest() {
     LockGuard g(g_pacerLock);
     Pacer& p = g_pacer;
     p.trigger = pacerTrigger(&p.goal);
+    g_gcHeap.setGoal(p.goal);
     return g_gcHeap.heapLive() >= p.trigger;
 }
 

@@ -426,7 +426,10 @@ void MHeap::readStats(MemStats& st) {
     for (const auto& b : m_bitsAlloc) st.GCSys += b.sys();
     st.OtherSys = m_arenaMetaBytes + m_pages.metadataBytes();
     st.Sys = st.HeapSys + st.MSpanSys + st.GCSys + st.OtherSys;
-    st.NextSweep = m_trigger.load(std::memory_order_relaxed);
+    // 0 where there is none (GOGC=off with no memory limit: the pacer's goal is "never").
+    const uint64_t goal = m_goal.load(std::memory_order_relaxed);
+    const uint64_t next = goal ? goal : m_trigger.load(std::memory_order_relaxed);
+    st.NextSweep = next < (uint64_t{1} << 50) ? next : 0;
     st.HeapLive = heapLive();
     st.NumSweepCycles = m_numCycles.load(std::memory_order_relaxed);
     flushReserveLocked();  // its pages are free: the run they belong to counts whole

@@ -48,7 +48,8 @@ struct MemStats {
     uint64_t GCSys;         // span bitmaps
     uint64_t OtherSys;      // arena records and page-allocator metadata
     uint64_t Sys;
-    uint64_t NextSweep;     // malloc mode: heapLive at which the next sweep generation starts
+    uint64_t NextSweep;     // malloc mode: heapLive at which the next sweep generation starts;
+                            // managed heap: the heap goal (Go's NextGC)
     uint64_t HeapLive;      // Go's heapLive: allocated plus free slots in cached spans
     uint64_t NumSweepCycles;
     uint64_t LargestFreeRunBytes;

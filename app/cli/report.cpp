@@ -49,7 +49,7 @@ std::vector<Row> memRows(const HeapSample& h) {
             {"HeapReleased", h.heapReleased, "free pages returned to the OS"},
             {"Sys", h.sys, "all bytes mapped"},
             {"HeapLive", h.heapLive, "Go's heapLive"},
-            {"NextSweep", h.nextSweep, "heapLive at which the next sweep generation starts"},
+            {"NextSweep", h.nextSweep, "malloc mode: heapLive at which the next sweep starts; managed: the heap goal"},
             {"NumSweepCycles", h.numSweepCycles, "sweep generations"},
             {"LargestFreeRun", h.largestFreeRun, "largest run of free pages (bytes)"}};
 }

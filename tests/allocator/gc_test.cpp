@@ -156,13 +156,24 @@ TEST(GC, PacerFollowsGoFormulas) {
     uint64_t d = st.heapGoal - st.heapMarked;
     EXPECT_GE(st.trigger, st.heapMarked + d * 45 / 64);
     EXPECT_LE(st.trigger, std::max(st.heapMarked + d * 61 / 64, st.heapGoal > (4u << 20) ? st.heapGoal - (4u << 20) : 0));
+    // MemStats.NextSweep is the goal on the managed heap (Go's NextGC: what the timeline draws).
+    EXPECT_EQ(st.heap.NextSweep, st.heapGoal);
     setGCPercent(400);
     readGCStats(&st);
     EXPECT_NEAR(static_cast<double>(st.heapGoal),
                 static_cast<double>(std::max<uint64_t>(st.heapMarked * 5, 16u << 20)), 70000.0);
+    EXPECT_EQ(st.heap.NextSweep, st.heapGoal);
+    // Under a memory limit the heap's trigger is 0 (every slow path asks the pacer): the goal is
+    // still reported.
+    const int64_t oldLimit = setMemoryLimit(12 << 20);
+    readGCStats(&st);
+    EXPECT_LT(st.heapGoal, uint64_t{12} << 20);
+    EXPECT_EQ(st.heap.NextSweep, st.heapGoal);
+    setMemoryLimit(oldLimit);
     setGCPercent(-1);
     readGCStats(&st);
     EXPECT_GT(st.heapGoal, uint64_t{1} << 60) << "GOGC=off: no goal";
+    EXPECT_EQ(st.heap.NextSweep, 0u) << "no goal: none reported";
     setGCPercent(old);
     keep = nullptr;
 }

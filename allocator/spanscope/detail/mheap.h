@@ -136,6 +136,9 @@ public:
     void setHeapLive(uint64_t v) { m_heapLive.store(static_cast<int64_t>(v), std::memory_order_relaxed); }
     uint64_t trigger() const { return m_trigger.load(std::memory_order_relaxed); }
     void setTrigger(uint64_t v) { m_trigger.store(v, std::memory_order_relaxed); }
+    // Managed mode: the pacer's heap goal (Go's NextGC), which MemStats.NextSweep reports there
+    // (the trigger is 0 under a memory limit, and is not the goal anyway).
+    void setGoal(uint64_t v) { m_goal.store(v, std::memory_order_relaxed); }
     void setScavengeGoal(uint64_t v) { m_scavGoal.store(v, std::memory_order_relaxed); }
     // Go's proportional sweep (gcPaceSweeper / deductSweepCredit): before a span is taken for
     // allocation, sweep enough pages that sweeping finishes before heapLive reaches the trigger.
@@ -222,6 +225,7 @@ private:
     std::atomic<uint32_t> m_sweepgen{0};
     std::atomic<int64_t> m_heapLive{0};  // read through heapLive()
     std::atomic<uint64_t> m_trigger{4 << 20};
+    std::atomic<uint64_t> m_goal{0};  // managed mode: set by the pacer (0: malloc mode)
     std::atomic<uint64_t> m_lastHeapInUse{0};
     std::atomic<uint64_t> m_scavGoal{0};  // managed mode: set by the pacer (0: none yet)
     std::atomic<uint64_t> m_pagesSwept{0};
