@@ -224,11 +224,12 @@ bool exportCsv(SessionReader& r, const std::string& dir, std::string* err) {
                                          return joined(c.tNs, c.sizeClass, c.mallocs, c.frees, c.requestedBytes,
                                                        c.slotBytes, c.spans);
                                      });
-    const std::string cycles = csv("kind,cycle,start_ns,end_ns,heap_live,heap_goal,trigger_bytes,sweepgen,stw_ns",
+    const std::string cycles = csv("kind,cycle,start_ns,end_ns,heap_live,heap_goal,trigger_bytes,sweepgen,stw_ns,memory_limit",
                                    r.gcCycles(0, end), [](const GcCycle& c) {
                                        return joined(c.kind, c.cycle, c.startNs, c.endNs < 0 ? std::string()
                                                                                      : std::to_string(c.endNs),
-                                                     c.heapLive, c.heapGoal, c.trigger, c.sweepgen, c.stwNs);
+                                                     c.heapLive, c.heapGoal, c.trigger, c.sweepgen, c.stwNs,
+                                                     c.memoryLimit);
                                    });
     const std::string phases = csv("cycle,phase,t_ns,heap_live,heap_goal,trigger_bytes,stw_ns", r.gcPhases(0, end),
                                    [](const GcPhase& p) {

@@ -86,6 +86,10 @@ std::unique_ptr<SessionReader> SessionReader::open(const std::string& path, std:
     if (registerEventsTable(db) != SQLITE_OK)
         return fail(std::string("cannot read the event blocks: ") + sqlite3_errmsg(db));
     if (!r->refresh()) return fail(r->m_error);
+    {
+        Db::Stmt m(db, "SELECT 1 FROM pragma_table_info('gc_cycles') WHERE name = 'memory_limit'");
+        r->m_hasMemoryLimit = m.row();
+    }
     Db::Stmt c(db, "SELECT size, npages, nelems FROM size_classes ORDER BY class LIMIT 256");
     while (c.row())
         r->m_classes.push_back(stream::ClassEntry{static_cast<uint32_t>(c.i(0)),
@@ -343,10 +347,11 @@ std::vector<ClassSample> SessionReader::classSeries(int64_t t0, int64_t t1, int 
 std::vector<GcCycle> SessionReader::gcCycles(int64_t t0, int64_t t1) {
     std::vector<GcCycle> out;
     Db::Stmt q(m_db->db,
-               "SELECT cycle, kind, start_ns, end_ns, heap_live, heap_goal, trigger_bytes, "
-               "sweepgen, stw_ns "
-               "FROM gc_cycles WHERE start_ns <= ? AND (end_ns IS NULL OR end_ns >= ?) ORDER BY "
-               "start_ns, id");
+               (std::string("SELECT cycle, kind, start_ns, end_ns, heap_live, heap_goal, trigger_bytes, "
+                            "sweepgen, stw_ns, ") +
+                (m_hasMemoryLimit ? "memory_limit" : "0") +
+                " FROM gc_cycles WHERE start_ns <= ? AND (end_ns IS NULL OR end_ns >= ?) ORDER BY start_ns, id")
+                   .c_str());
     q.bind(1, t1);
     q.bind(2, t0);
     while (q.row()) {
@@ -357,6 +362,7 @@ std::vector<GcCycle> SessionReader::gcCycles(int64_t t0, int64_t t1) {
         g.endNs = q.null(3) ? -1 : q.i(3);
         g.heapLive = q.u(4), g.heapGoal = q.u(5), g.trigger = q.u(6), g.sweepgen = q.u(7),
         g.stwNs = q.u(8);
+        g.memoryLimit = q.u(9);
         out.push_back(g);
     }
     return out;

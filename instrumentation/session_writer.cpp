@@ -137,7 +137,7 @@ bool SessionWriter::create(const std::string& path, bool overwrite, std::string*
         prepare("INSERT OR REPLACE INTO heap_totals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     m_insCycle = prepare(
         "INSERT OR IGNORE INTO gc_cycles(kind, cycle, start_ns, heap_live, heap_goal, "
-        "trigger_bytes, sweepgen) VALUES (?,?,?,?,?,?,?)");
+        "trigger_bytes, sweepgen, memory_limit) VALUES (?,?,?,?,?,?,?,?)");
     m_endCycle =
         prepare("UPDATE gc_cycles SET end_ns = ? WHERE kind = ? AND cycle = ? AND end_ns IS NULL");
     m_cycleStw =
@@ -291,6 +291,7 @@ bool SessionWriter::sweepCycle(int64_t t, const Event& e) {
     sqlite3_bind_int64(st, 5, i64(e.c));  // malloc mode: the trigger is the goal
     sqlite3_bind_int64(st, 6, i64(e.c));
     sqlite3_bind_int64(st, 7, i64(e.a));
+    sqlite3_bind_int64(st, 8, 0);  // no memory limit in malloc mode
     return step(st);
 }
 
@@ -306,6 +307,7 @@ bool SessionWriter::gcPhase(int64_t t, const Event& e) {
         sqlite3_bind_int64(st, 5, i64(e.c));
         sqlite3_bind_int64(st, 6, i64(e.d));
         sqlite3_bind_int64(st, 7, 0);
+        sqlite3_bind_int64(st, 8, i64(e.addr));  // sweep termination: the memory limit in bytes
         if (!step(st)) return false;
     }
     // heap_live, heap_goal and trigger_bytes stay as at the cycle's start (sweep termination);

@@ -23,6 +23,7 @@ struct SeriesDef {
     uint64_t session::HeapSample::*field;
     Qt::PenStyle style;
 };
+const QColor kLimitColor(0x22, 0x22, 0x2a);  // the memory limit: near-black, dash-dot
 const SeriesDef kDefs[TimelineView::kSeriesCount] = {
     // Heap goal in raspberry, dashed: never the orange of the GC mark bands.
     {Term::HeapSys, QColor(0x7a, 0x7a, 0x86), &session::HeapSample::heapSys, Qt::SolidLine},
@@ -64,13 +65,15 @@ TimelineView::TimelineView(QWidget* parent) : QChartView(parent), m_chart(new QC
         m_series.push_back(s);
     }
     // Legend entries for the bands (series without points; shown for the kinds of cycles present).
+    // The last one is the memory limit's line.
     const std::pair<const char*, QColor> keys[] = {{"GC: mark", QColor(230, 140, 40)},
                                                    {"GC: stop-the-world", QColor(220, 40, 40)},
-                                                   {"sweep generation", QColor(90, 140, 230)}};
+                                                   {"sweep generation", QColor(90, 140, 230)},
+                                                   {nullptr, kLimitColor}};
     for (const auto& [name, color] : keys) {
         auto* s = new QLineSeries;
-        s->setName(tr(name));
-        s->setPen(QPen(color, 6));
+        s->setName(name ? tr(name) : termLabel(Term::MemoryLimit));
+        s->setPen(name ? QPen(color, 6) : QPen(color, 2, Qt::DashDotLine));
         m_chart->addSeries(s);
         s->attachAxis(m_x);
         s->attachAxis(m_y);
@@ -136,6 +139,25 @@ void TimelineView::setSeries(const SeriesPtr& s) {
     if (s)
         for (const auto& h : s->heap)
             for (const auto& d : kDefs) ymax = std::max(ymax, double(h.*d.field));
+    // The memory limit, cycle by cycle; on the y axis when it is within 4x of the lines (further
+    // up it would flatten them: it is then named at the top edge instead).
+    m_limits.clear();
+    if (s)
+        for (size_t i = 0; i < s->cycles.size(); i++) {
+            const auto& c = s->cycles[i];
+            if (c.kind != "gc" || !c.memoryLimit) continue;
+            int64_t until = m_end;
+            for (size_t k = i + 1; k < s->cycles.size(); k++)
+                if (s->cycles[k].kind == "gc") {
+                    until = s->cycles[k].startNs;
+                    break;
+                }
+            if (!m_limits.empty() && m_limits.back().bytes == c.memoryLimit && m_limits.back().t1 == c.startNs)
+                m_limits.back().t1 = until;
+            else m_limits.push_back({c.startNs, until, c.memoryLimit});
+        }
+    for (const auto& l : m_limits)
+        if (double(l.bytes) <= 4 * ymax) ymax = std::max(ymax, double(l.bytes) * 1.05);
     const auto [unit, unitName] = unitFor(ymax);
     m_unit = unit;
     m_y->setTitleText(tr(unitName));
@@ -151,7 +173,7 @@ void TimelineView::setSeries(const SeriesPtr& s) {
     bool gc = false, sweep = false;
     if (s)
         for (const auto& c : s->cycles) (c.kind == "gc" ? gc : sweep) = true;
-    const bool show[] = {gc, gc, sweep};
+    const bool show[] = {gc, gc, sweep, !m_limits.empty()};
     // Only the kinds of cycles present are in the legend (a hidden marker would still take room).
     for (size_t i = 0; i < m_bandKeys.size(); i++) {
         QLineSeries* key = m_bandKeys[i];
@@ -169,6 +191,12 @@ void TimelineView::setSeries(const SeriesPtr& s) {
     m_y->setRange(0, top);
     m_y->setTickCount(6);
     viewport()->update();
+}
+
+uint64_t TimelineView::memoryLimitAt(int64_t t) const {
+    for (const auto& l : m_limits)
+        if (l.t0 <= t && t < l.t1) return l.bytes;
+    return 0;
 }
 
 void TimelineView::setTail(int64_t tNs, const session::HeapSample& h) {
@@ -265,6 +293,26 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
                 p->fillRect(QRectF(x0, plot.top(), w, 6), stwTick);
             }
         }
+    }
+    for (const auto& l : m_limits) {
+        if (l.t1 < m_t0 || l.t0 > m_t1) continue;
+        const double x0 = std::max(plot.left(), xOf(l.t0)), x1 = std::min(plot.right(), xOf(l.t1));
+        const double y = m_chart->mapToPosition(QPointF(0, double(l.bytes) / m_unit), m_series[0]).y();
+        const bool above = y < plot.top();
+        const double yl = above ? plot.top() + 1 : y;
+        p->setPen(QPen(kLimitColor, 2, above ? Qt::DotLine : Qt::DashDotLine));
+        p->drawLine(QPointF(x0, yl), QPointF(x1, yl));
+        // Its value, at the right end of the segment (inside the plot), under the line.
+        const QString label = tr("%1 %2%3")
+                                  .arg(termLabel(Term::MemoryLimit), formatBytes(l.bytes),
+                                       above ? tr(" (above)") : QString());
+        const QFontMetrics fm(font());
+        const double w = fm.horizontalAdvance(label) + 8;
+        if (x1 - x0 < w) continue;
+        const QRectF box(x1 - w - 2, yl + 2, w, fm.height() + 2);
+        p->fillRect(box, QColor(255, 255, 255, 215));
+        p->setPen(kLimitColor);
+        p->drawText(box, Qt::AlignCenter, label);
     }
     if (m_keptFrom > m_t0) {
         // A bounded recording: nothing is known before keptFrom (its blocks were dropped).

@@ -7,6 +7,8 @@
 // Shift+drag selects a time range (a blue band): rangeSelected(t0, t1) when the mouse is released,
 // rangeCleared() when a plain click or Escape removes it; the selection is the range every
 // range-aware panel (range panel, flow view, flame graph) shows.
+// Where a memory limit is set (GOMEMLIMIT, managed sessions), a dash-dot black line at the limit
+// from the start of each cycle that ran under it, labelled with its value.
 // A bounded recording (--max-size / --keep) dropped its beginning: the part before keptFrom is
 // hatched grey, labelled "not kept", and the cursor stops at its edge.
 #pragma once
@@ -44,6 +46,9 @@ public:
     std::pair<int64_t, int64_t> visibleRange() const { return {m_t0, m_t1}; }
     const QLineSeries* series(int i) const { return m_series[static_cast<size_t>(i)]; }
     static constexpr int kSeriesCount = 5;  // sys, goal, released, in use, live (drawn in this order)
+    // The memory limit drawn for time t (0: none there): the limit of the latest GC cycle started
+    // at or before t, as the timeline paints it.
+    uint64_t memoryLimitAt(int64_t tNs) const;
     // The selected range [t0, t1], if any; setSelection emits rangeSelected, clearSelection
     // rangeCleared (each only when the selection changes).
     std::optional<std::pair<int64_t, int64_t>> selection() const;
@@ -79,6 +84,11 @@ private:
     std::vector<QLineSeries*> m_bandKeys;  // empty series: the bands' legend entries
     SeriesPtr m_data;
     std::vector<session::DropGap> m_gaps;
+    struct LimitSegment {  // the memory limit in force from t0 to t1 (the cycles' starts)
+        int64_t t0, t1;
+        uint64_t bytes;
+    };
+    std::vector<LimitSegment> m_limits;
     std::unordered_map<int64_t, std::pair<size_t, size_t>> m_phasesOfCycle;  // [first, last+1) in m_data->phases
     int64_t m_end = 0, m_t0 = 0, m_t1 = 0, m_cursor = 0, m_keptFrom = 0;
     bool m_dragging = false, m_follow = false, m_zoomed = false;

@@ -66,6 +66,7 @@ private:
     std::vector<stream::ClassEntry> m_classes;
     std::string m_error;
     uint64_t m_lastReplay = 0;
+    bool m_hasMemoryLimit = false;  // gc_cycles.memory_limit (sessions recorded before it have none)
 };
 
 // Per-class totals (spans, objects, bytes, free-slot and tail waste) of a span table; mallocs and

@@ -94,6 +94,7 @@ struct GcCycle {  // one sweep generation (malloc mode) or GC cycle (managed mod
     std::string kind;                 // "sweep" or "gc"
     int64_t startNs = 0, endNs = -1;  // endNs -1: still running at the end of the session
     uint64_t heapLive = 0, heapGoal = 0, trigger = 0, sweepgen = 0, stwNs = 0;
+    uint64_t memoryLimit = 0;  // managed: GOMEMLIMIT when the cycle began (0: none)
 };
 
 struct GcPhase {  // one GCPhase record of a managed session (gc_phases)

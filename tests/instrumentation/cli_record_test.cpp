@@ -418,6 +418,33 @@ TEST_F(CliTest, DemoRunsUntilItsMinimumOfCollections) {
     EXPECT_NE(access(none.c_str(), F_OK), 0) << "a refused demo left a session file";
 }
 
+// The memory limit reaches the session: each GC cycle's gc_cycles.memory_limit is the limit the
+// program ran under (GOMEMLIMIT here), and 0 where none is set.
+TEST_F(CliTest, MemoryLimitIsRecordedPerCycle) {
+    const std::string limited = path("memlimit.db"), free = path("nolimit.db");
+    ASSERT_EQ(run("GOMEMLIMIT=48MiB " + kCli + " demo memlimit --seconds 0.2 --min-gc 3 -o " + limited), 0) << err;
+    ASSERT_EQ(run("GOMEMLIMIT=off " + kCli + " demo server --seconds 0.2 --min-gc 2 -o " + free), 0) << err;
+    std::string e;
+    auto r = SessionReader::open(limited, &e);
+    ASSERT_TRUE(r) << e;
+    int cycles = 0;
+    for (const auto& c : r->gcCycles(0, INT64_MAX))
+        if (c.kind == "gc") {
+            cycles++;
+            EXPECT_EQ(c.memoryLimit, uint64_t{48} << 20) << "cycle " << c.cycle;
+        }
+    EXPECT_GE(cycles, 3);
+    auto n = SessionReader::open(free, &e);
+    ASSERT_TRUE(n) << e;
+    cycles = 0;
+    for (const auto& c : n->gcCycles(0, INT64_MAX))
+        if (c.kind == "gc") {
+            cycles++;
+            EXPECT_EQ(c.memoryLimit, 0u) << "cycle " << c.cycle;
+        }
+    EXPECT_GE(cycles, 2);
+}
+
 // The teaching scenario records object-level events: the span inspector's slots (free,
 // allocated; white, grey, black while marking) rebuild from them, and agree with the span table.
 TEST_F(CliTest, TeachingSessionRebuildsObjectSlots) {

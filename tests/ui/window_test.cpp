@@ -572,3 +572,61 @@ TEST(TimelineTest, SmallHeapsGetTheirUnitAndTheLinesReachTheCursor) {
     EXPECT_EQ(live->count(), 12);
     EXPECT_DOUBLE_EQ(live->at(live->count() - 1).x(), 1.7);
 }
+
+// GOMEMLIMIT: a dark dash-dot line at the limit over the cycles that ran under it, with a legend
+// entry and the y axis reaching it; nothing where no limit is set.
+TEST(TimelineTest, MemoryLimitLineWhereALimitIsSet) {
+    TimelineView v;
+    v.resize(900, 300);
+    v.show();
+    v.setSessionLength(1000);
+    auto s = std::make_shared<SeriesSnapshot>();
+    s->t0 = 0, s->t1 = 1000;
+    for (int i = 0; i <= 10; i++) {
+        session::HeapSample h;
+        h.tNs = i * 100;
+        h.heapSys = h.heapInuse = 30ull << 20;
+        h.heapLive = 20ull << 20;
+        s->heap.push_back(h);
+    }
+    auto cycle = [&](int64_t n, int64_t t0, int64_t t1, uint64_t limit) {
+        session::GcCycle c;
+        c.cycle = n, c.kind = "gc", c.startNs = t0, c.endNs = t1, c.memoryLimit = limit;
+        s->cycles.push_back(c);
+    };
+    cycle(1, 100, 150, 48ull << 20);
+    cycle(2, 400, 450, 48ull << 20);
+    cycle(3, 700, 750, 0);  // the limit was lifted (debug.SetMemoryLimit)
+    auto legendHasLimit = [&] {
+        for (QLegendMarker* m : v.chart()->legend()->markers())
+            if (m->isVisible() && m->label() == QStringLiteral("memory limit")) return true;
+        return false;
+    };
+    v.setSeries(s);
+    QApplication::processEvents();
+    EXPECT_EQ(v.memoryLimitAt(50), 0u);  // before the first cycle nothing is known
+    EXPECT_EQ(v.memoryLimitAt(120), 48ull << 20);
+    EXPECT_EQ(v.memoryLimitAt(650), 48ull << 20);  // until the next cycle began
+    EXPECT_EQ(v.memoryLimitAt(800), 0u);
+    EXPECT_TRUE(legendHasLimit());
+    const auto* y = qobject_cast<QValueAxis*>(v.chart()->axes(Qt::Vertical).first());
+    ASSERT_NE(y, nullptr);
+    EXPECT_GE(y->max(), 48.0);  // MiB
+    const QImage img = v.grab().toImage();
+    const int ly = int(std::lround(v.chart()->mapToPosition(QPointF(0, 48.0), v.chart()->series().first()).y()));
+    auto darkPixels = [&](int64_t t0, int64_t t1) {
+        int n = 0;
+        for (int x = int(v.xOf(t0)); x < int(v.xOf(t1)); x++)
+            for (int dy = -1; dy <= 1; dy++)
+                if (QColor(img.pixel(x, ly + dy)).lightness() < 80) n++;
+        return n;
+    };
+    EXPECT_GT(darkPixels(200, 380), 40) << "the line under the limit";
+    EXPECT_EQ(darkPixels(760, 950), 0) << "no line after the limit was lifted";
+
+    s->cycles.back().memoryLimit = 0;
+    for (auto& c : s->cycles) c.memoryLimit = 0;
+    v.setSeries(s);
+    EXPECT_FALSE(legendHasLimit());
+    EXPECT_EQ(v.memoryLimitAt(120), 0u);
+}

@@ -70,6 +70,7 @@ CREATE TABLE gc_cycles(
   trigger_bytes INTEGER NOT NULL DEFAULT 0,
   sweepgen INTEGER NOT NULL DEFAULT 0,
   stw_ns INTEGER NOT NULL DEFAULT 0,
+  memory_limit INTEGER NOT NULL DEFAULT 0,
   UNIQUE (kind, cycle)
 );
 CREATE TABLE gc_phases(
