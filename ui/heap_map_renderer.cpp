@@ -2,6 +2,7 @@
 // scanlines: one to three rectangles per visible tile (first partial row, whole rows, last row).
 #include "heap_map_renderer.h"
 
+#include <QFontMetricsF>
 #include <QPainter>
 #include <algorithm>
 #include <cmath>
@@ -369,12 +370,26 @@ QImage renderHeapMap(const HeapScene& scene, const HeapMapLayout& layout, const 
             f.setPixelSize(std::clamp(static_cast<int>(HeapMapLayout::kGapY * s * 0.55), 9, 14));
             painter.setFont(f);
             painter.setPen(QColor::fromRgb(colors::kLabel));
+            const QFontMetricsF fm(f);
+            const QRectF image(QPointF(0, 0), QSizeF(size));
             for (size_t i = 0; i < layout.arenas().size(); i++) {
-                const QRect lr = layout.labelRect(i);
-                const QRectF px(vp.toPixel(lr.topLeft()), vp.toPixel(lr.bottomRight() + QPoint(1, 1)));
-                if (!px.intersects(QRectF(QPointF(0, 0), QSizeF(size)))) continue;
-                painter.drawText(px.adjusted(0, 0, 0, -2), Qt::AlignLeft | Qt::AlignBottom,
-                                 arenaLabel(layout.arenas()[i], scene.arenaBytes));
+                const QRect lr = layout.labelRect(i), ar = layout.arenaRect(i);
+                QRectF px(vp.toPixel(lr.topLeft()), vp.toPixel(lr.bottomRight() + QPoint(1, 1)));
+                const QRectF arena(vp.toPixel(ar.topLeft()), vp.toPixel(ar.bottomRight() + QPoint(1, 1)));
+                const QString text = arenaLabel(layout.arenas()[i], scene.arenaBytes);
+                // A view fitted to the pages in use starts at the arena's first row: its label
+                // would be cut off above the view. It then sticks to the top, over the tiles,
+                // on a box of the background colour.
+                if (px.bottom() - 2 - fm.height() < 0 && arena.bottom() > fm.height() && arena.intersects(image)) {
+                    px = QRectF(arena.left(), 0, arena.width(), fm.height() + 4);
+                    QColor box = QColor::fromRgb(colors::kBackground);
+                    box.setAlpha(215);
+                    painter.fillRect(QRectF(px.left(), 0, std::min(px.width(), fm.horizontalAdvance(text) + 8), px.height()),
+                                     box);
+                    px.adjust(4, 0, 0, 0);
+                }
+                if (!px.intersects(image)) continue;
+                painter.drawText(px.adjusted(0, 0, 0, -2), Qt::AlignLeft | Qt::AlignBottom, text);
             }
         }
     }

@@ -36,14 +36,18 @@ const session::GcPhase* findPhase(const NarrationContext& ctx, const char* name)
     return nullptr;
 }
 
+// The GCPhase record's addr (events.h, mgc.cpp's emitPhase): the memory limit at sweep termination
+// and mark (bytes), the CPU split at mark termination, idle marking and the limit (MiB) at off.
 QString gcPhase(const Event& e, const NarrationContext& ctx) {
     const QString head = tr("GC %1: ").arg(e.a);
     const uint64_t stwNs = uint64_t{e.npages} * 1000;
     const QString goal = tr("goal %1").arg(spokenBytes(e.c));
     switch (static_cast<GCPhaseKind>(e.flags)) {
-        case GCPhaseKind::SweepTermination:
-            return head + tr("sweep termination, stop-the-world %1: the heap reached %2 (trigger %3), %4")
-                              .arg(ms(stwNs), spokenBytes(e.b), spokenBytes(e.d), goal);
+        case GCPhaseKind::SweepTermination: {
+            const QString limit = e.addr ? tr(" under a memory limit of %1").arg(spokenBytes(e.addr)) : QString();
+            return head + tr("sweep termination, stop-the-world %1: the heap reached %2 (trigger %3), %4%5")
+                              .arg(ms(stwNs), spokenBytes(e.b), spokenBytes(e.d), goal, limit);
+        }
         case GCPhaseKind::Mark:
             return head + tr("marking began, concurrent with the program; heap %1, %2")
                               .arg(spokenBytes(e.b), goal);
@@ -53,8 +57,13 @@ QString gcPhase(const Event& e, const NarrationContext& ctx) {
                                     : spokenBytes(e.b);
             return head + tr("mark termination, stop-the-world %1, heap %2, %3").arg(ms(stwNs), heap, goal);
         }
-        case GCPhaseKind::Off:
-            return head + tr("done: %1 marked live, sweeping begins; next %2").arg(spokenBytes(e.b), goal);
+        case GCPhaseKind::Off: {
+            // Go's idle mark workers (gctrace's idle column): marking on CPUs nothing else wanted.
+            const uint64_t idleNs = (e.addr >> 32) * 1000;
+            const QString idle = idleNs ? tr("; idle mark workers marked for %1 on otherwise idle CPUs").arg(ms(idleNs))
+                                        : QString();
+            return head + tr("done: %1 marked live, sweeping begins; next %2%3").arg(spokenBytes(e.b), goal, idle);
+        }
     }
     return head + tr("phase %1").arg(e.flags);
 }

@@ -11,12 +11,21 @@ namespace spanscope::ui {
 inline constexpr int kPaletteClasses = 68;  // Go's 68 size classes, class 0 = large
 
 // Colour of size class c (0..67); out-of-range classes get class 0's colour.
-// Rule: class 0 (large) is ivory. Classes 1..67 fall in three bands by object size, each with its
-// own saturation and brightness: classes 1-23 (8-288 B) vivid, 24-46 (320 B-4 KiB) pastel, 47-67
-// (4.75-32 KiB) deep. Within a band, class c takes hue (7c mod 23) / 23 of the colour wheel: every
-// class of a band has its own hue, and neighbouring classes are 110 degrees apart.
-inline constexpr int kHuesPerBand = 23;
+// Rule (a perceptual palette, safe for the common colour blindnesses and for a projector's washed-out
+// contrast): class 0 (large) is ivory. Classes 1..67 are picked in order from an OKLCh grid of
+// in-gamut colours with OKLab lightness 0.55-0.90 (all clearly lighter than the map's dark
+// background), each the candidate farthest from every colour already in use (the map's own
+// colours below and the classes before it), and at least 5x as far as that from the class just
+// before it and 3.3x from the one before that; none within 0.06 of the map's own colours. "Far"
+// is the OKLab distance, the smallest of the distances under normal vision, protanopia and
+// deuteranopia (Machado 2009's simulation), so two classes a red-green colour-blind viewer cannot
+// tell apart count as the same colour. The result: neighbouring classes at least 0.10 apart
+// (several just-noticeable differences) for every viewer, any two classes at least 0.015 apart
+// (the hue palette before it: 0.05 and 0.001); tests/ui/heap_map_test.cpp checks them.
 QRgb sizeClassColor(int sizeClass);
+// The distance the palette keeps between colours: OKLab, the smallest under normal, protan and
+// deutan vision.
+double perceivedDistance(QRgb a, QRgb b);
 
 // A span's tile colour: its class colour, dimmed toward the background as occupancy drops
 // (occupancy = allocCount / nelems, 0..1). A full span is the class colour; an empty one keeps
@@ -28,8 +37,8 @@ namespace colors {
 inline constexpr QRgb kBackground = 0xff1c1e24;  // between arenas
 inline constexpr QRgb kReserved = 0xff262932;    // arena address space not yet mapped
 inline constexpr QRgb kFree = 0xff5b606b;        // mapped free pages (HeapIdle, not released)
-inline constexpr QRgb kReleased = 0xff2b4a6e;    // free pages returned to the OS (HeapReleased): slate blue
-inline constexpr QRgb kFilteredOut = 0xff454850;  // spans of other classes under a class filter
+inline constexpr QRgb kReleased = 0xff1f4f8f;    // free pages returned to the OS (HeapReleased): slate blue
+inline constexpr QRgb kFilteredOut = 0xff3e4149;  // spans of other classes under a class filter
 inline constexpr QRgb kSeparator = 0xff101116;   // span boundaries and page grid when zoomed in
 inline constexpr QRgb kLabel = 0xffc8ccd4;       // arena labels
 inline constexpr QRgb kHighlight = 0xffffffff;   // outline of the hovered span
@@ -37,5 +46,10 @@ inline constexpr QRgb kFocus = 0xffffd400;       // outline of the span the pres
 inline constexpr QRgb kMarked = 0xffff3fd2;      // outline of the spans holding the profile's selected stack
 inline constexpr QRgb kCachedMark = 0xff101116;  // dot on a span cached in an mcache (zoomed in)
 }  // namespace colors
+
+inline constexpr QRgb kLargeObjectColor = 0xfff2e6c4;  // class 0: ivory
+// The map's colours that are not size classes: no class colour comes near them.
+inline constexpr QRgb kReservedColors[] = {colors::kBackground, colors::kReserved, colors::kFree, colors::kReleased,
+                                          colors::kFilteredOut, colors::kFocus, colors::kMarked, colors::kHighlight};
 
 }  // namespace spanscope::ui

@@ -12,9 +12,12 @@
 #include <QLegend>
 #include <QMenu>
 #include <QPainter>
+#include <QScreen>
 #include <QStatusBar>
 #include <QTableView>
 #include <QToolBar>
+
+#include <algorithm>
 
 #include "main_window.h"
 #include "narration.h"
@@ -53,10 +56,25 @@ void NarrationBar::setCaption(const QString& caption, const QString& progress) {
     update();
 }
 
+// Two lines for the narration (a long one wraps instead of losing its end on a small stage),
+// always, so that the panels below do not jump as the speaker steps; one for the caption.
 QSize NarrationBar::sizeHint() const {
     QFont big = font();
     big.setBold(true);
-    return {600, QFontMetrics(big).height() + fontMetrics().height() + 18};
+    return {600, 2 * QFontMetrics(big).height() + fontMetrics().height() + 18};
+}
+
+QStringList NarrationBar::narrationLines(const QString& text, const QFont& big, int width) {
+    const QFontMetrics fm(big);
+    if (fm.horizontalAdvance(text) <= width) return {text};
+    // Break at the last space that leaves the first line within the width.
+    int cut = -1;
+    for (int i = text.indexOf(QLatin1Char(' ')); i > 0; i = text.indexOf(QLatin1Char(' '), i + 1)) {
+        if (fm.horizontalAdvance(text.left(i)) > width) break;
+        cut = i;
+    }
+    if (cut < 0) return {fm.elidedText(text, Qt::ElideRight, width)};
+    return {text.left(cut), fm.elidedText(text.mid(cut + 1), Qt::ElideRight, width)};
 }
 
 void NarrationBar::paintEvent(QPaintEvent*) {
@@ -79,8 +97,9 @@ void NarrationBar::paintEvent(QPaintEvent*) {
     p.setPen(Qt::white);
     const QString text = m_text.isEmpty() ? tr("Open a session, then step with → (next record) or PgDn (next GC phase).")
                                           : m_text;
-    p.drawText(x, y1, fmBig.elidedText(text, Qt::ElideRight, width() - x - pad));
-    const int y2 = y1 + fmBig.descent() + 4 + fm.ascent();
+    const QStringList lines = narrationLines(text, big, width() - x - pad);
+    for (int i = 0; i < lines.size(); i++) p.drawText(x, y1 + i * fmBig.height(), lines[i]);
+    const int y2 = y1 + fmBig.height() + fmBig.descent() + 4 + fm.ascent();
     int right = width() - pad;
     if (!m_progress.isEmpty()) {
         p.setFont(font());
@@ -249,27 +268,36 @@ void Presenter::setActive(bool on) {
     emit activeChanged(on);
 }
 
+double Presenter::fontScaleFor(int stageHeight) {
+    const double k = std::clamp((stageHeight - 640) / (1000.0 - 640), 0.0, 1.0);
+    return kMinFontScale + k * (kFontScale - kMinFontScale);
+}
+
 void Presenter::applyLargeType(bool on) {
     if (on) {
         m_fontBefore = m_window->font();
-        m_window->setFont(scaledFont(m_fontBefore, kFontScale));
-        m_bar->setFont(scaledFont(m_fontBefore, kFontScale * 1.15));  // a toolbar does not pass fonts on
+        const QScreen* screen = m_window->screen();
+        const int stage = offscreen() || !screen ? m_window->height() : screen->availableGeometry().height();
+        m_fontScale = fontScaleFor(stage);
+        const double chartScale = chartFontScale();
+        m_window->setFont(scaledFont(m_fontBefore, m_fontScale));
+        m_bar->setFont(scaledFont(m_fontBefore, m_fontScale * 1.15));  // a toolbar does not pass fonts on
         // Charts draw with their own fonts (the theme's), not the widget's.
         for (QChartView* v : m_window->findChildren<QChartView*>()) {
             QChart* c = v->chart();
             const QFont title = c->titleFont(), legend = c->legend()->font();
-            c->setTitleFont(scaledFont(title, kChartFontScale));
+            c->setTitleFont(scaledFont(title, chartScale));
             // The timeline's legend has seven entries on half the window's width: scaled, they
             // would be elided.
-            if (v != m_window->timeline()) c->legend()->setFont(scaledFont(legend, kChartFontScale));
+            if (v != m_window->timeline()) c->legend()->setFont(scaledFont(legend, chartScale));
             m_restoreFonts.push_back([c, title, legend] {
                 c->setTitleFont(title);
                 c->legend()->setFont(legend);
             });
             for (QAbstractAxis* a : c->axes()) {
                 const QFont labels = a->labelsFont(), axisTitle = a->titleFont();
-                a->setLabelsFont(scaledFont(labels, kChartFontScale));
-                a->setTitleFont(scaledFont(axisTitle, kChartFontScale));
+                a->setLabelsFont(scaledFont(labels, chartScale));
+                a->setTitleFont(scaledFont(axisTitle, chartScale));
                 m_restoreFonts.push_back([a, labels, axisTitle] {
                     a->setLabelsFont(labels);
                     a->setTitleFont(axisTitle);
@@ -277,6 +305,7 @@ void Presenter::applyLargeType(bool on) {
             }
         }
     } else {
+        m_fontScale = 1;
         m_window->setFont(m_fontBefore);
         m_bar->setFont(m_fontBefore);
         for (auto& restore : m_restoreFonts) restore();

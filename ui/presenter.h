@@ -8,6 +8,7 @@
 #include <QObject>
 #include <QTimer>
 #include <QWidget>
+#include <algorithm>
 #include <functional>
 #include <optional>
 
@@ -34,6 +35,9 @@ public:
     QString caption() const { return m_caption; }
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override { return {100, sizeHint().height()}; }
+    // The narration as drawn in width pixels of the bold font: one line, or two broken at a space
+    // (the second elided if even two do not hold it).
+    static QStringList narrationLines(const QString& text, const QFont& big, int width);
 
 protected:
     void paintEvent(QPaintEvent*) override;
@@ -57,9 +61,16 @@ public:
     // The record the narration describes (the last one at or before the cursor, or the last step).
     const std::optional<session::EventRow>& current() const { return m_current; }
     const NarrationContext& currentContext() const { return m_currentContext; }  // what its narration used
-    // Type is scaled by this much in presenter mode; the charts' by less (their plots are small).
+    // Type is scaled by up to kFontScale in presenter mode, on a stage (the screen; offscreen, the
+    // window) 1,000 px tall or more; on a smaller one by less, down to kMinFontScale at 640 px,
+    // so that every panel and the status bar still fit. The charts' by less (their plots are
+    // small): kChartFontScale at full scale, in proportion below, never under 1.
     static constexpr double kFontScale = 1.6;
+    static constexpr double kMinFontScale = 1.2;
     static constexpr double kChartFontScale = 1.35;
+    static double fontScaleFor(int stageHeight);
+    double fontScale() const { return m_fontScale; }  // as applied (1 outside presenter mode)
+    double chartFontScale() const { return std::max(1.0, m_fontScale / kFontScale * kChartFontScale); }
 
     // Steps: each asks the worker for the record and seeks the window to its time. False when no
     // session is open. The answer comes as stepped(found).
@@ -121,6 +132,7 @@ private:
     bool m_active = false;
     Qt::WindowStates m_stateBefore;
     QFont m_fontBefore;
+    double m_fontScale = 1;
     std::vector<std::function<void()>> m_restoreFonts;  // undo the chart parts' large type
 
     std::optional<session::EventRow> m_current;

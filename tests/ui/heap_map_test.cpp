@@ -42,18 +42,40 @@ TEST(Palette, SixtyEightDistinctColours) {
     std::set<QRgb> seen;
     for (int c = 0; c < kPaletteClasses; c++) seen.insert(sizeClassColor(c));
     EXPECT_EQ(seen.size(), size_t(kPaletteClasses));
-    // Neighbouring classes (the ones most often side by side) differ clearly.
-    for (int c = 1; c + 1 < kPaletteClasses; c++) {
-        const QColor a = QColor::fromRgb(sizeClassColor(c)), b = QColor::fromRgb(sizeClassColor(c + 1));
-        const int d = std::abs(a.red() - b.red()) + std::abs(a.green() - b.green()) + std::abs(a.blue() - b.blue());
-        EXPECT_GT(d, 90) << "classes " << c << " and " << c + 1;
-    }
-    // None is mistaken for the colours of pages without spans.
-    for (int c = 0; c < kPaletteClasses; c++)
-        for (QRgb other : {colors::kFree, colors::kReleased, colors::kReserved, colors::kBackground})
-            EXPECT_NE(sizeClassColor(c), other);
     EXPECT_EQ(sizeClassColor(-1), sizeClassColor(0));
     EXPECT_EQ(sizeClassColor(999), sizeClassColor(0));
+}
+
+// The palette is perceptual and colour-blind-safe (palette.h): distances in OKLab, each the smallest
+// under normal, protan and deutan vision.
+TEST(Palette, ClassesDifferForEveryViewer) {
+    // The measure itself: identical colours are 0 apart; red and green, far apart to most
+    // viewers, are close to a red-green colour-blind one; black and white stay far apart.
+    EXPECT_EQ(perceivedDistance(0xffff0000, 0xffff0000), 0.0);
+    EXPECT_LT(perceivedDistance(0xffcc3333, 0xff559933), 0.1);
+    EXPECT_GT(perceivedDistance(0xff000000, 0xffffffff), 0.9);
+    // Neighbouring classes (the ones most often side by side) differ clearly, the next but one too.
+    for (int c = 1; c + 1 < kPaletteClasses; c++)
+        EXPECT_GE(perceivedDistance(sizeClassColor(c), sizeClassColor(c + 1)), 0.10) << "classes " << c << ", " << c + 1;
+    for (int c = 1; c + 2 < kPaletteClasses; c++)
+        EXPECT_GE(perceivedDistance(sizeClassColor(c), sizeClassColor(c + 2)), 0.06) << "classes " << c << ", " << c + 2;
+    // No two classes look the same to anyone.
+    for (int a = 0; a < kPaletteClasses; a++)
+        for (int b = 0; b < a; b++)
+            EXPECT_GE(perceivedDistance(sizeClassColor(a), sizeClassColor(b)), 0.015) << "classes " << a << ", " << b;
+    // None is mistaken for the colours of pages without spans or of the outlines, and those
+    // differ from one another ("released" and "not mapped" were once nearly the same dark).
+    for (int c = 0; c < kPaletteClasses; c++)
+        for (QRgb other : kReservedColors)
+            EXPECT_GE(perceivedDistance(sizeClassColor(c), other), 0.06) << "class " << c;
+    for (QRgb a : {colors::kReserved, colors::kFree, colors::kReleased, colors::kFilteredOut})
+        for (QRgb b : {colors::kReserved, colors::kFree, colors::kReleased, colors::kFilteredOut})
+            if (a != b) {
+                EXPECT_GE(perceivedDistance(a, b), 0.08) << std::hex << a << " vs " << b;
+            }
+    // Every class stands out on the dark map (and on a projector's grey black) by a wide margin.
+    for (int c = 0; c < kPaletteClasses; c++)
+        EXPECT_GE(perceivedDistance(sizeClassColor(c), colors::kReserved), 0.15) << "class " << c;
 }
 
 TEST(Palette, OccupancyShadesFromDimToFull) {
@@ -300,4 +322,26 @@ TEST(Snapshots, ClassTotalsFromSpans) {
     EXPECT_EQ(t[5].tailWaste, 8192u - 170 * 48);
     EXPECT_EQ(t[0].spanBytes, 5 * kPage);
     EXPECT_EQ(t[0].objects, 1u);
+}
+
+// A view fitted to the pages in use starts at the first arena's first row, where its label (in the
+// rows above) would be cut off: the label then sticks to the top of the view, on a dark box.
+TEST(HeapMapRenderer, FirstArenaLabelStaysInAViewFittedToThePagesInUse) {
+    const HeapScene s = knownScene();
+    const HeapMapLayout l(s.arenas, kPage, kArena, 1, 32);
+    const QSize view(800, 300);  // wide: the 16 used rows fill the height
+    const MapViewport vp = fitViewportTo(QRectF(usedCells(s, l)), view);
+    ASSERT_LT(vp.toPixel(QPointF(l.labelRect(0).bottomLeft())).y(), 12) << "the label row is above the view";
+    const QImage with = renderHeapMap(s, l, vp, view);
+    const QImage without = renderHeapMap(s, l, vp, view, RenderOptions{std::nullopt, false});
+    const QPoint corner = vp.toPixel(QPointF(l.arenaRect(0).topLeft())).toPoint() + QPoint(1, 1);
+    EXPECT_NE(with.pixel(corner), without.pixel(corner)) << "the label's box over span A's tile";
+    EXPECT_LT(QColor::fromRgb(with.pixel(corner)).lightness(), 60) << "the label's dark box";
+    int glyph = 0;  // the label's light text in the box
+    for (int y = 0; y < 22; y++)
+        for (int x = corner.x(); x < corner.x() + 200; x++)
+            if (QColor::fromRgb(with.pixel(x, y)) != QColor::fromRgb(without.pixel(x, y)) &&
+                QColor::fromRgb(with.pixel(x, y)).lightness() > 150)
+                glyph++;
+    EXPECT_GT(glyph, 30);
 }

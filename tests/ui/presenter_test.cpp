@@ -121,6 +121,18 @@ TEST(Narration, SaysWhatEachKindOfRecordMeans) {
     Event st = ev(uint16_t(EventKind::GCPhase), 4, 5 << 20, 10 << 20, 4 << 20);
     st.flags = uint8_t(GCPhaseKind::SweepTermination);
     EXPECT_NE(s(narrate(st, classes)).find("GC 4: sweep termination"), std::string::npos);
+    st.addr = 0;  // no memory limit
+    EXPECT_EQ(s(narrate(st, classes)).find("memory limit"), std::string::npos);
+    st.addr = 48ull << 20;  // sweep termination carries the memory limit in bytes
+    EXPECT_NE(s(narrate(st, classes)).find("under a memory limit of 48 MiB"), std::string::npos) << s(narrate(st, classes));
+    // Off carries the idle mark workers' CPU (µs << 32): said only when they marked.
+    Event off = ev(uint16_t(EventKind::GCPhase), 4, 3 << 20, 6 << 20, 0);
+    off.flags = uint8_t(GCPhaseKind::Off);
+    off.addr = 48;  // the limit in MiB, low bits
+    EXPECT_EQ(s(narrate(off, classes)), "GC 4: done: 3 MiB marked live, sweeping begins; next goal 6 MiB");
+    off.addr = uint64_t{2500} << 32 | 48;
+    EXPECT_EQ(s(narrate(off, classes)), "GC 4: done: 3 MiB marked live, sweeping begins; next goal 6 MiB; "
+                                        "idle mark workers marked for 2.50 ms on otherwise idle CPUs");
 
     // Every kind of events.h and of the probe gets a sentence of its own: no placeholder left,
     // not the fallback, and no two kinds alike.
@@ -333,6 +345,36 @@ TEST_F(PresenterOnARecording, NextGcPhaseLandsOnAPhaseRecord) {
     EXPECT_EQ(p.current()->event.kind, EventKind::GCPhase);
 }
 
+// Large type in proportion to the stage: the full scale on a 1080p projector, less on 1024x640
+// (where the full scale pushed the status bar and docks off the screen), never smaller than that.
+TEST(PresenterScale, LargeTypeFitsTheStage) {
+    EXPECT_DOUBLE_EQ(Presenter::fontScaleFor(1080), Presenter::kFontScale);
+    EXPECT_DOUBLE_EQ(Presenter::fontScaleFor(1440), Presenter::kFontScale);
+    EXPECT_DOUBLE_EQ(Presenter::fontScaleFor(640), Presenter::kMinFontScale);
+    EXPECT_DOUBLE_EQ(Presenter::fontScaleFor(400), Presenter::kMinFontScale);
+    EXPECT_GT(Presenter::fontScaleFor(768), Presenter::fontScaleFor(640));
+    EXPECT_LT(Presenter::fontScaleFor(768), Presenter::fontScaleFor(900));
+}
+
+// A narration longer than the bar wraps to a second line at a space instead of losing its end
+// ("free aga..."); only what two lines cannot hold is elided.
+TEST(PresenterScale, LongNarrationWrapsToTwoLines) {
+    QFont big;
+    big.setPointSizeF(20);
+    big.setBold(true);
+    const QString text = QStringLiteral("Thread 1234 refilled its mcache with a span of class 5 (48 B, 170 objects, 12 in use), "
+                                        "swept on the way (30 objects freed), and handed back its full span");
+    const int width = QFontMetrics(big).horizontalAdvance(text) * 6 / 10;
+    const QStringList lines = NarrationBar::narrationLines(text, big, width);
+    ASSERT_EQ(lines.size(), 2);
+    EXPECT_EQ(lines[0] + QLatin1Char(' ') + lines[1], text) << "nothing lost";
+    for (const QString& l : lines) EXPECT_LE(QFontMetrics(big).horizontalAdvance(l), width);
+    EXPECT_EQ(NarrationBar::narrationLines(QStringLiteral("GC 3: done"), big, width), QStringList{QStringLiteral("GC 3: done")});
+    const QStringList tight = NarrationBar::narrationLines(text, big, width / 3);
+    ASSERT_EQ(tight.size(), 2);
+    EXPECT_TRUE(tight[1].endsWith(QChar(0x2026))) << qPrintable(tight[1]);
+}
+
 TEST_F(PresenterOnARecording, ScenePlaysItsStepsAndLargeTypeComesAndGoes) {
     Presenter& p = *w.presenter();
     const double before = w.font().pointSizeF();
@@ -340,8 +382,10 @@ TEST_F(PresenterOnARecording, ScenePlaysItsStepsAndLargeTypeComesAndGoes) {
     ASSERT_NE(chart, nullptr);
     const double axisBefore = chart->chart()->axes().first()->labelsFont().pointSizeF();
     p.setActive(true);
-    EXPECT_NEAR(w.font().pointSizeF(), before * Presenter::kFontScale, 0.01);
-    EXPECT_NEAR(chart->chart()->axes().first()->labelsFont().pointSizeF(), axisBefore * Presenter::kChartFontScale, 0.01);
+    EXPECT_GE(p.fontScale(), Presenter::kMinFontScale);
+    EXPECT_NEAR(p.fontScale(), Presenter::fontScaleFor(w.height()), 0.01);  // offscreen: the window is the stage
+    EXPECT_NEAR(w.font().pointSizeF(), before * p.fontScale(), 0.01);
+    EXPECT_NEAR(chart->chart()->axes().first()->labelsFont().pointSizeF(), axisBefore * p.chartFontScale(), 0.01);
     EXPECT_TRUE(p.toggleAction()->isChecked());
 
     // The scene seeks to a whole millisecond before the first cycle, so that its two steps land on
