@@ -59,6 +59,10 @@ SessionPanel::SessionPanel(QWidget* parent)
     m_procView->setWordWrap(false);
     m_procView->setMaximumHeight(fontMetrics().height() * 8);
     lay->addWidget(m_procView, 1);
+    // Each table may shrink to three lines (a scroll area's own minimum is about five): with the
+    // presenter's large type on a 640-pixel stage this dock, tabbed with the others, set the
+    // window's minimum height above the screen's.
+    for (QTableView* t : {m_table, m_recent, m_procView}) t->setMinimumHeight(fontMetrics().height() * 3);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_attach);
     buttons->addWidget(m_detach);

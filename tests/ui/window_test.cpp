@@ -18,6 +18,7 @@
 
 #include "main_window.h"
 #include "palette.h"
+#include "presenter.h"
 #include "ui_test_util.h"
 
 using namespace spanscope;
@@ -629,4 +630,36 @@ TEST(TimelineTest, MemoryLimitLineWhereALimitIsSet) {
     v.setSeries(s);
     EXPECT_FALSE(legendHasLimit());
     EXPECT_EQ(v.memoryLimitAt(120), 0u);
+}
+
+// Presenter mode on the smallest stage, 1024x640 (a projector's low resolution): the large type
+// still leaves every dock on screen, the window at the stage's size and the status bar whole.
+TEST(LayoutTest, PresenterFitsTheSmallestStage) {
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("live.spanscope"));
+    QProcess rec;
+    rec.start(QStringLiteral(SPANSCOPE_CLI), {QStringLiteral("demo"), QStringLiteral("live"), QStringLiteral("--seconds"),
+                                              QStringLiteral("1"), QStringLiteral("-o"), file});
+    ASSERT_TRUE(rec.waitForFinished(60000) && rec.exitCode() == 0) << rec.readAll().toStdString();
+    const QSize size(1024, 640);
+    MainWindow w;
+    w.layoutFor(size);
+    w.show();
+    w.openFile(file);
+    ASSERT_TRUE(waitFor([&] { return w.moment() && w.summary() && w.moment()->tNs == w.summary()->info.endNs; }));
+    w.presenter()->setActive(true);
+    EXPECT_GT(w.presenter()->fontScale(), 1.1);
+    w.seekTo(w.summary()->info.endNs / 2);
+    ASSERT_TRUE(waitMoment(w, w.summary()->info.endNs / 2));
+    waitFor([] { return false; }, 300);  // let the larger type lay out
+    EXPECT_LE(w.minimumSizeHint().height(), size.height());
+    EXPECT_EQ(w.size(), size) << "the window's minimum size is " << w.minimumSizeHint().width() << "x"
+                              << w.minimumSizeHint().height();
+    for (QDockWidget* d : w.findChildren<QDockWidget*>()) {
+        if (d->isHidden() || d->visibleRegion().isEmpty()) continue;
+        const QRect g(d->mapTo(&w, QPoint(0, 0)), d->size());
+        EXPECT_TRUE(w.rect().contains(g)) << d->objectName().toStdString();
+    }
+    EXPECT_TRUE(w.clippedStatusTexts().isEmpty()) << w.clippedStatusTexts().join(QLatin1Char('|')).toStdString();
+    EXPECT_TRUE(w.grab().toImage().save(dir.filePath(QStringLiteral("presenter-1024.png"))));
 }
