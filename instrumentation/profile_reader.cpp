@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <unordered_map>
@@ -14,13 +15,6 @@
 namespace spanscope::session {
 
 namespace {
-
-struct Db {
-    sqlite3* db = nullptr;
-    ~Db() {
-        if (db) sqlite3_close(db);
-    }
-};
 
 bool hasTable(sqlite3* db, const char* name) {
     sqlite3_stmt* st = nullptr;
@@ -67,9 +61,9 @@ void scaleHeapSample(uint64_t count, uint64_t bytes, int64_t rate, int64_t* outC
 
 const ProfileFrame* HeapProfile::leafFrame(const ProfileStack& s) const {
     if (s.pcs.empty()) return nullptr;
-    auto it = locations.find(s.pcs.front());
-    if (it == locations.end() || it->second.frames.empty()) return nullptr;
-    return &it->second.frames.front();
+    const ProfileLocation* loc = location(s.pcs.front());
+    if (!loc || loc->frames.empty()) return nullptr;
+    return &loc->frames.front();
 }
 
 bool parseSessionTime(const std::string& s, int64_t* ns) {
@@ -91,152 +85,185 @@ bool parseSessionTime(const std::string& s, int64_t* ns) {
     return true;
 }
 
-bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool ranged, HeapProfile* out,
-                     std::string* err, uint64_t addrLo, uint64_t addrHi) {
-    const bool someAddresses = addrLo != 0 || addrHi != UINT64_MAX;
-    Db d;
-    if (sqlite3_open_v2(path.c_str(), &d.db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-        *err = path + ": cannot open (" + sqlite3_errmsg(d.db) + ")";
+const ProfileLocation* HeapProfile::location(uint64_t pc) const {
+    if (!locations) return nullptr;
+    auto it = locations->find(pc);
+    return it == locations->end() ? nullptr : &it->second;
+}
+
+// ---- HeapProfileData ---------------------------------------------------------------------------
+
+HeapProfileData::HeapProfileData() : m_locations(std::make_shared<LocationTable>()) {}
+
+HeapProfileData::~HeapProfileData() {
+    if (m_db) sqlite3_close(m_db);
+}
+
+void HeapProfileData::reset() {
+    m_endNs = 0;
+    m_lastId = 0;
+    m_sampleRows = 0;
+    m_frameRows = m_moduleRows = 0;
+    m_symbolized = false;
+    m_allocs.clear();
+    m_live.clear();
+    m_stacks.clear();
+    m_stackIndex.clear();
+    m_locations = std::make_shared<LocationTable>();
+    m_modules.clear();
+    m_moduleIndex.clear();
+    m_stacksVersion++;
+}
+
+bool HeapProfileData::load(const std::string& path, std::string* err) {
+    if (m_db) sqlite3_close(m_db);
+    m_db = nullptr;
+    m_path = path;
+    reset();
+    if (sqlite3_open_v2(path.c_str(), &m_db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        *err = path + ": cannot open (" + sqlite3_errmsg(m_db) + ")";
         return false;
     }
-    if (sqlite3_exec(d.db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK ||
-        !hasTable(d.db, "session")) {
-        *err = path + ": not a spanscope session (" + sqlite3_errmsg(d.db) + ")";
+    if (sqlite3_exec(m_db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK ||
+        !hasTable(m_db, "session")) {
+        *err = path + ": not a spanscope session (" + sqlite3_errmsg(m_db) + ")";
         return false;
     }
-    if (!hasTable(d.db, "prof_samples") || !hasTable(d.db, "prof_stacks") || !hasTable(d.db, "prof_frames")) {
+    if (!hasTable(m_db, "prof_samples") || !hasTable(m_db, "prof_stacks") || !hasTable(m_db, "prof_frames")) {
         *err = path + ": this session has no heap profile (recorded by a spanscope without one)";
         return false;
     }
-    HeapProfile p;
+    m_probe = versionProbe();
+    return readAll(err);
+}
+
+uint64_t HeapProfileData::versionProbe() {
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(d.db, "SELECT end_ns FROM session", -1, &st, nullptr);
-    if (st && sqlite3_step(st) == SQLITE_ROW) p.endNs = sqlite3_column_int64(st, 0);
+    uint64_t v = 0;
+    sqlite3_prepare_v2(m_db, "PRAGMA data_version", -1, &st, nullptr);
+    if (st && sqlite3_step(st) == SQLITE_ROW) v = uint64_t(sqlite3_column_int64(st, 0));
     sqlite3_finalize(st);
-    if (atNs < 0) atNs = INT64_MAX;
-    p.fromNs = ranged ? fromNs : 0;
-    p.toNs = atNs == INT64_MAX ? p.endNs : atNs;
+    return v;
+}
 
-    sqlite3_prepare_v2(d.db, "SELECT path, coalesce(build_id, ''), start, end FROM prof_modules ORDER BY id", -1, &st, nullptr);
-    std::unordered_map<int64_t, int64_t> moduleIndex;
-    for (int64_t row = 1; st && sqlite3_step(st) == SQLITE_ROW; row++)
-        p.modules.push_back(ProfileModule{reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
-                                          reinterpret_cast<const char*>(sqlite3_column_text(st, 1)),
-                                          static_cast<uint64_t>(sqlite3_column_int64(st, 2)),
-                                          static_cast<uint64_t>(sqlite3_column_int64(st, 3))});
+namespace {
+int64_t scalar(sqlite3* db, const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    int64_t v = 0;
+    sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+    if (st && sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    sqlite3_prepare_v2(d.db, "SELECT id FROM prof_modules ORDER BY id", -1, &st, nullptr);
-    for (int64_t row = 1; st && sqlite3_step(st) == SQLITE_ROW; row++) moduleIndex[sqlite3_column_int64(st, 0)] = row;
-    sqlite3_finalize(st);
+    return v;
+}
+}  // namespace
 
-    // Fold the samples: one pass in recording order. A free cancels its allocation's in-use
-    // counts (in a range, only allocations made in the range count at all).
-    std::unordered_map<uint64_t, ProfileStack> stacks;
-    struct Live {
-        uint64_t stack, bytes;
-        int64_t t;
-        bool counted;
-    };
-    std::unordered_map<uint64_t, Live> live;
-    sqlite3_prepare_v2(d.db,
-                       "SELECT kind, t_ns, addr, bytes, stack, rate FROM prof_samples WHERE t_ns <= ? AND addr >= ? "
-                       "AND addr < ? ORDER BY id",
-                       -1, &st, nullptr);
-    if (!st) {
-        *err = path + ": " + sqlite3_errmsg(d.db);
+bool HeapProfileData::refresh(std::string* err) {
+    if (!m_db) {
+        *err = m_path + ": not loaded";
         return false;
     }
-    sqlite3_bind_int64(st, 1, atNs);
-    sqlite3_bind_int64(st, 2, static_cast<int64_t>(std::min<uint64_t>(addrLo, INT64_MAX)));
-    sqlite3_bind_int64(st, 3, static_cast<int64_t>(std::min<uint64_t>(addrHi, INT64_MAX)));
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const int kind = sqlite3_column_int(st, 0);
-        const int64_t t = sqlite3_column_int64(st, 1);
-        const uint64_t addr = static_cast<uint64_t>(sqlite3_column_int64(st, 2));
-        const uint64_t bytes = static_cast<uint64_t>(sqlite3_column_int64(st, 3));
-        const uint64_t id = static_cast<uint64_t>(sqlite3_column_int64(st, 4));
-        if (kind == 1) {
-            const bool counted = !ranged || t >= fromNs;
-            live[addr] = Live{id, bytes, t, counted};
-            if (!counted) continue;
-            ProfileStack& s = stacks[id];
-            s.id = id;
-            s.rate = p.rate = sqlite3_column_int64(st, 5);
-            s.allocObjects++;
-            s.allocBytes += bytes;
-            s.inuseObjects++;
-            s.inuseBytes += bytes;
-        } else {
-            auto it = live.find(addr);
-            if (it == live.end()) continue;
-            if (it->second.counted) {
-                ProfileStack& s = stacks[it->second.stack];
-                s.inuseObjects--;
-                s.inuseBytes -= it->second.bytes;
-            }
-            live.erase(it);
-        }
+    const uint64_t probe = versionProbe();
+    if (probe == m_probe) return true;  // nothing committed since
+    m_probe = probe;
+    // Symbols or modules changed (the recording ended and was symbolized, or a library was
+    // loaded): every stack's frames, and which of them are the allocator's, may differ.
+    if (uint64_t(scalar(m_db, "SELECT count(*) FROM prof_frames")) != m_frameRows ||
+        uint64_t(scalar(m_db, "SELECT count(*) FROM prof_modules")) != m_moduleRows) {
+        reset();
+        return readAll(err);
     }
-    sqlite3_finalize(st);
-    for (const auto& [addr, l] : live)
-        if (l.counted) p.live.push_back(ProfileSample{addr, l.bytes, l.stack, l.t});
-    std::sort(p.live.begin(), p.live.end(), [](const ProfileSample& a, const ProfileSample& b) { return a.addr < b.addr; });
-    sqlite3_prepare_v2(d.db, "SELECT count(*) FROM prof_samples", -1, &st, nullptr);
-    if (st && sqlite3_step(st) == SQLITE_ROW) p.samples = static_cast<uint64_t>(sqlite3_column_int64(st, 0));
-    sqlite3_finalize(st);
+    m_endNs = scalar(m_db, "SELECT end_ns FROM session");
+    bool newStacks = false;
+    if (!readSamples(err, &newStacks, true)) return false;
+    if (newStacks) m_stacksVersion++;
+    return true;
+}
 
-    // Frames of every pc (or, for an address range, of its stacks' pcs), then the stacks' pcs.
-    std::string stackIds = "[";  // a JSON array for json_each
-    if (someAddresses)
-        for (const auto& [id, s] : stacks) stackIds += (stackIds.size() > 1 ? "," : "") + std::to_string(id);
-    stackIds += "]";
-    if (someAddresses) {
-        sqlite3_prepare_v2(d.db,
-                           "SELECT f.pc, f.module, f.function, f.file, f.line FROM prof_frames f WHERE f.pc IN "
-                           "(SELECT s.pc FROM prof_stacks s WHERE s.stack IN (SELECT value FROM json_each(?))) "
-                           "ORDER BY f.pc, f.idx",
-                           -1, &st, nullptr);
-        if (st) sqlite3_bind_text(st, 1, stackIds.c_str(), -1, SQLITE_TRANSIENT);
-    } else {
-        sqlite3_prepare_v2(d.db, "SELECT pc, module, function, file, line FROM prof_frames ORDER BY pc, idx", -1, &st,
-                           nullptr);
+bool HeapProfileData::readStackPcs(uint64_t id, std::vector<uint64_t>* pcs) {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(m_db, "SELECT pc FROM prof_stacks WHERE stack = ? ORDER BY depth", -1, &st, nullptr);
+    if (!st) return false;
+    sqlite3_bind_int64(st, 1, int64_t(id));
+    while (sqlite3_step(st) == SQLITE_ROW) pcs->push_back(uint64_t(sqlite3_column_int64(st, 0)));
+    sqlite3_finalize(st);
+    return true;
+}
+
+void HeapProfileData::trimAllocatorFrames(ProfileStack* s) const {
+    size_t drop = 0;
+    static const ProfileLocation kUnknown;
+    while (drop + 1 < s->pcs.size()) {
+        auto it = m_locations->find(s->pcs[drop]);
+        if (!isAllocatorFrame(it == m_locations->end() ? kUnknown : it->second, m_modules)) break;
+        drop++;
     }
+    s->pcs.erase(s->pcs.begin(), s->pcs.begin() + static_cast<long>(drop));
+}
+
+bool HeapProfileData::readAll(std::string* err) {
+    m_endNs = scalar(m_db, "SELECT end_ns FROM session");
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(m_db, "SELECT id, path, coalesce(build_id, ''), start, end FROM prof_modules ORDER BY id", -1,
+                       &st, nullptr);
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        m_modules.push_back(ProfileModule{reinterpret_cast<const char*>(sqlite3_column_text(st, 1)),
+                                          reinterpret_cast<const char*>(sqlite3_column_text(st, 2)),
+                                          static_cast<uint64_t>(sqlite3_column_int64(st, 3)),
+                                          static_cast<uint64_t>(sqlite3_column_int64(st, 4))});
+        m_moduleIndex[sqlite3_column_int64(st, 0)] = int64_t(m_modules.size());
+    }
+    sqlite3_finalize(st);
+    m_moduleRows = m_modules.size();
+
+    auto locations = std::make_shared<LocationTable>();
+    sqlite3_prepare_v2(m_db, "SELECT pc, module, function, file, line FROM prof_frames ORDER BY pc, idx", -1, &st,
+                       nullptr);
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         const uint64_t pc = static_cast<uint64_t>(sqlite3_column_int64(st, 0));
-        ProfileLocation& loc = p.locations[pc];
+        ProfileLocation& loc = (*locations)[pc];
         loc.pc = pc;
         if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-            auto it = moduleIndex.find(sqlite3_column_int64(st, 1));
-            loc.module = it == moduleIndex.end() ? 0 : it->second;
+            auto it = m_moduleIndex.find(sqlite3_column_int64(st, 1));
+            loc.module = it == m_moduleIndex.end() ? 0 : it->second;
         }
         const char* fn = reinterpret_cast<const char*>(sqlite3_column_text(st, 2));
         const char* file = reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
         loc.frames.push_back(ProfileFrame{fn ? fn : "", file ? file : "", sqlite3_column_int(st, 4)});
-        p.symbolized = true;
+        m_frameRows++;
     }
     sqlite3_finalize(st);
-    if (someAddresses) {
-        sqlite3_prepare_v2(d.db,
-                           "SELECT stack, pc FROM prof_stacks WHERE stack IN (SELECT value FROM json_each(?)) "
-                           "ORDER BY stack, depth",
-                           -1, &st, nullptr);
-        if (st) sqlite3_bind_text(st, 1, stackIds.c_str(), -1, SQLITE_TRANSIENT);
-    } else {
-        sqlite3_prepare_v2(d.db, "SELECT stack, pc FROM prof_stacks ORDER BY stack, depth", -1, &st, nullptr);
+    m_symbolized = m_frameRows > 0;
+    m_locations = std::move(locations);
+
+    // Every stack, in id order (its index), then the samples.
+    sqlite3_prepare_v2(m_db, "SELECT stack, pc FROM prof_stacks ORDER BY stack, depth", -1, &st, nullptr);
+    if (!st) {
+        *err = m_path + ": " + sqlite3_errmsg(m_db);
+        return false;
     }
-    while (st && sqlite3_step(st) == SQLITE_ROW) {
-        auto it = stacks.find(static_cast<uint64_t>(sqlite3_column_int64(st, 0)));
-        if (it != stacks.end()) it->second.pcs.push_back(static_cast<uint64_t>(sqlite3_column_int64(st, 1)));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const uint64_t id = static_cast<uint64_t>(sqlite3_column_int64(st, 0));
+        if (m_stacks.empty() || m_stacks.back().id != id) {
+            m_stackIndex[id] = uint32_t(m_stacks.size());
+            ProfileStack s;
+            s.id = id;
+            s.index = uint32_t(m_stacks.size());
+            m_stacks.push_back(std::move(s));
+        }
+        m_stacks.back().pcs.push_back(static_cast<uint64_t>(sqlite3_column_int64(st, 1)));
     }
     sqlite3_finalize(st);
-    for (auto& [id, s] : stacks) {
-        for (uint64_t pc : s.pcs) p.locations.try_emplace(pc, ProfileLocation{pc, 0, {}});
-        size_t drop = 0;
-        while (drop + 1 < s.pcs.size() && isAllocatorFrame(p.locations[s.pcs[drop]], p.modules)) drop++;
-        s.pcs.erase(s.pcs.begin(), s.pcs.begin() + static_cast<long>(drop));
-        p.stacks.push_back(std::move(s));
+    bool newStacks = false;
+    if (!readSamples(err, &newStacks, false)) return false;
+    // Frames of every address: trimmed of the allocator's own, then named by address where the
+    // session has no symbols (a copy: windows already handed out keep the table they had).
+    auto named = std::make_shared<LocationTable>(*m_locations);
+    m_locations = named;
+    for (ProfileStack& s : m_stacks) {
+        trimAllocatorFrames(&s);
+        for (uint64_t pc : s.pcs) named->try_emplace(pc, ProfileLocation{pc, 0, {}});
     }
-    for (auto& [pc, loc] : p.locations) {
+    for (auto& [pc, loc] : *named) {
         if (loc.frames.empty()) loc.frames.push_back(ProfileFrame{});
         for (ProfileFrame& f : loc.frames)
             if (f.function.empty()) {
@@ -245,7 +272,125 @@ bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool
                 f.function = buf;
             }
     }
-    *out = std::move(p);
+    m_stacksVersion++;
+    return true;
+}
+
+// The samples after m_lastId, folded into m_allocs: a free closes the allocation live at its
+// address (an allocation at an address still live closes the one before: its free was lost).
+// A stack not seen yet is read (a live recording's new stacks) and named by address.
+bool HeapProfileData::readSamples(std::string* err, bool* newStacks, bool finishStacks) {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(m_db, "SELECT id, kind, t_ns, addr, bytes, stack, rate FROM prof_samples WHERE id > ? ORDER BY id",
+                       -1, &st, nullptr);
+    if (!st) {
+        *err = m_path + ": " + sqlite3_errmsg(m_db);
+        return false;
+    }
+    sqlite3_bind_int64(st, 1, m_lastId);
+    std::shared_ptr<LocationTable> grown;  // a copy of m_locations, if new stacks bring new addresses
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        m_lastId = sqlite3_column_int64(st, 0);
+        m_sampleRows++;
+        const int kind = sqlite3_column_int(st, 1);
+        const int64_t t = sqlite3_column_int64(st, 2);
+        const uint64_t addr = static_cast<uint64_t>(sqlite3_column_int64(st, 3));
+        if (kind != 1) {
+            auto it = m_live.find(addr);
+            if (it == m_live.end()) continue;
+            m_allocs[it->second].freeT = t;
+            m_live.erase(it);
+            continue;
+        }
+        const uint64_t id = static_cast<uint64_t>(sqlite3_column_int64(st, 5));
+        auto si = m_stackIndex.find(id);
+        if (si == m_stackIndex.end()) {
+            ProfileStack s;
+            s.id = id;
+            s.index = uint32_t(m_stacks.size());
+            readStackPcs(id, &s.pcs);
+            if (finishStacks) {  // (readAll trims and names every stack at its end)
+                trimAllocatorFrames(&s);
+                for (uint64_t pc : s.pcs)
+                    if (!m_locations->count(pc)) {
+                        if (!grown) grown = std::make_shared<LocationTable>(*m_locations);
+                        char buf[32];
+                        std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(pc));
+                        grown->try_emplace(pc, ProfileLocation{pc, 0, {ProfileFrame{buf, "", 0}}});
+                    }
+            }
+            si = m_stackIndex.emplace(id, s.index).first;
+            m_stacks.push_back(std::move(s));
+            *newStacks = true;
+        }
+        Alloc a;
+        a.t = t;
+        a.addr = addr;
+        a.bytes = static_cast<uint64_t>(sqlite3_column_int64(st, 4));
+        a.rate = sqlite3_column_int64(st, 6);
+        a.stack = si->second;
+        auto [it, fresh] = m_live.try_emplace(addr, m_allocs.size());
+        if (!fresh) {
+            m_allocs[it->second].freeT = t;
+            it->second = m_allocs.size();
+        }
+        m_allocs.push_back(a);
+    }
+    sqlite3_finalize(st);
+    if (grown) m_locations = std::move(grown);
+    return true;
+}
+
+HeapProfile HeapProfileData::window(int64_t fromNs, int64_t atNs, bool ranged, uint64_t addrLo,
+                                    uint64_t addrHi) const {
+    HeapProfile p;
+    p.endNs = m_endNs;
+    if (atNs < 0) atNs = INT64_MAX;
+    p.fromNs = ranged ? fromNs : 0;
+    p.toNs = atNs == INT64_MAX ? p.endNs : atNs;
+    p.locations = m_locations;
+    p.modules = m_modules;
+    p.symbolized = m_symbolized;
+    p.samples = m_sampleRows;
+    // One pass in recording order: an allocation counts if made in the window, and is in use if
+    // its free (if any) came after the window's end.
+    struct Counts {
+        uint64_t allocObjects = 0, allocBytes = 0, inuseObjects = 0, inuseBytes = 0;
+        int64_t rate = 0;
+    };
+    std::vector<Counts> counts(m_stacks.size());
+    for (const Alloc& a : m_allocs) {
+        if (a.t > atNs || (ranged && a.t < fromNs) || a.addr < addrLo || a.addr >= addrHi) continue;
+        Counts& c = counts[a.stack];
+        c.rate = p.rate = a.rate;
+        c.allocObjects++;
+        c.allocBytes += a.bytes;
+        if (a.freeT == INT64_MAX || a.freeT > atNs) {  // never freed, or freed after the window
+            c.inuseObjects++;
+            c.inuseBytes += a.bytes;
+            p.live.push_back(ProfileSample{a.addr, a.bytes, m_stacks[a.stack].id, a.t});
+        }
+    }
+    for (size_t i = 0; i < counts.size(); i++) {
+        const Counts& c = counts[i];
+        if (c.allocObjects == 0) continue;
+        ProfileStack s = m_stacks[i];
+        s.allocObjects = c.allocObjects;
+        s.allocBytes = c.allocBytes;
+        s.inuseObjects = c.inuseObjects;
+        s.inuseBytes = c.inuseBytes;
+        s.rate = c.rate;
+        p.stacks.push_back(std::move(s));
+    }
+    std::sort(p.live.begin(), p.live.end(), [](const ProfileSample& a, const ProfileSample& b) { return a.addr < b.addr; });
+    return p;
+}
+
+bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool ranged, HeapProfile* out,
+                     std::string* err, uint64_t addrLo, uint64_t addrHi) {
+    HeapProfileData d;
+    if (!d.load(path, err)) return false;
+    *out = d.window(fromNs, atNs, ranged, addrLo, addrHi);
     return true;
 }
 

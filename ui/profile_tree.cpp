@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -54,22 +55,34 @@ bool ProfileTree::isAncestorOrSelf(int ancestor, int node) const {
     return false;
 }
 
-int ProfileTree::maxDepth() const {
-    int d = 0;
-    for (const ProfileNode& n : nodes) d = std::max(d, n.depth);
-    return d;
+void ProfileTree::linkChildren() {
+    // Counting sort of the nodes by parent: each parent's children contiguous, in node order.
+    std::vector<int> start(nodes.size() + 1, 0);
+    for (size_t n = 1; n < nodes.size(); n++) start[size_t(nodes[n].parent) + 1]++;
+    for (size_t n = 0; n < nodes.size(); n++) start[n + 1] += start[n];
+    auto store = std::make_shared<std::vector<int>>(nodes.empty() ? 0 : nodes.size() - 1);
+    std::vector<int> fill(start.begin(), start.end() - 1);
+    depth = 0;
+    for (size_t n = 1; n < nodes.size(); n++) {
+        (*store)[size_t(fill[size_t(nodes[n].parent)]++)] = int(n);
+        nodes[n].depth = nodes[size_t(nodes[n].parent)].depth + 1;
+        depth = std::max(depth, nodes[n].depth);
+    }
+    const int* base = store->data();
+    for (size_t n = 0; n < nodes.size(); n++) nodes[n].children = ChildList{base + start[n], base + start[n + 1]};
+    childStore = std::move(store);
 }
 
 std::vector<FlameFrame> stackFrames(const session::HeapProfile& p, const session::ProfileStack& s) {
     std::vector<FlameFrame> out;
     // pcs are innermost first, and so are each location's inlined frames: collect, then reverse.
     for (uint64_t pc : s.pcs) {
-        auto it = p.locations.find(pc);
-        if (it == p.locations.end() || it->second.frames.empty()) {
+        const session::ProfileLocation* loc = p.location(pc);
+        if (!loc || loc->frames.empty()) {
             out.push_back(FlameFrame{QStringLiteral("0x%1").arg(pc, 0, 16), {}, 0});
             continue;
         }
-        for (const session::ProfileFrame& f : it->second.frames)
+        for (const session::ProfileFrame& f : loc->frames)
             out.push_back(FlameFrame{QString::fromStdString(f.function), QString::fromStdString(f.file), f.line});
     }
     if (out.empty()) out.push_back(FlameFrame{QStringLiteral("(no stack)"), {}, 0});
@@ -93,11 +106,11 @@ ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp) {
     auto framesOf = [&](uint64_t pc) -> const std::vector<int>& {
         auto [it, fresh] = pcFrames.try_emplace(pc);
         if (fresh) {
-            auto loc = p.locations.find(pc);
-            if (loc == p.locations.end() || loc->second.frames.empty())
+            const session::ProfileLocation* loc = p.location(pc);
+            if (!loc || loc->frames.empty())
                 it->second.push_back(intern(FlameFrame{QStringLiteral("0x%1").arg(pc, 0, 16), {}, 0}));
             else
-                for (const session::ProfileFrame& f : loc->second.frames)
+                for (const session::ProfileFrame& f : loc->frames)
                     it->second.push_back(
                         intern(FlameFrame{QString::fromStdString(f.function), QString::fromStdString(f.file), f.line}));
         }
@@ -108,6 +121,7 @@ ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp) {
     // scaled values.
     const size_t n = p.stacks.size();
     t.stackNode.resize(n);
+    t.stackSelfNode.resize(n);
     t.stackValues.resize(n);
     std::vector<std::vector<int>> paths(n);
     for (size_t i = 0; i < n; i++) {
@@ -153,17 +167,72 @@ ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp) {
             node.parent = parent;
             node.frame = order[size_t(path[d])];
             node.depth = int(d) + 1;
-            t.nodes[size_t(parent)].children.push_back(int(t.nodes.size()));
             onPath.push_back(int(t.nodes.size()));
             t.nodes.push_back(std::move(node));
         }
         const ProfileValues& v = t.stackValues[i];
         for (int node : onPath) t.nodes[size_t(node)].total += v;
         // Self: where the allocator was called, the path's end top-down and its start bottom-up.
-        t.nodes[size_t(bottomUp ? onPath[1] : onPath.back())].self += v;
+        t.stackSelfNode[i] = bottomUp ? onPath[1] : onPath.back();
+        t.nodes[size_t(t.stackSelfNode[i])].self += v;
         t.stackNode[i] = onPath.back();
         previous = &path;
     }
+    t.linkChildren();
+    return t;
+}
+
+session::HeapProfile allStacksOf(const session::HeapProfileData& d) {
+    session::HeapProfile all;
+    all.stacks = d.stacks();
+    all.locations = d.locations();
+    return all;
+}
+
+ProfileTree profileTreeForWindow(const ProfileTree& skeleton, const session::HeapProfile& w) {
+    ProfileTree t;
+    t.bottomUp = skeleton.bottomUp;
+    t.frames = skeleton.frames;
+    const size_t n = skeleton.nodes.size();
+    if (n == 0) return t;
+    // Each stack's values where its path ends (total) and where its self goes, then every node's
+    // total summed into its parent's: children come after their parents, so one backward pass.
+    std::vector<ProfileValues> total(n), self(n);
+    t.stackValues.resize(w.stacks.size());
+    for (size_t i = 0; i < w.stacks.size(); i++) {
+        const session::ProfileStack& s = w.stacks[i];
+        ProfileValues& v = t.stackValues[i];
+        session::scaleHeapSample(s.inuseObjects, s.inuseBytes, s.rate, &v.inuseObjects, &v.inuseBytes);
+        session::scaleHeapSample(s.allocObjects, s.allocBytes, s.rate, &v.allocObjects, &v.allocBytes);
+        if (s.index >= skeleton.stackNode.size()) continue;  // not in the skeleton: a caller's mistake
+        total[size_t(skeleton.stackNode[s.index])] += v;
+        self[size_t(skeleton.stackSelfNode[s.index])] += v;
+    }
+    for (size_t k = n - 1; k > 0; k--) total[size_t(skeleton.nodes[k].parent)] += total[k];
+    // The nodes with anything in the window (a stack in it has allocated at least one object),
+    // renumbered in order: parents still come first, siblings keep their order.
+    std::vector<int> renumber(n, -1);
+    t.nodes.reserve(n);
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0 && total[k].allocObjects == 0 && total[k].inuseObjects == 0) continue;
+        const ProfileNode& from = skeleton.nodes[k];
+        ProfileNode node;
+        node.parent = k == 0 ? -1 : renumber[size_t(from.parent)];
+        node.frame = from.frame;
+        node.total = total[k];
+        node.self = self[k];
+        renumber[k] = int(t.nodes.size());
+        t.nodes.push_back(node);
+    }
+    t.stackNode.resize(w.stacks.size());
+    t.stackSelfNode.resize(w.stacks.size());
+    for (size_t i = 0; i < w.stacks.size(); i++) {
+        const uint32_t s = w.stacks[i].index;
+        const bool known = s < skeleton.stackNode.size();
+        t.stackNode[i] = known ? renumber[size_t(skeleton.stackNode[s])] : 0;
+        t.stackSelfNode[i] = known ? renumber[size_t(skeleton.stackSelfNode[s])] : 0;
+    }
+    t.linkChildren();
     return t;
 }
 

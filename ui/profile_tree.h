@@ -9,6 +9,11 @@
 // A node's "self" is what stacks ending at it carry: in the top-down tree, what the function
 // allocated itself (it called the allocator there); in the bottom-up tree only the roots (the
 // allocating frames) have any.
+//
+// The viewer moves the cursor often over one session: it builds a skeleton of each tree once over
+// every stack of the session (buildProfileTree on HeapProfileData::stacks()), and per moment only
+// folds that window's values into it (profileTreeForWindow: one pass over the nodes, no sorting,
+// no lookups), leaving out the nodes with nothing in the window.
 #pragma once
 #include <QString>
 #include <cstdint>
@@ -44,24 +49,42 @@ struct FlameFrame {
     QString label() const;     // "json_decode (parser.c:120)", or the function alone
 };
 
+// A node's children: a range of its tree's shared child list (copies of a tree share the list,
+// so a node costs no allocation of its own).
+struct ChildList {
+    const int* first = nullptr;
+    const int* last = nullptr;
+    const int* begin() const { return first; }
+    const int* end() const { return last; }
+    size_t size() const { return size_t(last - first); }
+    bool empty() const { return first == last; }
+    int operator[](size_t i) const { return first[i]; }
+};
+
 struct ProfileNode {
     int parent = -1;
     int frame = -1;  // index into ProfileTree::frames; -1 for the root ("all")
     int depth = 0;   // the root is 0
-    std::vector<int> children;  // ordered by label, so that the layout does not jump as values change
+    ChildList children;  // ordered by label, so that the layout does not jump as values change
     ProfileValues total, self;
 };
 
 struct ProfileTree {
     bool bottomUp = false;
     std::vector<FlameFrame> frames;   // distinct frames
-    std::vector<ProfileNode> nodes;   // nodes[0] is the root
+    std::vector<ProfileNode> nodes;   // nodes[0] is the root; a parent comes before its children
     std::vector<int> stackNode;       // per HeapProfile::stacks index: the node its path ends at
+    std::vector<int> stackSelfNode;   // per HeapProfile::stacks index: the node its self goes to
     std::vector<ProfileValues> stackValues;  // per HeapProfile::stacks index: its scaled values
+    std::shared_ptr<const std::vector<int>> childStore;  // what the nodes' ChildLists point into
+    int depth = 0;                    // the deepest node's
     const ProfileNode& root() const { return nodes.front(); }
     QString label(int node) const;  // the node's frame label ("all" for the root)
     bool isAncestorOrSelf(int ancestor, int node) const;
-    int maxDepth() const;
+    int maxDepth() const { return depth; }
+    // Fills every node's children (in node order, which is label order among siblings) and depth
+    // from the nodes' parents.
+    void linkChildren();
 };
 
 // The frames of stack s, outermost (e.g. main) first, inlined frames expanded; a stack without
@@ -69,6 +92,14 @@ struct ProfileTree {
 std::vector<FlameFrame> stackFrames(const session::HeapProfile& p, const session::ProfileStack& s);
 
 ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp);
+
+// The tree of window w (a HeapProfileData::window) from the skeleton built over all the session's
+// stacks (buildProfileTree of a profile holding HeapProfileData::stacks(), in index order): the
+// same tree as buildProfileTree(w, skeleton.bottomUp), in a time proportional to the skeleton's
+// nodes. Nodes with nothing in the window are left out.
+ProfileTree profileTreeForWindow(const ProfileTree& skeleton, const session::HeapProfile& w);
+// A profile holding every stack of d with no counts: what skeletons are built from.
+session::HeapProfile allStacksOf(const session::HeapProfileData& d);
 
 // Indices into HeapProfile::stacks of the stacks whose path passes through node.
 std::vector<size_t> stacksThrough(const ProfileTree& t, int node);

@@ -23,6 +23,7 @@ SummaryPtr SessionWorker::makeSummary() const {
 void SessionWorker::open(const QString& path, quint64 token, int retryMs) {
     if (token != m_tokens->open.load()) return;  // another file was asked for since
     m_reader.reset();
+    m_profileData.reset();  // another session: its profile is read at its first request
     m_path = path;
     std::string err;
     m_reader = session::SessionReader::open(path.toStdString(), &err);
@@ -43,6 +44,8 @@ void SessionWorker::open(const QString& path, quint64 token, int retryMs) {
 void SessionWorker::close() {
     setPolling(0);
     m_reader.reset();
+    m_profileData.reset();
+    m_skeletonTopDown = m_skeletonBottomUp = ProfileTree{};
 }
 
 void SessionWorker::seek(qint64 t, quint64 token) {
@@ -135,16 +138,37 @@ void SessionWorker::loadProfile(qint64 fromNs, qint64 atNs, bool ranged, quint64
     p->fromNs = ranged ? fromNs : 0;
     p->ranged = ranged;
     std::string err;
-    p->available = session::loadHeapProfile(m_path.toStdString(), fromNs, atNs, ranged, &p->profile, &err);
+    p->available = ensureProfile(&err);
     if (token != m_tokens->profile.load()) return;  // superseded while reading
     if (p->available) {
-        p->topDown = buildProfileTree(p->profile, false);
-        p->bottomUp = buildProfileTree(p->profile, true);
+        p->profile = m_profileData->window(fromNs, atNs, ranged);
+        p->topDown = profileTreeForWindow(m_skeletonTopDown, p->profile);
+        p->bottomUp = profileTreeForWindow(m_skeletonBottomUp, p->profile);
     } else {
         p->error = QString::fromStdString(err);
     }
     p->readMs = double(timer.nsecsElapsed()) / 1e6;
     emit profileReady(std::move(p));
+}
+
+bool SessionWorker::ensureProfile(std::string* err) {
+    bool fresh = false;
+    if (!m_profileData) {
+        auto d = std::make_unique<session::HeapProfileData>();
+        if (!d->load(m_path.toStdString(), err)) return false;  // tried again at the next request
+        m_profileData = std::move(d);
+        fresh = true;
+    } else if (!m_profileData->refresh(err)) {
+        m_profileData.reset();
+        return false;
+    }
+    if (fresh || m_skeletonVersion != m_profileData->stacksVersion()) {
+        const session::HeapProfile all = allStacksOf(*m_profileData);
+        m_skeletonTopDown = buildProfileTree(all, false);
+        m_skeletonBottomUp = buildProfileTree(all, true);
+        m_skeletonVersion = m_profileData->stacksVersion();
+    }
+    return true;
 }
 
 // A record about a span: the site whose sampled allocations fill it at that moment (the heap
@@ -162,11 +186,10 @@ void SessionWorker::addFilledBy(const Event& e, NarrationContext* ctx) {
     const int64_t t = int64_t(e.timeNs);
     const uint64_t pageSize = uint64_t(std::max<int64_t>(1, m_reader->info().pageSize));
     const uint64_t hi = e.addr + uint64_t(std::max<uint32_t>(1, e.npages)) * pageSize;
-    session::HeapProfile p;
     std::string err;
-    if (!session::loadHeapProfile(m_path.toStdString(), t, large ? t + 100000000 : t, large, &p, &err, e.addr, hi) ||
-        p.live.empty())
-        return;
+    if (!ensureProfile(&err)) return;
+    const session::HeapProfile p = m_profileData->window(t, large ? t + 100000000 : t, large, e.addr, hi);
+    if (p.live.empty()) return;
     SpanFiller f;
     if (!spanFilledBy(p, e.addr, hi, &f)) return;
     ctx->filledBy = f.frame.label();

@@ -56,9 +56,16 @@ signals:
 private:
     void poll();
     void addFilledBy(const Event& e, NarrationContext* ctx);
+    // The session's heap profile in memory, read at the first request and refreshed (what a live
+    // recording appended) at the next ones; with the call trees' skeletons over all its stacks,
+    // rebuilt only when its stacks change. False with a reason if the session has none.
+    bool ensureProfile(std::string* err);
     SummaryPtr makeSummary() const;
     std::shared_ptr<RequestTokens> m_tokens;
     std::unique_ptr<session::SessionReader> m_reader;
+    std::unique_ptr<session::HeapProfileData> m_profileData;
+    ProfileTree m_skeletonTopDown, m_skeletonBottomUp;
+    uint64_t m_skeletonVersion = 0;
     QString m_path;
     QTimer* m_pollTimer = nullptr;
     int64_t m_lastEnd = -1;

@@ -51,10 +51,9 @@ public:
         pprof::Location* loc = m_p->add_location();
         loc->set_id(m_locations.size() + 1);
         loc->set_address(pc);
-        auto li = prof.locations.find(pc);
-        if (li != prof.locations.end()) {
-            if (li->second.module > 0) loc->set_mapping_id(static_cast<uint64_t>(li->second.module));
-            for (const ProfileFrame& f : li->second.frames) {
+        if (const ProfileLocation* li = prof.location(pc)) {
+            if (li->module > 0) loc->set_mapping_id(static_cast<uint64_t>(li->module));
+            for (const ProfileFrame& f : li->frames) {
                 pprof::Line* line = loc->add_line();
                 line->set_function_id(function(f));
                 line->set_line(f.line);

@@ -169,9 +169,9 @@ int topCommand(int argc, char** argv) {
                     static_cast<long long>(s.allocObjects), name.c_str());
         if (stacks && s.heaviest)
             for (uint64_t pc : s.heaviest->pcs) {
-                auto it = p.locations.find(pc);
-                if (it == p.locations.end()) continue;
-                for (const ProfileFrame& f : it->second.frames) std::printf("%36s%s\n", "", frameText(f).c_str());
+                const ProfileLocation* loc = p.location(pc);
+                if (!loc) continue;
+                for (const ProfileFrame& f : loc->frames) std::printf("%36s%s\n", "", frameText(f).c_str());
             }
     }
     if (order.empty()) std::printf("(no sampled allocations in this window)\n");

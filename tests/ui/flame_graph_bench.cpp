@@ -1,8 +1,13 @@
 // The flame graph's cost on a large profile (issue 14's budget: 100k distinct stacks drawn in under
 // 100 ms, off the GUI thread where it must be). Builds a synthetic heap profile of N distinct stacks
-// (depth 8..40 over 4,000 functions, shared prefixes as real programs have), then times the worker's
-// part (both call trees) and the GUI thread's part (layout and pixels at 1920x1000), median of 5.
-// Or a recorded session's profile at its end (read as the worker reads it, timed too).
+// (depth 8..40 over 4,000 functions, shared prefixes as real programs have), or reads a recorded
+// session's, and times, median of 5:
+// - the worker's part at a new moment, both ways in the same run: rebuilt (the session read again
+//   and both call trees built from scratch, as before the profile was kept in memory) and cached
+//   (the window folded from the samples in memory, both trees from their skeletons), with the
+//   ratio; and the cached way's one-time cost (reading the session, building the skeletons);
+// - the GUI thread's part (layout and pixels at 1920 px).
+// The two ways' trees are compared (node count and totals) so that a fast wrong answer shows.
 // Run by hand: flame_graph_bench [STACKS | SESSION]; figures in docs/BENCHMARKS.md.
 #include <QApplication>
 #include <QElapsedTimer>
@@ -24,13 +29,16 @@ session::HeapProfile makeProfile(size_t stacks) {
     p.rate = 512 * 1024;
     std::mt19937_64 rng(42);
     constexpr uint64_t kFunctions = 4000;
+    auto locations = std::make_shared<session::LocationTable>();
     for (uint64_t f = 0; f < kFunctions; f++)
-        p.locations[0x1000 + f] = session::ProfileLocation{
+        (*locations)[0x1000 + f] = session::ProfileLocation{
             0x1000 + f, 0, {{"function_" + std::to_string(f), "/src/file" + std::to_string(f % 300) + ".c", int(f % 900)}}};
+    p.locations = locations;
     // Callers chosen from a narrowing set near the root (main, a few dispatchers), wide below.
     for (size_t i = 0; i < stacks; i++) {
         session::ProfileStack s;
         s.id = i + 1;
+        s.index = uint32_t(i);
         const size_t depth = 8 + rng() % 33;
         for (size_t d = 0; d < depth; d++) {
             const uint64_t width = std::min<uint64_t>(kFunctions, 2 + d * d * 8);
@@ -60,45 +68,95 @@ double medianMs(F f) {
     return t[2];
 }
 
+bool sameTree(const ProfileTree& a, const ProfileTree& b) {
+    if (a.nodes.size() != b.nodes.size()) return false;
+    for (size_t n = 0; n < a.nodes.size(); n++) {
+        const ProfileNode &x = a.nodes[n], &y = b.nodes[n];
+        if (x.parent != y.parent || x.children.size() != y.children.size() || x.total.inuseBytes != y.total.inuseBytes ||
+            x.total.allocObjects != y.total.allocObjects || x.self.allocBytes != y.self.allocBytes ||
+            a.frames[size_t(std::max(0, x.frame))].function != b.frames[size_t(std::max(0, y.frame))].function)
+            return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
     const std::string arg = argc > 1 ? argv[1] : "100000";
-    session::HeapProfile p;
+    const bool synthetic = !arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos;
+    ProfileTree td, bu;  // the rebuilt way's trees at the last moment
+    ProfileTree ctd, cbu;  // the cached way's
+    double rebuilt = 0, cached = 0, once = 0;
     size_t n = 0;
-    if (!arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos) {
+    if (synthetic) {
+        // One moment: every stack in the window (the worst case: every node shown).
         n = size_t(std::strtoul(arg.c_str(), nullptr, 10));
-        p = makeProfile(n);
-    } else {
-        std::string err;
-        const double read = medianMs([&] {
-            if (!session::loadHeapProfile(arg, 0, -1, false, &p, &err)) {
-                std::fprintf(stderr, "flame_graph_bench: %s\n", err.c_str());
-                std::exit(1);
-            }
+        const session::HeapProfile p = makeProfile(n);
+        rebuilt = medianMs([&] {
+            td = buildProfileTree(p, false);
+            bu = buildProfileTree(p, true);
         });
-        n = p.stacks.size();
-        std::printf("%s: read the profile (%llu samples) in %.1f ms\n", arg.c_str(),
-                    static_cast<unsigned long long>(p.samples), read);
+        ProfileTree skelTd, skelBu;
+        once = medianMs([&] {
+            skelTd = buildProfileTree(p, false);
+            skelBu = buildProfileTree(p, true);
+        });
+        cached = medianMs([&] {
+            ctd = profileTreeForWindow(skelTd, p);
+            cbu = profileTreeForWindow(skelBu, p);
+        });
+    } else {
+        // Moments at a quarter, half and the end of the session, in turn.
+        std::string err;
+        session::HeapProfileData d;
+        if (!d.load(arg, &err)) {
+            std::fprintf(stderr, "flame_graph_bench: %s\n", err.c_str());
+            return 1;
+        }
+        const int64_t end = d.window(0, -1, false).endNs;
+        const int64_t moments[] = {end / 4, end / 2, -1};
+        int turn = 0;
+        rebuilt = medianMs([&] {
+            session::HeapProfile p;
+            if (!session::loadHeapProfile(arg, 0, moments[turn++ % 3], false, &p, &err)) std::exit(1);
+            td = buildProfileTree(p, false);
+            bu = buildProfileTree(p, true);
+            n = p.stacks.size();
+        });
+        ProfileTree skelTd, skelBu;
+        once = medianMs([&] {
+            session::HeapProfileData fresh;
+            if (!fresh.load(arg, &err)) std::exit(1);
+            const session::HeapProfile all = allStacksOf(fresh);
+            skelTd = buildProfileTree(all, false);
+            skelBu = buildProfileTree(all, true);
+        });
+        turn = 0;
+        cached = medianMs([&] {
+            const session::HeapProfile w = d.window(0, moments[turn++ % 3], false);
+            ctd = profileTreeForWindow(skelTd, w);
+            cbu = profileTreeForWindow(skelBu, w);
+        });
+        std::printf("%s: %llu samples, %zu stacks in the session, %zu at its end\n", arg.c_str(),
+                    static_cast<unsigned long long>(d.samples()), d.stacks().size(), n);
     }
-    ProfileTree td, bu;
-    const double build = medianMs([&] {
-        td = buildProfileTree(p, false);
-        bu = buildProfileTree(p, true);
-    });
     std::vector<FlameBox> boxes;
     QFont font;
     font.setPixelSize(12);
     const int row = QFontMetrics(font).height() + 6;
-    const double layout = medianMs([&] { boxes = layoutFlameGraph(td, ProfileMetric::InuseBytes, 0, 1920, row); });
+    const double layout = medianMs([&] { boxes = layoutFlameGraph(ctd, ProfileMetric::InuseBytes, 0, 1920, row); });
     FlameRenderOptions o;
     o.font = font;
     QImage img;
-    const double render = medianMs([&] { img = renderFlameGraph(td, boxes, QSize(1920, row * (td.maxDepth() + 1)), o); });
+    const double render = medianMs([&] { img = renderFlameGraph(ctd, boxes, QSize(1920, row * (ctd.maxDepth() + 1)), o); });
     std::printf("%zu stacks: %zu top-down nodes, %zu bottom-up nodes, depth %d, %zu boxes at 1920 px\n", n,
                 td.nodes.size(), bu.nodes.size(), td.maxDepth(), boxes.size());
-    std::printf("worker (both trees): %.1f ms; GUI thread: layout %.1f ms + pixels %.1f ms = %.1f ms\n", build, layout,
-                render, layout + render);
-    return 0;
+    std::printf("worker at a new moment: rebuilt %.1f ms, cached %.1f ms (%.1fx faster); cached once per session: "
+                "%.1f ms; same trees: %s\n",
+                rebuilt, cached, rebuilt / std::max(cached, 1e-3), once,
+                sameTree(td, ctd) && sameTree(bu, cbu) ? "yes" : "NO");
+    std::printf("GUI thread: layout %.1f ms + pixels %.1f ms = %.1f ms\n", layout, render, layout + render);
+    return sameTree(td, ctd) && sameTree(bu, cbu) ? 0 : 1;
 }

@@ -6,8 +6,10 @@
 // Profile panel, its selection outlining the spans in the heap map, the span inspector's sampled
 // allocations, and the presenter's "this span was filled by" sentence.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <QAbstractItemModelTester>
+#include <QFile>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -42,8 +44,10 @@ constexpr uint64_t kMiB = 1 << 20;
 session::HeapProfile syntheticProfile(int64_t rate = 1) {
     session::HeapProfile p;
     p.rate = rate;
+    auto locations = std::make_shared<session::LocationTable>();
+    p.locations = locations;
     auto loc = [&](uint64_t pc, std::vector<session::ProfileFrame> frames) {
-        p.locations[pc] = session::ProfileLocation{pc, 0, std::move(frames)};
+        (*locations)[pc] = session::ProfileLocation{pc, 0, std::move(frames)};
     };
     loc(0x10, {{"main", "/src/main.c", 5}});
     loc(0x20, {{"parse", "/src/parser.c", 40}});
@@ -54,6 +58,7 @@ session::HeapProfile syntheticProfile(int64_t rate = 1) {
     auto stack = [&](uint64_t id, std::vector<uint64_t> pcs, uint64_t io, uint64_t ib, uint64_t ao, uint64_t ab) {
         session::ProfileStack s;
         s.id = id;
+        s.index = uint32_t(p.stacks.size());
         s.pcs = std::move(pcs);
         s.inuseObjects = io, s.inuseBytes = ib, s.allocObjects = ao, s.allocBytes = ab;
         s.rate = rate;
@@ -479,6 +484,144 @@ TEST_F(ProfSites, TreesAgreeWithTheCliAndKnowTheSites) {
     ASSERT_TRUE(session::loadHeapProfile(s_path.toStdString(), 0, mid, true, &ranged, &err)) << err;
     EXPECT_EQ(sitesOf(buildProfileTree(ranged, true)),
               cliTop({QStringLiteral("--range"), QStringLiteral("0..%1ns").arg(mid)}));
+}
+
+namespace {
+
+// Two trees are the same: node by node (parents, frames, children, every figure) and each
+// stack's end node.
+void expectSameTree(const ProfileTree& a, const ProfileTree& b, const std::string& what) {
+    ASSERT_EQ(a.nodes.size(), b.nodes.size()) << what;
+    ASSERT_EQ(a.stackNode, b.stackNode) << what;
+    EXPECT_EQ(a.maxDepth(), b.maxDepth()) << what;
+    for (size_t n = 0; n < a.nodes.size(); n++) {
+        const ProfileNode &x = a.nodes[n], &y = b.nodes[n];
+        ASSERT_EQ(a.label(int(n)), b.label(int(n))) << what << " node " << n;
+        ASSERT_EQ(x.parent, y.parent) << what << " node " << n;
+        ASSERT_EQ(x.depth, y.depth) << what << " node " << n;
+        ASSERT_EQ(std::vector<int>(x.children.begin(), x.children.end()),
+                  std::vector<int>(y.children.begin(), y.children.end())) << what << " node " << n;
+        for (const ProfileValues* v : {&x.total, &x.self}) {
+            const ProfileValues& w = v == &x.total ? y.total : y.self;
+            EXPECT_EQ(v->inuseBytes, w.inuseBytes) << what << " node " << n;
+            EXPECT_EQ(v->inuseObjects, w.inuseObjects) << what << " node " << n;
+            EXPECT_EQ(v->allocBytes, w.allocBytes) << what << " node " << n;
+            EXPECT_EQ(v->allocObjects, w.allocObjects) << what << " node " << n;
+        }
+    }
+}
+
+// Two windows hold the same stacks with the same counts, and the same live samples.
+void expectSameWindow(const session::HeapProfile& a, const session::HeapProfile& b, const std::string& what) {
+    ASSERT_EQ(a.stacks.size(), b.stacks.size()) << what;
+    for (size_t i = 0; i < a.stacks.size(); i++) {
+        const session::ProfileStack &x = a.stacks[i], &y = b.stacks[i];
+        EXPECT_EQ(x.id, y.id) << what;
+        EXPECT_EQ(x.pcs, y.pcs) << what;
+        EXPECT_EQ(std::make_tuple(x.allocObjects, x.allocBytes, x.inuseObjects, x.inuseBytes, x.rate),
+                  std::make_tuple(y.allocObjects, y.allocBytes, y.inuseObjects, y.inuseBytes, y.rate)) << what;
+    }
+    ASSERT_EQ(a.live.size(), b.live.size()) << what;
+    for (size_t i = 0; i < a.live.size(); i++)
+        EXPECT_EQ(std::make_tuple(a.live[i].addr, a.live[i].bytes, a.live[i].stack, a.live[i].tNs),
+                  std::make_tuple(b.live[i].addr, b.live[i].bytes, b.live[i].stack, b.live[i].tNs)) << what;
+}
+
+}  // namespace
+
+// The viewer's way (the profile kept in memory, trees folded into skeletons over every stack)
+// gives the trees built from scratch for the same window, at moments across the session and for
+// ranges, and every stack counted once in the whole session.
+TEST_F(ProfSites, TreesFromSkeletonsAreTheTreesBuiltFromScratch) {
+    session::HeapProfileData d;
+    std::string err;
+    ASSERT_TRUE(d.load(s_path.toStdString(), &err)) << err;
+    const session::HeapProfile all = allStacksOf(d);
+    const ProfileTree skelTd = buildProfileTree(all, false), skelBu = buildProfileTree(all, true);
+    const int64_t end = d.window(0, -1, false).endNs;
+    ASSERT_GT(end, 0);
+    size_t nonEmpty = 0, partial = 0;
+    for (int k = 0; k <= 10; k++) {
+        for (bool ranged : {false, true}) {
+            const int64_t at = k == 10 ? -1 : end * k / 10;
+            const int64_t from = ranged ? end * k / 20 : 0;
+            const std::string what = (ranged ? "range from " + std::to_string(from) + " " : "") + "at " + std::to_string(at);
+            const session::HeapProfile w = d.window(from, at, ranged);
+            for (const session::ProfileStack& s : w.stacks) ASSERT_EQ(d.stacks()[s.index].id, s.id) << what;
+            expectSameTree(profileTreeForWindow(skelTd, w), buildProfileTree(w, false), what + " top-down");
+            expectSameTree(profileTreeForWindow(skelBu, w), buildProfileTree(w, true), what + " bottom-up");
+            nonEmpty += !w.stacks.empty();
+            partial += !w.stacks.empty() && w.stacks.size() < d.stacks().size();
+        }
+    }
+    EXPECT_GT(nonEmpty, 10u);
+    EXPECT_GT(partial, 2u) << "some windows hold only some of the stacks (the skeleton's other nodes left out)";
+    // The whole session's window counts every allocation sample once.
+    uint64_t allocs = 0;
+    for (const session::ProfileStack& s : d.window(0, -1, false).stacks) allocs += s.allocObjects;
+    uint64_t rows = 0;
+    {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open_v2(s_path.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM prof_samples WHERE kind = 1", -1, &st, nullptr);
+        if (sqlite3_step(st) == SQLITE_ROW) rows = uint64_t(sqlite3_column_int64(st, 0));
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
+    EXPECT_EQ(allocs, rows);
+}
+
+// A live recording: the profile read while the session held half its samples (and only their
+// stacks), then refreshed after the rest was committed, equals the profile read at once.
+TEST_F(ProfSites, RefreshReadsWhatWasAppended) {
+    QTemporaryDir dir;
+    const QString copy = dir.filePath(QStringLiteral("growing.spanscope"));
+    ASSERT_TRUE(QFile::copy(s_path, copy));
+    auto exec = [](sqlite3* db, const std::string& sql) {
+        char* msg = nullptr;
+        const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg);
+        EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (msg ? msg : "");
+        sqlite3_free(msg);
+    };
+    sqlite3* w = nullptr;
+    ASSERT_EQ(sqlite3_open(copy.toUtf8().constData(), &w), SQLITE_OK);
+    const std::string orig = "'" + s_path.toStdString() + "'";
+    exec(w, "ATTACH " + orig + " AS orig");
+    exec(w, "DELETE FROM prof_samples WHERE id > (SELECT max(id) / 2 FROM prof_samples)");
+    exec(w, "DELETE FROM prof_stacks WHERE stack NOT IN (SELECT stack FROM prof_samples)");
+    session::HeapProfileData d;
+    std::string err;
+    ASSERT_TRUE(d.load(copy.toStdString(), &err)) << err;
+    const size_t halfStacks = d.stacks().size();
+    const uint64_t halfSamples = d.samples();
+    const uint64_t version = d.stacksVersion();
+    ASSERT_TRUE(d.refresh(&err)) << err;
+    EXPECT_EQ(d.stacksVersion(), version) << "nothing committed: nothing read";
+    // The rest arrives: stacks first, as the recorder writes them.
+    exec(w, "INSERT OR IGNORE INTO prof_stacks SELECT * FROM orig.prof_stacks");
+    exec(w, "INSERT INTO prof_samples SELECT * FROM orig.prof_samples WHERE id > (SELECT max(id) FROM prof_samples)");
+    ASSERT_TRUE(d.refresh(&err)) << err;
+    sqlite3_close(w);
+    EXPECT_GT(d.samples(), halfSamples);
+    EXPECT_GT(d.stacks().size(), halfStacks) << "the second half brought stacks of its own";
+    EXPECT_NE(d.stacksVersion(), version);
+    session::HeapProfileData whole;
+    ASSERT_TRUE(whole.load(s_path.toStdString(), &err)) << err;
+    EXPECT_EQ(d.samples(), whole.samples());
+    EXPECT_EQ(d.stacks().size(), whole.stacks().size());
+    const int64_t end = whole.window(0, -1, false).endNs;
+    for (int k = 1; k <= 4; k++) {
+        const int64_t at = k == 4 ? -1 : end * k / 4;
+        // Stacks are numbered in the order each reader met them: compare by id.
+        auto byId = [](session::HeapProfile p) {
+            std::sort(p.stacks.begin(), p.stacks.end(), [](auto& a, auto& b) { return a.id < b.id; });
+            return p;
+        };
+        expectSameWindow(byId(d.window(0, at, false)), byId(whole.window(0, at, false)), "at " + std::to_string(at));
+        expectSameWindow(byId(d.window(end / 8, at, true)), byId(whole.window(end / 8, at, true)),
+                         "range at " + std::to_string(at));
+    }
 }
 
 TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
