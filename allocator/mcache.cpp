@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "spanscope/detail/mheap.h"
+#include "spanscope/detail/mprof.h"
 #include "spanscope/events.h"
 
 namespace spanscope::detail {
@@ -69,6 +70,7 @@ void ensureHeap() {
 }  // namespace
 
 void initThreadCache(MCache* c) {
+    AllocatorWorkScope own;  // pthread_atfork's and pthread_setspecific's blocks are the allocator's
     ensureHeap();
     c->heap = &g_mallocHeap;
     c->tid = currentTid();

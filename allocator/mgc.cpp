@@ -12,6 +12,7 @@
 
 #include "mgc.h"
 #include "spanscope/detail/mheap.h"
+#include "spanscope/detail/mprof.h"
 
 namespace spanscope::detail {
 
@@ -388,6 +389,7 @@ void* idleWorkerMain(void*) {
 // The thread is named, and made SCHED_IDLE when asked, here by its creator, so both hold when
 // startWorker returns (a thread naming itself would leave a window in which it is anonymous).
 void startThread(void* (*fn)(void*), const char* what, const char* name, bool idle) {
+    AllocatorWorkScope own;  // pthread_create's TLS is the allocator's, not the caller's
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);

@@ -10,6 +10,7 @@
 
 #include "mgc.h"
 #include "spanscope/detail/mheap.h"
+#include "spanscope/detail/mprof.h"
 
 namespace spanscope::detail {
 
@@ -174,6 +175,7 @@ void gcInit() {
 }
 
 SPANSCOPE_NOINLINE Mutator& attachSlow() {
+    AllocatorWorkScope own;  // what gcInit and pthread_setspecific allocate is the allocator's
     if (!g_initialized.load(std::memory_order_acquire)) gcInit();
     Mutator& m = t_mut;
     MCache& c = m.cache;

@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "spanscope/detail/mcache.h"
+#include "spanscope/detail/mprof.h"
 #include "spanscope/events.h"
 
 namespace spanscope::detail {
@@ -194,6 +195,7 @@ uint32_t MHeap::bumpSweepgenExclusive() {
 void MHeap::startBackground() {
     int expected = 0;
     if (!m_bgState.compare_exchange_strong(expected, 1)) return;
+    AllocatorWorkScope own;  // pthread_create's TLS is the allocator's, not the caller's
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);

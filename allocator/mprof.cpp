@@ -74,6 +74,9 @@ size_t g_nsamples = 0;
 std::atomic<bool> g_forkRegistered{false};
 
 thread_local bool t_inProfiler __attribute__((tls_model("initial-exec"))) = false;
+}  // namespace
+constinit thread_local uintptr_t t_allocatorWork __attribute__((tls_model("initial-exec"))) = 0;
+namespace {
 thread_local uint64_t t_rand __attribute__((tls_model("initial-exec"))) = 0;
 
 void* mapMeta(size_t bytes) {
@@ -139,6 +142,7 @@ int64_t nextSample(int64_t rate) {
 struct UnwindState {
     uintptr_t* out;
     int n, skip;
+    uintptr_t cut;  // an AllocatorWorkScope's frame address, or 0
 };
 
 _Unwind_Reason_Code unwindStep(_Unwind_Context* ctx, void* arg) {
@@ -150,12 +154,17 @@ _Unwind_Reason_Code unwindStep(_Unwind_Context* ctx, void* arg) {
         return _URC_NO_REASON;
     }
     st->out[st->n++] = ip;
+    // The stack grows down: the frames called by the scope's function have their canonical frame
+    // address (the stack pointer at their call) at or below its frame; the first frame above it
+    // is that function's own, the last one kept.
+    if (st->cut && _Unwind_GetCFA(ctx) > st->cut) return _URC_END_OF_STACK;
     return st->n == kMaxProfileStack ? _URC_END_OF_STACK : _URC_NO_REASON;
 }
 
-// Return addresses from profileAlloc's caller (the allocation entry point) outwards.
+// Return addresses from profileAlloc's caller (the allocation entry point) outwards; inside an
+// AllocatorWorkScope, only up to the scope's function.
 SPANSCOPE_NOINLINE int captureStack(uintptr_t* out) {
-    UnwindState st{out, 0, 2};  // this function and profileAlloc
+    UnwindState st{out, 0, 2, t_allocatorWork};  // skip this function and profileAlloc
     _Unwind_Backtrace(unwindStep, &st);
     return st.n;
 }

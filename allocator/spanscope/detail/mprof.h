@@ -21,6 +21,32 @@ SPANSCOPE_NOINLINE void profileFree(MSpan* s, uintptr_t p);
 // Managed heap, at sweep: the slots of bitmap word w in freed die; count the sampled ones' frees
 // (Go's sweep freeing a profile special).
 SPANSCOPE_NOINLINE void profileSweep(MSpan* s, size_t w, uint64_t freed);
+// The allocator's own work that may allocate through the program's malloc, under the preload
+// (starting its threads: pthread_create's TLS and DTV from _dl_allocate_tls; a thread's first
+// call: pthread_setspecific's key block, pthread_atfork's handler). A sampled allocation made
+// while the frame of the function holding this scope is on the stack belongs to the allocator,
+// not to the program code that happened to call malloc then: its stack is cut just after that
+// function (e.g. ... _dl_allocate_tls, allocate_stack, MHeap::startBackground), so the profile
+// shows it under the allocator's function and never under the program's. Go's heap profile
+// shows its runtime's allocations the same way (runtime.malg under runtime.newm, not under the
+// goroutine that made the scheduler start an M). Scopes nest: the outermost one cuts.
+extern constinit thread_local uintptr_t t_allocatorWork __attribute__((tls_model("initial-exec")));
+class AllocatorWorkScope {
+public:
+    SPANSCOPE_INLINE AllocatorWorkScope() : m_outer(t_allocatorWork != 0) {
+        // Inlined (always_inline): the frame of the function that holds the scope.
+        if (!m_outer) t_allocatorWork = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+    }
+    SPANSCOPE_INLINE ~AllocatorWorkScope() {
+        if (!m_outer) t_allocatorWork = 0;
+    }
+    AllocatorWorkScope(const AllocatorWorkScope&) = delete;
+    AllocatorWorkScope& operator=(const AllocatorWorkScope&) = delete;
+
+private:
+    bool m_outer;
+};
+
 void mprofForkPrepare();
 void mprofForkParent();
 void mprofForkChild();
