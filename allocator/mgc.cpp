@@ -217,6 +217,10 @@ void pacerEndCycle(CycleStats& c, uint64_t scanWork) {
     // no longer holds the next goal above where this cycle started).
     p.heapMarked = c.heap2;
     p.lastHeapScan = scanWork;
+    // Go's resetLive: heapScan is the scan work this cycle did; what mutators allocated during it
+    // is dropped (the world is stopped here).
+    g_gc.heapScan.store(scanWork, std::memory_order_relaxed);
+    for (Mutator* m = g_mutators; m; m = m->next) m->scanAlloc = 0;
     p.triggered = kNotTriggered;
     g_gcHeap.setHeapLive(c.heap2);
     pacerCommit(false);

@@ -45,6 +45,10 @@ struct GCState {
     std::atomic<uint64_t> scanWork{0};
     std::atomic<int64_t> bgScanCredit{0};
     std::atomic<double> assistWorkPerByte{0};
+    // Go's heapScan: bytes of scannable objects in the heap (scan classes and pointerful large
+    // objects, in scanWork's unit), grown by allocation between cycles, fixed during one, and reset
+    // to the cycle's scan work at mark termination. revise's worst case (maxScanWork) is this.
+    std::atomic<uint64_t> heapScan{0};
     std::atomic<uint64_t> heapGoal{UINT64_MAX};  // revise's park point: assists with no work wait past it
     std::atomic<uint64_t> cycle{0};  // numgc
 };
@@ -67,6 +71,7 @@ struct Mutator {
     GcWork work;                // barrier shading and assists
     uint32_t flushEpoch = 0;
     int64_t assistBytes = 0;    // Go's gcAssistBytes: credit (> 0) or debt (< 0)
+    uint64_t scanAlloc = 0;     // scannable bytes allocated, not yet in g_gc.heapScan (Go's mcache.scanAlloc)
     uint64_t assistNs = 0;
     Mutator* next = nullptr;
     Mutator* prev = nullptr;

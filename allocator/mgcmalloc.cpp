@@ -54,6 +54,15 @@ SPANSCOPE_NOINLINE void gcAssist(Mutator& m) {
     if (!done && g_gcHeap.heapLive() >= g_gc.heapGoal.load(std::memory_order_relaxed)) parkAssist(m);
 }
 
+// Go's scanAlloc: scannable bytes allocated go into heapScan in batches, and only between cycles
+// (heapScan is fixed during one: it is revise's worst case of this cycle's scan work).
+SPANSCOPE_INLINE void noteScanAlloc(Mutator& m, size_t bytes) {
+    if ((m.scanAlloc += bytes) < (64 << 10)) return;
+    if (!g_gc.blackenEnabled.load(std::memory_order_relaxed))
+        g_gc.heapScan.fetch_add(m.scanAlloc, std::memory_order_relaxed);
+    m.scanAlloc = 0;
+}
+
 // Allocate black (gcmarknewobject).
 SPANSCOPE_INLINE void markNew(Mutator& m, MSpan* s, uintptr_t slot) {
     size_t idx = s->isLarge() ? 0 : s->objIndex(slot);
@@ -123,6 +132,7 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
         } else if (!noscan) {
             heapSetType(s, slot, t, t->size * nelem);
         }
+        if (!noscan) noteScanAlloc(m, s->elemsize);  // scanObject's unit: the whole slot
         if (black()) markNew(m, s, slot);
         if (SPANSCOPE_OBJECT_EVENTS()) SPANSCOPE_EMIT(EventKind::ObjAlloc, spc, 0, 0, slot, size, 0, 0, 0);
         sampleAlloc(&c, reinterpret_cast<void*>(slot), s->elemsize, true);
@@ -131,7 +141,10 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
     void* p = g_gcHeap.allocLarge(size, kPageSize, true, noscan);
     if (!p) fatal("out of memory allocating %zu bytes", size);
     MSpan* s = spanOf(reinterpret_cast<uintptr_t>(p));
-    if (!noscan) __atomic_store_n(&s->largeType, static_cast<const void*>(t), __ATOMIC_RELEASE);
+    if (!noscan) {
+        __atomic_store_n(&s->largeType, static_cast<const void*>(t), __ATOMIC_RELEASE);
+        noteScanAlloc(m, size);  // scanLarge's unit: the object's bytes
+    }
     if (black()) markNew(m, s, reinterpret_cast<uintptr_t>(p));
     if (SPANSCOPE_OBJECT_EVENTS())
         SPANSCOPE_EMIT(EventKind::ObjAlloc, s->spanclass, 0, 0, reinterpret_cast<uintptr_t>(p), size, 0, 0, 0);
