@@ -23,14 +23,26 @@ within() { awk -v v="$1" -v w="$2" -v lo="$3" -v hi="$4" 'BEGIN {exit !(v >= lo 
 SPANSCOPE_MEMPROFILERATE=1 "$cli" record --force -o "$work/r1.db" -- "$prog" >"$work/r1.out" 2>&1 ||
   fail "record at rate 1: $(cat "$work/r1.out")"
 "$cli" top "$work/r1.db" --tsv -n 50 >"$work/r1.tsv" || fail "top"
+# A machine too busy for the drain thread drops records (the program never waits for the
+# recorder); the session then has gaps. A resync rundown restores what is in use, not what was
+# allocated meanwhile: with gaps, in-use figures stay exact and allocated ones may only fall short.
+gaps=$("$cli" sql "$work/r1.db" "SELECT count(*) FROM gaps" 2>/dev/null | tail -1)
+[[ $gaps =~ ^[0-9]+$ ]] || fail "sql: cannot count the session's gaps ('$gaps')"
+[ "$gaps" -eq 0 ] || echo "note: rate 1 recording has $gaps gap(s) of dropped records: allocated figures checked as upper bounds" >&2
 for want in "alloc_one_mib $MiB 1024 $MiB 1024" \
             "alloc_ten_mib $((10 * MiB)) 10240 $((10 * MiB)) 10240" \
             "alloc_hundred_mib $((50 * MiB)) 51200 $((100 * MiB)) 102400"; do
   set -- $want
   got=$(site "$work/r1.tsv" "$1")
-  [[ $got == "$2 $3 $4 $5" ]] || fail "rate 1: $1: got '$got', want '$2 $3 $4 $5'; top:"$'\n'"$(cat "$work/r1.tsv")"
+  if [ "$gaps" -eq 0 ]; then
+    [[ $got == "$2 $3 $4 $5" ]] || fail "rate 1: $1: got '$got', want '$2 $3 $4 $5'; top:"$'\n'"$(cat "$work/r1.tsv")"
+  else
+    read -r giu gio gab gao <<<"$got"
+    [[ "$giu $gio" == "$2 $3" && $gab -le $4 && $gao -le $5 && $gab -gt 0 ]] ||
+      fail "rate 1 with $gaps gap(s): $1: got '$got', want in use '$2 $3' and allocated at most '$4 $5'"
+  fi
 done
-echo "rate 1: exact"
+if [ "$gaps" -eq 0 ]; then echo "rate 1: exact"; else echo "rate 1: in use exact, allocated at most (gaps)"; fi
 
 # 2. Go's default rate (512 KiB): estimates within sampling error. 100 MiB is ~200 samples (7%),
 # its 50 MiB in use ~100 (10%), 10 MiB ~20 (22%); 1 MiB is ~2 samples, so only an upper bound.

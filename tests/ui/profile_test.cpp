@@ -28,6 +28,7 @@
 #include "profile_panel.h"
 #include "profile_tree.h"
 #include "ui_test_util.h"
+#include "spanscope/session_reader.h"
 
 using namespace spanscope;
 using namespace spanscope::ui;
@@ -458,9 +459,24 @@ TEST_F(ProfSites, TreesAgreeWithTheCliAndKnowTheSites) {
         {QStringLiteral("alloc_one_mib"), {int64_t(kMiB), 1024, int64_t(kMiB), 1024}},
         {QStringLiteral("alloc_ten_mib"), {int64_t(10 * kMiB), 10240, int64_t(10 * kMiB), 10240}},
         {QStringLiteral("alloc_hundred_mib"), {int64_t(50 * kMiB), 51200, int64_t(100 * kMiB), 102400}}};
+    // A machine too busy for the drain thread drops records (the program never waits for the
+    // recorder): a resync rundown restores what is in use, not what was allocated in the gap. With
+    // gaps, in-use figures stay exact and allocated ones may only fall short.
+    auto reader = session::SessionReader::open(s_path.toStdString(), &err);
+    ASSERT_TRUE(reader) << err;
+    const bool gaps = !reader->info().gaps.empty();
+    if (gaps) std::fprintf(stderr, "note: %zu gap(s) of dropped records: allocated figures checked as upper bounds\n", reader->info().gaps.size());
     for (const auto& [fn, v] : want) {
         ASSERT_TRUE(sites.count(fn)) << fn.toStdString();
-        EXPECT_EQ(sites.at(fn), v) << fn.toStdString();
+        if (!gaps) {
+            EXPECT_EQ(sites.at(fn), v) << fn.toStdString();
+        } else {
+            EXPECT_EQ(sites.at(fn)[0], v[0]) << fn.toStdString();
+            EXPECT_EQ(sites.at(fn)[1], v[1]) << fn.toStdString();
+            EXPECT_LE(sites.at(fn)[2], v[2]) << fn.toStdString();
+            EXPECT_LE(sites.at(fn)[3], v[3]) << fn.toStdString();
+            EXPECT_GT(sites.at(fn)[2], 0) << fn.toStdString();
+        }
         // Top-down: the function's self figures are the same, and main is above it.
         EXPECT_EQ(sumOver(td, fn, [](const ProfileNode& n) { return n.self.inuseBytes; }), v[0]);
         for (const ProfileNode& n : td.nodes)
