@@ -84,10 +84,19 @@ protected:
     pid_t startTarget(const std::string& name, long rounds) {
         pid_t pid = spawn(name, {kCli, "run", "--", kTarget, "churn", std::to_string(rounds),
                                  path("stop")});
+        // Ready once a client can connect: the socket file appears at bind(), a moment before
+        // listen(), and a test that stops the target in between sees no listener at all.
         const std::string sock = m_dir + "/spanscope/" + std::to_string(pid) + ".sock";
-        for (int i = 0; i < 500 && access(sock.c_str(), F_OK) != 0; i++)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        EXPECT_EQ(access(sock.c_str(), F_OK), 0) << "no socket " << sock;
+        bool listening = false;
+        for (int i = 0; i < 2000 && !listening; i++) {
+            if (int fd = rawConnect(pid); fd >= 0) {
+                ::close(fd);
+                listening = true;
+            } else {
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+        }
+        EXPECT_TRUE(listening) << "nobody listens on " << sock;
         return pid;
     }
     int rawConnect(pid_t target) {
