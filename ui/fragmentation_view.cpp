@@ -82,8 +82,10 @@ FragmentationView::FragmentationView(QWidget* parent) : QWidget(parent), m_banne
     m_cursor = new QLineSeries;
     m_cursor->setPen(QPen(QColor(200, 30, 30), 1.5));
     m_tAxis = new QValueAxis;
-    m_tAxis->setLabelFormat(QStringLiteral("%.4g"));
-    m_tAxis->setTitleText(tr("time (s)"));
+    // The unit is in the labels ("1.5 s"), not in an axis title: the chart is short beside the
+    // heap map, and a title line under the labels left them too little height in presenter
+    // mode's large type (Qt then elides every label to "…").
+    m_tAxis->setLabelFormat(QStringLiteral("%.4g s"));
     m_pctAxis = new QValueAxis;
     m_pctAxis->setRange(0, 100);
     m_pctAxis->setLabelFormat(QStringLiteral("%.0f%%"));
@@ -115,7 +117,7 @@ FragmentationView::FragmentationView(QWidget* parent) : QWidget(parent), m_banne
     m_tabs->hide();
     lay->addWidget(m_tabs);
     setSeries(nullptr);
-    setNiceTimeRange(m_tAxis, 0, 1, 5);
+    setNiceTimeRange(m_tAxis, 0, 1, 5, " s");
 }
 
 void FragmentationView::setCompact(bool on) {
@@ -268,10 +270,10 @@ void FragmentationView::setSeries(const SeriesPtr& s) {
 void FragmentationView::applyTimeAxis() {
     if (m_range) {
         const session::RangeStats& st = m_range->stats;
-        setNiceTimeRange(m_tAxis, double(st.t0) / 1e9, double(std::max(st.t1, st.t0 + 1)) / 1e9, 5);
+        setNiceTimeRange(m_tAxis, double(st.t0) / 1e9, double(std::max(st.t1, st.t0 + 1)) / 1e9, 5, " s");
     } else if (m_seriesData) {
         setNiceTimeRange(m_tAxis, double(m_seriesData->t0) / 1e9,
-                         double(std::max(m_seriesData->t1, m_seriesData->t0 + 1)) / 1e9, 5);
+                         double(std::max(m_seriesData->t1, m_seriesData->t0 + 1)) / 1e9, 5, " s");
     }
 }
 
