@@ -8,10 +8,8 @@
 // are in probe_ring.cpp, frames in frame_writer.cpp, the rundown in rundown.cpp, the sampler in
 // sampler.cpp, the exec hand-off (SPANSCOPE_STREAM) in exec_handoff.cpp and live attach in
 // listener.cpp. The drain thread sets t_inProbe: nothing it allocates is recorded.
-#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -149,15 +147,14 @@ void* drainMain(void*) {
         }
         if (g_waiters.load(std::memory_order_acquire)) {
             g_drained.fetch_add(1, std::memory_order_release);
-            syscall(SYS_futex, &g_drained, FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
+            detail::futexWakeAll(&g_drained);
         }
         if (g_writer.failed()) {
             // The reader went away: stop recording, let the program run on.
             setEventSink(nullptr, nullptr);
             return nullptr;
         }
-        timespec ts{0, kDrainPeriodMs * 1000000L};
-        syscall(SYS_futex, &g_wake, FUTEX_WAIT_PRIVATE, seen, &ts, nullptr, 0);
+        detail::futexWait(&g_wake, seen, kDrainPeriodMs * 1000000L);
     }
     finalFlush(static_cast<EndReason>(g_endReason.load()));
     return nullptr;

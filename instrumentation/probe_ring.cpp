@@ -6,9 +6,7 @@
 // its ThreadExit event. Buffers are never unmapped, so a stale pointer stays valid. A full ring
 // makes the thread wait a little (at most 2 ms) for the drain thread, then drops the record and
 // counts it per kind (the sink runs with allocator locks held: it must never wait on a watcher).
-#include <linux/futex.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +33,7 @@ void* mapZeroed(size_t bytes) {
 
 void wakeDrain() {
     g_wake.fetch_add(1, std::memory_order_release);
-    syscall(SYS_futex, &g_wake, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    detail::futexWake(&g_wake, 1);
 }
 
 ThreadBuffer* acquireBuffer(int tid) {
@@ -82,8 +80,7 @@ uint64_t waitForRoom(ThreadBuffer* b, uint64_t t, uint64_t eventTime) {
         wakeDrain();
         const uint64_t now = detail::nanotime();
         if (now >= deadline) break;
-        timespec ts{0, static_cast<long>(deadline - now)};
-        syscall(SYS_futex, &g_drained, FUTEX_WAIT_PRIVATE, seen, &ts, nullptr, 0);
+        detail::futexWait(&g_drained, seen, static_cast<long>(deadline - now));
     }
     g_waiters.fetch_sub(1, std::memory_order_acq_rel);
     b->waitingSince.store(0, std::memory_order_release);

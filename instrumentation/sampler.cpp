@@ -1,8 +1,6 @@
 // The probe's counter sampler: a thread that reads MemStats every intervalMs and pushes
 // ClassCounters and heap-totals records through its own ring (so that the drain thread never takes
 // a heap lock). See spanscope/detail/probe.h.
-#include <linux/futex.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,8 +85,7 @@ void* samplerMain(void*) {
         emitCounters(g_prevStats, first, toOwnRing);
         profile::emitModules(record(kModule, detail::nanotime()), toOwnRing, first);  // for symbols
         first = false;
-        timespec ts{interval / 1000000000L, interval % 1000000000L};
-        syscall(SYS_futex, &g_samplerWake, FUTEX_WAIT_PRIVATE, 0, &ts, nullptr, 0);
+        detail::futexWait(&g_samplerWake, 0, interval);
     }
     // Give the ring back (the final drain still reads it): the next session's sampler reuses it.
     if (t_buf) {
@@ -108,7 +105,7 @@ bool startSampler() {
 void stopSampler() {
     g_samplerStop.store(true, std::memory_order_release);
     g_samplerWake.fetch_add(1);
-    syscall(SYS_futex, &g_samplerWake, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    detail::futexWake(&g_samplerWake, 1);
     pthread_join(g_samplerThread, nullptr);
 }
 
