@@ -15,12 +15,15 @@ thread_local uint32_t t_seq __attribute__((tls_model("initial-exec")));
 thread_local int t_tid __attribute__((tls_model("initial-exec")));
 }  // namespace
 
-void emitEvent(EventKind kind, uint8_t spanClass, uint8_t flags, uint32_t npages, uint64_t addr, uint64_t a,
-               uint64_t b, uint64_t c, uint64_t d) {
+void emitEvent(EventKind kind, uint8_t spanClass, uint8_t flags, uint32_t npages, uint64_t addr,
+               uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
     EventSink sink = g_eventSink.load(std::memory_order_acquire);
     if (!sink) return;
     if (!t_tid) t_tid = currentTid();
-    Event e{nanotime(), t_seq++, static_cast<uint32_t>(t_tid), kind, spanClass, flags, npages, addr, a, b, c, d};
+    Event e{nanotime(), t_seq++,   static_cast<uint32_t>(t_tid),
+            kind,       spanClass, flags,
+            npages,     addr,      a,
+            b,          c,         d};
     sink(e, g_sinkCtx.load(std::memory_order_relaxed));
 }
 }  // namespace detail

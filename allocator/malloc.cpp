@@ -8,10 +8,14 @@
 
 namespace spanscope::detail {
 
-void reportBadFree(const char* what, const void* p) { fatal("free(): %s: %p", what, p); }
+void reportBadFree(const char* what, const void* p) {
+    fatal("free(): %s: %p", what, p);
+}
 
 namespace {
-size_t pageRounded(size_t size) { return (size + kPageSize - 1) & ~(kPageSize - 1); }
+size_t pageRounded(size_t size) {
+    return (size + kPageSize - 1) & ~(kPageSize - 1);
+}
 }  // namespace
 
 void* mallocSlow(size_t size) {
@@ -25,8 +29,10 @@ void* mallocSlow(size_t size) {
                 return sampleAlloc(c, p, s->elemsize);
             }
         void* p = c->nextFree(spc);
-        if (!p) errno = ENOMEM;
-        else c->requested[spc] += size;
+        if (!p)
+            errno = ENOMEM;
+        else
+            c->requested[spc] += size;
         return sampleAlloc(c, p, kClassToSize[spanClassSize(spc)]);
     }
     if (SPANSCOPE_UNLIKELY(t_mcache.state != CacheState::Live)) initThreadCache(&t_mcache);
@@ -43,8 +49,10 @@ void freeSlow(void* ptr, MSpan* s) {
             reportBadFree("double free or invalid pointer (no object at this heap address)", ptr);
         reportBadFree("invalid pointer (not allocated by spanscope)", ptr);
     }
-    if (reinterpret_cast<uintptr_t>(ptr) != s->startAddr) reportBadFree("invalid pointer (inside a large object)", ptr);
-    if (__atomic_exchange_n(&s->allocCount, uint16_t{0}, __ATOMIC_ACQ_REL) != 1) reportBadFree("double free", ptr);
+    if (reinterpret_cast<uintptr_t>(ptr) != s->startAddr)
+        reportBadFree("invalid pointer (inside a large object)", ptr);
+    if (__atomic_exchange_n(&s->allocCount, uint16_t{0}, __ATOMIC_ACQ_REL) != 1)
+        reportBadFree("double free", ptr);
     profileFreeCheck(s, ptr);
     g_mallocHeap.freeLarge(s);
 }
@@ -93,8 +101,12 @@ void* mallocAligned(size_t align, size_t size) {
 namespace spanscope {
 using namespace detail;
 
-void* ssMalloc(size_t size) { return mallocFast(size); }
-void ssFree(void* p) { freeFast(p); }
+void* ssMalloc(size_t size) {
+    return mallocFast(size);
+}
+void ssFree(void* p) {
+    freeFast(p);
+}
 
 void* ssCalloc(size_t n, size_t size) {
     size_t total;
@@ -127,7 +139,8 @@ void* ssRealloc(void* p, size_t size) {
         // In place while the request still fits the slot and would not fit a class half its size.
         if (size <= old && (size > old / 2 || old <= 16)) return p;
     } else {
-        if (reinterpret_cast<uintptr_t>(p) != s->startAddr) fatal("realloc(): invalid pointer: %p", p);
+        if (reinterpret_cast<uintptr_t>(p) != s->startAddr)
+            fatal("realloc(): invalid pointer: %p", p);
         old = s->npages * kPageSize;
         size_t npages = (size + kPageSize - 1) / kPageSize;
         if (size > kMaxSmallSize && npages <= s->npages && npages > s->npages / 2) {
@@ -146,15 +159,20 @@ void* ssRealloc(void* p, size_t size) {
     return q;
 }
 
-void* ssAlignedAlloc(size_t align, size_t size) { return mallocAligned(align, size); }
-size_t ssUsableSize(const void* p) { return p ? usableSize(p) : 0; }
+void* ssAlignedAlloc(size_t align, size_t size) {
+    return mallocAligned(align, size);
+}
+size_t ssUsableSize(const void* p) {
+    return p ? usableSize(p) : 0;
+}
 
 void readMemStats(MemStats* st) {
     MCache* c = &t_mcache;
     if (c->state == CacheState::Live)
         for (int spc = 0; spc < kNumSpanClasses; spc++)
             if (MSpan* s = c->alloc[spc]) {
-                g_mallocHeap.addMallocs(spanClassSize(static_cast<uint8_t>(spc)), s->allocCount - s->allocCountBeforeCache);
+                g_mallocHeap.addMallocs(spanClassSize(static_cast<uint8_t>(spc)),
+                                        s->allocCount - s->allocCountBeforeCache);
                 s->allocCountBeforeCache = s->allocCount;
             }
     if (!g_mallocHeap.initialized()) {

@@ -19,8 +19,10 @@ pthread_key_t g_exitKey;
 std::atomic<bool> g_keyReady{false};
 
 void unlinkCache(MCache* c) {
-    if (c->listPrev) c->listPrev->listNext = c->listNext;
-    else if (g_cacheList == c) g_cacheList = c->listNext;
+    if (c->listPrev)
+        c->listPrev->listNext = c->listNext;
+    else if (g_cacheList == c)
+        g_cacheList = c->listNext;
     if (c->listNext) c->listNext->listPrev = c->listPrev;
     c->listNext = c->listPrev = nullptr;
 }
@@ -60,7 +62,8 @@ void heapForkChild() {
 void ensureHeap() {
     if (SPANSCOPE_LIKELY(g_mallocHeap.initialized())) return;
     // Before the lock: pthread_atfork may itself allocate (a nested call finds the flag set).
-    if (!g_forkRegistered.exchange(true)) pthread_atfork(heapForkPrepare, heapForkParent, heapForkChild);
+    if (!g_forkRegistered.exchange(true))
+        pthread_atfork(heapForkPrepare, heapForkParent, heapForkChild);
     LockGuard g(g_initLock);
     if (!g_mallocHeap.initialized()) {
         g_mallocHeap.init(false);
@@ -70,7 +73,8 @@ void ensureHeap() {
 }  // namespace
 
 void initThreadCache(MCache* c) {
-    AllocatorWorkScope own;  // pthread_atfork's and pthread_setspecific's blocks are the allocator's
+    AllocatorWorkScope
+        own;  // pthread_atfork's and pthread_setspecific's blocks are the allocator's
     ensureHeap();
     c->heap = &g_mallocHeap;
     c->tid = currentTid();
@@ -90,7 +94,8 @@ void initThreadCache(MCache* c) {
 // Malloc mode: the frees a sweep of s would find now (the owner's and other threads').
 static size_t pendingFrees(const MSpan* s) {
     size_t n = 0;
-    for (size_t w = 0; w < s->nwords; w++) n += popcount64Hot(s->localFreeBits()[w] | loadRelaxed(s->freeBits[w]));
+    for (size_t w = 0; w < s->nwords; w++)
+        n += popcount64Hot(s->localFreeBits()[w] | loadRelaxed(s->freeBits[w]));
     return n;
 }
 
@@ -101,7 +106,8 @@ static MSpan* detachOne(MCache* c, uint8_t spc) {
     MHeap& h = *c->heap;
     h.addMallocs(spanClassSize(spc), s->allocCount - s->allocCountBeforeCache);
     // Go's releaseAll: the free slots counted into heapLive at refill were never used.
-    h.addHeapLive(-static_cast<int64_t>(static_cast<size_t>(s->nelems - s->allocCount) * s->elemsize));
+    h.addHeapLive(
+        -static_cast<int64_t>(static_cast<size_t>(s->nelems - s->allocCount) * s->elemsize));
     h.flushClassStats(c, spanClassSize(spc));
     return s;
 }
@@ -151,7 +157,8 @@ bool MCache::refill(uint8_t spc) {
         h.addMallocs(spanClassSize(spc), s->allocCount - s->allocCountBeforeCache);
         size_t nfreed = sweepMallocSpan(s);
         h.noteSwept(s, nfreed);
-        h.addHeapLive(static_cast<int64_t>(nfreed * s->elemsize));  // free slots of a cached span count
+        h.addHeapLive(
+            static_cast<int64_t>(nfreed * s->elemsize));  // free slots of a cached span count
         s->allocCountBeforeCache = s->allocCount;
         if (s->hasRoom()) return true;
         old = detachOne(this, spc);
@@ -170,11 +177,14 @@ bool MCache::refill(uint8_t spc) {
     __atomic_store_n(&s->sweepgen, h.sweepgen() + 3, __ATOMIC_RELEASE);
     s->allocCountBeforeCache = s->allocCount;
     s->resetAllocCache();
-    h.addHeapLive(static_cast<int64_t>(static_cast<size_t>(s->nelems - s->allocCount) * s->elemsize));
+    h.addHeapLive(
+        static_cast<int64_t>(static_cast<size_t>(s->nelems - s->allocCount) * s->elemsize));
     alloc[spc] = s;
-    SPANSCOPE_EMIT(EventKind::SpanRefill, spc, refillFlags(sweptFreed, old), static_cast<uint32_t>(s->npages), s->startAddr,
-                   s->allocCount, s->nelems, sweptFreed >= 0 ? static_cast<uint64_t>(sweptFreed) : 0,
-                   old ? old->startAddr | old->allocCount : 0);  // old: page-aligned base, count in the low bits
+    SPANSCOPE_EMIT(EventKind::SpanRefill, spc, refillFlags(sweptFreed, old),
+                   static_cast<uint32_t>(s->npages), s->startAddr, s->allocCount, s->nelems,
+                   sweptFreed >= 0 ? static_cast<uint64_t>(sweptFreed) : 0,
+                   old ? old->startAddr | old->allocCount
+                       : 0);  // old: page-aligned base, count in the low bits
     if (old) h.central(spc).uncacheSpan(h, old, oldSwept, /*emit=*/false);
     return true;
 }

@@ -35,8 +35,10 @@ void MCentral::placeSwept(MHeap& heap, MSpan* s, uint32_t sg) {
     if (s->wantsSweep()) {
         // Freed again after the sweep read the free bits: it needs another sweep.
         __atomic_store_n(&s->sweepgen, sg - 2, __ATOMIC_RELEASE);
-        if (full) fullUnswept(sg).push(s, SpanWhere::FullUnswept);
-        else partialUnswept(sg).push(s, SpanWhere::PartialUnswept);
+        if (full)
+            fullUnswept(sg).push(s, SpanWhere::FullUnswept);
+        else
+            partialUnswept(sg).push(s, SpanWhere::PartialUnswept);
     } else if (full) {
         fullSwept(sg).push(s, SpanWhere::FullSwept);
     } else {
@@ -47,7 +49,8 @@ void MCentral::placeSwept(MHeap& heap, MSpan* s, uint32_t sg) {
 void MCentral::markDirty(MHeap& heap, MSpan* s) {
     LockGuard g(lock);
     const uint32_t sg = heap.sweepgen();
-    if (__atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE) != sg) return;  // cached, unswept or being swept: it will be seen
+    if (__atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE) != sg)
+        return;  // cached, unswept or being swept: it will be seen
     if (s->whereNow() == SpanWhere::FullSwept) {
         fullSwept(sg).remove(s);
         __atomic_store_n(&s->sweepgen, sg - 2, __ATOMIC_RELEASE);
@@ -106,8 +109,10 @@ MSpan* MCentral::cacheSpan(MHeap& heap, long* sweptFreed) {
 
 void MCentral::uncacheSpan(MHeap& heap, MSpan* s, bool swept, bool emit) {
     __atomic_store_n(&s->owner, static_cast<MCache*>(nullptr), __ATOMIC_RELEASE);
-    if (emit) SPANSCOPE_EMIT(EventKind::SpanUncache, s->spanclass, s->allocCount == s->nelems, static_cast<uint32_t>(s->npages),
-                   s->startAddr, s->allocCount, s->nelems, 0, 0);
+    if (emit)
+        SPANSCOPE_EMIT(EventKind::SpanUncache, s->spanclass, s->allocCount == s->nelems,
+                       static_cast<uint32_t>(s->npages), s->startAddr, s->allocCount, s->nelems, 0,
+                       0);
     // Malloc mode: the owner's own frees (plain local bits) join the shared free bits and count
     // toward the sweep threshold, so the span is swept when enough frees wait, by whoever takes
     // it, not on every uncache. Managed mode: a cached span is swept already (Go's non-stale
@@ -123,7 +128,8 @@ bool MCentral::sweepOne(MHeap& heap) {
     if (!s) s = fullUnswept(sg).pop();
     lock.unlock();
     if (!s) return false;
-    if (SPANSCOPE_UNLIKELY(g_bgSweepPauseUsForTests.load(std::memory_order_relaxed))) pauseIfBackgroundSweeper();
+    if (SPANSCOPE_UNLIKELY(g_bgSweepPauseUsForTests.load(std::memory_order_relaxed)))
+        pauseIfBackgroundSweeper();
     __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
     heap.noteSwept(s, sweepSpan(s));
     placeSwept(heap, s, sg);

@@ -4,13 +4,14 @@
 //
 //   _GCoff --gcStart: STW1 "sweep termination"--> _GCmark (barrier on, allocate black, worker +
 //   assists) --gcMarkDone: STW2 "mark termination"--> _GCoff (sweepgen += 2, sweep lazily)
+#include "mgc.h"
+
 #include <pthread.h>
 #include <time.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "mgc.h"
 #include "spanscope/detail/mheap.h"
 #include "spanscope/detail/mprof.h"
 
@@ -63,8 +64,11 @@ void fmtMs(char* out, size_t cap, uint64_t ns) {
     }
     uint64_t div = 1;
     for (int i = 0; i < dec; i++) div *= 10;
-    if (dec == 0) snprintf(out, cap, "%llu", static_cast<unsigned long long>(x));
-    else snprintf(out, cap, "%llu.%0*llu", static_cast<unsigned long long>(x / div), dec, static_cast<unsigned long long>(x % div));
+    if (dec == 0)
+        snprintf(out, cap, "%llu", static_cast<unsigned long long>(x));
+    else
+        snprintf(out, cap, "%llu.%0*llu", static_cast<unsigned long long>(x / div), dec,
+                 static_cast<unsigned long long>(x % div));
 }
 
 // Go's gctrace line (mgc.go gcMarkTermination): clock = STW1 + mark + STW2; cpu = STW1 x P +
@@ -81,16 +85,21 @@ void printGCTrace(const CycleStats& c, uint64_t n) {
     fmtMs(i, sizeof i, c.stw2Ns * static_cast<uint64_t>(g_procs));
     uint64_t now = nanotime();
     double elapsed = static_cast<double>(now - g_processStart);
-    int pct = static_cast<int>(100.0 * static_cast<double>(g_gcCpuNs.load()) / (elapsed * g_procs) + 0.5);
+    int pct =
+        static_cast<int>(100.0 * static_cast<double>(g_gcCpuNs.load()) / (elapsed * g_procs) + 0.5);
     char line[512];
-    snprintf(line, sizeof line,
-             "gc %llu @%.3fs %d%%: %s+%s+%s ms clock, %s+%s/%s/%s+%s ms cpu, %llu->%llu->%llu MB, %llu MB goal, "
-             "%llu MB stacks, %llu MB globals, %d P%s\n",
-             static_cast<unsigned long long>(n), static_cast<double>(c.startNs - g_processStart) / 1e9, pct, a, b, d, e,
-             f, g, h, i, static_cast<unsigned long long>(c.heap0 >> 20), static_cast<unsigned long long>(c.heap1 >> 20),
-             static_cast<unsigned long long>(c.heap2 >> 20), static_cast<unsigned long long>(c.goal >> 20),
-             static_cast<unsigned long long>(c.stackScan >> 20), static_cast<unsigned long long>(c.globalsScan >> 20),
-             g_procs, c.forced ? " (forced)" : "");
+    snprintf(
+        line, sizeof line,
+        "gc %llu @%.3fs %d%%: %s+%s+%s ms clock, %s+%s/%s/%s+%s ms cpu, %llu->%llu->%llu MB, %llu "
+        "MB goal, "
+        "%llu MB stacks, %llu MB globals, %d P%s\n",
+        static_cast<unsigned long long>(n), static_cast<double>(c.startNs - g_processStart) / 1e9,
+        pct, a, b, d, e, f, g, h, i, static_cast<unsigned long long>(c.heap0 >> 20),
+        static_cast<unsigned long long>(c.heap1 >> 20),
+        static_cast<unsigned long long>(c.heap2 >> 20),
+        static_cast<unsigned long long>(c.goal >> 20),
+        static_cast<unsigned long long>(c.stackScan >> 20),
+        static_cast<unsigned long long>(c.globalsScan >> 20), g_procs, c.forced ? " (forced)" : "");
     printErr("%s", line);
 }
 
@@ -99,10 +108,10 @@ void printGCTrace(const CycleStats& c, uint64_t n) {
 // c = goal, d = trigger, flags = phase, npages = the stop-the-world's microseconds; addr by phase:
 // sweep termination and mark: the memory limit in bytes (0: none); mark termination: assist CPU
 // us << 32 | background worker CPU us; off: idle-worker mark CPU us << 32 | memory limit MiB.
-void emitPhase(GCPhaseKind phase, uint64_t cycle, uint64_t heapLive, uint64_t stwNs, uint64_t goal, uint64_t trigger,
-               uint64_t addr) {
-    SPANSCOPE_EMIT(EventKind::GCPhase, 0, static_cast<uint8_t>(phase), static_cast<uint32_t>(stwNs / 1000), addr, cycle,
-                   heapLive, goal, trigger);
+void emitPhase(GCPhaseKind phase, uint64_t cycle, uint64_t heapLive, uint64_t stwNs, uint64_t goal,
+               uint64_t trigger, uint64_t addr) {
+    SPANSCOPE_EMIT(EventKind::GCPhase, 0, static_cast<uint8_t>(phase),
+                   static_cast<uint32_t>(stwNs / 1000), addr, cycle, heapLive, goal, trigger);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,7 +170,8 @@ void gcStart(bool forced) {
     g_markDone.store(false, std::memory_order_seq_cst);
     c.heap0 = g_gcHeap.heapLive();
     g_pacerLock.lock();
-    // Go 1.19's startCycle: triggered is the trigger as computed now, not heapLive (golang/go#53738).
+    // Go 1.19's startCycle: triggered is the trigger as computed now, not heapLive
+    // (golang/go#53738).
     g_pacer.trigger = pacerTrigger(&g_pacer.goal);
     g_gcHeap.setGoal(g_pacer.goal);
     g_pacer.triggered = g_pacer.trigger;
@@ -210,7 +220,9 @@ void pacerEndCycle(CycleStats& c, uint64_t scanWork) {
     p.trigger = pacerTrigger(&c.goal);  // endCycle's lastHeapGoal: the goal gctrace prints
     // consMark: allocation during mark over the scan work done (u = 0.25 utilisation).
     const uint64_t allocated = c.heap1 > p.triggered ? c.heap1 - p.triggered : 0;
-    const double cons = scanWork ? static_cast<double>(allocated) * 0.25 / (static_cast<double>(scanWork) * 0.75) : 0;
+    const double cons =
+        scanWork ? static_cast<double>(allocated) * 0.25 / (static_cast<double>(scanWork) * 0.75)
+                 : 0;
     for (int k = 4; k > 0; k--) p.consMark[k] = p.consMark[k - 1];
     p.consMark[0] = cons;
     // resetLive: heapLive = heapMarked, and no cycle is triggered (so the 64 KiB runway floor
@@ -243,14 +255,16 @@ void reportCycle(CycleStats& c, uint64_t n, uint64_t newGoal, uint64_t newTrigge
     g_gcCpuNs.fetch_add(c.stw2Ns * static_cast<uint64_t>(g_procs));
     timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
-    g_lastGCUnix.store(static_cast<uint64_t>(rt.tv_sec) * 1000000000ull + static_cast<uint64_t>(rt.tv_nsec));
+    g_lastGCUnix.store(static_cast<uint64_t>(rt.tv_sec) * 1000000000ull +
+                       static_cast<uint64_t>(rt.tv_nsec));
     c.assistNs = g_assistNs.exchange(0);
     c.workerNs = g_workerNs.exchange(0);
     c.idleNs = g_idleNs.exchange(0);
     const uint64_t limit = c.memoryLimit == INT64_MAX ? 0 : static_cast<uint64_t>(c.memoryLimit);
     emitPhase(GCPhaseKind::MarkTermination, n, c.heap1, c.stw2Ns, c.goal, c.trigger,
               (c.assistNs / 1000) << 32 | (c.workerNs / 1000 & 0xffffffff));
-    emitPhase(GCPhaseKind::Off, n, c.heap2, 0, newGoal, newTrigger, (c.idleNs / 1000) << 32 | (limit >> 20));
+    emitPhase(GCPhaseKind::Off, n, c.heap2, 0, newGoal, newTrigger,
+              (c.idleNs / 1000) << 32 | (limit >> 20));
     if (g_gctrace) printGCTrace(c, n);
 }
 
@@ -343,12 +357,15 @@ void* workerMain(void*) {
         g_gcCpuNs.fetch_add(worked);
         g_gc.bgScanCredit.fetch_add(static_cast<int64_t>(done));
         if (!done) {
-            if (markWorkDone()) gcMarkTermination();
-            else sleepNs(100000);
+            if (markWorkDone())
+                gcMarkTermination();
+            else
+                sleepNs(100000);
             continue;
         }
         if (share < 1.0) {
-            uint64_t rest = static_cast<uint64_t>(static_cast<double>(worked) * (1.0 / share - 1.0));
+            uint64_t rest =
+                static_cast<uint64_t>(static_cast<double>(worked) * (1.0 / share - 1.0));
             sleepNs(static_cast<long>(std::min<uint64_t>(rest, 50000000)));
         }
     }
@@ -429,7 +446,6 @@ void gcTriggerHeap() {
     if (pacerTriggerTest()) gcStart(false);
 }
 
-
 }  // namespace spanscope::detail
 
 namespace spanscope::gc {
@@ -448,7 +464,8 @@ void collect() {
     uint32_t done = g_cycleDone.load();
     gcStart(true);
     for (;;) {
-        if (g_cycleDone.load() != done && g_gc.phase.load() == static_cast<int>(GCPhase::Off)) break;
+        if (g_cycleDone.load() != done && g_gc.phase.load() == static_cast<int>(GCPhase::Off))
+            break;
         enterNative(m);
         futexWait(&g_cycleDone, done, 10000000);
         exitNative(m);

@@ -49,13 +49,15 @@ struct GCState {
     // objects, in scanWork's unit), grown by allocation between cycles, fixed during one, and reset
     // to the cycle's scan work at mark termination. revise's worst case (maxScanWork) is this.
     std::atomic<uint64_t> heapScan{0};
-    std::atomic<uint64_t> heapGoal{UINT64_MAX};  // revise's park point: assists with no work wait past it
+    std::atomic<uint64_t> heapGoal{
+        UINT64_MAX};                 // revise's park point: assists with no work wait past it
     std::atomic<uint64_t> cycle{0};  // numgc
 };
 extern GCState g_gc;
 
-inline bool writeBarrierEnabled() { return g_gc.phase.load(std::memory_order_relaxed) != 0; }
-
+inline bool writeBarrierEnabled() {
+    return g_gc.phase.load(std::memory_order_relaxed) != 0;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Mutators and stop-the-world (mgcstw.cpp; Go's stopTheWorldWithSema with safe points instead of
@@ -68,10 +70,11 @@ struct Mutator {
     bool attached = false;
     bool exiting = false;
     gc::RootBase* roots = nullptr;
-    GcWork work;                // barrier shading and assists
+    GcWork work;  // barrier shading and assists
     uint32_t flushEpoch = 0;
-    int64_t assistBytes = 0;    // Go's gcAssistBytes: credit (> 0) or debt (< 0)
-    uint64_t scanAlloc = 0;     // scannable bytes allocated, not yet in g_gc.heapScan (Go's mcache.scanAlloc)
+    int64_t assistBytes = 0;  // Go's gcAssistBytes: credit (> 0) or debt (< 0)
+    uint64_t scanAlloc =
+        0;  // scannable bytes allocated, not yet in g_gc.heapScan (Go's mcache.scanAlloc)
     uint64_t assistNs = 0;
     Mutator* next = nullptr;
     Mutator* prev = nullptr;
@@ -96,7 +99,8 @@ void parkSlow(Mutator& m);
 void flushForBarrier(Mutator& m);
 SPANSCOPE_INLINE void safePoint(Mutator& m) {
     if (SPANSCOPE_UNLIKELY(g_stw.load(std::memory_order_relaxed))) parkSlow(m);
-    if (SPANSCOPE_UNLIKELY(g_flushEpoch.load(std::memory_order_relaxed) != m.flushEpoch)) flushForBarrier(m);
+    if (SPANSCOPE_UNLIKELY(g_flushEpoch.load(std::memory_order_relaxed) != m.flushEpoch))
+        flushForBarrier(m);
 }
 void enterNative(Mutator& m);
 void exitNative(Mutator& m);
@@ -120,7 +124,8 @@ extern size_t g_nglobals;
 // ---------------------------------------------------------------------------------------------
 // The pacer (mgcpacer.cpp; Go's gcControllerState). Fields under g_pacerLock.
 
-inline constexpr uint64_t kNotTriggered = UINT64_MAX;  // Go's triggered = ^uint64(0) outside a cycle
+inline constexpr uint64_t kNotTriggered =
+    UINT64_MAX;  // Go's triggered = ^uint64(0) outside a cycle
 
 struct Pacer {
     int gcPercent = 100;
@@ -130,7 +135,7 @@ struct Pacer {
     uint64_t triggered = kNotTriggered;  // heapLive when this cycle started (reset by resetLive)
     uint64_t lastHeapScan = 0;
     uint64_t globalsScan = 0;
-    uint64_t stackScan = 0;  // lastStackScan: root handles and scopes
+    uint64_t stackScan = 0;   // lastStackScan: root handles and scopes
     double consMark[5] = {};  // current and last 4 measurements
     uint64_t lastHeapGoal = 0;
     // commit's outputs.
@@ -167,10 +172,10 @@ extern bool g_gctrace;
 extern SpinLock g_cycleLock;  // one cycle start at a time
 extern std::atomic<uint32_t> g_cycleDone;
 
-void gcStart(bool forced);         // Go's gcStart: sweep termination, then mark
-void gcMarkTermination();          // Go's gcMarkDone + gcMarkTermination + gcSweep
-void gcTriggerHeap();              // the heap's trigger callback: gcStart(false)
-void startWorker();                // the background mark worker thread
+void gcStart(bool forced);  // Go's gcStart: sweep termination, then mark
+void gcMarkTermination();   // Go's gcMarkDone + gcMarkTermination + gcSweep
+void gcTriggerHeap();       // the heap's trigger callback: gcStart(false)
+void startWorker();         // the background mark worker thread
 
 // ---------------------------------------------------------------------------------------------
 // Marking (mgcmark.cpp).

@@ -40,18 +40,24 @@ SPANSCOPE_NOINLINE void gcAssist(Mutator& m) {
     }
     uint64_t t0 = nanotime();
     g_activeAssists.fetch_add(1, std::memory_order_acq_rel);
-    size_t done = drainWork(m.work, static_cast<size_t>(std::max<int64_t>(debtWork, 64 << 10)));  // gcOverAssistWork
+    size_t done = drainWork(
+        m.work, static_cast<size_t>(std::max<int64_t>(debtWork, 64 << 10)));  // gcOverAssistWork
     m.work.flush();
     g_activeAssists.fetch_sub(1, std::memory_order_acq_rel);
-    m.assistBytes = done ? m.assistBytes + static_cast<int64_t>(static_cast<double>(done) / std::max(ratio, 1e-9)) : 0;
+    m.assistBytes = done ? m.assistBytes + static_cast<int64_t>(static_cast<double>(done) /
+                                                                std::max(ratio, 1e-9))
+                         : 0;
     uint64_t dt = nanotime() - t0;
     g_assistNs.fetch_add(dt);
     g_gcCpuNs.fetch_add(dt);
     // One record per assist that did work (events.h): one that found no grey work (binary-trees
     // makes one per allocation while the pool is empty, 99.99% of its 10 M assists) changes
     // nothing a session shows; its time is in mark termination's assist CPU (GCPhase addr).
-    if (done) SPANSCOPE_EMIT(EventKind::MarkAssistEnd, 0, 0, 0, 0, done, static_cast<uint64_t>(debtWork), dt, 0);
-    if (!done && g_gcHeap.heapLive() >= g_gc.heapGoal.load(std::memory_order_relaxed)) parkAssist(m);
+    if (done)
+        SPANSCOPE_EMIT(EventKind::MarkAssistEnd, 0, 0, 0, 0, done, static_cast<uint64_t>(debtWork),
+                       dt, 0);
+    if (!done && g_gcHeap.heapLive() >= g_gc.heapGoal.load(std::memory_order_relaxed))
+        parkAssist(m);
 }
 
 // Go's scanAlloc: scannable bytes allocated go into heapScan in batches, and only between cycles
@@ -83,14 +89,19 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
     // Allocate black during a cycle (Go's gcmarknewobject), decided once the slot is taken: a
     // refill or a large allocation may start a cycle, whose root scan cannot see the object this
     // call returns. Were it white it could be freed while a Root holds it.
-    auto black = [] { return g_gc.phase.load(std::memory_order_relaxed) != static_cast<int>(GCPhase::Off); };
+    auto black = [] {
+        return g_gc.phase.load(std::memory_order_relaxed) != static_cast<int>(GCPhase::Off);
+    };
     if (size == 0) size = 1;
     if (noscan && size < kTinySize) {
         // The tiny allocator: pack pointer-free objects into 16-byte blocks (Go's rules).
         uintptr_t off = c.tinyoffset;
-        if (size % 8 == 0) off = (off + 7) & ~uintptr_t{7};
-        else if (size % 4 == 0) off = (off + 3) & ~uintptr_t{3};
-        else if (size % 2 == 0) off = (off + 1) & ~uintptr_t{1};
+        if (size % 8 == 0)
+            off = (off + 7) & ~uintptr_t{7};
+        else if (size % 4 == 0)
+            off = (off + 3) & ~uintptr_t{3};
+        else if (size % 2 == 0)
+            off = (off + 1) & ~uintptr_t{1};
         if (off + size <= kTinySize && c.tiny) {
             void* p = reinterpret_cast<void*>(c.tiny + off);
             c.tinyoffset = off + size;
@@ -107,12 +118,14 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
         c.requested[kTinySpanClass] += size;
         if (black()) markNew(m, s, reinterpret_cast<uintptr_t>(block));
         if (SPANSCOPE_OBJECT_EVENTS())
-            SPANSCOPE_EMIT(EventKind::ObjAlloc, kTinySpanClass, 1, 0, reinterpret_cast<uintptr_t>(block), size, 0, 0, 0);
+            SPANSCOPE_EMIT(EventKind::ObjAlloc, kTinySpanClass, 1, 0,
+                           reinterpret_cast<uintptr_t>(block), size, 0, 0, 0);
         if (size < c.tinyoffset || c.tiny == 0) {
             c.tiny = reinterpret_cast<uintptr_t>(block);
             c.tinyoffset = size;
         }
-        return sampleAlloc(&c, block, kTinySize, true);  // tiny: a new block counts, its sharers do not
+        return sampleAlloc(&c, block, kTinySize,
+                           true);  // tiny: a new block counts, its sharers do not
     }
     const bool header = !noscan && size > kMinSizeForMallocHeader;
     const size_t full = header ? size + kMallocHeaderSize : size;
@@ -134,7 +147,8 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
         }
         if (!noscan) noteScanAlloc(m, s->elemsize);  // scanObject's unit: the whole slot
         if (black()) markNew(m, s, slot);
-        if (SPANSCOPE_OBJECT_EVENTS()) SPANSCOPE_EMIT(EventKind::ObjAlloc, spc, 0, 0, slot, size, 0, 0, 0);
+        if (SPANSCOPE_OBJECT_EVENTS())
+            SPANSCOPE_EMIT(EventKind::ObjAlloc, spc, 0, 0, slot, size, 0, 0, 0);
         sampleAlloc(&c, reinterpret_cast<void*>(slot), s->elemsize, true);
         return p;
     }
@@ -147,7 +161,8 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
     }
     if (black()) markNew(m, s, reinterpret_cast<uintptr_t>(p));
     if (SPANSCOPE_OBJECT_EVENTS())
-        SPANSCOPE_EMIT(EventKind::ObjAlloc, s->spanclass, 0, 0, reinterpret_cast<uintptr_t>(p), size, 0, 0, 0);
+        SPANSCOPE_EMIT(EventKind::ObjAlloc, s->spanclass, 0, 0, reinterpret_cast<uintptr_t>(p),
+                       size, 0, 0, 0);
     return sampleAlloc(&c, p, s->npages * kPageSize, true);
 }
 
@@ -157,13 +172,18 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
 namespace spanscope::gc {
 using namespace spanscope::detail;
 
-void* alloc(const Type* t) { return mallocgc(t->size, t, 1); }
+void* alloc(const Type* t) {
+    return mallocgc(t->size, t, 1);
+}
 void* allocArray(const Type* t, size_t n) {
     size_t bytes;
-    if (__builtin_mul_overflow(t->size, n, &bytes)) fatal("allocArray: %zu elements of %zu bytes overflow", n, t->size);
+    if (__builtin_mul_overflow(t->size, n, &bytes))
+        fatal("allocArray: %zu elements of %zu bytes overflow", n, t->size);
     return mallocgc(bytes, t, n);
 }
-void* allocBytes(size_t n) { return mallocgc(n, nullptr, 1); }
+void* allocBytes(size_t n) {
+    return mallocgc(n, nullptr, 1);
+}
 
 void writePointer(void** slot, void* ptr) {
     if (SPANSCOPE_UNLIKELY(writeBarrierEnabled())) {

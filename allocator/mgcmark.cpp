@@ -16,9 +16,13 @@ void LfStack::push(WorkBuf* b) {
     if (ptr >> kPtrBits) fatal("work buffer above the 48-bit address space");
     uint64_t old = m_head.load(std::memory_order_relaxed);
     for (;;) {
-        __atomic_store_n(&b->next, reinterpret_cast<WorkBuf*>(old & ((uint64_t{1} << kPtrBits) - 1)), __ATOMIC_RELAXED);
+        __atomic_store_n(&b->next,
+                         reinterpret_cast<WorkBuf*>(old & ((uint64_t{1} << kPtrBits) - 1)),
+                         __ATOMIC_RELAXED);
         const uint64_t cnt = ((old >> kPtrBits) + 1) << kPtrBits;
-        if (m_head.compare_exchange_weak(old, cnt | ptr, std::memory_order_release, std::memory_order_relaxed)) return;
+        if (m_head.compare_exchange_weak(old, cnt | ptr, std::memory_order_release,
+                                         std::memory_order_relaxed))
+            return;
     }
 }
 
@@ -30,8 +34,11 @@ WorkBuf* LfStack::pop() {
         // b may be popped and reused meanwhile: its memory stays a WorkBuf (never unmapped), and
         // the count in the head makes the CAS fail then.
         WorkBuf* next = __atomic_load_n(&b->next, __ATOMIC_RELAXED);
-        const uint64_t nu = (old & ~((uint64_t{1} << kPtrBits) - 1)) | reinterpret_cast<uint64_t>(next);
-        if (m_head.compare_exchange_weak(old, nu, std::memory_order_acquire, std::memory_order_acquire)) return b;
+        const uint64_t nu =
+            (old & ~((uint64_t{1} << kPtrBits) - 1)) | reinterpret_cast<uint64_t>(next);
+        if (m_head.compare_exchange_weak(old, nu, std::memory_order_acquire,
+                                         std::memory_order_acquire))
+            return b;
     }
 }
 
@@ -73,7 +80,8 @@ void GcWork::flush() {
 // Go's greyobject: set the mark bit; pointerful objects are queued for scanning.
 void greyObject(uintptr_t p, GcWork& w) {
     MSpan* s = spanOf(p);
-    if (!s || !s->managed || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != static_cast<uint8_t>(SpanState::InUse))
+    if (!s || !s->managed ||
+        __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != static_cast<uint8_t>(SpanState::InUse))
         return;
     if (p < s->startAddr || p >= s->limit) return;
     size_t idx = s->isLarge() ? 0 : s->objIndex(p);
@@ -84,7 +92,8 @@ void greyObject(uintptr_t p, GcWork& w) {
     w.bytesMarked += s->elemsize;
     const bool noscan = spanClassNoscan(s->spanclass);
     if (SPANSCOPE_OBJECT_EVENTS())  // a pointer-free object has nothing to scan: black at once
-        SPANSCOPE_EMIT(EventKind::ObjMark, s->spanclass, noscan ? 1 : 0, 0, s->startAddr + idx * s->elemsize, 0, 0, 0, 0);
+        SPANSCOPE_EMIT(EventKind::ObjMark, s->spanclass, noscan ? 1 : 0, 0,
+                       s->startAddr + idx * s->elemsize, 0, 0, 0, 0);
     if (!noscan) w.put(s->startAddr + idx * s->elemsize);
 }
 
@@ -122,8 +131,10 @@ void heapSetType(MSpan* s, uintptr_t obj, const gc::Type* t, size_t bytes) {
         }
         size_t wi = first + k;
         uint8_t m = static_cast<uint8_t>(1u << (wi % 8));
-        if (isPtr) __atomic_fetch_or(&bits[wi / 8], m, __ATOMIC_RELAXED);
-        else __atomic_fetch_and(&bits[wi / 8], static_cast<uint8_t>(~m), __ATOMIC_RELAXED);
+        if (isPtr)
+            __atomic_fetch_or(&bits[wi / 8], m, __ATOMIC_RELAXED);
+        else
+            __atomic_fetch_and(&bits[wi / 8], static_cast<uint8_t>(~m), __ATOMIC_RELAXED);
     }
 }
 
@@ -132,7 +143,8 @@ constexpr size_t kMaxObletBytes = 128 << 10;  // Go's maxObletBytes
 
 // Scans bytes [from, to) of a large object at base, of elements of type t (whole elements only,
 // as scanTyped), total bytes long.
-void scanLargeRange(uintptr_t base, size_t from, size_t to, size_t total, const gc::Type* t, GcWork& w) {
+void scanLargeRange(uintptr_t base, size_t from, size_t to, size_t total, const gc::Type* t,
+                    GcWork& w) {
     if (!t || !t->ptrdata) return;
     const size_t whole = total / t->size * t->size;
     for (size_t off = from; off < to && off < whole; off += 8) {
@@ -158,7 +170,8 @@ void scanLarge(MSpan* s, uintptr_t obj, GcWork& w) {
 void scanObject(uintptr_t obj, GcWork& w) {
     MSpan* s = spanOf(obj);
     if (!s) return;
-    if (SPANSCOPE_OBJECT_EVENTS() && (!s->isLarge() || obj == s->startAddr))  // an oblet is not an object
+    if (SPANSCOPE_OBJECT_EVENTS() &&
+        (!s->isLarge() || obj == s->startAddr))  // an oblet is not an object
         SPANSCOPE_EMIT(EventKind::ObjMark, s->spanclass, 1, 0, obj, 0, 0, 0, 0);
     if (s->isLarge()) {
         scanLarge(s, obj, w);
@@ -167,7 +180,8 @@ void scanObject(uintptr_t obj, GcWork& w) {
     w.scanWork += s->elemsize;
     if (s->elemsize > kMinSizeForMallocHeader) {
         // Malloc header: word 0 holds the type; the object follows.
-        auto* t = reinterpret_cast<const gc::Type*>(__atomic_load_n(reinterpret_cast<uintptr_t*>(obj), __ATOMIC_ACQUIRE));
+        auto* t = reinterpret_cast<const gc::Type*>(
+            __atomic_load_n(reinterpret_cast<uintptr_t*>(obj), __ATOMIC_ACQUIRE));
         scanTyped(obj + kMallocHeaderSize, s->elemsize - kMallocHeaderSize, t, w);
         return;
     }
@@ -175,7 +189,8 @@ void scanObject(uintptr_t obj, GcWork& w) {
     size_t first = (obj - s->startAddr) / 8, words = s->elemsize / 8;
     for (size_t k = 0; k < words; k++) {
         size_t wi = first + k;
-        if ((__atomic_load_n(&bits[wi / 8], __ATOMIC_RELAXED) >> (wi % 8)) & 1) scanWord(obj + k * 8, w);
+        if ((__atomic_load_n(&bits[wi / 8], __ATOMIC_RELAXED) >> (wi % 8)) & 1)
+            scanWord(obj + k * 8, w);
     }
 }
 
@@ -191,9 +206,12 @@ void remarkAfterFork() {
     if (g_gc.phase.load(std::memory_order_relaxed) != static_cast<int>(GCPhase::Mark)) return;
     GcWork w;
     uint64_t marked = 0;
-    auto marks = [](const MSpan* s, size_t word) { return __atomic_load_n(&s->gcmarkBits[word], __ATOMIC_RELAXED); };
+    auto marks = [](const MSpan* s, size_t word) {
+        return __atomic_load_n(&s->gcmarkBits[word], __ATOMIC_RELAXED);
+    };
     g_gcHeap.forEachSpanLocked([&](MSpan* s) {
-        if (!s->managed || s->state != static_cast<uint8_t>(SpanState::InUse) || !s->gcmarkBits) return;
+        if (!s->managed || s->state != static_cast<uint8_t>(SpanState::InUse) || !s->gcmarkBits)
+            return;
         const bool scan = !spanClassNoscan(s->spanclass);
         for (size_t word = 0; word * 64 < s->nelems; word++) {
             for (uint64_t m = marks(s, word); m; m &= m - 1) {
@@ -204,10 +222,12 @@ void remarkAfterFork() {
     });
     // Counted after the scan: it may have marked more.
     g_gcHeap.forEachSpanLocked([&](MSpan* s) {
-        if (!s->managed || s->state != static_cast<uint8_t>(SpanState::InUse) || !s->gcmarkBits) return;
+        if (!s->managed || s->state != static_cast<uint8_t>(SpanState::InUse) || !s->gcmarkBits)
+            return;
         for (size_t word = 0; word * 64 < s->nelems; word++) {
             uint64_t m = marks(s, word);
-            if (const size_t left = s->nelems - word * 64; left < 64) m &= (uint64_t{1} << left) - 1;
+            if (const size_t left = s->nelems - word * 64; left < 64)
+                m &= (uint64_t{1} << left) - 1;
             marked += static_cast<uint64_t>(__builtin_popcountll(m)) * s->elemsize;
         }
     });

@@ -18,11 +18,11 @@ SpinLock g_pacerLock;
 
 namespace {
 
-constexpr uint64_t kDefaultHeapMinimum = 4 << 20;            // defaultHeapMinimum
-constexpr uint64_t kSweepMinHeapDistance = 1 << 20;          // sweepMinHeapDistance
-constexpr uint64_t kMinRunway = 64 << 10;                    // heapGoalInternal's minRunway
-constexpr uint64_t kMemoryLimitHeapGoalHeadroom = 1 << 20;   // memoryLimitHeapGoalHeadroom
-constexpr double kGoalUtilization = 0.25;                    // gcGoalUtilization
+constexpr uint64_t kDefaultHeapMinimum = 4 << 20;           // defaultHeapMinimum
+constexpr uint64_t kSweepMinHeapDistance = 1 << 20;         // sweepMinHeapDistance
+constexpr uint64_t kMinRunway = 64 << 10;                   // heapGoalInternal's minRunway
+constexpr uint64_t kMemoryLimitHeapGoalHeadroom = 1 << 20;  // memoryLimitHeapGoalHeadroom
+constexpr double kGoalUtilization = 0.25;                   // gcGoalUtilization
 
 // Go's memoryLimitHeapGoal: the limit less the memory that is not, and cannot become, heap
 // objects (mapped and not released, less free pages, less object bytes: metadata and
@@ -32,12 +32,14 @@ uint64_t memoryLimitHeapGoal(const Pacer& p) {
     PacerHeapStats hs;
     g_gcHeap.readPacerStats(hs);
     const uint64_t limit = static_cast<uint64_t>(p.memoryLimit);
-    const uint64_t heapAlloc = std::min(hs.heapAlloc, hs.mappedReady - std::min(hs.heapFree, hs.mappedReady));
+    const uint64_t heapAlloc =
+        std::min(hs.heapAlloc, hs.mappedReady - std::min(hs.heapFree, hs.mappedReady));
     const uint64_t nonHeap = hs.mappedReady - std::min(hs.mappedReady, hs.heapFree + heapAlloc);
     const uint64_t overage = hs.mappedReady > limit ? hs.mappedReady - limit : 0;
     if (nonHeap + overage >= limit) return p.heapMarked;
     uint64_t goal = limit - (nonHeap + overage);
-    if (goal < kMemoryLimitHeapGoalHeadroom || goal - kMemoryLimitHeapGoalHeadroom < kMemoryLimitHeapGoalHeadroom)
+    if (goal < kMemoryLimitHeapGoalHeadroom ||
+        goal - kMemoryLimitHeapGoalHeadroom < kMemoryLimitHeapGoalHeadroom)
         goal = kMemoryLimitHeapGoalHeadroom;
     else
         goal -= kMemoryLimitHeapGoalHeadroom;
@@ -52,7 +54,8 @@ uint64_t heapGoalInternal(const Pacer& p, uint64_t* minTrigger) {
     if (uint64_t limitGoal = memoryLimitHeapGoal(p); limitGoal < goal) return limitGoal;
     goal = std::max(goal, p.sweepDistMinTrigger);
     *minTrigger = p.sweepDistMinTrigger;
-    if (p.triggered != kNotTriggered && goal < p.triggered + kMinRunway) goal = p.triggered + kMinRunway;
+    if (p.triggered != kNotTriggered && goal < p.triggered + kMinRunway)
+        goal = p.triggered + kMinRunway;
     return goal;
 }
 
@@ -69,7 +72,8 @@ uint64_t pacerTrigger(uint64_t* goalOut) {
     minTrigger = std::max(minTrigger, p.heapMarked);
     minTrigger = std::max(minTrigger, (goal - p.heapMarked) / 64 * 45 + p.heapMarked);
     uint64_t maxTrigger = (goal - p.heapMarked) / 64 * 61 + p.heapMarked;
-    if (goal > kDefaultHeapMinimum && goal - kDefaultHeapMinimum > maxTrigger) maxTrigger = goal - kDefaultHeapMinimum;
+    if (goal > kDefaultHeapMinimum && goal - kDefaultHeapMinimum > maxTrigger)
+        maxTrigger = goal - kDefaultHeapMinimum;
     maxTrigger = std::max(maxTrigger, minTrigger);
     uint64_t trigger = p.runway > goal ? minTrigger : goal - p.runway;
     return std::min(std::max(trigger, minTrigger), maxTrigger);
@@ -82,12 +86,14 @@ void pacerCommit(bool sweepDone) {
     p.sweepDistMinTrigger = sweepDone ? 0 : g_gcHeap.heapLive() + kSweepMinHeapDistance;
     uint64_t goal = UINT64_MAX;
     if (p.gcPercent >= 0)
-        goal = p.heapMarked + (p.heapMarked + p.stackScan + p.globalsScan) * static_cast<uint64_t>(p.gcPercent) / 100;
+        goal = p.heapMarked + (p.heapMarked + p.stackScan + p.globalsScan) *
+                                  static_cast<uint64_t>(p.gcPercent) / 100;
     p.gcPercentHeapGoal = std::max(goal, p.heapMinimum);
     double cons = 0;
     for (double c : p.consMark) cons = std::max(cons, c);
-    p.runway = static_cast<uint64_t>(cons * (1 - kGoalUtilization) / kGoalUtilization *
-                                     static_cast<double>(p.lastHeapScan + p.stackScan + p.globalsScan));
+    p.runway =
+        static_cast<uint64_t>(cons * (1 - kGoalUtilization) / kGoalUtilization *
+                              static_cast<double>(p.lastHeapScan + p.stackScan + p.globalsScan));
     pacerPublish();
 }
 
@@ -100,9 +106,11 @@ void pacerPublish() {
     PacerHeapStats hs;
     g_gcHeap.readPacerStats(hs);
     if (p.lastHeapGoal && p.gcPercent >= 0)
-        scav = static_cast<uint64_t>(static_cast<double>(hs.heapInUse) * static_cast<double>(p.gcPercentHeapGoal) /
+        scav = static_cast<uint64_t>(static_cast<double>(hs.heapInUse) *
+                                     static_cast<double>(p.gcPercentHeapGoal) /
                                      static_cast<double>(p.lastHeapGoal) * 1.10);
-    if (p.memoryLimit != INT64_MAX) scav = std::min<uint64_t>(scav, static_cast<uint64_t>(p.memoryLimit) / 100 * 95);
+    if (p.memoryLimit != INT64_MAX)
+        scav = std::min<uint64_t>(scav, static_cast<uint64_t>(p.memoryLimit) / 100 * 95);
     if (p.gcPercent >= 0) p.lastHeapGoal = p.gcPercentHeapGoal;
     g_gcHeap.setScavengeGoal(scav == UINT64_MAX ? 0 : (scav + 4095) & ~uint64_t{4095});
     // With a memory limit the goal moves with non-heap memory, so every slow-path check asks the
@@ -127,14 +135,17 @@ void pacerRevise() {
     Pacer& p = g_pacer;
     const int percent = p.gcPercent < 0 ? 100000 : p.gcPercent;
     const uint64_t live = g_gcHeap.heapLive();
-    const int64_t work = static_cast<int64_t>(g_gc.scanWork.load(std::memory_order_relaxed) + p.stackScan + p.globalsScan);
+    const int64_t work = static_cast<int64_t>(g_gc.scanWork.load(std::memory_order_relaxed) +
+                                              p.stackScan + p.globalsScan);
     uint64_t minTrigger;
     const uint64_t soft = std::min<uint64_t>(heapGoalInternal(p, &minTrigger), INT64_MAX / 4);
     int64_t heapGoal = static_cast<int64_t>(soft);
     int64_t expected = static_cast<int64_t>(p.lastHeapScan + p.stackScan + p.globalsScan);
     // maxScanWork: every scannable byte of the heap live (Go's heapScan + stacks + globals).
-    const int64_t maxScanWork = static_cast<int64_t>(g_gc.heapScan.load(std::memory_order_relaxed) + p.stackScan + p.globalsScan);
-    const int64_t triggered = static_cast<int64_t>(p.triggered == kNotTriggered ? live : p.triggered);
+    const int64_t maxScanWork = static_cast<int64_t>(g_gc.heapScan.load(std::memory_order_relaxed) +
+                                                     p.stackScan + p.globalsScan);
+    const int64_t triggered =
+        static_cast<int64_t>(p.triggered == kNotTriggered ? live : p.triggered);
     // Deliberately unlike Go 1.19: before any cycle has scanned the heap there is nothing to expect
     // scan work from, and Go expects only its globals and stacks. The first revise then gives a
     // tiny assist ratio, and the first assist's 64 KiB of over-assist buys the mutator hundreds of
@@ -142,10 +153,13 @@ void pacerRevise() {
     // the first cycle expects every live byte to need scanning.
     if (p.lastHeapScan == 0) expected = std::max(expected, maxScanWork);
     if (work > expected && expected > 0) {
-        int64_t ext = static_cast<int64_t>(static_cast<double>(heapGoal - triggered) / static_cast<double>(expected) *
-                                           static_cast<double>(maxScanWork)) + triggered;
+        int64_t ext =
+            static_cast<int64_t>(static_cast<double>(heapGoal - triggered) /
+                                 static_cast<double>(expected) * static_cast<double>(maxScanWork)) +
+            triggered;
         expected = maxScanWork;
-        const int64_t hardGoal = static_cast<int64_t>((1.0 + percent / 100.0) * static_cast<double>(heapGoal));
+        const int64_t hardGoal =
+            static_cast<int64_t>((1.0 + percent / 100.0) * static_cast<double>(heapGoal));
         heapGoal = std::min(ext, hardGoal);
     }
     if (static_cast<int64_t>(live) > heapGoal) {
@@ -156,10 +170,13 @@ void pacerRevise() {
     // goal (Go parks any assist that cannot pay; below it the debt is forgiven here). Parking only
     // past the hard goal (5 x the goal at GOGC=400) let a mutator allocate at full speed while a
     // starved worker was late to terminate the mark: demo gogc400 reached 1.5 GB against 300 MB.
-    g_gc.heapGoal.store(static_cast<uint64_t>(std::max<int64_t>(heapGoal, 0)), std::memory_order_relaxed);
+    g_gc.heapGoal.store(static_cast<uint64_t>(std::max<int64_t>(heapGoal, 0)),
+                        std::memory_order_relaxed);
     const int64_t remaining = std::max<int64_t>(expected - work, 1000);
     const int64_t heapRemaining = std::max<int64_t>(heapGoal - static_cast<int64_t>(live), 1);
-    g_gc.assistWorkPerByte.store(static_cast<double>(remaining) / static_cast<double>(heapRemaining), std::memory_order_relaxed);
+    g_gc.assistWorkPerByte.store(
+        static_cast<double>(remaining) / static_cast<double>(heapRemaining),
+        std::memory_order_relaxed);
 }
 
 namespace {
@@ -197,11 +214,20 @@ bool parseByteCount(const char* s, int64_t* out) {
     if (c != 'i' || n < 4) return false;
     int power;
     switch (s[n - 3]) {
-        case 'K': power = 1; break;
-        case 'M': power = 2; break;
-        case 'G': power = 3; break;
-        case 'T': power = 4; break;
-        default: return false;
+        case 'K':
+            power = 1;
+            break;
+        case 'M':
+            power = 2;
+            break;
+        case 'G':
+            power = 3;
+            break;
+        case 'T':
+            power = 4;
+            break;
+        default:
+            return false;
     }
     int64_t v;
     if (!parseInt(s, n - 3, &v) || v < 0) return false;
@@ -219,16 +245,23 @@ void pacerInitFromEnv() {
     Pacer& p = g_pacer;
     if (const char* e = getenv("GOGC"); e && *e) {
         int64_t v;
-        if (!strcmp(e, "off")) p.gcPercent = -1;
-        else if (parseInt(e, strlen(e), &v) && v >= INT32_MIN && v <= INT32_MAX) p.gcPercent = v < 0 ? -1 : static_cast<int>(v);
-        else malformed("GOGC", e, "want a percentage such as 100, or off");
+        if (!strcmp(e, "off"))
+            p.gcPercent = -1;
+        else if (parseInt(e, strlen(e), &v) && v >= INT32_MIN && v <= INT32_MAX)
+            p.gcPercent = v < 0 ? -1 : static_cast<int>(v);
+        else
+            malformed("GOGC", e, "want a percentage such as 100, or off");
     }
     if (const char* e = getenv("GOMEMLIMIT"); e && *e && strcmp(e, "off") != 0) {
         int64_t v;
-        if (!parseByteCount(e, &v)) malformed("GOMEMLIMIT", e, "want a byte count with an optional B, KiB, MiB, GiB or TiB suffix, or off");
+        if (!parseByteCount(e, &v))
+            malformed("GOMEMLIMIT", e,
+                      "want a byte count with an optional B, KiB, MiB, GiB or TiB suffix, or off");
         p.memoryLimit = v;
     }
-    p.heapMinimum = p.gcPercent >= 0 ? kDefaultHeapMinimum * static_cast<uint64_t>(p.gcPercent) / 100 : UINT64_MAX;
+    p.heapMinimum = p.gcPercent >= 0
+                        ? kDefaultHeapMinimum * static_cast<uint64_t>(p.gcPercent) / 100
+                        : UINT64_MAX;
     pacerCommit(true);
 }
 
@@ -243,7 +276,9 @@ int setGCPercent(int percent) {
     Pacer& p = g_pacer;
     int old = p.gcPercent;
     p.gcPercent = percent < 0 ? -1 : percent;
-    p.heapMinimum = p.gcPercent >= 0 ? kDefaultHeapMinimum * static_cast<uint64_t>(p.gcPercent) / 100 : UINT64_MAX;
+    p.heapMinimum = p.gcPercent >= 0
+                        ? kDefaultHeapMinimum * static_cast<uint64_t>(p.gcPercent) / 100
+                        : UINT64_MAX;
     pacerCommit(p.sweepDistMinTrigger == 0);
     return old;
 }

@@ -1,7 +1,5 @@
 // Releasing memory to the OS (Go's mgcscavenge.go): the retained-memory goal, the scavenger's
 // top-down release of free pages in 64 KiB steps, and FreeOSMemory's release of everything free.
-#include "spanscope/detail/mheap.h"
-
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
@@ -9,6 +7,7 @@
 #include <cstdlib>
 
 #include "spanscope/detail/mcache.h"
+#include "spanscope/detail/mheap.h"
 #include "spanscope/events.h"
 
 namespace spanscope::detail {
@@ -18,7 +17,8 @@ size_t MHeap::retainedGoal() const {
     // (retainExtraPercent). Go has no goal before its first GC; malloc mode uses the in-use heap
     // of the moment until the first sweep generation completes.
     if (m_managed) {
-        uint64_t g = m_scavGoal.load(std::memory_order_relaxed);  // from the pacer (gcPaceScavenger)
+        uint64_t g =
+            m_scavGoal.load(std::memory_order_relaxed);  // from the pacer (gcPaceScavenger)
         return g ? g : SIZE_MAX;
     }
     uint64_t inuse = m_lastHeapInUse.load(std::memory_order_relaxed);
@@ -46,7 +46,8 @@ size_t MHeap::scavenge(size_t maxBytes, bool force) {
     while (released < maxBytes) {
         uintptr_t base = 0;
         size_t left = maxBytes - released;
-        size_t want = left >= kScavengeQuantum ? kScavengeQuantum / kPageSize : (left + kPageSize - 1) / kPageSize;
+        size_t want = left >= kScavengeQuantum ? kScavengeQuantum / kPageSize
+                                               : (left + kPageSize - 1) / kPageSize;
         size_t n = 0, scav = 0;
         {
             LockGuard g(m_lock);

@@ -69,8 +69,10 @@ void stopTheWorld(Mutator* self) {
     for (Mutator* m = g_mutators; m; m = m->next) {
         if (m == self) continue;
         for (int spins = 0; m->state.load(std::memory_order_seq_cst) == kRunning; spins++) {
-            if (spins < 100) __builtin_ia32_pause();
-            else sched_yield();
+            if (spins < 100)
+                __builtin_ia32_pause();
+            else
+                sched_yield();
         }
     }
 }
@@ -91,7 +93,9 @@ pthread_key_t g_mutKey;
 SpinLock g_initLock;
 std::atomic<bool> g_initialized{false};
 
-void threadExitGC(void*) { gc::detachThread(); }
+void threadExitGC(void*) {
+    gc::detachThread();
+}
 
 // fork: take the collector's locks (as a blocked mutator, so a stop-the-world in progress can
 // finish first); in the child only the forking thread is left, so the others' caches are returned,
@@ -140,7 +144,8 @@ void forkChild() {
         m = next;
     }
     self->work.flush();
-    g_activeAssists.store(0, std::memory_order_relaxed);  // an assist in another thread died mid-drain
+    g_activeAssists.store(0,
+                          std::memory_order_relaxed);  // an assist in another thread died mid-drain
     g_mutators = self->attached ? self : nullptr;
     if (self->attached) self->next = self->prev = nullptr;
     g_mutLock.unlock();
@@ -212,8 +217,10 @@ RootBase::RootBase(void** slots, size_t n) : m_slots(slots), m_n(n) {
 
 RootBase::~RootBase() {
     Mutator& m = t_mut;
-    if (m_prev) RootAccess::next(m_prev) = m_next;
-    else m.roots = m_next;
+    if (m_prev)
+        RootAccess::next(m_prev) = m_next;
+    else
+        m.roots = m_next;
     if (m_next) RootAccess::prev(m_next) = m_prev;
 }
 
@@ -239,7 +246,9 @@ void unregisterGlobal(void** slot) {
         }
 }
 
-void poll() { safePoint(self()); }
+void poll() {
+    safePoint(self());
+}
 
 void detachThread() {
     Mutator& m = t_mut;
@@ -250,15 +259,21 @@ void detachThread() {
     m.work.flush();
     g_tinyAllocs.fetch_add(m.cache.tinyAllocs);  // readGCStats sums the attached threads' counts
     m.cache.tinyAllocs = 0;
-    if (m.prev) m.prev->next = m.next;
-    else g_mutators = m.next;
+    if (m.prev)
+        m.prev->next = m.next;
+    else
+        g_mutators = m.next;
     if (m.next) m.next->prev = m.prev;
     m.attached = false;
     m.cache.state = CacheState::TornDown;
 }
 
-void enterBlocking() { enterNative(t_mut); }
-void exitBlocking() { exitNative(t_mut); }
+void enterBlocking() {
+    enterNative(t_mut);
+}
+void exitBlocking() {
+    exitNative(t_mut);
+}
 
 bool validate(char* why, size_t cap) {
     Mutator& m = self();

@@ -1,8 +1,6 @@
 // Sweeping (Go's mgcsweep.go): proportional sweep credit, sweeping one span at a time, sweep
 // generations (malloc mode's own cycles; the managed heap's sweepgen bump at mark termination), and
 // the background thread that sweeps and then scavenges (Go's bgsweep and bgscavenge in one).
-#include "spanscope/detail/mheap.h"
-
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
@@ -10,6 +8,7 @@
 #include <cstdlib>
 
 #include "spanscope/detail/mcache.h"
+#include "spanscope/detail/mheap.h"
 #include "spanscope/detail/mprof.h"
 #include "spanscope/events.h"
 
@@ -40,7 +39,6 @@ uint32_t sweepPercent() {
     return v;
 }
 
-
 void MHeap::paceSweeper(uint64_t trigger) {
     uint64_t live = heapLive();
     uint64_t pagesInUse;
@@ -49,7 +47,8 @@ void MHeap::paceSweeper(uint64_t trigger) {
         pagesInUse = m_heapInUse / kPageSize;
     }
     // sweepPagesPerByte = pages to sweep / bytes of runway left (at least 8 KiB), less 1 MiB.
-    double runway = trigger > live + (1 << 20) ? static_cast<double>(trigger - live - (1 << 20)) : 0;
+    double runway =
+        trigger > live + (1 << 20) ? static_cast<double>(trigger - live - (1 << 20)) : 0;
     if (runway < kPageSize) runway = kPageSize;
     m_sweepPagesPerByte.store(static_cast<double>(pagesInUse) / runway, std::memory_order_relaxed);
     m_sweepBasis.store(m_pagesSwept.load(std::memory_order_relaxed), std::memory_order_relaxed);
@@ -64,7 +63,8 @@ void MHeap::deductSweepCredit(size_t spanBytes) {
     uint64_t liveBasis = m_liveBasis.load(std::memory_order_relaxed);
     if (live <= liveBasis) return;
     double target = ratio * static_cast<double>(live - liveBasis);
-    while (static_cast<double>(m_pagesSwept.load(std::memory_order_relaxed) - m_sweepBasis.load(std::memory_order_relaxed)) < target)
+    while (static_cast<double>(m_pagesSwept.load(std::memory_order_relaxed) -
+                               m_sweepBasis.load(std::memory_order_relaxed)) < target)
         if (!sweepOne()) break;
 }
 
@@ -82,18 +82,20 @@ void MHeap::noteSwept(MSpan* s, size_t nfreed, bool emit) {
     }
     if (!emit) return;
     if (nfreed) {
-        SPANSCOPE_EMIT(EventKind::SpanSweep, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, nfreed,
-                       s->allocCount, s->nelems, 0);
+        SPANSCOPE_EMIT(EventKind::SpanSweep, s->spanclass, 0, static_cast<uint32_t>(s->npages),
+                       s->startAddr, nfreed, s->allocCount, s->nelems, 0);
         return;
     }
     // A sweep that frees nothing changes nothing a session shows: it is counted, and reported in
     // batches by SweepProgress, rather than recorded span by span (every generation sweeps every
     // span; most sweeps of a steady heap find nothing).
-    if ((m_quietSweeps.fetch_add(1, std::memory_order_relaxed) + 1) % kQuietSweepBatch == 0) emitSweepProgress(false);
+    if ((m_quietSweeps.fetch_add(1, std::memory_order_relaxed) + 1) % kQuietSweepBatch == 0)
+        emitSweepProgress(false);
 }
 
 void MHeap::emitSweepProgress(bool done) {
-    SPANSCOPE_EMIT(EventKind::SweepProgress, 0, done ? 1 : 0, 0, 0, m_pagesSwept.load(std::memory_order_relaxed),
+    SPANSCOPE_EMIT(EventKind::SweepProgress, 0, done ? 1 : 0, 0, 0,
+                   m_pagesSwept.load(std::memory_order_relaxed),
                    __atomic_load_n(&m_heapInUse, __ATOMIC_RELAXED) / kPageSize,
                    m_quietSweeps.exchange(0, std::memory_order_relaxed), sweepgen());
 }
@@ -129,8 +131,10 @@ void MHeap::finishSweep() {
 }
 
 void MHeap::startCycle(bool force) {
-    if (force) m_cycleLock.lock();
-    else if (!m_cycleLock.tryLock()) return;  // another thread is starting one
+    if (force)
+        m_cycleLock.lock();
+    else if (!m_cycleLock.tryLock())
+        return;  // another thread is starting one
     if (!force && heapLive() < m_trigger.load(std::memory_order_relaxed)) {
         m_cycleLock.unlock();
         return;
@@ -143,7 +147,8 @@ void MHeap::startCycle(bool force) {
     m_trigger.store(triggerFor(live), std::memory_order_relaxed);  // refined when sweeping ends
     m_numCycles.fetch_add(1, std::memory_order_relaxed);
     m_cycleLock.unlock();
-    SPANSCOPE_EMIT(EventKind::SweepCycle, 0, 0, 0, 0, sweepgen(), live, m_trigger.load(std::memory_order_relaxed), 0);
+    SPANSCOPE_EMIT(EventKind::SweepCycle, 0, 0, 0, 0, sweepgen(), live,
+                   m_trigger.load(std::memory_order_relaxed), 0);
     startBackground();
     wakeBackground();
 }

@@ -26,7 +26,9 @@ class LfStack {
 public:
     void push(WorkBuf* b);
     WorkBuf* pop();
-    bool empty() const { return (m_head.load(std::memory_order_acquire) & ((uint64_t{1} << kPtrBits) - 1)) == 0; }
+    bool empty() const {
+        return (m_head.load(std::memory_order_acquire) & ((uint64_t{1} << kPtrBits) - 1)) == 0;
+    }
     void reset() { m_head.store(0, std::memory_order_relaxed); }
 
 private:

@@ -35,17 +35,17 @@ void setSpans(uintptr_t base, size_t npages, MSpan* s) {
         __atomic_store_n(&arena->spans[(p >> kPageShift) % kPagesPerArena], s, __ATOMIC_RELEASE);
     }
 }
-constexpr uintptr_t kHeapHintBase = 0x00c000000000;  // Go's first arena hint
+constexpr uintptr_t kHeapHintBase = 0x00c000000000;      // Go's first arena hint
 constexpr uint64_t kFirstTrigger = (4 << 20) * 61 / 64;  // Go's first trigger: 3,997,696 B
 }  // namespace
-
 
 void MHeap::init(bool managed) {
     detectCpuFeatures();
     m_managed = managed;
     m_pages.init();
     m_spanAlloc.init(sizeof(MSpan));
-    for (size_t n = 1; n <= kMaxObjsPerSpan / 64; n++) m_bitsAlloc[n].init(4 * n * sizeof(uint64_t));
+    for (size_t n = 1; n <= kMaxObjsPerSpan / 64; n++)
+        m_bitsAlloc[n].init(4 * n * sizeof(uint64_t));
     for (int i = 0; i < kNumSpanClasses; i++) m_central[i].spanclass = static_cast<uint8_t>(i);
     m_sweepgen.store(4, std::memory_order_relaxed);
     m_trigger.store(kFirstTrigger, std::memory_order_relaxed);
@@ -89,7 +89,8 @@ bool MHeap::grow(size_t npages) {
     m_pages.grow(base, ask);
     m_heapReleased += ask;  // fresh memory counts as released until used, as in Go
     m_grownBytes += ask;
-    SPANSCOPE_EMIT(EventKind::HeapGrow, 0, 0, static_cast<uint32_t>(ask / kPageSize), base, ask, 0, 0, 0);
+    SPANSCOPE_EMIT(EventKind::HeapGrow, 0, 0, static_cast<uint32_t>(ask / kPageSize), base, ask, 0,
+                   0, 0);
     return true;
 }
 
@@ -120,14 +121,17 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
     bool grew = false;
     m_lock.lock();
     uintptr_t base = npages == 1 && alignPages == 1 ? allocFromReserveLocked(&scav) : 0;
-    if (!base) base = alignPages > 1 ? m_pages.allocAligned(npages, alignPages, &scav) : m_pages.alloc(npages, &scav);
+    if (!base)
+        base = alignPages > 1 ? m_pages.allocAligned(npages, alignPages, &scav)
+                              : m_pages.alloc(npages, &scav);
     if (!base) {
         if (!grow(npages + alignPages - 1)) {
             m_lock.unlock();
             return nullptr;
         }
         grew = true;
-        base = alignPages > 1 ? m_pages.allocAligned(npages, alignPages, &scav) : m_pages.alloc(npages, &scav);
+        base = alignPages > 1 ? m_pages.allocAligned(npages, alignPages, &scav)
+                              : m_pages.alloc(npages, &scav);
         if (!base) fatal("page allocator: no room for %zu pages right after growing", npages);
     }
     MSpan* s = newSpanStruct(nwords);
@@ -150,7 +154,8 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
     // Malloc mode: worth a sweep once a quarter of the slots (two of a small span) were freed;
     // each refill then hands out a batch, as Go's sweeps after a GC do. Fewer frees wait for the
     // next sweep generation. Managed mode: any free slot (Go).
-    s->sweepThreshold = m_managed ? 1 : static_cast<uint16_t>(nelems >= 16 ? nelems / 4 : (nelems >= 8 ? 2 : 1));
+    s->sweepThreshold =
+        m_managed ? 1 : static_cast<uint16_t>(nelems >= 16 ? nelems / 4 : (nelems >= 8 ? 2 : 1));
     // Remote frees count toward the threshold in grains of up to 8 per bitmap word (freeFast): at
     // most a grain per word short of the truth, and exact at the threshold of a one-word span.
     const size_t perWord = s->sweepThreshold / nwords;
@@ -164,8 +169,10 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
 
     setSpans(base, npages, s);
     __atomic_store_n(&s->state, static_cast<uint8_t>(SpanState::InUse), __ATOMIC_RELEASE);
-    if (scav) SPANSCOPE_EMIT(EventKind::ScavReuse, spc, 0, static_cast<uint32_t>(scav), base, 0, 0, 0, 0);
-    SPANSCOPE_EMIT(EventKind::SpanAlloc, spc, 0, static_cast<uint32_t>(npages), base, nelems, 0, 0, 0);
+    if (scav)
+        SPANSCOPE_EMIT(EventKind::ScavReuse, spc, 0, static_cast<uint32_t>(scav), base, 0, 0, 0, 0);
+    SPANSCOPE_EMIT(EventKind::SpanAlloc, spc, 0, static_cast<uint32_t>(npages), base, nelems, 0, 0,
+                   0);
     // Go's allocSpan scavenge assist after a growth: keep retained memory near the goal.
     if (grew) scavenge(npages * kPageSize, false);
     return s;
@@ -196,7 +203,8 @@ void MHeap::freeSpan(MSpan* s) {
     s->setWhere(SpanWhere::None);
     // Stamped once walkSpans can no longer see the span: a rundown taken between an earlier stamp
     // and the store above listed the span after its SpanFree, and a replay kept it for good.
-    SPANSCOPE_EMIT(EventKind::SpanFree, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, 0, 0, 0, 0);
+    SPANSCOPE_EMIT(EventKind::SpanFree, s->spanclass, 0, static_cast<uint32_t>(s->npages),
+                   s->startAddr, 0, 0, 0, 0);
     LockGuard g(m_lock);
     releaseSpanLocked(s);
 }
@@ -206,8 +214,10 @@ void MHeap::releaseSpanLocked(MSpan* s) {
     m_pages.free(s->startAddr, s->npages);
     m_heapInUse -= s->npages * kPageSize;
     m_heapFree += s->npages * kPageSize;
-    if (s->allPrev) s->allPrev->allNext = s->allNext;
-    else m_allspans = s->allNext;
+    if (s->allPrev)
+        s->allPrev->allNext = s->allNext;
+    else
+        m_allspans = s->allNext;
     if (s->allNext) s->allNext->allPrev = s->allPrev;
     m_nspans--;
     m_spansByClass[spanClassSize(s->spanclass)]--;
@@ -218,7 +228,8 @@ void* MHeap::allocLarge(size_t size, size_t align, bool zero, bool noscan) {
     if (size > (size_t{1} << 46)) return nullptr;
     size_t npages = (size + kPageSize - 1) / kPageSize;
     size_t alignPages = align > kPageSize ? align / kPageSize : 1;
-    if (m_managed) deductSweepCredit(npages * kPageSize);  // Go's allocLarge: sweep before taking pages
+    if (m_managed)
+        deductSweepCredit(npages * kPageSize);  // Go's allocLarge: sweep before taking pages
     maybeStartCycle();
     MSpan* s = allocSpan(npages, makeSpanClass(0, noscan), alignPages);
     if (!s) return nullptr;
@@ -232,7 +243,8 @@ void* MHeap::allocLarge(size_t size, size_t align, bool zero, bool noscan) {
         LockGuard g(c.lock);
         c.fullSwept(sweepgen()).push(s, SpanWhere::FullSwept);
     }
-    m_heapLive.fetch_add(static_cast<int64_t>(npages * kPageSize), std::memory_order_relaxed);  // not batched: any thread may free it
+    m_heapLive.fetch_add(static_cast<int64_t>(npages * kPageSize),
+                         std::memory_order_relaxed);  // not batched: any thread may free it
     {
         LockGuard g(m_lock);
         m_largeAllocs++;
@@ -240,13 +252,15 @@ void* MHeap::allocLarge(size_t size, size_t align, bool zero, bool noscan) {
     }
     if (zero && s->needzero) memset(reinterpret_cast<void*>(s->startAddr), 0, size);
     m_largeRequested.fetch_add(size, std::memory_order_relaxed);
-    SPANSCOPE_EMIT(EventKind::LargeAlloc, s->spanclass, 0, static_cast<uint32_t>(npages), s->startAddr, size, 0, 0, 0);
+    SPANSCOPE_EMIT(EventKind::LargeAlloc, s->spanclass, 0, static_cast<uint32_t>(npages),
+                   s->startAddr, size, 0, 0, 0);
     return reinterpret_cast<void*>(s->startAddr);
 }
 
 void MHeap::freeLarge(MSpan* s) {
     size_t bytes = s->npages * kPageSize;
-    SPANSCOPE_EMIT(EventKind::LargeFree, s->spanclass, 0, static_cast<uint32_t>(s->npages), s->startAddr, 0, 0, 0, 0);
+    SPANSCOPE_EMIT(EventKind::LargeFree, s->spanclass, 0, static_cast<uint32_t>(s->npages),
+                   s->startAddr, 0, 0, 0, 0);
     m_heapLive.fetch_sub(static_cast<int64_t>(bytes), std::memory_order_relaxed);
     {
         LockGuard g(m_lock);
@@ -271,8 +285,8 @@ bool MHeap::growLargeInPlace(MSpan* s, size_t newNpages) {
     s->elemsize = static_cast<uint32_t>(newNpages * kPageSize);
     m_heapLive.fetch_add(static_cast<int64_t>(extra * kPageSize), std::memory_order_relaxed);
     // The same object, now spanning more pages: flags = 1 says "grown in place".
-    SPANSCOPE_EMIT(EventKind::LargeAlloc, s->spanclass, 1, static_cast<uint32_t>(newNpages), s->startAddr,
-                   newNpages * kPageSize, 0, 0, 0);
+    SPANSCOPE_EMIT(EventKind::LargeAlloc, s->spanclass, 1, static_cast<uint32_t>(newNpages),
+                   s->startAddr, newNpages * kPageSize, 0, 0, 0);
     return true;
 }
 
@@ -313,7 +327,9 @@ void MHeap::unlockAll() {
     m_cycleLock.unlock();
 }
 
-void MHeap::resetAfterFork() { m_bgState.store(0); }
+void MHeap::resetAfterFork() {
+    m_bgState.store(0);
+}
 
 void MHeap::repairAfterFork(const MCache* keep) {
     if (!initialized()) return;
@@ -358,13 +374,25 @@ uint32_t MHeap::walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx) {
     lockAll();
     const uint32_t sg = m_sweepgen.load();
     for (MSpan* s = m_allspans; s; s = s->allNext) {
-        if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != static_cast<uint8_t>(SpanState::InUse)) continue;  // being set up
+        if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != static_cast<uint8_t>(SpanState::InUse))
+            continue;  // being set up
         // Merge this moment's local frees into the view without touching the span.
         MCache* owner = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
-        SpanInfo info{s->startAddr, static_cast<uint32_t>(s->npages), s->spanclass, static_cast<uint8_t>(s->whereNow()), s->needzero,
-                      static_cast<uint8_t>(s->wantsSweep()), s->nelems, loadRelaxed(s->allocCount),
-                      loadRelaxed(s->freeindex), s->elemsize, loadRelaxed(s->sweepgen), owner ? owner->tid : 0,
-                      s->allocBits, s->freeBits, s->nwords};
+        SpanInfo info{s->startAddr,
+                      static_cast<uint32_t>(s->npages),
+                      s->spanclass,
+                      static_cast<uint8_t>(s->whereNow()),
+                      s->needzero,
+                      static_cast<uint8_t>(s->wantsSweep()),
+                      s->nelems,
+                      loadRelaxed(s->allocCount),
+                      loadRelaxed(s->freeindex),
+                      s->elemsize,
+                      loadRelaxed(s->sweepgen),
+                      owner ? owner->tid : 0,
+                      s->allocBits,
+                      s->freeBits,
+                      s->nwords};
         fn(info, ctx);
     }
     unlockAll();
@@ -376,7 +404,8 @@ uint32_t MHeap::walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx) {
 void MHeap::readPacerStats(PacerHeapStats& st) {
     uint64_t alloc = 0;
     for (int c = 1; c < kNumSizeClasses; c++) {
-        uint64_t m = m_smallMallocs[c].load(std::memory_order_relaxed), f = m_smallFrees[c].load(std::memory_order_relaxed);
+        uint64_t m = m_smallMallocs[c].load(std::memory_order_relaxed),
+                 f = m_smallFrees[c].load(std::memory_order_relaxed);
         alloc += (m > f ? m - f : 0) * kClassToSize[c];
     }
     LockGuard g(m_lock);

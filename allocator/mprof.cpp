@@ -60,7 +60,7 @@ struct Sample {
 };
 constexpr uint64_t kManagedBit = uint64_t{1} << 63;
 
-SpinLock g_lock;  // a leaf: nothing is called with it held but mmap
+SpinLock g_lock;                  // a leaf: nothing is called with it held but mmap
 std::atomic<int64_t> g_rate{-1};  // -1 = not yet read from the environment
 Bucket** g_buckhash = nullptr;
 Bucket** g_byId = nullptr;  // id - 1 -> bucket
@@ -198,7 +198,8 @@ Bucket* stackBucket(const uintptr_t* stk, int n) {
     const uint64_t h = hashStack(stk, n);
     Bucket** head = &g_buckhash[h % kBucketHashSize];
     for (Bucket* b = *head; b; b = b->next)
-        if (b->hash == h && b->nstk == static_cast<uint32_t>(n) && memcmp(b->stk, stk, n * sizeof(uintptr_t)) == 0)
+        if (b->hash == h && b->nstk == static_cast<uint32_t>(n) &&
+            memcmp(b->stk, stk, n * sizeof(uintptr_t)) == 0)
             return b;
     if (g_nbuckets == g_byIdCap) {
         const size_t cap = g_byIdCap ? g_byIdCap * 2 : 4096;
@@ -221,7 +222,9 @@ Bucket* stackBucket(const uintptr_t* stk, int n) {
     return b;
 }
 
-size_t slotOf(uintptr_t addr, size_t cap) { return static_cast<size_t>(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1); }
+size_t slotOf(uintptr_t addr, size_t cap) {
+    return static_cast<size_t>(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+}
 
 void insertSample(const Sample& s);
 
@@ -278,7 +281,8 @@ void sendStack(Bucket* b, bool force) {
         memset(f, 0, sizeof f);
         memcpy(f, b->stk + i, k * sizeof(uintptr_t));
         const uint8_t flags = static_cast<uint8_t>(k | (i + k >= b->nstk ? 0x80 : 0));
-        SPANSCOPE_EMIT(EventKind::ProfStack, static_cast<uint8_t>(chunk), flags, b->id, f[0], f[1], f[2], f[3], f[4]);
+        SPANSCOPE_EMIT(EventKind::ProfStack, static_cast<uint8_t>(chunk), flags, b->id, f[0], f[1],
+                       f[2], f[3], f[4]);
     }
 }
 
@@ -291,8 +295,8 @@ void countFree(MSpan* s, const Sample& smp) {
 }
 
 void emitFree(const Sample& smp) {
-    SPANSCOPE_EMIT(EventKind::ProfFree, 0, (smp.bytes & kManagedBit) ? 1 : 0, 0, smp.addr, smp.bytes & ~kManagedBit,
-                   smp.bucket->id, 0, 0);
+    SPANSCOPE_EMIT(EventKind::ProfFree, 0, (smp.bytes & kManagedBit) ? 1 : 0, 0, smp.addr,
+                   smp.bytes & ~kManagedBit, smp.bucket->id, 0, 0);
 }
 
 }  // namespace
@@ -302,7 +306,8 @@ void profileAlloc(MCache* c, void* p, size_t size, bool managed) {
     const bool first = !c->sampleSeeded;
     c->sampleSeeded = true;
     c->nextSample = nextSample(rate);
-    // A thread's first countdown starts at zero: draw it rather than sample (Go draws it in allocmcache).
+    // A thread's first countdown starts at zero: draw it rather than sample (Go draws it in
+    // allocmcache).
     if (rate == 0 || !p || t_inProfiler || (first && rate != 1)) return;
     t_inProfiler = true;
     if (!g_forkRegistered.exchange(true, std::memory_order_relaxed))
@@ -319,13 +324,14 @@ void profileAlloc(MCache* c, void* p, size_t size, bool managed) {
         b->allocBytes += size;
         if (s) {
             insertSample(Sample{addr, b, size | (managed ? kManagedBit : 0)});
-            __atomic_store_n(&s->nsampled, static_cast<uint16_t>(s->nsampled + 1), __ATOMIC_RELAXED);
+            __atomic_store_n(&s->nsampled, static_cast<uint16_t>(s->nsampled + 1),
+                             __ATOMIC_RELAXED);
         }
     }
     if (g_eventSink.load(std::memory_order_relaxed)) {
         sendStack(b, false);
-        SPANSCOPE_EMIT(EventKind::ProfAlloc, s ? s->spanclass : 0, managed ? 1 : 0, 0, addr, size, b->id,
-                       static_cast<uint64_t>(rate), 0);
+        SPANSCOPE_EMIT(EventKind::ProfAlloc, s ? s->spanclass : 0, managed ? 1 : 0, 0, addr, size,
+                       b->id, static_cast<uint64_t>(rate), 0);
     }
     t_inProfiler = false;
 }
@@ -354,9 +360,15 @@ void profileSweep(MSpan* s, size_t w, uint64_t freed) {
     }
 }
 
-void mprofForkPrepare() { g_lock.lock(); }
-void mprofForkParent() { g_lock.unlock(); }
-void mprofForkChild() { g_lock.unlock(); }
+void mprofForkPrepare() {
+    g_lock.lock();
+}
+void mprofForkParent() {
+    g_lock.unlock();
+}
+void mprofForkChild() {
+    g_lock.unlock();
+}
 
 }  // namespace detail
 
@@ -381,7 +393,9 @@ size_t memProfile(void (*fn)(const MemProfileRecord&, void*), void* ctx) {
     LockGuard g(g_lock);
     for (uint32_t i = 0; i < g_nbuckets; i++) {
         const Bucket* b = g_byId[i];
-        fn(MemProfileRecord{b->id, b->nstk, b->stk, b->allocs, b->allocBytes, b->frees, b->freeBytes}, ctx);
+        fn(MemProfileRecord{b->id, b->nstk, b->stk, b->allocs, b->allocBytes, b->frees,
+                            b->freeBytes},
+           ctx);
     }
     return g_nbuckets;
 }
@@ -392,7 +406,9 @@ size_t walkSampledObjects(void (*fn)(const SampledObject&, void*), void* ctx) {
     for (size_t i = 0; i < g_samplesCap; i++) {
         const Sample& s = g_samples[i];
         if (!s.addr) continue;
-        fn(SampledObject{s.addr, s.bytes & ~kManagedBit, s.bucket->id, (s.bytes & kManagedBit) != 0}, ctx);
+        fn(SampledObject{s.addr, s.bytes & ~kManagedBit, s.bucket->id,
+                         (s.bytes & kManagedBit) != 0},
+           ctx);
         n++;
     }
     return n;

@@ -1,5 +1,6 @@
 // mspan slow paths: Go's nextFreeIndex and the malloc-mode sweep. See spanscope/allocator.h.
 #include "spanscope/detail/mspan.h"
+
 #include "spanscope/detail/mprof.h"
 #include "spanscope/events.h"
 
@@ -60,7 +61,8 @@ size_t sweepMallocSpan(MSpan* s) {
     // counted in pendingFrees and found by the next sweep, as one landing after the exchange below.
     if (__atomic_load_n(&s->pendingFrees, __ATOMIC_SEQ_CST) == 0) {
         uint64_t any = 0;
-        for (size_t w = 0; w < s->nwords; w++) any |= loadRelaxed(s->freeBits[w]) | loadRelaxed(s->localFreeBits()[w]);
+        for (size_t w = 0; w < s->nwords; w++)
+            any |= loadRelaxed(s->freeBits[w]) | loadRelaxed(s->localFreeBits()[w]);
         if (any == 0) return 0;
     }
     uint64_t* next = s->gcmarkBits;
@@ -69,7 +71,8 @@ size_t sweepMallocSpan(MSpan* s) {
     __atomic_store_n(&s->pendingFrees, uint16_t{0}, __ATOMIC_SEQ_CST);
     for (size_t w = 0; w < s->nwords; w++) {
         // Frees that land after the exchange stay for the next sweep.
-        uint64_t freed = __atomic_exchange_n(&s->freeBits[w], 0, __ATOMIC_ACQ_REL) | s->localFreeBits()[w];
+        uint64_t freed =
+            __atomic_exchange_n(&s->freeBits[w], 0, __ATOMIC_ACQ_REL) | s->localFreeBits()[w];
         storeRelaxed(s->localFreeBits()[w], uint64_t{0});
         uint64_t live = s->allocatedWord(w) & ~freed & s->validMask(w);
         storeRelaxed(next[w], live);
@@ -86,19 +89,27 @@ size_t sweepManagedSpan(MSpan* s) {
         uint64_t m = loadRelaxed(marks[w]) & s->validMask(w);
         // Zombie check (Go's sweep step 3): a mark on a free slot means a dangling pointer.
         if (uint64_t zombie = m & ~s->allocatedWord(w))
-            fatal("found pointer to free object in span %p (size class %d, slot %zu; %u of %u slots allocated, "
-                  "sweepgen %u): a dangling pointer", (void*)s->startAddr, spanClassSize(s->spanclass),
-                  w * 64 + static_cast<size_t>(__builtin_ctzll(zombie)), s->allocCount, s->nelems, s->sweepgen);
+            fatal(
+                "found pointer to free object in span %p (size class %d, slot %zu; %u of %u slots "
+                "allocated, "
+                "sweepgen %u): a dangling pointer",
+                (void*)s->startAddr, spanClassSize(s->spanclass),
+                w * 64 + static_cast<size_t>(__builtin_ctzll(zombie)), s->allocCount, s->nelems,
+                s->sweepgen);
         if (SPANSCOPE_OBJECT_EVENTS())
             if (uint64_t freed = s->allocatedWord(w) & ~m & s->validMask(w))
-                SPANSCOPE_EMIT(EventKind::ObjFree, s->spanclass, 0, static_cast<uint32_t>(w), s->startAddr, freed, 0, 0, 0);
-        if (SPANSCOPE_UNLIKELY(loadRelaxed(s->nsampled) != 0))  // the heap profile's samples (Go's specials)
-            if (uint64_t freed = s->allocatedWord(w) & ~m & s->validMask(w)) profileSweep(s, w, freed);
+                SPANSCOPE_EMIT(EventKind::ObjFree, s->spanclass, 0, static_cast<uint32_t>(w),
+                               s->startAddr, freed, 0, 0, 0);
+        if (SPANSCOPE_UNLIKELY(loadRelaxed(s->nsampled) !=
+                               0))  // the heap profile's samples (Go's specials)
+            if (uint64_t freed = s->allocatedWord(w) & ~m & s->validMask(w))
+                profileSweep(s, w, freed);
         storeRelaxed(marks[w], m);
         nalloc += popcount64Hot(m);
     }
     size_t nfreed = installSwept(s, marks, s->allocBits, nalloc);
-    for (size_t w = 0; w < s->nwords; w++) storeRelaxed(s->gcmarkBits[w], uint64_t{0});  // next marks start white
+    for (size_t w = 0; w < s->nwords; w++)
+        storeRelaxed(s->gcmarkBits[w], uint64_t{0});  // next marks start white
     return nfreed;
 }
 

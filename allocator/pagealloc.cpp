@@ -44,7 +44,9 @@ inline size_t countBits(const uint64_t* w, size_t i, size_t n) {
     }
     return c;
 }
-inline bool testBit(const uint64_t* w, size_t i) { return (w[i >> 6] >> (i & 63)) & 1; }
+inline bool testBit(const uint64_t* w, size_t i) {
+    return (w[i >> 6] >> (i & 63)) & 1;
+}
 
 // Lowest bit i such that bits i..i+n-1 of x are all set (1 <= n <= 64), or 64 if none: x is shifted
 // onto itself so that bit i survives only if the n-1 bits above it are set too, doubling the
@@ -72,7 +74,8 @@ long findRun(const uint64_t* w, size_t n) {
         }
         // The free pages at the bottom of this word finish the run carried from below.
         if (run == 0) runStart = wi * 64;
-        if (run + static_cast<size_t>(__builtin_ctzll(word)) >= n) return static_cast<long>(runStart);
+        if (run + static_cast<size_t>(__builtin_ctzll(word)) >= n)
+            return static_cast<long>(runStart);
         // A run entirely inside the word.
         if (n <= 64) {
             const unsigned i = findOnesRun64(~word, n);
@@ -117,8 +120,10 @@ void PageAlloc::commitSummaries(uintptr_t base, size_t bytes, int levels) {
     for (int l = 0; l < levels; l++) {
         uintptr_t lo = base >> kLevelShift[l], hi = (base + bytes - 1) >> kLevelShift[l];
         uintptr_t b = reinterpret_cast<uintptr_t>(&m_sums[l][lo]) & ~(kOsPage - 1);
-        uintptr_t e = (reinterpret_cast<uintptr_t>(&m_sums[l][hi + 1]) + kOsPage - 1) & ~(kOsPage - 1);
-        sysMap(reinterpret_cast<void*>(b), e - b);  // idempotent on committed pages; new ones read 0
+        uintptr_t e =
+            (reinterpret_cast<uintptr_t>(&m_sums[l][hi + 1]) + kOsPage - 1) & ~(kOsPage - 1);
+        sysMap(reinterpret_cast<void*>(b),
+               e - b);  // idempotent on committed pages; new ones read 0
     }
 }
 
@@ -213,8 +218,10 @@ uint64_t PageAlloc::mergeChildren(int level, size_t parent) const {
         if (start == static_cast<uint64_t>(i) * entry) start += s.start;
         if (end + s.start > max) max = end + s.start;
         if (s.max > max) max = s.max;
-        if (s.start == entry) end += entry;
-        else end = s.end;
+        if (s.start == entry)
+            end += entry;
+        else
+            end = s.end;
     }
     return pack(start, max, end);
 }
@@ -273,13 +280,15 @@ uintptr_t PageAlloc::find(size_t npages) const {
             }
         }
         if (into < 0) {
-            if (l != 0) fatal("page allocator: summary at level %d promised %zu pages", l - 1, npages);
+            if (l != 0)
+                fatal("page allocator: summary at level %d promised %zu pages", l - 1, npages);
             return 0;
         }
         if (l == kLevels - 1) {
             long i = findRun(chunk(static_cast<uintptr_t>(into))->inUse, npages);
             if (i < 0) fatal("page allocator: chunk summary promised %zu pages", npages);
-            return (static_cast<uintptr_t>(into) << kChunkShift) + static_cast<uintptr_t>(i) * kPageSize;
+            return (static_cast<uintptr_t>(into) << kChunkShift) +
+                   static_cast<uintptr_t>(i) * kPageSize;
         }
         lo = static_cast<size_t>(into) * 8;
         hi = lo + 8;

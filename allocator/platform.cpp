@@ -60,20 +60,30 @@ size_t vformat(char* buf, size_t cap, const char* fmt, va_list ap) {
             f++;
         }
         switch (*f) {
-            case 's': putStr(va_arg(ap, const char*)); break;
+            case 's':
+                putStr(va_arg(ap, const char*));
+                break;
             case 'd': {
                 long long v = isLong ? va_arg(ap, long long) : va_arg(ap, int);
                 putNum(v < 0 ? -static_cast<unsigned long long>(v) : v, 10, v < 0);
                 break;
             }
-            case 'u': putNum(isLong ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned), 10, false); break;
-            case 'x': putNum(isLong ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned), 16, false); break;
+            case 'u':
+                putNum(isLong ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned), 10, false);
+                break;
+            case 'x':
+                putNum(isLong ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned), 16, false);
+                break;
             case 'p':
                 putStr("0x");
                 putNum(reinterpret_cast<uintptr_t>(va_arg(ap, void*)), 16, false);
                 break;
-            case '%': put('%'); break;
-            default: put('?'); break;
+            case '%':
+                put('%');
+                break;
+            default:
+                put('?');
+                break;
         }
         if (!*f) break;
     }
@@ -108,7 +118,8 @@ void fatal(const char* fmt, ...) {
     std::memcpy(buf, prefix, sizeof prefix - 1);
     va_list ap;
     va_start(ap, fmt);
-    size_t n = sizeof prefix - 1 + vformat(buf + sizeof prefix - 1, sizeof buf - sizeof prefix, fmt, ap);
+    size_t n =
+        sizeof prefix - 1 + vformat(buf + sizeof prefix - 1, sizeof buf - sizeof prefix, fmt, ap);
     va_end(ap);
     if (n < sizeof buf - 1) buf[n++] = '\n';
     writeAll(buf, n);
@@ -133,7 +144,9 @@ void sysMap(void* p, size_t bytes) {
         fatal("out of memory: cannot map %zu bytes at %p (errno %d)", bytes, p, errno);
 }
 
-void sysUnused(void* p, size_t bytes) { madvise(p, bytes, MADV_DONTNEED); }
+void sysUnused(void* p, size_t bytes) {
+    madvise(p, bytes, MADV_DONTNEED);
+}
 
 void* sysAllocMeta(size_t bytes) {
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -147,11 +160,14 @@ uint64_t nanotime() {
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-int currentTid() { return static_cast<int>(syscall(SYS_gettid)); }
+int currentTid() {
+    return static_cast<int>(syscall(SYS_gettid));
+}
 
 void futexWait(std::atomic<uint32_t>* w, uint32_t seen, long timeoutNs) {
     timespec ts{timeoutNs / 1000000000, timeoutNs % 1000000000};
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), FUTEX_WAIT_PRIVATE, seen, timeoutNs ? &ts : nullptr, nullptr, 0);
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), FUTEX_WAIT_PRIVATE, seen,
+            timeoutNs ? &ts : nullptr, nullptr, 0);
 }
 
 void futexWake(std::atomic<uint32_t>* w, int n) {

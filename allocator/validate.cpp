@@ -23,22 +23,34 @@ struct Failure {
     }
 };
 
-bool checkSet(Failure& f, const MCentral& c, const SpanSet& set, SpanWhere where, uint32_t wantGen, size_t* seen) {
+bool checkSet(Failure& f, const MCentral& c, const SpanSet& set, SpanWhere where, uint32_t wantGen,
+              size_t* seen) {
     size_t n = 0;
     for (MSpan* s = set.head; s; s = s->next, n++) {
-        if (s->spanclass != c.spanclass) return f.fail("span %p of class %d in mcentral %d", (void*)s->startAddr, s->spanclass, c.spanclass);
+        if (s->spanclass != c.spanclass)
+            return f.fail("span %p of class %d in mcentral %d", (void*)s->startAddr, s->spanclass,
+                          c.spanclass);
         // A sweepgen bump turns swept sets into unswept ones without touching their spans' tags.
-        bool whereOk = s->where == static_cast<uint8_t>(where) ||
-                       (where == SpanWhere::PartialUnswept && s->whereNow() == SpanWhere::PartialSwept) ||
-                       (where == SpanWhere::FullUnswept && s->whereNow() == SpanWhere::FullSwept);
-        if (!whereOk) return f.fail("span %p: where=%d, found in set %d", (void*)s->startAddr, s->where, (int)where);
-        if (s->sweepgen != wantGen) return f.fail("span %p: sweepgen %u in a set wanting %u", (void*)s->startAddr, s->sweepgen, wantGen);
+        bool whereOk =
+            s->where == static_cast<uint8_t>(where) ||
+            (where == SpanWhere::PartialUnswept && s->whereNow() == SpanWhere::PartialSwept) ||
+            (where == SpanWhere::FullUnswept && s->whereNow() == SpanWhere::FullSwept);
+        if (!whereOk)
+            return f.fail("span %p: where=%d, found in set %d", (void*)s->startAddr, s->where,
+                          (int)where);
+        if (s->sweepgen != wantGen)
+            return f.fail("span %p: sweepgen %u in a set wanting %u", (void*)s->startAddr,
+                          s->sweepgen, wantGen);
         bool full = !s->hasRoom();
-        if (where == SpanWhere::PartialSwept && full) return f.fail("span %p without room in partialSwept", (void*)s->startAddr);
-        if (where == SpanWhere::FullSwept && !full) return f.fail("span %p with room in fullSwept", (void*)s->startAddr);
-        if (s->next && s->next->prev != s) return f.fail("broken links in mcentral %d", c.spanclass);
+        if (where == SpanWhere::PartialSwept && full)
+            return f.fail("span %p without room in partialSwept", (void*)s->startAddr);
+        if (where == SpanWhere::FullSwept && !full)
+            return f.fail("span %p with room in fullSwept", (void*)s->startAddr);
+        if (s->next && s->next->prev != s)
+            return f.fail("broken links in mcentral %d", c.spanclass);
     }
-    if (n != set.count) return f.fail("mcentral %d: set count %zu, walked %zu", c.spanclass, set.count, n);
+    if (n != set.count)
+        return f.fail("mcentral %d: set count %zu, walked %zu", c.spanclass, set.count, n);
     *seen += n;
     return true;
 }
@@ -58,37 +70,51 @@ bool MHeap::validate(char* why, size_t cap) {
     for (MSpan* s = m_allspans; s; s = s->allNext, nspans++) {
         void* b = reinterpret_cast<void*>(s->startAddr);
         byClass[spanClassSize(s->spanclass)]++;
-        if (s->state != static_cast<uint8_t>(SpanState::InUse)) return f.fail("span %p in allspans is not in use", b);
+        if (s->state != static_cast<uint8_t>(SpanState::InUse))
+            return f.fail("span %p in allspans is not in use", b);
         if (s->npages == 0 || s->startAddr % kPageSize) return f.fail("span %p: bad extent", b);
         for (size_t i = 0; i < s->npages; i++) {
             uintptr_t p = s->startAddr + i * kPageSize;
             if (spanOf(p) != s) return f.fail("page %p of span %p does not map to it", (void*)p, b);
-            if (!m_pages.pageInUse(p)) return f.fail("page %p of span %p is free in the page allocator", (void*)p, b);
-            if (p - m_resBase < 64 * kPageSize && ((m_resPages >> ((p - m_resBase) / kPageSize)) & 1))
+            if (!m_pages.pageInUse(p))
+                return f.fail("page %p of span %p is free in the page allocator", (void*)p, b);
+            if (p - m_resBase < 64 * kPageSize &&
+                ((m_resPages >> ((p - m_resBase) / kPageSize)) & 1))
                 return f.fail("page %p of span %p is in the page reserve", (void*)p, b);
         }
         inUsePages += s->npages;
         const int cls = spanClassSize(s->spanclass);
         if (cls) {
-            if (s->nelems != classNelems(cls, spanClassNoscan(s->spanclass))) return f.fail("span %p: nelems %u", b, s->nelems);
-            if (s->elemsize != kClassToSize[cls]) return f.fail("span %p: elemsize %u", b, s->elemsize);
-            if (s->npages != kClassToAllocNPages[cls]) return f.fail("span %p: npages %zu", b, s->npages);
+            if (s->nelems != classNelems(cls, spanClassNoscan(s->spanclass)))
+                return f.fail("span %p: nelems %u", b, s->nelems);
+            if (s->elemsize != kClassToSize[cls])
+                return f.fail("span %p: elemsize %u", b, s->elemsize);
+            if (s->npages != kClassToAllocNPages[cls])
+                return f.fail("span %p: npages %zu", b, s->npages);
         } else {
             if (!s->managed) {
                 large++;  // managed large spans sit in their mcentral's full sets, as in Go
-                if (s->whereNow() != SpanWhere::Large) return f.fail("large span %p not marked large", b);
+                if (s->whereNow() != SpanWhere::Large)
+                    return f.fail("large span %p not marked large", b);
             }
-            if (s->allocCount != 1 && !s->managed) return f.fail("large span %p: allocCount %u", b, s->allocCount);
+            if (s->allocCount != 1 && !s->managed)
+                return f.fail("large span %p: allocCount %u", b, s->allocCount);
         }
-        if (s->freeindex > s->nelems) return f.fail("span %p: freeindex %u > nelems %u", b, s->freeindex, s->nelems);
-        if (s->allocCount > s->nelems) return f.fail("span %p: allocCount %u > nelems", b, s->allocCount);
+        if (s->freeindex > s->nelems)
+            return f.fail("span %p: freeindex %u > nelems %u", b, s->freeindex, s->nelems);
+        if (s->allocCount > s->nelems)
+            return f.fail("span %p: allocCount %u > nelems", b, s->allocCount);
         if (s->allocCount != s->countAllocatedSlow())
-            return f.fail("span %p (class %d): allocCount %u but %zu slots allocated", b, cls, s->allocCount, s->countAllocatedSlow());
+            return f.fail("span %p (class %d): allocCount %u but %zu slots allocated", b, cls,
+                          s->allocCount, s->countAllocatedSlow());
         for (size_t w = 0; w < s->nwords; w++) {
-            if (s->allocBits[w] & ~s->validMask(w)) return f.fail("span %p: allocBits set beyond nelems", b);
+            if (s->allocBits[w] & ~s->validMask(w))
+                return f.fail("span %p: allocBits set beyond nelems", b);
             uint64_t allocated = s->allocatedWord(w);
-            if ((s->freeBits[w] | s->localFreeBits()[w]) & ~allocated) return f.fail("span %p: a free bit on an unallocated slot", b);
-            if (s->freeBits[w] & s->localFreeBits()[w]) return f.fail("span %p: slot freed twice", b);
+            if ((s->freeBits[w] | s->localFreeBits()[w]) & ~allocated)
+                return f.fail("span %p: a free bit on an unallocated slot", b);
+            if (s->freeBits[w] & s->localFreeBits()[w])
+                return f.fail("span %p: slot freed twice", b);
         }
         if (s->whereNow() == SpanWhere::Cached) {
             cached++;
@@ -98,37 +124,52 @@ bool MHeap::validate(char* why, size_t cap) {
         }
         if (s->whereNow() != SpanWhere::Cached)
             for (size_t w = 0; w < s->nwords; w++)
-                if (s->localFreeBits()[w]) return f.fail("uncached span %p has unmerged local frees", b);
+                if (s->localFreeBits()[w])
+                    return f.fail("uncached span %p has unmerged local frees", b);
     }
-    if (nspans != m_nspans) return f.fail("allspans holds %zu spans, count says %zu", nspans, m_nspans);
+    if (nspans != m_nspans)
+        return f.fail("allspans holds %zu spans, count says %zu", nspans, m_nspans);
     for (int c = 0; c < kNumSizeClasses; c++)  // the counts readStats reports without a walk
         if (byClass[c] != m_spansByClass[c])
-            return f.fail("class %d: allspans holds %zu spans, count says %zu", c, byClass[c], m_spansByClass[c]);
+            return f.fail("class %d: allspans holds %zu spans, count says %zu", c, byClass[c],
+                          m_spansByClass[c]);
 
     size_t inSets = 0;
     for (const MCentral& c : m_central) {
         auto& cc = const_cast<MCentral&>(c);
-        if (!checkSet(f, c, cc.partialSwept(sg), SpanWhere::PartialSwept, sg, &inSets)) return false;
+        if (!checkSet(f, c, cc.partialSwept(sg), SpanWhere::PartialSwept, sg, &inSets))
+            return false;
         if (!checkSet(f, c, cc.fullSwept(sg), SpanWhere::FullSwept, sg, &inSets)) return false;
-        if (!checkSet(f, c, cc.partialUnswept(sg), SpanWhere::PartialUnswept, sg - 2, &inSets)) return false;
-        if (!checkSet(f, c, cc.fullUnswept(sg), SpanWhere::FullUnswept, sg - 2, &inSets)) return false;
+        if (!checkSet(f, c, cc.partialUnswept(sg), SpanWhere::PartialUnswept, sg - 2, &inSets))
+            return false;
+        if (!checkSet(f, c, cc.fullUnswept(sg), SpanWhere::FullUnswept, sg - 2, &inSets))
+            return false;
     }
     if (inSets + cached + large != nspans)
-        return f.fail("%zu spans: %zu in mcentral sets, %zu cached, %zu large", nspans, inSets, cached, large);
+        return f.fail("%zu spans: %zu in mcentral sets, %zu cached, %zu large", nspans, inSets,
+                      cached, large);
 
-    if (!m_pages.checkSummaries()) return f.fail("page allocator summaries disagree with its bitmaps");
-    if (m_heapInUse != inUsePages * kPageSize) return f.fail("HeapInuse %zu, spans hold %zu", m_heapInUse, inUsePages * kPageSize);
+    if (!m_pages.checkSummaries())
+        return f.fail("page allocator summaries disagree with its bitmaps");
+    if (m_heapInUse != inUsePages * kPageSize)
+        return f.fail("HeapInuse %zu, spans hold %zu", m_heapInUse, inUsePages * kPageSize);
     // The page reserve's pages are free and in use in the page allocator's bitmap.
-    if (m_resReleased & ~m_resPages) return f.fail("page reserve: a released page that is not in it");
+    if (m_resReleased & ~m_resPages)
+        return f.fail("page reserve: a released page that is not in it");
     for (uint64_t r = m_resPages; r; r &= r - 1)
         if (!m_pages.pageInUse(m_resBase + static_cast<uintptr_t>(__builtin_ctzll(r)) * kPageSize))
             return f.fail("page reserve: a page free in the page allocator");
     size_t freeBytes = (m_pages.countFreePages() + popcount64(m_resPages)) * kPageSize;
-    if (freeBytes != m_heapFree + m_heapReleased) return f.fail("free pages %zu bytes, heapFree+heapReleased %zu", freeBytes, m_heapFree + m_heapReleased);
-    const size_t releasedBytes = (m_pages.countScavengedPages() + popcount64(m_resReleased)) * kPageSize;
-    if (releasedBytes != m_heapReleased) return f.fail("released pages %zu, HeapReleased %zu", releasedBytes, m_heapReleased);
+    if (freeBytes != m_heapFree + m_heapReleased)
+        return f.fail("free pages %zu bytes, heapFree+heapReleased %zu", freeBytes,
+                      m_heapFree + m_heapReleased);
+    const size_t releasedBytes =
+        (m_pages.countScavengedPages() + popcount64(m_resReleased)) * kPageSize;
+    if (releasedBytes != m_heapReleased)
+        return f.fail("released pages %zu, HeapReleased %zu", releasedBytes, m_heapReleased);
     if (m_heapInUse + m_heapFree + m_heapReleased + m_scavInFlight != m_grownBytes)
-        return f.fail("HeapInuse+HeapFree+HeapReleased = %zu, grown %zu", m_heapInUse + m_heapFree + m_heapReleased, m_grownBytes);
+        return f.fail("HeapInuse+HeapFree+HeapReleased = %zu, grown %zu",
+                      m_heapInUse + m_heapFree + m_heapReleased, m_grownBytes);
     return true;
 }
 

@@ -543,7 +543,9 @@ constexpr size_t kServerLive = 8192;
 constexpr uint64_t kServerStepsPerThread = 4096;
 constexpr uint64_t kServerSteps = 12000000;  // replacements in all
 
-inline size_t serverSize(Rng& r) { return 16 + r.below(497); }  // 16..512
+inline size_t serverSize(Rng& r) {
+    return 16 + r.below(497);
+}  // 16..512
 
 uint64_t serverWorker(std::vector<Slot>& slots, uint64_t seed, uint64_t steps, uint64_t& serial) {
     Rng r(seed);
@@ -577,10 +579,15 @@ uint64_t runServer(const Options& o) {
                     stamp(s.p, s.size, ++serial);
                     ++ops[c];
                 }
-            }).join();
+            })
+                .join();
             while (done < perChair) {
-                uint64_t steps = perChair - done < kServerStepsPerThread ? perChair - done : kServerStepsPerThread;
-                std::thread([&] { ops[c] += serverWorker(slots, o.seed * 1000003 + uint64_t(c) * 7919 + gen, steps, serial); }).join();
+                uint64_t steps = perChair - done < kServerStepsPerThread ? perChair - done
+                                                                         : kServerStepsPerThread;
+                std::thread([&] {
+                    ops[c] += serverWorker(slots, o.seed * 1000003 + uint64_t(c) * 7919 + gen,
+                                           steps, serial);
+                }).join();
                 done += steps;
                 ++gen;
             }
@@ -590,7 +597,8 @@ uint64_t runServer(const Options& o) {
                     std::free(s.p);
                     ++ops[c];
                 }
-            }).join();
+            })
+                .join();
         });
     for (auto& t : chairs) t.join();
     uint64_t sum = 0;

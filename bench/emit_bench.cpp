@@ -30,8 +30,8 @@ using namespace spanscope;
 namespace {
 
 void emitOne(uint64_t i) {
-    SPANSCOPE_EMIT(EventKind::SpanRefill, 10 << 1 | 1, 1, 1, 0xc000000000 + (i & 1023) * 8192, 17, 64,
-                   3, 0);
+    SPANSCOPE_EMIT(EventKind::SpanRefill, 10 << 1 | 1, 1, 1, 0xc000000000 + (i & 1023) * 8192, 17,
+                   64, 3, 0);
 }
 
 double cpuNs(clockid_t clock) {
@@ -142,8 +142,9 @@ void BM_EmitProbeFlood(benchmark::State& state) {
         const probe::Stats s = probe::stats();
         const double probeCpu = cpuNs(CLOCK_PROCESS_CPUTIME_ID) - p0 - g_floodThreadCpu.exchange(0);
         state.counters["drain_cpu_ns"] = probeCpu / static_cast<double>(s.events ? s.events : 1);
-        state.counters["dropped_pct"] = 100.0 * static_cast<double>(s.dropped) /
-                                        static_cast<double>(s.events + s.dropped ? s.events + s.dropped : 1);
+        state.counters["dropped_pct"] =
+            100.0 * static_cast<double>(s.dropped) /
+            static_cast<double>(s.events + s.dropped ? s.events + s.dropped : 1);
     }
 }
 BENCHMARK(BM_EmitProbeFlood)->Name("Probe/flood")->Threads(1)->Threads(2)->UseRealTime();

@@ -1,10 +1,11 @@
-// gcbench: the managed heap's collector on Go-comparable workloads. Each pattern does fixed work and
-// prints one line with wall time, cycles, stop-the-world pauses and the GC's CPU share, as
+// gcbench: the managed heap's collector on Go-comparable workloads. Each pattern does fixed work
+// and prints one line with wall time, cycles, stop-the-world pauses and the GC's CPU share, as
 // bench/go/gcbench.go does under Go (bench/gc_compare.sh runs both; docs/BENCHMARKS.md).
 //   gcbench binary-trees [DEPTH]      Go's binary-trees (the benchmarks game / test/bench/garbage)
-//   gcbench alloc SIZE [COUNT]        COUNT objects of SIZE bytes (pointerful), a 1000-object window live
-//   gcbench steady LIVE COUNT         a ring of LIVE 64-byte objects, COUNT replacements
-//   gcbench growdrop PEAK LOW COUNT   the ring grows to PEAK 32-byte objects, drops to LOW, churns
+//   gcbench alloc SIZE [COUNT]        COUNT objects of SIZE bytes (pointerful), a 1000-object
+//   window live gcbench steady LIVE COUNT         a ring of LIVE 64-byte objects, COUNT
+//   replacements gcbench growdrop PEAK LOW COUNT   the ring grows to PEAK 32-byte objects, drops to
+//   LOW, churns
 // The steady and growdrop shapes are bench/go/gcshapes.go's, for the fidelity report: objects are
 // pointerful and under 512 bytes, where Go 1.19 and spanscope (Go 1.22+'s layout) agree.
 // Built with instrumentation, it starts the probe when SPANSCOPE_STREAM is set, as a preloaded
@@ -68,8 +69,9 @@ void steady(long live, long count) {
 
 void growdrop(long peak, long low, long count) {
     Root<Ptr<void>> ring(static_cast<Ptr<void>*>(allocArray(&kSlotPtr, static_cast<size_t>(peak))));
-    for (long i = 0; i < peak; i++) ring.get()[i] = alloc(&kObj32);  // grow: every allocation stays live
-    for (long i = low; i < peak; i++) ring.get()[i] = nullptr;       // drop to LOW
+    for (long i = 0; i < peak; i++)
+        ring.get()[i] = alloc(&kObj32);                         // grow: every allocation stays live
+    for (long i = low; i < peak; i++) ring.get()[i] = nullptr;  // drop to LOW
     for (long i = 0; i < count; i++) ring.get()[i % low] = alloc(&kObj32);
 }
 
@@ -118,9 +120,13 @@ int main(int argc, char** argv) {
     long ops = 0;
     const bool shape = !std::strcmp(argv[1], "steady") || !std::strcmp(argv[1], "growdrop");
     if (shape) {
-        if (argc < (argv[1][0] == 's' ? 4 : 5)) return std::fprintf(stderr, "gcbench: steady LIVE COUNT | growdrop PEAK LOW COUNT\n"), 2;
-        if (argv[1][0] == 's') steady(positive(argv[2]), positive(argv[3]));
-        else growdrop(positive(argv[2]), positive(argv[3]), positive(argv[4]));
+        if (argc < (argv[1][0] == 's' ? 4 : 5))
+            return std::fprintf(stderr, "gcbench: steady LIVE COUNT | growdrop PEAK LOW COUNT\n"),
+                   2;
+        if (argv[1][0] == 's')
+            steady(positive(argv[2]), positive(argv[3]));
+        else
+            growdrop(positive(argv[2]), positive(argv[3]), positive(argv[4]));
     } else if (!std::strcmp(argv[1], "binary-trees")) {
         int depth = argc > 2 ? std::atoi(argv[2]) : 18;
         if (depth < 4 || depth > 24) return std::fprintf(stderr, "gcbench: bad depth\n"), 2;
@@ -129,7 +135,8 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(argv[1], "alloc") && argc > 2) {
         long size = std::atol(argv[2]);
         long count = argc > 3 ? std::atol(argv[3]) : 4000000;
-        if (size < 8 || size > (1 << 20) || count <= 0) return std::fprintf(stderr, "gcbench: bad size or count\n"), 2;
+        if (size < 8 || size > (1 << 20) || count <= 0)
+            return std::fprintf(stderr, "gcbench: bad size or count\n"), 2;
         allocSize(static_cast<size_t>(size), count);
         ops = count;
     } else {
@@ -140,14 +147,20 @@ int main(int argc, char** argv) {
     GCStats st;
     readGCStats(&st);
     if (shape) {
-        std::printf("impl=spanscope shape=%s seconds=%.3f num_gc=%llu gc_cpu_fraction=%.3f peak_rss_mb=%.1f\n", argv[1],
-                    secs, static_cast<unsigned long long>(st.numGC), st.gcCPUFraction, peakRssMb());
+        std::printf(
+            "impl=spanscope shape=%s seconds=%.3f num_gc=%llu gc_cpu_fraction=%.3f "
+            "peak_rss_mb=%.1f\n",
+            argv[1], secs, static_cast<unsigned long long>(st.numGC), st.gcCPUFraction,
+            peakRssMb());
         return 0;
     }
-    std::printf("impl=spanscope pattern=%s arg=%s seconds=%.3f ops_per_sec=%.0f num_gc=%llu pause_total_ms=%.3f "
-                "pause_avg_ms=%.3f gc_cpu_fraction=%.3f heap_sys_mb=%.1f\n",
-                argv[1], argc > 2 ? argv[2] : "-", secs, ops / secs, static_cast<unsigned long long>(st.numGC),
-                st.pauseTotalNs / 1e6, st.numGC ? st.pauseTotalNs / 1e6 / (2.0 * st.numGC) : 0.0, st.gcCPUFraction,
-                st.heap.HeapSys / 1048576.0);
+    std::printf(
+        "impl=spanscope pattern=%s arg=%s seconds=%.3f ops_per_sec=%.0f num_gc=%llu "
+        "pause_total_ms=%.3f "
+        "pause_avg_ms=%.3f gc_cpu_fraction=%.3f heap_sys_mb=%.1f\n",
+        argv[1], argc > 2 ? argv[2] : "-", secs, ops / secs,
+        static_cast<unsigned long long>(st.numGC), st.pauseTotalNs / 1e6,
+        st.numGC ? st.pauseTotalNs / 1e6 / (2.0 * st.numGC) : 0.0, st.gcCPUFraction,
+        st.heap.HeapSys / 1048576.0);
     return 0;
 }

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
     }
     const std::string copy = std::string(argv[1]) + ".symbench";
     std::error_code ec;
-    std::filesystem::copy_file(argv[1], copy, std::filesystem::copy_options::overwrite_existing, ec);
+    std::filesystem::copy_file(argv[1], copy, std::filesystem::copy_options::overwrite_existing,
+                               ec);
     if (ec) {
         std::fprintf(stderr, "prof_symbolize_bench: %s: %s\n", argv[1], ec.message().c_str());
         return 1;
@@ -45,8 +46,8 @@ int main(int argc, char** argv) {
     const size_t pcs = store.symbolize(&why);
     sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("stacks=%lld addresses=%zu seconds=%.3f%s%s\n", stacks, pcs, s, why.empty() ? "" : " warning=",
-                why.c_str());
+    std::printf("stacks=%lld addresses=%zu seconds=%.3f%s%s\n", stacks, pcs, s,
+                why.empty() ? "" : " warning=", why.c_str());
     sqlite3_close(db);
     std::filesystem::remove(copy, ec);
     return 0;

@@ -23,7 +23,9 @@ using namespace spanscope::session;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+double msSince(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -48,8 +50,9 @@ int main(int argc, char** argv) {
         return 1;
     }
     const int64_t end = r->info().endNs;
-    std::printf("session: %s, %lld records, %.2f s (%d rounds, alternating)\n", r->info().program.c_str(),
-                static_cast<long long>(r->info().events), end / 1e9, rounds);
+    std::printf("session: %s, %lld records, %.2f s (%d rounds, alternating)\n",
+                r->info().program.c_str(), static_cast<long long>(r->info().events), end / 1e9,
+                rounds);
     std::vector<double> seek, whole, tenth, hundredth, summary, flow, views, maxRange;
     size_t cycles = 0;
     for (int i = 0; i < rounds; i++) {

@@ -31,8 +31,11 @@ double cpuMs() {
 
 void printTimes(const char* what, std::vector<double> ms) {
     std::sort(ms.begin(), ms.end());
-    const auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))]; };
-    std::printf("%-28s median %7.1f ms   p90 %7.1f ms   max %7.1f ms\n", what, at(0.5), at(0.9), ms.back());
+    const auto at = [&](double q) {
+        return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))];
+    };
+    std::printf("%-28s median %7.1f ms   p90 %7.1f ms   max %7.1f ms\n", what, at(0.5), at(0.9),
+                ms.back());
 }
 }  // namespace
 
@@ -63,7 +66,8 @@ int main(int argc, char** argv) {
     // The first state, from a cold reader: what a user opening the file waits for.
     t0 = Clock::now();
     auto first = r->spansAt(in.endNs / 2);
-    std::printf("%-28s %7.1f ms (%zu spans)\n", "open + state at the middle", openMs + msSince(t0), first.size());
+    std::printf("%-28s %7.1f ms (%zu spans)\n", "open + state at the middle", openMs + msSince(t0),
+                first.size());
 
     std::vector<double> state, totals, both, stateCpu, bothCpu;
     uint64_t replayMax = 0, spansMax = 0;
@@ -88,6 +92,7 @@ int main(int argc, char** argv) {
     printTimes("state at t, CPU", stateCpu);
     printTimes("both, CPU", bothCpu);
     std::printf("replayed after a keyframe: at most %llu records; at most %llu spans\n",
-                static_cast<unsigned long long>(replayMax), static_cast<unsigned long long>(spansMax));
+                static_cast<unsigned long long>(replayMax),
+                static_cast<unsigned long long>(spansMax));
     return 0;
 }

@@ -1,8 +1,8 @@
 // StreamDecoder: the stream's parser, incremental and defensive (lengths are checked before use,
 // every frame's CRC is verified). Fuzzed by fuzz/stream_decoder_fuzz.cpp. See spanscope/stream.h.
-#include <cstring>
-
 #include "spanscope/decoder.h"
+
+#include <cstring>
 
 namespace spanscope {
 

@@ -34,8 +34,17 @@ constexpr const char* kDeclare =
     "c INTEGER, d INTEGER)";
 
 // idxNum bits: which bound each argv entry carries (argv in this order).
-enum Plan : int { kIdLo = 1, kIdLoEq = 2, kIdHi = 4, kIdHiEq = 8, kTLo = 16, kTLoEq = 32,
-                  kTHi = 64, kTHiEq = 128, kKinds = 256 };
+enum Plan : int {
+    kIdLo = 1,
+    kIdLoEq = 2,
+    kIdHi = 4,
+    kIdHiEq = 8,
+    kTLo = 16,
+    kTLoEq = 32,
+    kTHi = 64,
+    kTHiEq = 128,
+    kKinds = 256
+};
 
 struct Table {
     sqlite3_vtab base;
@@ -83,7 +92,8 @@ int bestIndex(sqlite3_vtab*, sqlite3_index_info* info) {
         const bool lo = c.op == SQLITE_INDEX_CONSTRAINT_GT || c.op == SQLITE_INDEX_CONSTRAINT_GE;
         const bool hi = c.op == SQLITE_INDEX_CONSTRAINT_LT || c.op == SQLITE_INDEX_CONSTRAINT_LE;
         const bool eq = c.op == SQLITE_INDEX_CONSTRAINT_EQ;
-        const bool inclusive = c.op == SQLITE_INDEX_CONSTRAINT_GE || c.op == SQLITE_INDEX_CONSTRAINT_LE;
+        const bool inclusive =
+            c.op == SQLITE_INDEX_CONSTRAINT_GE || c.op == SQLITE_INDEX_CONSTRAINT_LE;
         if (c.iColumn == kId || c.iColumn == kT) {
             const int baseBit = c.iColumn == kId ? 0 : 4;  // 0..3 for id, 4..7 for t
             if (eq) {
@@ -173,7 +183,8 @@ bool wanted(const Cursor* c, int64_t id, const Event& e) {
 int advance(Cursor* c) {
     for (;;) {
         while (c->pos < c->recs.size()) {
-            if (wanted(c, c->firstId + static_cast<int64_t>(c->pos), c->recs[c->pos])) return SQLITE_OK;
+            if (wanted(c, c->firstId + static_cast<int64_t>(c->pos), c->recs[c->pos]))
+                return SQLITE_OK;
             c->pos++;
         }
         const int rc = sqlite3_step(c->blocks);
@@ -213,8 +224,10 @@ int filter(sqlite3_vtab_cursor* cur, int plan, const char* idxStr, int argc, sql
     auto bound = [](sqlite3_value* v, bool lower, bool inclusive, int64_t* out) {
         if (!v || sqlite3_value_type(v) != SQLITE_INTEGER) return;
         const int64_t x = sqlite3_value_int64(v);
-        if (lower) *out = inclusive ? x : (x == INT64_MAX ? x : x + 1);
-        else *out = inclusive ? x : (x == INT64_MIN ? x : x - 1);
+        if (lower)
+            *out = inclusive ? x : (x == INT64_MAX ? x : x + 1);
+        else
+            *out = inclusive ? x : (x == INT64_MIN ? x : x - 1);
     };
     if (plan & kIdLo) bound(arg(0), true, plan & kIdLoEq, &c->idLo);
     if (plan & kIdHi) bound(arg(2), false, plan & kIdHiEq, &c->idHi);
@@ -278,19 +291,45 @@ int column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
     const Event& e = c->recs[c->pos];
     int64_t v = 0;
     switch (col) {
-        case kId: v = c->firstId + static_cast<int64_t>(c->pos); break;
-        case kT: v = static_cast<int64_t>(e.timeNs); break;
-        case kTid: v = e.tid; break;
-        case kSeq: v = e.seq; break;
-        case kKind: v = static_cast<uint16_t>(e.kind); break;
-        case kSpanClass: v = e.spanClass; break;
-        case kFlags: v = e.flags; break;
-        case kNpages: v = e.npages; break;
-        case kAddr: v = static_cast<int64_t>(e.addr); break;
-        case kA: v = static_cast<int64_t>(e.a); break;
-        case kB: v = static_cast<int64_t>(e.b); break;
-        case kC: v = static_cast<int64_t>(e.c); break;
-        case kD: v = static_cast<int64_t>(e.d); break;
+        case kId:
+            v = c->firstId + static_cast<int64_t>(c->pos);
+            break;
+        case kT:
+            v = static_cast<int64_t>(e.timeNs);
+            break;
+        case kTid:
+            v = e.tid;
+            break;
+        case kSeq:
+            v = e.seq;
+            break;
+        case kKind:
+            v = static_cast<uint16_t>(e.kind);
+            break;
+        case kSpanClass:
+            v = e.spanClass;
+            break;
+        case kFlags:
+            v = e.flags;
+            break;
+        case kNpages:
+            v = e.npages;
+            break;
+        case kAddr:
+            v = static_cast<int64_t>(e.addr);
+            break;
+        case kA:
+            v = static_cast<int64_t>(e.a);
+            break;
+        case kB:
+            v = static_cast<int64_t>(e.b);
+            break;
+        case kC:
+            v = static_cast<int64_t>(e.c);
+            break;
+        case kD:
+            v = static_cast<int64_t>(e.d);
+            break;
     }
     sqlite3_result_int64(ctx, v);
     return SQLITE_OK;

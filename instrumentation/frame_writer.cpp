@@ -31,7 +31,8 @@ bool Writer::init(int fd) {
     // where it can give up at stop(), never in write().
     struct stat st;
     if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
-        if (int fl = fcntl(fd, F_GETFL); fl >= 0 && !(fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+        if (int fl = fcntl(fd, F_GETFL); fl >= 0 && !(fl & O_NONBLOCK))
+            fcntl(fd, F_SETFL, fl | O_NONBLOCK);
     m_buf = static_cast<char*>(mapZeroed(sizeof(FrameHeader) + kMaxFramePayload));
     m_failed = !m_buf;
     return m_buf != nullptr;
@@ -51,8 +52,9 @@ void Writer::flush() {
 
 void Writer::trailer(EndReason reason) {
     flush();
-    Trailer t{static_cast<uint32_t>(reason), reason == EndReason::QuickExit ? g_exitStatus.load() : 0,
-              detail::nanotime(), g_statEvents.load(), g_statDropped.load()};
+    Trailer t{static_cast<uint32_t>(reason),
+              reason == EndReason::QuickExit ? g_exitStatus.load() : 0, detail::nanotime(),
+              g_statEvents.load(), g_statDropped.load()};
     FrameHeader h = makeFrameHeader(FrameType::Trailer, &t, sizeof t);
     char out[sizeof h + sizeof t];
     std::memcpy(out, &h, sizeof h);

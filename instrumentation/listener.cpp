@@ -31,7 +31,9 @@ void removeSocket();
 
 // Removes this process's attach socket (only the process that made it: a forked child that exits
 // must not remove its parent's). Called at exit, and by libspanscope.so's _exit.
-void removeListenerSocket() { removeSocket(); }
+void removeListenerSocket() {
+    removeSocket();
+}
 
 namespace {
 int g_listenFd = -1;
@@ -39,7 +41,7 @@ char g_socketPath[108];
 pthread_t g_listenThread;
 std::atomic<bool> g_listening{false};
 std::atomic<pid_t> g_listenPid{0};  // the process that owns the socket (a forked child does not)
-int g_attachedFd = -1;  // the connection the probe streams to, or -1
+int g_attachedFd = -1;              // the connection the probe streams to, or -1
 
 // A client still sending its command line: served by poll, never waited for. Each has one second
 // from its connection to send a complete line; a client that sends garbage, sends slowly, never
@@ -75,7 +77,8 @@ bool runCommand(int fd, const char* cmd) {
     if (!std::strcmp(cmd, "STAT")) {
         MemStats st;
         readMemStats(&st);
-        if (MemStats managed; readManagedMemStats(&managed) && managed.HeapSys > st.HeapSys) st = managed;
+        if (MemStats managed; readManagedMemStats(&managed) && managed.HeapSys > st.HeapSys)
+            st = managed;
         char line[256];
         std::snprintf(line, sizeof line,
                       "OK heap_sys=%llu heap_alloc=%llu heap_inuse=%llu attached=%d\n",

@@ -1,6 +1,8 @@
 // The attach client's side of the listener (listener.cpp): connecting to a process's socket and
 // listing the attachable processes of this user with their STAT line. `spanscope-cli ps`, `attach`
 // and the GUI's session browser use it. See docs/session-format.md section 1.6.
+#include "spanscope/live_processes.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +19,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "spanscope/live_processes.h"
 #include "spanscope/stream.h"
 
 namespace spanscope::session {

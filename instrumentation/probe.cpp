@@ -8,6 +8,8 @@
 // are in probe_ring.cpp, frames in frame_writer.cpp, the rundown in rundown.cpp, the sampler in
 // sampler.cpp, the exec hand-off (SPANSCOPE_STREAM) in exec_handoff.cpp and live attach in
 // listener.cpp. The drain thread sets t_inProbe: nothing it allocates is recorded.
+#include "spanscope/detail/probe.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
@@ -17,7 +19,6 @@
 #include <cstring>
 
 #include "spanscope/detail/platform.h"
-#include "spanscope/detail/probe.h"
 
 namespace spanscope::probe {
 
@@ -83,7 +84,8 @@ uint64_t drainAll() {
         for (; h != t; h++) g_writer.add(b->ring[h % kRingEvents]);
         moved += t - b->head.load(std::memory_order_relaxed);
         b->head.store(t, std::memory_order_release);
-        b->overflowing.store(false, std::memory_order_relaxed);  // emptied: its owner may wait again
+        b->overflowing.store(false,
+                             std::memory_order_relaxed);  // emptied: its owner may wait again
         for (uint32_t s = 0; s < kDropSlots; s++) {
             const uint64_t n = b->dropped[s].load(std::memory_order_relaxed);
             bySlot[s] += n;
@@ -95,7 +97,8 @@ uint64_t drainAll() {
     const uint64_t noBuffer = g_noBuffer.load(std::memory_order_relaxed);
     bySlot[0] += noBuffer;
     dropped += noBuffer;
-    if (dropped != g_statDropped.load(std::memory_order_relaxed)) sendDropped(bySlot, dropped, firstDrop);
+    if (dropped != g_statDropped.load(std::memory_order_relaxed))
+        sendDropped(bySlot, dropped, firstDrop);
     if (moved || watermark > g_lastWatermark + 50000000) {  // idle: one every 50 ms at most
         Event w = record(kWatermark, watermark);
         w.a = watermark;

@@ -31,7 +31,8 @@ struct ModuleCtx {
     Event base;
 };
 
-void emitModule(const ModuleCtx& ctx, const char* path, uintptr_t lo, uintptr_t hi, uintptr_t bias) {
+void emitModule(const ModuleCtx& ctx, const char* path, uintptr_t lo, uintptr_t hi,
+                uintptr_t bias) {
     const size_t len = strlen(path);
     Event m = ctx.base;
     m.kind = static_cast<EventKind>(kModule);

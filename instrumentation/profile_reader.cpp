@@ -18,7 +18,8 @@ namespace {
 
 bool hasTable(sqlite3* db, const char* name) {
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &st, nullptr);
+    sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &st,
+                       nullptr);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     const bool yes = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
@@ -33,17 +34,19 @@ bool isAllocatorFrame(const ProfileLocation& loc, const std::vector<ProfileModul
     }
     if (loc.frames.empty()) return false;
     const std::string& f = loc.frames.back().function;
-    static const char* const kEntry[] = {"malloc",         "calloc",   "realloc", "free",      "reallocarray",
-                                         "posix_memalign", "memalign", "valloc",  "pvalloc",   "aligned_alloc",
-                                         "operator new",   "operator new[]"};
+    static const char* const kEntry[] = {
+        "malloc",   "calloc", "realloc", "free",          "reallocarray", "posix_memalign",
+        "memalign", "valloc", "pvalloc", "aligned_alloc", "operator new", "operator new[]"};
     for (const char* e : kEntry)
-        if (f == e || (f.rfind(e, 0) == 0 && f.size() > strlen(e) && f[strlen(e)] == '(')) return true;
+        if (f == e || (f.rfind(e, 0) == 0 && f.size() > strlen(e) && f[strlen(e)] == '('))
+            return true;
     return f.rfind("spanscope::", 0) == 0 || f.find("mallocgc") != std::string::npos;
 }
 
 }  // namespace
 
-void scaleHeapSample(uint64_t count, uint64_t bytes, int64_t rate, int64_t* outCount, int64_t* outBytes) {
+void scaleHeapSample(uint64_t count, uint64_t bytes, int64_t rate, int64_t* outCount,
+                     int64_t* outBytes) {
     if (count == 0 || bytes == 0) {
         *outCount = *outBytes = 0;
         return;
@@ -76,11 +79,16 @@ bool parseSessionTime(const std::string& s, int64_t* ns) {
     if (end == s.c_str() || !std::isfinite(v) || v < 0) return false;
     const std::string unit(end);
     double scale;
-    if (unit.empty() || unit == "s") scale = 1e9;
-    else if (unit == "ms") scale = 1e6;
-    else if (unit == "us") scale = 1e3;
-    else if (unit == "ns") scale = 1;
-    else return false;
+    if (unit.empty() || unit == "s")
+        scale = 1e9;
+    else if (unit == "ms")
+        scale = 1e6;
+    else if (unit == "us")
+        scale = 1e3;
+    else if (unit == "ns")
+        scale = 1;
+    else
+        return false;
     *ns = static_cast<int64_t>(v * scale);
     return true;
 }
@@ -124,12 +132,14 @@ bool HeapProfileData::load(const std::string& path, std::string* err) {
         *err = path + ": cannot open (" + sqlite3_errmsg(m_db) + ")";
         return false;
     }
-    if (sqlite3_exec(m_db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK ||
+    if (sqlite3_exec(m_db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) !=
+            SQLITE_OK ||
         !hasTable(m_db, "session")) {
         *err = path + ": not a spanscope session (" + sqlite3_errmsg(m_db) + ")";
         return false;
     }
-    if (!hasTable(m_db, "prof_samples") || !hasTable(m_db, "prof_stacks") || !hasTable(m_db, "prof_frames")) {
+    if (!hasTable(m_db, "prof_samples") || !hasTable(m_db, "prof_stacks") ||
+        !hasTable(m_db, "prof_frames")) {
         *err = path + ": this session has no heap profile (recorded by a spanscope without one)";
         return false;
     }
@@ -181,7 +191,8 @@ bool HeapProfileData::refresh(std::string* err) {
 
 bool HeapProfileData::readStackPcs(uint64_t id, std::vector<uint64_t>* pcs) {
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(m_db, "SELECT pc FROM prof_stacks WHERE stack = ? ORDER BY depth", -1, &st, nullptr);
+    sqlite3_prepare_v2(m_db, "SELECT pc FROM prof_stacks WHERE stack = ? ORDER BY depth", -1, &st,
+                       nullptr);
     if (!st) return false;
     sqlite3_bind_int64(st, 1, int64_t(id));
     while (sqlite3_step(st) == SQLITE_ROW) pcs->push_back(uint64_t(sqlite3_column_int64(st, 0)));
@@ -203,8 +214,9 @@ void HeapProfileData::trimAllocatorFrames(ProfileStack* s) const {
 bool HeapProfileData::readAll(std::string* err) {
     m_endNs = scalar(m_db, "SELECT end_ns FROM session");
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(m_db, "SELECT id, path, coalesce(build_id, ''), start, end FROM prof_modules ORDER BY id", -1,
-                       &st, nullptr);
+    sqlite3_prepare_v2(
+        m_db, "SELECT id, path, coalesce(build_id, ''), start, end FROM prof_modules ORDER BY id",
+        -1, &st, nullptr);
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         m_modules.push_back(ProfileModule{reinterpret_cast<const char*>(sqlite3_column_text(st, 1)),
                                           reinterpret_cast<const char*>(sqlite3_column_text(st, 2)),
@@ -216,8 +228,9 @@ bool HeapProfileData::readAll(std::string* err) {
     m_moduleRows = m_modules.size();
 
     auto locations = std::make_shared<LocationTable>();
-    sqlite3_prepare_v2(m_db, "SELECT pc, module, function, file, line FROM prof_frames ORDER BY pc, idx", -1, &st,
-                       nullptr);
+    sqlite3_prepare_v2(m_db,
+                       "SELECT pc, module, function, file, line FROM prof_frames ORDER BY pc, idx",
+                       -1, &st, nullptr);
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         const uint64_t pc = static_cast<uint64_t>(sqlite3_column_int64(st, 0));
         ProfileLocation& loc = (*locations)[pc];
@@ -228,7 +241,8 @@ bool HeapProfileData::readAll(std::string* err) {
         }
         const char* fn = reinterpret_cast<const char*>(sqlite3_column_text(st, 2));
         const char* file = reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
-        loc.frames.push_back(ProfileFrame{fn ? fn : "", file ? file : "", sqlite3_column_int(st, 4)});
+        loc.frames.push_back(
+            ProfileFrame{fn ? fn : "", file ? file : "", sqlite3_column_int(st, 4)});
         m_frameRows++;
     }
     sqlite3_finalize(st);
@@ -236,7 +250,8 @@ bool HeapProfileData::readAll(std::string* err) {
     m_locations = std::move(locations);
 
     // Every stack, in id order (its index), then the samples.
-    sqlite3_prepare_v2(m_db, "SELECT stack, pc FROM prof_stacks ORDER BY stack, depth", -1, &st, nullptr);
+    sqlite3_prepare_v2(m_db, "SELECT stack, pc FROM prof_stacks ORDER BY stack, depth", -1, &st,
+                       nullptr);
     if (!st) {
         *err = m_path + ": " + sqlite3_errmsg(m_db);
         return false;
@@ -281,14 +296,17 @@ bool HeapProfileData::readAll(std::string* err) {
 // A stack not seen yet is read (a live recording's new stacks) and named by address.
 bool HeapProfileData::readSamples(std::string* err, bool* newStacks, bool finishStacks) {
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(m_db, "SELECT id, kind, t_ns, addr, bytes, stack, rate FROM prof_samples WHERE id > ? ORDER BY id",
+    sqlite3_prepare_v2(m_db,
+                       "SELECT id, kind, t_ns, addr, bytes, stack, rate FROM prof_samples WHERE id "
+                       "> ? ORDER BY id",
                        -1, &st, nullptr);
     if (!st) {
         *err = m_path + ": " + sqlite3_errmsg(m_db);
         return false;
     }
     sqlite3_bind_int64(st, 1, m_lastId);
-    std::shared_ptr<LocationTable> grown;  // a copy of m_locations, if new stacks bring new addresses
+    std::shared_ptr<LocationTable>
+        grown;  // a copy of m_locations, if new stacks bring new addresses
     while (sqlite3_step(st) == SQLITE_ROW) {
         m_lastId = sqlite3_column_int64(st, 0);
         m_sampleRows++;
@@ -315,7 +333,8 @@ bool HeapProfileData::readSamples(std::string* err, bool* newStacks, bool finish
                     if (!m_locations->count(pc)) {
                         if (!grown) grown = std::make_shared<LocationTable>(*m_locations);
                         char buf[32];
-                        std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(pc));
+                        std::snprintf(buf, sizeof buf, "0x%llx",
+                                      static_cast<unsigned long long>(pc));
                         grown->try_emplace(pc, ProfileLocation{pc, 0, {ProfileFrame{buf, "", 0}}});
                     }
             }
@@ -382,12 +401,13 @@ HeapProfile HeapProfileData::window(int64_t fromNs, int64_t atNs, bool ranged, u
         s.rate = c.rate;
         p.stacks.push_back(std::move(s));
     }
-    std::sort(p.live.begin(), p.live.end(), [](const ProfileSample& a, const ProfileSample& b) { return a.addr < b.addr; });
+    std::sort(p.live.begin(), p.live.end(),
+              [](const ProfileSample& a, const ProfileSample& b) { return a.addr < b.addr; });
     return p;
 }
 
-bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool ranged, HeapProfile* out,
-                     std::string* err, uint64_t addrLo, uint64_t addrHi) {
+bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool ranged,
+                     HeapProfile* out, std::string* err, uint64_t addrLo, uint64_t addrHi) {
     HeapProfileData d;
     if (!d.load(path, err)) return false;
     *out = d.window(fromNs, atNs, ranged, addrLo, addrHi);

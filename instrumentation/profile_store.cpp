@@ -61,17 +61,21 @@ bool ProfileStore::init(sqlite3* db) {
     if (sqlite3_exec(m_db, kProfileSchemaSql, nullptr, nullptr, nullptr) != SQLITE_OK)
         return fail("create the heap profile's tables");
     auto prep = [&](const char* sql, sqlite3_stmt** st) {
-        return sqlite3_prepare_v3(m_db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, nullptr) == SQLITE_OK;
+        return sqlite3_prepare_v3(m_db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, nullptr) ==
+               SQLITE_OK;
     };
-    if (!prep("INSERT INTO prof_samples(t_ns, kind, addr, bytes, stack, rate, managed) VALUES (?,?,?,?,?,?,?)",
+    if (!prep("INSERT INTO prof_samples(t_ns, kind, addr, bytes, stack, rate, managed) VALUES "
+              "(?,?,?,?,?,?,?)",
               &m_insSample) ||
         !prep("INSERT OR IGNORE INTO prof_stacks(stack, depth, pc) VALUES (?,?,?)", &m_insStack) ||
-        !prep("INSERT INTO prof_modules(t_ns, path, start, end, bias) VALUES (?,?,?,?,?)", &m_insModule))
+        !prep("INSERT INTO prof_modules(t_ns, path, start, end, bias) VALUES (?,?,?,?,?)",
+              &m_insModule))
         return fail("prepare (heap profile)");
     return true;
 }
 
-bool ProfileStore::sample(int64_t t, int kind, const Event& e, uint64_t stack, uint64_t bytes, uint64_t rate) {
+bool ProfileStore::sample(int64_t t, int kind, const Event& e, uint64_t stack, uint64_t bytes,
+                          uint64_t rate) {
     sqlite3_bind_int64(m_insSample, 1, t);
     sqlite3_bind_int(m_insSample, 2, kind);
     sqlite3_bind_int64(m_insSample, 3, static_cast<int64_t>(e.addr));
@@ -116,7 +120,8 @@ bool ProfileStore::moduleName(uint32_t segment, const Event& e) {
     bool ok = true;
     if (m_modulesDone.insert(key).second) {
         sqlite3_bind_int64(m_insModule, 1, m.t);
-        sqlite3_bind_text(m_insModule, 2, m.path.data(), static_cast<int>(m.path.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_text(m_insModule, 2, m.path.data(), static_cast<int>(m.path.size()),
+                          SQLITE_TRANSIENT);
         sqlite3_bind_int64(m_insModule, 3, static_cast<int64_t>(m.lo));
         sqlite3_bind_int64(m_insModule, 4, static_cast<int64_t>(m.hi));
         sqlite3_bind_int64(m_insModule, 5, static_cast<int64_t>(m.bias));
@@ -157,9 +162,11 @@ bool ProfileStore::apply(int64_t t, uint32_t segment, const Event& e, bool* ok) 
     if (m_resyncing) {
         if (e.timeNs > m_resyncNs && !finishResync()) {
             *ok = false;
-            return kind == static_cast<uint16_t>(EventKind::ProfAlloc) || kind == static_cast<uint16_t>(EventKind::ProfFree);
+            return kind == static_cast<uint16_t>(EventKind::ProfAlloc) ||
+                   kind == static_cast<uint16_t>(EventKind::ProfFree);
         }
-        if (kind == static_cast<uint16_t>(EventKind::ProfAlloc) || kind == static_cast<uint16_t>(EventKind::ProfFree))
+        if (kind == static_cast<uint16_t>(EventKind::ProfAlloc) ||
+            kind == static_cast<uint16_t>(EventKind::ProfFree))
             m_unseen.erase(e.addr);
     }
     switch (static_cast<uint16_t>(e.kind)) {
@@ -167,7 +174,8 @@ bool ProfileStore::apply(int64_t t, uint32_t segment, const Event& e, bool* ok) 
             const uint64_t stack = seg | (e.b & 0xffffffff);
             auto [it, fresh] = m_live.try_emplace(e.addr, Live{stack, e.a});
             if (!fresh && it->second.stack == stack && it->second.bytes == e.a) {
-                *ok = true;  // the same object twice (sampled as the sink went in, and in the rundown)
+                *ok = true;  // the same object twice (sampled as the sink went in, and in the
+                             // rundown)
                 return true;
             }
             it->second = Live{stack, e.a};

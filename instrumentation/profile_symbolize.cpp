@@ -54,7 +54,8 @@ std::vector<Frame> framesAt(Dwfl_Module* mod, Dwarf_Addr addr) {
     std::vector<Frame> frames;
     Frame pos;
     if (Dwfl_Line* l = dwfl_module_getsrc(mod, addr)) {
-        if (const char* f = dwfl_lineinfo(l, nullptr, &pos.line, nullptr, nullptr, nullptr)) pos.file = f;
+        if (const char* f = dwfl_lineinfo(l, nullptr, &pos.line, nullptr, nullptr, nullptr))
+            pos.file = f;
     }
     Dwarf_Addr bias = 0;
     Dwarf_Die* cu = dwfl_module_addrdie(mod, addr, &bias);
@@ -71,9 +72,12 @@ std::vector<Frame> framesAt(Dwfl_Module* mod, Dwarf_Addr addr) {
         // The next frame out is where this one was inlined: its call_file and call_line.
         Dwarf_Attribute attr;
         Dwarf_Word v = 0;
-        pos.line = dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &v) == 0 ? static_cast<int>(v) : 0;
+        pos.line = dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &v) == 0
+                       ? static_cast<int>(v)
+                       : 0;
         pos.file.clear();
-        if (files && dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &v) == 0 && v < nfiles)
+        if (files && dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &v) == 0 &&
+            v < nfiles)
             if (const char* f = dwarf_filesrc(files, v, nullptr, nullptr)) pos.file = f;
     }
     std::free(scopes);
@@ -81,8 +85,10 @@ std::vector<Frame> framesAt(Dwfl_Module* mod, Dwarf_Addr addr) {
     // symbol table is also better than an empty DWARF one.
     if (frames.empty() || frames.back().function.empty()) {
         std::string sym = demangle(dwfl_module_addrname(mod, addr));
-        if (frames.empty()) frames.push_back(Frame{sym, pos.file, pos.line});
-        else frames.back().function = sym;
+        if (frames.empty())
+            frames.push_back(Frame{sym, pos.file, pos.line});
+        else
+            frames.back().function = sym;
     }
     return frames;
 }
@@ -111,17 +117,21 @@ size_t ProfileStore::symbolize(std::string* err) {
     std::vector<uint64_t> pcs;
     {
         sqlite3_stmt* st = nullptr;
-        sqlite3_prepare_v2(m_db, "SELECT id, path, start, end, bias FROM prof_modules ORDER BY id", -1, &st, nullptr);
+        sqlite3_prepare_v2(m_db, "SELECT id, path, start, end, bias FROM prof_modules ORDER BY id",
+                           -1, &st, nullptr);
         while (st && sqlite3_step(st) == SQLITE_ROW)
-            modules.push_back(Module{sqlite3_column_int64(st, 0), reinterpret_cast<const char*>(sqlite3_column_text(st, 1)),
+            modules.push_back(Module{sqlite3_column_int64(st, 0),
+                                     reinterpret_cast<const char*>(sqlite3_column_text(st, 1)),
                                      static_cast<uint64_t>(sqlite3_column_int64(st, 2)),
                                      static_cast<uint64_t>(sqlite3_column_int64(st, 3)),
                                      static_cast<uint64_t>(sqlite3_column_int64(st, 4))});
         sqlite3_finalize(st);
         sqlite3_prepare_v2(m_db,
-                           "SELECT DISTINCT pc FROM prof_stacks WHERE pc NOT IN (SELECT pc FROM prof_frames) ORDER BY pc",
+                           "SELECT DISTINCT pc FROM prof_stacks WHERE pc NOT IN (SELECT pc FROM "
+                           "prof_frames) ORDER BY pc",
                            -1, &st, nullptr);
-        while (st && sqlite3_step(st) == SQLITE_ROW) pcs.push_back(static_cast<uint64_t>(sqlite3_column_int64(st, 0)));
+        while (st && sqlite3_step(st) == SQLITE_ROW)
+            pcs.push_back(static_cast<uint64_t>(sqlite3_column_int64(st, 0)));
         sqlite3_finalize(st);
     }
     // Each address to the newest object loaded over it.
@@ -134,23 +144,34 @@ size_t ProfileStore::symbolize(std::string* err) {
                 found = m;
                 break;
             }
-        if (found == SIZE_MAX) unknown.push_back(pc);
-        else byModule[found].push_back(pc);
+        if (found == SIZE_MAX)
+            unknown.push_back(pc);
+        else
+            byModule[found].push_back(pc);
     }
     sqlite3_stmt* ins = nullptr;
     sqlite3_stmt* setId = nullptr;
-    sqlite3_prepare_v2(m_db, "INSERT OR REPLACE INTO prof_frames(pc, idx, module, function, file, line) VALUES (?,?,?,?,?,?)", -1,
-                       &ins, nullptr);
-    sqlite3_prepare_v2(m_db, "UPDATE prof_modules SET build_id = ? WHERE id = ?", -1, &setId, nullptr);
+    sqlite3_prepare_v2(m_db,
+                       "INSERT OR REPLACE INTO prof_frames(pc, idx, module, function, file, line) "
+                       "VALUES (?,?,?,?,?,?)",
+                       -1, &ins, nullptr);
+    sqlite3_prepare_v2(m_db, "UPDATE prof_modules SET build_id = ? WHERE id = ?", -1, &setId,
+                       nullptr);
     auto put = [&](uint64_t pc, int idx, int64_t module, const Frame& f) {
         sqlite3_bind_int64(ins, 1, static_cast<int64_t>(pc));
         sqlite3_bind_int(ins, 2, idx);
-        if (module) sqlite3_bind_int64(ins, 3, module);
-        else sqlite3_bind_null(ins, 3);
-        if (f.function.empty()) sqlite3_bind_null(ins, 4);
-        else sqlite3_bind_text(ins, 4, f.function.c_str(), -1, SQLITE_TRANSIENT);
-        if (f.file.empty()) sqlite3_bind_null(ins, 5);
-        else sqlite3_bind_text(ins, 5, f.file.c_str(), -1, SQLITE_TRANSIENT);
+        if (module)
+            sqlite3_bind_int64(ins, 3, module);
+        else
+            sqlite3_bind_null(ins, 3);
+        if (f.function.empty())
+            sqlite3_bind_null(ins, 4);
+        else
+            sqlite3_bind_text(ins, 4, f.function.c_str(), -1, SQLITE_TRANSIENT);
+        if (f.file.empty())
+            sqlite3_bind_null(ins, 5);
+        else
+            sqlite3_bind_text(ins, 5, f.file.c_str(), -1, SQLITE_TRANSIENT);
         sqlite3_bind_int(ins, 6, f.line);
         sqlite3_step(ins);
         sqlite3_reset(ins);
@@ -163,7 +184,8 @@ size_t ProfileStore::symbolize(std::string* err) {
         if (dwfl) {
             dwfl_report_begin(dwfl);
             const char* base = std::strrchr(mod.path.c_str(), '/');
-            dm = dwfl_report_elf(dwfl, base ? base + 1 : mod.path.c_str(), mod.path.c_str(), -1, mod.bias, true);
+            dm = dwfl_report_elf(dwfl, base ? base + 1 : mod.path.c_str(), mod.path.c_str(), -1,
+                                 mod.bias, true);
             dwfl_report_end(dwfl, nullptr, nullptr);
         }
         if (dm) {
@@ -183,7 +205,8 @@ size_t ProfileStore::symbolize(std::string* err) {
                 continue;
             }
             std::vector<Frame> frames = framesAt(dm, pc - 1);
-            for (size_t i = 0; i < frames.size(); i++) put(pc, static_cast<int>(i), mod.id, frames[i]);
+            for (size_t i = 0; i < frames.size(); i++)
+                put(pc, static_cast<int>(i), mod.id, frames[i]);
         }
         if (dwfl) dwfl_end(dwfl);
     }

@@ -1,5 +1,7 @@
 // Recorder: stream bytes -> decoded frames -> SQLite rows, keyframes and timely commits.
 // See spanscope/session.h for the lifecycle, docs/session-format.md for what goes where.
+#include "spanscope/recorder.h"
+
 #include <poll.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,7 +13,6 @@
 
 #include "spanscope/detail/session_writer.h"
 #include "spanscope/detail/span_model.h"
-#include "spanscope/recorder.h"
 
 namespace spanscope::session {
 
@@ -154,7 +155,8 @@ bool Recorder::applyEvents(const Event* events, size_t n) {
                 m_droppedSeen = e.a;
                 break;
             default:
-                if (m_writer->profile()->apply(t, m_decoder.segments(), e, &ok)) {  // the heap profile's records
+                if (m_writer->profile()->apply(t, m_decoder.segments(), e,
+                                               &ok)) {  // the heap profile's records
                     if (!ok) m_error = m_writer->profile()->error();
                     break;
                 }
@@ -164,7 +166,8 @@ bool Recorder::applyEvents(const Event* events, size_t n) {
                     m_rundownBeginT = t;
                     m_resyncRundown = e.b == 1;
                 }
-                if (static_cast<uint16_t>(e.kind) == stream::kRundownEnd && m_resyncRundown && e.c > start)
+                if (static_cast<uint16_t>(e.kind) == stream::kRundownEnd && m_resyncRundown &&
+                    e.c > start)
                     m_writer->profile()->beginResync(e.c, static_cast<int64_t>(e.c - start));
                 if (static_cast<uint16_t>(e.kind) == stream::kRundownEnd)
                     ok = ok && trackGap(t, e) && maybeKeyframe(true);
@@ -208,8 +211,9 @@ bool Recorder::maybeKeyframe(bool force) {
     const uint64_t size = m_model->size();
     const uint64_t every = std::max<uint64_t>(m_opts.keyframeEveryEvents, 8 * size);
     const uint64_t everyRecords = std::max<uint64_t>(m_opts.keyframeEveryRecords, 32 * size);
-    const bool due = force || m_spanEventsSinceKeyframe >= every || records >= everyRecords ||
-                     (m_spanEventsSinceKeyframe && m_lastT - m_lastKeyframeT >= m_opts.keyframeEveryNs);
+    const bool due =
+        force || m_spanEventsSinceKeyframe >= every || records >= everyRecords ||
+        (m_spanEventsSinceKeyframe && m_lastT - m_lastKeyframeT >= m_opts.keyframeEveryNs);
     if (!due) return true;
     if (!m_writer->insertKeyframe(m_lastT, m_model->snapshot())) return writeFailed();
     m_stats.keyframes++;
@@ -301,7 +305,8 @@ bool Recorder::finish(const EndInfo& end) {
         if (ok && m_spanEventsSinceKeyframe) ok = maybeKeyframe(true);
         if (ok) ok = m_writer->profile()->finishResync();
         if (ok && m_gapOpen)
-            ok = m_writer->closeGap(m_lastT, static_cast<int64_t>(m_droppedSeen - m_gapDroppedBefore), false);
+            ok = m_writer->closeGap(
+                m_lastT, static_cast<int64_t>(m_droppedSeen - m_gapDroppedBefore), false);
         m_gapOpen = false;
         std::string problem = m_decoder.checkComplete();
         std::string status = problem.empty()       ? "complete"
@@ -338,7 +343,8 @@ bool Recorder::maybeTrim() {
     int64_t first = 0, last = 0;
     if (!m_writer->keyframeSpan(&first, &last)) return writeFailed();
     if (first < 0 || last <= first) return true;  // one keyframe: nothing can go yet
-    if (!m_writer->dropBefore(first + std::max<int64_t>(1, (m_lastT - first) / 4))) return writeFailed();
+    if (!m_writer->dropBefore(first + std::max<int64_t>(1, (m_lastT - first) / 4)))
+        return writeFailed();
     return true;
 }
 
@@ -349,10 +355,14 @@ bool parseSize(const std::string& s, uint64_t* bytes) {
     if (errno || end == s.c_str() || !(v > 0)) return false;
     std::string unit(end);
     double mul = 1;
-    if (unit == "K" || unit == "k" || unit == "KB" || unit == "KiB") mul = 1024;
-    else if (unit == "M" || unit == "MB" || unit == "MiB") mul = 1024.0 * 1024;
-    else if (unit == "G" || unit == "GB" || unit == "GiB") mul = 1024.0 * 1024 * 1024;
-    else if (!unit.empty() && unit != "B") return false;
+    if (unit == "K" || unit == "k" || unit == "KB" || unit == "KiB")
+        mul = 1024;
+    else if (unit == "M" || unit == "MB" || unit == "MiB")
+        mul = 1024.0 * 1024;
+    else if (unit == "G" || unit == "GB" || unit == "GiB")
+        mul = 1024.0 * 1024 * 1024;
+    else if (!unit.empty() && unit != "B")
+        return false;
     if (v * mul < 1 || v * mul > 1e18) return false;
     *bytes = static_cast<uint64_t>(v * mul);
     return true;
@@ -365,11 +375,16 @@ bool parseDuration(const std::string& s, int64_t* ns) {
     if (errno || end == s.c_str() || !(v > 0)) return false;
     std::string unit(end);
     double mul;
-    if (unit == "ms") mul = 1e6;
-    else if (unit == "s" || unit.empty()) mul = 1e9;
-    else if (unit == "m" || unit == "min") mul = 60e9;
-    else if (unit == "h") mul = 3600e9;
-    else return false;
+    if (unit == "ms")
+        mul = 1e6;
+    else if (unit == "s" || unit.empty())
+        mul = 1e9;
+    else if (unit == "m" || unit == "min")
+        mul = 60e9;
+    else if (unit == "h")
+        mul = 3600e9;
+    else
+        return false;
     if (v * mul < 1e6 || v * mul > 9e18) return false;
     *ns = static_cast<int64_t>(v * mul);
     return true;

@@ -26,7 +26,8 @@ void emitCounters(MemStats& prev, bool all, void (*out)(const Event&)) {
     readMemStats(&st);
     // A process observed here uses one heap in earnest: the malloc-mode heap (preloaded programs,
     // malloc demos) or the managed one (GC scenarios). Report the one that holds memory.
-    if (MemStats managed; readManagedMemStats(&managed) && managed.HeapSys > st.HeapSys) st = managed;
+    if (MemStats managed; readManagedMemStats(&managed) && managed.HeapSys > st.HeapSys)
+        st = managed;
     const uint64_t now = detail::nanotime();
     bool changed = all;
     for (int c = 0; c < kNumSizeClasses; c++) {

@@ -21,7 +21,9 @@ namespace {
 // One statement, finalized on scope exit.
 struct Query {
     sqlite3_stmt* st = nullptr;
-    Query(sqlite3* db, const std::string& sql) { sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr); }
+    Query(sqlite3* db, const std::string& sql) {
+        sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+    }
     ~Query() { sqlite3_finalize(st); }
     bool ok() const { return st != nullptr; }
     bool row() { return st && sqlite3_step(st) == SQLITE_ROW; }
@@ -84,12 +86,14 @@ void checkDerived(sqlite3* db, const Derived& d, std::vector<SessionProblem>* ou
         where += "typeof(" + col + ") != 'integer' OR " + col + " < 0";
         p = comma ? comma + 1 : p + col.size();
     }
-    const int64_t bad = scalar(db, std::string("SELECT count(*) FROM ") + d.table + " WHERE " + where);
+    const int64_t bad =
+        scalar(db, std::string("SELECT count(*) FROM ") + d.table + " WHERE " + where);
     if (bad < 0)
         add(out, false, d.table, std::string("unreadable (columns missing?): ") + d.consequence);
     else if (bad > 0)
         add(out, false, d.table,
-            std::to_string(bad) + " row(s) with a missing, non-integer or negative value (ignored)");
+            std::to_string(bad) +
+                " row(s) with a missing, non-integer or negative value (ignored)");
 }
 }  // namespace
 
@@ -109,7 +113,8 @@ int openSessionDb(const std::string& path, sqlite3** db) {
     int rc = SQLITE_CANTOPEN;
     if (writable) {
         // Read-write so that a session left by a killed recorder can recover its WAL.
-        rc = sqlite3_open_v2(path.c_str(), db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+        rc =
+            sqlite3_open_v2(path.c_str(), db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
         if (rc == SQLITE_OK) return rc;
         sqlite3_close(*db);
     }
@@ -143,7 +148,8 @@ std::vector<SessionProblem> checkStructure(sqlite3* db) {
     const int64_t appId = scalar(db, "PRAGMA application_id", 0);
     const int64_t version = scalar(db, "PRAGMA user_version", 0);
     if (appId != kApplicationId) {
-        add(&out, true, "file", "not a spanscope session (a SQLite database of another application)");
+        add(&out, true, "file",
+            "not a spanscope session (a SQLite database of another application)");
         return out;
     }
     if (version < kOldestSchemaVersion) {
@@ -152,17 +158,19 @@ std::vector<SessionProblem> checkStructure(sqlite3* db) {
     }
     if (version > kSchemaVersion) {
         add(&out, true, "file",
-            "session schema version " + std::to_string(version) + " is newer than this build reads (" +
-                std::to_string(kSchemaVersion) + "); update spanscope");
+            "session schema version " + std::to_string(version) +
+                " is newer than this build reads (" + std::to_string(kSchemaVersion) +
+                "); update spanscope");
         return out;
     }
     if (!hasTable(db, "session")) {
         add(&out, true, "session", "the session table is missing");
         return out;
     }
-    Query q(db,
-            "SELECT format_version, page_size, arena_bytes, events, dropped, end_ns, typeof(program), "
-            "pid FROM session WHERE id = 1");
+    Query q(
+        db,
+        "SELECT format_version, page_size, arena_bytes, events, dropped, end_ns, typeof(program), "
+        "pid FROM session WHERE id = 1");
     if (!q.ok()) {
         add(&out, true, "session", std::string("unreadable: ") + sqlite3_errmsg(db));
         return out;
@@ -176,8 +184,8 @@ std::vector<SessionProblem> checkStructure(sqlite3* db) {
     const int64_t format = q.i(0), pageSize = q.i(1), arena = q.i(2);
     if (format < 1 || format > int64_t{stream::kVersion})
         add(&out, false, "session",
-            "stream format_version " + std::to_string(format) + " is not one this build knows (1.." +
-                std::to_string(stream::kVersion) + ")");
+            "stream format_version " + std::to_string(format) +
+                " is not one this build knows (1.." + std::to_string(stream::kVersion) + ")");
     if (!isPowerOfTwo(pageSize) || pageSize < 4096 || pageSize > (1 << 20))
         add(&out, false, "session",
             "page_size " + std::to_string(pageSize) + " is not a power of two in 4 KiB..1 MiB");
@@ -193,9 +201,12 @@ std::vector<SessionProblem> checkStructure(sqlite3* db) {
         add(&out, false, "events", "table missing: no records to replay");
     if (version >= 3)
         for (const char* t : {"event_blocks", "event_block_data"})
-            if (!hasTable(db, t)) add(&out, false, "events", std::string("table ") + t + " missing: no records to replay");
+            if (!hasTable(db, t))
+                add(&out, false, "events",
+                    std::string("table ") + t + " missing: no records to replay");
     const int64_t classes = scalar(db, "SELECT count(*) FROM size_classes", 0);
-    if (classes > 256) add(&out, false, "size_classes", std::to_string(classes) + " classes (at most 256)");
+    if (classes > 256)
+        add(&out, false, "size_classes", std::to_string(classes) + " classes (at most 256)");
     return out;
 }
 
@@ -212,11 +223,14 @@ void checkKeyframes(sqlite3* db, uint64_t pageSize, size_t numClasses, int64_t e
         const int64_t id = q.i(0), t = q.i(1), spans = q.i(2), bytes = q.i(3);
         std::string problem;
         const char* type = reinterpret_cast<const char*>(sqlite3_column_text(q.st, 4));
-        if (bytes != 0 && (!type || std::strcmp(type, "blob") != 0)) problem = "data is not a blob";
-        else if (spans < 0 || spans > (int64_t{1} << 26)) problem = "span count " + std::to_string(spans);
+        if (bytes != 0 && (!type || std::strcmp(type, "blob") != 0))
+            problem = "data is not a blob";
+        else if (spans < 0 || spans > (int64_t{1} << 26))
+            problem = "span count " + std::to_string(spans);
         else if (bytes != spans * int64_t{sizeof(SpanRecord)})
             problem = std::to_string(bytes) + " bytes for " + std::to_string(spans) + " spans";
-        else if (t < 0 || (endNs > 0 && t > endNs + 1000000000)) problem = "time out of range";
+        else if (t < 0 || (endNs > 0 && t > endNs + 1000000000))
+            problem = "time out of range";
         if (problem.empty()) {
             Query d(db, "SELECT data FROM keyframes WHERE id = " + std::to_string(id));
             if (d.row()) {
@@ -226,7 +240,8 @@ void checkKeyframes(sqlite3* db, uint64_t pageSize, size_t numClasses, int64_t e
                     std::memcpy(&r, p + k * int64_t{sizeof r}, sizeof r);
                     if (!plausibleSpan(r, pageSize, numClasses))
                         problem = "span " + std::to_string(k) + " is implausible (npages " +
-                                  std::to_string(r.npages) + ", state " + std::to_string(r.state) + ")";
+                                  std::to_string(r.npages) + ", state " + std::to_string(r.state) +
+                                  ")";
                 }
             }
         }
@@ -278,7 +293,8 @@ void checkRecords(SessionReader& r, std::vector<SessionProblem>* out) {
         }
     }
     if (unknown)
-        add(out, false, "events", std::to_string(unknown) + " record(s) of an unknown kind (ignored)");
+        add(out, false, "events",
+            std::to_string(unknown) + " record(s) of an unknown kind (ignored)");
     if (badPages)
         add(out, false, "events",
             std::to_string(badPages) + " span record(s) with an implausible page count (ignored)");
@@ -304,8 +320,8 @@ std::vector<SessionProblem> checkSession(const std::string& path) {
     }
     for (const Derived& d : kDerived) checkDerived(db, d, &out);
     const auto& info = reader->info();
-    checkKeyframes(db, info.pageSize > 0 ? uint64_t(info.pageSize) : 0, reader->sizeClasses().size(),
-                   info.endNs, &out);
+    checkKeyframes(db, info.pageSize > 0 ? uint64_t(info.pageSize) : 0,
+                   reader->sizeClasses().size(), info.endNs, &out);
     sqlite3_close(db);
     checkRecords(*reader, &out);
     return out;

@@ -4,7 +4,6 @@
 // SessionReader; outputs are written to a temporary file and renamed into place.
 #include "spanscope/session_export.h"
 
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -45,15 +45,24 @@ bool writeFileAtomically(const std::string& path, const std::string& text, std::
 }
 
 namespace {
-double us(int64_t ns) { return static_cast<double>(ns) / 1000.0; }
+double us(int64_t ns) {
+    return static_cast<double>(ns) / 1000.0;
+}
 
-json slice(const char* name, int64_t pid, int64_t tid, int64_t t0, int64_t t1, json args = json::object()) {
-    return {{"ph", "X"}, {"name", name}, {"pid", pid}, {"tid", tid}, {"ts", us(t0)},
-            {"dur", us(std::max<int64_t>(t1 - t0, 0))}, {"args", std::move(args)}};
+json slice(const char* name, int64_t pid, int64_t tid, int64_t t0, int64_t t1,
+           json args = json::object()) {
+    return {{"ph", "X"},
+            {"name", name},
+            {"pid", pid},
+            {"tid", tid},
+            {"ts", us(t0)},
+            {"dur", us(std::max<int64_t>(t1 - t0, 0))},
+            {"args", std::move(args)}};
 }
 
 json threadName(int64_t pid, int64_t tid, const std::string& name) {
-    return {{"ph", "M"}, {"name", "thread_name"}, {"pid", pid}, {"tid", tid}, {"ts", 0}, {"args", {{"name", name}}}};
+    return {{"ph", "M"}, {"name", "thread_name"},   {"pid", pid}, {"tid", tid},
+            {"ts", 0},   {"args", {{"name", name}}}};
 }
 
 // One managed GC cycle: a slice covering its phases, each phase a slice nested inside.
@@ -61,27 +70,35 @@ json threadName(int64_t pid, int64_t tid, const std::string& name) {
 // before the previous cycle's last record: slices start no earlier than notBefore (the previous
 // cycle's end), so that the track's slices nest; the measured pause stays in the cycle's args.
 // Returns the cycle's end.
-int64_t addGcCycle(json& ev, int64_t pid, const GcCycle& c, const std::vector<GcPhase>& phases, int64_t end,
-                   int64_t notBefore) {
-    struct Part { std::string name; int64_t t0, t1; };
+int64_t addGcCycle(json& ev, int64_t pid, const GcCycle& c, const std::vector<GcPhase>& phases,
+                   int64_t end, int64_t notBefore) {
+    struct Part {
+        std::string name;
+        int64_t t0, t1;
+    };
     std::vector<Part> parts;
     int64_t markStart = -1;
     for (const GcPhase& ph : phases) {
         const int64_t stw = static_cast<int64_t>(ph.stwNs);
-        if (ph.phase == "sweep-termination") parts.push_back({"sweep termination (STW)", ph.tNs - stw, ph.tNs});
-        else if (ph.phase == "mark") markStart = ph.tNs;
+        if (ph.phase == "sweep-termination")
+            parts.push_back({"sweep termination (STW)", ph.tNs - stw, ph.tNs});
+        else if (ph.phase == "mark")
+            markStart = ph.tNs;
         else if (ph.phase == "mark-termination") {
-            if (markStart >= 0) parts.push_back({"mark", markStart, std::max(markStart, ph.tNs - stw)});
+            if (markStart >= 0)
+                parts.push_back({"mark", markStart, std::max(markStart, ph.tNs - stw)});
             parts.push_back({"mark termination (STW)", std::max(markStart, ph.tNs - stw), ph.tNs});
             markStart = -1;
         }
     }
-    if (markStart >= 0) parts.push_back({"mark", markStart, std::max(markStart, end)});  // still marking
+    if (markStart >= 0)
+        parts.push_back({"mark", markStart, std::max(markStart, end)});  // still marking
     int64_t lo = c.startNs, hi = c.endNs < 0 ? end : c.endNs;
     for (const Part& p : parts) lo = std::min(lo, p.t0), hi = std::max(hi, p.t1);
     lo = std::max(lo, notBefore), hi = std::max(hi, lo);
-    ev.push_back(slice(("GC " + std::to_string(c.cycle)).c_str(), pid, kGcTrack, lo, hi,
-                       {{"heap_live", c.heapLive}, {"heap_goal", c.heapGoal}, {"stw_ns", c.stwNs}}));
+    ev.push_back(
+        slice(("GC " + std::to_string(c.cycle)).c_str(), pid, kGcTrack, lo, hi,
+              {{"heap_live", c.heapLive}, {"heap_goal", c.heapGoal}, {"stw_ns", c.stwNs}}));
     int64_t prev = lo;  // the phases follow one another
     for (const Part& p : parts) {
         const int64_t t0 = std::clamp(p.t0, prev, hi), t1 = std::clamp(p.t1, t0, hi);
@@ -111,15 +128,17 @@ void addCycles(json& ev, SessionReader& r, int64_t pid, int64_t end) {
                 stop = std::min(stop, cycles[k].startNs);
                 break;
             }
-        ev.push_back(slice(("sweep generation " + std::to_string(c.cycle)).c_str(), pid, kSweepTrack, c.startNs,
-                           std::max(stop, c.startNs), {{"sweepgen", c.sweepgen}, {"heap_live", c.heapLive}}));
+        ev.push_back(slice(("sweep generation " + std::to_string(c.cycle)).c_str(), pid,
+                           kSweepTrack, c.startNs, std::max(stop, c.startNs),
+                           {{"sweepgen", c.sweepgen}, {"heap_live", c.heapLive}}));
     }
     int64_t pauseEnd = 0;  // pauses one after the other (see addGcCycle)
     for (const GcPhase& ph : phases)
         if (ph.stwNs > 0) {
-            const int64_t t0 = std::max(ph.tNs - static_cast<int64_t>(ph.stwNs), pauseEnd), t1 = std::max(ph.tNs, t0);
-            ev.push_back(slice(("GC " + std::to_string(ph.cycle) + " " + ph.phase).c_str(), pid, kPauseTrack, t0, t1,
-                               {{"stw_ns", ph.stwNs}}));
+            const int64_t t0 = std::max(ph.tNs - static_cast<int64_t>(ph.stwNs), pauseEnd),
+                          t1 = std::max(ph.tNs, t0);
+            ev.push_back(slice(("GC " + std::to_string(ph.cycle) + " " + ph.phase).c_str(), pid,
+                               kPauseTrack, t0, t1, {{"stw_ns", ph.stwNs}}));
             pauseEnd = t1;
         }
 }
@@ -127,13 +146,25 @@ void addCycles(json& ev, SessionReader& r, int64_t pid, int64_t end) {
 void addCounters(json& ev, SessionReader& r, int64_t pid, int64_t end) {
     for (const HeapSample& h : r.heapSeries(0, end)) {
         const std::pair<const char*, uint64_t> series[] = {
-            {"HeapAlloc", h.heapAlloc},     {"HeapInuse", h.heapInuse}, {"HeapIdle", h.heapIdle},
-            {"HeapReleased", h.heapReleased}, {"HeapSys", h.heapSys},   {"HeapLive", h.heapLive},
+            {"HeapAlloc", h.heapAlloc},
+            {"HeapInuse", h.heapInuse},
+            {"HeapIdle", h.heapIdle},
+            {"HeapReleased", h.heapReleased},
+            {"HeapSys", h.heapSys},
+            {"HeapLive", h.heapLive},
             {"Fragmentation", h.heapInuse > h.heapAlloc ? h.heapInuse - h.heapAlloc : 0}};
         for (const auto& [name, v] : series)
-            ev.push_back({{"ph", "C"}, {"name", name}, {"pid", pid}, {"tid", 0}, {"ts", us(h.tNs)},
+            ev.push_back({{"ph", "C"},
+                          {"name", name},
+                          {"pid", pid},
+                          {"tid", 0},
+                          {"ts", us(h.tNs)},
                           {"args", {{"bytes", v}}}});
-        ev.push_back({{"ph", "C"}, {"name", "HeapObjects"}, {"pid", pid}, {"tid", 0}, {"ts", us(h.tNs)},
+        ev.push_back({{"ph", "C"},
+                      {"name", "HeapObjects"},
+                      {"pid", pid},
+                      {"tid", 0},
+                      {"ts", us(h.tNs)},
                       {"args", {{"objects", h.heapObjects}}}});
     }
 }
@@ -159,20 +190,27 @@ std::string perfettoTrace(SessionReader& r) {
     const int64_t pid = in.pid, end = in.endNs;
     json ev = json::array();
     std::string name = in.program.substr(in.program.find_last_of('/') + 1);
-    ev.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", pid}, {"tid", 0}, {"ts", 0},
+    ev.push_back({{"ph", "M"},
+                  {"name", "process_name"},
+                  {"pid", pid},
+                  {"tid", 0},
+                  {"ts", 0},
                   {"args", {{"name", name.empty() ? std::string("program") : name}}}});
     ev.push_back(threadName(pid, kGcTrack, "GC cycles"));
     ev.push_back(threadName(pid, kPauseTrack, "stop-the-world pauses"));
     ev.push_back(threadName(pid, kSweepTrack, "sweep generations"));
-    std::set<uint32_t> tids = threadsOf(r);  // ThreadStart / ThreadExit (malloc mode), and the main thread
+    std::set<uint32_t> tids =
+        threadsOf(r);  // ThreadStart / ThreadExit (malloc mode), and the main thread
     tids.insert(static_cast<uint32_t>(in.pid));
     for (uint32_t tid : tids)
-        ev.push_back(threadName(pid, tid, (tid == in.pid ? "main thread " : "thread ") + std::to_string(tid)));
+        ev.push_back(threadName(
+            pid, tid, (tid == in.pid ? "main thread " : "thread ") + std::to_string(tid)));
     addCycles(ev, r, pid, end);
     addCounters(ev, r, pid, end);
     json out = {{"traceEvents", std::move(ev)},
                 {"displayTimeUnit", "ms"},
-                {"otherData", {{"program", in.program}, {"pid", in.pid}, {"start_unix_ns", in.startUnixNs}}}};
+                {"otherData",
+                 {{"program", in.program}, {"pid", in.pid}, {"start_unix_ns", in.startUnixNs}}}};
     return out.dump() + "\n";
 }
 
@@ -203,39 +241,43 @@ bool exportCsv(SessionReader& r, const std::string& dir, std::string* err) {
         return false;
     }
     const auto& table = r.sizeClasses();
-    const std::string classes = csv(
-        "class,size,npages,nelems,spans,span_bytes,objects,bytes_in_use,free_slot_bytes,tail_waste,mallocs,frees,"
-        "requested_bytes",
-        r.classTotalsAt(end), [&](const ClassTotals& c) {
-            const auto& e = table[static_cast<size_t>(c.sizeClass)];
-            return joined(c.sizeClass, c.size, e.npages, e.nelems, c.spans, c.spanBytes, c.objects, c.bytesInUse,
-                          c.freeSlotBytes, c.tailWaste, c.mallocs, c.frees, c.requestedBytes);
-        });
-    const std::string heap = csv(
-        "t_ns,heap_alloc,heap_inuse,heap_idle,heap_released,heap_sys,sys,heap_objects,total_alloc,next_sweep,"
-        "num_sweep_cycles,mallocs,frees,heap_live,largest_free_run,fragmentation",
-        r.heapSeries(0, end), [](const HeapSample& h) {
-            return joined(h.tNs, h.heapAlloc, h.heapInuse, h.heapIdle, h.heapReleased, h.heapSys, h.sys,
-                          h.heapObjects, h.totalAlloc, h.nextSweep, h.numSweepCycles, h.mallocs, h.frees,
-                          h.heapLive, h.largestFreeRun, h.heapInuse > h.heapAlloc ? h.heapInuse - h.heapAlloc : 0);
-        });
+    const std::string classes =
+        csv("class,size,npages,nelems,spans,span_bytes,objects,bytes_in_use,free_slot_bytes,tail_"
+            "waste,mallocs,frees,"
+            "requested_bytes",
+            r.classTotalsAt(end), [&](const ClassTotals& c) {
+                const auto& e = table[static_cast<size_t>(c.sizeClass)];
+                return joined(c.sizeClass, c.size, e.npages, e.nelems, c.spans, c.spanBytes,
+                              c.objects, c.bytesInUse, c.freeSlotBytes, c.tailWaste, c.mallocs,
+                              c.frees, c.requestedBytes);
+            });
+    const std::string heap =
+        csv("t_ns,heap_alloc,heap_inuse,heap_idle,heap_released,heap_sys,sys,heap_objects,total_"
+            "alloc,next_sweep,"
+            "num_sweep_cycles,mallocs,frees,heap_live,largest_free_run,fragmentation",
+            r.heapSeries(0, end), [](const HeapSample& h) {
+                return joined(h.tNs, h.heapAlloc, h.heapInuse, h.heapIdle, h.heapReleased,
+                              h.heapSys, h.sys, h.heapObjects, h.totalAlloc, h.nextSweep,
+                              h.numSweepCycles, h.mallocs, h.frees, h.heapLive, h.largestFreeRun,
+                              h.heapInuse > h.heapAlloc ? h.heapInuse - h.heapAlloc : 0);
+            });
     const std::string counters = csv("t_ns,class,mallocs,frees,requested_bytes,slot_bytes,spans",
                                      r.classSeries(0, end), [](const ClassSample& c) {
-                                         return joined(c.tNs, c.sizeClass, c.mallocs, c.frees, c.requestedBytes,
-                                                       c.slotBytes, c.spans);
+                                         return joined(c.tNs, c.sizeClass, c.mallocs, c.frees,
+                                                       c.requestedBytes, c.slotBytes, c.spans);
                                      });
-    const std::string cycles = csv("kind,cycle,start_ns,end_ns,heap_live,heap_goal,trigger_bytes,sweepgen,stw_ns,memory_limit",
-                                   r.gcCycles(0, end), [](const GcCycle& c) {
-                                       return joined(c.kind, c.cycle, c.startNs, c.endNs < 0 ? std::string()
-                                                                                     : std::to_string(c.endNs),
-                                                     c.heapLive, c.heapGoal, c.trigger, c.sweepgen, c.stwNs,
-                                                     c.memoryLimit);
-                                   });
-    const std::string phases = csv("cycle,phase,t_ns,heap_live,heap_goal,trigger_bytes,stw_ns", r.gcPhases(0, end),
-                                   [](const GcPhase& p) {
-                                       return joined(p.cycle, p.phase, p.tNs, p.heapLive, p.heapGoal, p.trigger,
-                                                     p.stwNs);
-                                   });
+    const std::string cycles = csv(
+        "kind,cycle,start_ns,end_ns,heap_live,heap_goal,trigger_bytes,sweepgen,stw_ns,memory_limit",
+        r.gcCycles(0, end), [](const GcCycle& c) {
+            return joined(c.kind, c.cycle, c.startNs,
+                          c.endNs < 0 ? std::string() : std::to_string(c.endNs), c.heapLive,
+                          c.heapGoal, c.trigger, c.sweepgen, c.stwNs, c.memoryLimit);
+        });
+    const std::string phases =
+        csv("cycle,phase,t_ns,heap_live,heap_goal,trigger_bytes,stw_ns", r.gcPhases(0, end),
+            [](const GcPhase& p) {
+                return joined(p.cycle, p.phase, p.tNs, p.heapLive, p.heapGoal, p.trigger, p.stwNs);
+            });
     const std::pair<const char*, const std::string*> files[] = {{"size_classes.csv", &classes},
                                                                 {"heap_totals.csv", &heap},
                                                                 {"class_counters.csv", &counters},

@@ -13,7 +13,8 @@ namespace spanscope::session {
 namespace {
 
 // Fills one class's figures from its counters at t0 (a, may be null) and t1 (b).
-ClassRangeStats classDelta(int sizeClass, uint32_t size, const ClassSample* a, const ClassSample& b) {
+ClassRangeStats classDelta(int sizeClass, uint32_t size, const ClassSample* a,
+                           const ClassSample& b) {
     ClassRangeStats c;
     c.sizeClass = sizeClass;
     c.size = size;
@@ -44,8 +45,10 @@ void addClasses(SessionReader& r, RangeStats* out) {
     for (const ClassSample& s : at0) start[s.sizeClass] = &s;
     for (const ClassSample& b : at1) {
         auto it = start.find(b.sizeClass);
-        const uint32_t size = b.sizeClass < static_cast<int>(table.size()) ? table[size_t(b.sizeClass)].size : 0;
-        ClassRangeStats c = classDelta(b.sizeClass, size, it == start.end() ? nullptr : it->second, b);
+        const uint32_t size =
+            b.sizeClass < static_cast<int>(table.size()) ? table[size_t(b.sizeClass)].size : 0;
+        ClassRangeStats c =
+            classDelta(b.sizeClass, size, it == start.end() ? nullptr : it->second, b);
         out->allocObjects += c.allocObjects, out->freedObjects += c.freedObjects;
         out->allocBytes += c.allocBytes, out->freedBytes += c.freedBytes;
         out->classes.push_back(c);
@@ -54,7 +57,8 @@ void addClasses(SessionReader& r, RangeStats* out) {
 
 // The span changes, counted in total and per class (a class with changes and no counter row
 // gets a row of its own, so that the per-class counts always sum to the totals).
-void addSpanChanges(const SpanChanges& ch, const std::vector<stream::ClassEntry>& table, RangeStats* out) {
+void addSpanChanges(const SpanChanges& ch, const std::vector<stream::ClassEntry>& table,
+                    RangeStats* out) {
     auto classRow = [&](int sizeClass) -> ClassRangeStats& {
         for (ClassRangeStats& c : out->classes)
             if (c.sizeClass == sizeClass) return c;
@@ -73,7 +77,9 @@ void addSpanChanges(const SpanChanges& ch, const std::vector<stream::ClassEntry>
         classRow(s.spanClass >> 1).spansReturned++;
     }
     std::sort(out->classes.begin(), out->classes.end(),
-              [](const ClassRangeStats& a, const ClassRangeStats& b) { return a.sizeClass < b.sizeClass; });
+              [](const ClassRangeStats& a, const ClassRangeStats& b) {
+                  return a.sizeClass < b.sizeClass;
+              });
 }
 
 void addGc(SessionReader& r, RangeStats* out) {
@@ -81,7 +87,8 @@ void addGc(SessionReader& r, RangeStats* out) {
         if (c.startNs >= out->t0 && c.startNs <= out->t1) out->cycles.push_back(std::move(c));
     for (const GcPhase& ph : r.gcPhases(out->t0, out->t1)) {
         if (ph.stwNs == 0) continue;
-        GcPause p{ph.cycle, ph.phase, ph.tNs - static_cast<int64_t>(ph.stwNs), static_cast<int64_t>(ph.stwNs)};
+        GcPause p{ph.cycle, ph.phase, ph.tNs - static_cast<int64_t>(ph.stwNs),
+                  static_cast<int64_t>(ph.stwNs)};
         out->pauseTotalNs += ph.stwNs;
         if (p.durationNs > out->longestPause.durationNs) out->longestPause = p;
         out->pauses.push_back(std::move(p));
@@ -113,7 +120,9 @@ void addSeries(SessionReader& r, RangeStats* out) {
     if (r.heapAt(out->t0, &before) && before.tNs < out->t0) samples.push_back(before);
     for (HeapSample& h : r.heapSeries(out->t0, out->t1)) samples.push_back(h);
     const int64_t t0 = out->t0, t1 = out->t1;
-    auto add = [&](const char* name, auto field) { out->series.push_back({name, seriesOf(samples, t0, t1, field)}); };
+    auto add = [&](const char* name, auto field) {
+        out->series.push_back({name, seriesOf(samples, t0, t1, field)});
+    };
     add("HeapAlloc", [](const HeapSample& h) { return h.heapAlloc; });
     add("HeapInuse", [](const HeapSample& h) { return h.heapInuse; });
     add("HeapIdle", [](const HeapSample& h) { return h.heapIdle; });
@@ -121,7 +130,9 @@ void addSeries(SessionReader& r, RangeStats* out) {
     add("HeapSys", [](const HeapSample& h) { return h.heapSys; });
     add("HeapObjects", [](const HeapSample& h) { return h.heapObjects; });
     add("HeapLive", [](const HeapSample& h) { return h.heapLive; });
-    add("Fragmentation", [](const HeapSample& h) { return h.heapInuse > h.heapAlloc ? h.heapInuse - h.heapAlloc : 0; });
+    add("Fragmentation", [](const HeapSample& h) {
+        return h.heapInuse > h.heapAlloc ? h.heapInuse - h.heapAlloc : 0;
+    });
 }
 
 }  // namespace
@@ -151,7 +162,9 @@ SpanChanges spanChanges(const std::vector<SpanRecord>& a, const std::vector<Span
     return out;
 }
 
-RangeStats rangeStats(SessionReader& reader, int64_t t0, int64_t t1) { return rangeStats(reader, t0, t1, nullptr); }
+RangeStats rangeStats(SessionReader& reader, int64_t t0, int64_t t1) {
+    return rangeStats(reader, t0, t1, nullptr);
+}
 
 RangeStats rangeStats(SessionReader& reader, int64_t t0, int64_t t1, RangeSpans* spans) {
     RangeStats out;
@@ -171,7 +184,8 @@ RangeStats rangeStats(SessionReader& reader, int64_t t0, int64_t t1, RangeSpans*
 JumpTargets jumpTargets(const RangeStats& range) {
     JumpTargets j;
     if (const SeriesStats* s = range.find("HeapAlloc"); s && s->samples) j.peakHeap = s->tMax;
-    if (const SeriesStats* s = range.find("Fragmentation"); s && s->samples) j.peakFragmentation = s->tMax;
+    if (const SeriesStats* s = range.find("Fragmentation"); s && s->samples)
+        j.peakFragmentation = s->tMax;
     if (range.longestPause.durationNs > 0) j.longestPause = range.longestPause.startNs;
     for (const GcCycle& c : range.cycles) j.cycleStarts.emplace_back(c.cycle, c.startNs);
     return j;
@@ -187,28 +201,52 @@ FlowRates allocationFlow(SessionReader& reader, int64_t t0, int64_t t1, size_t m
     f.coveredNs = f.capped ? static_cast<int64_t>(events.back().timeNs) - f.t0 : f.t1 - f.t0;
     for (const Event& e : events) {
         switch (e.kind) {
-        case EventKind::SpanRefill:
-            f.refills++;
-            if (e.flags & kRefillUncached) f.handBacks++;
-            if (e.flags & kRefillSwept) f.sweeps++;
-            break;
-        case EventKind::SpanCache: f.refills++; break;
-        case EventKind::SpanUncache: f.handBacks++; break;
-        case EventKind::SpanSweep: f.sweeps++; break;
-        case EventKind::SweepProgress: f.sweeps += double(e.c); break;  // sweeps that freed nothing
-        case EventKind::SpanAlloc: f.spanAllocs++; break;
-        case EventKind::SpanFree: f.spanFrees++; break;
-        case EventKind::LargeAlloc: f.largeAllocs++; break;
-        case EventKind::LargeFree: f.largeFrees++; break;
-        case EventKind::HeapGrow: f.grownBytes += e.npages * page; break;
-        case EventKind::Scavenge: f.releasedBytes += e.npages * page; break;
-        case EventKind::ScavReuse: f.reusedBytes += e.npages * page; break;
-        default: break;
+            case EventKind::SpanRefill:
+                f.refills++;
+                if (e.flags & kRefillUncached) f.handBacks++;
+                if (e.flags & kRefillSwept) f.sweeps++;
+                break;
+            case EventKind::SpanCache:
+                f.refills++;
+                break;
+            case EventKind::SpanUncache:
+                f.handBacks++;
+                break;
+            case EventKind::SpanSweep:
+                f.sweeps++;
+                break;
+            case EventKind::SweepProgress:
+                f.sweeps += double(e.c);
+                break;  // sweeps that freed nothing
+            case EventKind::SpanAlloc:
+                f.spanAllocs++;
+                break;
+            case EventKind::SpanFree:
+                f.spanFrees++;
+                break;
+            case EventKind::LargeAlloc:
+                f.largeAllocs++;
+                break;
+            case EventKind::LargeFree:
+                f.largeFrees++;
+                break;
+            case EventKind::HeapGrow:
+                f.grownBytes += e.npages * page;
+                break;
+            case EventKind::Scavenge:
+                f.releasedBytes += e.npages * page;
+                break;
+            case EventKind::ScavReuse:
+                f.reusedBytes += e.npages * page;
+                break;
+            default:
+                break;
         }
     }
     const double seconds = f.coveredNs > 0 ? double(f.coveredNs) / 1e9 : 0;
-    for (double* v : {&f.refills, &f.handBacks, &f.sweeps, &f.spanAllocs, &f.spanFrees, &f.largeAllocs,
-                      &f.largeFrees, &f.grownBytes, &f.releasedBytes, &f.reusedBytes})
+    for (double* v :
+         {&f.refills, &f.handBacks, &f.sweeps, &f.spanAllocs, &f.spanFrees, &f.largeAllocs,
+          &f.largeFrees, &f.grownBytes, &f.releasedBytes, &f.reusedBytes})
         *v = seconds > 0 ? *v / seconds : 0;
     return f;
 }
@@ -258,8 +296,9 @@ std::vector<DiffFigure> summaryFigures(const SessionSummary& a, const SessionSum
 }
 
 std::vector<DiffFigure> classFigures(const ClassSummary& a, const ClassSummary& b) {
-    return {{"spans", a.spans, b.spans},       {"objects", a.objects, b.objects}, {"bytes", a.bytes, b.bytes},
-            {"waste", a.waste, b.waste},       {"mallocs", a.mallocs, b.mallocs}, {"frees", a.frees, b.frees}};
+    return {{"spans", a.spans, b.spans},       {"objects", a.objects, b.objects},
+            {"bytes", a.bytes, b.bytes},       {"waste", a.waste, b.waste},
+            {"mallocs", a.mallocs, b.mallocs}, {"frees", a.frees, b.frees}};
 }
 
 }  // namespace spanscope::session

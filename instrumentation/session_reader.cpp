@@ -1,5 +1,7 @@
 // SessionReader: opens a session file (refusing foreign and newer files) and answers the GUI's
 // and the report's questions. State at t = the latest keyframe <= t plus a bounded replay.
+#include "spanscope/session_reader.h"
+
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -12,7 +14,6 @@
 #include "spanscope/detail/span_model.h"
 #include "spanscope/events_table.h"
 #include "spanscope/session_check.h"
-#include "spanscope/session_reader.h"
 
 namespace spanscope::session {
 
@@ -100,11 +101,12 @@ std::unique_ptr<SessionReader> SessionReader::open(const std::string& path, std:
 
 bool SessionReader::refresh() {
     sqlite3* db = m_db->db;
-    Db::Stmt q(db,
-               "SELECT format_version, program, pid, start_unix_ns, end_ns, end_reason, exit_code, "
-               "signal, "
-               "stream_status, stream_error, events, dropped, page_size, arena_bytes, flags FROM session "
-               "WHERE id = 1");
+    Db::Stmt q(
+        db,
+        "SELECT format_version, program, pid, start_unix_ns, end_ns, end_reason, exit_code, "
+        "signal, "
+        "stream_status, stream_error, events, dropped, page_size, arena_bytes, flags FROM session "
+        "WHERE id = 1");
     if (!q) {
         m_error = std::string("cannot read the session: ") + sqlite3_errmsg(db);
         return false;
@@ -131,16 +133,19 @@ bool SessionReader::refresh() {
     in.flags = q.i(14);
     {
         // A bounded recording that dropped its beginning: its first block is not record 1.
-        Db::Stmt b(db, "SELECT (SELECT min(id) FROM event_blocks), (SELECT min(t_ns) FROM keyframes)");
+        Db::Stmt b(db,
+                   "SELECT (SELECT min(id) FROM event_blocks), (SELECT min(t_ns) FROM keyframes)");
         if (b && b.row() && !b.null(0) && b.i(0) > 1 && !b.null(1)) in.keptFromNs = b.i(1);
     }
     Db::Stmt a(db, "SELECT arg FROM argv ORDER BY idx");
     while (a.row()) in.argv.push_back(a.s(0));
-    Db::Stmt g(db, "SELECT from_ns, to_ns, dropped, resynced FROM gaps ORDER BY from_ns LIMIT 100000");
+    Db::Stmt g(db,
+               "SELECT from_ns, to_ns, dropped, resynced FROM gaps ORDER BY from_ns LIMIT 100000");
     if (g) {
         while (g.row()) {
             DropGap gap{g.i(0), g.i(1), g.i(2), g.i(3) != 0};
-            if (!gap.resynced) gap.toNs = std::max(gap.toNs, in.endNs) + 1;  // to the end, inclusive
+            if (!gap.resynced)
+                gap.toNs = std::max(gap.toNs, in.endNs) + 1;  // to the end, inclusive
             if (gap.fromNs < gap.toNs) in.gaps.push_back(gap);
         }
     } else if (in.dropped > 0) {  // recorded before gaps were tracked: where is not known
@@ -177,10 +182,10 @@ std::vector<SpanRecord> SessionReader::spansAt(int64_t t) {
         k.bind(1, t);
         if (k.row()) toId = k.i(0) + 65536;
     }
-    Db::Stmt e(
-        db,
-        "SELECT t_ns, tid, kind, span_class, flags, npages, addr, a, b, c, d FROM events "
-        "WHERE id > ? AND id <= ? AND t_ns <= ? AND kind IN (1,2,3,4,5,6,7,15,24,256,257) ORDER BY id");
+    Db::Stmt e(db,
+               "SELECT t_ns, tid, kind, span_class, flags, npages, addr, a, b, c, d FROM events "
+               "WHERE id > ? AND id <= ? AND t_ns <= ? AND kind IN (1,2,3,4,5,6,7,15,24,256,257) "
+               "ORDER BY id");
     e.bind(1, fromId);
     e.bind(2, toId);
     e.bind(3, t);
@@ -204,13 +209,14 @@ std::vector<SpanRecord> SessionReader::spansAt(int64_t t) {
     std::vector<SpanRecord> out = model.snapshot();
     const size_t before = out.size();
     const uint64_t ps = m_info.pageSize > 0 ? uint64_t(m_info.pageSize) : 0;
-    out.erase(std::remove_if(out.begin(), out.end(),
-                             [&](const SpanRecord& r) { return !plausibleSpan(r, ps, m_classes.size()); }),
+    out.erase(std::remove_if(
+                  out.begin(), out.end(),
+                  [&](const SpanRecord& r) { return !plausibleSpan(r, ps, m_classes.size()); }),
               out.end());
     if (out.size() != before)
         warnOnce("events", std::to_string(before - out.size()) +
-                               " replayed span(s) with impossible values near t=" + std::to_string(t) +
-                               " ns (not shown)");
+                               " replayed span(s) with impossible values near t=" +
+                               std::to_string(t) + " ns (not shown)");
     return out;
 }
 
@@ -231,12 +237,15 @@ std::vector<SpanRecord> SessionReader::plausibleSpans(const void* blob, int byte
     for (size_t i = 0; i < n; i++) {
         SpanRecord r;
         std::memcpy(&r, static_cast<const char*>(blob) + i * sizeof r, sizeof r);
-        if (plausibleSpan(r, ps, m_classes.size())) spans.push_back(r);
-        else bad++;
+        if (plausibleSpan(r, ps, m_classes.size()))
+            spans.push_back(r);
+        else
+            bad++;
     }
     if (bad)
-        warnOnce("keyframes", std::to_string(bad) + " span record(s) of a keyframe with impossible "
-                              "values (not shown)");
+        warnOnce("keyframes", std::to_string(bad) +
+                                  " span record(s) of a keyframe with impossible "
+                                  "values (not shown)");
     return spans;
 }
 
@@ -251,7 +260,8 @@ std::map<uint16_t, int64_t> SessionReader::droppedByKind() {
     EventRow row;
     int64_t t = INT64_MIN, id = -1;
     for (int guard = 0; guard < 1000000 && eventAfter(t, id, {stream::kDropped}, &row); guard++) {
-        if (row.event.b) out[static_cast<uint16_t>(row.event.b)] = static_cast<int64_t>(row.event.c);
+        if (row.event.b)
+            out[static_cast<uint16_t>(row.event.b)] = static_cast<int64_t>(row.event.c);
         t = static_cast<int64_t>(row.event.timeNs);
         id = row.id;
     }
@@ -264,12 +274,15 @@ std::vector<Event> SessionReader::eventsBetween(int64_t t0, int64_t t1, size_t l
     constexpr int64_t kLate = 65536;
     int64_t lo = 0, hi = INT64_MAX;
     {
-        Db::Stmt k(m_db->db, "SELECT last_event_id FROM keyframes WHERE t_ns <= ? ORDER BY t_ns DESC, id DESC LIMIT 1");
+        Db::Stmt k(m_db->db,
+                   "SELECT last_event_id FROM keyframes WHERE t_ns <= ? ORDER BY t_ns DESC, id "
+                   "DESC LIMIT 1");
         k.bind(1, t0);
         if (k.row()) lo = std::max<int64_t>(0, k.i(0) - kLate);
     }
     {
-        Db::Stmt k(m_db->db, "SELECT last_event_id FROM keyframes WHERE t_ns > ? ORDER BY t_ns, id LIMIT 1");
+        Db::Stmt k(m_db->db,
+                   "SELECT last_event_id FROM keyframes WHERE t_ns > ? ORDER BY t_ns, id LIMIT 1");
         k.bind(1, t1);
         if (k.row()) hi = k.i(0) + kLate;
     }
@@ -346,12 +359,14 @@ std::vector<ClassSample> SessionReader::classSeries(int64_t t0, int64_t t1, int 
 
 std::vector<GcCycle> SessionReader::gcCycles(int64_t t0, int64_t t1) {
     std::vector<GcCycle> out;
-    Db::Stmt q(m_db->db,
-               (std::string("SELECT cycle, kind, start_ns, end_ns, heap_live, heap_goal, trigger_bytes, "
-                            "sweepgen, stw_ns, ") +
-                (m_hasMemoryLimit ? "memory_limit" : "0") +
-                " FROM gc_cycles WHERE start_ns <= ? AND (end_ns IS NULL OR end_ns >= ?) ORDER BY start_ns, id")
-                   .c_str());
+    Db::Stmt q(
+        m_db->db,
+        (std::string("SELECT cycle, kind, start_ns, end_ns, heap_live, heap_goal, trigger_bytes, "
+                     "sweepgen, stw_ns, ") +
+         (m_hasMemoryLimit ? "memory_limit" : "0") +
+         " FROM gc_cycles WHERE start_ns <= ? AND (end_ns IS NULL OR end_ns >= ?) ORDER BY "
+         "start_ns, id")
+            .c_str());
     q.bind(1, t1);
     q.bind(2, t0);
     while (q.row()) {
@@ -370,13 +385,13 @@ std::vector<GcCycle> SessionReader::gcCycles(int64_t t0, int64_t t1) {
 
 std::vector<GcPhase> SessionReader::gcPhases(int64_t t0, int64_t t1) {
     std::vector<GcPhase> out;
-    Db::Stmt q(m_db->db,
-               "SELECT cycle, phase, t_ns, heap_live, heap_goal, trigger_bytes, stw_ns FROM gc_phases "
-               "WHERE t_ns BETWEEN ? AND ? ORDER BY t_ns, id");
+    Db::Stmt q(
+        m_db->db,
+        "SELECT cycle, phase, t_ns, heap_live, heap_goal, trigger_bytes, stw_ns FROM gc_phases "
+        "WHERE t_ns BETWEEN ? AND ? ORDER BY t_ns, id");
     q.bind(1, t0);
     q.bind(2, t1);
-    while (q.row())
-        out.push_back(GcPhase{q.i(0), q.s(1), q.i(2), q.u(3), q.u(4), q.u(5), q.u(6)});
+    while (q.row()) out.push_back(GcPhase{q.i(0), q.s(1), q.i(2), q.u(3), q.u(4), q.u(5), q.u(6)});
     return out;
 }
 
@@ -385,7 +400,8 @@ namespace {
 // within this many rows (the bound spansAt's replay uses too).
 constexpr int64_t kLateRows = 65536;
 
-constexpr const char* kEventRowColumns = "id, t_ns, seq, tid, kind, span_class, flags, npages, addr, a, b, c, d";
+constexpr const char* kEventRowColumns =
+    "id, t_ns, seq, tid, kind, span_class, flags, npages, addr, a, b, c, d";
 
 void readEventRow(sqlite3_stmt* st, EventRow* out) {
     auto col = [st](int i) { return sqlite3_column_int64(st, i); };
@@ -410,49 +426,66 @@ std::string kindFilter(const std::vector<uint16_t>& kinds) {
 
 // Both searches run in two bounded steps: find the first match in id order from the keyframe
 // nearest t, then order by time only the rows within kLateRows of it.
-bool SessionReader::eventAfter(int64_t t, int64_t afterId, const std::vector<uint16_t>& kinds, EventRow* out) {
+bool SessionReader::eventAfter(int64_t t, int64_t afterId, const std::vector<uint16_t>& kinds,
+                               EventRow* out) {
     sqlite3* db = m_db->db;
     int64_t lo = 0;
     {
-        Db::Stmt k(db, "SELECT last_event_id FROM keyframes WHERE t_ns <= ? ORDER BY t_ns DESC, id DESC LIMIT 1");
+        Db::Stmt k(db,
+                   "SELECT last_event_id FROM keyframes WHERE t_ns <= ? ORDER BY t_ns DESC, id "
+                   "DESC LIMIT 1");
         k.bind(1, t);
         if (k.row()) lo = std::max<int64_t>(0, k.i(0) - kLateRows);
     }
     // t_ns >= ?1 is implied; said again so that the event blocks before t are skipped unread.
-    const std::string cond = "t_ns >= ?1 AND (t_ns > ?1 OR (t_ns = ?1 AND id > ?2))" + kindFilter(kinds);
+    const std::string cond =
+        "t_ns >= ?1 AND (t_ns > ?1 OR (t_ns = ?1 AND id > ?2))" + kindFilter(kinds);
     int64_t first = 0;
     {
-        Db::Stmt q(db, ("SELECT id FROM events WHERE id > ?3 AND " + cond + " ORDER BY id LIMIT 1").c_str());
+        Db::Stmt q(
+            db,
+            ("SELECT id FROM events WHERE id > ?3 AND " + cond + " ORDER BY id LIMIT 1").c_str());
         q.bind(1, t), q.bind(2, afterId), q.bind(3, lo);
         if (!q.row()) return false;
         first = q.i(0);
     }
-    Db::Stmt q(db, (std::string("SELECT ") + kEventRowColumns + " FROM events "
-                    "WHERE id > ?3 AND id <= ?4 AND " + cond + " ORDER BY t_ns, id LIMIT 1").c_str());
+    Db::Stmt q(db, (std::string("SELECT ") + kEventRowColumns +
+                    " FROM events "
+                    "WHERE id > ?3 AND id <= ?4 AND " +
+                    cond + " ORDER BY t_ns, id LIMIT 1")
+                       .c_str());
     q.bind(1, t), q.bind(2, afterId), q.bind(3, lo), q.bind(4, first + kLateRows);
     if (!q.row()) return false;
     readEventRow(q.st, out);
     return true;
 }
 
-bool SessionReader::eventBefore(int64_t t, int64_t beforeId, const std::vector<uint16_t>& kinds, EventRow* out) {
+bool SessionReader::eventBefore(int64_t t, int64_t beforeId, const std::vector<uint16_t>& kinds,
+                                EventRow* out) {
     sqlite3* db = m_db->db;
     int64_t hi = INT64_MAX;
     {
-        Db::Stmt k(db, "SELECT last_event_id FROM keyframes WHERE t_ns > ? ORDER BY t_ns, id LIMIT 1");
+        Db::Stmt k(db,
+                   "SELECT last_event_id FROM keyframes WHERE t_ns > ? ORDER BY t_ns, id LIMIT 1");
         k.bind(1, t);
         if (k.row()) hi = k.i(0) + kLateRows;
     }
-    const std::string cond = "t_ns <= ?1 AND (t_ns < ?1 OR (t_ns = ?1 AND id < ?2))" + kindFilter(kinds);
+    const std::string cond =
+        "t_ns <= ?1 AND (t_ns < ?1 OR (t_ns = ?1 AND id < ?2))" + kindFilter(kinds);
     int64_t last = 0;
     {
-        Db::Stmt q(db, ("SELECT id FROM events WHERE id <= ?3 AND " + cond + " ORDER BY id DESC LIMIT 1").c_str());
+        Db::Stmt q(
+            db, ("SELECT id FROM events WHERE id <= ?3 AND " + cond + " ORDER BY id DESC LIMIT 1")
+                    .c_str());
         q.bind(1, t), q.bind(2, beforeId), q.bind(3, hi);
         if (!q.row()) return false;
         last = q.i(0);
     }
-    Db::Stmt q(db, (std::string("SELECT ") + kEventRowColumns + " FROM events "
-                    "WHERE id >= ?4 AND id <= ?3 AND " + cond + " ORDER BY t_ns DESC, id DESC LIMIT 1").c_str());
+    Db::Stmt q(db, (std::string("SELECT ") + kEventRowColumns +
+                    " FROM events "
+                    "WHERE id >= ?4 AND id <= ?3 AND " +
+                    cond + " ORDER BY t_ns DESC, id DESC LIMIT 1")
+                       .c_str());
     q.bind(1, t), q.bind(2, beforeId), q.bind(3, hi), q.bind(4, last - kLateRows);
     if (!q.row()) return false;
     readEventRow(q.st, out);
@@ -460,7 +493,8 @@ bool SessionReader::eventBefore(int64_t t, int64_t beforeId, const std::vector<u
 }
 
 std::vector<ClassTotals> classTotalsOf(const std::vector<SpanRecord>& spans,
-                                       const std::vector<stream::ClassEntry>& classes, uint64_t pageSize) {
+                                       const std::vector<stream::ClassEntry>& classes,
+                                       uint64_t pageSize) {
     std::vector<ClassTotals> out(classes.size());
     const uint64_t page = pageSize ? pageSize : 8192;
     for (size_t c = 0; c < out.size(); c++) {
@@ -490,8 +524,8 @@ std::vector<ClassTotals> classTotalsOf(const std::vector<SpanRecord>& spans,
 }
 
 std::vector<ClassTotals> SessionReader::classTotalsAt(int64_t t) {
-    std::vector<ClassTotals> out =
-        classTotalsOf(spansAt(t), m_classes, static_cast<uint64_t>(m_info.pageSize ? m_info.pageSize : 8192));
+    std::vector<ClassTotals> out = classTotalsOf(
+        spansAt(t), m_classes, static_cast<uint64_t>(m_info.pageSize ? m_info.pageSize : 8192));
     addClassCounters(t, &out);
     return out;
 }
@@ -499,7 +533,8 @@ std::vector<ClassTotals> SessionReader::classTotalsAt(int64_t t) {
 void SessionReader::addClassCounters(int64_t t, std::vector<ClassTotals>* totals) {
     std::vector<ClassTotals>& out = *totals;
     Db::Stmt q(m_db->db,
-               "SELECT mallocs, frees, requested_bytes FROM class_counters WHERE class = ? AND t_ns <= ? ORDER BY "
+               "SELECT mallocs, frees, requested_bytes FROM class_counters WHERE class = ? AND "
+               "t_ns <= ? ORDER BY "
                "t_ns DESC LIMIT 1");
     for (auto& ct : out) {
         sqlite3_reset(q.st);
@@ -512,14 +547,16 @@ void SessionReader::addClassCounters(int64_t t, std::vector<ClassTotals>* totals
 std::vector<ClassSample> SessionReader::classCountersAt(int64_t t) {
     std::vector<ClassSample> out;
     Db::Stmt q(m_db->db,
-               "SELECT class, t_ns, mallocs, frees, requested_bytes, slot_bytes, spans FROM class_counters "
+               "SELECT class, t_ns, mallocs, frees, requested_bytes, slot_bytes, spans FROM "
+               "class_counters "
                "WHERE class = ? AND t_ns <= ? ORDER BY t_ns DESC LIMIT 1");
     for (size_t c = 0; c < m_classes.size(); c++) {
         sqlite3_reset(q.st);
         q.bind(1, static_cast<int64_t>(c));
         q.bind(2, t);
         if (q.row())
-            out.push_back(ClassSample{q.i(1), static_cast<int>(q.i(0)), q.u(2), q.u(3), q.u(4), q.u(5), q.u(6)});
+            out.push_back(ClassSample{q.i(1), static_cast<int>(q.i(0)), q.u(2), q.u(3), q.u(4),
+                                      q.u(5), q.u(6)});
     }
     return out;
 }
@@ -544,7 +581,9 @@ bool SessionReader::spanObjectsAt(uint64_t addr, int64_t t, SpanObjects* out) {
     // The GC phase at t: marking runs from sweep termination to the end of mark termination.
     int64_t markStart = INT64_MAX;
     {
-        Db::Stmt q(db, "SELECT cycle, phase FROM gc_phases WHERE t_ns <= ? ORDER BY t_ns DESC, id DESC LIMIT 1");
+        Db::Stmt q(db,
+                   "SELECT cycle, phase FROM gc_phases WHERE t_ns <= ? ORDER BY t_ns DESC, id DESC "
+                   "LIMIT 1");
         q.bind(1, t);
         if (q.row() && q.s(1) != "off") {
             out->marking = true;
@@ -560,8 +599,9 @@ bool SessionReader::spanObjectsAt(uint64_t addr, int64_t t, SpanObjects* out) {
     const uint64_t end = span.base + uint64_t{span.npages} * pageSize;
     int64_t born = 0;
     {
-        Db::Stmt q(db, "SELECT id FROM events WHERE kind IN (1, 5, 6, 7) AND addr = ? AND t_ns <= ? "
-                       "ORDER BY id DESC LIMIT 1");
+        Db::Stmt q(db,
+                   "SELECT id FROM events WHERE kind IN (1, 5, 6, 7) AND addr = ? AND t_ns <= ? "
+                   "ORDER BY id DESC LIMIT 1");
         q.bind(1, static_cast<int64_t>(span.base));
         q.bind(2, t);
         if (q.row()) born = q.i(0);
@@ -569,13 +609,16 @@ bool SessionReader::spanObjectsAt(uint64_t addr, int64_t t, SpanObjects* out) {
     const size_t n = large ? 1 : span.nelems;
     std::vector<SlotState> slots(n, SlotState::Free);
     std::vector<uint8_t> marked(n, 0);  // 0 white, 1 grey, 2 black, in the current mark phase
-    Db::Stmt q(db, "SELECT t_ns, kind, flags, npages, addr, a FROM events WHERE kind BETWEEN 20 AND 22 "
-                   "AND addr >= ? AND addr < ? AND id > ? AND t_ns <= ? ORDER BY id");
+    Db::Stmt q(db,
+               "SELECT t_ns, kind, flags, npages, addr, a FROM events WHERE kind BETWEEN 20 AND 22 "
+               "AND addr >= ? AND addr < ? AND id > ? AND t_ns <= ? ORDER BY id");
     q.bind(1, static_cast<int64_t>(span.base));
     q.bind(2, static_cast<int64_t>(end));
     q.bind(3, born);
     q.bind(4, t);
-    auto slotOf = [&](uint64_t a) -> size_t { return large ? 0 : static_cast<size_t>((a - span.base) / out->elemSize); };
+    auto slotOf = [&](uint64_t a) -> size_t {
+        return large ? 0 : static_cast<size_t>((a - span.base) / out->elemSize);
+    };
     while (q.row()) {
         const int64_t te = q.i(0);
         const auto kind = static_cast<EventKind>(q.i(1));
@@ -589,7 +632,8 @@ bool SessionReader::spanObjectsAt(uint64_t addr, int64_t t, SpanObjects* out) {
         } else if (kind == EventKind::ObjFree) {
             const uint64_t word = q.u(3), mask = q.u(5);
             for (uint64_t m = mask; m; m &= m - 1) {
-                size_t i = static_cast<size_t>(word * 64 + static_cast<uint64_t>(__builtin_ctzll(m)));
+                size_t i =
+                    static_cast<size_t>(word * 64 + static_cast<uint64_t>(__builtin_ctzll(m)));
                 if (i < n) slots[i] = SlotState::Free, marked[i] = 0;
             }
         } else if (inMark) {  // ObjMark
@@ -597,11 +641,14 @@ bool SessionReader::spanObjectsAt(uint64_t addr, int64_t t, SpanObjects* out) {
             if (i < n) marked[i] = std::max<uint8_t>(marked[i], q.i(2) ? 2 : 1);
         }
     }
-    if (large && slots[0] == SlotState::Free) slots[0] = SlotState::Allocated;  // LargeAlloc is the object
+    if (large && slots[0] == SlotState::Free)
+        slots[0] = SlotState::Allocated;  // LargeAlloc is the object
     if (out->marking)
         for (size_t i = 0; i < n; i++)
             if (slots[i] != SlotState::Free)
-                slots[i] = marked[i] == 2 ? SlotState::Black : marked[i] == 1 ? SlotState::Grey : SlotState::White;
+                slots[i] = marked[i] == 2   ? SlotState::Black
+                           : marked[i] == 1 ? SlotState::Grey
+                                            : SlotState::White;
     out->slotStates = std::move(slots);
     out->bitsKnown = true;
     return true;

@@ -44,8 +44,9 @@ bool convertEvents(sqlite3* db, std::string* why) {
         *why = sqlite3_errmsg(db);
         return false;
     }
-    Stmt rd(db, "SELECT id, t_ns, tid, seq, kind, span_class, flags, npages, addr, a, b, c, d "
-                "FROM events ORDER BY id");
+    Stmt rd(db,
+            "SELECT id, t_ns, tid, seq, kind, span_class, flags, npages, addr, a, b, c, d "
+            "FROM events ORDER BY id");
     Stmt insDir(db, "INSERT INTO event_blocks(id, count, t_min, t_max, kinds) VALUES (?,?,?,?,?)");
     Stmt insData(db, "INSERT INTO event_block_data(id, data) VALUES (?,?)");
     if (!rd.st || !insDir.st || !insData.st) {
@@ -82,7 +83,8 @@ bool convertEvents(sqlite3* db, std::string* why) {
         auto col = [&](int i) { return sqlite3_column_int64(rd.st, i); };
         const int64_t id = col(0);
         if (!block.empty() &&
-            (id != first + static_cast<int64_t>(block.size()) || block.size() == detail::kBlockRecords) &&
+            (id != first + static_cast<int64_t>(block.size()) ||
+             block.size() == detail::kBlockRecords) &&
             !flush())
             break;
         if (block.empty()) first = id;
@@ -109,7 +111,8 @@ UpgradeResult upgradeSession(const std::string& path, std::string* message) {
         *message = path + ": " + why;
         return UpgradeResult::Failed;
     };
-    if (access(path.c_str(), R_OK | W_OK) != 0) return failed("cannot open (missing or not writable)");
+    if (access(path.c_str(), R_OK | W_OK) != 0)
+        return failed("cannot open (missing or not writable)");
     const std::string tmp = path + ".upgrading";
     {
         Db src;
@@ -120,12 +123,15 @@ UpgradeResult upgradeSession(const std::string& path, std::string* message) {
         const int64_t version = pragmaInt(src.db, "PRAGMA user_version");
         if (app != kApplicationId) return failed("not a spanscope session");
         if (version == kSchemaVersion) {
-            *message = path + ": already schema version " + std::to_string(kSchemaVersion) + "; nothing to do";
+            *message = path + ": already schema version " + std::to_string(kSchemaVersion) +
+                       "; nothing to do";
             return UpgradeResult::AlreadyCurrent;
         }
         if (version > kSchemaVersion)
-            return failed("schema version " + std::to_string(version) + " is newer than this build");
-        if (version < kOldestSchemaVersion) return failed("not a spanscope session (no schema version)");
+            return failed("schema version " + std::to_string(version) +
+                          " is newer than this build");
+        if (version < kOldestSchemaVersion)
+            return failed("not a spanscope session (no schema version)");
         std::remove(tmp.c_str());
         sqlite3_stmt* st = nullptr;
         sqlite3_prepare_v2(src.db, "VACUUM INTO ?", -1, &st, nullptr);
@@ -139,11 +145,13 @@ UpgradeResult upgradeSession(const std::string& path, std::string* message) {
     Db dst;
     std::string why;
     bool ok = sqlite3_open_v2(tmp.c_str(), &dst.db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK &&
-              sqlite3_exec(dst.db, "PRAGMA journal_mode=DELETE; BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK &&
+              sqlite3_exec(dst.db, "PRAGMA journal_mode=DELETE; BEGIN", nullptr, nullptr,
+                           nullptr) == SQLITE_OK &&
               convertEvents(dst.db, &why);
     if (ok) {
-        const std::string sql = "DROP TABLE events; PRAGMA user_version=" + std::to_string(kSchemaVersion) +
-                                "; COMMIT; VACUUM; PRAGMA journal_mode=WAL;";
+        const std::string sql =
+            "DROP TABLE events; PRAGMA user_version=" + std::to_string(kSchemaVersion) +
+            "; COMMIT; VACUUM; PRAGMA journal_mode=WAL;";
         ok = sqlite3_exec(dst.db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
     }
     if (!ok && why.empty()) why = sqlite3_errmsg(dst.db);

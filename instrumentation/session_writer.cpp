@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstring>
 
@@ -35,8 +35,8 @@ int64_t i64(uint64_t v) {
 
 SessionWriter::~SessionWriter() {
     m_profile.reset();  // its statements, before the connection closes
-    for (sqlite3_stmt* st : {m_insBlock, m_insBlockData, m_insClass, m_insHeap, m_insCycle, m_endCycle,
-                             m_insPhase, m_cycleStw, m_insKeyframe, m_progress})
+    for (sqlite3_stmt* st : {m_insBlock, m_insBlockData, m_insClass, m_insHeap, m_insCycle,
+                             m_endCycle, m_insPhase, m_cycleStw, m_insKeyframe, m_progress})
         sqlite3_finalize(st);
     if (m_db) sqlite3_close(m_db);
 }
@@ -128,7 +128,8 @@ bool SessionWriter::create(const std::string& path, bool overwrite, std::string*
     if (!exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str()) || !exec("COMMIT"))
         return out(false);
 
-    m_insBlock = prepare("INSERT INTO event_blocks(id, count, t_min, t_max, kinds) VALUES (?,?,?,?,?)");
+    m_insBlock =
+        prepare("INSERT INTO event_blocks(id, count, t_min, t_max, kinds) VALUES (?,?,?,?,?)");
     m_insBlockData = prepare("INSERT INTO event_block_data(id, data) VALUES (?,?)");
     m_insClass = prepare(
         "INSERT OR REPLACE INTO class_counters(class, t_ns, mallocs, frees, requested_bytes, "
@@ -148,8 +149,8 @@ bool SessionWriter::create(const std::string& path, bool overwrite, std::string*
     m_insKeyframe =
         prepare("INSERT INTO keyframes(t_ns, last_event_id, spans, data) VALUES (?,?,?,?)");
     m_progress = prepare("UPDATE session SET end_ns = ?, events = ?, dropped = ? WHERE id = 1");
-    return out(m_insBlock && m_insBlockData && m_insClass && m_insHeap && m_insCycle && m_endCycle &&
-               m_cycleStw && m_insPhase && m_insKeyframe && m_progress);
+    return out(m_insBlock && m_insBlockData && m_insClass && m_insHeap && m_insCycle &&
+               m_endCycle && m_cycleStw && m_insPhase && m_insKeyframe && m_progress);
 }
 
 bool SessionWriter::begin() {
@@ -348,7 +349,8 @@ void SessionWriter::leaveWal() {
 }
 
 bool SessionWriter::openGap(int64_t fromNs) {
-    sqlite3_stmt* st = prepare("INSERT INTO gaps(from_ns, to_ns, dropped, resynced) VALUES (?, ?, 0, 0)");
+    sqlite3_stmt* st =
+        prepare("INSERT INTO gaps(from_ns, to_ns, dropped, resynced) VALUES (?, ?, 0, 0)");
     if (!st) return false;
     sqlite3_bind_int64(st, 1, fromNs);
     sqlite3_bind_int64(st, 2, fromNs);
@@ -359,7 +361,8 @@ bool SessionWriter::openGap(int64_t fromNs) {
 }
 
 bool SessionWriter::closeGap(int64_t toNs, int64_t dropped, bool resynced) {
-    sqlite3_stmt* st = prepare("UPDATE gaps SET to_ns = ?, dropped = ?, resynced = ? WHERE rowid = ?");
+    sqlite3_stmt* st =
+        prepare("UPDATE gaps SET to_ns = ?, dropped = ?, resynced = ? WHERE rowid = ?");
     if (!st) return false;
     sqlite3_bind_int64(st, 1, toNs);
     sqlite3_bind_int64(st, 2, dropped);
@@ -403,7 +406,8 @@ bool SessionWriter::createProfile() {
 namespace {
 bool queryInts(sqlite3* db, const char* sql, int64_t* a, int64_t* b = nullptr) {
     sqlite3_stmt* st = nullptr;
-    bool ok = sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
+    bool ok = sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK &&
+              sqlite3_step(st) == SQLITE_ROW;
     if (ok) {
         *a = sqlite3_column_int64(st, 0);
         if (b) *b = sqlite3_column_int64(st, 1);
@@ -424,8 +428,8 @@ bool SessionWriter::usedBytes(uint64_t* bytes) {
 }
 
 bool SessionWriter::keyframeSpan(int64_t* first, int64_t* last) {
-    return queryInts(m_db, "SELECT coalesce(min(t_ns), -1), coalesce(max(t_ns), -1) FROM keyframes", first,
-                     last);
+    return queryInts(m_db, "SELECT coalesce(min(t_ns), -1), coalesce(max(t_ns), -1) FROM keyframes",
+                     first, last);
 }
 
 bool SessionWriter::dropBefore(int64_t t) {
@@ -433,7 +437,8 @@ bool SessionWriter::dropBefore(int64_t t) {
     int64_t kfId = 0, kfT = 0, kfLast = 0;
     {
         sqlite3_stmt* st = prepare(
-            "SELECT id, t_ns, last_event_id FROM keyframes WHERE t_ns <= ? ORDER BY t_ns DESC, id DESC "
+            "SELECT id, t_ns, last_event_id FROM keyframes WHERE t_ns <= ? ORDER BY t_ns DESC, id "
+            "DESC "
             "LIMIT 1");
         if (!st) return false;
         sqlite3_bind_int64(st, 1, t);
@@ -444,18 +449,34 @@ bool SessionWriter::dropBefore(int64_t t) {
         sqlite3_finalize(st);
         if (!found) return true;  // nothing before the first keyframe can go
     }
-    const std::string id = std::to_string(kfId), last = std::to_string(kfLast), at = std::to_string(kfT);
+    const std::string id = std::to_string(kfId), last = std::to_string(kfLast),
+                      at = std::to_string(kfT);
     const std::string sql =
-        "DELETE FROM event_block_data WHERE id IN (SELECT id FROM event_blocks WHERE id + count - 1 <= " + last +
+        "DELETE FROM event_block_data WHERE id IN (SELECT id FROM event_blocks WHERE id + count - "
+        "1 <= " +
+        last +
         ");"
-        "DELETE FROM event_blocks WHERE id + count - 1 <= " + last + ";"
-        "DELETE FROM keyframes WHERE id < " + id + ";"
-        "DELETE FROM heap_totals WHERE t_ns < (SELECT max(t_ns) FROM heap_totals WHERE t_ns <= " + at + ");"
-        "DELETE FROM gc_phases WHERE t_ns < " + at + ";"
-        "DELETE FROM gaps WHERE resynced = 1 AND to_ns < " + at + ";"
-        "DELETE FROM gc_cycles WHERE end_ns IS NOT NULL AND end_ns < " + at + ";"
+        "DELETE FROM event_blocks WHERE id + count - 1 <= " +
+        last +
+        ";"
+        "DELETE FROM keyframes WHERE id < " +
+        id +
+        ";"
+        "DELETE FROM heap_totals WHERE t_ns < (SELECT max(t_ns) FROM heap_totals WHERE t_ns <= " +
+        at +
+        ");"
+        "DELETE FROM gc_phases WHERE t_ns < " +
+        at +
+        ";"
+        "DELETE FROM gaps WHERE resynced = 1 AND to_ns < " +
+        at +
+        ";"
+        "DELETE FROM gc_cycles WHERE end_ns IS NOT NULL AND end_ns < " +
+        at +
+        ";"
         "DELETE FROM class_counters WHERE t_ns < (SELECT max(c.t_ns) FROM class_counters c "
-        "WHERE c.class = class_counters.class AND c.t_ns <= " + at + ");";
+        "WHERE c.class = class_counters.class AND c.t_ns <= " +
+        at + ");";
     if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
         return fail("bounded recording: drop the oldest part");
     return true;

@@ -103,14 +103,16 @@ bool SpanModel::apply(const Event& e) {
             if (e.flags & kRefillUncached) {
                 auto old = m_spans.find(e.d & ~uint64_t{kRefillCountMask});
                 if (old != m_spans.end()) {  // else freed already (its SpanFree came first)
-                    old->second.state = static_cast<uint8_t>(e.flags & kRefillOldFull ? SpanState::FullSwept
-                                                                                      : SpanState::PartialSwept);
+                    old->second.state = static_cast<uint8_t>(
+                        e.flags & kRefillOldFull ? SpanState::FullSwept : SpanState::PartialSwept);
                     old->second.allocCount = static_cast<uint16_t>(e.d & kRefillCountMask);
                     old->second.ownerTid = 0;
                 }
             }
             SpanRecord& r =
-                m_spans.try_emplace(e.addr, SpanRecord{e.addr, e.npages, 0, 0, e.spanClass, 0, 0, 0}).first->second;
+                m_spans
+                    .try_emplace(e.addr, SpanRecord{e.addr, e.npages, 0, 0, e.spanClass, 0, 0, 0})
+                    .first->second;
             r.state = static_cast<uint8_t>(SpanState::Cached);
             r.allocCount = clamp16(e.a);
             r.nelems = clamp16(e.b);

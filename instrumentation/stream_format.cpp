@@ -54,9 +54,10 @@ uint32_t crc32Table(const unsigned char* p, size_t n, uint32_t crc) {
 SPANSCOPE_CLMUL inline __m128i load(const unsigned char* q) {
     return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
 }
-SPANSCOPE_CLMUL inline __m128i fold(__m128i x, __m128i k, __m128i next) {  // x * k (both halves) ^ next
-    return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)),
-                         next);
+SPANSCOPE_CLMUL inline __m128i fold(__m128i x, __m128i k,
+                                    __m128i next) {  // x * k (both halves) ^ next
+    return _mm_xor_si128(
+        _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)), next);
 }
 SPANSCOPE_CLMUL uint32_t crc32Fold(const unsigned char* p, size_t n, uint32_t crc) {
     alignas(16) static const uint64_t k1k2[] = {0x0154442bd4, 0x01c6e41596};
@@ -83,7 +84,8 @@ SPANSCOPE_CLMUL uint32_t crc32Fold(const unsigned char* p, size_t n, uint32_t cr
     const __m128i mask32 = _mm_setr_epi32(~0, 0, ~0, 0);
     x1 = _mm_xor_si128(_mm_srli_si128(x1, 8), _mm_clmulepi64_si128(x1, k, 0x10));
     k = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(k5k0));
-    x1 = _mm_xor_si128(_mm_clmulepi64_si128(_mm_and_si128(x1, mask32), k, 0x00), _mm_srli_si128(x1, 4));
+    x1 = _mm_xor_si128(_mm_clmulepi64_si128(_mm_and_si128(x1, mask32), k, 0x00),
+                       _mm_srli_si128(x1, 4));
     k = _mm_load_si128(reinterpret_cast<const __m128i*>(poly));
     __m128i x2b = _mm_clmulepi64_si128(_mm_and_si128(x1, mask32), k, 0x10);
     x2b = _mm_clmulepi64_si128(_mm_and_si128(x2b, mask32), k, 0x00);

@@ -3,12 +3,12 @@
 
 #include <QElapsedTimer>
 #include <QFileDialog>
-#include <QMessageBox>
-#include <QPushButton>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLineSeries>
+#include <QMessageBox>
 #include <QPointer>
+#include <QPushButton>
 #include <QSplitter>
 #include <QThread>
 #include <QVBoxLayout>
@@ -49,15 +49,19 @@ QString figureText(const char* name, int64_t v) {
     const QString n = QString::fromLatin1(name);
     const QString sign = v < 0 ? QStringLiteral("−") : QString();
     const uint64_t m = uint64_t(v < 0 ? -v : v);
-    // Durations in the unit that suits them: GOGC=400's 38 pauses of 0.402 ms in all are not "0.000 s".
+    // Durations in the unit that suits them: GOGC=400's 38 pauses of 0.402 ms in all are not "0.000
+    // s".
     if (n.endsWith(QLatin1String("Ns"))) return sign + formatDuration(m);
-    if (n.startsWith(QLatin1String("peak")) || n.startsWith(QLatin1String("mean")) || n.startsWith(QLatin1String("end")) ||
-        n == QLatin1String("totalAlloc") || n == QLatin1String("bytes") || n == QLatin1String("waste"))
+    if (n.startsWith(QLatin1String("peak")) || n.startsWith(QLatin1String("mean")) ||
+        n.startsWith(QLatin1String("end")) || n == QLatin1String("totalAlloc") ||
+        n == QLatin1String("bytes") || n == QLatin1String("waste"))
         return sign + formatBytes(m);
     return sign + formatCount(m);
 }
 
-QString deltaText(const char* name, int64_t d) { return (d > 0 ? QStringLiteral("+") : QString()) + figureText(name, d); }
+QString deltaText(const char* name, int64_t d) {
+    return (d > 0 ? QStringLiteral("+") : QString()) + figureText(name, d);
+}
 
 QTableWidget* makeTable(const QStringList& headers) {
     auto* t = new QTableWidget(0, int(headers.size()));
@@ -71,11 +75,16 @@ QTableWidget* makeTable(const QStringList& headers) {
 }  // namespace
 
 CompareWindow::CompareWindow(const QString& a, const QString& b, QWidget* parent)
-    : QWidget(parent, Qt::Window), m_title(new QLabel), m_align(new QComboBox), m_cycle(new QSpinBox),
-      m_chartView(new QChartView), m_x(new QValueAxis), m_y(new QValueAxis),
+    : QWidget(parent, Qt::Window),
+      m_title(new QLabel),
+      m_align(new QComboBox),
+      m_cycle(new QSpinBox),
+      m_chartView(new QChartView),
+      m_x(new QValueAxis),
+      m_y(new QValueAxis),
       m_summary(makeTable({tr("figure"), tr("a"), tr("b"), tr("b − a")})),
-      m_classes(makeTable({tr("class"), tr("size"), tr("spans a → b"), tr("objects Δ"), tr("bytes Δ"), tr("waste Δ"),
-                           tr("mallocs Δ")})) {
+      m_classes(makeTable({tr("class"), tr("size"), tr("spans a → b"), tr("objects Δ"),
+                           tr("bytes Δ"), tr("waste Δ"), tr("mallocs Δ")})) {
     setWindowTitle(tr("spanscope: compare"));
     resize(1200, 800);
     auto* lay = new QVBoxLayout(this);
@@ -92,10 +101,12 @@ CompareWindow::CompareWindow(const QString& a, const QString& b, QWidget* parent
     bar->addStretch(1);
     auto* exportButton = new QPushButton(tr("Export as PNG or SVG…"));
     connect(exportButton, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export the comparison to"), QString(),
-                                                          tr("PNG image (*.png);;SVG drawing (*.svg)"));
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Export the comparison to"), QString(),
+                                         tr("PNG image (*.png);;SVG drawing (*.svg)"));
         QString err;
-        if (!path.isEmpty() && !exportTo(path, &err)) QMessageBox::warning(this, tr("Export"), tr("Cannot export: %1").arg(err));
+        if (!path.isEmpty() && !exportTo(path, &err))
+            QMessageBox::warning(this, tr("Export"), tr("Cannot export: %1").arg(err));
     });
     bar->addWidget(exportButton);
     lay->addLayout(bar);
@@ -152,7 +163,13 @@ CompareWindow::CompareWindow(const QString& a, const QString& b, QWidget* parent
         d->a = readSide(a);
         d->b = readSide(b);
         d->ms = double(timer.nsecsElapsed()) / 1e6;
-        if (self) QMetaObject::invokeMethod(self, [self, d] { if (self) self->showData(d); }, Qt::QueuedConnection);
+        if (self)
+            QMetaObject::invokeMethod(
+                self,
+                [self, d] {
+                    if (self) self->showData(d);
+                },
+                Qt::QueuedConnection);
     });
     m_thread->start();
 }
@@ -165,17 +182,21 @@ CompareWindow::~CompareWindow() {
 void CompareWindow::showData(const CompareDataPtr& d) {
     m_data = d;
     if (!d->a.error.isEmpty() || !d->b.error.isEmpty()) {
-        m_title->setText(tr("Cannot compare: %1").arg(!d->a.error.isEmpty() ? d->a.error : d->b.error));
+        m_title->setText(
+            tr("Cannot compare: %1").arg(!d->a.error.isEmpty() ? d->a.error : d->b.error));
         m_title->setStyleSheet(QStringLiteral("QLabel { color: #7a1712; font-weight: 600; }"));
         emit loaded();
         return;
     }
-    m_title->setText(tr("<b>a</b>: %1 (%2, %3)<br><b>b</b>: %4 (%5, %6)")
-                         .arg(d->a.path, QString::fromStdString(d->a.summary.program).section(QLatin1Char('/'), -1),
-                              formatSeconds(d->a.summary.durationNs), d->b.path,
-                              QString::fromStdString(d->b.summary.program).section(QLatin1Char('/'), -1),
-                              formatSeconds(d->b.summary.durationNs)));
-    m_cycle->setMaximum(int(std::max<uint64_t>(1, std::max(d->a.summary.cycles, d->b.summary.cycles))));
+    m_title->setText(
+        tr("<b>a</b>: %1 (%2, %3)<br><b>b</b>: %4 (%5, %6)")
+            .arg(d->a.path,
+                 QString::fromStdString(d->a.summary.program).section(QLatin1Char('/'), -1),
+                 formatSeconds(d->a.summary.durationNs), d->b.path,
+                 QString::fromStdString(d->b.summary.program).section(QLatin1Char('/'), -1),
+                 formatSeconds(d->b.summary.durationNs)));
+    m_cycle->setMaximum(
+        int(std::max<uint64_t>(1, std::max(d->a.summary.cycles, d->b.summary.cycles))));
     fillTables();
     fillChart();
     fillFragmentation();
@@ -217,11 +238,15 @@ void CompareWindow::fillTables() {
         const auto& ca = i < a.classes.size() ? a.classes[i] : none;
         const auto& cb = i < b.classes.size() ? b.classes[i] : none;
         const auto f = session::classFigures(ca, cb);
-        if (std::all_of(f.begin(), f.end(), [](const session::DiffFigure& x) { return !x.a && !x.b; })) continue;
+        if (std::all_of(f.begin(), f.end(),
+                        [](const session::DiffFigure& x) { return !x.a && !x.b; }))
+            continue;
         m_classes->setItem(row, 0, cell(QString::number(i)));
         m_classes->setItem(row, 1, cell(i ? formatBytes(std::max(ca.size, cb.size)) : tr("large")));
         m_classes->setItem(row, 2, cell(QStringLiteral("%1 → %2").arg(f[0].a).arg(f[0].b)));
-        for (int k = 1; k <= 4; k++) m_classes->setItem(row, 2 + k, cell(deltaText(f[size_t(k)].name, f[size_t(k)].delta())));
+        for (int k = 1; k <= 4; k++)
+            m_classes->setItem(row, 2 + k,
+                               cell(deltaText(f[size_t(k)].name, f[size_t(k)].delta())));
         row++;
     }
     m_classes->setRowCount(row);
@@ -231,17 +256,23 @@ void CompareWindow::fillTables() {
 void CompareWindow::fillChart() {
     QChart* chart = m_chartView->chart();
     chart->removeAllSeries();
-    struct Def { const char* name; QColor color; uint64_t (*value)(const session::HeapSample&); };
-    const Def defs[] = {
-        {"in use", QColor(0x2f, 0xa8, 0x4f), [](const session::HeapSample& h) { return h.heapInuse; }},
-        {"allocated", QColor(0x1f, 0x6f, 0xd0), [](const session::HeapSample& h) { return h.heapAlloc; }}};
+    struct Def {
+        const char* name;
+        QColor color;
+        uint64_t (*value)(const session::HeapSample&);
+    };
+    const Def defs[] = {{"in use", QColor(0x2f, 0xa8, 0x4f),
+                         [](const session::HeapSample& h) { return h.heapInuse; }},
+                        {"allocated", QColor(0x1f, 0x6f, 0xd0),
+                         [](const session::HeapSample& h) { return h.heapAlloc; }}};
     double x0 = 0, x1 = 0.001, top = 0;
     for (int side = 0; side < 2; side++) {
         const CompareSide& s = side ? m_data->b : m_data->a;
         const int64_t off = side ? m_offsetB : m_offsetA;
         for (const Def& d : defs) {
             auto* ser = new QLineSeries;
-            ser->setName(QStringLiteral("%1: %2").arg(side ? QStringLiteral("b") : QStringLiteral("a"), tr(d.name)));
+            ser->setName(QStringLiteral("%1: %2").arg(
+                side ? QStringLiteral("b") : QStringLiteral("a"), tr(d.name)));
             ser->setPen(QPen(d.color, side ? 1.6 : 2.2, side ? Qt::DashLine : Qt::SolidLine));
             QList<QPointF> pts;
             pts.reserve(qsizetype(s.heap.size()));
@@ -263,7 +294,9 @@ void CompareWindow::fillChart() {
 // Each side's fragmentation on its own chart, both on the same axes: the time range of both (as
 // aligned), one MiB scale (the higher peak) and 0-100 %.
 void CompareWindow::fillFragmentation() {
-    auto bytes = [](const session::HeapSample& h) { return h.heapInuse > h.heapAlloc ? h.heapInuse - h.heapAlloc : 0; };
+    auto bytes = [](const session::HeapSample& h) {
+        return h.heapInuse > h.heapAlloc ? h.heapInuse - h.heapAlloc : 0;
+    };
     double x0 = 0, x1 = 0.001, top = 0;
     for (int side = 0; side < 2; side++) {
         const CompareSide& s = side ? m_data->b : m_data->a;
@@ -272,7 +305,8 @@ void CompareWindow::fillFragmentation() {
         for (const session::HeapSample& h : s.heap) {
             const double x = double(h.tNs - off) / 1e9;
             mib.append(QPointF(x, double(bytes(h)) / kMiB));
-            pct.append(QPointF(x, h.heapInuse ? 100.0 * double(bytes(h)) / double(h.heapInuse) : 0.0));
+            pct.append(
+                QPointF(x, h.heapInuse ? 100.0 * double(bytes(h)) / double(h.heapInuse) : 0.0));
             x0 = std::min(x0, x), x1 = std::max(x1, x), top = std::max(top, mib.back().y());
         }
         QChart* c = m_frag[side].view->chart();
@@ -291,7 +325,8 @@ void CompareWindow::fillFragmentation() {
         sp->attachAxis(m_frag[side].x), sp->attachAxis(m_frag[side].pct);
         const session::SessionSummary& sum = s.summary;
         c->setTitle(tr("<b>%1</b>: fragmentation, peak %2, mean %3")
-                        .arg(side ? QStringLiteral("b") : QStringLiteral("a"), formatBytes(sum.peakFragmentation),
+                        .arg(side ? QStringLiteral("b") : QStringLiteral("a"),
+                             formatBytes(sum.peakFragmentation),
                              formatBytes(sum.meanFragmentation)));
     }
     for (FragChart& f : m_frag) {
@@ -306,6 +341,8 @@ std::pair<double, double> CompareWindow::fragmentationAxis(int side, bool bytes)
     return {a->min(), a->max()};
 }
 
-bool CompareWindow::exportTo(const QString& path, QString* err) { return exportWidget(this, path, size(), err); }
+bool CompareWindow::exportTo(const QString& path, QString* err) {
+    return exportWidget(this, path, size(), err);
+}
 
 }  // namespace spanscope::ui

@@ -3,10 +3,10 @@
 // at the start of GC cycle n; below them the fragmentation of each session side by side, two charts
 // on the same axes (the same aligned time range, the same MiB and % scales) so that their heights
 // compare: the bytes in in-use spans that hold no object (HeapInuse - HeapAlloc) and the ratio
-// 1 - HeapAlloc / HeapInuse, titled with the peak and mean `diff` prints; the summary figures of both with deltas (cycles,
-// pauses, peak heap, fragmentation); and per size class the deltas of spans, objects, bytes and
-// waste at each session's end. The same figures as `spanscope-cli diff` (session::summaryFigures).
-// Both sessions are read on a worker thread.
+// 1 - HeapAlloc / HeapInuse, titled with the peak and mean `diff` prints; the summary figures of
+// both with deltas (cycles, pauses, peak heap, fragmentation); and per size class the deltas of
+// spans, objects, bytes and waste at each session's end. The same figures as `spanscope-cli diff`
+// (session::summaryFigures). Both sessions are read on a worker thread.
 #pragma once
 #include <QChartView>
 #include <QComboBox>
@@ -41,7 +41,8 @@ public:
     ~CompareWindow() override;
     enum class Align { Start, Cycle };
     void setAlignment(Align how, int cycle = 1);
-    // The offset (ns) subtracted from each side's times: 0, or the start of cycle n (if it has one).
+    // The offset (ns) subtracted from each side's times: 0, or the start of cycle n (if it has
+    // one).
     std::pair<int64_t, int64_t> offsets() const { return {m_offsetA, m_offsetB}; }
     CompareDataPtr data() const { return m_data; }
     QTableWidget* summaryTable() const { return m_summary; }

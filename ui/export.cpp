@@ -11,20 +11,23 @@
 namespace spanscope::ui {
 
 ImageFormat imageFormatOf(const QString& path) {
-    return path.endsWith(QLatin1String(".svg"), Qt::CaseInsensitive) ? ImageFormat::Svg : ImageFormat::Png;
+    return path.endsWith(QLatin1String(".svg"), Qt::CaseInsensitive) ? ImageFormat::Svg
+                                                                     : ImageFormat::Png;
 }
 
 namespace {
 void renderScaled(QWidget* w, QPainter& p, QSize size) {
     const QSize from = w->size().isEmpty() ? w->sizeHint() : w->size();
     if (w->size().isEmpty()) w->resize(from);
-    p.scale(double(size.width()) / std::max(1, from.width()), double(size.height()) / std::max(1, from.height()));
+    p.scale(double(size.width()) / std::max(1, from.width()),
+            double(size.height()) / std::max(1, from.height()));
     w->render(&p, QPoint(), QRegion(), QWidget::DrawWindowBackground | QWidget::DrawChildren);
 }
 }  // namespace
 
 bool exportWidget(QWidget* w, const QString& path, QSize size, QString* err) {
-    if (!w || size.width() < 1 || size.height() < 1 || size.width() > 16384 || size.height() > 16384) {
+    if (!w || size.width() < 1 || size.height() < 1 || size.width() > 16384 ||
+        size.height() > 16384) {
         *err = QStringLiteral("bad image size");
         return false;
     }

@@ -12,8 +12,8 @@
 
 namespace spanscope::ui {
 
-std::vector<FlameBox> layoutFlameGraph(const ProfileTree& t, ProfileMetric m, int zoomNode, int width, int rowHeight,
-                                       double minWidth) {
+std::vector<FlameBox> layoutFlameGraph(const ProfileTree& t, ProfileMetric m, int zoomNode,
+                                       int width, int rowHeight, double minWidth) {
     std::vector<FlameBox> out;
     if (t.nodes.empty() || width <= 0) return out;
     if (zoomNode < 0 || size_t(zoomNode) >= t.nodes.size()) zoomNode = 0;
@@ -79,7 +79,8 @@ QImage renderFlameGraph(const ProfileTree& t, const std::vector<FlameBox>& boxes
         const FlameFrame& f = root ? kNone : t.frames[size_t(n.frame)];
         QRgb c = root ? flamecolors::kRoot : flameColor(f);
         if (searching && !root)
-            c = o.search->matchedNode[size_t(b.node)] ? flamecolors::kMatch : flamecolors::kUnmatched;
+            c = o.search->matchedNode[size_t(b.node)] ? flamecolors::kMatch
+                                                      : flamecolors::kUnmatched;
         // One pixel of gap on the right and bottom separates neighbours, when the box has room.
         const QRectF r = b.rect.adjusted(0, 0, b.rect.width() >= 3 ? -1 : 0, -1);
         p.fillRect(r, QColor::fromRgb(c));
@@ -114,7 +115,8 @@ FlameGraphView::FlameGraphView(QWidget* parent) : QWidget(parent) {
 
 void FlameGraphView::setTree(const ProfileTree* t, ProfileMetric m) {
     if (t != m_tree) {
-        // A new tree: a zoom or selection by index means nothing in it (the panel re-selects by path).
+        // A new tree: a zoom or selection by index means nothing in it (the panel re-selects by
+        // path).
         m_zoom = 0;
         m_selected = -1;
     }
@@ -175,11 +177,13 @@ QString FlameGraphView::tooltipFor(int node) const {
     } else {
         const FlameFrame& f = m_tree->frames[size_t(n.frame)];
         head = QStringLiteral("<b>%1</b>").arg(f.function.toHtmlEscaped());
-        if (!f.file.isEmpty()) head += QStringLiteral("<br>%1:%2").arg(f.file.toHtmlEscaped()).arg(f.line);
+        if (!f.file.isEmpty())
+            head += QStringLiteral("<br>%1:%2").arg(f.file.toHtmlEscaped()).arg(f.line);
     }
     return tr("%1<br>%2 %3 in %4 objects (%5% of the profile)<br>itself: %6 in %7 objects")
         .arg(head, what, formatBytes(uint64_t(std::max<int64_t>(0, n.total.bytes(m_metric)))),
-             formatCount(uint64_t(std::max<int64_t>(0, n.total.objects(m_metric)))), QString::number(share, 'f', 1),
+             formatCount(uint64_t(std::max<int64_t>(0, n.total.objects(m_metric)))),
+             QString::number(share, 'f', 1),
              formatBytes(uint64_t(std::max<int64_t>(0, n.self.bytes(m_metric)))),
              formatCount(uint64_t(std::max<int64_t>(0, n.self.objects(m_metric)))));
 }
@@ -194,7 +198,9 @@ void FlameGraphView::paintEvent(QPaintEvent*) {
     }
 }
 
-void FlameGraphView::resizeEvent(QResizeEvent*) { relayout(); }
+void FlameGraphView::resizeEvent(QResizeEvent*) {
+    relayout();
+}
 
 void FlameGraphView::mousePressEvent(QMouseEvent* e) {
     if (e->button() != Qt::LeftButton) return;
@@ -205,7 +211,9 @@ void FlameGraphView::mousePressEvent(QMouseEvent* e) {
 
 void FlameGraphView::mouseDoubleClickEvent(QMouseEvent* e) {
     const auto node = flameHitTest(m_boxes, e->position());
-    zoomTo(node && *node != m_zoom ? *node : m_tree && m_zoom > 0 ? m_tree->nodes[size_t(m_zoom)].parent : 0);
+    zoomTo(node && *node != m_zoom ? *node
+           : m_tree && m_zoom > 0  ? m_tree->nodes[size_t(m_zoom)].parent
+                                   : 0);
 }
 
 void FlameGraphView::keyPressEvent(QKeyEvent* e) {
@@ -220,8 +228,10 @@ bool FlameGraphView::event(QEvent* e) {
     if (e->type() == QEvent::ToolTip) {
         auto* he = static_cast<QHelpEvent*>(e);
         const auto node = flameHitTest(m_boxes, he->pos());
-        if (node) QToolTip::showText(he->globalPos(), tooltipFor(*node), this);
-        else QToolTip::hideText();
+        if (node)
+            QToolTip::showText(he->globalPos(), tooltipFor(*node), this);
+        else
+            QToolTip::hideText();
         return true;
     }
     return QWidget::event(e);

@@ -4,7 +4,8 @@
 // cursor moves. As the heap map does, the pixels come from pure functions (layoutFlameGraph,
 // renderFlameGraph) that tests call without a window; FlameGraphView only blits and hit-tests.
 // Click selects a frame (the window outlines the spans holding its sampled objects), double-click
-// zooms to it (its ancestors stay on top, full width), double-click on the root or Escape zooms out.
+// zooms to it (its ancestors stay on top, full width), double-click on the root or Escape zooms
+// out.
 #pragma once
 #include <QFont>
 #include <QImage>
@@ -22,11 +23,12 @@ struct FlameBox {
 
 // The boxes for tree t shown with zoomNode (0: the root) at full width in a view `width` pixels
 // wide, rows rowHeight high; boxes under minWidth pixels are left out with their subtrees.
-std::vector<FlameBox> layoutFlameGraph(const ProfileTree& t, ProfileMetric m, int zoomNode, int width, int rowHeight,
-                                       double minWidth = 0.5);
+std::vector<FlameBox> layoutFlameGraph(const ProfileTree& t, ProfileMetric m, int zoomNode,
+                                       int width, int rowHeight, double minWidth = 0.5);
 
 // A frame's colour: warm (the classic flame graph's), a hue from its function's name, so that a
-// function has one colour everywhere. Search matches are magenta; while searching, the rest are grey.
+// function has one colour everywhere. Search matches are magenta; while searching, the rest are
+// grey.
 QRgb flameColor(const FlameFrame& f);
 namespace flamecolors {
 inline constexpr QRgb kBackground = 0xfffdfdfd;
@@ -61,7 +63,7 @@ public:
     void setSearch(const ProfileSearch* s);
     void setSelectedNode(int node);  // -1: none
     int selectedNode() const { return m_selected; }
-    void zoomTo(int node);            // 0: the whole profile
+    void zoomTo(int node);  // 0: the whole profile
     int zoomNode() const { return m_zoom; }
     int rowHeight() const { return fontMetrics().height() + 6; }
     const std::vector<FlameBox>& boxes() const { return m_boxes; }

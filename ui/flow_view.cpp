@@ -52,18 +52,27 @@ void drawArrow(QPainter& p, QPointF from, QPointF to, double width, const QColor
 
 int flowPathOf(const Event& e) {
     switch (e.kind) {
-    case EventKind::SpanRefill:
-    case EventKind::SpanCache: return kFlowRefill;       // mcentral -> mcache
-    case EventKind::SpanUncache: return kFlowHandBack;   // mcache -> mcentral
-    case EventKind::SpanAlloc: return kFlowSpanAlloc;    // mheap -> mcentral
-    case EventKind::SpanFree: return kFlowSpanFree;      // mcentral -> mheap
-    case EventKind::LargeAlloc: return kFlowLarge;       // mheap -> mcache, directly
-    case EventKind::LargeFree: return kFlowLargeFree;
-    case EventKind::ArenaMap:
-    case EventKind::HeapGrow:
-    case EventKind::ScavReuse: return kFlowGrow;         // OS -> mheap
-    case EventKind::Scavenge: return kFlowRelease;       // mheap -> scavenger -> OS
-    default: return -1;
+        case EventKind::SpanRefill:
+        case EventKind::SpanCache:
+            return kFlowRefill;  // mcentral -> mcache
+        case EventKind::SpanUncache:
+            return kFlowHandBack;  // mcache -> mcentral
+        case EventKind::SpanAlloc:
+            return kFlowSpanAlloc;  // mheap -> mcentral
+        case EventKind::SpanFree:
+            return kFlowSpanFree;  // mcentral -> mheap
+        case EventKind::LargeAlloc:
+            return kFlowLarge;  // mheap -> mcache, directly
+        case EventKind::LargeFree:
+            return kFlowLargeFree;
+        case EventKind::ArenaMap:
+        case EventKind::HeapGrow:
+        case EventKind::ScavReuse:
+            return kFlowGrow;  // OS -> mheap
+        case EventKind::Scavenge:
+            return kFlowRelease;  // mheap -> scavenger -> OS
+        default:
+            return -1;
     }
 }
 
@@ -78,17 +87,19 @@ std::vector<FlowArrow> flowArrows(const session::FlowRates& f) {
     a[kGrow] = {QObject::tr("pages grown + reused"), f.grownBytes + f.reusedBytes, true, 0};
     a[kRelease] = {QObject::tr("released"), f.releasedBytes, true, 0};
     double maxCount = 0, maxBytes = 0;
-    for (const FlowArrow& x : a) (x.bytes ? maxBytes : maxCount) = std::max(x.bytes ? maxBytes : maxCount, x.rate);
+    for (const FlowArrow& x : a)
+        (x.bytes ? maxBytes : maxCount) = std::max(x.bytes ? maxBytes : maxCount, x.rate);
     for (FlowArrow& x : a) {
         const double top = x.bytes ? maxBytes : maxCount;
-        x.width = x.rate <= 0 || top <= 0 ? 1.0
-                                          : 2.0 + (kFlowMaxWidth - 2.0) * std::log1p(x.rate) / std::log1p(top);
+        x.width = x.rate <= 0 || top <= 0
+                      ? 1.0
+                      : 2.0 + (kFlowMaxWidth - 2.0) * std::log1p(x.rate) / std::log1p(top);
     }
     return a;
 }
 
-void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const QString& caption, int highlight,
-               double progress) {
+void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const QString& caption,
+               int highlight, double progress) {
     p.save();
     p.setRenderHint(QPainter::Antialiasing);
     p.fillRect(r, QColor(252, 252, 252));
@@ -101,15 +112,20 @@ void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const 
     p.setFont(font);
     const double lineH = font.pixelSize() * 1.3;
     p.setPen(QColor(40, 40, 40));
-    p.drawText(QRectF(r.left() + 8, r.top() + 4, r.width() - 16, lineH), Qt::AlignVCenter | Qt::AlignLeft, caption);
+    p.drawText(QRectF(r.left() + 8, r.top() + 4, r.width() - 16, lineH),
+               Qt::AlignVCenter | Qt::AlignLeft, caption);
     // Four levels, top to bottom: mcache, mcentral, mheap, OS.
     const double top = r.top() + lineH * 2, bottom = r.bottom() - lineH * 2.6;
-    const double boxW = std::min(r.width() * 0.3, 170.0), boxH = std::clamp((bottom - top) * 0.11, 24.0, 44.0);
+    const double boxW = std::min(r.width() * 0.3, 170.0),
+                 boxH = std::clamp((bottom - top) * 0.11, 24.0, 44.0);
     const double cx = r.left() + r.width() * 0.46;
     std::vector<QRectF> boxes;
-    for (int i = 0; i < 4; i++) boxes.emplace_back(cx - boxW / 2, top + (bottom - top - boxH) * i / 3.0, boxW, boxH);
-    const QStringList names = {QStringLiteral("mcache"), QStringLiteral("mcentral"), QStringLiteral("mheap"), QObject::tr("OS")};
-    const QColor fills[4] = {QColor(200, 225, 250), QColor(210, 240, 215), QColor(250, 230, 200), QColor(225, 225, 230)};
+    for (int i = 0; i < 4; i++)
+        boxes.emplace_back(cx - boxW / 2, top + (bottom - top - boxH) * i / 3.0, boxW, boxH);
+    const QStringList names = {QStringLiteral("mcache"), QStringLiteral("mcentral"),
+                               QStringLiteral("mheap"), QObject::tr("OS")};
+    const QColor fills[4] = {QColor(200, 225, 250), QColor(210, 240, 215), QColor(250, 230, 200),
+                             QColor(225, 225, 230)};
     QFont bold = font;
     bold.setBold(true);
     for (int i = 0; i < 4; i++) {
@@ -122,12 +138,13 @@ void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const 
     }
     p.setFont(font);
     const double x1 = cx - boxW * 0.25, x2 = cx + boxW * 0.25;  // down arrows left, up arrows right
-    const double gap = kFlowMaxWidth * 1.2 + 8;                   // from an arrow's axis to its label
+    const double gap = kFlowMaxWidth * 1.2 + 8;                 // from an arrow's axis to its label
     const double xr = std::min(r.right() - 24, cx + boxW / 2 + r.width() * 0.3);  // large objects
     auto label = [&](double y, double xFrom, double xTo, const FlowArrow& a, Qt::Alignment side) {
         p.setPen(QColor(30, 30, 30));
         const QString text = a.label + QLatin1Char('\n') + rateText(a.rate, a.bytes);
-        p.drawText(QRectF(xFrom, y - lineH * 1.5, std::max(10.0, xTo - xFrom), lineH * 3), side | Qt::AlignVCenter | Qt::TextWordWrap, text);
+        p.drawText(QRectF(xFrom, y - lineH * 1.5, std::max(10.0, xTo - xFrom), lineH * 3),
+                   side | Qt::AlignVCenter | Qt::TextWordWrap, text);
     };
     const QColor down(200, 90, 60), up(40, 120, 200), pages(130, 90, 190);
     auto pair = [&](int level, int downIdx, int upIdx) {
@@ -136,9 +153,11 @@ void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const 
         const double midY = (a.bottom() + b.top()) / 2;
         path[downIdx] = QLineF(x1, a.bottom() + 2, x1, b.top() - 2);
         path[upIdx] = QLineF(x2, b.top() - 2, x2, a.bottom() + 2);
-        if (level < 2) drawArrow(p, path[downIdx].p1(), path[downIdx].p2(), dn.width, dn.bytes ? pages : down);
+        if (level < 2)
+            drawArrow(p, path[downIdx].p1(), path[downIdx].p2(), dn.width, dn.bytes ? pages : down);
         drawArrow(p, path[upIdx].p1(), path[upIdx].p2(), upA.width, upA.bytes ? pages : up);
-        label(midY, r.left() + 4, x1 - (level == 2 ? std::max(gap, boxW * 0.3 + 8) : gap), dn, Qt::AlignRight);
+        label(midY, r.left() + 4, x1 - (level == 2 ? std::max(gap, boxW * 0.3 + 8) : gap), dn,
+              Qt::AlignRight);
         label(midY, x2 + gap, xr - 10, upA, Qt::AlignLeft);
     };
     pair(0, kHandBack, kRefill);
@@ -147,7 +166,8 @@ void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const 
     // The scavenger sits on the release path: mheap -> scavenger -> OS.
     const QRectF &heap = boxes[2], &os = boxes[3];
     const double sh = std::min(boxH * 0.75, (os.top() - heap.bottom()) * 0.4);
-    const double sw = std::max(boxW * 0.6, QFontMetricsF(font).horizontalAdvance(QObject::tr("scavenger")) + 12);
+    const double sw =
+        std::max(boxW * 0.6, QFontMetricsF(font).horizontalAdvance(QObject::tr("scavenger")) + 12);
     const QRectF scav(x1 - sw / 2, (heap.bottom() + os.top()) / 2 - sh / 2, sw, sh);
     const double rw = arrows[kRelease].width;
     drawArrow(p, QPointF(x1, heap.bottom() + 2), QPointF(x1, scav.top() - 1), rw, pages);
@@ -175,12 +195,15 @@ void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const 
         p.drawEllipse(l.pointAt(std::clamp(progress, 0.0, 1.0)), radius, radius);
     }
     p.setPen(QColor(30, 30, 30));
-    p.drawText(QRectF(r.left() + 8, r.bottom() - lineH * 2.4, r.width() - 16, lineH * 2.3),
-               Qt::AlignLeft | Qt::AlignVCenter | Qt::TextWordWrap,
-               QObject::tr("Right: large objects, mheap ↔ mcache directly: %1 in, %2 out. Sweeps: %3.%4")
-                   .arg(rateText(f.largeAllocs, false), rateText(f.largeFrees, false), rateText(f.sweeps, false),
-                        f.capped ? QObject::tr(" (Rates over the first %1 of the range.)").arg(formatSeconds(f.coveredNs))
-                                 : QString()));
+    p.drawText(
+        QRectF(r.left() + 8, r.bottom() - lineH * 2.4, r.width() - 16, lineH * 2.3),
+        Qt::AlignLeft | Qt::AlignVCenter | Qt::TextWordWrap,
+        QObject::tr("Right: large objects, mheap ↔ mcache directly: %1 in, %2 out. Sweeps: %3.%4")
+            .arg(rateText(f.largeAllocs, false), rateText(f.largeFrees, false),
+                 rateText(f.sweeps, false),
+                 f.capped ? QObject::tr(" (Rates over the first %1 of the range.)")
+                                .arg(formatSeconds(f.coveredNs))
+                          : QString()));
     p.restore();
 }
 
@@ -214,7 +237,8 @@ void FlowView::setFlow(const session::FlowRates& f, const QString& caption) {
 
 void FlowView::paintEvent(QPaintEvent*) {
     QPainter p(this);
-    paintFlow(p, QRectF(rect()), m_flow, m_caption.isEmpty() ? tr("Open a session to see the allocation flow.") : m_caption,
+    paintFlow(p, QRectF(rect()), m_flow,
+              m_caption.isEmpty() ? tr("Open a session to see the allocation flow.") : m_caption,
               m_highlight, m_progress);
 }
 

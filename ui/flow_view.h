@@ -10,7 +10,6 @@
 #include <QWidget>
 
 #include "spanscope/events.h"
-
 #include "spanscope/session_range.h"
 
 namespace spanscope::ui {
@@ -18,16 +17,26 @@ namespace spanscope::ui {
 // One arrow of the diagram (for tests and the legend): its label, rate and pixel width.
 struct FlowArrow {
     QString label;
-    double rate = 0;   // per second (bytes per second for page traffic)
+    double rate = 0;  // per second (bytes per second for page traffic)
     bool bytes = false;
     double width = 0;  // stroke width in pixels: 1 when idle, up to kMaxWidth at the busiest path
 };
 inline constexpr double kFlowMaxWidth = 18;
 
 // The paths of the diagram (the order of flowArrows).
-enum FlowPath { kFlowRefill, kFlowHandBack, kFlowSpanAlloc, kFlowSpanFree, kFlowLarge, kFlowLargeFree, kFlowGrow,
-                kFlowRelease, kFlowPathCount };
-// The path a record moves memory along, -1 for none (GC phases, counters, sweeps that free in place).
+enum FlowPath {
+    kFlowRefill,
+    kFlowHandBack,
+    kFlowSpanAlloc,
+    kFlowSpanFree,
+    kFlowLarge,
+    kFlowLargeFree,
+    kFlowGrow,
+    kFlowRelease,
+    kFlowPathCount
+};
+// The path a record moves memory along, -1 for none (GC phases, counters, sweeps that free in
+// place).
 int flowPathOf(const Event& e);
 
 // The arrows, in drawing order, with widths scaled within counts and within bytes.
@@ -35,8 +44,8 @@ std::vector<FlowArrow> flowArrows(const session::FlowRates& f);
 
 // Draws the diagram into r; caption says what the rates are over. highlight (a FlowPath, -1 for
 // none) is drawn with a halo and a dot at progress (0 at its tail, 1 at its head).
-void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const QString& caption, int highlight = -1,
-               double progress = 1);
+void paintFlow(QPainter& p, const QRectF& r, const session::FlowRates& f, const QString& caption,
+               int highlight = -1, double progress = 1);
 
 class FlowView : public QWidget {
     Q_OBJECT

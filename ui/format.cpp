@@ -18,7 +18,9 @@ QString formatCount(uint64_t n) {
     return s;
 }
 
-QString formatSeconds(int64_t ns) { return QStringLiteral("%1 s").arg(double(ns) / 1e9, 0, 'f', 3); }
+QString formatSeconds(int64_t ns) {
+    return QStringLiteral("%1 s").arg(double(ns) / 1e9, 0, 'f', 3);
+}
 
 QString formatDuration(uint64_t ns) {
     if (ns < 1000) return QStringLiteral("%1 ns").arg(ns);
@@ -33,6 +35,8 @@ QString formatDuration(uint64_t ns) {
     return formatSeconds(static_cast<int64_t>(ns));
 }
 
-QString formatAddress(uint64_t a) { return QStringLiteral("0x%1").arg(a, 0, 16); }
+QString formatAddress(uint64_t a) {
+    return QStringLiteral("0x%1").arg(a, 0, 16);
+}
 
 }  // namespace spanscope::ui

@@ -28,7 +28,8 @@ QChart* newChart(const QString& title) {
 
 double requestedShare(const session::ClassTotals& c) {
     const double slotBytes = double(c.mallocs) * double(c.size);
-    if (c.requestedBytes == 0 || slotBytes <= 0) return 1.0;  // not counted (an older session): no padding shown
+    if (c.requestedBytes == 0 || slotBytes <= 0)
+        return 1.0;  // not counted (an older session): no padding shown
     return std::min(1.0, double(c.requestedBytes) / slotBytes);
 }
 
@@ -41,8 +42,8 @@ FragmentationView::FragmentationView(QWidget* parent) : QWidget(parent), m_banne
     m_classChart = newChart(tr("Where span bytes go, by size class (at the cursor)"));
     m_bars = new QHorizontalPercentBarSeries;
     const char* names[kSets] = {"requested", "slot padding", "free slots", "tail waste"};
-    const QColor colors[kSets] = {QColor(0x2f, 0xa8, 0x4f), QColor(0x9c, 0xd6, 0x7a), QColor(0xe0, 0xb0, 0x3a),
-                                  QColor(0xd0, 0x50, 0x40)};
+    const QColor colors[kSets] = {QColor(0x2f, 0xa8, 0x4f), QColor(0x9c, 0xd6, 0x7a),
+                                  QColor(0xe0, 0xb0, 0x3a), QColor(0xd0, 0x50, 0x40)};
     for (int i = 0; i < kSets; i++) {
         m_sets[i] = new QBarSet(tr(names[i]));
         m_sets[i]->setColor(colors[i]);
@@ -153,13 +154,16 @@ void FragmentationView::setRange(const RangePtr& r) {
     if (m_range) {
         const session::RangeStats& st = m_range->stats;
         const session::SeriesStats* f = st.find("Fragmentation");
-        m_banner->showRange(st.t0, st.t1,
-                            f && f->samples
-                                ? tr("fragmentation (HeapInuse − HeapAlloc) min %1, mean %2, max %3")
-                                      .arg(formatBytes(f->min), formatBytes(uint64_t(f->mean + 0.5)), formatBytes(f->max))
-                                : tr("no heap sample in or before the range"),
-                            f && f->samples ? tr("fragmentation mean %1").arg(formatBytes(uint64_t(f->mean + 0.5))) : QString());
-        m_classChart->setTitle(tr("Where span bytes go, by size class: at the range's start and end"));
+        m_banner->showRange(
+            st.t0, st.t1,
+            f && f->samples ? tr("fragmentation (HeapInuse − HeapAlloc) min %1, mean %2, max %3")
+                                  .arg(formatBytes(f->min), formatBytes(uint64_t(f->mean + 0.5)),
+                                       formatBytes(f->max))
+                            : tr("no heap sample in or before the range"),
+            f && f->samples ? tr("fragmentation mean %1").arg(formatBytes(uint64_t(f->mean + 0.5)))
+                            : QString());
+        m_classChart->setTitle(
+            tr("Where span bytes go, by size class: at the range's start and end"));
         m_timeChart->setTitle(tr("Fragmentation over the range"));
         showRangeClasses();
     } else {
@@ -185,9 +189,11 @@ void FragmentationView::showMomentClasses() {
             if (c.spans && c.sizeClass > 0) v.push_back(&c);
     std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->spanBytes > b->spanBytes; });
     if (v.size() > size_t(kMaxClasses)) v.resize(kMaxClasses);
-    std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->sizeClass > b->sizeClass; });  // small at top
+    std::sort(v.begin(), v.end(),
+              [](auto* a, auto* b) { return a->sizeClass > b->sizeClass; });  // small at top
     std::vector<std::pair<QString, const session::ClassTotals*>> rows;
-    for (auto* c : v) rows.emplace_back(tr("%1 · %2").arg(formatBytes(c->size), formatBytes(c->spanBytes)), c);
+    for (auto* c : v)
+        rows.emplace_back(tr("%1 · %2").arg(formatBytes(c->size), formatBytes(c->spanBytes)), c);
     showClasses(rows);
 }
 
@@ -196,7 +202,9 @@ void FragmentationView::showMomentClasses() {
 void FragmentationView::showRangeClasses() {
     const auto& a = m_range->start->classes;
     const auto& b = m_range->end->classes;
-    auto spanBytes = [](const std::vector<session::ClassTotals>& v, size_t i) { return i < v.size() ? v[i].spanBytes : 0; };
+    auto spanBytes = [](const std::vector<session::ClassTotals>& v, size_t i) {
+        return i < v.size() ? v[i].spanBytes : 0;
+    };
     std::vector<size_t> v;
     for (size_t i = 1; i < std::max(a.size(), b.size()); i++)
         if (spanBytes(a, i) || spanBytes(b, i)) v.push_back(i);
@@ -211,13 +219,16 @@ void FragmentationView::showRangeClasses() {
         const session::ClassTotals* start = i < a.size() ? &a[i] : &kNone;
         const uint32_t size = start->size ? start->size : end->size;
         // Horizontal bars run bottom-up: the end first, so that the start is drawn above it.
-        rows.emplace_back(tr("%1 end · %2").arg(formatBytes(size), formatBytes(end->spanBytes)), end);
-        rows.emplace_back(tr("%1 start · %2").arg(formatBytes(size), formatBytes(start->spanBytes)), start);
+        rows.emplace_back(tr("%1 end · %2").arg(formatBytes(size), formatBytes(end->spanBytes)),
+                          end);
+        rows.emplace_back(tr("%1 start · %2").arg(formatBytes(size), formatBytes(start->spanBytes)),
+                          start);
     }
     showClasses(rows);
 }
 
-void FragmentationView::showClasses(const std::vector<std::pair<QString, const session::ClassTotals*>>& rows) {
+void FragmentationView::showClasses(
+    const std::vector<std::pair<QString, const session::ClassTotals*>>& rows) {
     QStringList cats;
     QList<qreal> vals[kSets];
     for (const auto& [label, c] : rows) {
@@ -250,11 +261,15 @@ void FragmentationView::setSeries(const SeriesPtr& s) {
     if (s) {
         for (const auto& h : s->heap) {
             const double t = double(h.tNs) / 1e9;
-            const double r = h.heapInuse ? 100.0 * (1.0 - double(std::min(h.heapAlloc, h.heapInuse)) / double(h.heapInuse)) : 0.0;
+            const double r = h.heapInuse
+                                 ? 100.0 * (1.0 - double(std::min(h.heapAlloc, h.heapInuse)) /
+                                                      double(h.heapInuse))
+                                 : 0.0;
             ratio << QPointF(t, r);
             idle << QPointF(t, double(h.heapIdle) / kMiB);
             largest << QPointF(t, double(h.largestFreeRun) / kMiB);
-            frag << QPointF(t, double(h.heapInuse > h.heapAlloc ? h.heapInuse - h.heapAlloc : 0) / kMiB);
+            frag << QPointF(
+                t, double(h.heapInuse > h.heapAlloc ? h.heapInuse - h.heapAlloc : 0) / kMiB);
             maxMiB = std::max({maxMiB, double(h.heapIdle) / kMiB, frag.back().y()});
         }
     }
@@ -270,14 +285,17 @@ void FragmentationView::setSeries(const SeriesPtr& s) {
 void FragmentationView::applyTimeAxis() {
     if (m_range) {
         const session::RangeStats& st = m_range->stats;
-        setNiceTimeRange(m_tAxis, double(st.t0) / 1e9, double(std::max(st.t1, st.t0 + 1)) / 1e9, 5, " s");
+        setNiceTimeRange(m_tAxis, double(st.t0) / 1e9, double(std::max(st.t1, st.t0 + 1)) / 1e9, 5,
+                         " s");
     } else if (m_seriesData) {
         setNiceTimeRange(m_tAxis, double(m_seriesData->t0) / 1e9,
                          double(std::max(m_seriesData->t1, m_seriesData->t0 + 1)) / 1e9, 5, " s");
     }
 }
 
-QStringList FragmentationView::categories() const { return m_catAxis->categories(); }
+QStringList FragmentationView::categories() const {
+    return m_catAxis->categories();
+}
 
 QList<qreal> FragmentationView::values(int set) const {
     QList<qreal> out;

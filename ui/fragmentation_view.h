@@ -2,13 +2,14 @@
 // a share of them: bytes requested, slot padding (slot bytes beyond the request: internal waste),
 // free slots, tail waste (the span's bytes past its last slot), for the classes holding the most
 // span bytes (each labelled with its object size and span bytes). The requested share of the
-// objects in use is the class's cumulative requested / (mallocs x size), from its counters. Bottom: over the session, the heap-wide fragmentation ratio
-// (1 - HeapAlloc / HeapInuse) and free pages: all free (HeapIdle) vs the largest free run.
-// While a time range is selected (setRange) the panel shows the range: a RangeBanner with the
-// fragmentation's min / mean / max over it (the range panel's Fragmentation row, same figures), the
-// per-class bars at the range's start and at its end one above the other (for the classes holding
-// the most span bytes at either end), and the over-time chart zoomed to the range with the
-// fragmentation in bytes (HeapInuse - HeapAlloc) drawn too. setRange(nullptr) goes back.
+// objects in use is the class's cumulative requested / (mallocs x size), from its counters. Bottom:
+// over the session, the heap-wide fragmentation ratio (1 - HeapAlloc / HeapInuse) and free pages:
+// all free (HeapIdle) vs the largest free run. While a time range is selected (setRange) the panel
+// shows the range: a RangeBanner with the fragmentation's min / mean / max over it (the range
+// panel's Fragmentation row, same figures), the per-class bars at the range's start and at its end
+// one above the other (for the classes holding the most span bytes at either end), and the
+// over-time chart zoomed to the range with the fragmentation in bytes (HeapInuse - HeapAlloc) drawn
+// too. setRange(nullptr) goes back.
 #pragma once
 #include <QBarCategoryAxis>
 #include <QBarSet>
@@ -34,7 +35,7 @@ class FragmentationView : public QWidget {
 public:
     static constexpr int kMaxClasses = 10;
     static constexpr int kMaxRangeClasses = 6;  // two bars each
-    static constexpr int kSets = 4;  // requested, slot padding, free slots, tail waste
+    static constexpr int kSets = 4;             // requested, slot padding, free slots, tail waste
     explicit FragmentationView(QWidget* parent = nullptr);
     void setMoment(const MomentPtr& m);
     void setSeries(const SeriesPtr& s);

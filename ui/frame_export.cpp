@@ -32,9 +32,10 @@ int frameCount(const FrameOptions& opts) {
     return std::max(1, static_cast<int>(std::lround(seconds * opts.fps)));
 }
 
-bool exportFrames(session::SessionReader& reader, const FrameOptions& opts, const QString& dir, QString* err,
-                  const std::function<bool(int, int)>& progress) {
-    if (opts.fps <= 0 || opts.toNs < opts.fromNs || opts.size.width() < 16 || opts.size.height() < 16 + kCaptionHeight) {
+bool exportFrames(session::SessionReader& reader, const FrameOptions& opts, const QString& dir,
+                  QString* err, const std::function<bool(int, int)>& progress) {
+    if (opts.fps <= 0 || opts.toNs < opts.fromNs || opts.size.width() < 16 ||
+        opts.size.height() < 16 + kCaptionHeight) {
         *err = QStringLiteral("bad frame range, rate or size");
         return false;
     }
@@ -48,13 +49,16 @@ bool exportFrames(session::SessionReader& reader, const FrameOptions& opts, cons
     const uint64_t pageSize = static_cast<uint64_t>(info.pageSize ? info.pageSize : 8192);
     const uint64_t arenaBytes = static_cast<uint64_t>(info.arenaBytes ? info.arenaBytes : 64 << 20);
     const QSize mapSize(opts.size.width(), opts.size.height() - kCaptionHeight);
-    const int perRow = HeapMapLayout::bestArenasPerRow(std::max<size_t>(1, arenas.size()), arenaBytes / pageSize,
-                                                       double(mapSize.width()) / mapSize.height());
-    const HeapMapLayout layout(std::vector<uint64_t>(arenas.begin(), arenas.end()), pageSize, arenaBytes, perRow);
+    const int perRow =
+        HeapMapLayout::bestArenasPerRow(std::max<size_t>(1, arenas.size()), arenaBytes / pageSize,
+                                        double(mapSize.width()) / mapSize.height());
+    const HeapMapLayout layout(std::vector<uint64_t>(arenas.begin(), arenas.end()), pageSize,
+                               arenaBytes, perRow);
     const MapViewport vp = fitViewport(layout, mapSize);
     const QString program = QString::fromStdString(info.program).section(QLatin1Char('/'), -1);
     for (int i = 0; i < n; i++) {
-        const int64_t t = opts.fromNs + static_cast<int64_t>(std::llround(double(i) * 1e9 / opts.fps));
+        const int64_t t =
+            opts.fromNs + static_cast<int64_t>(std::llround(double(i) * 1e9 / opts.fps));
         HeapScene scene = sceneAt(reader, std::min(t, opts.toNs));
         scene.arenas = layout.arenas();
         QImage frame(opts.size, QImage::Format_RGB32);
@@ -65,10 +69,12 @@ bool exportFrames(session::SessionReader& reader, const FrameOptions& opts, cons
         QFont f = p.font();
         f.setPixelSize(16);
         p.setFont(f);
-        p.drawText(QRect(8, 0, opts.size.width() - 16, kCaptionHeight), Qt::AlignVCenter | Qt::AlignLeft,
+        p.drawText(QRect(8, 0, opts.size.width() - 16, kCaptionHeight),
+                   Qt::AlignVCenter | Qt::AlignLeft,
                    QStringLiteral("%1   t = %2").arg(program, formatSeconds(t)));
         p.end();
-        const QString file = QDir(dir).filePath(QStringLiteral("frame_%1.png").arg(i, 5, 10, QLatin1Char('0')));
+        const QString file =
+            QDir(dir).filePath(QStringLiteral("frame_%1.png").arg(i, 5, 10, QLatin1Char('0')));
         if (!frame.save(file, "PNG")) {
             *err = file + QStringLiteral(": cannot write");
             return false;

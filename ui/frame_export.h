@@ -23,7 +23,7 @@ int frameCount(const FrameOptions& opts);
 
 // Writes DIR/frame_00000.png ... (DIR must exist). progress(i, n) after each frame; returning
 // false from it stops early. False with *err on a write error or a bad range.
-bool exportFrames(session::SessionReader& reader, const FrameOptions& opts, const QString& dir, QString* err,
-                  const std::function<bool(int, int)>& progress = {});
+bool exportFrames(session::SessionReader& reader, const FrameOptions& opts, const QString& dir,
+                  QString* err, const std::function<bool(int, int)>& progress = {});
 
 }  // namespace spanscope::ui

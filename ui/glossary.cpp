@@ -12,9 +12,11 @@ struct Entry {
     const char* meaning;
 };
 constexpr Entry kTerms[static_cast<int>(Term::Count)] = {
-    {"allocated", "bytes of the objects allocated (HeapAlloc): slot sizes, large objects in whole pages"},
+    {"allocated",
+     "bytes of the objects allocated (HeapAlloc): slot sizes, large objects in whole pages"},
     {"in spans", "bytes of the pages of in-use spans (HeapInuse): allocated + waste"},
-    {"heap live", "allocated bytes plus the free slots of spans cached in an mcache (Go's heapLive)"},
+    {"heap live",
+     "allocated bytes plus the free slots of spans cached in an mcache (Go's heapLive)"},
     {"heap sys", "heap bytes mapped from the operating system (HeapSys)"},
     {"released", "free pages returned to the operating system (HeapReleased)"},
     {"free pages", "free pages the heap keeps mapped (HeapIdle - HeapReleased)"},
@@ -29,9 +31,15 @@ constexpr Entry kTerms[static_cast<int>(Term::Count)] = {
 };
 }  // namespace
 
-const char* termLabelLatin1(Term t) { return kTerms[static_cast<int>(t)].label; }
-QString termLabel(Term t) { return QCoreApplication::translate("glossary", termLabelLatin1(t)); }
-QString termMeaning(Term t) { return QCoreApplication::translate("glossary", kTerms[static_cast<int>(t)].meaning); }
+const char* termLabelLatin1(Term t) {
+    return kTerms[static_cast<int>(t)].label;
+}
+QString termLabel(Term t) {
+    return QCoreApplication::translate("glossary", termLabelLatin1(t));
+}
+QString termMeaning(Term t) {
+    return QCoreApplication::translate("glossary", kTerms[static_cast<int>(t)].meaning);
+}
 
 QString gcPhaseLabel(const std::string& ph) {
     auto tr = [](const char* s) { return QCoreApplication::translate("glossary", s); };

@@ -26,8 +26,8 @@ enum class Term {
     Count
 };
 
-QString termLabel(Term t);       // the word shown ("allocated", "in spans", ...)
-QString termMeaning(Term t);     // one line, for tooltips
+QString termLabel(Term t);    // the word shown ("allocated", "in spans", ...)
+QString termMeaning(Term t);  // one line, for tooltips
 const char* termLabelLatin1(Term t);
 
 // A GC phase (gc_phases.phase: sweep-termination, mark, mark-termination, off) as every panel

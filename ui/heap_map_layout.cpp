@@ -8,8 +8,10 @@ namespace spanscope::ui {
 
 HeapMapLayout::HeapMapLayout(std::vector<uint64_t> arenas, uint64_t pageSize, uint64_t arenaBytes,
                              int arenasPerRow, int columns)
-    : m_arenas(std::move(arenas)), m_pageSize(pageSize ? pageSize : 8192),
-      m_arenaBytes(arenaBytes ? arenaBytes : 64ull << 20), m_perRow(std::max(1, arenasPerRow)),
+    : m_arenas(std::move(arenas)),
+      m_pageSize(pageSize ? pageSize : 8192),
+      m_arenaBytes(arenaBytes ? arenaBytes : 64ull << 20),
+      m_perRow(std::max(1, arenasPerRow)),
       m_columns(std::clamp(columns, 1, kColumns)) {
     const uint64_t pages = std::max<uint64_t>(1, m_arenaBytes / m_pageSize);
     m_rows = static_cast<int>((pages + uint64_t(m_columns) - 1) / uint64_t(m_columns));
@@ -70,19 +72,23 @@ std::optional<QPoint> HeapMapLayout::cellOf(uint64_t a) const {
     if (i < 0) return std::nullopt;
     const uint64_t page = (a - m_arenas[static_cast<size_t>(i)]) / m_pageSize;
     const QRect r = arenaRect(static_cast<size_t>(i));
-    return QPoint(r.left() + static_cast<int>(page % m_columns), r.top() + static_cast<int>(page / m_columns));
+    return QPoint(r.left() + static_cast<int>(page % m_columns),
+                  r.top() + static_cast<int>(page / m_columns));
 }
 
 std::optional<uint64_t> HeapMapLayout::addressAt(QPointF cell) const {
     if (m_arenas.empty() || cell.x() < 0 || cell.y() < 0) return std::nullopt;
-    const int cx = static_cast<int>(std::floor(cell.x())), cy = static_cast<int>(std::floor(cell.y()));
+    const int cx = static_cast<int>(std::floor(cell.x())),
+              cy = static_cast<int>(std::floor(cell.y()));
     const int col = (cx - kGapX) / (m_columns + kGapX), row = (cy - kGapY) / (m_rows + kGapY);
     if (cx < kGapX || cy < kGapY || col >= m_perRow) return std::nullopt;
-    const size_t i = static_cast<size_t>(row) * static_cast<size_t>(m_perRow) + static_cast<size_t>(col);
+    const size_t i =
+        static_cast<size_t>(row) * static_cast<size_t>(m_perRow) + static_cast<size_t>(col);
     if (i >= m_arenas.size()) return std::nullopt;
     const QRect r = arenaRect(i);
     if (!r.contains(cx, cy)) return std::nullopt;
-    const uint64_t page = static_cast<uint64_t>(cy - r.top()) * m_columns + static_cast<uint64_t>(cx - r.left());
+    const uint64_t page =
+        static_cast<uint64_t>(cy - r.top()) * m_columns + static_cast<uint64_t>(cx - r.left());
     if (page * m_pageSize >= m_arenaBytes) return std::nullopt;
     return m_arenas[i] + page * m_pageSize;
 }

@@ -1,7 +1,8 @@
 // Where each page of the heap goes on the map, in "cell" units (one cell = one 8 KiB page).
 // An arena is a block of columns x (pagesPerArena / columns) cells (128 x 64 for Go's 64 MiB
-// arenas: one row = 1 MiB; a small heap gets narrower rows, see bestColumns); arenas are placed left to right, arenasPerRow to a row, with gaps that
-// leave room for a label. Pure: no widget, no image.
+// arenas: one row = 1 MiB; a small heap gets narrower rows, see bestColumns); arenas are placed
+// left to right, arenasPerRow to a row, with gaps that leave room for a label. Pure: no widget, no
+// image.
 #pragma once
 #include <QPointF>
 #include <QRect>
@@ -20,11 +21,12 @@ public:
 
     HeapMapLayout() = default;
     // columns: pages to a row (kColumns, or fewer for a small heap: see bestColumns).
-    HeapMapLayout(std::vector<uint64_t> arenas, uint64_t pageSize, uint64_t arenaBytes, int arenasPerRow,
-                  int columns = kColumns);
+    HeapMapLayout(std::vector<uint64_t> arenas, uint64_t pageSize, uint64_t arenaBytes,
+                  int arenasPerRow, int columns = kColumns);
 
     // The arenasPerRow that makes the map largest inside a view of this aspect (width / height).
-    static int bestArenasPerRow(size_t arenaCount, uint64_t pagesPerArena, double viewAspect, int columns = kColumns);
+    static int bestArenasPerRow(size_t arenaCount, uint64_t pagesPerArena, double viewAspect,
+                                int columns = kColumns);
     // For a heap of one arena whose pages in use end usedPages from its base: the row width (a
     // power of two from 8 to kColumns) that shows those pages largest in a view of this aspect.
     static int bestColumns(uint64_t usedPages, double viewAspect);
@@ -34,7 +36,7 @@ public:
     const std::vector<uint64_t>& arenas() const { return m_arenas; }
     uint64_t pageSize() const { return m_pageSize; }
     int rowsPerArena() const { return m_rows; }
-    QSize bounds() const;  // the whole map, in cells (labels and gaps included)
+    QSize bounds() const;             // the whole map, in cells (labels and gaps included)
     QRect arenaRect(size_t i) const;  // arena i's pages, in cells
     QRect labelRect(size_t i) const;  // the gap above arena i
 

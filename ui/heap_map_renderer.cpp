@@ -60,9 +60,11 @@ MapViewport fitViewport(const HeapMapLayout& layout, QSize view) {
 MapViewport fitViewportTo(QRectF cells, QSize view) {
     MapViewport vp;
     if (view.isEmpty() || cells.isEmpty()) return vp;
-    vp.scale = std::min(double(view.width()) / cells.width(), double(view.height()) / cells.height());
+    vp.scale =
+        std::min(double(view.width()) / cells.width(), double(view.height()) / cells.height());
     const QPointF c = cells.center();
-    vp.origin = QPointF(c.x() - view.width() / 2.0 / vp.scale, c.y() - view.height() / 2.0 / vp.scale);
+    vp.origin =
+        QPointF(c.x() - view.width() / 2.0 / vp.scale, c.y() - view.height() / 2.0 / vp.scale);
     return vp;
 }
 
@@ -75,7 +77,8 @@ QRect usedCells(const HeapScene& scene, const HeapMapLayout& layout) {
         const uint64_t last = std::min(end, scene.tiles[t1 - 1].end(scene.pageSize));
         const uint64_t first = std::max(base, scene.tiles[t0].base);
         const uint64_t cols = uint64_t(layout.columns()), ps = scene.pageSize;
-        const int rowFirst = int((first - base) / ps / cols), rowEnd = int(((last - base) / ps + cols - 1) / cols);
+        const int rowFirst = int((first - base) / ps / cols),
+                  rowEnd = int(((last - base) / ps + cols - 1) / cols);
         const QRect ar = layout.arenaRect(i);
         r |= QRect(ar.left(), ar.top() + rowFirst, ar.width(), std::max(1, rowEnd - rowFirst));
     }
@@ -98,20 +101,27 @@ const ShadeTable& shades() {
 }  // namespace
 
 QRgb filteredColor(const Tile& t, int onlyClass) {
-    if (onlyClass >= 0 && (t.kind == TileKind::Span || t.kind == TileKind::Large) && t.sizeClass() != onlyClass)
+    if (onlyClass >= 0 && (t.kind == TileKind::Span || t.kind == TileKind::Large) &&
+        t.sizeClass() != onlyClass)
         return colors::kFilteredOut;
     return tileColor(t);
 }
 
 QRgb tileColor(const Tile& t) {
     switch (t.kind) {
-        case TileKind::Free: return colors::kFree;
-        case TileKind::Released: return colors::kReleased;
-        case TileKind::Large: return sizeClassColor(0);
-        case TileKind::Span: break;
+        case TileKind::Free:
+            return colors::kFree;
+        case TileKind::Released:
+            return colors::kReleased;
+        case TileKind::Large:
+            return sizeClassColor(0);
+        case TileKind::Span:
+            break;
     }
     const int k = std::min(t.sizeClass(), kPaletteClasses - 1);
-    const int o = t.nelems ? static_cast<int>(std::min<uint32_t>(64, (uint32_t{t.allocCount} * 64 + t.nelems / 2) / t.nelems)) : 0;
+    const int o = t.nelems ? static_cast<int>(std::min<uint32_t>(
+                                 64, (uint32_t{t.allocCount} * 64 + t.nelems / 2) / t.nelems))
+                           : 0;
     return shades().c[k][o];
 }
 
@@ -120,8 +130,8 @@ namespace {
 // Calls f(col, row, n, rows, first) for the segments of tile t's pages within [lo, hi) of the
 // arena starting at base: a partial first row, whole rows (merged when mergeRows), a partial last.
 template <class F>
-void forEachSegment(const Tile& t, uint64_t base, uint64_t lo, uint64_t hi, uint64_t ps, uint64_t perRow, bool mergeRows,
-                    F&& f) {
+void forEachSegment(const Tile& t, uint64_t base, uint64_t lo, uint64_t hi, uint64_t ps,
+                    uint64_t perRow, bool mergeRows, F&& f) {
     uint64_t p = (std::max(t.base, lo) - base) / ps;
     const uint64_t pend = (std::min(t.end(ps), hi) - base) / ps;
     bool first = true;
@@ -139,14 +149,15 @@ void forEachSegment(const Tile& t, uint64_t base, uint64_t lo, uint64_t hi, uint
 // Zoomed out (under 4 px per page): draw one value per page into a cell buffer covering the
 // visible cells, then sample it for every pixel (nearest neighbour). The cost is one write per
 // visible page plus one read per pixel, whatever the number of tiles.
-void renderSampled(QImage& img, const HeapScene& scene, const HeapMapLayout& layout, const MapViewport& vp,
-                   int onlyClass) {
+void renderSampled(QImage& img, const HeapScene& scene, const HeapMapLayout& layout,
+                   const MapViewport& vp, int onlyClass) {
     const double s = vp.scale;
     const int W = img.width(), H = img.height();
     const QRect all(QPoint(0, 0), layout.bounds());
-    const QRect vis = QRect(QPoint(int(std::floor(vp.origin.x())), int(std::floor(vp.origin.y()))),
-                            QPoint(int(std::ceil(vp.origin.x() + W / s)), int(std::ceil(vp.origin.y() + H / s))))
-                          .intersected(all);
+    const QRect vis =
+        QRect(QPoint(int(std::floor(vp.origin.x())), int(std::floor(vp.origin.y()))),
+              QPoint(int(std::ceil(vp.origin.x() + W / s)), int(std::ceil(vp.origin.y() + H / s))))
+            .intersected(all);
     if (vis.isEmpty()) return;
     const int cw = vis.width();
     // Bounded before it is allocated: the scene caps its arenas (buildHeapScene), this caps the
@@ -161,22 +172,25 @@ void renderSampled(QImage& img, const HeapScene& scene, const HeapMapLayout& lay
         const QRect arVis = ar.intersected(vis);
         if (arVis.isEmpty()) continue;
         for (int y = arVis.top(); y <= arVis.bottom(); y++)
-            std::fill(cellRow(y) + (arVis.left() - vis.left()), cellRow(y) + (arVis.right() + 1 - vis.left()),
-                      colors::kReserved);
+            std::fill(cellRow(y) + (arVis.left() - vis.left()),
+                      cellRow(y) + (arVis.right() + 1 - vis.left()), colors::kReserved);
         const int r0 = arVis.top() - ar.top(), r1 = arVis.bottom() + 1 - ar.top();
         const uint64_t base = layout.arenas()[i];
-        const uint64_t lo = base + uint64_t(r0) * perRow * ps, hi = base + uint64_t(r1) * perRow * ps;
+        const uint64_t lo = base + uint64_t(r0) * perRow * ps,
+                       hi = base + uint64_t(r1) * perRow * ps;
         const auto [t0, t1] = scene.tilesIn(lo, hi);
-        const int c0 = arVis.left() - ar.left(), c1 = arVis.right() + 1 - ar.left();  // visible columns
+        const int c0 = arVis.left() - ar.left(),
+                  c1 = arVis.right() + 1 - ar.left();  // visible columns
         for (size_t ti = t0; ti < t1; ti++) {
             const Tile& t = scene.tiles[ti];
             const QRgb c = filteredColor(t, onlyClass);
-            forEachSegment(t, base, lo, hi, ps, perRow, false, [&](int col, int row, int n, int, bool) {
-                const int a = std::max(col, c0), b = std::min(col + n, c1);
-                if (a >= b) return;
-                QRgb* line = cellRow(ar.top() + row) + (ar.left() - vis.left());
-                std::fill(line + a, line + b, c);
-            });
+            forEachSegment(t, base, lo, hi, ps, perRow, false,
+                           [&](int col, int row, int n, int, bool) {
+                               const int a = std::max(col, c0), b = std::min(col + n, c1);
+                               if (a >= b) return;
+                               QRgb* line = cellRow(ar.top() + row) + (ar.left() - vis.left());
+                               std::fill(line + a, line + b, c);
+                           });
         }
     }
     // Pixel -> cell, per column and per row.
@@ -205,17 +219,23 @@ void renderSampled(QImage& img, const HeapScene& scene, const HeapMapLayout& lay
     // released, else unmapped), so that a lone span in a free area does not vanish when zoomed out.
     // Each visible page is still read once.
     auto rank = [](QRgb c) {
-        return c == colors::kBackground ? 0 : c == colors::kReserved ? 1 : c == colors::kReleased ? 2 : c == colors::kFree ? 3 : 4;
+        return c == colors::kBackground ? 0
+               : c == colors::kReserved ? 1
+               : c == colors::kReleased ? 2
+               : c == colors::kFree     ? 3
+                                        : 4;
     };
     auto firstCell = [&](double o, int px) { return int(std::floor(o + px / s)); };
     std::vector<std::pair<int, int>> xr(static_cast<size_t>(W));  // the cells under each column
     for (int x = 0; x < W; x++) {
         const int cx0 = std::max(firstCell(vp.origin.x(), x), vis.left());
-        xr[size_t(x)] = {cx0, std::min(std::max(firstCell(vp.origin.x(), x + 1), cx0 + 1), vis.right() + 1)};
+        xr[size_t(x)] = {
+            cx0, std::min(std::max(firstCell(vp.origin.x(), x + 1), cx0 + 1), vis.right() + 1)};
     }
     for (int y = 0; y < H; y++) {
         const int cy0 = std::max(firstCell(vp.origin.y(), y), vis.top());
-        const int cy1 = std::min(std::max(firstCell(vp.origin.y(), y + 1), cy0 + 1), vis.bottom() + 1);
+        const int cy1 =
+            std::min(std::max(firstCell(vp.origin.y(), y + 1), cy0 + 1), vis.bottom() + 1);
         if (cy0 >= cy1) continue;
         auto* dst = reinterpret_cast<QRgb*>(bits + qsizetype(y) * stride);
         for (int x = 0; x < W; x++) {
@@ -240,8 +260,8 @@ void renderSampled(QImage& img, const HeapScene& scene, const HeapMapLayout& lay
 
 // Zoomed in (4 px per page or more): few tiles are visible; fill each one's rectangles, with
 // 1-pixel separators at span starts and between rows.
-void renderTiles(QImage& img, const HeapScene& scene, const HeapMapLayout& layout, const MapViewport& vp,
-                 int onlyClass) {
+void renderTiles(QImage& img, const HeapScene& scene, const HeapMapLayout& layout,
+                 const MapViewport& vp, int onlyClass) {
     Canvas cv(img);
     const double s = vp.scale, ox = vp.origin.x(), oy = vp.origin.y();
     const uint64_t ps = scene.pageSize, perRow = uint64_t(layout.columns());
@@ -249,7 +269,8 @@ void renderTiles(QImage& img, const HeapScene& scene, const HeapMapLayout& layou
     const double visLeft = ox, visRight = ox + img.width() / s;
     for (size_t i = 0; i < layout.arenas().size(); i++) {
         const QRect ar = layout.arenaRect(i);
-        if (ar.right() + 1 < visLeft || ar.left() > visRight || ar.bottom() + 1 < visTop || ar.top() > visBottom)
+        if (ar.right() + 1 < visLeft || ar.left() > visRight || ar.bottom() + 1 < visTop ||
+            ar.top() > visBottom)
             continue;
         {
             auto [x0, x1] = edges(ar.left(), ar.left() + ar.width(), ox, s);
@@ -260,39 +281,47 @@ void renderTiles(QImage& img, const HeapScene& scene, const HeapMapLayout& layou
         const int r1 = std::min(ar.height(), static_cast<int>(std::ceil(visBottom)) - ar.top() + 1);
         if (r0 >= r1) continue;
         const uint64_t base = layout.arenas()[i];
-        const uint64_t lo = base + uint64_t(r0) * perRow * ps, hi = base + uint64_t(r1) * perRow * ps;
+        const uint64_t lo = base + uint64_t(r0) * perRow * ps,
+                       hi = base + uint64_t(r1) * perRow * ps;
         const auto [t0, t1] = scene.tilesIn(lo, hi);
         for (size_t ti = t0; ti < t1; ti++) {
             const Tile& t = scene.tiles[ti];
             const QRgb c = filteredColor(t, onlyClass);
             const bool startsHere = t.base >= lo;
-            const bool filtered = onlyClass >= 0 && t.kind == TileKind::Span && t.sizeClass() != onlyClass;
+            const bool filtered =
+                onlyClass >= 0 && t.kind == TileKind::Span && t.sizeClass() != onlyClass;
             // Occupancy as a fill height: the class colour from the bottom, its empty shade above.
             const bool fill = t.kind == TileKind::Span && !filtered && t.nelems > 0;
-            const QRgb full = fill ? sizeClassColor(std::min(t.sizeClass(), kPaletteClasses - 1)) : c;
+            const QRgb full =
+                fill ? sizeClassColor(std::min(t.sizeClass(), kPaletteClasses - 1)) : c;
             const QRgb empty = fill ? shadedColor(full, 0.0) : c;
             const double occ = fill ? std::min(1.0, double(t.allocCount) / t.nelems) : 1.0;
-            const bool cached = t.kind == TileKind::Span && t.state == uint8_t(session::SpanState::Cached);
-            forEachSegment(t, base, lo, hi, ps, perRow, false, [&](int col, int row, int n, int rows, bool first) {
-                const double cx = ar.left() + double(col), cy = ar.top() + double(row);
-                auto [x0, x1] = edges(cx, cx + double(n), ox, s);
-                auto [y0, y1] = edges(cy, cy + double(rows), oy, s);
-                if (fill) {
-                    const int ym = y1 - 1 - static_cast<int>(std::lround((y1 - 1 - y0) * occ));
-                    cv.fill(x0, y0, x1, ym, empty);
-                    cv.fill(x0, ym, x1, y1, full);
-                } else {
-                    cv.fill(x0, y0, x1, y1, c);
-                }
-                cv.fill(x0, y1 - 1, x1, y1, colors::kSeparator);                           // row line
-                if (first && startsHere) cv.fill(x0, y0, x0 + 1, y1, colors::kSeparator);  // span start
-                // A span cached in a thread's mcache gets a dot in its first page (its allocation
-                // count is as of caching: allocations from an mcache are not events).
-                if (first && startsHere && cached && s >= 8) {
-                    const int d = std::max(3, int(s / 4));
-                    cv.fill(x0 + 2, y0 + 2, x0 + 2 + d, y0 + 2 + d, colors::kCachedMark);
-                }
-            });
+            const bool cached =
+                t.kind == TileKind::Span && t.state == uint8_t(session::SpanState::Cached);
+            forEachSegment(
+                t, base, lo, hi, ps, perRow, false,
+                [&](int col, int row, int n, int rows, bool first) {
+                    const double cx = ar.left() + double(col), cy = ar.top() + double(row);
+                    auto [x0, x1] = edges(cx, cx + double(n), ox, s);
+                    auto [y0, y1] = edges(cy, cy + double(rows), oy, s);
+                    if (fill) {
+                        const int ym = y1 - 1 - static_cast<int>(std::lround((y1 - 1 - y0) * occ));
+                        cv.fill(x0, y0, x1, ym, empty);
+                        cv.fill(x0, ym, x1, y1, full);
+                    } else {
+                        cv.fill(x0, y0, x1, y1, c);
+                    }
+                    cv.fill(x0, y1 - 1, x1, y1, colors::kSeparator);  // row line
+                    if (first && startsHere)
+                        cv.fill(x0, y0, x0 + 1, y1, colors::kSeparator);  // span start
+                    // A span cached in a thread's mcache gets a dot in its first page (its
+                    // allocation count is as of caching: allocations from an mcache are not
+                    // events).
+                    if (first && startsHere && cached && s >= 8) {
+                        const int d = std::max(3, int(s / 4));
+                        cv.fill(x0 + 2, y0 + 2, x0 + 2 + d, y0 + 2 + d, colors::kCachedMark);
+                    }
+                });
         }
     }
 }
@@ -305,8 +334,10 @@ QImage renderHeapMap(const HeapScene& scene, const HeapMapLayout& layout, const 
     img.fill(colors::kBackground);
     if (!(vp.scale > 0)) return img;
     const double s = vp.scale;
-    if (s >= kGridScale) renderTiles(img, scene, layout, vp, opts.onlyClass);
-    else renderSampled(img, scene, layout, vp, opts.onlyClass);
+    if (s >= kGridScale)
+        renderTiles(img, scene, layout, vp, opts.onlyClass);
+    else
+        renderSampled(img, scene, layout, vp, opts.onlyClass);
 
     // The hovered tile's outline (white) and the narrated one's (yellow).
     auto outline = [&](const Tile* t) {
@@ -316,12 +347,13 @@ QImage renderHeapMap(const HeapScene& scene, const HeapMapLayout& layout, const 
         if (ai < 0) return out;
         const QRect ar = layout.arenaRect(size_t(ai));
         const uint64_t base = layout.arenas()[size_t(ai)];
-        forEachSegment(*t, base, base, base + scene.arenaBytes, scene.pageSize, uint64_t(layout.columns()), true,
-                       [&](int col, int row, int n, int rows, bool) {
-                           const QPointF a = vp.toPixel(QPointF(ar.left() + col, ar.top() + row));
-                           const QPointF b = vp.toPixel(QPointF(ar.left() + col + n, ar.top() + row + rows));
-                           out.push_back(QRectF(a, b));
-                       });
+        forEachSegment(
+            *t, base, base, base + scene.arenaBytes, scene.pageSize, uint64_t(layout.columns()),
+            true, [&](int col, int row, int n, int rows, bool) {
+                const QPointF a = vp.toPixel(QPointF(ar.left() + col, ar.top() + row));
+                const QPointF b = vp.toPixel(QPointF(ar.left() + col + n, ar.top() + row + rows));
+                out.push_back(QRectF(a, b));
+            });
         return out;
     };
     std::vector<QRectF> highlight, focus, marked, taken, returned;
@@ -340,10 +372,12 @@ QImage renderHeapMap(const HeapScene& scene, const HeapMapLayout& layout, const 
         marked.insert(marked.end(), r.begin(), r.end());
     }
     if (opts.highlightBase)
-        if (const Tile* t = scene.tileAt(*opts.highlightBase); t && t->base == *opts.highlightBase) highlight = outline(t);
+        if (const Tile* t = scene.tileAt(*opts.highlightBase); t && t->base == *opts.highlightBase)
+            highlight = outline(t);
     if (opts.focusAddr) focus = outline(scene.tileAt(*opts.focusAddr));
     const bool labels = opts.labels && HeapMapLayout::kGapY * s >= 12;
-    if (labels || !highlight.empty() || !focus.empty() || !marked.empty() || !taken.empty() || !returned.empty()) {
+    if (labels || !highlight.empty() || !focus.empty() || !marked.empty() || !taken.empty() ||
+        !returned.empty()) {
         QPainter painter(&img);
         if (!returned.empty()) {
             painter.setPen(QPen(QColor::fromRgb(kReturnedOutline), 2, Qt::DashLine));
@@ -375,17 +409,21 @@ QImage renderHeapMap(const HeapScene& scene, const HeapMapLayout& layout, const 
             for (size_t i = 0; i < layout.arenas().size(); i++) {
                 const QRect lr = layout.labelRect(i), ar = layout.arenaRect(i);
                 QRectF px(vp.toPixel(lr.topLeft()), vp.toPixel(lr.bottomRight() + QPoint(1, 1)));
-                const QRectF arena(vp.toPixel(ar.topLeft()), vp.toPixel(ar.bottomRight() + QPoint(1, 1)));
+                const QRectF arena(vp.toPixel(ar.topLeft()),
+                                   vp.toPixel(ar.bottomRight() + QPoint(1, 1)));
                 const QString text = arenaLabel(layout.arenas()[i], scene.arenaBytes);
                 // A view fitted to the pages in use starts at the arena's first row: its label
                 // would be cut off above the view. It then sticks to the top, over the tiles,
                 // on a box of the background colour.
-                if (px.bottom() - 2 - fm.height() < 0 && arena.bottom() > fm.height() && arena.intersects(image)) {
+                if (px.bottom() - 2 - fm.height() < 0 && arena.bottom() > fm.height() &&
+                    arena.intersects(image)) {
                     px = QRectF(arena.left(), 0, arena.width(), fm.height() + 4);
                     QColor box = QColor::fromRgb(colors::kBackground);
                     box.setAlpha(215);
-                    painter.fillRect(QRectF(px.left(), 0, std::min(px.width(), fm.horizontalAdvance(text) + 8), px.height()),
-                                     box);
+                    painter.fillRect(
+                        QRectF(px.left(), 0, std::min(px.width(), fm.horizontalAdvance(text) + 8),
+                               px.height()),
+                        box);
                     px.adjust(4, 0, 0, 0);
                 }
                 if (!px.intersects(image)) continue;

@@ -40,17 +40,18 @@ struct PageRun {
     uint64_t base = 0;
     uint32_t npages = 0;
 };
-inline constexpr QRgb kTakenOutline = 0xff3ddc5a;     // spans taken from the heap in the range: green
-inline constexpr QRgb kReturnedOutline = 0xffff5a3c;  // spans returned to it in the range: red, dashed
+inline constexpr QRgb kTakenOutline = 0xff3ddc5a;  // spans taken from the heap in the range: green
+inline constexpr QRgb kReturnedOutline =
+    0xffff5a3c;  // spans returned to it in the range: red, dashed
 
 struct RenderOptions {
     std::optional<uint64_t> highlightBase;  // outline the tile starting here (hover)
     bool labels = true;                     // arena labels, when they fit
-    int onlyClass = -1;                     // >= 0: spans of other classes drawn grey (class filter)
-    std::optional<uint64_t> focusAddr;      // outline the tile holding this address (the narrated span)
-    std::vector<uint64_t> marked;           // outline the tiles holding these addresses (ascending):
-                                            // the sampled objects of the profile's selected frame
-    std::vector<PageRun> taken, returned;   // a time range's span changes (HeapMapView::setRange)
+    int onlyClass = -1;                 // >= 0: spans of other classes drawn grey (class filter)
+    std::optional<uint64_t> focusAddr;  // outline the tile holding this address (the narrated span)
+    std::vector<uint64_t> marked;       // outline the tiles holding these addresses (ascending):
+                                        // the sampled objects of the profile's selected frame
+    std::vector<PageRun> taken, returned;  // a time range's span changes (HeapMapView::setRange)
 };
 
 // Indices into scene.tiles of the tiles holding any of addrs (ascending), each once.

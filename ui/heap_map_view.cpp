@@ -32,10 +32,13 @@ void HeapMapView::setRange(const RangePtr& r) {
     m_range = r && r->ok && r->end ? r : nullptr;
     m_rangeRuns = RenderOptions();
     if (m_range) {
-        for (const session::SpanRecord& s : m_range->changes.taken) m_rangeRuns.taken.push_back({s.base, s.npages});
-        for (const session::SpanRecord& s : m_range->changes.returned) m_rangeRuns.returned.push_back({s.base, s.npages});
+        for (const session::SpanRecord& s : m_range->changes.taken)
+            m_rangeRuns.taken.push_back({s.base, s.npages});
+        for (const session::SpanRecord& s : m_range->changes.returned)
+            m_rangeRuns.returned.push_back({s.base, s.npages});
         m_banner->showRange(m_range->stats.t0, m_range->stats.t1,
-                            tr("the heap at its end (%1); %2 taken from the heap (green outline), %3 returned to it "
+                            tr("the heap at its end (%1); %2 taken from the heap (green outline), "
+                               "%3 returned to it "
                                "(dashed red)")
                                 .arg(formatSeconds(m_range->stats.t1),
                                      countOf(m_range->changes.taken.size(), "span", "spans"),
@@ -52,15 +55,18 @@ void HeapMapView::setRange(const RangePtr& r) {
 
 void HeapMapView::placeBanner() {
     m_banner->resize(width(), m_banner->height());  // its text depends on its width
-    const int h = m_banner->hasHeightForWidth() ? m_banner->heightForWidth(width()) : m_banner->sizeHint().height();
+    const int h = m_banner->hasHeightForWidth() ? m_banner->heightForWidth(width())
+                                                : m_banner->sizeHint().height();
     m_banner->setGeometry(0, 0, width(), std::max(h, m_banner->minimumSizeHint().height()));
 }
 
 void HeapMapView::display(const MomentPtr& m) {
     const bool arenasChanged = !m || !m_moment || m->scene.arenas != m_moment->scene.arenas;
     m_moment = m;
-    if (arenasChanged || desiredColumns() != m_layout.columns()) relayout();
-    else if (m_fitted) m_vp = fittedViewport();  // the range in use may have grown
+    if (arenasChanged || desiredColumns() != m_layout.columns())
+        relayout();
+    else if (m_fitted)
+        m_vp = fittedViewport();  // the range in use may have grown
     if (m_focusZoomPending && m_focus && m) {
         if (const Tile* t = m->scene.tileAt(*m_focus)) {
             m_focusZoomPending = false;
@@ -80,7 +86,8 @@ void HeapMapView::setFocus(std::optional<uint64_t> addr, bool zoomWhenSmall) {
 }
 
 int HeapMapView::desiredColumns() const {
-    if (!m_moment || m_wholeArenas || m_moment->scene.arenas.size() != 1 || m_moment->scene.tiles.empty())
+    if (!m_moment || m_wholeArenas || m_moment->scene.arenas.size() != 1 ||
+        m_moment->scene.tiles.empty())
         return HeapMapLayout::kColumns;
     const auto& sc = m_moment->scene;
     const uint64_t used = (sc.tiles.back().end(sc.pageSize) - sc.arenas.front()) / sc.pageSize;
@@ -96,8 +103,10 @@ MapViewport HeapMapView::fittedViewport() const {
     const QSize room(width(), std::max(1, height() - top));
     MapViewport vp;
     const QRect used = m_wholeArenas || !m_moment ? QRect() : usedCells(m_moment->scene, m_layout);
-    if (used.isEmpty()) vp = fitViewport(m_layout, room);
-    else vp = fitViewportTo(QRectF(used).adjusted(-0.5, -0.5, 0.5, 0.5), room);
+    if (used.isEmpty())
+        vp = fitViewport(m_layout, room);
+    else
+        vp = fitViewportTo(QRectF(used).adjusted(-0.5, -0.5, 0.5, 0.5), room);
     if (top > 0 && vp.scale > 0) vp.origin.ry() -= top / vp.scale;
     return vp;
 }
@@ -110,7 +119,8 @@ void HeapMapView::relayout() {
     const auto& sc = m_moment->scene;
     const double aspect = height() > 0 ? double(width()) / height() : 1.6;
     const int cols = desiredColumns();
-    const int perRow = HeapMapLayout::bestArenasPerRow(sc.arenas.size(), sc.pagesPerArena(), aspect, cols);
+    const int perRow =
+        HeapMapLayout::bestArenasPerRow(sc.arenas.size(), sc.pagesPerArena(), aspect, cols);
     m_layout = HeapMapLayout(sc.arenas, sc.pageSize, sc.arenaBytes, perRow, cols);
     if (m_fitted) m_vp = fittedViewport();
 }
@@ -138,13 +148,16 @@ bool HeapMapView::zoomToSpan(uint64_t base) {
     if (!m_moment) return false;
     const Tile* t = m_moment->scene.tileAt(base);
     if (!t) return false;
-    const auto first = m_layout.cellOf(t->base), last = m_layout.cellOf(t->end(m_moment->scene.pageSize) - 1);
+    const auto first = m_layout.cellOf(t->base),
+               last = m_layout.cellOf(t->end(m_moment->scene.pageSize) - 1);
     if (!first || !last) return false;
     QRectF r = QRectF(QPointF(*first), QPointF(*last) + QPointF(1, 1)).normalized();
-    if (last->y() != first->y()) r.setLeft(first->x() < last->x() ? r.left() : 0), r.setWidth(m_layout.columns());
+    if (last->y() != first->y())
+        r.setLeft(first->x() < last->x() ? r.left() : 0), r.setWidth(m_layout.columns());
     // The span at a third of the view, but no closer than 48 px a page.
     const QPointF c = r.center();
-    const double w = std::max(r.width() * 3, double(width()) / 48), h = std::max(r.height() * 3, double(height()) / 48);
+    const double w = std::max(r.width() * 3, double(width()) / 48),
+                 h = std::max(r.height() * 3, double(height()) / 48);
     m_vp = fitViewportTo(QRectF(c.x() - w / 2, c.y() - h / 2, w, h), size());
     m_fitted = false;
     rerender();
@@ -206,9 +219,11 @@ void HeapMapView::paintEvent(QPaintEvent*) {
     p.drawImage(0, 0, m_image);
     if (!m_moment || m_moment->scene.arenas.empty()) {
         p.setPen(QColor::fromRgb(colors::kLabel));
-        p.drawText(rect(), Qt::AlignCenter,
-                   m_moment ? tr("The heap holds no span at %1.").arg(formatSeconds(m_moment->tNs))
-                            : tr("No session open.\nFile > Open a .spanscope session, or run the live demo."));
+        p.drawText(
+            rect(), Qt::AlignCenter,
+            m_moment
+                ? tr("The heap holds no span at %1.").arg(formatSeconds(m_moment->tNs))
+                : tr("No session open.\nFile > Open a .spanscope session, or run the live demo."));
     }
 }
 
@@ -243,7 +258,8 @@ void HeapMapView::mouseMoveEvent(QMouseEvent* e) {
     }
     std::optional<uint64_t> base;
     if (m_moment)
-        if (auto i = hitTest(m_moment->scene, m_layout, m_vp, e->position())) base = m_moment->scene.tiles[*i].base;
+        if (auto i = hitTest(m_moment->scene, m_layout, m_vp, e->position()))
+            base = m_moment->scene.tiles[*i].base;
     if (base != m_hoverBase) {
         m_hoverBase = base;
         rerender();
@@ -269,7 +285,9 @@ std::optional<uint64_t> HeapMapView::spanAt(QPointF px) const {
     return t.base;
 }
 
-void HeapMapView::mouseDoubleClickEvent(QMouseEvent*) { fitToView(); }
+void HeapMapView::mouseDoubleClickEvent(QMouseEvent*) {
+    fitToView();
+}
 
 void HeapMapView::leaveEvent(QEvent*) {
     if (m_hoverBase) {
@@ -282,8 +300,10 @@ bool HeapMapView::event(QEvent* e) {
     if (e->type() == QEvent::ToolTip) {
         auto* he = static_cast<QHelpEvent*>(e);
         const QString text = describeAt(he->pos());
-        if (text.isEmpty()) QToolTip::hideText();
-        else QToolTip::showText(he->globalPos(), text, this);
+        if (text.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(he->globalPos(), text, this);
         return true;
     }
     return QWidget::event(e);
@@ -304,19 +324,25 @@ QString HeapMapView::describeAt(QPointF px) const {
                               .arg(countOf(t.npages, "page", "pages"))
                               .arg(formatBytes(uint64_t{t.npages} * sc.pageSize));
     switch (t.kind) {
-        case TileKind::Free: return tr("<b>free pages</b><br>%1<br>mapped, idle (HeapIdle)").arg(range);
+        case TileKind::Free:
+            return tr("<b>free pages</b><br>%1<br>mapped, idle (HeapIdle)").arg(range);
         case TileKind::Released:
             return tr("<b>released pages</b><br>%1<br>returned to the OS (HeapReleased)%2")
-                .arg(range, sc.releasedEstimated ? tr("<br><i>position estimated from the total</i>") : QString());
-        case TileKind::Large: return tr("<b>large object span</b> (class 0)<br>%1").arg(range);
-        case TileKind::Span: break;
+                .arg(range, sc.releasedEstimated
+                                ? tr("<br><i>position estimated from the total</i>")
+                                : QString());
+        case TileKind::Large:
+            return tr("<b>large object span</b> (class 0)<br>%1").arg(range);
+        case TileKind::Span:
+            break;
     }
     const int c = t.sizeClass();
     const uint32_t objSize = c < int(m_classes.size()) ? m_classes[size_t(c)].size : 0;
     QString state = QString::fromLatin1(tileStateName(t));
     if (t.state == uint8_t(session::SpanState::Cached) && t.ownerTid)
         state = tr("cached in thread %1's mcache (count as of caching)").arg(t.ownerTid);
-    return tr("<b>span, size class %1</b> (%2 objects%3)<br>%4<br>objects used %5 / %6 (%7 %)<br>state: %8")
+    return tr("<b>span, size class %1</b> (%2 objects%3)<br>%4<br>objects used %5 / %6 (%7 "
+              "%)<br>state: %8")
         .arg(c)
         .arg(formatBytes(objSize), (t.spanClass & 1) ? tr(", noscan") : QString())
         .arg(range)
@@ -333,10 +359,13 @@ HeapMapLegend::HeapMapLegend(QWidget* parent) : QWidget(parent) {
     p.setHeightForWidth(true);
     setSizePolicy(p);
     setCursor(Qt::PointingHandCursor);
-    setToolTip(tr("Click a size class to show only its spans on the map; click it again to show all."));
+    setToolTip(
+        tr("Click a size class to show only its spans on the map; click it again to show all."));
 }
 
-QSize HeapMapLegend::sizeHint() const { return {600, heightForWidth(width() > 0 ? width() : 600)}; }
+QSize HeapMapLegend::sizeHint() const {
+    return {600, heightForWidth(width() > 0 ? width() : 600)};
+}
 
 int HeapMapLegend::heightForWidth(int w) const {
     int bottom = rowHeight();
@@ -378,13 +407,16 @@ std::vector<HeapMapLegend::Entry> HeapMapLegend::entries(int w) const {
     };
     add(sizeClassColor(0), tr("large object"), 0);
     add(colors::kFree, termLabel(Term::FreePages), -1);
-    add(colors::kReleased, m_releasedEstimated ? tr("%1 (position est.)").arg(termLabel(Term::Released))
-                                               : termLabel(Term::Released), -1);
+    add(colors::kReleased,
+        m_releasedEstimated ? tr("%1 (position est.)").arg(termLabel(Term::Released))
+                            : termLabel(Term::Released),
+        -1);
     add(colors::kReserved, tr("not mapped"), -1);
     add(colors::kCachedMark, tr("dot: cached in an mcache"), -1);
     add(sizeClassColor(5), tr("fill: occupancy"), -1);
     if (m_classes.empty()) add(colors::kBackground, tr("no size class in use"), -1);
-    for (const auto& [c, size] : m_classes) add(sizeClassColor(c), tr("%1: %2").arg(c).arg(formatBytes(size)), c);
+    for (const auto& [c, size] : m_classes)
+        add(sizeClassColor(c), tr("%1: %2").arg(c).arg(formatBytes(size)), c);
     return out;
 }
 
@@ -409,8 +441,8 @@ void HeapMapLegend::paintEvent(QPaintEvent*) {
         QFont f = font();
         f.setUnderline(e.sizeClass >= 0 && e.sizeClass == m_selected);
         p.setFont(f);
-        p.drawText(QRect(sq.right() + 5, e.rect.top(), e.rect.width() - sw - 4, e.rect.height()), Qt::AlignVCenter,
-                   e.text);
+        p.drawText(QRect(sq.right() + 5, e.rect.top(), e.rect.width() - sw - 4, e.rect.height()),
+                   Qt::AlignVCenter, e.text);
     }
 }
 

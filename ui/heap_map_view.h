@@ -139,7 +139,8 @@ protected:
 
 private:
     int rowHeight() const { return fontMetrics().height() + 6; }
-    std::vector<std::pair<int, uint32_t>> m_classes;  // (class, object size), largest span bytes first
+    std::vector<std::pair<int, uint32_t>>
+        m_classes;  // (class, object size), largest span bytes first
     bool m_releasedEstimated = false;
     int m_selected = -1;
 };

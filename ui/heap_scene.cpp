@@ -30,19 +30,30 @@ std::pair<size_t, size_t> HeapScene::tilesIn(uint64_t lo, uint64_t hi) const {
 
 const char* tileStateName(const Tile& t) {
     switch (t.kind) {
-        case TileKind::Free: return "free (idle)";
-        case TileKind::Released: return "released to the OS";
-        case TileKind::Large: return "large object";
-        case TileKind::Span: break;
+        case TileKind::Free:
+            return "free (idle)";
+        case TileKind::Released:
+            return "released to the OS";
+        case TileKind::Large:
+            return "large object";
+        case TileKind::Span:
+            break;
     }
     switch (static_cast<session::SpanState>(t.state)) {
-        case session::SpanState::None: return "new (just taken from the heap)";
-        case session::SpanState::Cached: return "cached in a thread's mcache";
-        case session::SpanState::PartialSwept: return "mcentral partial, swept";
-        case session::SpanState::PartialUnswept: return "mcentral partial, unswept";
-        case session::SpanState::FullSwept: return "mcentral full, swept";
-        case session::SpanState::FullUnswept: return "mcentral full, unswept";
-        case session::SpanState::Large: return "large object";
+        case session::SpanState::None:
+            return "new (just taken from the heap)";
+        case session::SpanState::Cached:
+            return "cached in a thread's mcache";
+        case session::SpanState::PartialSwept:
+            return "mcentral partial, swept";
+        case session::SpanState::PartialUnswept:
+            return "mcentral partial, unswept";
+        case session::SpanState::FullSwept:
+            return "mcentral full, swept";
+        case session::SpanState::FullUnswept:
+            return "mcentral full, unswept";
+        case session::SpanState::Large:
+            return "large object";
     }
     return "unknown";
 }
@@ -66,7 +77,8 @@ HeapScene buildHeapScene(const std::vector<session::SpanRecord>& spans, uint64_t
     std::vector<Tile> used;
     used.reserve(spans.size());
     for (const auto& r : spans) {
-        if (r.npages == 0 || r.base >= kMaxAddress || r.npages > (kMaxAddress - r.base) / ps) continue;
+        if (r.npages == 0 || r.base >= kMaxAddress || r.npages > (kMaxAddress - r.base) / ps)
+            continue;
         Tile t;
         t.base = r.base;
         t.npages = r.npages;
@@ -79,7 +91,8 @@ HeapScene buildHeapScene(const std::vector<session::SpanRecord>& spans, uint64_t
         t.kind = large ? TileKind::Large : TileKind::Span;
         used.push_back(t);
     }
-    std::sort(used.begin(), used.end(), [](const Tile& a, const Tile& b) { return a.base < b.base; });
+    std::sort(used.begin(), used.end(),
+              [](const Tile& a, const Tile& b) { return a.base < b.base; });
 
     // Arenas: those holding spans, and those the heap grew into (contiguously from the lowest).
     std::vector<uint64_t> arenas;
@@ -116,7 +129,8 @@ HeapScene buildHeapScene(const std::vector<session::SpanRecord>& spans, uint64_t
     };
     uint64_t cursor = s.arenas.empty() ? 0 : s.arenas.front();
     for (const Tile& t : used) {
-        if (t.base < cursor) continue;  // overlaps the previous span: inconsistent input, keep the first
+        if (t.base < cursor)
+            continue;  // overlaps the previous span: inconsistent input, keep the first
         if (t.base > cursor && cursor < grownEnd) addFree(cursor, std::min(t.base, grownEnd));
         tiles.push_back(t);
         cursor = std::max(cursor, t.end(ps));

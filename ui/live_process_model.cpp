@@ -24,12 +24,14 @@ void LiveProcessModel::setProcesses(const std::vector<session::LiveProcess>& in)
         endRemoveRows();
     }
     for (const auto& p : list) {
-        const auto it = std::lower_bound(m_rows.begin(), m_rows.end(), p.pid,
-                                         [](const session::LiveProcess& x, long pid) { return x.pid < pid; });
+        const auto it =
+            std::lower_bound(m_rows.begin(), m_rows.end(), p.pid,
+                             [](const session::LiveProcess& x, long pid) { return x.pid < pid; });
         const int r = static_cast<int>(it - m_rows.begin());
         if (it != m_rows.end() && it->pid == p.pid) {
-            const bool same = it->program == p.program && it->heapSys == p.heapSys && it->heapAlloc == p.heapAlloc &&
-                              it->heapInuse == p.heapInuse && it->attached == p.attached && it->answered == p.answered;
+            const bool same = it->program == p.program && it->heapSys == p.heapSys &&
+                              it->heapAlloc == p.heapAlloc && it->heapInuse == p.heapInuse &&
+                              it->attached == p.attached && it->answered == p.answered;
             if (!same) {
                 *it = p;
                 emit dataChanged(index(r, 0), index(r, ColumnCount - 1));
@@ -62,7 +64,9 @@ int LiveProcessModel::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : static_cast<int>(m_rows.size());
 }
 
-int LiveProcessModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int LiveProcessModel::columnCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : ColumnCount;
+}
 
 QVariant LiveProcessModel::data(const QModelIndex& index, int role) const {
     const session::LiveProcess* p = index.isValid() ? processAt(index.row()) : nullptr;
@@ -71,10 +75,14 @@ QVariant LiveProcessModel::data(const QModelIndex& index, int role) const {
     const bool ours = m_ownPid && p->pid == m_ownPid;
     if (role == Qt::DisplayRole) {
         switch (index.column()) {
-            case Pid: return QVariant::fromValue<qlonglong>(p->pid);
-            case Program: return QFileInfo(program).fileName();
-            case Heap: return p->answered ? formatBytes(p->heapSys) : tr("?");
-            case Attached: return ours ? tr("this window") : p->attached ? tr("yes") : tr("no");
+            case Pid:
+                return QVariant::fromValue<qlonglong>(p->pid);
+            case Program:
+                return QFileInfo(program).fileName();
+            case Heap:
+                return p->answered ? formatBytes(p->heapSys) : tr("?");
+            case Attached:
+                return ours ? tr("this window") : p->attached ? tr("yes") : tr("no");
         }
     } else if (role == Qt::ToolTipRole) {
         if (!p->answered) return tr("%1 (pid %2) did not answer STAT").arg(program).arg(p->pid);
@@ -82,9 +90,12 @@ QVariant LiveProcessModel::data(const QModelIndex& index, int role) const {
             .arg(program)
             .arg(p->pid)
             .arg(formatBytes(p->heapSys), formatBytes(p->heapAlloc), formatBytes(p->heapInuse))
-            .arg(p->attached ? (ours ? tr("\nattached to this window") : tr("\nanother client is attached")) : QString());
+            .arg(p->attached
+                     ? (ours ? tr("\nattached to this window") : tr("\nanother client is attached"))
+                     : QString());
     } else if (role == Qt::TextAlignmentRole) {
-        if (index.column() == Pid || index.column() == Heap) return int(Qt::AlignRight | Qt::AlignVCenter);
+        if (index.column() == Pid || index.column() == Heap)
+            return int(Qt::AlignRight | Qt::AlignVCenter);
     } else if (role == Qt::UserRole) {
         return QVariant::fromValue<qlonglong>(p->pid);
     }
@@ -94,10 +105,14 @@ QVariant LiveProcessModel::data(const QModelIndex& index, int role) const {
 QVariant LiveProcessModel::headerData(int section, Qt::Orientation o, int role) const {
     if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
     switch (section) {
-        case Pid: return tr("PID");
-        case Program: return tr("Program");
-        case Heap: return tr("Heap");
-        case Attached: return tr("Attached");
+        case Pid:
+            return tr("PID");
+        case Program:
+            return tr("Program");
+        case Heap:
+            return tr("Heap");
+        case Attached:
+            return tr("Attached");
     }
     return {};
 }
@@ -119,27 +134,37 @@ LiveProcessWatcher::~LiveProcessWatcher() {
 }
 
 void LiveProcessWatcher::refreshNow() {
-    QMetaObject::invokeMethod(m_worker, [this] {
-        auto list = std::make_shared<const std::vector<session::LiveProcess>>(session::listLiveProcesses());
-        emit updated(list);  // queued to the watcher's thread (the GUI's)
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_worker,
+        [this] {
+            auto list = std::make_shared<const std::vector<session::LiveProcess>>(
+                session::listLiveProcesses());
+            emit updated(list);  // queued to the watcher's thread (the GUI's)
+        },
+        Qt::QueuedConnection);
 }
 
 void LiveProcessWatcher::setActive(bool on) {
     if (on == m_active) return;
     m_active = on;
     const int interval = m_intervalMs;
-    QMetaObject::invokeMethod(m_worker, [this, on, interval] {
-        auto* timer = m_worker->findChild<QTimer*>();
-        if (!timer) {
-            timer = new QTimer(m_worker);
-            connect(timer, &QTimer::timeout, m_worker, [this] {
-                emit updated(std::make_shared<const std::vector<session::LiveProcess>>(session::listLiveProcesses()));
-            });
-        }
-        if (on) timer->start(interval);
-        else timer->stop();
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_worker,
+        [this, on, interval] {
+            auto* timer = m_worker->findChild<QTimer*>();
+            if (!timer) {
+                timer = new QTimer(m_worker);
+                connect(timer, &QTimer::timeout, m_worker, [this] {
+                    emit updated(std::make_shared<const std::vector<session::LiveProcess>>(
+                        session::listLiveProcesses()));
+                });
+            }
+            if (on)
+                timer->start(interval);
+            else
+                timer->stop();
+        },
+        Qt::QueuedConnection);
     if (on) refreshNow();
 }
 

@@ -1,24 +1,25 @@
 // LiveRecording (see live_recording.h).
 #include "live_recording.h"
 
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <QCoreApplication>
 #include <QDateTime>
-#include <QRegularExpression>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QRegularExpression>
 #include <QStandardPaths>
-
 #include <csignal>
-#include <sys/types.h>
 
 namespace spanscope::ui {
 
 LiveRecording::LiveRecording(QObject* parent) : QObject(parent) {}
 
-LiveRecording::~LiveRecording() { stop(); }
+LiveRecording::~LiveRecording() {
+    stop();
+}
 
 QString LiveRecording::findCli() {
     if (const QString env = qEnvironmentVariable("SPANSCOPE_CLI"); !env.isEmpty()) return env;
@@ -32,10 +33,14 @@ QString LiveRecording::findCli() {
 
 QString LiveSource::describe() const {
     switch (kind) {
-        case Kind::Demo: return LiveRecording::tr("the live demo");
-        case Kind::Scenario: return LiveRecording::tr("the scenario %1").arg(name);
-        case Kind::Attach: return LiveRecording::tr("process %1").arg(pid);
-        case Kind::Program: return QFileInfo(name).fileName();
+        case Kind::Demo:
+            return LiveRecording::tr("the live demo");
+        case Kind::Scenario:
+            return LiveRecording::tr("the scenario %1").arg(name);
+        case Kind::Attach:
+            return LiveRecording::tr("process %1").arg(pid);
+        case Kind::Program:
+            return QFileInfo(name).fileName();
     }
     return {};
 }
@@ -43,18 +48,28 @@ QString LiveSource::describe() const {
 QString LiveSource::fileStem() const {
     QString stem;
     switch (kind) {
-        case Kind::Demo: stem = QStringLiteral("demo"); break;
-        case Kind::Scenario: stem = name; break;
-        case Kind::Attach: stem = QStringLiteral("attach-%1").arg(pid); break;
-        case Kind::Program: stem = QFileInfo(name).fileName(); break;
+        case Kind::Demo:
+            stem = QStringLiteral("demo");
+            break;
+        case Kind::Scenario:
+            stem = name;
+            break;
+        case Kind::Attach:
+            stem = QStringLiteral("attach-%1").arg(pid);
+            break;
+        case Kind::Program:
+            stem = QFileInfo(name).fileName();
+            break;
     }
     stem.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]")), QStringLiteral("_"));
     return stem.isEmpty() ? QStringLiteral("live") : stem;
 }
 
 QString LiveRecording::recordingsDir() {
-    if (const QString env = qEnvironmentVariable("SPANSCOPE_RECORDINGS"); !env.isEmpty()) return env;
-    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/recordings");
+    if (const QString env = qEnvironmentVariable("SPANSCOPE_RECORDINGS"); !env.isEmpty())
+        return env;
+    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) +
+           QStringLiteral("/recordings");
 }
 
 bool LiveRecording::preparePath(const LiveSource& src) {
@@ -67,7 +82,8 @@ bool LiveRecording::preparePath(const LiveSource& src) {
     const QString stamp = QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
     m_path = QDir(dir).filePath(QStringLiteral("%1-%2.spanscope").arg(src.fileStem(), stamp));
     for (int n = 2; QFileInfo::exists(m_path); n++)
-        m_path = QDir(dir).filePath(QStringLiteral("%1-%2-%3.spanscope").arg(src.fileStem(), stamp).arg(n));
+        m_path = QDir(dir).filePath(
+            QStringLiteral("%1-%2-%3.spanscope").arg(src.fileStem(), stamp).arg(n));
     return true;
 }
 
@@ -77,8 +93,9 @@ bool LiveRecording::start(const QString& cli, const LiveSource& src) {
     QStringList env = src.env;
     m_attached = src.kind == LiveSource::Kind::Attach;
     if (m_attached)
-        return startProcess(cli, {QStringLiteral("attach"), QString::number(src.pid), QStringLiteral("-o"), m_path,
-                                  QStringLiteral("--force")},
+        return startProcess(cli,
+                            {QStringLiteral("attach"), QString::number(src.pid),
+                             QStringLiteral("-o"), m_path, QStringLiteral("--force")},
                             {});
     a << QStringLiteral("record") << QStringLiteral("-o") << m_path << QStringLiteral("--force");
     if (src.kind == LiveSource::Kind::Scenario) a << QStringLiteral("--no-preload");
@@ -91,7 +108,8 @@ bool LiveRecording::start(const QString& cli, const LiveSource& src) {
                 m_error = tr("the live demo needs python3 on PATH");
                 return false;
             }
-            const QString script = QDir(recordingsDir()).filePath(QStringLiteral("demo_workload.py"));
+            const QString script =
+                QDir(recordingsDir()).filePath(QStringLiteral("demo_workload.py"));
             QFile::remove(script);
             if (!QFile::copy(QStringLiteral(":/spanscope/demo_workload.py"), script)) {
                 m_error = tr("cannot write %1").arg(script);
@@ -102,15 +120,20 @@ bool LiveRecording::start(const QString& cli, const LiveSource& src) {
             break;
         }
         case LiveSource::Kind::Scenario:
-            a << cli << QStringLiteral("demo") << src.name << QStringLiteral("--seconds") << QString::number(src.seconds);
+            a << cli << QStringLiteral("demo") << src.name << QStringLiteral("--seconds")
+              << QString::number(src.seconds);
             break;
-        case LiveSource::Kind::Program: a << src.name << src.args; break;
-        case LiveSource::Kind::Attach: break;
+        case LiveSource::Kind::Program:
+            a << src.name << src.args;
+            break;
+        case LiveSource::Kind::Attach:
+            break;
     }
     return startProcess(cli, a, env);
 }
 
-bool LiveRecording::startProcess(const QString& cli, const QStringList& a, const QStringList& extraEnv) {
+bool LiveRecording::startProcess(const QString& cli, const QStringList& a,
+                                 const QStringList& extraEnv) {
     if (cli.isEmpty()) {
         m_error = tr("spanscope-cli was not found next to spanscope or on PATH; cannot record.");
         return false;
@@ -119,7 +142,8 @@ bool LiveRecording::startProcess(const QString& cli, const QStringList& a, const
     m_proc = new QProcess(this);
     m_proc->setProcessChannelMode(QProcess::MergedChannels);
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (const QString& kv : extraEnv) env.insert(kv.section(QLatin1Char('='), 0, 0), kv.section(QLatin1Char('='), 1));
+    for (const QString& kv : extraEnv)
+        env.insert(kv.section(QLatin1Char('='), 0, 0), kv.section(QLatin1Char('='), 1));
     m_proc->setProcessEnvironment(env);
     // The recorder and the recorded program run a notch below the GUI (nice 4): on a machine whose
     // cores they keep busy, the window would otherwise wait for the scheduler for tens of ms at a
@@ -145,9 +169,11 @@ void LiveRecording::stop() {
     if (!m_proc) return;
     if (m_proc->state() != QProcess::NotRunning) {
         disconnect(m_proc, nullptr, this, nullptr);
-        if (m_attached) ::kill(static_cast<pid_t>(m_proc->processId()), SIGINT);  // detach; the program runs on
+        if (m_attached)
+            ::kill(static_cast<pid_t>(m_proc->processId()), SIGINT);  // detach; the program runs on
         // Stop the recorded program (the recorder's children): the recorder then sees it end and
-        // finishes the session as for any program that exits. Only if that fails, stop the recorder.
+        // finishes the session as for any program that exits. Only if that fails, stop the
+        // recorder.
         const qint64 rec = m_proc->processId();
         QFile children(QStringLiteral("/proc/%1/task/%1/children").arg(rec));
         if (children.open(QIODevice::ReadOnly))

@@ -1,8 +1,9 @@
 // A live recording: runs `spanscope-cli record -o FILE -- PROGRAM ARGS` as a child process (the
 // same path as any recording) and reports when it ends. The built-in demo is
 // resources/demo_workload.py run by python3 with PYTHONMALLOC=malloc, so that every Python object
-// comes from the spanscope heap (without it pymalloc serves objects up to 512 B). Stopping sends SIGTERM to the recorded program (the demo exits
-// cleanly); the recorder sees it end and finishes the session file as for any program.
+// comes from the spanscope heap (without it pymalloc serves objects up to 512 B). Stopping sends
+// SIGTERM to the recorded program (the demo exits cleanly); the recorder sees it end and finishes
+// the session file as for any program.
 #pragma once
 #include <QObject>
 #include <QProcess>
@@ -16,19 +17,23 @@ namespace spanscope::ui {
 struct LiveSource {
     enum class Kind { Demo, Scenario, Attach, Program };
     Kind kind = Kind::Demo;
-    QString name;       // Scenario: its name; Program: the program
-    QStringList args;   // Program: its arguments
-    QStringList env;    // Program: extra NAME=VALUE
+    QString name;          // Scenario: its name; Program: the program
+    QStringList args;      // Program: its arguments
+    QStringList env;       // Program: extra NAME=VALUE
     double seconds = 120;  // Demo, Scenario: how long it runs
     qint64 pid = 0;        // Attach
     static LiveSource demo(double seconds = 120) { return {Kind::Demo, {}, {}, {}, seconds, 0}; }
-    static LiveSource scenario(const QString& name, double seconds = 120) { return {Kind::Scenario, name, {}, {}, seconds, 0}; }
+    static LiveSource scenario(const QString& name, double seconds = 120) {
+        return {Kind::Scenario, name, {}, {}, seconds, 0};
+    }
     static LiveSource attach(qint64 pid) { return {Kind::Attach, {}, {}, {}, 0, pid}; }
-    static LiveSource program(const QString& p, const QStringList& args, const QStringList& env = {}) {
+    static LiveSource program(const QString& p, const QStringList& args,
+                              const QStringList& env = {}) {
         return {Kind::Program, p, args, env, 0, 0};
     }
     QString describe() const;  // "the live demo", "the scenario server", "process 1234", "python3"
-    QString fileStem() const;  // for the recording's file name: "demo", "server", "attach-1234", "python3"
+    QString fileStem()
+        const;  // for the recording's file name: "demo", "server", "attach-1234", "python3"
 };
 
 class LiveRecording : public QObject {
@@ -44,10 +49,10 @@ public:
     // source and the time it started. $SPANSCOPE_RECORDINGS overrides the folder.
     static QString recordingsDir();
     // Starts recording src into a new file in recordingsDir(), through `spanscope-cli record`
-    // (attach: `spanscope-cli attach`). False (and error()) if the recorder cannot be found or started.
-    // Demo: resources/demo_workload.py run by python3 with PYTHONMALLOC=malloc. Scenario: the demo
-    // streams its own heap, so it is recorded with --no-preload. Attach: a rundown of its heap,
-    // then its events; stopping detaches (SIGINT to the client) and the program runs on.
+    // (attach: `spanscope-cli attach`). False (and error()) if the recorder cannot be found or
+    // started. Demo: resources/demo_workload.py run by python3 with PYTHONMALLOC=malloc. Scenario:
+    // the demo streams its own heap, so it is recorded with --no-preload. Attach: a rundown of its
+    // heap, then its events; stopping detaches (SIGINT to the client) and the program runs on.
     bool start(const QString& cli, const LiveSource& src);
     void stop();
     bool running() const { return m_proc && m_proc->state() != QProcess::NotRunning; }

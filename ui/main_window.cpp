@@ -1,22 +1,20 @@
 // MainWindow (see main_window.h).
 #include "main_window.h"
 
-#include "range_features.h"
-
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
-#include <QMimeData>
-#include <QDockWidget>
-#include <QFileDialog>
 #include <QFile>
+#include <QFileDialog>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QRegularExpression>
-#include <QGuiApplication>
 #include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
@@ -26,9 +24,12 @@
 
 #include "format.h"
 #include "glossary.h"
+#include "range_features.h"
 #include "session_info_model.h"
 
-static void initSpanscopeResources() { Q_INIT_RESOURCE(spanscope); }
+static void initSpanscopeResources() {
+    Q_INIT_RESOURCE(spanscope);
+}
 
 namespace spanscope::ui {
 
@@ -43,12 +44,22 @@ const char* kRecentKey = "recentFiles";
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent)
-    : QMainWindow(parent), m_client(new SessionClient(this)), m_live(new LiveRecording(this)),
-      m_map(new HeapMapView), m_legend(new HeapMapLegend), m_banner(new QLabel),
-      m_timeline(new TimelineView), m_frag(new FragmentationView), m_table(new SizeClassTable),
-      m_sessionPanel(new SessionPanel), m_presenter(new Presenter(this, m_client)), m_stEvents(new QLabel),
-      m_stTime(new QLabel), m_stHeap(new QLabel),
-      m_stCycle(new QLabel), m_stRead(new QLabel) {
+    : QMainWindow(parent),
+      m_client(new SessionClient(this)),
+      m_live(new LiveRecording(this)),
+      m_map(new HeapMapView),
+      m_legend(new HeapMapLegend),
+      m_banner(new QLabel),
+      m_timeline(new TimelineView),
+      m_frag(new FragmentationView),
+      m_table(new SizeClassTable),
+      m_sessionPanel(new SessionPanel),
+      m_presenter(new Presenter(this, m_client)),
+      m_stEvents(new QLabel),
+      m_stTime(new QLabel),
+      m_stHeap(new QLabel),
+      m_stCycle(new QLabel),
+      m_stRead(new QLabel) {
     initResources();
     setWindowTitle(tr("spanscope"));
     setWindowIcon(QIcon(QStringLiteral(":/spanscope/icons/spanscope.svg")));
@@ -78,11 +89,13 @@ MainWindow::MainWindow(QWidget* parent)
     };
     connect(m_legend, &HeapMapLegend::classClicked, this, &MainWindow::setClassFilter);
     m_legendFit = fitLegend;
-    legendScroll->setFixedHeight((m_legend->fontMetrics().height() + 6) * 2 + 8);  // until a moment is shown
+    legendScroll->setFixedHeight((m_legend->fontMetrics().height() + 6) * 2 +
+                                 8);  // until a moment is shown
     lay->addWidget(legendScroll);
     setCentralWidget(central);
 
-    auto dock = [this](const QString& title, const QString& name, QWidget* w, Qt::DockWidgetArea area) {
+    auto dock = [this](const QString& title, const QString& name, QWidget* w,
+                       Qt::DockWidgetArea area) {
         auto* d = new QDockWidget(title, this);
         d->setObjectName(name);
         d->setWidget(w);
@@ -90,33 +103,43 @@ MainWindow::MainWindow(QWidget* parent)
         return d;
     };
     dock(tr("Timeline"), QStringLiteral("timeline"), m_timeline, Qt::BottomDockWidgetArea);
-    auto* fr = dock(tr("Fragmentation"), QStringLiteral("fragmentation"), m_frag, Qt::RightDockWidgetArea);
-    auto* sc = dock(tr("Size classes"), QStringLiteral("sizeClasses"), m_table, Qt::RightDockWidgetArea);
-    auto* se = dock(tr("Session"), QStringLiteral("session"), m_sessionPanel, Qt::RightDockWidgetArea);
+    auto* fr =
+        dock(tr("Fragmentation"), QStringLiteral("fragmentation"), m_frag, Qt::RightDockWidgetArea);
+    auto* sc =
+        dock(tr("Size classes"), QStringLiteral("sizeClasses"), m_table, Qt::RightDockWidgetArea);
+    auto* se =
+        dock(tr("Session"), QStringLiteral("session"), m_sessionPanel, Qt::RightDockWidgetArea);
     m_inspector = new SpanInspector;  // opened by a click on a span (inspectSpan)
-    m_inspectorDock = dock(tr("Span inspector"), QStringLiteral("spanInspector"), m_inspector, Qt::RightDockWidgetArea);
+    m_inspectorDock = dock(tr("Span inspector"), QStringLiteral("spanInspector"), m_inspector,
+                           Qt::RightDockWidgetArea);
     // The timeline takes the whole width (its legend has up to seven entries); the side panels are
     // arranged by layoutFor (fitToScreen).
     tabifyDockWidget(fr, m_inspectorDock);
     // Who allocated it: the heap profile's flame graph and call trees (profile_panel.h).
     m_profile = new ProfilePanel(m_client);
-    tabifyDockWidget(fr, dock(tr("Profile"), QStringLiteral("profile"), m_profile, Qt::RightDockWidgetArea));
+    tabifyDockWidget(
+        fr, dock(tr("Profile"), QStringLiteral("profile"), m_profile, Qt::RightDockWidgetArea));
     connect(m_profile, &ProfilePanel::selectionChanged, m_map, &HeapMapView::setMarkedAddresses);
-    connect(m_profile, &ProfilePanel::profileShown, this, [this] { m_inspector->setProfile(m_profile->profile()); });
+    connect(m_profile, &ProfilePanel::profileShown, this,
+            [this] { m_inspector->setProfile(m_profile->profile()); });
     // A range selected on the timeline: what was allocated in it.
-    connect(m_timeline, &TimelineView::rangeSelected, m_profile, [this](qint64 t0, qint64 t1) { m_profile->setRange(t0, t1); });
+    connect(m_timeline, &TimelineView::rangeSelected, m_profile,
+            [this](qint64 t0, qint64 t1) { m_profile->setRange(t0, t1); });
     connect(m_timeline, &TimelineView::rangeCleared, m_profile, &ProfilePanel::clearRange);
     fr->raise();
     (void)sc, (void)se;
     m_inspectorDock->hide();
     connect(m_inspectorDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
-        if (visible && m_inspector->target() && m_moment) m_client->requestSpanObjects(*m_inspector->target(), m_moment->tNs);
+        if (visible && m_inspector->target() && m_moment)
+            m_client->requestSpanObjects(*m_inspector->target(), m_moment->tNs);
     });
 
     buildStatusBar();
     m_stRead->setToolTip(tr("time the worker thread took to read the state at the cursor"));
-    connect(m_presenter, &Presenter::activeChanged, m_stRead, [this](bool on) { m_stRead->setVisible(!on); });
-    statusBar()->showMessage(tr("Open a session (File > Open) or run the live demo (File > Live demo)."));
+    connect(m_presenter, &Presenter::activeChanged, m_stRead,
+            [this](bool on) { m_stRead->setVisible(!on); });
+    statusBar()->showMessage(
+        tr("Open a session (File > Open) or run the live demo (File > Live demo)."));
 
     buildMenus();
     refreshRecentMenu();
@@ -145,8 +168,9 @@ MainWindow::MainWindow(QWidget* parent)
         setClassFilter(c == m_map->classFilter() ? -1 : c);
     });
     connect(m_client, &SessionClient::seriesReady, this, &MainWindow::onSeries);
-    connect(m_client, &SessionClient::readError, this,
-            [this](const QString& msg) { showBanner(tr("Reading the session failed: %1").arg(msg), true); });
+    connect(m_client, &SessionClient::readError, this, [this](const QString& msg) {
+        showBanner(tr("Reading the session failed: %1").arg(msg), true);
+    });
     connect(m_timeline, &TimelineView::seek, this, [this](qint64 t) { m_client->seek(t); });
     connect(m_timeline, &TimelineView::userMovedCursor, this, [this] {
         if (m_followAction->isChecked()) m_followAction->setChecked(false);
@@ -160,21 +184,25 @@ MainWindow::MainWindow(QWidget* parent)
         statusBar()->showMessage(plain);
     });
     connect(m_sessionPanel, &SessionPanel::openRequested, this, &MainWindow::openFile);
-    connect(m_sessionPanel, &SessionPanel::attachRequested, this, [this](qint64 pid) { startLive(LiveSource::attach(pid)); });
+    connect(m_sessionPanel, &SessionPanel::attachRequested, this,
+            [this](qint64 pid) { startLive(LiveSource::attach(pid)); });
     connect(m_sessionPanel, &SessionPanel::detachRequested, this, &MainWindow::detach);
     connect(m_live, &LiveRecording::finished, this, [this] {  // the attached program exited
         m_attachedPid = 0;
         m_sessionPanel->setAttachedPid(0);
     });
     connect(m_sessionPanel, &SessionPanel::browseRequested, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Open a spanscope session"), QString(),
-                                                       tr("spanscope sessions (*.spanscope *.db *.sqlite);;All files (*)"));
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Open a spanscope session"), QString(),
+            tr("spanscope sessions (*.spanscope *.db *.sqlite);;All files (*)"));
         if (!f.isEmpty()) openFile(f);
     });
     connect(m_live, &LiveRecording::finished, this, [this](int code, const QString& last) {
         if (m_client->isOpen()) return;
         m_client->close();  // stop waiting for the file: the recorder's own words say more
-        const QString msg = tr("The live recording ended before any data arrived (status %1): %2").arg(code).arg(last);
+        const QString msg = tr("The live recording ended before any data arrived (status %1): %2")
+                                .arg(code)
+                                .arg(last);
         showBanner(msg, true);
         emit errorShown(msg);
     });
@@ -195,7 +223,9 @@ MainWindow::MainWindow(QWidget* parent)
     fitToScreen();
 }
 
-MainWindow::~MainWindow() { m_live->stop(); }
+MainWindow::~MainWindow() {
+    m_live->stop();
+}
 
 void MainWindow::closeEvent(QCloseEvent* e) {
     saveLayout();
@@ -230,14 +260,16 @@ void MainWindow::buildStatusBar() {
     // room there with the whole text as the tooltip.
     connect(statusBar(), &QStatusBar::messageChanged, this, [this](const QString& msg) {
         m_stMessage->setToolTip(msg);
-        m_stMessage->setText(m_stMessage->fontMetrics().elidedText(msg, Qt::ElideMiddle, m_stMessage->width()));
+        m_stMessage->setText(
+            m_stMessage->fontMetrics().elidedText(msg, Qt::ElideMiddle, m_stMessage->width()));
     });
 }
 
 QStringList MainWindow::clippedStatusTexts() const {
     QStringList out;
     for (QLabel* l : {m_stEvents, m_stTime, m_stHeap, m_stCycle, m_stRead})
-        if (l->isVisible() && !l->text().isEmpty() && l->fontMetrics().horizontalAdvance(l->text()) > l->contentsRect().width())
+        if (l->isVisible() && !l->text().isEmpty() &&
+            l->fontMetrics().horizontalAdvance(l->text()) > l->contentsRect().width())
             out << l->text();
     return out;
 }
@@ -245,22 +277,26 @@ QStringList MainWindow::clippedStatusTexts() const {
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* open = file->addAction(tr("&Open session…"), this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Open a spanscope session"), QString(),
-                                                       tr("spanscope sessions (*.spanscope *.db *.sqlite);;All files (*)"));
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Open a spanscope session"), QString(),
+            tr("spanscope sessions (*.spanscope *.db *.sqlite);;All files (*)"));
         if (!f.isEmpty()) openFile(f);
     });
     open->setShortcut(QKeySequence::Open);
     m_recentMenu = file->addMenu(tr("Open &recent"));
     m_saveAsAction = file->addAction(tr("&Save session as…"), this, [this] {
-        const QString f = QFileDialog::getSaveFileName(this, tr("Save the session as"), QFileInfo(m_path).fileName(),
+        const QString f = QFileDialog::getSaveFileName(this, tr("Save the session as"),
+                                                       QFileInfo(m_path).fileName(),
                                                        tr("spanscope sessions (*.spanscope)"));
         if (!f.isEmpty()) saveSessionAs(f);
     });
     m_saveAsAction->setShortcut(QKeySequence::SaveAs);
     file->addAction(tr("&Live demo"), this, [this] { startLive(LiveSource::demo()); });
     m_stopAction = file->addAction(tr("S&top recording"), this, [this] {
-        if (m_attachedPid) detach();
-        else m_live->stop();  // the program is stopped; the recorder finishes the session
+        if (m_attachedPid)
+            detach();
+        else
+            m_live->stop();  // the program is stopped; the recorder finishes the session
         updateStatus();
     });
     m_range = new RangeFeatures(this);
@@ -269,21 +305,28 @@ void MainWindow::buildMenus() {
     file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    view->addAction(tr("&Fit heap map"), this, [this] { m_map->fitToView(); })->setShortcut(Qt::Key_F);
+    view->addAction(tr("&Fit heap map"), this, [this] { m_map->fitToView(); })
+        ->setShortcut(Qt::Key_F);
     QAction* whole = view->addAction(tr("Whole &arenas on the heap map"));
     whole->setCheckable(true);
     whole->setShortcut(Qt::Key_A);
-    whole->setToolTip(tr("Off: the map fits the address range the heap has mapped. On: whole 64 MiB arenas."));
+    whole->setToolTip(
+        tr("Off: the map fits the address range the heap has mapped. On: whole 64 MiB arenas."));
     connect(whole, &QAction::toggled, m_map, &HeapMapView::setWholeArenas);
-    view->addAction(tr("&Zoom to the inspected span"), this, [this] {
-        if (m_inspector->target()) m_map->zoomToSpan(*m_inspector->target());
-    })->setShortcut(Qt::Key_Z);
+    view->addAction(tr("&Zoom to the inspected span"), this,
+                    [this] {
+                        if (m_inspector->target()) m_map->zoomToSpan(*m_inspector->target());
+                    })
+        ->setShortcut(Qt::Key_Z);
     // Esc undoes a narrowing: the class filter, and the time range (back to the cursor's moment).
-    view->addAction(tr("Show all size &classes, back to the cursor"), this, [this] {
-        setClassFilter(-1);
-        m_timeline->clearSelection();
-    })->setShortcut(Qt::Key_Escape);
-    view->addAction(tr("Whole &session on the timeline"), this, [this] { m_timeline->resetZoom(); });
+    view->addAction(tr("Show all size &classes, back to the cursor"), this,
+                    [this] {
+                        setClassFilter(-1);
+                        m_timeline->clearSelection();
+                    })
+        ->setShortcut(Qt::Key_Escape);
+    view->addAction(tr("Whole &session on the timeline"), this,
+                    [this] { m_timeline->resetZoom(); });
     m_followAction = view->addAction(tr("Follow the &end (live)"));
     m_followAction->setCheckable(true);
     m_followAction->setShortcut(Qt::Key_L);
@@ -293,24 +336,42 @@ void MainWindow::buildMenus() {
     });
     view->addSeparator();
     // In presenter mode the arrows, Home and End step by record instead (presenter.h).
-    view->addAction(tr("Step &back"), this, [this] {
-        if (m_presenter->active()) m_presenter->previousEvent();
-        else stepCursor(-0.01);
-    })->setShortcut(Qt::Key_Left);
-    view->addAction(tr("Step &forward"), this, [this] {
-        if (m_presenter->active()) m_presenter->nextEvent();
-        else stepCursor(0.01);
-    })->setShortcut(Qt::Key_Right);
-    view->addAction(tr("&Next sweep / GC cycle"), this, [this] { stepCycle(+1); })->setShortcut(Qt::Key_BracketRight);
-    view->addAction(tr("&Previous sweep / GC cycle"), this, [this] { stepCycle(-1); })->setShortcut(Qt::Key_BracketLeft);
-    view->addAction(tr("Go to &start"), this, [this] {
-        if (m_presenter->active()) m_presenter->firstEvent();
-        else seekTo(0);
-    })->setShortcut(Qt::Key_Home);
-    view->addAction(tr("Go to &end"), this, [this] {
-        if (m_presenter->active()) m_presenter->lastEvent();
-        else if (m_client->summary()) seekTo(m_client->summary()->info.endNs);
-    })->setShortcut(Qt::Key_End);
+    view->addAction(tr("Step &back"), this,
+                    [this] {
+                        if (m_presenter->active())
+                            m_presenter->previousEvent();
+                        else
+                            stepCursor(-0.01);
+                    })
+        ->setShortcut(Qt::Key_Left);
+    view->addAction(tr("Step &forward"), this,
+                    [this] {
+                        if (m_presenter->active())
+                            m_presenter->nextEvent();
+                        else
+                            stepCursor(0.01);
+                    })
+        ->setShortcut(Qt::Key_Right);
+    view->addAction(tr("&Next sweep / GC cycle"), this, [this] { stepCycle(+1); })
+        ->setShortcut(Qt::Key_BracketRight);
+    view->addAction(tr("&Previous sweep / GC cycle"), this, [this] { stepCycle(-1); })
+        ->setShortcut(Qt::Key_BracketLeft);
+    view->addAction(tr("Go to &start"), this,
+                    [this] {
+                        if (m_presenter->active())
+                            m_presenter->firstEvent();
+                        else
+                            seekTo(0);
+                    })
+        ->setShortcut(Qt::Key_Home);
+    view->addAction(tr("Go to &end"), this,
+                    [this] {
+                        if (m_presenter->active())
+                            m_presenter->lastEvent();
+                        else if (m_client->summary())
+                            seekTo(m_client->summary()->info.endNs);
+                    })
+        ->setShortcut(Qt::Key_End);
     view->addSeparator();
     m_range->addViewActions(view);
     view->addSeparator();
@@ -320,29 +381,40 @@ void MainWindow::buildMenus() {
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About spanscope"), this, [this] {
-        QMessageBox::about(this, tr("About spanscope"),
-                           tr("<b>spanscope</b> %1<br>A Go-style allocator, instrumented, and this viewer of its "
-                              "recorded sessions.<br><br>Heap map: one cell per 8 KiB page, 128 pages (1 MiB) to a "
-                              "row, 64 MiB arenas. Colour = size class, brightness = occupancy.")
-                               .arg(QApplication::applicationVersion()));
+        QMessageBox::about(
+            this, tr("About spanscope"),
+            tr("<b>spanscope</b> %1<br>A Go-style allocator, instrumented, and this viewer of its "
+               "recorded sessions.<br><br>Heap map: one cell per 8 KiB page, 128 pages (1 MiB) to "
+               "a "
+               "row, 64 MiB arenas. Colour = size class, brightness = occupancy.")
+                .arg(QApplication::applicationVersion()));
     });
 }
 
 void MainWindow::showBanner(const QString& text, bool error) {
     m_banner->setText(text);
-    m_banner->setStyleSheet(error ? QStringLiteral("QLabel { background: #fde2e1; color: #7a1712; border-bottom: 2px solid "
-                                                   "#d9534f; padding: 8px 12px; font-weight: 600; }")
-                                  : QStringLiteral("QLabel { background: #e3effc; color: #123f6b; border-bottom: 2px solid "
-                                                   "#4a90d9; padding: 6px 12px; }"));
+    m_banner->setStyleSheet(
+        error ? QStringLiteral(
+                    "QLabel { background: #fde2e1; color: #7a1712; border-bottom: 2px solid "
+                    "#d9534f; padding: 8px 12px; font-weight: 600; }")
+              : QStringLiteral(
+                    "QLabel { background: #e3effc; color: #123f6b; border-bottom: 2px solid "
+                    "#4a90d9; padding: 6px 12px; }"));
     m_banner->show();
     if (error) statusBar()->showMessage(text);
 }
 
-void MainWindow::hideBanner() { m_banner->hide(); }
+void MainWindow::hideBanner() {
+    m_banner->hide();
+}
 
-QString MainWindow::bannerText() const { return m_banner->isVisible() || !m_banner->isHidden() ? m_banner->text() : QString(); }
+QString MainWindow::bannerText() const {
+    return m_banner->isVisible() || !m_banner->isHidden() ? m_banner->text() : QString();
+}
 
-QStringList MainWindow::recentFiles() { return QSettings().value(QLatin1String(kRecentKey)).toStringList(); }
+QStringList MainWindow::recentFiles() {
+    return QSettings().value(QLatin1String(kRecentKey)).toStringList();
+}
 
 void MainWindow::addRecent(const QString& path) {
     const QString abs = QFileInfo(path).absoluteFilePath();
@@ -389,7 +461,8 @@ bool MainWindow::startLive(const LiveSource& src) {
         m_sessionPanel->setAttachedPid(src.pid);
     }
     m_followAction->setChecked(true);
-    statusBar()->showMessage(tr("Recording %1 into %2…").arg(src.describe(), QFileInfo(m_path).fileName()));
+    statusBar()->showMessage(
+        tr("Recording %1 into %2…").arg(src.describe(), QFileInfo(m_path).fileName()));
     m_client->open(m_path, 15000);  // the file appears with the recorder's first commit
     return true;
 }
@@ -397,26 +470,33 @@ bool MainWindow::startLive(const LiveSource& src) {
 bool MainWindow::saveSessionAs(const QString& dest) {
     if (m_path.isEmpty() || !m_client->summary()) return false;
     if (isRecording()) {
-        showBanner(tr("The session is still being recorded: stop the recording (File > Stop recording) or let it "
+        showBanner(tr("The session is still being recorded: stop the recording (File > Stop "
+                      "recording) or let it "
                       "end, then save it."),
                    true);
         return false;
     }
-    const QString from = QFileInfo(m_path).absoluteFilePath(), to = QFileInfo(dest).absoluteFilePath();
+    const QString from = QFileInfo(m_path).absoluteFilePath(),
+                  to = QFileInfo(dest).absoluteFilePath();
     if (from == to) return true;
     QFile::remove(to);  // the dialog asked before replacing it
     if (!QFile::copy(from, to)) {
         showBanner(tr("Cannot save the session as %1.").arg(to), true);
         return false;
     }
-    statusBar()->showMessage(tr("Saved as %1 (%2).").arg(to, formatBytes(uint64_t(QFileInfo(to).size()))), 6000);
+    statusBar()->showMessage(
+        tr("Saved as %1 (%2).").arg(to, formatBytes(uint64_t(QFileInfo(to).size()))), 6000);
     addRecent(to);
     return true;
 }
 
-bool MainWindow::followingEnd() const { return m_followAction->isChecked(); }
+bool MainWindow::followingEnd() const {
+    return m_followAction->isChecked();
+}
 
-void MainWindow::setFollowingEnd(bool on) { m_followAction->setChecked(on); }
+void MainWindow::setFollowingEnd(bool on) {
+    m_followAction->setChecked(on);
+}
 
 bool MainWindow::detach() {
     if (!m_attachedPid || !m_live->running()) return false;
@@ -426,7 +506,10 @@ bool MainWindow::detach() {
     m_sessionPanel->setAttachedPid(0);
     m_followAction->setChecked(false);
     // The worker keeps polling until the session says how it ended ("detached").
-    showBanner(tr("Detached from process %1; it runs on. The session recorded so far stays browsable.").arg(pid), false);
+    showBanner(
+        tr("Detached from process %1; it runs on. The session recorded so far stays browsable.")
+            .arg(pid),
+        false);
     statusBar()->showMessage(tr("Detached from process %1.").arg(pid), 5000);
     return true;
 }
@@ -447,8 +530,10 @@ void MainWindow::onOpened(const SummaryPtr& s) {
     if (s->live) {
         m_client->setPolling(250);
         if (!m_live->running())
-            showBanner(tr("This session is still being recorded, or its recorder stopped without finishing it; "
-                          "it is shown as far as it was committed and updated as it grows."), false);
+            showBanner(tr("This session is still being recorded, or its recorder stopped without "
+                          "finishing it; "
+                          "it is shown as far as it was committed and updated as it grows."),
+                       false);
     }
     if (live) m_followAction->setChecked(true);
     seekTo(s->info.endNs);
@@ -494,7 +579,8 @@ const char* kStateKey = "window/state";
 void MainWindow::fitToScreen() {
     const QScreen* sc = screen() ? screen() : QGuiApplication::primaryScreen();
     const QRect avail = sc ? sc->availableGeometry() : QRect(0, 0, 1440, 900);
-    const QSize size(std::min(2560, avail.width() * 9 / 10), std::min(1600, avail.height() * 9 / 10));
+    const QSize size(std::min(2560, avail.width() * 9 / 10),
+                     std::min(1600, avail.height() * 9 / 10));
     layoutFor(size);
     if (sc) move(avail.center() - QPoint(size.width() / 2, size.height() / 2));
 }
@@ -526,10 +612,13 @@ void MainWindow::layoutFor(QSize size) {
         resizeDocks({fr}, {side}, Qt::Horizontal);
         resizeDocks({tl}, {std::max(210, size.height() * 26 / 100)}, Qt::Vertical);
         if (!tabifiedDockWidgets(fr).contains(sc))
-            resizeDocks({fr, sc}, {size.height() * 55 / 100, size.height() * 45 / 100}, Qt::Vertical);
+            resizeDocks({fr, sc}, {size.height() * 55 / 100, size.height() * 45 / 100},
+                        Qt::Vertical);
     };
-    if (isVisible()) proportions();
-    else QTimer::singleShot(0, this, proportions);
+    if (isVisible())
+        proportions();
+    else
+        QTimer::singleShot(0, this, proportions);
 }
 
 void MainWindow::restoreLayout() {
@@ -540,7 +629,8 @@ void MainWindow::restoreLayout() {
         return;
     }
     // A window remembered on a larger screen than this one is fitted instead.
-    if (const QScreen* sc = screen(); sc && !sc->availableGeometry().contains(frameGeometry())) fitToScreen();
+    if (const QScreen* sc = screen(); sc && !sc->availableGeometry().contains(frameGeometry()))
+        fitToScreen();
     restoreState(st.value(QLatin1String(kStateKey)).toByteArray());
 }
 
@@ -554,7 +644,8 @@ void MainWindow::saveLayout() const {
 void MainWindow::stepCursor(double fraction) {
     if (!m_client->summary()) return;
     const auto [t0, t1] = m_timeline->visibleRange();
-    const int64_t step = std::max<int64_t>(1000, static_cast<int64_t>(double(t1 - t0) * std::abs(fraction)));
+    const int64_t step =
+        std::max<int64_t>(1000, static_cast<int64_t>(double(t1 - t0) * std::abs(fraction)));
     int64_t t = m_timeline->cursorTime() + (fraction < 0 ? -step : step);
     t = std::clamp<int64_t>(t, 0, m_client->summary()->info.endNs);
     m_followAction->setChecked(false);
@@ -564,11 +655,12 @@ void MainWindow::stepCursor(double fraction) {
 void MainWindow::setClassFilter(int sizeClass) {
     m_map->setClassFilter(sizeClass);
     m_legend->setSelectedClass(sizeClass);
-    statusBar()->showMessage(sizeClass < 0 ? tr("All size classes shown.")
-                                           : tr("Only size class %1 in colour; click it again in the legend (or press "
-                                                "Escape) to show all.")
-                                                 .arg(sizeClass),
-                             5000);
+    statusBar()->showMessage(
+        sizeClass < 0 ? tr("All size classes shown.")
+                      : tr("Only size class %1 in colour; click it again in the legend (or press "
+                           "Escape) to show all.")
+                            .arg(sizeClass),
+        5000);
 }
 
 void MainWindow::onMoment(const MomentPtr& m) {
@@ -627,11 +719,14 @@ bool MainWindow::stepCycle(int direction) {
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
-    if (e->mimeData()->hasUrls() && e->mimeData()->urls().size() == 1 && e->mimeData()->urls().first().isLocalFile())
+    if (e->mimeData()->hasUrls() && e->mimeData()->urls().size() == 1 &&
+        e->mimeData()->urls().first().isLocalFile())
         e->acceptProposedAction();
 }
 
-void MainWindow::dropEvent(QDropEvent* e) { openFile(e->mimeData()->urls().first().toLocalFile()); }
+void MainWindow::dropEvent(QDropEvent* e) {
+    openFile(e->mimeData()->urls().first().toLocalFile());
+}
 
 void MainWindow::onSeries(const SeriesPtr& s) {
     m_series = s;
@@ -642,15 +737,16 @@ void MainWindow::onSeries(const SeriesPtr& s) {
 
 QWidget* MainWindow::panel(const QString& name) const {
     if (name == QLatin1String("heapmap")) return centralWidget();
-    const QWidget* inner = name == QLatin1String("timeline")        ? static_cast<QWidget*>(m_timeline)
-                           : name == QLatin1String("fragmentation") ? static_cast<QWidget*>(m_frag)
-                           : name == QLatin1String("sizeclasses")   ? static_cast<QWidget*>(m_table)
-                           : name == QLatin1String("session")       ? static_cast<QWidget*>(m_sessionPanel)
-                           : name == QLatin1String("inspector")     ? static_cast<QWidget*>(m_inspector)
-                           : name == QLatin1String("range")         ? static_cast<QWidget*>(m_range->rangePanel())
-                           : name == QLatin1String("flow")          ? static_cast<QWidget*>(m_range->flowView())
-                           : name == QLatin1String("profile")       ? static_cast<QWidget*>(m_profile)
-                                                                    : nullptr;
+    const QWidget* inner =
+        name == QLatin1String("timeline")        ? static_cast<QWidget*>(m_timeline)
+        : name == QLatin1String("fragmentation") ? static_cast<QWidget*>(m_frag)
+        : name == QLatin1String("sizeclasses")   ? static_cast<QWidget*>(m_table)
+        : name == QLatin1String("session")       ? static_cast<QWidget*>(m_sessionPanel)
+        : name == QLatin1String("inspector")     ? static_cast<QWidget*>(m_inspector)
+        : name == QLatin1String("range")         ? static_cast<QWidget*>(m_range->rangePanel())
+        : name == QLatin1String("flow")          ? static_cast<QWidget*>(m_range->flowView())
+        : name == QLatin1String("profile")       ? static_cast<QWidget*>(m_profile)
+                                                 : nullptr;
     for (QDockWidget* d : findChildren<QDockWidget*>())
         if (d->widget() == inner) return d;
     return const_cast<MainWindow*>(this);
@@ -674,7 +770,8 @@ void MainWindow::updateStatus() {
     const auto& in = s->info;
     // The file's size: live recordings go to the user's data folder (LiveRecording::recordingsDir).
     m_stEvents->setText(tr("%1%2 · %3 file")
-                            .arg(countOf(uint64_t(in.events), "event", "events"), s->live ? tr(" (recording)") : QString(),
+                            .arg(countOf(uint64_t(in.events), "event", "events"),
+                                 s->live ? tr(" (recording)") : QString(),
                                  formatBytes(uint64_t(QFileInfo(m_path).size()))));
     m_stEvents->setToolTip(m_path);
     const int64_t t = m_moment ? m_moment->tNs : 0;
@@ -686,20 +783,25 @@ void MainWindow::updateStatus() {
         m_stTime->setText(m_stTime->text() + tr(" · incomplete: records dropped"));
         m_stTime->setStyleSheet(QStringLiteral("color: #b00000; font-weight: bold"));
         m_stTime->setToolTip(
-            g->resynced
-                ? tr("The program outran the recorder from %1 to %2: %3 records were dropped, so the heap "
-                     "map and size classes here may miss spans. At %2 the probe sent the whole span table "
-                     "again (a resync rundown).")
-                      .arg(formatSeconds(g->fromNs), formatSeconds(g->toNs), formatCount(uint64_t(g->dropped)))
-                : tr("The program outran the recorder from %1 on: %2 records were dropped and the span "
-                     "table was not sent again before the end, so the heap map and size classes may miss spans.")
-                      .arg(formatSeconds(g->fromNs), formatCount(uint64_t(g->dropped))));
+            g->resynced ? tr("The program outran the recorder from %1 to %2: %3 records were "
+                             "dropped, so the heap "
+                             "map and size classes here may miss spans. At %2 the probe sent the "
+                             "whole span table "
+                             "again (a resync rundown).")
+                              .arg(formatSeconds(g->fromNs), formatSeconds(g->toNs),
+                                   formatCount(uint64_t(g->dropped)))
+                        : tr("The program outran the recorder from %1 on: %2 records were dropped "
+                             "and the span "
+                             "table was not sent again before the end, so the heap map and size "
+                             "classes may miss spans.")
+                              .arg(formatSeconds(g->fromNs), formatCount(uint64_t(g->dropped))));
     }
     if (m_moment && m_moment->hasHeap) {
         const auto& h = m_moment->heap;
         m_stHeap->setText(tr("%1 %2 · %3 %4 · %5 %6 · %7 %8")
-                              .arg(termLabel(Term::Allocated), formatBytes(h.heapAlloc), termLabel(Term::InSpans),
-                                   formatBytes(h.heapInuse), termLabel(Term::HeapSys), formatBytes(h.heapSys),
+                              .arg(termLabel(Term::Allocated), formatBytes(h.heapAlloc),
+                                   termLabel(Term::InSpans), formatBytes(h.heapInuse),
+                                   termLabel(Term::HeapSys), formatBytes(h.heapSys),
                                    termLabel(Term::Released), formatBytes(h.heapReleased)));
     } else {
         m_stHeap->setText(tr("heap: no sample yet"));
@@ -710,23 +812,28 @@ void MainWindow::updateStatus() {
             const QString phase = !m_moment->gcPhase.empty() ? gcPhaseLabel(m_moment->gcPhase)
                                   : m_moment->cycleRunning   ? tr("marking")
                                                              : tr("off");
-            m_stCycle->setText(tr("%1 %2 · phase: %3").arg(termLabel(Term::GcCycle)).arg(c.cycle).arg(phase));
+            m_stCycle->setText(
+                tr("%1 %2 · phase: %3").arg(termLabel(Term::GcCycle)).arg(c.cycle).arg(phase));
         } else {  // malloc mode: generations follow one another; the current one sweeps as it goes
             m_stCycle->setText(tr("%1 %2 (since %3) · %4 %5")
                                    .arg(termLabel(Term::SweepGeneration))
                                    .arg(c.cycle)
-                                   .arg(formatSeconds(c.startNs), termLabel(Term::NextSweep), formatBytes(c.trigger)));
+                                   .arg(formatSeconds(c.startNs), termLabel(Term::NextSweep),
+                                        formatBytes(c.trigger)));
         }
     } else if (m_moment && m_moment->hasHeap && m_moment->heap.numSweepCycles > 0) {
         // Attached to a running program: its generations began before the recording did.
-        m_stCycle->setText(tr("%1 %2 (began before the recording) · %3 %4")
-                               .arg(termLabel(Term::SweepGeneration))
-                               .arg(m_moment->heap.numSweepCycles)
-                               .arg(termLabel(Term::NextSweep), formatBytes(m_moment->heap.nextSweep)));
+        m_stCycle->setText(
+            tr("%1 %2 (began before the recording) · %3 %4")
+                .arg(termLabel(Term::SweepGeneration))
+                .arg(m_moment->heap.numSweepCycles)
+                .arg(termLabel(Term::NextSweep), formatBytes(m_moment->heap.nextSweep)));
     } else {
         m_stCycle->setText(tr("no %1 yet").arg(termLabel(Term::SweepGeneration)));
     }
-    m_stRead->setText(m_moment ? tr("read %1").arg(formatDuration(static_cast<uint64_t>(m_moment->readMs * 1e6))) : QString());
+    m_stRead->setText(
+        m_moment ? tr("read %1").arg(formatDuration(static_cast<uint64_t>(m_moment->readMs * 1e6)))
+                 : QString());
 }
 
 }  // namespace spanscope::ui

@@ -83,8 +83,8 @@ public:
     QString statusText() const;
     // The status bar's figures that do not fit their room (the layout test wants none).
     QStringList clippedStatusTexts() const;
-    // A panel by name (heapmap, timeline, fragmentation, sizeclasses, session, inspector, profile): the map with its
-    // legend, or a dock with its title.
+    // A panel by name (heapmap, timeline, fragmentation, sizeclasses, session, inspector, profile):
+    // the map with its legend, or a dock with its title.
     QWidget* panel(const QString& name) const;
     static QStringList recentFiles();
 
@@ -140,7 +140,7 @@ private:
     SpanInspector* m_inspector = nullptr;
     ProfilePanel* m_profile = nullptr;
     QDockWidget* m_inspectorDock = nullptr;
-    QTimer m_sideThrottle;    // live, following: fragmentation and size classes at most once a second
+    QTimer m_sideThrottle;  // live, following: fragmentation and size classes at most once a second
     bool m_sidePending = false;
     MomentPtr m_moment;
     SeriesPtr m_series;

@@ -22,7 +22,8 @@ struct NarrationContext {
     size_t filledByOthers = 0;
 };
 
-QString narrate(const Event& e, const std::vector<stream::ClassEntry>& classes, const NarrationContext& ctx = {});
+QString narrate(const Event& e, const std::vector<stream::ClassEntry>& classes,
+                const NarrationContext& ctx = {});
 
 // "12 MB"-style sizes for a spoken sentence: decimal units, two significant digits past 10.
 QString spokenBytes(uint64_t bytes);

@@ -52,11 +52,14 @@ constexpr double kDeutan[3][3] = {{0.367322, 0.860646, -0.227968},
 Vec3 simulate(const double (*m)[3], const Vec3& rgb) {
     Vec3 out{};
     for (int i = 0; i < 3; i++)
-        out[size_t(i)] = std::clamp(m[i][0] * rgb[0] + m[i][1] * rgb[1] + m[i][2] * rgb[2], 0.0, 1.0);
+        out[size_t(i)] =
+            std::clamp(m[i][0] * rgb[0] + m[i][1] * rgb[1] + m[i][2] * rgb[2], 0.0, 1.0);
     return out;
 }
 
-Vec3 linearOf(QRgb c) { return {toLinear(qRed(c)), toLinear(qGreen(c)), toLinear(qBlue(c))}; }
+Vec3 linearOf(QRgb c) {
+    return {toLinear(qRed(c)), toLinear(qGreen(c)), toLinear(qBlue(c))};
+}
 
 // A colour as seen three ways (OKLab each).
 struct Seen {
@@ -67,7 +70,8 @@ Seen seen(QRgb c) {
     return {{okLab(rgb), okLab(simulate(kProtan, rgb)), okLab(simulate(kDeutan, rgb))}};
 }
 double dist(const Vec3& a, const Vec3& b) {
-    return std::sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
+    return std::sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) +
+                     (a[2] - b[2]) * (a[2] - b[2]));
 }
 double dist(const Seen& a, const Seen& b) {
     return std::min({dist(a.lab[0], b.lab[0]), dist(a.lab[1], b.lab[1]), dist(a.lab[2], b.lab[2])});
@@ -84,7 +88,9 @@ std::array<QRgb, kPaletteClasses> makePalette() {
             for (int k = 0; k < 48; k++) {
                 const double h = 2 * M_PI * k / 48;
                 const Vec3 rgb = linearFromOkLab({L, C * std::cos(h), C * std::sin(h)});
-                if (std::any_of(rgb.begin(), rgb.end(), [](double x) { return x < -1e-6 || x > 1 + 1e-6; })) continue;
+                if (std::any_of(rgb.begin(), rgb.end(),
+                                [](double x) { return x < -1e-6 || x > 1 + 1e-6; }))
+                    continue;
                 cand.push_back(qRgb(toSrgb8(rgb[0]), toSrgb8(rgb[1]), toSrgb8(rgb[2])));
             }
     std::vector<Seen> cs;
@@ -127,7 +133,9 @@ std::array<QRgb, kPaletteClasses> makePalette() {
 }
 }  // namespace
 
-double perceivedDistance(QRgb a, QRgb b) { return dist(seen(a), seen(b)); }
+double perceivedDistance(QRgb a, QRgb b) {
+    return dist(seen(a), seen(b));
+}
 
 QRgb sizeClassColor(int sizeClass) {
     static const std::array<QRgb, kPaletteClasses> palette = makePalette();

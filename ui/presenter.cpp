@@ -16,7 +16,6 @@
 #include <QStatusBar>
 #include <QTableView>
 #include <QToolBar>
-
 #include <algorithm>
 
 #include "main_window.h"
@@ -28,12 +27,16 @@ namespace {
 constexpr double kDefaultDwellSeconds = 2.5;  // auto-play: how long a step stays without "wait"
 
 QFont scaledFont(QFont f, double scale) {
-    if (f.pointSizeF() > 0) f.setPointSizeF(f.pointSizeF() * scale);
-    else if (f.pixelSize() > 0) f.setPixelSize(static_cast<int>(f.pixelSize() * scale + 0.5));
+    if (f.pointSizeF() > 0)
+        f.setPointSizeF(f.pointSizeF() * scale);
+    else if (f.pixelSize() > 0)
+        f.setPixelSize(static_cast<int>(f.pixelSize() * scale + 0.5));
     return f;
 }
 
-bool offscreen() { return QGuiApplication::platformName() == QLatin1String("offscreen"); }
+bool offscreen() {
+    return QGuiApplication::platformName() == QLatin1String("offscreen");
+}
 }  // namespace
 
 // ---- NarrationBar ----------------------------------------------------------------------------
@@ -95,8 +98,10 @@ void NarrationBar::paintEvent(QPaintEvent*) {
     }
     p.setFont(big);
     p.setPen(Qt::white);
-    const QString text = m_text.isEmpty() ? tr("Open a session, then step with → (next record) or PgDn (next GC phase).")
-                                          : m_text;
+    const QString text =
+        m_text.isEmpty()
+            ? tr("Open a session, then step with → (next record) or PgDn (next GC phase).")
+            : m_text;
     const QStringList lines = narrationLines(text, big, width() - x - pad);
     for (int i = 0; i < lines.size(); i++) p.drawText(x, y1 + i * fmBig.height(), lines[i]);
     const int y2 = y1 + fmBig.height() + fmBig.descent() + 4 + fm.ascent();
@@ -120,13 +125,17 @@ void NarrationBar::paintEvent(QPaintEvent*) {
 // ---- Presenter -------------------------------------------------------------------------------
 
 Presenter::Presenter(MainWindow* window, SessionClient* client)
-    : QObject(window), m_window(window), m_client(client), m_bar(new NarrationBar),
+    : QObject(window),
+      m_window(window),
+      m_client(client),
+      m_bar(new NarrationBar),
       m_barHolder(new QToolBar(tr("Narration"), window)) {
     m_barHolder->setObjectName(QStringLiteral("narration"));
     m_barHolder->setMovable(false);
     m_barHolder->setFloatable(false);
     m_barHolder->setContextMenuPolicy(Qt::PreventContextMenu);
-    m_barHolder->setStyleSheet(QStringLiteral("QToolBar { padding: 0; margin: 0; border: 0; spacing: 0; }"));
+    m_barHolder->setStyleSheet(
+        QStringLiteral("QToolBar { padding: 0; margin: 0; border: 0; spacing: 0; }"));
     m_barHolder->addWidget(m_bar);
     window->addToolBar(Qt::TopToolBarArea, m_barHolder);
     m_barHolder->hide();
@@ -145,9 +154,10 @@ Presenter::Presenter(MainWindow* window, SessionClient* client)
         const bool timedOut = m_waitClock.elapsed() > m_waitTimeoutMs;
         if (!m_waitDone() && !timedOut) return;
         if (timedOut && !m_waitIsPause)
-            m_window->statusBar()->showMessage(tr("Scene step %1: the session did not get there in time; going on.")
-                                                   .arg(m_sceneIndex + 1),
-                                               5000);
+            m_window->statusBar()->showMessage(
+                tr("Scene step %1: the session did not get there in time; going on.")
+                    .arg(m_sceneIndex + 1),
+                5000);
         m_sceneTimer.stop();
         m_waitDone = nullptr;
         continueScene();
@@ -158,7 +168,8 @@ const std::vector<uint16_t>& Presenter::eventKinds() {
     static const std::vector<uint16_t> kinds = [] {
         std::vector<uint16_t> k;
         for (uint16_t i = 1; i <= uint16_t(EventKind::SpanRefill); i++)
-            if (i != uint16_t(EventKind::ClassCounters) && i != uint16_t(EventKind::HeapTotals)) k.push_back(i);
+            if (i != uint16_t(EventKind::ClassCounters) && i != uint16_t(EventKind::HeapTotals))
+                k.push_back(i);
         k.insert(k.end(), {stream::kRundownBegin, stream::kRundownEnd, stream::kDropped});
         return k;
     }();
@@ -166,16 +177,19 @@ const std::vector<uint16_t>& Presenter::eventKinds() {
 }
 
 const std::vector<uint16_t>& Presenter::phaseKinds() {
-    static const std::vector<uint16_t> kinds{uint16_t(EventKind::GCPhase), uint16_t(EventKind::SweepCycle)};
+    static const std::vector<uint16_t> kinds{uint16_t(EventKind::GCPhase),
+                                             uint16_t(EventKind::SweepCycle)};
     return kinds;
 }
 
 void Presenter::addActions(QMenu* menu) {
     m_toggle = menu->addAction(tr("&Presenter mode"));
     m_toggle->setCheckable(true);
-    m_toggle->setShortcuts({QKeySequence(Qt::Key_F11), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P)});
+    m_toggle->setShortcuts(
+        {QKeySequence(Qt::Key_F11), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P)});
     connect(m_toggle, &QAction::toggled, this, &Presenter::setActive);
-    menu->addAction(tr("Next &record (presenter: →)"), this, [this] { nextEvent(); })->setShortcut(Qt::Key_Space);
+    menu->addAction(tr("Next &record (presenter: →)"), this, [this] { nextEvent(); })
+        ->setShortcut(Qt::Key_Space);
     menu->addAction(tr("Previous re&cord (presenter: ←)"), this, [this] { previousEvent(); })
         ->setShortcut(Qt::Key_Backspace);
     menu->addAction(tr("Next &GC phase / sweep generation"), this, [this] { nextPhase(); })
@@ -189,8 +203,9 @@ void Presenter::addActions(QMenu* menu) {
     m_sceneAuto->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
     connect(m_sceneAuto, &QAction::toggled, this, &Presenter::setAutoPlay);
     menu->addAction(tr("Load a scene &file…"), this, [this] {
-        const QString f = QFileDialog::getOpenFileName(m_window, tr("Load a presenter scene"), QString(),
-                                                       tr("Scenes (*.json);;All files (*)"));
+        const QString f =
+            QFileDialog::getOpenFileName(m_window, tr("Load a presenter scene"), QString(),
+                                         tr("Scenes (*.json);;All files (*)"));
         if (f.isEmpty()) return;
         Scene s;
         QString error;
@@ -221,8 +236,10 @@ void Presenter::updateSceneActions() {
     }
     QString progress;
     if (!m_scene.steps.isEmpty())
-        progress = m_autoPlay ? tr("scene %1/%2 · auto-play").arg(m_sceneIndex + 1).arg(m_scene.steps.size())
-                              : tr("scene %1/%2 · Return: next").arg(m_sceneIndex + 1).arg(m_scene.steps.size());
+        progress =
+            m_autoPlay
+                ? tr("scene %1/%2 · auto-play").arg(m_sceneIndex + 1).arg(m_scene.steps.size())
+                : tr("scene %1/%2 · Return: next").arg(m_sceneIndex + 1).arg(m_scene.steps.size());
     m_bar->setCaption(m_bar->caption(), progress);
 }
 
@@ -238,7 +255,8 @@ void Presenter::setActive(bool on) {
         m_layoutBefore = m_window->saveState();
         applyLargeType(true);
         m_barHolder->show();
-        if (!offscreen()) m_window->showFullScreen();  // offscreen (screenshots, tests): just the window
+        if (!offscreen())
+            m_window->showFullScreen();  // offscreen (screenshots, tests): just the window
         // The map gets the middle of the stage; the timeline, grown for its larger labels, below.
         // Once the larger type has been laid out (the next turn of the event loop).
         QTimer::singleShot(0, this, [this] {
@@ -249,12 +267,15 @@ void Presenter::setActive(bool on) {
                 if (m_window->dockWidgetArea(d) == Qt::RightDockWidgetArea) right << d;
                 if (m_window->dockWidgetArea(d) == Qt::BottomDockWidgetArea) bottom << d;
             }
-            if (!right.isEmpty()) m_window->resizeDocks({right.first()}, {size.width() * 31 / 100}, Qt::Horizontal);
+            if (!right.isEmpty())
+                m_window->resizeDocks({right.first()}, {size.width() * 31 / 100}, Qt::Horizontal);
             if (right.size() > 1)  // fragmentation above, size classes and session tabbed below
-                m_window->resizeDocks({right[0], right[1]}, {size.height() * 60 / 100, size.height() * 40 / 100},
+                m_window->resizeDocks({right[0], right[1]},
+                                      {size.height() * 60 / 100, size.height() * 40 / 100},
                                       Qt::Vertical);
             if (!bottom.isEmpty())
-                m_window->resizeDocks(bottom, QList<int>(bottom.size(), size.height() * 30 / 100), Qt::Vertical);
+                m_window->resizeDocks(bottom, QList<int>(bottom.size(), size.height() * 30 / 100),
+                                      Qt::Vertical);
         });
         m_currentAt = -1;
         describeCursor();
@@ -277,11 +298,13 @@ void Presenter::applyLargeType(bool on) {
     if (on) {
         m_fontBefore = m_window->font();
         const QScreen* screen = m_window->screen();
-        const int stage = offscreen() || !screen ? m_window->height() : screen->availableGeometry().height();
+        const int stage =
+            offscreen() || !screen ? m_window->height() : screen->availableGeometry().height();
         m_fontScale = fontScaleFor(stage);
         const double chartScale = chartFontScale();
         m_window->setFont(scaledFont(m_fontBefore, m_fontScale));
-        m_bar->setFont(scaledFont(m_fontBefore, m_fontScale * 1.15));  // a toolbar does not pass fonts on
+        m_bar->setFont(
+            scaledFont(m_fontBefore, m_fontScale * 1.15));  // a toolbar does not pass fonts on
         // Charts draw with their own fonts (the theme's), not the widget's.
         for (QChartView* v : m_window->findChildren<QChartView*>()) {
             QChart* c = v->chart();
@@ -354,14 +377,17 @@ bool Presenter::step(const QString& name) {
     return false;
 }
 
-void Presenter::request(int64_t t, int64_t id, int direction, const std::vector<uint16_t>& kinds, Purpose purpose) {
+void Presenter::request(int64_t t, int64_t id, int direction, const std::vector<uint16_t>& kinds,
+                        Purpose purpose) {
     m_purpose = purpose;
     m_inFlight = true;
     m_client->findEvent(t, id, direction, kinds);
 }
 
 void Presenter::showNarration(const QString& text) {
-    const QString time = m_current ? QStringLiteral("%1 s").arg(double(m_current->event.timeNs) / 1e9, 0, 'f', 6) : QString();
+    const QString time =
+        m_current ? QStringLiteral("%1 s").arg(double(m_current->event.timeNs) / 1e9, 0, 'f', 6)
+                  : QString();
     m_bar->setNarration(time, text);
     emit narrationChanged(text);
 }
@@ -405,7 +431,7 @@ void Presenter::onMomentShown() {
     const MomentPtr m = m_window->moment();
     if (!m) return;
     m_momentsSinceOpen++;
-    if (m->tNs == m_currentAt) return;               // the step's own seek, or already described
+    if (m->tNs == m_currentAt) return;  // the step's own seek, or already described
     if (m_inFlight && m_purpose == Purpose::Step) return;  // a step is on its way: it decides
     m_current.reset();
     m_currentAt = -1;
@@ -461,7 +487,8 @@ void Presenter::runSceneStep(int index) {
         return;
     }
     m_sceneIndex = index;
-    if (!m_autoPlay && m_scene.steps[index].onlyWaits()) return runSceneStep(index + 1);  // pauses are for auto-play
+    if (!m_autoPlay && m_scene.steps[index].onlyWaits())
+        return runSceneStep(index + 1);  // pauses are for auto-play
     m_phase = Phase::Source;
     updateSceneActions();
     continueScene();
@@ -487,8 +514,10 @@ void Presenter::continueScene() {
                 if (!s.scenario.isEmpty() || !s.open.isEmpty()) {
                     m_sourceOpened = false;
                     m_momentsSinceOpen = 0;
-                    if (!s.scenario.isEmpty()) m_window->startLive(LiveSource::scenario(s.scenario, s.scenarioSeconds));
-                    else m_window->openFile(s.open);
+                    if (!s.scenario.isEmpty())
+                        m_window->startLive(LiveSource::scenario(s.scenario, s.scenarioSeconds));
+                    else
+                        m_window->openFile(s.open);
                     // Errors show in the window's banner; the watchdog then goes on.
                     waitUntil([this] { return m_sourceOpened && m_momentsSinceOpen > 0; }, 30000);
                     return;
@@ -500,10 +529,12 @@ void Presenter::continueScene() {
                     m_seekTarget = static_cast<int64_t>(s.seekSeconds * 1e9);
                     m_phase = Phase::SeekShown;
                     // A live session is waited for until it has reached the time.
-                    waitUntil([this] {
-                        const SummaryPtr sum = m_client->summary();
-                        return !sum || !sum->live || sum->info.endNs >= m_seekTarget;
-                    }, 30000);
+                    waitUntil(
+                        [this] {
+                            const SummaryPtr sum = m_client->summary();
+                            return !sum || !sum->live || sum->info.endNs >= m_seekTarget;
+                        },
+                        30000);
                     return;
                 }
                 break;
@@ -513,7 +544,11 @@ void Presenter::continueScene() {
                 if (sum) m_seekTarget = std::min(m_seekTarget, sum->info.endNs);
                 m_window->setFollowingEnd(false);
                 m_window->seekTo(m_seekTarget);
-                waitUntil([this] { return m_window->moment() && m_window->moment()->tNs == m_seekTarget; }, 10000);
+                waitUntil(
+                    [this] {
+                        return m_window->moment() && m_window->moment()->tNs == m_seekTarget;
+                    },
+                    10000);
                 return;
             }
             case Phase::Step:
@@ -523,10 +558,13 @@ void Presenter::continueScene() {
                     m_phase = Phase::Stepping;  // onEventFound counts the repeats down
                     step(s.step);
                     // Done when the last answer came and its moment is on screen.
-                    waitUntil([this] {
-                        const MomentPtr m = m_window->moment();
-                        return (m_repeatLeft <= 0 || !m_inFlight) && (!m_current || (m && m->tNs == m_currentAt));
-                    }, 20000);
+                    waitUntil(
+                        [this] {
+                            const MomentPtr m = m_window->moment();
+                            return (m_repeatLeft <= 0 || !m_inFlight) &&
+                                   (!m_current || (m && m->tNs == m_currentAt));
+                        },
+                        20000);
                     return;
                 }
                 break;
@@ -540,7 +578,9 @@ void Presenter::continueScene() {
                 break;
             case Phase::Wait: {
                 m_phase = Phase::Done;
-                const double secs = s.waitSeconds > 0 ? s.waitSeconds : s.onlyWaits() ? 0 : kDefaultDwellSeconds;
+                const double secs = s.waitSeconds > 0 ? s.waitSeconds
+                                    : s.onlyWaits()   ? 0
+                                                      : kDefaultDwellSeconds;
                 if (m_autoPlay && secs > 0) {
                     waitUntil([] { return false; }, static_cast<int>(secs * 1000), true);
                     return;

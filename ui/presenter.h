@@ -1,8 +1,9 @@
-// Presenter mode (DESIGN.md, "The GUI"): for a speaker demoing the allocator in a talk. Full screen,
-// type scaled up across the window, a narration bar saying in plain words what the current record
-// is (narration.h), single steps by keyboard (next/previous record, next/previous GC phase or sweep
-// generation, first/last) that seek the whole window to the record's time, and scripted scenes
-// (scene_script.h) advanced with Return or auto-played. Reads only through SessionClient::findEvent.
+// Presenter mode (DESIGN.md, "The GUI"): for a speaker demoing the allocator in a talk. Full
+// screen, type scaled up across the window, a narration bar saying in plain words what the current
+// record is (narration.h), single steps by keyboard (next/previous record, next/previous GC phase
+// or sweep generation, first/last) that seek the whole window to the record's time, and scripted
+// scenes (scene_script.h) advanced with Return or auto-played. Reads only through
+// SessionClient::findEvent.
 #pragma once
 #include <QElapsedTimer>
 #include <QObject>
@@ -60,7 +61,9 @@ public:
     QString caption() const { return m_bar->caption(); }
     // The record the narration describes (the last one at or before the cursor, or the last step).
     const std::optional<session::EventRow>& current() const { return m_current; }
-    const NarrationContext& currentContext() const { return m_currentContext; }  // what its narration used
+    const NarrationContext& currentContext() const {
+        return m_currentContext;
+    }  // what its narration used
     // Type is scaled by up to kFontScale in presenter mode, on a stage (the screen; offscreen, the
     // window) 1,000 px tall or more; on a smaller one by less, down to kMinFontScale at 640 px,
     // so that every panel and the status bar still fit. The charts' by less (their plots are
@@ -70,7 +73,9 @@ public:
     static constexpr double kChartFontScale = 1.35;
     static double fontScaleFor(int stageHeight);
     double fontScale() const { return m_fontScale; }  // as applied (1 outside presenter mode)
-    double chartFontScale() const { return std::max(1.0, m_fontScale / kFontScale * kChartFontScale); }
+    double chartFontScale() const {
+        return std::max(1.0, m_fontScale / kFontScale * kChartFontScale);
+    }
 
     // Steps: each asks the worker for the record and seeks the window to its time. False when no
     // session is open. The answer comes as stepped(found).
@@ -109,7 +114,8 @@ private:
     enum class Purpose { Step, Describe };
     // A scene step runs through these in order; each may wait for the session (waitUntil).
     enum class Phase { Idle, Source, Seek, SeekShown, Step, Stepping, Caption, Wait, Done };
-    void request(int64_t t, int64_t id, int direction, const std::vector<uint16_t>& kinds, Purpose purpose);
+    void request(int64_t t, int64_t id, int direction, const std::vector<uint16_t>& kinds,
+                 Purpose purpose);
     bool step(int direction, const std::vector<uint16_t>& kinds);
     void onEventFound(const EventPtr& e);
     void onMomentShown();
@@ -124,7 +130,7 @@ private:
     MainWindow* m_window;
     SessionClient* m_client;
     NarrationBar* m_bar;
-    QToolBar* m_barHolder;     // the bar spans the whole window, above the map and the docks
+    QToolBar* m_barHolder;      // the bar spans the whole window, above the map and the docks
     QByteArray m_layoutBefore;  // the docks' sizes before presenter mode (saveState)
     QAction* m_toggle = nullptr;
     QAction* m_sceneNext = nullptr;

@@ -7,7 +7,8 @@
 
 namespace spanscope::ui {
 
-ProfileModel::ProfileModel(bool bottomUp, QObject* parent) : QAbstractItemModel(parent), m_bottomUp(bottomUp) {}
+ProfileModel::ProfileModel(bool bottomUp, QObject* parent)
+    : QAbstractItemModel(parent), m_bottomUp(bottomUp) {}
 
 const ProfileTree* ProfileModel::tree() const {
     if (!m_profile || !m_profile->available) return nullptr;
@@ -46,7 +47,8 @@ void ProfileModel::setSearch(const ProfileSearch* s) {
     };
     for (size_t n = 1; n < t->nodes.size(); n++)
         if (matched(old, n) != matched(s, n))
-            emit dataChanged(indexOfNode(int(n), 0), indexOfNode(int(n), ColumnCount - 1), {Qt::FontRole});
+            emit dataChanged(indexOfNode(int(n), 0), indexOfNode(int(n), ColumnCount - 1),
+                             {Qt::FontRole});
 }
 
 QModelIndex ProfileModel::indexOfNode(int node, int column) const {
@@ -77,7 +79,9 @@ int ProfileModel::rowCount(const QModelIndex& parent) const {
     return int(t->nodes[size_t(nodeOf(parent))].children.size());
 }
 
-int ProfileModel::columnCount(const QModelIndex&) const { return ColumnCount; }
+int ProfileModel::columnCount(const QModelIndex&) const {
+    return ColumnCount;
+}
 
 QVariant ProfileModel::data(const QModelIndex& index, int role) const {
     const ProfileTree* t = tree();
@@ -87,7 +91,8 @@ QVariant ProfileModel::data(const QModelIndex& index, int role) const {
     const FlameFrame& f = t->frames[size_t(n.frame)];
     if (role == kNodeRole) return node;
     if (role == Qt::FontRole) {
-        if (m_search && size_t(node) < m_search->matchedNode.size() && m_search->matchedNode[size_t(node)]) {
+        if (m_search && size_t(node) < m_search->matchedNode.size() &&
+            m_search->matchedNode[size_t(node)]) {
             QFont font;
             font.setBold(true);
             return font;
@@ -95,34 +100,44 @@ QVariant ProfileModel::data(const QModelIndex& index, int role) const {
         return {};
     }
     if (role == Qt::TextAlignmentRole)
-        return index.column() >= InclusiveBytes ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
-    if (role == Qt::ToolTipRole) return f.file.isEmpty() ? f.function : QStringLiteral("%1\n%2:%3").arg(f.function, f.file).arg(f.line);
+        return index.column() >= InclusiveBytes ? QVariant(Qt::AlignRight | Qt::AlignVCenter)
+                                                : QVariant();
+    if (role == Qt::ToolTipRole)
+        return f.file.isEmpty() ? f.function
+                                : QStringLiteral("%1\n%2:%3").arg(f.function, f.file).arg(f.line);
     const int64_t total = t->root().total.get(m_metric);
     const bool sortOnly = role == kSortRole;
     if (role != Qt::DisplayRole && !sortOnly) return {};
     switch (index.column()) {
-    case Function: return f.function;
-    case Location: return f.fileLine();
-    case InclusiveBytes: {
-        const int64_t v = n.total.bytes(m_metric);
-        return sortOnly ? QVariant(qlonglong(v)) : QVariant(formatBytes(uint64_t(std::max<int64_t>(0, v))));
-    }
-    case InclusiveObjects: {
-        const int64_t v = n.total.objects(m_metric);
-        return sortOnly ? QVariant(qlonglong(v)) : QVariant(formatCount(uint64_t(std::max<int64_t>(0, v))));
-    }
-    case SelfBytes: {
-        const int64_t v = n.self.bytes(m_metric);
-        return sortOnly ? QVariant(qlonglong(v)) : QVariant(formatBytes(uint64_t(std::max<int64_t>(0, v))));
-    }
-    case SelfObjects: {
-        const int64_t v = n.self.objects(m_metric);
-        return sortOnly ? QVariant(qlonglong(v)) : QVariant(formatCount(uint64_t(std::max<int64_t>(0, v))));
-    }
-    case Share: {
-        const double share = total > 0 ? double(n.total.get(m_metric)) / double(total) : 0.0;
-        return sortOnly ? QVariant(share) : QVariant(QStringLiteral("%1%").arg(share * 100, 0, 'f', 1));
-    }
+        case Function:
+            return f.function;
+        case Location:
+            return f.fileLine();
+        case InclusiveBytes: {
+            const int64_t v = n.total.bytes(m_metric);
+            return sortOnly ? QVariant(qlonglong(v))
+                            : QVariant(formatBytes(uint64_t(std::max<int64_t>(0, v))));
+        }
+        case InclusiveObjects: {
+            const int64_t v = n.total.objects(m_metric);
+            return sortOnly ? QVariant(qlonglong(v))
+                            : QVariant(formatCount(uint64_t(std::max<int64_t>(0, v))));
+        }
+        case SelfBytes: {
+            const int64_t v = n.self.bytes(m_metric);
+            return sortOnly ? QVariant(qlonglong(v))
+                            : QVariant(formatBytes(uint64_t(std::max<int64_t>(0, v))));
+        }
+        case SelfObjects: {
+            const int64_t v = n.self.objects(m_metric);
+            return sortOnly ? QVariant(qlonglong(v))
+                            : QVariant(formatCount(uint64_t(std::max<int64_t>(0, v))));
+        }
+        case Share: {
+            const double share = total > 0 ? double(n.total.get(m_metric)) / double(total) : 0.0;
+            return sortOnly ? QVariant(share)
+                            : QVariant(QStringLiteral("%1%").arg(share * 100, 0, 'f', 1));
+        }
     }
     return {};
 }
@@ -131,13 +146,20 @@ QVariant ProfileModel::headerData(int section, Qt::Orientation o, int role) cons
     if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
     const bool inuse = metricIsInuse(m_metric);
     switch (section) {
-    case Function: return m_bottomUp ? tr("Allocating function / callers") : tr("Function");
-    case Location: return tr("Location");
-    case InclusiveBytes: return inuse ? tr("In use") : tr("Allocated");
-    case InclusiveObjects: return tr("Objects");
-    case SelfBytes: return inuse ? tr("Self in use") : tr("Self allocated");
-    case SelfObjects: return tr("Self objects");
-    case Share: return tr("Share");
+        case Function:
+            return m_bottomUp ? tr("Allocating function / callers") : tr("Function");
+        case Location:
+            return tr("Location");
+        case InclusiveBytes:
+            return inuse ? tr("In use") : tr("Allocated");
+        case InclusiveObjects:
+            return tr("Objects");
+        case SelfBytes:
+            return inuse ? tr("Self in use") : tr("Self allocated");
+        case SelfObjects:
+            return tr("Self objects");
+        case Share:
+            return tr("Share");
     }
     return {};
 }

@@ -12,7 +12,16 @@ namespace spanscope::ui {
 class ProfileModel : public QAbstractItemModel {
     Q_OBJECT
 public:
-    enum Column { Function, Location, InclusiveBytes, InclusiveObjects, SelfBytes, SelfObjects, Share, ColumnCount };
+    enum Column {
+        Function,
+        Location,
+        InclusiveBytes,
+        InclusiveObjects,
+        SelfBytes,
+        SelfObjects,
+        Share,
+        ColumnCount
+    };
     static constexpr int kSortRole = Qt::UserRole + 1;  // the raw number behind a figure
     static constexpr int kNodeRole = Qt::UserRole + 2;  // the ProfileNode index
 

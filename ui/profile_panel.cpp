@@ -17,9 +17,16 @@
 namespace spanscope::ui {
 
 ProfilePanel::ProfilePanel(SessionClient* client, QWidget* parent)
-    : QWidget(parent), m_client(client), m_metricBox(new QComboBox), m_searchEdit(new QLineEdit),
-      m_summary(new QLabel), m_matches(new QLabel), m_tabs(new QTabWidget), m_flame(new FlameGraphView),
-      m_topDown(new ProfileModel(false, this)), m_bottomUp(new ProfileModel(true, this)) {
+    : QWidget(parent),
+      m_client(client),
+      m_metricBox(new QComboBox),
+      m_searchEdit(new QLineEdit),
+      m_summary(new QLabel),
+      m_matches(new QLabel),
+      m_tabs(new QTabWidget),
+      m_flame(new FlameGraphView),
+      m_topDown(new ProfileModel(false, this)),
+      m_bottomUp(new ProfileModel(true, this)) {
     auto* lay = new QVBoxLayout(this);
     lay->setContentsMargins(4, 4, 4, 4);
     lay->setSpacing(4);
@@ -28,9 +35,10 @@ ProfilePanel::ProfilePanel(SessionClient* client, QWidget* parent)
     m_metricBox->addItem(tr("In use: objects"), int(ProfileMetric::InuseObjects));
     m_metricBox->addItem(tr("Allocated: bytes"), int(ProfileMetric::AllocBytes));
     m_metricBox->addItem(tr("Allocated: objects"), int(ProfileMetric::AllocObjects));
-    m_metricBox->setToolTip(tr("In use: the sampled objects live at the cursor (of those allocated in the range, "
-                               "when one is selected). Allocated: everything sampled up to the cursor, or in the "
-                               "range. Figures are Go's estimates from the samples (pprof's scaling)."));
+    m_metricBox->setToolTip(
+        tr("In use: the sampled objects live at the cursor (of those allocated in the range, "
+           "when one is selected). Allocated: everything sampled up to the cursor, or in the "
+           "range. Figures are Go's estimates from the samples (pprof's scaling)."));
     m_searchEdit->setPlaceholderText(tr("Search functions"));
     m_searchEdit->setClearButtonEnabled(true);
     bar->addWidget(m_metricBox);
@@ -59,9 +67,12 @@ ProfilePanel::ProfilePanel(SessionClient* client, QWidget* parent)
             [this](int i) { setMetric(ProfileMetric(m_metricBox->itemData(i).toInt())); });
     connect(m_searchEdit, &QLineEdit::textChanged, this, &ProfilePanel::setSearch);
     connect(m_searchEdit, &QLineEdit::returnPressed, this, &ProfilePanel::selectHeaviestMatch);
-    connect(m_flame, &FlameGraphView::nodeClicked, this, [this](int node) { selectNode(node, false); });
+    connect(m_flame, &FlameGraphView::nodeClicked, this,
+            [this](int node) { selectNode(node, false); });
     connect(m_flame, &FlameGraphView::zoomed, this, [this](int node) {
-        m_zoomPath = m_profile && m_profile->available && node > 0 ? pathOf(m_profile->topDown, node) : QStringList();
+        m_zoomPath = m_profile && m_profile->available && node > 0
+                         ? pathOf(m_profile->topDown, node)
+                         : QStringList();
     });
     connect(m_client, &SessionClient::profileReady, this, &ProfilePanel::onProfile);
     updateSummary();
@@ -83,8 +94,10 @@ QTreeView* ProfilePanel::makeTreeView(ProfileModel* model) {
     v->header()->setStretchLastSection(false);
     v->header()->setSectionResizeMode(ProfileModel::Function, QHeaderView::Interactive);
     v->header()->setSectionResizeMode(ProfileModel::Location, QHeaderView::Interactive);
-    v->setColumnWidth(ProfileModel::Function, v->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 30);
-    v->setColumnWidth(ProfileModel::Location, v->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 18);
+    v->setColumnWidth(ProfileModel::Function,
+                      v->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 30);
+    v->setColumnWidth(ProfileModel::Location,
+                      v->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 18);
     for (int c = ProfileModel::InclusiveBytes; c < ProfileModel::ColumnCount; c++)
         v->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
     connect(v, &QTreeView::clicked, this, [this, proxy, model](const QModelIndex& i) {
@@ -123,8 +136,10 @@ void ProfilePanel::clear() {
 
 void ProfilePanel::request() {
     if (!m_client->isOpen()) return;
-    if (m_range) m_client->requestProfile(m_range->first, m_range->second, true);
-    else if (m_t >= 0) m_client->requestProfile(0, m_t, false);
+    if (m_range)
+        m_client->requestProfile(m_range->first, m_range->second, true);
+    else if (m_t >= 0)
+        m_client->requestProfile(0, m_t, false);
 }
 
 void ProfilePanel::onProfile(const ProfilePtr& p) {
@@ -132,7 +147,8 @@ void ProfilePanel::onProfile(const ProfilePtr& p) {
     m_topDown->setProfile(p);
     m_bottomUp->setProfile(p);
     m_flame->setTree(p && p->available ? &p->topDown : nullptr, m_metric);
-    if (p && p->available && !m_zoomPath.isEmpty()) {  // the same frame as before, if it is still there
+    if (p && p->available &&
+        !m_zoomPath.isEmpty()) {  // the same frame as before, if it is still there
         const QStringList keep = m_zoomPath;
         const int node = nodeAtPath(p->topDown, keep);
         m_flame->zoomTo(std::max(node, 0));
@@ -143,7 +159,8 @@ void ProfilePanel::onProfile(const ProfilePtr& p) {
     // The heaviest path of the top-down tree, opened a few levels.
     auto* proxy = m_topDownView->model();
     QModelIndex i = proxy->index(0, 0);
-    for (int depth = 0; depth < 8 && i.isValid(); depth++, i = proxy->index(0, 0, i)) m_topDownView->expand(i);
+    for (int depth = 0; depth < 8 && i.isValid(); depth++, i = proxy->index(0, 0, i))
+        m_topDownView->expand(i);
     updateSummary();
     emit profileShown();
 }
@@ -160,8 +177,10 @@ void ProfilePanel::setMetric(ProfileMetric m) {
 }
 
 void ProfilePanel::setSearch(const QString& needle) {
-    if (m_searchEdit->text() != needle) m_searchEdit->setText(needle);  // comes back here through textChanged
-    else applySearch();
+    if (m_searchEdit->text() != needle)
+        m_searchEdit->setText(needle);  // comes back here through textChanged
+    else
+        applySearch();
 }
 
 void ProfilePanel::applySearch() {
@@ -183,18 +202,24 @@ QString ProfilePanel::matchText() const {
     const int64_t total = m_profile->topDown.root().total.get(m_metric);
     const int64_t matched = m_search.matched.get(m_metric);
     const double share = total > 0 ? 100.0 * double(matched) / double(total) : 0;
-    const QString amount = metricIsBytes(m_metric) ? formatBytes(uint64_t(std::max<int64_t>(0, matched)))
-                                                   : tr("%1 objects").arg(formatCount(uint64_t(std::max<int64_t>(0, matched))));
+    const QString amount =
+        metricIsBytes(m_metric)
+            ? formatBytes(uint64_t(std::max<int64_t>(0, matched)))
+            : tr("%1 objects").arg(formatCount(uint64_t(std::max<int64_t>(0, matched))));
     return tr("“%1”: %2 of the profile (%3) passes through %4.")
         .arg(m_search.needle, QStringLiteral("%1%").arg(share, 0, 'f', 1), amount,
-             m_search.matchedNodes == 1 ? tr("1 matching frame") : tr("%1 matching frames").arg(m_search.matchedNodes));
+             m_search.matchedNodes == 1 ? tr("1 matching frame")
+                                        : tr("%1 matching frames").arg(m_search.matchedNodes));
 }
 
-QString ProfilePanel::summaryText() const { return m_summary->text(); }
+QString ProfilePanel::summaryText() const {
+    return m_summary->text();
+}
 
 void ProfilePanel::updateSummary() {
     if (!m_profile) {
-        m_summary->setText(m_client->isOpen() ? tr("Reading the heap profile…") : tr("No session open."));
+        m_summary->setText(m_client->isOpen() ? tr("Reading the heap profile…")
+                                              : tr("No session open."));
         return;
     }
     if (!m_profile->available) {
@@ -206,23 +231,28 @@ void ProfilePanel::updateSummary() {
     QString text;
     if (m_profile->ranged)
         text = tr("Allocated in %1 – %2: %3 in %4 objects, of which %5 still in use at the end.")
-                   .arg(formatSeconds(hp.fromNs), formatSeconds(hp.toNs), formatBytes(uint64_t(std::max<int64_t>(0, v.allocBytes))),
+                   .arg(formatSeconds(hp.fromNs), formatSeconds(hp.toNs),
+                        formatBytes(uint64_t(std::max<int64_t>(0, v.allocBytes))),
                         formatCount(uint64_t(std::max<int64_t>(0, v.allocObjects))),
                         formatBytes(uint64_t(std::max<int64_t>(0, v.inuseBytes))));
     else
         text = tr("In use at %1: %2 in %3 objects; allocated up to then: %4.")
-                   .arg(formatSeconds(hp.toNs), formatBytes(uint64_t(std::max<int64_t>(0, v.inuseBytes))),
+                   .arg(formatSeconds(hp.toNs),
+                        formatBytes(uint64_t(std::max<int64_t>(0, v.inuseBytes))),
                         formatCount(uint64_t(std::max<int64_t>(0, v.inuseObjects))),
                         formatBytes(uint64_t(std::max<int64_t>(0, v.allocBytes))));
     text += QLatin1Char(' ');
     if (hp.samples == 0)
-        text += tr("Nothing was sampled in this session (SPANSCOPE_MEMPROFILERATE=0, or too little allocated).");
+        text +=
+            tr("Nothing was sampled in this session (SPANSCOPE_MEMPROFILERATE=0, or too little "
+               "allocated).");
     else if (hp.rate <= 1)
         text += tr("Every allocation sampled (exact).");
     else
         text += tr("Estimated from %1 samples, one per %2 allocated on average.")
                     .arg(formatCount(hp.samples), formatBytes(uint64_t(hp.rate)));
-    if (!hp.symbolized) text += tr(" Not symbolized yet (it is when the recording ends): addresses shown.");
+    if (!hp.symbolized)
+        text += tr(" Not symbolized yet (it is when the recording ends): addresses shown.");
     m_summary->setText(text);
 }
 
@@ -249,7 +279,8 @@ bool ProfilePanel::selectHeaviestMatch() {
     const ProfileTree& t = m_profile->topDown;
     int best = -1;
     for (size_t n = 0; n < t.nodes.size(); n++)
-        if (m_search.matchedNode[n] && (best < 0 || t.nodes[n].total.get(m_metric) > t.nodes[size_t(best)].total.get(m_metric)))
+        if (m_search.matchedNode[n] && (best < 0 || t.nodes[n].total.get(m_metric) >
+                                                        t.nodes[size_t(best)].total.get(m_metric)))
             best = int(n);
     selectNode(best, false);
     m_tabs->setCurrentIndex(0);
@@ -257,8 +288,9 @@ bool ProfilePanel::selectHeaviestMatch() {
 }
 
 void ProfilePanel::selectNode(int node, bool bottomUp) {
-    const ProfileTree* t = m_profile && m_profile->available ? (bottomUp ? &m_profile->bottomUp : &m_profile->topDown)
-                                                             : nullptr;
+    const ProfileTree* t = m_profile && m_profile->available
+                               ? (bottomUp ? &m_profile->bottomUp : &m_profile->topDown)
+                               : nullptr;
     if (!t || node < 0 || size_t(node) >= t->nodes.size()) {
         m_selectedPath.clear();
         m_selectedNode = -1;

@@ -84,8 +84,9 @@ private:
     ProfileSearch m_search, m_searchBottomUp;
     int m_selectedNode = -1;
     bool m_selectedBottomUp = false;
-    QStringList m_selectedPath;  // kept across moments: the same frame is re-selected in the next profile
-    QStringList m_zoomPath;      // the flame graph's zoom, kept the same way
+    QStringList
+        m_selectedPath;  // kept across moments: the same frame is re-selected in the next profile
+    QStringList m_zoomPath;  // the flame graph's zoom, kept the same way
     std::vector<session::ProfileSample> m_selectedSamples;
 
     QComboBox* m_metricBox;

@@ -11,16 +11,24 @@ namespace spanscope::ui {
 
 int64_t ProfileValues::get(ProfileMetric m) const {
     switch (m) {
-    case ProfileMetric::InuseBytes: return inuseBytes;
-    case ProfileMetric::InuseObjects: return inuseObjects;
-    case ProfileMetric::AllocBytes: return allocBytes;
-    case ProfileMetric::AllocObjects: return allocObjects;
+        case ProfileMetric::InuseBytes:
+            return inuseBytes;
+        case ProfileMetric::InuseObjects:
+            return inuseObjects;
+        case ProfileMetric::AllocBytes:
+            return allocBytes;
+        case ProfileMetric::AllocObjects:
+            return allocObjects;
     }
     return 0;
 }
 
-int64_t ProfileValues::bytes(ProfileMetric m) const { return metricIsInuse(m) ? inuseBytes : allocBytes; }
-int64_t ProfileValues::objects(ProfileMetric m) const { return metricIsInuse(m) ? inuseObjects : allocObjects; }
+int64_t ProfileValues::bytes(ProfileMetric m) const {
+    return metricIsInuse(m) ? inuseBytes : allocBytes;
+}
+int64_t ProfileValues::objects(ProfileMetric m) const {
+    return metricIsInuse(m) ? inuseObjects : allocObjects;
+}
 
 ProfileValues& ProfileValues::operator+=(const ProfileValues& o) {
     inuseBytes += o.inuseBytes;
@@ -30,8 +38,12 @@ ProfileValues& ProfileValues::operator+=(const ProfileValues& o) {
     return *this;
 }
 
-bool metricIsBytes(ProfileMetric m) { return m == ProfileMetric::InuseBytes || m == ProfileMetric::AllocBytes; }
-bool metricIsInuse(ProfileMetric m) { return m == ProfileMetric::InuseBytes || m == ProfileMetric::InuseObjects; }
+bool metricIsBytes(ProfileMetric m) {
+    return m == ProfileMetric::InuseBytes || m == ProfileMetric::AllocBytes;
+}
+bool metricIsInuse(ProfileMetric m) {
+    return m == ProfileMetric::InuseBytes || m == ProfileMetric::InuseObjects;
+}
 
 QString FlameFrame::fileLine() const {
     if (file.isEmpty()) return {};
@@ -69,7 +81,8 @@ void ProfileTree::linkChildren() {
         depth = std::max(depth, nodes[n].depth);
     }
     const int* base = store->data();
-    for (size_t n = 0; n < nodes.size(); n++) nodes[n].children = ChildList{base + start[n], base + start[n + 1]};
+    for (size_t n = 0; n < nodes.size(); n++)
+        nodes[n].children = ChildList{base + start[n], base + start[n + 1]};
     childStore = std::move(store);
 }
 
@@ -83,7 +96,8 @@ std::vector<FlameFrame> stackFrames(const session::HeapProfile& p, const session
             continue;
         }
         for (const session::ProfileFrame& f : loc->frames)
-            out.push_back(FlameFrame{QString::fromStdString(f.function), QString::fromStdString(f.file), f.line});
+            out.push_back(FlameFrame{QString::fromStdString(f.function),
+                                     QString::fromStdString(f.file), f.line});
     }
     if (out.empty()) out.push_back(FlameFrame{QStringLiteral("(no stack)"), {}, 0});
     std::reverse(out.begin(), out.end());
@@ -99,7 +113,8 @@ ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp) {
     std::map<std::tuple<QString, QString, int>, int> frameIndex;
     std::unordered_map<uint64_t, std::vector<int>> pcFrames;  // innermost first
     auto intern = [&](FlameFrame f) {
-        auto [it, fresh] = frameIndex.try_emplace(std::make_tuple(f.function, f.file, f.line), int(t.frames.size()));
+        auto [it, fresh] = frameIndex.try_emplace(std::make_tuple(f.function, f.file, f.line),
+                                                  int(t.frames.size()));
         if (fresh) t.frames.push_back(std::move(f));
         return it->second;
     };
@@ -108,15 +123,18 @@ ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp) {
         if (fresh) {
             const session::ProfileLocation* loc = p.location(pc);
             if (!loc || loc->frames.empty())
-                it->second.push_back(intern(FlameFrame{QStringLiteral("0x%1").arg(pc, 0, 16), {}, 0}));
+                it->second.push_back(
+                    intern(FlameFrame{QStringLiteral("0x%1").arg(pc, 0, 16), {}, 0}));
             else
                 for (const session::ProfileFrame& f : loc->frames)
                     it->second.push_back(
-                        intern(FlameFrame{QString::fromStdString(f.function), QString::fromStdString(f.file), f.line}));
+                        intern(FlameFrame{QString::fromStdString(f.function),
+                                          QString::fromStdString(f.file), f.line}));
         }
         return it->second;
     };
-    const int noStack = p.stacks.empty() ? -1 : intern(FlameFrame{QStringLiteral("(no stack)"), {}, 0});
+    const int noStack =
+        p.stacks.empty() ? -1 : intern(FlameFrame{QStringLiteral("(no stack)"), {}, 0});
     // Every stack's path of frames (outermost first top-down, innermost first bottom-up) and its
     // scaled values.
     const size_t n = p.stacks.size();
@@ -127,8 +145,10 @@ ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp) {
     for (size_t i = 0; i < n; i++) {
         const session::ProfileStack& s = p.stacks[i];
         ProfileValues& v = t.stackValues[i];
-        session::scaleHeapSample(s.inuseObjects, s.inuseBytes, s.rate, &v.inuseObjects, &v.inuseBytes);
-        session::scaleHeapSample(s.allocObjects, s.allocBytes, s.rate, &v.allocObjects, &v.allocBytes);
+        session::scaleHeapSample(s.inuseObjects, s.inuseBytes, s.rate, &v.inuseObjects,
+                                 &v.inuseBytes);
+        session::scaleHeapSample(s.allocObjects, s.allocBytes, s.rate, &v.allocObjects,
+                                 &v.allocBytes);
         std::vector<int>& path = paths[i];
         for (uint64_t pc : s.pcs) {
             const std::vector<int>& f = framesOf(pc);
@@ -152,14 +172,17 @@ ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp) {
         for (int& f : path) f = rank[size_t(f)];
     std::vector<size_t> byPath(n);
     for (size_t i = 0; i < n; i++) byPath[i] = i;
-    std::sort(byPath.begin(), byPath.end(), [&](size_t a, size_t b) { return paths[a] < paths[b]; });
+    std::sort(byPath.begin(), byPath.end(),
+              [&](size_t a, size_t b) { return paths[a] < paths[b]; });
     std::vector<int> onPath{0};  // the nodes of the previous path, the root first
     const std::vector<int>* previous = nullptr;
     for (size_t i : byPath) {
         const std::vector<int>& path = paths[i];
         size_t common = 0;
         if (previous)
-            while (common < path.size() && common < previous->size() && path[common] == (*previous)[common]) common++;
+            while (common < path.size() && common < previous->size() &&
+                   path[common] == (*previous)[common])
+                common++;
         onPath.resize(common + 1);
         for (size_t d = common; d < path.size(); d++) {
             const int parent = onPath.back();
@@ -202,9 +225,12 @@ ProfileTree profileTreeForWindow(const ProfileTree& skeleton, const session::Hea
     for (size_t i = 0; i < w.stacks.size(); i++) {
         const session::ProfileStack& s = w.stacks[i];
         ProfileValues& v = t.stackValues[i];
-        session::scaleHeapSample(s.inuseObjects, s.inuseBytes, s.rate, &v.inuseObjects, &v.inuseBytes);
-        session::scaleHeapSample(s.allocObjects, s.allocBytes, s.rate, &v.allocObjects, &v.allocBytes);
-        if (s.index >= skeleton.stackNode.size()) continue;  // not in the skeleton: a caller's mistake
+        session::scaleHeapSample(s.inuseObjects, s.inuseBytes, s.rate, &v.inuseObjects,
+                                 &v.inuseBytes);
+        session::scaleHeapSample(s.allocObjects, s.allocBytes, s.rate, &v.allocObjects,
+                                 &v.allocBytes);
+        if (s.index >= skeleton.stackNode.size())
+            continue;  // not in the skeleton: a caller's mistake
         total[size_t(skeleton.stackNode[s.index])] += v;
         self[size_t(skeleton.stackSelfNode[s.index])] += v;
     }
@@ -263,7 +289,8 @@ ProfileSearch searchProfile(const ProfileTree& t, const QString& needle) {
     return s;
 }
 
-std::vector<session::ProfileSample> liveSamplesOf(const session::HeapProfile& p, const std::vector<size_t>& stacks) {
+std::vector<session::ProfileSample> liveSamplesOf(const session::HeapProfile& p,
+                                                  const std::vector<size_t>& stacks) {
     std::unordered_set<uint64_t> ids;
     for (size_t i : stacks)
         if (i < p.stacks.size()) ids.insert(p.stacks[i].id);
@@ -274,15 +301,18 @@ std::vector<session::ProfileSample> liveSamplesOf(const session::HeapProfile& p,
 }
 
 bool spanFilledBy(const session::HeapProfile& p, uint64_t lo, uint64_t hi, SpanFiller* out) {
-    auto first = std::lower_bound(p.live.begin(), p.live.end(), lo,
-                                  [](const session::ProfileSample& s, uint64_t a) { return s.addr < a; });
+    auto first =
+        std::lower_bound(p.live.begin(), p.live.end(), lo,
+                         [](const session::ProfileSample& s, uint64_t a) { return s.addr < a; });
     std::unordered_map<uint64_t, uint64_t> bytesByStack;
     size_t n = 0;
-    for (auto it = first; it != p.live.end() && it->addr < hi; ++it, ++n) bytesByStack[it->stack] += it->bytes;
+    for (auto it = first; it != p.live.end() && it->addr < hi; ++it, ++n)
+        bytesByStack[it->stack] += it->bytes;
     if (n == 0) return false;
     uint64_t best = 0, bestBytes = 0;
     for (const auto& [stack, bytes] : bytesByStack)
-        if (bytes > bestBytes || (bytes == bestBytes && stack < best)) best = stack, bestBytes = bytes;
+        if (bytes > bestBytes || (bytes == bestBytes && stack < best))
+            best = stack, bestBytes = bytes;
     const session::ProfileStack* stack = nullptr;
     for (const session::ProfileStack& s : p.stacks)
         if (s.id == best) stack = &s;

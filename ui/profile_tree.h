@@ -63,21 +63,21 @@ struct ChildList {
 
 struct ProfileNode {
     int parent = -1;
-    int frame = -1;  // index into ProfileTree::frames; -1 for the root ("all")
-    int depth = 0;   // the root is 0
+    int frame = -1;      // index into ProfileTree::frames; -1 for the root ("all")
+    int depth = 0;       // the root is 0
     ChildList children;  // ordered by label, so that the layout does not jump as values change
     ProfileValues total, self;
 };
 
 struct ProfileTree {
     bool bottomUp = false;
-    std::vector<FlameFrame> frames;   // distinct frames
-    std::vector<ProfileNode> nodes;   // nodes[0] is the root; a parent comes before its children
-    std::vector<int> stackNode;       // per HeapProfile::stacks index: the node its path ends at
-    std::vector<int> stackSelfNode;   // per HeapProfile::stacks index: the node its self goes to
+    std::vector<FlameFrame> frames;  // distinct frames
+    std::vector<ProfileNode> nodes;  // nodes[0] is the root; a parent comes before its children
+    std::vector<int> stackNode;      // per HeapProfile::stacks index: the node its path ends at
+    std::vector<int> stackSelfNode;  // per HeapProfile::stacks index: the node its self goes to
     std::vector<ProfileValues> stackValues;  // per HeapProfile::stacks index: its scaled values
     std::shared_ptr<const std::vector<int>> childStore;  // what the nodes' ChildLists point into
-    int depth = 0;                    // the deepest node's
+    int depth = 0;                                       // the deepest node's
     const ProfileNode& root() const { return nodes.front(); }
     QString label(int node) const;  // the node's frame label ("all" for the root)
     bool isAncestorOrSelf(int ancestor, int node) const;
@@ -115,14 +115,15 @@ struct ProfileSearch {
 ProfileSearch searchProfile(const ProfileTree& t, const QString& needle);
 
 // The live sampled objects of the given stacks (HeapProfile::live filtered), by address.
-std::vector<session::ProfileSample> liveSamplesOf(const session::HeapProfile& p, const std::vector<size_t>& stacks);
+std::vector<session::ProfileSample> liveSamplesOf(const session::HeapProfile& p,
+                                                  const std::vector<size_t>& stacks);
 
 // The site that filled [lo, hi): of the live samples there, the stack with the most sampled
 // bytes; its allocating frame. False if no sampled object lives there.
 struct SpanFiller {
     FlameFrame frame;
-    size_t samples = 0;        // live samples in the range
-    size_t otherStacks = 0;    // other stacks with samples there
+    size_t samples = 0;      // live samples in the range
+    size_t otherStacks = 0;  // other stacks with samples there
 };
 bool spanFilledBy(const session::HeapProfile& p, uint64_t lo, uint64_t hi, SpanFiller* out);
 

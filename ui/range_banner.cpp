@@ -46,11 +46,14 @@ void RangeBanner::showRange(int64_t t0, int64_t t1, const QString& what, const Q
 
 void RangeBanner::updateText() {
     const bool compact = width() < kCompactWidth;
-    const QString head = compact ? RangeBanner::tr("Range %1 – %2").arg(formatSeconds(m_t0), formatSeconds(m_t1))
-                                 : rangeHeadline(m_t0, m_t1);
+    const QString head =
+        compact ? RangeBanner::tr("Range %1 – %2").arg(formatSeconds(m_t0), formatSeconds(m_t1))
+                : rangeHeadline(m_t0, m_t1);
     const QString what = compact ? m_brief : m_what;
-    m_text->setText(what.isEmpty() ? QStringLiteral("<b>%1</b>").arg(head.toHtmlEscaped())
-                                   : QStringLiteral("<b>%1</b>: %2").arg(head.toHtmlEscaped(), what.toHtmlEscaped()));
+    m_text->setText(
+        what.isEmpty()
+            ? QStringLiteral("<b>%1</b>").arg(head.toHtmlEscaped())
+            : QStringLiteral("<b>%1</b>: %2").arg(head.toHtmlEscaped(), what.toHtmlEscaped()));
     m_text->setToolTip(compact ? m_plain : QString());
     m_back->setText(compact ? tr("Back (Esc)") : tr("Back to the cursor (Esc)"));
 }

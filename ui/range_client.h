@@ -2,7 +2,8 @@
 // happened in [t0, t1]" (range statistics, "jump to" targets, the allocation flow) off the GUI
 // thread. A range's answer also holds the heap at its two ends (the span tables the statistics
 // compared), so that the heap map, size-class and fragmentation panels can show the range from the
-// same reading as the range panel. Only the answer to the latest request is delivered (older ones are dropped by token).
+// same reading as the range panel. Only the answer to the latest request is delivered (older ones
+// are dropped by token).
 #pragma once
 #include <QObject>
 #include <QString>
@@ -18,7 +19,7 @@ namespace spanscope::ui {
 struct RangeSnapshot {
     uint64_t token = 0;
     bool ok = false;
-    QString error;             // why not ok
+    QString error;  // why not ok
     session::RangeStats stats;
     session::JumpTargets jumps;
     session::FlowRates flow;
@@ -26,7 +27,7 @@ struct RangeSnapshot {
     // returned between them (stats.spansTaken == changes.taken.size(), and so on).
     MomentPtr start, end;
     session::SpanChanges changes;
-    double ms = 0;             // time the worker took
+    double ms = 0;  // time the worker took
 };
 using RangePtr = std::shared_ptr<const RangeSnapshot>;
 
@@ -36,7 +37,8 @@ public:
     explicit RangeClient(QObject* parent = nullptr);
     ~RangeClient() override;
     void setSession(const QString& path);  // the next request opens it (on the worker)
-    // Statistics (withStats) and the allocation flow (withFlow) over [t0, t1]: answered by rangeReady.
+    // Statistics (withStats) and the allocation flow (withFlow) over [t0, t1]: answered by
+    // rangeReady.
     void request(int64_t t0, int64_t t1, bool withStats, bool withFlow);
 
 signals:

@@ -36,17 +36,20 @@ RangeFeatures::RangeFeatures(MainWindow* window)
         d->setObjectName(name);
         d->setWidget(w);
         window->addDockWidget(Qt::RightDockWidgetArea, d);
-        if (auto* frag = window->findChild<QDockWidget*>(QStringLiteral("fragmentation"))) window->tabifyDockWidget(frag, d);
+        if (auto* frag = window->findChild<QDockWidget*>(QStringLiteral("fragmentation")))
+            window->tabifyDockWidget(frag, d);
         return d;
     };
     m_rangeDock = dock(tr("Range"), QStringLiteral("range"), m_panel);
-    m_flowDock = dock(tr("Flow"), QStringLiteral("flow"), m_flow);  // short: six tabs share the side
+    m_flowDock =
+        dock(tr("Flow"), QStringLiteral("flow"), m_flow);  // short: six tabs share the side
     m_flowDock->setToolTip(tr("The allocation flow: mcache ↔ mcentral ↔ mheap ↔ OS"));
     // The side's tab bars show whole titles and scroll when they do not fit, rather than eliding
     // every title to "Fra…" (tab bars are made as docks are tabified: those to come too).
     for (QTabBar* tb : window->findChildren<QTabBar*>()) keepTitles(tb);
     window->installEventFilter(this);
-    if (auto* frag = window->findChild<QDockWidget*>(QStringLiteral("fragmentation"))) frag->raise();
+    if (auto* frag = window->findChild<QDockWidget*>(QStringLiteral("fragmentation")))
+        frag->raise();
 
     TimelineView* tl = window->timeline();
     connect(tl, &TimelineView::rangeSelected, this, [this](qint64 t0, qint64 t1) {
@@ -84,20 +87,24 @@ RangeFeatures::RangeFeatures(MainWindow* window)
     connect(m_panel, &RangePanel::jumpRequested, window, [window](qint64 t) { window->seekTo(t); });
     // The panels' "Back to the cursor" buttons clear the selection (as Esc and a click on the
     // timeline do), which brings every panel back to the moment.
-    for (RangeBanner* b : {window->sizeClasses()->banner(), window->fragmentation()->banner(), window->heapMap()->banner()})
+    for (RangeBanner* b : {window->sizeClasses()->banner(), window->fragmentation()->banner(),
+                           window->heapMap()->banner()})
         connect(b, &RangeBanner::backRequested, tl, &TimelineView::clearSelection);
     connect(&m_rangeClient, &RangeClient::rangeReady, this, [this](const RangePtr& r) {
         m_panel->setRange(r);
         if (m_selection && r->ok) showInPanels(r);
         if (m_selection && r->ok)
-            m_flow->setFlow(r->flow, tr("over %1 – %2").arg(formatSeconds(r->stats.t0), formatSeconds(r->stats.t1)));
+            m_flow->setFlow(
+                r->flow,
+                tr("over %1 – %2").arg(formatSeconds(r->stats.t0), formatSeconds(r->stats.t1)));
         emit rangeShown();
         if (m_selection) emit flowShown();
     });
     connect(&m_flowClient, &RangeClient::rangeReady, this, [this](const RangePtr& r) {
         if (m_selection || !r->ok) return;
-        m_flow->setFlow(r->flow, tr(m_flowAtStep ? "around the narrated step at %1 (±%2)" : "at %1 (±%2)")
-                                     .arg(formatSeconds(m_flowAt), formatSeconds(kFlowWindowNs)));
+        m_flow->setFlow(r->flow,
+                        tr(m_flowAtStep ? "around the narrated step at %1 (±%2)" : "at %1 (±%2)")
+                            .arg(formatSeconds(m_flowAt), formatSeconds(kFlowWindowNs)));
         emit flowShown();
     });
 }
@@ -114,15 +121,16 @@ void RangeFeatures::keepTitles(QTabBar* tb) {
 }
 
 // Presenter mode: the flow animates each narrated step, so it is the side's front tab (the
-// fragmentation chart is one click away). A place of its own beside the fragmentation chart was tried: on a 1920x1080 stage both
-// became too small to read, and the timeline lost its axis labels.
+// fragmentation chart is one click away). A place of its own beside the fragmentation chart was
+// tried: on a 1920x1080 stage both became too small to read, and the timeline lost its axis labels.
 void RangeFeatures::placeFlowForPresenter() {
     if (m_window->presenter()->active()) m_flowDock->raise();
 }
 
 bool RangeFeatures::eventFilter(QObject* watched, QEvent* e) {
     if (watched == m_window && e->type() == QEvent::ChildPolished)
-        if (auto* tb = qobject_cast<QTabBar*>(static_cast<QChildEvent*>(e)->child())) keepTitles(tb);
+        if (auto* tb = qobject_cast<QTabBar*>(static_cast<QChildEvent*>(e)->child()))
+            keepTitles(tb);
     return QObject::eventFilter(watched, e);
 }
 
@@ -143,8 +151,10 @@ void RangeFeatures::onSessionShown() {
 
 void RangeFeatures::requestRange() {
     if (m_path.isEmpty()) return;
-    if (m_selection) m_rangeClient.request(m_selection->first, m_selection->second, true, true);
-    else m_rangeClient.request(0, m_end, true, false);  // the whole session: its figures and jumps
+    if (m_selection)
+        m_rangeClient.request(m_selection->first, m_selection->second, true, true);
+    else
+        m_rangeClient.request(0, m_end, true, false);  // the whole session: its figures and jumps
 }
 
 // The window around the cursor; in presenter mode around the narrated record (which may be before
@@ -155,13 +165,15 @@ void RangeFeatures::requestFlowAtCursor() {
     const Presenter* p = m_window->presenter();
     m_flowAtStep = p->active() && p->current();
     m_flowAt = m_flowAtStep ? int64_t(p->current()->event.timeNs) : m->tNs;
-    m_flowClient.request(std::max<int64_t>(0, m_flowAt - kFlowWindowNs), m_flowAt + kFlowWindowNs, false, true);
+    m_flowClient.request(std::max<int64_t>(0, m_flowAt - kFlowWindowNs), m_flowAt + kFlowWindowNs,
+                         false, true);
 }
 
 void RangeFeatures::addFileActions(QMenu* file) {
     file->addAction(tr("&Compare with…"), this, [this] {
-        const QString f = QFileDialog::getOpenFileName(m_window, tr("Compare with a session"), QString(),
-                                                       tr("spanscope sessions (*.spanscope *.db *.sqlite);;All files (*)"));
+        const QString f = QFileDialog::getOpenFileName(
+            m_window, tr("Compare with a session"), QString(),
+            tr("spanscope sessions (*.spanscope *.db *.sqlite);;All files (*)"));
         if (!f.isEmpty()) compareWith(f);
     });
     QMenu* exp = file->addMenu(tr("&Export"));
@@ -175,13 +187,15 @@ void RangeFeatures::addViewActions(QMenu* view) {
     view->addAction(tr("Select the &whole session"), this, [this] {
         if (m_end > 0) m_window->timeline()->setSelection(0, m_end);
     });
-    view->addAction(tr("C&lear the range"), this, [this] { m_window->timeline()->clearSelection(); });
+    view->addAction(tr("C&lear the range"), this,
+                    [this] { m_window->timeline()->clearSelection(); });
 }
 
 QStringList RangeFeatures::exportableViews() {
-    return {QStringLiteral("heapmap"), QStringLiteral("timeline"), QStringLiteral("fragmentation"),
-            QStringLiteral("sizeclasses"), QStringLiteral("range"), QStringLiteral("flow"), QStringLiteral("profile"),
-            QStringLiteral("window")};
+    return {QStringLiteral("heapmap"),       QStringLiteral("timeline"),
+            QStringLiteral("fragmentation"), QStringLiteral("sizeclasses"),
+            QStringLiteral("range"),         QStringLiteral("flow"),
+            QStringLiteral("profile"),       QStringLiteral("window")};
 }
 
 QWidget* RangeFeatures::exportableView(const QString& name) const {
@@ -219,8 +233,13 @@ void RangeFeatures::exportViewDialog() {
     dlg.setWindowTitle(tr("Export a view"));
     auto* form = new QFormLayout(&dlg);
     auto* which = new QComboBox;
-    const QStringList titles = {tr("Heap map"), tr("Timeline"), tr("Fragmentation"), tr("Size classes"),
-                                tr("Range"), tr("Allocation flow"), tr("Profile (flame graph, call trees)"),
+    const QStringList titles = {tr("Heap map"),
+                                tr("Timeline"),
+                                tr("Fragmentation"),
+                                tr("Size classes"),
+                                tr("Range"),
+                                tr("Allocation flow"),
+                                tr("Profile (flame graph, call trees)"),
                                 tr("Whole window")};
     which->addItems(titles);
     auto* width = new QSpinBox;
@@ -239,7 +258,8 @@ void RangeFeatures::exportViewDialog() {
                                                       tr("PNG image (*.png);;SVG drawing (*.svg)"));
     if (path.isEmpty()) return;
     QString err;
-    if (!exportView(exportableViews()[which->currentIndex()], path, QSize(width->value(), height->value()), &err))
+    if (!exportView(exportableViews()[which->currentIndex()], path,
+                    QSize(width->value(), height->value()), &err))
         QMessageBox::warning(m_window, tr("Export"), tr("Cannot export: %1").arg(err));
 }
 
@@ -253,8 +273,14 @@ void RangeFeatures::exportCsvDialog() {
         std::string err;
         auto r = session::SessionReader::open(path.toStdString(), &err);
         const bool ok = r && session::exportCsv(*r, dir.toStdString(), &err);
-        const QString msg = ok ? tr("CSV files written to %1").arg(dir) : tr("Cannot export: %1").arg(QString::fromStdString(err));
-        QMetaObject::invokeMethod(w, [w, msg] { if (w) w->statusBar()->showMessage(msg, 8000); }, Qt::QueuedConnection);
+        const QString msg = ok ? tr("CSV files written to %1").arg(dir)
+                               : tr("Cannot export: %1").arg(QString::fromStdString(err));
+        QMetaObject::invokeMethod(
+            w,
+            [w, msg] {
+                if (w) w->statusBar()->showMessage(msg, 8000);
+            },
+            Qt::QueuedConnection);
     });
     connect(t, &QThread::finished, t, &QObject::deleteLater);
     t->start();
@@ -268,7 +294,8 @@ void RangeFeatures::exportFramesDialog() {
     auto* from = new QDoubleSpinBox;
     auto* to = new QDoubleSpinBox;
     auto* fps = new QDoubleSpinBox;
-    for (QDoubleSpinBox* b : {from, to}) b->setRange(0, double(m_end) / 1e9), b->setDecimals(3), b->setSuffix(tr(" s"));
+    for (QDoubleSpinBox* b : {from, to})
+        b->setRange(0, double(m_end) / 1e9), b->setDecimals(3), b->setSuffix(tr(" s"));
     from->setValue(m_selection ? double(m_selection->first) / 1e9 : 0);
     to->setValue(m_selection ? double(m_selection->second) / 1e9 : double(m_end) / 1e9);
     fps->setRange(0.1, 120), fps->setValue(10);
@@ -283,7 +310,8 @@ void RangeFeatures::exportFramesDialog() {
     const QString dir = QFileDialog::getExistingDirectory(m_window, tr("Write the frames into"));
     if (dir.isEmpty()) return;
     FrameOptions opts;
-    opts.fromNs = int64_t(from->value() * 1e9), opts.toNs = int64_t(std::max(from->value(), to->value()) * 1e9);
+    opts.fromNs = int64_t(from->value() * 1e9),
+    opts.toNs = int64_t(std::max(from->value(), to->value()) * 1e9);
     opts.fps = fps->value();
     QPointer<MainWindow> w(m_window);
     const QString path = m_path;
@@ -292,9 +320,15 @@ void RangeFeatures::exportFramesDialog() {
         QString qerr;
         auto r = session::SessionReader::open(path.toStdString(), &err);
         const bool ok = r && exportFrames(*r, opts, dir, &qerr);
-        const QString msg = ok ? tr("%1 frames written to %2").arg(frameCount(opts)).arg(dir)
-                               : tr("Cannot export: %1").arg(r ? qerr : QString::fromStdString(err));
-        QMetaObject::invokeMethod(w, [w, msg] { if (w) w->statusBar()->showMessage(msg, 8000); }, Qt::QueuedConnection);
+        const QString msg =
+            ok ? tr("%1 frames written to %2").arg(frameCount(opts)).arg(dir)
+               : tr("Cannot export: %1").arg(r ? qerr : QString::fromStdString(err));
+        QMetaObject::invokeMethod(
+            w,
+            [w, msg] {
+                if (w) w->statusBar()->showMessage(msg, 8000);
+            },
+            Qt::QueuedConnection);
     });
     connect(t, &QThread::finished, t, &QObject::deleteLater);
     t->start();

@@ -6,7 +6,8 @@
 //  - the Range dock (range_panel.h) follows the timeline's selection (TimelineView::rangeSelected /
 //    rangeCleared; the whole session when nothing is selected), and its "Jump to" menu moves the
 //    cursor;
-//  - the Flow dock (the allocation flow) (flow_view.h) shows the rates over the selection, else in a window of
+//  - the Flow dock (the allocation flow) (flow_view.h) shows the rates over the selection, else in
+//  a window of
 //    ±kFlowWindowNs around the cursor; in presenter mode it is the side's front tab and animates
 //    the narrated record's path;
 //  - File > Compare with… (compare_view.h), Export view… (PNG / SVG at a chosen size, export.h),
@@ -48,7 +49,8 @@ public:
     QWidget* exportableView(const QString& name) const;
     static QStringList exportableViews();
     bool exportView(const QString& name, const QString& path, QSize size, QString* err);
-    CompareWindow* compareWith(const QString& other);  // a new compare window: this session vs other
+    CompareWindow* compareWith(
+        const QString& other);  // a new compare window: this session vs other
     CompareWindow* lastCompare() const { return m_compare; }
 
 signals:
@@ -80,7 +82,8 @@ private:
     QPointer<CompareWindow> m_compare;
     int64_t m_animatedId = -1;
     int64_t m_flowAt = 0;       // the middle of the last flow window asked for
-    bool m_flowAtStep = false;  // ... the narrated record's time (presenter mode), else the cursor  // the record whose path the flow view last animated
+    bool m_flowAtStep = false;  // ... the narrated record's time (presenter mode), else the cursor
+                                // // the record whose path the flow view last animated
 };
 
 }  // namespace spanscope::ui

@@ -34,17 +34,21 @@ void setRow(QTableWidget* t, int row, const QStringList& cells) {
 }
 
 QString seriesValue(const char* name, double v) {
-    return QString::fromLatin1(name) == QLatin1String("HeapObjects") ? formatCount(uint64_t(v + 0.5))
-                                                                      : formatBytes(uint64_t(v + 0.5));
+    return QString::fromLatin1(name) == QLatin1String("HeapObjects")
+               ? formatCount(uint64_t(v + 0.5))
+               : formatBytes(uint64_t(v + 0.5));
 }
 }  // namespace
 
 RangePanel::RangePanel(QWidget* parent)
-    : QWidget(parent), m_title(new QLabel), m_tabs(new QTabWidget),
+    : QWidget(parent),
+      m_title(new QLabel),
+      m_tabs(new QTabWidget),
       m_summary(makeTable({tr("figure"), tr("value / min"), tr("mean"), tr("max")})),
-      m_classes(makeTable({tr("class"), tr("size"), tr("allocated"), tr("freed"), tr("bytes allocated"),
-                           tr("bytes freed"), tr("spans")})),
-      m_gc(makeTable({tr("cycle / pause"), tr("start (s)"), tr("duration"), tr("heap live")})), m_jump(new QMenu(tr("Jump to"), this)) {
+      m_classes(makeTable({tr("class"), tr("size"), tr("allocated"), tr("freed"),
+                           tr("bytes allocated"), tr("bytes freed"), tr("spans")})),
+      m_gc(makeTable({tr("cycle / pause"), tr("start (s)"), tr("duration"), tr("heap live")})),
+      m_jump(new QMenu(tr("Jump to"), this)) {
     auto* lay = new QVBoxLayout(this);
     lay->setContentsMargins(4, 4, 4, 4);
     auto* top = new QHBoxLayout;
@@ -74,7 +78,9 @@ void RangePanel::setRange(const RangePtr& range) {
         return;
     }
     const session::RangeStats& s = range->stats;
-    m_title->setText(tr("<b>%1 – %2</b> (%3)").arg(formatSeconds(s.t0), formatSeconds(s.t1), formatSeconds(s.t1 - s.t0)));
+    m_title->setText(
+        tr("<b>%1 – %2</b> (%3)")
+            .arg(formatSeconds(s.t0), formatSeconds(s.t1), formatSeconds(s.t1 - s.t0)));
     fillSummary(s);
     fillClasses(s);
     fillGc(s);
@@ -91,7 +97,8 @@ void RangePanel::fillSummary(const session::RangeStats& s) {
         // Net: the span tables at the two ends compared (a span taken and returned inside the
         // range is in neither); the Flow tab counts every span record per second.
         {tr("spans in use at the end, not at the start"), formatCount(s.spansTaken), none, none},
-        {tr("spans in use at the start, gone at the end"), formatCount(s.spansReturned), none, none},
+        {tr("spans in use at the start, gone at the end"), formatCount(s.spansReturned), none,
+         none},
         {tr("GC cycles / sweeps started"), formatCount(s.cycles.size()), none, none},
         {tr("stop-the-world pauses"), formatCount(s.pauses.size()),
          s.pauses.empty() ? none : formatSeconds(int64_t(s.pauseTotalNs / s.pauses.size())),
@@ -99,7 +106,8 @@ void RangePanel::fillSummary(const session::RangeStats& s) {
     for (const session::RangeSeries& r : s.series) {
         if (!r.stats.samples) continue;
         rows.push_back({QString::fromLatin1(r.name), seriesValue(r.name, double(r.stats.min)),
-                        seriesValue(r.name, r.stats.mean), seriesValue(r.name, double(r.stats.max))});
+                        seriesValue(r.name, r.stats.mean),
+                        seriesValue(r.name, double(r.stats.max))});
     }
     m_summary->setRowCount(int(rows.size()));
     for (size_t i = 0; i < rows.size(); i++) setRow(m_summary, int(i), rows[i]);
@@ -114,7 +122,8 @@ void RangePanel::fillClasses(const session::RangeStats& s) {
         setRow(m_classes, row++,
                {QString::number(c.sizeClass), c.sizeClass ? formatBytes(c.size) : tr("large"),
                 formatCount(c.allocObjects), formatCount(c.freedObjects), formatBytes(c.allocBytes),
-                formatBytes(c.freedBytes), QStringLiteral("%1 → %2").arg(c.spansAtStart).arg(c.spansAtEnd)});
+                formatBytes(c.freedBytes),
+                QStringLiteral("%1 → %2").arg(c.spansAtStart).arg(c.spansAtEnd)});
     }
     m_classes->setRowCount(row);
     m_classes->resizeColumnsToContents();
@@ -125,13 +134,15 @@ void RangePanel::fillGc(const session::RangeStats& s) {
     int row = 0;
     for (const session::GcCycle& c : s.cycles)
         setRow(m_gc, row++,
-               {(c.kind == "gc" ? tr("GC %1") : tr("sweep %1")).arg(c.cycle), QString::number(c.startNs / 1e9, 'f', 4),
-                c.endNs < 0 ? tr("running") : formatSeconds(c.endNs - c.startNs), formatBytes(c.heapLive)});
+               {(c.kind == "gc" ? tr("GC %1") : tr("sweep %1")).arg(c.cycle),
+                QString::number(c.startNs / 1e9, 'f', 4),
+                c.endNs < 0 ? tr("running") : formatSeconds(c.endNs - c.startNs),
+                formatBytes(c.heapLive)});
     for (const session::GcPause& p : s.pauses)
         setRow(m_gc, row++,
                {tr("  pause: GC %1 %2").arg(p.cycle).arg(QString::fromStdString(p.phase)),
-                QString::number(p.startNs / 1e9, 'f', 6), QStringLiteral("%1 µs").arg(p.durationNs / 1000.0, 0, 'f', 1),
-                QString()});
+                QString::number(p.startNs / 1e9, 'f', 6),
+                QStringLiteral("%1 µs").arg(p.durationNs / 1000.0, 0, 'f', 1), QString()});
     m_gc->resizeColumnsToContents();
 }
 
@@ -149,7 +160,8 @@ void RangePanel::fillJumps(const session::JumpTargets& j) {
     const size_t step = std::max<size_t>(1, j.cycleStarts.size() / 40);  // at most about 40 entries
     for (size_t i = 0; i < j.cycleStarts.size(); i += step) {
         const auto [n, t] = j.cycleStarts[i];
-        cycles->addAction(tr("%1 at %2").arg(n).arg(formatSeconds(t)), this, [this, t = t] { emit jumpRequested(t); });
+        cycles->addAction(tr("%1 at %2").arg(n).arg(formatSeconds(t)), this,
+                          [this, t = t] { emit jumpRequested(t); });
     }
 }
 

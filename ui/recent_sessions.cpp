@@ -11,7 +11,9 @@
 namespace spanscope::ui {
 
 RecentSessionsLoader::RecentSessionsLoader(QObject* parent)
-    : QObject(parent), m_context(new QObject), m_latest(std::make_shared<std::atomic<uint64_t>>(0)) {
+    : QObject(parent),
+      m_context(new QObject),
+      m_latest(std::make_shared<std::atomic<uint64_t>>(0)) {
     qRegisterMetaType<RecentSessionList>();
     m_context->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_context, &QObject::deleteLater);
@@ -46,9 +48,12 @@ RecentSession RecentSessionsLoader::read(const QString& path) {
     QStringList words{QFileInfo(QString::fromStdString(info.program)).fileName()};
     for (size_t i = 1; i < info.argv.size(); i++) words << QString::fromStdString(info.argv[i]);
     r.command = words.join(QLatin1Char(' '));
-    if (words.size() > 1 && words[0] == QLatin1String("spanscope-cli") && words[1] == QLatin1String("demo")) words.removeFirst();
+    if (words.size() > 1 && words[0] == QLatin1String("spanscope-cli") &&
+        words[1] == QLatin1String("demo"))
+        words.removeFirst();
     r.program = words.join(QLatin1Char(' '));
-    if (info.startUnixNs > 0) r.started = QDateTime::fromMSecsSinceEpoch(info.startUnixNs / 1000000);
+    if (info.startUnixNs > 0)
+        r.started = QDateTime::fromMSecsSinceEpoch(info.startUnixNs / 1000000);
     r.durationNs = info.endNs;
     r.ok = true;
     return r;
@@ -57,15 +62,21 @@ RecentSession RecentSessionsLoader::read(const QString& path) {
 void RecentSessionsLoader::request(const QStringList& files) {
     const uint64_t token = m_latest->fetch_add(1) + 1;
     auto latest = m_latest;
-    QMetaObject::invokeMethod(m_context, [this, latest, token, files] {
-        if (latest->load() != token) return;  // superseded
-        auto list = std::make_shared<std::vector<RecentSession>>();
-        for (const QString& f : files) list->push_back(read(f));
-        RecentSessionList answer = std::move(list);
-        QMetaObject::invokeMethod(this, [this, latest, token, answer] {
-            if (latest->load() == token) emit loaded(answer);
-        }, Qt::QueuedConnection);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_context,
+        [this, latest, token, files] {
+            if (latest->load() != token) return;  // superseded
+            auto list = std::make_shared<std::vector<RecentSession>>();
+            for (const QString& f : files) list->push_back(read(f));
+            RecentSessionList answer = std::move(list);
+            QMetaObject::invokeMethod(
+                this,
+                [this, latest, token, answer] {
+                    if (latest->load() == token) emit loaded(answer);
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
 }
 
 RecentSessionsModel::RecentSessionsModel(QObject* parent)
@@ -100,14 +111,17 @@ QString RecentSessionsModel::formatDate(const QDateTime& t, const QDateTime& now
 }
 
 QString RecentSessionsModel::pathAt(int row) const {
-    return row >= 0 && size_t(row) < m_sessions->size() ? (*m_sessions)[size_t(row)].path : QString();
+    return row >= 0 && size_t(row) < m_sessions->size() ? (*m_sessions)[size_t(row)].path
+                                                        : QString();
 }
 
 int RecentSessionsModel::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : int(m_sessions->size());
 }
 
-int RecentSessionsModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int RecentSessionsModel::columnCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : ColumnCount;
+}
 
 QVariant RecentSessionsModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid() || size_t(index.row()) >= m_sessions->size()) return {};
@@ -121,18 +135,25 @@ QVariant RecentSessionsModel::data(const QModelIndex& index, int role) const {
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     if (role != Qt::DisplayRole) return {};
     switch (index.column()) {
-    case Session: return QFileInfo(s.path).fileName();
-    case Program: return s.ok ? s.program : m_filled ? s.error : QString();
-    case Recorded: return s.started.isValid() ? formatDate(s.started) : QString();
-    case Duration: return s.ok ? formatSeconds(s.durationNs) : QString();
-    case Size: return s.ok || s.bytes ? formatBytes(uint64_t(s.bytes)) : QString();
-    default: return {};
+        case Session:
+            return QFileInfo(s.path).fileName();
+        case Program:
+            return s.ok ? s.program : m_filled ? s.error : QString();
+        case Recorded:
+            return s.started.isValid() ? formatDate(s.started) : QString();
+        case Duration:
+            return s.ok ? formatSeconds(s.durationNs) : QString();
+        case Size:
+            return s.ok || s.bytes ? formatBytes(uint64_t(s.bytes)) : QString();
+        default:
+            return {};
     }
 }
 
 QVariant RecentSessionsModel::headerData(int section, Qt::Orientation o, int role) const {
     if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
-    static const char* const kTitles[ColumnCount] = {"Session", "Program", "Recorded", "Duration", "Size"};
+    static const char* const kTitles[ColumnCount] = {"Session", "Program", "Recorded", "Duration",
+                                                     "Size"};
     return section >= 0 && section < ColumnCount ? tr(kTitles[section]) : QVariant();
 }
 

@@ -16,12 +16,13 @@ namespace spanscope::ui {
 struct RecentSession {
     QString path;
     bool ok = false;
-    QString error;       // why not ok (missing, not a session, ...)
-    QString program;     // the recorded program: its file name and arguments ("demo NAME ..." for a demo)
-    QString command;     // the whole command line
-    QDateTime started;   // when the recording began (local time)
+    QString error;  // why not ok (missing, not a session, ...)
+    QString
+        program;  // the recorded program: its file name and arguments ("demo NAME ..." for a demo)
+    QString command;    // the whole command line
+    QDateTime started;  // when the recording began (local time)
     int64_t durationNs = 0;
-    qint64 bytes = 0;    // the file's size on disk
+    qint64 bytes = 0;  // the file's size on disk
 };
 using RecentSessionList = std::shared_ptr<const std::vector<RecentSession>>;
 
@@ -51,8 +52,10 @@ public:
     // Lists the files at once (names only), then fills the rest when the loader answers.
     void setFiles(const QStringList& files);
     QString pathAt(int row) const;
-    // "3 Dec 14:05" in the current year (of `now`), else "3 Dec 2025": short enough for a side panel.
-    static QString formatDate(const QDateTime& t, const QDateTime& now = QDateTime::currentDateTime());
+    // "3 Dec 14:05" in the current year (of `now`), else "3 Dec 2025": short enough for a side
+    // panel.
+    static QString formatDate(const QDateTime& t,
+                              const QDateTime& now = QDateTime::currentDateTime());
     const RecentSessionList& sessions() const { return m_sessions; }
 
     int rowCount(const QModelIndex& parent = {}) const override;

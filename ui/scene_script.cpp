@@ -12,9 +12,10 @@
 namespace spanscope::ui {
 
 const QStringList& sceneStepNames() {
-    static const QStringList names{QStringLiteral("next-event"),        QStringLiteral("previous-event"),
-                                   QStringLiteral("next-gc-phase"),     QStringLiteral("previous-gc-phase"),
-                                   QStringLiteral("first-event"),       QStringLiteral("last-event")};
+    static const QStringList names{
+        QStringLiteral("next-event"),    QStringLiteral("previous-event"),
+        QStringLiteral("next-gc-phase"), QStringLiteral("previous-gc-phase"),
+        QStringLiteral("first-event"),   QStringLiteral("last-event")};
     return names;
 }
 
@@ -54,7 +55,8 @@ bool parseStep(const QJsonValue& v, int index, SceneStep* out, QString* error) {
         } else if (key == QLatin1String("step")) {
             if (!text(&s.step, false)) return false;
             if (!sceneStepNames().contains(s.step))
-                return fail(QStringLiteral("unknown step '%1' (one of: %2)").arg(s.step, sceneStepNames().join(QStringLiteral(", "))));
+                return fail(QStringLiteral("unknown step '%1' (one of: %2)")
+                                .arg(s.step, sceneStepNames().join(QStringLiteral(", "))));
         } else if (key == QLatin1String("repeat")) {
             double r = 1;
             if (!number(&r, 1)) return false;
@@ -68,11 +70,14 @@ bool parseStep(const QJsonValue& v, int index, SceneStep* out, QString* error) {
             return fail(QStringLiteral("unknown key '%1'").arg(key));
         }
     }
-    if (!s.scenario.isEmpty() && !s.open.isEmpty()) return fail(QStringLiteral("'scenario' and 'open' exclude each other"));
+    if (!s.scenario.isEmpty() && !s.open.isEmpty())
+        return fail(QStringLiteral("'scenario' and 'open' exclude each other"));
     if (o.contains(QLatin1String("seconds")) && s.scenario.isEmpty())
         return fail(QStringLiteral("'seconds' goes with 'scenario'"));
-    if (o.contains(QLatin1String("repeat")) && s.step.isEmpty()) return fail(QStringLiteral("'repeat' goes with 'step'"));
-    if (s.onlyWaits() && !o.contains(QLatin1String("wait"))) return fail(QStringLiteral("the step does nothing"));
+    if (o.contains(QLatin1String("repeat")) && s.step.isEmpty())
+        return fail(QStringLiteral("'repeat' goes with 'step'"));
+    if (s.onlyWaits() && !o.contains(QLatin1String("wait")))
+        return fail(QStringLiteral("the step does nothing"));
     *out = s;
     return true;
 }
@@ -96,7 +101,8 @@ bool parseScene(const QByteArray& json, Scene* out, QString* error) {
         const QJsonObject o = doc.object();
         for (auto it = o.begin(); it != o.end(); ++it)
             if (it.key() != QLatin1String("title") && it.key() != QLatin1String("steps")) {
-                *error = QStringLiteral("unknown key '%1' (a scene has \"title\" and \"steps\")").arg(it.key());
+                *error = QStringLiteral("unknown key '%1' (a scene has \"title\" and \"steps\")")
+                             .arg(it.key());
                 return false;
             }
         if (o.contains(QLatin1String("title")) && !o.value(QLatin1String("title")).isString()) {
@@ -146,7 +152,8 @@ bool loadScene(const QString& path, Scene* out, QString* error) {
 Scene defaultScene() {
     Scene s;
     QString error;
-    if (!loadScene(QStringLiteral(":/spanscope/scenes/default.json"), &s, &error)) qWarning("%s", qPrintable(error));
+    if (!loadScene(QStringLiteral(":/spanscope/scenes/default.json"), &s, &error))
+        qWarning("%s", qPrintable(error));
     return s;
 }
 

@@ -11,17 +11,18 @@
 namespace spanscope::ui {
 
 struct SceneStep {
-    QString scenario;          // start a built-in scenario live ('spanscope-cli demo NAME')
+    QString scenario;  // start a built-in scenario live ('spanscope-cli demo NAME')
     double scenarioSeconds = 120;
-    QString open;              // open a session file (relative to the scene file)
-    double seekSeconds = -1;   // move the cursor to this time (s); a live session is waited for
-    QString step;              // one of stepNames()
-    int repeat = 1;            // how many times `step` is taken
-    QString caption;           // shown in the caption line under the narration
-    bool hasCaption = false;   // "" clears the caption
-    double waitSeconds = 0;    // auto-play: pause this long after the step
+    QString open;             // open a session file (relative to the scene file)
+    double seekSeconds = -1;  // move the cursor to this time (s); a live session is waited for
+    QString step;             // one of stepNames()
+    int repeat = 1;           // how many times `step` is taken
+    QString caption;          // shown in the caption line under the narration
+    bool hasCaption = false;  // "" clears the caption
+    double waitSeconds = 0;   // auto-play: pause this long after the step
     bool onlyWaits() const {
-        return scenario.isEmpty() && open.isEmpty() && seekSeconds < 0 && step.isEmpty() && !hasCaption;
+        return scenario.isEmpty() && open.isEmpty() && seekSeconds < 0 && step.isEmpty() &&
+               !hasCaption;
     }
 };
 

@@ -4,7 +4,9 @@
 namespace spanscope::ui {
 
 SessionClient::SessionClient(QObject* parent)
-    : QObject(parent), m_tokens(std::make_shared<RequestTokens>()), m_worker(new SessionWorker(m_tokens)) {
+    : QObject(parent),
+      m_tokens(std::make_shared<RequestTokens>()),
+      m_worker(new SessionWorker(m_tokens)) {
     qRegisterMetaType<SummaryPtr>();
     qRegisterMetaType<MomentPtr>();
     qRegisterMetaType<SpanObjectsPtr>();
@@ -65,8 +67,9 @@ void SessionClient::open(const QString& path, int retryMs) {
     m_tokens->event = ++m_next;
     m_tokens->profile = ++m_next;
     m_summary.reset();
-    QMetaObject::invokeMethod(m_worker, [w = m_worker, path, token, retryMs] { w->open(path, token, retryMs); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, path, token, retryMs] { w->open(path, token, retryMs); },
+        Qt::QueuedConnection);
 }
 
 void SessionClient::close() {
@@ -82,29 +85,36 @@ void SessionClient::close() {
 void SessionClient::seek(int64_t t) {
     const uint64_t token = ++m_next;
     m_tokens->seek = token;
-    QMetaObject::invokeMethod(m_worker, [w = m_worker, t, token] { w->seek(t, token); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, t, token] { w->seek(t, token); }, Qt::QueuedConnection);
 }
 
 void SessionClient::requestSpanObjects(uint64_t addr, int64_t t) {
     const uint64_t token = ++m_next;
     m_tokens->objects = token;
     QMetaObject::invokeMethod(
-        m_worker, [w = m_worker, addr, t, token] { w->spanObjects(addr, t, token); }, Qt::QueuedConnection);
+        m_worker, [w = m_worker, addr, t, token] { w->spanObjects(addr, t, token); },
+        Qt::QueuedConnection);
 }
 
 void SessionClient::requestSeries(int64_t t0, int64_t t1, int maxPoints) {
     const uint64_t token = ++m_next;
     m_tokens->series = token;
     QMetaObject::invokeMethod(
-        m_worker, [w = m_worker, t0, t1, token, maxPoints] { w->loadSeries(t0, t1, token, maxPoints); },
+        m_worker,
+        [w = m_worker, t0, t1, token, maxPoints] { w->loadSeries(t0, t1, token, maxPoints); },
         Qt::QueuedConnection);
 }
 
-void SessionClient::findEvent(int64_t t, int64_t id, int direction, const std::vector<uint16_t>& kinds) {
+void SessionClient::findEvent(int64_t t, int64_t id, int direction,
+                              const std::vector<uint16_t>& kinds) {
     const uint64_t token = ++m_next;
     m_tokens->event = token;
     QMetaObject::invokeMethod(
-        m_worker, [w = m_worker, t, id, direction, kinds, token] { w->findEvent(t, id, direction, kinds, token); },
+        m_worker,
+        [w = m_worker, t, id, direction, kinds, token] {
+            w->findEvent(t, id, direction, kinds, token);
+        },
         Qt::QueuedConnection);
 }
 
@@ -112,13 +122,14 @@ void SessionClient::requestProfile(int64_t fromNs, int64_t t, bool ranged) {
     const uint64_t token = ++m_next;
     m_tokens->profile = token;
     QMetaObject::invokeMethod(
-        m_worker, [w = m_worker, fromNs, t, ranged, token] { w->loadProfile(fromNs, t, ranged, token); },
+        m_worker,
+        [w = m_worker, fromNs, t, ranged, token] { w->loadProfile(fromNs, t, ranged, token); },
         Qt::QueuedConnection);
 }
 
 void SessionClient::setPolling(int intervalMs) {
-    QMetaObject::invokeMethod(m_worker, [w = m_worker, intervalMs] { w->setPolling(intervalMs); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, intervalMs] { w->setPolling(intervalMs); }, Qt::QueuedConnection);
 }
 
 }  // namespace spanscope::ui

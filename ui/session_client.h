@@ -25,7 +25,8 @@ public:
     // Presenter stepping: the record after (direction > 0) or before (t, id) in (time, id) order
     // whose kind is in kinds (any if empty); answered by eventFound.
     void findEvent(int64_t tNs, int64_t id, int direction, const std::vector<uint16_t>& kinds);
-    // The heap profile at tNs, or allocated in [fromNs, tNs] when ranged (answered by profileReady).
+    // The heap profile at tNs, or allocated in [fromNs, tNs] when ranged (answered by
+    // profileReady).
     void requestProfile(int64_t fromNs, int64_t tNs, bool ranged);
     bool isOpen() const { return m_summary != nullptr; }
     const SummaryPtr& summary() const { return m_summary; }

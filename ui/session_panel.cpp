@@ -10,10 +10,15 @@
 namespace spanscope::ui {
 
 SessionPanel::SessionPanel(QWidget* parent)
-    : QWidget(parent), m_recent(new QTableView(this)),
-      m_recentModel(new RecentSessionsModel(this)), m_table(new QTableView(this)),
-      m_info(new SessionInfoModel(this)), m_procs(new LiveProcessModel(this)), m_watcher(new LiveProcessWatcher(this)),
-      m_procView(new QTableView(this)), m_attach(new QPushButton(tr("Attach"), this)),
+    : QWidget(parent),
+      m_recent(new QTableView(this)),
+      m_recentModel(new RecentSessionsModel(this)),
+      m_table(new QTableView(this)),
+      m_info(new SessionInfoModel(this)),
+      m_procs(new LiveProcessModel(this)),
+      m_watcher(new LiveProcessWatcher(this)),
+      m_procView(new QTableView(this)),
+      m_attach(new QPushButton(tr("Attach"), this)),
       m_detach(new QPushButton(tr("Detach"), this)) {
     auto* lay = new QVBoxLayout(this);
     lay->setContentsMargins(2, 2, 2, 2);
@@ -32,7 +37,8 @@ SessionPanel::SessionPanel(QWidget* parent)
     m_recent->verticalHeader()->hide();
     m_recent->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
     m_recent->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_recent->horizontalHeader()->setSectionResizeMode(RecentSessionsModel::Program, QHeaderView::Stretch);
+    m_recent->horizontalHeader()->setSectionResizeMode(RecentSessionsModel::Program,
+                                                       QHeaderView::Stretch);
     m_recent->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_recent->setSelectionMode(QAbstractItemView::SingleSelection);
     m_recent->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -45,14 +51,16 @@ SessionPanel::SessionPanel(QWidget* parent)
     connect(browse, &QPushButton::clicked, this, &SessionPanel::browseRequested);
 
     auto* liveLabel = new QLabel(tr("Live processes (run with SPANSCOPE_ATTACH=1)"), this);
-    liveLabel->setToolTip(tr("Programs of yours running with libspanscope.so and SPANSCOPE_ATTACH=1, as "
-                             "'spanscope-cli ps' lists them; refreshed every 2 s."));
+    liveLabel->setToolTip(
+        tr("Programs of yours running with libspanscope.so and SPANSCOPE_ATTACH=1, as "
+           "'spanscope-cli ps' lists them; refreshed every 2 s."));
     lay->addWidget(liveLabel);
     m_procView->setModel(m_procs);
     m_procView->verticalHeader()->hide();
     m_procView->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
     m_procView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_procView->horizontalHeader()->setSectionResizeMode(LiveProcessModel::Program, QHeaderView::Stretch);
+    m_procView->horizontalHeader()->setSectionResizeMode(LiveProcessModel::Program,
+                                                         QHeaderView::Stretch);
     m_procView->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_procView->setSelectionMode(QAbstractItemView::SingleSelection);
     m_procView->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -62,24 +70,30 @@ SessionPanel::SessionPanel(QWidget* parent)
     // Each table may shrink to three lines (a scroll area's own minimum is about five): with the
     // presenter's large type on a 640-pixel stage this dock, tabbed with the others, set the
     // window's minimum height above the screen's.
-    for (QTableView* t : {m_table, m_recent, m_procView}) t->setMinimumHeight(fontMetrics().height() * 3);
+    for (QTableView* t : {m_table, m_recent, m_procView})
+        t->setMinimumHeight(fontMetrics().height() * 3);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_attach);
     buttons->addWidget(m_detach);
     lay->addLayout(buttons);
-    m_attach->setToolTip(tr("Record the selected process live (a rundown of its heap, then its events)"));
-    m_detach->setToolTip(tr("Stop recording the attached process; it runs on, and the session stays open"));
+    m_attach->setToolTip(
+        tr("Record the selected process live (a rundown of its heap, then its events)"));
+    m_detach->setToolTip(
+        tr("Stop recording the attached process; it runs on, and the session stays open"));
     connect(m_watcher, &LiveProcessWatcher::updated, this, [this](const LiveProcessList& l) {
         m_procs->setProcesses(*l);
         updateButtons();
     });
-    connect(m_procView->selectionModel(), &QItemSelectionModel::selectionChanged, this, &SessionPanel::updateButtons);
+    connect(m_procView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &SessionPanel::updateButtons);
     connect(m_procView, &QAbstractItemView::activated, this, [this](const QModelIndex& i) {
-        if (const auto* p = m_procs->processAt(i.row()); p && !p->attached) emit attachRequested(p->pid);
+        if (const auto* p = m_procs->processAt(i.row()); p && !p->attached)
+            emit attachRequested(p->pid);
     });
     connect(m_attach, &QPushButton::clicked, this, [this] {
         const QModelIndexList rows = m_procView->selectionModel()->selectedRows();
-        if (const auto* p = rows.isEmpty() ? nullptr : m_procs->processAt(rows.first().row())) emit attachRequested(p->pid);
+        if (const auto* p = rows.isEmpty() ? nullptr : m_procs->processAt(rows.first().row()))
+            emit attachRequested(p->pid);
     });
     connect(m_detach, &QPushButton::clicked, this, &SessionPanel::detachRequested);
     updateButtons();
@@ -111,6 +125,8 @@ void SessionPanel::hideEvent(QHideEvent* e) {
     m_watcher->setActive(false);
 }
 
-void SessionPanel::setRecentFiles(const QStringList& files) { m_recentModel->setFiles(files); }
+void SessionPanel::setRecentFiles(const QStringList& files) {
+    m_recentModel->setFiles(files);
+}
 
 }  // namespace spanscope::ui

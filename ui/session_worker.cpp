@@ -29,7 +29,8 @@ void SessionWorker::open(const QString& path, quint64 token, int retryMs) {
     m_reader = session::SessionReader::open(path.toStdString(), &err);
     if (!m_reader) {
         if (retryMs > 0) {
-            QTimer::singleShot(200, this, [this, path, token, retryMs] { open(path, token, retryMs - 200); });
+            QTimer::singleShot(200, this,
+                               [this, path, token, retryMs] { open(path, token, retryMs - 200); });
             return;
         }
         emit openFailed(QString::fromStdString(err), token);
@@ -105,12 +106,13 @@ void SessionWorker::loadSeries(qint64 t0, qint64 t1, quint64 token, int maxPoint
     emit seriesReady(std::move(s));
 }
 
-void SessionWorker::findEvent(qint64 t, qint64 id, int direction, const std::vector<uint16_t>& kinds,
-                              quint64 token) {
+void SessionWorker::findEvent(qint64 t, qint64 id, int direction,
+                              const std::vector<uint16_t>& kinds, quint64 token) {
     if (!m_reader || token != m_tokens->event.load()) return;
     auto s = std::make_shared<EventSnapshot>();
     s->token = token;
-    s->found = direction > 0 ? m_reader->eventAfter(t, id, kinds, &s->row) : m_reader->eventBefore(t, id, kinds, &s->row);
+    s->found = direction > 0 ? m_reader->eventAfter(t, id, kinds, &s->row)
+                             : m_reader->eventBefore(t, id, kinds, &s->row);
     if (s->found) {
         const Event& e = s->row.event;
         const auto at = static_cast<int64_t>(e.timeNs);
@@ -176,8 +178,9 @@ bool SessionWorker::ensureProfile(std::string* err) {
 void SessionWorker::addFilledBy(const Event& e, NarrationContext* ctx) {
     const uint16_t k = uint16_t(e.kind);
     const bool large = e.kind == EventKind::LargeAlloc;
-    const bool aboutSpan = large || e.kind == EventKind::SpanCache || e.kind == EventKind::SpanUncache ||
-                           e.kind == EventKind::SpanSweep || e.kind == EventKind::SpanRefill || k == stream::kSpanState;
+    const bool aboutSpan = large || e.kind == EventKind::SpanCache ||
+                           e.kind == EventKind::SpanUncache || e.kind == EventKind::SpanSweep ||
+                           e.kind == EventKind::SpanRefill || k == stream::kSpanState;
     if (!aboutSpan || !e.addr || !m_reader) return;
     // A large object's sample is recorded just after its span's record (the allocation returns
     // first): for a large span, the samples allocated in the next 100 ms (a new span at the same
@@ -188,7 +191,8 @@ void SessionWorker::addFilledBy(const Event& e, NarrationContext* ctx) {
     const uint64_t hi = e.addr + uint64_t(std::max<uint32_t>(1, e.npages)) * pageSize;
     std::string err;
     if (!ensureProfile(&err)) return;
-    const session::HeapProfile p = m_profileData->window(t, large ? t + 100000000 : t, large, e.addr, hi);
+    const session::HeapProfile p =
+        m_profileData->window(t, large ? t + 100000000 : t, large, e.addr, hi);
     if (p.live.empty()) return;
     SpanFiller f;
     if (!spanFilledBy(p, e.addr, hi, &f)) return;

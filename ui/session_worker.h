@@ -1,7 +1,7 @@
-// The only code that reads a session. SessionWorker lives on its own QThread (SessionClient moves it
-// there), owns its SessionReader, and answers requests with immutable snapshots by queued signal.
-// Every request carries a token; a seek or series request whose token is no longer the latest
-// (shared with the client through an atomic) is dropped before any SQLite work is done.
+// The only code that reads a session. SessionWorker lives on its own QThread (SessionClient moves
+// it there), owns its SessionReader, and answers requests with immutable snapshots by queued
+// signal. Every request carries a token; a seek or series request whose token is no longer the
+// latest (shared with the client through an atomic) is dropped before any SQLite work is done.
 #pragma once
 #include <QObject>
 #include <QTimer>
@@ -35,7 +35,8 @@ public slots:
     void loadSeries(qint64 t0, qint64 t1, quint64 token, int maxPoints);
     // Presenter: the record after (direction > 0) or before (t, id) of the given kinds (any if
     // empty), with its narration context.
-    void findEvent(qint64 t, qint64 id, int direction, const std::vector<uint16_t>& kinds, quint64 token);
+    void findEvent(qint64 t, qint64 id, int direction, const std::vector<uint16_t>& kinds,
+                   quint64 token);
     // The heap profile (spanscope/profile.h) at atNs, or over [fromNs, atNs] when ranged, with
     // its call trees.
     void loadProfile(qint64 fromNs, qint64 atNs, bool ranged, quint64 token);

@@ -1,6 +1,7 @@
 // Table model of the size classes at the chosen moment: class, object size, spans, objects in use,
-// bytes in use, span bytes, waste (free slots + tail, with its share of the span bytes). Only classes with spans are rows.
-// data() reads the snapshot in memory; sort through a QSortFilterProxyModel on kSortRole.
+// bytes in use, span bytes, waste (free slots + tail, with its share of the span bytes). Only
+// classes with spans are rows. data() reads the snapshot in memory; sort through a
+// QSortFilterProxyModel on kSortRole.
 #pragma once
 #include <QAbstractTableModel>
 #include <vector>
@@ -13,7 +14,7 @@ class SizeClassModel : public QAbstractTableModel {
     Q_OBJECT
 public:
     enum Column { Class, ObjectSize, Spans, Objects, BytesInUse, SpanBytes, Waste, ColumnCount };
-    static constexpr int kSortRole = Qt::UserRole;       // numbers, for sorting
+    static constexpr int kSortRole = Qt::UserRole;  // numbers, for sorting
     static constexpr int kSizeClassRole = Qt::UserRole + 1;
 
     explicit SizeClassModel(QObject* parent = nullptr);

@@ -10,9 +10,13 @@
 namespace spanscope::ui {
 
 SizeClassTable::SizeClassTable(QWidget* parent)
-    : QWidget(parent), m_model(new SizeClassModel(this)), m_rangeModel(new RangeClassModel(this)),
-      m_banner(new RangeBanner(this)), m_proxy(new QSortFilterProxyModel(this)),
-      m_view(new QTableView(this)), m_total(new QLabel(this)) {
+    : QWidget(parent),
+      m_model(new SizeClassModel(this)),
+      m_rangeModel(new RangeClassModel(this)),
+      m_banner(new RangeBanner(this)),
+      m_proxy(new QSortFilterProxyModel(this)),
+      m_view(new QTableView(this)),
+      m_total(new QLabel(this)) {
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(SizeClassModel::kSortRole);
     m_view->setModel(m_proxy);
@@ -44,9 +48,12 @@ void SizeClassTable::setRange(const RangePtr& r) {
     m_rangeModel->setStats(m_range ? &m_range->stats : nullptr);
     const bool wantRange = m_range != nullptr;
     if (wantRange != showsRange()) {
-        m_proxy->setSourceModel(wantRange ? static_cast<QAbstractItemModel*>(m_rangeModel) : m_model);
+        m_proxy->setSourceModel(wantRange ? static_cast<QAbstractItemModel*>(m_rangeModel)
+                                          : m_model);
         // By bytes: allocated in the range, span bytes at the moment.
-        m_view->sortByColumn(wantRange ? int(RangeClassModel::BytesAllocated) : int(SizeClassModel::SpanBytes), Qt::DescendingOrder);
+        m_view->sortByColumn(
+            wantRange ? int(RangeClassModel::BytesAllocated) : int(SizeClassModel::SpanBytes),
+            Qt::DescendingOrder);
     }
     showTotals();
 }
@@ -57,12 +64,16 @@ void SizeClassTable::showTotals() {
         uint64_t classes = 0;
         for (const auto& c : s.classes) classes += RangeClassModel::shown(c);
         m_banner->showRange(s.t0, s.t1, tr("per size class, what happened in the range"));
-        m_total->setText(tr("%1: %2 objects allocated (%3), %4 freed (%5); spans: %6 taken, %7 returned")
-                             .arg(countOf(classes, "class", "classes"), formatCount(s.allocObjects), formatBytes(s.allocBytes),
-                                  formatCount(s.freedObjects), formatBytes(s.freedBytes), formatCount(s.spansTaken))
-                             .arg(formatCount(s.spansReturned)));
-        m_total->setToolTip(tr("Counted from the size-class counters at the range's two ends, and the span tables there "
-                               "(a span taken and returned inside the range is in neither)"));
+        m_total->setText(
+            tr("%1: %2 objects allocated (%3), %4 freed (%5); spans: %6 taken, %7 returned")
+                .arg(countOf(classes, "class", "classes"), formatCount(s.allocObjects),
+                     formatBytes(s.allocBytes), formatCount(s.freedObjects),
+                     formatBytes(s.freedBytes), formatCount(s.spansTaken))
+                .arg(formatCount(s.spansReturned)));
+        m_total->setToolTip(
+            tr("Counted from the size-class counters at the range's two ends, and the span tables "
+               "there "
+               "(a span taken and returned inside the range is in neither)"));
         return;
     }
     m_banner->hide();
@@ -75,13 +86,16 @@ void SizeClassTable::showTotals() {
     for (const auto& c : m->classes) {
         if (!c.spans) continue;
         classes++;
-        spans += c.spans, bytes += c.spanBytes, inUse += c.bytesInUse, waste += c.freeSlotBytes + c.tailWaste;
+        spans += c.spans, bytes += c.spanBytes, inUse += c.bytesInUse,
+            waste += c.freeSlotBytes + c.tailWaste;
     }
     m_total->setText(tr("%1, %2: %3 %4 = %5 %6 + %7 %8")
                          .arg(countOf(classes, "class", "classes"), countOf(spans, "span", "spans"),
-                              formatBytes(bytes), termLabel(Term::InSpans), formatBytes(inUse), termLabel(Term::Allocated))
+                              formatBytes(bytes), termLabel(Term::InSpans), formatBytes(inUse),
+                              termLabel(Term::Allocated))
                          .arg(formatBytes(waste), termLabel(Term::Waste)));
-    m_total->setToolTip(termMeaning(Term::InSpans) + QLatin1Char('\n') + termMeaning(Term::Allocated) + QLatin1Char('\n') +
+    m_total->setToolTip(termMeaning(Term::InSpans) + QLatin1Char('\n') +
+                        termMeaning(Term::Allocated) + QLatin1Char('\n') +
                         termMeaning(Term::Waste));
 }
 

@@ -5,7 +5,8 @@
 
 namespace spanscope::ui {
 
-std::vector<session::HeapSample> decimate(const std::vector<session::HeapSample>& in, size_t maxPoints) {
+std::vector<session::HeapSample> decimate(const std::vector<session::HeapSample>& in,
+                                          size_t maxPoints) {
     if (maxPoints < 2 || in.size() <= maxPoints) return in;
     std::vector<session::HeapSample> out;
     out.reserve(maxPoints + 1);
@@ -44,14 +45,16 @@ std::vector<session::ClassTotals> computeClassTotals(const std::vector<session::
     return session::classTotalsOf(spans, classes, pageSize);
 }
 
-void fillMomentHeap(session::SessionReader& reader, int64_t t, const std::vector<session::SpanRecord>& spans,
-                    MomentSnapshot* m) {
+void fillMomentHeap(session::SessionReader& reader, int64_t t,
+                    const std::vector<session::SpanRecord>& spans, MomentSnapshot* m) {
     m->tNs = t;
     m->hasHeap = reader.heapAt(t, &m->heap);
     const auto& info = reader.info();
-    m->scene = buildHeapScene(spans, static_cast<uint64_t>(info.pageSize), static_cast<uint64_t>(info.arenaBytes),
-                              m->hasHeap ? m->heap.heapSys : 0, m->hasHeap ? m->heap.heapReleased : 0);
-    m->classes = computeClassTotals(spans, reader.sizeClasses(), static_cast<uint64_t>(info.pageSize));
+    m->scene = buildHeapScene(
+        spans, static_cast<uint64_t>(info.pageSize), static_cast<uint64_t>(info.arenaBytes),
+        m->hasHeap ? m->heap.heapSys : 0, m->hasHeap ? m->heap.heapReleased : 0);
+    m->classes =
+        computeClassTotals(spans, reader.sizeClasses(), static_cast<uint64_t>(info.pageSize));
     reader.addClassCounters(t, &m->classes);  // requested vs slot bytes, for fragmentation
 }
 

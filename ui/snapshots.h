@@ -30,18 +30,18 @@ struct MomentSnapshot {
     HeapScene scene;
     std::vector<session::ClassTotals> classes;  // one per size class, index = class
     bool hasHeap = false;
-    session::HeapSample heap;                   // the latest sample at or before t
-    std::optional<session::GcCycle> cycle;      // the cycle running at t, else the last one before
+    session::HeapSample heap;               // the latest sample at or before t
+    std::optional<session::GcCycle> cycle;  // the cycle running at t, else the last one before
     bool cycleRunning = false;
-    std::string gcPhase;                        // managed: the cycle's phase at t (gc_phases), or empty
-    uint64_t replayed = 0;                      // events replayed after the keyframe
-    double readMs = 0;                          // time the worker spent reading
+    std::string gcPhase;    // managed: the cycle's phase at t (gc_phases), or empty
+    uint64_t replayed = 0;  // events replayed after the keyframe
+    double readMs = 0;      // time the worker spent reading
 };
 
 // One span's object slots at one moment, for the span inspector (SessionReader::spanObjectsAt).
 struct SpanObjectsSnapshot {
     uint64_t token = 0;
-    uint64_t addr = 0;   // the address asked about
+    uint64_t addr = 0;  // the address asked about
     int64_t tNs = 0;
     bool found = false;  // a span held addr at tNs
     session::SpanObjects objects;
@@ -88,13 +88,14 @@ using ProfilePtr = std::shared_ptr<const ProfileSnapshot>;
 
 // Keeps at most maxPoints samples: for each time bucket, the per-field maximum (an envelope, so
 // that no peak disappears), stamped with the bucket's last time. Samples must be in time order.
-std::vector<session::HeapSample> decimate(const std::vector<session::HeapSample>& in, size_t maxPoints);
+std::vector<session::HeapSample> decimate(const std::vector<session::HeapSample>& in,
+                                          size_t maxPoints);
 
 // The heap's part of a moment at t from the spans at t (as SessionReader::spansAt returns them):
 // the scene, the heap sample and the per-class totals with their counters. The seek and the range
 // worker (the heap at a range's two ends) build their moments with it.
-void fillMomentHeap(session::SessionReader& reader, int64_t t, const std::vector<session::SpanRecord>& spans,
-                    MomentSnapshot* m);
+void fillMomentHeap(session::SessionReader& reader, int64_t t,
+                    const std::vector<session::SpanRecord>& spans, MomentSnapshot* m);
 
 // Per size class totals from the spans at one moment (the span part of
 // SessionReader::classTotalsAt, computed from spans already read, so a seek replays once).

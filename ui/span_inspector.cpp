@@ -23,18 +23,26 @@ using session::SlotState;
 
 QRgb slotColor(SlotState s, QRgb allocatedColor) {
     switch (s) {
-        case SlotState::Free: return slotcolors::kFree;
-        case SlotState::Allocated: return allocatedColor;
-        case SlotState::White: return slotcolors::kWhite;
-        case SlotState::Grey: return slotcolors::kGrey;
-        case SlotState::Black: return slotcolors::kBlack;
+        case SlotState::Free:
+            return slotcolors::kFree;
+        case SlotState::Allocated:
+            return allocatedColor;
+        case SlotState::White:
+            return slotcolors::kWhite;
+        case SlotState::Grey:
+            return slotcolors::kGrey;
+        case SlotState::Black:
+            return slotcolors::kBlack;
     }
     return slotcolors::kFree;
 }
 
-int slotCellSize(size_t n) { return n <= 64 ? 22 : n <= 256 ? 16 : n <= 512 ? 12 : 9; }
+int slotCellSize(size_t n) {
+    return n <= 64 ? 22 : n <= 256 ? 16 : n <= 512 ? 12 : 9;
+}
 
-QImage renderSlotGrid(const std::vector<SlotState>& states, QRgb allocatedColor, int columns, int cell) {
+QImage renderSlotGrid(const std::vector<SlotState>& states, QRgb allocatedColor, int columns,
+                      int cell) {
     columns = std::max(1, columns);
     cell = std::max(4, cell);
     const int rows = std::max<int>(1, int((states.size() + size_t(columns) - 1) / size_t(columns)));
@@ -45,13 +53,15 @@ QImage renderSlotGrid(const std::vector<SlotState>& states, QRgb allocatedColor,
         const int w = cell - 1;  // one pixel of every cell is the gap to the next
         const QRgb c = slotColor(states[i], allocatedColor);
         if (states[i] == SlotState::Free) {
-            for (int yy = y; yy < y + w; yy++) std::fill_n(reinterpret_cast<QRgb*>(img.scanLine(yy)) + x, w, c);
+            for (int yy = y; yy < y + w; yy++)
+                std::fill_n(reinterpret_cast<QRgb*>(img.scanLine(yy)) + x, w, c);
             continue;
         }
         for (int yy = y; yy < y + w; yy++) {  // outline, then the state's colour inside it
             QRgb* line = reinterpret_cast<QRgb*>(img.scanLine(yy)) + x;
             const bool edge = yy == y || yy == y + w - 1;
-            for (int xx = 0; xx < w; xx++) line[xx] = edge || xx == 0 || xx == w - 1 ? slotcolors::kOutline : c;
+            for (int xx = 0; xx < w; xx++)
+                line[xx] = edge || xx == 0 || xx == w - 1 ? slotcolors::kOutline : c;
         }
     }
     return img;
@@ -68,11 +78,16 @@ std::optional<size_t> slotAt(QPoint p, size_t n, int columns, int cell) {
 namespace {
 QString slotStateName(SlotState s) {
     switch (s) {
-        case SlotState::Free: return SpanInspector::tr("free");
-        case SlotState::Allocated: return SpanInspector::tr("allocated");
-        case SlotState::White: return SpanInspector::tr("white (allocated, not marked yet)");
-        case SlotState::Grey: return SpanInspector::tr("grey (marked, not scanned yet)");
-        case SlotState::Black: return SpanInspector::tr("black (marked and scanned)");
+        case SlotState::Free:
+            return SpanInspector::tr("free");
+        case SlotState::Allocated:
+            return SpanInspector::tr("allocated");
+        case SlotState::White:
+            return SpanInspector::tr("white (allocated, not marked yet)");
+        case SlotState::Grey:
+            return SpanInspector::tr("grey (marked, not scanned yet)");
+        case SlotState::Black:
+            return SpanInspector::tr("black (marked and scanned)");
     }
     return {};
 }
@@ -88,7 +103,8 @@ SlotGrid::SlotGrid(QWidget* parent) : QWidget(parent) {
     setSizePolicy(sp);
 }
 
-void SlotGrid::setSlots(std::vector<SlotState> states, QRgb allocatedColor, uint64_t base, uint32_t elemSize) {
+void SlotGrid::setSlots(std::vector<SlotState> states, QRgb allocatedColor, uint64_t base,
+                        uint32_t elemSize) {
     const bool sizeChanged = states.size() != m_slots.size();
     m_slots = std::move(states);
     m_allocated = allocatedColor;
@@ -110,7 +126,9 @@ int SlotGrid::heightForWidth(int w) const {
     return int((m_slots.size() + size_t(cols) - 1) / size_t(cols)) * m_cell + 1;
 }
 
-QSize SlotGrid::sizeHint() const { return {360, heightForWidth(360)}; }
+QSize SlotGrid::sizeHint() const {
+    return {360, heightForWidth(360)};
+}
 
 void SlotGrid::rerender() {
     m_columns = columnsFor(width());
@@ -136,11 +154,12 @@ bool SlotGrid::event(QEvent* e) {
             QToolTip::hideText();
             return true;
         }
-        QToolTip::showText(he->globalPos(),
-                           tr("object %1 at %2: %3")
-                               .arg(*i)
-                               .arg(formatAddress(m_base + uint64_t(*i) * m_elemSize), slotStateName(m_slots[*i])),
-                           this);
+        QToolTip::showText(
+            he->globalPos(),
+            tr("object %1 at %2: %3")
+                .arg(*i)
+                .arg(formatAddress(m_base + uint64_t(*i) * m_elemSize), slotStateName(m_slots[*i])),
+            this);
         return true;
     }
     return QWidget::event(e);
@@ -148,7 +167,9 @@ bool SlotGrid::event(QEvent* e) {
 
 // ---- SlotLegend ------------------------------------------------------------------------------
 
-SlotLegend::SlotLegend(QWidget* parent) : QWidget(parent) { setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed); }
+SlotLegend::SlotLegend(QWidget* parent) : QWidget(parent) {
+    setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+}
 
 void SlotLegend::setState(bool marking, QRgb allocatedColor) {
     m_marking = marking;
@@ -165,8 +186,12 @@ std::vector<std::pair<QRgb, QString>> SlotLegend::items() const {
     return {{slotcolors::kFree, tr("free")}, {m_allocated, tr("allocated")}};
 }
 
-QSize SlotLegend::sizeHint() const { return {360, (fontMetrics().height() + 6) * (m_marking ? 2 : 1) + 4}; }
-QSize SlotLegend::minimumSizeHint() const { return {160, sizeHint().height()}; }
+QSize SlotLegend::sizeHint() const {
+    return {360, (fontMetrics().height() + 6) * (m_marking ? 2 : 1) + 4};
+}
+QSize SlotLegend::minimumSizeHint() const {
+    return {160, sizeHint().height()};
+}
 
 void SlotLegend::paintEvent(QPaintEvent*) {
     QPainter p(this);
@@ -191,9 +216,19 @@ void SlotLegend::paintEvent(QPaintEvent*) {
 // ---- SpanInspector ---------------------------------------------------------------------------
 
 SpanInspector::SpanInspector(QWidget* parent)
-    : QWidget(parent), m_title(new QLabel), m_address(new QLabel), m_class(new QLabel), m_pages(new QLabel),
-      m_state(new QLabel), m_used(new QLabel), m_gc(new QLabel), m_note(new QLabel), m_grid(new SlotGrid),
-      m_legend(new SlotLegend), m_samplesTitle(new QLabel), m_samples(new QTreeWidget) {
+    : QWidget(parent),
+      m_title(new QLabel),
+      m_address(new QLabel),
+      m_class(new QLabel),
+      m_pages(new QLabel),
+      m_state(new QLabel),
+      m_used(new QLabel),
+      m_gc(new QLabel),
+      m_note(new QLabel),
+      m_grid(new SlotGrid),
+      m_legend(new SlotLegend),
+      m_samplesTitle(new QLabel),
+      m_samples(new QTreeWidget) {
     auto* lay = new QVBoxLayout(this);
     lay->setContentsMargins(8, 6, 8, 6);
     QFont tf = m_title->font();
@@ -216,8 +251,9 @@ SpanInspector::SpanInspector(QWidget* parent)
     }
     lay->addLayout(form);
     m_note->setWordWrap(true);
-    m_note->setStyleSheet(QStringLiteral("QLabel { background: #fff4d6; color: #5a4300; border: 1px solid #e0c060; "
-                                         "padding: 6px; }"));
+    m_note->setStyleSheet(
+        QStringLiteral("QLabel { background: #fff4d6; color: #5a4300; border: 1px solid #e0c060; "
+                       "padding: 6px; }"));
     m_note->hide();
     lay->addWidget(m_note);
     lay->addWidget(m_legend);  // above the grid: a short grid leaves no gap between them
@@ -255,13 +291,13 @@ void SpanInspector::setTarget(uint64_t addr) {
 }
 
 QString SpanInspector::fieldText(const QString& name) const {
-    const QLabel* l = name == QLatin1String("address") ? m_address
-                      : name == QLatin1String("class") ? m_class
-                      : name == QLatin1String("pages") ? m_pages
-                      : name == QLatin1String("state") ? m_state
+    const QLabel* l = name == QLatin1String("address")   ? m_address
+                      : name == QLatin1String("class")   ? m_class
+                      : name == QLatin1String("pages")   ? m_pages
+                      : name == QLatin1String("state")   ? m_state
                       : name == QLatin1String("objects") ? m_used
-                      : name == QLatin1String("gc") ? m_gc
-                                                      : nullptr;
+                      : name == QLatin1String("gc")      ? m_gc
+                                                         : nullptr;
     return l ? l->text() : QString();
 }
 
@@ -269,10 +305,12 @@ void SpanInspector::setObjects(const SpanObjectsPtr& s) {
     if (!s || !m_target || s->addr != *m_target) return;
     m_objects = s;
     if (!s->found) {
-        m_title->setText(tr("No span holds %1 at t = %2").arg(formatAddress(s->addr), formatSeconds(s->tNs)));
+        m_title->setText(
+            tr("No span holds %1 at t = %2").arg(formatAddress(s->addr), formatSeconds(s->tNs)));
         for (QLabel* l : {m_address, m_class, m_pages, m_state, m_used, m_gc}) l->clear();
-        m_note->setText(tr("The span was freed, or not yet allocated, at this moment. Move the timeline cursor to "
-                           "see it again."));
+        m_note->setText(tr(
+            "The span was freed, or not yet allocated, at this moment. Move the timeline cursor to "
+            "see it again."));
         m_note->show();
         m_grid->setSlots({}, 0, 0, 0);
         updateSamples();
@@ -289,11 +327,12 @@ void SpanInspector::setObjects(const SpanObjectsPtr& s) {
     const QRgb classColor = sizeClassColor(c);
     m_title->setText(tr("Span at %1 · t = %2").arg(formatAddress(r.base), formatSeconds(s->tNs)));
     m_address->setText(tr("%1 – %2").arg(formatAddress(r.base), formatAddress(r.base + bytes)));
-    m_class->setText(large ? tr("large object span (class 0), %1").arg(formatBytes(bytes))
-                           : tr("size class %1: %2 objects%3 (span class %4)")
-                                 .arg(c)
-                                 .arg(formatBytes(elem), (r.spanClass & 1) ? tr(", noscan") : QString())
-                                 .arg(r.spanClass));
+    m_class->setText(
+        large ? tr("large object span (class 0), %1").arg(formatBytes(bytes))
+              : tr("size class %1: %2 objects%3 (span class %4)")
+                    .arg(c)
+                    .arg(formatBytes(elem), (r.spanClass & 1) ? tr(", noscan") : QString())
+                    .arg(r.spanClass));
     m_pages->setText(tr("%1 (%2)").arg(countOf(r.npages, "page", "pages"), formatBytes(bytes)));
     Tile t;
     t.kind = large ? TileKind::Large : TileKind::Span;
@@ -310,8 +349,14 @@ void SpanInspector::setObjects(const SpanObjectsPtr& s) {
     if (o.bitsKnown) {
         size_t n[5] = {};
         for (SlotState st : o.slotStates) n[std::min<size_t>(4, size_t(st))]++;
-        used += o.marking ? tr("<br>slots: %1 free, %2 white, %3 grey, %4 black").arg(n[0]).arg(n[2]).arg(n[3]).arg(n[4])
-                          : tr("<br>slots: %1 free, %2 allocated").arg(n[0]).arg(n[1] + n[2] + n[3] + n[4]);
+        used +=
+            o.marking
+                ? tr("<br>slots: %1 free, %2 white, %3 grey, %4 black")
+                      .arg(n[0])
+                      .arg(n[2])
+                      .arg(n[3])
+                      .arg(n[4])
+                : tr("<br>slots: %1 free, %2 allocated").arg(n[0]).arg(n[1] + n[2] + n[3] + n[4]);
     }
     m_used->setText(used);
     m_gc->setText(o.marking ? tr("cycle %1, phase: %2; white / grey / black apply")
@@ -323,8 +368,9 @@ void SpanInspector::setObjects(const SpanObjectsPtr& s) {
         m_note->hide();
         m_grid->setSlots(o.slotStates, classColor, r.base, elem);
     } else {
-        m_note->setText(tr("Object slots are recorded only with object-level events (SPANSCOPE_OBJECTS=1 or the "
-                           "teaching scenarios); this session has the span's counts only."));
+        m_note->setText(tr(
+            "Object slots are recorded only with object-level events (SPANSCOPE_OBJECTS=1 or the "
+            "teaching scenarios); this session has the span's counts only."));
         m_note->show();
         m_grid->setSlots({}, classColor, r.base, elem);
     }
@@ -337,7 +383,9 @@ void SpanInspector::setProfile(const ProfilePtr& p) {
     updateSamples();
 }
 
-QString SpanInspector::samplesTitle() const { return m_samplesTitle->isHidden() ? QString() : m_samplesTitle->text(); }
+QString SpanInspector::samplesTitle() const {
+    return m_samplesTitle->isHidden() ? QString() : m_samplesTitle->text();
+}
 
 // The sampled allocations live in the span (the heap profile's HeapProfile::live), each with its
 // stack, innermost frame first.
@@ -352,27 +400,29 @@ void SpanInspector::updateSamples() {
     const session::SpanRecord& r = m_objects->objects.span;
     const uint64_t lo = r.base, hi = r.base + uint64_t{r.npages} * (m_pageSize ? m_pageSize : 8192);
     const session::HeapProfile& hp = m_profile->profile;
-    auto it = std::lower_bound(hp.live.begin(), hp.live.end(), lo,
-                               [](const session::ProfileSample& a, uint64_t v) { return a.addr < v; });
+    auto it =
+        std::lower_bound(hp.live.begin(), hp.live.end(), lo,
+                         [](const session::ProfileSample& a, uint64_t v) { return a.addr < v; });
     for (; it != hp.live.end() && it->addr < hi; ++it) m_sampleRows.push_back(*it);
     const QString when = m_profile->tNs == m_objects->tNs
                              ? QString()
                              : tr(" (profile at %1)").arg(formatSeconds(hp.toNs));
     if (m_sampleRows.empty()) {
-        m_samplesTitle->setText(tr("No sampled allocation lives in this span%1 (the heap profile samples about one "
-                                   "allocation per %2 allocated).")
-                                    .arg(when, formatBytes(uint64_t(std::max<int64_t>(1, hp.rate)))));
+        m_samplesTitle->setText(
+            tr("No sampled allocation lives in this span%1 (the heap profile samples about one "
+               "allocation per %2 allocated).")
+                .arg(when, formatBytes(uint64_t(std::max<int64_t>(1, hp.rate)))));
         return;
     }
-    m_samplesTitle->setText(tr("Sampled allocations living in this span%1: %2")
-                                .arg(when)
-                                .arg(m_sampleRows.size()));
+    m_samplesTitle->setText(
+        tr("Sampled allocations living in this span%1: %2").arg(when).arg(m_sampleRows.size()));
     std::unordered_map<uint64_t, const session::ProfileStack*> stacks;
     for (const auto& st : hp.stacks) stacks[st.id] = &st;
     for (const session::ProfileSample& smp : m_sampleRows) {
         auto* item = new QTreeWidgetItem(m_samples);
         std::vector<FlameFrame> frames;
-        if (auto st = stacks.find(smp.stack); st != stacks.end()) frames = stackFrames(hp, *st->second);
+        if (auto st = stacks.find(smp.stack); st != stacks.end())
+            frames = stackFrames(hp, *st->second);
         const QString site = frames.empty() ? tr("(no stack)") : frames.back().label();
         item->setText(0, QStringLiteral("%1  %2").arg(formatAddress(smp.addr), site));
         item->setText(1, formatBytes(smp.bytes));
@@ -381,7 +431,9 @@ void SpanInspector::updateSamples() {
         for (auto f = frames.rbegin(); f != frames.rend(); ++f) {
             auto* child = new QTreeWidgetItem(item);
             child->setText(0, f->label());
-            child->setToolTip(0, f->file.isEmpty() ? f->function : QStringLiteral("%1:%2").arg(f->file).arg(f->line));
+            child->setToolTip(0, f->file.isEmpty()
+                                     ? f->function
+                                     : QStringLiteral("%1:%2").arg(f->file).arg(f->line));
         }
     }
     if (m_sampleRows.size() == 1) m_samples->expandAll();

@@ -1,8 +1,9 @@
 // The span inspector (a dock opened by clicking a span in the heap map): the span at the timeline's
 // moment (address, class, object size, pages, state, objects used) and a grid of its object slots
-// coloured by state, free / allocated, or white / grey / black while a GC cycle marks, with a legend.
-// The grid's pixels come from renderSlotGrid (pure); the data from SessionReader::spanObjectsAt on
-// the worker thread (SessionClient::requestSpanObjects), re-read at every moment the window shows.
+// coloured by state, free / allocated, or white / grey / black while a GC cycle marks, with a
+// legend. The grid's pixels come from renderSlotGrid (pure); the data from
+// SessionReader::spanObjectsAt on the worker thread (SessionClient::requestSpanObjects), re-read at
+// every moment the window shows.
 #pragma once
 #include <QImage>
 #include <QLabel>
@@ -32,7 +33,8 @@ inline constexpr QRgb kBlack = 0xff000000;
 int slotCellSize(size_t n);
 // The grid: `columns` cells a row, each cell pixels square (1 px of it is the gap), row-major from
 // the top left. Cell i's centre pixel has slotColor(states[i]).
-QImage renderSlotGrid(const std::vector<session::SlotState>& states, QRgb allocatedColor, int columns, int cell);
+QImage renderSlotGrid(const std::vector<session::SlotState>& states, QRgb allocatedColor,
+                      int columns, int cell);
 // Index of the slot under pixel p of such an image, or nullopt.
 std::optional<size_t> slotAt(QPoint p, size_t n, int columns, int cell);
 
@@ -41,7 +43,8 @@ class SlotGrid : public QWidget {
     Q_OBJECT
 public:
     explicit SlotGrid(QWidget* parent = nullptr);
-    void setSlots(std::vector<session::SlotState> states, QRgb allocatedColor, uint64_t base, uint32_t elemSize);
+    void setSlots(std::vector<session::SlotState> states, QRgb allocatedColor, uint64_t base,
+                  uint32_t elemSize);
     const QImage& image() const { return m_image; }
     int columns() const { return m_columns; }
     int cellSize() const { return m_cell; }
@@ -109,7 +112,8 @@ public:
 
     // What is shown, for tests and screenshots.
     QString titleText() const { return m_title->text(); }
-    QString fieldText(const QString& name) const;  // "address", "class", "pages", "state", "objects", "gc"
+    QString fieldText(
+        const QString& name) const;  // "address", "class", "pages", "state", "objects", "gc"
     QString noteText() const { return m_note->isHidden() ? QString() : m_note->text(); }
     const SlotGrid* grid() const { return m_grid; }
 

@@ -2,8 +2,8 @@
 // the bands and the cursor are painted over the plot in drawForeground from the snapshot.
 #include "timeline_view.h"
 
-#include <QLegendMarker>
 #include <QKeyEvent>
+#include <QLegendMarker>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QWheelEvent>
@@ -55,8 +55,9 @@ TimelineView::TimelineView(QWidget* parent) : QChartView(parent), m_chart(new QC
     m_chart->addAxis(m_y, Qt::AlignLeft);
     for (const auto& d : kDefs) {
         auto* s = new QLineSeries;
-        s->setName(d.term == Term::HeapGoal ? tr("%1 / %2").arg(termLabel(Term::HeapGoal), termLabel(Term::NextSweep))
-                                            : termLabel(d.term));
+        s->setName(d.term == Term::HeapGoal
+                       ? tr("%1 / %2").arg(termLabel(Term::HeapGoal), termLabel(Term::NextSweep))
+                       : termLabel(d.term));
         QPen pen(d.color, d.style == Qt::SolidLine ? 2.0 : 1.6, d.style);
         s->setPen(pen);
         m_chart->addSeries(s);
@@ -82,9 +83,12 @@ TimelineView::TimelineView(QWidget* parent) : QChartView(parent), m_chart(new QC
     setChart(m_chart);
     setRenderHint(QPainter::Antialiasing);
     setMinimumHeight(170);
-    setToolTip(tr("Drag or click to choose the moment; wheel to zoom time; double-click for the whole session.\n"
-                  "Bands: sweep generations; GC cycles by phase: mark (orange), stop-the-world pauses (red).\n"
-                  "Hatched grey: the part a bounded recording (--max-size, --keep) did not keep."));
+    setToolTip(
+        tr("Drag or click to choose the moment; wheel to zoom time; double-click for the whole "
+           "session.\n"
+           "Bands: sweep generations; GC cycles by phase: mark (orange), stop-the-world pauses "
+           "(red).\n"
+           "Hatched grey: the part a bounded recording (--max-size, --keep) did not keep."));
     applyRange(0, 1000000000, false);  // an empty timeline: one second
     setSeries(nullptr);
 }
@@ -104,7 +108,8 @@ void TimelineView::setSessionLength(int64_t endNs) {
             }
         const int64_t top = static_cast<int64_t>(std::ceil(double(m_end) * 1.02 / step) * step);
         if (top != m_t1 || m_t0 != 0) applyRange(0, top, false);
-    } else if (!m_zoomed) applyRange(0, m_end, false);
+    } else if (!m_zoomed)
+        applyRange(0, m_end, false);
     else if (m_follow) {  // zoomed and following: slide the window to keep the end in view
         const int64_t w = m_t1 - m_t0;
         if (m_end > m_t1) applyRange(m_end - w, m_end, false);
@@ -152,9 +157,11 @@ void TimelineView::setSeries(const SeriesPtr& s) {
                     until = s->cycles[k].startNs;
                     break;
                 }
-            if (!m_limits.empty() && m_limits.back().bytes == c.memoryLimit && m_limits.back().t1 == c.startNs)
+            if (!m_limits.empty() && m_limits.back().bytes == c.memoryLimit &&
+                m_limits.back().t1 == c.startNs)
                 m_limits.back().t1 = until;
-            else m_limits.push_back({c.startNs, until, c.memoryLimit});
+            else
+                m_limits.push_back({c.startNs, until, c.memoryLimit});
         }
     for (const auto& l : m_limits)
         if (double(l.bytes) <= 4 * ymax) ymax = std::max(ymax, double(l.bytes) * 1.05);
@@ -165,7 +172,8 @@ void TimelineView::setSeries(const SeriesPtr& s) {
         QList<QPointF> pts;
         if (s) {
             pts.reserve(static_cast<qsizetype>(s->heap.size()));
-            for (const auto& h : s->heap) pts.append(QPointF(double(h.tNs) / 1e9, double(h.*kDefs[i].field) / unit));
+            for (const auto& h : s->heap)
+                pts.append(QPointF(double(h.tNs) / 1e9, double(h.*kDefs[i].field) / unit));
         }
         m_series[i]->replace(pts);
     }
@@ -206,8 +214,10 @@ void TimelineView::setTail(int64_t tNs, const session::HeapSample& h) {
     const double x = double(tNs) / 1e9;
     for (size_t i = 0; i < m_series.size(); i++) {
         const QPointF pt(x, double(h.*kDefs[i].field) / m_unit);
-        if (m_tailShown) m_series[i]->replace(m_series[i]->count() - 1, pt);
-        else m_series[i]->append(pt);
+        if (m_tailShown)
+            m_series[i]->replace(m_series[i]->count() - 1, pt);
+        else
+            m_series[i]->append(pt);
     }
     m_tailShown = true;
 }
@@ -228,7 +238,8 @@ double TimelineView::xOf(int64_t t) const {
 }
 
 int64_t TimelineView::timeAt(double x) const {
-    const QPointF v = m_chart->mapToValue(QPointF(x, m_chart->plotArea().center().y()), m_series[0]);
+    const QPointF v =
+        m_chart->mapToValue(QPointF(x, m_chart->plotArea().center().y()), m_series[0]);
     return static_cast<int64_t>(std::llround(v.x() * 1e9));
 }
 
@@ -254,7 +265,8 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
                     if (m_data->phases[i].cycle == cycle) out.push_back(&m_data->phases[i]);
             return out;
         };
-        const QColor markBand(230, 140, 40, 60), stwBand(220, 40, 40, 110), stwTick(220, 40, 40, 220);
+        const QColor markBand(230, 140, 40, 60), stwBand(220, 40, 40, 110),
+            stwTick(220, 40, 40, 220);
         // minWidth 0: not drawn when under a pixel (a pause on a long axis is then only its tick).
         auto span = [&](int64_t a, int64_t b, const QColor& color, double minWidth) {
             if (b < m_t0 || a > m_t1) return;
@@ -268,12 +280,14 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
             if (end < m_t0 || c.startNs > m_t1) continue;
             double x0 = xOf(c.startNs);
             const bool odd = c.cycle % 2;
-            const auto phases = c.kind == "gc" ? phasesOf(c.cycle) : std::vector<const session::GcPhase*>{};
+            const auto phases =
+                c.kind == "gc" ? phasesOf(c.cycle) : std::vector<const session::GcPhase*>{};
             if (!phases.empty()) {
                 for (size_t i = 0; i < phases.size(); i++) {
                     const session::GcPhase& ph = *phases[i];
                     const int64_t next = i + 1 < phases.size() ? phases[i + 1]->tNs : end;
-                    if (ph.phase == "mark") span(ph.tNs, next, markBand, 1);
+                    if (ph.phase == "mark")
+                        span(ph.tNs, next, markBand, 1);
                     else if (ph.phase == "sweep-termination" || ph.phase == "mark-termination") {
                         span(ph.tNs, next, stwBand, 0);
                         p->fillRect(QRectF(xOf(ph.tNs), plot.top(), 2, 6), stwTick);
@@ -286,7 +300,8 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
             const QColor band = c.kind == "gc" ? QColor(230, 140, 40, odd ? 70 : 40)
                                                : QColor(90, 140, 230, odd ? 46 : 18);
             p->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), band);
-            p->setPen(QPen(c.kind == "gc" ? QColor(200, 110, 20, 160) : QColor(60, 110, 200, 120), 1));
+            p->setPen(
+                QPen(c.kind == "gc" ? QColor(200, 110, 20, 160) : QColor(60, 110, 200, 120), 1));
             p->drawLine(QPointF(x0, plot.top()), QPointF(x0, plot.bottom()));
             if (c.stwNs > 0) {  // stop-the-world: a red tick at the top, as wide as the pauses
                 const double w = std::max(2.0, xOf(c.startNs + int64_t(c.stwNs)) - x0);
@@ -297,15 +312,15 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
     for (const auto& l : m_limits) {
         if (l.t1 < m_t0 || l.t0 > m_t1) continue;
         const double x0 = std::max(plot.left(), xOf(l.t0)), x1 = std::min(plot.right(), xOf(l.t1));
-        const double y = m_chart->mapToPosition(QPointF(0, double(l.bytes) / m_unit), m_series[0]).y();
+        const double y =
+            m_chart->mapToPosition(QPointF(0, double(l.bytes) / m_unit), m_series[0]).y();
         const bool above = y < plot.top();
         const double yl = above ? plot.top() + 1 : y;
         p->setPen(QPen(kLimitColor, 2, above ? Qt::DotLine : Qt::DashDotLine));
         p->drawLine(QPointF(x0, yl), QPointF(x1, yl));
         // Its value, at the right end of the segment (inside the plot), under the line.
-        const QString label = tr("%1 %2%3")
-                                  .arg(termLabel(Term::MemoryLimit), formatBytes(l.bytes),
-                                       above ? tr(" (above)") : QString());
+        const QString label = tr("%1 %2%3").arg(termLabel(Term::MemoryLimit), formatBytes(l.bytes),
+                                                above ? tr(" (above)") : QString());
         const QFontMetrics fm(font());
         const double w = fm.horizontalAdvance(label) + 8;
         if (x1 - x0 < w) continue;
@@ -326,14 +341,16 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
         const QFontMetrics fm(font());
         const double w = fm.horizontalAdvance(label) + 8;
         QRectF box(x1 - w - 4, plot.bottom() - fm.height() - 8, w, fm.height() + 2);
-        if (box.left() < x0) box.moveLeft(x1 + 4);  // too narrow: the label goes just after the edge
+        if (box.left() < x0)
+            box.moveLeft(x1 + 4);  // too narrow: the label goes just after the edge
         p->fillRect(box, QColor(255, 255, 255, 230));
         p->setPen(QColor(70, 70, 80));
         p->drawText(box, Qt::AlignCenter, label);
     }
     if (m_hasSelection || m_selecting) {  // the selected range: a blue band with edges
         const double x0 = xOf(m_sel0), x1 = xOf(m_sel1);
-        p->fillRect(QRectF(x0, plot.top(), std::max(1.0, x1 - x0), plot.height()), QColor(40, 110, 230, 50));
+        p->fillRect(QRectF(x0, plot.top(), std::max(1.0, x1 - x0), plot.height()),
+                    QColor(40, 110, 230, 50));
         p->setPen(QPen(QColor(40, 110, 230, 200), 1.5));
         p->drawLine(QPointF(x0, plot.top()), QPointF(x0, plot.bottom()));
         p->drawLine(QPointF(x1, plot.top()), QPointF(x1, plot.bottom()));
@@ -409,7 +426,8 @@ void TimelineView::mousePressEvent(QMouseEvent* e) {
     if (e->modifiers() & Qt::ShiftModifier) {  // select a range (the old one goes)
         clearSelection();
         const QRectF plot = m_chart->plotArea();
-        m_selAnchor = std::clamp<int64_t>(timeAt(std::clamp(e->position().x(), plot.left(), plot.right())), 0, m_end);
+        m_selAnchor = std::clamp<int64_t>(
+            timeAt(std::clamp(e->position().x(), plot.left(), plot.right())), 0, m_end);
         m_sel0 = m_sel1 = m_selAnchor;
         m_selecting = true;
         viewport()->update();
@@ -424,23 +442,31 @@ void TimelineView::mousePressEvent(QMouseEvent* e) {
 void TimelineView::mouseMoveEvent(QMouseEvent* e) {
     if (m_selecting) {
         const QRectF plot = m_chart->plotArea();
-        const int64_t t = std::clamp<int64_t>(timeAt(std::clamp(e->position().x(), plot.left(), plot.right())), 0, m_end);
+        const int64_t t = std::clamp<int64_t>(
+            timeAt(std::clamp(e->position().x(), plot.left(), plot.right())), 0, m_end);
         m_sel0 = std::min(m_selAnchor, t), m_sel1 = std::max(m_selAnchor, t);
         viewport()->update();
-    } else if (m_dragging) seekToX(e->position().x());
-    else QChartView::mouseMoveEvent(e);
+    } else if (m_dragging)
+        seekToX(e->position().x());
+    else
+        QChartView::mouseMoveEvent(e);
 }
 
 void TimelineView::mouseReleaseEvent(QMouseEvent* e) {
     if (m_selecting && e->button() == Qt::LeftButton) {
         m_selecting = false;
-        if (std::abs(xOf(m_sel1) - xOf(m_sel0)) >= 3) setSelection(m_sel0, m_sel1);  // else a shift-click
+        if (std::abs(xOf(m_sel1) - xOf(m_sel0)) >= 3)
+            setSelection(m_sel0, m_sel1);  // else a shift-click
         viewport()->update();
-    } else if (m_dragging && e->button() == Qt::LeftButton) m_dragging = false;
-    else QChartView::mouseReleaseEvent(e);
+    } else if (m_dragging && e->button() == Qt::LeftButton)
+        m_dragging = false;
+    else
+        QChartView::mouseReleaseEvent(e);
 }
 
-void TimelineView::mouseDoubleClickEvent(QMouseEvent*) { resetZoom(); }
+void TimelineView::mouseDoubleClickEvent(QMouseEvent*) {
+    resetZoom();
+}
 
 void TimelineView::wheelEvent(QWheelEvent* e) {
     const double steps = e->angleDelta().y() / 120.0;

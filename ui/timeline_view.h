@@ -1,16 +1,16 @@
 // The timeline (Qt Charts): heap live, heap goal (next sweep trigger), in spans, sys and released
-// over time, on a y axis in the unit that fits (bytes to GiB: a 1 MiB heap gets a KiB axis); sweep generations as translucent bands, GC cycles as bands by phase (concurrent mark
-// orange, the two stop-the-world pauses red, with a red tick at the top);
-// a cursor the user drags (or clicks) to choose the moment every panel shows: it emits seek(t).
-// Wheel zooms the time axis around the mouse (asks for detail with rangeRequested), double-click
-// shows the whole session. In live mode the cursor follows the end while followEnd is on.
-// Shift+drag selects a time range (a blue band): rangeSelected(t0, t1) when the mouse is released,
-// rangeCleared() when a plain click or Escape removes it; the selection is the range every
-// range-aware panel (range panel, flow view, flame graph) shows.
-// Where a memory limit is set (GOMEMLIMIT, managed sessions), a dash-dot black line at the limit
-// from the start of each cycle that ran under it, labelled with its value.
-// A bounded recording (--max-size / --keep) dropped its beginning: the part before keptFrom is
-// hatched grey, labelled "not kept", and the cursor stops at its edge.
+// over time, on a y axis in the unit that fits (bytes to GiB: a 1 MiB heap gets a KiB axis); sweep
+// generations as translucent bands, GC cycles as bands by phase (concurrent mark orange, the two
+// stop-the-world pauses red, with a red tick at the top); a cursor the user drags (or clicks) to
+// choose the moment every panel shows: it emits seek(t). Wheel zooms the time axis around the mouse
+// (asks for detail with rangeRequested), double-click shows the whole session. In live mode the
+// cursor follows the end while followEnd is on. Shift+drag selects a time range (a blue band):
+// rangeSelected(t0, t1) when the mouse is released, rangeCleared() when a plain click or Escape
+// removes it; the selection is the range every range-aware panel (range panel, flow view, flame
+// graph) shows. Where a memory limit is set (GOMEMLIMIT, managed sessions), a dash-dot black line
+// at the limit from the start of each cycle that ran under it, labelled with its value. A bounded
+// recording (--max-size / --keep) dropped its beginning: the part before keptFrom is hatched grey,
+// labelled "not kept", and the cursor stops at its edge.
 #pragma once
 #include <QChartView>
 #include <QLineSeries>
@@ -29,12 +29,12 @@ class TimelineView : public QChartView {
 public:
     explicit TimelineView(QWidget* parent = nullptr);
 
-    void setSessionLength(int64_t endNs);     // the whole session: the default x range
+    void setSessionLength(int64_t endNs);  // the whole session: the default x range
     // Where records were dropped (SessionInfo::gaps): hatched, labelled bands.
     void setGaps(std::vector<session::DropGap> gaps);
-    void setSeries(const SeriesPtr& s);       // heap samples and cycles
-    void setCursorTime(int64_t tNs);          // move the cursor without emitting seek
-    void setKeptFrom(int64_t tNs);            // a bounded recording's first kept moment (0: all)
+    void setSeries(const SeriesPtr& s);  // heap samples and cycles
+    void setCursorTime(int64_t tNs);     // move the cursor without emitting seek
+    void setKeptFrom(int64_t tNs);       // a bounded recording's first kept moment (0: all)
     int64_t keptFrom() const { return m_keptFrom; }
     // Live: extends every line to tNs with the latest sample h (the series arrive at most once a
     // second, the moments four times as often).
@@ -45,7 +45,8 @@ public:
     void resetZoom();
     std::pair<int64_t, int64_t> visibleRange() const { return {m_t0, m_t1}; }
     const QLineSeries* series(int i) const { return m_series[static_cast<size_t>(i)]; }
-    static constexpr int kSeriesCount = 5;  // sys, goal, released, in use, live (drawn in this order)
+    static constexpr int kSeriesCount =
+        5;  // sys, goal, released, in use, live (drawn in this order)
     // The memory limit drawn for time t (0: none there): the limit of the latest GC cycle started
     // at or before t, as the timeline paints it.
     uint64_t memoryLimitAt(int64_t tNs) const;
@@ -89,12 +90,14 @@ private:
         uint64_t bytes;
     };
     std::vector<LimitSegment> m_limits;
-    std::unordered_map<int64_t, std::pair<size_t, size_t>> m_phasesOfCycle;  // [first, last+1) in m_data->phases
+    std::unordered_map<int64_t, std::pair<size_t, size_t>>
+        m_phasesOfCycle;  // [first, last+1) in m_data->phases
     int64_t m_end = 0, m_t0 = 0, m_t1 = 0, m_cursor = 0, m_keptFrom = 0;
     bool m_dragging = false, m_follow = false, m_zoomed = false;
     bool m_tailShown = false;  // the series' last point is setTail's
     double m_unit = 1024.0 * 1024.0, m_ymax = 0;
-    bool m_selecting = false, m_hasSelection = false;  // Shift+drag in progress; a range is selected
+    bool m_selecting = false,
+         m_hasSelection = false;  // Shift+drag in progress; a range is selected
     int64_t m_selAnchor = 0, m_sel0 = 0, m_sel1 = 0;
 };
 

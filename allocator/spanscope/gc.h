@@ -95,9 +95,13 @@ class RootScope : public RootBase {
 public:
     RootScope() : RootBase(m_slots, N) {}
     template <typename T>
-    void set(size_t i, T* p) { __atomic_store_n(&m_slots[i], static_cast<void*>(p), __ATOMIC_RELEASE); }
+    void set(size_t i, T* p) {
+        __atomic_store_n(&m_slots[i], static_cast<void*>(p), __ATOMIC_RELEASE);
+    }
     template <typename T>
-    T* get(size_t i) const { return static_cast<T*>(__atomic_load_n(&m_slots[i], __ATOMIC_ACQUIRE)); }
+    T* get(size_t i) const {
+        return static_cast<T*>(__atomic_load_n(&m_slots[i], __ATOMIC_ACQUIRE));
+    }
 
 private:
     void* m_slots[N] = {};
@@ -109,12 +113,12 @@ void registerGlobal(void** slot);
 void unregisterGlobal(void** slot);
 
 // Runtime controls (Go's runtime.GC, debug.SetGCPercent, debug.SetMemoryLimit).
-void collect();                        // a full cycle, then finishes sweeping
-int setGCPercent(int percent);         // returns the previous value; < 0 turns GC off
+void collect();                         // a full cycle, then finishes sweeping
+int setGCPercent(int percent);          // returns the previous value; < 0 turns GC off
 int64_t setMemoryLimit(int64_t bytes);  // returns the previous value; < 0 only reads it
-void freeOSMemory();                   // debug.FreeOSMemory: collect, then release every free page
-void poll();                           // a safe point
-void detachThread();                   // a mutator thread that is done (also runs at thread exit)
+void freeOSMemory();                    // debug.FreeOSMemory: collect, then release every free page
+void poll();                            // a safe point
+void detachThread();                    // a mutator thread that is done (also runs at thread exit)
 
 // A thread inside one is not a mutator: it must not touch managed memory until it leaves.
 void enterBlocking();
@@ -128,7 +132,7 @@ public:
 };
 
 struct GCStats {
-    MemStats heap;      // the managed heap's MemStats
+    MemStats heap;  // the managed heap's MemStats
     uint64_t numGC, numForcedGC;
     uint64_t heapMarked, heapGoal, trigger, heapLive;
     uint64_t pauseTotalNs, lastPauseNs;

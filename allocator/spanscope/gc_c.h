@@ -13,9 +13,9 @@ extern "C" {
 
 /* Same layout as spanscope::gc::Type. */
 typedef struct ss_type {
-    size_t size;              /* bytes of one element */
-    size_t ptrdata;           /* bytes from the start that may hold pointers (0: pointer-free) */
-    const uint64_t* ptrmask;  /* bit i = word i is a pointer, for words below ptrdata/8 */
+    size_t size;             /* bytes of one element */
+    size_t ptrdata;          /* bytes from the start that may hold pointers (0: pointer-free) */
+    const uint64_t* ptrmask; /* bit i = word i is a pointer, for words below ptrdata/8 */
     const char* name;
 } ss_type;
 

@@ -37,11 +37,13 @@ int attachCommand(int argc, char** argv) {
         std::string a = argv[i];
         if (a == "--help" || a == "-h") {
             std::printf(
-                "usage: spanscope-cli attach PID -o FILE [--force] [--max-size SIZE] [--keep DURATION]\n\n"
+                "usage: spanscope-cli attach PID -o FILE [--force] [--max-size SIZE] [--keep "
+                "DURATION]\n\n"
                 "Records a running program (one running with libspanscope.so preloaded or a\n"
                 "demo; 'spanscope-cli ps' lists them) into the session FILE: a full-state\n"
                 "rundown of its heap, then its events, until Ctrl-C (detach; the program runs on)\n"
-                "or the program exits. One client at a time.\n\n%s", kBoundHelp);
+                "or the program exits. One client at a time.\n\n%s",
+                kBoundHelp);
             return 0;
         }
         if (a == "-o") {
@@ -136,8 +138,8 @@ int attachCommand(int argc, char** argv) {
                  : reason == static_cast<uint32_t>(stream::EndReason::Exit) ||
                          reason == static_cast<uint32_t>(stream::EndReason::QuickExit)
                      ? "exit"
-                 : g_giveUp.load()                                              ? "recorder-stopped"
-                                                                                : "lost";
+                 : g_giveUp.load() ? "recorder-stopped"
+                                   : "lost";
     if (reason == static_cast<uint32_t>(stream::EndReason::QuickExit))
         end.exitCode = rec.decoder().trailer().status;  // _exit's status rides in the trailer
     const bool finished = rec.finish(end);
@@ -154,8 +156,7 @@ int attachCommand(int argc, char** argv) {
     if (!finished) return 1;
     if (!ok || !complete) {
         std::fprintf(stderr, "spanscope-cli attach: process %ld: %s; %llu records kept in %s\n",
-                     pid, why.c_str(),
-                     (unsigned long long)st.events, out.c_str());
+                     pid, why.c_str(), (unsigned long long)st.events, out.c_str());
         return 1;
     }
     std::fprintf(stderr, "spanscope-cli attach: %s; %llu records -> %s\n",

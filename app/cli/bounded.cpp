@@ -15,9 +15,10 @@ int boundOption(const char* cmd, int argc, char** argv, int i, session::Recorder
         return -1;
     }
     const std::string v = argv[i + 1];
-    if (a == "--max-size" ? !session::parseSize(v, &opts->maxBytes) : !session::parseDuration(v, &opts->keepNs)) {
+    if (a == "--max-size" ? !session::parseSize(v, &opts->maxBytes)
+                          : !session::parseDuration(v, &opts->keepNs)) {
         usageError(cmd, (a == "--max-size" ? "bad size '" + v + "' (e.g. 20M, 2G)"
-                                            : "bad duration '" + v + "' (e.g. 30s, 10m, 2h)")
+                                           : "bad duration '" + v + "' (e.g. 30s, 10m, 2h)")
                             .c_str());
         return -1;
     }

@@ -9,8 +9,8 @@
 
 namespace spanscope::cli {
 
-int runCommand(int argc, char** argv);   // spanscope-cli run -- PROGRAM ARGS
-int demoCommand(int argc, char** argv);  // spanscope-cli demo NAME
+int runCommand(int argc, char** argv);     // spanscope-cli run -- PROGRAM ARGS
+int demoCommand(int argc, char** argv);    // spanscope-cli demo NAME
 int recordCommand(int argc, char** argv);  // spanscope-cli record -o FILE -- PROGRAM ARGS
 int importCommand(int argc, char** argv);  // spanscope-cli import STREAM -o FILE
 int reportCommand(int argc, char** argv);  // spanscope-cli report FILE [--json]
@@ -29,7 +29,7 @@ int boundOption(const char* cmd, int argc, char** argv, int i, session::Recorder
 extern const char* const kBoundHelp;
 int sqlCommand(int argc, char** argv);      // spanscope-cli sql FILE "SELECT ..." (sql.cpp)
 int upgradeCommand(int argc, char** argv);  // spanscope-cli upgrade FILE (sql.cpp)
-int checkCommand(int argc, char** argv);   // spanscope-cli check FILE
+int checkCommand(int argc, char** argv);    // spanscope-cli check FILE
 // With SPANSCOPE_STREAM set and no preload library, streams this process's own heap (demo).
 void startInProcessProbe();
 // Connects to a process's attach socket (peer uid checked); -1 with a one-line reason.

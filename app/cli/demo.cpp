@@ -39,15 +39,23 @@ int (*g_preloadValidate)(char*, size_t) = nullptr;
 HeapApi g_heap{ssMalloc, ssFree, readMemStats, validateHeap, false};
 
 void selectHeap() {
-    g_preloadStats = reinterpret_cast<void (*)(MemStats*)>(dlsym(RTLD_DEFAULT, "spanscope_read_memstats"));
-    g_preloadValidate = reinterpret_cast<int (*)(char*, size_t)>(dlsym(RTLD_DEFAULT, "spanscope_validate_heap"));
+    g_preloadStats =
+        reinterpret_cast<void (*)(MemStats*)>(dlsym(RTLD_DEFAULT, "spanscope_read_memstats"));
+    g_preloadValidate =
+        reinterpret_cast<int (*)(char*, size_t)>(dlsym(RTLD_DEFAULT, "spanscope_validate_heap"));
     if (g_preloadStats && g_preloadValidate)
         g_heap = {std::malloc, std::free, g_preloadStats,
                   [](char* why, size_t cap) { return g_preloadValidate(why, cap) != 0; }, true};
 }
-void* hAlloc(size_t n) { return g_heap.alloc(n); }
-void hFree(void* p) { g_heap.release(p); }
-void onSignal(int) { g_stop.store(true); }
+void* hAlloc(size_t n) {
+    return g_heap.alloc(n);
+}
+void hFree(void* p) {
+    g_heap.release(p);
+}
+void onSignal(int) {
+    g_stop.store(true);
+}
 
 struct Scenario {
     const char* name;
@@ -109,7 +117,8 @@ void large(unsigned seed, std::atomic<bool>& stop) {
 
 const Scenario kScenarios[] = {
     {"live", "mixed small/medium/large churn on several threads (the default)", churn},
-    {"fragmentation", "allocate many 64 B objects, free every other one, then allocate 256 B ones", fragmentation},
+    {"fragmentation", "allocate many 64 B objects, free every other one, then allocate 256 B ones",
+     fragmentation},
     {"large", "large objects (> 32 KiB) of random sizes, each in a span of its own", large},
 };
 
@@ -117,19 +126,24 @@ void printReport(double seconds, bool tty) {
     MemStats st;
     g_heap.stats(&st);
     if (tty) std::fputs("\x1b[H\x1b[2J", stdout);
-    std::printf("spanscope demo  t=%.1fs  sweep cycles %llu\n", seconds, (unsigned long long)st.NumSweepCycles);
-    std::printf("HeapAlloc %.1f MiB  HeapInuse %.1f MiB  HeapIdle %.1f MiB  HeapReleased %.1f MiB  HeapSys %.1f MiB  "
-                "next sweep at %.1f MiB\n\n",
-                st.HeapAlloc / 1048576.0, st.HeapInuse / 1048576.0, st.HeapIdle / 1048576.0,
-                st.HeapReleased / 1048576.0, st.HeapSys / 1048576.0, st.NextSweep / 1048576.0);
-    std::printf("%5s %7s %7s %12s %12s %10s %12s\n", "class", "size", "spans", "mallocs", "frees", "objects", "bytes");
+    std::printf("spanscope demo  t=%.1fs  sweep cycles %llu\n", seconds,
+                (unsigned long long)st.NumSweepCycles);
+    std::printf(
+        "HeapAlloc %.1f MiB  HeapInuse %.1f MiB  HeapIdle %.1f MiB  HeapReleased %.1f MiB  HeapSys "
+        "%.1f MiB  "
+        "next sweep at %.1f MiB\n\n",
+        st.HeapAlloc / 1048576.0, st.HeapInuse / 1048576.0, st.HeapIdle / 1048576.0,
+        st.HeapReleased / 1048576.0, st.HeapSys / 1048576.0, st.NextSweep / 1048576.0);
+    std::printf("%5s %7s %7s %12s %12s %10s %12s\n", "class", "size", "spans", "mallocs", "frees",
+                "objects", "bytes");
     for (int c = 0; c < kNumSizeClasses; c++) {
         const auto& b = st.BySize[c];
         if (!b.Mallocs && !b.Spans) continue;
         uint64_t objs = b.Mallocs - b.Frees;
         std::printf("%5d %7s %7llu %12llu %12llu %10llu %12llu\n", c,
                     c ? std::to_string(b.Size).c_str() : "large", (unsigned long long)b.Spans,
-                    (unsigned long long)b.Mallocs, (unsigned long long)b.Frees, (unsigned long long)objs,
+                    (unsigned long long)b.Mallocs, (unsigned long long)b.Frees,
+                    (unsigned long long)objs,
                     (unsigned long long)(c ? objs * b.Size : 0));  // large: see HeapAlloc
     }
     std::fflush(stdout);
@@ -148,17 +162,20 @@ int demoCommand(int argc, char** argv) {
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         if (a == "--help" || a == "-h") {
-            std::puts("usage: spanscope-cli demo [NAME] [--seconds S] [--min-gc N] [--threads N] [--interval S]\n"
-                      "                          [--gctrace] [-o FILE [--force] [--max-size SIZE] [--keep DURATION]]\n\n"
-                      "Runs a built-in workload inside this process and prints a report every interval,\n"
-                      "until S seconds pass or Ctrl-C. Malloc-mode workloads print the per-size-class\n"
-                      "table; managed-heap (garbage-collected) ones print the collector's state, and\n"
-                      "with --gctrace Go's gctrace lines on stderr. Workloads are deterministic.\n"
-                      "'spanscope-cli demo --list' lists them. With -o FILE the run is recorded into\n"
-                      "the session FILE (as 'spanscope-cli record -o FILE --no-preload -- spanscope-cli\n"
-                      "demo ...' does), for the GUI or 'spanscope-cli report'. With a managed-heap\n"
-                      "workload, --min-gc N keeps it running past S seconds until N collections have\n"
-                      "finished (a recording that must hold N cycles, on however slow a machine).\n");
+            std::puts(
+                "usage: spanscope-cli demo [NAME] [--seconds S] [--min-gc N] [--threads N] "
+                "[--interval S]\n"
+                "                          [--gctrace] [-o FILE [--force] [--max-size SIZE] "
+                "[--keep DURATION]]\n\n"
+                "Runs a built-in workload inside this process and prints a report every interval,\n"
+                "until S seconds pass or Ctrl-C. Malloc-mode workloads print the per-size-class\n"
+                "table; managed-heap (garbage-collected) ones print the collector's state, and\n"
+                "with --gctrace Go's gctrace lines on stderr. Workloads are deterministic.\n"
+                "'spanscope-cli demo --list' lists them. With -o FILE the run is recorded into\n"
+                "the session FILE (as 'spanscope-cli record -o FILE --no-preload -- spanscope-cli\n"
+                "demo ...' does), for the GUI or 'spanscope-cli report'. With a managed-heap\n"
+                "workload, --min-gc N keeps it running past S seconds until N collections have\n"
+                "finished (a recording that must hold N cycles, on however slow a machine).\n");
 #ifdef SPANSCOPE_HAVE_INSTRUMENTATION
             std::fputs(kBoundHelp, stdout);
 #endif
@@ -205,25 +222,34 @@ int demoCommand(int argc, char** argv) {
             char* end = nullptr;
             double d = std::strtod(v, &end);
             if (!end || *end || !(d >= lo && d <= hi)) {  // NaN fails too
-                usageError("demo", (std::string("bad value for ") + flag + ": '" + v + "'").c_str());
+                usageError("demo",
+                           (std::string("bad value for ") + flag + ": '" + v + "'").c_str());
                 std::exit(2);
             }
             return d;
         };
-        if (a == "--seconds") seconds = number("--seconds", 0, 1e7);
-        else if (a == "--threads") threads = static_cast<int>(number("--threads", 1, 256));
-        else if (a == "--interval") interval = number("--interval", 0.05, 3600);
-        else if (a == "--min-gc") minGC = static_cast<uint64_t>(number("--min-gc", 0, 1e6));
-        else if (!a.empty() && a[0] == '-') return usageError("demo", ("unknown option " + a).c_str());
-        else name = argv[i];
+        if (a == "--seconds")
+            seconds = number("--seconds", 0, 1e7);
+        else if (a == "--threads")
+            threads = static_cast<int>(number("--threads", 1, 256));
+        else if (a == "--interval")
+            interval = number("--interval", 0.05, 3600);
+        else if (a == "--min-gc")
+            minGC = static_cast<uint64_t>(number("--min-gc", 0, 1e6));
+        else if (!a.empty() && a[0] == '-')
+            return usageError("demo", ("unknown option " + a).c_str());
+        else
+            name = argv[i];
     }
     // The workload is checked before anything runs: an unknown one must not leave a session behind.
     const bool gcScenario = isGcScenario(name);
     const Scenario* sc = nullptr;
     for (const auto& s : kScenarios)
         if (!std::strcmp(s.name, name)) sc = &s;
-    if (!gcScenario && !sc) return usageError("demo", (std::string("unknown workload '") + name + "'").c_str());
-    if (!gcScenario && minGC) return usageError("demo", "--min-gc goes with a managed-heap workload ('demo --list')");
+    if (!gcScenario && !sc)
+        return usageError("demo", (std::string("unknown workload '") + name + "'").c_str());
+    if (!gcScenario && minGC)
+        return usageError("demo", "--min-gc goes with a managed-heap workload ('demo --list')");
     if (output) {
         // Record this very demo: the recorder runs it as a child that streams its own heap.
         std::vector<std::string> args = {"spanscope-cli", "record", "-o", output, "--no-preload"};
@@ -239,13 +265,15 @@ int demoCommand(int argc, char** argv) {
             }
             if (a != "--force") args.push_back(a);
         }
-        if (std::find(args.begin() + static_cast<std::ptrdiff_t>(demoArgs), args.end(), std::string(name)) == args.end())
+        if (std::find(args.begin() + static_cast<std::ptrdiff_t>(demoArgs), args.end(),
+                      std::string(name)) == args.end())
             args.push_back(name);
         std::vector<char*> cargv;
         for (auto& a : args) cargv.push_back(a.data());
         cargv.push_back(nullptr);
         execv("/proc/self/exe", cargv.data());
-        std::fprintf(stderr, "spanscope-cli demo: cannot run the recorder: %s\n", std::strerror(errno));
+        std::fprintf(stderr, "spanscope-cli demo: cannot run the recorder: %s\n",
+                     std::strerror(errno));
         return 1;
     }
     if (gcScenario) {
@@ -264,7 +292,8 @@ int demoCommand(int argc, char** argv) {
     auto t0 = std::chrono::steady_clock::now();
     double elapsed = 0;
     while (!g_stop.load() && (seconds == 0 || elapsed < seconds)) {
-        std::this_thread::sleep_for(std::chrono::duration<double>(seconds ? std::min(interval, seconds - elapsed) : interval));
+        std::this_thread::sleep_for(std::chrono::duration<double>(
+            seconds ? std::min(interval, seconds - elapsed) : interval));
         elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         printReport(elapsed, tty);
     }

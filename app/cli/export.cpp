@@ -20,7 +20,8 @@ int exportCommand(int argc, char** argv) {
                 "usage: spanscope-cli export FILE [--perfetto OUT.json] [--csv DIR]\n\n"
                 "--perfetto: Chrome trace-event JSON for Perfetto's UI or\n"
                 "  chrome://tracing: GC cycles with their phases, stop-the-world pauses and sweep\n"
-                "  generations as slices, the heap series (HeapAlloc, HeapInuse, ..., Fragmentation)\n"
+                "  generations as slices, the heap series (HeapAlloc, HeapInuse, ..., "
+                "Fragmentation)\n"
                 "  as counter tracks, the program's threads by id.\n"
                 "--csv: DIR/size_classes.csv (the size-class table at the session's end),\n"
                 "  heap_totals.csv, class_counters.csv, gc_cycles.csv and gc_phases.csv (every\n"
@@ -39,7 +40,8 @@ int exportCommand(int argc, char** argv) {
         }
     }
     if (path.empty()) return usageError("export", "missing FILE");
-    if (perfetto.empty() && csvDir.empty()) return usageError("export", "nothing to do: give --perfetto or --csv");
+    if (perfetto.empty() && csvDir.empty())
+        return usageError("export", "nothing to do: give --perfetto or --csv");
     std::string err;
     auto r = SessionReader::open(path, &err);
     if (!r) {

@@ -71,7 +71,9 @@ void binaryTrees(Stop& stop, unsigned) {
 }
 
 // A slot array of n pointers, rooted by the caller.
-Ptr<Obj>* newSlots(size_t n) { return static_cast<Ptr<Obj>*>(gc::allocArray(&kSlotType, n)); }
+Ptr<Obj>* newSlots(size_t n) {
+    return static_cast<Ptr<Obj>*>(gc::allocArray(&kSlotType, n));
+}
 
 Obj* newObj(std::mt19937_64& rng, size_t payloadMax) {
     Root<Obj> o(static_cast<Obj*>(gc::alloc(&kObjType)));
@@ -94,7 +96,8 @@ void server(Stop& stop, unsigned seed) {
     }
 }
 
-// Allocate many, drop every other one, then allocate a different size: holes the new size can't use.
+// Allocate many, drop every other one, then allocate a different size: holes the new size can't
+// use.
 void fragmentation(Stop& stop, unsigned seed) {
     std::mt19937_64 rng(seed);
     while (!stop) {
@@ -176,22 +179,28 @@ struct GcScenario {
     const char* name;
     const char* what;
     void (*body)(Stop&, unsigned);
-    int gogc;  // 0: GOGC from the environment (default 100); else this value
+    int gogc;              // 0: GOGC from the environment (default 100); else this value
     bool objects = false;  // recorded with object-level events (alloc, free, mark)
 };
 
 const GcScenario kGcScenarios[] = {
-    {"binary-trees", "Go's binary-trees: a long-lived tree and waves of short-lived ones (GC heavy)", binaryTrees, 0},
-    {"server", "steady request churn over a live set of 50,000 objects: the GOGC sawtooth", server, 0},
-    {"gc-fragmentation", "allocate 100k objects, drop every other one, then allocate a different size", fragmentation, 0},
+    {"binary-trees",
+     "Go's binary-trees: a long-lived tree and waves of short-lived ones (GC heavy)", binaryTrees,
+     0},
+    {"server", "steady request churn over a live set of 50,000 objects: the GOGC sawtooth", server,
+     0},
+    {"gc-fragmentation",
+     "allocate 100k objects, drop every other one, then allocate a different size", fragmentation,
+     0},
     {"gc-large", "large objects (40 KiB..2 MiB), each in a span of its own", large, 0},
     {"tiny", "tiny pointer-free objects packed into 16-byte blocks", tiny, 0},
     {"gogc50", "the server workload at GOGC=50: more cycles, smaller heap", server, 50},
     {"gogc100", "the server workload at GOGC=100 (the default)", server, 100},
     {"gogc400", "the server workload at GOGC=400: fewer cycles, bigger heap", server, 400},
-    {"memlimit", "a live set growing toward a 64 MiB memory limit (GOMEMLIMIT) and back", memlimit, 0},
-    {"teaching", "a small heap (4,096 live objects) with object-level events: slots, marks, sweeps", teaching, 10,
-     true},
+    {"memlimit", "a live set growing toward a 64 MiB memory limit (GOMEMLIMIT) and back", memlimit,
+     0},
+    {"teaching", "a small heap (4,096 live objects) with object-level events: slots, marks, sweeps",
+     teaching, 10, true},
 };
 
 uint64_t collectionsDone() {
@@ -203,10 +212,12 @@ uint64_t collectionsDone() {
 void report(double t) {
     gc::GCStats st;
     gc::readGCStats(&st);
-    std::printf("t=%5.1fs  gc %3llu  heap %6.1f MiB  goal %6.1f MiB  marked %6.1f MiB  sys %6.1f MiB  "
-                "pauses %.2f ms  GC CPU %.0f%%\n",
-                t, static_cast<unsigned long long>(st.numGC), st.heapLive / 1048576.0, st.heapGoal / 1048576.0,
-                st.heapMarked / 1048576.0, st.heap.HeapSys / 1048576.0, st.pauseTotalNs / 1e6, st.gcCPUFraction * 100);
+    std::printf(
+        "t=%5.1fs  gc %3llu  heap %6.1f MiB  goal %6.1f MiB  marked %6.1f MiB  sys %6.1f MiB  "
+        "pauses %.2f ms  GC CPU %.0f%%\n",
+        t, static_cast<unsigned long long>(st.numGC), st.heapLive / 1048576.0,
+        st.heapGoal / 1048576.0, st.heapMarked / 1048576.0, st.heap.HeapSys / 1048576.0,
+        st.pauseTotalNs / 1e6, st.gcCPUFraction * 100);
     std::fflush(stdout);
 }
 }  // namespace
@@ -239,7 +250,8 @@ int runGcScenario(const char* name, double seconds, double interval, uint64_t mi
     gc::readGCStats(&st);
     std::string gogc = st.gcPercent < 0 ? "off" : std::to_string(st.gcPercent);
     if (minGC && st.gcPercent < 0 && st.memoryLimit == INT64_MAX)
-        return usageError("demo", "--min-gc: with GOGC=off and no memory limit no collection ever runs");
+        return usageError("demo",
+                          "--min-gc: with GOGC=off and no memory limit no collection ever runs");
     std::printf("%s: %s (GOGC=%s)\n", sc->name, sc->what, gogc.c_str());
     Stop stop{false};
     std::thread worker([&] {
@@ -254,7 +266,9 @@ int runGcScenario(const char* name, double seconds, double interval, uint64_t mi
         if (!timeLeft && (!minGC || collectionsDone() >= minGC)) break;
         // Past the time, poll the cycle count often (each read is a short stop-the-world, as
         // Go's ReadMemStats), and keep reporting once an interval.
-        const double nap = !timeLeft ? std::min(interval, 0.05) : seconds ? std::min(interval, seconds - elapsed) : interval;
+        const double nap = !timeLeft ? std::min(interval, 0.05)
+                           : seconds ? std::min(interval, seconds - elapsed)
+                                     : interval;
         {
             gc::BlockingRegion idle;  // a sleeping mutator must not hold up a stop-the-world
             std::this_thread::sleep_for(std::chrono::duration<double>(nap));

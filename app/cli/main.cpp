@@ -27,7 +27,8 @@ void printHelp(FILE* out) {
         "  diff A B [--json]       compare two sessions (per size class, GC, peak heap)\n"
         "  export FILE --perfetto OUT.json | --csv DIR\n"
         "                          a session as a Perfetto trace or as CSV files\n"
-        "  sql FILE \"SELECT ...\"   run read-only SQL on a session (table events: one row a record)\n"
+        "  sql FILE \"SELECT ...\"   run read-only SQL on a session (table events: one row a "
+        "record)\n"
         "  upgrade FILE            convert a session of an older schema version\n"
 #endif
 #ifdef SPANSCOPE_HAVE_UI
@@ -57,9 +58,11 @@ int main(int argc, char** argv) {
 #ifdef SPANSCOPE_HAVE_INSTRUMENTATION
     if (!std::strcmp(cmd, "demo")) {
         for (int i = 2; i < argc; i++)
-            if (spanscope::cli::gcScenarioWantsObjects(argv[i])) setenv("SPANSCOPE_OBJECTS", "1", 1);
+            if (spanscope::cli::gcScenarioWantsObjects(argv[i]))
+                setenv("SPANSCOPE_OBJECTS", "1", 1);
         spanscope::cli::startInProcessProbe();
-        if (!spanscope::probe::running()) spanscope::probe::startListenerFromEnvironment();  // attachable
+        if (!spanscope::probe::running())
+            spanscope::probe::startListenerFromEnvironment();  // attachable
     }
 #endif
     if (!std::strcmp(cmd, "demo")) return spanscope::cli::demoCommand(argc - 1, argv + 1);

@@ -72,7 +72,9 @@ private:
 
 void build(const HeapProfile& prof, pprof::Profile* out) {
     Builder b(out);
-    for (auto [type, unit] : {std::pair{"alloc_objects", "count"}, {"alloc_space", "bytes"}, {"inuse_objects", "count"},
+    for (auto [type, unit] : {std::pair{"alloc_objects", "count"},
+                              {"alloc_space", "bytes"},
+                              {"inuse_objects", "count"},
                               {"inuse_space", "bytes"}}) {
         pprof::ValueType* vt = out->add_sample_type();
         vt->set_type(b.str(type));
@@ -110,7 +112,8 @@ void build(const HeapProfile& prof, pprof::Profile* out) {
 
 bool gzip(const std::string& in, std::string* out) {
     z_stream z{};
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return false;
     out->resize(deflateBound(&z, in.size()) + 64);
     z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
     z.avail_in = static_cast<uInt>(in.size());
@@ -163,7 +166,8 @@ int pprofCommand(int argc, char** argv) {
                 "usage: spanscope-cli pprof FILE [--at T | --range A..B] -o heap.pb.gz\n\n"
                 "Writes a session's heap profile as a gzipped pprof profile, as Go writes one\n"
                 "(alloc_objects, alloc_space, inuse_objects, inuse_space; values scaled from the\n"
-                "samples), with functions and lines, so that 'go tool pprof -top heap.pb.gz' needs\n"
+                "samples), with functions and lines, so that 'go tool pprof -top heap.pb.gz' "
+                "needs\n"
                 "no binary and 'go tool pprof -base old.pb.gz new.pb.gz' compares two moments.\n"
                 "--at T: the profile at that moment (default: the end); --range A..B: only what\n"
                 "was allocated between A and B. Times as in 'spanscope-cli top'.");
@@ -203,8 +207,9 @@ int pprofCommand(int argc, char** argv) {
         std::fprintf(stderr, "spanscope-cli pprof: %s\n", err.c_str());
         return 1;
     }
-    std::printf("%s: %d samples, %d locations, %d functions (rate %lld B)\n", output.c_str(), pb.sample_size(),
-                pb.location_size(), pb.function_size(), static_cast<long long>(prof.rate));
+    std::printf("%s: %d samples, %d locations, %d functions (rate %lld B)\n", output.c_str(),
+                pb.sample_size(), pb.location_size(), pb.function_size(),
+                static_cast<long long>(prof.rate));
     return 0;
 }
 

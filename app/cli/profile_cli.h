@@ -11,7 +11,8 @@ struct ProfileWindowArgs {
 };
 // If argv[*i] is --at or --range, consumes it and its value and returns true; on a bad value sets
 // *rc to the usage error's exit code.
-bool parseProfileWindow(const char* cmd, int argc, char** argv, int* i, ProfileWindowArgs* w, int* rc);
+bool parseProfileWindow(const char* cmd, int argc, char** argv, int* i, ProfileWindowArgs* w,
+                        int* rc);
 
 int topCommand(int argc, char** argv);    // spanscope-cli top FILE [--at T | --range A..B]
 int pprofCommand(int argc, char** argv);  // spanscope-cli pprof FILE [--at T] -o heap.pb.gz

@@ -113,7 +113,8 @@ int rangeReport(const std::string& path, double fromSeconds, double toSeconds, b
     }
     const int64_t end = r->info().endNs;
     if (fromSeconds >= 0 && static_cast<int64_t>(fromSeconds * 1e9) > end) {
-        const std::string msg = "--from is after the session's end (" + std::to_string(double(end) / 1e9) + " s)";
+        const std::string msg =
+            "--from is after the session's end (" + std::to_string(double(end) / 1e9) + " s)";
         return usageError("report", msg.c_str());
     }
     const int64_t t0 =

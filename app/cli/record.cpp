@@ -48,9 +48,9 @@ void printSummary(const char* cmd, const session::Recorder& rec, double secs,
     std::fprintf(stderr,
                  "spanscope-cli %s: %llu records in %.2f s (%.0f records/s), %llu keyframes -> %s; "
                  "recorder CPU %.2f s (%.3f us/record)\n",
-                 cmd, (unsigned long long)st.events, secs, secs > 0 ? double(st.events) / secs : 0.0,
-                 (unsigned long long)st.keyframes, path.c_str(), cpu,
-                 st.events ? cpu * 1e6 / double(st.events) : 0.0);
+                 cmd, (unsigned long long)st.events, secs,
+                 secs > 0 ? double(st.events) / secs : 0.0, (unsigned long long)st.keyframes,
+                 path.c_str(), cpu, st.events ? cpu * 1e6 / double(st.events) : 0.0);
 }
 }  // namespace
 
@@ -76,7 +76,8 @@ int recordCommand(int argc, char** argv) {
                 "              as in the teaching demo; small heaps only)\n"
                 "  --no-preload  do not preload libspanscope.so: PROGRAM runs the probe itself\n"
                 "              (spanscope-cli demo does: record --no-preload -- spanscope-cli "
-                "demo)\n", kBoundHelp);
+                "demo)\n",
+                kBoundHelp);
             return 0;
         }
         if (a == "--") {
@@ -240,7 +241,7 @@ int recordCommand(int argc, char** argv) {
         // holds everything before that, and the exit status stays the program's.
         const bool lastImageUnrecorded = end.reason == "exit" && !corrupt;
         std::fprintf(stderr, "spanscope-cli record: %s%s\n", problem.c_str(),
-                     expected               ? " (expected: the program did not exit normally)"
+                     expected              ? " (expected: the program did not exit normally)"
                      : lastImageUnrecorded ? " (the program's last image did not record: exec'd "
                                              "without libspanscope.so?)"
                                            : "");

@@ -4,10 +4,9 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli.h"
 #include "spanscope/session.h"
@@ -49,7 +48,8 @@ std::vector<Row> memRows(const HeapSample& h) {
             {"HeapReleased", h.heapReleased, "free pages returned to the OS"},
             {"Sys", h.sys, "all bytes mapped"},
             {"HeapLive", h.heapLive, "Go's heapLive"},
-            {"NextSweep", h.nextSweep, "malloc mode: heapLive at which the next sweep starts; managed: the heap goal"},
+            {"NextSweep", h.nextSweep,
+             "malloc mode: heapLive at which the next sweep starts; managed: the heap goal"},
             {"NumSweepCycles", h.numSweepCycles, "sweep generations"},
             {"LargestFreeRun", h.largestFreeRun, "largest run of free pages (bytes)"}};
 }
@@ -58,7 +58,8 @@ using Json = nlohmann::ordered_json;
 // The --json document. Strings from the session (program, argv) may hold any bytes: invalid UTF-8
 // is replaced (U+FFFD), so the output is always valid JSON.
 void printJson(const SessionInfo& in, const HeapSample* heap, const std::vector<GcCycle>& cycles,
-               const std::vector<ClassTotals>& classes, const std::vector<SessionProblem>& warnings) {
+               const std::vector<ClassTotals>& classes,
+               const std::vector<SessionProblem>& warnings) {
     auto orNull = [](bool has, int64_t v) { return has ? Json(v) : Json(nullptr); };
     Json doc;
     doc["session"] = {{"program", in.program},
@@ -75,7 +76,10 @@ void printJson(const SessionInfo& in, const HeapSample* heap, const std::vector<
                       {"dropped", in.dropped}};
     Json gaps = Json::array();
     for (const session::DropGap& g : in.gaps)
-        gaps.push_back({{"from_ns", g.fromNs}, {"to_ns", g.toNs}, {"dropped", g.dropped}, {"resynced", g.resynced}});
+        gaps.push_back({{"from_ns", g.fromNs},
+                        {"to_ns", g.toNs},
+                        {"dropped", g.dropped},
+                        {"resynced", g.resynced}});
     doc["session"]["gaps"] = gaps;
     if (heap) {
         Json m = {{"t_ns", heap->tNs}};
@@ -111,7 +115,8 @@ void printJson(const SessionInfo& in, const HeapSample* heap, const std::vector<
                                   {"frees", c.frees}});
     }
     doc["warnings"] = Json::array();
-    for (const SessionProblem& w : warnings) doc["warnings"].push_back({{"part", w.part}, {"what", w.what}});
+    for (const SessionProblem& w : warnings)
+        doc["warnings"].push_back({{"part", w.part}, {"what", w.what}});
     const std::string text = doc.dump(2, ' ', false, Json::error_handler_t::replace);
     std::fputs((text + "\n").c_str(), stdout);
 }
@@ -125,7 +130,8 @@ int reportCommand(int argc, char** argv) {
         std::string a = argv[i];
         if (a == "--help" || a == "-h") {
             std::puts(
-                "usage: spanscope-cli report FILE [--json] [--at SECONDS | --from SECONDS --to SECONDS]\n\n"
+                "usage: spanscope-cli report FILE [--json] [--at SECONDS | --from SECONDS --to "
+                "SECONDS]\n\n"
                 "Summarises a session: how the program ended, a MemStats-like table at the end,\n"
                 "one line per sweep generation or GC cycle, and per size class: spans, objects\n"
                 "in use, bytes in use and waste (free slots + span tails). --json for scripts;\n"
@@ -142,7 +148,8 @@ int reportCommand(int argc, char** argv) {
             continue;
         }
         if (a == "--from" || a == "--to") {
-            if (i + 1 >= argc || !parseSeconds(argv[++i], a == "--from" ? &fromSeconds : &toSeconds))
+            if (i + 1 >= argc ||
+                !parseSeconds(argv[++i], a == "--from" ? &fromSeconds : &toSeconds))
                 return usageError("report", (a + " needs a time in seconds (0 to 1e9)").c_str());
             continue;
         }
@@ -169,8 +176,9 @@ int reportCommand(int argc, char** argv) {
     for (const SessionProblem& w : r->warnings())
         std::fprintf(stderr, "spanscope-cli report: warning: %s: %s: %s\n", path.c_str(),
                      w.part.c_str(), w.what.c_str());
-    const int64_t t =
-        atSeconds >= 0 ? std::min<int64_t>(in.endNs, static_cast<int64_t>(atSeconds * 1e9)) : in.endNs;
+    const int64_t t = atSeconds >= 0
+                          ? std::min<int64_t>(in.endNs, static_cast<int64_t>(atSeconds * 1e9))
+                          : in.endNs;
     HeapSample heap;
     const bool haveHeap = r->heapAt(t, &heap);
     auto cycles = r->gcCycles(0, t);
@@ -189,12 +197,15 @@ int reportCommand(int argc, char** argv) {
     std::printf("records   %" PRId64 " recorded, %" PRId64 " dropped; stream %s%s%s\n\n", in.events,
                 in.dropped, in.streamStatus.empty() ? "incomplete" : in.streamStatus.c_str(),
                 in.streamError.empty() ? "" : ": ", in.streamError.c_str());
-    if (!in.gaps.empty()) {  // where the replayed spans are incomplete (docs/session-format.md, gaps)
-        std::printf("gaps      %zu (records dropped; the span table is incomplete until a resync):\n", in.gaps.size());
+    if (!in.gaps
+             .empty()) {  // where the replayed spans are incomplete (docs/session-format.md, gaps)
+        std::printf(
+            "gaps      %zu (records dropped; the span table is incomplete until a resync):\n",
+            in.gaps.size());
         for (size_t i = 0; i < in.gaps.size() && i < 20; i++) {
             const session::DropGap& g = in.gaps[i];
-            std::printf("  %.3f s - %.3f s  %" PRId64 " records dropped%s\n", double(g.fromNs) / 1e9,
-                        double(std::min(g.toNs, in.endNs)) / 1e9, g.dropped,
+            std::printf("  %.3f s - %.3f s  %" PRId64 " records dropped%s\n",
+                        double(g.fromNs) / 1e9, double(std::min(g.toNs, in.endNs)) / 1e9, g.dropped,
                         g.resynced ? ", resynced" : ", not resynced before the end");
         }
         if (in.gaps.size() > 20) std::printf("  ... %zu more\n", in.gaps.size() - 20);

@@ -36,7 +36,8 @@ std::string findPreloadLibrary() {
     exe[n] = 0;
     std::string dir(exe);
     dir.resize(dir.rfind('/'));
-    for (const char* rel : {"/libspanscope.so", "/../lib/libspanscope.so", "/../app/libspanscope.so"}) {
+    for (const char* rel :
+         {"/libspanscope.so", "/../lib/libspanscope.so", "/../app/libspanscope.so"}) {
         std::string p = dir + rel;
         if (access(p.c_str(), R_OK) == 0) return p;
     }
@@ -46,17 +47,19 @@ std::string findPreloadLibrary() {
 int runCommand(int argc, char** argv) {
     int i = 1;
     if (i < argc && (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h"))) {
-        std::puts("usage: spanscope-cli run [--] PROGRAM [ARGS...]\n\n"
-                  "Runs PROGRAM with libspanscope.so preloaded, so that every malloc, free and\n"
-                  "operator new of the program goes to the Go-style allocator. The exit status is\n"
-                  "the program's. SPANSCOPE_PRELOAD overrides the library's path.");
+        std::puts(
+            "usage: spanscope-cli run [--] PROGRAM [ARGS...]\n\n"
+            "Runs PROGRAM with libspanscope.so preloaded, so that every malloc, free and\n"
+            "operator new of the program goes to the Go-style allocator. The exit status is\n"
+            "the program's. SPANSCOPE_PRELOAD overrides the library's path.");
         return 0;
     }
     if (i < argc && !std::strcmp(argv[i], "--")) i++;
     if (i >= argc) return usageError("run", "missing PROGRAM");
     std::string lib = findPreloadLibrary();
     if (lib.empty() || access(lib.c_str(), R_OK) != 0) {
-        std::fprintf(stderr, "spanscope-cli run: cannot find libspanscope.so (set SPANSCOPE_PRELOAD)\n");
+        std::fprintf(stderr,
+                     "spanscope-cli run: cannot find libspanscope.so (set SPANSCOPE_PRELOAD)\n");
         return 1;
     }
     std::string preload = lib;

@@ -51,7 +51,8 @@ bool SessionOutput::prepare(const std::string& target, bool force, std::string* 
         return false;
     }
     for (int n = 0; n < 100; n++) {
-        std::string p = target + ".tmp-" + std::to_string(getpid()) + (n ? "-" + std::to_string(n) : "");
+        std::string p =
+            target + ".tmp-" + std::to_string(getpid()) + (n ? "-" + std::to_string(n) : "");
         if (lstat(p.c_str(), &st) != 0 && errno == ENOENT) {
             m_writePath = p;
             m_replacing = true;
@@ -72,8 +73,8 @@ bool SessionOutput::commit(std::string* err) {
         if (lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode)) unlink(p.c_str());
     }
     if (rename(m_writePath.c_str(), m_target.c_str()) != 0) {
-        *err = "cannot replace " + m_target + ": " + std::strerror(errno) + " (the new session is " +
-               m_writePath + ")";
+        *err = "cannot replace " + m_target + ": " + std::strerror(errno) +
+               " (the new session is " + m_writePath + ")";
         return false;
     }
     return true;

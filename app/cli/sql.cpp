@@ -45,7 +45,8 @@ bool runStatements(sqlite3* db, const char* sql, bool header) {
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             if (first && header)
-                for (int c = 0; c < n; c++) std::printf("%s%s", c ? "|" : "", sqlite3_column_name(st, c));
+                for (int c = 0; c < n; c++)
+                    std::printf("%s%s", c ? "|" : "", sqlite3_column_name(st, c));
             if (first && header) std::putchar('\n');
             first = false;
             for (int c = 0; c < n; c++) {
@@ -70,15 +71,21 @@ int sqlCommand(int argc, char** argv) {
     const char* sql = nullptr;
     for (int i = 1; i < argc; i++) {
         if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-            std::puts("usage: spanscope-cli sql [--header] FILE \"SELECT ...\"\n"
-                      "Runs read-only SQL on a session and prints the rows (columns separated by '|').\n"
-                      "The table `events` shows the recorded records one row each (docs/session-format.md).");
+            std::puts(
+                "usage: spanscope-cli sql [--header] FILE \"SELECT ...\"\n"
+                "Runs read-only SQL on a session and prints the rows (columns separated by '|').\n"
+                "The table `events` shows the recorded records one row each "
+                "(docs/session-format.md).");
             return 0;
         }
-        if (!std::strcmp(argv[i], "--header")) header = true;
-        else if (!file) file = argv[i];
-        else if (!sql) sql = argv[i];
-        else return usageError("sql", "too many arguments (quote the SQL)");
+        if (!std::strcmp(argv[i], "--header"))
+            header = true;
+        else if (!file)
+            file = argv[i];
+        else if (!sql)
+            sql = argv[i];
+        else
+            return usageError("sql", "too many arguments (quote the SQL)");
     }
     if (!file || !sql) return usageError("sql", "needs FILE and a quoted SQL statement");
     // Opening checks that the file is a session (and not a newer one); the connection the SQL
@@ -102,17 +109,19 @@ int sqlCommand(int argc, char** argv) {
 
 int upgradeCommand(int argc, char** argv) {
     if (argc == 2 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
-        std::puts("usage: spanscope-cli upgrade FILE\n"
-                  "Converts a session of schema version 1 or 2 (one row per record) to the current\n"
-                  "version (records in compressed blocks). The file is replaced only when the\n"
-                  "conversion succeeded.");
+        std::puts(
+            "usage: spanscope-cli upgrade FILE\n"
+            "Converts a session of schema version 1 or 2 (one row per record) to the current\n"
+            "version (records in compressed blocks). The file is replaced only when the\n"
+            "conversion succeeded.");
         return 0;
     }
     if (argc != 2) return usageError("upgrade", "needs exactly one FILE");
     std::string message;
     const session::UpgradeResult r = session::upgradeSession(argv[1], &message);
     std::fprintf(r == session::UpgradeResult::Failed ? stderr : stdout, "%s%s\n",
-                 r == session::UpgradeResult::Failed ? "spanscope-cli upgrade: " : "", message.c_str());
+                 r == session::UpgradeResult::Failed ? "spanscope-cli upgrade: " : "",
+                 message.c_str());
     return r == session::UpgradeResult::Failed ? 1 : 0;
 }
 

@@ -32,7 +32,8 @@ std::string frameText(const ProfileFrame& f) {
     std::string s = f.function;
     if (!f.file.empty()) {
         const size_t slash = f.file.rfind('/');
-        s += " (" + f.file.substr(slash == std::string::npos ? 0 : slash + 1) + ":" + std::to_string(f.line) + ")";
+        s += " (" + f.file.substr(slash == std::string::npos ? 0 : slash + 1) + ":" +
+             std::to_string(f.line) + ")";
     }
     return s;
 }
@@ -46,7 +47,8 @@ struct Site {
 
 }  // namespace
 
-bool parseProfileWindow(const char* cmd, int argc, char** argv, int* i, ProfileWindowArgs* w, int* rc) {
+bool parseProfileWindow(const char* cmd, int argc, char** argv, int* i, ProfileWindowArgs* w,
+                        int* rc) {
     const std::string a = argv[*i];
     if (a != "--at" && a != "--range") return false;
     if (*i + 1 >= argc) {
@@ -55,13 +57,15 @@ bool parseProfileWindow(const char* cmd, int argc, char** argv, int* i, ProfileW
     }
     const std::string v = argv[++*i];
     if (a == "--at") {
-        if (!parseSessionTime(v, &w->atNs)) *rc = usageError(cmd, "--at needs a time: 1.5, 1.5s, 200ms, 3000us, 5000ns or end");
+        if (!parseSessionTime(v, &w->atNs))
+            *rc = usageError(cmd, "--at needs a time: 1.5, 1.5s, 200ms, 3000us, 5000ns or end");
         w->ranged = false;
         return true;
     }
     const size_t dots = v.find("..");
     if (dots == std::string::npos || !parseSessionTime(v.substr(0, dots), &w->fromNs) ||
-        !parseSessionTime(v.substr(dots + 2), &w->atNs) || w->fromNs < 0 || (w->atNs >= 0 && w->atNs < w->fromNs)) {
+        !parseSessionTime(v.substr(dots + 2), &w->atNs) || w->fromNs < 0 ||
+        (w->atNs >= 0 && w->atNs < w->fromNs)) {
         *rc = usageError(cmd, "--range needs A..B with times A <= B (e.g. 1s..2.5s, or 1s..end)");
         return true;
     }
@@ -141,18 +145,21 @@ int topCommand(int argc, char** argv) {
     std::vector<Site> order;
     for (auto& [k, v] : sites) order.push_back(v);
     std::sort(order.begin(), order.end(), [&](const Site& x, const Site& y) {
-        return w.ranged ? x.allocBytes > y.allocBytes : x.inuseBytes != y.inuseBytes ? x.inuseBytes > y.inuseBytes
-                                                                                      : x.allocBytes > y.allocBytes;
+        return w.ranged                       ? x.allocBytes > y.allocBytes
+               : x.inuseBytes != y.inuseBytes ? x.inuseBytes > y.inuseBytes
+                                              : x.allocBytes > y.allocBytes;
     });
     if (tsv) {
         for (size_t k = 0; k < order.size() && k < limit; k++)
             std::printf("%lld\t%lld\t%lld\t%lld\t%s\n", static_cast<long long>(order[k].inuseBytes),
-                        static_cast<long long>(order[k].inuseObjects), static_cast<long long>(order[k].allocBytes),
+                        static_cast<long long>(order[k].inuseObjects),
+                        static_cast<long long>(order[k].allocBytes),
                         static_cast<long long>(order[k].allocObjects), order[k].name.c_str());
         return 0;
     }
     if (w.ranged)
-        std::printf("heap profile of %s: allocated in %.3f s .. %.3f s", path.c_str(), p.fromNs / 1e9, p.toNs / 1e9);
+        std::printf("heap profile of %s: allocated in %.3f s .. %.3f s", path.c_str(),
+                    p.fromNs / 1e9, p.toNs / 1e9);
     else
         std::printf("heap profile of %s at %.3f s", path.c_str(), p.toNs / 1e9);
     std::printf(" (%llu samples, rate %lld B%s)\n", static_cast<unsigned long long>(p.samples),
@@ -164,14 +171,17 @@ int topCommand(int argc, char** argv) {
         if (s.heaviest) {
             if (const ProfileFrame* f = p.leafFrame(*s.heaviest)) name = frameText(*f);
         }
-        std::printf("%12s %10lld %12s %10lld  %s\n", human(static_cast<double>(s.inuseBytes)).c_str(),
-                    static_cast<long long>(s.inuseObjects), human(static_cast<double>(s.allocBytes)).c_str(),
+        std::printf("%12s %10lld %12s %10lld  %s\n",
+                    human(static_cast<double>(s.inuseBytes)).c_str(),
+                    static_cast<long long>(s.inuseObjects),
+                    human(static_cast<double>(s.allocBytes)).c_str(),
                     static_cast<long long>(s.allocObjects), name.c_str());
         if (stacks && s.heaviest)
             for (uint64_t pc : s.heaviest->pcs) {
                 const ProfileLocation* loc = p.location(pc);
                 if (!loc) continue;
-                for (const ProfileFrame& f : loc->frames) std::printf("%36s%s\n", "", frameText(f).c_str());
+                for (const ProfileFrame& f : loc->frames)
+                    std::printf("%36s%s\n", "", frameText(f).c_str());
             }
     }
     if (order.empty()) std::printf("(no sampled allocations in this window)\n");

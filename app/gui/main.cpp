@@ -43,13 +43,15 @@ int usageError(const QString& msg) {
 bool parseSeconds(const QString& s, double* out) {
     bool ok = false;
     const double v = s.toDouble(&ok);
-    if (!ok || !std::isfinite(v) || !(v >= 0 && v <= 1e9)) return false;  // also refuses nan and inf
+    if (!ok || !std::isfinite(v) || !(v >= 0 && v <= 1e9))
+        return false;  // also refuses nan and inf
     *out = v;
     return true;
 }
 
 QCommandLineOption opt(const char* name, const char* help, const char* value = nullptr) {
-    return value ? QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(help), QString::fromLatin1(value))
+    return value ? QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(help),
+                                      QString::fromLatin1(value))
                  : QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(help));
 }
 
@@ -60,37 +62,61 @@ void addOptions(QCommandLineParser& p) {
         "'spanscope-cli record') and follows it as it runs."));
     p.addHelpOption();
     p.addVersionOption();
-    p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("a session file (recorded by 'spanscope-cli record')"),
+    p.addPositionalArgument(QStringLiteral("FILE"),
+                            QStringLiteral("a session file (recorded by 'spanscope-cli record')"),
                             QStringLiteral("[FILE]"));
     p.addOptions({
         opt("screenshot", "save a PNG of the whole window to PNG and exit (0 on success)", "PNG"),
-        opt("at", "with --screenshot: take it this many seconds after start (default: as soon as the session is shown)",
+        opt("at",
+            "with --screenshot: take it this many seconds after start (default: as soon as the "
+            "session is shown)",
             "SECONDS"),
-        opt("seek", "show the session at this time (seconds from its start; past the end: the end)", "SECONDS"),
+        opt("seek", "show the session at this time (seconds from its start; past the end: the end)",
+            "SECONDS"),
         opt("demo-seconds", "how long the live demo runs (default 120)", "SECONDS"),
-        opt("size", "window size, e.g. 1440x900 (default: as last closed, else fitted to the screen)", "WxH"),
+        opt("size",
+            "window size, e.g. 1440x900 (default: as last closed, else fitted to the screen)",
+            "WxH"),
         opt("print-palette", "print the size-class colours as CSV (class,size,rgb) and exit"),
-        opt("view", "with --screenshot: grab one panel only: heapmap, timeline, fragmentation, sizeclasses, session, "
-                    "profile, inspector (with --inspect), range, flow, or compare (with --compare)",
+        opt("view",
+            "with --screenshot: grab one panel only: heapmap, timeline, fragmentation, "
+            "sizeclasses, session, "
+            "profile, inspector (with --inspect), range, flow, or compare (with --compare)",
             "NAME"),
-        opt("zoom", "zoom the heap map in by this factor (around the middle of the heap in use) once shown", "FACTOR"),
-        opt("scenario", "record and follow a built-in scenario live ('spanscope-cli demo --list')", "NAME"),
-        opt("attach", "attach to a running program that runs with spanscope ('spanscope-cli ps')", "PID"),
-        opt("inspect", "open the span inspector on the span holding this address (hex) once the session is shown (with "
-                       "--screenshot: taken with it open)",
+        opt("zoom",
+            "zoom the heap map in by this factor (around the middle of the heap in use) once shown",
+            "FACTOR"),
+        opt("scenario", "record and follow a built-in scenario live ('spanscope-cli demo --list')",
+            "NAME"),
+        opt("attach", "attach to a running program that runs with spanscope ('spanscope-cli ps')",
+            "PID"),
+        opt("inspect",
+            "open the span inspector on the span holding this address (hex) once the session is "
+            "shown (with "
+            "--screenshot: taken with it open)",
             "ADDR"),
-        opt("profile", "show the Profile dock with this function searched and its heaviest frame selected (its spans "
-                       "outlined in the heap map; with --screenshot: taken once the profile is shown)",
+        opt("profile",
+            "show the Profile dock with this function searched and its heaviest frame selected "
+            "(its spans "
+            "outlined in the heap map; with --screenshot: taken once the profile is shown)",
             "FUNCTION"),
-        opt("present", "presenter mode: full screen, large type, a narration of the current record, single steps by "
-                       "keyboard (see the README); with no FILE, --scenario or --attach, plays the built-in scene"),
-        opt("scenes", "presenter mode with this scene file (JSON steps: scenario, open, seek, step, caption, wait); "
-                      "Return advances it",
+        opt("present",
+            "presenter mode: full screen, large type, a narration of the current record, single "
+            "steps by "
+            "keyboard (see the README); with no FILE, --scenario or --attach, plays the built-in "
+            "scene"),
+        opt("scenes",
+            "presenter mode with this scene file (JSON steps: scenario, open, seek, step, caption, "
+            "wait); "
+            "Return advances it",
             "FILE"),
-        opt("compare", "open a compare window of FILE against this session (timelines overlaid, per-class deltas); "
-                       "with --screenshot and --view compare, grab it",
+        opt("compare",
+            "open a compare window of FILE against this session (timelines overlaid, per-class "
+            "deltas); "
+            "with --screenshot and --view compare, grab it",
             "SESSION"),
-        opt("select", "select the time range FROM:TO (seconds) on the timeline once shown", "FROM:TO"),
+        opt("select", "select the time range FROM:TO (seconds) on the timeline once shown",
+            "FROM:TO"),
     });
 }
 
@@ -102,13 +128,16 @@ QString checkValues(const QCommandLineParser& p, Options* o) {
         return QStringLiteral("--at needs a number of seconds (0 to 1e9), not '%1'").arg(val("at"));
     if (has("at") && !has("screenshot")) return QStringLiteral("--at goes with --screenshot");
     if (has("seek") && !parseSeconds(val("seek"), &o->seekSeconds))
-        return QStringLiteral("--seek needs a number of seconds (0 to 1e9), not '%1'").arg(val("seek"));
-    if (has("demo-seconds") && (!parseSeconds(val("demo-seconds"), &o->demoSeconds) || o->demoSeconds <= 0))
+        return QStringLiteral("--seek needs a number of seconds (0 to 1e9), not '%1'")
+            .arg(val("seek"));
+    if (has("demo-seconds") &&
+        (!parseSeconds(val("demo-seconds"), &o->demoSeconds) || o->demoSeconds <= 0))
         return QStringLiteral("--demo-seconds needs a positive number of seconds");
-    const QStringList views{QStringLiteral("heapmap"), QStringLiteral("timeline"), QStringLiteral("fragmentation"),
-                            QStringLiteral("sizeclasses"), QStringLiteral("session"), QStringLiteral("inspector"),
-                            QStringLiteral("range"),        QStringLiteral("flow"),     QStringLiteral("compare"),
-                            QStringLiteral("profile")};
+    const QStringList views{QStringLiteral("heapmap"),       QStringLiteral("timeline"),
+                            QStringLiteral("fragmentation"), QStringLiteral("sizeclasses"),
+                            QStringLiteral("session"),       QStringLiteral("inspector"),
+                            QStringLiteral("range"),         QStringLiteral("flow"),
+                            QStringLiteral("compare"),       QStringLiteral("profile")};
     if (has("view") && !views.contains(val("view")))
         return QStringLiteral("--view takes one of: %1").arg(views.join(QStringLiteral(", ")));
     if (has("zoom") && (!parseSeconds(val("zoom"), &o->zoom) || o->zoom < 1 || o->zoom > 64))
@@ -122,8 +151,8 @@ QString checkValues(const QCommandLineParser& p, Options* o) {
     }
     if (has("select")) {
         const QStringList ab = val("select").split(QLatin1Char(':'));
-        if (ab.size() != 2 || !parseSeconds(ab[0], &o->select0) || !parseSeconds(ab[1], &o->select1) ||
-            o->select1 <= o->select0)
+        if (ab.size() != 2 || !parseSeconds(ab[0], &o->select0) ||
+            !parseSeconds(ab[1], &o->select1) || o->select1 <= o->select0)
             return QStringLiteral("--select needs FROM:TO in seconds, FROM before TO");
     }
     if (has("compare") && p.positionalArguments().isEmpty())
@@ -131,7 +160,8 @@ QString checkValues(const QCommandLineParser& p, Options* o) {
     if (has("inspect")) {
         bool ok = false;
         o->inspectAddr = val("inspect").toULongLong(&ok, 16);
-        if (!ok || !o->inspectAddr) return QStringLiteral("--inspect needs an address in hex, e.g. 0xc000402000");
+        if (!ok || !o->inspectAddr)
+            return QStringLiteral("--inspect needs an address in hex, e.g. 0xc000402000");
     }
     if (has("attach")) {
         bool ok = false;
@@ -166,9 +196,11 @@ int parseOptions(const QStringList& arguments, Options* o) {
     o->scenario = p.value(QStringLiteral("scenario"));
     o->compare = p.value(QStringLiteral("compare"));
     o->profileFunction = p.value(QStringLiteral("profile"));
-    if (p.isSet(QStringLiteral("scenes"))) {  // a bad scene file is a usage error, said before any window opens
+    if (p.isSet(QStringLiteral(
+            "scenes"))) {  // a bad scene file is a usage error, said before any window opens
         QString why;
-        if (!spanscope::ui::loadScene(p.value(QStringLiteral("scenes")), &o->scene, &why)) return usageError(why);
+        if (!spanscope::ui::loadScene(p.value(QStringLiteral("scenes")), &o->scene, &why))
+            return usageError(why);
     }
     o->presenting = p.isSet(QStringLiteral("present")) || p.isSet(QStringLiteral("scenes"));
     return -1;
@@ -191,16 +223,21 @@ void startSource(MainWindow& w, Options& o) {
     const bool sceneStarts = o.presenting && !sourceGiven;
     if (o.presenting) {
         w.presenter()->setActive(true);
-        if (sceneStarts && o.scene.steps.isEmpty()) o.scene = spanscope::ui::defaultScene();  // after the resources
+        if (sceneStarts && o.scene.steps.isEmpty())
+            o.scene = spanscope::ui::defaultScene();  // after the resources
         if (!o.scene.steps.isEmpty()) w.presenter()->setScene(o.scene);
         if (sceneStarts) w.presenter()->advanceScene();  // its first step opens the source
         if (sceneStarts) return;
     }
     using spanscope::ui::LiveSource;
-    if (o.attachPid) w.startLive(LiveSource::attach(o.attachPid));
-    else if (!o.scenario.isEmpty()) w.startLive(LiveSource::scenario(o.scenario, o.demoSeconds));
-    else if (o.files.isEmpty()) w.startLive(LiveSource::demo(o.demoSeconds));
-    else w.openFile(o.files.first());
+    if (o.attachPid)
+        w.startLive(LiveSource::attach(o.attachPid));
+    else if (!o.scenario.isEmpty())
+        w.startLive(LiveSource::scenario(o.scenario, o.demoSeconds));
+    else if (o.files.isEmpty())
+        w.startLive(LiveSource::demo(o.demoSeconds));
+    else
+        w.openFile(o.files.first());
 }
 
 // The moment --seek asked for, once the session is open: clamped to the session (seekTo does), and
@@ -272,7 +309,7 @@ void armScreenshot(MainWindow& w, const Options& o, std::shared_ptr<int64_t> tar
         QWidget* target = panelName.isEmpty() ? static_cast<QWidget*>(&w) : w.panel(panelName);
         if (panelName == QLatin1String("compare") && w.rangeFeatures()->lastCompare())
             target = w.rangeFeatures()->lastCompare();
-        target->raise();  // a tabbed dock: bring its tab to the front
+        target->raise();                             // a tabbed dock: bring its tab to the front
         QTimer::singleShot(300, &w, [out, target] {  // let the last updates paint
             const bool ok = target->grab().save(out, "PNG");
             if (!ok) std::fprintf(stderr, "spanscope: cannot write %s\n", qPrintable(out));
@@ -285,12 +322,15 @@ void armScreenshot(MainWindow& w, const Options& o, std::shared_ptr<int64_t> tar
     };
     const bool inspecting = o.inspectAddr != 0, profiling = !o.profileFunction.isEmpty();
     QObject::connect(&w, &MainWindow::errorShown, &w, markReady);
-    QObject::connect(&w, &MainWindow::momentShown, &w, [&w, markReady, target, inspecting, profiling] {
-        if (!inspecting && !profiling && atTarget(w, target)) markReady();  // else: when the inspector answers
-    });
-    QObject::connect(w.profilePanel(), &ProfilePanel::profileShown, &w, [&w, markReady, target, profiling] {
-        if (profiling && profileAtMoment(w) && atTarget(w, target)) markReady();
-    });
+    QObject::connect(&w, &MainWindow::momentShown, &w,
+                     [&w, markReady, target, inspecting, profiling] {
+                         if (!inspecting && !profiling && atTarget(w, target))
+                             markReady();  // else: when the inspector answers
+                     });
+    QObject::connect(w.profilePanel(), &ProfilePanel::profileShown, &w,
+                     [&w, markReady, target, profiling] {
+                         if (profiling && profileAtMoment(w) && atTarget(w, target)) markReady();
+                     });
     QObject::connect(&w, &MainWindow::spanInspected, &w, [&w, markReady, target] {
         if (atTarget(w, target)) markReady();
     });
@@ -299,10 +339,11 @@ void armScreenshot(MainWindow& w, const Options& o, std::shared_ptr<int64_t> tar
             *due = true;
             take();
         });
-    QTimer::singleShot(static_cast<int>((std::max(o.atSeconds, 0.0) + 30) * 1000), &w, [ready, due, take] {
-        *ready = *due = true;
-        take();
-    });
+    QTimer::singleShot(static_cast<int>((std::max(o.atSeconds, 0.0) + 30) * 1000), &w,
+                       [ready, due, take] {
+                           *ready = *due = true;
+                           take();
+                       });
 }
 
 }  // namespace
@@ -319,8 +360,10 @@ int main(int argc, char** argv) {
 
     QApplication app(argc, argv);
     MainWindow w;
-    if (o.size.isValid()) w.resize(o.size);
-    else if (o.screenshot.isEmpty()) w.restoreLayout();  // as last closed, else fitted to the screen
+    if (o.size.isValid())
+        w.resize(o.size);
+    else if (o.screenshot.isEmpty())
+        w.restoreLayout();  // as last closed, else fitted to the screen
     w.show();
     startSource(w, o);
     // -1 until the seek is done; null when no --seek was given.

@@ -42,19 +42,33 @@ EXPORT void _exit(int status) {
     syscall(SYS_exit_group, status);
     __builtin_unreachable();
 }
-EXPORT void _Exit(int status) { _exit(status); }
+EXPORT void _Exit(int status) {
+    _exit(status);
+}
 #endif
 
 namespace {
-inline bool isPow2(size_t x) { return x && !(x & (x - 1)); }
+inline bool isPow2(size_t x) {
+    return x && !(x & (x - 1));
+}
 constexpr size_t kOsPage = 4096;
 }  // namespace
 
-EXPORT void* malloc(size_t size) { return mallocFast(size); }
-EXPORT void free(void* p) { freeFast(p); }
-EXPORT void cfree(void* p) { freeFast(p); }
-EXPORT void* calloc(size_t n, size_t size) { return ssCalloc(n, size); }
-EXPORT void* realloc(void* p, size_t size) { return ssRealloc(p, size); }
+EXPORT void* malloc(size_t size) {
+    return mallocFast(size);
+}
+EXPORT void free(void* p) {
+    freeFast(p);
+}
+EXPORT void cfree(void* p) {
+    freeFast(p);
+}
+EXPORT void* calloc(size_t n, size_t size) {
+    return ssCalloc(n, size);
+}
+EXPORT void* realloc(void* p, size_t size) {
+    return ssRealloc(p, size);
+}
 
 EXPORT void* reallocarray(void* p, size_t n, size_t size) {
     size_t total;
@@ -86,11 +100,14 @@ EXPORT void* memalign(size_t align, size_t size) {
         errno = EINVAL;
         return nullptr;
     }
-    if (!isPow2(align)) align = align < 2 ? 1 : size_t{1} << (64 - __builtin_clzll(align - 1));  // glibc rounds up
+    if (!isPow2(align))
+        align = align < 2 ? 1 : size_t{1} << (64 - __builtin_clzll(align - 1));  // glibc rounds up
     return mallocAligned(align, size);
 }
 
-EXPORT void* valloc(size_t size) { return mallocAligned(kOsPage, size); }
+EXPORT void* valloc(size_t size) {
+    return mallocAligned(kOsPage, size);
+}
 
 EXPORT void* pvalloc(size_t size) {
     size_t rounded = (size + kOsPage - 1) & ~(kOsPage - 1);
@@ -101,7 +118,9 @@ EXPORT void* pvalloc(size_t size) {
     return mallocAligned(kOsPage, rounded ? rounded : kOsPage);
 }
 
-EXPORT size_t malloc_usable_size(void* p) { return p ? usableSize(p) : 0; }
+EXPORT size_t malloc_usable_size(void* p) {
+    return p ? usableSize(p) : 0;
+}
 EXPORT int malloc_trim(size_t) {
     releaseFreeMemory();
     return 1;
@@ -127,8 +146,12 @@ inline void* newImpl(size_t size) {
 }
 }  // namespace
 
-EXPORT void* _Znwm(size_t size) { return newImpl(size); }  // operator new(size_t)
-EXPORT void* _Znam(size_t size) { return newImpl(size); }  // operator new[](size_t)
+EXPORT void* _Znwm(size_t size) {
+    return newImpl(size);
+}  // operator new(size_t)
+EXPORT void* _Znam(size_t size) {
+    return newImpl(size);
+}  // operator new[](size_t)
 EXPORT void* _ZnwmRKSt9nothrow_t(size_t size, const std::nothrow_t&) noexcept {
     void* p = mallocFast(size);
     return p ? p : newSlow(size, 0, true);
@@ -137,28 +160,64 @@ EXPORT void* _ZnamRKSt9nothrow_t(size_t size, const std::nothrow_t&) noexcept {
     void* p = mallocFast(size);
     return p ? p : newSlow(size, 0, true);
 }
-EXPORT void* _ZnwmSt11align_val_t(size_t size, std::align_val_t a) { return newSlow(size, static_cast<size_t>(a), false); }
-EXPORT void* _ZnamSt11align_val_t(size_t size, std::align_val_t a) { return newSlow(size, static_cast<size_t>(a), false); }
-EXPORT void* _ZnwmSt11align_val_tRKSt9nothrow_t(size_t size, std::align_val_t a, const std::nothrow_t&) noexcept {
+EXPORT void* _ZnwmSt11align_val_t(size_t size, std::align_val_t a) {
+    return newSlow(size, static_cast<size_t>(a), false);
+}
+EXPORT void* _ZnamSt11align_val_t(size_t size, std::align_val_t a) {
+    return newSlow(size, static_cast<size_t>(a), false);
+}
+EXPORT void* _ZnwmSt11align_val_tRKSt9nothrow_t(size_t size, std::align_val_t a,
+                                                const std::nothrow_t&) noexcept {
     return newSlow(size, static_cast<size_t>(a), true);
 }
-EXPORT void* _ZnamSt11align_val_tRKSt9nothrow_t(size_t size, std::align_val_t a, const std::nothrow_t&) noexcept {
+EXPORT void* _ZnamSt11align_val_tRKSt9nothrow_t(size_t size, std::align_val_t a,
+                                                const std::nothrow_t&) noexcept {
     return newSlow(size, static_cast<size_t>(a), true);
 }
-EXPORT void _ZdlPv(void* p) noexcept { freeFast(p); }                // delete(void*)
-EXPORT void _ZdaPv(void* p) noexcept { freeFast(p); }                // delete[](void*)
-EXPORT void _ZdlPvm(void* p, size_t) noexcept { freeFast(p); }       // sized
-EXPORT void _ZdaPvm(void* p, size_t) noexcept { freeFast(p); }
-EXPORT void _ZdlPvSt11align_val_t(void* p, std::align_val_t) noexcept { freeFast(p); }
-EXPORT void _ZdaPvSt11align_val_t(void* p, std::align_val_t) noexcept { freeFast(p); }
-EXPORT void _ZdlPvmSt11align_val_t(void* p, size_t, std::align_val_t) noexcept { freeFast(p); }
-EXPORT void _ZdaPvmSt11align_val_t(void* p, size_t, std::align_val_t) noexcept { freeFast(p); }
-EXPORT void _ZdlPvRKSt9nothrow_t(void* p, const std::nothrow_t&) noexcept { freeFast(p); }
-EXPORT void _ZdaPvRKSt9nothrow_t(void* p, const std::nothrow_t&) noexcept { freeFast(p); }
-EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t, const std::nothrow_t&) noexcept { freeFast(p); }
-EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t, const std::nothrow_t&) noexcept { freeFast(p); }
+EXPORT void _ZdlPv(void* p) noexcept {
+    freeFast(p);
+}  // delete(void*)
+EXPORT void _ZdaPv(void* p) noexcept {
+    freeFast(p);
+}  // delete[](void*)
+EXPORT void _ZdlPvm(void* p, size_t) noexcept {
+    freeFast(p);
+}  // sized
+EXPORT void _ZdaPvm(void* p, size_t) noexcept {
+    freeFast(p);
+}
+EXPORT void _ZdlPvSt11align_val_t(void* p, std::align_val_t) noexcept {
+    freeFast(p);
+}
+EXPORT void _ZdaPvSt11align_val_t(void* p, std::align_val_t) noexcept {
+    freeFast(p);
+}
+EXPORT void _ZdlPvmSt11align_val_t(void* p, size_t, std::align_val_t) noexcept {
+    freeFast(p);
+}
+EXPORT void _ZdaPvmSt11align_val_t(void* p, size_t, std::align_val_t) noexcept {
+    freeFast(p);
+}
+EXPORT void _ZdlPvRKSt9nothrow_t(void* p, const std::nothrow_t&) noexcept {
+    freeFast(p);
+}
+EXPORT void _ZdaPvRKSt9nothrow_t(void* p, const std::nothrow_t&) noexcept {
+    freeFast(p);
+}
+EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t,
+                                                const std::nothrow_t&) noexcept {
+    freeFast(p);
+}
+EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void* p, std::align_val_t,
+                                                const std::nothrow_t&) noexcept {
+    freeFast(p);
+}
 
 // For tools in the preloaded process (spanscope-cli demo): the statistics and invariants of the
 // heap that malloc actually uses, found with dlsym(RTLD_DEFAULT, ...).
-EXPORT void spanscope_read_memstats(MemStats* st) { readMemStats(st); }
-EXPORT int spanscope_validate_heap(char* why, size_t cap) { return validateHeap(why, cap) ? 1 : 0; }
+EXPORT void spanscope_read_memstats(MemStats* st) {
+    readMemStats(st);
+}
+EXPORT int spanscope_validate_heap(char* why, size_t cap) {
+    return validateHeap(why, cap) ? 1 : 0;
+}

@@ -13,10 +13,22 @@ namespace spanscope::fuzz {
 namespace {
 // A value a column should never hold, as SQL.
 std::string hostileValue(std::mt19937_64& rng) {
-    static const char* const kValues[] = {
-        "NULL", "-1", "-9223372036854775808", "9223372036854775807", "4184997889", "4294967295",
-        "65535", "1e300", "'text'", "X'00ff'", "CAST(X'c3' AS TEXT)", "0", "999", "9999",
-        "281474976710656", "-0.5"};
+    static const char* const kValues[] = {"NULL",
+                                          "-1",
+                                          "-9223372036854775808",
+                                          "9223372036854775807",
+                                          "4184997889",
+                                          "4294967295",
+                                          "65535",
+                                          "1e300",
+                                          "'text'",
+                                          "X'00ff'",
+                                          "CAST(X'c3' AS TEXT)",
+                                          "0",
+                                          "999",
+                                          "9999",
+                                          "281474976710656",
+                                          "-0.5"};
     const size_t n = sizeof kValues / sizeof *kValues;
     if (rng() % 4 == 0) return std::to_string(static_cast<int64_t>(rng()));
     return kValues[rng() % n];
@@ -46,7 +58,8 @@ std::string pick(std::mt19937_64& rng, std::initializer_list<const char*> xs) {
 // truncated, lengthened or replaced, or its span count changed.
 std::string mutateKeyframe(sqlite3* db, std::mt19937_64& rng) {
     sqlite3_stmt* q = nullptr;
-    sqlite3_prepare_v2(db, "SELECT id, data FROM keyframes ORDER BY random() LIMIT 1", -1, &q, nullptr);
+    sqlite3_prepare_v2(db, "SELECT id, data FROM keyframes ORDER BY random() LIMIT 1", -1, &q,
+                       nullptr);
     if (!q || sqlite3_step(q) != SQLITE_ROW) {
         sqlite3_finalize(q);
         return "no keyframe to mutate";
@@ -66,7 +79,8 @@ std::string mutateKeyframe(sqlite3* db, std::mt19937_64& rng) {
             if (rng() % 2) v = off == 8 ? 4184997889u : ~uint64_t{0};
             std::memcpy(&blob[rec * 24 + off], &v, width);
             sqlite3_stmt* u = nullptr;
-            sqlite3_prepare_v2(db, ("UPDATE keyframes SET data = ?" + where).c_str(), -1, &u, nullptr);
+            sqlite3_prepare_v2(db, ("UPDATE keyframes SET data = ?" + where).c_str(), -1, &u,
+                               nullptr);
             sqlite3_bind_blob(u, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
             sqlite3_step(u);
             sqlite3_finalize(u);
@@ -74,7 +88,8 @@ std::string mutateKeyframe(sqlite3* db, std::mt19937_64& rng) {
                    " offset " + std::to_string(off) + " = " + std::to_string(v);
         }
         case 1:
-            exec(db, "UPDATE keyframes SET data = substr(data, 1, " + std::to_string(rng() % 100) + ")" + where);
+            exec(db, "UPDATE keyframes SET data = substr(data, 1, " + std::to_string(rng() % 100) +
+                         ")" + where);
             return "keyframe " + std::to_string(id) + " truncated";
         case 2:
             exec(db, "UPDATE keyframes SET data = " + randomBlob(rng, 1 + rng() % 2000) + where);
@@ -83,11 +98,12 @@ std::string mutateKeyframe(sqlite3* db, std::mt19937_64& rng) {
             exec(db, "UPDATE keyframes SET spans = " + hostileValue(rng) + where);
             return "keyframe " + std::to_string(id) + " span count";
         case 4:
-            exec(db, "UPDATE keyframes SET data = " + pick(rng, {"NULL", "'text'", "zeroblob(4800)"}) + where);
+            exec(db, "UPDATE keyframes SET data = " +
+                         pick(rng, {"NULL", "'text'", "zeroblob(4800)"}) + where);
             return "keyframe " + std::to_string(id) + " data replaced";
         default:
-            exec(db, "UPDATE keyframes SET t_ns = " + hostileValue(rng) + ", last_event_id = " +
-                         hostileValue(rng) + where);
+            exec(db, "UPDATE keyframes SET t_ns = " + hostileValue(rng) +
+                         ", last_event_id = " + hostileValue(rng) + where);
             return "keyframe " + std::to_string(id) + " time/last_event_id";
     }
     return "keyframe unchanged";
@@ -101,17 +117,20 @@ std::string mutateSession(sqlite3* db, std::mt19937_64& rng) {
         case 2:
             return mutateKeyframe(db, rng);
         case 3: {
-            const std::string col = pick(rng, {"format_version", "page_size", "arena_bytes", "end_ns", "events",
-                                              "dropped", "program", "flags", "start_unix_ns", "exit_code"});
-            const std::string v = col == "program" ? pick(rng, {"CAST(X'ff fe 80' AS TEXT)", "NULL", "X'00'", "42"})
-                                                   : hostileValue(rng);
+            const std::string col =
+                pick(rng, {"format_version", "page_size", "arena_bytes", "end_ns", "events",
+                           "dropped", "program", "flags", "start_unix_ns", "exit_code"});
+            const std::string v =
+                col == "program" ? pick(rng, {"CAST(X'ff fe 80' AS TEXT)", "NULL", "X'00'", "42"})
+                                 : hostileValue(rng);
             exec(db, "UPDATE session SET " + col + " = " + v);
             return "session." + col + " = " + v;
         }
         case 4: {
-            const std::string t = pick(rng, {"events", "event_blocks", "event_block_data", "keyframes", "heap_totals",
-                                            "class_counters", "gc_cycles", "gc_phases", "size_classes", "argv",
-                                            "session", "gaps"});
+            const std::string t =
+                pick(rng, {"events", "event_blocks", "event_block_data", "keyframes", "heap_totals",
+                           "class_counters", "gc_cycles", "gc_phases", "size_classes", "argv",
+                           "session", "gaps"});
             exec(db, "DROP VIEW IF EXISTS span_events");
             exec(db, "DROP TABLE " + t);
             return "table " + t + " dropped";
@@ -119,43 +138,52 @@ std::string mutateSession(sqlite3* db, std::mt19937_64& rng) {
         case 5: {
             // Schema 3: the records are zstd blocks; damage a block's bytes or its directory row.
             if (exec(db, "SELECT 1 FROM event_blocks LIMIT 1")) {
-                const std::string where = " WHERE id = (SELECT id FROM event_blocks ORDER BY random() LIMIT 1)";
+                const std::string where =
+                    " WHERE id = (SELECT id FROM event_blocks ORDER BY random() LIMIT 1)";
                 switch (rng() % 4) {
                     case 0: {
                         const std::string at = std::to_string(1 + rng() % 200);
                         const std::string b = randomBlob(rng, 1 + rng() % 16);
-                        exec(db, "UPDATE event_block_data SET data = substr(data, 1, " + at + ") || " + b +
-                                     " || substr(data, " + at + " + length(" + b + ") + 1)" + where);
+                        exec(db, "UPDATE event_block_data SET data = substr(data, 1, " + at +
+                                     ") || " + b + " || substr(data, " + at + " + length(" + b +
+                                     ") + 1)" + where);
                         return "event_block_data bytes overwritten at " + at;
                     }
                     case 1:
-                        exec(db, "UPDATE event_block_data SET data = substr(data, 1, " + std::to_string(rng() % 64) +
-                                     ")" + where);
+                        exec(db, "UPDATE event_block_data SET data = substr(data, 1, " +
+                                     std::to_string(rng() % 64) + ")" + where);
                         return "event_block_data truncated";
                     case 2:
                         exec(db, "UPDATE event_block_data SET data = " +
-                                     pick(rng, {"NULL", "'text'", "zeroblob(100000)", "X'01'", "X'0128b52ffd'"}) + where);
+                                     pick(rng, {"NULL", "'text'", "zeroblob(100000)", "X'01'",
+                                                "X'0128b52ffd'"}) +
+                                     where);
                         return "event_block_data replaced";
                     default: {
-                        const std::string col = pick(rng, {"count", "t_min", "t_max", "kinds", "id"});
+                        const std::string col =
+                            pick(rng, {"count", "t_min", "t_max", "kinds", "id"});
                         const std::string v = hostileValue(rng);
                         exec(db, "UPDATE event_blocks SET " + col + " = " + v + where);
                         return "event_blocks." + col + " = " + v;
                     }
                 }
             }
-            const std::string col = pick(rng, {"kind", "npages", "t_ns", "addr", "a", "b", "span_class", "flags"});
+            const std::string col =
+                pick(rng, {"kind", "npages", "t_ns", "addr", "a", "b", "span_class", "flags"});
             const std::string v = hostileValue(rng);
-            exec(db, "UPDATE events SET " + col + " = " + v + " WHERE id IN (SELECT id FROM events ORDER BY random() LIMIT " +
+            exec(db, "UPDATE events SET " + col + " = " + v +
+                         " WHERE id IN (SELECT id FROM events ORDER BY random() LIMIT " +
                          std::to_string(1 + rng() % 50) + ")");
             return "events." + col + " = " + v;
         }
         case 6: {
-            const std::string t = pick(rng, {"heap_totals", "class_counters", "gc_cycles", "gc_phases"});
-            const std::string col = t == "heap_totals"      ? pick(rng, {"heap_sys", "heap_released", "heap_alloc", "t_ns"})
-                                    : t == "class_counters" ? pick(rng, {"class", "mallocs", "spans", "t_ns"})
-                                    : t == "gc_cycles"      ? pick(rng, {"start_ns", "end_ns", "cycle", "heap_goal"})
-                                                            : pick(rng, {"t_ns", "stw_ns", "cycle"});
+            const std::string t =
+                pick(rng, {"heap_totals", "class_counters", "gc_cycles", "gc_phases"});
+            const std::string col =
+                t == "heap_totals" ? pick(rng, {"heap_sys", "heap_released", "heap_alloc", "t_ns"})
+                : t == "class_counters" ? pick(rng, {"class", "mallocs", "spans", "t_ns"})
+                : t == "gc_cycles"      ? pick(rng, {"start_ns", "end_ns", "cycle", "heap_goal"})
+                                        : pick(rng, {"t_ns", "stw_ns", "cycle"});
             const std::string v = hostileValue(rng);
             exec(db, "UPDATE " + t + " SET " + col + " = " + v);
             return t + "." + col + " = " + v;

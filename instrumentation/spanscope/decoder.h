@@ -29,7 +29,7 @@ public:
     const StreamInfo& info() const { return m_info; }
     // After Status::Events: the frame's records (valid until the next call to next()).
     std::span<const Event> events() const { return {m_events.data(), m_nEvents}; }
-    const stream::Trailer& trailer() const { return m_trailer; }   // after Status::Trailer
+    const stream::Trailer& trailer() const { return m_trailer; }  // after Status::Trailer
     const std::string& error() const { return m_error; }
     bool headerSeen() const { return m_state != State::Prologue; }
     bool ended() const { return m_state == State::Ended; }

@@ -27,8 +27,9 @@ struct ProfileFrame {
 
 struct ProfileLocation {
     uint64_t pc = 0;
-    int64_t module = 0;              // index into HeapProfile::modules + 1, or 0
-    std::vector<ProfileFrame> frames;  // innermost inlined frame first; the last is the real function
+    int64_t module = 0;  // index into HeapProfile::modules + 1, or 0
+    std::vector<ProfileFrame>
+        frames;  // innermost inlined frame first; the last is the real function
 };
 
 struct ProfileModule {
@@ -38,7 +39,8 @@ struct ProfileModule {
 
 struct ProfileStack {
     uint64_t id = 0;
-    uint32_t index = 0;  // its position in HeapProfileData::stacks() (the session's stacks, in order)
+    uint32_t index =
+        0;  // its position in HeapProfileData::stacks() (the session's stacks, in order)
     std::vector<uint64_t> pcs;  // innermost first, the allocator's own frames dropped
     // Sampled counts (not scaled): allocations in the window, and those still live at its end.
     uint64_t allocObjects = 0, allocBytes = 0, inuseObjects = 0, inuseBytes = 0;
@@ -54,19 +56,21 @@ struct ProfileSample {
 };
 
 // Go's scaleHeapSample: the estimated real (count, bytes) behind sampled ones.
-void scaleHeapSample(uint64_t count, uint64_t bytes, int64_t rate, int64_t* outCount, int64_t* outBytes);
+void scaleHeapSample(uint64_t count, uint64_t bytes, int64_t rate, int64_t* outCount,
+                     int64_t* outBytes);
 
 using LocationTable = std::unordered_map<uint64_t, ProfileLocation>;
 
 struct HeapProfile {
-    int64_t fromNs = 0, toNs = 0;  // the window (session time, ns from its start)
-    int64_t rate = 0;              // the sampling rate (the most recent sample's)
-    int64_t endNs = 0;             // the session's end
-    std::vector<ProfileStack> stacks;                        // stacks with anything in the window
+    int64_t fromNs = 0, toNs = 0;      // the window (session time, ns from its start)
+    int64_t rate = 0;                  // the sampling rate (the most recent sample's)
+    int64_t endNs = 0;                 // the session's end
+    std::vector<ProfileStack> stacks;  // stacks with anything in the window
     // pc -> frames; shared by every window of one HeapProfileData (never null once loaded).
     std::shared_ptr<const LocationTable> locations = std::make_shared<LocationTable>();
     std::vector<ProfileModule> modules;
-    std::vector<ProfileSample> live;  // the counted samples still live at toNs, ascending by address
+    std::vector<ProfileSample>
+        live;                 // the counted samples still live at toNs, ascending by address
     bool symbolized = false;  // prof_frames has rows
     uint64_t samples = 0;     // prof_samples rows in the whole session
 
@@ -125,8 +129,8 @@ private:
     uint64_t m_sampleRows = 0;
     uint64_t m_frameRows = 0, m_moduleRows = 0;
     bool m_symbolized = false;
-    std::vector<Alloc> m_allocs;                      // in recording order
-    std::unordered_map<uint64_t, size_t> m_live;      // addr -> m_allocs index, not freed yet
+    std::vector<Alloc> m_allocs;                  // in recording order
+    std::unordered_map<uint64_t, size_t> m_live;  // addr -> m_allocs index, not freed yet
     std::vector<ProfileStack> m_stacks;
     std::unordered_map<uint64_t, uint32_t> m_stackIndex;  // id -> index
     std::shared_ptr<const LocationTable> m_locations;
@@ -141,8 +145,9 @@ private:
 // err for a file that is not a session, or a session without a heap profile.
 // With an address range [addrLo, addrHi), only the samples of objects inside it count (and only
 // their stacks' frames are read): the viewer asks this of one span.
-bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool ranged, HeapProfile* out,
-                     std::string* err, uint64_t addrLo = 0, uint64_t addrHi = UINT64_MAX);
+bool loadHeapProfile(const std::string& path, int64_t fromNs, int64_t atNs, bool ranged,
+                     HeapProfile* out, std::string* err, uint64_t addrLo = 0,
+                     uint64_t addrHi = UINT64_MAX);
 
 // Parses "1.5s", "200ms", "3000000" (ns), "end": session time. False if malformed.
 bool parseSessionTime(const std::string& s, int64_t* ns);

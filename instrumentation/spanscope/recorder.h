@@ -26,8 +26,8 @@ struct RecorderOptions {
     uint32_t keyframeEveryRecords = 1u << 20;
     // Bounded recording: keep only the most recent part, dropping whole blocks and the keyframes
     // before them (so what remains still seeks). 0: unbounded.
-    uint64_t maxBytes = 0;  // the file's used pages stay under about this many bytes
-    int64_t keepNs = 0;     // records older than this (relative to the newest) are dropped
+    uint64_t maxBytes = 0;      // the file's used pages stay under about this many bytes
+    int64_t keepNs = 0;         // records older than this (relative to the newest) are dropped
     int trimIntervalMs = 1000;  // how often (at a commit) the bounds are checked
 };
 

@@ -5,9 +5,9 @@
 // See docs/session-format.md.
 #pragma once
 #include "spanscope/decoder.h"
+#include "spanscope/events_table.h"
 #include "spanscope/live_processes.h"
 #include "spanscope/recorder.h"
 #include "spanscope/session_reader.h"
 #include "spanscope/session_types.h"
 #include "spanscope/session_upgrade.h"
-#include "spanscope/events_table.h"

@@ -33,7 +33,7 @@ struct ClassRangeStats {
     // Slot bytes (objects x size). Class 0: allocBytes are the bytes asked for; freedBytes are
     // freedObjects x the mean large-object size so far (the counters keep no freed bytes).
     uint64_t allocBytes = 0, freedBytes = 0;
-    uint64_t requestedBytes = 0;          // bytes asked for in the range
+    uint64_t requestedBytes = 0;                // bytes asked for in the range
     uint64_t spansAtStart = 0, spansAtEnd = 0;  // spans in use (class counters)
     // Spans of this class taken and returned in the range (SpanChanges, by the span tables at the
     // range's ends); over all classes they sum to RangeStats::spansTaken / spansReturned.
@@ -62,7 +62,7 @@ struct RangeStats {
     std::vector<GcCycle> cycles;  // cycles / sweep generations that started in [t0, t1]
     std::vector<GcPause> pauses;  // pauses that ended in [t0, t1]
     uint64_t pauseTotalNs = 0;
-    GcPause longestPause;         // durationNs 0: no pause in the range
+    GcPause longestPause;  // durationNs 0: no pause in the range
     // HeapAlloc, HeapInuse, HeapIdle, HeapReleased, HeapSys, HeapObjects, HeapLive, and
     // Fragmentation = HeapInuse - HeapAlloc (bytes in in-use spans that hold no object).
     std::vector<RangeSeries> series;
@@ -86,14 +86,16 @@ RangeStats rangeStats(SessionReader& reader, int64_t t0, int64_t t1, RangeSpans*
 struct SpanChanges {
     std::vector<SpanRecord> taken, returned;
 };
-SpanChanges spanChanges(const std::vector<SpanRecord>& atStart, const std::vector<SpanRecord>& atEnd);
+SpanChanges spanChanges(const std::vector<SpanRecord>& atStart,
+                        const std::vector<SpanRecord>& atEnd);
 
 // "Jump to" targets: moments the GUI's menu offers. -1: none.
 struct JumpTargets {
     int64_t peakHeap = -1;           // HeapAlloc at its highest
     int64_t peakFragmentation = -1;  // HeapInuse - HeapAlloc at its highest
     int64_t longestPause = -1;       // the start of the longest stop-the-world pause
-    std::vector<std::pair<int64_t, int64_t>> cycleStarts;  // (cycle, start) of each GC cycle / sweep
+    std::vector<std::pair<int64_t, int64_t>>
+        cycleStarts;  // (cycle, start) of each GC cycle / sweep
 };
 JumpTargets jumpTargets(const RangeStats& range);
 
@@ -126,7 +128,8 @@ struct SessionSummary {
     std::vector<ClassSummary> classes;  // every class of the size-class table, by class
     uint64_t cycles = 0, pauses = 0, pauseTotalNs = 0, longestPauseNs = 0;
     uint64_t peakHeapAlloc = 0, peakHeapInuse = 0, peakHeapSys = 0, endHeapAlloc = 0;
-    uint64_t peakFragmentation = 0, meanFragmentation = 0;  // HeapInuse - HeapAlloc (time-weighted mean)
+    uint64_t peakFragmentation = 0,
+             meanFragmentation = 0;  // HeapInuse - HeapAlloc (time-weighted mean)
     uint64_t totalAlloc = 0, mallocs = 0, frees = 0;
 };
 SessionSummary sessionSummary(SessionReader& reader);

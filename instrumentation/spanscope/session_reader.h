@@ -32,7 +32,8 @@ public:
     // kinds is empty); false if there is none. eventBefore: the last one before (t, beforeId).
     // Bounded by the keyframes' event ids, so a step costs about the distance it moves.
     bool eventAfter(int64_t t, int64_t afterId, const std::vector<uint16_t>& kinds, EventRow* out);
-    bool eventBefore(int64_t t, int64_t beforeId, const std::vector<uint16_t>& kinds, EventRow* out);
+    bool eventBefore(int64_t t, int64_t beforeId, const std::vector<uint16_t>& kinds,
+                     EventRow* out);
     std::vector<ClassTotals> classTotalsAt(int64_t t);
     // Fills mallocs, frees and requested bytes of totals from the latest counters at or before t.
     void addClassCounters(int64_t t, std::vector<ClassTotals>* totals);
@@ -48,8 +49,8 @@ public:
     // Events replayed by the last spansAt() after its keyframe (the bound the keyframes keep).
     uint64_t lastReplayCount() const { return m_lastReplay; }
     const std::string& error() const { return m_error; }
-    // Damaged parts found on open and since (keyframes, replayed records), one per part; the rest of
-    // the session is browsable. spanscope-cli check runs the full check (session_check.h).
+    // Damaged parts found on open and since (keyframes, replayed records), one per part; the rest
+    // of the session is browsable. spanscope-cli check runs the full check (session_check.h).
     const std::vector<SessionProblem>& warnings() const { return m_warnings; }
     // Records dropped by the probe because a ring was full, per kind (the last Dropped record's
     // count for each); empty for streams that did not say which kinds.
@@ -66,12 +67,14 @@ private:
     std::vector<stream::ClassEntry> m_classes;
     std::string m_error;
     uint64_t m_lastReplay = 0;
-    bool m_hasMemoryLimit = false;  // gc_cycles.memory_limit (sessions recorded before it have none)
+    bool m_hasMemoryLimit =
+        false;  // gc_cycles.memory_limit (sessions recorded before it have none)
 };
 
 // Per-class totals (spans, objects, bytes, free-slot and tail waste) of a span table; mallocs and
 // frees are left 0 (they come from the class counters).
 std::vector<ClassTotals> classTotalsOf(const std::vector<SpanRecord>& spans,
-                                       const std::vector<stream::ClassEntry>& classes, uint64_t pageSize);
+                                       const std::vector<stream::ClassEntry>& classes,
+                                       uint64_t pageSize);
 
 }  // namespace spanscope::session

@@ -131,9 +131,9 @@ enum class SlotState : uint8_t {
 struct SpanObjects {
     SpanRecord span{};
     uint32_t elemSize = 0;
-    bool bitsKnown = false;        // slots below come from object-level events
-    bool marking = false;          // t falls in a GC cycle's mark phase (white/grey/black apply)
-    int64_t cycle = 0;             // that cycle (managed sessions)
+    bool bitsKnown = false;  // slots below come from object-level events
+    bool marking = false;    // t falls in a GC cycle's mark phase (white/grey/black apply)
+    int64_t cycle = 0;       // that cycle (managed sessions)
     std::vector<SlotState> slotStates;  // nelems entries when bitsKnown (not "slots": a Qt macro)
 };
 

@@ -38,7 +38,8 @@ enum class EndReason : uint32_t {
     Detached = 2,  // the client detached (live attach) or stop() was called
     WriteError =
         3,  // the reader went away (EPIPE) or the disk filled: never written, by definition
-    QuickExit = 4,  // the process called _exit/_Exit (libspanscope.so intercepts them): status known
+    QuickExit =
+        4,  // the process called _exit/_Exit (libspanscope.so intercepts them): status known
 };
 
 struct Trailer {
@@ -124,8 +125,8 @@ struct Options {
 // thread cannot start. Call from one thread at a time.
 bool start(const Options& opts, char* why = nullptr, size_t cap = 0);
 // Reads SPANSCOPE_STREAM ("fd:N", or a file path; a path naming a Unix socket is connected to)
-// and starts the probe (see exec_handoff.cpp for how exec'd images and child processes are told apart).
-// Returns true if the probe started; on failure prints one line to stderr.
+// and starts the probe (see exec_handoff.cpp for how exec'd images and child processes are told
+// apart). Returns true if the probe started; on failure prints one line to stderr.
 bool startFromEnvironment();
 // Drains every buffer, writes final counters and the trailer, removes the sink and joins the
 // drain thread. Safe to call when not running.

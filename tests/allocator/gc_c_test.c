@@ -1,8 +1,8 @@
 /* The managed heap's C API, from C: a rooted list survives collections, garbage is reclaimed. */
+#include "spanscope/gc_c.h"
+
 #include <stdio.h>
 #include <stdlib.h>
-
-#include "spanscope/gc_c.h"
 
 struct node {
     struct node* next;
@@ -11,12 +11,12 @@ struct node {
 static const uint64_t node_mask[1] = {1};
 static const ss_type node_type = {sizeof(struct node), 8, node_mask, "node"};
 
-#define CHECK(c)                                                 \
-    do {                                                         \
-        if (!(c)) {                                              \
+#define CHECK(c)                                                                  \
+    do {                                                                          \
+        if (!(c)) {                                                               \
             fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); \
-            exit(1);                                             \
-        }                                                        \
+            exit(1);                                                              \
+        }                                                                         \
     } while (0)
 
 int main(void) {

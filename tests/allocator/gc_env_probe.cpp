@@ -15,7 +15,9 @@ namespace {
 constexpr uint64_t kMask[1] = {1};
 const Type kPtrObj{64, 8, kMask, "obj"};  // pointerful, 64 B (a class that lays out as in Go 1.19)
 
-uint64_t mappedReady(const GCStats& st) { return st.heap.Sys - st.heap.HeapReleased; }
+uint64_t mappedReady(const GCStats& st) {
+    return st.heap.Sys - st.heap.HeapReleased;
+}
 
 int firstGoal() {
     GCStats st;

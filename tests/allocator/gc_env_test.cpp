@@ -59,7 +59,8 @@ TEST(GCEnv, GOGCOffRunsNoCycle) {
 }
 
 TEST(GCEnv, MalformedValuesAreRefused) {
-    for (const char* env : {"GOMEMLIMIT=24MB", "GOMEMLIMIT=24M", "GOMEMLIMIT=-5", "GOMEMLIMIT=MiB", "GOGC=fast", "GOGC=100%"}) {
+    for (const char* env : {"GOMEMLIMIT=24MB", "GOMEMLIMIT=24M", "GOMEMLIMIT=-5", "GOMEMLIMIT=MiB",
+                            "GOGC=fast", "GOGC=100%"}) {
         ProbeRun r = probe(env, "first-goal");
         EXPECT_EQ(r.status, 2) << env << ": " << r.out;
         std::string name = std::string(env).substr(0, std::string(env).find('='));
@@ -77,7 +78,8 @@ TEST(GCEnv, ByteCountsParseAsGo) {
     EXPECT_EQ(v, 512);
     EXPECT_TRUE(spanscope::detail::parseByteCount("4096", &v));
     EXPECT_EQ(v, 4096);
-    for (const char* bad : {"", "24MB", "24KB", "B", "iB", "1.5GiB", "-1", "99999999999TiB", "12 MiB"})
+    for (const char* bad :
+         {"", "24MB", "24KB", "B", "iB", "1.5GiB", "-1", "99999999999TiB", "12 MiB"})
         EXPECT_FALSE(spanscope::detail::parseByteCount(bad, &v)) << bad;
 }
 

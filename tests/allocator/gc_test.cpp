@@ -1,15 +1,17 @@
 // The managed heap and its collector: reachable objects survive (checksums, several mutator threads
 // storing pointers while marking runs), unreachable ones are reclaimed within two cycles, the
 // tiny allocator packs, the pacer follows Go's formulas, gctrace prints Go's line.
-#include <gtest/gtest.h>
+#include "spanscope/gc.h"
+
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -18,7 +20,6 @@
 #include <vector>
 
 #include "spanscope/detail/mheap.h"
-#include "spanscope/gc.h"
 
 using namespace spanscope;
 using namespace spanscope::gc;
@@ -41,7 +42,9 @@ struct Big {
 uint64_t kBigMask[2] = {~0ull, 0xffff};  // 80 pointer words
 const Type kBigType{sizeof(Big), 80 * 8, kBigMask, "Big"};
 
-uint64_t mix(uint64_t v) { return v * 0x9e3779b97f4a7c15ull ^ (v >> 17); }
+uint64_t mix(uint64_t v) {
+    return v * 0x9e3779b97f4a7c15ull ^ (v >> 17);
+}
 
 Node* newNode(uint64_t v) {
     auto* n = static_cast<Node*>(alloc(&kNodeType));
@@ -105,7 +108,8 @@ TEST(GC, HeaderObjectsAndArraysAreScanned) {
         collect();
     }
     for (int i = 0; i < 80; i++) ASSERT_EQ(big->items[i]->check, mix(static_cast<uint64_t>(i)));
-    for (int i = 0; i < 100; i++) ASSERT_EQ(arr.get()[i].left->check, mix(static_cast<uint64_t>(1000 + i)));
+    for (int i = 0; i < 100; i++)
+        ASSERT_EQ(arr.get()[i].left->check, mix(static_cast<uint64_t>(1000 + i)));
 }
 
 TEST(GC, LargeObjectsLiveAndDie) {
@@ -155,7 +159,8 @@ TEST(GC, PacerFollowsGoFormulas) {
     // trigger between 45/64 and 61/64 of the runway (or goal - 4 MiB when larger).
     uint64_t d = st.heapGoal - st.heapMarked;
     EXPECT_GE(st.trigger, st.heapMarked + d * 45 / 64);
-    EXPECT_LE(st.trigger, std::max(st.heapMarked + d * 61 / 64, st.heapGoal > (4u << 20) ? st.heapGoal - (4u << 20) : 0));
+    EXPECT_LE(st.trigger, std::max(st.heapMarked + d * 61 / 64,
+                                   st.heapGoal > (4u << 20) ? st.heapGoal - (4u << 20) : 0));
     // MemStats.NextSweep is the goal on the managed heap (Go's NextGC: what the timeline draws).
     EXPECT_EQ(st.heap.NextSweep, st.heapGoal);
     setGCPercent(400);
@@ -207,8 +212,8 @@ TEST(GC, ReadGCStatsCountsEveryAllocation) {
     // Go's ReadMemStats flushes every mcache: the 100 objects are counted at once.
     EXPECT_EQ(after.heap.Mallocs - before.heap.Mallocs, 100u);
     EXPECT_GE(after.heap.HeapAlloc - before.heap.HeapAlloc, 100u * sizeof(Node));
-    // Each tiny allocation is a malloc (a new 16-byte block, or a tiny hit counted as a malloc and a
-    // free, as Go counts them): 64 allocations, 64 mallocs.
+    // Each tiny allocation is a malloc (a new 16-byte block, or a tiny hit counted as a malloc and
+    // a free, as Go counts them): 64 allocations, 64 mallocs.
     readGCStats(&before);
     for (int i = 0; i < 64; i++) allocBytes(8);
     readGCStats(&after);
@@ -247,7 +252,8 @@ TEST(GC, AnObjectAllocatedAsACycleStartsSurvivesIt) {
     RootScope<kRing> ring;
     for (uint64_t i = 1; i <= 4000; i++) {
         if (const auto* q = ring.get<uint64_t>(i % kRing)) {
-            ASSERT_EQ(q[0], i - kRing) << "a rooted object was freed by the cycle its allocation started";
+            ASSERT_EQ(q[0], i - kRing)
+                << "a rooted object was freed by the cycle its allocation started";
             ASSERT_EQ(q[kLast], i - kRing);
         }
         auto* p = static_cast<uint64_t*>(allocBytes(kBytes));
@@ -302,7 +308,8 @@ TEST(GC, NoCycleStartsWhileTheBackgroundSweeperSweeps) {
             ASSERT_EQ(it->payload.get()[0], it->id) << "a reachable payload was freed and reused";
         }
         readGCStats(&after);
-    } while (after.numGC - before.numGC < 40 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20));
+    } while (after.numGC - before.numGC < 40 &&
+             std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20));
     detail::g_bgSweepPauseUsForTests.store(0);
     EXPECT_GE(after.numGC - before.numGC, 40u);
     for (size_t i = 0; i < kLive; i++) {
@@ -329,7 +336,8 @@ TEST(GC, IdleMarkWorkerRunsAtIdlePriority) {
         if (!f) continue;
         if (fgets(comm, sizeof comm, f) && !strncmp(comm, "spanscope-idle", 14)) {
             idle++;
-            EXPECT_EQ(sched_getscheduler(tid), SCHED_IDLE) << "the idle mark worker runs only on idle CPUs";
+            EXPECT_EQ(sched_getscheduler(tid), SCHED_IDLE)
+                << "the idle mark worker runs only on idle CPUs";
         }
         fclose(f);
     }
@@ -380,7 +388,8 @@ TEST(GC, ConcurrentMutatorsWhileMarking) {
             for (int i = 0; i < 3000 || (cyclesVerified.load() < 2 && i < 1000000); i++) {
                 int k = static_cast<int>(rng() % kSlots);
                 Root<Node> fresh(build(4, next));
-                if (k < 80) shared->items[k] = fresh.get();  // barrier-ed store into a shared object
+                if (k < 80)
+                    shared->items[k] = fresh.get();  // barrier-ed store into a shared object
                 if (Node* n = shared->items[rng() % kSlots].get())
                     if (n->check != mix(n->value)) failed = true;
                 for (int g = 0; g < 20; g++) newNode(1);  // garbage to drive cycles
@@ -479,13 +488,17 @@ void forkWithAnotherMutator(bool busy) {
 }
 }  // namespace
 
-TEST(GC, ForkedChildKeepsACollectableHeap) { forkWithAnotherMutator(false); }
+TEST(GC, ForkedChildKeepsACollectableHeap) {
+    forkWithAnotherMutator(false);
+}
 
 // ASan's own allocator is not fork-safe: a child forked while another thread is inside it cannot
 // create a thread (pthread_create allocates), and the child needs its mark worker. The busy case
 // runs in the plain and TSan builds.
 #if !defined(__SANITIZE_ADDRESS__)
-TEST(GC, ForkedChildOfABusyMutatorKeepsACollectableHeap) { forkWithAnotherMutator(true); }
+TEST(GC, ForkedChildOfABusyMutatorKeepsACollectableHeap) {
+    forkWithAnotherMutator(true);
+}
 #endif
 
 namespace {
@@ -551,25 +564,28 @@ TEST(GC, ForkDuringMarkKeepsEveryReachableObject) {
     listHead();
     const auto t0 = std::chrono::steady_clock::now();
     collect();
-    const auto cycle = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+    const auto cycle = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - t0);
     for (int k = 0; k < 12; k++) {
         const auto delay = cycle * k / 10;
-        EXPECT_EQ(forkDuringMark(delay), 0) << "fork " << delay.count() << " us into a collection of "
-                                            << cycle.count() << " us";
+        EXPECT_EQ(forkDuringMark(delay), 0)
+            << "fork " << delay.count() << " us into a collection of " << cycle.count() << " us";
     }
 }
 
 TEST(GC, GctraceLineHasGoFormat) {
     // Run a child copy of this binary with gctrace on (the setting is read once per process).
-    std::string cmd = "GODEBUG=gctrace=1 /proc/" + std::to_string(getpid()) +
-                      "/exe --gtest_filter=GC.ReachableSurviveAndGarbageIsReclaimed 2>&1 >/dev/null";
+    std::string cmd =
+        "GODEBUG=gctrace=1 /proc/" + std::to_string(getpid()) +
+        "/exe --gtest_filter=GC.ReachableSurviveAndGarbageIsReclaimed 2>&1 >/dev/null";
     FILE* f = popen(cmd.c_str(), "r");
     ASSERT_NE(f, nullptr);
     std::string out;
     char buf[512];
     while (fgets(buf, sizeof buf, f)) out += buf;
     pclose(f);
-    // gc 1 @0.012s 0%: 0.015+1.1+0.003 ms clock, 0.030+0.58/0.022/0+0.006 ms cpu, 4->4->1 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P (forced)
+    // gc 1 @0.012s 0%: 0.015+1.1+0.003 ms clock, 0.030+0.58/0.022/0+0.006 ms cpu, 4->4->1 MB, 4 MB
+    // goal, 0 MB stacks, 0 MB globals, 2 P (forced)
     EXPECT_NE(out.find("gc 1 @"), std::string::npos) << out;
     EXPECT_NE(out.find(" ms clock, "), std::string::npos) << out;
     EXPECT_NE(out.find(" ms cpu, "), std::string::npos) << out;

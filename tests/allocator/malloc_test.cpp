@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
-#include <thread>
 #include <cstring>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "spanscope/allocator.h"
@@ -72,9 +72,11 @@ TEST(Malloc, EverySizeUpTo64KiBIsAlignedThroughEveryEntryPoint) {
             ASSERT_NE(p, nullptr) << "entry " << e << " size " << n;
             const uintptr_t want = n >= 16 ? 16 : 8;
             const size_t u = ssUsableSize(p);
-            const size_t slot = n <= kMaxSmallSize ? kClassToSize[mallocSizeToClass(n)] : (n + kPageSize - 1) / kPageSize * kPageSize;
+            const size_t slot = n <= kMaxSmallSize ? kClassToSize[mallocSizeToClass(n)]
+                                                   : (n + kPageSize - 1) / kPageSize * kPageSize;
             if (reinterpret_cast<uintptr_t>(p) % want != 0 || u < n || (e < 4 && u != slot)) {
-                if (bad++ < 3) ADD_FAILURE() << "entry " << e << " size " << n << ": " << p << " usable " << u;
+                if (bad++ < 3)
+                    ADD_FAILURE() << "entry " << e << " size " << n << ": " << p << " usable " << u;
             }
             ssFree(p);
         }
@@ -154,7 +156,8 @@ TEST(Malloc, EmptySpansGoBackToTheHeap) {
     sweepAll();
     MemStats after;
     readMemStats(&after);
-    EXPECT_LT(after.HeapInuse, before.HeapInuse + (1u << 20)) << "spans with no live object are freed";
+    EXPECT_LT(after.HeapInuse, before.HeapInuse + (1u << 20))
+        << "spans with no live object are freed";
     char why[256] = "";
     EXPECT_TRUE(validateHeap(why, sizeof why)) << why;
 }

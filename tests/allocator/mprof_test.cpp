@@ -2,6 +2,8 @@
 // Go's scaled estimates within sampling error at the default rate, frees counted against the
 // allocating stack in malloc mode (at free, from any thread) and on the managed heap (at sweep),
 // and a fork while other threads sample. Its own process: the profile is process-wide.
+#include "spanscope/mprof.h"
+
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -16,7 +18,6 @@
 
 #include "spanscope/allocator.h"
 #include "spanscope/gc.h"
-#include "spanscope/mprof.h"
 
 using namespace spanscope;
 
@@ -118,7 +119,8 @@ private:
 
 TEST(MemProfile, DefaultRateIsGos) {
     // The test runs without SPANSCOPE_MEMPROFILERATE (ctest sets nothing): Go's 512 KiB.
-    if (getenv("SPANSCOPE_MEMPROFILERATE") || getenv("GODEBUG")) GTEST_SKIP() << "rate set by the environment";
+    if (getenv("SPANSCOPE_MEMPROFILERATE") || getenv("GODEBUG"))
+        GTEST_SKIP() << "rate set by the environment";
     EXPECT_EQ(memProfileRate(), 512 * 1024);
 }
 
@@ -127,7 +129,7 @@ TEST(MemProfile, RateOneCountsEveryAllocationAndFree) {
     std::vector<void*> small, large;
     small.reserve(1000);
     large.reserve(20);
-    site_small(&small, 1000, 1024);     // 1024 is a size class: slot bytes = requested bytes
+    site_small(&small, 1000, 1024);    // 1024 is a size class: slot bytes = requested bytes
     site_large(&large, 20, 64 << 10);  // large objects: page-rounded
     auto sites = totalsBySite();
     EXPECT_EQ(sites["site_small"].allocObjects, 1000u);
@@ -158,11 +160,14 @@ TEST(MemProfile, DefaultRateEstimatesWithinSamplingError) {
     const struct {
         const char* name;
         double bytes, tolerance;
-    } want[] = {{"site_churn_a", 16 << 20, 0.8}, {"site_churn_b", 64 << 20, 0.4}, {"site_churn_c", 256 << 20, 0.2}};
+    } want[] = {{"site_churn_a", 16 << 20, 0.8},
+                {"site_churn_b", 64 << 20, 0.4},
+                {"site_churn_c", 256 << 20, 0.2}};
     for (const auto& w : want) {
         const SiteTotals& t = sites[w.name];
         const double est = scaledBytes(t.allocObjects, t.allocBytes, kDefaultMemProfileRate);
-        EXPECT_NEAR(est / w.bytes, 1.0, w.tolerance) << w.name << ": " << t.allocObjects << " samples";
+        EXPECT_NEAR(est / w.bytes, 1.0, w.tolerance)
+            << w.name << ": " << t.allocObjects << " samples";
         // Every object was freed: the free side cancels exactly, whatever was sampled.
         EXPECT_EQ(t.freeObjects, t.allocObjects) << w.name;
         EXPECT_EQ(t.freeBytes, t.allocBytes) << w.name;
@@ -209,7 +214,7 @@ TEST(MemProfile, ManagedHeapFreesCountAtSweep) {
     gc::registerGlobal(&kept);
     for (int i = 0; i < 100; i++) site_managed(256);
     gc::writePointer(&kept, site_managed(100000));  // large, kept alive
-    for (int i = 0; i < 10; i++) site_tiny(8);  // tiny: counted per new 16-byte block
+    for (int i = 0; i < 10; i++) site_tiny(8);      // tiny: counted per new 16-byte block
     auto before = totalsBySite()["site_managed"];
     EXPECT_EQ(before.allocObjects, 101u);
     EXPECT_GE(totalsBySite()["site_tiny"].allocObjects, 4u);
@@ -247,7 +252,8 @@ TEST(MemProfile, ForkWhileOtherThreadsSample) {
         }
         int status = 0;
         ASSERT_EQ(waitpid(pid, &status, 0), pid);
-        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child " << i << " status " << status;
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+            << "child " << i << " status " << status;
     }
     stop = true;
     churn.join();
@@ -266,7 +272,9 @@ TEST(MemProfile, WalkSampledObjectsListsLiveOnes) {
         [](const SampledObject& o, void* c) {
             auto* x = static_cast<Ctx*>(c);
             for (void* p : *x->want)
-                if (reinterpret_cast<uintptr_t>(p) == o.addr && o.bytes == 4096 && !o.managed && o.bucket) x->found++;
+                if (reinterpret_cast<uintptr_t>(p) == o.addr && o.bytes == 4096 && !o.managed &&
+                    o.bucket)
+                    x->found++;
         },
         &ctx);
     EXPECT_EQ(ctx.found, 10u);

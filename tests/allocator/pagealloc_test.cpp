@@ -1,11 +1,12 @@
 // Page allocator: lowest-address first fit, coalescing, summaries, scavenged accounting, checked
 // against a simple reference bitmap on random operation sequences.
+#include "spanscope/detail/pagealloc.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <vector>
 
-#include "spanscope/detail/pagealloc.h"
 #include "spanscope/detail/platform.h"
 
 using namespace spanscope;
@@ -19,7 +20,8 @@ struct Fixture {
     size_t pages;
     explicit Fixture(size_t chunks) {
         pa.init();
-        base = reinterpret_cast<uintptr_t>(sysReserve(chunks * PageAlloc::kChunkBytes, PageAlloc::kChunkBytes, nullptr));
+        base = reinterpret_cast<uintptr_t>(
+            sysReserve(chunks * PageAlloc::kChunkBytes, PageAlloc::kChunkBytes, nullptr));
         pages = chunks * PageAlloc::kChunkPages;
         pa.grow(base, chunks * PageAlloc::kChunkBytes);
     }
@@ -30,9 +32,15 @@ namespace spanscope::detail {
 // Reaches the chunk bitmaps and the two leaf summaries (declared a friend in pagealloc.h).
 class PageAllocTestPeer {
 public:
-    static uint64_t* inUse(PageAlloc& pa, uintptr_t addr) { return pa.chunk(addr >> PageAlloc::kChunkShift)->inUse; }
-    static uint64_t fast(const PageAlloc& pa, uintptr_t addr) { return pa.leafSummary(addr >> PageAlloc::kChunkShift); }
-    static uint64_t reference(const PageAlloc& pa, uintptr_t addr) { return pa.leafSummaryReference(addr >> PageAlloc::kChunkShift); }
+    static uint64_t* inUse(PageAlloc& pa, uintptr_t addr) {
+        return pa.chunk(addr >> PageAlloc::kChunkShift)->inUse;
+    }
+    static uint64_t fast(const PageAlloc& pa, uintptr_t addr) {
+        return pa.leafSummary(addr >> PageAlloc::kChunkShift);
+    }
+    static uint64_t reference(const PageAlloc& pa, uintptr_t addr) {
+        return pa.leafSummaryReference(addr >> PageAlloc::kChunkShift);
+    }
 };
 }  // namespace spanscope::detail
 
@@ -43,18 +51,34 @@ TEST(PageAlloc, WordAtATimeLeafSummaryMatchesPageByPage) {
     uint64_t* bits = PageAllocTestPeer::inUse(f.pa, f.base);
     constexpr size_t kWords = PageAlloc::kChunkPages / 64;
     std::mt19937_64 rng(9);
-    const uint64_t shapes[] = {0, ~0ull, 1, 1ull << 63, 0x8000000000000001ull, 0x00ff00ff00ff00ffull, 0xfffffffffffffffeull,
-                               0x7fffffffffffffffull, 0x0000000100000000ull};
+    const uint64_t shapes[] = {0,
+                               ~0ull,
+                               1,
+                               1ull << 63,
+                               0x8000000000000001ull,
+                               0x00ff00ff00ff00ffull,
+                               0xfffffffffffffffeull,
+                               0x7fffffffffffffffull,
+                               0x0000000100000000ull};
     for (int round = 0; round < 20000; round++) {
         for (size_t w = 0; w < kWords; w++) {
             switch (rng() % 4) {
-                case 0: bits[w] = shapes[rng() % (sizeof shapes / sizeof shapes[0])]; break;
-                case 1: bits[w] = rng() & rng() & rng(); break;  // sparse
-                case 2: bits[w] = rng() | rng() | rng(); break;  // dense
-                default: bits[w] = rng(); break;
+                case 0:
+                    bits[w] = shapes[rng() % (sizeof shapes / sizeof shapes[0])];
+                    break;
+                case 1:
+                    bits[w] = rng() & rng() & rng();
+                    break;  // sparse
+                case 2:
+                    bits[w] = rng() | rng() | rng();
+                    break;  // dense
+                default:
+                    bits[w] = rng();
+                    break;
             }
         }
-        ASSERT_EQ(PageAllocTestPeer::fast(f.pa, f.base), PageAllocTestPeer::reference(f.pa, f.base)) << "round " << round;
+        ASSERT_EQ(PageAllocTestPeer::fast(f.pa, f.base), PageAllocTestPeer::reference(f.pa, f.base))
+            << "round " << round;
     }
 }
 
@@ -77,8 +101,8 @@ TEST(PageAlloc, LowestAddressFirstFitAndCoalescing) {
     EXPECT_EQ(b, a + 4 * kPageSize);
     EXPECT_EQ(c, b + 4 * kPageSize);
     f.pa.free(a, 4);
-    f.pa.free(b, 4);                                   // coalesces with a
-    EXPECT_EQ(f.pa.alloc(8, &scav), a);                // the merged run is reused, lowest first
+    f.pa.free(b, 4);                     // coalesces with a
+    EXPECT_EQ(f.pa.alloc(8, &scav), a);  // the merged run is reused, lowest first
     EXPECT_EQ(f.pa.alloc(1, &scav), c + 4 * kPageSize);
     EXPECT_TRUE(f.pa.checkSummaries());
 }
@@ -178,8 +202,9 @@ TEST(PageAlloc, RandomOperationsMatchReferenceModel) {
 TEST(PageAlloc, TakeBlockHandsOverTheLowestBlocksFreePages) {
     Fixture f(1);
     size_t scav;
-    uintptr_t a = f.pa.alloc(130, &scav);  // pages 0..129 in use: block 2 (pages 128..191) has 62 free
-    f.pa.free(a + 70 * kPageSize, 1);       // page 70 (block 1) is free again, and not released
+    uintptr_t a =
+        f.pa.alloc(130, &scav);        // pages 0..129 in use: block 2 (pages 128..191) has 62 free
+    f.pa.free(a + 70 * kPageSize, 1);  // page 70 (block 1) is free again, and not released
     uintptr_t base = 0;
     uint64_t pages = 0, released = 0;
     ASSERT_TRUE(f.pa.takeBlock64(&base, &pages, &released));

@@ -1,7 +1,7 @@
 // Size classes: every request size 1..32768 maps to the class Go picks, and the table is Go's.
-#include <gtest/gtest.h>
-
 #include "spanscope/detail/sizeclasses.h"
+
+#include <gtest/gtest.h>
 
 using namespace spanscope;
 
@@ -11,7 +11,8 @@ TEST(SizeClasses, EverySizeMapsToSmallestFittingClass) {
         ASSERT_GE(c, 1) << size;
         ASSERT_LT(c, kNumSizeClasses) << size;
         ASSERT_GE(kClassToSize[c], size) << "size " << size << " -> class " << c;
-        ASSERT_LT(kClassToSize[c - 1], size) << "size " << size << " -> class " << c << " is not the smallest";
+        ASSERT_LT(kClassToSize[c - 1], size)
+            << "size " << size << " -> class " << c << " is not the smallest";
     }
 }
 
@@ -19,8 +20,9 @@ TEST(SizeClasses, TableMatchesGoObjectCountsAndTailWaste) {
     // (class, objects per span, tail waste) rows copied from Go's sizeclasses.go.
     struct Row {
         int cls, objs, tail;
-    } rows[] = {{1, 1024, 0}, {3, 341, 8}, {5, 170, 32}, {11, 56, 128}, {28, 12, 512}, {35, 11, 896},
-                {41, 8, 0},   {45, 5, 256}, {50, 7, 768}, {52, 6, 512},  {57, 3, 256},  {65, 3, 128}, {67, 1, 0}};
+    } rows[] = {{1, 1024, 0},  {3, 341, 8},  {5, 170, 32}, {11, 56, 128}, {28, 12, 512},
+                {35, 11, 896}, {41, 8, 0},   {45, 5, 256}, {50, 7, 768},  {52, 6, 512},
+                {57, 3, 256},  {65, 3, 128}, {67, 1, 0}};
     for (auto r : rows) {
         size_t span = size_t{kClassToAllocNPages[r.cls]} * kPageSize;
         EXPECT_EQ(span / kClassToSize[r.cls], size_t(r.objs)) << r.cls;

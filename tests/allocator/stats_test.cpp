@@ -78,7 +78,8 @@ TEST(Stats, CountersStayNonNegativeWhenAMallocModeHeapEmpties) {
             readMemStats(&seen);
         }).join();
         EXPECT_LE(seen.BySize[kCls].Frees, seen.BySize[kCls].Mallocs) << "round " << round;
-        EXPECT_LT(seen.HeapLive, uint64_t{1} << 48) << "heapLive wrapped below zero, round " << round;
+        EXPECT_LT(seen.HeapLive, uint64_t{1} << 48)
+            << "heapLive wrapped below zero, round " << round;
         EXPECT_LT(seen.HeapAlloc, uint64_t{1} << 48) << "round " << round;
         EXPECT_LT(seen.HeapObjects, uint64_t{1} << 48) << "round " << round;
         EXPECT_LT(seen.NextSweep, uint64_t{1} << 40) << "round " << round;

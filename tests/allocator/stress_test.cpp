@@ -22,10 +22,14 @@ struct Obj {
 
 size_t randomSize(std::mt19937_64& rng) {
     switch (rng() % 10) {
-        case 0: return 1 + rng() % 16;
-        case 1: return 32768 + rng() % 300000;
-        case 2: return 1024 + rng() % 31744;
-        default: return 1 + rng() % 1024;
+        case 0:
+            return 1 + rng() % 16;
+        case 1:
+            return 32768 + rng() % 300000;
+        case 2:
+            return 1024 + rng() % 31744;
+        default:
+            return 1 + rng() % 1024;
     }
 }
 

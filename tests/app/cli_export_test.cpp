@@ -2,7 +2,6 @@
 // recordings of the GOGC 50 and 400 demos: diffs agree with each session's own figures, the
 // Perfetto JSON is well formed, the CSV files match the session's tables, frames = duration x fps.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "spanscope/session.h"
@@ -42,10 +42,14 @@ protected:
         }
     }
     static void TearDownTestSuite() { std::system(("rm -rf " + s_dir).c_str()); }
-    void SetUp() override { ASSERT_TRUE(s_recorded) << "the demo recordings are missing (run the cli_export_record test)"; }
+    void SetUp() override {
+        ASSERT_TRUE(s_recorded)
+            << "the demo recordings are missing (run the cli_export_record test)";
+    }
     static std::string path(const std::string& name) { return s_dir + "/" + name; }
     int run(const std::string& args) {
-        const int st = std::system((kCli + " " + args + " >" + path("out") + " 2>" + path("err")).c_str());
+        const int st =
+            std::system((kCli + " " + args + " >" + path("out") + " 2>" + path("err")).c_str());
         out = slurp(path("out"));
         err = slurp(path("err"));
         return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -55,7 +59,8 @@ protected:
         sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
         sqlite3_stmt* st = nullptr;
         double v = -1;
-        if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
             v = sqlite3_column_double(st, 0);
         sqlite3_finalize(st);
         sqlite3_close(h);
@@ -78,7 +83,8 @@ void forEachFigure(const json& j, const std::function<void(const std::string&, c
         fn(where, j);
         return;
     }
-    for (auto it = j.begin(); it != j.end(); ++it) forEachFigure(it.value(), fn, where + "/" + it.key());
+    for (auto it = j.begin(); it != j.end(); ++it)
+        forEachFigure(it.value(), fn, where + "/" + it.key());
 }
 }  // namespace
 
@@ -105,10 +111,13 @@ TEST_F(CliExport, Gogc50HasMoreCyclesAndASmallerPeakThan400) {
     EXPECT_LT(s["peakHeapInuse"]["a"].get<int64_t>(), s["peakHeapInuse"]["b"].get<int64_t>());
     EXPECT_GT(s["peakHeapInuse"]["delta"].get<int64_t>(), 0);
     // The figures are each session's own: cycles as gc_cycles counts them.
-    EXPECT_EQ(s["cycles"]["a"].get<double>(), sqlOne(path("gogc50.db"), "SELECT count(*) FROM gc_cycles"));
-    EXPECT_EQ(s["peakHeapAlloc"]["b"].get<double>(), sqlOne(path("gogc400.db"), "SELECT max(heap_alloc) FROM heap_totals"));
+    EXPECT_EQ(s["cycles"]["a"].get<double>(),
+              sqlOne(path("gogc50.db"), "SELECT count(*) FROM gc_cycles"));
+    EXPECT_EQ(s["peakHeapAlloc"]["b"].get<double>(),
+              sqlOne(path("gogc400.db"), "SELECT max(heap_alloc) FROM heap_totals"));
     forEachFigure(j, [&](const std::string& where, const json& f) {
-        EXPECT_EQ(f["delta"].get<int64_t>(), f["b"].get<int64_t>() - f["a"].get<int64_t>()) << where;
+        EXPECT_EQ(f["delta"].get<int64_t>(), f["b"].get<int64_t>() - f["a"].get<int64_t>())
+            << where;
     });
     // The text form says the same.
     ASSERT_EQ(run("diff " + path("gogc50.db") + " " + path("gogc400.db")), 0) << err;
@@ -163,11 +172,16 @@ TEST_F(CliExport, ReportOfARangeIsTheRangeStatsAndTheCountersSum) {
     const auto* frag = s.find("Fragmentation");
     ASSERT_TRUE(frag && frag->samples);
     EXPECT_EQ(j["series"]["Fragmentation"]["max"].get<uint64_t>(), frag->max);
-    // Independently: each class's latest cumulative mallocs at or before t1 less its latest before t0.
+    // Independently: each class's latest cumulative mallocs at or before t1 less its latest before
+    // t0.
     const std::string q =
-        "SELECT sum(coalesce((SELECT mallocs FROM class_counters c WHERE c.class = k.class AND t_ns <= " + std::to_string(t1) +
-        " ORDER BY t_ns DESC LIMIT 1), 0) - coalesce((SELECT mallocs FROM class_counters c WHERE c.class = k.class AND t_ns < " +
-        std::to_string(t0) + " ORDER BY t_ns DESC LIMIT 1), 0)) FROM (SELECT DISTINCT class FROM class_counters) k";
+        "SELECT sum(coalesce((SELECT mallocs FROM class_counters c WHERE c.class = k.class AND "
+        "t_ns <= " +
+        std::to_string(t1) +
+        " ORDER BY t_ns DESC LIMIT 1), 0) - coalesce((SELECT mallocs FROM class_counters c WHERE "
+        "c.class = k.class AND t_ns < " +
+        std::to_string(t0) +
+        " ORDER BY t_ns DESC LIMIT 1), 0)) FROM (SELECT DISTINCT class FROM class_counters) k";
     EXPECT_EQ(j["objects_allocated"].get<double>(), sqlOne(db, q));
     EXPECT_GT(j["objects_allocated"].get<uint64_t>(), 0u);
     // The text form, and bad ranges refused.
@@ -197,7 +211,8 @@ TEST_F(CliExport, PerfettoJsonIsWellFormedNestedAndCarriesTheSeries) {
         const std::string ph = e["ph"];
         if (ph == "X") {
             ASSERT_GE(e["dur"].get<double>(), 0);
-            slicesByTid[e["tid"].get<int64_t>()].push_back({e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>()});
+            slicesByTid[e["tid"].get<int64_t>()].push_back(
+                {e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>()});
         } else if (ph == "C") {
             const auto& args = e["args"];
             ASSERT_EQ(args.size(), 1u);
@@ -208,31 +223,38 @@ TEST_F(CliExport, PerfettoJsonIsWellFormedNestedAndCarriesTheSeries) {
             ASSERT_EQ(ph, "M");
         }
     }
-    // Slices on one track nest: sorted by start (longest first), each lies inside the enclosing one.
+    // Slices on one track nest: sorted by start (longest first), each lies inside the enclosing
+    // one.
     size_t slices = 0;
     for (auto& [tid, v] : slicesByTid) {
         EXPECT_TRUE(threadNames.count(tid)) << "track " << tid << " has no name";
-        std::sort(v.begin(), v.end(), [](auto x, auto y) { return x.first != y.first ? x.first < y.first : x.second > y.second; });
+        std::sort(v.begin(), v.end(), [](auto x, auto y) {
+            return x.first != y.first ? x.first < y.first : x.second > y.second;
+        });
         std::vector<double> open;  // ends of the enclosing slices
         for (const auto& [b, e] : v) {
             while (!open.empty() && b >= open.back() - 1e-6) open.pop_back();
             if (!open.empty()) {
-                EXPECT_LE(e, open.back() + 1e-6) << "slice [" << b << ", " << e << "] on track " << tid;
+                EXPECT_LE(e, open.back() + 1e-6)
+                    << "slice [" << b << ", " << e << "] on track " << tid;
             }
             open.push_back(e);
             slices++;
         }
     }
     const double cycles = sqlOne(db, "SELECT count(*) FROM gc_cycles");
-    EXPECT_GE(double(slices), cycles * 4);  // each cycle and its sweep termination, mark, mark termination
+    EXPECT_GE(double(slices),
+              cycles * 4);  // each cycle and its sweep termination, mark, mark termination
     // Counters: one point per heap_totals row, each series' values those of the session.
     const double samples = sqlOne(db, "SELECT count(*) FROM heap_totals");
     ASSERT_GT(samples, 0);
-    for (const char* name : {"HeapAlloc", "HeapInuse", "HeapSys", "HeapReleased", "HeapObjects", "Fragmentation"})
+    for (const char* name :
+         {"HeapAlloc", "HeapInuse", "HeapSys", "HeapReleased", "HeapObjects", "Fragmentation"})
         EXPECT_EQ(double(counters[name].size()), samples) << name;
     EXPECT_EQ(*std::max_element(counters["HeapAlloc"].begin(), counters["HeapAlloc"].end()),
               sqlOne(db, "SELECT max(heap_alloc) FROM heap_totals"));
-    EXPECT_EQ(counters["HeapInuse"].back(), sqlOne(db, "SELECT heap_inuse FROM heap_totals ORDER BY t_ns DESC LIMIT 1"));
+    EXPECT_EQ(counters["HeapInuse"].back(),
+              sqlOne(db, "SELECT heap_inuse FROM heap_totals ORDER BY t_ns DESC LIMIT 1"));
 }
 
 TEST_F(CliExport, CsvRowsAndColumnsMatchTheSession) {
@@ -275,7 +297,9 @@ TEST_F(CliExport, CsvRowsAndColumnsMatchTheSession) {
 #ifdef SPANSCOPE_HAVE_UI
 TEST_F(CliExport, FramesAreDurationTimesFpsAtTheRequestedSize) {
     const std::string dir = path("frames");
-    ASSERT_EQ(run("frames " + path("gogc50.db") + " --from 0.2 --to 0.9 --fps 10 --size 320x200 -o " + dir), 0)
+    ASSERT_EQ(run("frames " + path("gogc50.db") +
+                  " --from 0.2 --to 0.9 --fps 10 --size 320x200 -o " + dir),
+              0)
         << err;
     int frames = 0;
     for (int i = 0; i < 100; i++) {

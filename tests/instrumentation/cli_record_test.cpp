@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
-
-#include "spanscope/events_table.h"
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -272,8 +270,10 @@ TEST_F(CliTest, AttachPsDetachAndAlreadyAttached) {
     ASSERT_EQ(sqlite3_open(s.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(spanscope::session::registerEventsTable(db), SQLITE_OK);
     sqlite3_stmt* q = nullptr;
-    sqlite3_prepare_v2(db, "SELECT count(*), t_ns FROM events WHERE kind = 257 GROUP BY t_ns ORDER BY t_ns LIMIT 1",
-                       -1, &q, nullptr);
+    sqlite3_prepare_v2(
+        db,
+        "SELECT count(*), t_ns FROM events WHERE kind = 257 GROUP BY t_ns ORDER BY t_ns LIMIT 1",
+        -1, &q, nullptr);
     ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
     const int64_t rundownSpans = sqlite3_column_int64(q, 0), rundownT = sqlite3_column_int64(q, 1);
     sqlite3_finalize(q);
@@ -311,8 +311,10 @@ TEST_F(CliTest, AttachIsOnByDefaultAndCanBeTurnedOff) {
         pid_t pid = fork();
         if (pid == 0) {
             freopen("/dev/null", "w", stdout);
-            if (off) setenv("SPANSCOPE_ATTACH", "0", 1);
-            else unsetenv("SPANSCOPE_ATTACH");
+            if (off)
+                setenv("SPANSCOPE_ATTACH", "0", 1);
+            else
+                unsetenv("SPANSCOPE_ATTACH");
             std::vector<char*> argv;
             for (auto& a : args) argv.push_back(a.data());
             argv.push_back(nullptr);
@@ -337,7 +339,8 @@ TEST_F(CliTest, AttachIsOnByDefaultAndCanBeTurnedOff) {
     pid_t client = fork();
     if (client == 0) {
         freopen("/dev/null", "w", stderr);
-        execl(kCli.c_str(), kCli.c_str(), "attach", std::to_string(demo).c_str(), "-o", s.c_str(), nullptr);
+        execl(kCli.c_str(), kCli.c_str(), "attach", std::to_string(demo).c_str(), "-o", s.c_str(),
+              nullptr);
         _exit(127);
     }
     ASSERT_EQ(waitForRecords(s), demo);
@@ -402,7 +405,8 @@ TEST_F(CliTest, DemoRunsUntilItsMinimumOfCollections) {
     auto r = SessionReader::open(s, &e);
     ASSERT_TRUE(r) << e;
     int markTerminations = 0;
-    for (const auto& ph : r->gcPhases(0, INT64_MAX)) markTerminations += ph.phase == "mark-termination";
+    for (const auto& ph : r->gcPhases(0, INT64_MAX))
+        markTerminations += ph.phase == "mark-termination";
     EXPECT_GE(markTerminations, 4);
 
     EXPECT_EQ(run(kCli + " demo live --seconds 0.1 --min-gc 2"), 2);
@@ -422,8 +426,12 @@ TEST_F(CliTest, DemoRunsUntilItsMinimumOfCollections) {
 // program ran under (GOMEMLIMIT here), and 0 where none is set.
 TEST_F(CliTest, MemoryLimitIsRecordedPerCycle) {
     const std::string limited = path("memlimit.db"), free = path("nolimit.db");
-    ASSERT_EQ(run("GOMEMLIMIT=48MiB " + kCli + " demo memlimit --seconds 0.2 --min-gc 3 -o " + limited), 0) << err;
-    ASSERT_EQ(run("GOMEMLIMIT=off " + kCli + " demo server --seconds 0.2 --min-gc 2 -o " + free), 0) << err;
+    ASSERT_EQ(
+        run("GOMEMLIMIT=48MiB " + kCli + " demo memlimit --seconds 0.2 --min-gc 3 -o " + limited),
+        0)
+        << err;
+    ASSERT_EQ(run("GOMEMLIMIT=off " + kCli + " demo server --seconds 0.2 --min-gc 2 -o " + free), 0)
+        << err;
     std::string e;
     auto r = SessionReader::open(limited, &e);
     ASSERT_TRUE(r) << e;
@@ -459,17 +467,20 @@ TEST_F(CliTest, TeachingSessionRebuildsObjectSlots) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open_v2(s.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db,
-                       "SELECT m.t_ns, t.t_ns FROM gc_phases m JOIN gc_phases t ON t.cycle = m.cycle "
-                       "WHERE m.phase = 'mark' AND t.phase = 'mark-termination' ORDER BY m.cycle LIMIT 1 OFFSET 1",
-                       -1, &st, nullptr);
+    sqlite3_prepare_v2(
+        db,
+        "SELECT m.t_ns, t.t_ns FROM gc_phases m JOIN gc_phases t ON t.cycle = m.cycle "
+        "WHERE m.phase = 'mark' AND t.phase = 'mark-termination' ORDER BY m.cycle LIMIT 1 OFFSET 1",
+        -1, &st, nullptr);
     ASSERT_EQ(sqlite3_step(st), SQLITE_ROW) << "no second GC cycle recorded";
     const int64_t markNs = sqlite3_column_int64(st, 0), termNs = sqlite3_column_int64(st, 1);
     sqlite3_finalize(st);
     // Requested bytes are counted, and never exceed the slot bytes they were served from.
     sqlite3_prepare_v2(db,
-                       "SELECT count(*), sum(requested_bytes > 0), sum(requested_bytes > slot_bytes) FROM class_counters c "
-                       "WHERE class > 0 AND mallocs > 0 AND t_ns = (SELECT max(t_ns) FROM class_counters WHERE class = c.class)",
+                       "SELECT count(*), sum(requested_bytes > 0), sum(requested_bytes > "
+                       "slot_bytes) FROM class_counters c "
+                       "WHERE class > 0 AND mallocs > 0 AND t_ns = (SELECT max(t_ns) FROM "
+                       "class_counters WHERE class = c.class)",
                        -1, &st, nullptr);
     ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
     EXPECT_GT(sqlite3_column_int64(st, 0), 0);
@@ -504,7 +515,9 @@ TEST_F(CliTest, TeachingSessionRebuildsObjectSlots) {
     size_t inMark[5] = {}, atTerm[5] = {}, after[5] = {};
     tally(markNs + (termNs - markNs) / 2, true, inMark);
     tally(termNs, true, atTerm);
-    tally(termNs + (r->info().endNs - termNs) / 2 > termNs + 50000000 ? termNs + 50000000 : r->info().endNs, false, after);
+    tally(termNs + (r->info().endNs - termNs) / 2 > termNs + 50000000 ? termNs + 50000000
+                                                                      : r->info().endNs,
+          false, after);
     const auto W = static_cast<int>(SlotState::White), G = static_cast<int>(SlotState::Grey),
                B = static_cast<int>(SlotState::Black), A = static_cast<int>(SlotState::Allocated);
     EXPECT_GT(inMark[B] + inMark[G], 0u);  // marking under way
@@ -520,9 +533,10 @@ TEST_F(CliTest, TeachingSessionRebuildsObjectSlots) {
 // (and the status), and nothing buffered is lost.
 TEST_F(CliTest, ProgramEndingWithUnderscoreExitKeepsItsTrailer) {
     const std::string s = path("quick.db");
-    EXPECT_EQ(run(kCli + " record -o " + s +
-                  " -- python3 -c \"import os; keep = [bytes(200) for _ in range(20000)]; os._exit(3)\""),
-              3)
+    EXPECT_EQ(
+        run(kCli + " record -o " + s +
+            " -- python3 -c \"import os; keep = [bytes(200) for _ in range(20000)]; os._exit(3)\""),
+        3)
         << err;
     std::string e;
     auto r = SessionReader::open(s, &e);

@@ -40,7 +40,8 @@ bool sameEvent(const Event& x, const Event& y) {
 int64_t sqlInt(sqlite3* db, const std::string& sql) {
     sqlite3_stmt* st = nullptr;
     int64_t v = -2;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int64(st, 0);
     else
         ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
@@ -58,8 +59,9 @@ std::string cacheStream() {
     for (int f = 0; f < kFrames; f++) {
         for (int i = 0; i < kPerFrame; i++) {
             const int n = f * kPerFrame + i + 1;
-            frame[size_t(i)] = makeEvent(++t, n % 2 ? EventKind::SpanUncache : EventKind::SpanCache,
-                                         kBase + uint64_t(n % 4096) * 8192, kSpc, 1, uint64_t(n % 64), 64);
+            frame[size_t(i)] =
+                makeEvent(++t, n % 2 ? EventKind::SpanUncache : EventKind::SpanCache,
+                          kBase + uint64_t(n % 4096) * 8192, kSpc, 1, uint64_t(n % 64), 64);
         }
         StreamBuilder fb;
         fb.bytes.clear();
@@ -158,17 +160,21 @@ TEST(EventsTable, AnswersEveryPushedDownConstraintLikeAPlainTable) {
     EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE kind = 'x'"), 0);
     EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE t_ns BETWEEN 8000 AND 8999"), 1000);
     EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE t_ns > 8000 AND t_ns < 9000"), 999);
-    EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE t_ns >= 8000.5 AND t_ns <= 9000"), 1000);
+    EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE t_ns >= 8000.5 AND t_ns <= 9000"),
+              1000);
     EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE id > 24990"), 10);
     EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE id = 12345 AND kind = 3"), 1);
     EXPECT_EQ(sqlInt(db, "SELECT addr FROM events WHERE id = 12345"),
               int64_t(kBase + (12345 % 4096) * 8192));
     EXPECT_EQ(sqlInt(db, "SELECT a FROM events WHERE id = 12345"), 12345 % 64);
     // Id order without a sort, and the same sum whichever way the rows are reached.
-    EXPECT_EQ(sqlInt(db, "SELECT id FROM events WHERE kind = 2 ORDER BY id LIMIT 1 OFFSET 100"), 202);
+    EXPECT_EQ(sqlInt(db, "SELECT id FROM events WHERE kind = 2 ORDER BY id LIMIT 1 OFFSET 100"),
+              202);
     EXPECT_EQ(sqlInt(db, "SELECT sum(a) FROM events WHERE kind IN (2, 3) AND t_ns > 100"),
               sqlInt(db, "SELECT sum(a) FROM (SELECT a, t_ns FROM events) WHERE t_ns + 0 > 100"));
-    EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events e JOIN event_kinds k USING (kind) WHERE k.name = 'SpanCache'"),
+    EXPECT_EQ(sqlInt(db,
+                     "SELECT count(*) FROM events e JOIN event_kinds k USING (kind) WHERE k.name = "
+                     "'SpanCache'"),
               n / 2);
     sqlite3_close(db);
 }
@@ -204,7 +210,8 @@ TEST(EventsTable, AnOldSessionOpensAndUpgrades) {
         const auto now = r->spansAt(20000);
         ASSERT_EQ(now.size(), before.size()) << what;
         for (size_t i = 0; i < now.size(); i++)
-            EXPECT_TRUE(now[i].base == before[i].base && now[i].allocCount == before[i].allocCount &&
+            EXPECT_TRUE(now[i].base == before[i].base &&
+                        now[i].allocCount == before[i].allocCount &&
                         now[i].state == before[i].state)
                 << what << " " << i;
         EventRow row;
@@ -238,9 +245,10 @@ TEST(BoundedRecording, KeepsTheRecentPartAndItStillSeeks) {
             const int n = f * 1000 + i;
             t += 100000;
             const uint64_t span = kBase + uint64_t(n % 512) * 8192;
-            frame.push_back(n < 512 ? makeEvent(t, EventKind::SpanAlloc, span, kSpc, 1, 64)
-                                    : makeEvent(t, n % 2 ? EventKind::SpanUncache : EventKind::SpanCache, span,
-                                                kSpc, 1, uint64_t(n % 64), 64));
+            frame.push_back(
+                n < 512 ? makeEvent(t, EventKind::SpanAlloc, span, kSpc, 1, 64)
+                        : makeEvent(t, n % 2 ? EventKind::SpanUncache : EventKind::SpanCache, span,
+                                    kSpc, 1, uint64_t(n % 64), 64));
         }
         StreamBuilder fb;
         fb.bytes.clear();
@@ -277,7 +285,8 @@ TEST(BoundedRecording, KeepsTheRecentPartAndItStillSeeks) {
         const auto a = full->spansAt(at), b = kept->spansAt(at);
         ASSERT_EQ(a.size(), b.size()) << at;
         for (size_t i = 0; i < a.size(); i++)
-            ASSERT_TRUE(a[i].base == b[i].base && a[i].allocCount == b[i].allocCount && a[i].state == b[i].state)
+            ASSERT_TRUE(a[i].base == b[i].base && a[i].allocCount == b[i].allocCount &&
+                        a[i].state == b[i].state)
                 << at << " " << i;
         EXPECT_LT(kept->lastReplayCount(), 20000u);
     }
@@ -287,7 +296,8 @@ TEST(BoundedRecording, KeepsTheRecentPartAndItStillSeeks) {
     ASSERT_TRUE(kept->eventAfter(0, 0, {}, &row));
     EXPECT_GE(int64_t(row.event.timeNs), from - 1000000000);  // the first kept block
     sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open_v2(dir.path("kept.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_open_v2(dir.path("kept.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
     EXPECT_GT(sqlInt(db, "SELECT min(id) FROM event_blocks"), 50000);
     EXPECT_LT(sqlInt(db, "SELECT count(*) FROM keyframes"), 10);
     sqlite3_close(db);

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <thread>
@@ -125,7 +125,8 @@ TEST(Probe, StreamsRundownEventsCountersAndTrailer) {
     // never waits on its watcher longer): with four threads churning spans on two cores shared
     // with a loaded machine some records may go, but most arrive, and every drop is counted per
     // kind, never silent.
-    std::printf("[ probe ] %llu records, %llu dropped, %d rundowns\n", static_cast<unsigned long long>(st.events),
+    std::printf("[ probe ] %llu records, %llu dropped, %d rundowns\n",
+                static_cast<unsigned long long>(st.events),
                 static_cast<unsigned long long>(st.dropped), kinds[stream::kRundownBegin]);
     // How many drop depends on how much CPU the drain thread gets (none at all for a while on a
     // loaded 2-core machine): no bound on the share, but every drop is accounted for, and a
@@ -226,7 +227,8 @@ bool sameSpans(const std::map<uint64_t, TrueSpan>& a, const std::map<uint64_t, T
     if (a.size() != b.size()) return false;
     for (const auto& [base, s] : a) {
         auto it = b.find(base);
-        if (it == b.end() || it->second.allocCount != s.allocCount || it->second.where != s.where) return false;
+        if (it == b.end() || it->second.allocCount != s.allocCount || it->second.where != s.where)
+            return false;
     }
     return true;
 }
@@ -264,7 +266,8 @@ TEST(Probe, ReplayedSpanTableMatchesTheHeap) {
             for (const Event& e : d.events())
                 if (static_cast<uint16_t>(e.kind) != stream::kWatermark) all.push_back(e);
     }
-    std::stable_sort(all.begin(), all.end(), [](const Event& x, const Event& y) { return x.timeNs < y.timeNs; });
+    std::stable_sort(all.begin(), all.end(),
+                     [](const Event& x, const Event& y) { return x.timeNs < y.timeNs; });
     session::SpanModel model;
     size_t refills = 0;
     for (const Event& e : all) {

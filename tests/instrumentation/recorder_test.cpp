@@ -216,8 +216,9 @@ TEST(Recorder, KeyframesFollowRecordsOfAnyKind) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
     sqlite3_stmt* st = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT last_event_id FROM keyframes ORDER BY id", -1, &st, nullptr),
-              SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_prepare_v2(db, "SELECT last_event_id FROM keyframes ORDER BY id", -1, &st, nullptr),
+        SQLITE_OK);
     std::vector<int64_t> ids;
     while (sqlite3_step(st) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(st, 0));
     sqlite3_finalize(st);
@@ -262,8 +263,8 @@ TEST(Recorder, DroppedRecordsAreAGapThatAResyncRundownCloses) {
     dropped2.a = 9, dropped2.b = static_cast<uint16_t>(EventKind::SpanAlloc), dropped2.c = 2;
     dropped2.d = kStart + 450;
     // A is freed at 160 but its SpanFree was dropped: the replay still shows A until the resync.
-    b.frame({makeEvent(kStart + 100, EventKind::SpanAlloc, A, kSpc, 1, 64), dropped, resync, state, end,
-             makeEvent(kStart + 400, EventKind::SpanAlloc, C, kSpc, 1, 64), dropped2,
+    b.frame({makeEvent(kStart + 100, EventKind::SpanAlloc, A, kSpc, 1, 64), dropped, resync, state,
+             end, makeEvent(kStart + 400, EventKind::SpanAlloc, C, kSpc, 1, 64), dropped2,
              makeEvent(kStart + 600, EventKind::HeapTotals, 0, 0, 0, 8192, 8192, 0, 0)});
     b.trailer();
     ASSERT_TRUE(recordBytes(file, b.bytes, RecorderOptions{}));

@@ -39,7 +39,8 @@ int churn(long rounds, const char* until) {
         for (int k = 0; k < 1000; k++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             unsigned char*& slot = live[x % live.size()];
-            if (slot && r < rounds) sum = sum * 31 + slot[0] + slot[1];  // what was written is there
+            if (slot && r < rounds)
+                sum = sum * 31 + slot[0] + slot[1];  // what was written is there
             std::free(slot);
             const size_t n = 8 + (x >> 20) % (x % 50 == 0 ? 60000 : 500);
             slot = static_cast<unsigned char*>(std::malloc(n));
@@ -61,7 +62,8 @@ int churn(long rounds, const char* until) {
 int main(int argc, char** argv) {
     if (argc >= 2 && !std::strcmp(argv[1], "huge"))
         return huge(argc >= 3 ? std::strtoull(argv[2], nullptr, 0) : size_t{2} << 40);
-    if (argc >= 3 && !std::strcmp(argv[1], "churn")) return churn(std::atol(argv[2]), argc >= 4 ? argv[3] : nullptr);
+    if (argc >= 3 && !std::strcmp(argv[1], "churn"))
+        return churn(std::atol(argv[2]), argc >= 4 ? argv[3] : nullptr);
     std::fprintf(stderr, "usage: robust_target huge [BYTES] | churn ROUNDS [UNTIL_FILE]\n");
     return 2;
 }

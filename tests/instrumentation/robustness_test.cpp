@@ -82,8 +82,8 @@ protected:
     // Starts the churn target under libspanscope.so (attachable) and waits for its socket. It runs
     // until path("stop") exists (and at least rounds rounds).
     pid_t startTarget(const std::string& name, long rounds) {
-        pid_t pid = spawn(name, {kCli, "run", "--", kTarget, "churn", std::to_string(rounds),
-                                 path("stop")});
+        pid_t pid = spawn(
+            name, {kCli, "run", "--", kTarget, "churn", std::to_string(rounds), path("stop")});
         // Ready once a client can connect: the socket file appears at bind(), a moment before
         // listen(), and a test that stops the target in between sees no listener at all.
         const std::string sock = m_dir + "/spanscope/" + std::to_string(pid) + ".sock";
@@ -141,8 +141,8 @@ TEST_F(RobustnessTest, HugeFirstAllocationWhileRecordingDoesNotHang) {
     const std::string s = path("huge.spanscope");
     t0 = Clock::now();
     ASSERT_EQ(run("timeout 300 " + kCli + " record -o " + s + " -- " + huge), 0) << err;
-    EXPECT_LT(secondsSince(t0), 2 * plain + 10) << "the program waited on its watcher (" << plain
-                                                << " s without recording)";
+    EXPECT_LT(secondsSince(t0), 2 * plain + 10)
+        << "the program waited on its watcher (" << plain << " s without recording)";
     EXPECT_NE(out.find("malloc(2199023255552)"), std::string::npos) << out;
     std::string e;
     auto r = SessionReader::open(s, &e);
@@ -233,7 +233,7 @@ TEST_F(RobustnessTest, HostileClientsChangeNothing) {
         (void)!send(h, big.data(), big.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
         fds.push_back(h);
     }
-    int slow = rawConnect(target);  // one byte a second
+    int slow = rawConnect(target);    // one byte a second
     int silent = rawConnect(target);  // attaches, then never reads
     ASSERT_GE(silent, 0);
     ASSERT_EQ(write(silent, "ATTACH\n", 7), 7);
@@ -303,14 +303,16 @@ TEST_F(RobustnessTest, ArgumentsJsonCheckAndExitCodes) {
     ASSERT_EQ(symlink(kTarget.c_str(), odd.c_str()), 0);
     const std::string oddFile = path("until\xc3\x28");  // UNTIL_FILE, present: 5 rounds
     std::ofstream(oddFile) << "";
-    ASSERT_EQ(run(kCli + " record -o " + s + " -- '" + odd + "' churn 5 '" + oddFile + "'"), 0) << err;
+    ASSERT_EQ(run(kCli + " record -o " + s + " -- '" + odd + "' churn 5 '" + oddFile + "'"), 0)
+        << err;
     for (const char* bad : {"inf", "nan", "1e12", "-1", "x"})
         EXPECT_EQ(run(kCli + " report " + s + " --at " + bad), 2) << bad;
     ASSERT_EQ(run(kCli + " report --json " + s), 0) << err;
     std::ofstream(path("j.json")) << out;
-    EXPECT_EQ(run("python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding=\"utf-8\"))' " +
-                  path("j.json")),
-              0)
+    EXPECT_EQ(
+        run("python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding=\"utf-8\"))' " +
+            path("j.json")),
+        0)
         << err;
     EXPECT_EQ(run(kCli + " check " + s), 0) << out;
     EXPECT_NE(out.find("ok"), std::string::npos);
@@ -320,8 +322,8 @@ TEST_F(RobustnessTest, ArgumentsJsonCheckAndExitCodes) {
     EXPECT_EQ(run(kCli + " check /dev/null"), 3);
     // The program's status, also when its last image does not record (exec without the preload).
     EXPECT_EQ(run(kCli + " record -o " + path("e.spanscope") + " -- sh -c 'exit 7'"), 7);
-    EXPECT_EQ(run(kCli + " record -o " + path("x.spanscope") +
-                  " -- sh -c 'LD_PRELOAD= exec " + kTarget + " churn 1'"),
+    EXPECT_EQ(run(kCli + " record -o " + path("x.spanscope") + " -- sh -c 'LD_PRELOAD= exec " +
+                  kTarget + " churn 1'"),
               0)
         << err;
 }

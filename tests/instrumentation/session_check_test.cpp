@@ -3,6 +3,8 @@
 // trusts a keyframe, and checkSession (spanscope-cli check) names every problem. Regression cases
 // of issue 10: format_version 999, missing tables, kind 9999, negative sizes, NULL and text
 // values, a keyframe with npages 4184997889, a random keyframe blob.
+#include "spanscope/session_check.h"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -12,7 +14,6 @@
 
 #include "spanscope/events_table.h"
 #include "spanscope/session.h"
-#include "spanscope/session_check.h"
 #include "stream_builder.h"
 
 using namespace spanscope;
@@ -53,7 +54,8 @@ protected:
         sqlite3* db = nullptr;
         ASSERT_EQ(sqlite3_open(m_path.c_str(), &db), SQLITE_OK);
         char* msg = nullptr;
-        EXPECT_EQ(sqlite3_exec(db, s.c_str(), nullptr, nullptr, &msg), SQLITE_OK) << (msg ? msg : "") << " in " << s;
+        EXPECT_EQ(sqlite3_exec(db, s.c_str(), nullptr, nullptr, &msg), SQLITE_OK)
+            << (msg ? msg : "") << " in " << s;
         sqlite3_free(msg);
         sqlite3_close(db);
     }
@@ -64,12 +66,15 @@ protected:
         ASSERT_EQ(sqlite3_open(m_path.c_str(), &db), SQLITE_OK);
         ASSERT_EQ(registerEventsTable(db), SQLITE_OK);
         char* msg = nullptr;
-        EXPECT_EQ(sqlite3_exec(db,
-                               "CREATE TABLE ev2 AS SELECT id, t_ns, tid, seq, kind, span_class, flags, npages, "
-                               "addr, a, b, c, d FROM events; DROP TABLE event_blocks; DROP TABLE event_block_data; "
-                               "ALTER TABLE ev2 RENAME TO events; PRAGMA user_version = 2",
-                               nullptr, nullptr, &msg),
-                  SQLITE_OK)
+        EXPECT_EQ(
+            sqlite3_exec(
+                db,
+                "CREATE TABLE ev2 AS SELECT id, t_ns, tid, seq, kind, span_class, flags, npages, "
+                "addr, a, b, c, d FROM events; DROP TABLE event_blocks; DROP TABLE "
+                "event_block_data; "
+                "ALTER TABLE ev2 RENAME TO events; PRAGMA user_version = 2",
+                nullptr, nullptr, &msg),
+            SQLITE_OK)
             << (msg ? msg : "");
         sqlite3_free(msg);
         sqlite3_close(db);
@@ -111,7 +116,7 @@ TEST_F(SessionCheckTest, AForeignFormatVersionIsAWarningNotACrash) {
     std::string err;
     auto r = SessionReader::open(m_path, &err);
     ASSERT_TRUE(r) << err;
-    EXPECT_TRUE(names(r->warnings(), "session", "format_version 999")) ;
+    EXPECT_TRUE(names(r->warnings(), "session", "format_version 999"));
     EXPECT_EQ(r->spansAt(100).size(), 2u) << "the rest stays browsable";
 }
 
@@ -128,7 +133,8 @@ TEST_F(SessionCheckTest, ANewerSchemaAndAMissingSessionTableAreRefused) {
 }
 
 TEST_F(SessionCheckTest, MissingTablesAreNamedAndTheRestIsBrowsable) {
-    sql("DROP VIEW span_events; DROP TABLE event_blocks; DROP TABLE event_block_data; DROP TABLE keyframes; "
+    sql("DROP VIEW span_events; DROP TABLE event_blocks; DROP TABLE event_block_data; DROP TABLE "
+        "keyframes; "
         "DROP TABLE heap_totals");
     std::string err;
     auto r = SessionReader::open(m_path, &err);

@@ -1,6 +1,8 @@
 // Tests of range statistics and session summaries (instrumentation/session_range.cpp): exact
 // figures on a synthetic stream, then, on a real recording of a GC demo, every figure checked
 // against SQL written independently over the same session file.
+#include "spanscope/session_range.h"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -10,7 +12,6 @@
 #include <cstdlib>
 
 #include "spanscope/session.h"
-#include "spanscope/session_range.h"
 #include "stream_builder.h"
 
 using namespace spanscope;
@@ -49,9 +50,10 @@ bool recordBytes(const std::string& path, const std::string& bytes) {
     return rec.finish(end);
 }
 
-Event counters(uint64_t t, int cls, uint64_t mallocs, uint64_t frees, uint64_t requested, uint32_t spans) {
-    return makeEvent(kStart + t, EventKind::ClassCounters, 0, static_cast<uint8_t>(cls), spans, mallocs, frees,
-                     requested, mallocs * 128);
+Event counters(uint64_t t, int cls, uint64_t mallocs, uint64_t frees, uint64_t requested,
+               uint32_t spans) {
+    return makeEvent(kStart + t, EventKind::ClassCounters, 0, static_cast<uint8_t>(cls), spans,
+                     mallocs, frees, requested, mallocs * 128);
 }
 Event heap(uint64_t t, uint64_t alloc, uint64_t inuse) {
     return makeEvent(kStart + t, EventKind::HeapTotals, 0, 0, 0, alloc, inuse, 0, 0);
@@ -68,14 +70,15 @@ std::string syntheticStream() {
     auto t = [](uint64_t ns) { return kStart + ns; };
     b.frame({makeEvent(t(1), static_cast<EventKind>(stream::kRundownBegin)),
              makeEvent(t(1), static_cast<EventKind>(stream::kRundownEnd)),
-             makeEvent(t(10), EventKind::SpanAlloc, kA, kSpc, 1, 64), counters(100, 10, 100, 40, 9000, 2),
-             counters(100, 0, 2, 0, 100000, 2), heap(100, 1000, 4000), heap(200, 3000, 4000),
+             makeEvent(t(10), EventKind::SpanAlloc, kA, kSpc, 1, 64),
+             counters(100, 10, 100, 40, 9000, 2), counters(100, 0, 2, 0, 100000, 2),
+             heap(100, 1000, 4000), heap(200, 3000, 4000),
              phase(300, GCPhaseKind::SweepTermination, 1, 30), phase(310, GCPhaseKind::Mark, 1, 0),
              phase(400, GCPhaseKind::MarkTermination, 1, 50), phase(410, GCPhaseKind::Off, 1, 0),
              makeEvent(t(500), EventKind::SpanAlloc, kB, kSpc, 1, 64),
-             makeEvent(t(520), EventKind::LargeAlloc, kC, 0, 5, 40000), counters(600, 10, 250, 90, 20000, 3),
-             counters(600, 0, 4, 1, 200000, 3), heap(700, 2000, 8000),
-             makeEvent(t(800), EventKind::SpanFree, kA, kSpc, 1)});
+             makeEvent(t(520), EventKind::LargeAlloc, kC, 0, 5, 40000),
+             counters(600, 10, 250, 90, 20000, 3), counters(600, 0, 4, 1, 200000, 3),
+             heap(700, 2000, 8000), makeEvent(t(800), EventKind::SpanFree, kA, kSpc, 1)});
     b.trailer();
     return b.bytes;
 }
@@ -180,7 +183,8 @@ TEST(AllocationFlow, RatesPerSecondOfEachPath) {
     f = allocationFlow(*r, 5, 1000, 2);
     EXPECT_TRUE(f.capped);
     EXPECT_EQ(f.records, 2u);
-    EXPECT_EQ(f.coveredNs, 300 - 5);  // the first two records: SpanAlloc A at 10, GC 1's first phase at 300
+    EXPECT_EQ(f.coveredNs,
+              300 - 5);  // the first two records: SpanAlloc A at 10, GC 1's first phase at 300
     EXPECT_DOUBLE_EQ(f.spanAllocs, 1e9 / 295);
 }
 
@@ -207,12 +211,15 @@ TEST(SessionSummary, FiguresAtTheEnd) {
 namespace {
 class SqlCheck {
 public:
-    explicit SqlCheck(const std::string& file) { sqlite3_open_v2(file.c_str(), &m_db, SQLITE_OPEN_READONLY, nullptr); }
+    explicit SqlCheck(const std::string& file) {
+        sqlite3_open_v2(file.c_str(), &m_db, SQLITE_OPEN_READONLY, nullptr);
+    }
     ~SqlCheck() { sqlite3_close(m_db); }
     // The first column of the first row of sql with ?1 = a, ?2 = b.
     double one(const char* sql, int64_t a, int64_t b) {
         sqlite3_stmt* st = nullptr;
-        EXPECT_EQ(sqlite3_prepare_v2(m_db, sql, -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(m_db);
+        EXPECT_EQ(sqlite3_prepare_v2(m_db, sql, -1, &st, nullptr), SQLITE_OK)
+            << sqlite3_errmsg(m_db);
         sqlite3_bind_int64(st, 1, a);
         sqlite3_bind_int64(st, 2, b);
         double v = -1;
@@ -240,7 +247,8 @@ constexpr const char* kSeries =
 TEST(RangeStats, AgreesWithSqlOnARecordedGcDemo) {
     TempDir dir;
     const std::string file = dir.path("gc.db");
-    const std::string cmd = std::string(SPANSCOPE_CLI) + " demo gogc50 --seconds 1.5 -o " + file + " >/dev/null 2>&1";
+    const std::string cmd =
+        std::string(SPANSCOPE_CLI) + " demo gogc50 --seconds 1.5 -o " + file + " >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
     std::string err;
     auto r = SessionReader::open(file, &err);
@@ -248,7 +256,8 @@ TEST(RangeStats, AgreesWithSqlOnARecordedGcDemo) {
     SqlCheck sql(file);
     const int64_t end = r->info().endNs;
     ASSERT_GT(end, 0);
-    for (auto [a, b] : {std::pair<int64_t, int64_t>{0, end}, {end / 4, end / 2}, {end / 3, end / 3 + end / 10}}) {
+    for (auto [a, b] :
+         {std::pair<int64_t, int64_t>{0, end}, {end / 4, end / 2}, {end / 3, end / 3 + end / 10}}) {
         SCOPED_TRACE("range " + std::to_string(a) + " .. " + std::to_string(b));
         RangeStats s = rangeStats(*r, a, b);
         ASSERT_FALSE(s.classes.empty());
@@ -260,18 +269,25 @@ TEST(RangeStats, AgreesWithSqlOnARecordedGcDemo) {
             std::snprintf(q, sizeof q, kClassDelta, "frees", c.sizeClass, "frees", c.sizeClass);
             EXPECT_EQ(double(c.freedObjects), sql.one(q, a, b)) << "class " << c.sizeClass;
             if (c.sizeClass > 0) {
-                std::snprintf(q, sizeof q, kClassDelta, "slot_bytes", c.sizeClass, "slot_bytes", c.sizeClass);
+                std::snprintf(q, sizeof q, kClassDelta, "slot_bytes", c.sizeClass, "slot_bytes",
+                              c.sizeClass);
                 EXPECT_EQ(double(c.allocBytes), sql.one(q, a, b)) << "class " << c.sizeClass;
             }
             allocs += c.allocObjects;
         }
         EXPECT_GT(allocs, 0u);
-        EXPECT_EQ(double(s.cycles.size()), sql.one("SELECT count(*) FROM gc_cycles WHERE start_ns BETWEEN ?1 AND ?2", a, b));
-        EXPECT_EQ(double(s.pauseTotalNs),
-                  sql.one("SELECT coalesce(sum(stw_ns), 0) FROM gc_phases WHERE t_ns BETWEEN ?1 AND ?2", a, b));
-        EXPECT_EQ(double(s.longestPause.durationNs),
-                  sql.one("SELECT coalesce(max(stw_ns), 0) FROM gc_phases WHERE t_ns BETWEEN ?1 AND ?2", a, b));
-        for (const char* col : {"heap_alloc", "heap_inuse", "heap_sys", "max(heap_inuse - heap_alloc, 0)"}) {
+        EXPECT_EQ(double(s.cycles.size()),
+                  sql.one("SELECT count(*) FROM gc_cycles WHERE start_ns BETWEEN ?1 AND ?2", a, b));
+        EXPECT_EQ(
+            double(s.pauseTotalNs),
+            sql.one("SELECT coalesce(sum(stw_ns), 0) FROM gc_phases WHERE t_ns BETWEEN ?1 AND ?2",
+                    a, b));
+        EXPECT_EQ(
+            double(s.longestPause.durationNs),
+            sql.one("SELECT coalesce(max(stw_ns), 0) FROM gc_phases WHERE t_ns BETWEEN ?1 AND ?2",
+                    a, b));
+        for (const char* col :
+             {"heap_alloc", "heap_inuse", "heap_sys", "max(heap_inuse - heap_alloc, 0)"}) {
             const char* name = !std::strcmp(col, "heap_alloc")   ? "HeapAlloc"
                                : !std::strcmp(col, "heap_inuse") ? "HeapInuse"
                                : !std::strcmp(col, "heap_sys")   ? "HeapSys"

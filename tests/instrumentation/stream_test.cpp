@@ -72,7 +72,8 @@ TEST(StreamFormat, Crc32FoldingAgreesWithBitwiseCrcAtEveryLength) {
     for (size_t off = 0; off < 16; off += 3)
         for (size_t n = 0; n <= 1100; n++) {
             const uint32_t seed = n * 2654435761u;
-            if (stream::crc32(buf.data() + off, n, seed) != bitwise(buf.data() + off, n, seed)) mismatches++;
+            if (stream::crc32(buf.data() + off, n, seed) != bitwise(buf.data() + off, n, seed))
+                mismatches++;
         }
     EXPECT_EQ(mismatches, 0);
     // A frame's worth (4,096 records of 64 bytes) in one call and in two.

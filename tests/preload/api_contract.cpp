@@ -1,17 +1,18 @@
 // The malloc API contract, checked through the preload: this program is NOT linked to spanscope;
 // preload_api_test.sh runs it with libspanscope.so in LD_PRELOAD (via spanscope-cli run).
 //
-//   api_contract [all]          every contract check below; prints "ok: ..." lines, exits 0 if all pass
-//   api_contract MISUSE         one misuse that spanscope must report and abort on (see misuse())
+//   api_contract [all]          every contract check below; prints "ok: ..." lines, exits 0 if all
+//   pass api_contract MISUSE         one misuse that spanscope must report and abort on (see
+//   misuse())
 //
 // The checks: malloc/free (sizes, alignment, contents, huge sizes -> NULL + ENOMEM), alignment and
 // usable size of every request size 1..64 KiB through every entry point, calloc (zeroed,
 // also over recycled memory; overflow -> NULL + ENOMEM), realloc (NULL, 0, grow, shrink, contents,
-// failure keeps the block), reallocarray, posix_memalign (EINVAL for bad alignment, alignments up to
-// 1 MiB), aligned_alloc, memalign, valloc, pvalloc, malloc_usable_size (= the Go size class, 32 for
-// 17..24 bytes, or the size rounded to 8 KiB pages beyond 32 KiB), operator new/delete in all their forms (aligned,
-// sized, nothrow, new_handler), threads that come and go with cross-thread frees, and fork with
-// threads alive at the time of the fork.
+// failure keeps the block), reallocarray, posix_memalign (EINVAL for bad alignment, alignments up
+// to 1 MiB), aligned_alloc, memalign, valloc, pvalloc, malloc_usable_size (= the Go size class, 32
+// for 17..24 bytes, or the size rounded to 8 KiB pages beyond 32 KiB), operator new/delete in all
+// their forms (aligned, sized, nothrow, new_handler), threads that come and go with cross-thread
+// frees, and fork with threads alive at the time of the fork.
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -56,14 +57,14 @@ T opaque(T v) {
 }
 
 int g_failures = 0;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            g_failures++;                                                                  \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                    \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            g_failures++;                                                   \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                   \
+            fputc('\n', stderr);                                            \
+        }                                                                   \
     } while (0)
 
 double g_lastSection = 0;
@@ -74,17 +75,19 @@ double now() {
 }
 void section(const char* name, int failuresBefore) {
     double t = now();
-    printf("%s: %s (%.1f s)\n", g_failures == failuresBefore ? "ok" : "FAILED", name, t - g_lastSection);
+    printf("%s: %s (%.1f s)\n", g_failures == failuresBefore ? "ok" : "FAILED", name,
+           t - g_lastSection);
     g_lastSection = t;
     fflush(stdout);
 }
 
 // Go's size classes (runtime/sizeclasses.go), written out independently of the allocator's table.
 constexpr uint32_t kGoClasses[] = {
-    8,    16,   24,   32,   48,   64,   80,   96,   112,  128,   144,   160,   176,   192,   208,   224,   240,
-    256,  288,  320,  352,  384,  416,  448,  480,  512,  576,   640,   704,   768,   896,   1024,  1152,  1280,
-    1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200, 3456, 4096,  4864,  5376,  6144,  6528,  6784,  6912,  8192,
-    9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768};
+    8,     16,    24,    32,    48,    64,    80,    96,    112,   128,   144,  160,   176,   192,
+    208,   224,   240,   256,   288,   320,   352,   384,   416,   448,   480,  512,   576,   640,
+    704,   768,   896,   1024,  1152,  1280,  1408,  1536,  1792,  2048,  2304, 2688,  3072,  3200,
+    3456,  4096,  4864,  5376,  6144,  6528,  6784,  6912,  8192,  9472,  9728, 10240, 10880, 12288,
+    13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768};
 constexpr size_t kPage = 8192;
 
 // Malloc mode's slot for an n-byte request: Go's class, except that 17..24 bytes take the 32-byte
@@ -97,17 +100,21 @@ size_t goClassSize(size_t n) {
     return (n + kPage - 1) / kPage * kPage;
 }
 
-bool aligned(const void* p, size_t a) { return (reinterpret_cast<uintptr_t>(p) & (a - 1)) == 0; }
+bool aligned(const void* p, size_t a) {
+    return (reinterpret_cast<uintptr_t>(p) & (a - 1)) == 0;
+}
 
 // Fills / verifies a block with a pattern derived from a seed.
 void fill(void* p, size_t n, uint32_t seed) {
     auto* b = static_cast<unsigned char*>(p);
-    for (size_t i = 0; i < n; i++) b[i] = static_cast<unsigned char>(seed * 2654435761u + i * 31 + (i >> 8));
+    for (size_t i = 0; i < n; i++)
+        b[i] = static_cast<unsigned char>(seed * 2654435761u + i * 31 + (i >> 8));
 }
 bool verify(const void* p, size_t n, uint32_t seed) {
     auto* b = static_cast<const unsigned char*>(p);
     for (size_t i = 0; i < n; i++)
-        if (b[i] != static_cast<unsigned char>(seed * 2654435761u + i * 31 + (i >> 8))) return false;
+        if (b[i] != static_cast<unsigned char>(seed * 2654435761u + i * 31 + (i >> 8)))
+            return false;
     return true;
 }
 bool allZero(const void* p, size_t n) {
@@ -130,9 +137,13 @@ struct Rng {
     size_t size() {
         uint64_t r = next();
         switch (r % 16) {
-            case 15: return 32769 + (r >> 8) % 300000;
-            case 13: case 14: return 1025 + (r >> 8) % 31744;
-            default: return 1 + (r >> 8) % 1024;
+            case 15:
+                return 32769 + (r >> 8) % 300000;
+            case 13:
+            case 14:
+                return 1025 + (r >> 8) % 31744;
+            default:
+                return 1 + (r >> 8) % 1024;
         }
     }
 };
@@ -159,7 +170,8 @@ void testMallocFree() {
     free(z1);
     free(z2);
 
-    // Every size up to 40 KiB (and a few larger), all live at once: alignment, usable size, contents.
+    // Every size up to 40 KiB (and a few larger), all live at once: alignment, usable size,
+    // contents.
     std::vector<std::pair<void*, size_t>> blocks;
     for (size_t n = 1; n <= 40000; n += (n < 2048 ? 1 : 37)) {
         void* p = malloc(opaque(n));
@@ -190,14 +202,19 @@ void testMallocFree() {
     for (auto& b : blocks) free(b.first);
 
     // Huge requests fail cleanly.
-    const size_t huge[] = {SIZE_MAX, SIZE_MAX - 4096, SIZE_MAX / 2 + 1, size_t{1} << 62, size_t{1} << 48};
+    const size_t huge[] = {SIZE_MAX, SIZE_MAX - 4096, SIZE_MAX / 2 + 1, size_t{1} << 62,
+                           size_t{1} << 48};
     for (size_t h : huge) {
         errno = 0;
         void* p = malloc(opaque(h));
-        CHECK(p == nullptr && errno == ENOMEM, "malloc(%#zx) = %p errno %d, want NULL + ENOMEM", h, p, errno);
+        CHECK(p == nullptr && errno == ENOMEM, "malloc(%#zx) = %p errno %d, want NULL + ENOMEM", h,
+              p, errno);
         if (p) free(p);
     }
-    section("malloc/free: sizes 1..40000, alignment, usable size, contents, huge sizes -> NULL + ENOMEM", f0);
+    section(
+        "malloc/free: sizes 1..40000, alignment, usable size, contents, huge sizes -> NULL + "
+        "ENOMEM",
+        f0);
 }
 
 void testUsableSize() {
@@ -207,23 +224,32 @@ void testUsableSize() {
     for (size_t n = 1; n <= 32768; n++) {
         void* p = malloc(opaque(n));
         size_t u = malloc_usable_size(p), want = goClassSize(n);
-        if (u != want && bad++ < 10) CHECK(u == want, "malloc_usable_size(malloc(%zu)) = %zu, want Go class %zu", n, u, want);
+        if (u != want && bad++ < 10)
+            CHECK(u == want, "malloc_usable_size(malloc(%zu)) = %zu, want Go class %zu", n, u,
+                  want);
         free(p);
     }
-    const size_t large[] = {32769, 33000, 40960, 40961, 65536, 100000, 1 << 20, (1 << 20) + 1, 5000000};
+    const size_t large[] = {32769,  33000,   40960,         40961,  65536,
+                            100000, 1 << 20, (1 << 20) + 1, 5000000};
     for (size_t n : large) {
         void* p = malloc(opaque(n));
         size_t u = malloc_usable_size(p), want = goClassSize(n);
-        CHECK(u == want, "malloc_usable_size(malloc(%zu)) = %zu, want %zu (8 KiB pages)", n, u, want);
+        CHECK(u == want, "malloc_usable_size(malloc(%zu)) = %zu, want %zu (8 KiB pages)", n, u,
+              want);
         free(p);
     }
     void* p = malloc(100);
-    CHECK(malloc_usable_size(p) == 112, "malloc_usable_size(malloc(100)) = %zu, want 112", malloc_usable_size(p));
+    CHECK(malloc_usable_size(p) == 112, "malloc_usable_size(malloc(100)) = %zu, want 112",
+          malloc_usable_size(p));
     free(p);
     p = malloc(33000);
-    CHECK(malloc_usable_size(p) == 40960, "malloc_usable_size(malloc(33000)) = %zu, want 40960", malloc_usable_size(p));
+    CHECK(malloc_usable_size(p) == 40960, "malloc_usable_size(malloc(33000)) = %zu, want 40960",
+          malloc_usable_size(p));
     free(p);
-    section("malloc_usable_size: Go size class for 1..32768 (17..24 -> 32), 8 KiB pages beyond (100 -> 112, 33000 -> 40960)", f0);
+    section(
+        "malloc_usable_size: Go size class for 1..32768 (17..24 -> 32), 8 KiB pages beyond (100 -> "
+        "112, 33000 -> 40960)",
+        f0);
 }
 
 // The alignment C requires of every entry point, for every request size 1..64 KiB: a block must be
@@ -236,32 +262,64 @@ struct EntryPoint {
     void (*release)(void*);
     bool exactClass;  // usable size == goClassSize(n)
 };
-void* viaMalloc(size_t n) { return malloc(n); }
-void* viaCalloc(size_t n) { return calloc(1, n); }
-void* viaCallocN(size_t n) { return calloc(n, 1); }
-void* viaReallocNull(size_t n) { return realloc(nullptr, n); }
+void* viaMalloc(size_t n) {
+    return malloc(n);
+}
+void* viaCalloc(size_t n) {
+    return calloc(1, n);
+}
+void* viaCallocN(size_t n) {
+    return calloc(n, 1);
+}
+void* viaReallocNull(size_t n) {
+    return realloc(nullptr, n);
+}
 void* viaReallocGrow(size_t n) {  // from a 1-byte block: always a move to the new class
     void* p = malloc(1);
     void* q = realloc(p, n);
     if (!q) free(p);
     return q;
 }
-void* viaReallocarray(size_t n) { return reallocarray(nullptr, 1, n); }
-void* viaNew(size_t n) { return ::operator new(n); }
-void* viaNewArray(size_t n) { return ::operator new[](n); }
-void* viaNewNothrow(size_t n) { return ::operator new(n, std::nothrow); }
+void* viaReallocarray(size_t n) {
+    return reallocarray(nullptr, 1, n);
+}
+void* viaNew(size_t n) {
+    return ::operator new(n);
+}
+void* viaNewArray(size_t n) {
+    return ::operator new[](n);
+}
+void* viaNewNothrow(size_t n) {
+    return ::operator new(n, std::nothrow);
+}
 void* viaPosixMemalign16(size_t n) {
     void* p = nullptr;
     return posix_memalign(&p, 16, n) == 0 ? p : nullptr;
 }
-void* viaAlignedAlloc16(size_t n) { return aligned_alloc(16, n); }
-void* viaMemalign16(size_t n) { return memalign(16, n); }
-void* viaMemalign8(size_t n) { return memalign(8, n); }
-void* viaNewAligned16(size_t n) { return ::operator new(n, std::align_val_t{16}); }
-void releaseFree(void* p) { free(p); }
-void releaseDelete(void* p) { ::operator delete(p); }
-void releaseDeleteArray(void* p) { ::operator delete[](p); }
-void releaseDeleteAligned16(void* p) { ::operator delete(p, std::align_val_t{16}); }
+void* viaAlignedAlloc16(size_t n) {
+    return aligned_alloc(16, n);
+}
+void* viaMemalign16(size_t n) {
+    return memalign(16, n);
+}
+void* viaMemalign8(size_t n) {
+    return memalign(8, n);
+}
+void* viaNewAligned16(size_t n) {
+    return ::operator new (n, std::align_val_t{16});
+}
+void releaseFree(void* p) {
+    free(p);
+}
+void releaseDelete(void* p) {
+    ::operator delete(p);
+}
+void releaseDeleteArray(void* p) {
+    ::operator delete[](p);
+}
+void releaseDeleteAligned16(void* p) {
+    ::operator delete (p, std::align_val_t{16});
+}
 
 void testAlignmentEverySize() {
     int f0 = g_failures;
@@ -291,10 +349,13 @@ void testAlignmentEverySize() {
             }
             const size_t want = n >= 16 ? 16 : 8, u = malloc_usable_size(p);
             if (!aligned(p, want) && bad++ < 3)
-                CHECK(aligned(p, want), "%s(%zu) = %p is not %zu-byte aligned", ep.name, n, p, want);
-            if (u < n && bad++ < 3) CHECK(u >= n, "%s(%zu): malloc_usable_size %zu < request", ep.name, n, u);
+                CHECK(aligned(p, want), "%s(%zu) = %p is not %zu-byte aligned", ep.name, n, p,
+                      want);
+            if (u < n && bad++ < 3)
+                CHECK(u >= n, "%s(%zu): malloc_usable_size %zu < request", ep.name, n, u);
             if (ep.exactClass && u != goClassSize(n) && bad++ < 3)
-                CHECK(u == goClassSize(n), "%s(%zu): malloc_usable_size %zu, want class %zu", ep.name, n, u, goClassSize(n));
+                CHECK(u == goClassSize(n), "%s(%zu): malloc_usable_size %zu, want class %zu",
+                      ep.name, n, u, goClassSize(n));
             static_cast<unsigned char*>(p)[0] = 1;
             static_cast<unsigned char*>(p)[u - 1] = 2;  // the whole usable size is writable
             ep.release(p);
@@ -303,14 +364,20 @@ void testAlignmentEverySize() {
     // errno of the aligned entry points not covered elsewhere.
     errno = 0;
     void* m = memalign(opaque<size_t>(size_t{1} << 41), 64);
-    CHECK(m == nullptr && errno == EINVAL, "memalign(2^41, 64) = %p errno %d, want NULL + EINVAL", m, errno);
+    CHECK(m == nullptr && errno == EINVAL, "memalign(2^41, 64) = %p errno %d, want NULL + EINVAL",
+          m, errno);
     errno = 0;
     m = memalign(64, opaque<size_t>(SIZE_MAX - 4096));
-    CHECK(m == nullptr && errno == ENOMEM, "memalign(64, huge) = %p errno %d, want NULL + ENOMEM", m, errno);
+    CHECK(m == nullptr && errno == ENOMEM, "memalign(64, huge) = %p errno %d, want NULL + ENOMEM",
+          m, errno);
     errno = 0;
     m = reallocarray(nullptr, opaque<size_t>(SIZE_MAX / 2), 4);
-    CHECK(m == nullptr && errno == ENOMEM, "reallocarray(NULL, overflow) = %p errno %d, want NULL + ENOMEM", m, errno);
-    section("alignment: every size 1..65536 through 14 entry points is 16-aligned from 16 B (8 below); usable size", f0);
+    CHECK(m == nullptr && errno == ENOMEM,
+          "reallocarray(NULL, overflow) = %p errno %d, want NULL + ENOMEM", m, errno);
+    section(
+        "alignment: every size 1..65536 through 14 entry points is 16-aligned from 16 B (8 below); "
+        "usable size",
+        f0);
 }
 
 void testCalloc() {
@@ -346,15 +413,21 @@ void testCalloc() {
     free(z);
     z = calloc(16, 0);
     free(z);
-    const std::pair<size_t, size_t> overflow[] = {{SIZE_MAX / 2 + 1, 2}, {size_t{1} << 40, size_t{1} << 40}, {SIZE_MAX, SIZE_MAX}, {3, SIZE_MAX / 3 + 1}};
+    const std::pair<size_t, size_t> overflow[] = {{SIZE_MAX / 2 + 1, 2},
+                                                  {size_t{1} << 40, size_t{1} << 40},
+                                                  {SIZE_MAX, SIZE_MAX},
+                                                  {3, SIZE_MAX / 3 + 1}};
     for (auto [a, b] : overflow) {
         errno = 0;
         void* p = calloc(opaque(a), opaque(b));
-        CHECK(p == nullptr && errno == ENOMEM, "calloc(%#zx, %#zx) = %p errno %d, want NULL + ENOMEM", a, b, p, errno);
+        CHECK(p == nullptr && errno == ENOMEM,
+              "calloc(%#zx, %#zx) = %p errno %d, want NULL + ENOMEM", a, b, p, errno);
     }
     errno = 0;
-    void* p = calloc(opaque(size_t{1} << 31), opaque(size_t{1} << 20));  // 2^51 bytes: no overflow, no memory
-    CHECK(p == nullptr && errno == ENOMEM, "calloc(2^31, 2^20) = %p errno %d, want NULL + ENOMEM", p, errno);
+    void* p = calloc(opaque(size_t{1} << 31),
+                     opaque(size_t{1} << 20));  // 2^51 bytes: no overflow, no memory
+    CHECK(p == nullptr && errno == ENOMEM, "calloc(2^31, 2^20) = %p errno %d, want NULL + ENOMEM",
+          p, errno);
     section("calloc: zeroed (also over recycled memory), overflow -> NULL + ENOMEM", f0);
 }
 
@@ -412,8 +485,10 @@ void testRealloc() {
     // A failed realloc leaves the block alone.
     errno = 0;
     void* q = realloc(p, opaque(SIZE_MAX - 1000));
-    CHECK(q == nullptr && errno == ENOMEM, "realloc(p, huge) = %p errno %d, want NULL + ENOMEM", q, errno);
-    CHECK(verify(p, 1, 1), "failed realloc changed the block");  // the last shrink filled 1 byte, seed 1
+    CHECK(q == nullptr && errno == ENOMEM, "realloc(p, huge) = %p errno %d, want NULL + ENOMEM", q,
+          errno);
+    CHECK(verify(p, 1, 1),
+          "failed realloc changed the block");  // the last shrink filled 1 byte, seed 1
     // realloc(p, 0) frees p (glibc returns NULL); whatever it returns must be freeable.
     void* r = realloc(p, opaque<size_t>(0));
     free(r);
@@ -426,10 +501,14 @@ void testRealloc() {
     if (b) a = b;
     errno = 0;
     b = reallocarray(a, opaque(SIZE_MAX / 2), 3);
-    CHECK(b == nullptr && errno == ENOMEM, "reallocarray overflow = %p errno %d, want NULL + ENOMEM", b, errno);
+    CHECK(b == nullptr && errno == ENOMEM,
+          "reallocarray overflow = %p errno %d, want NULL + ENOMEM", b, errno);
     CHECK(verify(a, 100, 5), "failed reallocarray changed the block");
     free(a);
-    section("realloc/reallocarray: NULL, 0, grow to 8 MiB, shrink, contents, failure keeps the block, overflow", f0);
+    section(
+        "realloc/reallocarray: NULL, 0, grow to 8 MiB, shrink, contents, failure keeps the block, "
+        "overflow",
+        f0);
 }
 
 void testAligned() {
@@ -437,14 +516,17 @@ void testAligned() {
     std::vector<std::pair<void*, size_t>> live;
     uint32_t seed = 0;
     for (size_t align = sizeof(void*); align <= (size_t{1} << 20); align <<= 1) {
-        const size_t sizes[] = {1, 7, align - 1, align, align + 1, 3 * align, 100, 5000, 40000, 300000};
+        const size_t sizes[] = {1,         7,   align - 1, align, align + 1,
+                                3 * align, 100, 5000,      40000, 300000};
         for (size_t n : sizes) {
             if (n == 0) continue;
             void* p = reinterpret_cast<void*>(0x1);
             int rc = posix_memalign(&p, align, n);
-            CHECK(rc == 0 && p && aligned(p, align), "posix_memalign(%zu, %zu) = %d, %p", align, n, rc, p);
+            CHECK(rc == 0 && p && aligned(p, align), "posix_memalign(%zu, %zu) = %d, %p", align, n,
+                  rc, p);
             if (rc) continue;
-            CHECK(malloc_usable_size(p) >= n, "posix_memalign(%zu, %zu): usable %zu", align, n, malloc_usable_size(p));
+            CHECK(malloc_usable_size(p) >= n, "posix_memalign(%zu, %zu): usable %zu", align, n,
+                  malloc_usable_size(p));
             fill(p, n, ++seed);
             live.emplace_back(p, n);
             void* q = aligned_alloc(align, n);
@@ -472,7 +554,10 @@ void testAligned() {
             misaligned += !aligned(m, 16);
             v.push_back(m);
         }
-        CHECK(misaligned == 0, "posix_memalign/aligned_alloc/memalign(16, %zu): %d of 24 pointers not 16-byte aligned", n, misaligned);
+        CHECK(
+            misaligned == 0,
+            "posix_memalign/aligned_alloc/memalign(16, %zu): %d of 24 pointers not 16-byte aligned",
+            n, misaligned);
         for (void* p : v) free(p);
     }
     seed = 0;
@@ -487,7 +572,8 @@ void testAligned() {
         void* p = reinterpret_cast<void*>(0x1234);
         int rc = posix_memalign(&p, opaque(a), 64);
         CHECK(rc == EINVAL, "posix_memalign(align %zu) = %d, want EINVAL", a, rc);
-        CHECK(p == reinterpret_cast<void*>(0x1234), "posix_memalign(align %zu) wrote *memptr on failure", a);
+        CHECK(p == reinterpret_cast<void*>(0x1234),
+              "posix_memalign(align %zu) wrote *memptr on failure", a);
     }
     void* p = nullptr;
     int rc = posix_memalign(&p, 64, opaque(SIZE_MAX - 100));
@@ -496,7 +582,8 @@ void testAligned() {
     for (size_t a : badAligned) {
         errno = 0;
         void* q = aligned_alloc(opaque(a), 64);
-        CHECK(q == nullptr && errno == EINVAL, "aligned_alloc(%zu, 64) = %p errno %d, want NULL + EINVAL", a, q, errno);
+        CHECK(q == nullptr && errno == EINVAL,
+              "aligned_alloc(%zu, 64) = %p errno %d, want NULL + EINVAL", a, q, errno);
         free(q);
     }
     errno = 0;
@@ -518,7 +605,8 @@ void testAligned() {
         free(v);
         void* w = pvalloc(n);
         size_t rounded = (n + 4095) & ~size_t{4095};
-        CHECK(w && aligned(w, 4096) && malloc_usable_size(w) >= rounded, "pvalloc(%zu) = %p usable %zu", n, w, malloc_usable_size(w));
+        CHECK(w && aligned(w, 4096) && malloc_usable_size(w) >= rounded,
+              "pvalloc(%zu) = %p usable %zu", n, w, malloc_usable_size(w));
         if (w) memset(w, 1, rounded);
         free(w);
     }
@@ -549,12 +637,15 @@ void testAligned() {
             v.emplace_back(x, n);
         }
         bool ok = true;
-        for (size_t i = 0; i < v.size(); i++) ok &= verify(v[i].first, v[i].second, static_cast<uint32_t>(i));
+        for (size_t i = 0; i < v.size(); i++)
+            ok &= verify(v[i].first, v[i].second, static_cast<uint32_t>(i));
         for (size_t k = 0; k < v.size(); k++) std::swap(v[k], v[rng.next() % v.size()]);
         for (auto& b : v) free(b.first);
         CHECK(ok, "mixed aligned allocations corrupted");
     }
-    section("posix_memalign/aligned_alloc/memalign/valloc/pvalloc: alignments 8..1 MiB, EINVAL, ENOMEM", f0);
+    section(
+        "posix_memalign/aligned_alloc/memalign/valloc/pvalloc: alignments 8..1 MiB, EINVAL, ENOMEM",
+        f0);
 }
 
 struct alignas(64) Line64 {
@@ -618,8 +709,10 @@ void testNewDelete() {
     // Failure: nothrow gives nullptr, throwing forms throw std::bad_alloc.
     const size_t huge = opaque(SIZE_MAX / 2);
     CHECK(::operator new(huge, std::nothrow) == nullptr, "operator new(huge, nothrow) != nullptr");
-    CHECK(::operator new[](huge, std::nothrow) == nullptr, "operator new[](huge, nothrow) != nullptr");
-    CHECK(::operator new(huge, std::align_val_t(64), std::nothrow) == nullptr, "aligned nothrow new(huge) != nullptr");
+    CHECK(::operator new[](huge, std::nothrow) == nullptr,
+          "operator new[](huge, nothrow) != nullptr");
+    CHECK(::operator new(huge, std::align_val_t(64), std::nothrow) == nullptr,
+          "aligned nothrow new(huge) != nullptr");
     bool threw = false;
     try {
         void* p = ::operator new(huge);
@@ -646,17 +739,22 @@ void testNewDelete() {
     } catch (const std::bad_alloc&) {
         threw = true;
     }
-    CHECK(threw && g_handlerCalls == 3, "new_handler loop: threw %d, handler called %d times (want 3)", threw, g_handlerCalls);
+    CHECK(threw && g_handlerCalls == 3,
+          "new_handler loop: threw %d, handler called %d times (want 3)", threw, g_handlerCalls);
     std::set_new_handler(nullptr);
     // Standard containers on top.
     std::map<std::string, std::vector<std::string>> m;
-    for (int k = 0; k < 20000; k++) m[std::to_string(k % 997)].push_back(std::string(k % 300, 'a' + k % 26));
+    for (int k = 0; k < 20000; k++)
+        m[std::to_string(k % 997)].push_back(std::string(k % 300, 'a' + k % 26));
     size_t total = 0;
     for (auto& [key, v] : m) total += v.size();
     CHECK(total == 20000 && m.size() == 997, "std::map of vectors of strings");
     auto sp = std::make_shared<std::vector<int>>(100000, 7);
     CHECK((*sp)[99999] == 7, "make_shared vector");
-    section("operator new/delete: plain, array, aligned (up to 1 MiB), sized, nothrow, bad_alloc, new_handler", f0);
+    section(
+        "operator new/delete: plain, array, aligned (up to 1 MiB), sized, nothrow, bad_alloc, "
+        "new_handler",
+        f0);
 }
 
 // Threads that come and go: each wave allocates, frees half itself and hands the rest to the next
@@ -753,7 +851,8 @@ void testThreads() {
             for (;;) {
                 {
                     std::unique_lock<std::mutex> g(qmu);
-                    cv.wait_for(g, std::chrono::milliseconds(2), [&] { return done || !queue.empty(); });
+                    cv.wait_for(g, std::chrono::milliseconds(2),
+                                [&] { return done || !queue.empty(); });
                     if (queue.empty() && done) return;
                     batch.swap(queue);
                 }
@@ -772,7 +871,8 @@ void testThreads() {
     cv.notify_all();
     for (auto& th : cs) th.join();
     CHECK(bad == 0, "%d blocks corrupted between producer and consumer threads", bad.load());
-    section("threads: 24 waves of threads that come and go, cross-thread frees, producer/consumer", f0);
+    section("threads: 24 waves of threads that come and go, cross-thread frees, producer/consumer",
+            f0);
 }
 
 // fork with threads alive (and allocating) at the time of the fork.
@@ -793,7 +893,8 @@ void testFork() {
                 v.emplace_back(p, n);
                 if (v.size() > 200) {
                     size_t i = rng.next() % v.size();
-                    if (!verify(v[i].first, v[i].second, static_cast<uint32_t>(v[i].second))) workerBad++;
+                    if (!verify(v[i].first, v[i].second, static_cast<uint32_t>(v[i].second)))
+                        workerBad++;
                     free(v[i].first);
                     v[i] = v.back();
                     v.pop_back();
@@ -882,7 +983,8 @@ void testFork() {
         } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             childFailures++;
             if (WIFSIGNALED(status))
-                fprintf(stderr, "fork round %d: child killed by signal %d\n", round, WTERMSIG(status));
+                fprintf(stderr, "fork round %d: child killed by signal %d\n", round,
+                        WTERMSIG(status));
             else
                 fprintf(stderr, "fork round %d: child exited %d\n", round, WEXITSTATUS(status));
         }
@@ -896,8 +998,11 @@ void testFork() {
     }
     CHECK(hung == 0, "%d children hung after fork", hung);
     CHECK(childFailures == 0, "%d children failed", childFailures);
-    CHECK(bad == 0 && workerBad == 0, "parent blocks corrupted: %d, worker blocks corrupted: %d", bad, workerBad.load());
-    section("fork: 20 forks with 3 allocating threads alive; children allocate, free, start threads", f0);
+    CHECK(bad == 0 && workerBad == 0, "parent blocks corrupted: %d, worker blocks corrupted: %d",
+          bad, workerBad.load());
+    section(
+        "fork: 20 forks with 3 allocating threads alive; children allocate, free, start threads",
+        f0);
 }
 
 void testTrim() {
@@ -929,7 +1034,8 @@ int misuse(const char* mode) {
         void* p = opaque(malloc(100000));
         free(p);
         free(opaque(p));
-    } else if (!strcmp(mode, "double-free-other-thread")) {  // freed twice, both times by a non-owner
+    } else if (!strcmp(mode,
+                       "double-free-other-thread")) {  // freed twice, both times by a non-owner
         void* p = opaque(malloc(64));
         std::thread([p] {
             free(p);
@@ -999,6 +1105,7 @@ int main(int argc, char** argv) {
     testThreads();
     testFork();
     testTrim();
-    printf("%s: %d check(s) failed (%ld s)\n", g_failures ? "FAILED" : "PASSED", g_failures, static_cast<long>(time(nullptr) - t0));
+    printf("%s: %d check(s) failed (%ld s)\n", g_failures ? "FAILED" : "PASSED", g_failures,
+           static_cast<long>(time(nullptr) - t0));
     return g_failures ? 1 : 0;
 }

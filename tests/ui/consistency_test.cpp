@@ -8,7 +8,8 @@
 // flushed from each thread's mcache in batches (64 KiB of heap live, or a refill), so the per-span
 // counts may differ from them by one refill batch per thread; and the counters are read while the
 // threads run, so the spans taken during the read (bounded by those taken in the 50 ms before the
-// stamp) may be in the replay and not yet in the counters. The panels must equal the reader exactly.
+// stamp) may be in the replay and not yet in the counters. The panels must equal the reader
+// exactly.
 #include <gtest/gtest.h>
 
 #include <QFile>
@@ -42,7 +43,8 @@ bool recordWith(const QStringList& args, const QString& path, const QString& std
                 const QStringList& env = {}) {
     QProcess p;
     QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-    for (const QString& kv : env) e.insert(kv.section(QLatin1Char('='), 0, 0), kv.section(QLatin1Char('='), 1));
+    for (const QString& kv : env)
+        e.insert(kv.section(QLatin1Char('='), 0, 0), kv.section(QLatin1Char('='), 1));
     p.setProcessEnvironment(e);
     p.setProcessChannelMode(QProcess::MergedChannels);
     QStringList a = args;
@@ -75,8 +77,9 @@ constexpr int64_t kReadWindowNs = 50'000'000;
 uint64_t bytesTakenBefore(session::SessionReader& r, int64_t t, uint64_t pageSize) {
     uint64_t bytes = 0;
     for (const Event& e : r.eventsBetween(std::max<int64_t>(0, t - kReadWindowNs), t, 200000))
-        if (e.kind == EventKind::SpanRefill || e.kind == EventKind::SpanAlloc || e.kind == EventKind::LargeAlloc ||
-            e.kind == EventKind::SpanFree || e.kind == EventKind::LargeFree)
+        if (e.kind == EventKind::SpanRefill || e.kind == EventKind::SpanAlloc ||
+            e.kind == EventKind::LargeAlloc || e.kind == EventKind::SpanFree ||
+            e.kind == EventKind::LargeFree)
             bytes += uint64_t{e.npages} * pageSize;
     return bytes;
 }
@@ -86,7 +89,9 @@ struct Figures {
 };
 Figures sumOf(const std::vector<session::ClassTotals>& classes) {
     Figures f;
-    for (const auto& c : classes) f.objectBytes += c.bytesInUse, f.spanBytes += c.spanBytes, f.objects += c.objects, f.spans += c.spans;
+    for (const auto& c : classes)
+        f.objectBytes += c.bytesInUse, f.spanBytes += c.spanBytes, f.objects += c.objects,
+            f.spans += c.spans;
     return f;
 }
 
@@ -113,7 +118,8 @@ void checkSession(const QString& path) {
     // flagged as such (DropGap) and not compared. Every gap but one running to the end is closed.
     const auto& gaps = reader->info().gaps;
     for (size_t g = 0; g + 1 < gaps.size(); g++)
-        EXPECT_TRUE(gaps[g].resynced) << "gap at " << gaps[g].fromNs << " ns not closed by a rundown";
+        EXPECT_TRUE(gaps[g].resynced)
+            << "gap at " << gaps[g].fromNs << " ns not closed by a rundown";
     int checked = 0, worst = 0, inGaps = 0;
     uint64_t worstGap = 0;
     const size_t step = std::max<size_t>(1, samples.size() / kMoments);
@@ -130,12 +136,14 @@ void checkSession(const QString& path) {
         const uint64_t during = bytesTakenBefore(*reader, t, pageSize);
 
         // The heap's own counters.
-        const uint64_t gap = truth.objectBytes > h.heapAlloc ? truth.objectBytes - h.heapAlloc : h.heapAlloc - truth.objectBytes;
+        const uint64_t gap = truth.objectBytes > h.heapAlloc ? truth.objectBytes - h.heapAlloc
+                                                             : h.heapAlloc - truth.objectBytes;
         EXPECT_LE(gap, threads * kRefillBatch + during)
-            << "objects x size " << truth.objectBytes << " vs HeapAlloc " << h.heapAlloc << " (" << threads
-            << " threads, " << during << " B of spans taken in the read window)";
+            << "objects x size " << truth.objectBytes << " vs HeapAlloc " << h.heapAlloc << " ("
+            << threads << " threads, " << during << " B of spans taken in the read window)";
         if (gap > worstGap) worstGap = gap, worst = checked;
-        const uint64_t pageGap = truth.spanBytes > h.heapInuse ? truth.spanBytes - h.heapInuse : h.heapInuse - truth.spanBytes;
+        const uint64_t pageGap = truth.spanBytes > h.heapInuse ? truth.spanBytes - h.heapInuse
+                                                               : h.heapInuse - truth.spanBytes;
         EXPECT_LE(pageGap, threads * 80 * kKiB + during)
             << "spans x pages " << truth.spanBytes << " vs HeapInuse " << h.heapInuse;
 
@@ -161,7 +169,8 @@ void checkSession(const QString& path) {
         for (const Tile& tile : m->scene.tiles)
             if (tile.kind == TileKind::Span || tile.kind == TileKind::Large) {
                 tileSpans++, tilePages += tile.npages;
-                tileObjects += tile.kind == TileKind::Large ? 1 : std::min(tile.allocCount, tile.nelems);
+                tileObjects +=
+                    tile.kind == TileKind::Large ? 1 : std::min(tile.allocCount, tile.nelems);
             }
         // The map keeps the first of two spans that overlap at t (timestamps are taken on each
         // thread: a span freed on one thread and its pages taken on another can both be alive at
@@ -182,8 +191,12 @@ void checkSession(const QString& path) {
         uint64_t tableObjects = 0, tableSpans = 0;
         const QAbstractItemModel* model = table.model();
         for (int r = 0; r < model->rowCount(); r++) {
-            tableObjects += model->data(model->index(r, SizeClassModel::Objects), SizeClassModel::kSortRole).toULongLong();
-            tableSpans += model->data(model->index(r, SizeClassModel::SpanBytes), SizeClassModel::kSortRole).toULongLong();
+            tableObjects +=
+                model->data(model->index(r, SizeClassModel::Objects), SizeClassModel::kSortRole)
+                    .toULongLong();
+            tableSpans +=
+                model->data(model->index(r, SizeClassModel::SpanBytes), SizeClassModel::kSortRole)
+                    .toULongLong();
         }
         EXPECT_EQ(tableObjects, truth.objects);
         EXPECT_EQ(tableSpans, truth.spanBytes);
@@ -192,17 +205,22 @@ void checkSession(const QString& path) {
         const QStringList cats = frag.categories();
         for (int k = 0; k < cats.size(); k++) {
             double sum = 0;
-            for (int set = 0; set < FragmentationView::kSets; set++) sum += frag.values(set).value(k);
+            for (int set = 0; set < FragmentationView::kSets; set++)
+                sum += frag.values(set).value(k);
             EXPECT_GT(sum, 0) << cats[k].toStdString();
         }
         checked++;
     }
     EXPECT_GE(checked + inGaps, std::min<int>(kMoments, int(samples.size())) - 1);
-    EXPECT_GE(checked, (checked + inGaps) / 4) << "most of the session is in gaps (records dropped)";
-    std::printf("[ consistency ] %s: %d moments (%d more in %zu gaps, %lld records dropped), largest HeapAlloc "
-                "gap %llu B (moment %d)\n",
-                qPrintable(QFileInfo(path).fileName()), checked, inGaps, gaps.size(),
-                static_cast<long long>(reader->info().dropped), static_cast<unsigned long long>(worstGap), worst);
+    EXPECT_GE(checked, (checked + inGaps) / 4)
+        << "most of the session is in gaps (records dropped)";
+    std::printf(
+        "[ consistency ] %s: %d moments (%d more in %zu gaps, %lld records dropped), largest "
+        "HeapAlloc "
+        "gap %llu B (moment %d)\n",
+        qPrintable(QFileInfo(path).fileName()), checked, inGaps, gaps.size(),
+        static_cast<long long>(reader->info().dropped), static_cast<unsigned long long>(worstGap),
+        worst);
 }
 
 class Consistency : public ::testing::Test {
@@ -217,7 +235,8 @@ protected:
 // helpers that run preloaded too, and their events would join the program's stream.
 QString realPython() {
     QProcess p;
-    p.start(QStringLiteral("python3"), {QStringLiteral("-c"), QStringLiteral("import sys; print(sys.executable)")});
+    p.start(QStringLiteral("python3"),
+            {QStringLiteral("-c"), QStringLiteral("import sys; print(sys.executable)")});
     if (!p.waitForFinished(30000) || p.exitCode() != 0) return QStringLiteral("python3");
     const QString exe = QString::fromLocal8Bit(p.readAllStandardOutput()).trimmed();
     return exe.isEmpty() ? QStringLiteral("python3") : exe;
@@ -233,8 +252,8 @@ TEST_F(Consistency, Python) {
         "    keep.append(('x'*random.randint(1,3000))+str(i))\n"
         "    if len(keep)>8000: del keep[random.randrange(len(keep))]\n"
         "d={i:[i]*random.randint(1,40) for i in range(20000)}\n");
-    ASSERT_TRUE(recordWith({QStringLiteral("record"), QStringLiteral("-o"), QStringLiteral("OUT"), QStringLiteral("--"),
-                            realPython(), QStringLiteral("-c"), script},
+    ASSERT_TRUE(recordWith({QStringLiteral("record"), QStringLiteral("-o"), QStringLiteral("OUT"),
+                            QStringLiteral("--"), realPython(), QStringLiteral("-c"), script},
                            f, {}, {QStringLiteral("PYTHONMALLOC=malloc")}));
     checkSession(f);
 }
@@ -244,27 +263,31 @@ TEST_F(Consistency, Sqlite) {
     const QString sql = QStringLiteral(
         "CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB, s TEXT);\n"
         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 20000)\n"
-        "INSERT INTO t SELECT x, randomblob(abs(random()) % 600), hex(randomblob(abs(random()) % 60)) FROM c;\n"
+        "INSERT INTO t SELECT x, randomblob(abs(random()) % 600), hex(randomblob(abs(random()) % "
+        "60)) FROM c;\n"
         "CREATE INDEX ts ON t(s);\nDELETE FROM t WHERE id % 3 = 0;\nSELECT count(*) FROM t;\n");
-    ASSERT_TRUE(recordWith({QStringLiteral("record"), QStringLiteral("-o"), QStringLiteral("OUT"), QStringLiteral("--"),
-                            QStringLiteral("sqlite3"), QStringLiteral(":memory:")},
-                           f, sql));
+    ASSERT_TRUE(
+        recordWith({QStringLiteral("record"), QStringLiteral("-o"), QStringLiteral("OUT"),
+                    QStringLiteral("--"), QStringLiteral("sqlite3"), QStringLiteral(":memory:")},
+                   f, sql));
     checkSession(f);
 }
 
 TEST_F(Consistency, MallocDemoOnSeveralThreads) {
     const QString f = file("live.spanscope");
-    ASSERT_TRUE(recordWith({QStringLiteral("demo"), QStringLiteral("live"), QStringLiteral("--seconds"), QStringLiteral("1"),
-                            QStringLiteral("-o"), QStringLiteral("OUT")},
-                           f));
+    ASSERT_TRUE(
+        recordWith({QStringLiteral("demo"), QStringLiteral("live"), QStringLiteral("--seconds"),
+                    QStringLiteral("1"), QStringLiteral("-o"), QStringLiteral("OUT")},
+                   f));
     checkSession(f);
 }
 
 TEST_F(Consistency, ManagedDemo) {
     const QString f = file("server.spanscope");
-    ASSERT_TRUE(recordWith({QStringLiteral("demo"), QStringLiteral("server"), QStringLiteral("--seconds"), QStringLiteral("1"),
-                            QStringLiteral("-o"), QStringLiteral("OUT")},
-                           f));
+    ASSERT_TRUE(
+        recordWith({QStringLiteral("demo"), QStringLiteral("server"), QStringLiteral("--seconds"),
+                    QStringLiteral("1"), QStringLiteral("-o"), QStringLiteral("OUT")},
+                   f));
     checkSession(f);
 }
 
@@ -288,5 +311,6 @@ TEST(Glossary, DurationsAndCounts) {
     EXPECT_EQ(countOf(1, "class", "classes"), QStringLiteral("1 class"));
     EXPECT_EQ(countOf(3, "class", "classes"), QStringLiteral("3 classes"));
     EXPECT_EQ(countOf(1234, "page", "pages"), QStringLiteral("1,234 pages"));
-    EXPECT_EQ(gcPhaseLabel("sweep-termination"), QStringLiteral("sweep termination (stop-the-world)"));
+    EXPECT_EQ(gcPhaseLabel("sweep-termination"),
+              QStringLiteral("sweep termination (stop-the-world)"));
 }

@@ -1,7 +1,7 @@
 // The flame graph's cost on a large profile (issue 14's budget: 100k distinct stacks drawn in under
-// 100 ms, off the GUI thread where it must be). Builds a synthetic heap profile of N distinct stacks
-// (depth 8..40 over 4,000 functions, shared prefixes as real programs have), or reads a recorded
-// session's, and times, median of 5:
+// 100 ms, off the GUI thread where it must be). Builds a synthetic heap profile of N distinct
+// stacks (depth 8..40 over 4,000 functions, shared prefixes as real programs have), or reads a
+// recorded session's, and times, median of 5:
 // - the worker's part at a new moment, both ways in the same run: rebuilt (the session read again
 //   and both call trees built from scratch, as before the profile was kept in memory) and cached
 //   (the window folded from the samples in memory, both trees from their skeletons), with the
@@ -32,7 +32,10 @@ session::HeapProfile makeProfile(size_t stacks) {
     auto locations = std::make_shared<session::LocationTable>();
     for (uint64_t f = 0; f < kFunctions; f++)
         (*locations)[0x1000 + f] = session::ProfileLocation{
-            0x1000 + f, 0, {{"function_" + std::to_string(f), "/src/file" + std::to_string(f % 300) + ".c", int(f % 900)}}};
+            0x1000 + f,
+            0,
+            {{"function_" + std::to_string(f), "/src/file" + std::to_string(f % 300) + ".c",
+              int(f % 900)}}};
     p.locations = locations;
     // Callers chosen from a narrowing set near the root (main, a few dispatchers), wide below.
     for (size_t i = 0; i < stacks; i++) {
@@ -72,9 +75,12 @@ bool sameTree(const ProfileTree& a, const ProfileTree& b) {
     if (a.nodes.size() != b.nodes.size()) return false;
     for (size_t n = 0; n < a.nodes.size(); n++) {
         const ProfileNode &x = a.nodes[n], &y = b.nodes[n];
-        if (x.parent != y.parent || x.children.size() != y.children.size() || x.total.inuseBytes != y.total.inuseBytes ||
-            x.total.allocObjects != y.total.allocObjects || x.self.allocBytes != y.self.allocBytes ||
-            a.frames[size_t(std::max(0, x.frame))].function != b.frames[size_t(std::max(0, y.frame))].function)
+        if (x.parent != y.parent || x.children.size() != y.children.size() ||
+            x.total.inuseBytes != y.total.inuseBytes ||
+            x.total.allocObjects != y.total.allocObjects ||
+            x.self.allocBytes != y.self.allocBytes ||
+            a.frames[size_t(std::max(0, x.frame))].function !=
+                b.frames[size_t(std::max(0, y.frame))].function)
             return false;
     }
     return true;
@@ -86,7 +92,7 @@ int main(int argc, char** argv) {
     QApplication app(argc, argv);
     const std::string arg = argc > 1 ? argv[1] : "100000";
     const bool synthetic = !arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos;
-    ProfileTree td, bu;  // the rebuilt way's trees at the last moment
+    ProfileTree td, bu;    // the rebuilt way's trees at the last moment
     ProfileTree ctd, cbu;  // the cached way's
     double rebuilt = 0, cached = 0, once = 0;
     size_t n = 0;
@@ -120,7 +126,8 @@ int main(int argc, char** argv) {
         int turn = 0;
         rebuilt = medianMs([&] {
             session::HeapProfile p;
-            if (!session::loadHeapProfile(arg, 0, moments[turn++ % 3], false, &p, &err)) std::exit(1);
+            if (!session::loadHeapProfile(arg, 0, moments[turn++ % 3], false, &p, &err))
+                std::exit(1);
             td = buildProfileTree(p, false);
             bu = buildProfileTree(p, true);
             n = p.stacks.size();
@@ -146,17 +153,23 @@ int main(int argc, char** argv) {
     QFont font;
     font.setPixelSize(12);
     const int row = QFontMetrics(font).height() + 6;
-    const double layout = medianMs([&] { boxes = layoutFlameGraph(ctd, ProfileMetric::InuseBytes, 0, 1920, row); });
+    const double layout =
+        medianMs([&] { boxes = layoutFlameGraph(ctd, ProfileMetric::InuseBytes, 0, 1920, row); });
     FlameRenderOptions o;
     o.font = font;
     QImage img;
-    const double render = medianMs([&] { img = renderFlameGraph(ctd, boxes, QSize(1920, row * (ctd.maxDepth() + 1)), o); });
-    std::printf("%zu stacks: %zu top-down nodes, %zu bottom-up nodes, depth %d, %zu boxes at 1920 px\n", n,
-                td.nodes.size(), bu.nodes.size(), td.maxDepth(), boxes.size());
-    std::printf("worker at a new moment: rebuilt %.1f ms, cached %.1f ms (%.1fx faster); cached once per session: "
-                "%.1f ms; same trees: %s\n",
-                rebuilt, cached, rebuilt / std::max(cached, 1e-3), once,
-                sameTree(td, ctd) && sameTree(bu, cbu) ? "yes" : "NO");
-    std::printf("GUI thread: layout %.1f ms + pixels %.1f ms = %.1f ms\n", layout, render, layout + render);
+    const double render = medianMs(
+        [&] { img = renderFlameGraph(ctd, boxes, QSize(1920, row * (ctd.maxDepth() + 1)), o); });
+    std::printf(
+        "%zu stacks: %zu top-down nodes, %zu bottom-up nodes, depth %d, %zu boxes at 1920 px\n", n,
+        td.nodes.size(), bu.nodes.size(), td.maxDepth(), boxes.size());
+    std::printf(
+        "worker at a new moment: rebuilt %.1f ms, cached %.1f ms (%.1fx faster); cached once per "
+        "session: "
+        "%.1f ms; same trees: %s\n",
+        rebuilt, cached, rebuilt / std::max(cached, 1e-3), once,
+        sameTree(td, ctd) && sameTree(bu, cbu) ? "yes" : "NO");
+    std::printf("GUI thread: layout %.1f ms + pixels %.1f ms = %.1f ms\n", layout, render,
+                layout + render);
     return sameTree(td, ctd) && sameTree(bu, cbu) ? 0 : 1;
 }

@@ -64,7 +64,11 @@ void BM_RedrawWhole4GiB(benchmark::State& st) {
     st.counters["tiles"] = double(s.tiles.size());
     st.counters["px_per_page"] = vp.scale;
 }
-BENCHMARK(BM_RedrawWhole4GiB)->Args({900, 560})->Args({1440, 900})->Args({2560, 1440})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RedrawWhole4GiB)
+    ->Args({900, 560})
+    ->Args({1440, 900})
+    ->Args({2560, 1440})
+    ->Unit(benchmark::kMillisecond);
 
 void BM_RedrawZoomed4GiB(benchmark::State& st) {
     const QSize view(1440, 900);
@@ -102,7 +106,8 @@ BENCHMARK(BM_RedrawWorstCase4GiB)->Unit(benchmark::kMillisecond);
 
 void BM_BuildScene4GiB(benchmark::State& st) {
     const auto spans = fourGiBSpans();
-    for (auto _ : st) benchmark::DoNotOptimize(buildHeapScene(spans, kPage, kArena, kHeap, 256ull << 20));
+    for (auto _ : st)
+        benchmark::DoNotOptimize(buildHeapScene(spans, kPage, kArena, kHeap, 256ull << 20));
     st.counters["spans"] = double(spans.size());
 }
 BENCHMARK(BM_BuildScene4GiB)->Unit(benchmark::kMillisecond);

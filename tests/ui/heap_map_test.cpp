@@ -14,8 +14,8 @@ using namespace spanscope::ui;
 namespace {
 constexpr uint64_t kPage = 8192, kArena = 64ull << 20, kBase = 0xc000000000;
 
-session::SpanRecord span(uint64_t base, uint32_t npages, int sizeClass, uint16_t nelems, uint16_t used,
-                         session::SpanState st = session::SpanState::PartialSwept) {
+session::SpanRecord span(uint64_t base, uint32_t npages, int sizeClass, uint16_t nelems,
+                         uint16_t used, session::SpanState st = session::SpanState::PartialSwept) {
     session::SpanRecord r{};
     r.base = base;
     r.npages = npages;
@@ -46,8 +46,8 @@ TEST(Palette, SixtyEightDistinctColours) {
     EXPECT_EQ(sizeClassColor(999), sizeClassColor(0));
 }
 
-// The palette is perceptual and colour-blind-safe (palette.h): distances in OKLab, each the smallest
-// under normal, protan and deutan vision.
+// The palette is perceptual and colour-blind-safe (palette.h): distances in OKLab, each the
+// smallest under normal, protan and deutan vision.
 TEST(Palette, ClassesDifferForEveryViewer) {
     // The measure itself: identical colours are 0 apart; red and green, far apart to most
     // viewers, are close to a red-green colour-blind one; black and white stay far apart.
@@ -56,13 +56,16 @@ TEST(Palette, ClassesDifferForEveryViewer) {
     EXPECT_GT(perceivedDistance(0xff000000, 0xffffffff), 0.9);
     // Neighbouring classes (the ones most often side by side) differ clearly, the next but one too.
     for (int c = 1; c + 1 < kPaletteClasses; c++)
-        EXPECT_GE(perceivedDistance(sizeClassColor(c), sizeClassColor(c + 1)), 0.10) << "classes " << c << ", " << c + 1;
+        EXPECT_GE(perceivedDistance(sizeClassColor(c), sizeClassColor(c + 1)), 0.10)
+            << "classes " << c << ", " << c + 1;
     for (int c = 1; c + 2 < kPaletteClasses; c++)
-        EXPECT_GE(perceivedDistance(sizeClassColor(c), sizeClassColor(c + 2)), 0.06) << "classes " << c << ", " << c + 2;
+        EXPECT_GE(perceivedDistance(sizeClassColor(c), sizeClassColor(c + 2)), 0.06)
+            << "classes " << c << ", " << c + 2;
     // No two classes look the same to anyone.
     for (int a = 0; a < kPaletteClasses; a++)
         for (int b = 0; b < a; b++)
-            EXPECT_GE(perceivedDistance(sizeClassColor(a), sizeClassColor(b)), 0.015) << "classes " << a << ", " << b;
+            EXPECT_GE(perceivedDistance(sizeClassColor(a), sizeClassColor(b)), 0.015)
+                << "classes " << a << ", " << b;
     // None is mistaken for the colours of pages without spans or of the outlines, and those
     // differ from one another ("released" and "not mapped" were once nearly the same dark).
     for (int c = 0; c < kPaletteClasses; c++)
@@ -81,7 +84,8 @@ TEST(Palette, ClassesDifferForEveryViewer) {
 TEST(Palette, OccupancyShadesFromDimToFull) {
     const QRgb c = sizeClassColor(7);
     EXPECT_EQ(shadedColor(c, 1.0), c);
-    const QColor empty = QColor::fromRgb(shadedColor(c, 0.0)), half = QColor::fromRgb(shadedColor(c, 0.5));
+    const QColor empty = QColor::fromRgb(shadedColor(c, 0.0)),
+                 half = QColor::fromRgb(shadedColor(c, 0.5));
     EXPECT_LT(empty.value(), half.value());
     EXPECT_LT(half.value(), QColor::fromRgb(c).value());
     EXPECT_EQ(shadedColor(c, -3), shadedColor(c, 0));
@@ -120,9 +124,11 @@ TEST(HeapScene, FreeAndReleasedRunsFillTheGaps) {
 
 TEST(HeapScene, ArenasFromSpansAndGrowth) {
     // Spans in arenas 0 and 3, 130 MiB grown from arena 0: arenas 0, 1, 2 (grown into) and 3.
-    std::vector<session::SpanRecord> spans = {span(kBase, 1, 3, 256, 10), span(kBase + 3 * kArena, 1, 3, 256, 10)};
+    std::vector<session::SpanRecord> spans = {span(kBase, 1, 3, 256, 10),
+                                              span(kBase + 3 * kArena, 1, 3, 256, 10)};
     const HeapScene s = buildHeapScene(spans, kPage, kArena, 130ull << 20, 0);
-    EXPECT_EQ(s.arenas, (std::vector<uint64_t>{kBase, kBase + kArena, kBase + 2 * kArena, kBase + 3 * kArena}));
+    EXPECT_EQ(s.arenas, (std::vector<uint64_t>{kBase, kBase + kArena, kBase + 2 * kArena,
+                                               kBase + 3 * kArena}));
     // Mapped: up to 130 MiB from arena 0's base; arena 3's free pages are not counted as mapped.
     EXPECT_EQ(s.tiles.back().base, kBase + 3 * kArena);
     EXPECT_EQ(s.tiles[s.tiles.size() - 2].end(kPage), kBase + (130ull << 20));
@@ -133,7 +139,8 @@ TEST(HeapScene, ArenasFromSpansAndGrowth) {
 
 TEST(HeapScene, EmptyAndOverlappingInput) {
     EXPECT_TRUE(buildHeapScene({}, kPage, kArena, 0, 0).tiles.empty());
-    std::vector<session::SpanRecord> spans = {span(kBase, 4, 3, 256, 10), span(kBase + kPage, 1, 3, 256, 10)};
+    std::vector<session::SpanRecord> spans = {span(kBase, 4, 3, 256, 10),
+                                              span(kBase + kPage, 1, 3, 256, 10)};
     const HeapScene s = buildHeapScene(spans, kPage, kArena, 0, 0);
     ASSERT_EQ(s.tiles.size(), 1u);  // the overlapping span is dropped, not drawn twice
 }
@@ -143,19 +150,22 @@ TEST(HeapMapLayout, CellsAndAddressesRoundTrip) {
     EXPECT_EQ(l.rowsPerArena(), 64);
     EXPECT_EQ(l.arenaRect(0), QRect(HeapMapLayout::kGapX, HeapMapLayout::kGapY, 128, 64));
     EXPECT_EQ(l.arenaRect(2).top(), HeapMapLayout::kGapY * 2 + 64);
-    for (uint64_t a : {kBase, kBase + 129 * kPage, kBase + kArena + 8191 * kPage, kBase + 5 * kArena + 77 * kPage}) {
+    for (uint64_t a : {kBase, kBase + 129 * kPage, kBase + kArena + 8191 * kPage,
+                       kBase + 5 * kArena + 77 * kPage}) {
         const auto cell = l.cellOf(a);
         ASSERT_TRUE(cell);
         const auto back = l.addressAt(QPointF(*cell) + QPointF(0.5, 0.5));
         ASSERT_TRUE(back);
         EXPECT_EQ(*back, a);
     }
-    EXPECT_EQ(*l.cellOf(kBase + 129 * kPage), QPoint(HeapMapLayout::kGapX + 1, HeapMapLayout::kGapY + 1));
-    EXPECT_FALSE(l.cellOf(kBase + 3 * kArena));             // not shown
-    EXPECT_FALSE(l.addressAt(QPointF(1, 1)));               // margin
+    EXPECT_EQ(*l.cellOf(kBase + 129 * kPage),
+              QPoint(HeapMapLayout::kGapX + 1, HeapMapLayout::kGapY + 1));
+    EXPECT_FALSE(l.cellOf(kBase + 3 * kArena));                          // not shown
+    EXPECT_FALSE(l.addressAt(QPointF(1, 1)));                            // margin
     EXPECT_FALSE(l.addressAt(QPointF(HeapMapLayout::kGapX + 130, 20)));  // gap between arenas
     EXPECT_EQ(HeapMapLayout::bestArenasPerRow(1, 8192, 2.0), 1);
-    EXPECT_EQ(HeapMapLayout::bestArenasPerRow(64, 8192, 1.0), 6);  // 64 square-ish arenas in a square view
+    EXPECT_EQ(HeapMapLayout::bestArenasPerRow(64, 8192, 1.0),
+              6);  // 64 square-ish arenas in a square view
     EXPECT_EQ(HeapMapLayout::bestArenasPerRow(4, 8192, 100.0), 4);  // a very wide view: one row
 }
 
@@ -168,7 +178,8 @@ TEST(HeapMapRenderer, KnownTilesHaveKnownColours) {
     const QImage img = renderHeapMap(s, l, vp, QSize(600, 400));
     auto pixelOfPage = [&](uint64_t page) {
         const QPoint cell = *l.cellOf(kBase + page * kPage);
-        return img.pixel(cell.x() * 4 + 2, cell.y() * 4 + 1);  // inside the cell, off the separators
+        return img.pixel(cell.x() * 4 + 2,
+                         cell.y() * 4 + 1);  // inside the cell, off the separators
     };
     // A: class 10, half full: occupancy as a fill height, the class colour from the bottom of the
     // cell (rows 1-2 of 4, the last being the separator), its empty shade above (row 0).
@@ -179,12 +190,12 @@ TEST(HeapMapRenderer, KnownTilesHaveKnownColours) {
         EXPECT_EQ(img.pixel(cell.x() * 4 + 2, cell.y() * 4 + 2), sizeClassColor(10));
     }
     EXPECT_EQ(pixelOfPage(1), colors::kFree);
-    EXPECT_EQ(pixelOfPage(2), sizeClassColor(5));                      // B: full
-    EXPECT_EQ(pixelOfPage(128), sizeClassColor(0));                    // L: large
+    EXPECT_EQ(pixelOfPage(2), sizeClassColor(5));    // B: full
+    EXPECT_EQ(pixelOfPage(128), sizeClassColor(0));  // L: large
     EXPECT_EQ(pixelOfPage(132), sizeClassColor(0));
     EXPECT_EQ(pixelOfPage(300), colors::kFree);
     EXPECT_EQ(pixelOfPage(400), colors::kReleased);
-    EXPECT_EQ(pixelOfPage(600), colors::kReserved);                   // arena space not mapped
+    EXPECT_EQ(pixelOfPage(600), colors::kReserved);  // arena space not mapped
     EXPECT_EQ(img.pixel(1, 1), colors::kBackground);
     // Span boundaries: the first column of a tile's first cell is a separator at this zoom.
     const QPoint b = *l.cellOf(kBase + 2 * kPage);
@@ -244,7 +255,8 @@ TEST(HeapMapRenderer, HighlightAndPanning) {
     // Panning by whole cells moves the picture by scale pixels.
     MapViewport moved = vp;
     moved.origin = QPointF(2, 1);
-    const QImage m = renderHeapMap(s, l, moved, QSize(400, 300), RenderOptions{std::nullopt, false});
+    const QImage m =
+        renderHeapMap(s, l, moved, QSize(400, 300), RenderOptions{std::nullopt, false});
     const QImage p = renderHeapMap(s, l, vp, QSize(400, 300), RenderOptions{std::nullopt, false});
     EXPECT_EQ(m.pixel(100, 100), p.pixel(116, 108));
 }
@@ -252,8 +264,8 @@ TEST(HeapMapRenderer, HighlightAndPanning) {
 // Fit to the range in use: a 4 MiB heap in one 64 MiB arena gets narrower rows and a viewport
 // on its pages only; the class filter greys the other classes; the narrated span gets an outline.
 TEST(HeapMapRenderer, FitsTheRangeInUseAndFiltersAClass) {
-    const HeapScene s = knownScene();  // 512 pages mapped
-    EXPECT_EQ(HeapMapLayout::bestColumns(512, 1.6), 32);   // 32 x 16 cells in a 1.6:1 view
+    const HeapScene s = knownScene();                     // 512 pages mapped
+    EXPECT_EQ(HeapMapLayout::bestColumns(512, 1.6), 32);  // 32 x 16 cells in a 1.6:1 view
     EXPECT_EQ(HeapMapLayout::bestColumns(1 << 20, 1.6), HeapMapLayout::kColumns);
     const HeapMapLayout l(s.arenas, kPage, kArena, 1, 32);
     const QRect used = usedCells(s, l);
@@ -271,10 +283,10 @@ TEST(HeapMapRenderer, FitsTheRangeInUseAndFiltersAClass) {
         return img.pixel(p.toPoint());
     };
     EXPECT_EQ(px(all, 0, 0.8), sizeClassColor(10));
-    EXPECT_EQ(px(filtered, 0, 0.8), colors::kFilteredOut);  // class 10 under a class-5 filter
-    EXPECT_EQ(px(filtered, 2, 0.5), sizeClassColor(5));     // class 5 keeps its colour
+    EXPECT_EQ(px(filtered, 0, 0.8), colors::kFilteredOut);    // class 10 under a class-5 filter
+    EXPECT_EQ(px(filtered, 2, 0.5), sizeClassColor(5));       // class 5 keeps its colour
     EXPECT_EQ(px(filtered, 128, 0.5), colors::kFilteredOut);  // large objects too
-    EXPECT_EQ(px(filtered, 300, 0.5), colors::kFree);       // free pages are not spans
+    EXPECT_EQ(px(filtered, 300, 0.5), colors::kFree);         // free pages are not spans
     RenderOptions focus;
     focus.focusAddr = kBase + 2 * kPage + 100;  // inside B
     const QImage outlined = renderHeapMap(s, l, vp, view, focus);
@@ -310,9 +322,9 @@ TEST(Snapshots, ClassTotalsFromSpans) {
     std::vector<stream::ClassEntry> classes(68);
     classes[5] = {48, 1, 170};
     classes[10] = {128, 1, 64};
-    const std::vector<session::SpanRecord> spans = {span(kBase, 1, 10, 64, 32),
-                                                    span(kBase + 2 * kPage, 1, 5, 170, 170),
-                                                    span(kBase + 128 * kPage, 5, 0, 1, 1, session::SpanState::Large)};
+    const std::vector<session::SpanRecord> spans = {
+        span(kBase, 1, 10, 64, 32), span(kBase + 2 * kPage, 1, 5, 170, 170),
+        span(kBase + 128 * kPage, 5, 0, 1, 1, session::SpanState::Large)};
     const auto t = computeClassTotals(spans, classes, kPage);
     EXPECT_EQ(t[10].spans, 1u);
     EXPECT_EQ(t[10].objects, 32u);
@@ -331,7 +343,8 @@ TEST(HeapMapRenderer, FirstArenaLabelStaysInAViewFittedToThePagesInUse) {
     const HeapMapLayout l(s.arenas, kPage, kArena, 1, 32);
     const QSize view(800, 300);  // wide: the 16 used rows fill the height
     const MapViewport vp = fitViewportTo(QRectF(usedCells(s, l)), view);
-    ASSERT_LT(vp.toPixel(QPointF(l.labelRect(0).bottomLeft())).y(), 12) << "the label row is above the view";
+    ASSERT_LT(vp.toPixel(QPointF(l.labelRect(0).bottomLeft())).y(), 12)
+        << "the label row is above the view";
     const QImage with = renderHeapMap(s, l, vp, view);
     const QImage without = renderHeapMap(s, l, vp, view, RenderOptions{std::nullopt, false});
     const QPoint corner = vp.toPixel(QPointF(l.arenaRect(0).topLeft())).toPoint() + QPoint(1, 1);

@@ -1,6 +1,6 @@
-// The heap map never trusts a session (issue 10): a keyframe span of 4184997889 pages, a heap_totals
-// row claiming petabytes, a page size or arena size no heap has. The scene, the layout and the
-// renderer stay bounded (they once grew the GUI to 15 GB and aborted it).
+// The heap map never trusts a session (issue 10): a keyframe span of 4184997889 pages, a
+// heap_totals row claiming petabytes, a page size or arena size no heap has. The scene, the layout
+// and the renderer stay bounded (they once grew the GUI to 15 GB and aborted it).
 #include <gtest/gtest.h>
 
 #include "heap_map_renderer.h"
@@ -22,29 +22,33 @@ session::SpanRecord span(uint64_t base, uint32_t npages) {
 }
 
 QImage draw(const HeapScene& scene) {
-    const int perRow = HeapMapLayout::bestArenasPerRow(scene.arenas.size(), scene.pagesPerArena(), 4.0 / 3.0);
+    const int perRow =
+        HeapMapLayout::bestArenasPerRow(scene.arenas.size(), scene.pagesPerArena(), 4.0 / 3.0);
     const HeapMapLayout layout(scene.arenas, scene.pageSize, scene.arenaBytes, perRow);
     RenderOptions opts;
     opts.labels = false;
-    return renderHeapMap(scene, layout, fitViewport(layout, QSize(320, 240)), QSize(320, 240), opts);
+    return renderHeapMap(scene, layout, fitViewport(layout, QSize(320, 240)), QSize(320, 240),
+                         opts);
 }
 }  // namespace
 
 TEST(HeapSceneBounds, AHugeSpanIsBounded) {
-    const HeapScene s = buildHeapScene({span(kBase, 1), span(kBase + kPage, 4184997889u)}, kPage, kArena,
-                                       4 * kArena, 0);
+    const HeapScene s = buildHeapScene({span(kBase, 1), span(kBase + kPage, 4184997889u)}, kPage,
+                                       kArena, 4 * kArena, 0);
     EXPECT_LE(s.arenas.size(), 2 * 4096u);
     EXPECT_FALSE(draw(s).isNull());
 }
 
 TEST(HeapSceneBounds, AnAbsurdHeapSizeIsBounded) {
-    const HeapScene s = buildHeapScene({span(kBase, 1)}, kPage, kArena, uint64_t{1} << 62, uint64_t{1} << 61);
+    const HeapScene s =
+        buildHeapScene({span(kBase, 1)}, kPage, kArena, uint64_t{1} << 62, uint64_t{1} << 61);
     EXPECT_LE(s.arenas.size(), 2 * 4096u);
     EXPECT_FALSE(draw(s).isNull());
 }
 
 TEST(HeapSceneBounds, SpansOutsideTheAddressSpaceAreSkipped) {
-    const HeapScene s = buildHeapScene({span(~uint64_t{0} - kPage, 100), span(kBase, 1)}, kPage, kArena, kArena, 0);
+    const HeapScene s =
+        buildHeapScene({span(~uint64_t{0} - kPage, 100), span(kBase, 1)}, kPage, kArena, kArena, 0);
     for (const Tile& t : s.tiles) EXPECT_LT(t.base, uint64_t{1} << 48);
 }
 

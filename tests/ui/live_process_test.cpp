@@ -42,13 +42,16 @@ session::LiveProcess proc(long pid, uint64_t heap, bool attached = false) {
 // Sets an environment variable for one test and puts it back.
 class ScopedEnv {
 public:
-    ScopedEnv(const char* name, const QByteArray& value) : m_name(name), m_had(qEnvironmentVariableIsSet(name)) {
+    ScopedEnv(const char* name, const QByteArray& value)
+        : m_name(name), m_had(qEnvironmentVariableIsSet(name)) {
         m_old = qgetenv(name);
         qputenv(name, value);
     }
     ~ScopedEnv() {
-        if (m_had) qputenv(m_name, m_old);
-        else qunsetenv(m_name);
+        if (m_had)
+            qputenv(m_name, m_old);
+        else
+            qunsetenv(m_name);
     }
 
 private:
@@ -65,21 +68,28 @@ TEST(LiveProcessModel, PassesTheModelTesterAndKeepsRowsByPid) {
     QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::Warning);
     m.setProcesses({proc(300, 1 << 20), proc(100, 2 << 20)});
     ASSERT_EQ(m.rowCount(), 2);
-    EXPECT_EQ(m.data(m.index(0, LiveProcessModel::Pid), Qt::DisplayRole).toLongLong(), 100);  // by pid
-    EXPECT_EQ(m.data(m.index(0, LiveProcessModel::Program), Qt::DisplayRole).toString(), QStringLiteral("prog100"));
-    EXPECT_EQ(m.data(m.index(0, LiveProcessModel::Heap), Qt::DisplayRole).toString(), QStringLiteral("2.00 MiB"));
-    EXPECT_EQ(m.data(m.index(0, LiveProcessModel::Attached), Qt::DisplayRole).toString(), QStringLiteral("no"));
+    EXPECT_EQ(m.data(m.index(0, LiveProcessModel::Pid), Qt::DisplayRole).toLongLong(),
+              100);  // by pid
+    EXPECT_EQ(m.data(m.index(0, LiveProcessModel::Program), Qt::DisplayRole).toString(),
+              QStringLiteral("prog100"));
+    EXPECT_EQ(m.data(m.index(0, LiveProcessModel::Heap), Qt::DisplayRole).toString(),
+              QStringLiteral("2.00 MiB"));
+    EXPECT_EQ(m.data(m.index(0, LiveProcessModel::Attached), Qt::DisplayRole).toString(),
+              QStringLiteral("no"));
 
-    QSignalSpy inserted(&m, &QAbstractItemModel::rowsInserted), removed(&m, &QAbstractItemModel::rowsRemoved),
+    QSignalSpy inserted(&m, &QAbstractItemModel::rowsInserted),
+        removed(&m, &QAbstractItemModel::rowsRemoved),
         changed(&m, &QAbstractItemModel::dataChanged), reset(&m, &QAbstractItemModel::modelReset);
     m.setProcesses({proc(100, 2 << 20), proc(200, 1 << 20), proc(300, 3 << 20, true)});
     EXPECT_EQ(inserted.count(), 1);
     EXPECT_EQ(changed.count(), 1);  // 300 grew and got a client
     EXPECT_EQ(removed.count(), 0);
     EXPECT_EQ(m.rowOf(200), 1);
-    EXPECT_EQ(m.data(m.index(2, LiveProcessModel::Attached), Qt::DisplayRole).toString(), QStringLiteral("yes"));
+    EXPECT_EQ(m.data(m.index(2, LiveProcessModel::Attached), Qt::DisplayRole).toString(),
+              QStringLiteral("yes"));
     m.setOwnPid(300);
-    EXPECT_EQ(m.data(m.index(2, LiveProcessModel::Attached), Qt::DisplayRole).toString(), QStringLiteral("this window"));
+    EXPECT_EQ(m.data(m.index(2, LiveProcessModel::Attached), Qt::DisplayRole).toString(),
+              QStringLiteral("this window"));
     m.setProcesses({proc(200, 1 << 20)});
     EXPECT_EQ(removed.count(), 2);
     EXPECT_EQ(reset.count(), 0);  // a selection survives the refresh
@@ -88,7 +98,8 @@ TEST(LiveProcessModel, PassesTheModelTesterAndKeepsRowsByPid) {
     silent.pid = 50;
     silent.program = "?";
     m.setProcesses({silent});
-    EXPECT_EQ(m.data(m.index(0, LiveProcessModel::Heap), Qt::DisplayRole).toString(), QStringLiteral("?"));
+    EXPECT_EQ(m.data(m.index(0, LiveProcessModel::Heap), Qt::DisplayRole).toString(),
+              QStringLiteral("?"));
     m.setProcesses({});
     EXPECT_EQ(m.rowCount(), 0);
     qInstallMessageHandler(prev);
@@ -104,13 +115,14 @@ TEST(LiveProcessModel, ListsARealProcessAttachesAndDetaches) {
     env.insert(QStringLiteral("SPANSCOPE_ATTACH"), QStringLiteral("1"));
     prog.setProcessEnvironment(env);
     prog.setStandardOutputFile(QProcess::nullDevice());
-    prog.start(QStringLiteral(SPANSCOPE_CLI), {QStringLiteral("run"), QStringLiteral("--"),
-                                               QStringLiteral(SPANSCOPE_WORKLOAD), QStringLiteral("--forever"),
-                                               QStringLiteral("--threads"), QStringLiteral("1")});
+    prog.start(QStringLiteral(SPANSCOPE_CLI),
+               {QStringLiteral("run"), QStringLiteral("--"), QStringLiteral(SPANSCOPE_WORKLOAD),
+                QStringLiteral("--forever"), QStringLiteral("--threads"), QStringLiteral("1")});
     ASSERT_TRUE(prog.waitForStarted());
     const qint64 pid = prog.processId();  // `run` execs the program
     const QString sock = runtime.filePath(QStringLiteral("spanscope/%1.sock").arg(pid));
-    ASSERT_TRUE(waitFor([&] { return QFile::exists(sock); }, 10000)) << "no socket " << sock.toStdString();
+    ASSERT_TRUE(waitFor([&] { return QFile::exists(sock); }, 10000))
+        << "no socket " << sock.toStdString();
 
     // The watcher, on its own thread, finds it as `spanscope-cli ps` does.
     LiveProcessWatcher watcher(nullptr, 200);
@@ -124,7 +136,8 @@ TEST(LiveProcessModel, ListsARealProcessAttachesAndDetaches) {
               QStringLiteral("alloc_workload"));
     EXPECT_TRUE(model.processAt(row)->answered);
     EXPECT_GT(model.processAt(row)->heapSys, 0u);
-    EXPECT_EQ(model.data(model.index(row, LiveProcessModel::Attached), Qt::DisplayRole).toString(), QStringLiteral("no"));
+    EXPECT_EQ(model.data(model.index(row, LiveProcessModel::Attached), Qt::DisplayRole).toString(),
+              QStringLiteral("no"));
 
     // The window attaches from its session panel, and detaches.
     {
@@ -137,18 +150,24 @@ TEST(LiveProcessModel, ListsARealProcessAttachesAndDetaches) {
         panel->processView()->selectRow(panel->processModel()->rowOf(long(pid)));
         emit panel->attachRequested(pid);  // what the Attach button sends for the selected row
         EXPECT_EQ(w.attachedPid(), pid);
-        ASSERT_TRUE(waitFor([&] { return w.moment() != nullptr && w.summary() && w.summary()->live; }, 20000));
-        ASSERT_TRUE(waitFor([&] { return model.processAt(model.rowOf(long(pid)))->attached; }, 10000));
+        ASSERT_TRUE(waitFor(
+            [&] { return w.moment() != nullptr && w.summary() && w.summary()->live; }, 20000));
+        ASSERT_TRUE(
+            waitFor([&] { return model.processAt(model.rowOf(long(pid)))->attached; }, 10000));
         const int prow = panel->processModel()->rowOf(long(pid));
-        EXPECT_EQ(panel->processModel()->data(panel->processModel()->index(prow, LiveProcessModel::Attached),
-                                               Qt::DisplayRole),
-                  QStringLiteral("this window"));
+        EXPECT_EQ(
+            panel->processModel()->data(
+                panel->processModel()->index(prow, LiveProcessModel::Attached), Qt::DisplayRole),
+            QStringLiteral("this window"));
 
         ASSERT_TRUE(w.detach());
         EXPECT_EQ(w.attachedPid(), 0);
-        EXPECT_TRUE(w.bannerText().contains(QLatin1String("Detached"))) << w.bannerText().toStdString();
-        ASSERT_TRUE(waitFor([&] { return w.summary() && w.summary()->info.endReason == "detached"; }, 20000));
-        EXPECT_TRUE(w.bannerText().contains(QLatin1String("detached"))) << w.bannerText().toStdString();
+        EXPECT_TRUE(w.bannerText().contains(QLatin1String("Detached")))
+            << w.bannerText().toStdString();
+        ASSERT_TRUE(waitFor(
+            [&] { return w.summary() && w.summary()->info.endReason == "detached"; }, 20000));
+        EXPECT_TRUE(w.bannerText().contains(QLatin1String("detached")))
+            << w.bannerText().toStdString();
         EXPECT_TRUE(w.moment() != nullptr);  // still browsable
         EXPECT_FALSE(w.detach());            // nothing attached any more
     }

@@ -34,7 +34,8 @@ private:
     QtMessageHandler m_prev;
 };
 
-std::vector<session::ClassTotals> totals(std::initializer_list<std::tuple<int, uint32_t, uint64_t>> rows) {
+std::vector<session::ClassTotals> totals(
+    std::initializer_list<std::tuple<int, uint32_t, uint64_t>> rows) {
     std::vector<session::ClassTotals> v(68);
     for (size_t i = 0; i < v.size(); i++) v[i].sizeClass = int(i);
     for (auto [c, size, spans] : rows) {
@@ -55,9 +56,9 @@ TEST(SizeClassModel, PassesTheModelTester) {
     SizeClassModel m;
     QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::Warning);
     m.setTotals(totals({{1, 8, 3}, {5, 48, 10}, {0, 0, 2}}));
-    EXPECT_EQ(m.rowCount(), 3);  // only classes with spans
+    EXPECT_EQ(m.rowCount(), 3);                                // only classes with spans
     m.setTotals(totals({{1, 8, 4}, {5, 48, 11}, {0, 0, 2}}));  // same classes: dataChanged
-    m.setTotals(totals({{7, 112, 1}}));                          // different: reset
+    m.setTotals(totals({{7, 112, 1}}));                        // different: reset
     EXPECT_EQ(m.rowCount(), 1);
     m.setTotals({});
     EXPECT_EQ(m.rowCount(), 0);
@@ -68,11 +69,14 @@ TEST(SizeClassModel, ShowsAndSortsNumbers) {
     SizeClassModel m;
     m.setTotals(totals({{1, 8, 3}, {5, 48, 10}, {0, 0, 2}, {30, 768, 7}}));
     QSortFilterProxyModel proxy;
-    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::Warning);
+    QAbstractItemModelTester tester(&proxy,
+                                    QAbstractItemModelTester::FailureReportingMode::Warning);
     proxy.setSourceModel(&m);
     proxy.setSortRole(SizeClassModel::kSortRole);
     proxy.sort(SizeClassModel::Spans, Qt::DescendingOrder);
-    auto cls = [&](int row) { return proxy.index(row, 0).data(SizeClassModel::kSizeClassRole).toInt(); };
+    auto cls = [&](int row) {
+        return proxy.index(row, 0).data(SizeClassModel::kSizeClassRole).toInt();
+    };
     EXPECT_EQ(cls(0), 5);
     EXPECT_EQ(cls(1), 30);
     EXPECT_EQ(cls(3), 0);
@@ -82,17 +86,22 @@ TEST(SizeClassModel, ShowsAndSortsNumbers) {
     EXPECT_EQ(cls(2), 30);
     EXPECT_EQ(cls(3), 0);
     const int row30 = 2;
-    EXPECT_EQ(proxy.index(row30, SizeClassModel::ObjectSize).data().toString(), QStringLiteral("768 B"));
-    EXPECT_EQ(proxy.index(row30, SizeClassModel::SpanBytes).data().toString(), QStringLiteral("56.0 KiB"));
+    EXPECT_EQ(proxy.index(row30, SizeClassModel::ObjectSize).data().toString(),
+              QStringLiteral("768 B"));
+    EXPECT_EQ(proxy.index(row30, SizeClassModel::SpanBytes).data().toString(),
+              QStringLiteral("56.0 KiB"));
     EXPECT_EQ(proxy.index(3, SizeClassModel::Class).data().toString(), QStringLiteral("large"));
-    EXPECT_TRUE(proxy.index(0, SizeClassModel::Class).data(Qt::DecorationRole).canConvert<QColor>());
-    EXPECT_EQ(m.headerData(SizeClassModel::Waste, Qt::Horizontal).toString(), QStringLiteral("Waste"));
+    EXPECT_TRUE(
+        proxy.index(0, SizeClassModel::Class).data(Qt::DecorationRole).canConvert<QColor>());
+    EXPECT_EQ(m.headerData(SizeClassModel::Waste, Qt::Horizontal).toString(),
+              QStringLiteral("Waste"));
 }
 
 TEST(SizeClassTable, TableWidgetSortsBySpanBytes) {
     TesterFailures f;
     SizeClassTable t;
-    QAbstractItemModelTester tester(t.proxy(), QAbstractItemModelTester::FailureReportingMode::Warning);
+    QAbstractItemModelTester tester(t.proxy(),
+                                    QAbstractItemModelTester::FailureReportingMode::Warning);
     auto m = std::make_shared<MomentSnapshot>();
     m->classes = totals({{1, 8, 3}, {5, 48, 10}});
     t.setMoment(m);

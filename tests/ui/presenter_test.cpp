@@ -2,7 +2,10 @@
 // (good, malformed and wrong files), and stepping on a real recorded session (binary-trees): each
 // step moves the cursor to the record's time, checked against SQL of its own; next GC phase lands
 // on a gc_phases row; a scene plays its seek, steps and caption; presenter mode scales the type.
+#include "presenter.h"
+
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <QAbstractAxis>
 #include <QChart>
@@ -12,14 +15,11 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include "main_window.h"
 #include "narration.h"
-#include "presenter.h"
 #include "scene_script.h"
 #include "spanscope/events_table.h"
 #include "ui_test_util.h"
@@ -45,7 +45,9 @@ Event ev(uint16_t kind, uint64_t a = 0, uint64_t b = 0, uint64_t c = 0, uint64_t
     return e;
 }
 
-std::string s(const QString& q) { return q.toStdString(); }
+std::string s(const QString& q) {
+    return q.toStdString();
+}
 
 // One integer from SQL (independent of SessionReader's stepping queries); -1 for NULL.
 int64_t sqlInt(const QString& file, const std::string& sql) {
@@ -54,7 +56,8 @@ int64_t sqlInt(const QString& file, const std::string& sql) {
     spanscope::session::registerEventsTable(db);  // events: the session's blocks, a row a record
     sqlite3_stmt* st = nullptr;
     int64_t v = -2;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -73,9 +76,12 @@ TEST(Narration, SweepProgressSaysWhatWasCountedAndWhenASweepIsComplete) {
     const auto classes = classTable();
     Event e = ev(uint16_t(EventKind::SweepProgress), 1200, 400, 1024, 8);
     EXPECT_EQ(s(narrate(e, classes)),
-              "Sweeping: 1024 more spans swept with nothing to free (1200 pages swept in all, 400 pages in use)");
+              "Sweeping: 1024 more spans swept with nothing to free (1200 pages swept in all, 400 "
+              "pages in use)");
     e.flags = 1;
-    EXPECT_EQ(s(narrate(e, classes)), "Sweep complete: every span of this cycle swept (1200 pages swept in all, 400 pages in use)");
+    EXPECT_EQ(s(narrate(e, classes)),
+              "Sweep complete: every span of this cycle swept (1200 pages swept in all, 400 pages "
+              "in use)");
 }
 
 TEST(Narration, SaysWhatEachKindOfRecordMeans) {
@@ -83,20 +89,27 @@ TEST(Narration, SaysWhatEachKindOfRecordMeans) {
     ASSERT_EQ(classes[5].size, 48u);
     Event cache = ev(uint16_t(EventKind::SpanCache), 12, 170);
     cache.spanClass = 5 << 1;
-    EXPECT_EQ(s(narrate(cache, classes)), "Thread 1234 cached a span of class 5 (48 B, 170 objects, 12 in use) into its mcache");
+    EXPECT_EQ(
+        s(narrate(cache, classes)),
+        "Thread 1234 cached a span of class 5 (48 B, 170 objects, 12 in use) into its mcache");
 
     Event mt = ev(uint16_t(EventKind::GCPhase), 3, 4300 << 10, 8 << 20, 0);
     mt.flags = uint8_t(GCPhaseKind::MarkTermination);
     mt.npages = 210;  // µs
     NarrationContext ctx;
-    ctx.cyclePhases.push_back(session::GcPhase{3, "sweep-termination", 0, 4100 << 10, 8 << 20, 0, 0});
-    EXPECT_EQ(s(narrate(mt, classes, ctx)), "GC 3: mark termination, stop-the-world 210 \u00b5s, heap 4.0 MiB→4.2 MiB, goal 8 MiB");
-    EXPECT_EQ(s(narrate(mt, classes)), "GC 3: mark termination, stop-the-world 210 \u00b5s, heap 4.2 MiB, goal 8 MiB");
+    ctx.cyclePhases.push_back(
+        session::GcPhase{3, "sweep-termination", 0, 4100 << 10, 8 << 20, 0, 0});
+    EXPECT_EQ(
+        s(narrate(mt, classes, ctx)),
+        "GC 3: mark termination, stop-the-world 210 \u00b5s, heap 4.0 MiB→4.2 MiB, goal 8 MiB");
+    EXPECT_EQ(s(narrate(mt, classes)),
+              "GC 3: mark termination, stop-the-world 210 \u00b5s, heap 4.2 MiB, goal 8 MiB");
 
     Event sweep = ev(uint16_t(EventKind::SweepCycle), 14, 12 << 20, 24 << 20);
     NarrationContext sctx;
     sctx.sweepCycle = 7;
-    EXPECT_EQ(s(narrate(sweep, classes, sctx)), "Sweep generation 7 began: live heap 12 MiB, the next starts at 24 MiB");
+    EXPECT_EQ(s(narrate(sweep, classes, sctx)),
+              "Sweep generation 7 began: live heap 12 MiB, the next starts at 24 MiB");
 
     Event uncache = ev(uint16_t(EventKind::SpanUncache), 170, 170);
     uncache.spanClass = 5 << 1;
@@ -104,15 +117,18 @@ TEST(Narration, SaysWhatEachKindOfRecordMeans) {
     EXPECT_NE(s(narrate(uncache, classes)).find("gave a full span of class 5"), std::string::npos);
     Event large = ev(uint16_t(EventKind::LargeAlloc), 40000);
     large.npages = 5;
-    EXPECT_NE(s(narrate(large, classes)).find("large object of 39 KiB"), std::string::npos) << s(narrate(large, classes));
+    EXPECT_NE(s(narrate(large, classes)).find("large object of 39 KiB"), std::string::npos)
+        << s(narrate(large, classes));
     Event sw = ev(uint16_t(EventKind::SpanSweep), 30, 40, 170);
     sw.spanClass = 5 << 1;
     EXPECT_NE(s(narrate(sw, classes)).find("freed 30 objects; 40 stay live"), std::string::npos);
     Event refill = ev(uint16_t(EventKind::SpanRefill), 12, 170, 30, 0xc000008000 | 170);
     refill.spanClass = 5 << 1;
     refill.flags = 1 | 2 | 4;
-    EXPECT_EQ(s(narrate(refill, classes)), "Thread 1234 refilled its mcache with a span of class 5 (48 B, 170 objects, 12 in use), "
-                                           "swept on the way (30 objects freed), and handed back its full span (170 in use)");
+    EXPECT_EQ(
+        s(narrate(refill, classes)),
+        "Thread 1234 refilled its mcache with a span of class 5 (48 B, 170 objects, 12 in use), "
+        "swept on the way (30 objects freed), and handed back its full span (170 in use)");
     Event freed = ev(uint16_t(EventKind::ObjFree), 0b1011);
     EXPECT_NE(s(narrate(freed, classes)).find("freed 3 unmarked objects"), std::string::npos);
     Event mark = ev(uint16_t(EventKind::ObjMark));
@@ -124,15 +140,18 @@ TEST(Narration, SaysWhatEachKindOfRecordMeans) {
     st.addr = 0;  // no memory limit
     EXPECT_EQ(s(narrate(st, classes)).find("memory limit"), std::string::npos);
     st.addr = 48ull << 20;  // sweep termination carries the memory limit in bytes
-    EXPECT_NE(s(narrate(st, classes)).find("under a memory limit of 48 MiB"), std::string::npos) << s(narrate(st, classes));
+    EXPECT_NE(s(narrate(st, classes)).find("under a memory limit of 48 MiB"), std::string::npos)
+        << s(narrate(st, classes));
     // Off carries the idle mark workers' CPU (µs << 32): said only when they marked.
     Event off = ev(uint16_t(EventKind::GCPhase), 4, 3 << 20, 6 << 20, 0);
     off.flags = uint8_t(GCPhaseKind::Off);
     off.addr = 48;  // the limit in MiB, low bits
-    EXPECT_EQ(s(narrate(off, classes)), "GC 4: done: 3 MiB marked live, sweeping begins; next goal 6 MiB");
+    EXPECT_EQ(s(narrate(off, classes)),
+              "GC 4: done: 3 MiB marked live, sweeping begins; next goal 6 MiB");
     off.addr = uint64_t{2500} << 32 | 48;
-    EXPECT_EQ(s(narrate(off, classes)), "GC 4: done: 3 MiB marked live, sweeping begins; next goal 6 MiB; "
-                                        "idle mark workers marked for 2.50 ms on otherwise idle CPUs");
+    EXPECT_EQ(s(narrate(off, classes)),
+              "GC 4: done: 3 MiB marked live, sweeping begins; next goal 6 MiB; "
+              "idle mark workers marked for 2.50 ms on otherwise idle CPUs");
 
     // Every kind of events.h and of the probe gets a sentence of its own: no placeholder left,
     // not the fallback, and no two kinds alike.
@@ -182,7 +201,8 @@ TEST(SceneScript, ParsesStepsAndNamesEveryMistake) {
     EXPECT_EQ(sc.steps[3].repeat, 3);
     EXPECT_TRUE(sc.steps[4].hasCaption);
     EXPECT_TRUE(sc.steps[4].caption.isEmpty());
-    ASSERT_TRUE(parseScene(R"([{"step": "first-event"}, {"step": "last-event"}])", &sc, &err)) << s(err);
+    ASSERT_TRUE(parseScene(R"([{"step": "first-event"}, {"step": "last-event"}])", &sc, &err))
+        << s(err);
     EXPECT_EQ(sc.steps.size(), 2);
 
     const std::pair<const char*, const char*> bad[] = {
@@ -191,7 +211,8 @@ TEST(SceneScript, ParsesStepsAndNamesEveryMistake) {
         {"{\"steps\": []}", "no steps"},
         {"{\"title\": \"x\"}", "needs \"steps\""},
         {"{\"steps\": [{\"sek\": 1}]}", "step 1: unknown key 'sek'"},
-        {"{\"steps\": [{\"seek\": 1}, {\"step\": \"sideways\"}]}", "step 2: unknown step 'sideways'"},
+        {"{\"steps\": [{\"seek\": 1}, {\"step\": \"sideways\"}]}",
+         "step 2: unknown step 'sideways'"},
         {"{\"steps\": [{\"seek\": \"soon\"}]}", "'seek' needs a number"},
         {"{\"steps\": [{\"seek\": -1}]}", "'seek' needs a number"},
         {"{\"steps\": [{}]}", "does nothing"},
@@ -214,7 +235,8 @@ TEST(SceneScript, ParsesStepsAndNamesEveryMistake) {
     f.write(R"({"steps": [{"open": "rec.spanscope"}]})");
     f.close();
     ASSERT_TRUE(loadScene(f.fileName(), &sc, &err)) << s(err);
-    EXPECT_EQ(sc.steps[0].open, dir.filePath(QStringLiteral("rec.spanscope")));  // relative to the scene
+    EXPECT_EQ(sc.steps[0].open,
+              dir.filePath(QStringLiteral("rec.spanscope")));  // relative to the scene
 
     const Scene def = defaultScene();
     ASSERT_FALSE(def.steps.isEmpty());
@@ -230,10 +252,10 @@ protected:
         // The tests step through the phases of two whole cycles: --min-gc makes the demo run past
         // its 0.4 s until three collections have finished, however slowly a loaded machine runs it
         // (0.4 s alone held a single cycle in a parallel full-suite run).
-        rec.start(QStringLiteral(SPANSCOPE_CLI), {QStringLiteral("demo"), QStringLiteral("binary-trees"),
-                                                  QStringLiteral("--seconds"), QStringLiteral("0.4"),
-                                                  QStringLiteral("--min-gc"), QStringLiteral("3"),
-                                                  QStringLiteral("-o"), s_file});
+        rec.start(QStringLiteral(SPANSCOPE_CLI),
+                  {QStringLiteral("demo"), QStringLiteral("binary-trees"),
+                   QStringLiteral("--seconds"), QStringLiteral("0.4"), QStringLiteral("--min-gc"),
+                   QStringLiteral("3"), QStringLiteral("-o"), s_file});
         rec.waitForFinished(60000);
         s_ok = rec.exitCode() == 0 && QFile::exists(s_file);
         if (!s_ok) std::fprintf(stderr, "%s\n", rec.readAllStandardError().constData());
@@ -272,8 +294,9 @@ TEST_F(PresenterOnARecording, NextAndPreviousEventMoveTheCursorToTheRecord) {
     w.seekTo(mid);
     ASSERT_TRUE(waitFor([&] { return w.moment()->tNs == mid && p.current().has_value(); }, 20000));
     // The narration describes the last record at or before the cursor.
-    const int64_t before = sqlInt(s_file, "SELECT max(t_ns) FROM events WHERE t_ns <= " + std::to_string(mid) +
-                                              " AND kind IN (" + kinds + ")");
+    const int64_t before =
+        sqlInt(s_file, "SELECT max(t_ns) FROM events WHERE t_ns <= " + std::to_string(mid) +
+                           " AND kind IN (" + kinds + ")");
     EXPECT_EQ(int64_t(p.current()->event.timeNs), before);
     EXPECT_FALSE(p.narration().isEmpty());
     EXPECT_TRUE(p.bar()->isVisible());
@@ -282,13 +305,16 @@ TEST_F(PresenterOnARecording, NextAndPreviousEventMoveTheCursorToTheRecord) {
     for (int i = 0; i < 5; i++) {
         const int64_t id = p.current()->id;
         ASSERT_TRUE(stepAndWait([&] { return p.nextEvent(); })) << i;
-        const int64_t expect = sqlInt(s_file, "SELECT min(t_ns) FROM events WHERE (t_ns > " + std::to_string(t) +
-                                                  " OR (t_ns = " + std::to_string(t) + " AND id > " +
-                                                  std::to_string(id) + ")) AND kind IN (" + kinds + ")");
+        const int64_t expect =
+            sqlInt(s_file, "SELECT min(t_ns) FROM events WHERE (t_ns > " + std::to_string(t) +
+                               " OR (t_ns = " + std::to_string(t) + " AND id > " +
+                               std::to_string(id) + ")) AND kind IN (" + kinds + ")");
         EXPECT_EQ(int64_t(p.current()->event.timeNs), expect) << i;
         EXPECT_EQ(w.moment()->tNs, expect);
         EXPECT_EQ(w.timeline()->cursorTime(), expect);
-        EXPECT_EQ(p.narration(), narrate(p.current()->event, w.summary()->classes, p.currentContext())) << i;
+        EXPECT_EQ(p.narration(),
+                  narrate(p.current()->event, w.summary()->classes, p.currentContext()))
+            << i;
         t = expect;
     }
     const session::EventRow fifth = *p.current();
@@ -330,9 +356,14 @@ TEST_F(PresenterOnARecording, NextGcPhaseLandsOnAPhaseRecord) {
         EXPECT_EQ(e.kind, EventKind::GCPhase);
         const int64_t t = static_cast<int64_t>(e.timeNs);
         EXPECT_GT(t, last);
-        EXPECT_EQ(sqlInt(s_file, "SELECT count(*) FROM gc_phases WHERE t_ns = " + std::to_string(t)), 1) << t;
-        EXPECT_EQ(sqlInt(s_file, "SELECT min(t_ns) FROM gc_phases WHERE t_ns > " + std::to_string(last)), t);
-        EXPECT_TRUE(p.narration().startsWith(QStringLiteral("GC %1: ").arg(e.a))) << s(p.narration());
+        EXPECT_EQ(
+            sqlInt(s_file, "SELECT count(*) FROM gc_phases WHERE t_ns = " + std::to_string(t)), 1)
+            << t;
+        EXPECT_EQ(
+            sqlInt(s_file, "SELECT min(t_ns) FROM gc_phases WHERE t_ns > " + std::to_string(last)),
+            t);
+        EXPECT_TRUE(p.narration().startsWith(QStringLiteral("GC %1: ").arg(e.a)))
+            << s(p.narration());
         last = t;
     }
     // Mark termination tells gctrace's heap0→heap1.
@@ -362,14 +393,16 @@ TEST(PresenterScale, LongNarrationWrapsToTwoLines) {
     QFont big;
     big.setPointSizeF(20);
     big.setBold(true);
-    const QString text = QStringLiteral("Thread 1234 refilled its mcache with a span of class 5 (48 B, 170 objects, 12 in use), "
-                                        "swept on the way (30 objects freed), and handed back its full span");
+    const QString text = QStringLiteral(
+        "Thread 1234 refilled its mcache with a span of class 5 (48 B, 170 objects, 12 in use), "
+        "swept on the way (30 objects freed), and handed back its full span");
     const int width = QFontMetrics(big).horizontalAdvance(text) * 6 / 10;
     const QStringList lines = NarrationBar::narrationLines(text, big, width);
     ASSERT_EQ(lines.size(), 2);
     EXPECT_EQ(lines[0] + QLatin1Char(' ') + lines[1], text) << "nothing lost";
     for (const QString& l : lines) EXPECT_LE(QFontMetrics(big).horizontalAdvance(l), width);
-    EXPECT_EQ(NarrationBar::narrationLines(QStringLiteral("GC 3: done"), big, width), QStringList{QStringLiteral("GC 3: done")});
+    EXPECT_EQ(NarrationBar::narrationLines(QStringLiteral("GC 3: done"), big, width),
+              QStringList{QStringLiteral("GC 3: done")});
     const QStringList tight = NarrationBar::narrationLines(text, big, width / 3);
     ASSERT_EQ(tight.size(), 2);
     EXPECT_TRUE(tight[1].endsWith(QChar(0x2026))) << qPrintable(tight[1]);
@@ -383,9 +416,11 @@ TEST_F(PresenterOnARecording, ScenePlaysItsStepsAndLargeTypeComesAndGoes) {
     const double axisBefore = chart->chart()->axes().first()->labelsFont().pointSizeF();
     p.setActive(true);
     EXPECT_GE(p.fontScale(), Presenter::kMinFontScale);
-    EXPECT_NEAR(p.fontScale(), Presenter::fontScaleFor(w.height()), 0.01);  // offscreen: the window is the stage
+    EXPECT_NEAR(p.fontScale(), Presenter::fontScaleFor(w.height()),
+                0.01);  // offscreen: the window is the stage
     EXPECT_NEAR(w.font().pointSizeF(), before * p.fontScale(), 0.01);
-    EXPECT_NEAR(chart->chart()->axes().first()->labelsFont().pointSizeF(), axisBefore * p.chartFontScale(), 0.01);
+    EXPECT_NEAR(chart->chart()->axes().first()->labelsFont().pointSizeF(),
+                axisBefore * p.chartFontScale(), 0.01);
     EXPECT_TRUE(p.toggleAction()->isChecked());
 
     // The scene seeks to a whole millisecond before the first cycle, so that its two steps land on
@@ -412,7 +447,8 @@ TEST_F(PresenterOnARecording, ScenePlaysItsStepsAndLargeTypeComesAndGoes) {
     ASSERT_TRUE(waitFor([&] { return done.count() == 2; }, 20000));
     EXPECT_EQ(p.sceneIndex(), 2);
     const int64_t second =
-        sqlInt(s_file, "SELECT t_ns FROM gc_phases WHERE t_ns > " + std::to_string(seekNs) + " ORDER BY t_ns LIMIT 1 OFFSET 1");
+        sqlInt(s_file, "SELECT t_ns FROM gc_phases WHERE t_ns > " + std::to_string(seekNs) +
+                           " ORDER BY t_ns LIMIT 1 OFFSET 1");
     ASSERT_GT(second, 0);
     EXPECT_EQ(int64_t(p.current()->event.timeNs), second);
     EXPECT_EQ(w.moment()->tNs, second);

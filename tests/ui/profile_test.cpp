@@ -2,9 +2,9 @@
 // call trees from a profile built in memory (totals, top-down against bottom-up, search, the
 // span filler), the models under QAbstractItemModelTester, the flame graph's layout and pixels;
 // then a real program with known allocation sites (tests/instrumentation/prof_sites.c) recorded at
-// SPANSCOPE_MEMPROFILERATE=1: the trees against 'spanscope-cli top' (the same figures), the window's
-// Profile panel, its selection outlining the spans in the heap map, the span inspector's sampled
-// allocations, and the presenter's "this span was filled by" sentence.
+// SPANSCOPE_MEMPROFILERATE=1: the trees against 'spanscope-cli top' (the same figures), the
+// window's Profile panel, its selection outlining the spans in the heap map, the span inspector's
+// sampled allocations, and the presenter's "this span was filled by" sentence.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -18,8 +18,8 @@
 #include <QTreeView>
 #include <QTreeWidget>
 #include <array>
-#include <set>
 #include <map>
+#include <set>
 
 #include "flame_graph.h"
 #include "format.h"
@@ -27,8 +27,8 @@
 #include "profile_model.h"
 #include "profile_panel.h"
 #include "profile_tree.h"
-#include "ui_test_util.h"
 #include "spanscope/session_reader.h"
+#include "ui_test_util.h"
 
 using namespace spanscope;
 using namespace spanscope::ui;
@@ -39,9 +39,9 @@ constexpr uint64_t kMiB = 1 << 20;
 
 // Four stacks over six pcs (innermost first, as the reader gives them):
 //   1: main -> parse -> json_decode (parser.c:120)          in use 3 x 100 B, allocated 5 x 100 B
-//   2: main -> parse -> read_file (io.c:10)                  in use 1 x 4000 B, allocated 2 x 4000 B
-//   3: main -> worker -> json_decode (parser.c:120)          in use 0, allocated 4 x 100 B
-//   4: main -> worker -> [inlined: fill_cache (cache.h:7) in grow (cache.c:30)]  in use 2 x 64 B
+//   2: main -> parse -> read_file (io.c:10)                  in use 1 x 4000 B, allocated 2 x 4000
+//   B 3: main -> worker -> json_decode (parser.c:120)          in use 0, allocated 4 x 100 B 4:
+//   main -> worker -> [inlined: fill_cache (cache.h:7) in grow (cache.c:30)]  in use 2 x 64 B
 session::HeapProfile syntheticProfile(int64_t rate = 1) {
     session::HeapProfile p;
     p.rate = rate;
@@ -56,7 +56,8 @@ session::HeapProfile syntheticProfile(int64_t rate = 1) {
     loc(0x40, {{"read_file", "/src/io.c", 10}});
     loc(0x50, {{"worker", "/src/main.c", 9}});
     loc(0x60, {{"fill_cache", "/src/cache.h", 7}, {"grow", "/src/cache.c", 30}});
-    auto stack = [&](uint64_t id, std::vector<uint64_t> pcs, uint64_t io, uint64_t ib, uint64_t ao, uint64_t ab) {
+    auto stack = [&](uint64_t id, std::vector<uint64_t> pcs, uint64_t io, uint64_t ib, uint64_t ao,
+                     uint64_t ab) {
         session::ProfileStack s;
         s.id = id;
         s.index = uint32_t(p.stacks.size());
@@ -70,8 +71,8 @@ session::HeapProfile syntheticProfile(int64_t rate = 1) {
     stack(3, {0x30, 0x50, 0x10}, 0, 0, 4, 400);
     stack(4, {0x60, 0x50, 0x10}, 2, 128, 2, 128);
     // Live samples: stack 1 in the span [0x1000, 0x3000), stack 2 and 4 in [0x8000, 0xa000).
-    p.live = {{0x1000, 100, 1, 5}, {0x1100, 100, 1, 6}, {0x2f00, 100, 1, 7},
-              {0x8000, 4000, 2, 8}, {0x9000, 64, 4, 9}, {0x9040, 64, 4, 9}};
+    p.live = {{0x1000, 100, 1, 5},  {0x1100, 100, 1, 6}, {0x2f00, 100, 1, 7},
+              {0x8000, 4000, 2, 8}, {0x9000, 64, 4, 9},  {0x9040, 64, 4, 9}};
     p.samples = 13;
     p.symbolized = true;
     return p;
@@ -109,8 +110,10 @@ TEST(ProfileTree, RootHoldsEveryStacksScaledValues) {
         ProfileValues want;
         for (const auto& s : p.stacks) {
             ProfileValues v;
-            session::scaleHeapSample(s.inuseObjects, s.inuseBytes, s.rate, &v.inuseObjects, &v.inuseBytes);
-            session::scaleHeapSample(s.allocObjects, s.allocBytes, s.rate, &v.allocObjects, &v.allocBytes);
+            session::scaleHeapSample(s.inuseObjects, s.inuseBytes, s.rate, &v.inuseObjects,
+                                     &v.inuseBytes);
+            session::scaleHeapSample(s.allocObjects, s.allocBytes, s.rate, &v.allocObjects,
+                                     &v.allocBytes);
             want += v;
         }
         for (bool bottomUp : {false, true}) {
@@ -178,7 +181,8 @@ TEST(ProfileTree, BottomUpAgreesWithTopDown) {
     }
     EXPECT_EQ(roots.size(), 3u);  // json_decode, read_file, fill_cache
     for (const auto& [fn, bytes] : roots)
-        EXPECT_EQ(bytes, sumOver(td, fn, [](const ProfileNode& n) { return n.self.inuseBytes; })) << fn.toStdString();
+        EXPECT_EQ(bytes, sumOver(td, fn, [](const ProfileNode& n) { return n.self.inuseBytes; }))
+            << fn.toStdString();
     // Below the roots nothing is self, and json_decode's callers split its bytes.
     const int json = childByFunction(bu, 0, QStringLiteral("json_decode"));
     ASSERT_GE(json, 0);
@@ -193,8 +197,8 @@ TEST(ProfileTree, BottomUpAgreesWithTopDown) {
 TEST(ProfileTree, SearchCountsEachStackOnce) {
     const ProfileTree t = buildProfileTree(syntheticProfile(), false);
     const ProfileSearch s = searchProfile(t, QStringLiteral("JSON"));
-    EXPECT_EQ(s.matchedNodes, 2u);            // under parse and under worker
-    EXPECT_EQ(s.matched.inuseBytes, 300);     // stacks 1 and 3
+    EXPECT_EQ(s.matchedNodes, 2u);         // under parse and under worker
+    EXPECT_EQ(s.matched.inuseBytes, 300);  // stacks 1 and 3
     EXPECT_EQ(s.matched.allocBytes, 900);
     const ProfileSearch m = searchProfile(t, QStringLiteral("main"));
     EXPECT_EQ(m.matched.allocBytes, t.root().total.allocBytes);  // every stack, once
@@ -230,10 +234,12 @@ TEST(ProfileModel, PassesModelTesterAndShowsFigures) {
         QSortFilterProxyModel proxy;
         proxy.setSourceModel(&m);
         proxy.setSortRole(ProfileModel::kSortRole);
-        QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::Fatal);
+        QAbstractItemModelTester proxyTester(&proxy,
+                                             QAbstractItemModelTester::FailureReportingMode::Fatal);
         proxy.sort(ProfileModel::InclusiveBytes, Qt::DescendingOrder);
         m.setMetric(ProfileMetric::AllocObjects);
-        const ProfileSearch s = searchProfile(bottomUp ? snap->bottomUp : snap->topDown, QStringLiteral("json"));
+        const ProfileSearch s =
+            searchProfile(bottomUp ? snap->bottomUp : snap->topDown, QStringLiteral("json"));
         m.setSearch(&s);
         m.setProfile(nullptr);
         EXPECT_EQ(m.rowCount(), 0);
@@ -244,14 +250,18 @@ TEST(ProfileModel, PassesModelTesterAndShowsFigures) {
     m.setProfile(snap);
     ASSERT_EQ(m.rowCount(), 3);
     int64_t sum = 0;
-    for (int r = 0; r < m.rowCount(); r++) sum += m.index(r, ProfileModel::InclusiveBytes).data(ProfileModel::kSortRole).toLongLong();
+    for (int r = 0; r < m.rowCount(); r++)
+        sum += m.index(r, ProfileModel::InclusiveBytes).data(ProfileModel::kSortRole).toLongLong();
     EXPECT_EQ(sum, snap->bottomUp.root().total.inuseBytes);
     const int json = childByFunction(snap->bottomUp, 0, QStringLiteral("json_decode"));
     const QModelIndex ji = m.indexOfNode(json);
     EXPECT_EQ(ji.data().toString(), QStringLiteral("json_decode"));
-    EXPECT_EQ(m.indexOfNode(json, ProfileModel::Location).data().toString(), QStringLiteral("parser.c:120"));
-    EXPECT_EQ(m.indexOfNode(json, ProfileModel::InclusiveBytes).data().toString(), QStringLiteral("300 B"));
-    EXPECT_EQ(m.indexOfNode(json, ProfileModel::Share).data().toString(), QStringLiteral("6.8%"));  // 300 / 4428
+    EXPECT_EQ(m.indexOfNode(json, ProfileModel::Location).data().toString(),
+              QStringLiteral("parser.c:120"));
+    EXPECT_EQ(m.indexOfNode(json, ProfileModel::InclusiveBytes).data().toString(),
+              QStringLiteral("300 B"));
+    EXPECT_EQ(m.indexOfNode(json, ProfileModel::Share).data().toString(),
+              QStringLiteral("6.8%"));  // 300 / 4428
     EXPECT_EQ(m.rowCount(ji), 2);
 }
 
@@ -276,7 +286,8 @@ TEST(FlameGraph, WidthsFollowTheMetric) {
     // In-use objects: stack 3 has none in use, so its json_decode box under worker is gone.
     const int worker = childByFunction(t, t.root().children[0], QStringLiteral("worker"));
     const int json3 = childByFunction(t, worker, QStringLiteral("json_decode"));
-    for (const FlameBox& b : layoutFlameGraph(t, ProfileMetric::InuseObjects, 0, width, row)) EXPECT_NE(b.node, json3);
+    for (const FlameBox& b : layoutFlameGraph(t, ProfileMetric::InuseObjects, 0, width, row))
+        EXPECT_NE(b.node, json3);
     // Zoomed on worker: its ancestors full width on top, worker full width below them.
     const auto zoomed = layoutFlameGraph(t, ProfileMetric::AllocBytes, worker, width, row);
     for (const FlameBox& b : zoomed) {
@@ -309,25 +320,29 @@ TEST(FlameGraph, PixelsColourAndLabels) {
     // Searching: matches magenta, the rest grey; the selected frame outlined.
     const ProfileSearch s = searchProfile(t, QStringLiteral("json"));
     o.search = &s;
-    const int read = childByFunction(t, childByFunction(t, t.root().children[0], QStringLiteral("parse")),
-                                     QStringLiteral("read_file"));
+    const int read =
+        childByFunction(t, childByFunction(t, t.root().children[0], QStringLiteral("parse")),
+                        QStringLiteral("read_file"));
     o.selectedNode = read;
     const QImage searched = renderFlameGraph(t, boxes, size, o);
     for (const FlameBox& b : boxes) {
         if (b.node == 0 || b.node == read || b.rect.width() < 12) continue;
         const QPoint px(int(b.rect.right()) - 4, int(b.rect.top()) + 1);
-        EXPECT_EQ(searched.pixel(px), s.matchedNode[size_t(b.node)] ? flamecolors::kMatch : flamecolors::kUnmatched)
+        EXPECT_EQ(searched.pixel(px),
+                  s.matchedNode[size_t(b.node)] ? flamecolors::kMatch : flamecolors::kUnmatched)
             << t.label(b.node).toStdString();
     }
     for (const FlameBox& b : boxes)
         if (b.node == read) {
-            EXPECT_EQ(searched.pixel(int(b.rect.left()) + 1, int(b.rect.center().y())), flamecolors::kSelected);
+            EXPECT_EQ(searched.pixel(int(b.rect.left()) + 1, int(b.rect.center().y())),
+                      flamecolors::kSelected);
         }
     // Labels: whole when they fit, the function elided when not, nothing in a sliver.
     const QFontMetrics fm(font);
     const FlameFrame f{QStringLiteral("json_decode"), QStringLiteral("/src/parser.c"), 120};
     EXPECT_EQ(flameBoxText(f, false, fm, 400), QStringLiteral("json_decode (parser.c:120)"));
-    const QString elided = flameBoxText(f, false, fm, fm.horizontalAdvance(QStringLiteral("json_d")) + 6);
+    const QString elided =
+        flameBoxText(f, false, fm, fm.horizontalAdvance(QStringLiteral("json_d")) + 6);
     EXPECT_TRUE(elided.startsWith(QStringLiteral("json"))) << elided.toStdString();
     EXPECT_TRUE(elided.endsWith(QChar(0x2026))) << elided.toStdString();
     EXPECT_TRUE(flameBoxText(f, false, fm, 8).isEmpty());
@@ -370,9 +385,11 @@ TEST(Narration, NamesTheSiteThatFilledTheSpan) {
     const QString plain = narrate(e, {}, ctx);
     EXPECT_FALSE(plain.contains(QStringLiteral("filled")));
     ctx.filledBy = QStringLiteral("json_decode (parser.c:120)");
-    EXPECT_EQ(narrate(e, {}, ctx), plain + QStringLiteral(" — this span was filled by json_decode (parser.c:120)"));
+    EXPECT_EQ(narrate(e, {}, ctx),
+              plain + QStringLiteral(" — this span was filled by json_decode (parser.c:120)"));
     ctx.filledByOthers = 2;
-    EXPECT_TRUE(narrate(e, {}, ctx).endsWith(QStringLiteral("json_decode (parser.c:120) and 2 other sites")));
+    EXPECT_TRUE(narrate(e, {}, ctx)
+                    .endsWith(QStringLiteral("json_decode (parser.c:120) and 2 other sites")));
 }
 
 // ---- A real program with known allocation sites --------------------------------------------
@@ -391,31 +408,39 @@ protected:
         env.remove(QStringLiteral("LD_PRELOAD"));
         p.setProcessEnvironment(env);
         p.setProcessChannelMode(QProcess::MergedChannels);
-        p.start(QStringLiteral(SPANSCOPE_CLI), {QStringLiteral("record"), QStringLiteral("--force"), QStringLiteral("-o"),
-                                                s_path, QStringLiteral("--"), QStringLiteral(SPANSCOPE_PROF_SITES)});
-        s_ok = p.waitForFinished(120000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+        p.start(QStringLiteral(SPANSCOPE_CLI),
+                {QStringLiteral("record"), QStringLiteral("--force"), QStringLiteral("-o"), s_path,
+                 QStringLiteral("--"), QStringLiteral(SPANSCOPE_PROF_SITES)});
+        s_ok = p.waitForFinished(120000) && p.exitStatus() == QProcess::NormalExit &&
+               p.exitCode() == 0;
         s_output = p.readAll();
     }
     static void TearDownTestSuite() {
         delete s_dir;
         s_dir = nullptr;
     }
-    void SetUp() override { ASSERT_TRUE(s_ok) << "spanscope-cli record prof_sites:\n" << s_output.toStdString(); }
+    void SetUp() override {
+        ASSERT_TRUE(s_ok) << "spanscope-cli record prof_sites:\n" << s_output.toStdString();
+    }
 
     // 'spanscope-cli top --tsv': function -> in-use bytes, objects, allocated bytes, objects.
     static std::map<QString, std::array<int64_t, 4>> cliTop(const QStringList& extra = {}) {
         QProcess p;
         p.start(QStringLiteral(SPANSCOPE_CLI),
-                QStringList{QStringLiteral("top"), s_path, QStringLiteral("--tsv"), QStringLiteral("-n"), QStringLiteral("1000")} + extra);
+                QStringList{QStringLiteral("top"), s_path, QStringLiteral("--tsv"),
+                            QStringLiteral("-n"), QStringLiteral("1000")} +
+                    extra);
         std::map<QString, std::array<int64_t, 4>> out;
         if (!p.waitForFinished(60000) || p.exitCode() != 0) {
             ADD_FAILURE() << "spanscope-cli top: " << p.readAllStandardError().toStdString();
             return out;
         }
-        for (const QString& line : QString::fromUtf8(p.readAllStandardOutput()).split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+        for (const QString& line : QString::fromUtf8(p.readAllStandardOutput())
+                                       .split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
             const QStringList f = line.split(QLatin1Char('\t'));
             if (f.size() != 5) continue;
-            out[f[4]] = {f[0].toLongLong(), f[1].toLongLong(), f[2].toLongLong(), f[3].toLongLong()};
+            out[f[4]] = {f[0].toLongLong(), f[1].toLongLong(), f[2].toLongLong(),
+                         f[3].toLongLong()};
         }
         return out;
     }
@@ -426,7 +451,8 @@ protected:
         for (int c : bu.root().children) {
             const ProfileNode& n = bu.nodes[size_t(c)];
             auto& v = out[bu.frames[size_t(n.frame)].function];
-            v[0] += n.total.inuseBytes, v[1] += n.total.inuseObjects, v[2] += n.total.allocBytes, v[3] += n.total.allocObjects;
+            v[0] += n.total.inuseBytes, v[1] += n.total.inuseObjects, v[2] += n.total.allocBytes,
+                v[3] += n.total.allocObjects;
         }
         return out;
     }
@@ -458,14 +484,19 @@ TEST_F(ProfSites, TreesAgreeWithTheCliAndKnowTheSites) {
     const std::map<QString, std::array<int64_t, 4>> want = {
         {QStringLiteral("alloc_one_mib"), {int64_t(kMiB), 1024, int64_t(kMiB), 1024}},
         {QStringLiteral("alloc_ten_mib"), {int64_t(10 * kMiB), 10240, int64_t(10 * kMiB), 10240}},
-        {QStringLiteral("alloc_hundred_mib"), {int64_t(50 * kMiB), 51200, int64_t(100 * kMiB), 102400}}};
+        {QStringLiteral("alloc_hundred_mib"),
+         {int64_t(50 * kMiB), 51200, int64_t(100 * kMiB), 102400}}};
     // A machine too busy for the drain thread drops records (the program never waits for the
     // recorder): a resync rundown restores what is in use, not what was allocated in the gap. With
     // gaps, in-use figures stay exact and allocated ones may only fall short.
     auto reader = session::SessionReader::open(s_path.toStdString(), &err);
     ASSERT_TRUE(reader) << err;
     const bool gaps = !reader->info().gaps.empty();
-    if (gaps) std::fprintf(stderr, "note: %zu gap(s) of dropped records: allocated figures checked as upper bounds\n", reader->info().gaps.size());
+    if (gaps)
+        std::fprintf(
+            stderr,
+            "note: %zu gap(s) of dropped records: allocated figures checked as upper bounds\n",
+            reader->info().gaps.size());
     for (const auto& [fn, v] : want) {
         ASSERT_TRUE(sites.count(fn)) << fn.toStdString();
         if (!gaps) {
@@ -481,16 +512,19 @@ TEST_F(ProfSites, TreesAgreeWithTheCliAndKnowTheSites) {
         EXPECT_EQ(sumOver(td, fn, [](const ProfileNode& n) { return n.self.inuseBytes; }), v[0]);
         for (const ProfileNode& n : td.nodes)
             if (n.frame >= 0 && td.frames[size_t(n.frame)].function == fn) {
-                EXPECT_TRUE(td.frames[size_t(n.frame)].file.endsWith(QStringLiteral("prof_sites.c")));
+                EXPECT_TRUE(
+                    td.frames[size_t(n.frame)].file.endsWith(QStringLiteral("prof_sites.c")));
                 bool underMain = false;
                 for (int a = n.parent; a > 0; a = td.nodes[size_t(a)].parent)
-                    underMain |= td.frames[size_t(td.nodes[size_t(a)].frame)].function == QStringLiteral("main");
+                    underMain |= td.frames[size_t(td.nodes[size_t(a)].frame)].function ==
+                                 QStringLiteral("main");
                 EXPECT_TRUE(underMain) << fn.toStdString();
             }
     }
     // The three sites hold all the bytes in use but main's keep array (111 Ki pointers) and what
     // libc and the loader allocate for themselves.
-    const int64_t three = sites.at(QStringLiteral("alloc_one_mib"))[0] + sites.at(QStringLiteral("alloc_ten_mib"))[0] +
+    const int64_t three = sites.at(QStringLiteral("alloc_one_mib"))[0] +
+                          sites.at(QStringLiteral("alloc_ten_mib"))[0] +
                           sites.at(QStringLiteral("alloc_hundred_mib"))[0];
     EXPECT_GT(td.root().total.inuseBytes, three + int64_t(111 * 1024 * sizeof(void*)) - 1);
     EXPECT_LT(td.root().total.inuseBytes, three + int64_t(2 * kMiB));
@@ -516,7 +550,8 @@ void expectSameTree(const ProfileTree& a, const ProfileTree& b, const std::strin
         ASSERT_EQ(x.parent, y.parent) << what << " node " << n;
         ASSERT_EQ(x.depth, y.depth) << what << " node " << n;
         ASSERT_EQ(std::vector<int>(x.children.begin(), x.children.end()),
-                  std::vector<int>(y.children.begin(), y.children.end())) << what << " node " << n;
+                  std::vector<int>(y.children.begin(), y.children.end()))
+            << what << " node " << n;
         for (const ProfileValues* v : {&x.total, &x.self}) {
             const ProfileValues& w = v == &x.total ? y.total : y.self;
             EXPECT_EQ(v->inuseBytes, w.inuseBytes) << what << " node " << n;
@@ -528,19 +563,23 @@ void expectSameTree(const ProfileTree& a, const ProfileTree& b, const std::strin
 }
 
 // Two windows hold the same stacks with the same counts, and the same live samples.
-void expectSameWindow(const session::HeapProfile& a, const session::HeapProfile& b, const std::string& what) {
+void expectSameWindow(const session::HeapProfile& a, const session::HeapProfile& b,
+                      const std::string& what) {
     ASSERT_EQ(a.stacks.size(), b.stacks.size()) << what;
     for (size_t i = 0; i < a.stacks.size(); i++) {
         const session::ProfileStack &x = a.stacks[i], &y = b.stacks[i];
         EXPECT_EQ(x.id, y.id) << what;
         EXPECT_EQ(x.pcs, y.pcs) << what;
-        EXPECT_EQ(std::make_tuple(x.allocObjects, x.allocBytes, x.inuseObjects, x.inuseBytes, x.rate),
-                  std::make_tuple(y.allocObjects, y.allocBytes, y.inuseObjects, y.inuseBytes, y.rate)) << what;
+        EXPECT_EQ(
+            std::make_tuple(x.allocObjects, x.allocBytes, x.inuseObjects, x.inuseBytes, x.rate),
+            std::make_tuple(y.allocObjects, y.allocBytes, y.inuseObjects, y.inuseBytes, y.rate))
+            << what;
     }
     ASSERT_EQ(a.live.size(), b.live.size()) << what;
     for (size_t i = 0; i < a.live.size(); i++)
         EXPECT_EQ(std::make_tuple(a.live[i].addr, a.live[i].bytes, a.live[i].stack, a.live[i].tNs),
-                  std::make_tuple(b.live[i].addr, b.live[i].bytes, b.live[i].stack, b.live[i].tNs)) << what;
+                  std::make_tuple(b.live[i].addr, b.live[i].bytes, b.live[i].stack, b.live[i].tNs))
+            << what;
 }
 
 }  // namespace
@@ -561,26 +600,33 @@ TEST_F(ProfSites, TreesFromSkeletonsAreTheTreesBuiltFromScratch) {
         for (bool ranged : {false, true}) {
             const int64_t at = k == 10 ? -1 : end * k / 10;
             const int64_t from = ranged ? end * k / 20 : 0;
-            const std::string what = (ranged ? "range from " + std::to_string(from) + " " : "") + "at " + std::to_string(at);
+            const std::string what = (ranged ? "range from " + std::to_string(from) + " " : "") +
+                                     "at " + std::to_string(at);
             const session::HeapProfile w = d.window(from, at, ranged);
-            for (const session::ProfileStack& s : w.stacks) ASSERT_EQ(d.stacks()[s.index].id, s.id) << what;
-            expectSameTree(profileTreeForWindow(skelTd, w), buildProfileTree(w, false), what + " top-down");
-            expectSameTree(profileTreeForWindow(skelBu, w), buildProfileTree(w, true), what + " bottom-up");
+            for (const session::ProfileStack& s : w.stacks)
+                ASSERT_EQ(d.stacks()[s.index].id, s.id) << what;
+            expectSameTree(profileTreeForWindow(skelTd, w), buildProfileTree(w, false),
+                           what + " top-down");
+            expectSameTree(profileTreeForWindow(skelBu, w), buildProfileTree(w, true),
+                           what + " bottom-up");
             nonEmpty += !w.stacks.empty();
             partial += !w.stacks.empty() && w.stacks.size() < d.stacks().size();
         }
     }
     EXPECT_GT(nonEmpty, 10u);
-    EXPECT_GT(partial, 2u) << "some windows hold only some of the stacks (the skeleton's other nodes left out)";
+    EXPECT_GT(partial, 2u)
+        << "some windows hold only some of the stacks (the skeleton's other nodes left out)";
     // The whole session's window counts every allocation sample once.
     uint64_t allocs = 0;
     for (const session::ProfileStack& s : d.window(0, -1, false).stacks) allocs += s.allocObjects;
     uint64_t rows = 0;
     {
         sqlite3* db = nullptr;
-        ASSERT_EQ(sqlite3_open_v2(s_path.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+        ASSERT_EQ(sqlite3_open_v2(s_path.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr),
+                  SQLITE_OK);
         sqlite3_stmt* st = nullptr;
-        sqlite3_prepare_v2(db, "SELECT count(*) FROM prof_samples WHERE kind = 1", -1, &st, nullptr);
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM prof_samples WHERE kind = 1", -1, &st,
+                           nullptr);
         if (sqlite3_step(st) == SQLITE_ROW) rows = uint64_t(sqlite3_column_int64(st, 0));
         sqlite3_finalize(st);
         sqlite3_close(db);
@@ -616,7 +662,9 @@ TEST_F(ProfSites, RefreshReadsWhatWasAppended) {
     EXPECT_EQ(d.stacksVersion(), version) << "nothing committed: nothing read";
     // The rest arrives: stacks first, as the recorder writes them.
     exec(w, "INSERT OR IGNORE INTO prof_stacks SELECT * FROM orig.prof_stacks");
-    exec(w, "INSERT INTO prof_samples SELECT * FROM orig.prof_samples WHERE id > (SELECT max(id) FROM prof_samples)");
+    exec(w,
+         "INSERT INTO prof_samples SELECT * FROM orig.prof_samples WHERE id > (SELECT max(id) FROM "
+         "prof_samples)");
     ASSERT_TRUE(d.refresh(&err)) << err;
     sqlite3_close(w);
     EXPECT_GT(d.samples(), halfSamples);
@@ -631,10 +679,12 @@ TEST_F(ProfSites, RefreshReadsWhatWasAppended) {
         const int64_t at = k == 4 ? -1 : end * k / 4;
         // Stacks are numbered in the order each reader met them: compare by id.
         auto byId = [](session::HeapProfile p) {
-            std::sort(p.stacks.begin(), p.stacks.end(), [](auto& a, auto& b) { return a.id < b.id; });
+            std::sort(p.stacks.begin(), p.stacks.end(),
+                      [](auto& a, auto& b) { return a.id < b.id; });
             return p;
         };
-        expectSameWindow(byId(d.window(0, at, false)), byId(whole.window(0, at, false)), "at " + std::to_string(at));
+        expectSameWindow(byId(d.window(0, at, false)), byId(whole.window(0, at, false)),
+                         "at " + std::to_string(at));
         expectSameWindow(byId(d.window(end / 8, at, true)), byId(whole.window(end / 8, at, true)),
                          "range at " + std::to_string(at));
     }
@@ -653,9 +703,10 @@ TEST_F(ProfSites, TheAllocatorsOwnAllocationsAreNotUnderTheProgramsStacks) {
         const QString leaf = frames.back().function;
         bool underMain = false, background = false;
         for (const FlameFrame& f : frames) {
-            if (f.function.startsWith(QStringLiteral("alloc_")) && f.function.endsWith(QStringLiteral("_mib"))) {
-                EXPECT_EQ(leaf, f.function) << "a stack through " << f.function.toStdString() << " allocates in "
-                                            << leaf.toStdString();
+            if (f.function.startsWith(QStringLiteral("alloc_")) &&
+                f.function.endsWith(QStringLiteral("_mib"))) {
+                EXPECT_EQ(leaf, f.function) << "a stack through " << f.function.toStdString()
+                                            << " allocates in " << leaf.toStdString();
             }
             underMain |= f.function == QStringLiteral("main");
             background |= f.function.contains(QStringLiteral("MHeap::startBackground"));
@@ -667,7 +718,8 @@ TEST_F(ProfSites, TheAllocatorsOwnAllocationsAreNotUnderTheProgramsStacks) {
                 << frames.front().function.toStdString();
         }
     }
-    EXPECT_GE(own, 1u) << "prof_sites' 111 MiB start a sweep cycle, which starts the background thread";
+    EXPECT_GE(own, 1u)
+        << "prof_sites' 111 MiB start a sweep cycle, which starts the background thread";
 }
 
 TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
@@ -676,10 +728,13 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     w.show();
     w.openFile(s_path);
     ProfilePanel* panel = w.profilePanel();
-    ASSERT_TRUE(uitest::waitFor([&] {
-        return panel->profile() && panel->profile()->available && w.summary() &&
-               panel->profile()->tNs == w.summary()->info.endNs;
-    }, 60000)) << panel->summaryText().toStdString();
+    ASSERT_TRUE(uitest::waitFor(
+        [&] {
+            return panel->profile() && panel->profile()->available && w.summary() &&
+                   panel->profile()->tNs == w.summary()->info.endNs;
+        },
+        60000))
+        << panel->summaryText().toStdString();
     const ProfilePtr prof = panel->profile();
     // The panel's models and summary show the CLI's totals.
     const auto cli = cliTop();
@@ -688,10 +743,14 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     EXPECT_EQ(prof->topDown.root().total.inuseBytes, cliInuse);
     const ProfileModel* bu = panel->bottomUpModel();
     int64_t sum = 0;
-    for (int r = 0; r < bu->rowCount(); r++) sum += bu->index(r, ProfileModel::InclusiveBytes).data(ProfileModel::kSortRole).toLongLong();
+    for (int r = 0; r < bu->rowCount(); r++)
+        sum +=
+            bu->index(r, ProfileModel::InclusiveBytes).data(ProfileModel::kSortRole).toLongLong();
     EXPECT_EQ(sum, cliInuse);
-    EXPECT_TRUE(panel->summaryText().contains(formatBytes(uint64_t(cliInuse)))) << panel->summaryText().toStdString();
-    EXPECT_TRUE(panel->summaryText().contains(formatCount(uint64_t(cliObjects)))) << panel->summaryText().toStdString();
+    EXPECT_TRUE(panel->summaryText().contains(formatBytes(uint64_t(cliInuse))))
+        << panel->summaryText().toStdString();
+    EXPECT_TRUE(panel->summaryText().contains(formatCount(uint64_t(cliObjects))))
+        << panel->summaryText().toStdString();
 
     // Search: the share of the bytes in use in stacks through alloc_ten_mib, as the reader's stacks
     // say: its 10 MiB exactly (what the allocator allocates for itself is not under it).
@@ -710,7 +769,8 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     panel->setSearch(QStringLiteral("alloc_ten"));
     EXPECT_TRUE(tdView->isExpanded(tdView->model()->index(0, 0))) << "a search keeps the rows open";
     EXPECT_EQ(panel->search().matched.inuseBytes, throughTen);
-    EXPECT_TRUE(panel->matchText().contains(QStringLiteral("%1%").arg(100.0 * double(throughTen) / double(cliInuse), 0, 'f', 1)))
+    EXPECT_TRUE(panel->matchText().contains(
+        QStringLiteral("%1%").arg(100.0 * double(throughTen) / double(cliInuse), 0, 'f', 1)))
         << panel->matchText().toStdString();
     panel->setSearch(QString());
 
@@ -718,7 +778,9 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     int ten = -1;
     const ProfileTree& td = prof->topDown;
     for (size_t n = 0; n < td.nodes.size(); n++)
-        if (td.nodes[n].frame >= 0 && td.frames[size_t(td.nodes[n].frame)].function == QStringLiteral("alloc_ten_mib")) ten = int(n);
+        if (td.nodes[n].frame >= 0 &&
+            td.frames[size_t(td.nodes[n].frame)].function == QStringLiteral("alloc_ten_mib"))
+            ten = int(n);
     ASSERT_GT(ten, 0);
     const QImage before = w.heapMap()->image();
     panel->selectNode(ten);
@@ -745,7 +807,9 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     // Selection and zoom stay on the same frame when the cursor moves (a new profile, new nodes).
     panel->flameGraph()->zoomTo(ten);
     w.seekTo(w.summary()->info.endNs - 1);
-    ASSERT_TRUE(uitest::waitFor([&] { return panel->profile() && panel->profile()->tNs == w.summary()->info.endNs - 1; }, 60000));
+    ASSERT_TRUE(uitest::waitFor(
+        [&] { return panel->profile() && panel->profile()->tNs == w.summary()->info.endNs - 1; },
+        60000));
     ASSERT_GT(panel->selectedNode(), 0);
     EXPECT_EQ(panel->profile()->topDown.label(panel->selectedNode()), td.label(ten));
     EXPECT_EQ(panel->flameGraph()->zoomNode(), panel->selectedNode());
@@ -759,15 +823,20 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     ASSERT_TRUE(panel->range().has_value());
     EXPECT_EQ(*panel->range(), std::make_pair(int64_t(0), mid));
     EXPECT_EQ(panel->metric(), ProfileMetric::AllocBytes);
-    ASSERT_TRUE(uitest::waitFor([&] { return panel->profile() && panel->profile()->ranged; }, 60000));
+    ASSERT_TRUE(
+        uitest::waitFor([&] { return panel->profile() && panel->profile()->ranged; }, 60000));
     int64_t cliRanged = 0;
-    for (const auto& [fn, v] : cliTop({QStringLiteral("--range"), QStringLiteral("0..%1ns").arg(mid)})) cliRanged += v[2];
+    for (const auto& [fn, v] :
+         cliTop({QStringLiteral("--range"), QStringLiteral("0..%1ns").arg(mid)}))
+        cliRanged += v[2];
     EXPECT_EQ(panel->profile()->topDown.root().total.allocBytes, cliRanged);
-    EXPECT_TRUE(panel->summaryText().startsWith(QStringLiteral("Allocated in"))) << panel->summaryText().toStdString();
+    EXPECT_TRUE(panel->summaryText().startsWith(QStringLiteral("Allocated in")))
+        << panel->summaryText().toStdString();
     w.timeline()->clearSelection();
     EXPECT_FALSE(panel->range().has_value());
     EXPECT_EQ(panel->metric(), ProfileMetric::InuseBytes);
-    ASSERT_TRUE(uitest::waitFor([&] { return panel->profile() && !panel->profile()->ranged; }, 60000));
+    ASSERT_TRUE(
+        uitest::waitFor([&] { return panel->profile() && !panel->profile()->ranged; }, 60000));
 
     // The span inspector lists the span's sampled allocations with their stacks.
     uint64_t addr = 0;
@@ -787,7 +856,8 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     EXPECT_TRUE(w.spanInspector()->samplesTitle().contains(QString::number(samples.size())));
     const QTreeWidgetItem* first = w.spanInspector()->samplesView()->topLevelItem(0);
     ASSERT_TRUE(first);
-    EXPECT_TRUE(first->text(0).contains(QStringLiteral("prof_sites.c:"))) << first->text(0).toStdString();
+    EXPECT_TRUE(first->text(0).contains(QStringLiteral("prof_sites.c:")))
+        << first->text(0).toStdString();
     EXPECT_GE(first->childCount(), 2);  // the stack: the site, then main
 
     // The presenter narrates who filled a span: main's keep array is a large object of its own
@@ -799,7 +869,8 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     int64_t t = 0, id = 0;
     for (int step = 0; step < 20; step++) {
         EventPtr got;
-        auto c = QObject::connect(&client, &SessionClient::eventFound, [&](const EventPtr& e) { got = e; });
+        auto c = QObject::connect(&client, &SessionClient::eventFound,
+                                  [&](const EventPtr& e) { got = e; });
         client.findEvent(t, id, +1, {uint16_t(EventKind::LargeAlloc)});
         ASSERT_TRUE(uitest::waitFor([&] { return got != nullptr; }, 30000));
         QObject::disconnect(c);
@@ -807,11 +878,13 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
         t = int64_t(got->row.event.timeNs), id = got->row.id;
         filled << got->context.filledBy;
         if (got->context.filledBy.startsWith(QStringLiteral("main (prof_sites.c:"))) {
-            EXPECT_TRUE(narrate(got->row.event, client.summary()->classes, got->context)
-                            .contains(QStringLiteral("this span was filled by main (prof_sites.c:")));
+            EXPECT_TRUE(
+                narrate(got->row.event, client.summary()->classes, got->context)
+                    .contains(QStringLiteral("this span was filled by main (prof_sites.c:")));
             break;
         }
     }
-    EXPECT_TRUE(!filled.isEmpty() && filled.back().startsWith(QStringLiteral("main (prof_sites.c:")))
+    EXPECT_TRUE(!filled.isEmpty() &&
+                filled.back().startsWith(QStringLiteral("main (prof_sites.c:")))
         << filled.join(QStringLiteral(" | ")).toStdString();
 }

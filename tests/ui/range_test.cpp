@@ -24,8 +24,8 @@
 #include "flow_view.h"
 #include "format.h"
 #include "main_window.h"
-#include "range_features.h"
 #include "presenter.h"
+#include "range_features.h"
 #include "range_panel.h"
 #include "ui_test_util.h"
 
@@ -44,8 +44,16 @@ std::map<QString, int> svgElements(const QString& path, QString* root, QSize* si
         if (xml.readNext() != QXmlStreamReader::StartElement) continue;
         if (root->isEmpty()) {
             *root = xml.name().toString();
-            *size = QSize(xml.attributes().value(QStringLiteral("width")).toString().remove(QStringLiteral("mm")).toInt(),
-                          xml.attributes().value(QStringLiteral("height")).toString().remove(QStringLiteral("mm")).toInt());
+            *size = QSize(xml.attributes()
+                              .value(QStringLiteral("width"))
+                              .toString()
+                              .remove(QStringLiteral("mm"))
+                              .toInt(),
+                          xml.attributes()
+                              .value(QStringLiteral("height"))
+                              .toString()
+                              .remove(QStringLiteral("mm"))
+                              .toInt());
         }
         count[xml.name().toString()]++;
     }
@@ -71,8 +79,8 @@ TEST(TimelineRange, ShiftDragSelectsAPlainClickClears) {
     const QPoint from(int(v.xOf(200)), y), to(int(v.xOf(600)), y);
     QTest::mousePress(v.viewport(), Qt::LeftButton, Qt::ShiftModifier, from);
     QTest::mouseMove(v.viewport(), to);
-    QMouseEvent move(QEvent::MouseMove, QPointF(to), v.viewport()->mapToGlobal(QPointF(to)), Qt::LeftButton, Qt::LeftButton,
-                     Qt::ShiftModifier);
+    QMouseEvent move(QEvent::MouseMove, QPointF(to), v.viewport()->mapToGlobal(QPointF(to)),
+                     Qt::LeftButton, Qt::LeftButton, Qt::ShiftModifier);
     QApplication::sendEvent(&v, &move);  // QTest::mouseMove carries no button state
     QTest::mouseRelease(v.viewport(), Qt::LeftButton, Qt::ShiftModifier, to);
     ASSERT_EQ(selected.count(), 1);
@@ -84,7 +92,8 @@ TEST(TimelineRange, ShiftDragSelectsAPlainClickClears) {
     // The band is drawn: blue over the range, not outside it.
     const QImage img = v.grab().toImage();
     const QColor in(img.pixel(int(v.xOf(400)), y)), out(img.pixel(int(v.xOf(800)), y));
-    EXPECT_GT(in.blue() - in.red(), out.blue() - out.red() + 10) << qPrintable(in.name()) << " " << qPrintable(out.name());
+    EXPECT_GT(in.blue() - in.red(), out.blue() - out.red() + 10)
+        << qPrintable(in.name()) << " " << qPrintable(out.name());
     // The same range again emits nothing; a plain click clears it (and moves the cursor).
     v.setSelection(t0, t1);
     EXPECT_EQ(selected.count(), 1);
@@ -100,7 +109,8 @@ TEST(TimelineRange, ShiftDragSelectsAPlainClickClears) {
 
 TEST(FlowView, ArrowsScaleWithTheirRates) {
     session::FlowRates f;
-    f.refills = 1000, f.handBacks = 10, f.spanAllocs = 0, f.grownBytes = 1 << 20, f.releasedBytes = 1 << 10;
+    f.refills = 1000, f.handBacks = 10, f.spanAllocs = 0, f.grownBytes = 1 << 20,
+    f.releasedBytes = 1 << 10;
     const std::vector<FlowArrow> a = flowArrows(f);
     auto width = [&](const char* label) {
         for (const FlowArrow& x : a)
@@ -110,7 +120,7 @@ TEST(FlowView, ArrowsScaleWithTheirRates) {
     EXPECT_DOUBLE_EQ(width("refills"), kFlowMaxWidth);  // the busiest count
     EXPECT_GT(width("refills"), width("hand-backs"));
     EXPECT_GT(width("hand-backs"), width("spans taken"));
-    EXPECT_DOUBLE_EQ(width("spans taken"), 1.0);  // idle
+    EXPECT_DOUBLE_EQ(width("spans taken"), 1.0);                     // idle
     EXPECT_DOUBLE_EQ(width("pages grown + reused"), kFlowMaxWidth);  // bytes scale on their own
     EXPECT_LT(width("released"), kFlowMaxWidth);
 }
@@ -177,23 +187,25 @@ TEST(FlowView, PresenterAnimatesTheNarratedPath) {
     // The flow is the side's front tab in presenter mode.
     ASSERT_TRUE(waitFor([&] { return flow->isVisible() && !flow->visibleRegion().isEmpty(); }));
     for (int i = 0; i < 12; i++) {
-        ASSERT_TRUE(waitFor([&] { return p->current() && flow->highlighted() == flowPathOf(p->current()->event); }))
-            << i;
+        ASSERT_TRUE(waitFor([&] {
+            return p->current() && flow->highlighted() == flowPathOf(p->current()->event);
+        })) << i;
         if (flow->highlighted() >= 0) {
             EXPECT_TRUE(flow->animating());
             seen.insert(flow->highlighted());
         }
         // The rates are those around the narrated record, not around the cursor.
         const int64_t at = int64_t(p->current()->event.timeNs);
-        EXPECT_TRUE(waitFor([&] { return flow->flow().t1 == at + kFlowWindowNs; })) << i << ": " << flow->flow().t1;
+        EXPECT_TRUE(waitFor([&] { return flow->flow().t1 == at + kFlowWindowNs; }))
+            << i << ": " << flow->flow().t1;
         QSignalSpy stepped(p, &Presenter::stepped);
         ASSERT_TRUE(p->nextEvent());
         ASSERT_TRUE(waitFor([&] { return stepped.count() > 0; }));
         if (!stepped.takeFirst().at(0).toBool()) break;  // the last record
     }
     // The known session: spans taken (A, B), A cached and handed back, a large object.
-    EXPECT_TRUE(seen.count(kFlowSpanAlloc) && seen.count(kFlowRefill) && seen.count(kFlowHandBack) &&
-                seen.count(kFlowLarge))
+    EXPECT_TRUE(seen.count(kFlowSpanAlloc) && seen.count(kFlowRefill) &&
+                seen.count(kFlowHandBack) && seen.count(kFlowLarge))
         << seen.size() << " paths seen";
     p->setActive(false);
     EXPECT_EQ(flow->highlighted(), -1);
@@ -207,18 +219,22 @@ TEST(ExportTest, SvgParsesWithItsElementsAndPngHasTheSize) {
     session::FlowRates f;
     f.refills = 500, f.spanAllocs = 20;
     flow.setFlow(f, QStringLiteral("over a test range"));
-    const QString svg = dir.filePath(QStringLiteral("flow.svg")), png = dir.filePath(QStringLiteral("flow.png"));
+    const QString svg = dir.filePath(QStringLiteral("flow.svg")),
+                  png = dir.filePath(QStringLiteral("flow.png"));
     QString err;
     ASSERT_TRUE(exportWidget(&flow, svg, QSize(800, 1000), &err)) << qPrintable(err);
     QString root;
     QSize size;
     const auto elements = svgElements(svg, &root, &size);
     EXPECT_EQ(root, QLatin1String("svg"));
-    for (const auto& [name, n] : elements) EXPECT_FALSE(name.startsWith(QLatin1String("#error"))) << qPrintable(name);
-    EXPECT_GT(elements.count(QStringLiteral("path")) ? elements.at(QStringLiteral("path")) : 0, 5);  // boxes, arrows
+    for (const auto& [name, n] : elements)
+        EXPECT_FALSE(name.startsWith(QLatin1String("#error"))) << qPrintable(name);
+    EXPECT_GT(elements.count(QStringLiteral("path")) ? elements.at(QStringLiteral("path")) : 0,
+              5);  // boxes, arrows
     EXPECT_GT(elements.count(QStringLiteral("text")) ? elements.at(QStringLiteral("text")) : 0, 4);
     const QString text = svgText(svg);
-    for (const char* word : {"mcache", "mcentral", "mheap", "scavenger", "refills", "over a test range"})
+    for (const char* word :
+         {"mcache", "mcentral", "mheap", "scavenger", "refills", "over a test range"})
         EXPECT_TRUE(text.contains(QLatin1String(word))) << word;
     EXPECT_TRUE(text.contains(QLatin1String("viewBox=\"0 0 800 1000\""))) << "the requested size";
     ASSERT_TRUE(exportWidget(&flow, png, QSize(640, 360), &err)) << qPrintable(err);
@@ -231,7 +247,8 @@ TEST(ExportTest, SvgParsesWithItsElementsAndPngHasTheSize) {
     EXPECT_GT(colours.size(), 5u);
     // Bad size and unwritable path: a clear error, no file.
     EXPECT_FALSE(exportWidget(&flow, dir.filePath(QStringLiteral("x.png")), QSize(0, 10), &err));
-    EXPECT_FALSE(exportWidget(&flow, QStringLiteral("/nonexistent-dir/x.svg"), QSize(100, 100), &err));
+    EXPECT_FALSE(
+        exportWidget(&flow, QStringLiteral("/nonexistent-dir/x.svg"), QSize(100, 100), &err));
     EXPECT_TRUE(err.contains(QLatin1String("/nonexistent-dir/x.svg"))) << qPrintable(err);
 }
 
@@ -247,14 +264,16 @@ TEST(RangeFeaturesTest, PanelFlowAndJumpFollowTheSelection) {
     QSignalSpy shown(rf, &RangeFeatures::rangeShown), flowShown(rf, &RangeFeatures::flowShown);
     w.openFile(file);
     // Nothing selected: the panel shows the whole session.
-    ASSERT_TRUE(waitFor([&] { return rf->rangePanel()->range() && rf->rangePanel()->range()->ok; }));
+    ASSERT_TRUE(
+        waitFor([&] { return rf->rangePanel()->range() && rf->rangePanel()->range()->ok; }));
     EXPECT_EQ(rf->rangePanel()->range()->stats.t0, 0);
     EXPECT_EQ(rf->rangePanel()->range()->stats.t1, 100);
     EXPECT_EQ(rf->rangePanel()->range()->stats.spansTaken, 3u);  // A, B and the large span
     // A selection: the panel's figures are the reader's for that range, and the flow is over it.
     const int before = shown.count();
     w.timeline()->setSelection(40, 80);
-    ASSERT_TRUE(waitFor([&] { return shown.count() > before && rf->rangePanel()->range()->stats.t0 == 40; }));
+    ASSERT_TRUE(waitFor(
+        [&] { return shown.count() > before && rf->rangePanel()->range()->stats.t0 == 40; }));
     std::string err;
     auto reader = session::SessionReader::open(file.toStdString(), &err);
     ASSERT_TRUE(reader) << err;
@@ -283,11 +302,13 @@ TEST(RangeFeaturesTest, PanelFlowAndJumpFollowTheSelection) {
     for (const QString& name : RangeFeatures::exportableViews()) {
         const QString png = dir.filePath(name + QStringLiteral(".png"));
         QString why;
-        ASSERT_TRUE(rf->exportView(name, png, QSize(600, 400), &why)) << qPrintable(name) << ": " << qPrintable(why);
+        ASSERT_TRUE(rf->exportView(name, png, QSize(600, 400), &why))
+            << qPrintable(name) << ": " << qPrintable(why);
         EXPECT_EQ(QImage(png).size(), QSize(600, 400)) << qPrintable(name);
     }
     QString why;
-    EXPECT_FALSE(rf->exportView(QStringLiteral("nosuchview"), dir.filePath(QStringLiteral("n.png")), QSize(10, 10), &why));
+    EXPECT_FALSE(rf->exportView(QStringLiteral("nosuchview"), dir.filePath(QStringLiteral("n.png")),
+                                QSize(10, 10), &why));
 }
 
 // A selected range switches the size-class table, the fragmentation panel and the heap map to the
@@ -302,7 +323,8 @@ TEST(RangeFeaturesTest, SizeClassesFragmentationAndHeapMapShowTheRange) {
     w.show();
     RangeFeatures* rf = w.rangeFeatures();
     w.openFile(file);
-    ASSERT_TRUE(waitFor([&] { return w.moment() && rf->rangePanel()->range() && rf->rangePanel()->range()->ok; }));
+    ASSERT_TRUE(waitFor(
+        [&] { return w.moment() && rf->rangePanel()->range() && rf->rangePanel()->range()->ok; }));
     SizeClassTable* table = w.sizeClasses();
     FragmentationView* frag = w.fragmentation();
     HeapMapView* map = w.heapMap();
@@ -312,7 +334,8 @@ TEST(RangeFeaturesTest, SizeClassesFragmentationAndHeapMapShowTheRange) {
 
     w.timeline()->setSelection(40, 80);  // A was taken at 10; B at 55 and the large span at 70
     ASSERT_TRUE(waitFor([&] {
-        return table->showsRange() && frag->showsRange() && map->showsRange() && rf->rangePanel()->range()->stats.t0 == 40;
+        return table->showsRange() && frag->showsRange() && map->showsRange() &&
+               rf->rangePanel()->range()->stats.t0 == 40;
     }));
     std::string err;
     auto reader = session::SessionReader::open(file.toStdString(), &err);
@@ -329,12 +352,14 @@ TEST(RangeFeaturesTest, SizeClassesFragmentationAndHeapMapShowTheRange) {
     for (const auto& c : direct.classes)
         if (RangeClassModel::shown(c)) byClass[c.sizeClass] = &c;
     ASSERT_EQ(rm->rowCount(), int(byClass.size()));
-    EXPECT_EQ(table->view()->model()->rowCount(), rm->rowCount());  // the view shows the range model
+    EXPECT_EQ(table->view()->model()->rowCount(),
+              rm->rowCount());  // the view shows the range model
     std::map<int, QStringList> panelRows;
     QTableWidget* pc = rf->rangePanel()->classTable();
     for (int r = 0; r < pc->rowCount(); r++) {
         QStringList& cells = panelRows[pc->item(r, 0)->text().toInt()];
-        for (int col = 2; col <= 5; col++) cells << pc->item(r, col)->text();  // allocated .. bytes freed
+        for (int col = 2; col <= 5; col++)
+            cells << pc->item(r, col)->text();  // allocated .. bytes freed
     }
     uint64_t taken = 0, returned = 0;
     for (int r = 0; r < rm->rowCount(); r++) {
@@ -351,7 +376,8 @@ TEST(RangeFeaturesTest, SizeClassesFragmentationAndHeapMapShowTheRange) {
         EXPECT_EQ(got->spansReturned, want.spansReturned);
         taken += got->spansTaken, returned += got->spansReturned;
         auto cell = [&](int col) { return rm->index(r, col).data().toString(); };
-        if (panelRows.count(got->sizeClass)) {  // the range panel lists classes with objects or spans
+        if (panelRows.count(
+                got->sizeClass)) {  // the range panel lists classes with objects or spans
             const QStringList& p = panelRows[got->sizeClass];
             EXPECT_EQ(cell(RangeClassModel::Allocated), p[0]);
             EXPECT_EQ(cell(RangeClassModel::Freed), p[1]);
@@ -364,12 +390,16 @@ TEST(RangeFeaturesTest, SizeClassesFragmentationAndHeapMapShowTheRange) {
     EXPECT_TRUE(byClass.count(5) && byClass[5]->spansTaken == 1);  // B
     EXPECT_TRUE(byClass.count(0) && byClass[0]->spansTaken == 1);  // the large span
     const QString total = table->totalText();
-    EXPECT_TRUE(total.contains(QStringLiteral("%1 objects allocated (%2)").arg(formatCount(direct.allocObjects), formatBytes(direct.allocBytes))))
+    EXPECT_TRUE(
+        total.contains(QStringLiteral("%1 objects allocated (%2)")
+                           .arg(formatCount(direct.allocObjects), formatBytes(direct.allocBytes))))
         << qPrintable(total);
     EXPECT_TRUE(total.contains(QStringLiteral("spans: 2 taken, 0 returned"))) << qPrintable(total);
-    EXPECT_TRUE(table->banner()->text().startsWith(QStringLiteral("Range 0.000 s – 0.000 s"))) << qPrintable(table->banner()->text());
+    EXPECT_TRUE(table->banner()->text().startsWith(QStringLiteral("Range 0.000 s – 0.000 s")))
+        << qPrintable(table->banner()->text());
 
-    // Heap map: the heap at the range's end, the spans taken outlined (as many as the panel counts).
+    // Heap map: the heap at the range's end, the spans taken outlined (as many as the panel
+    // counts).
     ASSERT_TRUE(map->scene());
     EXPECT_EQ(map->scene(), &rf->rangePanel()->range()->end->scene);
     EXPECT_EQ(rf->rangePanel()->range()->end->tNs, 80);
@@ -378,7 +408,8 @@ TEST(RangeFeaturesTest, SizeClassesFragmentationAndHeapMapShowTheRange) {
     std::set<uint64_t> outlined;
     for (const PageRun& r : map->rangeOutlines().taken) outlined.insert(r.base);
     EXPECT_EQ(outlined, (std::set<uint64_t>{kB, kL}));
-    EXPECT_TRUE(map->banner()->text().contains(QLatin1String("2 spans taken from the heap"))) << qPrintable(map->banner()->text());
+    EXPECT_TRUE(map->banner()->text().contains(QLatin1String("2 spans taken from the heap")))
+        << qPrintable(map->banner()->text());
     int green = 0;
     const QImage img = map->image();
     for (int y = 0; y < img.height(); y++)
@@ -389,13 +420,17 @@ TEST(RangeFeaturesTest, SizeClassesFragmentationAndHeapMapShowTheRange) {
     const session::SeriesStats* f = direct.find("Fragmentation");
     ASSERT_TRUE(f && f->samples);
     const QString fragText = frag->banner()->text();
-    EXPECT_TRUE(fragText.contains(QStringLiteral("min %1, mean %2, max %3")
-                                      .arg(formatBytes(f->min), formatBytes(uint64_t(f->mean + 0.5)), formatBytes(f->max))))
+    EXPECT_TRUE(fragText.contains(
+        QStringLiteral("min %1, mean %2, max %3")
+            .arg(formatBytes(f->min), formatBytes(uint64_t(f->mean + 0.5)), formatBytes(f->max))))
         << qPrintable(fragText);
-    const std::vector<session::ClassTotals> at40 = session::classTotalsOf(reader->spansAt(40), reader->sizeClasses(), uint64_t(reader->info().pageSize));
-    const std::vector<session::ClassTotals> at80 = session::classTotalsOf(reader->spansAt(80), reader->sizeClasses(), uint64_t(reader->info().pageSize));
+    const std::vector<session::ClassTotals> at40 = session::classTotalsOf(
+        reader->spansAt(40), reader->sizeClasses(), uint64_t(reader->info().pageSize));
+    const std::vector<session::ClassTotals> at80 = session::classTotalsOf(
+        reader->spansAt(80), reader->sizeClasses(), uint64_t(reader->info().pageSize));
     const QStringList cats = frag->categories();
-    ASSERT_EQ(cats.size(), 4) << qPrintable(cats.join(QLatin1String(" | ")));  // classes 5 and 10, start and end
+    ASSERT_EQ(cats.size(), 4) << qPrintable(
+        cats.join(QLatin1String(" | ")));  // classes 5 and 10, start and end
     for (int i = 0; i < cats.size(); i++) {
         const bool start = cats[i].contains(QLatin1String(" start "));
         const int cls = cats[i].startsWith(QLatin1String("48 B")) ? 5 : 10;
@@ -403,7 +438,8 @@ TEST(RangeFeaturesTest, SizeClassesFragmentationAndHeapMapShowTheRange) {
         EXPECT_TRUE(cats[i].contains(formatBytes(want.spanBytes))) << qPrintable(cats[i]);
         EXPECT_DOUBLE_EQ(frag->values(2)[i], double(want.freeSlotBytes)) << qPrintable(cats[i]);
         EXPECT_DOUBLE_EQ(frag->values(3)[i], double(want.tailWaste)) << qPrintable(cats[i]);
-        EXPECT_DOUBLE_EQ(frag->values(0)[i] + frag->values(1)[i], double(want.bytesInUse)) << qPrintable(cats[i]);
+        EXPECT_DOUBLE_EQ(frag->values(0)[i] + frag->values(1)[i], double(want.bytesInUse))
+            << qPrintable(cats[i]);
     }
     EXPECT_TRUE(frag->classChartTitle().contains(QLatin1String("start and end")));
     const auto [ax0, ax1] = frag->timeAxisRange();  // zoomed to the range
@@ -419,7 +455,8 @@ TEST(RangeFeaturesTest, SizeClassesFragmentationAndHeapMapShowTheRange) {
     esc->trigger();
     EXPECT_FALSE(w.timeline()->selection());
     EXPECT_FALSE(table->showsRange() || frag->showsRange() || map->showsRange());
-    EXPECT_TRUE(table->banner()->text().isEmpty() && frag->banner()->text().isEmpty() && map->banner()->text().isEmpty());
+    EXPECT_TRUE(table->banner()->text().isEmpty() && frag->banner()->text().isEmpty() &&
+                map->banner()->text().isEmpty());
     EXPECT_EQ(map->scene(), &w.moment()->scene);
     EXPECT_TRUE(frag->classChartTitle().contains(QLatin1String("at the cursor")));
     // A banner's button does the same.
@@ -432,7 +469,8 @@ TEST(RangeFeaturesTest, SizeClassesFragmentationAndHeapMapShowTheRange) {
 
 TEST(CompareWindowTest, ShowsBothSessionsAndAlignsAtACycle) {
     QTemporaryDir dir;
-    const QString a = dir.filePath(QStringLiteral("a.spanscope")), b = dir.filePath(QStringLiteral("b.spanscope"));
+    const QString a = dir.filePath(QStringLiteral("a.spanscope")),
+                  b = dir.filePath(QStringLiteral("b.spanscope"));
     ASSERT_TRUE(recordKnownSession(a.toStdString()));
     ASSERT_TRUE(recordKnownSession(b.toStdString()));
     CompareWindow cw(a, b);
@@ -445,11 +483,13 @@ TEST(CompareWindowTest, ShowsBothSessionsAndAlignsAtACycle) {
     ASSERT_EQ(cw.summaryTable()->rowCount(), int(figures.size()));
     for (int r = 0; r < cw.summaryTable()->rowCount(); r++) {  // the same session twice: no deltas
         EXPECT_TRUE(cw.summaryTable()->item(r, 3)->text().startsWith(QLatin1Char('0')))
-            << qPrintable(cw.summaryTable()->item(r, 0)->text()) << ": " << qPrintable(cw.summaryTable()->item(r, 3)->text());
+            << qPrintable(cw.summaryTable()->item(r, 0)->text()) << ": "
+            << qPrintable(cw.summaryTable()->item(r, 3)->text());
     }
-    EXPECT_EQ(cw.classTable()->rowCount(), 3);  // classes 0 (large), 5 and 10
+    EXPECT_EQ(cw.classTable()->rowCount(), 3);           // classes 0 (large), 5 and 10
     EXPECT_EQ(cw.chart()->chart()->series().size(), 4);  // in use and allocated of a and b
-    // Fragmentation side by side: a chart per session, on the same axes, titled with diff's figures.
+    // Fragmentation side by side: a chart per session, on the same axes, titled with diff's
+    // figures.
     for (int side = 0; side < 2; side++) {
         QChart* c = cw.fragmentationChart(side)->chart();
         ASSERT_EQ(c->series().size(), 2);
@@ -457,24 +497,31 @@ TEST(CompareWindowTest, ShowsBothSessionsAndAlignsAtACycle) {
         ASSERT_TRUE(bytes);
         const auto& heap = (side ? cw.data()->b : cw.data()->a).heap;
         ASSERT_EQ(bytes->count(), qsizetype(heap.size()));
-        for (qsizetype i = 0; i < bytes->count(); i++)  // HeapInuse - HeapAlloc of each sample, in MiB
+        for (qsizetype i = 0; i < bytes->count();
+             i++)  // HeapInuse - HeapAlloc of each sample, in MiB
             EXPECT_DOUBLE_EQ(bytes->at(i).y() * 1048576.0,
-                             double(std::max(heap[size_t(i)].heapInuse, heap[size_t(i)].heapAlloc) - heap[size_t(i)].heapAlloc));
+                             double(std::max(heap[size_t(i)].heapInuse, heap[size_t(i)].heapAlloc) -
+                                    heap[size_t(i)].heapAlloc));
         const auto& sum = (side ? cw.data()->b : cw.data()->a).summary;
-        EXPECT_TRUE(c->title().contains(QStringLiteral("peak %1, mean %2").arg(formatBytes(sum.peakFragmentation), formatBytes(sum.meanFragmentation))))
+        EXPECT_TRUE(c->title().contains(
+            QStringLiteral("peak %1, mean %2")
+                .arg(formatBytes(sum.peakFragmentation), formatBytes(sum.meanFragmentation))))
             << qPrintable(c->title());
         EXPECT_GT(cw.fragmentationChart(side)->width(), 100);  // laid out, not collapsed
     }
     EXPECT_EQ(cw.fragmentationAxis(0, true), cw.fragmentationAxis(1, true));
     EXPECT_EQ(cw.fragmentationAxis(0, false), cw.fragmentationAxis(1, false));
-    EXPECT_GE(cw.fragmentationAxis(0, true).second * 1048576.0, double(cw.data()->a.summary.peakFragmentation));
+    EXPECT_GE(cw.fragmentationAxis(0, true).second * 1048576.0,
+              double(cw.data()->a.summary.peakFragmentation));
     // Side by side: b's chart to the right of a's, at the same height.
-    const QPoint pa = cw.fragmentationChart(0)->mapTo(&cw, QPoint(0, 0)), pb = cw.fragmentationChart(1)->mapTo(&cw, QPoint(0, 0));
+    const QPoint pa = cw.fragmentationChart(0)->mapTo(&cw, QPoint(0, 0)),
+                 pb = cw.fragmentationChart(1)->mapTo(&cw, QPoint(0, 0));
     EXPECT_EQ(pa.y(), pb.y());
     EXPECT_GT(pb.x(), pa.x() + cw.fragmentationChart(0)->width() - 10);
     cw.setAlignment(CompareWindow::Align::Cycle, 1);  // sweep generation 1 starts at t = 90
     EXPECT_EQ(cw.offsets(), std::make_pair(int64_t(90), int64_t(90)));
-    EXPECT_LT(cw.fragmentationAxis(0, false).first, 0);  // the aligned times: the sample at 80 is at -10 ns
+    EXPECT_LT(cw.fragmentationAxis(0, false).first,
+              0);  // the aligned times: the sample at 80 is at -10 ns
     cw.setAlignment(CompareWindow::Align::Start);
     EXPECT_EQ(cw.offsets(), std::make_pair(int64_t(0), int64_t(0)));
     // Exported: both fragmentation charts are in the SVG (their titles), at the window's size.
@@ -485,10 +532,12 @@ TEST(CompareWindowTest, ShowsBothSessionsAndAlignsAtACycle) {
     QSize svgSize;
     const auto elements = svgElements(svg, &root, &svgSize);
     EXPECT_EQ(root, QLatin1String("svg"));
-    for (const auto& [name, n] : elements) EXPECT_FALSE(name.startsWith(QLatin1String("#error"))) << qPrintable(name);
+    for (const auto& [name, n] : elements)
+        EXPECT_FALSE(name.startsWith(QLatin1String("#error"))) << qPrintable(name);
     const QString text = svgText(svg);
     EXPECT_EQ(text.count(QLatin1String("fragmentation, peak")), 2);
-    EXPECT_TRUE(text.contains(QStringLiteral("viewBox=\"0 0 %1 %2\"").arg(cw.width()).arg(cw.height())));
+    EXPECT_TRUE(
+        text.contains(QStringLiteral("viewBox=\"0 0 %1 %2\"").arg(cw.width()).arg(cw.height())));
     // A bad file: said in the window.
     CompareWindow bad(a, dir.filePath(QStringLiteral("missing.spanscope")));
     QSignalSpy badLoaded(&bad, &CompareWindow::loaded);

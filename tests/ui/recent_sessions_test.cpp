@@ -2,6 +2,8 @@
 // each row's program, date, duration and size agree with the reader and the file system; a
 // missing or foreign file stays listed with its reason; a double-click opens a session, and so
 // does a file dropped on the window.
+#include "recent_sessions.h"
+
 #include <gtest/gtest.h>
 
 #include <QAbstractItemModelTester>
@@ -17,7 +19,6 @@
 
 #include "format.h"
 #include "main_window.h"
-#include "recent_sessions.h"
 #include "session_panel.h"
 #include "spanscope/session_reader.h"
 #include "ui_test_util.h"
@@ -27,16 +28,20 @@ using namespace spanscope::ui;
 using uitest::waitFor;
 
 namespace {
-QString cell(const QAbstractItemModel& m, int row, int col) { return m.index(row, col).data().toString(); }
+QString cell(const QAbstractItemModel& m, int row, int col) {
+    return m.index(row, col).data().toString();
+}
 }  // namespace
 
 TEST(RecentSessions, EachRowAgreesWithTheSessionAndTheFile) {
     QTemporaryDir dir;
     const QString rec = dir.filePath(QStringLiteral("live.spanscope"));
     QProcess p;
-    p.start(QStringLiteral(SPANSCOPE_CLI), {QStringLiteral("demo"), QStringLiteral("live"), QStringLiteral("--seconds"),
-                                            QStringLiteral("0.2"), QStringLiteral("-o"), rec});
-    ASSERT_TRUE(p.waitForFinished(60000) && p.exitCode() == 0) << p.readAllStandardError().toStdString();
+    p.start(QStringLiteral(SPANSCOPE_CLI),
+            {QStringLiteral("demo"), QStringLiteral("live"), QStringLiteral("--seconds"),
+             QStringLiteral("0.2"), QStringLiteral("-o"), rec});
+    ASSERT_TRUE(p.waitForFinished(60000) && p.exitCode() == 0)
+        << p.readAllStandardError().toStdString();
     const QString missing = dir.filePath(QStringLiteral("gone.spanscope"));
     const QString foreign = dir.filePath(QStringLiteral("notes.txt"));
     QFile f(foreign);
@@ -49,21 +54,28 @@ TEST(RecentSessions, EachRowAgreesWithTheSessionAndTheFile) {
     QSignalSpy loaded(&model, &RecentSessionsModel::loaded);
     model.setFiles({rec, missing, foreign});
     ASSERT_EQ(model.rowCount(), 3);
-    EXPECT_EQ(cell(model, 0, RecentSessionsModel::Session), QStringLiteral("live.spanscope"));  // names at once
+    EXPECT_EQ(cell(model, 0, RecentSessionsModel::Session),
+              QStringLiteral("live.spanscope"));  // names at once
     ASSERT_TRUE(waitFor([&] { return loaded.count() > 0; }, 20000));
 
     std::string err;
     auto reader = session::SessionReader::open(rec.toStdString(), &err);
     ASSERT_TRUE(reader) << err;
     const session::SessionInfo& info = reader->info();
-    EXPECT_TRUE(cell(model, 0, RecentSessionsModel::Program).startsWith(QStringLiteral("demo live --seconds 0.2")))
-        << cell(model, 0, RecentSessionsModel::Program).toStdString();  // a demo: named by its scenario
-    EXPECT_TRUE(model.index(0, RecentSessionsModel::Program).data(Qt::ToolTipRole).toString().startsWith(
-        QStringLiteral("spanscope-cli demo live")));
+    EXPECT_TRUE(cell(model, 0, RecentSessionsModel::Program)
+                    .startsWith(QStringLiteral("demo live --seconds 0.2")))
+        << cell(model, 0, RecentSessionsModel::Program)
+               .toStdString();  // a demo: named by its scenario
+    EXPECT_TRUE(model.index(0, RecentSessionsModel::Program)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .startsWith(QStringLiteral("spanscope-cli demo live")));
     EXPECT_EQ(cell(model, 0, RecentSessionsModel::Duration), formatSeconds(info.endNs));
-    EXPECT_EQ(cell(model, 0, RecentSessionsModel::Size), formatBytes(uint64_t(QFileInfo(rec).size())));
+    EXPECT_EQ(cell(model, 0, RecentSessionsModel::Size),
+              formatBytes(uint64_t(QFileInfo(rec).size())));
     const QDateTime started = QDateTime::fromMSecsSinceEpoch(info.startUnixNs / 1000000);
-    EXPECT_EQ(cell(model, 0, RecentSessionsModel::Recorded), RecentSessionsModel::formatDate(started));
+    EXPECT_EQ(cell(model, 0, RecentSessionsModel::Recorded),
+              RecentSessionsModel::formatDate(started));
     EXPECT_LT(std::abs(started.secsTo(QFileInfo(rec).lastModified())), 120);  // recorded just now
 
     EXPECT_EQ(cell(model, 1, RecentSessionsModel::Program), QStringLiteral("no longer exists"));
@@ -78,21 +90,27 @@ TEST(RecentSessions, EachRowAgreesWithTheSessionAndTheFile) {
     // A newer list replaces an older one; the older answer is not shown.
     model.setFiles({missing});
     model.setFiles({rec});
-    ASSERT_TRUE(waitFor([&] { return loaded.count() >= 2 && model.rowCount() == 1 &&
-                                     !cell(model, 0, RecentSessionsModel::Duration).isEmpty(); }, 20000));
+    ASSERT_TRUE(waitFor(
+        [&] {
+            return loaded.count() >= 2 && model.rowCount() == 1 &&
+                   !cell(model, 0, RecentSessionsModel::Duration).isEmpty();
+        },
+        20000));
     EXPECT_EQ(model.pathAt(0), rec);
 }
 
 TEST(RecentSessions, DatesAreShortInTheCurrentYear) {
     const QDateTime now(QDate(2026, 12, 1), QTime(2, 40));
-    EXPECT_EQ(RecentSessionsModel::formatDate(QDateTime(QDate(2026, 3, 7), QTime(14, 5)), now), QStringLiteral("7 Mar 14:05"));
+    EXPECT_EQ(RecentSessionsModel::formatDate(QDateTime(QDate(2026, 3, 7), QTime(14, 5)), now),
+              QStringLiteral("7 Mar 14:05"));
     EXPECT_EQ(RecentSessionsModel::formatDate(QDateTime(QDate(2025, 12, 31), QTime(23, 59)), now),
               QStringLiteral("31 Dec 2025"));
 }
 
 TEST(RecentSessions, DoubleClickAndDropOpenASession) {
     QTemporaryDir dir;
-    const QString a = dir.filePath(QStringLiteral("a.spanscope")), b = dir.filePath(QStringLiteral("b.spanscope"));
+    const QString a = dir.filePath(QStringLiteral("a.spanscope")),
+                  b = dir.filePath(QStringLiteral("b.spanscope"));
     ASSERT_TRUE(uitest::recordKnownSession(a.toStdString()));
     ASSERT_TRUE(QFile::copy(a, b));
     MainWindow w;
@@ -100,7 +118,9 @@ TEST(RecentSessions, DoubleClickAndDropOpenASession) {
     w.show();
     SessionPanel* panel = w.sessionPanel();
     panel->setRecentFiles({a, b});
-    ASSERT_TRUE(waitFor([&] { return !cell(*panel->recentModel(), 1, RecentSessionsModel::Duration).isEmpty(); }, 20000));
+    ASSERT_TRUE(waitFor(
+        [&] { return !cell(*panel->recentModel(), 1, RecentSessionsModel::Duration).isEmpty(); },
+        20000));
 
     // Double-click on the second row: that session opens.
     w.panel(QStringLiteral("session"))->raise();  // its tab to the front

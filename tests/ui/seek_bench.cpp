@@ -33,9 +33,9 @@ int64_t momentOf(int i, int n, int64_t endNs) {
 
 void printTimes(const char* what, std::vector<double> ms, const SummaryPtr& s) {
     std::sort(ms.begin(), ms.end());
-    std::printf("%s: %lld events, %.1f s: %zu seeks, median %.1f ms, p90 %.1f ms, max %.1f ms\n", what,
-                (long long)s->info.events, double(s->info.endNs) / 1e9, ms.size(), ms[ms.size() / 2],
-                ms[ms.size() * 9 / 10], ms.back());
+    std::printf("%s: %lld events, %.1f s: %zu seeks, median %.1f ms, p90 %.1f ms, max %.1f ms\n",
+                what, (long long)s->info.events, double(s->info.endNs) / 1e9, ms.size(),
+                ms[ms.size() / 2], ms[ms.size() * 9 / 10], ms.back());
 }
 
 int workerBench(const QString& path, int n) {
@@ -45,7 +45,8 @@ int workerBench(const QString& path, int n) {
     MomentPtr moment;
     QString failure;
     QObject::connect(&w, &SessionWorker::opened, [&](SummaryPtr s, quint64) { summary = s; });
-    QObject::connect(&w, &SessionWorker::openFailed, [&](const QString& m, quint64) { failure = m; });
+    QObject::connect(&w, &SessionWorker::openFailed,
+                     [&](const QString& m, quint64) { failure = m; });
     QObject::connect(&w, &SessionWorker::momentReady, [&](MomentPtr m) { moment = m; });
     tokens->open = 1;
     w.open(path, 1, 0);
@@ -70,7 +71,8 @@ int workerBench(const QString& path, int n) {
         maxReplay = std::max(maxReplay, moment->replayed);
     }
     printTimes("worker seek", ms, summary);
-    std::printf("tiles up to %zu, replay up to %llu events\n", maxTiles, (unsigned long long)maxReplay);
+    std::printf("tiles up to %zu, replay up to %llu events\n", maxTiles,
+                (unsigned long long)maxReplay);
     printMemory("after the seeks");
     return 0;
 }
@@ -86,7 +88,8 @@ int windowBench(QApplication& app, const QString& path, int n) {
         while (!pred() && t.elapsed() < 60000) app.processEvents(QEventLoop::WaitForMoreEvents, 50);
         return pred();
     };
-    if (!waitFor([&] { return w.moment() != nullptr || !w.bannerText().isEmpty(); }) || !w.moment()) {
+    if (!waitFor([&] { return w.moment() != nullptr || !w.bannerText().isEmpty(); }) ||
+        !w.moment()) {
         std::fprintf(stderr, "seek_bench: %s\n", qPrintable(w.bannerText()));
         return 1;
     }

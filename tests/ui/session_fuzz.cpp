@@ -38,9 +38,8 @@ void exercise(const std::string& path) {
         const auto spans = r->spansAt(t);
         session::HeapSample heap;
         r->heapAt(t, &heap);
-        const ui::HeapScene scene = ui::buildHeapScene(spans, uint64_t(in.pageSize),
-                                                       uint64_t(in.arenaBytes), heap.heapSys,
-                                                       heap.heapReleased);
+        const ui::HeapScene scene = ui::buildHeapScene(
+            spans, uint64_t(in.pageSize), uint64_t(in.arenaBytes), heap.heapSys, heap.heapReleased);
         const int perRow = ui::HeapMapLayout::bestArenasPerRow(scene.arenas.size(),
                                                                scene.pagesPerArena(), 4.0 / 3.0);
         const ui::HeapMapLayout layout(scene.arenas, scene.pageSize, scene.arenaBytes, perRow);
@@ -110,14 +109,17 @@ int main(int argc, char** argv) {
         runs++;
         if (WIFEXITED(st) && WEXITSTATUS(st) == 0) continue;
         failures++;
-        const std::string kept = outDir + "/session-fuzz-failure-" + std::to_string(failures) + ".spanscope";
+        const std::string kept =
+            outDir + "/session-fuzz-failure-" + std::to_string(failures) + ".spanscope";
         copyFile(work, kept);
         std::fprintf(stderr, "session_fuzz: %s (%s) after: %s; kept as %s\n",
-                     WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "exit status", 
-                     WIFSIGNALED(st) ? (WTERMSIG(st) == SIGALRM ? "hang" : "crash") : std::to_string(WEXITSTATUS(st)).c_str(),
+                     WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "exit status",
+                     WIFSIGNALED(st) ? (WTERMSIG(st) == SIGALRM ? "hang" : "crash")
+                                     : std::to_string(WEXITSTATUS(st)).c_str(),
                      what.c_str(), kept.c_str());
     }
     unlink(work.c_str());
-    std::printf("session_fuzz: %d damaged sessions in %.0f s, %d failures\n", runs, seconds, failures);
+    std::printf("session_fuzz: %d damaged sessions in %.0f s, %d failures\n", runs, seconds,
+                failures);
     return failures ? 1 : 0;
 }

@@ -1,5 +1,7 @@
 // The span inspector: the slot grid's pixels (renderSlotGrid, slotAt) and, offscreen, a click on a
 // tile of the known session opens the inspector on that span at the cursor's moment.
+#include "span_inspector.h"
+
 #include <gtest/gtest.h>
 
 #include <QMouseEvent>
@@ -9,7 +11,6 @@
 
 #include "main_window.h"
 #include "palette.h"
-#include "span_inspector.h"
 #include "ui_test_util.h"
 
 using namespace spanscope;
@@ -26,9 +27,9 @@ QRgb cellCentre(const QImage& img, size_t i, int columns, int cell) {
 }  // namespace
 
 TEST(SlotGridTest, EachCellTakesItsStateColour) {
-    const std::vector<SlotState> states{SlotState::Free,  SlotState::Allocated, SlotState::White,
-                                       SlotState::Grey,  SlotState::Black,     SlotState::Allocated,
-                                       SlotState::Free};
+    const std::vector<SlotState> states{SlotState::Free, SlotState::Allocated, SlotState::White,
+                                        SlotState::Grey, SlotState::Black,     SlotState::Allocated,
+                                        SlotState::Free};
     const QRgb alloc = sizeClassColor(10);
     const int columns = 3, cell = 12;
     const QImage img = renderSlotGrid(states, alloc, columns, cell);
@@ -40,10 +41,11 @@ TEST(SlotGridTest, EachCellTakesItsStateColour) {
     EXPECT_EQ(slotColor(SlotState::Grey, alloc), slotcolors::kGrey);
     EXPECT_EQ(slotColor(SlotState::Black, alloc), slotcolors::kBlack);
     // Object cells are outlined, free ones are not; the gap and the unused cells are background.
-    EXPECT_EQ(img.pixel(cell + 1, 1), slotcolors::kOutline);           // slot 1's top-left corner
-    EXPECT_EQ(img.pixel(1, 1), slotcolors::kFree);                    // slot 0's corner
-    EXPECT_EQ(img.pixel(0, 0), slotcolors::kGridBackground);          // the gap
-    EXPECT_EQ(cellCentre(img, 8, columns, cell), slotcolors::kGridBackground);  // past the last slot
+    EXPECT_EQ(img.pixel(cell + 1, 1), slotcolors::kOutline);  // slot 1's top-left corner
+    EXPECT_EQ(img.pixel(1, 1), slotcolors::kFree);            // slot 0's corner
+    EXPECT_EQ(img.pixel(0, 0), slotcolors::kGridBackground);  // the gap
+    EXPECT_EQ(cellCentre(img, 8, columns, cell),
+              slotcolors::kGridBackground);  // past the last slot
 }
 
 TEST(SlotGridTest, HitTestingMatchesTheCells) {
@@ -64,13 +66,15 @@ TEST(SpanInspectorTest, ShowsCountsAndANoteWithoutObjectEvents) {
     s->addr = kA;
     s->tNs = 100;
     s->found = true;
-    s->objects.span = session::SpanRecord{kA, 1, 64, 32, uint8_t(10 << 1 | 1), uint8_t(session::SpanState::PartialSwept), 0, 0};
+    s->objects.span = session::SpanRecord{
+        kA, 1, 64, 32, uint8_t(10 << 1 | 1), uint8_t(session::SpanState::PartialSwept), 0, 0};
     s->objects.elemSize = 128;
     insp.setObjects(s);
     EXPECT_TRUE(insp.fieldText(QStringLiteral("address")).contains(QLatin1String("0xc000000000")));
     EXPECT_TRUE(insp.fieldText(QStringLiteral("class")).contains(QLatin1String("size class 10")));
     EXPECT_TRUE(insp.fieldText(QStringLiteral("objects")).contains(QLatin1String("32 used / 64")));
-    EXPECT_TRUE(insp.noteText().contains(QLatin1String("SPANSCOPE_OBJECTS=1"))) << insp.noteText().toStdString();
+    EXPECT_TRUE(insp.noteText().contains(QLatin1String("SPANSCOPE_OBJECTS=1")))
+        << insp.noteText().toStdString();
     EXPECT_TRUE(insp.grid()->image().isNull());
 
     // With slots: the grid shows them, no note.
@@ -87,7 +91,8 @@ TEST(SpanInspectorTest, ShowsCountsAndANoteWithoutObjectEvents) {
     ASSERT_FALSE(g->image().isNull());
     EXPECT_EQ(cellCentre(g->image(), 0, g->columns(), g->cellSize()), slotcolors::kBlack);
     EXPECT_EQ(cellCentre(g->image(), 1, g->columns(), g->cellSize()), slotcolors::kGrey);
-    EXPECT_TRUE(insp.fieldText(QStringLiteral("objects")).contains(QLatin1String("1 grey, 1 black")));
+    EXPECT_TRUE(
+        insp.fieldText(QStringLiteral("objects")).contains(QLatin1String("1 grey, 1 black")));
 }
 
 TEST(SpanInspectorTest, ClickingATileOpensTheInspectorOnThatSpan) {
@@ -100,7 +105,8 @@ TEST(SpanInspectorTest, ClickingATileOpensTheInspectorOnThatSpan) {
     w.openFile(file);
     ASSERT_TRUE(waitFor([&] { return w.moment() && w.moment()->tNs == 100; }));
     HeapMapView& map = *w.heapMap();
-    const QPoint px = map.viewport().toPixel(QPointF(*map.layout().cellOf(kB)) + QPointF(0.5, 0.5)).toPoint();
+    const QPoint px =
+        map.viewport().toPixel(QPointF(*map.layout().cellOf(kB)) + QPointF(0.5, 0.5)).toPoint();
     QSignalSpy inspected(&w, &MainWindow::spanInspected);
     QTest::mouseClick(&map, Qt::LeftButton, {}, px);
     ASSERT_TRUE(waitFor([&] { return inspected.count() > 0; }));
@@ -112,13 +118,16 @@ TEST(SpanInspectorTest, ClickingATileOpensTheInspectorOnThatSpan) {
         << insp.fieldText(QStringLiteral("address")).toStdString();
     EXPECT_TRUE(insp.fieldText(QStringLiteral("class")).contains(QLatin1String("size class 5")))
         << insp.fieldText(QStringLiteral("class")).toStdString();
-    EXPECT_TRUE(insp.fieldText(QStringLiteral("objects")).contains(QLatin1String("170 used / 170")));
+    EXPECT_TRUE(
+        insp.fieldText(QStringLiteral("objects")).contains(QLatin1String("170 used / 170")));
     EXPECT_TRUE(insp.fieldText(QStringLiteral("state")).contains(QLatin1String("full, swept")));
 
     // It follows the cursor: at t = 30 only A exists, so B's address holds no span.
     const int before = int(inspected.count());
     w.seekTo(30);
-    ASSERT_TRUE(waitFor([&] { return inspected.count() > before && insp.objects() && insp.objects()->tNs == 30; }));
+    ASSERT_TRUE(waitFor(
+        [&] { return inspected.count() > before && insp.objects() && insp.objects()->tNs == 30; }));
     EXPECT_FALSE(insp.objects()->found);
-    EXPECT_TRUE(insp.titleText().contains(QLatin1String("No span"))) << insp.titleText().toStdString();
+    EXPECT_TRUE(insp.titleText().contains(QLatin1String("No span")))
+        << insp.titleText().toStdString();
 }

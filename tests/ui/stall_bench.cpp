@@ -11,8 +11,8 @@
 #include <QThread>
 #include <QTimer>
 #include <algorithm>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <map>
 
 #include "bench_util.h"
@@ -46,8 +46,9 @@ public:
         const double ms = double(t.nsecsElapsed()) / 1e6;
         m_depth--;
         if (ms >= 5) {
-            const QString what = QStringLiteral("%1 %2").arg(QString::fromLatin1(receiver->metaObject()->className()),
-                                                              QString::fromLatin1(QMetaEnum::fromType<QEvent::Type>().valueToKey(type)));
+            const QString what = QStringLiteral("%1 %2").arg(
+                QString::fromLatin1(receiver->metaObject()->className()),
+                QString::fromLatin1(QMetaEnum::fromType<QEvent::Type>().valueToKey(type)));
             auto& agg = m_byKind[what];
             agg.first++;
             agg.second = std::max(agg.second, ms);
@@ -59,11 +60,15 @@ public:
     void setTiming(bool on) { m_on = on; }
     void printSlowest(int n) const {
         std::vector<std::pair<QString, std::pair<int, double>>> v(m_byKind.begin(), m_byKind.end());
-        std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.second.second > b.second.second; });
-        std::printf("event deliveries of 5 ms or more (receiver event: count, max, total wall, total CPU):\n");
+        std::sort(v.begin(), v.end(),
+                  [](auto& a, auto& b) { return a.second.second > b.second.second; });
+        std::printf(
+            "event deliveries of 5 ms or more (receiver event: count, max, total wall, total "
+            "CPU):\n");
         for (int i = 0; i < std::min<int>(n, int(v.size())); i++)
-            std::printf("  %-44s %5d  max %6.1f ms  wall %7.1f ms  CPU %7.1f ms\n", qPrintable(v[size_t(i)].first),
-                        v[size_t(i)].second.first, v[size_t(i)].second.second, m_total.at(v[size_t(i)].first),
+            std::printf("  %-44s %5d  max %6.1f ms  wall %7.1f ms  CPU %7.1f ms\n",
+                        qPrintable(v[size_t(i)].first), v[size_t(i)].second.first,
+                        v[size_t(i)].second.second, m_total.at(v[size_t(i)].first),
                         m_cpu.at(v[size_t(i)].first));
     }
 
@@ -92,14 +97,18 @@ int main(int argc, char** argv) {
     QStringList args;
     const QStringList a = app.arguments();
     for (int i = 1; i < a.size(); i++) {
-        if (a[i] == QLatin1String("--seconds") && i + 1 < a.size()) seconds = a[++i].toDouble();
-        else if (a[i] == QLatin1String("--scenario") && i + 1 < a.size()) scenario = a[++i];
+        if (a[i] == QLatin1String("--seconds") && i + 1 < a.size())
+            seconds = a[++i].toDouble();
+        else if (a[i] == QLatin1String("--scenario") && i + 1 < a.size())
+            scenario = a[++i];
         else if (a[i] == QLatin1String("--")) {
             if (i + 1 < a.size()) program = a[i + 1];
             args = a.mid(i + 2);
             break;
         } else {
-            std::fprintf(stderr, "usage: stall_bench [--seconds S] [--scenario NAME | -- PROGRAM ARGS...]\n");
+            std::fprintf(
+                stderr,
+                "usage: stall_bench [--seconds S] [--scenario NAME | -- PROGRAM ARGS...]\n");
             return 2;
         }
     }
@@ -113,7 +122,7 @@ int main(int argc, char** argv) {
     w.resize(1440, 900);
     w.show();
     const bool ok = scenario.isEmpty() ? w.startLive(LiveSource::program(program, args))
-                                        : w.startLive(LiveSource::scenario(scenario, seconds + 30));
+                                       : w.startLive(LiveSource::scenario(scenario, seconds + 30));
     if (!ok) {
         std::fprintf(stderr, "stall_bench: cannot start: %s\n", qPrintable(w.bannerText()));
         return 1;
@@ -149,7 +158,8 @@ int main(int argc, char** argv) {
         heartbeat.start();
     });
     QTimer::singleShot(int(seconds * 1000) + 60000, &app, [&] {
-        std::fprintf(stderr, "stall_bench: nothing shown within a minute: %s\n", qPrintable(w.bannerText()));
+        std::fprintf(stderr, "stall_bench: nothing shown within a minute: %s\n",
+                     qPrintable(w.bannerText()));
         app.exit(1);
     });
     if (app.exec() != 0) return 1;
@@ -157,17 +167,24 @@ int main(int argc, char** argv) {
     const bool stillRecording = w.isRecording();
     if (gaps.empty()) return 1;
     std::sort(gaps.begin(), gaps.end());
-    auto pct = [&](double p) { return gaps[std::min(gaps.size() - 1, size_t(p * double(gaps.size())))]; };
+    auto pct = [&](double p) {
+        return gaps[std::min(gaps.size() - 1, size_t(p * double(gaps.size())))];
+    };
     const double secs = double(clock.elapsed()) / 1000;
-    std::printf("live %s for %.1f s: %.0f events/s recorded (%lld events by the end%s), %d moments and %d series shown\n",
-                qPrintable(scenario.isEmpty() ? program.section(QLatin1Char('/'), -1) + QLatin1Char(' ') + args.join(QLatin1Char(' '))
-                                              : scenario),
-                secs, double(events1 - events0) / secs, (long long)events1, stillRecording ? ", still recording" : ", ended",
-                moments, seriesShown);
-    std::printf("GUI-thread heartbeat (5 ms): %zu ticks, gap median %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms; "
-                "%zd gaps over 50 ms\n",
-                gaps.size(), pct(0.5), pct(0.99), pct(0.999), gaps.back(),
-                std::count_if(gaps.begin(), gaps.end(), [](double g) { return g > 50; }));
+    std::printf(
+        "live %s for %.1f s: %.0f events/s recorded (%lld events by the end%s), %d moments and %d "
+        "series shown\n",
+        qPrintable(scenario.isEmpty() ? program.section(QLatin1Char('/'), -1) + QLatin1Char(' ') +
+                                            args.join(QLatin1Char(' '))
+                                      : scenario),
+        secs, double(events1 - events0) / secs, (long long)events1,
+        stillRecording ? ", still recording" : ", ended", moments, seriesShown);
+    std::printf(
+        "GUI-thread heartbeat (5 ms): %zu ticks, gap median %.1f ms, p99 %.1f ms, p99.9 %.1f ms, "
+        "max %.1f ms; "
+        "%zd gaps over 50 ms\n",
+        gaps.size(), pct(0.5), pct(0.99), pct(0.999), gaps.back(),
+        std::count_if(gaps.begin(), gaps.end(), [](double g) { return g > 50; }));
     std::printf("GUI RSS %ld KiB, peak %ld KiB\n", statusKb("VmRSS:"), statusKb("VmHWM:"));
     app.printSlowest(12);
     return 0;

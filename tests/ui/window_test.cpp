@@ -54,12 +54,13 @@ TEST(MainWindowTest, OpensAKnownSessionAndSeeks) {
 
     // The heap map: A half full (class 10), B full (class 5), the large span, released pages.
     HeapMapView& map = *w.heapMap();
-    EXPECT_EQ(mapPixelAt(map, kA, 0.8), sizeClassColor(10));                 // half full: the lower half
+    EXPECT_EQ(mapPixelAt(map, kA, 0.8), sizeClassColor(10));  // half full: the lower half
     EXPECT_EQ(mapPixelAt(map, kA, 0.15), shadedColor(sizeClassColor(10), 0.0));  // and empty above
     EXPECT_EQ(mapPixelAt(map, kB, 0.15), sizeClassColor(5));
     EXPECT_EQ(mapPixelAt(map, kL), sizeClassColor(0));
     EXPECT_EQ(mapPixelAt(map, kA + 450 * 8192), colors::kReleased);
-    const QPointF pxA = map.viewport().toPixel(QPointF(*map.layout().cellOf(kA)) + QPointF(0.5, 0.5));
+    const QPointF pxA =
+        map.viewport().toPixel(QPointF(*map.layout().cellOf(kA)) + QPointF(0.5, 0.5));
     const QString tip = map.describeAt(pxA);
     EXPECT_TRUE(tip.contains(QLatin1String("size class 10"))) << tip.toStdString();
     EXPECT_TRUE(tip.contains(QLatin1String("128 B")));
@@ -71,11 +72,16 @@ TEST(MainWindowTest, OpensAKnownSessionAndSeeks) {
     EXPECT_EQ(w.fragmentation()->categories().size(), 2);  // small classes only
     EXPECT_TRUE(w.statusText().contains(QLatin1String("3 events")) ||
                 w.statusText().contains(QLatin1String("events")));
-    EXPECT_TRUE(w.statusText().contains(QLatin1String("heap sys 4.00 MiB"))) << w.statusText().toStdString();
-    EXPECT_TRUE(w.statusText().contains(QLatin1String("allocated 56.6 KiB"))) << w.statusText().toStdString();
-    EXPECT_TRUE(w.statusText().contains(QLatin1String("in spans 56.0 KiB"))) << w.statusText().toStdString();
-    EXPECT_TRUE(w.statusText().contains(QLatin1String("sweep generation 1"))) << w.statusText().toStdString();
-    EXPECT_EQ(w.sessionPanel()->infoModel()->value(QStringLiteral("Ended")), QStringLiteral("exited with status 0"));
+    EXPECT_TRUE(w.statusText().contains(QLatin1String("heap sys 4.00 MiB")))
+        << w.statusText().toStdString();
+    EXPECT_TRUE(w.statusText().contains(QLatin1String("allocated 56.6 KiB")))
+        << w.statusText().toStdString();
+    EXPECT_TRUE(w.statusText().contains(QLatin1String("in spans 56.0 KiB")))
+        << w.statusText().toStdString();
+    EXPECT_TRUE(w.statusText().contains(QLatin1String("sweep generation 1")))
+        << w.statusText().toStdString();
+    EXPECT_EQ(w.sessionPanel()->infoModel()->value(QStringLiteral("Ended")),
+              QStringLiteral("exited with status 0"));
     EXPECT_TRUE(MainWindow::recentFiles().contains(QFileInfo(file).absoluteFilePath()));
 
     // --seek past the end shows the end; Save As copies the file.
@@ -95,7 +101,8 @@ TEST(MainWindowTest, OpensAKnownSessionAndSeeks) {
     ASSERT_TRUE(waitMoment(w, 30));
     EXPECT_EQ(mapPixelAt(map, kA, 0.8), shadedColor(sizeClassColor(10), 0.0));
     EXPECT_EQ(w.sizeClasses()->proxy()->rowCount(), 1);
-    EXPECT_TRUE(w.statusText().contains(QLatin1String("no sample yet"))) << w.statusText().toStdString();
+    EXPECT_TRUE(w.statusText().contains(QLatin1String("no sample yet")))
+        << w.statusText().toStdString();
     EXPECT_EQ(w.timeline()->cursorTime(), 30);
 
     // Stepping by sweep generation: the known session has one, starting at t = 90.
@@ -108,8 +115,8 @@ TEST(MainWindowTest, OpensAKnownSessionAndSeeks) {
     QSignalSpy seeks(w.timeline(), &TimelineView::seek);
     const double x = w.timeline()->xOf(80);
     QMouseEvent press(QEvent::MouseButtonPress, QPointF(x, w.timeline()->height() / 2.0),
-                      w.timeline()->mapToGlobal(QPointF(x, w.timeline()->height() / 2.0)), Qt::LeftButton,
-                      Qt::LeftButton, Qt::NoModifier);
+                      w.timeline()->mapToGlobal(QPointF(x, w.timeline()->height() / 2.0)),
+                      Qt::LeftButton, Qt::LeftButton, Qt::NoModifier);
     QCoreApplication::sendEvent(w.timeline()->viewport(), &press);
     ASSERT_EQ(seeks.count(), 1);
     const qint64 t = seeks.at(0).at(0).toLongLong();
@@ -124,7 +131,8 @@ TEST(MainWindowTest, BadFilesShowABannerNotACrash) {
     QSignalSpy errors(&w, &MainWindow::errorShown);
     w.openFile(dir.filePath(QStringLiteral("nope.spanscope")));
     ASSERT_TRUE(waitFor([&] { return errors.count() == 1; }));
-    EXPECT_TRUE(w.bannerText().contains(QLatin1String("Cannot open the session"))) << w.bannerText().toStdString();
+    EXPECT_TRUE(w.bannerText().contains(QLatin1String("Cannot open the session")))
+        << w.bannerText().toStdString();
     EXPECT_TRUE(w.bannerText().contains(QLatin1String("No such file")));
 
     QFile f(dir.filePath(QStringLiteral("foreign.spanscope")));
@@ -150,9 +158,10 @@ TEST(MainWindowTest, RecordedProgramOpensAndSeeks) {
     QTemporaryDir dir;
     const QString file = dir.filePath(QStringLiteral("workload.spanscope"));
     QProcess rec;
-    rec.start(QStringLiteral(SPANSCOPE_CLI), {QStringLiteral("record"), QStringLiteral("-o"), file,
-                                              QStringLiteral("--"), QStringLiteral(SPANSCOPE_WORKLOAD),
-                                              QStringLiteral("--seconds"), QStringLiteral("0.5")});
+    rec.start(
+        QStringLiteral(SPANSCOPE_CLI),
+        {QStringLiteral("record"), QStringLiteral("-o"), file, QStringLiteral("--"),
+         QStringLiteral(SPANSCOPE_WORKLOAD), QStringLiteral("--seconds"), QStringLiteral("0.5")});
     ASSERT_TRUE(rec.waitForFinished(60000));
     ASSERT_EQ(rec.exitCode(), 0) << rec.readAllStandardError().toStdString();
 
@@ -173,11 +182,13 @@ TEST(MainWindowTest, RecordedProgramOpensAndSeeks) {
     ASSERT_TRUE(reader) << err;
     auto spans = reader->spansAt(mid);
     size_t spanTiles = 0;
-    for (const Tile& t : m->scene.tiles) spanTiles += t.kind == TileKind::Span || t.kind == TileKind::Large;
+    for (const Tile& t : m->scene.tiles)
+        spanTiles += t.kind == TileKind::Span || t.kind == TileKind::Large;
     // The map shows every span the reader returns, except one that overlaps an earlier one (the
     // replay can briefly hold a freed span and its reuse when their records arrive out of order;
     // the map keeps the lower one).
-    std::sort(spans.begin(), spans.end(), [](const auto& a, const auto& b) { return a.base < b.base; });
+    std::sort(spans.begin(), spans.end(),
+              [](const auto& a, const auto& b) { return a.base < b.base; });
     size_t overlapping = 0;
     uint64_t reach = 0;
     for (const auto& s : spans) {
@@ -189,7 +200,9 @@ TEST(MainWindowTest, RecordedProgramOpensAndSeeks) {
     }
     EXPECT_EQ(spanTiles, spans.size() - overlapping);
     EXPECT_LT(overlapping, spans.size() / 50 + 1) << "the reader returned many overlapping spans";
-    if (overlapping) std::printf("note: %zu of %zu spans overlap another at t=%lld\n", overlapping, spans.size(), (long long)mid);
+    if (overlapping)
+        std::printf("note: %zu of %zu spans overlap another at t=%lld\n", overlapping, spans.size(),
+                    (long long)mid);
     ASSERT_FALSE(spans.empty());
     // Every span's page shows its colour on the map.
     const HeapMapView& map = *w.heapMap();
@@ -218,8 +231,8 @@ TEST(SpanscopeExecutable, ScreenshotIsWrittenAndNotBlank) {
     env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
     env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.filePath(QStringLiteral("config")));
     p.setProcessEnvironment(env);
-    p.start(QStringLiteral(SPANSCOPE_GUI), {file, QStringLiteral("--screenshot"), png, QStringLiteral("--size"),
-                                            QStringLiteral("1200x800")});
+    p.start(QStringLiteral(SPANSCOPE_GUI), {file, QStringLiteral("--screenshot"), png,
+                                            QStringLiteral("--size"), QStringLiteral("1200x800")});
     ASSERT_TRUE(p.waitForFinished(60000));
     EXPECT_EQ(p.exitCode(), 0) << p.readAllStandardError().toStdString();
     QImage img(png);
@@ -245,7 +258,8 @@ TEST(SpanscopeExecutable, FlagsAndErrors) {
         p.setProcessEnvironment(env);
         p.start(QStringLiteral(SPANSCOPE_GUI), args);
         p.waitForFinished(30000);
-        if (out) *out = QString::fromLocal8Bit(p.readAllStandardOutput() + p.readAllStandardError());
+        if (out)
+            *out = QString::fromLocal8Bit(p.readAllStandardOutput() + p.readAllStandardError());
         return p.exitCode();
     };
     QString out;
@@ -255,14 +269,17 @@ TEST(SpanscopeExecutable, FlagsAndErrors) {
     EXPECT_TRUE(out.contains(QLatin1String("bogus")));
     EXPECT_EQ(run({QStringLiteral("--screenshot")}, &out), 2);  // missing value
     EXPECT_EQ(run({QStringLiteral("a"), QStringLiteral("b")}, &out), 2);
-    EXPECT_EQ(run({QStringLiteral("x.spanscope"), QStringLiteral("--screenshot"), QStringLiteral("y.png"),
-                   QStringLiteral("--at"), QStringLiteral("soon")},
+    EXPECT_EQ(run({QStringLiteral("x.spanscope"), QStringLiteral("--screenshot"),
+                   QStringLiteral("y.png"), QStringLiteral("--at"), QStringLiteral("soon")},
                   &out),
               2);
     // A missing file with --screenshot: the error is shown in the window, the picture still taken.
     QTemporaryDir dir;
     const QString png = dir.filePath(QStringLiteral("err.png"));
-    EXPECT_EQ(run({dir.filePath(QStringLiteral("missing.spanscope")), QStringLiteral("--screenshot"), png}, &out), 0)
+    EXPECT_EQ(run({dir.filePath(QStringLiteral("missing.spanscope")),
+                   QStringLiteral("--screenshot"), png},
+                  &out),
+              0)
         << out.toStdString();
     EXPECT_TRUE(QFile::exists(png));
 }
@@ -276,9 +293,10 @@ TEST(MainWindowTest, BoundedRecordingOpensAtItsKeptPart) {
     QTemporaryDir dir;
     const QString file = dir.filePath(QStringLiteral("bounded.spanscope"));
     QProcess rec;
-    rec.start(QStringLiteral(SPANSCOPE_CLI), {QStringLiteral("demo"), QStringLiteral("live"), QStringLiteral("--seconds"),
-                                              QStringLiteral("4"), QStringLiteral("--keep"), QStringLiteral("1s"),
-                                              QStringLiteral("-o"), file});
+    rec.start(QStringLiteral(SPANSCOPE_CLI),
+              {QStringLiteral("demo"), QStringLiteral("live"), QStringLiteral("--seconds"),
+               QStringLiteral("4"), QStringLiteral("--keep"), QStringLiteral("1s"),
+               QStringLiteral("-o"), file});
     ASSERT_TRUE(rec.waitForFinished(120000));
     ASSERT_EQ(rec.exitCode(), 0) << rec.readAllStandardError().toStdString();
     std::string err;
@@ -297,10 +315,12 @@ TEST(MainWindowTest, BoundedRecordingOpensAtItsKeptPart) {
     ASSERT_TRUE(waitMoment(w, kept));
     EXPECT_EQ(w.timeline()->cursorTime(), kept);
     // The heap sample in effect there was kept with it.
-    EXPECT_FALSE(w.statusText().contains(QLatin1String("no sample yet"))) << w.statusText().toStdString();
+    EXPECT_FALSE(w.statusText().contains(QLatin1String("no sample yet")))
+        << w.statusText().toStdString();
     const std::vector<session::SpanRecord> spans = reader->spansAt(kept);
     size_t tiles = 0;
-    for (const Tile& t : w.moment()->scene.tiles) tiles += t.kind == TileKind::Span || t.kind == TileKind::Large;
+    for (const Tile& t : w.moment()->scene.tiles)
+        tiles += t.kind == TileKind::Span || t.kind == TileKind::Large;
     EXPECT_GT(tiles, 0u);
     EXPECT_LE(tiles, spans.size());
 }
@@ -320,15 +340,18 @@ TEST(MainWindowTest, LiveRecordingIsFollowedToTheEnd) {
         sinceTick.restart();
     });
     qputenv("SPANSCOPE_CLI", SPANSCOPE_CLI);
-    ASSERT_TRUE(w.startLive(LiveSource::program(QStringLiteral(SPANSCOPE_WORKLOAD), {QStringLiteral("--seconds"), QStringLiteral("2.5")})));
+    ASSERT_TRUE(w.startLive(LiveSource::program(
+        QStringLiteral(SPANSCOPE_WORKLOAD), {QStringLiteral("--seconds"), QStringLiteral("2.5")})));
     ticker.start();
-    ASSERT_TRUE(waitFor([&] { return w.summary() != nullptr; }, 20000)) << w.bannerText().toStdString();
+    ASSERT_TRUE(waitFor([&] { return w.summary() != nullptr; }, 20000))
+        << w.bannerText().toStdString();
     EXPECT_TRUE(w.summary()->live);
     EXPECT_TRUE(w.followingEnd());
     // While it runs, new moments keep arriving at the growing end.
     ASSERT_TRUE(waitFor([&] { return moments.count() >= 3; }, 20000));
     // Kept in the user's data folder, not /tmp.
-    EXPECT_TRUE(w.sessionPath().startsWith(LiveRecording::recordingsDir())) << w.sessionPath().toStdString();
+    EXPECT_TRUE(w.sessionPath().startsWith(LiveRecording::recordingsDir()))
+        << w.sessionPath().toStdString();
     // The lines reach the cursor (the series come once a second, the moments four times as often).
     ASSERT_TRUE(waitFor([&] { return w.timeline()->series(0)->count() > 1 && w.moment(); }, 10000));
     ASSERT_TRUE(waitFor(
@@ -348,7 +371,8 @@ TEST(MainWindowTest, LiveRecordingIsFollowedToTheEnd) {
     // Stalls are a budget, measured by tests/ui/stall_bench, not asserted here: a loaded CI box
     // would make a timed assertion fail for reasons that are not the GUI's.
     EXPECT_TRUE(w.bannerText().contains(QLatin1String("ended"))) << w.bannerText().toStdString();
-    EXPECT_EQ(w.sessionPanel()->infoModel()->value(QStringLiteral("Ended")), QStringLiteral("exited with status 0"));
+    EXPECT_EQ(w.sessionPanel()->infoModel()->value(QStringLiteral("Ended")),
+              QStringLiteral("exited with status 0"));
     // Still browsable.
     w.seekTo(end / 2);
     ASSERT_TRUE(waitMoment(w, end / 2));
@@ -362,7 +386,8 @@ TEST(MainWindowTest, LiveRecordingOfAMissingProgramSaysWhy) {
     qputenv("SPANSCOPE_CLI", SPANSCOPE_CLI);
     ASSERT_TRUE(w.startLive(LiveSource::program(QStringLiteral("/nonexistent/program"), {})));
     ASSERT_TRUE(waitFor([&] { return errors.count() >= 1; }, 20000));
-    EXPECT_TRUE(w.bannerText().contains(QLatin1String("ended before any data"))) << w.bannerText().toStdString();
+    EXPECT_TRUE(w.bannerText().contains(QLatin1String("ended before any data")))
+        << w.bannerText().toStdString();
     EXPECT_EQ(w.moment(), nullptr);
 }
 
@@ -398,7 +423,8 @@ TEST(TimelineTest, GcCycleBandsByPhase) {
     EXPECT_GT(mark.green(), stw.green() + 20) << "mark (orange) vs pause (red)";
     EXPECT_GT(stw.red(), stw.green() + 40) << "pause band: " << qPrintable(stw.name());
     EXPECT_GT(none.green(), mark.green() - 5);
-    EXPECT_GT(none.blue(), mark.blue() + 20) << "no band after the cycle: " << qPrintable(none.name());
+    EXPECT_GT(none.blue(), mark.blue() + 20)
+        << "no band after the cycle: " << qPrintable(none.name());
     int legendGc = 0;
     for (QLegendMarker* m : v.chart()->legend()->markers())
         if (m->isVisible() && m->label().startsWith(QStringLiteral("GC"))) legendGc++;
@@ -423,7 +449,8 @@ TEST(TimelineTest, BoundedRecordingShowsWhereTheKeptPartBegins) {
     const double y = v.chart()->plotArea().center().y();
     auto column = [&](const QImage& img, int64_t t) {  // the mean grey of a few pixels of a column
         int sum = 0;
-        for (int dy = -20; dy <= 20; dy++) sum += qGray(img.pixel(QPoint(int(v.xOf(t)), int(y) + dy)));
+        for (int dy = -20; dy <= 20; dy++)
+            sum += qGray(img.pixel(QPoint(int(v.xOf(t)), int(y) + dy)));
         return sum / 41;
     };
     const QImage before = v.grab().toImage();
@@ -435,8 +462,8 @@ TEST(TimelineTest, BoundedRecordingShowsWhereTheKeptPartBegins) {
 
     QSignalSpy seeks(&v, &TimelineView::seek);
     const double x = v.xOf(100);
-    QMouseEvent press(QEvent::MouseButtonPress, QPointF(x, y), v.mapToGlobal(QPointF(x, y)), Qt::LeftButton,
-                      Qt::LeftButton, Qt::NoModifier);
+    QMouseEvent press(QEvent::MouseButtonPress, QPointF(x, y), v.mapToGlobal(QPointF(x, y)),
+                      Qt::LeftButton, Qt::LeftButton, Qt::NoModifier);
     QCoreApplication::sendEvent(v.viewport(), &press);
     ASSERT_EQ(seeks.count(), 1);
     EXPECT_EQ(seeks.at(0).at(0).toLongLong(), 400);
@@ -450,8 +477,10 @@ TEST(FragmentationTest, RequestedVersusSlotBytes) {
     v.resize(700, 600);
     auto m = std::make_shared<MomentSnapshot>();
     session::ClassTotals a;
-    a.sizeClass = 5, a.size = 48, a.spans = 1, a.spanBytes = 8192, a.objects = 100, a.bytesInUse = 4800;
-    a.freeSlotBytes = 70 * 48, a.tailWaste = 32, a.mallocs = 1000, a.requestedBytes = 36000;  // 75% asked for
+    a.sizeClass = 5, a.size = 48, a.spans = 1, a.spanBytes = 8192, a.objects = 100,
+    a.bytesInUse = 4800;
+    a.freeSlotBytes = 70 * 48, a.tailWaste = 32, a.mallocs = 1000,
+    a.requestedBytes = 36000;  // 75% asked for
     session::ClassTotals b = a;
     b.sizeClass = 3, b.size = 24, b.bytesInUse = 2400, b.requestedBytes = 0;  // not counted
     m->classes = {b, a};
@@ -474,8 +503,9 @@ TEST(LayoutTest, FitsEveryScreenSize) {
     QTemporaryDir dir;
     const QString file = dir.filePath(QStringLiteral("live.spanscope"));
     QProcess rec;
-    rec.start(QStringLiteral(SPANSCOPE_CLI), {QStringLiteral("demo"), QStringLiteral("live"), QStringLiteral("--seconds"),
-                                              QStringLiteral("1"), QStringLiteral("-o"), file});
+    rec.start(QStringLiteral(SPANSCOPE_CLI),
+              {QStringLiteral("demo"), QStringLiteral("live"), QStringLiteral("--seconds"),
+               QStringLiteral("1"), QStringLiteral("-o"), file});
     ASSERT_TRUE(rec.waitForFinished(60000) && rec.exitCode() == 0) << rec.readAll().toStdString();
     for (const QSize size : {QSize(1024, 640), QSize(1366, 768), QSize(2560, 1440)}) {
         SCOPED_TRACE(std::to_string(size.width()) + "x" + std::to_string(size.height()));
@@ -483,19 +513,22 @@ TEST(LayoutTest, FitsEveryScreenSize) {
         w.layoutFor(size);  // as fitToScreen does on a screen of this size
         w.show();
         w.openFile(file);
-        ASSERT_TRUE(waitFor([&] { return w.moment() && w.summary() && w.moment()->tNs == w.summary()->info.endNs; }));
+        ASSERT_TRUE(waitFor([&] {
+            return w.moment() && w.summary() && w.moment()->tNs == w.summary()->info.endNs;
+        }));
         w.seekTo(w.summary()->info.endNs / 2);
         ASSERT_TRUE(waitMoment(w, w.summary()->info.endNs / 2));
         waitFor([] { return false; }, 300);  // let the side panels and the layout settle
-        EXPECT_EQ(w.size(), size) << "the window's minimum size is " << w.minimumSizeHint().width() << "x"
-                                  << w.minimumSizeHint().height();
+        EXPECT_EQ(w.size(), size) << "the window's minimum size is " << w.minimumSizeHint().width()
+                                  << "x" << w.minimumSizeHint().height();
         for (QDockWidget* d : w.findChildren<QDockWidget*>()) {
             if (d->isHidden()) continue;  // closed (the span inspector until a span is clicked)
             const std::string name = d->objectName().toStdString();
             if (d->visibleRegion().isEmpty()) {  // a tab behind another: that one must be shown
                 const auto tabs = w.tabifiedDockWidgets(d);
-                EXPECT_TRUE(std::any_of(tabs.begin(), tabs.end(), [](QDockWidget* o) { return !o->visibleRegion().isEmpty(); }))
-                    << name;
+                EXPECT_TRUE(std::any_of(tabs.begin(), tabs.end(), [](QDockWidget* o) {
+                    return !o->visibleRegion().isEmpty();
+                })) << name;
                 continue;
             }
             const QRect g(d->mapTo(&w, QPoint(0, 0)), d->size());
@@ -503,7 +536,8 @@ TEST(LayoutTest, FitsEveryScreenSize) {
             EXPECT_GE(g.width(), 200) << name;
             EXPECT_GE(g.height(), 110) << name;
         }
-        EXPECT_TRUE(w.clippedStatusTexts().isEmpty()) << w.clippedStatusTexts().join(QLatin1Char('|')).toStdString();
+        EXPECT_TRUE(w.clippedStatusTexts().isEmpty())
+            << w.clippedStatusTexts().join(QLatin1Char('|')).toStdString();
         const auto* legend = w.findChild<HeapMapLegend*>();
         ASSERT_NE(legend, nullptr);
         size_t classesShown = 0, classesPresent = 0;
@@ -512,7 +546,7 @@ TEST(LayoutTest, FitsEveryScreenSize) {
             classesShown += e.sizeClass > 0;
         }
         for (const auto& c : w.moment()->classes) classesPresent += c.spans && c.sizeClass > 0;
-        EXPECT_EQ(classesShown, classesPresent);  // every class, none cut off with "..."
+        EXPECT_EQ(classesShown, classesPresent);          // every class, none cut off with "..."
         w.panel(QStringLiteral("sizeclasses"))->raise();  // its tab to the front
         waitFor([] { return false; }, 100);
         QTableView* table = w.sizeClasses()->view();
@@ -523,21 +557,27 @@ TEST(LayoutTest, FitsEveryScreenSize) {
         EXPECT_LE(columns, table->viewport()->width() + 1);
         for (int c = 0; c < header->count(); c++) {
             const QString title = model->headerData(c, Qt::Horizontal).toString();
-            EXPECT_GE(header->sectionSize(c), header->fontMetrics().horizontalAdvance(title)) << title.toStdString();
+            EXPECT_GE(header->sectionSize(c), header->fontMetrics().horizontalAdvance(title))
+                << title.toStdString();
             for (int r = 0; r < model->rowCount(); r++) {
                 const QString cell = model->index(r, c).data().toString();
-                EXPECT_GE(table->columnWidth(c), table->fontMetrics().horizontalAdvance(cell)) << cell.toStdString();
+                EXPECT_GE(table->columnWidth(c), table->fontMetrics().horizontalAdvance(cell))
+                    << cell.toStdString();
             }
         }
         const QImage shot = w.grab().toImage();
         EXPECT_EQ(shot.size(), size * w.devicePixelRatio());
         EXPECT_TRUE(shot.save(dir.filePath(QStringLiteral("layout-%1.png").arg(size.width()))));
-        EXPECT_GT(std::count_if(shot.bits(), shot.bits() + 4096, [&](uchar b) { return b != shot.bits()[0]; }), 0);
+        EXPECT_GT(std::count_if(shot.bits(), shot.bits() + 4096,
+                                [&](uchar b) { return b != shot.bits()[0]; }),
+                  0);
         // Every span on the map: the view fits the range in use.
         const QRect used = usedCells(w.moment()->scene, w.heapMap()->layout());
-        const QRectF px(w.heapMap()->viewport().toPixel(used.topLeft()), w.heapMap()->viewport().toPixel(used.bottomRight() + QPoint(1, 1)));
+        const QRectF px(w.heapMap()->viewport().toPixel(used.topLeft()),
+                        w.heapMap()->viewport().toPixel(used.bottomRight() + QPoint(1, 1)));
         EXPECT_TRUE(QRectF(w.heapMap()->rect()).adjusted(-1, -1, 1, 1).contains(px));
-        EXPECT_GT(px.width() * px.height(), 0.3 * w.heapMap()->width() * w.heapMap()->height() * 0.3);
+        EXPECT_GT(px.width() * px.height(),
+                  0.3 * w.heapMap()->width() * w.heapMap()->height() * 0.3);
     }
 }
 
@@ -614,7 +654,8 @@ TEST(TimelineTest, MemoryLimitLineWhereALimitIsSet) {
     ASSERT_NE(y, nullptr);
     EXPECT_GE(y->max(), 48.0);  // MiB
     const QImage img = v.grab().toImage();
-    const int ly = int(std::lround(v.chart()->mapToPosition(QPointF(0, 48.0), v.chart()->series().first()).y()));
+    const int ly = int(
+        std::lround(v.chart()->mapToPosition(QPointF(0, 48.0), v.chart()->series().first()).y()));
     auto darkPixels = [&](int64_t t0, int64_t t1) {
         int n = 0;
         for (int x = int(v.xOf(t0)); x < int(v.xOf(t1)); x++)
@@ -638,28 +679,31 @@ TEST(LayoutTest, PresenterFitsTheSmallestStage) {
     QTemporaryDir dir;
     const QString file = dir.filePath(QStringLiteral("live.spanscope"));
     QProcess rec;
-    rec.start(QStringLiteral(SPANSCOPE_CLI), {QStringLiteral("demo"), QStringLiteral("live"), QStringLiteral("--seconds"),
-                                              QStringLiteral("1"), QStringLiteral("-o"), file});
+    rec.start(QStringLiteral(SPANSCOPE_CLI),
+              {QStringLiteral("demo"), QStringLiteral("live"), QStringLiteral("--seconds"),
+               QStringLiteral("1"), QStringLiteral("-o"), file});
     ASSERT_TRUE(rec.waitForFinished(60000) && rec.exitCode() == 0) << rec.readAll().toStdString();
     const QSize size(1024, 640);
     MainWindow w;
     w.layoutFor(size);
     w.show();
     w.openFile(file);
-    ASSERT_TRUE(waitFor([&] { return w.moment() && w.summary() && w.moment()->tNs == w.summary()->info.endNs; }));
+    ASSERT_TRUE(waitFor(
+        [&] { return w.moment() && w.summary() && w.moment()->tNs == w.summary()->info.endNs; }));
     w.presenter()->setActive(true);
     EXPECT_GT(w.presenter()->fontScale(), 1.1);
     w.seekTo(w.summary()->info.endNs / 2);
     ASSERT_TRUE(waitMoment(w, w.summary()->info.endNs / 2));
     waitFor([] { return false; }, 300);  // let the larger type lay out
     EXPECT_LE(w.minimumSizeHint().height(), size.height());
-    EXPECT_EQ(w.size(), size) << "the window's minimum size is " << w.minimumSizeHint().width() << "x"
-                              << w.minimumSizeHint().height();
+    EXPECT_EQ(w.size(), size) << "the window's minimum size is " << w.minimumSizeHint().width()
+                              << "x" << w.minimumSizeHint().height();
     for (QDockWidget* d : w.findChildren<QDockWidget*>()) {
         if (d->isHidden() || d->visibleRegion().isEmpty()) continue;
         const QRect g(d->mapTo(&w, QPoint(0, 0)), d->size());
         EXPECT_TRUE(w.rect().contains(g)) << d->objectName().toStdString();
     }
-    EXPECT_TRUE(w.clippedStatusTexts().isEmpty()) << w.clippedStatusTexts().join(QLatin1Char('|')).toStdString();
+    EXPECT_TRUE(w.clippedStatusTexts().isEmpty())
+        << w.clippedStatusTexts().join(QLatin1Char('|')).toStdString();
     EXPECT_TRUE(w.grab().toImage().save(dir.filePath(QStringLiteral("presenter-1024.png"))));
 }

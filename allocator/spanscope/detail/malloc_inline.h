@@ -50,7 +50,8 @@ SPANSCOPE_INLINE void* mallocFast(size_t size) {
 SPANSCOPE_INLINE void freeSmall(MSpan* s, void* ptr) {
     const uintptr_t p = reinterpret_cast<uintptr_t>(ptr);
     const size_t idx = s->objIndex(p);
-    if (SPANSCOPE_UNLIKELY(s->startAddr + idx * s->elemsize != p)) reportBadFree("invalid pointer (not the start of an object)", ptr);
+    if (SPANSCOPE_UNLIKELY(s->startAddr + idx * s->elemsize != p))
+        reportBadFree("invalid pointer (not the start of an object)", ptr);
     const size_t w = idx / 64;
     const uint64_t bit = uint64_t{1} << (idx % 64);
     if (__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == &t_mcache) {
@@ -61,15 +62,18 @@ SPANSCOPE_INLINE void freeSmall(MSpan* s, void* ptr) {
         storeRelaxed(s->localFreeBits()[w], s->localFreeBits()[w] | bit);
         return;
     }
-    if (SPANSCOPE_UNLIKELY(!s->isAllocated(idx))) reportBadFree("free of a pointer that is not allocated", ptr);
+    if (SPANSCOPE_UNLIKELY(!s->isAllocated(idx)))
+        reportBadFree("free of a pointer that is not allocated", ptr);
     // Also catches a free by the owner followed by one from here (the adjacent local word).
-    if (SPANSCOPE_UNLIKELY(loadRelaxed(s->localFreeBits()[w]) & bit)) reportBadFree("double free", ptr);
+    if (SPANSCOPE_UNLIKELY(loadRelaxed(s->localFreeBits()[w]) & bit))
+        reportBadFree("double free", ptr);
     // Count the free toward the span's sweep threshold before publishing it: once the bit is set
     // the span may be swept empty and freed by another thread, so nothing here may touch it after.
     // Counted in grains: the free that makes its bitmap word hold a multiple of freeGrain frees
     // adds freeGrain (freeRemoteGrain), the others add nothing, so most remote frees pay one
     // atomic, not two.
-    if (SPANSCOPE_UNLIKELY(((popcount64Hot(loadRelaxed(s->freeBits[w])) + 1) & (s->freeGrain - 1u)) == 0))
+    if (SPANSCOPE_UNLIKELY(
+            ((popcount64Hot(loadRelaxed(s->freeBits[w])) + 1) & (s->freeGrain - 1u)) == 0))
         return freeRemoteGrain(s, w, bit, ptr);
     if (SPANSCOPE_UNLIKELY(__atomic_fetch_or(&s->freeBits[w], bit, __ATOMIC_SEQ_CST) & bit))
         reportBadFree("double free", ptr);
@@ -81,7 +85,8 @@ SPANSCOPE_INLINE void freeFast(void* ptr) {
     if (SPANSCOPE_UNLIKELY(s == nullptr || s->isLarge())) return freeSlow(ptr, s);
     // A sampled object may live here: count its free first (before the free bit is published,
     // after which the slot may be reused).
-    if (SPANSCOPE_UNLIKELY(__atomic_load_n(&s->nsampled, __ATOMIC_RELAXED) != 0)) return freeSampled(ptr, s);
+    if (SPANSCOPE_UNLIKELY(__atomic_load_n(&s->nsampled, __ATOMIC_RELAXED) != 0))
+        return freeSampled(ptr, s);
     freeSmall(s, ptr);
 }
 

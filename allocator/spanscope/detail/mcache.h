@@ -11,8 +11,8 @@ namespace spanscope::detail {
 
 class MHeap;
 
-// A thread cache's life: zero-initialised (New) in static TLS, Live from its first slow path, TornDown
-// at thread exit (or in a fork child, for the threads the fork left behind).
+// A thread cache's life: zero-initialised (New) in static TLS, Live from its first slow path,
+// TornDown at thread exit (or in a fork child, for the threads the fork left behind).
 enum class CacheState : uint8_t { New = 0, Live = 1, TornDown = 2 };
 
 struct MCache {
@@ -21,11 +21,11 @@ struct MCache {
     uint64_t tinyAllocs;
     int64_t nextSample;  // bytes until the next heap-profile sample (Go's nextSample, mprof.h)
     bool sampleSeeded;   // nextSample drawn at least once
-    MHeap* heap;        // null until the thread's first slow-path allocation
-    uint32_t flushGen;  // heap sweepgen at the last flush (Go's prepareForSweep)
-    CacheState state;   // re-initialised if used again once torn down
+    MHeap* heap;         // null until the thread's first slow-path allocation
+    uint32_t flushGen;   // heap sweepgen at the last flush (Go's prepareForSweep)
+    CacheState state;    // re-initialised if used again once torn down
     uint8_t destructorRounds;
-    int tid;  // kernel thread id of the owning thread
+    int tid;                // kernel thread id of the owning thread
     int64_t heapLiveDelta;  // unflushed heapLive change (see MHeap::addHeapLive)
     uint64_t mallocs[kNumSizeClasses];
     uint64_t frees[kNumSizeClasses];

@@ -24,8 +24,10 @@ struct SpanSet {
         s->setWhere(where);
         s->next = nullptr;
         s->prev = tail;
-        if (tail) tail->next = s;
-        else head = s;
+        if (tail)
+            tail->next = s;
+        else
+            head = s;
         tail = s;
         count++;
     }
@@ -36,10 +38,14 @@ struct SpanSet {
         return s;
     }
     void remove(MSpan* s) {
-        if (s->prev) s->prev->next = s->next;
-        else head = s->next;
-        if (s->next) s->next->prev = s->prev;
-        else tail = s->prev;
+        if (s->prev)
+            s->prev->next = s->next;
+        else
+            head = s->next;
+        if (s->next)
+            s->next->prev = s->prev;
+        else
+            tail = s->prev;
         s->next = s->prev = nullptr;
         s->setWhere(SpanWhere::None);
         count--;

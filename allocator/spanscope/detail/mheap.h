@@ -23,7 +23,7 @@ void pauseIfBackgroundSweeper();  // called by MCentral::sweepOne when the hook 
 inline constexpr size_t kScavengeQuantum = 64 << 10;  // Go's scavengeQuantum: the unit of release
 inline constexpr uintptr_t kArenaShift = 26;
 inline constexpr uintptr_t kArenaBytes = uintptr_t{1} << kArenaShift;  // heapArenaBytes, 64 MiB
-inline constexpr size_t kPagesPerArena = kArenaBytes / kPageSize;     // 8192
+inline constexpr size_t kPagesPerArena = kArenaBytes / kPageSize;      // 8192
 inline constexpr size_t kArenaIndexSize = size_t{1} << (PageAlloc::kAddrBits - kArenaShift);
 
 // Go's heapArena: page -> span for one arena (every page of an in-use span points to it).
@@ -74,8 +74,10 @@ public:
     // background sweeper, or by the next generation's start (finishSweep).
     void maybeStartCycle() {
         if (SPANSCOPE_UNLIKELY(heapLive() >= m_trigger.load(std::memory_order_relaxed))) {
-            if (m_gcTrigger) m_gcTrigger();  // managed mode: Go's gcTrigger{kind: gcTriggerHeap}
-            else startCycle(false);
+            if (m_gcTrigger)
+                m_gcTrigger();  // managed mode: Go's gcTrigger{kind: gcTriggerHeap}
+            else
+                startCycle(false);
         }
     }
     void startCycle(bool force);
@@ -95,18 +97,23 @@ public:
     void addHeapLive(int64_t d) {
         if (MCache* c = batchingCache()) {
             c->heapLiveDelta += d;
-            if (c->heapLiveDelta >= kHeapLiveBatch || c->heapLiveDelta <= -kHeapLiveBatch) flushThreadStats(c);
+            if (c->heapLiveDelta >= kHeapLiveBatch || c->heapLiveDelta <= -kHeapLiveBatch)
+                flushThreadStats(c);
             return;
         }
         m_heapLive.fetch_add(d, std::memory_order_relaxed);
     }
     void addMallocs(int cls, uint64_t n) {
-        if (MCache* c = batchingCache()) c->mallocs[cls] += n;
-        else m_smallMallocs[cls].fetch_add(n, std::memory_order_relaxed);
+        if (MCache* c = batchingCache())
+            c->mallocs[cls] += n;
+        else
+            m_smallMallocs[cls].fetch_add(n, std::memory_order_relaxed);
     }
     void addFrees(int cls, uint64_t n) {
-        if (MCache* c = batchingCache()) c->frees[cls] += n;
-        else m_smallFrees[cls].fetch_add(n, std::memory_order_relaxed);
+        if (MCache* c = batchingCache())
+            c->frees[cls] += n;
+        else
+            m_smallFrees[cls].fetch_add(n, std::memory_order_relaxed);
     }
     void flushThreadStats(MCache* c);
     void flushRequested(MCache* c, uint8_t spc);  // one span class of c's requested bytes
@@ -133,7 +140,9 @@ public:
         int64_t v = m_heapLive.load(std::memory_order_relaxed);
         return v > 0 ? static_cast<uint64_t>(v) : 0;
     }
-    void setHeapLive(uint64_t v) { m_heapLive.store(static_cast<int64_t>(v), std::memory_order_relaxed); }
+    void setHeapLive(uint64_t v) {
+        m_heapLive.store(static_cast<int64_t>(v), std::memory_order_relaxed);
+    }
     uint64_t trigger() const { return m_trigger.load(std::memory_order_relaxed); }
     void setTrigger(uint64_t v) { m_trigger.store(v, std::memory_order_relaxed); }
     // Managed mode: the pacer's heap goal (Go's NextGC), which MemStats.NextSweep reports there
@@ -146,7 +155,10 @@ public:
     void deductSweepCredit(size_t spanBytes);
     // Sweeps every unswept span without starting a generation. Another thread (the background
     // sweeper) may still be sweeping a span it took: use finishSweepExclusive where that matters.
-    void sweepAllUnswept() { while (sweepOne()) {} }
+    void sweepAllUnswept() {
+        while (sweepOne()) {
+        }
+    }
     // Go's finishsweep_m, which also waits for sweeps in flight (sweep.active): every span swept
     // and none being swept by anyone when it returns. The world must be stopped, so that no
     // mutator is inside a sweep; the background sweeper holds m_cycleLock for each span it sweeps.
@@ -198,7 +210,8 @@ private:
     // The page reserve (Go's per-P pageCache, kept per heap under m_lock): the free pages of one
     // 64-page block, taken from the page allocator at once, from which one-page spans are cut
     // without a search and four summary levels updated per span. Its pages count as free (and
-    // released, per m_resReleased) in the statistics; the page allocator's bitmap shows them in use.
+    // released, per m_resReleased) in the statistics; the page allocator's bitmap shows them in
+    // use.
     uintptr_t m_resBase = 0;
     uint64_t m_resPages = 0;     // bit i: page i of the block is free in the reserve
     uint64_t m_resReleased = 0;  // bit i: that page is released (reads as zero)
@@ -208,7 +221,8 @@ private:
     FixAlloc m_bitsAlloc[kMaxObjsPerSpan / 64 + 1];  // 4 bitmaps of n words, by n
     MSpan* m_allspans = nullptr;
     size_t m_nspans = 0;
-    size_t m_spansByClass[kNumSizeClasses] = {};  // in-use spans by size class (0: large), under m_lock
+    size_t m_spansByClass[kNumSizeClasses] =
+        {};                                 // in-use spans by size class (0: large), under m_lock
     uintptr_t m_curBase = 0, m_curEnd = 0;  // reserved, not yet grown, in the current arena
     size_t m_arenaCount = 0;
     uintptr_t m_nextHint = 0;
@@ -230,7 +244,8 @@ private:
     std::atomic<uint64_t> m_scavGoal{0};  // managed mode: set by the pacer (0: none yet)
     std::atomic<uint64_t> m_pagesSwept{0};
     std::atomic<uint32_t> m_sweepClass{0};  // sweepOne's cursor over the span classes
-    std::atomic<uint64_t> m_quietSweeps{0};  // sweeps that freed nothing, since the last SweepProgress
+    std::atomic<uint64_t> m_quietSweeps{
+        0};  // sweeps that freed nothing, since the last SweepProgress
     static constexpr uint64_t kQuietSweepBatch = 1024;
     std::atomic<uint64_t> m_sweepBasis{0}, m_liveBasis{0};
     std::atomic<double> m_sweepPagesPerByte{0};

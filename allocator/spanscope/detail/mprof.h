@@ -53,7 +53,8 @@ void mprofForkChild();
 
 // Go's "if size < c.nextSample { c.nextSample -= size } else { profilealloc(...) }".
 SPANSCOPE_INLINE void* sampleAlloc(MCache* c, void* p, size_t size, bool managed = false) {
-    if (SPANSCOPE_UNLIKELY((c->nextSample -= static_cast<int64_t>(size)) <= 0)) profileAlloc(c, p, size, managed);
+    if (SPANSCOPE_UNLIKELY((c->nextSample -= static_cast<int64_t>(size)) <= 0))
+        profileAlloc(c, p, size, managed);
     return p;
 }
 

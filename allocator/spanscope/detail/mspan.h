@@ -34,32 +34,35 @@ struct alignas(64) MSpan {
                           // own frees follow at freeBits + nwords (localFreeBits)
     MCache* owner;        // mcache holding the span, or null (atomic)
     uint32_t elemsize;
-    uint32_t divMul;          // objIndex = ((p - base) * divMul) >> 32
+    uint32_t divMul;  // objIndex = ((p - base) * divMul) >> 32
     uint16_t nelems;
     uint16_t sweepThreshold;  // pendingFrees at which the span asks mcentral for a sweep
     uint16_t nwords;          // words per bitmap
     uint8_t spanclass;
-    uint8_t state;     // SpanState, atomic
-    uint8_t where;     // SpanWhere, atomic
+    uint8_t state;  // SpanState, atomic
+    uint8_t where;  // SpanWhere, atomic
     uint8_t needzero;
-    uint16_t nsampled;  // heap-profile samples live in this span (mprof.cpp); free() looks only here
-    uint8_t freeGrain;  // malloc mode: remote frees are counted into pendingFrees this many at a time
+    uint16_t
+        nsampled;  // heap-profile samples live in this span (mprof.cpp); free() looks only here
+    uint8_t
+        freeGrain;  // malloc mode: remote frees are counted into pendingFrees this many at a time
 
     // Second cache line: what the owner writes on every allocation, then slow-path fields.
-    alignas(64) uint64_t allocCache;  // inverted allocBits window, bit 0 = slot freeindex (1 = free)
-    uint16_t freeindex;   // slots below are allocated; read by other threads' free()
+    alignas(64) uint64_t
+        allocCache;      // inverted allocBits window, bit 0 = slot freeindex (1 = free)
+    uint16_t freeindex;  // slots below are allocated; read by other threads' free()
     uint16_t allocCount;
     uint16_t allocCountBeforeCache;
-    uint8_t managed;  // 1: swept by the collector (marks); 0: malloc mode (free bits)
-    uint32_t sweepgen;     // atomic
+    uint8_t managed;    // 1: swept by the collector (marks); 0: malloc mode (free bits)
+    uint32_t sweepgen;  // atomic
     uintptr_t npages;
-    uint64_t* gcmarkBits;  // managed mode: marks; malloc mode: built at sweep, then swapped in
-    uintptr_t limit;  // end of data; for a large span, base + requested size
+    uint64_t* gcmarkBits;   // managed mode: marks; malloc mode: built at sweep, then swapped in
+    uintptr_t limit;        // end of data; for a large span, base + requested size
     const void* largeType;  // managed mode: the gc::Type of a large object (Go's largeType)
 
     // Third cache line: written by other threads' frees and under the mcentral lock.
     alignas(64) uint16_t pendingFrees;  // malloc mode: frees by other threads since the last sweep
-    MSpan* next;      // mcentral set links
+    MSpan* next;                        // mcentral set links
     MSpan* prev;
     MSpan* allNext;  // allspans
     MSpan* allPrev;
@@ -88,7 +91,10 @@ struct alignas(64) MSpan {
         storeRelaxed(allocCount, static_cast<uint16_t>(allocCount + 1));
         // The next object of this class will come from the next free slot: start pulling its
         // cache line in now (slots are reused only after a sweep, so they are usually cold).
-        __builtin_prefetch(reinterpret_cast<void*>(startAddr + size_t{fi + (cache ? __builtin_ctzll(cache) : 0)} * elemsize), 1, 3);
+        __builtin_prefetch(
+            reinterpret_cast<void*>(startAddr +
+                                    size_t{fi + (cache ? __builtin_ctzll(cache) : 0)} * elemsize),
+            1, 3);
         return reinterpret_cast<void*>(startAddr + size_t{r} * elemsize);
     }
 
@@ -104,9 +110,15 @@ struct alignas(64) MSpan {
     // Malloc mode: a span is worth caching ("partial") only with at least sweepThreshold free
     // slots; with fewer it waits in the full sets until frees or the next generation free more.
     bool hasRoom() const { return static_cast<unsigned>(nelems - allocCount) >= sweepThreshold; }
-    bool wantsSweep() const { return __atomic_load_n(&pendingFrees, __ATOMIC_SEQ_CST) >= sweepThreshold; }
-    SpanWhere whereNow() const { return static_cast<SpanWhere>(__atomic_load_n(&where, __ATOMIC_RELAXED)); }
-    void setWhere(SpanWhere w) { __atomic_store_n(&where, static_cast<uint8_t>(w), __ATOMIC_RELAXED); }
+    bool wantsSweep() const {
+        return __atomic_load_n(&pendingFrees, __ATOMIC_SEQ_CST) >= sweepThreshold;
+    }
+    SpanWhere whereNow() const {
+        return static_cast<SpanWhere>(__atomic_load_n(&where, __ATOMIC_RELAXED));
+    }
+    void setWhere(SpanWhere w) {
+        __atomic_store_n(&where, static_cast<uint8_t>(w), __ATOMIC_RELAXED);
+    }
 
     // As of now: below freeindex, or allocBits set. freeindex first: a sweep publishes the new
     // allocBits before it resets freeindex.
@@ -116,7 +128,7 @@ struct alignas(64) MSpan {
         const uint64_t* bits = __atomic_load_n(&allocBits, __ATOMIC_ACQUIRE);
         return (loadRelaxed(bits[idx / 64]) >> (idx % 64)) & 1;
     }
-    size_t countAllocatedSlow() const;    // |allocBits U [0, freeindex)|
+    size_t countAllocatedSlow() const;  // |allocBits U [0, freeindex)|
     // Word w of (allocBits | slots below freeindex), and the mask of slots below nelems.
     uint64_t allocatedWord(size_t w) const {
         const size_t lo = w * 64, fi = freeindex;
@@ -130,7 +142,8 @@ struct alignas(64) MSpan {
     }
 };
 
-static_assert(offsetof(MSpan, allocCache) == 64 && offsetof(MSpan, pendingFrees) == 128, "MSpan cache-line layout");
+static_assert(offsetof(MSpan, allocCache) == 64 && offsetof(MSpan, pendingFrees) == 128,
+              "MSpan cache-line layout");
 
 // Malloc-mode sweep (Go's sweepLocked.sweep with free bits standing in for marks): the caller
 // owns the span (claimed through sweepgen, or it is the owning mcache). Builds the new allocBits
@@ -138,6 +151,8 @@ static_assert(offsetof(MSpan, allocCache) == 64 && offsetof(MSpan, pendingFrees)
 size_t sweepMallocSpan(MSpan* s);
 // Managed-mode sweep (Go's sweepLocked.sweep): allocBits = gcmarkBits, fresh mark bits.
 size_t sweepManagedSpan(MSpan* s);
-inline size_t sweepSpan(MSpan* s) { return s->managed ? sweepManagedSpan(s) : sweepMallocSpan(s); }
+inline size_t sweepSpan(MSpan* s) {
+    return s->managed ? sweepManagedSpan(s) : sweepMallocSpan(s);
+}
 
 }  // namespace spanscope::detail

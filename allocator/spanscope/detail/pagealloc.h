@@ -1,6 +1,6 @@
 // The page allocator (Go's mpagealloc.go): one bit per 8 KiB page in 4 MiB chunks, a 5-level radix
-// tree of (start, max, end) summaries over the whole address space, address-ordered first fit, and a
-// second bitmap of released (scavenged) pages. The caller (mheap) holds the heap lock.
+// tree of (start, max, end) summaries over the whole address space, address-ordered first fit, and
+// a second bitmap of released (scavenged) pages. The caller (mheap) holds the heap lock.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +16,7 @@ public:
     static constexpr int kChunkPages = 512;  // pallocChunkPages
     static constexpr uintptr_t kChunkShift = 22;
     static constexpr uintptr_t kChunkBytes = uintptr_t{1} << kChunkShift;  // 4 MiB
-    static constexpr uintptr_t kAddrBits = 47;                             // Linux x86-64 user space
+    static constexpr uintptr_t kAddrBits = 47;  // Linux x86-64 user space
     static constexpr int kLevels = 5;
     static constexpr int kLogMaxPacked = 21;
     static constexpr uint64_t kMaxPacked = uint64_t{1} << kLogMaxPacked;
@@ -53,7 +53,7 @@ public:
     size_t countScavengedPages() const;
     bool pageInUse(uintptr_t addr) const;
     bool pageScavenged(uintptr_t addr) const;
-    bool checkSummaries() const;  // every summary equals the one recomputed from the bitmaps
+    bool checkSummaries() const;    // every summary equals the one recomputed from the bitmaps
     size_t largestFreeRun() const;  // in pages
     size_t metadataBytes() const { return m_metaBytes; }
     uintptr_t grownBegin() const { return m_minAddr; }
@@ -75,7 +75,7 @@ private:
     struct Chunk {
         uint64_t inUse[kChunkPages / 64];      // 1 = page allocated (or never grown)
         uint64_t scavenged[kChunkPages / 64];  // 1 = page released to the OS
-        uint64_t grown;                         // 0 until grow() adds the chunk to the heap
+        uint64_t grown;                        // 0 until grow() adds the chunk to the heap
     };
     static constexpr int kChunkL1Bits = 12, kChunkL2Bits = 13;  // 2^25 chunks
 

@@ -23,17 +23,19 @@ void printErr(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
 // Address space: Reserved (PROT_NONE) -> Ready (read/write) -> released (MADV_DONTNEED) -> reused.
 void* sysReserve(size_t bytes, size_t align, void* hint);
-void sysMap(void* p, size_t bytes);      // Reserved -> Ready
-void sysUnused(void* p, size_t bytes);   // give the physical pages back; contents read as zero
-void* sysAllocMeta(size_t bytes);        // zeroed read/write metadata, never freed
-uint64_t nanotime();                     // CLOCK_MONOTONIC in ns
+void sysMap(void* p, size_t bytes);     // Reserved -> Ready
+void sysUnused(void* p, size_t bytes);  // give the physical pages back; contents read as zero
+void* sysAllocMeta(size_t bytes);       // zeroed read/write metadata, never freed
+uint64_t nanotime();                    // CLOCK_MONOTONIC in ns
 int currentTid();
 
 // Futexes (process-private): wait while *w == seen, at most timeoutNs (0: no limit), or until
 // woken; wake up to n waiters.
 void futexWait(std::atomic<uint32_t>* w, uint32_t seen, long timeoutNs);
 void futexWake(std::atomic<uint32_t>* w, int n);
-inline void futexWakeAll(std::atomic<uint32_t>* w) { futexWake(w, 0x7fffffff); }
+inline void futexWakeAll(std::atomic<uint32_t>* w) {
+    futexWake(w, 0x7fffffff);
+}
 
 // Test-and-test-and-set lock with backoff to sched_yield. Zero-initialised, so it works in static
 // storage before any constructor runs and needs no cleanup at fork (handlers take and release it).
@@ -51,8 +53,10 @@ private:
     SPANSCOPE_NOINLINE void lockSlow() {
         for (int spins = 0;; spins++) {
             while (m_locked.load(std::memory_order_relaxed)) {
-                if (spins < 64) __builtin_ia32_pause();
-                else sched_yield();
+                if (spins < 64)
+                    __builtin_ia32_pause();
+                else
+                    sched_yield();
                 spins++;
             }
             if (!m_locked.exchange(true, std::memory_order_acquire)) return;

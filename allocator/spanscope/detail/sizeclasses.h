@@ -21,16 +21,15 @@ inline constexpr size_t kMinSizeForMallocHeader = 512;
 
 // Bytes per object and pages per span, exactly Go's table (reference section 1).
 inline constexpr uint16_t kClassToSize[kNumSizeClasses] = {
-    0,     8,     16,    24,    32,    48,    64,    80,    96,    112,   128,   144,
-    160,   176,   192,   208,   224,   240,   256,   288,   320,   352,   384,   416,
-    448,   480,   512,   576,   640,   704,   768,   896,   1024,  1152,  1280,  1408,
-    1536,  1792,  2048,  2304,  2688,  3072,  3200,  3456,  4096,  4864,  5376,  6144,
-    6528,  6784,  6912,  8192,  9472,  9728,  10240, 10880, 12288, 13568, 14336, 16384,
-    18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768};
+    0,     8,     16,    24,    32,    48,    64,    80,    96,    112,   128,   144,  160,   176,
+    192,   208,   224,   240,   256,   288,   320,   352,   384,   416,   448,   480,  512,   576,
+    640,   704,   768,   896,   1024,  1152,  1280,  1408,  1536,  1792,  2048,  2304, 2688,  3072,
+    3200,  3456,  4096,  4864,  5376,  6144,  6528,  6784,  6912,  8192,  9472,  9728, 10240, 10880,
+    12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768};
 inline constexpr uint8_t kClassToAllocNPages[kNumSizeClasses] = {
-    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 2, 1, 2, 1, 3, 2, 3, 1, 3, 2, 3,
-    4, 5, 6, 1, 7, 6, 5, 4, 3, 5, 7, 2, 9, 7, 5, 8, 3, 10, 7, 4};
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 2, 1, 2, 1, 3, 2,  3, 1, 3,
+    2, 3, 4, 5, 6, 1, 7, 6, 5, 4, 3, 5, 7, 2, 9, 7, 5, 8, 3, 10, 7, 4};
 
 struct SizeClassTables {
     uint8_t sizeToClass8[kSmallSizeMax / kSmallSizeDiv + 1];
@@ -79,10 +78,13 @@ constexpr SizeClassTables makeMallocSizeClassTables() {
 inline constexpr SizeClassTables kMallocSizeTables = makeMallocSizeClassTables();
 constexpr bool mallocClassesAre16Aligned() {
     for (int c = 1; c < kNumSizeClasses; c++)
-        if (kClassToSize[c] >= 16 && kClassToSize[c] % 16 != 0 && kClassToSize[c] != 24) return false;
-    return kClassToSize[kMallocClass17To24] == 32 && kMallocSizeTables.sizeToClass8[3] == kMallocClass17To24;
+        if (kClassToSize[c] >= 16 && kClassToSize[c] % 16 != 0 && kClassToSize[c] != 24)
+            return false;
+    return kClassToSize[kMallocClass17To24] == 32 &&
+           kMallocSizeTables.sizeToClass8[3] == kMallocClass17To24;
 }
-static_assert(mallocClassesAre16Aligned(), "every malloc-mode class of 16 B or more must be a multiple of 16");
+static_assert(mallocClassesAre16Aligned(),
+              "every malloc-mode class of 16 B or more must be a multiple of 16");
 
 // sizeToClass for malloc mode (1 <= size <= kMaxSmallSize).
 inline int mallocSizeToClass(size_t size) {
@@ -94,11 +96,15 @@ inline int mallocSizeToClass(size_t size) {
 inline constexpr uint8_t makeSpanClass(int sizeclass, bool noscan) {
     return static_cast<uint8_t>(sizeclass << 1 | (noscan ? 1 : 0));
 }
-inline constexpr int spanClassSize(uint8_t spc) { return spc >> 1; }
-inline constexpr bool spanClassNoscan(uint8_t spc) { return spc & 1; }
+inline constexpr int spanClassSize(uint8_t spc) {
+    return spc >> 1;
+}
+inline constexpr bool spanClassNoscan(uint8_t spc) {
+    return spc & 1;
+}
 
-// Slot count of a span of class c (classic layout: noscan = span/size; scan spans of classes <= 512 B
-// reserve span/64 bytes for the pointer bitmap, as Go does).
+// Slot count of a span of class c (classic layout: noscan = span/size; scan spans of classes <= 512
+// B reserve span/64 bytes for the pointer bitmap, as Go does).
 constexpr uint16_t classNelems(int c, bool noscan) {
     size_t span = size_t{kClassToAllocNPages[c]} * kPageSize;
     if (!noscan && kClassToSize[c] <= kMinSizeForMallocHeader) span -= span / 64;

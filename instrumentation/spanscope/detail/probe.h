@@ -35,8 +35,8 @@ constexpr uint16_t dropSlotKind(uint32_t slot) {
 struct ThreadBuffer {
     alignas(64) std::atomic<uint64_t> head{0};  // consumer (drain thread)
     alignas(64) std::atomic<uint64_t> tail{0};  // producer (owning thread)
-    std::atomic<int> owner{0};              // tid of the owning thread, 0 when free
-    std::atomic<uint64_t> waitingSince{0};  // time of the record waiting for room, or 0
+    std::atomic<int> owner{0};                  // tid of the owning thread, 0 when free
+    std::atomic<uint64_t> waitingSince{0};      // time of the record waiting for room, or 0
     // Set by the owner when a wait for room timed out: until the drain thread has emptied the
     // ring (it clears the flag), a full ring drops at once instead of waiting again.
     std::atomic<bool> overflowing{false};
@@ -51,8 +51,9 @@ struct ThreadBuffer {
 extern std::atomic<ThreadBuffer*> g_buffers;
 extern thread_local ThreadBuffer* t_buf __attribute__((tls_model("initial-exec")));
 extern thread_local bool t_inProbe __attribute__((tls_model("initial-exec")));
-extern std::atomic<uint32_t> g_wake;      // futex: the drain thread sleeps on it
-extern std::atomic<uint32_t> g_drained;   // bumped (and futex-woken) after a drain pass if anyone waits
+extern std::atomic<uint32_t> g_wake;  // futex: the drain thread sleeps on it
+extern std::atomic<uint32_t>
+    g_drained;  // bumped (and futex-woken) after a drain pass if anyone waits
 extern std::atomic<uint32_t> g_waiters;
 extern std::atomic<uint64_t> g_noBuffer;  // records lost because no ring could be mapped
 // Set by the drain thread while it cannot empty rings (the rundown, which holds the heap's locks;
@@ -78,7 +79,7 @@ public:
     void add(const Event& e) {
         if (m_n == kFrameEvents) flush();
         std::memcpy(m_buf + sizeof(stream::FrameHeader) + size_t{m_n} * sizeof(Event), &e,
-                         sizeof e);
+                    sizeof e);
         m_n++;
     }
     void flush();

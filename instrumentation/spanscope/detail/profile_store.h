@@ -23,7 +23,8 @@ class ProfileStore {
 public:
     ~ProfileStore();
     bool init(sqlite3* db);
-    // True if e is one of the profile's records (it is then consumed); ok is false on a write error.
+    // True if e is one of the profile's records (it is then consumed); ok is false on a write
+    // error.
     bool apply(int64_t t, uint32_t segment, const Event& e, bool* ok);
     // A resync rundown (after dropped records) re-sends every live sampled object, read at
     // walkNs (stream time): objects this store holds live that were neither re-sent nor freed

@@ -26,7 +26,7 @@ public:
         return m_diskFull;
     }  // the last failure was SQLITE_FULL, ENOSPC or EFBIG
     bool writeHeader(const StreamInfo& info);
-    bool updateProgram(const StreamInfo& info);   // a later segment (the program exec'd)
+    bool updateProgram(const StreamInfo& info);  // a later segment (the program exec'd)
     bool insertArgv(const StreamInfo& info);
     bool insertEvent(int64_t t, const Event& e);  // buffered into a block: see flushEvents()
     bool flushEvents();  // writes the open block; commit() and insertKeyframe() call it
