@@ -21,11 +21,11 @@ static void* next(int depth, unsigned digits) {
         __asm__ volatile("" : "+r"(p) : : "memory");                             \
         return p;                                                                \
     }
-// clang-format off
+// clang-format off (it reads the macro calls as one declaration and indents what follows)
 STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6) STEP(7)
-// clang-format on
 
 int main(int argc, char** argv) {
+    // clang-format on
     const unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 100000;
     step_fn init[FANOUT] = {step0, step1, step2, step3, step4, step5, step6, step7};
     for (int k = 0; k < FANOUT; k++) steps[k] = init[k];
