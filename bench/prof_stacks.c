@@ -21,7 +21,8 @@ static void* next(int depth, unsigned digits) {
         __asm__ volatile("" : "+r"(p) : : "memory");                             \
         return p;                                                                \
     }
-// clang-format off (it reads the macro calls as one declaration and indents what follows)
+/* clang-format reads the macro calls as one declaration and indents what follows. */
+// clang-format off
 STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6) STEP(7)
 
 int main(int argc, char** argv) {
