@@ -62,7 +62,9 @@ void HeapMapView::placeBanner() {
 
 void HeapMapView::display(const MomentPtr& m) {
     const bool arenasChanged = !m || !m_moment || m->scene.arenas != m_moment->scene.arenas;
+    const bool changed = m != m_moment;
     m_moment = m;
+    if (changed) emit shownMomentChanged();
     if (arenasChanged || desiredColumns() != m_layout.columns())
         relayout();
     else if (m_fitted)

@@ -30,6 +30,7 @@ public:
     void setMoment(const MomentPtr& m);  // nullptr clears
     void setRange(const RangePtr& r);    // nullptr (or not ok): the moment again
     bool showsRange() const { return m_range != nullptr; }
+    const MomentPtr& shownMoment() const { return m_moment; }  // the range's end or the cursor's
     RangeBanner* banner() const { return m_banner; }
     const RenderOptions& rangeOutlines() const { return m_rangeRuns; }  // taken and returned
     void setSizeClasses(const std::vector<stream::ClassEntry>& classes) { m_classes = classes; }
@@ -68,6 +69,7 @@ public:
 signals:
     void hovered(const QString& description);
     void spanClicked(quint64 base);  // a click (not a drag) on a span or large-object tile
+    void shownMomentChanged();       // shownMoment() is another moment (the legend follows it)
 
 protected:
     void paintEvent(QPaintEvent*) override;

@@ -88,6 +88,12 @@ MainWindow::MainWindow(QWidget* parent)
         legendScroll->setFixedHeight(std::min(want, rows * 3 + 8));
     };
     connect(m_legend, &HeapMapLegend::classClicked, this, &MainWindow::setClassFilter);
+    // The legend names the classes of the heap the map shows: the cursor's moment, or the end of
+    // a selected range.
+    connect(m_map, &HeapMapView::shownMomentChanged, this, [this] {
+        m_legend->setMoment(m_map->shownMoment());
+        if (m_legendFit) m_legendFit();
+    });
     m_legendFit = fitLegend;
     legendScroll->setFixedHeight((m_legend->fontMetrics().height() + 6) * 2 +
                                  8);  // until a moment is shown
@@ -130,8 +136,7 @@ MainWindow::MainWindow(QWidget* parent)
     (void)sc, (void)se;
     m_inspectorDock->hide();
     connect(m_inspectorDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
-        if (visible && m_inspector->target() && m_moment)
-            m_client->requestSpanObjects(*m_inspector->target(), m_moment->tNs);
+        if (visible) refreshInspector();
     });
 
     buildStatusBar();
@@ -665,11 +670,8 @@ void MainWindow::setClassFilter(int sizeClass) {
 
 void MainWindow::onMoment(const MomentPtr& m) {
     m_moment = m;
-    m_map->setMoment(m);
-    m_legend->setMoment(m);
-    if (m_legendFit) m_legendFit();
-    if (m_inspector->target() && m_inspectorDock->isVisible())  // the inspector follows the cursor
-        m_client->requestSpanObjects(*m_inspector->target(), m->tNs);
+    m_map->setMoment(m);  // the legend follows what the map shows (shownMomentChanged)
+    if (m_inspectorDock->isVisible()) refreshInspector();  // the inspector follows the cursor
     // Following a live session, moments come four times a second; the bar chart and the table
     // (a chart re-layout and a model update each) follow at most once a second, in an event-loop
     // turn of their own, so that no turn of the GUI thread does all the work at once.
@@ -682,7 +684,6 @@ void MainWindow::onMoment(const MomentPtr& m) {
     }
     m_timeline->setCursorTime(m->tNs);
     if (m->hasHeap) m_timeline->setTail(m->tNs, m->heap);
-    m_inspector->setGcPhase(m->gcPhase);
     updateStatus();
     emit momentShown();
 }
@@ -691,7 +692,17 @@ void MainWindow::inspectSpan(uint64_t addr) {
     m_inspector->setTarget(addr);
     m_inspectorDock->show();
     m_inspectorDock->raise();
-    if (m_moment) m_client->requestSpanObjects(addr, m_moment->tNs);
+    refreshInspector();
+}
+
+// The inspector describes the span at the moment the heap map shows: the cursor's, or the end of
+// the selected range while the map shows a range (a click on a span of that map is about it).
+void MainWindow::refreshInspector() {
+    const MomentPtr& shown =
+        m_map->showsRange() && m_map->shownMoment() ? m_map->shownMoment() : m_moment;
+    if (!shown) return;
+    m_inspector->setGcPhase(shown->gcPhase);
+    if (m_inspector->target()) m_client->requestSpanObjects(*m_inspector->target(), shown->tNs);
 }
 
 void MainWindow::showSidePanels() {

@@ -74,8 +74,11 @@ public:
     SizeClassTable* sizeClasses() const { return m_table; }
     SessionPanel* sessionPanel() const { return m_sessionPanel; }
     SpanInspector* spanInspector() const { return m_inspector; }
-    // Opens the span inspector on the span holding addr; it follows the timeline's moment.
+    HeapMapLegend* heapMapLegend() const { return m_legend; }
+    // Opens the span inspector on the span holding addr; it follows the moment the heap map shows
+    // (the timeline's, or a selected range's end).
     void inspectSpan(uint64_t addr);
+    void refreshInspector();  // asks for the inspected span at the map's moment again
     Presenter* presenter() const { return m_presenter; }
     // Time ranges, the flow view, compare and exports (range_features.h).
     RangeFeatures* rangeFeatures() const { return m_range; }

@@ -25,6 +25,7 @@
 #include "main_window.h"
 #include "presenter.h"
 #include "range_panel.h"
+#include "span_inspector.h"
 #include "spanscope/session_export.h"
 
 namespace spanscope::ui {
@@ -78,11 +79,18 @@ RangeFeatures::RangeFeatures(MainWindow* window)
     });
     connect(presenter, &Presenter::activeChanged, this, [this](bool on) {
         if (on) {  // after the presenter's own arrangement (the next turn of the event loop)
+            m_frontBeforePresenter = frontOfFlowGroup();
             QTimer::singleShot(0, this, &RangeFeatures::placeFlowForPresenter);
             return;
         }
         m_animatedId = -1;
         m_flow->animateStep(-1);
+        // The tab that was in front before presenter mode comes back to the front (restoreState
+        // keeps the docks' places, not which tab of a group is shown).
+        QTimer::singleShot(0, this, [this] {
+            if (m_frontBeforePresenter && !m_window->presenter()->active())
+                m_frontBeforePresenter->raise();
+        });
     });
     connect(m_panel, &RangePanel::jumpRequested, window, [window](qint64 t) { window->seekTo(t); });
     // The panels' "Back to the cursor" buttons clear the selection (as Esc and a click on the
@@ -113,6 +121,8 @@ void RangeFeatures::showInPanels(const RangePtr& r) {
     m_window->sizeClasses()->setRange(r);
     m_window->fragmentation()->setRange(r);
     m_window->heapMap()->setRange(r);
+    if (m_window->spanInspector()->target())
+        m_window->refreshInspector();  // now at the map's moment
 }
 
 void RangeFeatures::keepTitles(QTabBar* tb) {
@@ -123,6 +133,14 @@ void RangeFeatures::keepTitles(QTabBar* tb) {
 // Presenter mode: the flow animates each narrated step, so it is the side's front tab (the
 // fragmentation chart is one click away). A place of its own beside the fragmentation chart was
 // tried: on a 1920x1080 stage both became too small to read, and the timeline lost its axis labels.
+QDockWidget* RangeFeatures::frontOfFlowGroup() const {
+    QList<QDockWidget*> group = m_window->tabifiedDockWidgets(m_flowDock);
+    group.prepend(m_flowDock);
+    for (QDockWidget* d : group)
+        if (d->isVisible() && d->widget() && !d->widget()->visibleRegion().isEmpty()) return d;
+    return nullptr;
+}
+
 void RangeFeatures::placeFlowForPresenter() {
     if (m_window->presenter()->active()) m_flowDock->raise();
 }

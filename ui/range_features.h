@@ -64,7 +64,8 @@ private:
     static void keepTitles(QTabBar* tb);
     void onSessionShown();
     void placeFlowForPresenter();
-    void showInPanels(const RangePtr& r);  // nullptr: back to the moment
+    QDockWidget* frontOfFlowGroup() const;  // the shown tab of the Flow dock's group
+    void showInPanels(const RangePtr& r);   // nullptr: back to the moment
     void requestRange();
     void requestFlowAtCursor();
     void exportViewDialog();
@@ -75,6 +76,7 @@ private:
     FlowView* m_flow;
     QDockWidget* m_rangeDock;
     QDockWidget* m_flowDock;
+    QPointer<QDockWidget> m_frontBeforePresenter;  // restored to the front when presenter mode ends
     RangeClient m_rangeClient, m_flowClient;
     QString m_path;
     int64_t m_end = 0;

@@ -23,6 +23,7 @@
 #include "export.h"
 #include "flow_view.h"
 #include "format.h"
+#include "fragmentation_view.h"
 #include "main_window.h"
 #include "presenter.h"
 #include "range_features.h"
@@ -179,6 +180,10 @@ TEST(FlowView, PresenterAnimatesTheNarratedPath) {
     ASSERT_TRUE(waitFor([&] { return w.moment() != nullptr && w.summary(); }));
     Presenter* p = w.presenter();
     FlowView* flow = w.rangeFeatures()->flowView();
+    FragmentationView* frag = w.fragmentation();
+    // Before presenter mode the fragmentation chart is its group's front tab, not the flow.
+    ASSERT_TRUE(waitFor([&] { return frag->isVisible() && !frag->visibleRegion().isEmpty(); }));
+    ASSERT_TRUE(flow->visibleRegion().isEmpty());
     p->setActive(true);
     std::set<int> seen;
     QSignalSpy first(p, &Presenter::stepped);
@@ -210,6 +215,9 @@ TEST(FlowView, PresenterAnimatesTheNarratedPath) {
     p->setActive(false);
     EXPECT_EQ(flow->highlighted(), -1);
     EXPECT_FALSE(flow->animating());
+    // Leaving presenter mode brings back the tab that was in front before it.
+    EXPECT_TRUE(waitFor([&] { return !frag->visibleRegion().isEmpty(); }));
+    EXPECT_TRUE(flow->visibleRegion().isEmpty());
 }
 
 TEST(ExportTest, SvgParsesWithItsElementsAndPngHasTheSize) {
@@ -447,6 +455,30 @@ TEST(RangeFeaturesTest, SizeClassesFragmentationAndHeapMapShowTheRange) {
     EXPECT_GE(ax1, 80e-9);
     EXPECT_LT(ax1 - ax0, 100e-9);
 
+    // A click on a span of the range's map inspects it at the range's end, also when the cursor
+    // is where that span does not exist (B is taken at 55); back at the moment, at the cursor.
+    w.seekTo(20);
+    ASSERT_TRUE(waitFor([&] { return w.moment() && w.moment()->tNs == 20; }));
+    ASSERT_TRUE(map->showsRange());
+    {
+        QSignalSpy inspected(&w, &MainWindow::spanInspected);
+        w.inspectSpan(kB);
+        ASSERT_TRUE(waitFor([&] {
+            const auto& o = w.spanInspector()->objects();
+            return o && o->addr == kB && o->tNs == 80;
+        }));
+        EXPECT_TRUE(w.spanInspector()->objects()->found);
+        EXPECT_TRUE(w.spanInspector()->titleText().contains(QLatin1String("t = ")))
+            << qPrintable(w.spanInspector()->titleText());
+    }
+    // The legend names the classes of the heap the map shows: B's class 5 at the range's end.
+    auto legendHas = [&](int cls) {
+        for (const auto& e : w.heapMapLegend()->entries(2000))
+            if (e.sizeClass == cls) return true;
+        return false;
+    };
+    EXPECT_TRUE(legendHas(5));
+
     // Esc: back to the moment, everywhere.
     QAction* esc = nullptr;
     for (QAction* a : w.findChildren<QAction*>())
@@ -458,6 +490,11 @@ TEST(RangeFeaturesTest, SizeClassesFragmentationAndHeapMapShowTheRange) {
     EXPECT_TRUE(table->banner()->text().isEmpty() && frag->banner()->text().isEmpty() &&
                 map->banner()->text().isEmpty());
     EXPECT_EQ(map->scene(), &w.moment()->scene);
+    EXPECT_TRUE(waitFor([&] {  // the inspector is back at the cursor, where B does not exist
+        const auto& o = w.spanInspector()->objects();
+        return o && o->tNs == 20 && !o->found;
+    }));
+    EXPECT_FALSE(legendHas(5));  // at the cursor (20) B's class has no span
     EXPECT_TRUE(frag->classChartTitle().contains(QLatin1String("at the cursor")));
     // A banner's button does the same.
     w.timeline()->setSelection(40, 80);
