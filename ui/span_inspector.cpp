@@ -359,7 +359,12 @@ void SpanInspector::setObjects(const SpanObjectsPtr& s) {
                 : tr("<br>slots: %1 free, %2 allocated").arg(n[0]).arg(n[1] + n[2] + n[3] + n[4]);
     }
     m_used->setText(used);
-    m_gc->setText(o.marking ? tr("cycle %1, phase: %2; white / grey / black apply")
+    // Who turns grey slots black while the world runs: Go's three kinds of marking (mgc.go's
+    // gcMarkWorkerDedicated/Fractional, gcMarkWorkerIdleMode, and gcAssistAlloc).
+    m_gc->setText(o.marking ? tr("cycle %1, phase: %2; white / grey / black apply. Grey slots are "
+                                 "scanned by the background mark worker, by idle mark workers (on "
+                                 "CPUs the program leaves idle) and by the program's own threads "
+                                 "as mark assists")
                                   .arg(o.cycle)
                                   .arg(m_phase.empty() ? tr("marking") : gcPhaseLabel(m_phase))
                   : o.cycle ? tr("not marking (last cycle %1)").arg(o.cycle)

@@ -93,6 +93,14 @@ TEST(SpanInspectorTest, ShowsCountsAndANoteWithoutObjectEvents) {
     EXPECT_EQ(cellCentre(g->image(), 1, g->columns(), g->cellSize()), slotcolors::kGrey);
     EXPECT_TRUE(
         insp.fieldText(QStringLiteral("objects")).contains(QLatin1String("1 grey, 1 black")));
+    // While marking, the GC line says who marks: the background worker, idle workers, assists.
+    const QString gc = insp.fieldText(QStringLiteral("gc"));
+    EXPECT_TRUE(gc.contains(QLatin1String("background mark worker")) &&
+                gc.contains(QLatin1String("idle mark workers")) &&
+                gc.contains(QLatin1String("mark assists")))
+        << qPrintable(gc);
+    insp.setObjects(s);  // not marking: no such line
+    EXPECT_FALSE(insp.fieldText(QStringLiteral("gc")).contains(QLatin1String("idle mark workers")));
 }
 
 TEST(SpanInspectorTest, ClickingATileOpensTheInspectorOnThatSpan) {
