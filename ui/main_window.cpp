@@ -85,7 +85,9 @@ MainWindow::MainWindow(QWidget* parent)
     auto fitLegend = [this, legendScroll] {
         const int rows = m_legend->fontMetrics().height() + 6;
         const int want = m_legend->heightForWidth(legendScroll->viewport()->width());
-        legendScroll->setFixedHeight(std::min(want, rows * 3 + 8));
+        // Three whole rows (entries start 3 px down, a row every `rows` px) and no sliver of the
+        // fourth: the rest scrolls.
+        legendScroll->setFixedHeight(std::min(want, rows * 3 + 3));
     };
     connect(m_legend, &HeapMapLegend::classClicked, this, &MainWindow::setClassFilter);
     // The legend names the classes of the heap the map shows: the cursor's moment, or the end of
@@ -96,7 +98,7 @@ MainWindow::MainWindow(QWidget* parent)
     });
     m_legendFit = fitLegend;
     legendScroll->setFixedHeight((m_legend->fontMetrics().height() + 6) * 2 +
-                                 8);  // until a moment is shown
+                                 3);  // until a moment is shown
     lay->addWidget(legendScroll);
     setCentralWidget(central);
 

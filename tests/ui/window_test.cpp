@@ -546,7 +546,12 @@ TEST(LayoutTest, FitsEveryScreenSize) {
             classesShown += e.sizeClass > 0;
         }
         for (const auto& c : w.moment()->classes) classesPresent += c.spans && c.sizeClass > 0;
-        EXPECT_EQ(classesShown, classesPresent);          // every class, none cut off with "..."
+        EXPECT_EQ(classesShown, classesPresent);  // every class, none cut off with "..."
+        // The legend's scroll area shows whole rows: none cut through (the rest scrolls).
+        const QWidget* port = legend->parentWidget();  // the scroll area's viewport
+        for (const auto& e : legend->entries(legend->width()))
+            EXPECT_TRUE(e.rect.bottom() < port->height() || e.rect.top() >= port->height())
+                << "legend row cut at " << port->height() << " px: " << e.text.toStdString();
         w.panel(QStringLiteral("sizeclasses"))->raise();  // its tab to the front
         waitFor([] { return false; }, 100);
         QTableView* table = w.sizeClasses()->view();
