@@ -828,11 +828,17 @@ void MainWindow::updateStatus() {
             m_stCycle->setText(
                 tr("%1 %2 · phase: %3").arg(termLabel(Term::GcCycle)).arg(c.cycle).arg(phase));
         } else {  // malloc mode: generations follow one another; the current one sweeps as it goes
-            m_stCycle->setText(tr("%1 %2 (since %3) · %4 %5")
-                                   .arg(termLabel(Term::SweepGeneration))
-                                   .arg(c.cycle)
-                                   .arg(formatSeconds(c.startNs), termLabel(Term::NextSweep),
-                                        formatBytes(c.trigger)));
+            // The trigger is refined once the generation is swept (mgcsweep.cpp): the heap sample,
+            // if it is newer than the generation's start, has the refined one (as the timeline's
+            // line and `report` show it).
+            const bool sampled = m_moment->hasHeap && m_moment->heap.tNs >= c.startNs &&
+                                 m_moment->heap.nextSweep != 0;
+            m_stCycle->setText(
+                tr("%1 %2 (since %3) · %4 %5")
+                    .arg(termLabel(Term::SweepGeneration))
+                    .arg(c.cycle)
+                    .arg(formatSeconds(c.startNs), termLabel(Term::NextSweep),
+                         formatBytes(sampled ? m_moment->heap.nextSweep : c.trigger)));
         }
     } else if (m_moment && m_moment->hasHeap && m_moment->heap.numSweepCycles > 0) {
         // Attached to a running program: its generations began before the recording did.

@@ -63,6 +63,21 @@ inline bool recordKnownSession(const std::string& path) {
 }
 
 // Processes events until pred() holds or timeoutMs passes.
+// Records any stream (test::StreamBuilder's bytes) into a session file, as the recorder does.
+inline bool recordStream(const std::string& path, const std::string& bytes) {
+    session::Recorder rec;
+    session::RecorderOptions o;
+    o.path = path;
+    o.overwrite = true;
+    std::string err;
+    if (!rec.open(o, &err)) return false;
+    rec.feed(bytes.data(), bytes.size());
+    session::EndInfo end;
+    end.reason = "exit";
+    end.exitCode = 0;
+    return rec.finish(end);
+}
+
 inline bool waitFor(const std::function<bool()>& pred, int timeoutMs = 10000) {
     QElapsedTimer t;
     t.start();

@@ -124,6 +124,40 @@ TEST(MainWindowTest, OpensAKnownSessionAndSeeks) {
     ASSERT_TRUE(waitMoment(w, t));
 }
 
+// Malloc mode refines a generation's trigger once it is swept: the status bar's "next sweep at"
+// is the newest of the generation's trigger and the heap sample's NextSweep, so that it agrees with
+// the timeline's line and `report` (it said the generation's first trigger all along).
+TEST(MainWindowTest, NextSweepIsTheRefinedTriggerOnceSampled) {
+    using test::makeEvent;
+    auto t = [](uint64_t ns) { return kStart + ns; };
+    test::StreamBuilder b(kStart);
+    b.frame({makeEvent(t(1), static_cast<EventKind>(stream::kRundownBegin)),
+             makeEvent(t(1), static_cast<EventKind>(stream::kRundownEnd)),
+             makeEvent(t(10), EventKind::SweepCycle, 0, 0, 0, 4, 1 << 20, 4 << 20)});
+    b.frame({makeEvent(t(50), static_cast<EventKind>(stream::kHeapTotalsExt), 123456, 0, 1, 4 << 20,
+                       5 << 20, 202, 5 << 20),
+             makeEvent(t(50), static_cast<EventKind>(stream::kHeapTotalsExt2), 0, 0, 0, 300, 98,
+                       60000, 1 << 20),
+             makeEvent(t(50), EventKind::HeapTotals, 0, 0, 0, 58000, 7 * 8192, (4 << 20) - 7 * 8192,
+                       1 << 20),
+             makeEvent(t(100), EventKind::ThreadExit)});
+    b.trailer();
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("refined.spanscope"));
+    ASSERT_TRUE(recordStream(file.toStdString(), b.bytes));
+    MainWindow w;
+    w.resize(1280, 800);
+    w.show();
+    w.openFile(file);
+    ASSERT_TRUE(waitFor([&] { return w.moment() && w.moment()->tNs == 100; }));
+    EXPECT_TRUE(w.statusText().contains(QLatin1String("next sweep at 5.00 MiB")))
+        << w.statusText().toStdString();
+    ASSERT_EQ(w.seekTo(20), 20);  // before the sample: the generation's own trigger
+    ASSERT_TRUE(waitFor([&] { return w.moment() && w.moment()->tNs == 20; }));
+    EXPECT_TRUE(w.statusText().contains(QLatin1String("next sweep at 4.00 MiB")))
+        << w.statusText().toStdString();
+}
+
 TEST(MainWindowTest, BadFilesShowABannerNotACrash) {
     QTemporaryDir dir;
     MainWindow w;
