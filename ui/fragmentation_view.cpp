@@ -66,6 +66,17 @@ FragmentationView::FragmentationView(QWidget* parent) : QWidget(parent), m_banne
     m_classView->setRenderHint(QPainter::Antialiasing);
     m_classView->setMinimumHeight(180);
     lay->addWidget(m_classView, 5);
+    // As many bars as their labels have room for (Qt Charts skips every other label otherwise):
+    // when the plot's height changes, the classes are chosen again.
+    connect(m_classChart, &QChart::plotAreaChanged, this, [this] {
+        const int fit = rowsThatFit();
+        if (fit == m_rowsFit) return;
+        m_rowsFit = fit;
+        if (m_range)
+            showRangeClasses();
+        else
+            showMomentClasses();
+    });
 
     m_timeChart = newChart(tr("Fragmentation over time"));
     m_ratio = new QLineSeries;
@@ -182,13 +193,24 @@ void FragmentationView::setRange(const RangePtr& r) {
     applyTimeAxis();
 }
 
+// The bars whose labels fit the plot's height, one label line each with a little space (Qt Charts
+// leaves out every other category label when they overlap). Before the first layout: as many as
+// wanted.
+int FragmentationView::rowsThatFit() const {
+    const double h = m_classChart->plotArea().height();
+    if (h <= 0) return kMaxClasses;
+    const QFontMetrics fm(m_catAxis->labelsFont());
+    return std::max(1, int(h / (fm.height() + 2)));
+}
+
 void FragmentationView::showMomentClasses() {
     std::vector<const session::ClassTotals*> v;
     if (m_moment)
         for (const auto& c : m_moment->classes)
             if (c.spans && c.sizeClass > 0) v.push_back(&c);
     std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->spanBytes > b->spanBytes; });
-    if (v.size() > size_t(kMaxClasses)) v.resize(kMaxClasses);
+    const size_t fit = size_t(std::min(kMaxClasses, rowsThatFit()));
+    if (v.size() > fit) v.resize(fit);
     std::sort(v.begin(), v.end(),
               [](auto* a, auto* b) { return a->sizeClass > b->sizeClass; });  // small at top
     std::vector<std::pair<QString, const session::ClassTotals*>> rows;
@@ -210,7 +232,8 @@ void FragmentationView::showRangeClasses() {
         if (spanBytes(a, i) || spanBytes(b, i)) v.push_back(i);
     auto most = [&](size_t i) { return std::max(spanBytes(a, i), spanBytes(b, i)); };
     std::sort(v.begin(), v.end(), [&](size_t x, size_t y) { return most(x) > most(y); });
-    if (v.size() > size_t(kMaxRangeClasses)) v.resize(kMaxRangeClasses);
+    const size_t pairs = size_t(std::max(1, std::min(kMaxRangeClasses, rowsThatFit() / 2)));
+    if (v.size() > pairs) v.resize(pairs);
     std::sort(v.begin(), v.end(), std::greater<>());  // small at top
     static const session::ClassTotals kNone{};
     std::vector<std::pair<QString, const session::ClassTotals*>> rows;
@@ -291,6 +314,10 @@ void FragmentationView::applyTimeAxis() {
         setNiceTimeRange(m_tAxis, double(m_seriesData->t0) / 1e9,
                          double(std::max(m_seriesData->t1, m_seriesData->t0 + 1)) / 1e9, 5, " s");
     }
+}
+
+QFont FragmentationView::classLabelsFont() const {
+    return m_catAxis->labelsFont();
 }
 
 QStringList FragmentationView::categories() const {

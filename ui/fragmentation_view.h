@@ -47,6 +47,9 @@ public:
     // For tests: the categories shown and the values (bytes) of set i (0 requested, 1 slot padding,
     // 2 free slots, 3 tail waste).
     QStringList categories() const;
+    // The per-class chart's plot area and its category labels' font (tests: every label has room).
+    QRectF classPlotArea() const { return m_classChart->plotArea(); }
+    QFont classLabelsFont() const;
     // Presenter mode: only the per-class chart (the over-time chart's axes do not fit large type).
     void setOverTimeVisible(bool on) { m_timeView->setVisible(on); }
     QList<qreal> values(int set) const;
@@ -58,6 +61,7 @@ public:
 private:
     void showClasses(const std::vector<std::pair<QString, const session::ClassTotals*>>& rows);
     void showMomentClasses();
+    int rowsThatFit() const;  // bars whose labels the per-class chart has the height for
     void showRangeClasses();
     void applyTimeAxis();
     RangeBanner* m_banner;
@@ -66,6 +70,7 @@ private:
     SeriesPtr m_seriesData;
     QLineSeries* m_fragBytes;  // HeapInuse - HeapAlloc (MiB), shown over a range
     QChartView* m_classView;
+    int m_rowsFit = -1;  // rowsThatFit() when the classes were last chosen for it
     QChart* m_classChart;
     QHorizontalPercentBarSeries* m_bars;
     QBarSet* m_sets[kSets];
