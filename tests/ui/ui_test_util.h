@@ -47,22 +47,6 @@ inline std::string knownStream() {
     return b.bytes;
 }
 
-inline bool recordKnownSession(const std::string& path) {
-    session::Recorder rec;
-    session::RecorderOptions o;
-    o.path = path;
-    o.overwrite = true;
-    std::string err;
-    if (!rec.open(o, &err)) return false;
-    const std::string bytes = knownStream();
-    rec.feed(bytes.data(), bytes.size());
-    session::EndInfo end;
-    end.reason = "exit";
-    end.exitCode = 0;
-    return rec.finish(end);
-}
-
-// Processes events until pred() holds or timeoutMs passes.
 // Records any stream (test::StreamBuilder's bytes) into a session file, as the recorder does.
 inline bool recordStream(const std::string& path, const std::string& bytes) {
     session::Recorder rec;
@@ -78,6 +62,11 @@ inline bool recordStream(const std::string& path, const std::string& bytes) {
     return rec.finish(end);
 }
 
+inline bool recordKnownSession(const std::string& path) {
+    return recordStream(path, knownStream());
+}
+
+// Processes events until pred() holds or timeoutMs passes.
 inline bool waitFor(const std::function<bool()>& pred, int timeoutMs = 10000) {
     QElapsedTimer t;
     t.start();
