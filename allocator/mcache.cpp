@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 
+#include "spanscope/detail/intrusive_list.h"
 #include "spanscope/detail/mheap.h"
 #include "spanscope/detail/mprof.h"
 #include "spanscope/events.h"
@@ -14,17 +15,12 @@ constinit thread_local MCache t_mcache __attribute__((tls_model("initial-exec"))
 
 namespace {
 SpinLock g_cacheListLock;
-MCache* g_cacheList = nullptr;
+IntrusiveList<MCache, &MCache::listNext, &MCache::listPrev> g_cacheList;  // every live mcache
 pthread_key_t g_exitKey;
 std::atomic<bool> g_keyReady{false};
 
 void unlinkCache(MCache* c) {
-    if (c->listPrev)
-        c->listPrev->listNext = c->listNext;
-    else if (g_cacheList == c)
-        g_cacheList = c->listNext;
-    if (c->listNext) c->listNext->listPrev = c->listPrev;
-    c->listNext = c->listPrev = nullptr;
+    if (g_cacheList.contains(c)) g_cacheList.remove(c);
 }
 
 // Thread exit (pthread key destructor): give every cached span back, as Go does for a destroyed P.
@@ -82,10 +78,7 @@ void initThreadCache(MCache* c) {
     c->state = CacheState::Live;
     {
         LockGuard g(g_cacheListLock);
-        c->listPrev = nullptr;
-        c->listNext = g_cacheList;
-        if (g_cacheList) g_cacheList->listPrev = c;
-        g_cacheList = c;
+        g_cacheList.pushFront(c);
     }
     if (g_keyReady.load() && c->destructorRounds++ < 3) pthread_setspecific(g_exitKey, c);
     SPANSCOPE_EMIT(EventKind::ThreadStart, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -223,8 +216,8 @@ void mcacheForkChild() {
     // Only the forking thread survives: every other thread's cached spans go back to mcentral,
     // so the child's heap is consistent (their local frees are merged by the sweep).
     MCache* self = &t_mcache;
-    for (MCache* c = g_cacheList; c;) {
-        MCache* next = c->listNext;
+    for (MCache* c = g_cacheList.first(); c;) {
+        MCache* next = g_cacheList.next(c);
         if (c != self) {
             c->releaseAll();
             unlinkCache(c);

@@ -127,8 +127,8 @@ void markRoots(GcWork& w) {
         }
         bytes += g_nglobals * sizeof(void*);
     }
-    for (Mutator* m = g_mutators; m; m = m->next) {  // parked: their lists are stable
-        for (RootBase* r = m->roots; r; r = RootAccess::next(r)) {
+    for (Mutator* m : g_mutators) {  // parked: their lists are stable
+        for (RootBase* r : m->roots) {
             for (size_t i = 0; i < RootAccess::count(r); i++) {
                 void* p = __atomic_load_n(&RootAccess::slots(r)[i], __ATOMIC_ACQUIRE);
                 if (p) greyObject(reinterpret_cast<uintptr_t>(p), w);
@@ -137,7 +137,7 @@ void markRoots(GcWork& w) {
         }
     }
     // gcMarkTinyAllocs: each thread's current tiny block is grey.
-    for (Mutator* m = g_mutators; m; m = m->next)
+    for (Mutator* m : g_mutators)
         if (m->cache.tiny) greyObject(m->cache.tiny, w);
     g_pacer.globalsScan = bytes;
     g_pacer.stackScan = stackBytes;
@@ -207,7 +207,7 @@ namespace {
 
 // STW 2's marking: take what the mutators hold and drain every grey object left.
 void finishMarking() {
-    for (Mutator* m = g_mutators; m; m = m->next) m->work.flush();
+    for (Mutator* m : g_mutators) m->work.flush();
     GcWork w;  // what the ragged barrier could not hand over in time
     while (drainWork(w, SIZE_MAX) || !g_workPool.empty()) {
     }
@@ -232,7 +232,7 @@ void pacerEndCycle(CycleStats& c, uint64_t scanWork) {
     // Go's resetLive: heapScan is the scan work this cycle did; what mutators allocated during it
     // is dropped (the world is stopped here).
     g_gc.heapScan.store(scanWork, std::memory_order_relaxed);
-    for (Mutator* m = g_mutators; m; m = m->next) m->scanAlloc = 0;
+    for (Mutator* m : g_mutators) m->scanAlloc = 0;
     p.triggered = kNotTriggered;
     g_gcHeap.setHeapLive(c.heap2);
     pacerCommit(false);
@@ -240,9 +240,9 @@ void pacerEndCycle(CycleStats& c, uint64_t scanWork) {
 
 // Go's gcSweep setup: every mcache flushed (prepareForSweep), sweepgen += 2.
 void prepareSweep() {
-    for (Mutator* m = g_mutators; m; m = m->next) m->cache.releaseAll();
+    for (Mutator* m : g_mutators) m->cache.releaseAll();
     uint32_t sg = g_gcHeap.bumpSweepgenExclusive();
-    for (Mutator* m = g_mutators; m; m = m->next) {
+    for (Mutator* m : g_mutators) {
         m->cache.flushGen = sg;
         m->assistBytes = 0;
     }

@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "mgcwork.h"
+#include "spanscope/detail/intrusive_list.h"
 #include "spanscope/detail/mcache.h"
 #include "spanscope/detail/mspan.h"
 #include "spanscope/events.h"
@@ -28,8 +29,8 @@ namespace spanscope::gc {
 struct RootAccess {
     static void** slots(RootBase* r) { return r->m_slots; }
     static size_t count(RootBase* r) { return r->m_n; }
-    static RootBase*& next(RootBase* r) { return r->m_next; }
-    static RootBase*& prev(RootBase* r) { return r->m_prev; }
+    // A thread's root handles, newest first (named here: the links are RootBase's own).
+    using List = detail::IntrusiveList<RootBase, &RootBase::m_next, &RootBase::m_prev>;
 };
 }  // namespace spanscope::gc
 
@@ -69,7 +70,7 @@ struct Mutator {
     std::atomic<int> state{kNative};
     bool attached = false;
     bool exiting = false;
-    gc::RootBase* roots = nullptr;
+    gc::RootAccess::List roots;
     GcWork work;  // barrier shading and assists
     uint32_t flushEpoch = 0;
     int64_t assistBytes = 0;  // Go's gcAssistBytes: credit (> 0) or debt (< 0)
@@ -80,12 +81,13 @@ struct Mutator {
     Mutator* prev = nullptr;
     MCache cache = {};  // this thread's mcache for the managed heap (Go's p.mcache)
 };
+using MutatorList = IntrusiveList<Mutator, &Mutator::next, &Mutator::prev>;
 
 extern constinit thread_local Mutator t_mut __attribute__((tls_model("initial-exec")));
 
 extern SpinLock g_mutLock;  // the mutator list; held by the stopper for the whole stop-the-world
-extern Mutator* g_mutators;
-extern SpinLock g_worldLock;  // one stopper at a time
+extern MutatorList g_mutators;  // every attached thread
+extern SpinLock g_worldLock;    // one stopper at a time
 extern std::atomic<bool> g_stw;
 extern std::atomic<uint32_t> g_stwSeq;
 // Go's ragged barrier (gcMarkDone's forEachP flush): mutators hand their grey buffers over at

@@ -15,7 +15,7 @@ void readGCStats(GCStats* st) {
     uint64_t tiny = g_tinyAllocs.load();
     // Go's flushallmcaches: the spans each thread has cached go back, counting their allocations
     // (as a thread's exit does, at any phase).
-    for (Mutator* m = g_mutators; m; m = m->next) {
+    for (Mutator* m : g_mutators) {
         tiny += m->cache.tinyAllocs;
         m->cache.releaseAll();
     }

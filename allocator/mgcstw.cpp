@@ -19,7 +19,7 @@ using gc::RootBase;
 
 constinit thread_local Mutator t_mut __attribute__((tls_model("initial-exec")));
 SpinLock g_mutLock;
-Mutator* g_mutators = nullptr;
+MutatorList g_mutators;
 SpinLock g_worldLock;
 std::atomic<bool> g_stw{false};
 std::atomic<uint32_t> g_stwSeq{0};
@@ -66,7 +66,7 @@ void stopTheWorld(Mutator* self) {
     if (self && self->attached) self->state.store(kRunning, std::memory_order_seq_cst);
     g_stw.store(true, std::memory_order_seq_cst);
     g_mutLock.lock();
-    for (Mutator* m = g_mutators; m; m = m->next) {
+    for (Mutator* m : g_mutators) {
         if (m == self) continue;
         for (int spins = 0; m->state.load(std::memory_order_seq_cst) == kRunning; spins++) {
             if (spins < 100)
@@ -129,8 +129,8 @@ void forkParent() {
 void forkChild() {
     unlockForFork();
     Mutator* self = &t_mut;
-    for (Mutator* m = g_mutators; m;) {
-        Mutator* next = m->next;
+    for (Mutator* m = g_mutators.first(); m;) {
+        Mutator* next = MutatorList::next(m);
         if (m != self) {
             m->cache.releaseAll();
             // Its grey buffer may be mid-update (a count bumped before its slot was written):
@@ -146,8 +146,8 @@ void forkChild() {
     self->work.flush();
     g_activeAssists.store(0,
                           std::memory_order_relaxed);  // an assist in another thread died mid-drain
-    g_mutators = self->attached ? self : nullptr;
-    if (self->attached) self->next = self->prev = nullptr;
+    g_mutators.clear();
+    if (self->attached) g_mutators.pushFront(self);
     g_mutLock.unlock();
     g_worldLock.unlock();
     g_cycleLock.unlock();
@@ -191,10 +191,7 @@ SPANSCOPE_NOINLINE Mutator& attachSlow() {
     m.state.store(kNative, std::memory_order_seq_cst);
     {
         LockGuard g(g_mutLock);
-        m.prev = nullptr;
-        m.next = g_mutators;
-        if (g_mutators) g_mutators->prev = &m;
-        g_mutators = &m;
+        g_mutators.pushFront(&m);
         m.attached = true;
     }
     pthread_setspecific(g_mutKey, &m);
@@ -209,19 +206,12 @@ using namespace spanscope::detail;
 
 RootBase::RootBase(void** slots, size_t n) : m_slots(slots), m_n(n) {
     Mutator& m = self();
-    m_prev = nullptr;
-    m_next = m.roots;
-    if (m.roots) RootAccess::prev(m.roots) = this;
-    m.roots = this;
+    m.roots.pushFront(this);
 }
 
 RootBase::~RootBase() {
     Mutator& m = t_mut;
-    if (m_prev)
-        RootAccess::next(m_prev) = m_next;
-    else
-        m.roots = m_next;
-    if (m_next) RootAccess::prev(m_next) = m_prev;
+    m.roots.remove(this);
 }
 
 void registerGlobal(void** slot) {
@@ -259,11 +249,7 @@ void detachThread() {
     m.work.flush();
     g_tinyAllocs.fetch_add(m.cache.tinyAllocs);  // readGCStats sums the attached threads' counts
     m.cache.tinyAllocs = 0;
-    if (m.prev)
-        m.prev->next = m.next;
-    else
-        g_mutators = m.next;
-    if (m.next) m.next->prev = m.prev;
+    g_mutators.remove(&m);
     m.attached = false;
     m.cache.state = CacheState::TornDown;
 }
@@ -284,7 +270,7 @@ bool validate(char* why, size_t cap) {
         startTheWorld();
         sched_yield();
     }
-    for (Mutator* x = g_mutators; x; x = x->next) x->cache.releaseAll();
+    for (Mutator* x : g_mutators) x->cache.releaseAll();
     bool ok = g_gcHeap.validate(why, cap);
     startTheWorld();
     return ok;

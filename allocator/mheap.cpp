@@ -160,10 +160,7 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
     // most a grain per word short of the truth, and exact at the threshold of a one-word span.
     const size_t perWord = s->sweepThreshold / nwords;
     s->freeGrain = static_cast<uint8_t>(perWord >= 8 ? 8 : perWord >= 4 ? 4 : perWord >= 2 ? 2 : 1);
-    s->allNext = m_allspans;
-    if (m_allspans) m_allspans->allPrev = s;
-    m_allspans = s;
-    m_nspans++;
+    m_allspans.pushFront(s);
     m_spansByClass[spanClassSize(spc)]++;
     m_lock.unlock();
 
@@ -214,12 +211,7 @@ void MHeap::releaseSpanLocked(MSpan* s) {
     m_pages.free(s->startAddr, s->npages);
     m_heapInUse -= s->npages * kPageSize;
     m_heapFree += s->npages * kPageSize;
-    if (s->allPrev)
-        s->allPrev->allNext = s->allNext;
-    else
-        m_allspans = s->allNext;
-    if (s->allNext) s->allNext->allPrev = s->allPrev;
-    m_nspans--;
+    m_allspans.remove(s);
     m_spansByClass[spanClassSize(s->spanclass)]--;
     freeSpanStruct(s);
 }
@@ -333,11 +325,13 @@ void MHeap::resetAfterFork() {
 
 void MHeap::repairAfterFork(const MCache* keep) {
     if (!initialized()) return;
-    MSpan* limbo = nullptr;  // spans to place once the walk is over (placing may free them)
+    // Spans to place once the walk is over (placing may free them). They are in no mcentral set,
+    // so the set links are free to hold this list.
+    SpanList limbo;
     {
         LockGuard g(m_lock);
-        for (MSpan* s = m_allspans; s;) {
-            MSpan* next = s->allNext;
+        for (MSpan* s = m_allspans.first(); s;) {
+            MSpan* next = AllSpans::next(s);
             if (s->state == static_cast<uint8_t>(SpanState::Dead)) {
                 releaseSpanLocked(s);  // freeSpan was between marking it dead and taking the lock
             } else {
@@ -350,17 +344,14 @@ void MHeap::repairAfterFork(const MCache* keep) {
                 bool orphan = w == SpanWhere::None || (w == SpanWhere::Cached && s->owner != keep);
                 if (orphan && !s->isLarge()) {
                     s->owner = nullptr;
-                    s->next = limbo;  // not in any set: the link field is free
-                    limbo = s;
+                    limbo.pushFront(s);
                 }
             }
             s = next;
         }
     }
     const uint32_t sg = sweepgen();
-    while (MSpan* s = limbo) {
-        limbo = s->next;
-        s->next = nullptr;
+    while (MSpan* s = limbo.popFront()) {
         // Malloc mode may always sweep (free bits). Managed mode only if the span still needs it
         // (h-2, h-1, or cached before this sweep generation, h+1): its mark bits are otherwise
         // not this cycle's.
@@ -373,7 +364,7 @@ void MHeap::repairAfterFork(const MCache* keep) {
 uint32_t MHeap::walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx) {
     lockAll();
     const uint32_t sg = m_sweepgen.load();
-    for (MSpan* s = m_allspans; s; s = s->allNext) {
+    for (MSpan* s : m_allspans) {
         if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != static_cast<uint8_t>(SpanState::InUse))
             continue;  // being set up
         // Merge this moment's local frees into the view without touching the span.

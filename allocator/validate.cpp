@@ -26,7 +26,7 @@ struct Failure {
 bool checkSet(Failure& f, const MCentral& c, const SpanSet& set, SpanWhere where, uint32_t wantGen,
               size_t* seen) {
     size_t n = 0;
-    for (MSpan* s = set.head; s; s = s->next, n++) {
+    for (MSpan* s = set.first(); s; s = SpanSet::next(s), n++) {
         if (s->spanclass != c.spanclass)
             return f.fail("span %p of class %d in mcentral %d", (void*)s->startAddr, s->spanclass,
                           c.spanclass);
@@ -49,8 +49,8 @@ bool checkSet(Failure& f, const MCentral& c, const SpanSet& set, SpanWhere where
         if (s->next && s->next->prev != s)
             return f.fail("broken links in mcentral %d", c.spanclass);
     }
-    if (n != set.count)
-        return f.fail("mcentral %d: set count %zu, walked %zu", c.spanclass, set.count, n);
+    if (n != set.size())
+        return f.fail("mcentral %d: set count %zu, walked %zu", c.spanclass, set.size(), n);
     *seen += n;
     return true;
 }
@@ -67,7 +67,7 @@ bool MHeap::validate(char* why, size_t cap) {
 
     size_t inUsePages = 0, nspans = 0, cached = 0, large = 0;
     size_t byClass[kNumSizeClasses] = {};
-    for (MSpan* s = m_allspans; s; s = s->allNext, nspans++) {
+    for (MSpan* s = m_allspans.first(); s; s = AllSpans::next(s), nspans++) {
         void* b = reinterpret_cast<void*>(s->startAddr);
         byClass[spanClassSize(s->spanclass)]++;
         if (s->state != static_cast<uint8_t>(SpanState::InUse))
@@ -127,8 +127,8 @@ bool MHeap::validate(char* why, size_t cap) {
                 if (s->localFreeBits()[w])
                     return f.fail("uncached span %p has unmerged local frees", b);
     }
-    if (nspans != m_nspans)
-        return f.fail("allspans holds %zu spans, count says %zu", nspans, m_nspans);
+    if (nspans != m_allspans.size())
+        return f.fail("allspans holds %zu spans, count says %zu", nspans, m_allspans.size());
     for (int c = 0; c < kNumSizeClasses; c++)  // the counts readStats reports without a walk
         if (byClass[c] != m_spansByClass[c])
             return f.fail("class %d: allspans holds %zu spans, count says %zu", c, byClass[c],

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "spanscope/detail/intrusive_list.h"
 #include "spanscope/detail/mspan.h"
 #include "spanscope/detail/platform.h"
 
@@ -11,44 +12,28 @@ namespace spanscope::detail {
 
 class MHeap;
 
+// Spans linked through their set links (MSpan::next, prev).
+using SpanList = IntrusiveList<MSpan, &MSpan::next, &MSpan::prev>;
+
 // A FIFO set of spans (Go's spanSet is a lock-free queue: push at the tail, pop at the head; this
 // one is an intrusive doubly linked list under the mcentral's lock, which only slow paths take, so
 // that a span can also be moved out of the middle when a free makes it worth sweeping). FIFO
 // matters in malloc mode: the span that waited longest has gathered the most frees since it was
 // filed, so a refill that takes it gets the most free slots.
-struct SpanSet {
-    MSpan* head = nullptr;
-    MSpan* tail = nullptr;
-    size_t count = 0;
+struct SpanSet : SpanList {
     void push(MSpan* s, SpanWhere where) {
         s->setWhere(where);
-        s->next = nullptr;
-        s->prev = tail;
-        if (tail)
-            tail->next = s;
-        else
-            head = s;
-        tail = s;
-        count++;
+        pushBack(s);
     }
     MSpan* pop() {
-        MSpan* s = head;
+        MSpan* s = first();
         if (!s) return nullptr;
         remove(s);
         return s;
     }
     void remove(MSpan* s) {
-        if (s->prev)
-            s->prev->next = s->next;
-        else
-            head = s->next;
-        if (s->next)
-            s->next->prev = s->prev;
-        else
-            tail = s->prev;
-        s->next = s->prev = nullptr;
+        SpanList::remove(s);
         s->setWhere(SpanWhere::None);
-        count--;
     }
 };
 

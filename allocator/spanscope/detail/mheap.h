@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "spanscope/allocator.h"
+#include "spanscope/detail/intrusive_list.h"
 #include "spanscope/detail/mcache.h"
 #include "spanscope/detail/mcentral.h"
 #include "spanscope/detail/mspan.h"
@@ -168,7 +169,7 @@ public:
     template <typename Fn>
     void forEachSpanLocked(Fn fn) {
         LockGuard g(m_lock);
-        for (MSpan* s = m_allspans; s; s = s->allNext) fn(s);
+        for (MSpan* s : m_allspans) fn(s);
     }
 
     void readStats(MemStats& st);
@@ -219,8 +220,9 @@ private:
     void flushReserveLocked();
     FixAlloc m_spanAlloc;
     FixAlloc m_bitsAlloc[kMaxObjsPerSpan / 64 + 1];  // 4 bitmaps of n words, by n
-    MSpan* m_allspans = nullptr;
-    size_t m_nspans = 0;
+    // Go's mheap_.allspans (a slice there): every span in use or being set up, under m_lock.
+    using AllSpans = IntrusiveList<MSpan, &MSpan::allNext, &MSpan::allPrev>;
+    AllSpans m_allspans;
     size_t m_spansByClass[kNumSizeClasses] =
         {};                                 // in-use spans by size class (0: large), under m_lock
     uintptr_t m_curBase = 0, m_curEnd = 0;  // reserved, not yet grown, in the current arena
