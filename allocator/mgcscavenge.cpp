@@ -59,7 +59,7 @@ size_t MHeap::scavenge(size_t maxBytes, bool force) {
             m_heapFree -= n * kPageSize;
             m_scavInFlight += n * kPageSize;
         }
-        sysUnused(reinterpret_cast<void*>(base), n * kPageSize);
+        m_source->unused(reinterpret_cast<void*>(base), n * kPageSize);
         {
             LockGuard g(m_lock);
             m_pages.free(base, n);

@@ -39,9 +39,12 @@ constexpr uintptr_t kHeapHintBase = 0x00c000000000;      // Go's first arena hin
 constexpr uint64_t kFirstTrigger = (4 << 20) * 61 / 64;  // Go's first trigger: 3,997,696 B
 }  // namespace
 
-void MHeap::init(bool managed) {
+constinit OsPageSource g_osPageSource;
+
+void MHeap::init(bool managed, PageSource* source) {
     detectCpuFeatures();
     m_managed = managed;
+    m_source = source;
     m_pages.init();
     m_spanAlloc.init(sizeof(MSpan));
     for (size_t n = 1; n <= kMaxObjsPerSpan / 64; n++)
@@ -69,12 +72,12 @@ bool MHeap::grow(size_t npages) {
     if (m_curEnd - m_curBase < ask) {
         size_t bytes = (ask + kArenaBytes - 1) & ~(kArenaBytes - 1);
         void* hint = reinterpret_cast<void*>(m_curEnd ? m_curEnd : m_nextHint);
-        uintptr_t base = reinterpret_cast<uintptr_t>(sysReserve(bytes, kArenaBytes, hint));
+        uintptr_t base = reinterpret_cast<uintptr_t>(m_source->reserve(bytes, kArenaBytes, hint));
         if (!base || base + bytes > (uintptr_t{1} << PageAlloc::kAddrBits)) return false;
         if (base != m_curEnd && m_curEnd > m_curBase) {
             // Not contiguous: hand the rest of the old arena to the page allocator first.
             size_t rest = m_curEnd - m_curBase;
-            sysMap(reinterpret_cast<void*>(m_curBase), rest);
+            m_source->map(reinterpret_cast<void*>(m_curBase), rest);
             m_pages.grow(m_curBase, rest);
             m_heapReleased += rest;
             m_grownBytes += rest;
@@ -85,7 +88,7 @@ bool MHeap::grow(size_t npages) {
     }
     uintptr_t base = m_curBase;
     m_curBase += ask;
-    sysMap(reinterpret_cast<void*>(base), ask);
+    m_source->map(reinterpret_cast<void*>(base), ask);
     m_pages.grow(base, ask);
     m_heapReleased += ask;  // fresh memory counts as released until used, as in Go
     m_grownBytes += ask;

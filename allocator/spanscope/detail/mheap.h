@@ -12,6 +12,7 @@
 #include "spanscope/detail/mcentral.h"
 #include "spanscope/detail/mspan.h"
 #include "spanscope/detail/pagealloc.h"
+#include "spanscope/detail/pagesource.h"
 #include "spanscope/detail/platform.h"
 
 namespace spanscope::detail {
@@ -55,7 +56,8 @@ struct PacerHeapStats {
 
 class MHeap {
 public:
-    void init(bool managed);
+    // source: where heap pages come from (the OS; a fake in tests, see pagesource.h).
+    void init(bool managed, PageSource* source = &g_osPageSource);
     bool initialized() const { return m_initialized.load(std::memory_order_acquire); }
 
     // Span allocation (Go's allocSpan/freeSpan). allocSpan returns null when the OS refuses memory.
@@ -206,6 +208,7 @@ private:
 
     std::atomic<bool> m_initialized{false};
     bool m_managed = false;
+    PageSource* m_source = nullptr;  // set by init
     MCentral m_central[kNumSpanClasses];
     PageAlloc m_pages;
     // The page reserve (Go's per-P pageCache, kept per heap under m_lock): the free pages of one
