@@ -76,82 +76,82 @@ SPANSCOPE_INLINE void markNew(Mutator& m, MSpan* s, uintptr_t slot) {
     m.work.bytesMarked += s->elemsize;
 }
 
-// Go's mallocgc.
-void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
-    Mutator& m = self();
-    safePoint(m);
-    if (g_gc.blackenEnabled.load(std::memory_order_relaxed)) {
-        m.assistBytes -= static_cast<int64_t>(size);
-        if (m.assistBytes < 0) gcAssist(m);
-    }
+// Allocate black during a cycle (Go's gcmarknewobject), decided once the slot is taken: a refill
+// or a large allocation may start a cycle, whose root scan cannot see the object being returned.
+// Were it white it could be freed while a Root holds it.
+SPANSCOPE_INLINE bool allocateBlack() {
+    return g_gc.phase.load(std::memory_order_relaxed) != static_cast<int>(GCPhase::Off);
+}
+
+// Go's mallocgcTiny: pack pointer-free objects under 16 bytes into 16-byte blocks (Go's rules).
+SPANSCOPE_INLINE void* mallocgcTiny(Mutator& m, size_t size) {
     MCache& c = m.cache;
-    const bool noscan = !t || t->ptrdata == 0;
-    // Allocate black during a cycle (Go's gcmarknewobject), decided once the slot is taken: a
-    // refill or a large allocation may start a cycle, whose root scan cannot see the object this
-    // call returns. Were it white it could be freed while a Root holds it.
-    auto black = [] {
-        return g_gc.phase.load(std::memory_order_relaxed) != static_cast<int>(GCPhase::Off);
-    };
-    if (size == 0) size = 1;
-    if (noscan && size < kTinySize) {
-        // The tiny allocator: pack pointer-free objects into 16-byte blocks (Go's rules).
-        uintptr_t off = c.tinyoffset;
-        if (size % 8 == 0)
-            off = (off + 7) & ~uintptr_t{7};
-        else if (size % 4 == 0)
-            off = (off + 3) & ~uintptr_t{3};
-        else if (size % 2 == 0)
-            off = (off + 1) & ~uintptr_t{1};
-        if (off + size <= kTinySize && c.tiny) {
-            void* p = reinterpret_cast<void*>(c.tiny + off);
-            c.tinyoffset = off + size;
-            c.tinyAllocs++;
-            c.requested[kTinySpanClass] += size;
-            return p;
-        }
-        MSpan* s = c.alloc[kTinySpanClass];
-        void* block = s ? s->nextFreeFast() : nullptr;
-        if (!block) block = c.nextFree(kTinySpanClass);
-        if (!block) fatal("out of memory (tiny block)");
-        s = c.alloc[kTinySpanClass];
-        memset(block, 0, kTinySize);  // tiny blocks are always zeroed
+    uintptr_t off = c.tinyoffset;
+    if (size % 8 == 0)
+        off = (off + 7) & ~uintptr_t{7};
+    else if (size % 4 == 0)
+        off = (off + 3) & ~uintptr_t{3};
+    else if (size % 2 == 0)
+        off = (off + 1) & ~uintptr_t{1};
+    if (off + size <= kTinySize && c.tiny) {
+        void* p = reinterpret_cast<void*>(c.tiny + off);
+        c.tinyoffset = off + size;
+        c.tinyAllocs++;
         c.requested[kTinySpanClass] += size;
-        if (black()) markNew(m, s, reinterpret_cast<uintptr_t>(block));
-        if (SPANSCOPE_OBJECT_EVENTS())
-            SPANSCOPE_EMIT(EventKind::ObjAlloc, kTinySpanClass, 1, 0,
-                           reinterpret_cast<uintptr_t>(block), size, 0, 0, 0);
-        if (size < c.tinyoffset || c.tiny == 0) {
-            c.tiny = reinterpret_cast<uintptr_t>(block);
-            c.tinyoffset = size;
-        }
-        return sampleAlloc(&c, block, kTinySize,
-                           true);  // tiny: a new block counts, its sharers do not
-    }
-    const bool header = !noscan && size > kMinSizeForMallocHeader;
-    const size_t full = header ? size + kMallocHeaderSize : size;
-    if (full <= kMaxSmallSize) {
-        const uint8_t spc = makeSpanClass(sizeToClass(full), noscan);
-        MSpan* s = c.alloc[spc];
-        void* p = s ? s->nextFreeFast() : nullptr;
-        if (!p) p = c.nextFree(spc);
-        if (!p) fatal("out of memory allocating %zu bytes", size);
-        s = c.alloc[spc];
-        c.requested[spc] += size;
-        if (s->needzero) memset(p, 0, s->elemsize);
-        uintptr_t slot = reinterpret_cast<uintptr_t>(p);
-        if (header) {
-            __atomic_store_n(reinterpret_cast<const gc::Type**>(slot), t, __ATOMIC_RELEASE);
-            p = reinterpret_cast<void*>(slot + kMallocHeaderSize);
-        } else if (!noscan) {
-            heapSetType(s, slot, t, t->size * nelem);
-        }
-        if (!noscan) noteScanAlloc(m, s->elemsize);  // scanObject's unit: the whole slot
-        if (black()) markNew(m, s, slot);
-        if (SPANSCOPE_OBJECT_EVENTS())
-            SPANSCOPE_EMIT(EventKind::ObjAlloc, spc, 0, 0, slot, size, 0, 0, 0);
-        sampleAlloc(&c, reinterpret_cast<void*>(slot), s->elemsize, true);
         return p;
     }
+    MSpan* s = c.alloc[kTinySpanClass];
+    void* block = s ? s->nextFreeFast() : nullptr;
+    if (!block) block = c.nextFree(kTinySpanClass);
+    if (!block) fatal("out of memory (tiny block)");
+    s = c.alloc[kTinySpanClass];
+    memset(block, 0, kTinySize);  // tiny blocks are always zeroed
+    c.requested[kTinySpanClass] += size;
+    if (allocateBlack()) markNew(m, s, reinterpret_cast<uintptr_t>(block));
+    if (SPANSCOPE_OBJECT_EVENTS())
+        SPANSCOPE_EMIT(EventKind::ObjAlloc, kTinySpanClass, 1, 0,
+                       reinterpret_cast<uintptr_t>(block), size, 0, 0, 0);
+    if (size < c.tinyoffset || c.tiny == 0) {
+        c.tiny = reinterpret_cast<uintptr_t>(block);
+        c.tinyoffset = size;
+    }
+    return sampleAlloc(&c, block, kTinySize, true);  // tiny: a new block counts, its sharers not
+}
+
+// Go's mallocgcSmallNoscan, mallocgcSmallScanNoHeader and mallocgcSmallScanHeader in one: a slot
+// of the size class of size (plus the malloc header for scannable objects over 512 B), zeroed,
+// typed (pointer bitmap or header), counted for the pacer.
+SPANSCOPE_INLINE void* mallocgcSmall(Mutator& m, size_t size, const gc::Type* t, size_t nelem,
+                                     bool header) {
+    MCache& c = m.cache;
+    const bool noscan = !t || t->ptrdata == 0;
+    const size_t full = header ? size + kMallocHeaderSize : size;
+    const uint8_t spc = makeSpanClass(sizeToClass(full), noscan);
+    MSpan* s = c.alloc[spc];
+    void* p = s ? s->nextFreeFast() : nullptr;
+    if (!p) p = c.nextFree(spc);
+    if (!p) fatal("out of memory allocating %zu bytes", size);
+    s = c.alloc[spc];
+    c.requested[spc] += size;
+    if (s->needzero) memset(p, 0, s->elemsize);
+    uintptr_t slot = reinterpret_cast<uintptr_t>(p);
+    if (header) {
+        __atomic_store_n(reinterpret_cast<const gc::Type**>(slot), t, __ATOMIC_RELEASE);
+        p = reinterpret_cast<void*>(slot + kMallocHeaderSize);
+    } else if (!noscan) {
+        heapSetType(s, slot, t, t->size * nelem);
+    }
+    if (!noscan) noteScanAlloc(m, s->elemsize);  // scanObject's unit: the whole slot
+    if (allocateBlack()) markNew(m, s, slot);
+    if (SPANSCOPE_OBJECT_EVENTS())
+        SPANSCOPE_EMIT(EventKind::ObjAlloc, spc, 0, 0, slot, size, 0, 0, 0);
+    sampleAlloc(&c, reinterpret_cast<void*>(slot), s->elemsize, true);
+    return p;
+}
+
+// Go's mallocgcLarge: a span of its own, its type kept in the span (Go's largeType).
+SPANSCOPE_NOINLINE void* mallocgcLarge(Mutator& m, size_t size, const gc::Type* t) {
+    const bool noscan = !t || t->ptrdata == 0;
     void* p = g_gcHeap.allocLarge(size, kPageSize, true, noscan);
     if (!p) fatal("out of memory allocating %zu bytes", size);
     MSpan* s = spanOf(reinterpret_cast<uintptr_t>(p));
@@ -159,11 +159,28 @@ void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
         __atomic_store_n(&s->largeType, static_cast<const void*>(t), __ATOMIC_RELEASE);
         noteScanAlloc(m, size);  // scanLarge's unit: the object's bytes
     }
-    if (black()) markNew(m, s, reinterpret_cast<uintptr_t>(p));
+    if (allocateBlack()) markNew(m, s, reinterpret_cast<uintptr_t>(p));
     if (SPANSCOPE_OBJECT_EVENTS())
         SPANSCOPE_EMIT(EventKind::ObjAlloc, s->spanclass, 0, 0, reinterpret_cast<uintptr_t>(p),
                        size, 0, 0, 0);
-    return sampleAlloc(&c, p, s->npages * kPageSize, true);
+    return sampleAlloc(&m.cache, p, s->npages * kPageSize, true);
+}
+
+// Go's mallocgc: a safe point, the assist debt, then tiny, small or large.
+void* mallocgc(size_t size, const gc::Type* t, size_t nelem) {
+    Mutator& m = self();
+    safePoint(m);
+    if (g_gc.blackenEnabled.load(std::memory_order_relaxed)) {
+        m.assistBytes -= static_cast<int64_t>(size);
+        if (m.assistBytes < 0) gcAssist(m);
+    }
+    const bool noscan = !t || t->ptrdata == 0;
+    if (size == 0) size = 1;
+    if (noscan && size < kTinySize) return mallocgcTiny(m, size);
+    const bool header = !noscan && size > kMinSizeForMallocHeader;
+    if ((header ? size + kMallocHeaderSize : size) <= kMaxSmallSize)
+        return mallocgcSmall(m, size, t, nelem, header);
+    return mallocgcLarge(m, size, t);
 }
 
 }  // namespace

@@ -65,6 +65,8 @@ public:
     static size_t spanCount(const MHeap& h) { return h.m_allspans.size(); }
     static bool backgroundStarted(const MHeap& h) { return h.m_bgState.load() != 0; }
     static PageSource* source(const MHeap& h) { return h.m_source; }
+    static size_t& heapInUse(MHeap& h) { return h.m_heapInUse; }
+    static size_t& spansOfClass(MHeap& h, int cls) { return h.m_spansByClass[cls]; }
     static bool inAllSpans(const MHeap& h, const MSpan* s) {
         for (MSpan* x : h.m_allspans)
             if (x == s) return true;

@@ -54,6 +54,9 @@ struct PacerHeapStats {
     uint64_t mappedReady;  // mapped and not released: heap pages and metadata (Go's mappedReady)
 };
 
+struct ValidateFailure;  // validate.cpp
+struct ValidateCounts;
+
 class MHeap {
 public:
     // source: where heap pages come from (the OS; a fake in tests, see pagesource.h).
@@ -199,6 +202,9 @@ private:
     }
 
     friend class MHeapTestPeer;
+    // validate()'s steps (validate.cpp): one span of allspans, then the page accounting.
+    bool validateSpan(ValidateFailure& f, const MSpan* s, ValidateCounts& n);
+    bool validatePageAccounting(ValidateFailure& f, size_t inUsePages);
     bool grow(size_t npages);
     HeapArena* newArena(uintptr_t base);
     static void* backgroundMain(void* arg);
