@@ -148,11 +148,11 @@ void markRoots(GcWork& w) {
 // Go's gcStart: sweep termination (STW 1), then the world runs with the mark phase on.
 void gcStart(bool forced) {
     Mutator& me = self();
-    if (g_gc.phase.load() != static_cast<int>(GCPhase::Off)) return;
+    if (g_gc.phase.load() != GCPhase::Off) return;
     enterNative(me);
     g_cycleLock.lock();
     exitNative(me);
-    if (g_gc.phase.load() != static_cast<int>(GCPhase::Off) || (!forced && !pacerTriggerTest())) {
+    if (g_gc.phase.load() != GCPhase::Off || (!forced && !pacerTriggerTest())) {
         g_cycleLock.unlock();
         return;
     }
@@ -175,7 +175,7 @@ void gcStart(bool forced) {
     g_pacer.trigger = pacerTrigger(&g_pacer.goal);
     g_gcHeap.setGoal(g_pacer.goal);
     g_pacer.triggered = g_pacer.trigger;
-    g_gc.phase.store(static_cast<int>(GCPhase::Mark), std::memory_order_seq_cst);
+    g_gc.phase.store(GCPhase::Mark, std::memory_order_seq_cst);
     {
         GcWork w;
         markRoots(w);
@@ -279,7 +279,7 @@ void gcMarkTermination() {
     c.markEndNs = nanotime();
     const uint64_t t0 = c.markEndNs;
     finishMarking();
-    g_gc.phase.store(static_cast<int>(GCPhase::MarkTermination), std::memory_order_seq_cst);
+    g_gc.phase.store(GCPhase::MarkTermination, std::memory_order_seq_cst);
     g_gc.blackenEnabled.store(false, std::memory_order_seq_cst);
     c.heap1 = g_gcHeap.heapLive();
     c.heap2 = g_gc.bytesMarked.load();
@@ -290,7 +290,7 @@ void gcMarkTermination() {
     c.stackScan = g_pacer.stackScan;
     const uint64_t newGoal = g_pacer.goal, newTrigger = g_pacer.trigger;
     g_pacerLock.unlock();
-    g_gc.phase.store(static_cast<int>(GCPhase::Off), std::memory_order_seq_cst);
+    g_gc.phase.store(GCPhase::Off, std::memory_order_seq_cst);
     uint64_t n = g_numGC.fetch_add(1) + 1;
     g_gc.cycle.store(n);
     if (c.forced) g_numForced.fetch_add(1);
@@ -306,7 +306,7 @@ void gcMarkTermination() {
 namespace {
 
 bool markingOn() {
-    return g_gc.phase.load(std::memory_order_acquire) == static_cast<int>(GCPhase::Mark) &&
+    return g_gc.phase.load(std::memory_order_acquire) == GCPhase::Mark &&
            g_gc.blackenEnabled.load(std::memory_order_acquire);
 }
 
@@ -438,7 +438,7 @@ void startWorker() {
 // The heap's slow-path check: start a cycle when heapLive passes the trigger (recomputed now);
 // during mark, revise the assist ratio as the heap grows (Go revises at every heapLive update).
 void gcTriggerHeap() {
-    if (g_gc.phase.load(std::memory_order_relaxed) == static_cast<int>(GCPhase::Mark)) {
+    if (g_gc.phase.load(std::memory_order_relaxed) == GCPhase::Mark) {
         LockGuard g(g_pacerLock);
         if (g_gc.blackenEnabled.load(std::memory_order_acquire)) pacerRevise();
         return;
@@ -456,7 +456,7 @@ void collect() {
     // Go's runtime.GC: wait for a cycle in progress, run a full one, then finish sweeping.
     for (;;) {
         uint32_t done = g_cycleDone.load();
-        if (g_gc.phase.load() == static_cast<int>(GCPhase::Off)) break;
+        if (g_gc.phase.load() == GCPhase::Off) break;
         enterNative(m);
         futexWait(&g_cycleDone, done, 10000000);
         exitNative(m);
@@ -464,8 +464,7 @@ void collect() {
     uint32_t done = g_cycleDone.load();
     gcStart(true);
     for (;;) {
-        if (g_cycleDone.load() != done && g_gc.phase.load() == static_cast<int>(GCPhase::Off))
-            break;
+        if (g_cycleDone.load() != done && g_gc.phase.load() == GCPhase::Off) break;
         enterNative(m);
         futexWait(&g_cycleDone, done, 10000000);
         exitNative(m);

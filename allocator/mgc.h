@@ -36,11 +36,15 @@ struct RootAccess {
 
 namespace spanscope::detail {
 
-// Go's gcphase values. writeBarrier.enabled == (phase != Off).
-enum class GCPhase : int { Off = 0, Mark = 1, MarkTermination = 2 };
+// Go's gcphase: the collector's phase is told in the vocabulary its GCPhase events carry
+// (events.h), so that allocator, session and viewer name the phases alike. The phase itself is
+// Off, Mark or MarkTermination (sweep termination is a stop-the-world edge with the phase Off).
+// writeBarrier.enabled == (phase != Off).
+using GCPhase = GCPhaseKind;
+static_assert(std::atomic<GCPhase>::is_always_lock_free, "read on every write barrier");
 
 struct GCState {
-    std::atomic<int> phase{0};
+    std::atomic<GCPhase> phase{GCPhase::Off};
     std::atomic<bool> blackenEnabled{false};
     std::atomic<uint64_t> bytesMarked{0};
     std::atomic<uint64_t> scanWork{0};
@@ -57,7 +61,7 @@ struct GCState {
 extern GCState g_gc;
 
 inline bool writeBarrierEnabled() {
-    return g_gc.phase.load(std::memory_order_relaxed) != 0;
+    return g_gc.phase.load(std::memory_order_relaxed) != GCPhase::Off;
 }
 
 // ---------------------------------------------------------------------------------------------

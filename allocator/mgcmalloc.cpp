@@ -19,7 +19,7 @@ namespace {
 void parkAssist(Mutator& m) {
     const uint32_t seen = g_cycleDone.load(std::memory_order_acquire);
     enterNative(m);
-    while (g_gc.phase.load(std::memory_order_acquire) == static_cast<int>(GCPhase::Mark) &&
+    while (g_gc.phase.load(std::memory_order_acquire) == GCPhase::Mark &&
            g_cycleDone.load(std::memory_order_acquire) == seen && g_workPool.empty() &&
            g_gc.bgScanCredit.load(std::memory_order_relaxed) <= 0)
         futexWait(&g_cycleDone, seen, 1000000);
@@ -80,7 +80,7 @@ SPANSCOPE_INLINE void markNew(Mutator& m, MSpan* s, uintptr_t slot) {
 // or a large allocation may start a cycle, whose root scan cannot see the object being returned.
 // Were it white it could be freed while a Root holds it.
 SPANSCOPE_INLINE bool allocateBlack() {
-    return g_gc.phase.load(std::memory_order_relaxed) != static_cast<int>(GCPhase::Off);
+    return g_gc.phase.load(std::memory_order_relaxed) != GCPhase::Off;
 }
 
 // Go's mallocgcTiny: pack pointer-free objects under 16 bytes into 16-byte blocks (Go's rules).

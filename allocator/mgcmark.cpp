@@ -203,7 +203,7 @@ void scanObject(uintptr_t obj, GcWork& w) {
 // again from the mark bits. The cost, a scan of the marked heap, is paid once by a child forked
 // mid-mark; the grey objects found go to the pool for the restarted workers.
 void remarkAfterFork() {
-    if (g_gc.phase.load(std::memory_order_relaxed) != static_cast<int>(GCPhase::Mark)) return;
+    if (g_gc.phase.load(std::memory_order_relaxed) != GCPhase::Mark) return;
     GcWork w;
     uint64_t marked = 0;
     auto marks = [](const MSpan* s, size_t word) {

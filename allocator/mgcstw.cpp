@@ -266,7 +266,7 @@ bool validate(char* why, size_t cap) {
     // Quiesce: no cycle in progress, every other mutator parked, every cache flushed.
     for (;;) {
         stopTheWorld(&m);
-        if (g_gc.phase.load() == static_cast<int>(GCPhase::Off)) break;
+        if (g_gc.phase.load() == GCPhase::Off) break;
         startTheWorld();
         sched_yield();
     }
