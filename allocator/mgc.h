@@ -8,8 +8,6 @@
 //   mgcmark.cpp   grey objects, scanning, work buffers (mgcmark.go, mgcwork.go, mbitmap.go)
 //   mgcstats.cpp  readGCStats and FreeOSMemory (mstats.go, mheap.go)
 #pragma once
-#include <linux/futex.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
