@@ -135,14 +135,10 @@ bool Recorder::applyEvents(const Event* events, size_t n) {
             case static_cast<uint16_t>(EventKind::ClassCounters):
                 ok = m_writer->insertClassCounters(t, e);
                 break;
-            case stream::kHeapTotalsExt:
-                m_ext = e;
-                break;
-            case stream::kHeapTotalsExt2:
-                m_ext2 = e;
-                break;
+            case stream::kHeapSizes:  // a heap sample's three records, each written alone
+            case stream::kHeapCounts:
             case static_cast<uint16_t>(EventKind::HeapTotals):
-                ok = m_writer->insertHeapTotals(t, e, m_ext, m_ext2);
+                ok = m_writer->insertHeapSample(t, e);
                 break;
             case static_cast<uint16_t>(EventKind::SweepCycle):
                 ok = m_writer->sweepCycle(t, e) && m_writer->insertEvent(t, e);

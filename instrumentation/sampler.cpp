@@ -20,7 +20,9 @@ pthread_t g_samplerThread;
 }  // namespace
 
 // Reads MemStats (which takes heap locks) and emits ClassCounters for the classes that changed,
-// then HeapTotalsExt, HeapTotalsExt2 and HeapTotals. out() is where the records go.
+// then a heap sample: HeapSizes, HeapCounts and HeapTotals, at the same time and each meaningful
+// alone (the recorder writes each one's columns of the sample's heap_totals row as it comes).
+// out() is where the records go.
 void emitCounters(MemStats& prev, bool all, void (*out)(const Event&)) {
     MemStats st;
     readMemStats(&st);
@@ -49,7 +51,7 @@ void emitCounters(MemStats& prev, bool all, void (*out)(const Event&)) {
     }
     if (changed || st.HeapAlloc != prev.HeapAlloc || st.HeapSys != prev.HeapSys ||
         st.HeapReleased != prev.HeapReleased || st.HeapIdle != prev.HeapIdle) {
-        Event x = record(kHeapTotalsExt, now);
+        Event x = record(kHeapSizes, now);
         x.addr = st.TotalAlloc;
         x.npages = static_cast<uint32_t>(st.NumSweepCycles);
         x.a = st.HeapSys;
@@ -57,7 +59,7 @@ void emitCounters(MemStats& prev, bool all, void (*out)(const Event&)) {
         x.c = st.HeapObjects;
         x.d = st.NextSweep;
         out(x);
-        Event x2 = record(kHeapTotalsExt2, now);
+        Event x2 = record(kHeapCounts, now);
         x2.a = st.Mallocs;
         x2.b = st.Frees;
         x2.c = st.HeapLive;

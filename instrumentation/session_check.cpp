@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "spanscope/detail/span_model.h"
+#include "spanscope/kinds.h"
 #include "spanscope/session_reader.h"
 #include "spanscope/stream.h"
 
@@ -279,7 +280,7 @@ void checkRecords(SessionReader& r, std::vector<SessionProblem>* out) {
         }
         for (const Event& e : evs) {
             const uint16_t k = static_cast<uint16_t>(e.kind);
-            if (!std::strncmp(kindName(k), "kind", 4)) unknown++;
+            if (k != 0 && !kinds::find(k)) unknown++;
             if (SpanModel::affectsSpans(k) && uint64_t{e.npages} > kMaxSpanBytes / ps) badPages++;
             const int64_t t = static_cast<int64_t>(e.timeNs);
             if (t < 0 || t > end + kSlackNs) badTime++;

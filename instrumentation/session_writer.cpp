@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <initializer_list>
 
 #include "spanscope/detail/schema.h"
 
@@ -35,8 +36,9 @@ int64_t i64(uint64_t v) {
 
 SessionWriter::~SessionWriter() {
     m_profile.reset();  // its statements, before the connection closes
-    for (sqlite3_stmt* st : {m_insBlock, m_insBlockData, m_insClass, m_insHeap, m_insCycle,
-                             m_endCycle, m_insPhase, m_cycleStw, m_insKeyframe, m_progress})
+    for (sqlite3_stmt* st :
+         {m_insBlock, m_insBlockData, m_insClass, m_insHeap, m_insHeapSizes, m_insHeapCounts,
+          m_insCycle, m_endCycle, m_insPhase, m_cycleStw, m_insKeyframe, m_progress})
         sqlite3_finalize(st);
     if (m_db) sqlite3_close(m_db);
 }
@@ -104,15 +106,14 @@ bool SessionWriter::create(const std::string& path, bool overwrite, std::string*
         "PRAGMA cache_size=-32768; PRAGMA application_id=" +
         std::to_string(kApplicationId) + ";";
     if (!exec(pragmas.c_str())) return out(false);
-    if (!exec("BEGIN") || !exec(detail::kSchemaSql)) return out(false);
+    if (!exec("BEGIN") || !exec(detail::kSchemaSql) || !exec(detail::spanEventsViewSql().c_str()))
+        return out(false);
     {
         sqlite3_stmt* k = prepare("INSERT INTO event_kinds(kind, name) VALUES (?, ?)");
         if (!k) return out(false);
-        for (int kind = 1; kind < 512; kind++) {
-            const char* name = kindName(static_cast<uint16_t>(kind));
-            if (!std::strncmp(name, "kind", 4)) continue;
-            sqlite3_bind_int(k, 1, kind);
-            sqlite3_bind_text(k, 2, name, -1, SQLITE_TRANSIENT);
+        for (const kinds::KindInfo& kind : kinds::kTable) {  // one row per kind of the table
+            sqlite3_bind_int(k, 1, kind.kind);
+            sqlite3_bind_text(k, 2, kind.name, -1, SQLITE_STATIC);
             if (!step(k)) return out(false);
         }
         sqlite3_finalize(k);
@@ -134,8 +135,30 @@ bool SessionWriter::create(const std::string& path, bool overwrite, std::string*
     m_insClass = prepare(
         "INSERT OR REPLACE INTO class_counters(class, t_ns, mallocs, frees, requested_bytes, "
         "slot_bytes, spans) VALUES (?,?,?,?,?,?,?)");
-    m_insHeap =
-        prepare("INSERT OR REPLACE INTO heap_totals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    // A heap sample's row: each of its three records sets its own columns (the others stay 0
+    // until theirs arrives), so that no record waits for another.
+    auto upsert = [&](std::initializer_list<const char*> own) {
+        static const char* const kColumns[] = {
+            "heap_alloc", "heap_inuse",   "heap_idle",   "heap_released",   "heap_sys",
+            "sys",        "heap_objects", "total_alloc", "next_sweep",      "num_sweep_cycles",
+            "mallocs",    "frees",        "heap_live",   "largest_free_run"};
+        std::string names = "t_ns", values = "?", set;
+        for (const char* c : own) {
+            names += std::string(", ") + c, values += ",?";
+            set += (set.empty() ? "" : ", ") + std::string(c) + " = excluded." + c;
+        }
+        for (const char* c : kColumns)
+            if (std::find_if(own.begin(), own.end(),
+                             [c](const char* o) { return !std::strcmp(o, c); }) == own.end())
+                names += std::string(", ") + c, values += ",0";
+        return prepare(("INSERT INTO heap_totals(" + names + ") VALUES (" + values +
+                        ") ON CONFLICT(t_ns) DO UPDATE SET " + set)
+                           .c_str());
+    };
+    m_insHeap = upsert({"heap_alloc", "heap_inuse", "heap_idle", "heap_released"});
+    m_insHeapSizes = upsert(
+        {"total_alloc", "heap_sys", "sys", "heap_objects", "next_sweep", "num_sweep_cycles"});
+    m_insHeapCounts = upsert({"mallocs", "frees", "heap_live", "largest_free_run"});
     m_insCycle = prepare(
         "INSERT OR IGNORE INTO gc_cycles(kind, cycle, start_ns, heap_live, heap_goal, "
         "trigger_bytes, sweepgen, memory_limit) VALUES (?,?,?,?,?,?,?,?)");
@@ -149,8 +172,9 @@ bool SessionWriter::create(const std::string& path, bool overwrite, std::string*
     m_insKeyframe =
         prepare("INSERT INTO keyframes(t_ns, last_event_id, spans, data) VALUES (?,?,?,?)");
     m_progress = prepare("UPDATE session SET end_ns = ?, events = ?, dropped = ? WHERE id = 1");
-    return out(m_insBlock && m_insBlockData && m_insClass && m_insHeap && m_insCycle &&
-               m_endCycle && m_cycleStw && m_insPhase && m_insKeyframe && m_progress);
+    return out(m_insBlock && m_insBlockData && m_insClass && m_insHeap && m_insHeapSizes &&
+               m_insHeapCounts && m_insCycle && m_endCycle && m_cycleStw && m_insPhase &&
+               m_insKeyframe && m_progress);
 }
 
 bool SessionWriter::begin() {
@@ -266,12 +290,26 @@ bool SessionWriter::insertClassCounters(int64_t t, const Event& e) {
     return step(st);
 }
 
-bool SessionWriter::insertHeapTotals(int64_t t, const Event& h, const Event& x, const Event& x2) {
-    sqlite3_stmt* st = m_insHeap;
-    const int64_t v[] = {t,        i64(h.a),  i64(h.b),  i64(h.c),    i64(h.d),
-                         i64(x.a), i64(x.b),  i64(x.c),  i64(x.addr), i64(x.d),
-                         x.npages, i64(x2.a), i64(x2.b), i64(x2.c),   i64(x2.d)};
-    for (int i = 0; i < 15; i++) sqlite3_bind_int64(st, i + 1, v[i]);
+bool SessionWriter::insertHeapSample(int64_t t, const Event& e) {
+    sqlite3_stmt* st = nullptr;
+    std::vector<int64_t> v{t};
+    switch (static_cast<uint16_t>(e.kind)) {
+        case static_cast<uint16_t>(EventKind::HeapTotals):
+            st = m_insHeap;
+            v.insert(v.end(), {i64(e.a), i64(e.b), i64(e.c), i64(e.d)});
+            break;
+        case stream::kHeapSizes:
+            st = m_insHeapSizes;
+            v.insert(v.end(), {i64(e.addr), i64(e.a), i64(e.b), i64(e.c), i64(e.d), e.npages});
+            break;
+        case stream::kHeapCounts:
+            st = m_insHeapCounts;
+            v.insert(v.end(), {i64(e.a), i64(e.b), i64(e.c), i64(e.d)});
+            break;
+        default:
+            return true;
+    }
+    for (size_t i = 0; i < v.size(); i++) sqlite3_bind_int64(st, int(i) + 1, v[i]);
     return step(st);
 }
 

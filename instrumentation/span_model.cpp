@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "spanscope/kinds.h"
+
 namespace spanscope::session {
 
 const char* spanStateName(uint8_t state) {
@@ -13,40 +15,15 @@ const char* spanStateName(uint8_t state) {
 }
 
 const char* kindName(uint16_t kind) {
-    static const char* const kAllocator[] = {
-        "None",          "SpanAlloc",   "SpanCache",  "SpanUncache",     "SpanSweep",
-        "SpanFree",      "LargeAlloc",  "LargeFree",  "ArenaMap",        "HeapGrow",
-        "Scavenge",      "ScavReuse",   "GCPhase",    "MarkAssistBegin", "MarkAssistEnd",
-        "SweepProgress", "ThreadStart", "ThreadExit", "ClassCounters",   "HeapTotals",
-        "ObjAlloc",      "ObjFree",     "ObjMark",    "SweepCycle",      "SpanRefill",
-        "ProfAlloc",     "ProfFree",    "ProfStack"};
-    static const char* const kProbe[] = {"RundownBegin",   "SpanState",     "SpanBits",
-                                         "RundownEnd",     "HeapTotalsExt", "Dropped",
-                                         "HeapTotalsExt2", "Watermark"};
-    if (kind < sizeof kAllocator / sizeof *kAllocator) return kAllocator[kind];
-    if (kind >= 256 && kind - 256u < sizeof kProbe / sizeof *kProbe) return kProbe[kind - 256];
+    if (kind == 0) return "None";
+    if (const kinds::KindInfo* k = kinds::find(kind)) return k->name;
     static thread_local char buf[16];
     std::snprintf(buf, sizeof buf, "kind%u", kind);
     return buf;
 }
 
 bool SpanModel::affectsSpans(uint16_t kind) {
-    switch (kind) {
-        case static_cast<uint16_t>(EventKind::SpanAlloc):
-        case static_cast<uint16_t>(EventKind::SpanCache):
-        case static_cast<uint16_t>(EventKind::SpanUncache):
-        case static_cast<uint16_t>(EventKind::SpanSweep):
-        case static_cast<uint16_t>(EventKind::SpanRefill):
-        case static_cast<uint16_t>(EventKind::SweepProgress):
-        case static_cast<uint16_t>(EventKind::SpanFree):
-        case static_cast<uint16_t>(EventKind::LargeAlloc):
-        case static_cast<uint16_t>(EventKind::LargeFree):
-        case stream::kRundownBegin:
-        case stream::kSpanState:
-            return true;
-        default:
-            return false;
-    }
+    return kinds::has(kind, kKindSpanModel);
 }
 
 static uint16_t clamp16(uint64_t v) {

@@ -1,9 +1,12 @@
-// Narration sentences (see narration.h). One case per record kind, in the order of events.h.
+// Narration sentences (see narration.h): a case for each record kind whose sentence reads its
+// payload, in the order of the kinds table (spanscope/kinds.h); any other kind says its row's
+// sentence.
 #include "narration.h"
 
 #include <QCoreApplication>
 
 #include "format.h"
+#include "spanscope/kinds.h"
 
 namespace spanscope::ui {
 
@@ -224,17 +227,18 @@ static QString narrateRecord(const Event& e, const std::vector<stream::ClassEntr
             return tr("Rundown done: %1 spans; from now on every change is recorded").arg(e.a);
         case stream::kDropped:
             return tr("%1 records were lost so far (a thread's buffer was full)").arg(e.a);
-        case stream::kHeapTotalsExt:
+        case stream::kHeapSizes:
             return tr("Heap totals: %1 mapped for the heap, %2 from the system")
                 .arg(spokenBytes(e.a), spokenBytes(e.b));
-        case stream::kHeapTotalsExt2:
+        case stream::kHeapCounts:
             return tr("Heap totals: %1 allocations, %2 frees so far; live heap %3")
                 .arg(e.a)
                 .arg(e.b)
                 .arg(spokenBytes(e.c));
         case stream::kWatermark:
             return tr("Every record older than %1 s has arrived").arg(double(e.a) / 1e9, 0, 'f', 6);
-        default:
+        default:  // a kind without a sentence of its own here: the kinds table's
+            if (const kinds::KindInfo* k = kinds::find(uint16_t(e.kind))) return tr(k->says);
             return tr("A record of kind %1 (%2)")
                 .arg(uint16_t(e.kind))
                 .arg(QLatin1String(session::kindName(uint16_t(e.kind))));

@@ -20,6 +20,7 @@
 
 #include "main_window.h"
 #include "narration.h"
+#include "spanscope/kinds.h"
 
 namespace spanscope::ui {
 
@@ -164,22 +165,16 @@ Presenter::Presenter(MainWindow* window, SessionClient* client)
     });
 }
 
+// Both lists come from the kinds table (spanscope/kinds.h): a kind added there with kKindStep is
+// stepped through without a change here.
 const std::vector<uint16_t>& Presenter::eventKinds() {
-    static const std::vector<uint16_t> kinds = [] {
-        std::vector<uint16_t> k;
-        for (uint16_t i = 1; i <= uint16_t(EventKind::SpanRefill); i++)
-            if (i != uint16_t(EventKind::ClassCounters) && i != uint16_t(EventKind::HeapTotals))
-                k.push_back(i);
-        k.insert(k.end(), {stream::kRundownBegin, stream::kRundownEnd, stream::kDropped});
-        return k;
-    }();
-    return kinds;
+    static const std::vector<uint16_t> list = kinds::withFlag(kKindStep);
+    return list;
 }
 
 const std::vector<uint16_t>& Presenter::phaseKinds() {
-    static const std::vector<uint16_t> kinds{uint16_t(EventKind::GCPhase),
-                                             uint16_t(EventKind::SweepCycle)};
-    return kinds;
+    static const std::vector<uint16_t> list = kinds::withFlag(kKindPhase);
+    return list;
 }
 
 void Presenter::addActions(QMenu* menu) {

@@ -103,7 +103,6 @@ private:
          m_writeFailed = false;
     std::vector<Event> m_pending;  // held until a watermark covers them
     bool m_watermarks = false;     // the stream sends watermarks
-    Event m_ext{}, m_ext2{};       // HeapTotalsExt/Ext2, for the HeapTotals that follows
 };
 
 }  // namespace spanscope::session

@@ -74,21 +74,54 @@ static_assert(sizeof(ClassEntry) == 8);
 // argv bytes (each argument NUL-terminated).
 
 // ---- Records the instrumentation layer adds (same 64-byte Event layout) ---------------------
-// Allocator kinds are < 256 (spanscope::EventKind); these are >= 256.
+// Allocator kinds are < 256 (spanscope::EventKind, event_kinds.h); these are >= 256, declared
+// in the same form: X(Name, number, flags, "fields (units)", "what a record says").
+// spanscope/kinds.h joins both lists into the one table everything else derives from.
+#define SPANSCOPE_PROBE_KINDS(X)                                                                   \
+    X(RundownBegin, 256, kKindSpanModel | kKindStep,                                               \
+      "a full-state rundown follows: forget every span; a = sweepgen, b = 1 for a resync "         \
+      "rundown (sent after records were dropped)",                                                 \
+      "A list of every span the heap holds follows (the rundown)")                                 \
+    X(SpanState, 257, kKindSpanModel,                                                              \
+      "one span: addr, npages, spanClass, flags = state (SpanWhere), a = nelems | allocCount "     \
+      "<< 16 | freeindex << 32, b = elemsize (bytes), c = owner tid, d = sweepgen | nwords << 32", \
+      "Rundown: one span")                                                                         \
+    X(SpanBits, 258, 0,                                                                            \
+      "four words of the preceding span's allocBits: addr = span base, npages = first word "       \
+      "index, a..d = the words",                                                                   \
+      "Rundown: a span's allocation bits")                                                         \
+    X(RundownEnd, 259, kKindStep,                                                                  \
+      "a = spans in the rundown, b = sweepgen, c = time of the profile walk (ns)",                 \
+      "The rundown is done")                                                                       \
+    X(HeapSizes, 260, kKindCounter,                                                                \
+      "a heap sample's sizes, at its HeapTotals' time: addr = TotalAlloc, a = HeapSys, b = Sys "   \
+      "(bytes), c = HeapObjects, d = NextSweep (bytes), npages = NumSweepCycles",                  \
+      "The sampler measured what the heap has mapped")                                             \
+    X(Dropped, 261, kKindStep,                                                                     \
+      "a = records dropped so far (cumulative), b = a kind, c = that kind's count so far, d = "    \
+      "the stream time of the oldest record dropped since the previous drain pass (ns)",           \
+      "Records were lost (a thread's buffer was full)")                                            \
+    X(HeapCounts, 262, kKindCounter,                                                               \
+      "a heap sample's counts, at its HeapTotals' time: a = Mallocs, b = Frees, c = HeapLive "     \
+      "(bytes), d = LargestFreeRunBytes",                                                          \
+      "The sampler counted allocations and frees")                                                 \
+    X(Watermark, 263, kKindTransient,                                                              \
+      "a = time (ns): every record older than a has been sent (not stored in the session)",        \
+      "Every older record has arrived")                                                            \
+    X(Module, 264, kKindProfile,                                                                   \
+      "a loaded object, for the heap profile's symbols: addr = its lowest mapped address, a = "    \
+      "end, b = load bias, c = module number (per stream), d = path bytes, npages = ModuleName "   \
+      "records that follow",                                                                       \
+      "A loaded object (for the heap profile's symbols)")                                          \
+    X(ModuleName, 265, kKindProfile,                                                               \
+      "npages = module number, spanClass = chunk index, flags = bytes in this chunk (1..40), "     \
+      "addr..d = the path's bytes",                                                                \
+      "Part of a loaded object's path")
+
 enum RecordKind : uint16_t {
-    kRundownBegin = 256,    // a full-state rundown follows: forget every span; a = sweepgen
-    kSpanState = 257,       // one span: addr, npages, spanClass, flags = SpanWhere,
-                            //   a = nelems | allocCount << 16 | freeindex << 32, b = elemsize,
-                            //   c = ownerTid, d = sweepgen | nwords << 32
-    kSpanBits = 258,        // 4 words of the previous span's allocBits: addr = span base,
-                            //   npages = first word index, a..d = words
-    kRundownEnd = 259,      // a = spans in the rundown, b = sweepgen, c = time of the profile walk
-    kHeapTotalsExt = 260,   // sent just before HeapTotals: addr = TotalAlloc, a = HeapSys, b = Sys,
-                            //   c = HeapObjects, d = NextSweep, npages = NumSweepCycles
-    kDropped = 261,         // a = records dropped so far (cumulative) because a buffer was full
-    kHeapTotalsExt2 = 262,  // sent just before HeapTotals: a = Mallocs, b = Frees, c = HeapLive,
-                            //   d = LargestFreeRunBytes
-    kWatermark = 263,       // a = time: every record older than a has been sent (see drainAll)
+#define SPANSCOPE_KIND_ENUM(name, number, ...) k##name = number,
+    SPANSCOPE_PROBE_KINDS(SPANSCOPE_KIND_ENUM)
+#undef SPANSCOPE_KIND_ENUM
 };
 
 // CRC-32 (IEEE 802.3, the zlib one).

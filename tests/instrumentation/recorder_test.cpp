@@ -46,10 +46,10 @@ std::string lifecycleStream() {
              makeEvent(t(10), EventKind::SpanAlloc, A, kSpc, 1, 64),
              makeEvent(t(20), EventKind::SpanCache, A, kSpc, 1, 0, 64)});
     b.frame({makeEvent(t(30), EventKind::ClassCounters, 0, 10, 1, 100, 36, 0, 12800),
-             makeEvent(t(30), static_cast<EventKind>(stream::kHeapTotalsExt), 777, 0, 3, 8 << 20,
+             makeEvent(t(30), static_cast<EventKind>(stream::kHeapSizes), 777, 0, 3, 8 << 20,
                        10 << 20, 64, 4 << 20),
-             makeEvent(t(30), static_cast<EventKind>(stream::kHeapTotalsExt2), 0, 0, 0, 100, 36,
-                       8192, 4 << 20),
+             makeEvent(t(30), static_cast<EventKind>(stream::kHeapCounts), 0, 0, 0, 100, 36, 8192,
+                       4 << 20),
              makeEvent(t(30), EventKind::HeapTotals, 0, 0, 0, 8192, 8192, 0, 0),
              makeEvent(t(40), EventKind::SweepCycle, 0, 0, 0, 4, 1 << 20, 4 << 20)});
     // Out of order within a frame (threads drained one after the other): the recorder sorts.
@@ -80,6 +80,43 @@ const SpanRecord* findSpan(const std::vector<SpanRecord>& v, uint64_t base) {
     return nullptr;
 }
 }  // namespace
+
+// A heap sample's three records are each written as they come (no record waits for a later one):
+// in any order, or with one of them lost, each sets its own columns of the sample's row. (The
+// recorder used to hold HeapSizes/HeapCounts, then HeapTotalsExt/Ext2, for the HeapTotals after
+// them: a HeapTotals first took the previous sample's sizes, and sizes after it were dropped.)
+TEST(Recorder, HeapSampleRecordsAreEachMeaningfulAlone) {
+    auto t = [](uint64_t ns) { return kStart + ns; };
+    StreamBuilder b(kStart);
+    b.frame(
+        {makeEvent(t(10), static_cast<EventKind>(stream::kHeapSizes), 111, 0, 1, 1 << 20, 2 << 20,
+                   10, 3 << 20),
+         makeEvent(t(10), static_cast<EventKind>(stream::kHeapCounts), 0, 0, 0, 50, 20, 4096, 8192),
+         makeEvent(t(10), EventKind::HeapTotals, 0, 0, 0, 4096, 8192, 0, 0)});
+    // The next sample: HeapTotals first, then its sizes; its counts were lost.
+    b.frame({makeEvent(t(20), EventKind::HeapTotals, 0, 0, 0, 16384, 16384, 0, 0),
+             makeEvent(t(20), static_cast<EventKind>(stream::kHeapSizes), 222, 0, 2, 4 << 20,
+                       5 << 20, 12, 6 << 20)});
+    b.trailer();
+    TempDir dir;
+    const std::string file = dir.path("s.db");
+    ASSERT_TRUE(recordBytes(file, b.bytes));
+    std::string err;
+    auto r = SessionReader::open(file, &err);
+    ASSERT_TRUE(r) << err;
+    auto heap = r->heapSeries(0, 100);
+    ASSERT_EQ(heap.size(), 2u);
+    EXPECT_EQ(heap[0].heapAlloc, 4096u);
+    EXPECT_EQ(heap[0].heapSys, 1u << 20);
+    EXPECT_EQ(heap[0].totalAlloc, 111u);
+    EXPECT_EQ(heap[0].mallocs, 50u);
+    EXPECT_EQ(heap[0].heapLive, 4096u);
+    EXPECT_EQ(heap[1].heapAlloc, 16384u);
+    EXPECT_EQ(heap[1].heapSys, 4u << 20);  // not the previous sample's
+    EXPECT_EQ(heap[1].totalAlloc, 222u);
+    EXPECT_EQ(heap[1].numSweepCycles, 2u);
+    EXPECT_EQ(heap[1].mallocs, 0u);  // lost: 0, not the previous sample's 50
+}
 
 TEST(Recorder, ReaderAnswersFromWhatWasRecorded) {
     TempDir dir;

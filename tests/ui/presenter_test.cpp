@@ -22,6 +22,7 @@
 #include "narration.h"
 #include "scene_script.h"
 #include "spanscope/events_table.h"
+#include "spanscope/kinds.h"
 #include "ui_test_util.h"
 
 using namespace spanscope;
@@ -153,13 +154,12 @@ TEST(Narration, SaysWhatEachKindOfRecordMeans) {
               "GC 4: done: 3 MiB marked live, sweeping begins; next goal 6 MiB; "
               "idle mark workers marked for 2.50 ms on otherwise idle CPUs");
 
-    // Every kind of events.h and of the probe gets a sentence of its own: no placeholder left,
-    // not the fallback, and no two kinds alike.
+    // Every kind of the kinds table (the allocator's and the probe's, the ones added last
+    // included) gets a sentence of its own: no placeholder left, not the fallback, and no two
+    // kinds alike.
     QStringList seen;
-    std::vector<uint16_t> kinds;
-    for (uint16_t k = 1; k <= uint16_t(EventKind::SpanRefill); k++) kinds.push_back(k);
-    for (uint16_t k = stream::kRundownBegin; k <= stream::kWatermark; k++) kinds.push_back(k);
-    for (uint16_t k : kinds) {
+    for (const kinds::KindInfo& info : kinds::kTable) {
+        const uint16_t k = info.kind;
         Event e = ev(k, 2, 3, 4, 5);
         e.spanClass = 10 << 1;
         e.npages = 1;

@@ -35,10 +35,10 @@ inline std::string knownStream() {
              makeEvent(t(55), EventKind::SpanAlloc, kB, spcB, 1, 170),
              makeEvent(t(60), EventKind::SpanUncache, kB, spcB, 1, 170, 170, 0, 0, 1),
              makeEvent(t(70), EventKind::LargeAlloc, kL, 0, 5, 40000)});
-    b.frame({makeEvent(t(80), static_cast<EventKind>(stream::kHeapTotalsExt), 123456, 0, 1, 4 << 20,
+    b.frame({makeEvent(t(80), static_cast<EventKind>(stream::kHeapSizes), 123456, 0, 1, 4 << 20,
                        5 << 20, 202, 6 << 20),
-             makeEvent(t(80), static_cast<EventKind>(stream::kHeapTotalsExt2), 0, 0, 0, 300, 98,
-                       60000, 1 << 20),
+             makeEvent(t(80), static_cast<EventKind>(stream::kHeapCounts), 0, 0, 0, 300, 98, 60000,
+                       1 << 20),
              makeEvent(t(80), EventKind::HeapTotals, 0, 0, 0, 58000, 7 * 8192, (4 << 20) - 7 * 8192,
                        1 << 20),
              makeEvent(t(90), EventKind::SweepCycle, 0, 0, 0, 4, 1 << 20, 4 << 20),

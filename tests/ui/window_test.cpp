@@ -135,10 +135,10 @@ TEST(MainWindowTest, NextSweepIsTheRefinedTriggerOnceSampled) {
     b.frame({makeEvent(t(1), static_cast<EventKind>(stream::kRundownBegin)),
              makeEvent(t(1), static_cast<EventKind>(stream::kRundownEnd)),
              makeEvent(t(10), EventKind::SweepCycle, 0, 0, 0, 4, 1 << 20, 4 << 20)});
-    b.frame({makeEvent(t(50), static_cast<EventKind>(stream::kHeapTotalsExt), 123456, 0, 1, 4 << 20,
+    b.frame({makeEvent(t(50), static_cast<EventKind>(stream::kHeapSizes), 123456, 0, 1, 4 << 20,
                        5 << 20, 202, 5 << 20),
-             makeEvent(t(50), static_cast<EventKind>(stream::kHeapTotalsExt2), 0, 0, 0, 300, 98,
-                       60000, 1 << 20),
+             makeEvent(t(50), static_cast<EventKind>(stream::kHeapCounts), 0, 0, 0, 300, 98, 60000,
+                       1 << 20),
              makeEvent(t(50), EventKind::HeapTotals, 0, 0, 0, 58000, 7 * 8192, (4 << 20) - 7 * 8192,
                        1 << 20),
              makeEvent(t(100), EventKind::ThreadExit)});

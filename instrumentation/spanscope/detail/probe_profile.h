@@ -4,17 +4,6 @@
 #pragma once
 #include "spanscope/stream.h"
 
-namespace spanscope::stream {
-// The probe's records for the heap profile's symbols (same 64-byte Event layout; the RecordKind
-// list in stream.h continues here; docs/session-format.md, section 1.4):
-inline constexpr uint16_t kModule = 264;  // a loaded object: addr = lowest mapped address,
-                                          // a = end, b = load bias, c = module number (per
-                                          // stream), d = path bytes; kModuleName records follow
-inline constexpr uint16_t kModuleName =
-    265;  // npages = module number, spanClass = chunk index,
-          // flags = bytes in this chunk (1..40), addr..d = bytes
-}  // namespace spanscope::stream
-
 namespace spanscope::probe::profile {
 
 // kModule/kModuleName records for every loaded object, when anything was loaded or unloaded since

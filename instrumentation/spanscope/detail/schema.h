@@ -1,6 +1,9 @@
 // The session file's schema (version kSchemaVersion), as SQL. docs/session-format.md documents
 // every table and column; change both together and bump kSchemaVersion.
 #pragma once
+#include <string>
+
+#include "spanscope/kinds.h"
 
 namespace spanscope::session::detail {
 
@@ -100,11 +103,18 @@ CREATE TABLE gaps(
 );
 CREATE INDEX keyframes_t ON keyframes(t_ns);
 CREATE INDEX gc_phases_t ON gc_phases(t_ns);
-CREATE VIEW span_events AS
-  SELECT e.id, e.t_ns, e.tid, k.name AS kind, e.span_class >> 1 AS size_class, e.span_class & 1 AS noscan,
-         e.npages, printf('0x%x', e.addr) AS addr, e.a, e.b, e.c, e.d, e.flags
-  FROM events e JOIN event_kinds k USING (kind)
-  WHERE e.kind BETWEEN 1 AND 7 OR e.kind = 24;
 )sql";
+
+// The span_events view: the span lifecycle records (the kinds flagged kKindSpanView in the kinds
+// table, spanscope/kinds.h), with their kind's name and the size class split out.
+inline std::string spanEventsViewSql() {
+    return "CREATE VIEW span_events AS\n"
+           "  SELECT e.id, e.t_ns, e.tid, k.name AS kind, e.span_class >> 1 AS size_class,\n"
+           "         e.span_class & 1 AS noscan, e.npages, printf('0x%x', e.addr) AS addr,\n"
+           "         e.a, e.b, e.c, e.d, e.flags\n"
+           "  FROM events e JOIN event_kinds k USING (kind)\n"
+           "  WHERE e.kind IN (" +
+           kinds::sqlList(kKindSpanView) + ");\n";
+}
 
 }  // namespace spanscope::session::detail

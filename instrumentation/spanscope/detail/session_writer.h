@@ -31,7 +31,9 @@ public:
     bool insertEvent(int64_t t, const Event& e);  // buffered into a block: see flushEvents()
     bool flushEvents();  // writes the open block; commit() and insertKeyframe() call it
     bool insertClassCounters(int64_t t, const Event& e);
-    bool insertHeapTotals(int64_t t, const Event& totals, const Event& ext, const Event& ext2);
+    // One of a heap sample's three records (HeapTotals, HeapSizes, HeapCounts: each sets its own
+    // columns of the sample's heap_totals row, whichever comes first creates it).
+    bool insertHeapSample(int64_t t, const Event& e);
     bool sweepCycle(int64_t t, const Event& e);
     bool gcPhase(int64_t t, const Event& e);
     bool insertKeyframe(int64_t t, const std::vector<SpanRecord>& spans);
@@ -66,9 +68,9 @@ private:
     bool fail(const char* what);
     sqlite3* m_db = nullptr;
     sqlite3_stmt *m_insBlock = nullptr, *m_insBlockData = nullptr, *m_insClass = nullptr,
-                 *m_insHeap = nullptr, *m_insCycle = nullptr, *m_endCycle = nullptr,
-                 *m_insPhase = nullptr, *m_cycleStw = nullptr, *m_insKeyframe = nullptr,
-                 *m_progress = nullptr;
+                 *m_insHeap = nullptr, *m_insHeapSizes = nullptr, *m_insHeapCounts = nullptr,
+                 *m_insCycle = nullptr, *m_endCycle = nullptr, *m_insPhase = nullptr,
+                 *m_cycleStw = nullptr, *m_insKeyframe = nullptr, *m_progress = nullptr;
     std::vector<detail::BlockRecord> m_block;  // the open block's records
     std::vector<uint8_t> m_blob;
     detail::BlockEncoder m_encoder;
