@@ -106,7 +106,7 @@ void rundownBucket(const MemProfileRecord& r, void* arg) {
         e.npages = r.id;
         e.spanClass = static_cast<uint8_t>(chunk);
         const uint32_t k = r.nstack - i < 5 ? r.nstack - i : 5;
-        e.flags = static_cast<uint8_t>(k | (i + k >= r.nstack ? 0x80 : 0));
+        e.flags = payload::packProfStackFlags(k, i + k >= r.nstack);
         uint64_t* dst[5] = {&e.addr, &e.a, &e.b, &e.c, &e.d};
         for (uint32_t j = 0; j < 5; j++) *dst[j] = j < k ? r.stack[i + j] : 0;
         ctx->out(e);

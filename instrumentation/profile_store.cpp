@@ -93,9 +93,9 @@ bool ProfileStore::stackChunk(uint64_t key, const Event& e) {
     std::vector<uint64_t>& frames = m_building[key];
     if (e.spanClass == 0) frames.clear();
     const uint64_t in[5] = {e.addr, e.a, e.b, e.c, e.d};
-    const unsigned k = e.flags & 0x7f;
+    const unsigned k = payload::profStackFrames(e);
     for (unsigned i = 0; i < k && i < 5; i++) frames.push_back(in[i]);
-    if (!(e.flags & 0x80)) return true;
+    if (!payload::profStackLast(e)) return true;
     for (size_t d = 0; d < frames.size(); d++) {
         sqlite3_bind_int64(m_insStack, 1, static_cast<int64_t>(key));
         sqlite3_bind_int64(m_insStack, 2, static_cast<int64_t>(d));

@@ -23,10 +23,10 @@ void rundownSpan(const SpanInfo& s, void* arg) {
     e.flags = s.where;
     e.npages = s.npages;
     e.addr = s.base;
-    e.a = uint64_t{s.nelems} | uint64_t{s.allocCount} << 16 | uint64_t{s.freeindex} << 32;
+    e.a = payload::packSpanCounts(s.nelems, s.allocCount, s.freeindex);
     e.b = s.elemsize;
     e.c = static_cast<uint64_t>(s.ownerTid);
-    e.d = uint64_t{s.sweepgen} | uint64_t{s.nwords} << 32;
+    e.d = payload::packSweepgenWords(s.sweepgen, s.nwords);
     g_writer.add(e);
     if (s.allocBits)
         for (uint32_t w = 0; w < s.nwords; w += 4) {

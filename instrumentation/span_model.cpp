@@ -44,8 +44,8 @@ bool SpanModel::apply(const Event& e) {
         case stream::kSpanState: {
             SpanRecord r{e.addr,
                          e.npages,
-                         static_cast<uint16_t>(e.a & 0xffff),
-                         static_cast<uint16_t>((e.a >> 16) & 0xffff),
+                         payload::spanStateNelems(e),
+                         payload::spanStateAllocCount(e),
                          e.spanClass,
                          e.flags,
                          0,
@@ -78,11 +78,11 @@ bool SpanModel::apply(const Event& e) {
         case static_cast<uint16_t>(EventKind::SpanRefill): {
             // The span handed back (if any), then the span cached; see EventKind::SpanRefill.
             if (e.flags & kRefillUncached) {
-                auto old = m_spans.find(e.d & ~uint64_t{kRefillCountMask});
+                auto old = m_spans.find(payload::refillOldBase(e));
                 if (old != m_spans.end()) {  // else freed already (its SpanFree came first)
                     old->second.state = static_cast<uint8_t>(
                         e.flags & kRefillOldFull ? SpanState::FullSwept : SpanState::PartialSwept);
-                    old->second.allocCount = static_cast<uint16_t>(e.d & kRefillCountMask);
+                    old->second.allocCount = payload::refillOldAllocCount(e);
                     old->second.ownerTid = 0;
                 }
             }

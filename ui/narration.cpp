@@ -79,7 +79,7 @@ QString gcPhase(const Event& e, const NarrationContext& ctx) {
         }
         case GCPhaseKind::Off: {
             // Go's idle mark workers (gctrace's idle column): marking on CPUs nothing else wanted.
-            const uint64_t idleNs = (e.addr >> 32) * 1000;
+            const uint64_t idleNs = payload::gcPhaseHi(e) * 1000;
             const QString idle =
                 idleNs
                     ? tr("; idle mark workers marked for %1 on otherwise idle CPUs").arg(ms(idleNs))
@@ -211,15 +211,15 @@ static QString narrateRecord(const Event& e, const std::vector<stream::ClassEntr
             if (e.flags & kRefillUncached)
                 text += tr(", and handed back its %1 span (%2 in use)")
                             .arg(e.flags & kRefillOldFull ? tr("full") : tr("old"))
-                            .arg(e.d & kRefillCountMask);
+                            .arg(payload::refillOldAllocCount(e));
             return text;
         }
         case stream::kRundownBegin:
             return tr("Attached: a list of every span the heap holds follows (the rundown)");
         case stream::kSpanState:
             return tr("Rundown: a span of %1 at %2")
-                .arg(classPhrase(e.spanClass, classes, e.a & 0xffff,
-                                 static_cast<int64_t>((e.a >> 16) & 0xffff)),
+                .arg(classPhrase(e.spanClass, classes, payload::spanStateNelems(e),
+                                 payload::spanStateAllocCount(e)),
                      at);
         case stream::kSpanBits:
             return tr("Rundown: allocation bits of the span at %1").arg(at);

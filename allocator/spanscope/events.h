@@ -35,6 +35,44 @@ struct Event {
 };
 static_assert(sizeof(Event) == 64, "Event layout is part of the stream format");
 
+// ---- Packed payload fields, named: the only place their bit layout is spelled out -------------
+// Readers (instrumentation, ui) unpack through these, writers pack through them.
+namespace payload {
+// SpanRefill.d (flags & kRefillUncached): the span handed back, a page-aligned base whose low 13
+// bits carry its allocCount.
+constexpr uint64_t packRefillOld(uint64_t base, uint64_t allocCount) {
+    return base | (allocCount & kRefillCountMask);
+}
+constexpr uint64_t refillOldBase(const Event& e) {
+    return e.d & ~kRefillCountMask;
+}
+constexpr uint16_t refillOldAllocCount(const Event& e) {
+    return static_cast<uint16_t>(e.d & kRefillCountMask);
+}
+// GCPhase.addr: two µs counts at mark termination (assist << 32 | mark workers) and the idle mark
+// workers' µs << 32 | the memory limit in MiB at off (mgc.cpp's emitPhase).
+constexpr uint64_t packHiLo(uint64_t hi, uint64_t lo) {
+    return hi << 32 | (lo & 0xffffffff);
+}
+constexpr uint64_t gcPhaseHi(const Event& e) {
+    return e.addr >> 32;
+}
+constexpr uint64_t gcPhaseLo(const Event& e) {
+    return e.addr & 0xffffffff;
+}
+// ProfStack.flags: the return addresses in this record (1..5) | kProfStackLast on the last chunk.
+inline constexpr uint8_t kProfStackLast = 0x80;
+constexpr uint8_t packProfStackFlags(unsigned frames, bool last) {
+    return static_cast<uint8_t>(frames | (last ? kProfStackLast : 0));
+}
+constexpr unsigned profStackFrames(const Event& e) {
+    return e.flags & 0x7fu;
+}
+constexpr bool profStackLast(const Event& e) {
+    return (e.flags & kProfStackLast) != 0;
+}
+}  // namespace payload
+
 // The sink runs on the allocating thread with the allocator's recursion guard held: it must not
 // allocate through the allocator it observes (instrumentation copies the record into a buffer).
 using EventSink = void (*)(const Event&, void* ctx);

@@ -140,6 +140,31 @@ FrameHeader makeFrameHeader(FrameType type, const void* payload, uint32_t length
 
 }  // namespace spanscope::stream
 
+// SpanState's packed fields (rundown.cpp writes them, the span model and narration read them).
+namespace spanscope::payload {
+constexpr uint64_t packSpanCounts(uint64_t nelems, uint64_t allocCount, uint64_t freeindex) {
+    return (nelems & 0xffff) | (allocCount & 0xffff) << 16 | freeindex << 32;
+}
+constexpr uint16_t spanStateNelems(const Event& e) {
+    return static_cast<uint16_t>(e.a & 0xffff);
+}
+constexpr uint16_t spanStateAllocCount(const Event& e) {
+    return static_cast<uint16_t>((e.a >> 16) & 0xffff);
+}
+constexpr uint32_t spanStateFreeindex(const Event& e) {
+    return static_cast<uint32_t>(e.a >> 32);
+}
+constexpr uint64_t packSweepgenWords(uint64_t sweepgen, uint64_t nwords) {
+    return (sweepgen & 0xffffffff) | nwords << 32;
+}
+constexpr uint32_t spanStateSweepgen(const Event& e) {
+    return static_cast<uint32_t>(e.d & 0xffffffff);
+}
+constexpr uint32_t spanStateWords(const Event& e) {
+    return static_cast<uint32_t>(e.d >> 32);
+}
+}  // namespace spanscope::payload
+
 namespace spanscope::probe {
 
 // The in-process probe: installs the allocator's event sink, copies each record into a lock-free

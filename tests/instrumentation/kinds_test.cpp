@@ -1,6 +1,7 @@
 // Tests of the kinds table (spanscope/kinds.h): docs/session-format.md's table of kinds agrees
-// with it both ways, and what is derived from it (a session's event_kinds rows, the span_events
-// view's filter, kind names) covers every kind, the ones added last included.
+// with it both ways, the packed payload fields' accessors read what their packers wrote, and what
+// is derived from the table (a session's event_kinds rows, the span_events view's filter, kind
+// names) covers every kind, the ones added last included.
 #include "spanscope/kinds.h"
 
 #include <gtest/gtest.h>
@@ -93,6 +94,30 @@ TEST(KindsTable, EveryKindHasANameFieldsAndASentence) {
     EXPECT_STREQ(kinds::find(stream::kModuleName)->name, "ModuleName");
     EXPECT_STREQ(session::kindName(999), "kind999");
     EXPECT_EQ(kinds::sqlList(kKindSpanView), "1,2,3,4,5,6,7,24");
+}
+
+// The packed fields' accessors read back what their packers wrote, at the edges of each field.
+TEST(KindsTable, PayloadAccessorsReadWhatThePackersWrote) {
+    Event e{};
+    e.d = payload::packRefillOld(0xc000006000, 0x1fff);
+    EXPECT_EQ(payload::refillOldBase(e), 0xc000006000u);
+    EXPECT_EQ(payload::refillOldAllocCount(e), 0x1fffu);
+    e.addr = payload::packHiLo(2500, 0xffffffff);
+    EXPECT_EQ(payload::gcPhaseHi(e), 2500u);
+    EXPECT_EQ(payload::gcPhaseLo(e), 0xffffffffu);
+    e.flags = payload::packProfStackFlags(5, true);
+    EXPECT_EQ(payload::profStackFrames(e), 5u);
+    EXPECT_TRUE(payload::profStackLast(e));
+    e.flags = payload::packProfStackFlags(3, false);
+    EXPECT_EQ(payload::profStackFrames(e), 3u);
+    EXPECT_FALSE(payload::profStackLast(e));
+    e.a = payload::packSpanCounts(0xffff, 170, 0x12345);
+    EXPECT_EQ(payload::spanStateNelems(e), 0xffffu);
+    EXPECT_EQ(payload::spanStateAllocCount(e), 170u);
+    EXPECT_EQ(payload::spanStateFreeindex(e), 0x12345u);
+    e.d = payload::packSweepgenWords(0xfffffffe, 3);
+    EXPECT_EQ(payload::spanStateSweepgen(e), 0xfffffffeu);
+    EXPECT_EQ(payload::spanStateWords(e), 3u);
 }
 
 class KindsSession : public ::testing::Test {
