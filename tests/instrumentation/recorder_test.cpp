@@ -38,6 +38,9 @@ private:
     std::string m_dir;
 };
 
+// SpanCache at t = 20 is the legacy kind: the allocator now caches with SpanRefill, and only
+// sessions recorded before it hold SpanCache; this stream is the test that they still replay
+// (cached at 25). The ui fixtures (tests/ui/ui_test_util.h) replay SpanRefill.
 std::string lifecycleStream() {
     auto t = [](uint64_t ns) { return kStart + ns; };
     StreamBuilder b(kStart);

@@ -88,6 +88,7 @@ TEST(Narration, SweepProgressSaysWhatWasCountedAndWhenASweepIsComplete) {
 TEST(Narration, SaysWhatEachKindOfRecordMeans) {
     const auto classes = classTable();
     ASSERT_EQ(classes[5].size, 48u);
+    // SpanCache: only in sessions recorded before SpanRefill; they still narrate.
     Event cache = ev(uint16_t(EventKind::SpanCache), 12, 170);
     cache.spanClass = 5 << 1;
     EXPECT_EQ(

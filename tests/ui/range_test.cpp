@@ -135,7 +135,7 @@ TEST(FlowView, EachMovingRecordHasItsPathAndTheHighlightIsDrawn) {
         return flowPathOf(e);
     };
     EXPECT_EQ(of(EventKind::SpanRefill), kFlowRefill);
-    EXPECT_EQ(of(EventKind::SpanCache), kFlowRefill);
+    EXPECT_EQ(of(EventKind::SpanCache), kFlowRefill);  // sessions recorded before SpanRefill
     EXPECT_EQ(of(EventKind::SpanUncache), kFlowHandBack);
     EXPECT_EQ(of(EventKind::SpanAlloc), kFlowSpanAlloc);
     EXPECT_EQ(of(EventKind::SpanFree), kFlowSpanFree);
