@@ -176,8 +176,7 @@ bool MCache::refill(uint8_t spc) {
     SPANSCOPE_EMIT(EventKind::SpanRefill, spc, refillFlags(sweptFreed, old),
                    static_cast<uint32_t>(s->npages), s->startAddr, s->allocCount, s->nelems,
                    sweptFreed >= 0 ? static_cast<uint64_t>(sweptFreed) : 0,
-                   old ? old->startAddr | old->allocCount
-                       : 0);  // old: page-aligned base, count in the low bits
+                   old ? payload::packRefillOld(old->startAddr, old->allocCount) : 0);
     if (old) h.central(spc).uncacheSpan(h, old, oldSwept, /*emit=*/false);
     return true;
 }

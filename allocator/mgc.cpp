@@ -262,9 +262,9 @@ void reportCycle(CycleStats& c, uint64_t n, uint64_t newGoal, uint64_t newTrigge
     c.idleNs = g_idleNs.exchange(0);
     const uint64_t limit = c.memoryLimit == INT64_MAX ? 0 : static_cast<uint64_t>(c.memoryLimit);
     emitPhase(GCPhaseKind::MarkTermination, n, c.heap1, c.stw2Ns, c.goal, c.trigger,
-              (c.assistNs / 1000) << 32 | (c.workerNs / 1000 & 0xffffffff));
+              payload::packHiLo(c.assistNs / 1000, c.workerNs / 1000));
     emitPhase(GCPhaseKind::Off, n, c.heap2, 0, newGoal, newTrigger,
-              (c.idleNs / 1000) << 32 | (limit >> 20));
+              payload::packHiLo(c.idleNs / 1000, limit >> 20));
     if (g_gctrace) printGCTrace(c, n);
 }
 
