@@ -104,7 +104,7 @@ MSpan* MCentral::cacheSpan(MHeap& heap, long* sweptFreed) {
     }
     lock.unlock();
     // Go's mcentral.grow: a fresh span from the heap.
-    return heap.allocSpan(kClassToAllocNPages[spanClassSize(spanclass)], spanclass);
+    return heap.allocSpan(classNPages(spanClassSize(spanclass), !heap.managed()), spanclass);
 }
 
 void MCentral::uncacheSpan(MHeap& heap, MSpan* s, bool swept, bool emit) {

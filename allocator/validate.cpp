@@ -83,10 +83,10 @@ bool checkSpanClass(ValidateFailure& f, const MSpan* s, ValidateCounts& n) {
     void* b = reinterpret_cast<void*>(s->startAddr);
     const int cls = spanClassSize(s->spanclass);
     if (cls) {
-        if (s->nelems != classNelems(cls, spanClassNoscan(s->spanclass)))
+        if (s->nelems != classNelems(cls, spanClassNoscan(s->spanclass), !s->managed))
             return f.fail("span %p: nelems %u", b, s->nelems);
         if (s->elemsize != kClassToSize[cls]) return f.fail("span %p: elemsize %u", b, s->elemsize);
-        if (s->npages != kClassToAllocNPages[cls])
+        if (s->npages != classNPages(cls, !s->managed))
             return f.fail("span %p: npages %zu", b, s->npages);
         return true;
     }

@@ -48,6 +48,32 @@ TEST(SizeClasses, MksizeclassesRulesHold) {
     }
 }
 
+// Malloc mode's spans: Go's page counts except for the classes of at most 1 KiB, whose spans hold
+// at least 32 objects (576..1024 B: 3-4 pages instead of one page of 8-14), still within Go's
+// 12.5% tail-waste rule and with divMagic exact for every byte of the larger span.
+TEST(SizeClasses, MallocModeSpansOfSmallClassesHoldAtLeast32Objects) {
+    EXPECT_EQ(classNPages(32, true), 4);  // 1024 B: 32 slots
+    EXPECT_EQ(classNelems(32, true, true), 32);
+    EXPECT_EQ(classNPages(27, true), 3);  // 576 B: 42 slots
+    EXPECT_EQ(classNelems(27, true, true), 42);
+    for (int c = 1; c < kNumSizeClasses; c++) {
+        const size_t size = kClassToSize[c], npages = classNPages(c, true);
+        EXPECT_EQ(classNPages(c, false), kClassToAllocNPages[c]) << "managed mode keeps Go's table";
+        if (size > kSmallSizeMax) {
+            EXPECT_EQ(npages, kClassToAllocNPages[c]) << c;
+            continue;
+        }
+        EXPECT_GE(npages, kClassToAllocNPages[c]) << c;
+        EXPECT_GE(classNelems(c, true, true), kMallocMinSpanSlots) << c;
+        const size_t span = npages * kPageSize;
+        EXPECT_LE(span % size, span / 8) << "tail waste over 12.5% in class " << c;
+        for (size_t off = 0; off < span - span % size; off += size) {
+            ASSERT_EQ((off * kSizeTables.divMagic[c]) >> 32, off / size) << c;
+            ASSERT_EQ(((off + size - 1) * kSizeTables.divMagic[c]) >> 32, off / size) << c;
+        }
+    }
+}
+
 TEST(SizeClasses, ScanSpansReserveThePointerBitmap) {
     // Classic layout: scan spans of <= 512 B objects lose span/64 bytes (Go's heapBitsInSpan).
     EXPECT_EQ(classNelems(1, false), (8192 - 128) / 8);

@@ -103,10 +103,27 @@ inline constexpr bool spanClassNoscan(uint8_t spc) {
     return spc & 1;
 }
 
+// Malloc mode's pages per span: Go's, except that a class of at most 1 KiB gets spans of at least
+// kMallocMinSpanSlots objects (288..512 B: two pages; 576..1024 B: 3-4 pages instead of Go's one
+// page of 8-14 slots). Go sweeps every span once per GC cycle; malloc mode sweeps a span when a
+// share of its slots was freed, so a span of 8 slots handed out 2 objects per refill (57% of
+// churn-1t's refills were on these classes). The managed heap keeps Go's table.
+inline constexpr size_t kMallocMinSpanSlots = 32;
+constexpr uint8_t mallocClassNPages(int c) {
+    const size_t go = kClassToAllocNPages[c];
+    if (c == 0 || kClassToSize[c] > kSmallSizeMax) return static_cast<uint8_t>(go);
+    const size_t want = (kMallocMinSpanSlots * kClassToSize[c] + kPageSize - 1) / kPageSize;
+    return static_cast<uint8_t>(want > go ? want : go);
+}
+// Pages per span of class c in either mode.
+constexpr uint8_t classNPages(int c, bool mallocMode) {
+    return mallocMode ? mallocClassNPages(c) : kClassToAllocNPages[c];
+}
+
 // Slot count of a span of class c (classic layout: noscan = span/size; scan spans of classes <= 512
 // B reserve span/64 bytes for the pointer bitmap, as Go does).
-constexpr uint16_t classNelems(int c, bool noscan) {
-    size_t span = size_t{kClassToAllocNPages[c]} * kPageSize;
+constexpr uint16_t classNelems(int c, bool noscan, bool mallocMode = false) {
+    size_t span = size_t{classNPages(c, mallocMode)} * kPageSize;
     if (!noscan && kClassToSize[c] <= kMinSizeForMallocHeader) span -= span / 64;
     return static_cast<uint16_t>(span / kClassToSize[c]);
 }
