@@ -145,10 +145,12 @@ void MHeap::startCycle(bool force) {
     m_sweepDone.store(false, std::memory_order_release);
     uint64_t live = heapLive();
     m_trigger.store(triggerFor(live), std::memory_order_relaxed);  // refined when sweeping ends
-    m_numCycles.fetch_add(1, std::memory_order_relaxed);
+    // The generation's number (NumSweepCycles once it began), carried in the record so that a
+    // session numbers its generations as the allocator does even when records were dropped.
+    const uint64_t generation = m_numCycles.fetch_add(1, std::memory_order_relaxed) + 1;
     m_cycleLock.unlock();
     SPANSCOPE_EMIT(EventKind::SweepCycle, 0, 0, 0, 0, sweepgen(), live,
-                   m_trigger.load(std::memory_order_relaxed), 0);
+                   m_trigger.load(std::memory_order_relaxed), generation);
     startBackground();
     wakeBackground();
 }

@@ -321,7 +321,10 @@ bool SessionWriter::sweepCycle(int64_t t, const Event& e) {
         sqlite3_bind_int64(m_endCycle, 3, m_sweepCycles);
         if (!step(m_endCycle)) return false;
     }
-    m_sweepCycles++;
+    // The allocator's own number (d) when the record has one: a session whose records were
+    // dropped (a stalled drain) or an attach that began mid-run keeps the program's numbering,
+    // as NumSweepCycles in heap_totals has it. Older streams carry 0: count them instead.
+    m_sweepCycles = e.d ? i64(e.d) : m_sweepCycles + 1;
     sqlite3_stmt* st = m_insCycle;
     sqlite3_bind_text(st, 1, "sweep", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, m_sweepCycles);

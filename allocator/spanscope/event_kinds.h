@@ -91,7 +91,8 @@ enum KindFlag : uint32_t {
       "addr = the slot; flags 0 = grey (marked, queued), 1 = black (scanned)",                    \
       "The GC marked an object")                                                                  \
     X(SweepCycle, 23, kKindStep | kKindPhase,                                                     \
-      "a = sweepgen, b = heapLive (bytes), c = trigger (bytes)",                                  \
+      "a = sweepgen, b = heapLive (bytes), c = trigger (bytes), d = the generation's number "     \
+      "(NumSweepCycles from then on; 0 in old streams)",                                          \
       "A sweep generation began (malloc mode)")                                                   \
     X(SpanRefill, 24, kKindSpanView | kKindSpanModel | kKindStep,                                 \
       "addr = span base, npages, spanClass: the span now cached; a = its allocCount, b = "        \

@@ -242,6 +242,36 @@ TEST(Malloc, AFreedSpanIsGoneFromTheWalkWhenItsRecordIsStamped) {
 #endif
 }
 
+TEST(Malloc, SweepCycleRecordsCarryTheGenerationNumber) {
+    // Each SweepCycle record's d is the generation it begins, as NumSweepCycles counts them, so a
+    // session numbers its generations as the allocator does even where records were dropped.
+#if !SPANSCOPE_EVENTS
+    GTEST_SKIP() << "built without events";
+#else
+    static std::vector<uint64_t> s_numbers;
+    s_numbers.clear();
+    setEventSink(
+        [](const Event& e, void*) {
+            if (e.kind == EventKind::SweepCycle) s_numbers.push_back(e.d);
+        },
+        nullptr);
+    // sweepAll starts generations of its own (forced), with some objects to sweep in between.
+    std::vector<void*> live;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 1000; i++) live.push_back(ssMalloc(256));
+        sweepAll();
+    }
+    setEventSink(nullptr, nullptr);
+    MemStats st;
+    readMemStats(&st);
+    for (void* p : live) ssFree(p);
+    ASSERT_GE(s_numbers.size(), 3u) << "the churn did not start three sweep generations";
+    for (size_t i = 1; i < s_numbers.size(); i++) EXPECT_EQ(s_numbers[i], s_numbers[i - 1] + 1);
+    EXPECT_GE(s_numbers.front(), 1u);
+    EXPECT_EQ(s_numbers.back(), st.NumSweepCycles) << "the last record began the last generation";
+#endif
+}
+
 TEST(MallocDeathTest, DoubleFreeIsReported) {
     EXPECT_DEATH(
         {

@@ -578,6 +578,35 @@ TEST(Recorder, GcCyclesAndPhasesAndEventsBetween) {
     EXPECT_EQ(r->eventsBetween(0, 1000, 3).size(), 3u);
 }
 
+TEST(Recorder, SweepGenerationsKeepTheAllocatorsNumbers) {
+    // An attach that began at generation 5, with generation 6's record dropped: gc_cycles says 5
+    // and 7 (the program's numbers, as num_sweep_cycles counts them), and 5 ends where 7 begins.
+    // A stream from before the record carried its number (d = 0) is counted 1, 2, ...
+    TempDir dir;
+    auto t = [](uint64_t ns) { return kStart + ns; };
+    auto sweep = [&](uint64_t ns, uint64_t sweepgen, uint64_t number) {
+        return makeEvent(t(ns), EventKind::SweepCycle, 0, 0, 0, sweepgen, 1 << 20, 4 << 20, number);
+    };
+    for (bool numbered : {true, false}) {
+        const std::string file = dir.path(numbered ? "numbered.db" : "old.db");
+        StreamBuilder b(kStart);
+        b.frame({sweep(100, 10, numbered ? 5 : 0), sweep(300, 14, numbered ? 7 : 0)});
+        b.trailer();
+        ASSERT_TRUE(recordBytes(file, b.bytes));
+        std::string err;
+        auto r = SessionReader::open(file, &err);
+        ASSERT_TRUE(r) << err;
+        auto cycles = r->gcCycles(0, 1000);
+        ASSERT_EQ(cycles.size(), 2u);
+        EXPECT_EQ(cycles[0].kind, "sweep");
+        EXPECT_EQ(cycles[0].cycle, numbered ? 5 : 1);
+        EXPECT_EQ(cycles[0].endNs, 300);
+        EXPECT_EQ(cycles[0].sweepgen, 10u);
+        EXPECT_EQ(cycles[1].cycle, numbered ? 7 : 2);
+        EXPECT_EQ(cycles[1].endNs, -1);
+    }
+}
+
 TEST(Recorder, WatermarksPutLateRecordsInTimeOrder) {
     // Thread 1's records of t=10..30 arrive a frame after thread 2's t=40: the watermark of the
     // first frame (t=35) holds t=40 back; the session's id order is time order.
