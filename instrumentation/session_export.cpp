@@ -241,15 +241,24 @@ bool exportCsv(SessionReader& r, const std::string& dir, std::string* err) {
         return false;
     }
     const auto& table = r.sizeClasses();
+    const uint64_t pageSize = r.info().pageSize ? r.info().pageSize : 8192;
     const std::string classes =
         csv("class,size,npages,nelems,spans,span_bytes,objects,bytes_in_use,free_slot_bytes,tail_"
             "waste,mallocs,frees,"
             "requested_bytes",
             r.classTotalsAt(end), [&](const ClassTotals& c) {
+                // Pages and slots per span as the spans at the end have them (malloc mode
+                // enlarges the spans of classes up to 1 KiB: ARCHITECTURE, "Span sizes"); the
+                // session's table (Go's) for a class with no span then.
                 const auto& e = table[static_cast<size_t>(c.sizeClass)];
-                return joined(c.sizeClass, c.size, e.npages, e.nelems, c.spans, c.spanBytes,
-                              c.objects, c.bytesInUse, c.freeSlotBytes, c.tailWaste, c.mallocs,
-                              c.frees, c.requestedBytes);
+                uint64_t npages = e.npages, nelems = e.nelems;
+                if (c.spans && c.size) {
+                    npages = c.spanBytes / c.spans / pageSize;
+                    nelems = (c.bytesInUse + c.freeSlotBytes) / c.size / c.spans;
+                }
+                return joined(c.sizeClass, c.size, npages, nelems, c.spans, c.spanBytes, c.objects,
+                              c.bytesInUse, c.freeSlotBytes, c.tailWaste, c.mallocs, c.frees,
+                              c.requestedBytes);
             });
     const std::string heap =
         csv("t_ns,heap_alloc,heap_inuse,heap_idle,heap_released,heap_sys,sys,heap_objects,total_"

@@ -10,9 +10,12 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "spanscope/detail/sizeclasses.h"
 #include "spanscope/session.h"
+#include "spanscope/session_export.h"
 #include "stream_builder.h"
 
 using namespace spanscope;
@@ -605,6 +608,49 @@ TEST(Recorder, SweepGenerationsKeepTheAllocatorsNumbers) {
         EXPECT_EQ(cycles[1].cycle, numbered ? 7 : 2);
         EXPECT_EQ(cycles[1].endNs, -1);
     }
+}
+
+TEST(Export, ClassCsvSaysThePagesAndSlotsOfTheSpansThemselves) {
+    // Malloc mode's spans of 1 KiB objects are 4 pages of 32 slots (Go's table: 1 page of 8):
+    // size_classes.csv's npages and nelems follow the spans the session holds, so that
+    // npages x pages x spans is span_bytes; a class without spans keeps the table's figures.
+    TempDir dir;
+    const std::string file = dir.path("malloc.db");
+    const int cls = sizeToClass(1024);
+    ASSERT_EQ(kClassToSize[cls], 1024u);
+    const auto spc = static_cast<uint8_t>(cls << 1 | 1);
+    StreamBuilder b(kStart);
+    b.frame({makeEvent(kStart + 10, EventKind::SpanAlloc, A, spc, 4, 32),
+             makeEvent(kStart + 20, EventKind::SpanAlloc, C, spc, 4, 32)});
+    b.trailer();
+    ASSERT_TRUE(recordBytes(file, b.bytes));
+    std::string err;
+    auto r = SessionReader::open(file, &err);
+    ASSERT_TRUE(r) << err;
+    ASSERT_TRUE(exportCsv(*r, dir.path("csv"), &err)) << err;
+    std::ifstream in(dir.path("csv") + "/size_classes.csv");
+    std::string line;
+    std::getline(in, line);
+    ASSERT_EQ(line.rfind("class,size,npages,nelems,spans,span_bytes,", 0), 0u) << line;
+    bool seen = false, other = false;
+    while (std::getline(in, line)) {
+        std::vector<uint64_t> v;
+        std::stringstream ss(line);
+        for (std::string cell; std::getline(ss, cell, ',');) v.push_back(std::stoull(cell));
+        ASSERT_GE(v.size(), 6u) << line;
+        if (v[0] == uint64_t(cls)) {
+            seen = true;
+            EXPECT_EQ(v[2], 4u) << line;
+            EXPECT_EQ(v[3], 32u) << line;
+            EXPECT_EQ(v[4], 2u) << line;
+            EXPECT_EQ(v[5], 2u * 4 * 8192) << line;
+        } else if (v[0] == uint64_t(cls - 1) && v[4] == 0) {
+            other = true;
+            EXPECT_EQ(v[2], kClassToAllocNPages[cls - 1]) << line;
+        }
+    }
+    EXPECT_TRUE(seen);
+    EXPECT_TRUE(other);
 }
 
 TEST(Recorder, WatermarksPutLateRecordsInTimeOrder) {
