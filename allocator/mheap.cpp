@@ -380,13 +380,16 @@ uint32_t MHeap::walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx) {
     for (MSpan* s : m_allspans) {
         if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != static_cast<uint8_t>(SpanState::InUse))
             continue;  // being set up
-        // Merge this moment's local frees into the view without touching the span.
+        // Merge this moment's local frees into the view without touching the span. The span's
+        // owner may be sweeping it meanwhile (installSwept: allocBits, needzero, freeindex): read
+        // what it stores atomically, allocBits with acquire so that the bitmap it points to is
+        // the one the sweep built.
         MCache* owner = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
         SpanInfo info{s->startAddr,
                       static_cast<uint32_t>(s->npages),
                       s->spanclass,
                       static_cast<uint8_t>(s->whereNow()),
-                      s->needzero,
+                      loadRelaxed(s->needzero),
                       static_cast<uint8_t>(s->wantsSweep()),
                       s->nelems,
                       loadRelaxed(s->allocCount),
@@ -394,7 +397,7 @@ uint32_t MHeap::walkSpans(void (*fn)(const SpanInfo&, void*), void* ctx) {
                       s->elemsize,
                       loadRelaxed(s->sweepgen),
                       owner ? owner->tid : 0,
-                      s->allocBits,
+                      __atomic_load_n(&s->allocBits, __ATOMIC_ACQUIRE),
                       s->freeBits,
                       s->nwords};
         fn(info, ctx);

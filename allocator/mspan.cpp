@@ -49,7 +49,7 @@ size_t installSwept(MSpan* s, uint64_t* now, uint64_t* old, size_t nalloc) {
     storeRelaxed(s->allocCount, static_cast<uint16_t>(nalloc));
     __atomic_store_n(&s->freeindex, static_cast<uint16_t>(0), __ATOMIC_RELEASE);
     s->resetAllocCache();
-    if (nfreed) s->needzero = 1;
+    if (nfreed) storeRelaxed(s->needzero, uint8_t{1});  // walkSpans may be reading it
     return nfreed;
 }
 }  // namespace
