@@ -72,25 +72,31 @@ MSpan* MCentral::cacheSpan(MHeap& heap, long* sweptFreed) {
         lock.unlock();
         return s;
     }
+    // Each sweep is counted from just after the pop (a fork child finds a span popped but not yet
+    // claimed unswept, and sweeps it) until the span is swept (and, if full, placed).
     for (int budget = kSweepBudget; budget > 0; budget--) {
         if (MSpan* s = partialUnswept(sg).pop()) {
             lock.unlock();
+            heap.beginSweep();
             __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
             const size_t n = sweepSpan(s);  // preserve: keep it even if it is now empty
             heap.noteSwept(s, n, !sweptFreed);
             if (sweptFreed) *sweptFreed = static_cast<long>(n);
             __atomic_store_n(&s->sweepgen, sg, __ATOMIC_RELEASE);
+            heap.endSweep();
             return s;
         }
         MSpan* s = fullUnswept(sg).pop();
         if (!s) break;
         lock.unlock();
+        heap.beginSweep();
         __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
         const size_t n = sweepSpan(s);
         const bool room = s->hasRoom();
         heap.noteSwept(s, n, !(room && sweptFreed));
         __atomic_store_n(&s->sweepgen, sg, __ATOMIC_RELEASE);
         if (room) {
+            heap.endSweep();
             if (sweptFreed) *sweptFreed = static_cast<long>(n);
             return s;
         }
@@ -101,6 +107,7 @@ MSpan* MCentral::cacheSpan(MHeap& heap, long* sweptFreed) {
         } else {
             fullSwept(sg).push(s, SpanWhere::FullSwept);
         }
+        heap.endSweep();
     }
     lock.unlock();
     // Go's mcentral.grow: a fresh span from the heap.
@@ -130,9 +137,13 @@ bool MCentral::sweepOne(MHeap& heap) {
     if (!s) return false;
     if (SPANSCOPE_UNLIKELY(g_bgSweepPauseUsForTests.load(std::memory_order_relaxed)))
         pauseIfBackgroundSweeper();
+    heap.beginSweep();
     __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
     heap.noteSwept(s, sweepSpan(s));
+    if (auto hook = g_sweptHookForTests.load(std::memory_order_relaxed); SPANSCOPE_UNLIKELY(hook))
+        hook(s);
     placeSwept(heap, s, sg);
+    heap.endSweep();
     return true;
 }
 

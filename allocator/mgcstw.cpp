@@ -98,9 +98,11 @@ void threadExitGC(void*) {
 }
 
 // fork: take the collector's locks (as a blocked mutator, so a stop-the-world in progress can
-// finish first); in the child only the forking thread is left, so the others' caches are returned,
-// what they held grey is found again (remarkAfterFork), and the mark workers are started again
-// (marking resumes if the fork came mid-cycle).
+// finish first) and wait for every sweep in flight (MHeap::lockForFork: a span half swept by a
+// thread the child does not have would be swept again there with its marks already cleared); in
+// the child only the forking thread is left, so the others' caches are returned, what they held
+// grey is found again (remarkAfterFork), and the mark workers are started again (marking resumes
+// if the fork came mid-cycle).
 void forkPrepare() {
     // Lock order: cycle -> world -> mutators -> pacer -> globals -> work pool -> heap (gcStart
     // takes the cycle lock before stopping the world; the stopper holds the mutator list).
@@ -111,10 +113,10 @@ void forkPrepare() {
     g_pacerLock.lock();
     g_globalsLock.lock();
     g_workPool.lock();
-    g_gcHeap.lockAll();
+    g_gcHeap.lockForFork();  // waits for sweeps in flight: the child must not get a span half swept
 }
 void unlockForFork() {
-    g_gcHeap.unlockAll();
+    g_gcHeap.unlockAfterFork();
     g_workPool.unlock();
     g_globalsLock.unlock();
     g_pacerLock.unlock();
@@ -176,6 +178,7 @@ void gcInit() {
     pthread_key_create(&g_mutKey, threadExitGC);
     g_initialized.store(true, std::memory_order_release);
     startWorker();
+    registerProfileForkHandlers();  // first: its prepare must run after forkPrepare's sweep wait
     pthread_atfork(forkPrepare, forkParent, forkChild);
 }
 

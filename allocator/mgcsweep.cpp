@@ -15,6 +15,7 @@
 namespace spanscope::detail {
 
 std::atomic<uint32_t> g_bgSweepPauseUsForTests{0};
+std::atomic<void (*)(MSpan*)> g_sweptHookForTests{nullptr};
 
 namespace {
 thread_local bool t_backgroundSweeper = false;

@@ -310,8 +310,7 @@ void profileAlloc(MCache* c, void* p, size_t size, bool managed) {
     // allocmcache).
     if (rate == 0 || !p || t_inProfiler || (first && rate != 1)) return;
     t_inProfiler = true;
-    if (!g_forkRegistered.exchange(true, std::memory_order_relaxed))
-        pthread_atfork(mprofForkPrepare, mprofForkParent, mprofForkChild);
+    registerProfileForkHandlers();
     uintptr_t stk[kMaxProfileStack];
     const int n = captureStack(stk);
     const uintptr_t addr = reinterpret_cast<uintptr_t>(p);
@@ -368,6 +367,11 @@ void mprofForkParent() {
 }
 void mprofForkChild() {
     g_lock.unlock();
+}
+
+void registerProfileForkHandlers() {
+    if (!g_forkRegistered.exchange(true, std::memory_order_relaxed))
+        pthread_atfork(mprofForkPrepare, mprofForkParent, mprofForkChild);
 }
 
 }  // namespace detail

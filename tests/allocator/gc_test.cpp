@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -571,6 +572,92 @@ TEST(GC, ForkDuringMarkKeepsEveryReachableObject) {
         EXPECT_EQ(forkDuringMark(delay), 0)
             << "fork " << delay.count() << " us into a collection of " << cycle.count() << " us";
     }
+}
+
+namespace {
+// GC.ForkDuringASweepKeepsEveryLiveObject's hook: holds the sweeper thread inside the sweep of a
+// span of the list, after the sweep and before the span is placed, until the parent has forked or
+// the fork waits for this sweep to end (MHeap::lockForFork).
+std::atomic<std::thread::id> g_holdThread;  // the sweeping thread, set by itself
+std::vector<uintptr_t> g_holdSpans;         // sorted span bases of the list's nodes
+std::atomic<bool> g_holdArmed{false}, g_holding{false}, g_forked{false};
+void holdSweptSpan(detail::MSpan* s) {
+    if (std::this_thread::get_id() != g_holdThread ||
+        !std::binary_search(g_holdSpans.begin(), g_holdSpans.end(), s->startAddr) ||
+        !g_holdArmed.exchange(false))
+        return;
+    g_holding = true;
+    while (!g_forked.load() && !detail::g_gcHeap.sweepsHeldForFork())
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+}
+}  // namespace
+
+// A fork while another thread sweeps a span: the child must not find the span half swept (its
+// marks already installed as allocation bits and cleared) and sweep it again with no marks, which
+// freed every live object in it. The sweeper is held at that point by a test hook.
+TEST(GC, ForkDuringASweepKeepsEveryLiveObject) {
+    constexpr int kLen = 50000;
+    Root<Node> head(newNode(0));
+    {
+        Node* tail = head.get();
+        for (int i = 1; i < kLen; i++) {
+            Node* n = newNode(static_cast<uint64_t>(i));
+            tail->left = n;
+            tail = n;
+        }
+    }
+    g_holdSpans.clear();
+    for (Node* p = head.get(); p; p = p->left.get())
+        g_holdSpans.push_back(detail::spanOf(reinterpret_cast<uintptr_t>(p))->startAddr);
+    std::sort(g_holdSpans.begin(), g_holdSpans.end());
+    g_holdSpans.erase(std::unique(g_holdSpans.begin(), g_holdSpans.end()), g_holdSpans.end());
+    collect();  // nothing left unswept: the sweeper's gcStart sweeps nothing under the cycle lock
+    g_forked = false;
+    g_holding = false;
+    g_holdArmed = true;
+    // The background sweeper is slowed so that the sweeping thread meets the list's spans.
+    detail::g_bgSweepPauseUsForTests.store(2000);
+    detail::g_sweptHookForTests.store(&holdSweptSpan);
+    std::thread sweeper([] {
+        g_holdThread = std::this_thread::get_id();
+        collect();  // the cycle, then its sweep in this thread
+        detachThread();
+    });
+    pid_t pid;
+    {
+        BlockingRegion blocking;
+        while (!g_holding.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+        pid = fork();
+        if (pid != 0) g_forked = true;
+    }
+    if (pid == 0) {
+        collect();
+        for (int i = 0; i < kLen; i++) newNode(7);  // takes every slot the sweep freed
+        collect();
+        int n = 0;
+        for (Node* p = head.get(); p; p = p->left.get(), n++) {
+            if (p->value != static_cast<uint64_t>(n) || p->check != mix(static_cast<uint64_t>(n))) {
+                fprintf(stderr, "child: node %d of the list was freed and reused\n", n);
+                _exit(1);
+            }
+        }
+        char why[256] = "";
+        if (!validate(why, sizeof why)) {
+            fprintf(stderr, "child: validate: %s\n", why);
+            _exit(3);
+        }
+        _exit(n == kLen ? 0 : 2);
+    }
+    int status = 0;
+    {
+        BlockingRegion blocking;
+        waitpid(pid, &status, 0);
+        sweeper.join();
+    }
+    detail::g_sweptHookForTests.store(nullptr);
+    detail::g_bgSweepPauseUsForTests.store(0);
+    ASSERT_TRUE(WIFEXITED(status)) << "child killed by signal " << WTERMSIG(status);
+    EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(GC, GctraceLineHasGoFormat) {

@@ -21,6 +21,9 @@ namespace spanscope::detail {
 // between taking a span and sweeping it, widening the window in which a sweep is in flight.
 extern std::atomic<uint32_t> g_bgSweepPauseUsForTests;
 void pauseIfBackgroundSweeper();  // called by MCentral::sweepOne when the hook is set
+// Test hook (gc_test.cpp's fork tests): called by MCentral::sweepOne with a span it has swept but
+// not yet placed (its sweepgen still says "being swept"), the window a fork must not copy.
+extern std::atomic<void (*)(MSpan*)> g_sweptHookForTests;
 
 inline constexpr size_t kScavengeQuantum = 64 << 10;  // Go's scavengeQuantum: the unit of release
 inline constexpr uintptr_t kArenaShift = 26;
@@ -185,6 +188,29 @@ public:
     // fork: take every lock in order (prepare), release them (parent, child).
     void lockAll();
     void unlockAll();
+    // Managed mode's sweeps in flight (Go's sweep.active, activeSweep.begin/end): from taking an
+    // unswept span to placing it (or handing it to the mcache), a sweep is counted. A thread that
+    // vanishes in a fork child mid-sweep leaves a span whose sweepgen still says "being swept"
+    // while its marks may already be the allocation bits and cleared: swept again there, every
+    // live object in it would be freed. So the fork's prepare closes the gate (new sweeps wait)
+    // and waits for the count to reach zero (lockForFork). Malloc mode is not gated: a sweep it
+    // repeats in a child can only keep freed slots allocated.
+    void beginSweep() {
+        if (m_managed) beginSweepSlow();
+    }
+    void endSweep() {
+        if (m_managed) endSweepSlow();
+    }
+    // lockAll for fork: with m_cycleLock held (no background sweep or generation start in
+    // flight), closes the sweep gate and waits for every sweep in flight, then takes the rest.
+    // The sweeps finish first because they need the mcentral locks, the heap lock and the heap
+    // profile's lock (whose prepare handler runs after this one, see
+    // registerProfileForkHandlers). unlockAfterFork opens the gate again (parent and child).
+    void lockForFork();
+    void unlockAfterFork();
+    bool sweepsHeldForFork() const {  // tests: a fork is waiting for (or past) the sweep gate
+        return (m_sweepers.load(std::memory_order_acquire) & kSweepGateClosed) != 0;
+    }
     void resetAfterFork();
     // In a fork child (one thread, locks free): finish what other threads were doing to spans
     // when fork() came (a span popped from a set, being uncached, allocated or freed), so that
@@ -269,6 +295,11 @@ private:
     std::atomic<uint64_t> m_smallRequested[kNumSizeClasses] = {};
     std::atomic<uint64_t> m_largeRequested{0};
     std::atomic<int> m_bgState{0};  // 0 not started, 1 starting/running
+    // Sweeps in flight (managed mode), with kSweepGateClosed set while a fork is prepared.
+    static constexpr uint32_t kSweepGateClosed = 1u << 31;
+    std::atomic<uint32_t> m_sweepers{0};
+    void beginSweepSlow();
+    void endSweepSlow();
     std::atomic<uint32_t> m_bgWake{0};
 };
 

@@ -50,6 +50,10 @@ private:
 void mprofForkPrepare();
 void mprofForkParent();
 void mprofForkChild();
+// Registers mprofFork* once. The collector calls it before registering its own handlers, so that
+// the profile lock is taken after the managed heap's prepare handler (prepare handlers run in the
+// reverse order of registration): that handler waits for sweeps in flight, which take the lock.
+void registerProfileForkHandlers();
 
 // Go's "if size < c.nextSample { c.nextSample -= size } else { profilealloc(...) }".
 SPANSCOPE_INLINE void* sampleAlloc(MCache* c, void* p, size_t size, bool managed = false) {
