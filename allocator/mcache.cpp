@@ -4,10 +4,10 @@
 
 #include <pthread.h>
 
+#include "spanscope/detail/emit.h"
 #include "spanscope/detail/intrusive_list.h"
 #include "spanscope/detail/mheap.h"
 #include "spanscope/detail/mprof.h"
-#include "spanscope/events.h"
 
 namespace spanscope::detail {
 
@@ -33,7 +33,7 @@ void threadExit(void* arg) {
         unlinkCache(c);
     }
     c->state = CacheState::TornDown;
-    SPANSCOPE_EMIT(EventKind::ThreadExit, 0, 0, 0, 0, 0, 0, 0, 0);
+    SPANSCOPE_RECORD(threadExit());
 }
 
 SpinLock g_initLock;
@@ -81,7 +81,7 @@ void initThreadCache(MCache* c) {
         g_cacheList.pushFront(c);
     }
     if (g_keyReady.load() && c->destructorRounds++ < 3) pthread_setspecific(g_exitKey, c);
-    SPANSCOPE_EMIT(EventKind::ThreadStart, 0, 0, 0, 0, 0, 0, 0, 0);
+    SPANSCOPE_RECORD(threadStart());
 }
 
 // Malloc mode: the frees a sweep of s would find now (the owner's and other threads').
@@ -106,10 +106,10 @@ static MSpan* detachOne(MCache* c, uint8_t spc) {
 }
 
 // SpanRefill's flags: the new span was swept on the way, an old span was handed back (full?).
-static uint8_t refillFlags(long sweptFreed, const MSpan* old) {
-    uint8_t flags = sweptFreed >= 0 ? kRefillSwept : 0;
-    if (old) flags |= kRefillUncached | (old->allocCount == old->nelems ? kRefillOldFull : 0);
-    return flags;
+// SpanRefill's account of the span a refill hands back (none: a default HandedBack).
+static record::HandedBack handedBack(const MSpan* old) {
+    if (!old) return {};
+    return {old->startAddr, old->allocCount, old->allocCount == old->nelems};
 }
 
 static void uncacheOne(MCache* c, uint8_t spc, bool swept = false) {
@@ -173,10 +173,8 @@ bool MCache::refill(uint8_t spc) {
     h.addHeapLive(
         static_cast<int64_t>(static_cast<size_t>(s->nelems - s->allocCount) * s->elemsize));
     alloc[spc] = s;
-    SPANSCOPE_EMIT(EventKind::SpanRefill, spc, refillFlags(sweptFreed, old),
-                   static_cast<uint32_t>(s->npages), s->startAddr, s->allocCount, s->nelems,
-                   sweptFreed >= 0 ? static_cast<uint64_t>(sweptFreed) : 0,
-                   old ? payload::packRefillOld(old->startAddr, old->allocCount) : 0);
+    SPANSCOPE_RECORD(spanRefill(spc, s->startAddr, s->npages, s->allocCount, s->nelems, sweptFreed,
+                                handedBack(old)));
     if (old) h.central(spc).uncacheSpan(h, old, oldSwept, /*emit=*/false);
     return true;
 }

@@ -1,8 +1,8 @@
 // mcentral: Go's cacheSpan/uncacheSpan over swept and unswept span sets. See spanscope/allocator.h.
 #include "spanscope/detail/mcentral.h"
 
+#include "spanscope/detail/emit.h"
 #include "spanscope/detail/mheap.h"
-#include "spanscope/events.h"
 
 namespace spanscope::detail {
 
@@ -117,9 +117,8 @@ MSpan* MCentral::cacheSpan(MHeap& heap, long* sweptFreed) {
 void MCentral::uncacheSpan(MHeap& heap, MSpan* s, bool swept, bool emit) {
     __atomic_store_n(&s->owner, static_cast<MCache*>(nullptr), __ATOMIC_RELEASE);
     if (emit)
-        SPANSCOPE_EMIT(EventKind::SpanUncache, s->spanclass, s->allocCount == s->nelems,
-                       static_cast<uint32_t>(s->npages), s->startAddr, s->allocCount, s->nelems, 0,
-                       0);
+        SPANSCOPE_RECORD(
+            spanUncache(s->spanclass, s->startAddr, s->npages, s->allocCount, s->nelems));
     // Malloc mode: the owner's own frees (plain local bits) join the shared free bits and count
     // toward the sweep threshold, so the span is swept when enough frees wait, by whoever takes
     // it, not on every uncache. Managed mode: a cached span is swept already (Go's non-stale

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "spanscope/detail/emit.h"
 #include "spanscope/detail/mheap.h"
 #include "spanscope/detail/mprof.h"
 
@@ -103,17 +104,6 @@ void printGCTrace(const CycleStats& c, uint64_t n) {
     printErr("%s", line);
 }
 
-// GCPhase event: a = cycle (numgc after this cycle, as gctrace prints), b = heapLive at that
-// moment (heap0 at sweep termination, heap1 at mark termination, heap2 = marked once off),
-// c = goal, d = trigger, flags = phase, npages = the stop-the-world's microseconds; addr by phase:
-// sweep termination and mark: the memory limit in bytes (0: none); mark termination: assist CPU
-// us << 32 | background worker CPU us; off: idle-worker mark CPU us << 32 | memory limit MiB.
-void emitPhase(GCPhaseKind phase, uint64_t cycle, uint64_t heapLive, uint64_t stwNs, uint64_t goal,
-               uint64_t trigger, uint64_t addr) {
-    SPANSCOPE_EMIT(EventKind::GCPhase, 0, static_cast<uint8_t>(phase),
-                   static_cast<uint32_t>(stwNs / 1000), addr, cycle, heapLive, goal, trigger);
-}
-
 // ---------------------------------------------------------------------------------------------
 // The cycle.
 
@@ -196,8 +186,10 @@ void gcStart(bool forced) {
     g_lastPause.store(c.stw1Ns);
     const uint64_t cycle = g_numGC.load() + 1;
     const uint64_t limit = c.memoryLimit == INT64_MAX ? 0 : static_cast<uint64_t>(c.memoryLimit);
-    emitPhase(GCPhaseKind::SweepTermination, cycle, c.heap0, c.stw1Ns, c.goal, c.trigger, limit);
-    emitPhase(GCPhaseKind::Mark, cycle, c.heap0, 0, c.goal, c.trigger, limit);
+    // GCPhase records (detail/emit.h): b = heapLive at that moment (heap0 here, heap1 at mark
+    // termination, heap2 = marked once off); a = cycle, numgc after this cycle as gctrace prints.
+    SPANSCOPE_RECORD(gcSweepTermination(cycle, c.heap0, c.goal, c.trigger, c.stw1Ns, limit));
+    SPANSCOPE_RECORD(gcMark(cycle, c.heap0, c.goal, c.trigger, limit));
     g_markWake.fetch_add(1);
     futexWakeAll(&g_markWake);
     g_cycleLock.unlock();
@@ -261,10 +253,9 @@ void reportCycle(CycleStats& c, uint64_t n, uint64_t newGoal, uint64_t newTrigge
     c.workerNs = g_workerNs.exchange(0);
     c.idleNs = g_idleNs.exchange(0);
     const uint64_t limit = c.memoryLimit == INT64_MAX ? 0 : static_cast<uint64_t>(c.memoryLimit);
-    emitPhase(GCPhaseKind::MarkTermination, n, c.heap1, c.stw2Ns, c.goal, c.trigger,
-              payload::packHiLo(c.assistNs / 1000, c.workerNs / 1000));
-    emitPhase(GCPhaseKind::Off, n, c.heap2, 0, newGoal, newTrigger,
-              payload::packHiLo(c.idleNs / 1000, limit >> 20));
+    SPANSCOPE_RECORD(gcMarkTermination(n, c.heap1, c.goal, c.trigger, c.stw2Ns, c.assistNs / 1000,
+                                       c.workerNs / 1000));
+    SPANSCOPE_RECORD(gcOff(n, c.heap2, newGoal, newTrigger, c.idleNs / 1000, limit >> 20));
     if (g_gctrace) printGCTrace(c, n);
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "mgc.h"
+#include "spanscope/detail/emit.h"
 #include "spanscope/detail/mheap.h"
 #include "spanscope/detail/mprof.h"
 
@@ -53,9 +54,7 @@ SPANSCOPE_NOINLINE void gcAssist(Mutator& m) {
     // One record per assist that did work (events.h): one that found no grey work (binary-trees
     // makes one per allocation while the pool is empty, 99.99% of its 10 M assists) changes
     // nothing a session shows; its time is in mark termination's assist CPU (GCPhase addr).
-    if (done)
-        SPANSCOPE_EMIT(EventKind::MarkAssistEnd, 0, 0, 0, 0, done, static_cast<uint64_t>(debtWork),
-                       dt, 0);
+    if (done) SPANSCOPE_RECORD(markAssistEnd(done, static_cast<uint64_t>(debtWork), dt));
     if (!done && g_gcHeap.heapLive() >= g_gc.heapGoal.load(std::memory_order_relaxed))
         parkAssist(m);
 }
@@ -109,8 +108,8 @@ SPANSCOPE_INLINE void* mallocgcTiny(Mutator& m, size_t size) {
     c.requested[kTinySpanClass] += size;
     if (allocateBlack()) markNew(m, s, reinterpret_cast<uintptr_t>(block));
     if (SPANSCOPE_OBJECT_EVENTS())
-        SPANSCOPE_EMIT(EventKind::ObjAlloc, kTinySpanClass, 1, 0,
-                       reinterpret_cast<uintptr_t>(block), size, 0, 0, 0);
+        SPANSCOPE_RECORD(
+            objAllocTinyBlock(kTinySpanClass, reinterpret_cast<uintptr_t>(block), size));
     if (size < c.tinyoffset || c.tiny == 0) {
         c.tiny = reinterpret_cast<uintptr_t>(block);
         c.tinyoffset = size;
@@ -143,8 +142,7 @@ SPANSCOPE_INLINE void* mallocgcSmall(Mutator& m, size_t size, const gc::Type* t,
     }
     if (!noscan) noteScanAlloc(m, s->elemsize);  // scanObject's unit: the whole slot
     if (allocateBlack()) markNew(m, s, slot);
-    if (SPANSCOPE_OBJECT_EVENTS())
-        SPANSCOPE_EMIT(EventKind::ObjAlloc, spc, 0, 0, slot, size, 0, 0, 0);
+    if (SPANSCOPE_OBJECT_EVENTS()) SPANSCOPE_RECORD(objAlloc(spc, slot, size));
     sampleAlloc(&c, reinterpret_cast<void*>(slot), s->elemsize, true);
     return p;
 }
@@ -161,8 +159,7 @@ SPANSCOPE_NOINLINE void* mallocgcLarge(Mutator& m, size_t size, const gc::Type* 
     }
     if (allocateBlack()) markNew(m, s, reinterpret_cast<uintptr_t>(p));
     if (SPANSCOPE_OBJECT_EVENTS())
-        SPANSCOPE_EMIT(EventKind::ObjAlloc, s->spanclass, 0, 0, reinterpret_cast<uintptr_t>(p),
-                       size, 0, 0, 0);
+        SPANSCOPE_RECORD(objAlloc(s->spanclass, reinterpret_cast<uintptr_t>(p), size));
     return sampleAlloc(&m.cache, p, s->npages * kPageSize, true);
 }
 

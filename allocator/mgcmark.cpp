@@ -4,8 +4,8 @@
 #include <cstring>
 
 #include "mgc.h"
+#include "spanscope/detail/emit.h"
 #include "spanscope/detail/mheap.h"
-#include "spanscope/events.h"
 
 namespace spanscope::detail {
 
@@ -92,8 +92,8 @@ void greyObject(uintptr_t p, GcWork& w) {
     w.bytesMarked += s->elemsize;
     const bool noscan = spanClassNoscan(s->spanclass);
     if (SPANSCOPE_OBJECT_EVENTS())  // a pointer-free object has nothing to scan: black at once
-        SPANSCOPE_EMIT(EventKind::ObjMark, s->spanclass, noscan ? 1 : 0, 0,
-                       s->startAddr + idx * s->elemsize, 0, 0, 0, 0);
+        SPANSCOPE_RECORD(objMark(s->spanclass, s->startAddr + idx * s->elemsize,
+                                 noscan ? record::MarkColour::Black : record::MarkColour::Grey));
     if (!noscan) w.put(s->startAddr + idx * s->elemsize);
 }
 
@@ -172,7 +172,7 @@ void scanObject(uintptr_t obj, GcWork& w) {
     if (!s) return;
     if (SPANSCOPE_OBJECT_EVENTS() &&
         (!s->isLarge() || obj == s->startAddr))  // an oblet is not an object
-        SPANSCOPE_EMIT(EventKind::ObjMark, s->spanclass, 1, 0, obj, 0, 0, 0, 0);
+        SPANSCOPE_RECORD(objMark(s->spanclass, obj, record::MarkColour::Black));
     if (s->isLarge()) {
         scanLarge(s, obj, w);
         return;

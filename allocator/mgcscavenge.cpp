@@ -6,9 +6,9 @@
 
 #include <cstdlib>
 
+#include "spanscope/detail/emit.h"
 #include "spanscope/detail/mcache.h"
 #include "spanscope/detail/mheap.h"
-#include "spanscope/events.h"
 
 namespace spanscope::detail {
 
@@ -68,7 +68,7 @@ size_t MHeap::scavenge(size_t maxBytes, bool force) {
             m_scavInFlight -= n * kPageSize;
             m_scavengedTotal += n * kPageSize;
         }
-        SPANSCOPE_EMIT(EventKind::Scavenge, 0, 0, static_cast<uint32_t>(n), base, 0, 0, 0, 0);
+        SPANSCOPE_RECORD(scavenge(base, n));
         released += n * kPageSize;
     }
     return released;

@@ -7,10 +7,10 @@
 
 #include <cstdlib>
 
+#include "spanscope/detail/emit.h"
 #include "spanscope/detail/mcache.h"
 #include "spanscope/detail/mheap.h"
 #include "spanscope/detail/mprof.h"
-#include "spanscope/events.h"
 
 namespace spanscope::detail {
 
@@ -83,8 +83,8 @@ void MHeap::noteSwept(MSpan* s, size_t nfreed, bool emit) {
     }
     if (!emit) return;
     if (nfreed) {
-        SPANSCOPE_EMIT(EventKind::SpanSweep, s->spanclass, 0, static_cast<uint32_t>(s->npages),
-                       s->startAddr, nfreed, s->allocCount, s->nelems, 0);
+        SPANSCOPE_RECORD(
+            spanSweep(s->spanclass, s->startAddr, s->npages, nfreed, s->allocCount, s->nelems));
         return;
     }
     // A sweep that frees nothing changes nothing a session shows: it is counted, and reported in
@@ -95,10 +95,10 @@ void MHeap::noteSwept(MSpan* s, size_t nfreed, bool emit) {
 }
 
 void MHeap::emitSweepProgress(bool done) {
-    SPANSCOPE_EMIT(EventKind::SweepProgress, 0, done ? 1 : 0, 0, 0,
-                   m_pagesSwept.load(std::memory_order_relaxed),
-                   __atomic_load_n(&m_heapInUse, __ATOMIC_RELAXED) / kPageSize,
-                   m_quietSweeps.exchange(0, std::memory_order_relaxed), sweepgen());
+    SPANSCOPE_RECORD(sweepProgress(done, m_pagesSwept.load(std::memory_order_relaxed),
+                                   __atomic_load_n(&m_heapInUse, __ATOMIC_RELAXED) / kPageSize,
+                                   m_quietSweeps.exchange(0, std::memory_order_relaxed),
+                                   sweepgen()));
 }
 
 bool MHeap::sweepOne() {
@@ -150,8 +150,8 @@ void MHeap::startCycle(bool force) {
     // session numbers its generations as the allocator does even when records were dropped.
     const uint64_t generation = m_numCycles.fetch_add(1, std::memory_order_relaxed) + 1;
     m_cycleLock.unlock();
-    SPANSCOPE_EMIT(EventKind::SweepCycle, 0, 0, 0, 0, sweepgen(), live,
-                   m_trigger.load(std::memory_order_relaxed), generation);
+    SPANSCOPE_RECORD(
+        sweepCycle(sweepgen(), live, m_trigger.load(std::memory_order_relaxed), generation));
     startBackground();
     wakeBackground();
 }

@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "spanscope/detail/emit.h"
 #include "spanscope/detail/mcache.h"
-#include "spanscope/events.h"
 
 namespace spanscope::detail {
 
@@ -62,7 +62,7 @@ HeapArena* MHeap::newArena(uintptr_t base) {
     m_arenaMetaBytes += sizeof(HeapArena);
     m_arenaCount++;
     __atomic_store_n(&g_arenaIndex[base >> kArenaShift], a, __ATOMIC_RELEASE);
-    SPANSCOPE_EMIT(EventKind::ArenaMap, 0, 0, kPagesPerArena, base, kArenaBytes, 0, 0, 0);
+    SPANSCOPE_RECORD(arenaMap(base, kPagesPerArena, kArenaBytes));
     return a;
 }
 
@@ -92,8 +92,7 @@ bool MHeap::grow(size_t npages) {
     m_pages.grow(base, ask);
     m_heapReleased += ask;  // fresh memory counts as released until used, as in Go
     m_grownBytes += ask;
-    SPANSCOPE_EMIT(EventKind::HeapGrow, 0, 0, static_cast<uint32_t>(ask / kPageSize), base, ask, 0,
-                   0, 0);
+    SPANSCOPE_RECORD(heapGrow(base, ask / kPageSize, ask));
     return true;
 }
 
@@ -179,10 +178,8 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
 
     setSpans(base, npages, s);
     __atomic_store_n(&s->state, static_cast<uint8_t>(SpanState::InUse), __ATOMIC_RELEASE);
-    if (scav)
-        SPANSCOPE_EMIT(EventKind::ScavReuse, spc, 0, static_cast<uint32_t>(scav), base, 0, 0, 0, 0);
-    SPANSCOPE_EMIT(EventKind::SpanAlloc, spc, 0, static_cast<uint32_t>(npages), base, nelems, 0, 0,
-                   0);
+    if (scav) SPANSCOPE_RECORD(scavReuse(spc, base, scav));
+    SPANSCOPE_RECORD(spanAlloc(spc, base, npages, nelems));
     // Go's allocSpan scavenge assist after a growth: keep retained memory near the goal.
     if (grew) scavenge(npages * kPageSize, false);
     return s;
@@ -213,8 +210,7 @@ void MHeap::freeSpan(MSpan* s) {
     s->setWhere(SpanWhere::None);
     // Stamped once walkSpans can no longer see the span: a rundown taken between an earlier stamp
     // and the store above listed the span after its SpanFree, and a replay kept it for good.
-    SPANSCOPE_EMIT(EventKind::SpanFree, s->spanclass, 0, static_cast<uint32_t>(s->npages),
-                   s->startAddr, 0, 0, 0, 0);
+    SPANSCOPE_RECORD(spanFree(s->spanclass, s->startAddr, s->npages));
     LockGuard g(m_lock);
     releaseSpanLocked(s);
 }
@@ -257,15 +253,13 @@ void* MHeap::allocLarge(size_t size, size_t align, bool zero, bool noscan) {
     }
     if (zero && s->needzero) memset(reinterpret_cast<void*>(s->startAddr), 0, size);
     m_largeRequested.fetch_add(size, std::memory_order_relaxed);
-    SPANSCOPE_EMIT(EventKind::LargeAlloc, s->spanclass, 0, static_cast<uint32_t>(npages),
-                   s->startAddr, size, 0, 0, 0);
+    SPANSCOPE_RECORD(largeAlloc(s->spanclass, s->startAddr, npages, size));
     return reinterpret_cast<void*>(s->startAddr);
 }
 
 void MHeap::freeLarge(MSpan* s) {
     size_t bytes = s->npages * kPageSize;
-    SPANSCOPE_EMIT(EventKind::LargeFree, s->spanclass, 0, static_cast<uint32_t>(s->npages),
-                   s->startAddr, 0, 0, 0, 0);
+    SPANSCOPE_RECORD(largeFree(s->spanclass, s->startAddr, s->npages));
     m_heapLive.fetch_sub(static_cast<int64_t>(bytes), std::memory_order_relaxed);
     {
         LockGuard g(m_lock);
@@ -290,8 +284,8 @@ bool MHeap::growLargeInPlace(MSpan* s, size_t newNpages) {
     s->elemsize = static_cast<uint32_t>(newNpages * kPageSize);
     m_heapLive.fetch_add(static_cast<int64_t>(extra * kPageSize), std::memory_order_relaxed);
     // The same object, now spanning more pages: flags = 1 says "grown in place".
-    SPANSCOPE_EMIT(EventKind::LargeAlloc, s->spanclass, 1, static_cast<uint32_t>(newNpages),
-                   s->startAddr, newNpages * kPageSize, 0, 0, 0);
+    SPANSCOPE_RECORD(
+        largeGrownInPlace(s->spanclass, s->startAddr, newNpages, newNpages * kPageSize));
     return true;
 }
 

@@ -29,9 +29,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "spanscope/detail/emit.h"
 #include "spanscope/detail/mheap.h"
 #include "spanscope/detail/mprof.h"
-#include "spanscope/events.h"
 
 namespace spanscope {
 namespace detail {
@@ -275,14 +275,11 @@ bool removeSample(uintptr_t addr, Sample* out) {
 void sendStack(Bucket* b, bool force) {
     const uint32_t epoch = g_sinkEpoch.load(std::memory_order_relaxed);
     if (!force && b->epoch.exchange(epoch, std::memory_order_relaxed) == epoch) return;
-    uintptr_t f[5];
-    for (uint32_t i = 0, chunk = 0; i < b->nstk || chunk == 0; i += 5, chunk++) {
-        const uint32_t k = b->nstk - i < 5 ? b->nstk - i : 5;
-        memset(f, 0, sizeof f);
-        memcpy(f, b->stk + i, k * sizeof(uintptr_t));
-        const uint8_t flags = static_cast<uint8_t>(k | (i + k >= b->nstk ? 0x80 : 0));
-        SPANSCOPE_EMIT(EventKind::ProfStack, static_cast<uint8_t>(chunk), flags, b->id, f[0], f[1],
-                       f[2], f[3], f[4]);
+    constexpr uint32_t kPer = record::kProfStackFramesPerRecord;
+    for (uint32_t i = 0, chunk = 0; i < b->nstk || chunk == 0; i += kPer, chunk++) {
+        const uint32_t k = b->nstk - i < kPer ? b->nstk - i : kPer;
+        SPANSCOPE_RECORD(
+            profStack(b->id, static_cast<uint8_t>(chunk), b->stk + i, k, i + k >= b->nstk));
     }
 }
 
@@ -294,9 +291,11 @@ void countFree(MSpan* s, const Sample& smp) {
     __atomic_store_n(&s->nsampled, static_cast<uint16_t>(s->nsampled - 1), __ATOMIC_RELAXED);
 }
 
-void emitFree(const Sample& smp) {
-    SPANSCOPE_EMIT(EventKind::ProfFree, 0, (smp.bytes & kManagedBit) ? 1 : 0, 0, smp.addr,
-                   smp.bytes & ~kManagedBit, smp.bucket->id, 0, 0);
+// Always inlined, as it was before the typed records: GCC otherwise splits the record into a
+// separate part and profileFree's no-sink path saves one more register.
+SPANSCOPE_INLINE void emitFree(const Sample& smp) {
+    SPANSCOPE_RECORD(profFree(smp.addr, smp.bytes & ~kManagedBit, smp.bucket->id,
+                              (smp.bytes & kManagedBit) != 0));
 }
 
 }  // namespace
@@ -329,8 +328,8 @@ void profileAlloc(MCache* c, void* p, size_t size, bool managed) {
     }
     if (g_eventSink.load(std::memory_order_relaxed)) {
         sendStack(b, false);
-        SPANSCOPE_EMIT(EventKind::ProfAlloc, s ? s->spanclass : 0, managed ? 1 : 0, 0, addr, size,
-                       b->id, static_cast<uint64_t>(rate), 0);
+        SPANSCOPE_RECORD(profAlloc(s ? s->spanclass : 0, addr, size, b->id,
+                                   static_cast<uint64_t>(rate), managed));
     }
     t_inProfiler = false;
 }

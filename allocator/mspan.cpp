@@ -1,8 +1,8 @@
 // mspan slow paths: Go's nextFreeIndex and the malloc-mode sweep. See spanscope/allocator.h.
 #include "spanscope/detail/mspan.h"
 
+#include "spanscope/detail/emit.h"
 #include "spanscope/detail/mprof.h"
-#include "spanscope/events.h"
 
 namespace spanscope::detail {
 
@@ -98,8 +98,7 @@ size_t sweepManagedSpan(MSpan* s) {
                 s->sweepgen);
         if (SPANSCOPE_OBJECT_EVENTS())
             if (uint64_t freed = s->allocatedWord(w) & ~m & s->validMask(w))
-                SPANSCOPE_EMIT(EventKind::ObjFree, s->spanclass, 0, static_cast<uint32_t>(w),
-                               s->startAddr, freed, 0, 0, 0);
+                SPANSCOPE_RECORD(objFree(s->spanclass, s->startAddr, w, freed));
         if (SPANSCOPE_UNLIKELY(loadRelaxed(s->nsampled) !=
                                0))  // the heap profile's samples (Go's specials)
             if (uint64_t freed = s->allocatedWord(w) & ~m & s->validMask(w))

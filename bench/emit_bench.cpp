@@ -1,5 +1,5 @@
 // emit_bench: what one record costs the allocating thread (issue 12's "emitting side measured"),
-// Google Benchmark. The parts of the emit path one by one: SPANSCOPE_EMIT with no sink (the one
+// Google Benchmark. The parts of the emit path one by one: SPANSCOPE_RECORD with no sink (the one
 // untaken branch every slow path pays), the clock alone, emitEvent into a sink that only counts
 // (clock, tid, sequence, the 64-byte record, the indirect call), and the real probe's sink (copy
 // into the thread's lock-free ring and publish; probe.cpp), whose stream goes to /dev/null so that
@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "spanscope/allocator.h"
+#include "spanscope/detail/emit.h"
 #include "spanscope/detail/platform.h"
 #include "spanscope/stream.h"
 
@@ -30,8 +31,8 @@ using namespace spanscope;
 namespace {
 
 void emitOne(uint64_t i) {
-    SPANSCOPE_EMIT(EventKind::SpanRefill, 10 << 1 | 1, 1, 1, 0xc000000000 + (i & 1023) * 8192, 17,
-                   64, 3, 0);
+    SPANSCOPE_RECORD(spanRefill(10 << 1 | 1, 0xc000000000 + (i & 1023) * 8192, /*npages=*/1,
+                                /*allocCount=*/17, /*nelems=*/64, /*sweptFreed=*/3, {}));
 }
 
 double cpuNs(clockid_t clock) {

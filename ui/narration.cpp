@@ -52,8 +52,9 @@ const session::GcPhase* findPhase(const NarrationContext& ctx, const char* name)
     return nullptr;
 }
 
-// The GCPhase record's addr (events.h, mgc.cpp's emitPhase): the memory limit at sweep termination
-// and mark (bytes), the CPU split at mark termination, idle marking and the limit (MiB) at off.
+// The GCPhase record's addr (events.h, detail/emit.h's gcPhase records): the memory limit at sweep
+// termination and mark (bytes), the CPU split at mark termination, idle marking and the limit (MiB)
+// at off.
 QString gcPhase(const Event& e, const NarrationContext& ctx) {
     const QString head = tr("GC %1: ").arg(e.a);
     const uint64_t stwNs = uint64_t{e.npages} * 1000;

@@ -3,7 +3,8 @@
 // makes the EventKind enum from this list; instrumentation/spanscope/kinds.h adds the probe's
 // kinds and derives everything else (the event_kinds rows, names, SQL filters, the presenter's
 // stepping, the narration's default sentence); a test checks docs/session-format.md's table.
-// Adding a kind: a row here (or in stream.h's probe list), its emit site and its docs row.
+// Adding a kind: a row here (or in stream.h's probe list), its typed function in detail/emit.h
+// (and a case in tests/allocator/emit_test.cpp), the site that calls it and its docs row.
 #pragma once
 #include <cstdint>
 

@@ -1,6 +1,7 @@
 // The allocator's event hook: fixed-size records emitted on slow paths only, to one sink.
 // With no sink installed each emission point costs one predictable branch; configuring with
-// -DSPANSCOPE_EVENTS=OFF removes them. instrumentation/ installs the sink and streams the records.
+// -DSPANSCOPE_EVENTS=OFF removes them. The allocator emits through detail/emit.h's typed records
+// (one function per kind, named fields); instrumentation/ installs the sink and streams them.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -50,7 +51,7 @@ constexpr uint16_t refillOldAllocCount(const Event& e) {
     return static_cast<uint16_t>(e.d & kRefillCountMask);
 }
 // GCPhase.addr: two µs counts at mark termination (assist << 32 | mark workers) and the idle mark
-// workers' µs << 32 | the memory limit in MiB at off (mgc.cpp's emitPhase).
+// workers' µs << 32 | the memory limit in MiB at off (detail/emit.h's gcMarkTermination, gcOff).
 constexpr uint64_t packHiLo(uint64_t hi, uint64_t lo) {
     return hi << 32 | (lo & 0xffffffff);
 }
@@ -90,21 +91,17 @@ void emitEvent(EventKind kind, uint8_t spanClass, uint8_t flags, uint32_t npages
                uint64_t a, uint64_t b, uint64_t c, uint64_t d);
 }  // namespace detail
 
+// Records are emitted through detail/emit.h's typed functions: SPANSCOPE_RECORD(spanFree(...)).
 #if SPANSCOPE_EVENTS
-#define SPANSCOPE_EMIT(kind, spc, flags, npages, addr, a, b, c, d)                               \
-    do {                                                                                         \
-        if (__builtin_expect(                                                                    \
-                ::spanscope::detail::g_eventSink.load(std::memory_order_relaxed) != nullptr, 0)) \
-            ::spanscope::detail::emitEvent(kind, spc, flags, npages, addr, a, b, c, d);          \
-    } while (0)
+// The one branch an emission point costs: is a sink installed? Predicted not taken.
+#define SPANSCOPE_SINK_INSTALLED() \
+    __builtin_expect(::spanscope::detail::g_eventSink.load(std::memory_order_relaxed) != nullptr, 0)
 // Object-level records: one more predictable branch, on the managed heap's allocation, mark and
 // sweep paths only (like Go's allocfreetrace check in mallocgc).
 #define SPANSCOPE_OBJECT_EVENTS() \
     __builtin_expect(::spanscope::detail::g_objectEvents.load(std::memory_order_relaxed), 0)
 #else
-#define SPANSCOPE_EMIT(kind, spc, flags, npages, addr, a, b, c, d) \
-    do {                                                           \
-    } while (0)
+#define SPANSCOPE_SINK_INSTALLED() false
 #define SPANSCOPE_OBJECT_EVENTS() false
 #endif
 
