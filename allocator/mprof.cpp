@@ -12,18 +12,25 @@
 //     the address up here (profileFree). Managed heap: the sweeper does the same for the slots it
 //     frees (profileSweep), as Go's sweep frees profile specials.
 //
-// Stacks come from libgcc's unwinder (_Unwind_Backtrace, .eh_frame; no frame pointers needed, so it
-// works in Debian's python3 and libc). It is the one thing beyond libc and pthreads the allocator
-// uses: libgcc_s is the GCC runtime that every C++ program, and libspanscope.so, links anyway.
-// With glibc >= 2.35 it finds unwind tables through _dl_find_object, without allocating; should
-// it allocate, the allocation is not sampled (t_inProfiler) and takes no profiler lock.
-// Go delays frees to the end of a GC cycle (memRecord cycles) so that its profile is consistent
-// as of the last GC; spanscope counts them at once and leaves time to the session.
+// Stacks come from .eh_frame (no frame pointers needed, so it works in Debian's python3 and libc):
+// with libunwind (SPANSCOPE_LIBUNWIND, Debian's libunwind-dev), unw_backtrace, which caches each
+// return address's frame rule per thread and walks a 13-frame stack in about 1.5 k instructions;
+// otherwise libgcc's _Unwind_Backtrace, which decodes .eh_frame again at every frame of every walk
+// (about 10 k instructions for the same stack; docs/BENCHMARKS.md, "Heap profiling").
+// ThreadSanitizer builds use libgcc's (libunwind's per-thread cache destructor runs after TSan has
+// torn the thread down). These are the only things beyond libc and pthreads the allocator uses.
+// Should an unwinder allocate, the allocation is not sampled (t_inProfiler) and takes no profiler
+// lock. Go delays frees to the end of a GC cycle (memRecord cycles) so that its profile is
+// consistent as of the last GC; spanscope counts them at once and leaves time to the session.
 #include "spanscope/mprof.h"
 
 #include <pthread.h>
 #include <sys/mman.h>
 #include <unwind.h>
+#if SPANSCOPE_LIBUNWIND
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#endif
 
 #include <atomic>
 #include <cstdlib>
@@ -139,6 +146,7 @@ int64_t nextSample(int64_t rate) {
     return fastexprand(rate);
 }
 
+#if !SPANSCOPE_LIBUNWIND
 struct UnwindState {
     uintptr_t* out;
     int n, skip;
@@ -153,20 +161,58 @@ _Unwind_Reason_Code unwindStep(_Unwind_Context* ctx, void* arg) {
         st->skip--;
         return _URC_NO_REASON;
     }
-    st->out[st->n++] = ip;
-    // The stack grows down: the frames called by the scope's function have their canonical frame
-    // address (the stack pointer at their call) at or below its frame; the first frame above it
-    // is that function's own, the last one kept.
+    // The stack grows down. What _Unwind_GetCFA gives in this callback is the canonical frame
+    // address of the frame called by this one, i.e. this frame's stack pointer: at or below the
+    // scope's frame for the scope's function and the frames it called, above it from the scope
+    // function's caller on, the first frame not kept.
     if (st->cut && _Unwind_GetCFA(ctx) > st->cut) return _URC_END_OF_STACK;
+    st->out[st->n++] = ip;
     return st->n == kMaxProfileStack ? _URC_END_OF_STACK : _URC_NO_REASON;
 }
+#else
+// Inside an AllocatorWorkScope: step frame by frame, and stop after the scope's function. A frame's
+// caller's stack pointer is the frame's canonical frame address, so the first frame whose caller's
+// SP is above the scope's frame is the scope's function (as unwindStep's CFA test).
+SPANSCOPE_NOINLINE int captureStackUpTo(uintptr_t* out, int skip, uintptr_t cut) {
+    unw_context_t ctx;
+    unw_cursor_t cur;
+    if (unw_getcontext(&ctx) != 0 || unw_init_local(&cur, &ctx) != 0) return 0;
+    int n = 0;
+    for (;;) {
+        unw_word_t ip = 0, sp = 0;
+        if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || ip == 0) break;
+        const bool keep = skip-- <= 0;
+        if (keep) out[n++] = ip;
+        if (n == kMaxProfileStack || unw_step(&cur) <= 0) break;
+        if (keep && unw_get_reg(&cur, UNW_REG_SP, &sp) == 0 && sp > cut) break;
+    }
+    return n;
+}
+#endif
 
 // Return addresses from profileAlloc's caller (the allocation entry point) outwards; inside an
-// AllocatorWorkScope, only up to the scope's function.
+// AllocatorWorkScope, only up to the scope's function. The first two frames are this function
+// and profileAlloc.
 SPANSCOPE_NOINLINE int captureStack(uintptr_t* out) {
-    UnwindState st{out, 0, 2, t_allocatorWork};  // skip this function and profileAlloc
+    constexpr int kSkip = 2;
+#if SPANSCOPE_LIBUNWIND
+    if (t_allocatorWork) {
+        // captureStackUpTo is a frame deeper and skips itself too; the asm keeps its call from
+        // becoming a tail call, which would take this function's frame off the stack.
+        const int n = captureStackUpTo(out, kSkip + 1, t_allocatorWork);
+        asm volatile("" ::: "memory");
+        return n;
+    }
+    void* buf[kMaxProfileStack + kSkip];
+    const int got = unw_backtrace(buf, kMaxProfileStack + kSkip);
+    const int n = got > kSkip ? got - kSkip : 0;
+    for (int i = 0; i < n; i++) out[i] = reinterpret_cast<uintptr_t>(buf[i + kSkip]);
+    return n;
+#else
+    UnwindState st{out, 0, kSkip, t_allocatorWork};
     _Unwind_Backtrace(unwindStep, &st);
     return st.n;
+#endif
 }
 
 uint64_t hashStack(const uintptr_t* stk, int n) {

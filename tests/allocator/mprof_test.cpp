@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "spanscope/allocator.h"
+#include "spanscope/detail/mprof.h"  // AllocatorWorkScope
 #include "spanscope/gc.h"
 
 using namespace spanscope;
@@ -78,6 +79,21 @@ __attribute__((noinline)) void site_small(std::vector<void*>* out, size_t n, siz
 }
 __attribute__((noinline)) void site_large(std::vector<void*>* out, size_t n, size_t size) {
     for (size_t i = 0; i < n; i++) out->push_back(ssMalloc(size));
+    asm volatile("" ::: "memory");
+}
+__attribute__((noinline)) void site_entry(std::vector<void*>* out, size_t n, size_t size) {
+    for (size_t i = 0; i < n; i++) out->push_back(ssMalloc(size));
+    asm volatile("" ::: "memory");
+}
+__attribute__((noinline)) void site_scope_inner(std::vector<void*>* out) {
+    out->push_back(ssMalloc(300));
+    asm volatile("" ::: "memory");
+}
+// As the allocator's own thread set-up (initThreadCache): what it allocates is attributed to it,
+// with none of its callers.
+__attribute__((noinline)) void site_scope_owner(std::vector<void*>* out) {
+    spanscope::detail::AllocatorWorkScope own;
+    site_scope_inner(out);
     asm volatile("" ::: "memory");
 }
 __attribute__((noinline)) void site_churn_a(size_t bytes) {
@@ -278,5 +294,72 @@ TEST(MemProfile, WalkSampledObjectsListsLiveOnes) {
         },
         &ctx);
     EXPECT_EQ(ctx.found, 10u);
+    for (void* p : v) ssFree(p);
+}
+
+// A sample's stack starts at the allocation entry point, whichever unwinder walks it (libunwind's
+// unw_backtrace, or libgcc's _Unwind_Backtrace under TSan): none of the profiler's own frames
+// (captureStack, profileAlloc), an allocator entry point first (ssMalloc, or mallocSlow where
+// ssMalloc tail-calls it), the allocating function right behind it, and then its caller.
+TEST(MemProfile, StackStartsAtTheAllocationEntryPoint) {
+    RateGuard rate(1);
+    std::vector<void*> v;
+    v.reserve(64);
+    site_entry(&v, 32, 200);    // small objects: the fast path's sample
+    site_entry(&v, 32, 40000);  // large objects: the slow path's
+    std::vector<std::vector<uintptr_t>> stacks;
+    stacks.reserve(1 << 16);
+    memProfile(
+        [](const MemProfileRecord& r, void* ctx) {
+            static_cast<std::vector<std::vector<uintptr_t>>*>(ctx)->emplace_back(
+                r.stack, r.stack + r.nstack);
+        },
+        &stacks);
+    size_t seen = 0;
+    for (const auto& stk : stacks) {
+        size_t at = 0;
+        while (at < stk.size() && functionAt(stk[at]) != "site_entry") at++;
+        if (at == stk.size()) continue;
+        seen++;
+        ASSERT_EQ(at, 1u) << "site_entry at frame " << at << ", first frame " << functionAt(stk[0]);
+        const std::string entry = functionAt(stk[0]);  // mangled: spanscope::ssMalloc
+        EXPECT_TRUE(entry.find("ssMalloc") != std::string::npos ||
+                    entry.find("mallocSlow") != std::string::npos)
+            << entry;
+        ASSERT_GE(stk.size(), 3u);
+        EXPECT_NE(functionAt(stk[2]).find("StackStartsAtTheAllocationEntryPoint"),
+                  std::string::npos)
+            << functionAt(stk[2]);
+    }
+    EXPECT_GE(seen, 1u) << "no sampled stack holds site_entry";
+    for (void* p : v) ssFree(p);
+}
+
+// Inside an AllocatorWorkScope the stack ends at the scope's function (both walkers: libunwind's
+// frame-by-frame walk compares each caller's stack pointer, libgcc's the canonical frame address).
+TEST(MemProfile, StackInsideAllocatorWorkEndsAtTheScopesFunction) {
+    RateGuard rate(1);
+    std::vector<void*> v;
+    v.reserve(4);
+    site_scope_owner(&v);
+    std::vector<std::vector<uintptr_t>> stacks;
+    stacks.reserve(1 << 16);
+    memProfile(
+        [](const MemProfileRecord& r, void* ctx) {
+            static_cast<std::vector<std::vector<uintptr_t>>*>(ctx)->emplace_back(
+                r.stack, r.stack + r.nstack);
+        },
+        &stacks);
+    size_t seen = 0;
+    for (const auto& stk : stacks) {
+        size_t at = 0;
+        while (at < stk.size() && functionAt(stk[at]) != "site_scope_inner") at++;
+        if (at == stk.size()) continue;
+        seen++;
+        ASSERT_EQ(at, 1u) << "first frame " << functionAt(stk[0]);
+        ASSERT_EQ(stk.size(), 3u) << "last frame " << functionAt(stk.back());
+        EXPECT_EQ(functionAt(stk[2]), "site_scope_owner");
+    }
+    EXPECT_EQ(seen, 1u);
     for (void* p : v) ssFree(p);
 }
