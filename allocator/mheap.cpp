@@ -151,7 +151,8 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
         if (!base) fatal("page allocator: no room for %zu pages right after growing", npages);
     }
     MSpan* s = newSpanStruct(nwords);
-    m_heapInUse += npages * kPageSize;
+    // Stored atomically (writers hold m_lock): emitSweepProgress reads it without the lock.
+    __atomic_store_n(&m_heapInUse, m_heapInUse + npages * kPageSize, __ATOMIC_RELAXED);
     m_heapReleased -= scav * kPageSize;
     m_heapFree -= (npages - scav) * kPageSize;
     // Every field is set before the span is linked into allspans: readStats and walkSpans read
@@ -218,7 +219,7 @@ void MHeap::freeSpan(MSpan* s) {
 // The locked half of freeSpan: pages back to the page allocator, the span out of allspans.
 void MHeap::releaseSpanLocked(MSpan* s) {
     m_pages.free(s->startAddr, s->npages);
-    m_heapInUse -= s->npages * kPageSize;
+    __atomic_store_n(&m_heapInUse, m_heapInUse - s->npages * kPageSize, __ATOMIC_RELAXED);
     m_heapFree += s->npages * kPageSize;
     m_allspans.remove(s);
     m_spansByClass[spanClassSize(s->spanclass)]--;
@@ -274,7 +275,7 @@ bool MHeap::growLargeInPlace(MSpan* s, size_t newNpages) {
     {
         LockGuard g(m_lock);
         if (!m_pages.allocExact(s->end(), extra, &scav)) return false;
-        m_heapInUse += extra * kPageSize;
+        __atomic_store_n(&m_heapInUse, m_heapInUse + extra * kPageSize, __ATOMIC_RELAXED);
         m_heapReleased -= scav * kPageSize;
         m_heapFree -= (extra - scav) * kPageSize;
         m_largeAllocBytes += extra * kPageSize;
