@@ -199,6 +199,7 @@ void sweepAll() {
     g_mallocHeap.finishSweep();
     g_mallocHeap.forceCycle();
     g_mallocHeap.finishSweep();
+    g_mallocHeap.waitSweepsInFlight();  // the background sweeper's last span, too
 }
 
 void releaseFreeMemory() {

@@ -55,11 +55,23 @@ void heapForkChild() {
     g_initLock.unlock();
 }
 
-void ensureHeap() {
-    if (SPANSCOPE_LIKELY(g_mallocHeap.initialized())) return;
-    // Before the lock: pthread_atfork may itself allocate (a nested call finds the flag set).
+// Before any lock: pthread_atfork may itself allocate (a nested call finds the flag set).
+void registerHeapForkHandlers() {
     if (!g_forkRegistered.exchange(true))
         pthread_atfork(heapForkPrepare, heapForkParent, heapForkChild);
+}
+
+// At load, before the program has threads, if no allocation came first: registered by the first
+// allocating thread instead, the handlers could miss a fork another thread had begun (glibc lets
+// handlers be registered while prepare handlers run, and runs none of the new ones for that fork),
+// whose child would inherit g_initLock held.
+__attribute__((constructor)) void registerHeapForkHandlersAtLoad() {
+    registerHeapForkHandlers();
+}
+
+void ensureHeap() {
+    if (SPANSCOPE_LIKELY(g_mallocHeap.initialized())) return;
+    registerHeapForkHandlers();
     LockGuard g(g_initLock);
     if (!g_mallocHeap.initialized()) {
         g_mallocHeap.init(false);

@@ -76,6 +76,7 @@ MSpan* MCentral::cacheSpan(MHeap& heap, long* sweptFreed) {
     // claimed unswept, and sweeps it) until the span is swept (and, if full, placed).
     for (int budget = kSweepBudget; budget > 0; budget--) {
         if (MSpan* s = partialUnswept(sg).pop()) {
+            heap.claimSweep();
             lock.unlock();
             heap.beginSweep();
             __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
@@ -88,6 +89,7 @@ MSpan* MCentral::cacheSpan(MHeap& heap, long* sweptFreed) {
         }
         MSpan* s = fullUnswept(sg).pop();
         if (!s) break;
+        heap.claimSweep();
         lock.unlock();
         heap.beginSweep();
         __atomic_store_n(&s->sweepgen, sg - 1, __ATOMIC_RELAXED);
@@ -132,6 +134,7 @@ bool MCentral::sweepOne(MHeap& heap) {
     lock.lock();
     MSpan* s = partialUnswept(sg).pop();
     if (!s) s = fullUnswept(sg).pop();
+    if (s) heap.claimSweep();
     lock.unlock();
     if (!s) return false;
     if (SPANSCOPE_UNLIKELY(g_bgSweepPauseUsForTests.load(std::memory_order_relaxed)))

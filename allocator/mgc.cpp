@@ -7,6 +7,7 @@
 #include "mgc.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
@@ -363,11 +364,26 @@ void* workerMain(void*) {
     return nullptr;
 }
 
+// Involuntary context switches of the calling thread: another runnable thread took its CPU.
+long involuntarySwitches() {
+    rusage ru{};
+    return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nivcsw : 0;
+}
+
 // Go's idle mark worker (gcMarkWorkerIdleMode): a SCHED_IDLE thread, which Linux runs only on a
-// CPU that has nothing else to run, marks for as long as there is grey work. Its time is
-// gctrace's idle column and, as in Go, is not counted in the GC's CPU fraction.
+// CPU that has nothing else to run, marks while there is grey work and its CPU stays idle. Its time
+// is gctrace's idle column and, as in Go, is not counted in the GC's CPU fraction.
+//
+// Grey objects it holds cannot be marked by anyone else, and a SCHED_IDLE thread preempted by any
+// other thread may not run again for a long time (its weight is 3 against a normal thread's 1,024).
+// Go's idle worker has no such problem: its work stays with its P. So this one works in chunks of
+// kIdleChunk scan work and hands what it holds back to the pool after each (a linked list's single
+// grey object included), and it rests for kIdleBackoffNs as soon as it finds it was preempted
+// during a chunk: the CPU is not idle. What it can strand is one chunk's worth.
 void* idleWorkerMain(void*) {
     if (sched_getscheduler(0) != SCHED_IDLE) (void)nice(19);  // startThread could not make it idle
+    constexpr size_t kIdleChunk = 16 << 10;
+    constexpr long kIdleBackoffNs = 2000000;
     GcWork w;
     for (;;) {
         uint32_t seen = g_markWake.load(std::memory_order_acquire);
@@ -380,20 +396,29 @@ void* idleWorkerMain(void*) {
             g_activeIdle.fetch_sub(1, std::memory_order_seq_cst);
             continue;
         }
-        uint64_t t0 = nanotime();
+        const uint64_t t0 = nanotime();
+        const long switches = involuntarySwitches();
         size_t done = 0;
-        for (size_t d = 1; d && markingOn() && !g_markDone.load(std::memory_order_relaxed);) {
-            d = drainWork(w, 16 << 10);
+        bool preempted = false;
+        while (markingOn() && !g_markDone.load(std::memory_order_relaxed)) {
+            const size_t d = drainWork(w, kIdleChunk);
+            w.flush();
             done += d;
+            if (!d) break;
+            if (involuntarySwitches() != switches) {
+                preempted = true;
+                break;
+            }
         }
-        w.flush();
         g_activeIdle.fetch_sub(1, std::memory_order_seq_cst);
         if (done) {
             g_idleNs.fetch_add(nanotime() - t0);
             g_gc.bgScanCredit.fetch_add(static_cast<int64_t>(done));
-        } else {
-            sleepNs(50000);  // no grey work right now
         }
+        if (preempted)
+            sleepNs(kIdleBackoffNs);
+        else if (!done)
+            sleepNs(50000);  // no grey work right now
     }
     return nullptr;
 }

@@ -370,6 +370,9 @@ void MHeap::unlockAfterFork() {
 
 void MHeap::resetAfterFork() {
     m_bgState.store(0);
+    // Malloc mode's count of sweeps in flight (claimSweep): the threads that made them are gone,
+    // and repairAfterFork has finished their spans.
+    if (!m_managed) m_sweepers.store(0, std::memory_order_relaxed);
 }
 
 void MHeap::repairAfterFork(const MCache* keep) {

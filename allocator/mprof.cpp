@@ -25,6 +25,7 @@
 #include "spanscope/mprof.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <unwind.h>
 #if SPANSCOPE_LIBUNWIND
@@ -79,6 +80,30 @@ Sample* g_samples = nullptr;
 size_t g_samplesCap = 0;  // power of two
 size_t g_nsamples = 0;
 std::atomic<bool> g_forkRegistered{false};
+
+// Unwinding across fork. An unwinder keeps state of its own, and a fork while another thread is
+// inside it copies that state half-done into a child that has one thread, whose first stack walk
+// then waits forever:
+// - first use: libgcc's and libunwind's pthread_once initialisation (glibc restarts a once that a
+//   fork interrupted, ThreadSanitizer's pthread_once does not) and libunwind's init lock. So the
+//   unwinder is used once at load (warmUnwinder, from the constructor profilerAtStart), before
+//   the program has threads.
+// - libunwind also takes locks at every walk that misses its caches (its register-state cache and
+//   its memory pools). So, with libunwind, the prepare handler closes a gate (a sampler that finds
+//   it closed records its sample with no stack rather than wait: it may be a mutator that the
+//   fork's own prepare handlers wait for) and waits for the walks in flight to finish. A walk that
+//   does not finish within kUnwindForkWaitNs (one that needs a lock an earlier prepare handler
+//   took) is left behind, and the child then records no more stacks (g_unwindPoisoned): its samples
+//   still count, with no stack. libgcc's walk, after its first use, takes only the dynamic loader's
+//   lock, which glibc's fork resets in the child; ThreadSanitizer builds use it, and could not wait
+//   here (TSan holds its own locks across the prepare handlers, and the walk calls into TSan).
+#if SPANSCOPE_LIBUNWIND
+std::atomic<uint32_t> g_unwinders{0};  // threads inside captureStack
+std::atomic<bool> g_unwindGateClosed{false};
+bool g_unwindLeftBehind = false;  // written by the prepare handler, read by the child's
+bool g_unwindPoisoned = false;    // a child only
+constexpr uint64_t kUnwindForkWaitNs = 500'000'000;
+#endif
 
 thread_local bool t_inProfiler __attribute__((tls_model("initial-exec"))) = false;
 }  // namespace
@@ -213,6 +238,15 @@ SPANSCOPE_NOINLINE int captureStack(uintptr_t* out) {
     _Unwind_Backtrace(unwindStep, &st);
     return st.n;
 #endif
+}
+
+// One walk, so that the unwinder's first-use initialisation is done (see "Unwinding across fork").
+void warmUnwinder() {
+    const bool nested = t_inProfiler;
+    t_inProfiler = true;  // what the unwinder allocates is not sampled
+    uintptr_t stk[kMaxProfileStack];
+    (void)captureStack(stk);
+    t_inProfiler = nested;
 }
 
 uint64_t hashStack(const uintptr_t* stk, int n) {
@@ -355,9 +389,17 @@ void profileAlloc(MCache* c, void* p, size_t size, bool managed) {
     // allocmcache).
     if (rate == 0 || !p || t_inProfiler || (first && rate != 1)) return;
     t_inProfiler = true;
-    registerProfileForkHandlers();
     uintptr_t stk[kMaxProfileStack];
+#if SPANSCOPE_LIBUNWIND
+    int n = 0;
+    if (!g_unwindPoisoned) {
+        g_unwinders.fetch_add(1, std::memory_order_seq_cst);
+        if (!g_unwindGateClosed.load(std::memory_order_seq_cst)) n = captureStack(stk);
+        g_unwinders.fetch_sub(1, std::memory_order_release);
+    }
+#else
     const int n = captureStack(stk);
+#endif
     const uintptr_t addr = reinterpret_cast<uintptr_t>(p);
     MSpan* s = spanOf(addr);
     Bucket* b;
@@ -405,19 +447,52 @@ void profileSweep(MSpan* s, size_t w, uint64_t freed) {
 }
 
 void mprofForkPrepare() {
+#if SPANSCOPE_LIBUNWIND
+    // Dekker with profileAlloc: a sampler either sees the gate closed or is counted here.
+    g_unwindGateClosed.store(true, std::memory_order_seq_cst);
+    const uint64_t start = nanotime();
+    while (g_unwinders.load(std::memory_order_seq_cst) != 0) {
+        if (nanotime() - start > kUnwindForkWaitNs) break;
+        sched_yield();
+    }
+    g_unwindLeftBehind = g_unwinders.load(std::memory_order_seq_cst) != 0;
+#endif
     g_lock.lock();
 }
 void mprofForkParent() {
     g_lock.unlock();
+#if SPANSCOPE_LIBUNWIND
+    g_unwindGateClosed.store(false, std::memory_order_release);
+#endif
 }
 void mprofForkChild() {
     g_lock.unlock();
+#if SPANSCOPE_LIBUNWIND
+    if (g_unwindLeftBehind) g_unwindPoisoned = true;
+    g_unwinders.store(0, std::memory_order_relaxed);
+    g_unwindGateClosed.store(false, std::memory_order_release);
+#endif
 }
 
 void registerProfileForkHandlers() {
     if (!g_forkRegistered.exchange(true, std::memory_order_relaxed))
         pthread_atfork(mprofForkPrepare, mprofForkParent, mprofForkChild);
 }
+
+namespace {
+// At load, before the program has threads (a preload's constructors run before the program's):
+// the fork handlers must be registered before any thread can sample. Registered by the first
+// sampler instead, they could miss a fork that another thread had begun (glibc lets handlers be
+// registered while prepare handlers run, and runs none of the new ones for that fork), whose
+// child then inherits the profile's lock held by the sampler. The process's malloc is set up
+// first, so that pthread_atfork's own allocation does not register the heap's handlers from inside
+// pthread_atfork. The unwinder is used once, too (see "Unwinding across fork").
+__attribute__((constructor)) void profilerAtStart() {
+    free(malloc(1));
+    if (memProfileRate() != 0) warmUnwinder();
+    registerProfileForkHandlers();
+}
+}  // namespace
 
 }  // namespace detail
 

@@ -2,6 +2,8 @@
 // over the page allocator, the mcentrals, heap statistics, malloc-mode sweep generations and the
 // background sweeper/scavenger thread. See spanscope/allocator.h for the overview.
 #pragma once
+#include <sched.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -194,12 +196,23 @@ public:
     // while its marks may already be the allocation bits and cleared: swept again there, every
     // live object in it would be freed. So the fork's prepare closes the gate (new sweeps wait)
     // and waits for the count to reach zero (lockForFork). Malloc mode is not gated: a sweep it
-    // repeats in a child can only keep freed slots allocated.
+    // repeats in a child can only keep freed slots allocated. It counts its sweeps from the pop,
+    // under the mcentral lock (claimSweep), so that sweepAll can wait for the last of them
+    // (waitSweepsInFlight): its statistics then include every free a sweep found.
+    void claimSweep() {  // the mcentral lock held, an unswept span just popped
+        if (!m_managed) m_sweepers.fetch_add(1, std::memory_order_relaxed);
+    }
     void beginSweep() {
         if (m_managed) beginSweepSlow();
     }
     void endSweep() {
-        if (m_managed) endSweepSlow();
+        if (m_managed)
+            endSweepSlow();
+        else
+            m_sweepers.fetch_sub(1, std::memory_order_release);
+    }
+    void waitSweepsInFlight() const {
+        while ((m_sweepers.load(std::memory_order_acquire) & ~kSweepGateClosed) != 0) sched_yield();
     }
     // lockAll for fork: with m_cycleLock held (no background sweep or generation start in
     // flight), closes the sweep gate and waits for every sweep in flight, then takes the rest.

@@ -50,8 +50,9 @@ private:
 void mprofForkPrepare();
 void mprofForkParent();
 void mprofForkChild();
-// Registers mprofFork* once. The collector calls it before registering its own handlers, so that
-// the profile lock is taken after the managed heap's prepare handler (prepare handlers run in the
+// Registers mprofFork* once: at load (mprof.cpp's profilerAtStart), before any thread can sample.
+// The collector calls it again before registering its own handlers, so that in any case the
+// profile lock is taken after the managed heap's prepare handler (prepare handlers run in the
 // reverse order of registration): that handler waits for sweeps in flight, which take the lock.
 void registerProfileForkHandlers();
 
