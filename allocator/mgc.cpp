@@ -383,7 +383,7 @@ long involuntarySwitches() {
 void* idleWorkerMain(void*) {
     if (sched_getscheduler(0) != SCHED_IDLE) (void)nice(19);  // startThread could not make it idle
     constexpr size_t kIdleChunk = 16 << 10;
-    constexpr long kIdleBackoffNs = 2000000;
+    constexpr long kIdleBackoffNs = 200000;
     GcWork w;
     for (;;) {
         uint32_t seen = g_markWake.load(std::memory_order_acquire);
