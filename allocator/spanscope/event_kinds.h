@@ -29,8 +29,9 @@ enum KindFlag : uint32_t {
     X(SpanAlloc, 1, kKindSpanView | kKindSpanModel | kKindStep,                                   \
       "addr = span base, npages = its pages, spanClass, a = nelems (objects per span)",           \
       "A span was taken from the page heap")                                                      \
-    X(SpanCache, 2, kKindSpanView | kKindSpanModel | kKindStep,                                   \
-      "addr = span base, npages, spanClass, a = allocCount (objects in use), b = nelems",         \
+    X(SpanCache, 2, kKindSpanView | kKindSpanModel | kKindStep | kKindLegacy,                     \
+      "addr = span base, npages, spanClass, a = allocCount (objects in use), b = nelems (no "     \
+      "longer emitted: sessions recorded before SpanRefill)",                                     \
       "A span was cached into a thread's mcache")                                                 \
     X(SpanUncache, 3, kKindSpanView | kKindSpanModel | kKindStep,                                 \
       "addr = span base, npages, spanClass, a = allocCount, b = nelems; flags 1 = it is full",    \
