@@ -327,52 +327,23 @@ void MHeap::unlockAll() {
     m_cycleLock.unlock();
 }
 
-void MHeap::beginSweepSlow() {
-    uint32_t v = m_sweepers.load(std::memory_order_relaxed);
-    for (;;) {
-        if (v & kSweepGateClosed) {  // a fork is being prepared: sweep after it
-            futexWait(&m_sweepers, v, 0);
-            v = m_sweepers.load(std::memory_order_relaxed);
-            continue;
-        }
-        if (m_sweepers.compare_exchange_weak(v, v + 1, std::memory_order_acquire,
-                                             std::memory_order_relaxed))
-            return;
-    }
-}
-
-void MHeap::endSweepSlow() {
-    if (m_sweepers.fetch_sub(1, std::memory_order_release) - 1 == kSweepGateClosed)
-        futexWakeAll(&m_sweepers);  // the last sweep a fork waits for
-}
-
 void MHeap::lockForFork() {
     m_cycleLock.lock();
-    if (m_managed) {
-        uint32_t v =
-            m_sweepers.fetch_or(kSweepGateClosed, std::memory_order_acq_rel) | kSweepGateClosed;
-        while (v != kSweepGateClosed) {
-            futexWait(&m_sweepers, v, 0);
-            v = m_sweepers.load(std::memory_order_acquire);
-        }
-    }
+    if (m_managed) m_sweepers.closeAndWait(0);
     for (auto& c : m_central) c.lock.lock();
     m_lock.lock();
 }
 
 void MHeap::unlockAfterFork() {
     unlockAll();
-    if (m_managed) {
-        m_sweepers.fetch_and(~kSweepGateClosed, std::memory_order_release);
-        futexWakeAll(&m_sweepers);  // sweeps that waited at the gate (none in a child)
-    }
+    if (m_managed) m_sweepers.open();
 }
 
 void MHeap::resetAfterFork() {
     m_bgState.store(0);
     // Malloc mode's count of sweeps in flight (claimSweep): the threads that made them are gone,
     // and repairAfterFork has finished their spans.
-    if (!m_managed) m_sweepers.store(0, std::memory_order_relaxed);
+    if (!m_managed) m_sweepers.reset();
 }
 
 void MHeap::repairAfterFork(const MCache* keep) {

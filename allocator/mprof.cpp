@@ -93,16 +93,15 @@ std::atomic<bool> g_forkRegistered{false};
 //   it closed records its sample with no stack rather than wait: it may be a mutator that the
 //   fork's own prepare handlers wait for) and waits for the walks in flight to finish. A walk that
 //   does not finish within kUnwindForkWaitNs (one that needs a lock an earlier prepare handler
-//   took) is left behind, and the child then records no more stacks (g_unwindPoisoned): its samples
-//   still count, with no stack. libgcc's walk, after its first use, takes only the dynamic loader's
-//   lock, which glibc's fork resets in the child; ThreadSanitizer builds use it, and could not wait
-//   here (TSan holds its own locks across the prepare handlers, and the walk calls into TSan).
+//   took) is left behind, and the child, which finds it in the gate's count, then records no more
+//   stacks (g_unwindPoisoned): its samples still count, with no stack. libgcc's walk, after its
+//   first use, takes only the dynamic loader's lock, which glibc's fork resets in the child;
+//   ThreadSanitizer builds use it, and could not wait here (TSan holds its own locks across the
+//   prepare handlers, and the walk calls into TSan).
 #if SPANSCOPE_LIBUNWIND
-std::atomic<uint32_t> g_unwinders{0};  // threads inside captureStack
-std::atomic<bool> g_unwindGateClosed{false};
-bool g_unwindLeftBehind = false;  // written by the prepare handler, read by the child's
-bool g_unwindPoisoned = false;    // a child only
-constexpr uint64_t kUnwindForkWaitNs = 500'000'000;
+ForkGate g_unwinders;           // threads inside captureStack; closed while a fork is prepared
+bool g_unwindPoisoned = false;  // a child only
+constexpr long kUnwindForkWaitNs = 500'000'000;
 #endif
 
 thread_local bool t_inProfiler __attribute__((tls_model("initial-exec"))) = false;
@@ -392,10 +391,9 @@ void profileAlloc(MCache* c, void* p, size_t size, bool managed) {
     uintptr_t stk[kMaxProfileStack];
 #if SPANSCOPE_LIBUNWIND
     int n = 0;
-    if (!g_unwindPoisoned) {
-        g_unwinders.fetch_add(1, std::memory_order_seq_cst);
-        if (!g_unwindGateClosed.load(std::memory_order_seq_cst)) n = captureStack(stk);
-        g_unwinders.fetch_sub(1, std::memory_order_release);
+    if (!g_unwindPoisoned && g_unwinders.tryEnter()) {
+        n = captureStack(stk);
+        g_unwinders.exit();
     }
 #else
     const int n = captureStack(stk);
@@ -448,29 +446,21 @@ void profileSweep(MSpan* s, size_t w, uint64_t freed) {
 
 void mprofForkPrepare() {
 #if SPANSCOPE_LIBUNWIND
-    // Dekker with profileAlloc: a sampler either sees the gate closed or is counted here.
-    g_unwindGateClosed.store(true, std::memory_order_seq_cst);
-    const uint64_t start = nanotime();
-    while (g_unwinders.load(std::memory_order_seq_cst) != 0) {
-        if (nanotime() - start > kUnwindForkWaitNs) break;
-        sched_yield();
-    }
-    g_unwindLeftBehind = g_unwinders.load(std::memory_order_seq_cst) != 0;
+    g_unwinders.closeAndWait(kUnwindForkWaitNs);  // a walk still inside is left behind
 #endif
     g_lock.lock();
 }
 void mprofForkParent() {
     g_lock.unlock();
 #if SPANSCOPE_LIBUNWIND
-    g_unwindGateClosed.store(false, std::memory_order_release);
+    g_unwinders.open();
 #endif
 }
 void mprofForkChild() {
     g_lock.unlock();
 #if SPANSCOPE_LIBUNWIND
-    if (g_unwindLeftBehind) g_unwindPoisoned = true;
-    g_unwinders.store(0, std::memory_order_relaxed);
-    g_unwindGateClosed.store(false, std::memory_order_release);
+    if (g_unwinders.count() != 0) g_unwindPoisoned = true;  // a walk the fork left behind
+    g_unwinders.reset();
 #endif
 }
 

@@ -76,6 +76,68 @@ private:
     SpinLock& m_lock;
 };
 
+// Threads inside a region that a fork must not cut in half, and a gate the fork's prepare handler
+// closes: one atomic word, the gate in its top bit and the count below it, so that entering and
+// seeing the gate are one read-modify-write (no Dekker pair of seq_cst stores and loads). Used for
+// the managed heap's sweeps (MHeap) and the heap profiler's stack walks (mprof.cpp). A child
+// inherits the word as it was: count() there is the number of threads the fork left behind inside.
+class ForkGate {
+public:
+    // Enters unless the gate is closed (false: the caller skips the region or waits for it).
+    bool tryEnter() {
+        uint32_t v = m_word.load(std::memory_order_relaxed);
+        while (!(v & kClosed))
+            if (m_word.compare_exchange_weak(v, v + 1, std::memory_order_acquire,
+                                             std::memory_order_relaxed))
+                return true;
+        return false;
+    }
+    // Enters, waiting for a fork to finish if the gate is closed.
+    void enter() {
+        while (!tryEnter()) {
+            const uint32_t v = m_word.load(std::memory_order_relaxed);
+            if (v & kClosed) futexWait(&m_word, v, 0);
+        }
+    }
+    // Counted even through a closed gate: for a count that only drain() waits for.
+    void enterUngated() { m_word.fetch_add(1, std::memory_order_relaxed); }
+    void exit() {
+        if (m_word.fetch_sub(1, std::memory_order_release) - 1 == kClosed)
+            futexWakeAll(&m_word);  // the last one a closing fork waits for
+    }
+    // Closes the gate and waits for the threads inside to leave, at most timeoutNs (0: no limit).
+    // Returns how many are still inside.
+    uint32_t closeAndWait(long timeoutNs) {
+        uint32_t v = m_word.fetch_or(kClosed, std::memory_order_acq_rel) | kClosed;
+        const uint64_t start = timeoutNs ? nanotime() : 0;
+        while (v != kClosed) {
+            long left = 0;
+            if (timeoutNs) {
+                left = timeoutNs - static_cast<long>(nanotime() - start);
+                if (left <= 0) break;
+            }
+            futexWait(&m_word, v, left);
+            v = m_word.load(std::memory_order_acquire);
+        }
+        return v & ~kClosed;
+    }
+    void open() {
+        m_word.fetch_and(~kClosed, std::memory_order_release);
+        futexWakeAll(&m_word);  // those that waited at the gate (none in a child)
+    }
+    // Waits (yielding) until no thread is inside, the gate left as it is.
+    void drain() const {
+        while (count() != 0) sched_yield();
+    }
+    uint32_t count() const { return m_word.load(std::memory_order_acquire) & ~kClosed; }
+    bool closed() const { return (m_word.load(std::memory_order_acquire) & kClosed) != 0; }
+    void reset() { m_word.store(0, std::memory_order_relaxed); }  // a fork child, one thread
+
+private:
+    static constexpr uint32_t kClosed = 1u << 31;
+    std::atomic<uint32_t> m_word{0};
+};
+
 // Go's fixalloc: a free list of fixed-size blocks carved from 64 KiB metadata chunks. The caller
 // holds a lock. Blocks are never returned to the OS, so a stale pointer into one stays readable.
 class FixAlloc {
