@@ -3,7 +3,8 @@
 # golang-go toolchain) and in spanscope's managed heap (build/bench/gcbench), run interleaved with
 # GODEBUG=gctrace=1 on both sides, printed as one Markdown table per shape for docs/BENCHMARKS.md.
 # Shapes: a steady live set with churn at GOGC 50/100/400; GOGC=off with GOMEMLIMIT=48MiB; a live
-# set that grows to 2 M objects then drops to 20 k; Go's binary-trees. Objects are pointerful and
+# set that grows to 2 M objects then drops to 20 k (growdrop-touch: each object written once, as
+# programs initialise theirs); Go's binary-trees. Objects are pointerful and
 # under 512 bytes, where Go 1.19 and spanscope (Go 1.22+'s layout) lay them out alike.
 # Per shape: cycles for the same allocated volume (median over runs), per-cycle heap0->heap1->heap2
 # and goal (medians over every cycle of every run; forced cycles left out), stop-the-world pauses
@@ -13,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=3 gcbench=build/bench/gcbench
-shapes="steady-gogc50 steady-gogc100 steady-gogc400 limit growdrop binary-trees"
+shapes="steady-gogc50 steady-gogc100 steady-gogc400 limit growdrop growdrop-touch binary-trees"
 while (($#)); do
   case $1 in
     --runs) runs=$2; shift 2 ;;
@@ -43,6 +44,7 @@ shape_args() {
     steady-*) echo "steady 100000 4000000" ;;
     limit) echo "steady 131072 4000000" ;;
     growdrop) echo "growdrop 2000000 20000 4000000" ;;
+    growdrop-touch) echo "growdrop-touch 2000000 20000 4000000" ;;
     binary-trees) echo "binary-trees 16" ;;
     *) echo "gc_compare.sh: unknown shape $1" >&2; exit 2 ;;
   esac

@@ -5,7 +5,7 @@
 //   gcbench alloc SIZE [COUNT]        COUNT objects of SIZE bytes (pointerful), a 1000-object
 //   window live gcbench steady LIVE COUNT         a ring of LIVE 64-byte objects, COUNT
 //   replacements gcbench growdrop PEAK LOW COUNT   the ring grows to PEAK 32-byte objects, drops to
-//   LOW, churns
+//   LOW, churns; growdrop-touch: the same, each new object written once
 // The steady and growdrop shapes are bench/go/gcshapes.go's, for the fidelity report: objects are
 // pointerful and under 512 bytes, where Go 1.19 and spanscope (Go 1.22+'s layout) agree.
 // Built with instrumentation, it starts the probe when SPANSCOPE_STREAM is set, as a preloaded
@@ -67,12 +67,20 @@ void steady(long live, long count) {
     for (long i = 0; i < count; i++) ring.get()[i % live] = alloc(&kObj64);
 }
 
-void growdrop(long peak, long low, long count) {
+// touch: the program writes a word into each new object (its last, not a pointer), as real
+// programs initialise theirs; without it the objects' pages are never written by the program.
+void* newObj32(long i, bool touch) {
+    void* p = alloc(&kObj32);
+    if (touch) static_cast<uint64_t*>(p)[3] = static_cast<uint64_t>(i);
+    return p;
+}
+
+void growdrop(long peak, long low, long count, bool touch) {
     Root<Ptr<void>> ring(static_cast<Ptr<void>*>(allocArray(&kSlotPtr, static_cast<size_t>(peak))));
     for (long i = 0; i < peak; i++)
-        ring.get()[i] = alloc(&kObj32);                         // grow: every allocation stays live
+        ring.get()[i] = newObj32(i, touch);                     // grow: every allocation stays live
     for (long i = low; i < peak; i++) ring.get()[i] = nullptr;  // drop to LOW
-    for (long i = 0; i < count; i++) ring.get()[i % low] = alloc(&kObj32);
+    for (long i = 0; i < count; i++) ring.get()[i % low] = newObj32(i, touch);
 }
 
 // Peak resident set (VmHWM), the same figure bench/go/gcshapes.go reads.
@@ -118,15 +126,18 @@ int main(int argc, char** argv) {
 #endif
     auto t0 = std::chrono::steady_clock::now();
     long ops = 0;
-    const bool shape = !std::strcmp(argv[1], "steady") || !std::strcmp(argv[1], "growdrop");
+    const bool touch = !std::strcmp(argv[1], "growdrop-touch");
+    const bool shape =
+        !std::strcmp(argv[1], "steady") || !std::strcmp(argv[1], "growdrop") || touch;
     if (shape) {
         if (argc < (argv[1][0] == 's' ? 4 : 5))
-            return std::fprintf(stderr, "gcbench: steady LIVE COUNT | growdrop PEAK LOW COUNT\n"),
+            return std::fprintf(stderr,
+                                "gcbench: steady LIVE COUNT | growdrop[-touch] PEAK LOW COUNT\n"),
                    2;
         if (argv[1][0] == 's')
             steady(positive(argv[2]), positive(argv[3]));
         else
-            growdrop(positive(argv[2]), positive(argv[3]), positive(argv[4]));
+            growdrop(positive(argv[2]), positive(argv[3]), positive(argv[4]), touch);
     } else if (!std::strcmp(argv[1], "binary-trees")) {
         int depth = argc > 2 ? std::atoi(argv[2]) : 18;
         if (depth < 4 || depth > 24) return std::fprintf(stderr, "gcbench: bad depth\n"), 2;

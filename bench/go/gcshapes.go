@@ -3,6 +3,7 @@
 // under 512 bytes (Go 1.19 and 1.22+ lay them out the same), so sizes compare like for like.
 //   gcshapes steady LIVE COUNT          a ring of LIVE 64-byte objects, COUNT replacements
 //   gcshapes growdrop PEAK LOW COUNT    the ring grows to PEAK 32-byte objects, drops to LOW, churns
+//   gcshapes growdrop-touch PEAK LOW COUNT   the same, each new object written once
 // GOGC, GOMEMLIMIT and GODEBUG=gctrace=1 come from the environment. Prints one key=value line.
 package main
 
@@ -34,16 +35,26 @@ func steady(live, count int) {
 	runtime.KeepAlive(ring)
 }
 
-func growdrop(peak, low, count int) {
+// touch: the program writes a word into each new object (its last, not a pointer), as real
+// programs initialise theirs; without it the objects' pages are never written by the program.
+func newObj32(i int, touch bool) *obj32 {
+	o := &obj32{}
+	if touch {
+		o.pad[2] = uint64(i)
+	}
+	return o
+}
+
+func growdrop(peak, low, count int, touch bool) {
 	ring := make([]*obj32, peak)
 	for i := 0; i < peak; i++ { // grow: every allocation stays live
-		ring[i] = &obj32{}
+		ring[i] = newObj32(i, touch)
 	}
 	for i := low; i < peak; i++ { // drop to LOW
 		ring[i] = nil
 	}
 	for i := 0; i < count; i++ { // churn over the small live set
-		ring[i%low] = &obj32{}
+		ring[i%low] = newObj32(i, touch)
 	}
 	runtime.KeepAlive(ring)
 }
@@ -68,7 +79,7 @@ func peakRSSKiB() int {
 func main() {
 	arg := func(i int) int {
 		if len(os.Args) <= i {
-			fmt.Fprintln(os.Stderr, "usage: gcshapes steady LIVE COUNT | growdrop PEAK LOW COUNT")
+			fmt.Fprintln(os.Stderr, "usage: gcshapes steady LIVE COUNT | growdrop[-touch] PEAK LOW COUNT")
 			os.Exit(2)
 		}
 		n, err := strconv.Atoi(os.Args[i])
@@ -82,8 +93,8 @@ func main() {
 	switch os.Args[1] {
 	case "steady":
 		steady(arg(2), arg(3))
-	case "growdrop":
-		growdrop(arg(2), arg(3), arg(4))
+	case "growdrop", "growdrop-touch":
+		growdrop(arg(2), arg(3), arg(4), os.Args[1] == "growdrop-touch")
 	default:
 		fmt.Fprintln(os.Stderr, "gcshapes: unknown shape", os.Args[1])
 		os.Exit(2)
