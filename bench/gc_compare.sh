@@ -46,6 +46,7 @@ shape_args() {
     growdrop) echo "growdrop 2000000 20000 4000000" ;;
     growdrop-touch) echo "growdrop-touch 2000000 20000 4000000" ;;
     binary-trees) echo "binary-trees 16" ;;
+    binary-trees-18) echo "binary-trees 18" ;;
     *) echo "gc_compare.sh: unknown shape $1" >&2; exit 2 ;;
   esac
 }
@@ -67,7 +68,7 @@ for shape in $shapes; do
   for impl in spanscope go; do : > "$tmp/$impl.out"; : > "$tmp/$impl.trace"; done
   for ((r = 0; r < runs; r++)); do
     env $env GODEBUG=gctrace=1 "$gcbench" $args >> "$tmp/spanscope.out" 2>> "$tmp/spanscope.trace"
-    goprog=$tmp/gcshapes-go; [ "$shape" = binary-trees ] && goprog=$tmp/gcbench-go
+    goprog=$tmp/gcshapes-go; [[ $shape == binary-trees* ]] && goprog=$tmp/gcbench-go
     env $env GODEBUG=gctrace=1 "$goprog" $args >> "$tmp/go.out" 2>> "$tmp/go.trace"
   done
   echo
