@@ -119,22 +119,36 @@ void scanTyped(uintptr_t obj, size_t bytes, const gc::Type* t, GcWork& w) {
 }  // namespace
 
 void heapSetType(MSpan* s, uintptr_t obj, const gc::Type* t, size_t bytes) {
-    // Go's heapSetType for small objects without a header: write the object's pointer bits.
-    uint8_t* bits = heapBits(s);
-    size_t first = (obj - s->startAddr) / 8, words = s->elemsize / 8;
-    for (size_t k = 0; k < words; k++) {
-        size_t off = k * 8;
-        bool isPtr = false;
-        if (off < bytes && t->ptrdata) {
-            size_t inElem = off % t->size / 8;
-            isPtr = inElem * 8 < t->ptrdata && ((t->ptrmask[inElem / 64] >> (inElem % 64)) & 1);
+    // Go's writeHeapBitsSmall: the object's pointer bits built once (a slot with heap bits holds
+    // at most 512 B, 64 words), then written over the bitmap's bytes with plain loads and stores.
+    // The span's owner is its heap bits' one writer (it alone allocates from the span; the next
+    // owner takes it through the mcentral lock), and scanners only read them, so no
+    // read-modify-write need be atomic.
+    const size_t words = s->elemsize / 8;
+    const size_t n = std::min(bytes, size_t{s->elemsize}) / 8;  // words inside the object
+    uint64_t src = 0;
+    if (t->ptrdata && t->size % 8 == 0) {  // pointerful types are word-sized multiples
+        const size_t ew = t->size / 8, pw = (t->ptrdata + 7) / 8;
+        const uint64_t tm = pw < 64 ? t->ptrmask[0] & ((uint64_t{1} << pw) - 1) : t->ptrmask[0];
+        for (size_t k = 0; k < n; k += ew) src |= tm << k;
+    } else if (t->ptrdata) {
+        for (size_t k = 0; k < n; k++) {
+            const size_t inElem = k * 8 % t->size / 8;
+            if (inElem * 8 < t->ptrdata && ((t->ptrmask[inElem / 64] >> (inElem % 64)) & 1))
+                src |= uint64_t{1} << k;
         }
-        size_t wi = first + k;
-        uint8_t m = static_cast<uint8_t>(1u << (wi % 8));
-        if (isPtr)
-            __atomic_fetch_or(&bits[wi / 8], m, __ATOMIC_RELAXED);
-        else
-            __atomic_fetch_and(&bits[wi / 8], static_cast<uint8_t>(~m), __ATOMIC_RELAXED);
+    }
+    if (n < 64) src &= (uint64_t{1} << n) - 1;
+    uint8_t* bits = heapBits(s);
+    for (size_t bit = (obj - s->startAddr) / 8, left = words; left;) {
+        const size_t off = bit % 8, take = std::min(8 - off, left);
+        const auto m = static_cast<uint8_t>(((1u << take) - 1) << off);
+        uint8_t* p = &bits[bit / 8];
+        const uint8_t v = __atomic_load_n(p, __ATOMIC_RELAXED);
+        __atomic_store_n(p, static_cast<uint8_t>((v & ~m) | ((src << off) & m)), __ATOMIC_RELAXED);
+        src >>= take;
+        bit += take;
+        left -= take;
     }
 }
 

@@ -113,6 +113,85 @@ TEST(GC, HeaderObjectsAndArraysAreScanned) {
         ASSERT_EQ(arr.get()[i].left->check, mix(static_cast<uint64_t>(1000 + i)));
 }
 
+// Small pointerful objects (no malloc header) carry their pointer bits in the span's heap bitmap:
+// a slot reused by another type must get exactly its own bits. Every word here that is not a
+// pointer holds the address of an otherwise unreferenced node, so a stale or wrong bit keeps that
+// node alive (the object count says so), and a missing bit frees a referenced one (its check says
+// so). Types with the pointer after a scalar, arrays of 1-9 elements over several size classes,
+// and slots whose size class is bigger than the object.
+TEST(GC, SmallObjectsGetExactlyTheirPointerBits) {
+    struct AllPtr {
+        Ptr<Node> a, b;
+    };
+    static constexpr uint64_t kAllMask[1] = {0b11};
+    static const Type kAllType{sizeof(AllPtr), 16, kAllMask, "AllPtr"};
+    struct Pair {
+        uint64_t decoy;  // not a pointer
+        Ptr<Node> p;
+    };
+    static constexpr uint64_t kPairMask[1] = {0b10};
+    static const Type kPairType{sizeof(Pair), 16, kPairMask, "Pair"};
+    struct Tri {
+        Ptr<Node> p;
+        uint64_t decoy;
+        Ptr<Node> q;
+    };
+    static constexpr uint64_t kTriMask[1] = {0b101};
+    static const Type kTriType{sizeof(Tri), 24, kTriMask, "Tri"};
+    static constexpr uint64_t kSlotMask[1] = {0b1};
+    static const Type kSlotType{sizeof(void*), 8, kSlotMask, "*any"};
+
+    collect();
+    // Slots of the classes used below, freed with every pointer bit set.
+    for (int i = 0; i < 20000; i++) allocArray(&kAllType, static_cast<size_t>(1 + i % 16));
+    collect();
+    collect();
+    const uint64_t base = heapObjects();
+    constexpr int kObjects = 3000;
+    Root<Ptr<void>> holders(static_cast<Ptr<void>*>(allocArray(&kSlotType, kObjects)));
+    uint64_t next = 1;
+    int pointers = 0;
+    for (int i = 0; i < kObjects; i++) {
+        const size_t n = static_cast<size_t>(1 + i % 9);
+        if (i % 2 == 0) {
+            auto* arr = static_cast<Pair*>(allocArray(&kPairType, n));
+            holders.get()[i] = arr;
+            for (size_t k = 0; k < n; k++) {
+                arr[k].decoy = reinterpret_cast<uint64_t>(newNode(0));  // garbage
+                arr[k].p = newNode(next++);
+                pointers++;
+            }
+        } else {
+            auto* arr = static_cast<Tri*>(allocArray(&kTriType, n));
+            holders.get()[i] = arr;
+            for (size_t k = 0; k < n; k++) {
+                arr[k].p = newNode(next++);
+                arr[k].decoy = reinterpret_cast<uint64_t>(newNode(0));  // garbage
+                arr[k].q = newNode(next++);
+                pointers += 2;
+            }
+        }
+    }
+    collect();
+    collect();
+    // The holder array, the kObjects arrays and one node per pointer word: no decoy's node.
+    EXPECT_EQ(heapObjects(), base + 1 + kObjects + static_cast<uint64_t>(pointers));
+    uint64_t v = 1;
+    for (int i = 0; i < kObjects; i++) {
+        const size_t n = static_cast<size_t>(1 + i % 9);
+        if (i % 2 == 0) {
+            auto* arr = static_cast<Pair*>(holders.get()[i].get());
+            for (size_t k = 0; k < n; k++) ASSERT_EQ(arr[k].p->check, mix(v++)) << i;
+        } else {
+            auto* arr = static_cast<Tri*>(holders.get()[i].get());
+            for (size_t k = 0; k < n; k++) {
+                ASSERT_EQ(arr[k].p->check, mix(v++)) << i;
+                ASSERT_EQ(arr[k].q->check, mix(v++)) << i;
+            }
+        }
+    }
+}
+
 TEST(GC, LargeObjectsLiveAndDie) {
     collect();
     GCStats a;
