@@ -403,18 +403,18 @@ void* idleWorkerMain(void*) {
         while (markingOn() && !g_markDone.load(std::memory_order_relaxed)) {
             const size_t d = drainWork(w, kIdleChunk);
             w.flush();
-            done += d;
             if (!d) break;
+            done += d;
+            // Credit for assists at every chunk, as Go's gcDrain flushes it (gcFlushBgCredit)
+            // every gcCreditSlack units: an assist that finds credit steals it instead of marking.
+            g_gc.bgScanCredit.fetch_add(static_cast<int64_t>(d));
             if (involuntarySwitches() != switches) {
                 preempted = true;
                 break;
             }
         }
         g_activeIdle.fetch_sub(1, std::memory_order_seq_cst);
-        if (done) {
-            g_idleNs.fetch_add(nanotime() - t0);
-            g_gc.bgScanCredit.fetch_add(static_cast<int64_t>(done));
-        }
+        if (done) g_idleNs.fetch_add(nanotime() - t0);
         if (preempted)
             sleepNs(kIdleBackoffNs);
         else if (!done)

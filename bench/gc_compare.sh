@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=3 gcbench=build/bench/gcbench
-shapes="steady-gogc50 steady-gogc100 steady-gogc400 limit growdrop growdrop-touch binary-trees"
+shapes="steady-gogc50 steady-gogc100 steady-gogc400 limit growdrop growdrop-touch binary-trees binary-trees-18"
 while (($#)); do
   case $1 in
     --runs) runs=$2; shift 2 ;;
