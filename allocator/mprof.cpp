@@ -214,16 +214,29 @@ SPANSCOPE_NOINLINE int captureStackUpTo(uintptr_t* out, int skip, uintptr_t cut)
 }
 #endif
 
+#if SPANSCOPE_LIBUNWIND
+// unw_backtrace's first walk in a thread builds that thread's trace cache (libunwind's Gtrace.c: a
+// table of 16 K frame entries, 256 KiB mapped and filled), which the thread's exit unmaps again (a
+// TLB shoot-down). A program whose threads sample a few times and exit (the `server` pattern's
+// successor threads) paid that for nearly every sample: 2.6x its time at the default rate. So a
+// thread's first kStepWalks walks step frame by frame (unw_step, which keeps no per-thread cache),
+// and only a thread that keeps sampling moves on to unw_backtrace.
+constexpr uint32_t kStepWalks = 16;
+thread_local uint32_t t_walks __attribute__((tls_model("initial-exec"))) = 0;
+#endif
+
 // Return addresses from profileAlloc's caller (the allocation entry point) outwards; inside an
 // AllocatorWorkScope, only up to the scope's function. The first two frames are this function
 // and profileAlloc.
 SPANSCOPE_NOINLINE int captureStack(uintptr_t* out) {
     constexpr int kSkip = 2;
 #if SPANSCOPE_LIBUNWIND
-    if (t_allocatorWork) {
+    if (t_allocatorWork || t_walks < kStepWalks) {
+        t_walks++;
         // captureStackUpTo is a frame deeper and skips itself too; the asm keeps its call from
         // becoming a tail call, which would take this function's frame off the stack.
-        const int n = captureStackUpTo(out, kSkip + 1, t_allocatorWork);
+        const int n =
+            captureStackUpTo(out, kSkip + 1, t_allocatorWork ? t_allocatorWork : UINTPTR_MAX);
         asm volatile("" ::: "memory");
         return n;
     }
@@ -244,6 +257,15 @@ void warmUnwinder() {
     const bool nested = t_inProfiler;
     t_inProfiler = true;  // what the unwinder allocates is not sampled
     uintptr_t stk[kMaxProfileStack];
+#if SPANSCOPE_LIBUNWIND
+    // unw_step's frame-rule cache per thread (a static TLS table, nothing mapped): the global one
+    // takes a lock with signals blocked (two sigprocmask calls) at every walk.
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    const uint32_t walks = t_walks;
+    t_walks = kStepWalks;  // unw_backtrace's first use (its pthread_once) as well as unw_step's
+    (void)captureStack(stk);
+    t_walks = walks;
+#endif
     (void)captureStack(stk);
     t_inProfiler = nested;
 }

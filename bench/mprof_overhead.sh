@@ -25,9 +25,9 @@ while (($#)); do
     *) patterns+=("$1"); shift ;;
   esac
 done
-((${#patterns[@]})) || patterns=(churn-1t churn-mt prodcons bintree realloc large frag)
 bench=$build/bench/allocbench cli=$build/app/spanscope-cli lib=$build/app/libspanscope.so
 for f in "$bench" "$cli" "$lib"; do [ -e "$f" ] || { echo "mprof_overhead.sh: $f not built (./dev build)" >&2; exit 1; }; done
+((${#patterns[@]})) || mapfile -t patterns < <("$bench" list)  # every pattern
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 one() {  # rate pattern -> ops/s (or instructions with --callgrind)
