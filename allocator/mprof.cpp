@@ -14,7 +14,8 @@
 //
 // Stacks come from .eh_frame (no frame pointers needed, so it works in Debian's python3 and libc):
 // with libunwind (SPANSCOPE_LIBUNWIND, Debian's libunwind-dev), unw_backtrace, which caches each
-// return address's frame rule per thread and walks a 13-frame stack in about 1.5 k instructions;
+// return address's frame rule per thread and walks a 13-frame stack in about 1.5 k instructions
+// (a thread's first walks use unw_step instead: see kStepWalks);
 // otherwise libgcc's _Unwind_Backtrace, which decodes .eh_frame again at every frame of every walk
 // (about 10 k instructions for the same stack; docs/BENCHMARKS.md, "Heap profiling").
 // ThreadSanitizer builds use libgcc's (libunwind's per-thread cache destructor runs after TSan has
