@@ -120,6 +120,16 @@ FragmentationView::FragmentationView(QWidget* parent) : QWidget(parent), m_banne
     m_timeChart->legend()->markers(m_cursor).first()->setVisible(false);
     m_fragBytes->setVisible(false);  // over a range only
     m_timeChart->legend()->markers(m_fragBytes).first()->setVisible(false);
+    // As many value ticks as their labels have height for: Qt Charts elides every label of an axis
+    // to "…" when they would overlap (the chart beside the heap map at 1024x640 is ~70 px high).
+    connect(m_timeChart, &QChart::plotAreaChanged, this, [this](const QRectF& plot) {
+        const double lineH = QFontMetricsF(m_pctAxis->labelsFont()).height() * 1.4;
+        const int fit = int(plot.height() / lineH) + 1;
+        const int ticks = fit >= 5 ? 5 : fit >= 3 ? 3 : 2;  // quarters, halves: round labels
+        if (ticks == m_pctAxis->tickCount()) return;
+        m_pctAxis->setTickCount(ticks);
+        m_mibAxis->setTickCount(ticks);
+    });
     m_timeView = new QChartView(m_timeChart);
     m_timeView->setRenderHint(QPainter::Antialiasing);
     m_timeView->setMinimumHeight(170);

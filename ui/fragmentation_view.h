@@ -50,6 +50,11 @@ public:
     // The per-class chart's plot area and its category labels' font (tests: every label has room).
     QRectF classPlotArea() const { return m_classChart->plotArea(); }
     QFont classLabelsFont() const;
+    // The over-time chart's plot area, its value axes' tick count and label font (tests: the value
+    // labels have room, none elided to "…").
+    QRectF timePlotArea() const { return m_timeChart->plotArea(); }
+    int valueTicks() const { return m_pctAxis->tickCount(); }
+    QFont valueLabelsFont() const { return m_pctAxis->labelsFont(); }
     // Presenter mode: only the per-class chart (the over-time chart's axes do not fit large type).
     void setOverTimeVisible(bool on) { m_timeView->setVisible(on); }
     QList<qreal> values(int set) const;

@@ -565,6 +565,26 @@ TEST(FragmentationTest, ShowsAsManyClassesAsTheirLabelsFit) {
     EXPECT_TRUE(fits());
 }
 
+// The over-time chart's value axes: as many ticks as their labels have height for (at 1024x640
+// the chart beside the heap map was about 70 px high and Qt Charts elided all five labels of each
+// axis to "…"); five again when it grows.
+TEST(FragmentationTest, OverTimeValueLabelsHaveRoom) {
+    FragmentationView v;
+    v.resize(420, 380);  // the per-class chart takes most of it: the over-time plot is short
+    v.show();
+    auto room = [&] {
+        const double lineH = QFontMetricsF(v.valueLabelsFont()).height();
+        const double plotH = v.timePlotArea().height();
+        return plotH > 0 && (v.valueTicks() - 1) * lineH <= plotH;
+    };
+    ASSERT_TRUE(waitFor(room)) << v.valueTicks() << " ticks in " << v.timePlotArea().height()
+                               << " px";
+    EXPECT_LT(v.valueTicks(), 5) << v.timePlotArea().height() << " px";
+    v.resize(420, 1400);
+    EXPECT_TRUE(waitFor([&] { return v.valueTicks() == 5; })) << v.timePlotArea().height();
+    EXPECT_TRUE(room());
+}
+
 // From 1024x640 to 2560x1440: every dock on screen and usable, no status figure, legend entry or
 // table header cut, the window no larger than asked (a screenshot of each is taken and checked
 // not blank). On a real multi-threaded demo recording, so that the figures have their real widths.
