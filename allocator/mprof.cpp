@@ -261,11 +261,11 @@ void warmUnwinder() {
 #if SPANSCOPE_LIBUNWIND
     // unw_step's frame-rule cache per thread (a static TLS table, nothing mapped): the global one
     // takes a lock with signals blocked (two sigprocmask calls) at every walk.
+    // A step walk: libunwind's own initialisation (its init lock, tdep_init). unw_backtrace's
+    // first use in the process (the trace cache key's pthread_once) is left to the first thread
+    // that takes 16 samples: glibc restarts a once that a fork interrupted, and walking it here
+    // would give the main thread its 256 KiB trace cache whether or not it ever samples again.
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-    const uint32_t walks = t_walks;
-    t_walks = kStepWalks;  // unw_backtrace's first use (its pthread_once) as well as unw_step's
-    (void)captureStack(stk);
-    t_walks = walks;
 #endif
     (void)captureStack(stk);
     t_inProfiler = nested;
