@@ -26,7 +26,6 @@
 #include "spanscope/mprof.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <sys/mman.h>
 #include <unwind.h>
 #if SPANSCOPE_LIBUNWIND
@@ -220,8 +219,9 @@ SPANSCOPE_NOINLINE int captureStackUpTo(uintptr_t* out, int skip, uintptr_t cut)
 // table of 16 K frame entries, 256 KiB mapped and filled), which the thread's exit unmaps again (a
 // TLB shoot-down). A program whose threads sample a few times and exit (the `server` pattern's
 // successor threads) paid that for nearly every sample: 2.6x its time at the default rate. So a
-// thread's first kStepWalks walks step frame by frame (unw_step, which keeps no per-thread cache),
-// and only a thread that keeps sampling moves on to unw_backtrace.
+// thread's first kStepWalks walks step frame by frame (unw_step, whose per-thread frame-rule cache
+// is a static TLS table: nothing mapped), and only a thread that keeps sampling moves on to
+// unw_backtrace.
 constexpr uint32_t kStepWalks = 16;
 thread_local uint32_t t_walks __attribute__((tls_model("initial-exec"))) = 0;
 #endif
@@ -259,12 +259,12 @@ void warmUnwinder() {
     t_inProfiler = true;  // what the unwinder allocates is not sampled
     uintptr_t stk[kMaxProfileStack];
 #if SPANSCOPE_LIBUNWIND
-    // unw_step's frame-rule cache per thread (a static TLS table, nothing mapped): the global one
-    // takes a lock with signals blocked (two sigprocmask calls) at every walk.
-    // A step walk: libunwind's own initialisation (its init lock, tdep_init). unw_backtrace's
-    // first use in the process (the trace cache key's pthread_once) is left to the first thread
-    // that takes 16 samples: glibc restarts a once that a fork interrupted, and walking it here
-    // would give the main thread its 256 KiB trace cache whether or not it ever samples again.
+    // unw_step's frame-rule cache per thread: the global one takes a lock with signals blocked
+    // (two sigprocmask calls) at every walk. The walk below is a step walk (t_walks is 0 here),
+    // which runs libunwind's own initialisation (its init lock, tdep_init). unw_backtrace's first
+    // use (its trace cache key's pthread_once) is left to the first thread that keeps sampling:
+    // glibc restarts a once that a fork interrupted, and walking it here would give the main
+    // thread a 256 KiB trace cache whether or not it ever samples again.
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 #endif
     (void)captureStack(stk);

@@ -2,8 +2,6 @@
 // over the page allocator, the mcentrals, heap statistics, malloc-mode sweep generations and the
 // background sweeper/scavenger thread. See spanscope/allocator.h for the overview.
 #pragma once
-#include <sched.h>
-
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
