@@ -20,10 +20,9 @@ void emitEvent(EventKind kind, uint8_t spanClass, uint8_t flags, uint32_t npages
     EventSink sink = g_eventSink.load(std::memory_order_acquire);
     if (!sink) return;
     if (!t_tid) t_tid = currentTid();
-    Event e{nanotime(), t_seq++,   static_cast<uint32_t>(t_tid),
-            kind,       spanClass, flags,
-            npages,     addr,      a,
-            b,          c,         d};
+    // Unstamped (timeNs 0): the sink reads the clock (spanscope/events.h).
+    const Event e{
+        0, t_seq++, static_cast<uint32_t>(t_tid), kind, spanClass, flags, npages, addr, a, b, c, d};
     sink(e, g_sinkCtx.load(std::memory_order_relaxed));
 }
 }  // namespace detail

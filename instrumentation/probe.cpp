@@ -68,20 +68,35 @@ void sendDropped(const uint64_t (&bySlot)[kDropSlots], uint64_t total, uint64_t 
 }
 
 // Copies what every ring holds into frames, then a Watermark record: every record older than it
-// has been sent (the recorder releases records in time order up to it). Records reach a ring a
-// moment after they are timestamped, so the watermark is the pass's start minus kWatermarkSlackNs,
-// and no later than the oldest record still waiting for room. Returns the records moved.
+// has been sent (the recorder releases records in time order up to it). The watermark is the
+// pass's start minus kWatermarkSlackNs, held back to the last record taken from any ring whose
+// owner is between its clock read and its publish (the sink's stamping mark): that thread may have
+// been preempted there, for as long as the scheduler likes (an idle mark worker under load waits
+// for tens of milliseconds), and its record, older than the pass, must not arrive after a
+// watermark that passed it. A mark held for more than kMaxHoldNs stops holding (the live view
+// must not freeze behind a starved thread); its record then arrives late, and the recorder counts
+// it. Returns the records moved.
 constexpr uint64_t kWatermarkSlackNs = 1000000;
+constexpr uint64_t kMaxHoldNs = 1000000000;
 uint64_t drainAll() {
     uint64_t moved = 0, dropped = 0, firstDrop = 0;
     uint64_t bySlot[kDropSlots] = {};
-    uint64_t watermark = detail::nanotime() - kWatermarkSlackNs;
+    const uint64_t now = detail::nanotime();
+    uint64_t watermark = now - kWatermarkSlackNs;
     for (ThreadBuffer* b = g_buffers.load(std::memory_order_acquire); b; b = b->next) {
-        const uint64_t waiting = b->waitingSince.load(std::memory_order_seq_cst);
-        if (waiting && waiting - 1 < watermark) watermark = waiting - 1;
+        // The mark is read before the tail: a record published after this read is newer than it.
+        const uint64_t mark = b->stamping.load(std::memory_order_acquire);
         uint64_t h = b->head.load(std::memory_order_relaxed);
         const uint64_t t = b->tail.load(std::memory_order_acquire);
+        if (t != h) b->lastTimeNs = b->ring[(t - 1) % kRingEvents].timeNs;
         for (; h != t; h++) g_writer.add(b->ring[h % kRingEvents]);
+        if (mark == 0 || mark <= t) {
+            b->heldMark = 0;  // nothing on its way, or published since the mark was read
+        } else {
+            if (mark != b->heldMark) b->heldMark = mark, b->heldSinceNs = now;
+            if (now - b->heldSinceNs < kMaxHoldNs && b->lastTimeNs < watermark)
+                watermark = b->lastTimeNs;
+        }
         moved += t - b->head.load(std::memory_order_relaxed);
         b->head.store(t, std::memory_order_release);
         b->overflowing.store(false,
@@ -99,7 +114,8 @@ uint64_t drainAll() {
     dropped += noBuffer;
     if (dropped != g_statDropped.load(std::memory_order_relaxed))
         sendDropped(bySlot, dropped, firstDrop);
-    if (moved || watermark > g_lastWatermark + 50000000) {  // idle: one every 50 ms at most
+    if (watermark < g_lastWatermark) watermark = g_lastWatermark;  // held: never goes back
+    if (moved || watermark > g_lastWatermark + 50000000) {         // idle: one every 50 ms at most
         Event w = record(kWatermark, watermark);
         w.a = watermark;
         g_writer.add(w);
@@ -204,8 +220,10 @@ bool startLocked(const Options& opts, char* why, size_t cap) {
 
     // Records a straggler pushed after the previous session's final drain are not this session's,
     // nor are its drops.
+    const uint64_t startNs = detail::nanotime();
     for (ThreadBuffer* b = g_buffers.load(std::memory_order_acquire); b; b = b->next) {
         b->head.store(b->tail.load(std::memory_order_acquire), std::memory_order_release);
+        b->lastTimeNs = startNs, b->heldMark = 0;  // the drain thread's, not running yet
         for (auto& d : b->dropped) d.store(0, std::memory_order_relaxed);
         b->firstDropNs.store(0, std::memory_order_relaxed);
         b->overflowing.store(false, std::memory_order_relaxed);

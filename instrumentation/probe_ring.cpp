@@ -46,6 +46,7 @@ ThreadBuffer* acquireBuffer(int tid) {
     void* m = mapZeroed(sizeof(ThreadBuffer));
     if (!m) return nullptr;
     auto* b = new (m) ThreadBuffer;
+    b->lastTimeNs = detail::nanotime();  // its records come later (set before it is published)
     b->owner.store(tid, std::memory_order_relaxed);
     b->next = g_buffers.load(std::memory_order_relaxed);
     while (!g_buffers.compare_exchange_weak(b->next, b, std::memory_order_release,
@@ -67,10 +68,8 @@ namespace {
 // episode (a huge first allocation emits more records than a ring holds while the rundown waits
 // for the heap lock its thread holds).
 constexpr uint64_t kMaxWaitNs = 2000000;
-uint64_t waitForRoom(ThreadBuffer* b, uint64_t t, uint64_t eventTime) {
+uint64_t waitForRoom(ThreadBuffer* b, uint64_t t) {
     const uint64_t deadline = detail::nanotime() + kMaxWaitNs;
-    b->waitingSince.store(eventTime ? eventTime : 1,
-                          std::memory_order_seq_cst);  // holds the watermark
     g_waiters.fetch_add(1, std::memory_order_acq_rel);
     uint64_t h;
     for (;;) {
@@ -83,7 +82,6 @@ uint64_t waitForRoom(ThreadBuffer* b, uint64_t t, uint64_t eventTime) {
         detail::futexWait(&g_drained, seen, static_cast<long>(deadline - now));
     }
     g_waiters.fetch_sub(1, std::memory_order_acq_rel);
-    b->waitingSince.store(0, std::memory_order_release);
     return h;
 }
 
@@ -100,7 +98,7 @@ __attribute__((noinline)) void pushFull(ThreadBuffer* b, const Event& e, uint64_
     uint64_t h = b->head.load(std::memory_order_acquire);
     if (!b->overflowing.load(std::memory_order_relaxed) &&
         !g_drainStalled.load(std::memory_order_acquire))
-        h = waitForRoom(b, t, e.timeNs);
+        h = waitForRoom(b, t);
     if (t - h >= kRingEvents) {
         b->overflowing.store(true, std::memory_order_relaxed);
         countDrop(b, e);
@@ -111,12 +109,16 @@ __attribute__((noinline)) void pushFull(ThreadBuffer* b, const Event& e, uint64_
 }
 }  // namespace
 
-// The sink: runs on the allocating thread, allocator locks held. Copy, publish, return.
-void sink(const Event& e, void*) {
+// The sink: runs on the allocating thread, allocator locks held. Mark, stamp, copy, publish.
+// The mark goes up before the clock is read, so that a thread preempted anywhere between its
+// clock read and its publish holds the drain thread's watermark (drainAll) and its record is
+// never late. (The mark's store may become visible a moment after the clock read: the
+// watermark's slack, a millisecond, covers that.)
+void sink(const Event& unstamped, void*) {
     if (t_inProbe) return;
     ThreadBuffer* b = t_buf;
     if (__builtin_expect(!b, 0)) {
-        b = acquireBuffer(e.tid ? static_cast<int>(e.tid) : -1);
+        b = acquireBuffer(unstamped.tid ? static_cast<int>(unstamped.tid) : -1);
         if (!b) {
             g_noBuffer.fetch_add(1, std::memory_order_relaxed);
             return;
@@ -124,15 +126,23 @@ void sink(const Event& e, void*) {
         t_buf = b;
     }
     const uint64_t t = b->tail.load(std::memory_order_relaxed);
+    b->stamping.store(t + 1, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // the mark before the clock read
+    const uint64_t now = detail::nanotime();
     const uint64_t h = b->head.load(std::memory_order_acquire);
     if (__builtin_expect(t - h < kRingEvents, 1)) {
-        b->ring[t % kRingEvents] = e;
+        Event& slot = b->ring[t % kRingEvents];
+        slot = unstamped;
+        slot.timeNs = now;
         b->tail.store(t + 1, std::memory_order_release);
         if (t - h == kRingEvents / 2) wakeDrain();
     } else {
+        Event e = unstamped;
+        e.timeNs = now;
         pushFull(b, e, t);
     }
-    if (e.kind == EventKind::ThreadExit) {
+    b->stamping.store(0, std::memory_order_release);
+    if (unstamped.kind == EventKind::ThreadExit) {
         t_buf = nullptr;
         b->owner.store(0, std::memory_order_release);
     }

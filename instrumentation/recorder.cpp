@@ -106,7 +106,11 @@ bool Recorder::handleEvents(std::span<const Event> events) {
         return releasePending(UINT64_MAX);
     }
     for (const Event& e : events)
-        if (static_cast<uint16_t>(e.kind) != stream::kWatermark) m_pending.push_back(e);
+        if (static_cast<uint16_t>(e.kind) != stream::kWatermark) {
+            m_stats.late += e.timeNs < m_releasedUpTo;
+            m_pending.push_back(e);
+        }
+    if (watermark > m_releasedUpTo) m_releasedUpTo = watermark;
     return watermark ? releasePending(watermark) : true;
 }
 

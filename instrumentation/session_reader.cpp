@@ -595,27 +595,30 @@ bool SessionReader::spanObjectsAt(uint64_t addr, int64_t t, SpanObjects* out) {
     }
     if (!(m_info.flags & stream::kFlagObjectLevel)) return true;  // counts only
 
-    // Replay the span's object records since it was taken from the heap.
+    // Replay the span's object records since it was taken from the heap, in time order (a record
+    // that reached the recorder late is stored after newer ones: see Recorder::handleEvents).
     const uint64_t end = span.base + uint64_t{span.npages} * pageSize;
-    int64_t born = 0;
+    int64_t born = 0, bornT = -1;
     {
         Db::Stmt q(db,
-                   "SELECT id FROM events WHERE kind IN (1, 5, 6, 7) AND addr = ? AND t_ns <= ? "
-                   "ORDER BY id DESC LIMIT 1");
+                   "SELECT id, t_ns FROM events WHERE kind IN (1, 5, 6, 7) AND addr = ? AND "
+                   "t_ns <= ? ORDER BY t_ns DESC, id DESC LIMIT 1");
         q.bind(1, static_cast<int64_t>(span.base));
         q.bind(2, t);
-        if (q.row()) born = q.i(0);
+        if (q.row()) born = q.i(0), bornT = q.i(1);
     }
     const size_t n = large ? 1 : span.nelems;
     std::vector<SlotState> slots(n, SlotState::Free);
     std::vector<uint8_t> marked(n, 0);  // 0 white, 1 grey, 2 black, in the current mark phase
     Db::Stmt q(db,
                "SELECT t_ns, kind, flags, npages, addr, a FROM events WHERE kind BETWEEN 20 AND 22 "
-               "AND addr >= ? AND addr < ? AND id > ? AND t_ns <= ? ORDER BY id");
+               "AND addr >= ?1 AND addr < ?2 AND t_ns >= ?5 AND (t_ns > ?5 OR id > ?3) AND "
+               "t_ns <= ?4 ORDER BY t_ns, id");
     q.bind(1, static_cast<int64_t>(span.base));
     q.bind(2, static_cast<int64_t>(end));
     q.bind(3, born);
     q.bind(4, t);
+    q.bind(5, bornT);
     auto slotOf = [&](uint64_t a) -> size_t {
         return large ? 0 : static_cast<size_t>((a - span.base) / out->elemSize);
     };

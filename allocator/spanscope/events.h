@@ -76,6 +76,10 @@ constexpr bool profStackLast(const Event& e) {
 
 // The sink runs on the allocating thread with the allocator's recursion guard held: it must not
 // allocate through the allocator it observes (instrumentation copies the record into a buffer).
+// The record comes unstamped (timeNs 0): the sink reads the clock itself (detail::nanotime), so
+// that a sink which orders threads' records by time can first say that a record is on its way.
+// (The probe marks its ring before stamping: a thread preempted between its clock read and its
+// ring's publish would otherwise deliver a record older than a watermark already sent.)
 using EventSink = void (*)(const Event&, void* ctx);
 
 // Install or remove (nullptr) the sink. Object-level events are emitted only when objectLevel is

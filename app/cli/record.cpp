@@ -51,6 +51,12 @@ void printSummary(const char* cmd, const session::Recorder& rec, double secs,
                  cmd, (unsigned long long)st.events, secs,
                  secs > 0 ? double(st.events) / secs : 0.0, (unsigned long long)st.keyframes,
                  path.c_str(), cpu, st.events ? cpu * 1e6 / double(st.events) : 0.0);
+    if (st.late)
+        std::fprintf(stderr,
+                     "spanscope-cli %s: %llu records arrived after newer ones (a thread held off "
+                     "the CPU for over a second between stamping and publishing them); they are "
+                     "stored in arrival order\n",
+                     cmd, (unsigned long long)st.late);
 }
 }  // namespace
 

@@ -43,6 +43,9 @@ struct EndInfo {
 
 struct RecorderStats {
     uint64_t events = 0, frames = 0, bytes = 0, commits = 0, keyframes = 0;
+    // Records that arrived older than a watermark already applied (written after newer ones; the
+    // probe holds its watermark for a thread between clock read and publish for up to a second).
+    uint64_t late = 0;
 };
 
 class SessionWriter;
@@ -103,6 +106,7 @@ private:
          m_writeFailed = false;
     std::vector<Event> m_pending;  // held until a watermark covers them
     bool m_watermarks = false;     // the stream sends watermarks
+    uint64_t m_releasedUpTo = 0;   // the highest watermark applied
 };
 
 }  // namespace spanscope::session

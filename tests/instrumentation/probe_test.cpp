@@ -295,3 +295,56 @@ TEST(Probe, ReplayedSpanTableMatchesTheHeap) {
     for (size_t i = 1; i < kept.size(); i++)
         if (i % 3) ssFree(kept[i]);
 }
+
+// A thread preempted between reading the clock for a record and publishing it (more threads than
+// cores, so the scheduler preempts them everywhere, for milliseconds) never delivers a
+// record older than a watermark the drain thread has already sent: the recorder writes records in
+// time order up to each watermark, and a late one would be stored after newer ones (the span
+// inspector then replayed a sweep's frees after the allocations that reused their slots).
+TEST(Probe, NoRecordArrivesBehindAWatermark) {
+    char path[28], why[128] = "";
+    ASSERT_TRUE(startProbeToTempFile(path, why)) << why;
+    const unsigned threads = 4 * std::max(2u, std::thread::hardware_concurrency());
+    std::vector<std::thread> ts;
+    for (unsigned k = 0; k < threads; k++)
+        ts.emplace_back([k] {
+            const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(250);
+            volatile unsigned spin = 0;
+            for (uint64_t i = 0; std::chrono::steady_clock::now() < until; i++) {
+                for (int r = 0; r < 64; r++)
+                    detail::emitEvent(EventKind::ObjMark, 0, 0, 0, uint64_t{k} << 32 | i, 0, 0, 0,
+                                      0);
+                for (int s = 0; s < 2000; s++) spin = spin + 1;  // a rate the drain keeps up with
+            }
+        });
+    for (auto& t : ts) t.join();
+    probe::stop();
+    // Read a chunk at a time: the stream is a few hundred megabytes.
+    const int fd = ::open(path, O_RDONLY);
+    unlink(path);
+    ASSERT_GE(fd, 0);
+    StreamDecoder d;
+    std::vector<char> chunk(1 << 20);
+    uint64_t watermark = 0, records = 0, watermarks = 0, late = 0, worst = 0;
+    for (ssize_t n; (n = ::read(fd, chunk.data(), chunk.size())) > 0;) {
+        d.feed(chunk.data(), static_cast<size_t>(n));
+        for (StreamDecoder::Status s; (s = d.next()) != StreamDecoder::Status::NeedMore;) {
+            ASSERT_NE(s, StreamDecoder::Status::Error) << d.error();
+            if (s != StreamDecoder::Status::Events) continue;
+            for (const Event& e : d.events()) {
+                if (static_cast<uint16_t>(e.kind) == stream::kWatermark) {
+                    watermarks++;
+                    watermark = std::max(watermark, e.a);
+                } else if (e.kind == EventKind::ObjMark) {
+                    records++;
+                    if (e.timeNs < watermark) late++, worst = std::max(worst, watermark - e.timeNs);
+                }
+            }
+        }
+    }
+    ::close(fd);
+    EXPECT_EQ(d.checkComplete(), "");
+    EXPECT_GT(records, 10000u);
+    EXPECT_GT(watermarks, 10u);
+    EXPECT_EQ(late, 0u) << "the worst arrived " << worst / 1000 << " us behind a watermark";
+}

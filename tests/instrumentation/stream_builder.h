@@ -28,8 +28,9 @@ inline Event makeEvent(uint64_t t, EventKind kind, uint64_t addr = 0, uint8_t sp
 class StreamBuilder {
 public:
     explicit StreamBuilder(uint64_t startNs = 1000000, uint32_t pid = 4242,
-                           const char* program = "/bin/test-program") {
+                           const char* program = "/bin/test-program", uint32_t flags = 0) {
         stream::HeaderFixed fx{};
+        fx.flags = flags;
         fx.pageSize = kPageSize;
         fx.numClasses = kNumSizeClasses;
         fx.arenaBytes = 64 << 20;

@@ -34,9 +34,15 @@ constexpr uint16_t dropSlotKind(uint32_t slot) {
 
 struct ThreadBuffer {
     alignas(64) std::atomic<uint64_t> head{0};  // consumer (drain thread)
+    // The drain thread's own: the time of the last record it took from this ring, and the
+    // stamping mark it has been holding the watermark for since heldSinceNs (drainAll).
+    uint64_t lastTimeNs = 0, heldMark = 0, heldSinceNs = 0;
     alignas(64) std::atomic<uint64_t> tail{0};  // producer (owning thread)
-    std::atomic<int> owner{0};                  // tid of the owning thread, 0 when free
-    std::atomic<uint64_t> waitingSince{0};      // time of the record waiting for room, or 0
+    // Set by the owner from before it reads the clock for a record until it has published it
+    // (tail + 1 of that record, 0 between records): the drain thread sends no watermark past a
+    // record still on its way. Covers a wait for room in a full ring too.
+    std::atomic<uint64_t> stamping{0};
+    std::atomic<int> owner{0};  // tid of the owning thread, 0 when free
     // Set by the owner when a wait for room timed out: until the drain thread has emptied the
     // ring (it clears the flag), a full ring drops at once instead of waiting again.
     std::atomic<bool> overflowing{false};
