@@ -67,6 +67,19 @@ bool GcWork::getSlow() {
     return true;
 }
 
+// Go's handoff: the older half (nearer the roots: the larger subtrees) goes to the pool, the newer
+// half stays.
+void GcWork::balance() {
+    if (!buf || buf->n <= 4) return;
+    WorkBuf* mine = g_workPool.getEmpty();
+    const size_t n = buf->n / 2;
+    buf->n -= n;
+    std::memcpy(mine->obj, buf->obj + buf->n, n * sizeof(uintptr_t));
+    mine->n = n;
+    g_workPool.putFull(buf);
+    buf = mine;
+}
+
 void GcWork::flush() {
     if (buf && buf->n) {
         g_workPool.putFull(buf);
@@ -253,7 +266,9 @@ void remarkAfterFork() {
 size_t drainWork(GcWork& w, size_t budget) {
     size_t done = 0;
     uintptr_t obj;
-    while (done < budget && w.tryGet(&obj)) {
+    while (done < budget) {
+        if (g_workPool.empty()) w.balance();  // as Go's gcDrain does at every object
+        if (!w.tryGet(&obj)) break;
         size_t before = w.scanWork;
         scanObject(obj, w);
         done += w.scanWork - before;

@@ -75,6 +75,11 @@ struct GcWork {
     }
     // Hands whatever is buffered to the global pool (ragged barrier, mark termination).
     void flush();
+    // Go's gcWork.balance: when the pool has run dry, hand half of this marker's grey objects to
+    // it, so that other markers (the idle worker above all) have work to take. A depth-first scan
+    // of a tree keeps only a few dozen grey objects, never a full buffer: without this, whoever
+    // took the root marked the whole tree alone.
+    void balance();
 
 private:
     void putSlow();
