@@ -27,37 +27,31 @@ void parkAssist(Mutator& m) {
     exitNative(m);
 }
 
-// Go's gcAssistAlloc: pay allocation debt with scan work (or background credit). A small debt is
-// rounded up to gcOverAssistWork before anything is stolen or scanned, as Go does, so that the
-// mutator builds up credit for its next allocations: were only the exact debt stolen, every
-// allocation of a marking cycle would come here again (binary trees' 16-byte nodes did, and spent
-// 5% of the program's time stealing credit a few bytes at a time).
-constexpr int64_t kOverAssistWork = 64 << 10;  // Go's gcOverAssistWork
+// Go's gcAssistAlloc: pay allocation debt with scan work (or background credit). Unlike Go, the
+// debt is not rounded up to gcOverAssistWork before credit is stolen (only the scan work is): with
+// the rounding, the mutator ran further ahead of marking, which costs spanscope about twice Go's
+// CPU a byte, and the pacer's goals drifted up (docs/ARCHITECTURE.md, "Where the collector
+// differs"). The price is an assist call per allocation while credit lasts.
 SPANSCOPE_NOINLINE void gcAssist(Mutator& m) {
-    const double ratio = std::max(g_gc.assistWorkPerByte.load(std::memory_order_relaxed), 1e-9);
-    int64_t debtBytes = -m.assistBytes;
-    int64_t debtWork = static_cast<int64_t>(static_cast<double>(debtBytes) * ratio);
-    if (debtWork < kOverAssistWork) {
-        debtWork = kOverAssistWork;
-        debtBytes = static_cast<int64_t>(static_cast<double>(debtWork) / ratio);
-    }
-    const int64_t credit = g_gc.bgScanCredit.load(std::memory_order_relaxed);
-    if (credit > 0) {  // racy, as Go's: the credit may go below zero for a while
-        const int64_t steal = std::min(credit, debtWork);
+    double ratio = g_gc.assistWorkPerByte.load(std::memory_order_relaxed);
+    int64_t debtWork = static_cast<int64_t>(static_cast<double>(-m.assistBytes) * ratio);
+    int64_t credit = g_gc.bgScanCredit.load(std::memory_order_relaxed);
+    if (credit > 0) {
+        int64_t steal = std::min(credit, debtWork);
         g_gc.bgScanCredit.fetch_sub(steal);
-        m.assistBytes += steal == debtWork
-                             ? debtBytes
-                             : 1 + static_cast<int64_t>(static_cast<double>(steal) / ratio);
         debtWork -= steal;
+        m.assistBytes += static_cast<int64_t>(static_cast<double>(steal) / std::max(ratio, 1e-9));
         if (debtWork <= 0) return;
     }
     uint64_t t0 = nanotime();
     g_activeAssists.fetch_add(1, std::memory_order_acq_rel);
-    size_t done = drainWork(m.work, static_cast<size_t>(debtWork));
+    size_t done = drainWork(
+        m.work, static_cast<size_t>(std::max<int64_t>(debtWork, 64 << 10)));  // gcOverAssistWork
     m.work.flush();
     g_activeAssists.fetch_sub(1, std::memory_order_acq_rel);
-    m.assistBytes =
-        done ? m.assistBytes + static_cast<int64_t>(static_cast<double>(done) / ratio) : 0;
+    m.assistBytes = done ? m.assistBytes + static_cast<int64_t>(static_cast<double>(done) /
+                                                                std::max(ratio, 1e-9))
+                         : 0;
     uint64_t dt = nanotime() - t0;
     g_assistNs.fetch_add(dt);
     g_gcCpuNs.fetch_add(dt);
