@@ -7,8 +7,8 @@
 #include "mgc.h"
 
 #include <pthread.h>
-#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -364,74 +364,87 @@ void* workerMain(void*) {
     return nullptr;
 }
 
-// Involuntary context switches of the calling thread: another runnable thread took its CPU.
-long involuntarySwitches() {
-    rusage ru{};
-    return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nivcsw : 0;
-}
-
-// Go's idle mark worker (gcMarkWorkerIdleMode): a SCHED_IDLE thread, which Linux runs only on a
-// CPU that has nothing else to run, marks while there is grey work and its CPU stays idle. Its time
-// is gctrace's idle column and, as in Go, is not counted in the GC's CPU fraction.
+// Go's idle mark worker (gcMarkWorkerIdleMode) marks on a P that has nothing else to run, and
+// yields it as soon as a goroutine is runnable (gcDrain's pollWork). Its work stays with its P, so
+// no one ever waits for it. Here idleness is Linux's: a SCHED_IDLE thread runs only on a CPU that
+// has nothing else to run. But grey objects held by a SCHED_IDLE thread that is preempted wait
+// with it, and such a thread may not run again for hundreds of milliseconds (its weight is 3
+// against a normal thread's 1,024): the mark phase could not end meanwhile (seen: 14 ms stalls with
+// three busy threads on two CPUs, 800 ms under a parallel build).
 //
-// Grey objects it holds cannot be marked by anyone else, and a SCHED_IDLE thread preempted by any
-// other thread may not run again for a long time (its weight is 3 against a normal thread's 1,024).
-// Go's idle worker has no such problem: its work stays with its P. So this one works in chunks of
-// kIdleChunk scan work and hands what it holds back to the pool after each (a linked list's single
-// grey object included), and it rests for kIdleBackoffNs as soon as it finds it was preempted
-// during a chunk: the CPU is not idle. What it can strand is one chunk's worth.
-void* idleWorkerMain(void*) {
+// So idleness and marking are split between two threads. The sentinel, at SCHED_IDLE, holds no
+// work: that it runs at all shows a CPU is idle, and it then gives the marker, an ordinary thread,
+// one turn: a chunk of kIdleChunk scan work (about 50 µs), after which everything it holds is back
+// in the pool and the marker waits for the next turn. A CPU that stays idle gives turn after turn;
+// a busy one gives none, and the marker, being ordinary, finishes its turn within the scheduler's
+// latency instead of stranding grey objects. The turn's time is gctrace's idle column and, as in
+// Go, is not counted in the GC's CPU fraction.
+struct IdlePair {
+    std::atomic<uint32_t> turn{0};  // 1 while the marker has a turn (the sentinel waits for 0)
+};
+constexpr int kMaxIdlePairs = 64;
+IdlePair g_idlePairs[kMaxIdlePairs];
+
+void* idleSentinelMain(void* arg) {
+    auto* pair = static_cast<IdlePair*>(arg);
     if (sched_getscheduler(0) != SCHED_IDLE) (void)nice(19);  // startThread could not make it idle
-    constexpr size_t kIdleChunk = 16 << 10;
-    constexpr long kIdleBackoffNs = 200000;
-    GcWork w;
     for (;;) {
         uint32_t seen = g_markWake.load(std::memory_order_acquire);
         if (!markingOn() || g_markDone.load(std::memory_order_acquire)) {
             futexWait(&g_markWake, seen, 100000000);
             continue;
         }
-        g_activeIdle.fetch_add(1, std::memory_order_seq_cst);
-        if (g_markDone.load(std::memory_order_seq_cst) || !markingOn()) {
-            g_activeIdle.fetch_sub(1, std::memory_order_seq_cst);
+        if (g_workPool.empty()) {
+            sleepNs(50000);  // no grey work to take right now
             continue;
         }
-        const uint64_t t0 = nanotime();
-        const long switches = involuntarySwitches();
-        size_t done = 0;
-        bool preempted = false;
-        while (markingOn() && !g_markDone.load(std::memory_order_relaxed)) {
-            const size_t d = drainWork(w, kIdleChunk);
+        pair->turn.store(1, std::memory_order_release);
+        futexWakeAll(&pair->turn);
+        while (pair->turn.load(std::memory_order_acquire) == 1)
+            futexWait(&pair->turn, 1, 100000000);
+    }
+    return nullptr;
+}
+
+void* idleMarkerMain(void* arg) {
+    auto* pair = static_cast<IdlePair*>(arg);
+    constexpr size_t kIdleChunk = 64 << 10;
+    GcWork w;
+    for (;;) {
+        if (pair->turn.load(std::memory_order_acquire) != 1) {
+            futexWait(&pair->turn, 0, 100000000);
+            continue;
+        }
+        // Announce before looking at markDone, as markWorkDone sets markDone before it looks at
+        // g_activeIdle: one side always sees the other.
+        g_activeIdle.fetch_add(1, std::memory_order_seq_cst);
+        if (markingOn() && !g_markDone.load(std::memory_order_seq_cst)) {
+            const uint64_t t0 = nanotime();
+            const size_t done = drainWork(w, kIdleChunk);
             w.flush();
-            if (!d) break;
-            done += d;
-            // Credit for assists at every chunk, as Go's gcDrain flushes it (gcFlushBgCredit)
-            // every gcCreditSlack units: an assist that finds credit steals it instead of marking.
-            g_gc.bgScanCredit.fetch_add(static_cast<int64_t>(d));
-            if (involuntarySwitches() != switches) {
-                preempted = true;
-                break;
+            if (done) {
+                // Credit for assists, as Go's gcDrain flushes it (gcFlushBgCredit): an assist
+                // that finds credit steals it instead of marking.
+                g_gc.bgScanCredit.fetch_add(static_cast<int64_t>(done));
+                g_idleNs.fetch_add(nanotime() - t0);
             }
         }
         g_activeIdle.fetch_sub(1, std::memory_order_seq_cst);
-        if (done) g_idleNs.fetch_add(nanotime() - t0);
-        if (preempted)
-            sleepNs(kIdleBackoffNs);
-        else if (!done)
-            sleepNs(50000);  // no grey work right now
+        pair->turn.store(0, std::memory_order_release);
+        futexWakeAll(&pair->turn);
     }
     return nullptr;
 }
 
 // The thread is named, and made SCHED_IDLE when asked, here by its creator, so both hold when
 // startWorker returns (a thread naming itself would leave a window in which it is anonymous).
-void startThread(void* (*fn)(void*), const char* what, const char* name, bool idle) {
+void startThread(void* (*fn)(void*), void* arg, const char* what, const char* name, bool idle) {
     AllocatorWorkScope own;  // pthread_create's TLS is the allocator's, not the caller's
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, fn, nullptr) != 0) fatal("cannot start the GC %s", what);
+    if (pthread_create(&t, &attr, fn, arg) != 0) fatal("cannot start the GC %s", what);
     pthread_attr_destroy(&attr);
     pthread_setname_np(t, name);  // the workers never exit, so t stays valid
     if (idle) {
@@ -446,9 +459,13 @@ void startWorker() {
     // At start-up and in a fork child: an idle worker the fork left behind holds nothing here.
     g_activeIdle.store(0, std::memory_order_seq_cst);
     g_markDone.store(false, std::memory_order_seq_cst);  // the worker that set it is gone
-    startThread(workerMain, "mark worker", "spanscope-mark", false);
-    for (int i = 0; i < std::max(1, g_procs - 1); i++)
-        startThread(idleWorkerMain, "idle mark worker", "spanscope-idle", true);
+    startThread(workerMain, nullptr, "mark worker", "spanscope-mark", false);
+    for (int i = 0; i < std::min(kMaxIdlePairs, std::max(1, g_procs - 1)); i++) {
+        IdlePair* pair = &g_idlePairs[i];
+        pair->turn.store(0, std::memory_order_relaxed);  // a turn the fork left behind
+        startThread(idleMarkerMain, pair, "idle mark worker", "spanscope-imark", false);
+        startThread(idleSentinelMain, pair, "idle sentinel", "spanscope-idle", true);
+    }
 }
 
 // The heap's slow-path check: start a cycle when heapLive passes the trigger (recomputed now);
