@@ -46,7 +46,7 @@ struct CycleStats {
 CycleStats g_cur;
 std::atomic<uint32_t> g_markWake{0};
 std::atomic<bool> g_markDone{false};  // the background worker is terminating the mark phase
-std::atomic<int> g_activeIdle{0};     // idle workers holding grey objects
+std::atomic<int> g_activeMarkers{0};  // mark workers (background, idle) holding grey objects
 
 // Go's fmtNSAsMS: whole milliseconds from 10 ms, else two significant digits.
 void fmtMs(char* out, size_t cap, uint64_t ns) {
@@ -211,13 +211,22 @@ void finishMarking() {
 void pacerEndCycle(CycleStats& c, uint64_t scanWork) {
     Pacer& p = g_pacer;
     p.trigger = pacerTrigger(&c.goal);  // endCycle's lastHeapGoal: the goal gctrace prints
-    // consMark: allocation during mark over the scan work done (u = 0.25 utilisation).
-    const uint64_t allocated = c.heap1 > p.triggered ? c.heap1 - p.triggered : 0;
-    const double cons =
-        scanWork ? static_cast<double>(allocated) * 0.25 / (static_cast<double>(scanWork) * 0.75)
-                 : 0;
-    for (int k = 4; k > 0; k--) p.consMark[k] = p.consMark[k - 1];
-    p.consMark[0] = cons;
+    // The cons/mark ratio this cycle would have needed to end exactly on its goal: bytes allocated
+    // during mark over the scan work done, each side per unit of the CPU it had. The background
+    // workers are assumed at their 25%, assists and idle marking measured over the mark phase.
+    const double markNs = static_cast<double>(c.markEndNs - c.markStartNs) * g_procs;
+    double util = kBackgroundUtilization, idleUtil = 0;
+    if (markNs > 0) {
+        util += static_cast<double>(g_assistNs.load(std::memory_order_relaxed)) / markNs;
+        idleUtil = static_cast<double>(g_idleNs.load(std::memory_order_relaxed)) / markNs;
+    }
+    // Go skips the update when the heap did not grow (a very short cycle) or is all assists.
+    if (c.heap1 > p.triggered && scanWork && util < 1) {
+        const double current = static_cast<double>(c.heap1 - p.triggered) * (util + idleUtil) /
+                               (static_cast<double>(scanWork) * (1 - util));
+        // Smoothed by Go's PI controller: one cycle is too noisy to pace the next on.
+        p.consMark = p.consMarkController.next(p.consMark, current, 1.0);
+    }
     // resetLive: heapLive = heapMarked, and no cycle is triggered (so the 64 KiB runway floor
     // no longer holds the next goal above where this cycle started).
     p.heapMarked = c.heap2;
@@ -307,22 +316,56 @@ void sleepNs(long ns) {
     nanosleep(&ts, nullptr);
 }
 
-// gcMarkDone's test, the simple way: no grey object anywhere, no assist or idle worker holding
+// Go's ragged barrier (forEachP): every running mutator hands its grey buffer over at its next
+// safe point. Waits until each has, or for at most kMaxWaitNs; one that has not reached a safe
+// point by then (or is in native code or parked) is flushed inside mark termination's
+// stop-the-world instead, which is correct, only a longer pause.
+void raggedBarrier() {
+    constexpr uint64_t kMaxWaitNs = 200000;
+    const uint32_t epoch = g_flushEpoch.fetch_add(1, std::memory_order_acq_rel) + 1;
+    const uint64_t t0 = nanotime();
+    for (;;) {
+        bool all = true;
+        {
+            LockGuard g(g_mutLock);
+            for (Mutator* m : g_mutators)
+                if (m->state.load(std::memory_order_seq_cst) == kRunning &&
+                    m->flushEpoch.load(std::memory_order_acquire) != epoch) {
+                    all = false;
+                    break;
+                }
+        }
+        if (all || nanotime() - t0 >= kMaxWaitNs) return;
+        sleepNs(10000);
+    }
+}
+
+// gcMarkDone's test, the simple way: no grey object anywhere, no assist or mark worker holding
 // any, and the mutators' buffers handed over (ragged barrier) without turning up more.
 bool markWorkDone() {
     auto idle = [] {
         return g_workPool.empty() && g_activeAssists.load(std::memory_order_seq_cst) == 0 &&
-               g_activeIdle.load(std::memory_order_seq_cst) == 0;
+               g_activeMarkers.load(std::memory_order_seq_cst) == 0;
     };
     if (!idle()) return false;
-    g_flushEpoch.fetch_add(1, std::memory_order_release);
-    sleepNs(200000);  // a moment for the mutators to reach a safe point
+    raggedBarrier();
     // Idle workers take no more work once markDone is set (they check it after announcing
     // themselves, so one side always sees the other).
     g_markDone.store(true, std::memory_order_seq_cst);
     if (idle()) return true;
     g_markDone.store(false, std::memory_order_seq_cst);
     return false;
+}
+
+// Go's gcMarkDone is called by whichever worker finds the work gone, the idle ones included: here
+// the background worker or an idle marker, one at a time. True if this call ended the mark.
+std::atomic<bool> g_endingMark{false};
+bool tryEndMark() {
+    if (g_endingMark.exchange(true, std::memory_order_acq_rel)) return false;
+    const bool done = markingOn() && markWorkDone();
+    if (done) gcMarkTermination();
+    g_endingMark.store(false, std::memory_order_release);
+    return done;
 }
 
 // The background mark worker: Go's dedicated/fractional worker at 25% of the CPUs. With 2 CPUs
@@ -336,23 +379,31 @@ void* workerMain(void*) {
             futexWait(&g_markWake, seen, 100000000);
             continue;
         }
+        // Announce before looking at markDone, as the idle markers do: whoever ends the mark
+        // must not do so while this worker holds grey objects.
+        g_activeMarkers.fetch_add(1, std::memory_order_seq_cst);
+        if (g_markDone.load(std::memory_order_seq_cst) || !markingOn()) {
+            g_activeMarkers.fetch_sub(1, std::memory_order_seq_cst);
+            sleepNs(100000);
+            continue;
+        }
         uint64_t t0 = nanotime();
         size_t done = 0;
         while (nanotime() - t0 < 1000000) {
-            size_t d = drainWork(w, 64 << 10);
-            done += d;
+            size_t d = drainWork(w, 16 << 10);
             if (!d) break;
+            done += d;
+            // Credit for assists as it is earned, as Go's gcDrain flushes it every gcCreditSlack
+            // units (gcFlushBgCredit): an assist that finds credit steals it instead of marking.
+            g_gc.bgScanCredit.fetch_add(static_cast<int64_t>(d));
         }
         w.flush();
+        g_activeMarkers.fetch_sub(1, std::memory_order_seq_cst);
         uint64_t worked = nanotime() - t0;
         g_workerNs.fetch_add(worked);
         g_gcCpuNs.fetch_add(worked);
-        g_gc.bgScanCredit.fetch_add(static_cast<int64_t>(done));
         if (!done) {
-            if (markWorkDone())
-                gcMarkTermination();
-            else
-                sleepNs(100000);
+            if (!tryEndMark()) sleepNs(100000);
             continue;
         }
         if (share < 1.0) {
@@ -416,8 +467,8 @@ void* idleMarkerMain(void* arg) {
             continue;
         }
         // Announce before looking at markDone, as markWorkDone sets markDone before it looks at
-        // g_activeIdle: one side always sees the other.
-        g_activeIdle.fetch_add(1, std::memory_order_seq_cst);
+        // g_activeMarkers: one side always sees the other.
+        g_activeMarkers.fetch_add(1, std::memory_order_seq_cst);
         if (markingOn() && !g_markDone.load(std::memory_order_seq_cst)) {
             const uint64_t t0 = nanotime();
             const size_t done = drainWork(w, kIdleChunk);
@@ -429,7 +480,8 @@ void* idleMarkerMain(void* arg) {
                 g_idleNs.fetch_add(nanotime() - t0);
             }
         }
-        g_activeIdle.fetch_sub(1, std::memory_order_seq_cst);
+        g_activeMarkers.fetch_sub(1, std::memory_order_seq_cst);
+        if (g_workPool.empty()) tryEndMark();  // the turn may have taken the last grey object
         pair->turn.store(0, std::memory_order_release);
         futexWakeAll(&pair->turn);
     }
@@ -456,9 +508,11 @@ void startThread(void* (*fn)(void*), void* arg, const char* what, const char* na
 }  // namespace
 
 void startWorker() {
-    // At start-up and in a fork child: an idle worker the fork left behind holds nothing here.
-    g_activeIdle.store(0, std::memory_order_seq_cst);
-    g_markDone.store(false, std::memory_order_seq_cst);  // the worker that set it is gone
+    // At start-up and in a fork child: a worker the fork left behind holds nothing here, and the
+    // one that was ending the mark is gone.
+    g_activeMarkers.store(0, std::memory_order_seq_cst);
+    g_markDone.store(false, std::memory_order_seq_cst);
+    g_endingMark.store(false, std::memory_order_seq_cst);
     startThread(workerMain, nullptr, "mark worker", "spanscope-mark", false);
     for (int i = 0; i < std::min(kMaxIdlePairs, std::max(1, g_procs - 1)); i++) {
         IdlePair* pair = &g_idlePairs[i];

@@ -73,9 +73,9 @@ struct Mutator {
     bool attached = false;
     bool exiting = false;
     gc::RootAccess::List roots;
-    GcWork work;  // barrier shading and assists
-    uint32_t flushEpoch = 0;
-    int64_t assistBytes = 0;  // Go's gcAssistBytes: credit (> 0) or debt (< 0)
+    GcWork work;                          // barrier shading and assists
+    std::atomic<uint32_t> flushEpoch{0};  // the barrier epoch this mutator last flushed for
+    int64_t assistBytes = 0;              // Go's gcAssistBytes: credit (> 0) or debt (< 0)
     uint64_t scanAlloc =
         0;  // scannable bytes allocated, not yet in g_gc.heapScan (Go's mcache.scanAlloc)
     uint64_t assistNs = 0;
@@ -103,7 +103,8 @@ void parkSlow(Mutator& m);
 void flushForBarrier(Mutator& m);
 SPANSCOPE_INLINE void safePoint(Mutator& m) {
     if (SPANSCOPE_UNLIKELY(g_stw.load(std::memory_order_relaxed))) parkSlow(m);
-    if (SPANSCOPE_UNLIKELY(g_flushEpoch.load(std::memory_order_relaxed) != m.flushEpoch))
+    if (SPANSCOPE_UNLIKELY(g_flushEpoch.load(std::memory_order_relaxed) !=
+                           m.flushEpoch.load(std::memory_order_relaxed)))
         flushForBarrier(m);
 }
 void enterNative(Mutator& m);
@@ -131,6 +132,35 @@ extern size_t g_nglobals;
 inline constexpr uint64_t kNotTriggered =
     UINT64_MAX;  // Go's triggered = ^uint64(0) outside a cycle
 
+// Go's gcBackgroundUtilization (and gcGoalUtilization, equal to it since Go 1.18): the share of the
+// CPUs the background mark workers take while marking.
+inline constexpr double kBackgroundUtilization = 0.25;
+
+// Go's piController (mgcpacer.go): a proportional-integral controller with anti-windup, which
+// Go 1.19 uses to smooth the cons/mark ratio from one cycle to the next.
+struct PiController {
+    double kp, ti, tt, min, max;
+    double errIntegral = 0;
+    // The new output for input, steering toward setpoint over period; on overflow the state is
+    // reset and min returned (Go then sets consMark to 0).
+    double next(double input, double setpoint, double period) {
+        const double raw = kp * (setpoint - input) + errIntegral;
+        if (!__builtin_isfinite(raw)) {
+            errIntegral = 0;
+            return 0;
+        }
+        const double out = raw < min ? min : raw > max ? max : raw;
+        if (ti != 0 && tt != 0) {
+            errIntegral += kp * period / ti * (setpoint - input) + period / tt * (out - raw);
+            if (!__builtin_isfinite(errIntegral)) {
+                errIntegral = 0;
+                return 0;
+            }
+        }
+        return out;
+    }
+};
+
 struct Pacer {
     int gcPercent = 100;
     int64_t memoryLimit = INT64_MAX;
@@ -139,8 +169,9 @@ struct Pacer {
     uint64_t triggered = kNotTriggered;  // heapLive when this cycle started (reset by resetLive)
     uint64_t lastHeapScan = 0;
     uint64_t globalsScan = 0;
-    uint64_t stackScan = 0;   // lastStackScan: root handles and scopes
-    double consMark[5] = {};  // current and last 4 measurements
+    uint64_t stackScan = 0;  // lastStackScan: root handles and scopes
+    double consMark = 0;     // the smoothed cons/mark ratio (Go's consMark)
+    PiController consMarkController{0.9, 4.0, 1000, -1000, 1000};  // Go 1.19's tuning
     uint64_t lastHeapGoal = 0;
     // commit's outputs.
     uint64_t gcPercentHeapGoal = 4 << 20, sweepDistMinTrigger = 0, runway = 0;

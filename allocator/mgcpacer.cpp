@@ -22,7 +22,6 @@ constexpr uint64_t kDefaultHeapMinimum = 4 << 20;           // defaultHeapMinimu
 constexpr uint64_t kSweepMinHeapDistance = 1 << 20;         // sweepMinHeapDistance
 constexpr uint64_t kMinRunway = 64 << 10;                   // heapGoalInternal's minRunway
 constexpr uint64_t kMemoryLimitHeapGoalHeadroom = 1 << 20;  // memoryLimitHeapGoalHeadroom
-constexpr double kGoalUtilization = 0.25;                   // gcGoalUtilization
 
 // Go's memoryLimitHeapGoal: the limit less the memory that is not, and cannot become, heap
 // objects (mapped and not released, less free pages, less object bytes: metadata and
@@ -89,11 +88,12 @@ void pacerCommit(bool sweepDone) {
         goal = p.heapMarked + (p.heapMarked + p.stackScan + p.globalsScan) *
                                   static_cast<uint64_t>(p.gcPercent) / 100;
     p.gcPercentHeapGoal = std::max(goal, p.heapMinimum);
-    double cons = 0;
-    for (double c : p.consMark) cons = std::max(cons, c);
-    p.runway =
-        static_cast<uint64_t>(cons * (1 - kGoalUtilization) / kGoalUtilization *
-                              static_cast<double>(p.lastHeapScan + p.stackScan + p.globalsScan));
+    // The controller can undershoot below zero after a cycle much lighter than the last. Go then
+    // converts a negative runway to uint64, which on amd64 wraps to a huge runway: the trigger
+    // goes to its lower bound. The same here, without the undefined conversion.
+    const double runway = p.consMark * (1 - kBackgroundUtilization) / kBackgroundUtilization *
+                          static_cast<double>(p.lastHeapScan + p.stackScan + p.globalsScan);
+    p.runway = runway <= -1 ? UINT64_MAX : runway < 1 ? 0 : static_cast<uint64_t>(runway);
     pacerPublish();
 }
 

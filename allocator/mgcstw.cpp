@@ -47,8 +47,9 @@ void parkSlow(Mutator& m) {
 }
 
 SPANSCOPE_NOINLINE void flushForBarrier(Mutator& m) {
-    m.flushEpoch = g_flushEpoch.load(std::memory_order_acquire);
+    const uint32_t epoch = g_flushEpoch.load(std::memory_order_acquire);
     m.work.flush();
+    m.flushEpoch.store(epoch, std::memory_order_release);  // markWorkDone waits for this
 }
 
 void enterNative(Mutator& m) {
