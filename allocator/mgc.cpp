@@ -7,6 +7,7 @@
 #include "mgc.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,8 +46,9 @@ struct CycleStats {
 };
 CycleStats g_cur;
 std::atomic<uint32_t> g_markWake{0};
-std::atomic<bool> g_markDone{false};  // the background worker is terminating the mark phase
-std::atomic<int> g_activeMarkers{0};  // mark workers (background, idle) holding grey objects
+std::atomic<uint64_t> g_markStartNs{0};  // when this cycle's mark began (Go's markStartTime)
+std::atomic<bool> g_markDone{false};     // the background worker is terminating the mark phase
+std::atomic<int> g_activeMarkers{0};     // mark workers (background, idle) holding grey objects
 
 // Go's fmtNSAsMS: whole milliseconds from 10 ms, else two significant digits.
 void fmtMs(char* out, size_t cap, uint64_t ns) {
@@ -180,6 +182,7 @@ void gcStart(bool forced) {
     g_pacerLock.unlock();
     c.stw1Ns = nanotime() - c.startNs;
     c.markStartNs = nanotime();
+    g_markStartNs.store(c.markStartNs, std::memory_order_release);
     g_cur = c;
     startTheWorld();
     g_gcCpuNs.fetch_add(c.stw1Ns * static_cast<uint64_t>(g_procs));
@@ -368,15 +371,54 @@ bool tryEndMark() {
     return done;
 }
 
-// The background mark worker: Go's dedicated/fractional worker at 25% of the CPUs. With 2 CPUs
-// that is half of one thread's time: work about 1 ms, then rest for the same.
-void* workerMain(void*) {
+// Go 1.19's startCycle splits the background workers' 25% of the CPUs into dedicated workers,
+// each a whole CPU, and, where rounding would miss the 25% by more than 30%, a fractional goal per
+// P: with 2 CPUs, no dedicated worker and 25% of a P; with 4, one dedicated worker and none.
+struct WorkerSplit {
+    int dedicated;
+    double fractional;
+};
+WorkerSplit backgroundSplit(int procs) {
+    const double total = procs * kBackgroundUtilization;
+    int dedicated = static_cast<int>(total + 0.5);
+    double fractional = 0;
+    const double utilError = dedicated / total - 1;
+    if (utilError < -0.3 || utilError > 0.3) {
+        if (dedicated > total) dedicated--;
+        fractional = (total - dedicated) / procs;
+    }
+    return {dedicated, fractional};
+}
+double g_fractionalGoal = 0;
+
+// The background mark worker: a dedicated one (arg null) marks whenever there is grey work; the
+// fractional one marks for g_fractionalGoal of the mark phase's time, as Go's fractional worker
+// on one P does: it starts only while behind its goal (findRunnableGCWorker) and stops once past
+// 120% of it (pollFractionalWorkerExit). The rest of its CPU, if nothing else wants it, goes to
+// the idle markers, as a P's does in Go.
+void* workerMain(void* arg) {
     GcWork w;
-    const double share = std::min(1.0, 0.25 * g_procs);
+    const double share = arg ? *static_cast<const double*>(arg) : 1.0;
+    uint64_t cycleStart = 0, selfNs = 0;
     for (;;) {
         uint32_t seen = g_markWake.load(std::memory_order_acquire);
         if (!markingOn()) {
             futexWait(&g_markWake, seen, 100000000);
+            continue;
+        }
+        const uint64_t start = g_markStartNs.load(std::memory_order_acquire);
+        if (start != cycleStart) {
+            cycleStart = start;
+            selfNs = 0;
+        }
+        uint64_t now = nanotime();
+        // A parked assist's CPU is the workers' in Go (its P runs a worker): no throttling then.
+        const bool fractional = share < 1.0 && g_parkedAssists.load(std::memory_order_relaxed) == 0;
+        if (fractional && now > start &&
+            static_cast<double>(selfNs) > share * static_cast<double>(now - start)) {
+            const double ahead =
+                static_cast<double>(selfNs) / share - static_cast<double>(now - start);
+            sleepNs(std::clamp(static_cast<long>(ahead), 20000L, 10000000L));
             continue;
         }
         // Announce before looking at markDone, as the idle markers do: whoever ends the mark
@@ -387,58 +429,59 @@ void* workerMain(void*) {
             sleepNs(100000);
             continue;
         }
-        uint64_t t0 = nanotime();
+        const uint64_t t0 = now;
         size_t done = 0;
-        while (nanotime() - t0 < 1000000) {
-            size_t d = drainWork(w, 16 << 10);
+        for (;;) {
+            const size_t d = drainWork(w, 16 << 10);
             if (!d) break;
             done += d;
             // Credit for assists as it is earned, as Go's gcDrain flushes it every gcCreditSlack
             // units (gcFlushBgCredit): an assist that finds credit steals it instead of marking.
             g_gc.bgScanCredit.fetch_add(static_cast<int64_t>(d));
+            now = nanotime();
+            if (now - t0 >= 1000000) break;
+            if (fractional && static_cast<double>(selfNs + (now - t0)) >
+                                  1.2 * share * static_cast<double>(now - start))
+                break;
         }
         w.flush();
         g_activeMarkers.fetch_sub(1, std::memory_order_seq_cst);
-        uint64_t worked = nanotime() - t0;
+        const uint64_t worked = nanotime() - t0;
+        selfNs += worked;
         g_workerNs.fetch_add(worked);
         g_gcCpuNs.fetch_add(worked);
-        if (!done) {
-            if (!tryEndMark()) sleepNs(100000);
-            continue;
-        }
-        if (share < 1.0) {
-            uint64_t rest =
-                static_cast<uint64_t>(static_cast<double>(worked) * (1.0 / share - 1.0));
-            sleepNs(static_cast<long>(std::min<uint64_t>(rest, 50000000)));
-        }
+        if (!done && !tryEndMark()) sleepNs(100000);
     }
     return nullptr;
 }
 
 // Go's idle mark worker (gcMarkWorkerIdleMode) marks on a P that has nothing else to run, and
-// yields it as soon as a goroutine is runnable (gcDrain's pollWork). Its work stays with its P, so
-// no one ever waits for it. Here idleness is Linux's: a SCHED_IDLE thread runs only on a CPU that
-// has nothing else to run. But grey objects held by a SCHED_IDLE thread that is preempted wait
-// with it, and such a thread may not run again for hundreds of milliseconds (its weight is 3
-// against a normal thread's 1,024): the mark phase could not end meanwhile (seen: 14 ms stalls with
-// three busy threads on two CPUs, 800 ms under a parallel build).
+// yields it as soon as a goroutine is runnable (gcDrain's pollWork). Here the idle marker is an
+// ordinary thread that marks in turns of kIdleChunk scan work (about 50 µs), returning what it
+// holds to the pool after each, for as long as no other thread takes its CPU. Once one does (the
+// kernel switched it out during a turn: another thread was runnable there) it backs off, from
+// 200 µs doubling to 6.4 ms while that goes on. On a busy machine it thus takes a turn now and
+// then, and, being ordinary, finishes each promptly instead of stranding the grey objects it holds.
+// (Go's idle worker, at normal priority, competes with other processes' threads without backing
+// off: Go counts only its own goroutines.)
 //
-// So idleness and marking are split between two threads. The sentinel, at SCHED_IDLE, holds no
-// work: that it runs at all shows a CPU is idle, and it then gives the marker, an ordinary thread,
-// one turn: a chunk of kIdleChunk scan work (about 50 µs), after which everything it holds is back
-// in the pool and the marker waits for the next turn. A CPU that stays idle gives turn after turn;
-// a busy one gives none, and the marker, being ordinary, finishes its turn within the scheduler's
-// latency instead of stranding grey objects. The turn's time is gctrace's idle column and, as in
-// Go, is not counted in the GC's CPU fraction.
-struct IdlePair {
-    std::atomic<uint32_t> turn{0};  // 1 while the marker has a turn (the sentinel waits for 0)
-};
-constexpr int kMaxIdlePairs = 64;
-IdlePair g_idlePairs[kMaxIdlePairs];
+// It used to be a SCHED_IDLE thread (and, briefly, a SCHED_IDLE sentinel giving an ordinary marker
+// its turns). On a busy machine the kernel may leave a SCHED_IDLE thread off the CPU for minutes:
+// grey objects it held stranded the mark phase (seen: 0.8 s marks), and a process could not exit
+// until it ran (seen: 146 s for a 3 s program with four busy loops on two CPUs), since every thread
+// must run to die. Leaving SCHED_IDLE again needs CAP_SYS_NICE, so no such thread is kept.
+// (The kernel's count of runnable threads, /proc/loadavg, was tried as the idle test: on an idle
+// VM it counts 1-3 runnable threads besides the program's, so the marker almost never ran.)
+long involuntarySwitches() {
+    rusage ru{};
+    return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nivcsw : 0;
+}
 
-void* idleSentinelMain(void* arg) {
-    auto* pair = static_cast<IdlePair*>(arg);
-    if (sched_getscheduler(0) != SCHED_IDLE) (void)nice(19);  // startThread could not make it idle
+void* idleMarkerMain(void*) {
+    constexpr size_t kIdleChunk = 64 << 10;
+    constexpr long kMinBackoffNs = 200000, kMaxBackoffNs = 6400000;
+    GcWork w;
+    long backoff = kMinBackoffNs;
     for (;;) {
         uint32_t seen = g_markWake.load(std::memory_order_acquire);
         if (!markingOn() || g_markDone.load(std::memory_order_acquire)) {
@@ -449,27 +492,12 @@ void* idleSentinelMain(void* arg) {
             sleepNs(50000);  // no grey work to take right now
             continue;
         }
-        pair->turn.store(1, std::memory_order_release);
-        futexWakeAll(&pair->turn);
-        while (pair->turn.load(std::memory_order_acquire) == 1)
-            futexWait(&pair->turn, 1, 100000000);
-    }
-    return nullptr;
-}
-
-void* idleMarkerMain(void* arg) {
-    auto* pair = static_cast<IdlePair*>(arg);
-    constexpr size_t kIdleChunk = 64 << 10;
-    GcWork w;
-    for (;;) {
-        if (pair->turn.load(std::memory_order_acquire) != 1) {
-            futexWait(&pair->turn, 0, 100000000);
-            continue;
-        }
         // Announce before looking at markDone, as markWorkDone sets markDone before it looks at
         // g_activeMarkers: one side always sees the other.
         g_activeMarkers.fetch_add(1, std::memory_order_seq_cst);
+        bool preempted = false;
         if (markingOn() && !g_markDone.load(std::memory_order_seq_cst)) {
+            const long switches = involuntarySwitches();
             const uint64_t t0 = nanotime();
             const size_t done = drainWork(w, kIdleChunk);
             w.flush();
@@ -479,18 +507,23 @@ void* idleMarkerMain(void* arg) {
                 g_gc.bgScanCredit.fetch_add(static_cast<int64_t>(done));
                 g_idleNs.fetch_add(nanotime() - t0);
             }
+            preempted = involuntarySwitches() != switches;
         }
         g_activeMarkers.fetch_sub(1, std::memory_order_seq_cst);
         if (g_workPool.empty()) tryEndMark();  // the turn may have taken the last grey object
-        pair->turn.store(0, std::memory_order_release);
-        futexWakeAll(&pair->turn);
+        if (preempted) {
+            sleepNs(backoff);
+            backoff = std::min(backoff * 2, kMaxBackoffNs);
+        } else {
+            backoff = kMinBackoffNs;
+        }
     }
     return nullptr;
 }
 
-// The thread is named, and made SCHED_IDLE when asked, here by its creator, so both hold when
-// startWorker returns (a thread naming itself would leave a window in which it is anonymous).
-void startThread(void* (*fn)(void*), void* arg, const char* what, const char* name, bool idle) {
+// The thread is named here by its creator, so the name holds when startWorker returns (a thread
+// naming itself would leave a window in which it is anonymous).
+void startThread(void* (*fn)(void*), void* arg, const char* what, const char* name) {
     AllocatorWorkScope own;  // pthread_create's TLS is the allocator's, not the caller's
     pthread_t t;
     pthread_attr_t attr;
@@ -499,10 +532,6 @@ void startThread(void* (*fn)(void*), void* arg, const char* what, const char* na
     if (pthread_create(&t, &attr, fn, arg) != 0) fatal("cannot start the GC %s", what);
     pthread_attr_destroy(&attr);
     pthread_setname_np(t, name);  // the workers never exit, so t stays valid
-    if (idle) {
-        sched_param sp{};
-        pthread_setschedparam(t, SCHED_IDLE, &sp);
-    }
 }
 
 }  // namespace
@@ -513,13 +542,14 @@ void startWorker() {
     g_activeMarkers.store(0, std::memory_order_seq_cst);
     g_markDone.store(false, std::memory_order_seq_cst);
     g_endingMark.store(false, std::memory_order_seq_cst);
-    startThread(workerMain, nullptr, "mark worker", "spanscope-mark", false);
-    for (int i = 0; i < std::min(kMaxIdlePairs, std::max(1, g_procs - 1)); i++) {
-        IdlePair* pair = &g_idlePairs[i];
-        pair->turn.store(0, std::memory_order_relaxed);  // a turn the fork left behind
-        startThread(idleMarkerMain, pair, "idle mark worker", "spanscope-imark", false);
-        startThread(idleSentinelMain, pair, "idle sentinel", "spanscope-idle", true);
-    }
+    const WorkerSplit split = backgroundSplit(g_procs);
+    g_fractionalGoal = split.fractional;
+    for (int i = 0; i < split.dedicated; i++)
+        startThread(workerMain, nullptr, "mark worker", "spanscope-mark");
+    if (split.fractional > 0)
+        startThread(workerMain, &g_fractionalGoal, "mark worker", "spanscope-mark");
+    for (int i = 0; i < std::max(1, g_procs - 1); i++)
+        startThread(idleMarkerMain, nullptr, "idle mark worker", "spanscope-idle");
 }
 
 // The heap's slow-path check: start a cycle when heapLive passes the trigger (recomputed now);

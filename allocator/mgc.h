@@ -98,6 +98,8 @@ extern std::atomic<uint32_t> g_flushEpoch;
 // Assists currently holding grey objects (Go's work.nwait bookkeeping): mark termination waits
 // until none is left.
 extern std::atomic<int> g_activeAssists;
+// Assists parked for want of work while the heap is past its goal (gcParkAssist).
+extern std::atomic<int> g_parkedAssists;
 
 void parkSlow(Mutator& m);
 void flushForBarrier(Mutator& m);

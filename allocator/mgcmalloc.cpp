@@ -20,10 +20,12 @@ namespace {
 void parkAssist(Mutator& m) {
     const uint32_t seen = g_cycleDone.load(std::memory_order_acquire);
     enterNative(m);
+    g_parkedAssists.fetch_add(1, std::memory_order_relaxed);  // the fractional worker speeds up
     while (g_gc.phase.load(std::memory_order_acquire) == GCPhase::Mark &&
            g_cycleDone.load(std::memory_order_acquire) == seen && g_workPool.empty() &&
            g_gc.bgScanCredit.load(std::memory_order_relaxed) <= 0)
         futexWait(&g_cycleDone, seen, 1000000);
+    g_parkedAssists.fetch_sub(1, std::memory_order_relaxed);
     exitNative(m);
 }
 

@@ -25,6 +25,7 @@ std::atomic<bool> g_stw{false};
 std::atomic<uint32_t> g_stwSeq{0};
 std::atomic<uint32_t> g_flushEpoch{0};
 std::atomic<int> g_activeAssists{0};
+std::atomic<int> g_parkedAssists{0};
 
 SpinLock g_globalsLock;
 void*** g_globals = nullptr;

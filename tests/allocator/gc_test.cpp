@@ -402,38 +402,30 @@ TEST(GC, NoCycleStartsWhileTheBackgroundSweeperSweeps) {
     setGCPercent(old);
 }
 
-// Idle marking is split in two (mgc.cpp): a SCHED_IDLE sentinel that holds no work, and an
-// ordinary marker that takes one chunk of grey objects per turn the sentinel gives it. Were the
-// thread holding grey objects SCHED_IDLE, a busy machine could strand them, and the mark phase
-// with them, for as long as the kernel leaves that thread off the CPU (seen: 0.8 s).
-TEST(GC, IdleMarkingHoldsGreyObjectsOnlyAtNormalPriority) {
+// Idle marking (mgc.cpp) runs on ordinary threads that back off when another thread wants their
+// CPU. No collector thread may be SCHED_IDLE: on a busy machine the kernel
+// can leave such a thread off the CPU for minutes, stranding the grey objects it holds (seen: 0.8 s
+// marks) and holding up the process's exit, which waits for every thread to run (seen: 146 s).
+TEST(GC, NoCollectorThreadIsLeftToIdlePriority) {
     collect();  // the collector's threads exist once it has started
-    int sentinels = 0, markers = 0;
+    int idleMarkers = 0, threads = 0;
     DIR* dir = opendir("/proc/self/task");
     ASSERT_NE(dir, nullptr);
     while (dirent* e = readdir(dir)) {
         int tid = atoi(e->d_name);
         if (tid <= 0) continue;
+        threads++;
+        EXPECT_NE(sched_getscheduler(tid), SCHED_IDLE) << "thread " << tid;
         char path[64], comm[32] = {};
         snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
         FILE* f = fopen(path, "r");
         if (!f) continue;
-        if (fgets(comm, sizeof comm, f)) {
-            if (!strcmp(comm, "spanscope-idle\n")) {
-                sentinels++;
-                EXPECT_EQ(sched_getscheduler(tid), SCHED_IDLE)
-                    << "the sentinel runs only on idle CPUs";
-            } else if (!strcmp(comm, "spanscope-imark\n")) {
-                markers++;
-                EXPECT_EQ(sched_getscheduler(tid), SCHED_OTHER)
-                    << "the thread that holds grey objects must not be starved";
-            }
-        }
+        if (fgets(comm, sizeof comm, f) && !strcmp(comm, "spanscope-idle\n")) idleMarkers++;
         fclose(f);
     }
     closedir(dir);
-    EXPECT_GE(sentinels, 1);
-    EXPECT_EQ(markers, sentinels) << "one marker for each sentinel";
+    EXPECT_GE(threads, 3) << "the test, the mark worker and the idle marker at least";
+    EXPECT_GE(idleMarkers, 1);
 }
 
 TEST(GC, ConcurrentMutatorsWhileMarking) {
