@@ -52,7 +52,7 @@ one() {  # program label
 echo "# $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ); mark = gctrace's concurrent-mark wall time (ms)"
 for l in "$loops" 0; do
   echo
-  echo "## $l busy loop(s)"
+  echo "**$l busy loop(s)**"
   echo
   echo "| program | wall | cycles | mark median | mark p99 | longest mark |"
   echo "|---|---|---|---|---|---|"

@@ -41,8 +41,8 @@ shape_env() {
 }
 shape_args() {
   case $1 in
-    steady-*) echo "steady 100000 4000000" ;;
-    limit) echo "steady 131072 4000000" ;;
+    steady-*) echo "steady 100000 20000000" ;;
+    limit) echo "steady 131072 20000000" ;;
     growdrop) echo "growdrop 2000000 20000 4000000" ;;
     growdrop-touch) echo "growdrop-touch 2000000 20000 4000000" ;;
     binary-trees) echo "binary-trees 16" ;;
