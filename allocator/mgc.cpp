@@ -371,24 +371,6 @@ bool tryEndMark() {
     return done;
 }
 
-// Go 1.19's startCycle splits the background workers' 25% of the CPUs into dedicated workers,
-// each a whole CPU, and, where rounding would miss the 25% by more than 30%, a fractional goal per
-// P: with 2 CPUs, no dedicated worker and 25% of a P; with 4, one dedicated worker and none.
-struct WorkerSplit {
-    int dedicated;
-    double fractional;
-};
-WorkerSplit backgroundSplit(int procs) {
-    const double total = procs * kBackgroundUtilization;
-    int dedicated = static_cast<int>(total + 0.5);
-    double fractional = 0;
-    const double utilError = dedicated / total - 1;
-    if (utilError < -0.3 || utilError > 0.3) {
-        if (dedicated > total) dedicated--;
-        fractional = (total - dedicated) / procs;
-    }
-    return {dedicated, fractional};
-}
 double g_fractionalGoal = 0;
 
 // The background mark worker: a dedicated one (arg null) marks whenever there is grey work; the

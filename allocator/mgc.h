@@ -138,6 +138,26 @@ inline constexpr uint64_t kNotTriggered =
 // CPUs the background mark workers take while marking.
 inline constexpr double kBackgroundUtilization = 0.25;
 
+// Go 1.19's startCycle splits the background workers' 25% of the CPUs into dedicated workers,
+// each a whole CPU, and, where rounding would miss the 25% by more than 30% (Go: "this happens
+// for GOMAXPROCS<=3 or GOMAXPROCS=6"), a fractional goal per P: with 2 CPUs no dedicated worker
+// and 25% of a P; with 4 one dedicated worker and no fractional one.
+struct WorkerSplit {
+    int dedicated;
+    double fractional;  // of one P's time
+};
+inline WorkerSplit backgroundSplit(int procs) {
+    const double total = procs * kBackgroundUtilization;
+    int dedicated = static_cast<int>(total + 0.5);
+    double fractional = 0;
+    const double utilError = dedicated / total - 1;
+    if (utilError < -0.3 || utilError > 0.3) {
+        if (dedicated > total) dedicated--;
+        fractional = (total - dedicated) / procs;
+    }
+    return {dedicated, fractional};
+}
+
 // Go's piController (mgcpacer.go): a proportional-integral controller with anti-windup, which
 // Go 1.19 uses to smooth the cons/mark ratio from one cycle to the next.
 struct PiController {

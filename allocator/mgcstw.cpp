@@ -162,6 +162,21 @@ void forkChild() {
     exitNative(t_mut);
 }
 
+// Go's schedinit: GOMAXPROCS from the environment when it is a positive integer (anything else is
+// ignored, as Go ignores it), else the CPUs this process may run on (Go's getproccount reads the
+// affinity mask).
+int gomaxprocs() {
+    if (const char* e = getenv("GOMAXPROCS"); e && *e) {
+        char* end = nullptr;
+        const long n = strtol(e, &end, 10);
+        if (*end == 0 && n > 0 && n <= INT32_MAX) return static_cast<int>(n);
+    }
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? static_cast<int>(n) : 1;
+}
+
 }  // namespace
 
 void gcInit() {
@@ -171,8 +186,7 @@ void gcInit() {
     g_gcHeap.setTrigger(g_pacer.trigger);
     g_gcHeap.setGCTrigger(&gcTriggerHeap);
     g_processStart = nanotime();
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    g_procs = n > 0 ? static_cast<int>(n) : 1;
+    g_procs = gomaxprocs();
     pacerInitFromEnv();
     const char* dbg = getenv("GODEBUG");
     const char* tr = getenv("SPANSCOPE_GCTRACE");

@@ -3,6 +3,9 @@
 // gc_env_test.cpp. Modes:
 //   first-goal   the goal and trigger before any cycle, then cycles after 64 MiB of garbage
 //   limit        a 8 MiB live set churned through 256 MiB of allocation; peak mapped memory
+//   workers      one collection, then the collector's mark workers and idle markers, by name
+#include <dirent.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -49,11 +52,33 @@ int limit() {
                 static_cast<unsigned long long>(st.numGC), static_cast<long long>(st.memoryLimit));
     return 0;
 }
+int workers() {
+    collect();  // the collector's threads exist once it has started
+    int mark = 0, idle = 0;
+    DIR* dir = opendir("/proc/self/task");
+    if (!dir) return 1;
+    while (dirent* e = readdir(dir)) {
+        if (e->d_name[0] == '.') continue;
+        char path[300], comm[32] = {};
+        std::snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE* f = std::fopen(path, "r");
+        if (!f) continue;
+        if (std::fgets(comm, sizeof comm, f)) {
+            mark += !std::strcmp(comm, "spanscope-mark\n");
+            idle += !std::strcmp(comm, "spanscope-idle\n");
+        }
+        std::fclose(f);
+    }
+    closedir(dir);
+    std::printf("mark=%d idle=%d\n", mark, idle);
+    return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc > 1 && !std::strcmp(argv[1], "first-goal")) return firstGoal();
     if (argc > 1 && !std::strcmp(argv[1], "limit")) return limit();
-    std::fprintf(stderr, "usage: gc_env_probe first-goal | limit\n");
+    if (argc > 1 && !std::strcmp(argv[1], "workers")) return workers();
+    std::fprintf(stderr, "usage: gc_env_probe first-goal | limit | workers\n");
     return 2;
 }

@@ -1,11 +1,16 @@
-// The collector's environment (Go's readGOGC, readGOMEMLIMIT, gcControllerState.init): each case
-// runs gc_env_probe in a child process with GOGC / GOMEMLIMIT set, since both are read once.
+// The collector's environment (Go's readGOGC, readGOMEMLIMIT, gcControllerState.init, GOMAXPROCS in
+// schedinit): each case runs gc_env_probe in a child process with GOGC / GOMEMLIMIT / GOMAXPROCS
+// set, since they are read once.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+
+#include "mgc.h"  // backgroundSplit
 
 namespace spanscope::detail {
 bool parseByteCount(const char* s, int64_t* out);  // mgcpacer.cpp (Go's parseByteCount)
@@ -19,7 +24,8 @@ struct ProbeRun {
 };
 
 ProbeRun probe(const std::string& env, const char* mode) {
-    std::string cmd = "env -u GOGC -u GOMEMLIMIT " + env + " " GC_ENV_PROBE " " + mode + " 2>&1";
+    std::string cmd =
+        "env -u GOGC -u GOMEMLIMIT -u GOMAXPROCS " + env + " " GC_ENV_PROBE " " + mode + " 2>&1";
     FILE* f = popen(cmd.c_str(), "r");
     ProbeRun r{"", -1};
     if (!f) return r;
@@ -95,4 +101,30 @@ TEST(GCEnv, MemoryLimitWithGOGCOffKeepsMappedMemoryUnderTheLimit) {
     // phase last a second: the first cycle's assists must hold the heap (see mgcpacer.cpp).
     EXPECT_LE(field(r.out, "peak_mapped"), limit + limit / 8) << r.out;
     EXPECT_GE(field(r.out, "cycles"), 5u) << "256 MiB allocated under a 48 MiB limit\n" << r.out;
+}
+
+// GOMAXPROCS sets the collector's Ps as Go's schedinit does, and with them Go 1.19's split of the
+// background workers (backgroundSplit: dedicated threads, or one fractional worker) and one idle
+// marker per other P; gctrace prints the count. A value that is not a positive integer is ignored,
+// as Go ignores it, leaving the CPUs of the affinity mask.
+TEST(GCEnv, GOMAXPROCSSetsTheWorkers) {
+    for (int procs : {1, 2, 4, 6, 8}) {
+        ProbeRun r = probe("GODEBUG=gctrace=1 GOMAXPROCS=" + std::to_string(procs), "workers");
+        ASSERT_EQ(r.status, 0) << r.out;
+        const spanscope::detail::WorkerSplit split = spanscope::detail::backgroundSplit(procs);
+        EXPECT_EQ(field(r.out, "mark"),
+                  static_cast<uint64_t>(split.dedicated + (split.fractional > 0 ? 1 : 0)))
+            << "GOMAXPROCS=" << procs << ": " << r.out;
+        EXPECT_EQ(field(r.out, "idle"), static_cast<uint64_t>(std::max(1, procs - 1)))
+            << "GOMAXPROCS=" << procs << ": " << r.out;
+        EXPECT_NE(r.out.find(", " + std::to_string(procs) + " P"), std::string::npos) << r.out;
+    }
+    cpu_set_t set;
+    ASSERT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
+    for (const char* bad : {"0", "-2", "four", "4x"}) {
+        ProbeRun r = probe(std::string("GODEBUG=gctrace=1 GOMAXPROCS=") + bad, "workers");
+        ASSERT_EQ(r.status, 0) << r.out;
+        EXPECT_NE(r.out.find(", " + std::to_string(CPU_COUNT(&set)) + " P"), std::string::npos)
+            << "GOMAXPROCS=" << bad << " is ignored: " << r.out;
+    }
 }
