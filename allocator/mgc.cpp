@@ -301,10 +301,12 @@ void gcMarkTermination() {
     c.stw2Ns = nanotime() - t0;
     startTheWorld();
     reportCycle(c, n, newGoal, newTrigger);
+    // bgsweep started (and named) before runtime.GC's callers are released, so that once
+    // collect() returns the collector's threads are all there under their own names.
+    g_gcHeap.startBackground();
+    g_gcHeap.wakeBackground();
     g_cycleDone.fetch_add(1);
     futexWakeAll(&g_cycleDone);
-    g_gcHeap.startBackground();  // bgsweep
-    g_gcHeap.wakeBackground();
 }
 
 namespace {

@@ -209,7 +209,11 @@ void MHeap::startBackground() {
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 256 << 10);
-    if (pthread_create(&t, &attr, &MHeap::backgroundMain, this) != 0) m_bgState.store(0);
+    if (pthread_create(&t, &attr, &MHeap::backgroundMain, this) != 0)
+        m_bgState.store(0);
+    else  // named by its creator: a new thread starts with the creator's name (a mark worker's, now
+          // that any worker may end a mark), and naming itself would leave that window open
+        pthread_setname_np(t, "spanscope-bg");  // it never exits, so t stays valid
     pthread_attr_destroy(&attr);
 }
 
@@ -217,7 +221,6 @@ void MHeap::startBackground() {
 // toward the retained goal in 64 KiB steps, sleeping ~100x the time worked (about 1% of a CPU).
 void* MHeap::backgroundMain(void* arg) {
     auto* h = static_cast<MHeap*>(arg);
-    pthread_setname_np(pthread_self(), "spanscope-bg");
     t_backgroundSweeper = true;
     for (;;) {
         uint32_t seen = h->m_bgWake.load(std::memory_order_acquire);
