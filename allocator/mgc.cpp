@@ -9,7 +9,6 @@
 #include <pthread.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -47,7 +46,7 @@ struct CycleStats {
 CycleStats g_cur;
 std::atomic<uint32_t> g_markWake{0};
 std::atomic<uint64_t> g_markStartNs{0};  // when this cycle's mark began (Go's markStartTime)
-std::atomic<bool> g_markDone{false};     // the background worker is terminating the mark phase
+std::atomic<bool> g_markDone{false};     // a worker is terminating the mark phase
 std::atomic<int> g_activeMarkers{0};     // mark workers (background, idle) holding grey objects
 
 // Go's fmtNSAsMS: whole milliseconds from 10 ms, else two significant digits.
@@ -354,8 +353,8 @@ bool markWorkDone() {
     };
     if (!idle()) return false;
     raggedBarrier();
-    // Idle workers take no more work once markDone is set (they check it after announcing
-    // themselves, so one side always sees the other).
+    // Workers take no more work once markDone is set (they check it after announcing themselves,
+    // so one side always sees the other: beginMarking).
     g_markDone.store(true, std::memory_order_seq_cst);
     if (idle()) return true;
     g_markDone.store(false, std::memory_order_seq_cst);
@@ -373,16 +372,28 @@ bool tryEndMark() {
     return done;
 }
 
-double g_fractionalGoal = 0;
+// A worker announces that it may hold grey objects before it looks at markDone, and markWorkDone
+// sets markDone before it looks at the announcements: one side always sees the other, so the mark
+// never ends while a worker holds grey objects. False (and nothing announced) if the mark is
+// ending or over.
+bool beginMarking() {
+    g_activeMarkers.fetch_add(1, std::memory_order_seq_cst);
+    if (markingOn() && !g_markDone.load(std::memory_order_seq_cst)) return true;
+    g_activeMarkers.fetch_sub(1, std::memory_order_seq_cst);
+    return false;
+}
+void endMarking() {
+    g_activeMarkers.fetch_sub(1, std::memory_order_seq_cst);
+}
 
 // The background mark worker: a dedicated one (arg null) marks whenever there is grey work; the
-// fractional one marks for g_fractionalGoal of the mark phase's time, as Go's fractional worker
-// on one P does: it starts only while behind its goal (findRunnableGCWorker) and stops once past
-// 120% of it (pollFractionalWorkerExit). The rest of its CPU, if nothing else wants it, goes to
-// the idle markers, as a P's does in Go.
+// fractional one marks for backgroundSplit's fractional share of the mark phase's time, as Go's
+// fractional worker on one P does: it starts only while behind its goal (findRunnableGCWorker) and
+// stops once past 120% of it (pollFractionalWorkerExit). The rest of its CPU, if nothing else wants
+// it, goes to the idle markers, as a P's does in Go.
 void* workerMain(void* arg) {
     GcWork w;
-    const double share = arg ? *static_cast<const double*>(arg) : 1.0;
+    const double share = arg ? backgroundSplit(g_procs).fractional : 1.0;
     uint64_t cycleStart = 0, selfNs = 0;
     for (;;) {
         uint32_t seen = g_markWake.load(std::memory_order_acquire);
@@ -405,11 +416,7 @@ void* workerMain(void* arg) {
             sleepNs(std::clamp(static_cast<long>(ahead), 20000L, 10000000L));
             continue;
         }
-        // Announce before looking at markDone, as the idle markers do: whoever ends the mark
-        // must not do so while this worker holds grey objects.
-        g_activeMarkers.fetch_add(1, std::memory_order_seq_cst);
-        if (g_markDone.load(std::memory_order_seq_cst) || !markingOn()) {
-            g_activeMarkers.fetch_sub(1, std::memory_order_seq_cst);
+        if (!beginMarking()) {
             sleepNs(100000);
             continue;
         }
@@ -429,7 +436,7 @@ void* workerMain(void* arg) {
                 break;
         }
         w.flush();
-        g_activeMarkers.fetch_sub(1, std::memory_order_seq_cst);
+        endMarking();
         const uint64_t worked = nanotime() - t0;
         selfNs += worked;
         g_workerNs.fetch_add(worked);
@@ -437,6 +444,12 @@ void* workerMain(void* arg) {
         if (!done && !tryEndMark()) sleepNs(100000);
     }
     return nullptr;
+}
+
+// Involuntary context switches of the calling thread: another runnable thread took its CPU.
+long involuntarySwitches() {
+    rusage ru{};
+    return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nivcsw : 0;
 }
 
 // Go's idle mark worker (gcMarkWorkerIdleMode) marks on a P that has nothing else to run, and
@@ -456,11 +469,6 @@ void* workerMain(void* arg) {
 // must run to die. Leaving SCHED_IDLE again needs CAP_SYS_NICE, so no such thread is kept.
 // (The kernel's count of runnable threads, /proc/loadavg, was tried as the idle test: on an idle
 // VM it counts 1-3 runnable threads besides the program's, so the marker almost never ran.)
-long involuntarySwitches() {
-    rusage ru{};
-    return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nivcsw : 0;
-}
-
 void* idleMarkerMain(void*) {
     constexpr size_t kIdleChunk = 64 << 10;
     constexpr long kMinBackoffNs = 200000, kMaxBackoffNs = 6400000;
@@ -476,11 +484,8 @@ void* idleMarkerMain(void*) {
             sleepNs(50000);  // no grey work to take right now
             continue;
         }
-        // Announce before looking at markDone, as markWorkDone sets markDone before it looks at
-        // g_activeMarkers: one side always sees the other.
-        g_activeMarkers.fetch_add(1, std::memory_order_seq_cst);
         bool preempted = false;
-        if (markingOn() && !g_markDone.load(std::memory_order_seq_cst)) {
+        if (beginMarking()) {
             const long switches = involuntarySwitches();
             const uint64_t t0 = nanotime();
             const size_t done = drainWork(w, kIdleChunk);
@@ -492,8 +497,8 @@ void* idleMarkerMain(void*) {
                 g_idleNs.fetch_add(nanotime() - t0);
             }
             preempted = involuntarySwitches() != switches;
+            endMarking();
         }
-        g_activeMarkers.fetch_sub(1, std::memory_order_seq_cst);
         if (g_workPool.empty()) tryEndMark();  // the turn may have taken the last grey object
         if (preempted) {
             sleepNs(backoff);
@@ -526,12 +531,12 @@ void startWorker() {
     g_activeMarkers.store(0, std::memory_order_seq_cst);
     g_markDone.store(false, std::memory_order_seq_cst);
     g_endingMark.store(false, std::memory_order_seq_cst);
+    static char fractionalTag;  // workerMain's argument for the fractional worker (any non-null)
     const WorkerSplit split = backgroundSplit(g_procs);
-    g_fractionalGoal = split.fractional;
     for (int i = 0; i < split.dedicated; i++)
         startThread(workerMain, nullptr, "mark worker", "spanscope-mark");
     if (split.fractional > 0)
-        startThread(workerMain, &g_fractionalGoal, "mark worker", "spanscope-mark");
+        startThread(workerMain, &fractionalTag, "mark worker", "spanscope-mark");
     for (int i = 0; i < std::max(1, g_procs - 1); i++)
         startThread(idleMarkerMain, nullptr, "idle mark worker", "spanscope-idle");
 }
