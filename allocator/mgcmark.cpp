@@ -107,15 +107,15 @@ void greyObject(uintptr_t p, GcWork& w) {
     if (SPANSCOPE_OBJECT_EVENTS())  // a pointer-free object has nothing to scan: black at once
         SPANSCOPE_RECORD(objMark(s->spanclass, s->startAddr + idx * s->elemsize,
                                  noscan ? record::MarkColour::Black : record::MarkColour::Grey));
-    if (!noscan) w.put(s->startAddr + idx * s->elemsize);
+    if (noscan) return;
+    const uintptr_t obj = s->startAddr + idx * s->elemsize;
+    // As Go's greyobject: the object goes to this marker's buffer and will likely be scanned soon
+    // by the same thread, so start loading its first line now.
+    __builtin_prefetch(reinterpret_cast<const void*>(obj));
+    w.put(obj);
 }
 
 namespace {
-// Heap bits of a small scan span (classic layout): one bit per word, at the span's tail.
-inline uint8_t* heapBits(const MSpan* s) {
-    return reinterpret_cast<uint8_t*>(s->end() - s->npages * kPageSize / 64);
-}
-
 inline void scanWord(uintptr_t slot, GcWork& w) {
     uintptr_t v = __atomic_load_n(reinterpret_cast<uintptr_t*>(slot), __ATOMIC_RELAXED);
     if (v) greyObject(v, w);
@@ -152,7 +152,7 @@ void heapSetType(MSpan* s, uintptr_t obj, const gc::Type* t, size_t bytes) {
         }
     }
     if (n < 64) src &= (uint64_t{1} << n) - 1;
-    uint8_t* bits = heapBits(s);
+    uint8_t* bits = s->heapBits();
     for (size_t bit = (obj - s->startAddr) / 8, left = words; left;) {
         const size_t off = bit % 8, take = std::min(8 - off, left);
         const auto m = static_cast<uint8_t>(((1u << take) - 1) << off);
@@ -212,7 +212,7 @@ void scanObject(uintptr_t obj, GcWork& w) {
         scanTyped(obj + kMallocHeaderSize, s->elemsize - kMallocHeaderSize, t, w);
         return;
     }
-    const uint8_t* bits = heapBits(s);
+    const uint8_t* bits = s->heapBits();
     size_t first = (obj - s->startAddr) / 8, words = s->elemsize / 8;
     for (size_t k = 0; k < words; k++) {
         size_t wi = first + k;

@@ -71,6 +71,12 @@ struct alignas(64) MSpan {
     uintptr_t base() const { return startAddr; }
     uintptr_t end() const { return startAddr + npages * kPageSize; }
     bool isLarge() const { return spanClassSize(spanclass) == 0; }
+    // Managed mode, a small pointerful span (objects of at most 512 B): its heap bits, one bit per
+    // word, in the span's last npages*8192/64 bytes (Go 1.22's heapBitsInSpan layout).
+    uint8_t* heapBits() const {
+        return reinterpret_cast<uint8_t*>(end() - npages * kPageSize / 64);
+    }
+    size_t heapBitsBytes() const { return npages * kPageSize / 64; }
 
     SPANSCOPE_INLINE size_t objIndex(uintptr_t p) const {
         return static_cast<size_t>((static_cast<uint64_t>(p - startAddr) * divMul) >> 32);
