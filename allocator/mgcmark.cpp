@@ -107,12 +107,7 @@ void greyObject(uintptr_t p, GcWork& w) {
     if (SPANSCOPE_OBJECT_EVENTS())  // a pointer-free object has nothing to scan: black at once
         SPANSCOPE_RECORD(objMark(s->spanclass, s->startAddr + idx * s->elemsize,
                                  noscan ? record::MarkColour::Black : record::MarkColour::Grey));
-    if (noscan) return;
-    const uintptr_t obj = s->startAddr + idx * s->elemsize;
-    // As Go's greyobject: the object goes to this marker's buffer and will likely be scanned soon
-    // by the same thread, so start loading its first line now.
-    __builtin_prefetch(reinterpret_cast<const void*>(obj));
-    w.put(obj);
+    if (!noscan) w.put(s->startAddr + idx * s->elemsize);
 }
 
 namespace {
