@@ -102,6 +102,9 @@ func main() {
 	secs := time.Since(start).Seconds()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	fmt.Printf("impl=go shape=%s seconds=%.3f num_gc=%d gc_cpu_fraction=%.3f peak_rss_mb=%.1f\n",
-		os.Args[1], secs, ms.NumGC, ms.GCCPUFraction, float64(peakRSSKiB())/1024)
+	// non_heap_mb: memory mapped for anything but heap spans (Sys - HeapSys: GC metadata, stacks,
+	// span structs...), which the memory-limit goal subtracts from the limit.
+	fmt.Printf("impl=go shape=%s seconds=%.3f num_gc=%d gc_cpu_fraction=%.3f peak_rss_mb=%.1f non_heap_mb=%.1f\n",
+		os.Args[1], secs, ms.NumGC, ms.GCCPUFraction, float64(peakRSSKiB())/1024,
+		float64(ms.Sys-ms.HeapSys)/(1<<20))
 }
