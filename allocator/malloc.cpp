@@ -57,6 +57,33 @@ void freeSlow(void* ptr, MSpan* s) {
     g_mallocHeap.freeLarge(s);
 }
 
+void reportCorruptFreeCache(const void* p) {
+    fatal("malloc(): corrupted free cache (an object written after its free?): %p", p);
+}
+
+// The object's second word holds the free cache's key, which only a cached object holds (a pop
+// or a drain clears it): freed already, into this thread's cache or another's. The program
+// storing the random 64-bit key there itself is the one other way (glibc's tcache, which walks
+// only its own thread's list, takes a key with no match for that; spanscope also catches a
+// double free whose first free went into another thread's cache).
+void freeCacheKeyFound(MCache& c, MSpan* s, void* ptr) {
+    const uint8_t cls = spanClassSize(s->spanclass);
+    for (void* o = c.freeHead[cls]; o; o = freeCacheNext(o))
+        if (o == ptr) reportBadFree("double free", ptr);
+    reportBadFree("double free (the object is in another thread's free cache)", ptr);
+}
+
+void flushFreeCacheStats(MCache& c, uint8_t cls) {
+    MHeap& h = *c.heap;
+    const uint8_t spc = makeSpanClass(cls, true);
+    if (MSpan* s = c.alloc[spc]) {  // and the cached span's allocations, as readMemStats does
+        h.addMallocs(cls, s->allocCount - s->allocCountBeforeCache);
+        s->allocCountBeforeCache = s->allocCount;
+    }
+    h.flushClassStats(&c, cls);
+    if (c.requested[spc]) h.flushRequested(&c, spc);
+}
+
 void markDirtySlow(MSpan* s) {
     g_mallocHeap.central(s->spanclass).markDirty(g_mallocHeap, s);
 }

@@ -3,15 +3,19 @@
 #include "spanscope/detail/mcache.h"
 
 #include <pthread.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "spanscope/detail/emit.h"
 #include "spanscope/detail/intrusive_list.h"
+#include "spanscope/detail/malloc_inline.h"
 #include "spanscope/detail/mheap.h"
 #include "spanscope/detail/mprof.h"
 
 namespace spanscope::detail {
 
 constinit thread_local MCache t_mcache __attribute__((tls_model("initial-exec"))) = {};
+uintptr_t g_freeCacheKey = 0;
 
 namespace {
 SpinLock g_cacheListLock;
@@ -27,6 +31,7 @@ void unlinkCache(MCache* c) {
 void threadExit(void* arg) {
     auto* c = static_cast<MCache*>(arg);
     if (c->state != CacheState::Live) return;
+    c->drainFreeCache(true);
     c->releaseAll();
     {
         LockGuard g(g_cacheListLock);
@@ -74,6 +79,12 @@ void ensureHeap() {
     registerHeapForkHandlers();
     LockGuard g(g_initLock);
     if (!g_mallocHeap.initialized()) {
+        timespec ts{};
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        g_freeCacheKey = (static_cast<uintptr_t>(ts.tv_nsec) ^ reinterpret_cast<uintptr_t>(&ts) ^
+                          static_cast<uintptr_t>(getpid()) << 32) *
+                             0x9e3779b97f4a7c15ull |
+                         1;
         g_mallocHeap.init(false);
         if (pthread_key_create(&g_exitKey, threadExit) == 0) g_keyReady.store(true);
     }
@@ -87,6 +98,9 @@ void initThreadCache(MCache* c) {
     c->heap = &g_mallocHeap;
     c->tid = currentTid();
     c->flushGen = g_mallocHeap.sweepgen();
+    for (int cls = 1; cls < kNumSizeClasses; cls++)
+        c->freeRoom[cls] =
+            kClassToSize[cls] >= 16 && kClassToSize[cls] <= kFreeCacheMaxSize ? kFreeCacheDepth : 0;
     c->state = CacheState::Live;
     {
         LockGuard g(g_cacheListLock);
@@ -129,8 +143,25 @@ static void uncacheOne(MCache* c, uint8_t spc, bool swept = false) {
     c->heap->central(spc).uncacheSpan(*c->heap, s, swept);
 }
 
+void MCache::drainFreeCache(bool close) {
+    for (int cls = 1; cls < kNumSizeClasses; cls++) {
+        while (void* obj = freeHead[cls]) {
+            freeHead[cls] = freeCacheNext(obj);
+            static_cast<uintptr_t*>(obj)[1] = 0;
+            freeRoom[cls]++;
+            // Counted freed when cached; the sweep that reclaims the slot counts it again.
+            frees[cls]--;
+            // Never a heap-profile sample: a sampled object's free does not enter the cache
+            // (freeFast), and one handed out by the cache is sampled, if at all, when it leaves.
+            freeSmall(spanOf(reinterpret_cast<uintptr_t>(obj)), obj);
+        }
+        if (close) freeRoom[cls] = 0;
+    }
+}
+
 void MCache::releaseAll() {
     if (!heap) return;
+    if (!heap->managed()) drainFreeCache(false);
     for (int spc = 0; spc < kNumSpanClasses; spc++)
         if (alloc[spc]) uncacheOne(this, static_cast<uint8_t>(spc));
     tiny = tinyoffset = 0;
@@ -228,6 +259,7 @@ void mcacheForkChild() {
     for (MCache* c = g_cacheList.first(); c;) {
         MCache* next = g_cacheList.next(c);
         if (c != self) {
+            c->drainFreeCache(true);  // the program freed them: free in the child too
             c->releaseAll();
             unlinkCache(c);
             c->state = CacheState::TornDown;

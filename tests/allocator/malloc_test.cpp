@@ -2,6 +2,7 @@
 // spans going back to the heap, and misuse reports.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -141,6 +142,81 @@ TEST(Malloc, FreedSlotsAreReusedAfterSweep) {
     for (void* p : ps) reused += first.count(p);
     EXPECT_GT(reused, 500u) << "the mcache sweeps its own span when it runs out";
     for (void* p : ps) ssFree(p);
+}
+
+// The free cache (glibc's tcache): a thread's last frees of a class come back first, most recent
+// first, up to detail::kFreeCacheDepth of them; the counters count them freed and allocated at
+// once.
+TEST(Malloc, FreeCacheHandsBackTheLastFreesFirst) {
+    flushThreadCache();
+    std::vector<void*> ps;
+    for (int i = 0; i < 10; i++) ps.push_back(ssMalloc(48));
+    MemStats before{}, freed{}, again{};
+    readMemStats(&before);
+    for (void* p : ps) ssFree(p);
+    readMemStats(&freed);
+    EXPECT_GE(freed.Frees - before.Frees, uint64_t{detail::kFreeCacheDepth});
+    EXPECT_LE(freed.HeapObjects + detail::kFreeCacheDepth, before.HeapObjects);
+    // The first kFreeCacheDepth frees filled the cache (the rest went to their span).
+    for (int i = 0; i < detail::kFreeCacheDepth; i++)
+        EXPECT_EQ(ssMalloc(40), ps[detail::kFreeCacheDepth - 1 - i]) << i;
+    readMemStats(&again);
+    EXPECT_EQ(again.Mallocs - freed.Mallocs, uint64_t{detail::kFreeCacheDepth});
+    for (int i = 0; i < detail::kFreeCacheDepth; i++) ssFree(ps[i]);
+    // Only slots of 16..1024 bytes are cached: an 8-byte slot and a 2 KiB one go to their spans.
+    void* small = ssMalloc(8);
+    void* big = ssMalloc(2048);
+    readMemStats(&before);
+    ssFree(small);
+    ssFree(big);
+    readMemStats(&freed);
+    EXPECT_EQ(freed.Frees, before.Frees) << "counted when their spans are swept, not now";
+}
+
+// A thread that the free cache serves alone never refills, where counters are published
+// otherwise: they are published every kFreeCacheStatsBatch operations of a class, so another
+// thread (the probe's sampler) sees them move while the thread runs.
+TEST(Malloc, CountersKeepUpWithAThreadServedByItsFreeCache) {
+    MemStats before{}, during{};
+    readMemStats(&before);
+    std::atomic<int> stage{0};
+    constexpr uint64_t kRounds = 100000;
+    std::thread t([&] {
+        void* p = ssMalloc(64);
+        for (uint64_t i = 0; i < kRounds; i++) {
+            ssFree(p);
+            p = ssMalloc(64);
+        }
+        stage.store(1);
+        while (stage.load() != 2) std::this_thread::yield();
+        ssFree(p);
+    });
+    while (stage.load() != 1) std::this_thread::yield();
+    readMemStats(&during);
+    stage.store(2);
+    t.join();
+    static_assert(detail::kFreeCacheStatsBatch < kRounds / 10);
+    EXPECT_GE(during.Mallocs - before.Mallocs, kRounds * 9 / 10);
+    EXPECT_GE(during.Frees - before.Frees, kRounds * 9 / 10);
+}
+
+// The cache goes back to the spans when its thread exits (and at flushThreadCache and each new
+// sweep generation): after a sweep the heap holds what it held before and validates.
+TEST(Malloc, FreeCacheIsGivenBackToTheSpans) {
+    sweepAll();
+    MemStats base{}, st{};
+    readMemStats(&base);
+    std::thread([] {
+        std::vector<void*> v;
+        for (int i = 0; i < 200; i++) v.push_back(ssMalloc(16 + 16 * static_cast<size_t>(i % 40)));
+        for (void* p : v) ssFree(p);
+    }).join();
+    sweepAll();
+    readMemStats(&st);
+    EXPECT_EQ(st.HeapObjects, base.HeapObjects);
+    EXPECT_EQ(st.HeapAlloc, base.HeapAlloc);
+    char why[256] = "";
+    EXPECT_TRUE(validateHeap(why, sizeof why)) << why;
 }
 
 // A 1 KiB object lives in a 4-page span of 32 slots (Go's span for the class is one page of 8),
@@ -290,6 +366,34 @@ TEST(MallocDeathTest, DoubleFreeFromAnotherThreadIsReported) {
             std::thread([p] { ssFree(p); }).join();
         },
         "double free");
+}
+
+// A free of an object that waits in a thread's free cache, from another thread: the object's
+// key word says it is cached (the cache's own thread would find it in its list).
+TEST(MallocDeathTest, DoubleFreeOfACachedObjectFromAnotherThreadIsReported) {
+    EXPECT_DEATH(
+        {
+            void* p = ssMalloc(32);
+            ssFree(p);
+            std::thread([p] { ssFree(p); }).join();
+        },
+        "double free \\(the object is in a thread's free cache\\)");
+}
+
+// A write through a dangling pointer over a cached object's link (stored XOR its address >> 12,
+// glibc's safe-linking) decodes to a misaligned address, which malloc reports.
+TEST(MallocDeathTest, AFreeCacheLinkOverwrittenAfterFreeIsReported) {
+    EXPECT_DEATH(
+        {
+            flushThreadCache();
+            void* a = ssMalloc(80);
+            void* b = ssMalloc(80);
+            ssFree(a);
+            ssFree(b);
+            *static_cast<uintptr_t*>(b) = 1 ^ (reinterpret_cast<uintptr_t>(b) >> 12);
+            ssMalloc(80);
+        },
+        "corrupted free cache");
 }
 
 TEST(MallocDeathTest, ForeignPointerIsReported) {

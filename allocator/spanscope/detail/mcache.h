@@ -34,20 +34,39 @@ struct MCache {
     uint64_t requested[kNumSpanClasses];
     MCache* listNext;  // every live mcache, for fork
     MCache* listPrev;
+    // Malloc mode: the thread's free cache, glibc's tcache (Go has none: nothing frees its heap
+    // by hand). Per size class, up to kFreeCacheDepth objects this thread freed, handed out again
+    // first and most recent first, so that a malloc after a free gets memory still in the CPU's
+    // cache rather than a slot freed long ago. Linked through each object's first word (stored
+    // XOR the object's address >> 12, glibc's safe-linking); its second word holds
+    // g_freeCacheKey while cached, so a second free of it is found. The span's bitmaps still show
+    // the object allocated until drainFreeCache gives it back (sweep generation, thread exit,
+    // flushThreadCache); the malloc and free counters count it freed at once.
+    void* freeHead[kNumSizeClasses];
+    uint8_t freeRoom[kNumSizeClasses];  // how many more a class may hold; 0 unless Live
 
     // Slow path of small allocation: the cached span for spc is full (or absent). Go's nextFree +
     // refill. Returns null only when out of memory.
     void* nextFree(uint8_t spc);
     // Go's refill: swaps the cached span for one with free slots.
     bool refill(uint8_t spc);
-    // Go's releaseAll: uncache every span.
+    // Go's releaseAll: uncache every span (malloc mode: after draining the free cache).
     void releaseAll();
+    // Gives every object in the free cache back to its span (a free as freeFast's); closes the
+    // cache too when close is set (thread exit: later frees take the ordinary path).
+    void drainFreeCache(bool close);
 };
 
 // This thread's malloc-mode cache. Initial-exec TLS: one fs-relative load, no __tls_get_addr.
 extern constinit thread_local MCache t_mcache __attribute__((tls_model("initial-exec")));
 
 void initThreadCache(MCache* c);
+
+// The free cache's depth per class (glibc's tcache_count), for slots of 16..1024 bytes; the
+// 8-byte class has no second word for the key, larger ones gain little and hold more memory.
+inline constexpr uint8_t kFreeCacheDepth = 7;
+inline constexpr size_t kFreeCacheMaxSize = 1024;
+extern uintptr_t g_freeCacheKey;  // random, set when the heap is made
 void mcacheForkPrepare();
 void mcacheForkParent();
 void mcacheForkChild();
