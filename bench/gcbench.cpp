@@ -161,8 +161,8 @@ int main(int argc, char** argv) {
         std::printf(
             "impl=spanscope shape=%s seconds=%.3f num_gc=%llu gc_cpu_fraction=%.3f "
             "peak_rss_mb=%.1f non_heap_mb=%.1f\n",  // non_heap_mb as bench/go/gcshapes.go's
-            argv[1], secs, static_cast<unsigned long long>(st.numGC), st.gcCPUFraction,
-            peakRssMb(), static_cast<double>(st.heap.Sys - st.heap.HeapSys) / (1 << 20));
+            argv[1], secs, static_cast<unsigned long long>(st.numGC), st.gcCPUFraction, peakRssMb(),
+            static_cast<double>(st.heap.Sys - st.heap.HeapSys) / (1 << 20));
         return 0;
     }
     std::printf(
