@@ -96,6 +96,9 @@ void freeRemoteGrain(MSpan* s, size_t w, uint64_t bit, void* ptr) {
 
 void freeSampled(void* ptr, MSpan* s) {
     profileFree(s, reinterpret_cast<uintptr_t>(ptr));
+    // No longer a sample (if it was one): the free cache may take it, as any other free.
+    const uint8_t cls = spanClassSize(s->spanclass);
+    if (t_mcache.freeRoom[cls] != 0) return freeCachePush(t_mcache, s, cls, ptr);
     freeSmall(s, ptr);
 }
 

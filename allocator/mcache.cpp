@@ -151,8 +151,9 @@ void MCache::drainFreeCache(bool close) {
             freeRoom[cls]++;
             // Counted freed when cached; the sweep that reclaims the slot counts it again.
             frees[cls]--;
-            // Never a heap-profile sample: a sampled object's free does not enter the cache
-            // (freeFast), and one handed out by the cache is sampled, if at all, when it leaves.
+            // Never a heap-profile sample: a sampled object's free is counted (freeSampled)
+            // before it enters the cache, and one the cache hands out is sampled, if at all,
+            // when it leaves.
             freeSmall(spanOf(reinterpret_cast<uintptr_t>(obj)), obj);
         }
         if (close) freeRoom[cls] = 0;

@@ -170,7 +170,6 @@ int64_t nextSample(int64_t rate) {
     return fastexprand(rate);
 }
 
-#if !SPANSCOPE_LIBUNWIND
 struct UnwindState {
     uintptr_t* out;
     int n, skip;
@@ -193,7 +192,8 @@ _Unwind_Reason_Code unwindStep(_Unwind_Context* ctx, void* arg) {
     st->out[st->n++] = ip;
     return st->n == kMaxProfileStack ? _URC_END_OF_STACK : _URC_NO_REASON;
 }
-#else
+
+#if SPANSCOPE_LIBUNWIND
 // Inside an AllocatorWorkScope: step frame by frame, and stop after the scope's function. A frame's
 // caller's stack pointer is the frame's canonical frame address, so the first frame whose caller's
 // SP is above the scope's frame is the scope's function (as unwindStep's CFA test).
@@ -219,9 +219,12 @@ SPANSCOPE_NOINLINE int captureStackUpTo(uintptr_t* out, int skip, uintptr_t cut)
 // table of 16 K frame entries, 256 KiB mapped and filled), which the thread's exit unmaps again (a
 // TLB shoot-down). A program whose threads sample a few times and exit (the `server` pattern's
 // successor threads) paid that for nearly every sample: 2.6x its time at the default rate. So a
-// thread's first kStepWalks walks step frame by frame (unw_step, whose per-thread frame-rule cache
-// is a static TLS table: nothing mapped), and only a thread that keeps sampling moves on to
-// unw_backtrace.
+// thread's first kStepWalks walks are libgcc's (_Unwind_Backtrace: no per-thread state, its FDE
+// lookup glibc's lock-free _dl_find_object), and only a thread that keeps sampling moves on to
+// unw_backtrace. (Stepping with unw_step instead, as these walks did until 2026-12-03, mapped
+// nothing, but its per-thread frame-rule cache starts cold, and each of its misses looks the
+// frame up with signals blocked around dl_iterate_phdr: two rt_sigprocmask calls a frame,
+// about 35 a thread in `server`, 7% of that program's CPU at the default rate.)
 constexpr uint32_t kStepWalks = 16;
 thread_local uint32_t t_walks __attribute__((tls_model("initial-exec"))) = 0;
 #endif
@@ -232,14 +235,18 @@ thread_local uint32_t t_walks __attribute__((tls_model("initial-exec"))) = 0;
 SPANSCOPE_NOINLINE int captureStack(uintptr_t* out) {
     constexpr int kSkip = 2;
 #if SPANSCOPE_LIBUNWIND
-    if (t_allocatorWork || t_walks < kStepWalks) {
-        t_walks++;
+    if (t_allocatorWork) {
         // captureStackUpTo is a frame deeper and skips itself too; the asm keeps its call from
         // becoming a tail call, which would take this function's frame off the stack.
-        const int n =
-            captureStackUpTo(out, kSkip + 1, t_allocatorWork ? t_allocatorWork : UINTPTR_MAX);
+        const int n = captureStackUpTo(out, kSkip + 1, t_allocatorWork);
         asm volatile("" ::: "memory");
         return n;
+    }
+    if (t_walks < kStepWalks) {
+        t_walks++;
+        UnwindState st{out, 0, kSkip, 0};
+        _Unwind_Backtrace(unwindStep, &st);
+        return st.n;
     }
     void* buf[kMaxProfileStack + kSkip];
     const int got = unw_backtrace(buf, kMaxProfileStack + kSkip);
@@ -391,6 +398,7 @@ void countFree(MSpan* s, const Sample& smp) {
     smp.bucket->frees++;
     smp.bucket->freeBytes += bytes;
     __atomic_store_n(&s->nsampled, static_cast<uint16_t>(s->nsampled - 1), __ATOMIC_RELAXED);
+    if (s->nsampled == 0) __atomic_store_n(&s->sampledSlots, uint64_t{0}, __ATOMIC_RELAXED);
 }
 
 // Always inlined, as it was before the typed records: GCC otherwise splits the record into a
@@ -433,6 +441,8 @@ void profileAlloc(MCache* c, void* p, size_t size, bool managed) {
             insertSample(Sample{addr, b, size | (managed ? kManagedBit : 0)});
             __atomic_store_n(&s->nsampled, static_cast<uint16_t>(s->nsampled + 1),
                              __ATOMIC_RELAXED);
+            const size_t idx = s->isLarge() ? 0 : s->objIndex(addr);
+            __atomic_fetch_or(&s->sampledSlots, uint64_t{1} << (idx % 64), __ATOMIC_RELAXED);
         }
     }
     if (g_eventSink.load(std::memory_order_relaxed)) {

@@ -136,7 +136,7 @@ SPANSCOPE_INLINE void freeFast(void* ptr) {
     if (SPANSCOPE_UNLIKELY(s == nullptr || s->isLarge())) return freeSlow(ptr, s);
     // A sampled object may live here: count its free first (before the free bit is published,
     // after which the slot may be reused).
-    if (SPANSCOPE_UNLIKELY(__atomic_load_n(&s->nsampled, __ATOMIC_RELAXED) != 0))
+    if (SPANSCOPE_UNLIKELY(s->maybeSampled(reinterpret_cast<uintptr_t>(ptr))))
         return freeSampled(ptr, s);
     const uint8_t cls = spanClassSize(s->spanclass);
     if (SPANSCOPE_LIKELY(t_mcache.freeRoom[cls] != 0)) return freeCachePush(t_mcache, s, cls, ptr);

@@ -64,7 +64,7 @@ SPANSCOPE_INLINE void* sampleAlloc(MCache* c, void* p, size_t size, bool managed
 }
 
 SPANSCOPE_INLINE void profileFreeCheck(MSpan* s, const void* p) {
-    if (SPANSCOPE_UNLIKELY(__atomic_load_n(&s->nsampled, __ATOMIC_RELAXED) != 0))
+    if (SPANSCOPE_UNLIKELY(s->maybeSampled(reinterpret_cast<uintptr_t>(p))))
         profileFree(s, reinterpret_cast<uintptr_t>(p));
 }
 

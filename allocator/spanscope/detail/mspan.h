@@ -46,6 +46,9 @@ struct alignas(64) MSpan {
         nsampled;  // heap-profile samples live in this span (mprof.cpp); free() looks only here
     uint8_t
         freeGrain;  // malloc mode: remote frees are counted into pendingFrees this many at a time
+    // Bit idx % 64 set for each slot idx that holds a heap-profile sample (a filter, cleared when
+    // the span's last sample goes): a free whose bit is clear needs no profiler lock.
+    uint64_t sampledSlots;
 
     // Second cache line: what the owner writes on every allocation, then slow-path fields.
     alignas(64) uint64_t
@@ -70,6 +73,11 @@ struct alignas(64) MSpan {
     uint64_t* localFreeBits() const { return freeBits + nwords; }
     uintptr_t base() const { return startAddr; }
     uintptr_t end() const { return startAddr + npages * kPageSize; }
+    // The object at p may be a heap-profile sample (sampledSlots; never a false no).
+    SPANSCOPE_INLINE bool maybeSampled(uintptr_t p) const {
+        const uint64_t m = __atomic_load_n(&sampledSlots, __ATOMIC_RELAXED);
+        return m && ((m >> ((isLarge() ? 0 : objIndex(p)) % 64)) & 1);
+    }
     bool isLarge() const { return spanClassSize(spanclass) == 0; }
     // Managed mode, a small pointerful span (objects of at most 512 B): its heap bits, one bit per
     // word, in the span's last npages*8192/64 bytes (Go 1.22's heapBitsInSpan layout).
