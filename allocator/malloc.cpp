@@ -49,6 +49,9 @@ void freeSlow(void* ptr, MSpan* s) {
             reportBadFree("double free or invalid pointer (no object at this heap address)", ptr);
         reportBadFree("invalid pointer (not allocated by spanscope)", ptr);
     }
+    if (s->managed)
+        reportBadFree("invalid pointer (an object of the managed heap, which its collector frees)",
+                      ptr);
     if (reinterpret_cast<uintptr_t>(ptr) != s->startAddr)
         reportBadFree("invalid pointer (inside a large object)", ptr);
     if (__atomic_exchange_n(&s->allocCount, uint16_t{0}, __ATOMIC_ACQ_REL) != 1)
@@ -62,7 +65,8 @@ void reportCorruptFreeCache(const void* p) {
 }
 
 // The object's second word holds the free cache's key, which only a cached object holds (a pop
-// or a drain clears it): freed already, into this thread's cache or another's. The program
+// or a drain clears it): freed already, into this thread's cache or another's (one message for
+// both, as freeSmall's). The program
 // storing the random 64-bit key there itself is the one other way (glibc's tcache, which walks
 // only its own thread's list, takes a key with no match for that; spanscope also catches a
 // double free whose first free went into another thread's cache).
@@ -70,7 +74,7 @@ void freeCacheKeyFound(MCache& c, MSpan* s, void* ptr) {
     const uint8_t cls = spanClassSize(s->spanclass);
     for (void* o = c.freeHead[cls]; o; o = freeCacheNext(o))
         if (o == ptr) reportBadFree("double free", ptr);
-    reportBadFree("double free (the object is in another thread's free cache)", ptr);
+    reportBadFree("double free (the object is in a thread's free cache)", ptr);
 }
 
 void flushFreeCacheStats(MCache& c, uint8_t cls) {

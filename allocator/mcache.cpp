@@ -98,15 +98,18 @@ void initThreadCache(MCache* c) {
     c->heap = &g_mallocHeap;
     c->tid = currentTid();
     c->flushGen = g_mallocHeap.sweepgen();
-    for (int cls = 1; cls < kNumSizeClasses; cls++)
-        c->freeRoom[cls] =
-            kClassToSize[cls] >= 16 && kClassToSize[cls] <= kFreeCacheMaxSize ? kFreeCacheDepth : 0;
     c->state = CacheState::Live;
     {
         LockGuard g(g_cacheListLock);
         g_cacheList.pushFront(c);
     }
-    if (g_keyReady.load() && c->destructorRounds++ < 3) pthread_setspecific(g_exitKey, c);
+    // The free cache opens only when threadExit will run for this cache and drain it (a cache
+    // re-made in a thread's last destructor rounds, or before the key exists, never is).
+    if (g_keyReady.load() && c->destructorRounds++ < 3 && pthread_setspecific(g_exitKey, c) == 0)
+        for (int cls = 1; cls < kNumSizeClasses; cls++)
+            c->freeRoom[cls] = kClassToSize[cls] >= 16 && kClassToSize[cls] <= kFreeCacheMaxSize
+                                   ? kFreeCacheDepth
+                                   : 0;
     SPANSCOPE_RECORD(threadStart());
 }
 

@@ -266,12 +266,13 @@ void warmUnwinder() {
     t_inProfiler = true;  // what the unwinder allocates is not sampled
     uintptr_t stk[kMaxProfileStack];
 #if SPANSCOPE_LIBUNWIND
-    // unw_step's frame-rule cache per thread: the global one takes a lock with signals blocked
-    // (two sigprocmask calls) at every walk. The walk below is a step walk (t_walks is 0 here),
-    // which runs libunwind's own initialisation (its init lock, tdep_init). unw_backtrace's first
-    // use (its trace cache key's pthread_once) is left to the first thread that keeps sampling:
-    // glibc restarts a once that a fork interrupted, and walking it here would give the main
-    // thread a 256 KiB trace cache whether or not it ever samples again.
+    // unw_step's frame-rule cache per thread (AllocatorWorkScope walks): the global one takes a
+    // lock with signals blocked (two sigprocmask calls) at every walk. Setting the policy runs
+    // libunwind's own initialisation (tdep_init); the walk below is libgcc's (t_walks is 0 here),
+    // which makes libgcc's first-use setup. unw_backtrace's first use (its trace cache key's
+    // pthread_once) is left to the first thread that keeps sampling: glibc restarts a once that a
+    // fork interrupted, and walking it here would give the main thread a 256 KiB trace cache
+    // whether or not it ever samples again.
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 #endif
     (void)captureStack(stk);

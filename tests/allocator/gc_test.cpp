@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "spanscope/allocator.h"
 #include "spanscope/detail/mheap.h"
 
 using namespace spanscope;
@@ -191,6 +192,13 @@ TEST(GC, SmallObjectsGetExactlyTheirPointerBits) {
             }
         }
     }
+}
+
+// free() of an object of the managed heap is the program's mistake (its collector frees it):
+// reported, never taken into malloc's free cache, from where malloc would hand it out again.
+TEST(GCDeathTest, FreeOfAManagedObjectIsReported) {
+    EXPECT_DEATH(ssFree(allocBytes(64)), "an object of the managed heap");
+    EXPECT_DEATH(ssFree(allocBytes(100000)), "an object of the managed heap");
 }
 
 TEST(GC, LargeObjectsLiveAndDie) {

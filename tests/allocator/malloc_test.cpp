@@ -144,11 +144,10 @@ TEST(Malloc, FreedSlotsAreReusedAfterSweep) {
     for (void* p : ps) ssFree(p);
 }
 
-// The free cache (glibc's tcache): a thread's last frees of a class come back first, most recent
-// first, up to detail::kFreeCacheDepth of them; the counters count them freed and allocated at
-// once.
+// The free cache (glibc's tcache): a thread's frees of a class, up to kFreeCacheDepth of them, come
+// back first, most recent first; the counters count them freed and allocated at once.
 TEST(Malloc, FreeCacheHandsBackTheLastFreesFirst) {
-    flushThreadCache();
+    sweepAll();  // no sweep of an earlier generation left to count frees meanwhile
     std::vector<void*> ps;
     for (int i = 0; i < 10; i++) ps.push_back(ssMalloc(48));
     MemStats before{}, freed{}, again{};
@@ -200,12 +199,28 @@ TEST(Malloc, CountersKeepUpWithAThreadServedByItsFreeCache) {
     EXPECT_GE(during.Frees - before.Frees, kRounds * 9 / 10);
 }
 
+namespace {
+// Slots allocated in the small spans as their bitmaps say (the counters count a cached object
+// freed already; the spans do not until the cache gives it back).
+uint64_t allocatedSlots() {
+    uint64_t n = 0;
+    walkSpans(
+        [](const SpanInfo& s, void* ctx) {
+            if (s.spanClass >> 1) *static_cast<uint64_t*>(ctx) += s.allocCount;
+        },
+        &n);
+    return n;
+}
+}  // namespace
+
 // The cache goes back to the spans when its thread exits (and at flushThreadCache and each new
-// sweep generation): after a sweep the heap holds what it held before and validates.
+// sweep generation): after a sweep the spans hold what they held before, as do the counters, and
+// the heap validates.
 TEST(Malloc, FreeCacheIsGivenBackToTheSpans) {
     sweepAll();
     MemStats base{}, st{};
     readMemStats(&base);
+    const uint64_t slots = allocatedSlots();
     std::thread([] {
         std::vector<void*> v;
         for (int i = 0; i < 200; i++) v.push_back(ssMalloc(16 + 16 * static_cast<size_t>(i % 40)));
@@ -213,6 +228,7 @@ TEST(Malloc, FreeCacheIsGivenBackToTheSpans) {
     }).join();
     sweepAll();
     readMemStats(&st);
+    EXPECT_EQ(allocatedSlots(), slots) << "cached objects never given back to their spans";
     EXPECT_EQ(st.HeapObjects, base.HeapObjects);
     EXPECT_EQ(st.HeapAlloc, base.HeapAlloc);
     char why[256] = "";

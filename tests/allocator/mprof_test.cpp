@@ -99,6 +99,10 @@ __attribute__((noinline)) void site_entry(std::vector<void*>* out, size_t n, siz
     for (size_t i = 0; i < n; i++) out->push_back(ssMalloc(size));
     asm volatile("" ::: "memory");
 }
+__attribute__((noinline)) void site_new_thread(std::vector<void*>* out) {
+    site_entry(out, 32, 4);
+    asm volatile("" ::: "memory");  // not a tail call: site_new_thread stays on the stack
+}
 __attribute__((noinline)) void site_scope_inner(std::vector<void*>* out) {
     out->push_back(ssMalloc(300));
     asm volatile("" ::: "memory");
@@ -345,6 +349,70 @@ TEST(MemProfile, StackStartsAtTheAllocationEntryPoint) {
     }
     EXPECT_GE(seen, 1u) << "no sampled stack holds site_entry";
     for (void* p : v) ssFree(p);
+}
+
+// The same in a new thread, whose first walks are libgcc's in the libunwind build (captureStack):
+// the first frame kept is still the allocation entry point's caller.
+TEST(MemProfile, StackStartsAtTheAllocationEntryPointInANewThread) {
+    RateGuard rate(1);
+    std::vector<void*> v;
+    v.reserve(64);
+    std::thread([&v] { site_new_thread(&v); }).join();  // 4 walks: all libgcc's
+    std::vector<std::vector<uintptr_t>> stacks;
+    stacks.reserve(1 << 16);
+    memProfile(
+        [](const MemProfileRecord& r, void* ctx) {
+            static_cast<std::vector<std::vector<uintptr_t>>*>(ctx)->emplace_back(
+                r.stack, r.stack + r.nstack);
+        },
+        &stacks);
+    size_t seen = 0;
+    for (const auto& stk : stacks) {
+        if (std::find_if(stk.begin(), stk.end(), [](uintptr_t pc) {
+                return functionAt(pc) == "site_new_thread";
+            }) == stk.end())
+            continue;
+        seen++;
+        const int at = siteAfterEntryFrames(stk, "site_entry");
+        ASSERT_GT(at, 0) << "first frames " << functionAt(stk[0]) << ", "
+                         << (stk.size() > 1 ? functionAt(stk[1]) : "");
+        ASSERT_GT(stk.size(), static_cast<size_t>(at + 1));
+        EXPECT_EQ(functionAt(stk[at + 1]), "site_new_thread");
+    }
+    EXPECT_GE(seen, 1u) << "no sampled stack from the new thread holds site_entry";
+    for (void* p : v) ssFree(p);
+}
+
+// A span's sampledSlots filter has one bit per slot index mod 64: slots i and i + 64 share it.
+// Freeing one must leave the other's free still counted (no false "not sampled").
+TEST(MemProfile, SlotsSharingAFilterBitAreBothCounted) {
+    RateGuard rate(1);
+    std::vector<void*> v;
+    for (int i = 0; i < 200; i++) v.push_back(ssMalloc(48));  // one span of 170 slots, most of it
+    auto frees = [] {
+        uint64_t n = 0;
+        memProfile([](const MemProfileRecord& r,
+                      void* ctx) { *static_cast<uint64_t*>(ctx) += r.freeObjects; },
+                   &n);
+        return n;
+    };
+    // Two objects 64 slots apart in one span.
+    std::sort(v.begin(), v.end());
+    void* a = nullptr;
+    void* b = nullptr;
+    for (size_t i = 0; i + 64 < v.size() && !a; i++)
+        if (static_cast<char*>(v[i + 64]) - static_cast<char*>(v[i]) == 64 * 48) {
+            a = v[i];
+            b = v[i + 64];
+        }
+    ASSERT_NE(a, nullptr) << "no two slots 64 apart";
+    const uint64_t before = frees();
+    ssFree(a);
+    EXPECT_EQ(frees(), before + 1);
+    ssFree(b);
+    EXPECT_EQ(frees(), before + 2);
+    for (void* p : v)
+        if (p != a && p != b) ssFree(p);
 }
 
 // Inside an AllocatorWorkScope the stack ends at the scope's function (both walkers: libunwind's

@@ -133,7 +133,8 @@ SPANSCOPE_INLINE void freeSmall(MSpan* s, void* ptr) {
 // free(p) in malloc mode: mark the slot freed; the sweep reuses it.
 SPANSCOPE_INLINE void freeFast(void* ptr) {
     MSpan* s = spanOf(reinterpret_cast<uintptr_t>(ptr));
-    if (SPANSCOPE_UNLIKELY(s == nullptr || s->isLarge())) return freeSlow(ptr, s);
+    // (managed: an object of the collected heap, which free() must not put in its free cache)
+    if (SPANSCOPE_UNLIKELY(s == nullptr || s->isLarge() || s->managed)) return freeSlow(ptr, s);
     // A sampled object may live here: count its free first (before the free bit is published,
     // after which the slot may be reused).
     if (SPANSCOPE_UNLIKELY(s->maybeSampled(reinterpret_cast<uintptr_t>(ptr))))
