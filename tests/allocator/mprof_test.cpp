@@ -103,6 +103,10 @@ __attribute__((noinline)) void site_new_thread(std::vector<void*>* out) {
     site_entry(out, 32, 4);
     asm volatile("" ::: "memory");  // not a tail call: site_new_thread stays on the stack
 }
+__attribute__((noinline)) void site_one_bucket(std::vector<void*>* out) {
+    site_entry(out, 40, 4);
+    asm volatile("" ::: "memory");
+}
 __attribute__((noinline)) void site_scope_inner(std::vector<void*>* out) {
     out->push_back(ssMalloc(300));
     asm volatile("" ::: "memory");
@@ -380,6 +384,39 @@ TEST(MemProfile, StackStartsAtTheAllocationEntryPointInANewThread) {
         EXPECT_EQ(functionAt(stk[at + 1]), "site_new_thread");
     }
     EXPECT_GE(seen, 1u) << "no sampled stack from the new thread holds site_entry";
+    for (void* p : v) ssFree(p);
+}
+
+// A new thread's first 16 samples are walked by libgcc, the later ones by libunwind's
+// unw_backtrace (in the libunwind build): both keep the same address for one call site, so the
+// samples of one site through malloc's fast path are one bucket (the thread's first allocation
+// takes the slow path, a stack of its own).
+TEST(MemProfile, OneSiteIsOneBucketWhicheverWalkerSampledIt) {
+    RateGuard rate(1);
+    std::vector<void*> v;
+    v.reserve(64);
+    std::thread([&v] { site_one_bucket(&v); }).join();
+    struct Found {
+        size_t fastBuckets = 0;
+        uint64_t allocs = 0, fastAllocs = 0;
+    } found;
+    memProfile(
+        [](const MemProfileRecord& r, void* ctx) {
+            auto* f = static_cast<Found*>(ctx);
+            for (uint32_t i = 0; i < r.nstack; i++)
+                if (functionAt(r.stack[i]) == "site_one_bucket") {
+                    f->allocs += r.allocObjects;
+                    if (r.nstack && functionAt(r.stack[0]).find("ssMalloc") != std::string::npos) {
+                        f->fastBuckets++;
+                        f->fastAllocs += r.allocObjects;
+                    }
+                    return;
+                }
+        },
+        &found);
+    EXPECT_EQ(found.allocs, 40u);
+    EXPECT_GE(found.fastAllocs, 30u);
+    EXPECT_EQ(found.fastBuckets, 1u) << "the walkers disagree on a call site's address";
     for (void* p : v) ssFree(p);
 }
 
