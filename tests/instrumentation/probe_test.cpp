@@ -345,6 +345,8 @@ TEST(Probe, NoRecordArrivesBehindAWatermark) {
     ::close(fd);
     EXPECT_EQ(d.checkComplete(), "");
     EXPECT_GT(records, 10000u);
-    EXPECT_GT(watermarks, 10u);
+    // Enough watermarks for records to race them (a drain pass sends one; under ThreadSanitizer on
+    // two busy cores CI saw 9 passes in the 250 ms, so the bar is a few, not a rate).
+    EXPECT_GE(watermarks, 3u);
     EXPECT_EQ(late, 0u) << "the worst arrived " << worst / 1000 << " us behind a watermark";
 }
