@@ -576,6 +576,9 @@ void collect() {
         exitNative(m);
     }
     g_gcHeap.sweepAllUnswept();
+    // And the background sweeper's span in flight, as Go's runtime.GC waits until no sweeper is
+    // active: its frees (and the heap profile's, profileSweep) were not all counted yet.
+    g_gcHeap.waitSweepsInFlight();
 }
 
 }  // namespace spanscope::gc
