@@ -62,6 +62,23 @@ std::map<std::string, SiteTotals> totalsBySite() {
     return sites;
 }
 
+// The sampled stacks that hold a frame of the function `name`.
+std::vector<std::vector<uintptr_t>> stacksHolding(const char* name) {
+    std::vector<std::vector<uintptr_t>> stacks;
+    stacks.reserve(1 << 16);  // glibc's heap, not spanscope's: allowed inside the callback
+    memProfile(
+        [](const MemProfileRecord& r, void* ctx) {
+            static_cast<std::vector<std::vector<uintptr_t>>*>(ctx)->emplace_back(
+                r.stack, r.stack + r.nstack);
+        },
+        &stacks);
+    std::erase_if(stacks, [name](const std::vector<uintptr_t>& stk) {
+        return std::none_of(stk.begin(), stk.end(),
+                            [name](uintptr_t pc) { return functionAt(pc) == name; });
+    });
+    return stacks;
+}
+
 // The frames a sample keeps before the allocating function: the allocator's entry points only
 // (ssMalloc, and mallocSlow where ssMalloc calls it without a tail call, as under TSan), never
 // the profiler's own frames. Returns the index of the first frame named `site`, or -1.
@@ -329,20 +346,8 @@ TEST(MemProfile, StackStartsAtTheAllocationEntryPoint) {
     v.reserve(64);
     site_entry(&v, 32, 200);    // small objects: the fast path's sample
     site_entry(&v, 32, 40000);  // large objects: the slow path's
-    std::vector<std::vector<uintptr_t>> stacks;
-    stacks.reserve(1 << 16);
-    memProfile(
-        [](const MemProfileRecord& r, void* ctx) {
-            static_cast<std::vector<std::vector<uintptr_t>>*>(ctx)->emplace_back(
-                r.stack, r.stack + r.nstack);
-        },
-        &stacks);
-    size_t seen = 0;
+    const auto stacks = stacksHolding("site_entry");
     for (const auto& stk : stacks) {
-        if (std::find_if(stk.begin(), stk.end(),
-                         [](uintptr_t pc) { return functionAt(pc) == "site_entry"; }) == stk.end())
-            continue;
-        seen++;
         const int at = siteAfterEntryFrames(stk, "site_entry");
         ASSERT_GT(at, 0) << "first frames " << functionAt(stk[0]) << ", "
                          << (stk.size() > 1 ? functionAt(stk[1]) : "");
@@ -351,7 +356,7 @@ TEST(MemProfile, StackStartsAtTheAllocationEntryPoint) {
                   std::string::npos)
             << functionAt(stk[at + 1]);
     }
-    EXPECT_GE(seen, 1u) << "no sampled stack holds site_entry";
+    EXPECT_GE(stacks.size(), 1u) << "no sampled stack holds site_entry";
     for (void* p : v) ssFree(p);
 }
 
@@ -362,28 +367,15 @@ TEST(MemProfile, StackStartsAtTheAllocationEntryPointInANewThread) {
     std::vector<void*> v;
     v.reserve(64);
     std::thread([&v] { site_new_thread(&v); }).join();  // 4 walks: all libgcc's
-    std::vector<std::vector<uintptr_t>> stacks;
-    stacks.reserve(1 << 16);
-    memProfile(
-        [](const MemProfileRecord& r, void* ctx) {
-            static_cast<std::vector<std::vector<uintptr_t>>*>(ctx)->emplace_back(
-                r.stack, r.stack + r.nstack);
-        },
-        &stacks);
-    size_t seen = 0;
+    const auto stacks = stacksHolding("site_new_thread");
     for (const auto& stk : stacks) {
-        if (std::find_if(stk.begin(), stk.end(), [](uintptr_t pc) {
-                return functionAt(pc) == "site_new_thread";
-            }) == stk.end())
-            continue;
-        seen++;
         const int at = siteAfterEntryFrames(stk, "site_entry");
         ASSERT_GT(at, 0) << "first frames " << functionAt(stk[0]) << ", "
                          << (stk.size() > 1 ? functionAt(stk[1]) : "");
         ASSERT_GT(stk.size(), static_cast<size_t>(at + 1));
         EXPECT_EQ(functionAt(stk[at + 1]), "site_new_thread");
     }
-    EXPECT_GE(seen, 1u) << "no sampled stack from the new thread holds site_entry";
+    EXPECT_GE(stacks.size(), 1u) << "no sampled stack from the new thread holds site_entry";
     for (void* p : v) ssFree(p);
 }
 
@@ -459,27 +451,14 @@ TEST(MemProfile, StackInsideAllocatorWorkEndsAtTheScopesFunction) {
     std::vector<void*> v;
     v.reserve(4);
     site_scope_owner(&v);
-    std::vector<std::vector<uintptr_t>> stacks;
-    stacks.reserve(1 << 16);
-    memProfile(
-        [](const MemProfileRecord& r, void* ctx) {
-            static_cast<std::vector<std::vector<uintptr_t>>*>(ctx)->emplace_back(
-                r.stack, r.stack + r.nstack);
-        },
-        &stacks);
-    size_t seen = 0;
+    const auto stacks = stacksHolding("site_scope_inner");
     for (const auto& stk : stacks) {
-        if (std::find_if(stk.begin(), stk.end(), [](uintptr_t pc) {
-                return functionAt(pc) == "site_scope_inner";
-            }) == stk.end())
-            continue;
-        seen++;
         const int at = siteAfterEntryFrames(stk, "site_scope_inner");
         ASSERT_GT(at, 0) << "first frame " << functionAt(stk[0]);
         ASSERT_EQ(stk.size(), static_cast<size_t>(at + 2))
             << "last frame " << functionAt(stk.back());
         EXPECT_EQ(functionAt(stk[at + 1]), "site_scope_owner");
     }
-    EXPECT_EQ(seen, 1u);
+    EXPECT_EQ(stacks.size(), 1u);
     for (void* p : v) ssFree(p);
 }
