@@ -1,10 +1,12 @@
-// The SQLite virtual table `events`: a session's records, one row each, decoded from its event
-// blocks (spanscope/detail/event_block.h). An eponymous table: once the module is registered on
-// a connection, `SELECT ... FROM events` works on any session file; a session of schema version
-// 1 or 2 has a real `events` table, which SQLite finds first. Constraints on id, t_ns and kind
-// (=, <, <=, >, >=, IN) are pushed down: blocks outside the range, or holding none of the kinds,
-// are skipped without being read. Rows come in id order (ORDER BY id costs nothing).
-// Compiled twice: into the instrumentation library (registerEventsTable, for the reader and the
+// The SQLite virtual tables `events` and `prof_samples`: a session's records and its heap
+// profile's samples, one row each, decoded from their blocks (spanscope/detail/event_block.h;
+// event_blocks, prof_sample_blocks). Eponymous tables: once the modules are registered on a
+// connection, `SELECT ... FROM events` works on any session file; a session of schema version 1
+// or 2 has a real `events` table, and one of version 3 a real `prof_samples` table, which SQLite
+// finds first. Constraints on id, t_ns and kind (=, <, <=, >, >=, IN) are pushed down: blocks
+// outside the range, or holding none of the kinds, are skipped without being read. Rows come in
+// id order (ORDER BY id costs nothing).
+// Compiled twice: into the instrumentation library (registerSessionTables, for the reader and the
 // CLI) and, with SPANSCOPE_SQLITE_EXTENSION, into the loadable extension libspanscope_sqlite.so
 // (for the sqlite3 shell: `.load build/instrumentation/libspanscope_sqlite`).
 #ifdef SPANSCOPE_SQLITE_EXTENSION
@@ -27,11 +29,84 @@ SQLITE_EXTENSION_INIT1
 namespace spanscope::session::detail {
 namespace {
 
+// What each table reads: its blocks' tables, its columns (id and t_ns first in both), and
+// which column is the kind.
+struct Source {
+    const char* declare;
+    const char* blocksSql;  // the directory: ?1 < id <= ?2, t range ?3..?4, kinds mask ?5
+    const char* dataSql;    // one block's blob
+    int kindColumn;
+    int64_t (*value)(const Event& e, int col);  // a column other than id
+};
+
 enum Column { kId, kT, kTid, kSeq, kKind, kSpanClass, kFlags, kNpages, kAddr, kA, kB, kC, kD };
-constexpr const char* kDeclare =
+int64_t eventValue(const Event& e, int col) {
+    switch (col) {
+        case kT:
+            return static_cast<int64_t>(e.timeNs);
+        case kTid:
+            return e.tid;
+        case kSeq:
+            return e.seq;
+        case kKind:
+            return static_cast<uint16_t>(e.kind);
+        case kSpanClass:
+            return e.spanClass;
+        case kFlags:
+            return e.flags;
+        case kNpages:
+            return e.npages;
+        case kAddr:
+            return static_cast<int64_t>(e.addr);
+        case kA:
+            return static_cast<int64_t>(e.a);
+        case kB:
+            return static_cast<int64_t>(e.b);
+        case kC:
+            return static_cast<int64_t>(e.c);
+        case kD:
+            return static_cast<int64_t>(e.d);
+        default:
+            return 0;
+    }
+}
+const Source kEvents = {
     "CREATE TABLE x(id INTEGER, t_ns INTEGER, tid INTEGER, seq INTEGER, kind INTEGER, "
     "span_class INTEGER, flags INTEGER, npages INTEGER, addr INTEGER, a INTEGER, b INTEGER, "
-    "c INTEGER, d INTEGER)";
+    "c INTEGER, d INTEGER)",
+    "SELECT id, count FROM event_blocks WHERE id > ?1 AND id <= ?2 AND t_max >= ?3 "
+    "AND t_min <= ?4 AND (kinds & ?5) != 0 ORDER BY id",
+    "SELECT data FROM event_block_data WHERE id = ?", kKind, eventValue};
+
+// A sample as ProfileStore writes it: kind 1 or 2, bytes in a, the stack in b, the rate in c,
+// managed in flags.
+enum SampleColumn { kSKind = 2, kSAddr, kSBytes, kSStack, kSRate, kSManaged };
+int64_t sampleValue(const Event& e, int col) {
+    switch (col) {
+        case kT:
+            return static_cast<int64_t>(e.timeNs);
+        case kSKind:
+            return static_cast<uint16_t>(e.kind);
+        case kSAddr:
+            return static_cast<int64_t>(e.addr);
+        case kSBytes:
+            return static_cast<int64_t>(e.a);
+        case kSStack:
+            return static_cast<int64_t>(e.b);
+        case kSRate:
+            return static_cast<int64_t>(e.c);
+        case kSManaged:
+            return e.flags & 1;
+        default:
+            return 0;
+    }
+}
+const Source kSamples = {
+    "CREATE TABLE x(id INTEGER, t_ns INTEGER, kind INTEGER, addr INTEGER, bytes INTEGER, "
+    "stack INTEGER, rate INTEGER, managed INTEGER)",
+    "SELECT id, count FROM prof_sample_blocks WHERE id > ?1 AND id <= ?2 AND t_max >= ?3 "
+    "AND t_min <= ?4 AND (kinds & ?5) != 0 ORDER BY id",
+    "SELECT data FROM prof_sample_block_data WHERE id = ?", kSKind, sampleValue};
 
 // idxNum bits: which bound each argv entry carries (argv in this order).
 enum Plan : int {
@@ -49,6 +124,7 @@ enum Plan : int {
 struct Table {
     sqlite3_vtab base;
     sqlite3* db;
+    const Source* src;
 };
 
 struct Cursor {
@@ -66,12 +142,14 @@ struct Cursor {
     bool kindsGiven = false;
 };
 
-int connect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char**) {
-    const int rc = sqlite3_declare_vtab(db, kDeclare);
+int connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char**) {
+    const auto* src = static_cast<const Source*>(aux);
+    const int rc = sqlite3_declare_vtab(db, src->declare);
     if (rc != SQLITE_OK) return rc;
     auto* t = new (std::nothrow) Table{};
     if (!t) return SQLITE_NOMEM;
     t->db = db;
+    t->src = src;
     *out = &t->base;
     return SQLITE_OK;
 }
@@ -81,7 +159,8 @@ int disconnect(sqlite3_vtab* vt) {
     return SQLITE_OK;
 }
 
-int bestIndex(sqlite3_vtab*, sqlite3_index_info* info) {
+int bestIndex(sqlite3_vtab* vt, sqlite3_index_info* info) {
+    const int kindColumn = reinterpret_cast<Table*>(vt)->src->kindColumn;
     // One argv slot per kind of bound, in Plan order.
     int slot[9];
     bool kindsAtOnce = true;
@@ -107,7 +186,7 @@ int bestIndex(sqlite3_vtab*, sqlite3_index_info* info) {
                 slot[baseBit + 2] = i;
                 if (inclusive) slot[baseBit + 3] = -2;
             }
-        } else if (c.iColumn == kKind && eq && slot[8] < 0) {
+        } else if (c.iColumn == kindColumn && eq && slot[8] < 0) {
             slot[8] = i;
             // An IN list all at once keeps id order; else SQLite filters once per value.
             if (sqlite3_vtab_in(info, i, -1)) kindsAtOnce = sqlite3_vtab_in(info, i, 1);
@@ -143,17 +222,11 @@ int open(sqlite3_vtab* vt, sqlite3_vtab_cursor** out) {
     auto* t = reinterpret_cast<Table*>(vt);
     auto* c = new (std::nothrow) Cursor{};
     if (!c) return SQLITE_NOMEM;
-    int rc = sqlite3_prepare_v2(
-        t->db,
-        "SELECT id, count FROM event_blocks WHERE id > ?1 AND id <= ?2 AND t_max >= ?3 "
-        "AND t_min <= ?4 AND (kinds & ?5) != 0 ORDER BY id",
-        -1, &c->blocks, nullptr);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(t->db, "SELECT data FROM event_block_data WHERE id = ?", -1,
-                                &c->data, nullptr);
+    int rc = sqlite3_prepare_v2(t->db, t->src->blocksSql, -1, &c->blocks, nullptr);
+    if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(t->db, t->src->dataSql, -1, &c->data, nullptr);
     if (rc != SQLITE_OK) {
-        vt->zErrMsg = sqlite3_mprintf("events: %s (not a spanscope session of schema version 3?)",
-                                      sqlite3_errmsg(t->db));
+        vt->zErrMsg = sqlite3_mprintf("%s (not a spanscope session of schema version %d?)",
+                                      sqlite3_errmsg(t->db), t->src == &kEvents ? 3 : 4);
         sqlite3_finalize(c->blocks);
         sqlite3_finalize(c->data);
         delete c;
@@ -201,8 +274,13 @@ int advance(Cursor* c) {
         std::string why;
         if (!c->decoder.decode(sqlite3_column_blob(c->data, 0),
                                static_cast<size_t>(sqlite3_column_bytes(c->data, 0)), count,
-                               &c->recs, &why))
+                               &c->recs, &why)) {
+            sqlite3_vtab* vt = c->base.pVtab;
+            sqlite3_free(vt->zErrMsg);
+            vt->zErrMsg =
+                sqlite3_mprintf("%s (block %lld)", why.c_str(), static_cast<long long>(c->firstId));
             return SQLITE_CORRUPT;
+        }
         c->pos = 0;
     }
 }
@@ -288,50 +366,11 @@ int eof(sqlite3_vtab_cursor* cur) {
 
 int column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
     auto* c = reinterpret_cast<Cursor*>(cur);
-    const Event& e = c->recs[c->pos];
-    int64_t v = 0;
-    switch (col) {
-        case kId:
-            v = c->firstId + static_cast<int64_t>(c->pos);
-            break;
-        case kT:
-            v = static_cast<int64_t>(e.timeNs);
-            break;
-        case kTid:
-            v = e.tid;
-            break;
-        case kSeq:
-            v = e.seq;
-            break;
-        case kKind:
-            v = static_cast<uint16_t>(e.kind);
-            break;
-        case kSpanClass:
-            v = e.spanClass;
-            break;
-        case kFlags:
-            v = e.flags;
-            break;
-        case kNpages:
-            v = e.npages;
-            break;
-        case kAddr:
-            v = static_cast<int64_t>(e.addr);
-            break;
-        case kA:
-            v = static_cast<int64_t>(e.a);
-            break;
-        case kB:
-            v = static_cast<int64_t>(e.b);
-            break;
-        case kC:
-            v = static_cast<int64_t>(e.c);
-            break;
-        case kD:
-            v = static_cast<int64_t>(e.d);
-            break;
-    }
-    sqlite3_result_int64(ctx, v);
+    if (col == kId)
+        sqlite3_result_int64(ctx, c->firstId + static_cast<int64_t>(c->pos));
+    else
+        sqlite3_result_int64(
+            ctx, reinterpret_cast<Table*>(cur->pVtab)->src->value(c->recs[c->pos], col));
     return SQLITE_OK;
 }
 
@@ -362,8 +401,10 @@ const sqlite3_module kModule = makeModule();
 
 }  // namespace
 
-int registerEventsModule(sqlite3* db) {
-    return sqlite3_create_module(db, "events", &kModule, nullptr);
+int registerSessionModules(sqlite3* db) {
+    const int rc = sqlite3_create_module(db, "events", &kModule, const_cast<Source*>(&kEvents));
+    if (rc != SQLITE_OK) return rc;
+    return sqlite3_create_module(db, "prof_samples", &kModule, const_cast<Source*>(&kSamples));
 }
 
 }  // namespace spanscope::session::detail
@@ -373,6 +414,6 @@ int registerEventsModule(sqlite3* db) {
 extern "C" __attribute__((visibility("default"))) int sqlite3_spanscopesqlite_init(
     sqlite3* db, char**, const sqlite3_api_routines* api) {
     SQLITE_EXTENSION_INIT2(api);
-    return spanscope::session::detail::registerEventsModule(db);
+    return spanscope::session::detail::registerSessionModules(db);
 }
 #endif

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "spanscope/events_table.h"
 #include "spanscope/profile.h"
 
 namespace spanscope::session {
@@ -138,8 +139,14 @@ bool HeapProfileData::load(const std::string& path, std::string* err) {
         *err = path + ": not a spanscope session (" + sqlite3_errmsg(m_db) + ")";
         return false;
     }
-    if (!hasTable(m_db, "prof_samples") || !hasTable(m_db, "prof_stacks") ||
-        !hasTable(m_db, "prof_frames")) {
+    // The samples: in blocks read through the virtual table `prof_samples` from schema version
+    // 4, a real table of that name in version 3 (which SQLite finds first).
+    if (registerSessionTables(m_db) != SQLITE_OK) {
+        *err = path + ": " + sqlite3_errmsg(m_db);
+        return false;
+    }
+    if (!(hasTable(m_db, "prof_samples") || hasTable(m_db, "prof_sample_blocks")) ||
+        !hasTable(m_db, "prof_stacks") || !hasTable(m_db, "prof_frames")) {
         *err = path + ": this session has no heap profile (recorded by a spanscope without one)";
         return false;
     }
@@ -307,7 +314,8 @@ bool HeapProfileData::readSamples(std::string* err, bool* newStacks, bool finish
     sqlite3_bind_int64(st, 1, m_lastId);
     std::shared_ptr<LocationTable>
         grown;  // a copy of m_locations, if new stacks bring new addresses
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         m_lastId = sqlite3_column_int64(st, 0);
         m_sampleRows++;
         const int kind = sqlite3_column_int(st, 1);
@@ -355,9 +363,10 @@ bool HeapProfileData::readSamples(std::string* err, bool* newStacks, bool finish
         }
         m_allocs.push_back(a);
     }
+    if (rc != SQLITE_DONE) *err = m_path + ": heap profile samples: " + sqlite3_errmsg(m_db);
     sqlite3_finalize(st);
     if (grown) m_locations = std::move(grown);
-    return true;
+    return rc == SQLITE_DONE;
 }
 
 HeapProfile HeapProfileData::window(int64_t fromNs, int64_t atNs, bool ranged, uint64_t addrLo,

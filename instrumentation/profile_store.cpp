@@ -1,4 +1,4 @@
-// ProfileStore: the heap profiler's records into prof_samples, prof_stacks and prof_modules.
+// ProfileStore: the heap profiler's records into prof_sample_blocks, prof_stacks and prof_modules.
 // See spanscope/detail/profile_store.h; symbolization is in profile_symbolize.cpp.
 #include "spanscope/detail/profile_store.h"
 
@@ -10,17 +10,18 @@
 namespace spanscope::session {
 
 const char* const kProfileSchemaSql = R"sql(
-CREATE TABLE IF NOT EXISTS prof_samples(
-  id INTEGER PRIMARY KEY,
-  t_ns INTEGER NOT NULL,
-  kind INTEGER NOT NULL,     -- 1 allocation, 2 free
-  addr INTEGER NOT NULL,
-  bytes INTEGER NOT NULL,    -- slot bytes
-  stack INTEGER NOT NULL,    -- prof_stacks.stack
-  rate INTEGER NOT NULL,     -- MemProfileRate when sampled (for scaling); 0 on frees
-  managed INTEGER NOT NULL
+-- The samples, in blocks as the records are (the directory here, the compressed columns in
+-- prof_sample_block_data). The virtual table `prof_samples` (events_vtab.cpp) shows them one row
+-- each: id, t_ns, kind (1 allocation, 2 free), addr, bytes (slot bytes), stack
+-- (prof_stacks.stack), rate (MemProfileRate when sampled; 0 on frees), managed.
+CREATE TABLE IF NOT EXISTS prof_sample_blocks(
+  id INTEGER PRIMARY KEY,   -- the id of the block's first sample; the others follow
+  count INTEGER NOT NULL,
+  t_min INTEGER NOT NULL,
+  t_max INTEGER NOT NULL,
+  kinds INTEGER NOT NULL    -- a mask of the kinds it holds (event_block.h, kindBit)
 );
-CREATE INDEX IF NOT EXISTS prof_samples_t ON prof_samples(t_ns);
+CREATE TABLE IF NOT EXISTS prof_sample_block_data(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS prof_stacks(
   stack INTEGER NOT NULL,    -- segment << 32 | the allocator's bucket id
   depth INTEGER NOT NULL,    -- 0 = innermost (the allocator's entry point)
@@ -48,7 +49,7 @@ CREATE TABLE IF NOT EXISTS prof_frames(
 )sql";
 
 ProfileStore::~ProfileStore() {
-    for (sqlite3_stmt* st : {m_insSample, m_insStack, m_insModule}) sqlite3_finalize(st);
+    for (sqlite3_stmt* st : {m_insStack, m_insModule}) sqlite3_finalize(st);
 }
 
 bool ProfileStore::fail(const char* what) {
@@ -64,28 +65,48 @@ bool ProfileStore::init(sqlite3* db) {
         return sqlite3_prepare_v3(m_db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, nullptr) ==
                SQLITE_OK;
     };
-    if (!prep("INSERT INTO prof_samples(t_ns, kind, addr, bytes, stack, rate, managed) VALUES "
-              "(?,?,?,?,?,?,?)",
-              &m_insSample) ||
-        !prep("INSERT OR IGNORE INTO prof_stacks(stack, depth, pc) VALUES (?,?,?)", &m_insStack) ||
+    if (!m_blocks.init(m_db, "prof_sample_blocks", "prof_sample_block_data")) {
+        m_error = m_blocks.error();
+        return false;
+    }
+    if (!prep("INSERT OR IGNORE INTO prof_stacks(stack, depth, pc) VALUES (?,?,?)", &m_insStack) ||
         !prep("INSERT INTO prof_modules(t_ns, path, start, end, bias) VALUES (?,?,?,?,?)",
               &m_insModule))
         return fail("prepare (heap profile)");
     return true;
 }
 
+// A sample joins the open block: a record with the columns of the table `prof_samples` (kind,
+// addr; bytes in a, the stack in b, the rate in c, managed in flags).
 bool ProfileStore::sample(int64_t t, int kind, const Event& e, uint64_t stack, uint64_t bytes,
                           uint64_t rate) {
-    sqlite3_bind_int64(m_insSample, 1, t);
-    sqlite3_bind_int(m_insSample, 2, kind);
-    sqlite3_bind_int64(m_insSample, 3, static_cast<int64_t>(e.addr));
-    sqlite3_bind_int64(m_insSample, 4, static_cast<int64_t>(bytes));
-    sqlite3_bind_int64(m_insSample, 5, static_cast<int64_t>(stack));
-    sqlite3_bind_int64(m_insSample, 6, static_cast<int64_t>(rate));
-    sqlite3_bind_int(m_insSample, 7, e.flags & 1);
-    const int rc = sqlite3_step(m_insSample);
-    sqlite3_reset(m_insSample);
-    return rc == SQLITE_DONE || fail("write prof_samples");
+    detail::BlockRecord r{t, Event{}};
+    r.e.timeNs = static_cast<uint64_t>(t);
+    r.e.kind = static_cast<EventKind>(kind);
+    r.e.addr = e.addr;
+    r.e.a = bytes;
+    r.e.b = stack;
+    r.e.c = rate;
+    r.e.flags = e.flags & 1;
+    m_block.push_back(r);
+    return m_block.size() < detail::kBlockRecords || flush();
+}
+
+bool ProfileStore::flush() {
+    if (m_block.empty()) return true;
+    const bool ok = m_blocks.write(m_nextId, m_block.data(), m_block.size());
+    m_nextId += static_cast<int64_t>(m_block.size());
+    m_block.clear();
+    return ok || fail("write prof_sample_blocks");
+}
+
+void ProfileStore::committed() {
+    m_committedId = m_nextId;
+}
+
+void ProfileStore::rollback() {
+    m_block.clear();
+    m_nextId = m_committedId;
 }
 
 bool ProfileStore::stackChunk(uint64_t key, const Event& e) {

@@ -84,7 +84,7 @@ std::unique_ptr<SessionReader> SessionReader::open(const std::string& path, std:
     }
     // Version 3 keeps its records in blocks, read through the virtual table `events`; versions 1
     // and 2 have a real `events` table, which SQLite finds before the virtual one.
-    if (registerEventsTable(db) != SQLITE_OK)
+    if (registerSessionTables(db) != SQLITE_OK)
         return fail(std::string("cannot read the event blocks: ") + sqlite3_errmsg(db));
     if (!r->refresh()) return fail(r->m_error);
     {

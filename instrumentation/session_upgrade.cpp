@@ -1,6 +1,7 @@
-// upgradeSession: converts a session of schema version 1 or 2 (one `events` row per record) to
-// version 3 (event blocks, spanscope/detail/event_block.h). The records keep their ids, so the
-// keyframes' last_event_id still points at the same records. See spanscope/session_upgrade.h.
+// upgradeSession: converts a session of schema version 1 or 2 (one `events` row per record) or 3
+// (one `prof_samples` row per heap-profile sample) to version 4 (records and samples in blocks,
+// spanscope/detail/event_block.h). The records keep their ids, so the keyframes' last_event_id
+// still points at the same records. See spanscope/session_upgrade.h.
 #include "spanscope/session_upgrade.h"
 
 #include <sqlite3.h>
@@ -11,7 +12,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "spanscope/detail/event_block.h"
+#include "spanscope/detail/block_writer.h"
+#include "spanscope/detail/profile_store.h"
 #include "spanscope/session_types.h"
 
 namespace spanscope::session {
@@ -34,75 +36,93 @@ int64_t pragmaInt(sqlite3* db, const char* sql) {
     return q.st && sqlite3_step(q.st) == SQLITE_ROW ? sqlite3_column_int64(q.st, 0) : -1;
 }
 
-// Reads the events table in id order and writes it as blocks of consecutive ids.
-bool convertEvents(sqlite3* db, std::string* why) {
-    if (sqlite3_exec(db,
-                     "CREATE TABLE event_blocks(id INTEGER PRIMARY KEY, count INTEGER NOT NULL, "
-                     "t_min INTEGER NOT NULL, t_max INTEGER NOT NULL, kinds INTEGER NOT NULL);"
-                     "CREATE TABLE event_block_data(id INTEGER PRIMARY KEY, data BLOB NOT NULL);",
-                     nullptr, nullptr, nullptr) != SQLITE_OK) {
+// Reads a table of rows in id order (`select`: id, t_ns, then the columns `fill` reads) and
+// writes them as blocks of consecutive ids into dirTable and dataTable, created by `create`.
+using FillRecord = void (*)(sqlite3_stmt* row, Event* e);
+bool convertToBlocks(sqlite3* db, const char* create, const char* select, const char* dirTable,
+                     const char* dataTable, FillRecord fill, std::string* why) {
+    if (sqlite3_exec(db, create, nullptr, nullptr, nullptr) != SQLITE_OK) {
         *why = sqlite3_errmsg(db);
         return false;
     }
-    Stmt rd(db,
-            "SELECT id, t_ns, tid, seq, kind, span_class, flags, npages, addr, a, b, c, d "
-            "FROM events ORDER BY id");
-    Stmt insDir(db, "INSERT INTO event_blocks(id, count, t_min, t_max, kinds) VALUES (?,?,?,?,?)");
-    Stmt insData(db, "INSERT INTO event_block_data(id, data) VALUES (?,?)");
-    if (!rd.st || !insDir.st || !insData.st) {
-        *why = sqlite3_errmsg(db);
+    Stmt rd(db, select);
+    detail::BlockWriter out;
+    if (!rd.st || !out.init(db, dirTable, dataTable)) {
+        *why = rd.st ? out.error() : sqlite3_errmsg(db);
         return false;
     }
-    detail::BlockEncoder enc;
     std::vector<detail::BlockRecord> block;
-    std::vector<uint8_t> blob;
     int64_t first = 0;
     auto flush = [&]() {
-        if (block.empty()) return true;
-        int64_t tMin = INT64_MAX, tMax = INT64_MIN;
-        uint64_t kinds = 0;
-        for (const auto& r : block) {
-            tMin = std::min(tMin, r.t), tMax = std::max(tMax, r.t);
-            kinds |= detail::kindBit(static_cast<uint16_t>(r.e.kind));
-        }
-        if (!enc.encode(block.data(), block.size(), &blob)) return false;
-        const int64_t v[] = {first, static_cast<int64_t>(block.size()), tMin, tMax,
-                             static_cast<int64_t>(kinds)};
-        for (int i = 0; i < 5; i++) sqlite3_bind_int64(insDir.st, i + 1, v[i]);
-        const bool ok1 = sqlite3_step(insDir.st) == SQLITE_DONE;
-        sqlite3_reset(insDir.st);
-        sqlite3_bind_int64(insData.st, 1, first);
-        sqlite3_bind_blob(insData.st, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
-        const bool ok2 = sqlite3_step(insData.st) == SQLITE_DONE;
-        sqlite3_reset(insData.st);
+        const bool ok = out.write(first, block.data(), block.size());
         block.clear();
-        return ok1 && ok2;
+        return ok;
     };
     int rc;
     while ((rc = sqlite3_step(rd.st)) == SQLITE_ROW) {
-        auto col = [&](int i) { return sqlite3_column_int64(rd.st, i); };
-        const int64_t id = col(0);
+        const int64_t id = sqlite3_column_int64(rd.st, 0);
         if (!block.empty() &&
             (id != first + static_cast<int64_t>(block.size()) ||
              block.size() == detail::kBlockRecords) &&
             !flush())
             break;
         if (block.empty()) first = id;
-        detail::BlockRecord r{col(1), Event{}};
+        detail::BlockRecord r{sqlite3_column_int64(rd.st, 1), Event{}};
         r.e.timeNs = static_cast<uint64_t>(r.t);
-        r.e.tid = static_cast<uint32_t>(col(2)), r.e.seq = static_cast<uint32_t>(col(3));
-        r.e.kind = static_cast<EventKind>(col(4));
-        r.e.spanClass = static_cast<uint8_t>(col(5)), r.e.flags = static_cast<uint8_t>(col(6));
-        r.e.npages = static_cast<uint32_t>(col(7)), r.e.addr = static_cast<uint64_t>(col(8));
-        r.e.a = static_cast<uint64_t>(col(9)), r.e.b = static_cast<uint64_t>(col(10));
-        r.e.c = static_cast<uint64_t>(col(11)), r.e.d = static_cast<uint64_t>(col(12));
+        fill(rd.st, &r.e);
         block.push_back(r);
     }
     if (rc != SQLITE_DONE || !flush()) {
-        *why = std::string("convert the records: ") + sqlite3_errmsg(db);
+        *why = std::string("convert ") + dirTable + ": " +
+               (out.error().empty() ? sqlite3_errmsg(db) : out.error());
         return false;
     }
     return true;
+}
+
+// Versions 1 and 2: one `events` row per record.
+bool convertEvents(sqlite3* db, std::string* why) {
+    return convertToBlocks(
+        db,
+        "CREATE TABLE event_blocks(id INTEGER PRIMARY KEY, count INTEGER NOT NULL, "
+        "t_min INTEGER NOT NULL, t_max INTEGER NOT NULL, kinds INTEGER NOT NULL);"
+        "CREATE TABLE event_block_data(id INTEGER PRIMARY KEY, data BLOB NOT NULL);",
+        "SELECT id, t_ns, tid, seq, kind, span_class, flags, npages, addr, a, b, c, d "
+        "FROM events ORDER BY id",
+        "event_blocks", "event_block_data",
+        [](sqlite3_stmt* q, Event* e) {
+            auto col = [&](int i) { return sqlite3_column_int64(q, i); };
+            e->tid = static_cast<uint32_t>(col(2)), e->seq = static_cast<uint32_t>(col(3));
+            e->kind = static_cast<EventKind>(col(4));
+            e->spanClass = static_cast<uint8_t>(col(5)), e->flags = static_cast<uint8_t>(col(6));
+            e->npages = static_cast<uint32_t>(col(7)), e->addr = static_cast<uint64_t>(col(8));
+            e->a = static_cast<uint64_t>(col(9)), e->b = static_cast<uint64_t>(col(10));
+            e->c = static_cast<uint64_t>(col(11)), e->d = static_cast<uint64_t>(col(12));
+        },
+        why);
+}
+
+// Version 3 (and the versions 1 and 2 that have a heap profile): one `prof_samples` row per
+// sample, into ProfileStore's blocks (kind, addr; bytes in a, stack in b, rate in c, managed in
+// flags).
+bool convertProfSamples(sqlite3* db, std::string* why) {
+    return convertToBlocks(
+        db, kProfileSchemaSql,
+        "SELECT id, t_ns, kind, addr, bytes, stack, rate, managed FROM prof_samples ORDER BY id",
+        "prof_sample_blocks", "prof_sample_block_data",
+        [](sqlite3_stmt* q, Event* e) {
+            auto col = [&](int i) { return static_cast<uint64_t>(sqlite3_column_int64(q, i)); };
+            e->kind = static_cast<EventKind>(col(2));
+            e->addr = col(3), e->a = col(4), e->b = col(5), e->c = col(6);
+            e->flags = static_cast<uint8_t>(col(7) & 1);
+        },
+        why);
+}
+
+bool hasRealTable(sqlite3* db, const char* name) {
+    Stmt q(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+    sqlite3_bind_text(q.st, 1, name, -1, SQLITE_STATIC);
+    return q.st && sqlite3_step(q.st) == SQLITE_ROW;
 }
 }  // namespace
 
@@ -147,11 +167,13 @@ UpgradeResult upgradeSession(const std::string& path, std::string* message) {
     bool ok = sqlite3_open_v2(tmp.c_str(), &dst.db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK &&
               sqlite3_exec(dst.db, "PRAGMA journal_mode=DELETE; BEGIN", nullptr, nullptr,
                            nullptr) == SQLITE_OK &&
-              convertEvents(dst.db, &why);
+              (!hasRealTable(dst.db, "events") || convertEvents(dst.db, &why)) &&
+              (!hasRealTable(dst.db, "prof_samples") || convertProfSamples(dst.db, &why));
     if (ok) {
         const std::string sql =
-            "DROP TABLE events; PRAGMA user_version=" + std::to_string(kSchemaVersion) +
-            "; COMMIT; VACUUM; PRAGMA journal_mode=WAL;";
+            "DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS prof_samples; "
+            "PRAGMA user_version=" +
+            std::to_string(kSchemaVersion) + "; COMMIT; VACUUM; PRAGMA journal_mode=WAL;";
         ok = sqlite3_exec(dst.db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
     }
     if (!ok && why.empty()) why = sqlite3_errmsg(dst.db);

@@ -36,9 +36,8 @@ int64_t i64(uint64_t v) {
 
 SessionWriter::~SessionWriter() {
     m_profile.reset();  // its statements, before the connection closes
-    for (sqlite3_stmt* st :
-         {m_insBlock, m_insBlockData, m_insClass, m_insHeap, m_insHeapSizes, m_insHeapCounts,
-          m_insCycle, m_endCycle, m_insPhase, m_cycleStw, m_insKeyframe, m_progress})
+    for (sqlite3_stmt* st : {m_insClass, m_insHeap, m_insHeapSizes, m_insHeapCounts, m_insCycle,
+                             m_endCycle, m_insPhase, m_cycleStw, m_insKeyframe, m_progress})
         sqlite3_finalize(st);
     if (m_db) sqlite3_close(m_db);
 }
@@ -56,6 +55,7 @@ bool SessionWriter::fail(const char* what) {
 void SessionWriter::rollback() {
     m_nextEventId = m_committedEventId;
     m_block.clear();
+    if (m_profile) m_profile->rollback();
     sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
@@ -129,9 +129,10 @@ bool SessionWriter::create(const std::string& path, bool overwrite, std::string*
     if (!exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str()) || !exec("COMMIT"))
         return out(false);
 
-    m_insBlock =
-        prepare("INSERT INTO event_blocks(id, count, t_min, t_max, kinds) VALUES (?,?,?,?,?)");
-    m_insBlockData = prepare("INSERT INTO event_block_data(id, data) VALUES (?,?)");
+    if (!m_blocks.init(m_db, "event_blocks", "event_block_data")) {
+        m_error = m_blocks.error();
+        return out(false);
+    }
     m_insClass = prepare(
         "INSERT OR REPLACE INTO class_counters(class, t_ns, mallocs, frees, requested_bytes, "
         "slot_bytes, spans) VALUES (?,?,?,?,?,?,?)");
@@ -172,17 +173,21 @@ bool SessionWriter::create(const std::string& path, bool overwrite, std::string*
     m_insKeyframe =
         prepare("INSERT INTO keyframes(t_ns, last_event_id, spans, data) VALUES (?,?,?,?)");
     m_progress = prepare("UPDATE session SET end_ns = ?, events = ?, dropped = ? WHERE id = 1");
-    return out(m_insBlock && m_insBlockData && m_insClass && m_insHeap && m_insHeapSizes &&
-               m_insHeapCounts && m_insCycle && m_endCycle && m_cycleStw && m_insPhase &&
-               m_insKeyframe && m_progress);
+    return out(m_insClass && m_insHeap && m_insHeapSizes && m_insHeapCounts && m_insCycle &&
+               m_endCycle && m_cycleStw && m_insPhase && m_insKeyframe && m_progress);
 }
 
 bool SessionWriter::begin() {
     return exec("BEGIN");
 }
 bool SessionWriter::commit() {
+    if (m_profile && !m_profile->flush()) {
+        m_error = m_profile->error();
+        return false;
+    }
     if (!flushEvents() || !exec("COMMIT")) return false;
     m_committedEventId = m_nextEventId;
+    if (m_profile) m_profile->committed();
     return true;
 }
 
@@ -251,31 +256,10 @@ bool SessionWriter::insertEvent(int64_t t, const Event& e) {
 // compressed columns in event_block_data).
 bool SessionWriter::flushEvents() {
     if (m_block.empty()) return true;
-    const size_t n = m_block.size();
-    const int64_t first = m_nextEventId - static_cast<int64_t>(n);
-    int64_t tMin = INT64_MAX, tMax = INT64_MIN;
-    uint64_t kinds = 0;
-    for (const detail::BlockRecord& r : m_block) {
-        tMin = std::min(tMin, r.t);
-        tMax = std::max(tMax, r.t);
-        kinds |= detail::kindBit(static_cast<uint16_t>(r.e.kind));
-    }
-    const bool encoded = m_encoder.encode(m_block.data(), n, &m_blob);
+    const int64_t first = m_nextEventId - static_cast<int64_t>(m_block.size());
+    const bool ok = m_blocks.write(first, m_block.data(), m_block.size());
     m_block.clear();
-    if (!encoded) {
-        m_error = "compress an event block: zstd failed";
-        return false;
-    }
-    sqlite3_bind_int64(m_insBlock, 1, first);
-    sqlite3_bind_int64(m_insBlock, 2, static_cast<int64_t>(n));
-    sqlite3_bind_int64(m_insBlock, 3, tMin);
-    sqlite3_bind_int64(m_insBlock, 4, tMax);
-    sqlite3_bind_int64(m_insBlock, 5, static_cast<int64_t>(kinds));
-    if (!step(m_insBlock)) return false;
-    sqlite3_bind_int64(m_insBlockData, 1, first);
-    sqlite3_bind_blob(m_insBlockData, 2, m_blob.data(), static_cast<int>(m_blob.size()),
-                      SQLITE_STATIC);
-    return step(m_insBlockData);
+    return ok || fail("write an event block");
 }
 
 bool SessionWriter::insertClassCounters(int64_t t, const Event& e) {

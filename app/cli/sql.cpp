@@ -102,7 +102,8 @@ int sqlCommand(int argc, char** argv) {
         return 1;
     }
     sqlite3_busy_timeout(db, 2000);
-    const bool ok = session::registerEventsTable(db) == SQLITE_OK && runStatements(db, sql, header);
+    const bool ok =
+        session::registerSessionTables(db) == SQLITE_OK && runStatements(db, sql, header);
     sqlite3_close(db);
     return ok ? 0 : 1;
 }
@@ -111,9 +112,9 @@ int upgradeCommand(int argc, char** argv) {
     if (argc == 2 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
         std::puts(
             "usage: spanscope-cli upgrade FILE\n"
-            "Converts a session of schema version 1 or 2 (one row per record) to the current\n"
-            "version (records in compressed blocks). The file is replaced only when the\n"
-            "conversion succeeded.");
+            "Converts a session of schema version 1 to 3 (one row per record, or per heap\n"
+            "profile sample) to the current version (records and samples in compressed\n"
+            "blocks). The file is replaced only when the conversion succeeded.");
         return 0;
     }
     if (argc != 2) return usageError("upgrade", "needs exactly one FILE");

@@ -128,7 +128,8 @@ std::string mutateSession(sqlite3* db, std::mt19937_64& rng) {
         }
         case 4: {
             const std::string t =
-                pick(rng, {"events", "event_blocks", "event_block_data", "keyframes", "heap_totals",
+                pick(rng, {"events", "event_blocks", "event_block_data", "prof_sample_blocks",
+                           "prof_sample_block_data", "prof_stacks", "keyframes", "heap_totals",
                            "class_counters", "gc_cycles", "gc_phases", "size_classes", "argv",
                            "session", "gaps"});
             exec(db, "DROP VIEW IF EXISTS span_events");
@@ -136,35 +137,40 @@ std::string mutateSession(sqlite3* db, std::mt19937_64& rng) {
             return "table " + t + " dropped";
         }
         case 5: {
-            // Schema 3: the records are zstd blocks; damage a block's bytes or its directory row.
-            if (exec(db, "SELECT 1 FROM event_blocks LIMIT 1")) {
+            // Schema 3: the records are zstd blocks (and from 4 the heap profile's samples); damage
+            // a block's bytes or its directory row.
+            const bool samples =
+                rng() % 3 == 0 && exec(db, "SELECT 1 FROM prof_sample_blocks LIMIT 1");
+            const std::string dir = samples ? "prof_sample_blocks" : "event_blocks";
+            const std::string data = samples ? "prof_sample_block_data" : "event_block_data";
+            if (exec(db, "SELECT 1 FROM " + dir + " LIMIT 1")) {
                 const std::string where =
-                    " WHERE id = (SELECT id FROM event_blocks ORDER BY random() LIMIT 1)";
+                    " WHERE id = (SELECT id FROM " + dir + " ORDER BY random() LIMIT 1)";
                 switch (rng() % 4) {
                     case 0: {
                         const std::string at = std::to_string(1 + rng() % 200);
                         const std::string b = randomBlob(rng, 1 + rng() % 16);
-                        exec(db, "UPDATE event_block_data SET data = substr(data, 1, " + at +
-                                     ") || " + b + " || substr(data, " + at + " + length(" + b +
-                                     ") + 1)" + where);
-                        return "event_block_data bytes overwritten at " + at;
+                        exec(db, "UPDATE " + data + " SET data = substr(data, 1, " + at + ") || " +
+                                     b + " || substr(data, " + at + " + length(" + b + ") + 1)" +
+                                     where);
+                        return data + " bytes overwritten at " + at;
                     }
                     case 1:
-                        exec(db, "UPDATE event_block_data SET data = substr(data, 1, " +
+                        exec(db, "UPDATE " + data + " SET data = substr(data, 1, " +
                                      std::to_string(rng() % 64) + ")" + where);
-                        return "event_block_data truncated";
+                        return data + " truncated";
                     case 2:
-                        exec(db, "UPDATE event_block_data SET data = " +
+                        exec(db, "UPDATE " + data + " SET data = " +
                                      pick(rng, {"NULL", "'text'", "zeroblob(100000)", "X'01'",
                                                 "X'0128b52ffd'"}) +
                                      where);
-                        return "event_block_data replaced";
+                        return data + " replaced";
                     default: {
                         const std::string col =
                             pick(rng, {"count", "t_min", "t_max", "kinds", "id"});
                         const std::string v = hostileValue(rng);
-                        exec(db, "UPDATE event_blocks SET " + col + " = " + v + where);
-                        return "event_blocks." + col + " = " + v;
+                        exec(db, "UPDATE " + dir + " SET " + col + " = " + v + where);
+                        return dir + "." + col + " = " + v;
                     }
                 }
             }

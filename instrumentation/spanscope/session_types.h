@@ -11,11 +11,13 @@
 
 namespace spanscope::session {
 
-// PRAGMA user_version. 3: records in compressed blocks (event_blocks), read through the virtual
-// table `events`. 2: SpanRefill records (kind 24), one `events` row per record; 1: the same
-// without kind 24. Versions 1 and 2 still open (their real `events` table answers the same
+// PRAGMA user_version. 4: the heap profile's samples in compressed blocks too
+// (prof_sample_blocks), read through the virtual table `prof_samples`. 3: records in compressed
+// blocks (event_blocks), read through the virtual table `events`; one `prof_samples` row per
+// sample. 2: SpanRefill records (kind 24), one `events` row per record; 1: the same without kind
+// 24. Versions 1 to 3 still open (their real `events` or `prof_samples` table answers the same
 // queries); `spanscope-cli upgrade` converts them.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 inline constexpr int kOldestSchemaVersion = 1;
 inline constexpr int32_t kApplicationId = 0x53534350;  // PRAGMA application_id, "SSCP"
 

@@ -1,5 +1,6 @@
-// Converting an older session file (schema version 1 or 2: one `events` row per record) to the
-// current schema (version 3: records in event blocks). `spanscope-cli upgrade FILE` runs it.
+// Converting an older session file (schema version 1 or 2: one `events` row per record; 3: one
+// `prof_samples` row per heap-profile sample) to the current schema (version 4: records and
+// samples in blocks). `spanscope-cli upgrade FILE` runs it.
 #pragma once
 #include <string>
 

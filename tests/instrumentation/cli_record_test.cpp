@@ -268,7 +268,7 @@ TEST_F(CliTest, AttachPsDetachAndAlreadyAttached) {
     // records and send the span table again (a resync rundown), whose records count too otherwise.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(s.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(spanscope::session::registerEventsTable(db), SQLITE_OK);
+    ASSERT_EQ(spanscope::session::registerSessionTables(db), SQLITE_OK);
     sqlite3_stmt* q = nullptr;
     sqlite3_prepare_v2(
         db,

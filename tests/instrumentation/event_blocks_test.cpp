@@ -1,6 +1,6 @@
-// Tests of the event blocks (schema version 3): a block decodes to exactly what was encoded, a
-// damaged block is refused, the virtual table `events` answers with the recorded rows under every
-// constraint it pushes down, and an old (version 2) session opens and upgrades.
+// Tests of the event blocks (schema version 3 and later): a block decodes to exactly what was
+// encoded, a damaged block is refused, the virtual table `events` answers with the recorded rows
+// under every constraint it pushes down, and an old (version 2) session opens and upgrades.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -146,7 +146,7 @@ TEST(EventsTable, AnswersEveryPushedDownConstraintLikeAPlainTable) {
     ASSERT_TRUE(record(file, cacheStream()));
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    ASSERT_EQ(registerEventsTable(db), SQLITE_OK);
+    ASSERT_EQ(registerSessionTables(db), SQLITE_OK);
     const int64_t n = int64_t{kFrames} * kPerFrame;
     EXPECT_GT(sqlInt(db, "SELECT count(*) FROM event_blocks"), 2);  // more than one block
     EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events"), n);
@@ -194,7 +194,7 @@ TEST(EventsTable, AnOldSessionOpensAndUpgrades) {
     // Turn it into a version-2 file: a real events table, no blocks.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(registerEventsTable(db), SQLITE_OK);
+    ASSERT_EQ(registerSessionTables(db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
                            "CREATE TABLE old_events AS SELECT * FROM events;"
                            "DROP TABLE event_blocks; DROP TABLE event_block_data;"

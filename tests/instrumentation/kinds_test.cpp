@@ -157,7 +157,7 @@ TEST_F(KindsSession, EventKindsRowsAndSpanEventsViewComeFromTheTable) {
     }
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open_v2(m_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    ASSERT_EQ(session::registerEventsTable(db), SQLITE_OK);
+    ASSERT_EQ(session::registerSessionTables(db), SQLITE_OK);
     std::map<uint16_t, std::string> rows;
     sqlite3_stmt* st = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT kind, name FROM event_kinds", -1, &st, nullptr),

@@ -64,7 +64,7 @@ protected:
     void toSchema2() {
         sqlite3* db = nullptr;
         ASSERT_EQ(sqlite3_open(m_path.c_str(), &db), SQLITE_OK);
-        ASSERT_EQ(registerEventsTable(db), SQLITE_OK);
+        ASSERT_EQ(registerSessionTables(db), SQLITE_OK);
         char* msg = nullptr;
         EXPECT_EQ(
             sqlite3_exec(

@@ -54,7 +54,7 @@ std::string s(const QString& q) {
 int64_t sqlInt(const QString& file, const std::string& sql) {
     sqlite3* db = nullptr;
     sqlite3_open_v2(file.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr);
-    spanscope::session::registerEventsTable(db);  // events: the session's blocks, a row a record
+    spanscope::session::registerSessionTables(db);  // events: the session's blocks, a row a record
     sqlite3_stmt* st = nullptr;
     int64_t v = -2;
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&

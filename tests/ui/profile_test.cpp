@@ -27,7 +27,10 @@
 #include "profile_model.h"
 #include "profile_panel.h"
 #include "profile_tree.h"
+#include "spanscope/detail/block_writer.h"
+#include "spanscope/events_table.h"
 #include "spanscope/session_reader.h"
+#include "spanscope/session_upgrade.h"
 #include "ui_test_util.h"
 
 using namespace spanscope;
@@ -624,6 +627,7 @@ TEST_F(ProfSites, TreesFromSkeletonsAreTheTreesBuiltFromScratch) {
         sqlite3* db = nullptr;
         ASSERT_EQ(sqlite3_open_v2(s_path.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr),
                   SQLITE_OK);
+        ASSERT_EQ(session::registerSessionTables(db), SQLITE_OK);
         sqlite3_stmt* st = nullptr;
         sqlite3_prepare_v2(db, "SELECT count(*) FROM prof_samples WHERE kind = 1", -1, &st,
                            nullptr);
@@ -646,11 +650,51 @@ TEST_F(ProfSites, RefreshReadsWhatWasAppended) {
         EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (msg ? msg : "");
         sqlite3_free(msg);
     };
+    // Every sample of the session, as the recorder wrote them (read through `prof_samples`).
+    std::vector<std::pair<int64_t, session::detail::BlockRecord>> all;
+    {
+        sqlite3* r = nullptr;
+        ASSERT_EQ(sqlite3_open_v2(s_path.toUtf8().constData(), &r, SQLITE_OPEN_READONLY, nullptr),
+                  SQLITE_OK);
+        ASSERT_EQ(session::registerSessionTables(r), SQLITE_OK);
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(r,
+                           "SELECT id, t_ns, kind, addr, bytes, stack, rate, managed FROM "
+                           "prof_samples ORDER BY id",
+                           -1, &st, nullptr);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            auto col = [&](int i) { return sqlite3_column_int64(st, i); };
+            session::detail::BlockRecord rec{col(1), Event{}};
+            rec.e.timeNs = uint64_t(rec.t);
+            rec.e.kind = static_cast<EventKind>(col(2));
+            rec.e.addr = uint64_t(col(3)), rec.e.a = uint64_t(col(4)), rec.e.b = uint64_t(col(5));
+            rec.e.c = uint64_t(col(6)), rec.e.flags = uint8_t(col(7));
+            all.emplace_back(col(0), rec);
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(r);
+    }
+    ASSERT_GT(all.size(), 100u);
+    const size_t half = all.size() / 2;
+    // Samples [from, to) written in blocks, as the recorder commits them.
+    auto writeSamples = [&all](sqlite3* db, size_t from, size_t to) {
+        session::detail::BlockWriter bw;
+        if (!bw.init(db, "prof_sample_blocks", "prof_sample_block_data")) return false;
+        for (size_t b = from; b < to; b += session::detail::kBlockRecords) {
+            std::vector<session::detail::BlockRecord> recs;
+            for (size_t i = b; i < to && i < b + session::detail::kBlockRecords; i++)
+                recs.push_back(all[i].second);
+            if (!bw.write(all[b].first, recs.data(), recs.size())) return false;
+        }
+        return true;
+    };
     sqlite3* w = nullptr;
     ASSERT_EQ(sqlite3_open(copy.toUtf8().constData(), &w), SQLITE_OK);
     const std::string orig = "'" + s_path.toStdString() + "'";
     exec(w, "ATTACH " + orig + " AS orig");
-    exec(w, "DELETE FROM prof_samples WHERE id > (SELECT max(id) / 2 FROM prof_samples)");
+    ASSERT_EQ(session::registerSessionTables(w), SQLITE_OK);
+    exec(w, "DELETE FROM prof_sample_blocks; DELETE FROM prof_sample_block_data");
+    ASSERT_TRUE(writeSamples(w, 0, half)) << sqlite3_errmsg(w);
     exec(w, "DELETE FROM prof_stacks WHERE stack NOT IN (SELECT stack FROM prof_samples)");
     session::HeapProfileData d;
     std::string err;
@@ -662,9 +706,7 @@ TEST_F(ProfSites, RefreshReadsWhatWasAppended) {
     EXPECT_EQ(d.stacksVersion(), version) << "nothing committed: nothing read";
     // The rest arrives: stacks first, as the recorder writes them.
     exec(w, "INSERT OR IGNORE INTO prof_stacks SELECT * FROM orig.prof_stacks");
-    exec(w,
-         "INSERT INTO prof_samples SELECT * FROM orig.prof_samples WHERE id > (SELECT max(id) FROM "
-         "prof_samples)");
+    ASSERT_TRUE(writeSamples(w, half, all.size())) << sqlite3_errmsg(w);
     ASSERT_TRUE(d.refresh(&err)) << err;
     sqlite3_close(w);
     EXPECT_GT(d.samples(), halfSamples);
@@ -688,6 +730,78 @@ TEST_F(ProfSites, RefreshReadsWhatWasAppended) {
         expectSameWindow(byId(d.window(end / 8, at, true)), byId(whole.window(end / 8, at, true)),
                          "range at " + std::to_string(at));
     }
+}
+
+// A session of schema version 3 (one real `prof_samples` row per sample) reads the same profile,
+// answers the same queries as the virtual table of version 4, and upgrades to version 4.
+TEST_F(ProfSites, AVersion3SessionReadsTheSameAndUpgrades) {
+    QTemporaryDir dir;
+    const std::string copy = dir.filePath(QStringLiteral("v3.spanscope")).toStdString();
+    ASSERT_TRUE(QFile::copy(s_path, QString::fromStdString(copy)));
+    auto sqlInts = [](sqlite3* db, const char* sql) {
+        std::vector<int64_t> v;
+        sqlite3_stmt* st = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            for (int i = 0; i < sqlite3_column_count(st); i++)
+                v.push_back(sqlite3_column_int64(st, i));
+        sqlite3_finalize(st);
+        return v;
+    };
+    // Queries whose constraints the virtual table pushes down (id, t_ns, kind) or leaves to SQLite.
+    const char* const queries[] = {
+        "SELECT count(*), sum(bytes), sum(addr % 65536), sum(stack % 65536), sum(rate), "
+        "sum(managed) FROM prof_samples",
+        "SELECT count(*), sum(bytes) FROM prof_samples WHERE kind = 2",
+        "SELECT count(*) FROM prof_samples WHERE id > 100 AND id <= 9000",
+        "SELECT id, t_ns, addr FROM prof_samples WHERE id = 77",
+        "SELECT count(*) FROM prof_samples WHERE t_ns BETWEEN (SELECT end_ns / 3 FROM session) AND "
+        "(SELECT end_ns / 2 FROM session)",
+        "SELECT kind, count(*) FROM prof_samples WHERE kind IN (1, 2) GROUP BY kind ORDER BY kind",
+    };
+    std::vector<std::vector<int64_t>> v4;
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(copy.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(session::registerSessionTables(db), SQLITE_OK);
+    for (const char* q : queries) v4.push_back(sqlInts(db, q));
+    ASSERT_GT(v4[0][0], 100) << "the session holds samples";
+    ASSERT_EQ(v4[3].size(), 3u);
+    // Version 3: the samples as a real table, no blocks.
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE v3 AS SELECT * FROM prof_samples;"
+                           "DROP TABLE prof_sample_blocks; DROP TABLE prof_sample_block_data;"
+                           "ALTER TABLE v3 RENAME TO prof_samples; PRAGMA user_version = 3;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+    auto sameProfile = [&](const char* what) {
+        session::HeapProfileData a, b;
+        std::string err;
+        ASSERT_TRUE(a.load(copy, &err)) << what << ": " << err;
+        ASSERT_TRUE(b.load(s_path.toStdString(), &err)) << err;
+        EXPECT_EQ(a.samples(), b.samples()) << what;
+        const int64_t end = b.window(0, -1, false).endNs;
+        for (int k = 1; k <= 3; k++)
+            expectSameWindow(a.window(0, k == 3 ? -1 : end * k / 3, false),
+                             b.window(0, k == 3 ? -1 : end * k / 3, false), what);
+        sqlite3* c = nullptr;
+        ASSERT_EQ(sqlite3_open_v2(copy.c_str(), &c, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+        ASSERT_EQ(session::registerSessionTables(c), SQLITE_OK);
+        for (size_t i = 0; i < std::size(queries); i++)
+            EXPECT_EQ(sqlInts(c, queries[i]), v4[i]) << what << ": " << queries[i];
+        sqlite3_close(c);
+    };
+    sameProfile("version 3");
+    std::string msg;
+    EXPECT_EQ(session::upgradeSession(copy, &msg), session::UpgradeResult::Upgraded) << msg;
+    EXPECT_NE(msg.find("from schema version 3"), std::string::npos) << msg;
+    sameProfile("upgraded");
+    ASSERT_EQ(sqlite3_open(copy.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlInts(db, "PRAGMA user_version"), std::vector<int64_t>{session::kSchemaVersion});
+    EXPECT_EQ(sqlInts(db, "SELECT count(*) FROM sqlite_master WHERE name = 'prof_samples'"),
+              std::vector<int64_t>{0});
+    sqlite3_close(db);
 }
 
 // What the allocator allocates for itself through the program's malloc (its background thread's

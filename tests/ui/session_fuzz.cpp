@@ -20,6 +20,7 @@
 #include "heap_map_renderer.h"
 #include "heap_scene.h"
 #include "session_mutator.h"
+#include "spanscope/profile.h"
 #include "spanscope/session.h"
 #include "spanscope/session_check.h"
 
@@ -61,6 +62,11 @@ void exercise(const std::string& path) {
     session::EventRow row;
     r->eventAfter(end / 2, 0, {}, &row);
     r->eventBefore(end / 2, INT64_MAX, {}, &row);
+    session::HeapProfileData profile;  // the heap profile, as the flame graph and `top` read it
+    if (profile.load(path, &err)) {
+        (void)profile.window(0, -1, false);
+        (void)profile.window(end / 3, end / 2, true);
+    }
 }
 
 bool copyFile(const std::string& from, const std::string& to) {

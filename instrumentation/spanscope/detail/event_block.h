@@ -1,4 +1,5 @@
-// Event blocks: how a session file stores its records (schema version 3, table event_blocks).
+// Event blocks: how a session file stores its records (from schema version 3, table event_blocks)
+// and its heap profile's samples (from version 4, prof_sample_blocks).
 // A block holds up to kBlockRecords consecutive records (in recording order, so ids are
 // first_id, first_id + 1, ...) as columns of varints, delta-encoded where neighbours are close
 // (time, thread, sequence, address), compressed with zstd. Its row also carries the block's time

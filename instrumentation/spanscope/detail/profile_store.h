@@ -1,6 +1,8 @@
 // The heap profile in a session (recorder side): the profiler's records (ProfAlloc, ProfFree,
-// ProfStack) and the probe's loaded objects (kModule, kModuleName) become plain relational rows
-// (prof_samples, prof_stacks, prof_modules), and at the end of the recording the stacks' return
+// ProfStack) and the probe's loaded objects (kModule, kModuleName) become the samples (one
+// allocation or free each, its stack and bytes resolved, in blocks like the records: the
+// virtual table `prof_samples` shows them as rows) and relational rows (prof_stacks,
+// prof_modules), and at the end of the recording the stacks' return
 // addresses are symbolized into prof_frames with elfutils' libdw (profile_symbolize.cpp), so that
 // the session file alone can be browsed elsewhere. Tables: docs/session-format.md.
 #pragma once
@@ -12,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "spanscope/detail/block_writer.h"
 #include "spanscope/events.h"
 
 namespace spanscope::session {
@@ -32,6 +35,13 @@ public:
     // at the first record after walkNs (apply calls it) or at the end.
     void beginResync(uint64_t walkNs, int64_t walkT);
     bool finishResync();
+    // Writes the samples held since the last block as one block: before each commit, so that a
+    // reader following a live recording sees every committed sample.
+    bool flush();
+    // The writer committed (the samples flushed so far are in the file) or rolled back (the
+    // samples since the last commit are gone: their ids are given again).
+    void committed();
+    void rollback();
     // Symbolizes every return address not yet in prof_frames. Returns the number of addresses.
     size_t symbolize(std::string* err);
     const std::string& error() const { return m_error; }
@@ -51,7 +61,10 @@ private:
     bool fail(const char* what);
 
     sqlite3* m_db = nullptr;
-    sqlite3_stmt *m_insSample = nullptr, *m_insStack = nullptr, *m_insModule = nullptr;
+    sqlite3_stmt *m_insStack = nullptr, *m_insModule = nullptr;
+    detail::BlockWriter m_blocks;
+    std::vector<detail::BlockRecord> m_block;  // the open block's samples
+    int64_t m_nextId = 1, m_committedId = 1;   // sample ids: 1, 2, ... in recording order
     std::unordered_map<uint64_t, std::vector<uint64_t>> m_building;  // stack key -> frames so far
     std::unordered_set<uint64_t> m_stacksDone;
     std::unordered_map<uint64_t, PendingModule> m_modules;  // segment << 32 | number

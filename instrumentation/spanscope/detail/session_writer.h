@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "spanscope/decoder.h"
-#include "spanscope/detail/event_block.h"
+#include "spanscope/detail/block_writer.h"
 #include "spanscope/detail/profile_store.h"
 #include "spanscope/recorder.h"
 #include "spanscope/session_types.h"
@@ -67,13 +67,12 @@ private:
     bool step(sqlite3_stmt* st);
     bool fail(const char* what);
     sqlite3* m_db = nullptr;
-    sqlite3_stmt *m_insBlock = nullptr, *m_insBlockData = nullptr, *m_insClass = nullptr,
-                 *m_insHeap = nullptr, *m_insHeapSizes = nullptr, *m_insHeapCounts = nullptr,
-                 *m_insCycle = nullptr, *m_endCycle = nullptr, *m_insPhase = nullptr,
-                 *m_cycleStw = nullptr, *m_insKeyframe = nullptr, *m_progress = nullptr;
+    sqlite3_stmt *m_insClass = nullptr, *m_insHeap = nullptr, *m_insHeapSizes = nullptr,
+                 *m_insHeapCounts = nullptr, *m_insCycle = nullptr, *m_endCycle = nullptr,
+                 *m_insPhase = nullptr, *m_cycleStw = nullptr, *m_insKeyframe = nullptr,
+                 *m_progress = nullptr;
     std::vector<detail::BlockRecord> m_block;  // the open block's records
-    std::vector<uint8_t> m_blob;
-    detail::BlockEncoder m_encoder;
+    detail::BlockWriter m_blocks;
     int64_t m_nextEventId = 1, m_committedEventId = 1;  // ids: 1, 2, ... in recording order
     int64_t m_sweepCycles = 0;
     int64_t m_openGap = 0;  // rowid of the open gap
