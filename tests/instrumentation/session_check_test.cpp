@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "spanscope/detail/event_block.h"
 #include "spanscope/events_table.h"
 #include "spanscope/session.h"
 #include "stream_builder.h"
@@ -181,15 +182,18 @@ TEST_F(SessionCheckTest, AKeyframeIsNeverTrusted) {
     good.base = B;
     good.npages = 1;
     good.spanClass = kSpc;
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(m_path.c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* u = nullptr;
-    sqlite3_prepare_v2(db, "UPDATE keyframes SET data = ?, spans = 2", -1, &u, nullptr);
+    auto setKeyframe = [this](const void* data, size_t bytes) {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(m_path.c_str(), &db), SQLITE_OK);
+        sqlite3_stmt* u = nullptr;
+        sqlite3_prepare_v2(db, "UPDATE keyframes SET data = ?, spans = 2", -1, &u, nullptr);
+        sqlite3_bind_blob(u, 1, data, int(bytes), SQLITE_STATIC);
+        ASSERT_EQ(sqlite3_step(u), SQLITE_DONE);
+        sqlite3_finalize(u);
+        sqlite3_close(db);
+    };
     SpanRecord both[2] = {bad, good};
-    sqlite3_bind_blob(u, 1, both, sizeof both, SQLITE_STATIC);
-    ASSERT_EQ(sqlite3_step(u), SQLITE_DONE);
-    sqlite3_finalize(u);
-    sqlite3_close(db);
+    setKeyframe(both, sizeof both);  // raw, as schema 3 wrote them
     std::string err;
     auto r = SessionReader::open(m_path, &err);
     ASSERT_TRUE(r) << err;
@@ -203,4 +207,29 @@ TEST_F(SessionCheckTest, AKeyframeIsNeverTrusted) {
     ASSERT_TRUE(r) << err;
     (void)r->spansAt(INT64_MAX / 2);
     EXPECT_TRUE(names(r->warnings(), "keyframes", "not whole span records"));
+    // Compressed, as schema 4 writes them: the records are checked the same way.
+    std::vector<uint8_t> z;
+    ASSERT_TRUE(session::detail::compressKeyframe(both, sizeof both, &z));
+    setKeyframe(z.data(), z.size());
+    r = SessionReader::open(m_path, &err);
+    ASSERT_TRUE(r) << err;
+    for (const SpanRecord& s : r->spansAt(INT64_MAX / 2)) EXPECT_NE(s.npages, 4184997889u);
+    EXPECT_TRUE(names(r->warnings(), "keyframes"));
+    EXPECT_TRUE(names(checkSession(m_path), "keyframes", "implausible"));
+    // A damaged frame, and a frame that claims 1 GB of span records: refused, nothing allocated.
+    std::vector<uint8_t> damaged = z;
+    for (size_t i = 6; i < damaged.size(); i++) damaged[i] ^= 0x5a;
+    setKeyframe(damaged.data(), damaged.size());
+    r = SessionReader::open(m_path, &err);
+    ASSERT_TRUE(r) << err;
+    (void)r->spansAt(INT64_MAX / 2);
+    EXPECT_TRUE(names(r->warnings(), "keyframes", "damaged"));
+    EXPECT_TRUE(names(checkSession(m_path), "keyframes", "damaged"));
+    const uint8_t huge[] = {0x28, 0xb5, 0x2f, 0xfd, 0x80, 0x00, 0x00, 0x00, 0x00, 0x40, 0, 0, 0};
+    setKeyframe(huge, sizeof huge);
+    r = SessionReader::open(m_path, &err);
+    ASSERT_TRUE(r) << err;
+    (void)r->spansAt(INT64_MAX / 2);
+    EXPECT_TRUE(names(r->warnings(), "keyframes", "bad frame size"));
+    EXPECT_TRUE(names(checkSession(m_path), "keyframes", "bad frame size"));
 }

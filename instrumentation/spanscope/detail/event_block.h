@@ -70,4 +70,13 @@ private:
     std::vector<uint8_t> m_raw;
 };
 
+// Keyframes (from schema version 4): a keyframe's span records compressed with zstd. A blob that
+// does not start with zstd's frame magic holds the span records raw (schema 3 and before: a span's
+// base is page-aligned, so a raw blob's first byte is 0, never the magic's 0x28).
+bool compressKeyframe(const void* raw, size_t bytes, std::vector<uint8_t>* out);
+// A keyframe blob's span record bytes into out: copied if raw, else decompressed; false with a
+// reason if the frame is damaged or would exceed maxBytes (checked before anything is allocated).
+bool keyframeBytes(const void* blob, size_t bytes, size_t maxBytes, std::vector<uint8_t>* out,
+                   std::string* why);
+
 }  // namespace spanscope::session::detail

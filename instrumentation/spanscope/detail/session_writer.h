@@ -73,6 +73,7 @@ private:
                  *m_progress = nullptr;
     std::vector<detail::BlockRecord> m_block;  // the open block's records
     detail::BlockWriter m_blocks;
+    std::vector<uint8_t> m_keyframeBlob;
     int64_t m_nextEventId = 1, m_committedEventId = 1;  // ids: 1, 2, ... in recording order
     int64_t m_sweepCycles = 0;
     int64_t m_openGap = 0;  // rowid of the open gap
