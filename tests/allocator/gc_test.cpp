@@ -201,6 +201,36 @@ TEST(GCDeathTest, FreeOfAManagedObjectIsReported) {
     EXPECT_DEATH(ssFree(allocBytes(100000)), "an object of the managed heap");
 }
 
+// A large array is scanned an oblet (128 KiB) at a time, and an oblet may begin inside an element
+// (24-byte elements: 131072 is not a multiple of 24): in every oblet, each element's pointer
+// words (0 and 2) are scanned and its word 1, which holds a node's address as an integer, is not.
+TEST(GC, LargeArraysOfStructsAreScannedAcrossOblets) {
+    struct Tri {
+        Ptr<Node> p;
+        uint64_t decoy;
+        Ptr<Node> q;
+    };
+    static constexpr uint64_t kTriMask[1] = {0b101};
+    static const Type kTriType{sizeof(Tri), 24, kTriMask, "Tri"};
+    constexpr size_t kElems = 40000;  // 960,000 bytes: 8 oblets, 7 of them starting mid-element
+    collect();
+    collect();
+    const uint64_t base = heapObjects();
+    Root<Tri> arr(static_cast<Tri*>(allocArray(&kTriType, kElems)));
+    for (size_t k = 0; k < kElems; k++) {
+        arr.get()[k].p = newNode(2 * k + 1);
+        arr.get()[k].decoy = reinterpret_cast<uint64_t>(newNode(0));  // garbage
+        arr.get()[k].q = newNode(2 * k + 2);
+    }
+    collect();
+    collect();
+    EXPECT_EQ(heapObjects(), base + 1 + 2 * kElems) << "a decoy kept alive, or a pointer missed";
+    for (size_t k = 0; k < kElems; k++) {
+        ASSERT_EQ(arr.get()[k].p->check, mix(2 * k + 1)) << k;
+        ASSERT_EQ(arr.get()[k].q->check, mix(2 * k + 2)) << k;
+    }
+}
+
 TEST(GC, LargeObjectsLiveAndDie) {
     collect();
     GCStats a;
