@@ -65,8 +65,20 @@ RangeFeatures::RangeFeatures(MainWindow* window)
         requestFlowAtCursor();
     });
     connect(window, &MainWindow::seriesShown, this, &RangeFeatures::onSessionShown);
+    // The rates around the cursor are read (every record of a 200 ms window: 150,000 of them
+    // when a live recording runs at 750,000 a second) only while the flow view can be seen, or
+    // when it comes into view; a shown window with the view behind another tab skips them.
     connect(window, &MainWindow::momentShown, this, [this] {
-        if (!m_selection) requestFlowAtCursor();
+        if (m_selection) return;
+        if (m_window->isVisible() && !m_flowInView) {
+            m_flowStale = true;
+            return;
+        }
+        requestFlowAtCursor();
+    });
+    connect(m_flowDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        m_flowInView = visible;
+        if (visible && m_flowStale && !m_selection) requestFlowAtCursor();
     });
     // Presenter mode: the path of the record being narrated runs on the flow view.
     Presenter* presenter = window->presenter();
@@ -180,6 +192,7 @@ void RangeFeatures::requestRange() {
 void RangeFeatures::requestFlowAtCursor() {
     const MomentPtr m = m_window->moment();
     if (m_path.isEmpty() || !m) return;
+    m_flowStale = false;
     const Presenter* p = m_window->presenter();
     m_flowAtStep = p->active() && p->current();
     m_flowAt = m_flowAtStep ? int64_t(p->current()->event.timeNs) : m->tNs;

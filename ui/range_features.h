@@ -43,6 +43,7 @@ public:
     FlowView* flowView() const { return m_flow; }
     QDockWidget* rangeDock() const { return m_rangeDock; }
     QDockWidget* flowDock() const { return m_flowDock; }
+    bool flowInView() const { return m_flowInView; }
     // The views Export view… offers, by name: heapmap, timeline, fragmentation, sizeclasses, range,
     // flow, profile, window (the compare window has its own Export button). nullptr for an unknown
     // name.
@@ -85,6 +86,8 @@ private:
     int64_t m_animatedId = -1;
     int64_t m_flowAt = 0;       // the middle of the last flow window asked for
     bool m_flowAtStep = false;  // ... the narrated record's time (presenter mode), else the cursor
+    bool m_flowStale = false;   // a moment was shown while the flow view was hidden
+    bool m_flowInView = true;   // its dock's tab is the current one (QDockWidget::visibilityChanged)
                                 // // the record whose path the flow view last animated
 };
 
