@@ -10,8 +10,8 @@
 #     included). Per recorded run: records, records per second of the program's time, bytes per
 #     record on disk (the session file), and the recorder's CPU per record (its own process).
 #     CPU time moves far less than wall time on a machine shared with other work: "prog CPU" is
-#     the ratio of the program process's CPU (its threads and the probe's drain and sampler)
-#     recorded and not, "all CPU" adds the recorder's (its end included: the heap profile's
+#     the ratio of the program process's CPU (its threads and the probe's drain and sampler;
+#     recorded: as the recorder's wait4 reports it) recorded and not, "all CPU" adds the recorder's (its end included: the heap profile's
 #     symbols); on two cores the program keeps busy, "all CPU" is what its wall time would lose.
 #   bench/recording.sh [--runs N] [--scale X] [--depth D] [--build DIR] [--no-emit] [PATTERN...]
 # PATTERN: allocbench patterns and/or gc-binary-trees (default: all of them).
@@ -73,8 +73,9 @@ for p in "${patterns[@]}"; do
     awk -v n="$n" -v s="$secs" 'BEGIN {print n / s}' >>"$tmp/rps"
     awk -v n="$n" -v b="$(stat -c %s "$tmp/s.db")" 'BEGIN {print b / n}' >>"$tmp/bpr"
     sed -n 's/.*(\([0-9.]*\) us\/record).*/\1/p' <<<"$line" >>"$tmp/cpu"
-    reccpu=$(sed -n 's/.*recorder CPU \([0-9.]*\) s.*/\1/p' <<<"$line")
-    awk -v all="$(tail -1 "$tmp/oncpu")" -v r="$reccpu" 'BEGIN {print all - r}' >>"$tmp/progcpu"
+    # The program's own CPU, from the recorder's wait4 (its threads, the probe's drain and sampler);
+    # gcbench starts its probe itself (record --no-preload): the same.
+    sed -n 's/.*program CPU \([0-9.]*\) s.*/\1/p' <<<"$line" >>"$tmp/progcpu"
   done
   off=$(median <"$tmp/off") on=$(median <"$tmp/on")
   offcpu=$(median <"$tmp/offcpu")

@@ -37,8 +37,10 @@ double secondsSince(const timespec& t0) {
     return double(t1.tv_sec - t0.tv_sec) + double(t1.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
+// programCpu: the recorded program's CPU seconds (its threads, the probe's drain and sampler),
+// from wait4; negative when unknown (import, or a program left running).
 void printSummary(const char* cmd, const session::Recorder& rec, double secs,
-                  const std::string& path) {
+                  const std::string& path, double programCpu = -1) {
     auto st = rec.stats();
     // The recorder's own CPU (this process: decoding, blocks, SQLite), not the program's.
     rusage ru{};
@@ -47,10 +49,12 @@ void printSummary(const char* cmd, const session::Recorder& rec, double secs,
                        double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     std::fprintf(stderr,
                  "spanscope-cli %s: %llu records in %.2f s (%.0f records/s), %llu keyframes -> %s; "
-                 "recorder CPU %.2f s (%.3f us/record)\n",
+                 "recorder CPU %.3f s (%.3f us/record)",
                  cmd, (unsigned long long)st.events, secs,
                  secs > 0 ? double(st.events) / secs : 0.0, (unsigned long long)st.keyframes,
                  path.c_str(), cpu, st.events ? cpu * 1e6 / double(st.events) : 0.0);
+    if (programCpu >= 0) std::fprintf(stderr, "; program CPU %.3f s", programCpu);
+    std::fputc('\n', stderr);
     if (st.late)
         std::fprintf(stderr,
                      "spanscope-cli %s: %llu records arrived after newer ones (a thread held off "
@@ -176,6 +180,8 @@ int recordCommand(int argc, char** argv) {
     ::close(fds[0]);  // a program still writing gets EPIPE: its probe stops, the program runs on
 
     int status = 0;
+    rusage childRu{};
+    double programCpu = -1;
     session::EndInfo end;
     int exitCode = 1;
     if (stopped) {
@@ -185,8 +191,10 @@ int recordCommand(int argc, char** argv) {
                      "spanscope-cli record: recording stopped; '%s' (pid %d) keeps running\n",
                      argv[i], (int)child);
     } else {
-        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+        while (wait4(child, &status, 0, &childRu) < 0 && errno == EINTR) {
         }
+        programCpu = double(childRu.ru_utime.tv_sec + childRu.ru_stime.tv_sec) +
+                     double(childRu.ru_utime.tv_usec + childRu.ru_stime.tv_usec) / 1e6;
         if (WIFEXITED(status)) {
             end.reason = "exit";
             end.exitCode = WEXITSTATUS(status);
@@ -227,7 +235,7 @@ int recordCommand(int argc, char** argv) {
         // the answer; the message says that nothing was recorded.
         return exitCode;
     }
-    printSummary("record", rec, secondsSince(t0), out);
+    printSummary("record", rec, secondsSince(t0), out, programCpu);
     recPtr.reset();  // closed: a replacement is renamed into place complete
     if (!output.commit(&err)) {
         std::fprintf(stderr, "spanscope-cli record: %s\n", err.c_str());
