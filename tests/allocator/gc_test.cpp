@@ -115,6 +115,16 @@ TEST(GC, HeaderObjectsAndArraysAreScanned) {
         ASSERT_EQ(arr.get()[i].left->check, mix(static_cast<uint64_t>(1000 + i)));
 }
 
+// Pointers in words 0 and 2, an integer (a decoy: an address the collector must not follow) in
+// word 1.
+struct Tri {
+    Ptr<Node> p;
+    uint64_t decoy;
+    Ptr<Node> q;
+};
+constexpr uint64_t kTriMask[1] = {0b101};
+const Type kTriType{sizeof(Tri), 24, kTriMask, "Tri"};
+
 // Small pointerful objects (no malloc header) carry their pointer bits in the span's heap bitmap:
 // a slot reused by another type must get exactly its own bits. Every word here that is not a
 // pointer holds the address of an otherwise unreferenced node, so a stale or wrong bit keeps that
@@ -133,13 +143,6 @@ TEST(GC, SmallObjectsGetExactlyTheirPointerBits) {
     };
     static constexpr uint64_t kPairMask[1] = {0b10};
     static const Type kPairType{sizeof(Pair), 16, kPairMask, "Pair"};
-    struct Tri {
-        Ptr<Node> p;
-        uint64_t decoy;
-        Ptr<Node> q;
-    };
-    static constexpr uint64_t kTriMask[1] = {0b101};
-    static const Type kTriType{sizeof(Tri), 24, kTriMask, "Tri"};
     static constexpr uint64_t kSlotMask[1] = {0b1};
     static const Type kSlotType{sizeof(void*), 8, kSlotMask, "*any"};
 
@@ -205,13 +208,6 @@ TEST(GCDeathTest, FreeOfAManagedObjectIsReported) {
 // (24-byte elements: 131072 is not a multiple of 24): in every oblet, each element's pointer
 // words (0 and 2) are scanned and its word 1, which holds a node's address as an integer, is not.
 TEST(GC, LargeArraysOfStructsAreScannedAcrossOblets) {
-    struct Tri {
-        Ptr<Node> p;
-        uint64_t decoy;
-        Ptr<Node> q;
-    };
-    static constexpr uint64_t kTriMask[1] = {0b101};
-    static const Type kTriType{sizeof(Tri), 24, kTriMask, "Tri"};
     constexpr size_t kElems = 40000;  // 960,000 bytes: 8 oblets, 7 of them starting mid-element
     collect();
     collect();
