@@ -248,11 +248,10 @@ void TimelineView::setGaps(std::vector<session::DropGap> gaps) {
     viewport()->update();
 }
 
-void TimelineView::drawForeground(QPainter* p, const QRectF&) {
-    const QRectF plot = m_chart->plotArea();
-    p->save();
-    p->setClipRect(plot);
-    if (m_data) {
+// The cycles as bands over the plot (drawForeground caches them).
+void TimelineView::paintBands(QPainter* p, const QRectF& plot) const {
+    if (!m_data) return;
+    {  // (one block: the bands' helpers and their loop)
         // Sweep generations (malloc mode) follow one another: alternate two shades so that each
         // is a band of its own, and mark where each begins. GC cycles (managed mode) are orange.
         // A GC cycle's phases (gc_phases): sweep termination (stop-the-world) -> mark
@@ -275,10 +274,17 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
             if (x1 - x0 < minWidth) x1 = x0 + minWidth;
             p->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), color);
         };
+        // A cycle that lies wholly in pixel columns already painted adds nothing to see: skipped,
+        // so that a repaint costs at most a few fills per column (a 140 s recording of `frag`
+        // has 9,432 sweep generations; each fill starts Qt's raster threads: 2 s a repaint).
+        double paintedTo = -1e300;
         for (const auto& c : m_data->cycles) {
             const int64_t end = c.endNs < 0 ? m_end : c.endNs;
             if (end < m_t0 || c.startNs > m_t1) continue;
             double x0 = xOf(c.startNs);
+            const double lastColumn = std::floor(std::max(xOf(end), x0 + 1));
+            if (lastColumn <= paintedTo) continue;
+            paintedTo = std::floor(std::max(xOf(end), x0 + 2));
             const bool odd = c.cycle % 2;
             const auto phases =
                 c.kind == "gc" ? phasesOf(c.cycle) : std::vector<const session::GcPhase*>{};
@@ -309,6 +315,33 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
             }
         }
     }
+}
+
+void TimelineView::drawForeground(QPainter* p, const QRectF&) {
+    const QRectF plot = m_chart->plotArea();
+    p->save();
+    p->setClipRect(plot);
+    // The cycles' bands change with the data and the axis, not with the cursor: drawn once into a
+    // pixmap, reused while the cursor moves (a seek repaints the whole view).
+    const BandKey key{plot,
+                      m_t0,
+                      m_t1,
+                      m_end,
+                      m_data.get(),
+                      m_data ? m_data->cycles.size() : 0,
+                      m_data ? m_data->phases.size() : 0,
+                      p->device()->devicePixelRatioF()};
+    if (!(key == m_bandKey) || m_bands.isNull()) {
+        m_bandKey = key;
+        const QSize px = (plot.size() * key.dpr).toSize().expandedTo(QSize(1, 1));
+        m_bands = QPixmap(px);
+        m_bands.setDevicePixelRatio(key.dpr);
+        m_bands.fill(Qt::transparent);
+        QPainter bp(&m_bands);
+        bp.translate(-plot.topLeft());
+        paintBands(&bp, plot);
+    }
+    p->drawPixmap(plot.topLeft(), m_bands);
     for (const auto& l : m_limits) {
         if (l.t1 < m_t0 || l.t0 > m_t1) continue;
         const double x0 = std::max(plot.left(), xOf(l.t0)), x1 = std::min(plot.right(), xOf(l.t1));

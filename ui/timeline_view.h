@@ -14,6 +14,7 @@
 #pragma once
 #include <QChartView>
 #include <QLineSeries>
+#include <QPixmap>
 #include <QValueAxis>
 #include <optional>
 #include <unordered_map>
@@ -84,6 +85,18 @@ private:
     std::vector<QLineSeries*> m_series;
     std::vector<QLineSeries*> m_bandKeys;  // empty series: the bands' legend entries
     SeriesPtr m_data;
+    // drawForeground's cache of the cycles' bands, and what it was drawn for.
+    struct BandKey {
+        QRectF plot;
+        int64_t t0 = 0, t1 = 0, end = 0;
+        const void* data = nullptr;
+        size_t cycles = 0, phases = 0;
+        qreal dpr = 0;
+        bool operator==(const BandKey&) const = default;
+    };
+    void paintBands(QPainter* p, const QRectF& plot) const;
+    BandKey m_bandKey;
+    QPixmap m_bands;
     std::vector<session::DropGap> m_gaps;
     struct LimitSegment {  // the memory limit in force from t0 to t1 (the cycles' starts)
         int64_t t0, t1;
