@@ -14,6 +14,7 @@
 #include "spanscope/detail/event_block.h"
 #include "spanscope/detail/span_model.h"
 #include "spanscope/kinds.h"
+#include "spanscope/profile.h"
 #include "spanscope/session_reader.h"
 #include "spanscope/stream.h"
 
@@ -327,7 +328,16 @@ std::vector<SessionProblem> checkSession(const std::string& path) {
     const auto& info = reader->info();
     checkKeyframes(db, info.pageSize > 0 ? uint64_t(info.pageSize) : 0,
                    reader->sizeClasses().size(), info.endNs, &out);
+    // The heap profile, read as `top`, `pprof` and the flame graph read it (every sample block
+    // decoded); a session recorded before the heap profiler has none, which is no problem.
+    const bool profiled = hasTable(db, "prof_sample_blocks") || hasTable(db, "prof_samples");
     sqlite3_close(db);
+    if (profiled) {
+        HeapProfileData profile;
+        if (!profile.load(path, &err))
+            add(&out, false, "heap profile",
+                err + " (top, pprof and the flame graph cannot show it; the rest is unaffected)");
+    }
     checkRecords(*reader, &out);
     return out;
 }

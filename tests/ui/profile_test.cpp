@@ -29,6 +29,7 @@
 #include "profile_tree.h"
 #include "spanscope/detail/block_writer.h"
 #include "spanscope/events_table.h"
+#include "spanscope/session_check.h"
 #include "spanscope/session_reader.h"
 #include "spanscope/session_upgrade.h"
 #include "ui_test_util.h"
@@ -802,6 +803,33 @@ TEST_F(ProfSites, AVersion3SessionReadsTheSameAndUpgrades) {
     EXPECT_EQ(sqlInts(db, "SELECT count(*) FROM sqlite_master WHERE name = 'prof_samples'"),
               std::vector<int64_t>{0});
     sqlite3_close(db);
+}
+
+// A damaged sample block: `check` names the heap profile, and the profile's reader refuses it with
+// the block's number (as `top` and `pprof` print it); the rest of the session is sound.
+TEST_F(ProfSites, ADamagedSampleBlockIsNamed) {
+    QTemporaryDir dir;
+    const std::string copy = dir.filePath(QStringLiteral("damaged.spanscope")).toStdString();
+    ASSERT_TRUE(QFile::copy(s_path, QString::fromStdString(copy)));
+    EXPECT_TRUE(session::checkSession(copy).empty());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(copy.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "UPDATE prof_sample_block_data SET data = substr(data, 1, 20) || "
+                           "X'00112233' || substr(data, 25) WHERE id = (SELECT max(id) FROM "
+                           "prof_sample_block_data)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    const auto problems = session::checkSession(copy);
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0].part, "heap profile");
+    EXPECT_FALSE(problems[0].fatal);
+    EXPECT_NE(problems[0].what.find("damaged"), std::string::npos) << problems[0].what;
+    session::HeapProfileData d;
+    std::string err;
+    EXPECT_FALSE(d.load(copy, &err));
+    EXPECT_NE(err.find("(block "), std::string::npos) << err;
 }
 
 // What the allocator allocates for itself through the program's malloc (its background thread's
