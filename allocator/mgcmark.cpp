@@ -174,6 +174,14 @@ void scanLargeRange(uintptr_t base, size_t from, size_t to, size_t total, const 
     const size_t size = t->size, whole = total / size * size;
     to = std::min(to, whole);
     if (from >= to) return;
+    if (size % 8) {  // not whole words (no pointerful type is; the C API does not check): by word
+        for (size_t off = from; off < to; off += 8) {
+            const size_t k = off % size / 8;
+            if (k * 8 < t->ptrdata && ((t->ptrmask[k / 64] >> (k % 64)) & 1))
+                scanWord(base + off, w);
+        }
+        return;
+    }
     if (size == 8) {  // an array of pointers: every word
         if (t->ptrmask[0] & 1)
             for (size_t off = from; off < to; off += 8) scanWord(base + off, w);

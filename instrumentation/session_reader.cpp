@@ -164,14 +164,14 @@ std::vector<SpanRecord> SessionReader::spansAt(int64_t t) {
     int64_t fromId = 0, toId = INT64_MAX;
     {
         Db::Stmt k(db,
-                   "SELECT last_event_id, data FROM keyframes WHERE t_ns <= ? ORDER BY t_ns DESC, "
-                   "id DESC LIMIT 1");
+                   "SELECT last_event_id, data, spans FROM keyframes WHERE t_ns <= ? ORDER BY "
+                   "t_ns DESC, id DESC LIMIT 1");
         k.bind(1, t);
         if (k.row()) {
             fromId = k.i(0);
             const void* blob = sqlite3_column_blob(k.st, 1);
             const int bytes = sqlite3_column_bytes(k.st, 1);
-            std::vector<SpanRecord> spans = plausibleSpans(blob, bytes);
+            std::vector<SpanRecord> spans = plausibleSpans(blob, bytes, k.i(2));
             model.load(spans.data(), spans.size());
         }
     }
@@ -223,14 +223,19 @@ std::vector<SpanRecord> SessionReader::spansAt(int64_t t) {
 
 // A keyframe's span records, each checked (plausibleSpan) before it is trusted; the blob's size is
 // checked against the session's own limits before anything is allocated.
-std::vector<SpanRecord> SessionReader::plausibleSpans(const void* stored, int storedBytes) {
+std::vector<SpanRecord> SessionReader::plausibleSpans(const void* stored, int storedBytes,
+                                                      int64_t spanCount) {
     std::vector<SpanRecord> spans;
     if (!stored || storedBytes <= 0) return spans;
-    // Compressed from schema 4: at most 64 times its size (span records compress about 5x).
+    // Compressed from schema 4: at most what its span count says, and at most 64 times its size
+    // (span records compress about 5x), so a hostile frame header allocates nothing big. (A raw
+    // blob, as schema 3 wrote, is read as it is: SQLite has read it already.)
     std::vector<uint8_t> raw;
     std::string why;
-    const size_t maxBytes =
-        std::min<size_t>(size_t(64) * size_t(storedBytes) + (1 << 20), size_t(1) << 31);
+    const size_t counted = spanCount > 0 && spanCount <= (int64_t{1} << 26)
+                               ? size_t(spanCount) * sizeof(SpanRecord)
+                               : 0;
+    const size_t maxBytes = std::min<size_t>(size_t(64) * size_t(storedBytes) + (1 << 20), counted);
     if (!detail::keyframeBytes(stored, size_t(storedBytes), maxBytes, &raw, &why)) {
         warnOnce("keyframes", why + " (skipped)");
         return spans;

@@ -6,6 +6,7 @@
 #include <QDialogButtonBox>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
+#include <QEventLoop>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QMenu>
@@ -243,6 +244,16 @@ bool RangeFeatures::exportView(const QString& name, const QString& path, QSize s
     if (!w) {
         *err = tr("no view named %1").arg(name);
         return false;
+    }
+    // The flow view behind another tab was not kept up to date: its rates at the cursor first
+    // (at most 10 s; a failed read leaves the view's own message).
+    if ((name == QLatin1String("flow") || name == QLatin1String("window")) && m_flowStale &&
+        !m_selection) {
+        QEventLoop loop;
+        connect(this, &RangeFeatures::flowShown, &loop, &QEventLoop::quit);
+        QTimer::singleShot(10000, &loop, &QEventLoop::quit);
+        requestFlowAtCursor();
+        loop.exec();
     }
     return exportWidget(w, path, size, err);
 }

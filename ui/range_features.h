@@ -87,8 +87,8 @@ private:
     int64_t m_flowAt = 0;       // the middle of the last flow window asked for
     bool m_flowAtStep = false;  // ... the narrated record's time (presenter mode), else the cursor
     bool m_flowStale = false;   // a moment was shown while the flow view was hidden
-    bool m_flowInView = true;   // its dock's tab is the current one (QDockWidget::visibilityChanged)
-                                // // the record whose path the flow view last animated
+    bool m_flowInView = true;  // its dock's tab is the current one (QDockWidget::visibilityChanged)
+                               // // the record whose path the flow view last animated
 };
 
 }  // namespace spanscope::ui

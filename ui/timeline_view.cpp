@@ -131,6 +131,7 @@ void TimelineView::applyRange(int64_t t0, int64_t t1, bool request) {
 
 void TimelineView::setSeries(const SeriesPtr& s) {
     m_data = s;
+    m_seriesVersion++;
     // Each cycle's phases, found once here rather than searched for at every paint (they arrive in
     // time order, so a cycle's rows are contiguous).
     m_phasesOfCycle.clear();
@@ -266,6 +267,12 @@ void TimelineView::paintBands(QPainter* p, const QRectF& plot) const {
         };
         const QColor markBand(230, 140, 40, 60), stwBand(220, 40, 40, 110),
             stwTick(220, 40, 40, 220);
+        // A cycle that lies wholly in pixel columns already painted (by a cycle of its kind)
+        // adds nothing to see: skipped, so that a repaint costs at most a few fills per column (a
+        // 140 s recording of `frag` has 9,432 sweep generations; each fill starts Qt's raster
+        // threads: 2 s a repaint). paintedTo: the last column wholly covered, per kind.
+        double paintedTo[2] = {-1e300, -1e300};
+        double right = -1e300;  // the right edge of what the current cycle painted
         // minWidth 0: not drawn when under a pixel (a pause on a long axis is then only its tick).
         auto span = [&](int64_t a, int64_t b, const QColor& color, double minWidth) {
             if (b < m_t0 || a > m_t1) return;
@@ -273,18 +280,15 @@ void TimelineView::paintBands(QPainter* p, const QRectF& plot) const {
             if (x1 - x0 < 1 && minWidth == 0) return;
             if (x1 - x0 < minWidth) x1 = x0 + minWidth;
             p->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), color);
+            right = std::max(right, x1);
         };
-        // A cycle that lies wholly in pixel columns already painted adds nothing to see: skipped,
-        // so that a repaint costs at most a few fills per column (a 140 s recording of `frag`
-        // has 9,432 sweep generations; each fill starts Qt's raster threads: 2 s a repaint).
-        double paintedTo = -1e300;
         for (const auto& c : m_data->cycles) {
             const int64_t end = c.endNs < 0 ? m_end : c.endNs;
             if (end < m_t0 || c.startNs > m_t1) continue;
             double x0 = xOf(c.startNs);
-            const double lastColumn = std::floor(std::max(xOf(end), x0 + 1));
-            if (lastColumn <= paintedTo) continue;
-            paintedTo = std::floor(std::max(xOf(end), x0 + 2));
+            double& painted = paintedTo[c.kind == "gc"];
+            if (std::floor(std::max(xOf(end), x0 + 1)) <= painted) continue;
+            right = -1e300;
             const bool odd = c.cycle % 2;
             const auto phases =
                 c.kind == "gc" ? phasesOf(c.cycle) : std::vector<const session::GcPhase*>{};
@@ -299,6 +303,7 @@ void TimelineView::paintBands(QPainter* p, const QRectF& plot) const {
                         p->fillRect(QRectF(xOf(ph.tNs), plot.top(), 2, 6), stwTick);
                     }
                 }
+                painted = std::max(painted, std::floor(right) - 1);
                 continue;
             }
             double x1 = xOf(end);
@@ -306,6 +311,7 @@ void TimelineView::paintBands(QPainter* p, const QRectF& plot) const {
             const QColor band = c.kind == "gc" ? QColor(230, 140, 40, odd ? 70 : 40)
                                                : QColor(90, 140, 230, odd ? 46 : 18);
             p->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), band);
+            painted = std::max(painted, std::floor(x1) - 1);
             p->setPen(
                 QPen(c.kind == "gc" ? QColor(200, 110, 20, 160) : QColor(60, 110, 200, 120), 1));
             p->drawLine(QPointF(x0, plot.top()), QPointF(x0, plot.bottom()));
@@ -323,25 +329,31 @@ void TimelineView::drawForeground(QPainter* p, const QRectF&) {
     p->setClipRect(plot);
     // The cycles' bands change with the data and the axis, not with the cursor: drawn once into a
     // pixmap, reused while the cursor moves (a seek repaints the whole view).
-    const BandKey key{plot,
-                      m_t0,
-                      m_t1,
-                      m_end,
-                      m_data.get(),
-                      m_data ? m_data->cycles.size() : 0,
-                      m_data ? m_data->phases.size() : 0,
-                      p->device()->devicePixelRatioF()};
-    if (!(key == m_bandKey) || m_bands.isNull()) {
-        m_bandKey = key;
-        const QSize px = (plot.size() * key.dpr).toSize().expandedTo(QSize(1, 1));
-        m_bands = QPixmap(px);
-        m_bands.setDevicePixelRatio(key.dpr);
-        m_bands.fill(Qt::transparent);
-        QPainter bp(&m_bands);
-        bp.translate(-plot.topLeft());
-        paintBands(&bp, plot);
+    // An export paints through a scaled painter (or into SVG): drawn directly there.
+    if (p->worldTransform().type() > QTransform::TxTranslate ||
+        p->device()->devType() != QInternal::Widget) {
+        paintBands(p, plot);
+    } else {
+        const BandKey key{plot,
+                          m_t0,
+                          m_t1,
+                          m_end,
+                          m_seriesVersion,
+                          m_data ? m_data->cycles.size() : 0,
+                          m_data ? m_data->phases.size() : 0,
+                          p->device()->devicePixelRatioF()};
+        if (!(key == m_bandKey) || m_bands.isNull()) {
+            m_bandKey = key;
+            const QSize px = (plot.size() * key.dpr).toSize().expandedTo(QSize(1, 1));
+            m_bands = QPixmap(px);
+            m_bands.setDevicePixelRatio(key.dpr);
+            m_bands.fill(Qt::transparent);
+            QPainter bp(&m_bands);
+            bp.translate(-plot.topLeft());
+            paintBands(&bp, plot);
+        }
+        p->drawPixmap(plot.topLeft(), m_bands);
     }
-    p->drawPixmap(plot.topLeft(), m_bands);
     for (const auto& l : m_limits) {
         if (l.t1 < m_t0 || l.t0 > m_t1) continue;
         const double x0 = std::max(plot.left(), xOf(l.t0)), x1 = std::min(plot.right(), xOf(l.t1));

@@ -89,13 +89,14 @@ private:
     struct BandKey {
         QRectF plot;
         int64_t t0 = 0, t1 = 0, end = 0;
-        const void* data = nullptr;
+        uint64_t series = 0;  // m_seriesVersion
         size_t cycles = 0, phases = 0;
         qreal dpr = 0;
         bool operator==(const BandKey&) const = default;
     };
     void paintBands(QPainter* p, const QRectF& plot) const;
     BandKey m_bandKey;
+    uint64_t m_seriesVersion = 0;  // setSeries calls
     QPixmap m_bands;
     std::vector<session::DropGap> m_gaps;
     struct LimitSegment {  // the memory limit in force from t0 to t1 (the cycles' starts)

@@ -191,10 +191,12 @@ int recordCommand(int argc, char** argv) {
                      "spanscope-cli record: recording stopped; '%s' (pid %d) keeps running\n",
                      argv[i], (int)child);
     } else {
-        while (wait4(child, &status, 0, &childRu) < 0 && errno == EINTR) {
+        pid_t got;
+        while ((got = wait4(child, &status, 0, &childRu)) < 0 && errno == EINTR) {
         }
-        programCpu = double(childRu.ru_utime.tv_sec + childRu.ru_stime.tv_sec) +
-                     double(childRu.ru_utime.tv_usec + childRu.ru_stime.tv_usec) / 1e6;
+        if (got == child)
+            programCpu = double(childRu.ru_utime.tv_sec + childRu.ru_stime.tv_sec) +
+                         double(childRu.ru_utime.tv_usec + childRu.ru_stime.tv_usec) / 1e6;
         if (WIFEXITED(status)) {
             end.reason = "exit";
             end.exitCode = WEXITSTATUS(status);

@@ -57,7 +57,7 @@ public:
     std::map<uint16_t, int64_t> droppedByKind();
 
 private:
-    std::vector<SpanRecord> plausibleSpans(const void* blob, int bytes);
+    std::vector<SpanRecord> plausibleSpans(const void* blob, int bytes, int64_t spanCount);
     void warnOnce(const std::string& part, const std::string& what);
     std::vector<SessionProblem> m_warnings;
     SessionReader() = default;

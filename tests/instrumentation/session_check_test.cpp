@@ -182,12 +182,13 @@ TEST_F(SessionCheckTest, AKeyframeIsNeverTrusted) {
     good.base = B;
     good.npages = 1;
     good.spanClass = kSpc;
-    auto setKeyframe = [this](const void* data, size_t bytes) {
+    auto setKeyframe = [this](const void* data, size_t bytes, int64_t spans = 2) {
         sqlite3* db = nullptr;
         ASSERT_EQ(sqlite3_open(m_path.c_str(), &db), SQLITE_OK);
         sqlite3_stmt* u = nullptr;
-        sqlite3_prepare_v2(db, "UPDATE keyframes SET data = ?, spans = 2", -1, &u, nullptr);
+        sqlite3_prepare_v2(db, "UPDATE keyframes SET data = ?, spans = ?", -1, &u, nullptr);
         sqlite3_bind_blob(u, 1, data, int(bytes), SQLITE_STATIC);
+        sqlite3_bind_int64(u, 2, spans);
         ASSERT_EQ(sqlite3_step(u), SQLITE_DONE);
         sqlite3_finalize(u);
         sqlite3_close(db);
@@ -227,6 +228,14 @@ TEST_F(SessionCheckTest, AKeyframeIsNeverTrusted) {
     EXPECT_TRUE(names(checkSession(m_path), "keyframes", "damaged"));
     const uint8_t huge[] = {0x28, 0xb5, 0x2f, 0xfd, 0x80, 0x00, 0x00, 0x00, 0x00, 0x40, 0, 0, 0};
     setKeyframe(huge, sizeof huge);
+    r = SessionReader::open(m_path, &err);
+    ASSERT_TRUE(r) << err;
+    (void)r->spansAt(INT64_MAX / 2);
+    EXPECT_TRUE(names(r->warnings(), "keyframes", "bad frame size"));
+    EXPECT_TRUE(names(checkSession(m_path), "keyframes", "bad frame size"));
+    // The same with a span count that would allow 1.6 GB: the frame is still bounded by 64 times
+    // its own size, so it is refused by its header, not after zeroing a gigabyte.
+    setKeyframe(huge, sizeof huge, (int64_t{1} << 26) - 1);
     r = SessionReader::open(m_path, &err);
     ASSERT_TRUE(r) << err;
     (void)r->spansAt(INT64_MAX / 2);
