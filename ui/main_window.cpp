@@ -125,8 +125,9 @@ MainWindow::MainWindow(QWidget* parent)
     tabifyDockWidget(fr, m_inspectorDock);
     // Who allocated it: the heap profile's flame graph and call trees (profile_panel.h).
     m_profile = new ProfilePanel(m_client);
-    tabifyDockWidget(
-        fr, dock(tr("Profile"), QStringLiteral("profile"), m_profile, Qt::RightDockWidgetArea));
+    QDockWidget* profileDock =
+        dock(tr("Profile"), QStringLiteral("profile"), m_profile, Qt::RightDockWidgetArea);
+    tabifyDockWidget(fr, profileDock);
     connect(m_profile, &ProfilePanel::selectionChanged, m_map, &HeapMapView::setMarkedAddresses);
     connect(m_profile, &ProfilePanel::profileShown, this,
             [this] { m_inspector->setProfile(m_profile->profile()); });
@@ -140,6 +141,16 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_inspectorDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
         if (visible) refreshInspector();
     });
+    // The profile is folded at each moment only while something shows it: its tab in front, or
+    // the span inspector (which lists the span's sampled objects) open.
+    auto profileWanted = [this, profileDock] {
+        m_profile->setWanted(m_profileInView || m_inspectorDock->isVisible());
+    };
+    connect(profileDock, &QDockWidget::visibilityChanged, this, [this, profileWanted](bool v) {
+        m_profileInView = v;
+        profileWanted();
+    });
+    connect(m_inspectorDock, &QDockWidget::visibilityChanged, this, profileWanted);
 
     buildStatusBar();
     m_stRead->setToolTip(tr("time the worker thread took to read the state at the cursor"));

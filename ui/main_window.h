@@ -142,6 +142,7 @@ private:
     QTimer m_seriesThrottle;  // live: series reloaded at most once a second
     SpanInspector* m_inspector = nullptr;
     ProfilePanel* m_profile = nullptr;
+    bool m_profileInView = true;  // the profile dock's tab is in front
     QDockWidget* m_inspectorDock = nullptr;
     QTimer m_sideThrottle;  // live, following: fragmentation and size classes at most once a second
     bool m_sidePending = false;

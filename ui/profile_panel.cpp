@@ -134,8 +134,27 @@ void ProfilePanel::clear() {
     onProfile(nullptr);
 }
 
+void ProfilePanel::setWanted(bool wanted) {
+    m_wanted = wanted;
+    if (wanted && m_stale) request();
+}
+
+bool ProfilePanel::catchUp() {
+    if (!m_stale) return false;
+    const bool wanted = m_wanted;
+    m_wanted = true;  // for this request only
+    request();
+    m_wanted = wanted;
+    return true;
+}
+
 void ProfilePanel::request() {
     if (!m_client->isOpen()) return;
+    if (!m_wanted && m_selectedPath.empty() && window()->isVisible()) {
+        m_stale = true;
+        return;
+    }
+    m_stale = false;
     if (m_range)
         m_client->requestProfile(m_range->first, m_range->second, true);
     else if (m_t >= 0)

@@ -51,6 +51,15 @@ public:
     // The live sampled objects of the selected frame's stacks (what the heap map outlines).
     const std::vector<session::ProfileSample>& selectedSamples() const { return m_selectedSamples; }
 
+    // Whether anything shows the profile at the moment: its dock's tab in front, or the span
+    // inspector open (MainWindow says). When nothing does and no frame is selected (whose
+    // objects the heap map outlines), a new moment is not folded (a pass over every sample of the
+    // session); the panel catches up when it is wanted again, or when catchUp() is called (an
+    // export). A window not shown (tests, exports) always folds.
+    void setWanted(bool wanted);
+    bool catchUp();  // true if a profile was asked for (profileShown follows)
+    bool stale() const { return m_stale; }
+
     const ProfilePtr& profile() const { return m_profile; }
     FlameGraphView* flameGraph() const { return m_flame; }
     ProfileModel* topDownModel() const { return m_topDown; }
@@ -78,6 +87,7 @@ private:
 
     SessionClient* m_client;
     int64_t m_t = -1;
+    bool m_wanted = true, m_stale = false;
     std::optional<std::pair<int64_t, int64_t>> m_range;
     ProfilePtr m_profile;
     ProfileMetric m_metric = ProfileMetric::InuseBytes;

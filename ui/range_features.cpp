@@ -25,6 +25,7 @@
 #include "frame_export.h"
 #include "main_window.h"
 #include "presenter.h"
+#include "profile_panel.h"
 #include "range_panel.h"
 #include "span_inspector.h"
 #include "spanscope/session_export.h"
@@ -254,6 +255,15 @@ bool RangeFeatures::exportView(const QString& name, const QString& path, QSize s
         QTimer::singleShot(10000, &loop, &QEventLoop::quit);
         requestFlowAtCursor();
         loop.exec();
+    }
+    // The same for the profile panel, which folds the profile only while it is wanted.
+    auto* profile = qobject_cast<ProfilePanel*>(m_window->panel(QStringLiteral("profile")));
+    if ((name == QLatin1String("profile") || name == QLatin1String("window")) && profile &&
+        profile->stale()) {
+        QEventLoop loop;
+        connect(profile, &ProfilePanel::profileShown, &loop, &QEventLoop::quit);
+        QTimer::singleShot(10000, &loop, &QEventLoop::quit);
+        if (profile->catchUp()) loop.exec();
     }
     return exportWidget(w, path, size, err);
 }

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include <QAbstractItemModelTester>
+#include <QDockWidget>
 #include <QFile>
 #include <QProcess>
 #include <QSignalSpy>
@@ -870,6 +871,13 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     w.show();
     w.openFile(s_path);
     ProfilePanel* panel = w.profilePanel();
+    // Behind the fragmentation tab the panel does not fold the profile; in front it does.
+    ASSERT_TRUE(uitest::waitFor([&] { return w.moment() != nullptr; }));
+    QTest::qWait(300);
+    EXPECT_TRUE(!panel->profile() && panel->stale());
+    auto* profileDock = w.findChild<QDockWidget*>(QStringLiteral("profile"));
+    ASSERT_NE(profileDock, nullptr);
+    profileDock->raise();
     ASSERT_TRUE(uitest::waitFor(
         [&] {
             return panel->profile() && panel->profile()->available && w.summary() &&
@@ -962,6 +970,7 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     // A time range selected on the timeline: what was allocated in it, as 'top --range'.
     const int64_t mid = w.summary()->info.endNs / 2;
     w.timeline()->setSelection(0, mid);
+    profileDock->raise();  // (a selection brings the Range tab to the front)
     ASSERT_TRUE(panel->range().has_value());
     EXPECT_EQ(*panel->range(), std::make_pair(int64_t(0), mid));
     EXPECT_EQ(panel->metric(), ProfileMetric::AllocBytes);
@@ -975,6 +984,7 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     EXPECT_TRUE(panel->summaryText().startsWith(QStringLiteral("Allocated in")))
         << panel->summaryText().toStdString();
     w.timeline()->clearSelection();
+    profileDock->raise();
     EXPECT_FALSE(panel->range().has_value());
     EXPECT_EQ(panel->metric(), ProfileMetric::InuseBytes);
     ASSERT_TRUE(
