@@ -119,6 +119,42 @@ bool convertProfSamples(sqlite3* db, std::string* why) {
         why);
 }
 
+// Schema 4 compresses keyframes (event_block.h, compressKeyframe): the raw ones of an older file
+// are compressed in place (a blob already compressed, or damaged, is left as it is).
+bool compressKeyframes(sqlite3* db, std::string* why) {
+    std::vector<int64_t> ids;
+    {
+        Stmt q(db, "SELECT id FROM keyframes ORDER BY id");
+        if (!q.st) return true;  // no keyframes table: nothing to compress
+        while (sqlite3_step(q.st) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(q.st, 0));
+    }
+    Stmt rd(db, "SELECT data FROM keyframes WHERE id = ?");
+    Stmt up(db, "UPDATE keyframes SET data = ? WHERE id = ?");
+    std::vector<uint8_t> z;
+    for (const int64_t id : ids) {  // one at a time: a big heap's keyframes need not fit at once
+        sqlite3_reset(rd.st);
+        sqlite3_bind_int64(rd.st, 1, id);
+        if (sqlite3_step(rd.st) != SQLITE_ROW) continue;
+        const auto* b = static_cast<const uint8_t*>(sqlite3_column_blob(rd.st, 0));
+        const int n = sqlite3_column_bytes(rd.st, 0);
+        if (!b || n <= 0 || n % int(sizeof(SpanRecord)) != 0 || b[0] == 0x28) continue;
+        if (!detail::compressKeyframe(b, size_t(n), &z)) {
+            *why = "compress a keyframe: zstd failed";
+            return false;
+        }
+        sqlite3_reset(rd.st);
+        sqlite3_bind_blob(up.st, 1, z.data(), int(z.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(up.st, 2, id);
+        const bool ok = sqlite3_step(up.st) == SQLITE_DONE;
+        sqlite3_reset(up.st);
+        if (!ok) {
+            *why = std::string("compress the keyframes: ") + sqlite3_errmsg(db);
+            return false;
+        }
+    }
+    return true;
+}
+
 bool hasRealTable(sqlite3* db, const char* name) {
     Stmt q(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
     sqlite3_bind_text(q.st, 1, name, -1, SQLITE_STATIC);
@@ -168,7 +204,8 @@ UpgradeResult upgradeSession(const std::string& path, std::string* message) {
               sqlite3_exec(dst.db, "PRAGMA journal_mode=DELETE; BEGIN", nullptr, nullptr,
                            nullptr) == SQLITE_OK &&
               (!hasRealTable(dst.db, "events") || convertEvents(dst.db, &why)) &&
-              (!hasRealTable(dst.db, "prof_samples") || convertProfSamples(dst.db, &why));
+              (!hasRealTable(dst.db, "prof_samples") || convertProfSamples(dst.db, &why)) &&
+              compressKeyframes(dst.db, &why);
     if (ok) {
         const std::string sql =
             "DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS prof_samples; "

@@ -191,10 +191,37 @@ TEST(EventsTable, AnOldSessionOpensAndUpgrades) {
         before = r->spansAt(20000);
     }
     ASSERT_FALSE(before.empty());
-    // Turn it into a version-2 file: a real events table, no blocks.
+    // Turn it into a version-2 file: a real events table, no blocks, raw keyframes.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(registerSessionTables(db), SQLITE_OK);
+    {
+        std::vector<std::pair<int64_t, std::vector<uint8_t>>> raw;
+        sqlite3_stmt* q = nullptr;
+        sqlite3_prepare_v2(db, "SELECT id, data FROM keyframes", -1, &q, nullptr);
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            std::vector<uint8_t> r;
+            std::string why;
+            ASSERT_TRUE(session::detail::keyframeBytes(sqlite3_column_blob(q, 1),
+                                                       size_t(sqlite3_column_bytes(q, 1)),
+                                                       size_t(1) << 30, &r, &why))
+                << why;
+            raw.emplace_back(sqlite3_column_int64(q, 0), std::move(r));
+        }
+        sqlite3_finalize(q);
+        sqlite3_prepare_v2(db, "UPDATE keyframes SET data = ? WHERE id = ?", -1, &q, nullptr);
+        for (const auto& [id, r] : raw) {
+            sqlite3_bind_blob(q, 1, r.data(), int(r.size()), SQLITE_STATIC);
+            sqlite3_bind_int64(q, 2, id);
+            ASSERT_EQ(sqlite3_step(q), SQLITE_DONE);
+            sqlite3_reset(q);
+        }
+        sqlite3_finalize(q);
+    }
+    const char* kRawKeyframes =
+        "SELECT count(*) FROM keyframes WHERE length(data) > 0 AND hex(substr(data, 1, 4)) <> "
+        "'28B52FFD'";
+    ASSERT_GT(sqlInt(db, kRawKeyframes), 0);
     ASSERT_EQ(sqlite3_exec(db,
                            "CREATE TABLE old_events AS SELECT * FROM events;"
                            "DROP TABLE event_blocks; DROP TABLE event_block_data;"
@@ -229,6 +256,7 @@ TEST(EventsTable, AnOldSessionOpensAndUpgrades) {
     ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
     EXPECT_EQ(sqlInt(db, "PRAGMA user_version"), kSchemaVersion);
     EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM sqlite_master WHERE name = 'events'"), 0);
+    EXPECT_EQ(sqlInt(db, kRawKeyframes), 0) << "the keyframes were compressed";
     sqlite3_close(db);
 }
 
