@@ -4,6 +4,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace spanscope::session::detail {
@@ -178,8 +179,9 @@ bool compressKeyframe(const void* raw, size_t bytes, std::vector<uint8_t>* out) 
     return true;
 }
 
-bool keyframeBytes(const void* blob, size_t bytes, size_t maxBytes, std::vector<uint8_t>* out,
+bool keyframeBytes(const void* blob, size_t bytes, size_t countedBytes, std::vector<uint8_t>* out,
                    std::string* why) {
+    const size_t maxBytes = std::min(countedBytes, size_t(64) * bytes + (size_t(1) << 20));
     const auto* b = static_cast<const uint8_t*>(blob);
     out->clear();
     if (!b || bytes == 0) return true;

@@ -237,10 +237,7 @@ void checkKeyframes(sqlite3* db, uint64_t pageSize, size_t numClasses, int64_t e
             Query d(db, "SELECT data FROM keyframes WHERE id = " + std::to_string(id));
             std::string zwhy;
             const size_t want = size_t(spans) * sizeof(SpanRecord);
-            // At most what the span count says, and at most 64 times the blob (span records
-            // compress about 5x): a frame claiming more is refused before anything is allocated.
-            const size_t most = std::min(want, size_t(64) * size_t(bytes) + (1 << 20));
-            if (d.row() && !detail::keyframeBytes(sqlite3_column_blob(d.st, 0), size_t(bytes), most,
+            if (d.row() && !detail::keyframeBytes(sqlite3_column_blob(d.st, 0), size_t(bytes), want,
                                                   &raw, &zwhy))
                 problem = zwhy;
             else if (raw.size() != want)

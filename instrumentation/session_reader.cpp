@@ -227,16 +227,14 @@ std::vector<SpanRecord> SessionReader::plausibleSpans(const void* stored, int st
                                                       int64_t spanCount) {
     std::vector<SpanRecord> spans;
     if (!stored || storedBytes <= 0) return spans;
-    // Compressed from schema 4: at most what its span count says, and at most 64 times its size
-    // (span records compress about 5x), so a hostile frame header allocates nothing big. (A raw
-    // blob, as schema 3 wrote, is read as it is: SQLite has read it already.)
+    // Compressed from schema 4 (bounded by its span count and its own size; a raw blob, as
+    // schema 3 wrote, is read as it is: SQLite has read it already).
     std::vector<uint8_t> raw;
     std::string why;
     const size_t counted = spanCount > 0 && spanCount <= (int64_t{1} << 26)
                                ? size_t(spanCount) * sizeof(SpanRecord)
                                : 0;
-    const size_t maxBytes = std::min<size_t>(size_t(64) * size_t(storedBytes) + (1 << 20), counted);
-    if (!detail::keyframeBytes(stored, size_t(storedBytes), maxBytes, &raw, &why)) {
+    if (!detail::keyframeBytes(stored, size_t(storedBytes), counted, &raw, &why)) {
         warnOnce("keyframes", why + " (skipped)");
         return spans;
     }

@@ -17,6 +17,7 @@
 #include <QTabBar>
 #include <QThread>
 #include <QTimer>
+#include <functional>
 
 #include "compare_view.h"
 #include "export.h"
@@ -246,25 +247,23 @@ bool RangeFeatures::exportView(const QString& name, const QString& path, QSize s
         *err = tr("no view named %1").arg(name);
         return false;
     }
-    // The flow view behind another tab was not kept up to date: its rates at the cursor first
-    // (at most 10 s; a failed read leaves the view's own message).
-    if ((name == QLatin1String("flow") || name == QLatin1String("window")) && m_flowStale &&
-        !m_selection) {
+    // A view kept up to date only while in view (the flow, the profile) catches up first: asked,
+    // then waited for (at most 10 s; a failed read leaves the view's own message).
+    auto catchUp = [](auto* sender, auto shown, const std::function<bool()>& ask) {
         QEventLoop loop;
-        connect(this, &RangeFeatures::flowShown, &loop, &QEventLoop::quit);
+        QObject::connect(sender, shown, &loop, &QEventLoop::quit);
         QTimer::singleShot(10000, &loop, &QEventLoop::quit);
-        requestFlowAtCursor();
-        loop.exec();
-    }
-    // The same for the profile panel, which folds the profile only while it is wanted.
+        if (ask()) loop.exec();
+    };
+    const bool whole = name == QLatin1String("window");
+    if ((whole || name == QLatin1String("flow")) && m_flowStale && !m_selection)
+        catchUp(this, &RangeFeatures::flowShown, [this] {
+            requestFlowAtCursor();
+            return true;
+        });
     auto* profile = qobject_cast<ProfilePanel*>(m_window->panel(QStringLiteral("profile")));
-    if ((name == QLatin1String("profile") || name == QLatin1String("window")) && profile &&
-        profile->stale()) {
-        QEventLoop loop;
-        connect(profile, &ProfilePanel::profileShown, &loop, &QEventLoop::quit);
-        QTimer::singleShot(10000, &loop, &QEventLoop::quit);
-        if (profile->catchUp()) loop.exec();
-    }
+    if ((whole || name == QLatin1String("profile")) && profile)
+        catchUp(profile, &ProfilePanel::profileShown, [profile] { return profile->catchUp(); });
     return exportWidget(w, path, size, err);
 }
 

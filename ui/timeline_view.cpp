@@ -252,73 +252,69 @@ void TimelineView::setGaps(std::vector<session::DropGap> gaps) {
 // The cycles as bands over the plot (drawForeground caches them).
 void TimelineView::paintBands(QPainter* p, const QRectF& plot) const {
     if (!m_data) return;
-    {  // (one block: the bands' helpers and their loop)
-        // Sweep generations (malloc mode) follow one another: alternate two shades so that each
-        // is a band of its own, and mark where each begins. GC cycles (managed mode) are orange.
-        // A GC cycle's phases (gc_phases): sweep termination (stop-the-world) -> mark
-        // (concurrent) -> mark termination (stop-the-world) -> off. Bands by phase; the pauses,
-        // far shorter than a pixel on most scales, also get a red tick at the top.
-        auto phasesOf = [&](int64_t cycle) {
-            std::vector<const session::GcPhase*> out;
-            if (auto it = m_phasesOfCycle.find(cycle); it != m_phasesOfCycle.end())
-                for (size_t i = it->second.first; i < it->second.second; i++)
-                    if (m_data->phases[i].cycle == cycle) out.push_back(&m_data->phases[i]);
-            return out;
-        };
-        const QColor markBand(230, 140, 40, 60), stwBand(220, 40, 40, 110),
-            stwTick(220, 40, 40, 220);
-        // A cycle that lies wholly in pixel columns already painted (by a cycle of its kind)
-        // adds nothing to see: skipped, so that a repaint costs at most a few fills per column (a
-        // 140 s recording of `frag` has 9,432 sweep generations; each fill starts Qt's raster
-        // threads: 2 s a repaint). paintedTo: the last column wholly covered, per kind.
-        double paintedTo[2] = {-1e300, -1e300};
-        double right = -1e300;  // the right edge of what the current cycle painted
-        // minWidth 0: not drawn when under a pixel (a pause on a long axis is then only its tick).
-        auto span = [&](int64_t a, int64_t b, const QColor& color, double minWidth) {
-            if (b < m_t0 || a > m_t1) return;
-            double x0 = xOf(a), x1 = xOf(b);
-            if (x1 - x0 < 1 && minWidth == 0) return;
-            if (x1 - x0 < minWidth) x1 = x0 + minWidth;
-            p->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), color);
-            right = std::max(right, x1);
-        };
-        for (const auto& c : m_data->cycles) {
-            const int64_t end = c.endNs < 0 ? m_end : c.endNs;
-            if (end < m_t0 || c.startNs > m_t1) continue;
-            double x0 = xOf(c.startNs);
-            double& painted = paintedTo[c.kind == "gc"];
-            if (std::floor(std::max(xOf(end), x0 + 1)) <= painted) continue;
-            right = -1e300;
-            const bool odd = c.cycle % 2;
-            const auto phases =
-                c.kind == "gc" ? phasesOf(c.cycle) : std::vector<const session::GcPhase*>{};
-            if (!phases.empty()) {
-                for (size_t i = 0; i < phases.size(); i++) {
-                    const session::GcPhase& ph = *phases[i];
-                    const int64_t next = i + 1 < phases.size() ? phases[i + 1]->tNs : end;
-                    if (ph.phase == "mark")
-                        span(ph.tNs, next, markBand, 1);
-                    else if (ph.phase == "sweep-termination" || ph.phase == "mark-termination") {
-                        span(ph.tNs, next, stwBand, 0);
-                        p->fillRect(QRectF(xOf(ph.tNs), plot.top(), 2, 6), stwTick);
-                    }
+    // Sweep generations (malloc mode) follow one another: alternate two shades so that each
+    // is a band of its own, and mark where each begins. GC cycles (managed mode) are orange.
+    // A GC cycle's phases (gc_phases): sweep termination (stop-the-world) -> mark
+    // (concurrent) -> mark termination (stop-the-world) -> off. Bands by phase; the pauses,
+    // far shorter than a pixel on most scales, also get a red tick at the top.
+    auto phasesOf = [&](int64_t cycle) {
+        std::vector<const session::GcPhase*> out;
+        if (auto it = m_phasesOfCycle.find(cycle); it != m_phasesOfCycle.end())
+            for (size_t i = it->second.first; i < it->second.second; i++)
+                if (m_data->phases[i].cycle == cycle) out.push_back(&m_data->phases[i]);
+        return out;
+    };
+    const QColor markBand(230, 140, 40, 60), stwBand(220, 40, 40, 110), stwTick(220, 40, 40, 220);
+    // A cycle that lies wholly in pixel columns already painted (by a cycle of its kind)
+    // adds nothing to see: skipped, so that a repaint costs at most a few fills per column (a
+    // 140 s recording of `frag` has 9,432 sweep generations; each fill starts Qt's raster
+    // threads: 2 s a repaint). paintedTo: the last column wholly covered, per kind.
+    double paintedTo[2] = {-1e300, -1e300};
+    double right = -1e300;  // the right edge of what the current cycle painted
+    // minWidth 0: not drawn when under a pixel (a pause on a long axis is then only its tick).
+    auto span = [&](int64_t a, int64_t b, const QColor& color, double minWidth) {
+        if (b < m_t0 || a > m_t1) return;
+        double x0 = xOf(a), x1 = xOf(b);
+        if (x1 - x0 < 1 && minWidth == 0) return;
+        if (x1 - x0 < minWidth) x1 = x0 + minWidth;
+        p->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), color);
+        right = std::max(right, x1);
+    };
+    for (const auto& c : m_data->cycles) {
+        const int64_t end = c.endNs < 0 ? m_end : c.endNs;
+        if (end < m_t0 || c.startNs > m_t1) continue;
+        double x0 = xOf(c.startNs);
+        double& painted = paintedTo[c.kind == "gc"];
+        if (std::floor(std::max(xOf(end), x0 + 1)) <= painted) continue;
+        right = -1e300;
+        const bool odd = c.cycle % 2;
+        const auto phases =
+            c.kind == "gc" ? phasesOf(c.cycle) : std::vector<const session::GcPhase*>{};
+        if (!phases.empty()) {
+            for (size_t i = 0; i < phases.size(); i++) {
+                const session::GcPhase& ph = *phases[i];
+                const int64_t next = i + 1 < phases.size() ? phases[i + 1]->tNs : end;
+                if (ph.phase == "mark")
+                    span(ph.tNs, next, markBand, 1);
+                else if (ph.phase == "sweep-termination" || ph.phase == "mark-termination") {
+                    span(ph.tNs, next, stwBand, 0);
+                    p->fillRect(QRectF(xOf(ph.tNs), plot.top(), 2, 6), stwTick);
                 }
-                painted = std::max(painted, std::floor(right) - 1);
-                continue;
             }
-            double x1 = xOf(end);
-            if (x1 - x0 < 2) x1 = x0 + 2;  // keep short cycles visible
-            const QColor band = c.kind == "gc" ? QColor(230, 140, 40, odd ? 70 : 40)
-                                               : QColor(90, 140, 230, odd ? 46 : 18);
-            p->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), band);
-            painted = std::max(painted, std::floor(x1) - 1);
-            p->setPen(
-                QPen(c.kind == "gc" ? QColor(200, 110, 20, 160) : QColor(60, 110, 200, 120), 1));
-            p->drawLine(QPointF(x0, plot.top()), QPointF(x0, plot.bottom()));
-            if (c.stwNs > 0) {  // stop-the-world: a red tick at the top, as wide as the pauses
-                const double w = std::max(2.0, xOf(c.startNs + int64_t(c.stwNs)) - x0);
-                p->fillRect(QRectF(x0, plot.top(), w, 6), stwTick);
-            }
+            painted = std::max(painted, std::floor(right) - 1);
+            continue;
+        }
+        double x1 = xOf(end);
+        if (x1 - x0 < 2) x1 = x0 + 2;  // keep short cycles visible
+        const QColor band = c.kind == "gc" ? QColor(230, 140, 40, odd ? 70 : 40)
+                                           : QColor(90, 140, 230, odd ? 46 : 18);
+        p->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), band);
+        painted = std::max(painted, std::floor(x1) - 1);
+        p->setPen(QPen(c.kind == "gc" ? QColor(200, 110, 20, 160) : QColor(60, 110, 200, 120), 1));
+        p->drawLine(QPointF(x0, plot.top()), QPointF(x0, plot.bottom()));
+        if (c.stwNs > 0) {  // stop-the-world: a red tick at the top, as wide as the pauses
+            const double w = std::max(2.0, xOf(c.startNs + int64_t(c.stwNs)) - x0);
+            p->fillRect(QRectF(x0, plot.top(), w, 6), stwTick);
         }
     }
 }

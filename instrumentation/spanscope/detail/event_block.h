@@ -75,8 +75,10 @@ private:
 // base is page-aligned, so a raw blob's first byte is 0, never the magic's 0x28).
 bool compressKeyframe(const void* raw, size_t bytes, std::vector<uint8_t>* out);
 // A keyframe blob's span record bytes into out: copied if raw, else decompressed; false with a
-// reason if the frame is damaged or would exceed maxBytes (checked before anything is allocated).
-bool keyframeBytes(const void* blob, size_t bytes, size_t maxBytes, std::vector<uint8_t>* out,
+// reason if the frame is damaged, or would exceed the bytes its span count says (countedBytes) or
+// 64 times its own size (span records compress about 5x): checked before anything is allocated,
+// so a hostile frame header costs nothing.
+bool keyframeBytes(const void* blob, size_t bytes, size_t countedBytes, std::vector<uint8_t>* out,
                    std::string* why);
 
 }  // namespace spanscope::session::detail
