@@ -7,7 +7,8 @@
 # programs initialise theirs); Go's binary-trees. Objects are pointerful and
 # under 512 bytes, where Go 1.19 and spanscope (Go 1.22+'s layout) lay them out alike.
 # Per shape: cycles for the same allocated volume (median over runs), per-cycle heap0->heap1->heap2
-# and goal (medians over every cycle of every run; forced cycles left out), stop-the-world pauses
+# and goal (medians over every cycle of every run; forced cycles left out), where the trigger fell
+# ((heap0 - last heap2) / (goal - last heap2)), the MB allocated during the mark, stop-the-world pauses
 # (sweep termination, mark termination: median and max), mark wall time, idle-worker time, GC CPU %
 # (GCCPUFraction, idle marking excluded on both sides, as Go does), peak RSS.
 #   bench/gc_compare.sh [--runs N] [--gcbench PATH] [--shapes "steady-gogc100 limit ..."]
@@ -59,7 +60,16 @@ trace() {  # file column: stw1 mark stw2 idle heap0 heap1 heap2 goal
   grep '^gc [0-9]* @' "$1" | grep -v '(forced)' | awk -v col="$2" '{
     split($5, clk, "+"); split($8, cpu, "[+/]"); split($11, h, "->");
     v["stw1"] = clk[1]; v["mark"] = clk[2]; v["stw2"] = clk[3]; v["idle"] = cpu[4];
-    v["heap0"] = h[1]; v["heap1"] = h[2]; v["heap2"] = h[3]; v["goal"] = $13; print v[col] }'
+    v["heap0"] = h[1]; v["heap1"] = h[2]; v["heap2"] = h[3]; v["goal"] = $13
+    v["inmark"] = h[2] - h[1]  # allocated during the mark (allocated black)
+    # where the trigger fell between the last marked heap and this goal (Go 1.19 bounds it to 0.7-0.95)
+    v["trigger"] = ($2 != 1 && $13 > prev) ? sprintf("%.2f", (h[1] - prev) / ($13 - prev)) : ""
+    prev = h[3]; if (v[col] != "") print v[col] }'
+}
+# cycles each run completed (gctrace lines, forced ones left out): NumGC is read while a cycle may
+# still be running (Go printed 9 lines where its NumGC said 8), so the lines are the count to compare
+cycles() {
+  grep '^gc [0-9]* @' "$1" | awk '$2 == 1 && NR > 1 {print n; n = 0} !/(forced)/ {n++} END {print n}'
 }
 
 echo "# $(go version | cut -d' ' -f3) vs spanscope, $(nproc) CPUs, $runs run(s) each, interleaved, $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -74,18 +84,19 @@ for shape in $shapes; do
   echo
   echo "### $shape: \`$env ${args}\`"
   echo
-  echo '| impl | cycles | heap0->heap1->heap2 MB | goal MB | sweep-term. pause ms | mark-term. pause ms (max) | mark ms | idle mark ms | GC CPU % | peak RSS MB | seconds |'
-  echo '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|'
+  echo '| impl | cycles | heap0->heap1->heap2 MB | goal MB | trigger | MB allocated in mark | sweep-term. pause ms | mark-term. pause ms (max) | mark ms | idle mark ms | GC CPU % | peak RSS MB | seconds |'
+  echo '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|'
   for impl in spanscope go; do
     o=$tmp/$impl.out t=$tmp/$impl.trace
-    printf '| %s | %s | %s->%s->%s | %s | %s | %s (%s) | %s | %s | %.1f | %s | %s |\n' "$impl" \
-      "$(field num_gc < "$o" | median)" "$(trace "$t" heap0 | median)" "$(trace "$t" heap1 | median)" \
-      "$(trace "$t" heap2 | median)" "$(trace "$t" goal | median)" "$(trace "$t" stw1 | median)" \
+    printf '| %s | %s | %s->%s->%s | %s | %s | %s | %s | %s (%s) | %s | %s | %.1f | %s | %s |\n' "$impl" \
+      "$(cycles "$t" | median)" "$(trace "$t" heap0 | median)" "$(trace "$t" heap1 | median)" \
+      "$(trace "$t" heap2 | median)" "$(trace "$t" goal | median)" "$(trace "$t" trigger | median)" \
+      "$(trace "$t" inmark | median)" "$(trace "$t" stw1 | median)" \
       "$(trace "$t" stw2 | median)" "$(trace "$t" stw2 | maxof)" "$(trace "$t" mark | median)" \
       "$(trace "$t" idle | median)" "$(field gc_cpu_fraction < "$o" | median | awk '{print $1 * 100}')" \
       "$(field peak_rss_mb < "$o" | median)" "$(field seconds < "$o" | median)"
   done
-  sc=$(field num_gc < "$tmp/spanscope.out" | median) gc=$(field num_gc < "$tmp/go.out" | median)
+  sc=$(cycles "$tmp/spanscope.trace" | median) gc=$(cycles "$tmp/go.trace" | median)
   sg=$(trace "$tmp/spanscope.trace" goal | median) gg=$(trace "$tmp/go.trace" goal | median)
   awk -v a="$sc" -v b="$gc" -v c="$sg" -v d="$gg" 'BEGIN {
     printf "\nspanscope/Go: cycles %.2f (budget 0.85-1.15), median goal %s (budget 0.90-1.10)\n",
