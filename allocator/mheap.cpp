@@ -116,16 +116,16 @@ void MHeap::freeSpanStruct(MSpan* s) {
 }
 
 namespace {
-// Malloc mode: a span is worth a sweep once a quarter of its slots (two of a small span) were
-// freed; each refill then hands out a batch, as Go's sweeps after a GC do. Fewer frees wait for the
-// next sweep generation. The classes whose spans malloc mode enlarges (mallocClassNPages) wait for
-// a sixth: their one-page spans asked at 2 of 8..14 slots (14-25%), and a quarter of the larger
-// spans kept more free slots idle (churn-1t's peak RSS 1.25x glibc's at a quarter, 1.19x at a
-// sixth, as with one-page spans). Managed mode: any free slot (Go).
-uint16_t mallocSweepThreshold(int cls, size_t nelems) {
-    if (cls != 0 && mallocClassNPages(cls) > kClassToAllocNPages[cls])
-        return static_cast<uint16_t>(nelems / 6);
-    return static_cast<uint16_t>(nelems >= 16 ? nelems / 4 : (nelems >= 8 ? 2 : 1));
+// Malloc mode: a span is worth a sweep once a sixteenth of its slots were freed, and at least 4
+// (2 of an 8..15-slot span, 1 below); each refill then hands out that batch, as Go's sweeps after a
+// GC do. Fewer frees wait for the next sweep generation. Until 2026-12-03 the share was a quarter
+// (a sixth for the spans malloc mode enlarges): the slots freed and not yet worth a sweep were up
+// to a quarter of the heap, and the heap that much larger and sparser (churn-1t's peak RSS 1.25x
+// glibc's against 1.13x now, churn-mt's 1.20x against 1.10x, and churn-mt 0.85x glibc's speed
+// against 1.0x with the deeper free cache; docs/BENCHMARKS.md). Managed mode: any free slot (Go).
+uint16_t mallocSweepThreshold(size_t nelems) {
+    if (nelems >= 16) return static_cast<uint16_t>(nelems / 16 > 4 ? nelems / 16 : 4);
+    return static_cast<uint16_t>(nelems >= 8 ? 2 : 1);
 }
 }  // namespace
 
@@ -168,7 +168,7 @@ MSpan* MHeap::allocSpan(size_t npages, uint8_t spc, size_t alignPages) {
     s->sweepgen = sweepgen();
     s->managed = m_managed;
     s->limit = base + nelems * s->elemsize;
-    s->sweepThreshold = m_managed ? 1 : mallocSweepThreshold(cls, nelems);
+    s->sweepThreshold = m_managed ? 1 : mallocSweepThreshold(nelems);
     // Remote frees count toward the threshold in grains of up to 8 per bitmap word (freeFast): at
     // most a grain per word short of the truth, and exact at the threshold of a one-word span.
     const size_t perWord = s->sweepThreshold / nwords;

@@ -149,7 +149,7 @@ TEST(Malloc, FreedSlotsAreReusedAfterSweep) {
 TEST(Malloc, FreeCacheHandsBackTheLastFreesFirst) {
     sweepAll();  // no sweep of an earlier generation left to count frees meanwhile
     std::vector<void*> ps;
-    for (int i = 0; i < 10; i++) ps.push_back(ssMalloc(48));
+    for (int i = 0; i < detail::kFreeCacheDepth + 3; i++) ps.push_back(ssMalloc(48));
     MemStats before{}, freed{}, again{};
     readMemStats(&before);
     for (void* p : ps) ssFree(p);
@@ -236,15 +236,16 @@ TEST(Malloc, FreeCacheIsGivenBackToTheSpans) {
 }
 
 // A 1 KiB object lives in a 4-page span of 32 slots (Go's span for the class is one page of 8),
-// which asks for a sweep at a sixth of its slots. Churning the class replaces objects through
-// refills that each hand out that batch, and the heap's counters and validate() stay exact.
+// which asks for a sweep at 4 of its slots (mallocSweepThreshold). Churning the class replaces
+// objects through refills that each hand out that batch, and the heap's counters and validate()
+// stay exact.
 TEST(Malloc, SmallClassSpansAreEnlargedAndChurnStaysConsistent) {
     void* p = ssMalloc(1000);
     const detail::MSpan* s = detail::spanOf(reinterpret_cast<uintptr_t>(p));
     ASSERT_NE(s, nullptr);
     EXPECT_EQ(s->npages, 4u);
     EXPECT_EQ(s->nelems, 32u);
-    EXPECT_EQ(s->sweepThreshold, 5u);
+    EXPECT_EQ(s->sweepThreshold, 4u);
     ssFree(p);
 
     sweepAll();

@@ -49,21 +49,21 @@ TEST(MCentralTest, FullSpanIsRefilledOnlyOnceEnoughFreesMakeItWorthSweeping) {
     t.cache->releaseAll();
     ASSERT_EQ(s->whereNow(), SpanWhere::FullSwept);
     MCentral& c = t.h().central(kTestSpc);
-    ASSERT_EQ(s->sweepThreshold, 32u);
-    for (size_t i = 0; i < 31; i++) remoteFree(t.h(), s, i * 4);
+    ASSERT_EQ(s->sweepThreshold, 8u);  // a sixteenth of 128 slots (mallocSweepThreshold)
+    for (size_t i = 0; i < 7; i++) remoteFree(t.h(), s, i * 16);
     EXPECT_EQ(s->whereNow(), SpanWhere::FullSwept);  // one short: not worth a sweep yet
     MSpan* fresh = c.cacheSpan(t.h());
     EXPECT_NE(fresh, s);
     c.uncacheSpan(t.h(), fresh);  // empty: back to the heap
-    remoteFree(t.h(), s, 31 * 4);
+    remoteFree(t.h(), s, 7 * 16);
     EXPECT_EQ(s->whereNow(), SpanWhere::FullUnswept);  // markDirty
     long swept = -1;
     EXPECT_EQ(c.cacheSpan(t.h(), &swept), s);
-    EXPECT_EQ(swept, 32);  // swept on the way
-    EXPECT_EQ(s->allocCount, 96u);
+    EXPECT_EQ(swept, 8);  // swept on the way
+    EXPECT_EQ(s->allocCount, 120u);
     EXPECT_FALSE(s->isAllocated(0));
     EXPECT_TRUE(s->isAllocated(1));
-    EXPECT_EQ(t.stats().BySize[kTestClass].Frees, 32u);
+    EXPECT_EQ(t.stats().BySize[kTestClass].Frees, 8u);
     c.uncacheSpan(t.h(), s);
 }
 

@@ -22,20 +22,21 @@ TEST(SweepTest, SweepFreesTheFreedSlotsAndCountsThem) {
     TestHeap t;
     MSpan* s = fullSpan(t);
     ASSERT_NE(s, nullptr);
-    for (size_t i = 0; i < 128; i += 7) remoteFree(t.h(), s, i);  // 19 frees: below threshold
+    ASSERT_EQ(s->sweepThreshold, 8u);
+    for (size_t i = 0; i < 128; i += 19) remoteFree(t.h(), s, i);  // 7 frees: below threshold
     EXPECT_EQ(s->allocCount, 128u);  // nothing is reused before a sweep
     const uint64_t liveBefore = t.stats().HeapLive;
     const uint32_t sg = t.h().bumpSweepgenExclusive();
     EXPECT_EQ(s->sweepgen, sg - 2);  // unswept now
     t.h().sweepAllUnswept();
     EXPECT_EQ(s->sweepgen, sg);
-    EXPECT_EQ(s->allocCount, 128u - 19);
-    for (size_t i = 0; i < 128; i++) EXPECT_EQ(s->isAllocated(i), i % 7 != 0) << i;
-    EXPECT_EQ(s->whereNow(), SpanWhere::FullSwept);  // 19 free slots: fewer than the 32 it takes
+    EXPECT_EQ(s->allocCount, 128u - 7);
+    for (size_t i = 0; i < 128; i++) EXPECT_EQ(s->isAllocated(i), i % 19 != 0) << i;
+    EXPECT_EQ(s->whereNow(), SpanWhere::FullSwept);  // 7 free slots: fewer than the 8 it takes
     const MemStats st = t.stats();
-    EXPECT_EQ(st.BySize[kTestClass].Frees, 19u);
-    EXPECT_EQ(st.HeapLive, liveBefore - 19 * 64);
-    EXPECT_EQ(st.HeapObjects, 128u - 19);
+    EXPECT_EQ(st.BySize[kTestClass].Frees, 7u);
+    EXPECT_EQ(st.HeapLive, liveBefore - 7 * 64);
+    EXPECT_EQ(st.HeapObjects, 128u - 7);
 }
 
 TEST(SweepTest, SpanWithNothingLeftGoesBackToTheHeap) {

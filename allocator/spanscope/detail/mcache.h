@@ -62,9 +62,12 @@ extern constinit thread_local MCache t_mcache __attribute__((tls_model("initial-
 
 void initThreadCache(MCache* c);
 
-// The free cache's depth per class (glibc's tcache_count), for slots of 16..1024 bytes; the
-// 8-byte class has no second word for the key, larger ones gain little and hold more memory.
-inline constexpr uint8_t kFreeCacheDepth = 7;
+// The free cache's depth per class, for slots of 16..1024 bytes; the 8-byte class has no second
+// word for the key, larger ones gain little and hold more memory. glibc's tcache holds 7 per bin
+// and has fastbins and its unsorted list behind it; 32 here (at most 312 KiB a thread, over its 30
+// classes) took churn-mt from 0.85x to 1.0x glibc's speed and server +10% against 7, and 64 or 128
+// gained nothing more (docs/BENCHMARKS.md).
+inline constexpr uint8_t kFreeCacheDepth = 32;
 inline constexpr size_t kFreeCacheMaxSize = 1024;
 extern uintptr_t g_freeCacheKey;  // random, set when the heap is made
 void mcacheForkPrepare();
