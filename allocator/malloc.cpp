@@ -93,9 +93,36 @@ void markDirtySlow(MSpan* s) {
 }
 
 void freeRemoteGrain(MSpan* s, size_t w, uint64_t bit, void* ptr) {
-    countRemoteFrees(s);
+    countRemoteFrees(s, s->freeGrain);
     if (SPANSCOPE_UNLIKELY(__atomic_fetch_or(&s->freeBits[w], bit, __ATOMIC_SEQ_CST) & bit))
         reportBadFree("double free", ptr);
+}
+
+// As freeSmall's single remote free, for the whole batch: the grains it completes are counted
+// before the bits are published (after the OR the span may be swept empty and freed by another
+// thread), then one OR, whose old value finds a free of the batch that another thread made too.
+void publishFreeBatch(MCache& c) {
+    const uint64_t mask = c.batchMask;
+    if (!mask) return;
+    MSpan* s = c.batchSpan;
+    const size_t w = c.batchWord;
+    c.batchSpan = nullptr;  // the span may be freed once the bits are out
+    c.batchMask = 0;
+    const unsigned grain = s->freeGrain;
+    const unsigned before = popcount64Hot(loadRelaxed(s->freeBits[w]));
+    const unsigned grains = (before + popcount64Hot(mask)) / grain - before / grain;
+    if (grains) countRemoteFrees(s, grains * grain);
+    const uint64_t base = s->startAddr, size = s->elemsize;
+    if (const uint64_t twice = __atomic_fetch_or(&s->freeBits[w], mask, __ATOMIC_SEQ_CST) & mask)
+        reportBadFree("double free",
+                      reinterpret_cast<void*>(base + (w * 64 + __builtin_ctzll(twice)) * size));
+}
+
+void freeRemoteBatched(MCache& c, MSpan* s, size_t w, uint64_t bit) {
+    publishFreeBatch(c);
+    c.batchSpan = s;
+    c.batchWord = static_cast<uint32_t>(w);
+    c.batchMask = bit;
 }
 
 void freeSampled(void* ptr, MSpan* s) {

@@ -105,11 +105,13 @@ void initThreadCache(MCache* c) {
     }
     // The free cache opens only when threadExit will run for this cache and drain it (a cache
     // re-made in a thread's last destructor rounds, or before the key exists, never is).
-    if (g_keyReady.load() && c->destructorRounds++ < 3 && pthread_setspecific(g_exitKey, c) == 0)
+    if (g_keyReady.load() && c->destructorRounds++ < 3 && pthread_setspecific(g_exitKey, c) == 0) {
         for (int cls = 1; cls < kNumSizeClasses; cls++)
             c->freeRoom[cls] = kClassToSize[cls] >= 16 && kClassToSize[cls] <= kFreeCacheMaxSize
                                    ? kFreeCacheDepth
                                    : 0;
+        c->batchOpen = true;
+    }
     SPANSCOPE_RECORD(threadStart());
 }
 
@@ -161,6 +163,8 @@ void MCache::drainFreeCache(bool close) {
         }
         if (close) freeRoom[cls] = 0;
     }
+    publishFreeBatch(*this);
+    if (close) batchOpen = false;
 }
 
 void MCache::releaseAll() {

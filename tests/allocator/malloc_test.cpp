@@ -2,6 +2,7 @@
 // spans going back to the heap, and misuse reports.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -365,6 +366,61 @@ TEST(Malloc, SweepCycleRecordsCarryTheGenerationNumber) {
 #endif
 }
 
+// Remote frees batched per bitmap word: a thread's run of frees into one word of a span it does
+// not cache is held, the span still showing the objects allocated, and published with one OR when
+// a free goes elsewhere or the thread's caches are flushed. 8-byte objects: no free cache.
+TEST(Malloc, ARunOfRemoteFreesIsHeldThenPublishedTogether) {
+    std::vector<void*> ps;
+    for (int i = 0; i < 256; i++) ps.push_back(ssMalloc(8));
+    // Ten objects of one span and one bitmap word (the main thread's cached span: remote for t).
+    const detail::MSpan* s = nullptr;
+    size_t word = 0;
+    std::vector<void*> run;
+    for (void* p : ps) {
+        const detail::MSpan* sp = detail::spanOf(reinterpret_cast<uintptr_t>(p));
+        const size_t w = sp->objIndex(reinterpret_cast<uintptr_t>(p)) / 64;
+        if (sp != s || w != word) run.clear(), s = sp, word = w;
+        run.push_back(p);
+        if (run.size() == 10) break;
+    }
+    ASSERT_EQ(run.size(), 10u);
+    auto bit = [&](void* p) {
+        return uint64_t{1} << (s->objIndex(reinterpret_cast<uintptr_t>(p)) % 64);
+    };
+    std::thread([&] {
+        ssFree(ssMalloc(8));  // a live cache: the batch opens with it
+        for (void* p : run) ssFree(p);
+        for (void* p : run)
+            EXPECT_FALSE(__atomic_load_n(&s->freeBits[word], __ATOMIC_ACQUIRE) & bit(p))
+                << "held in the thread's batch";
+        flushThreadCache();
+        for (void* p : run)
+            EXPECT_TRUE(__atomic_load_n(&s->freeBits[word], __ATOMIC_ACQUIRE) & bit(p))
+                << "published";
+    }).join();
+    for (void* p : ps)
+        if (std::find(run.begin(), run.end(), p) == run.end()) ssFree(p);
+}
+
+// Batched or not, every free is counted once the thread is gone (its exit publishes the batch).
+TEST(Malloc, RemoteFreesOfAThreadThatExitsAreAllCounted) {
+    sweepAll();
+    MemStats before{}, after{};
+    readMemStats(&before);
+    std::vector<void*> ps;
+    for (int i = 0; i < 3000; i++) ps.push_back(ssMalloc(i % 3 ? 8 : 2000));
+    std::thread([&] {
+        ssFree(ssMalloc(8));
+        for (void* p : ps) ssFree(p);
+    }).join();
+    sweepAll();
+    readMemStats(&after);
+    EXPECT_EQ(after.Frees - before.Frees, after.Mallocs - before.Mallocs);
+    EXPECT_EQ(after.HeapAlloc, before.HeapAlloc);
+    char why[256] = "";
+    EXPECT_TRUE(validateHeap(why, sizeof why)) << why;
+}
+
 TEST(MallocDeathTest, DoubleFreeIsReported) {
     EXPECT_DEATH(
         {
@@ -381,6 +437,38 @@ TEST(MallocDeathTest, DoubleFreeFromAnotherThreadIsReported) {
             void* p = ssMalloc(32);
             std::thread([p] { ssFree(p); }).join();
             std::thread([p] { ssFree(p); }).join();
+        },
+        "double free");
+}
+
+// A free held in one thread's batch and made again by another: found when the second batch is
+// published (the first one was, at its thread's exit).
+TEST(MallocDeathTest, ADoubleFreeAcrossTwoBatchesIsReported) {
+    EXPECT_DEATH(
+        {
+            void* p = ssMalloc(8);
+            std::thread([p] {
+                ssFree(ssMalloc(8));
+                ssFree(p);
+            }).join();
+            std::thread([p] {
+                ssFree(ssMalloc(8));
+                ssFree(p);
+                flushThreadCache();
+            }).join();
+        },
+        "double free");
+}
+
+TEST(MallocDeathTest, ADoubleFreeInsideABatchIsReported) {
+    EXPECT_DEATH(
+        {
+            void* p = ssMalloc(8);
+            std::thread([p] {
+                ssFree(ssMalloc(8));
+                ssFree(p);
+                ssFree(p);
+            }).join();
         },
         "double free");
 }

@@ -18,6 +18,10 @@ SPANSCOPE_NOINLINE void markDirtySlow(MSpan* s);
 // freeSmall's slow paths: the free that completes a grain of remote frees, and a free into a span
 // holding heap-profile samples (profileFree first).
 SPANSCOPE_NOINLINE void freeRemoteGrain(MSpan* s, size_t w, uint64_t bit, void* ptr);
+// Remote frees batched per bitmap word (MCache::batchSpan): publishes the batch held, if any, and
+// starts one with this free; publishFreeBatch only publishes.
+SPANSCOPE_NOINLINE void freeRemoteBatched(MCache& c, MSpan* s, size_t w, uint64_t bit);
+SPANSCOPE_NOINLINE void publishFreeBatch(MCache& c);
 SPANSCOPE_NOINLINE void freeSampled(void* ptr, MSpan* s);
 [[noreturn]] void reportBadFree(const char* what, const void* p);
 SPANSCOPE_NOINLINE void freeCacheKeyFound(MCache& c, MSpan* s, void* ptr);
@@ -67,13 +71,14 @@ SPANSCOPE_INLINE void freeCachePush(MCache& c, MSpan* s, uint8_t cls, void* ptr)
     if (SPANSCOPE_UNLIKELY(++c.frees[cls] >= kFreeCacheStatsBatch)) flushFreeCacheStats(c, cls);
 }
 
-// One grain of remote frees toward s's sweep threshold; the grain that reaches it asks mcentral
-// to move the span to an unswept set (markDirty).
-SPANSCOPE_INLINE void countRemoteFrees(MSpan* s) {
-    const uint16_t grain = s->freeGrain, threshold = s->sweepThreshold;
+// Remote frees toward s's sweep threshold, n of them (whole grains); the add that reaches it asks
+// mcentral to move the span to an unswept set (markDirty).
+SPANSCOPE_INLINE void countRemoteFrees(MSpan* s, unsigned n) {
+    const uint16_t threshold = s->sweepThreshold;
     if (__atomic_load_n(&s->pendingFrees, __ATOMIC_RELAXED) >= threshold) return;
-    const unsigned after = __atomic_add_fetch(&s->pendingFrees, grain, __ATOMIC_SEQ_CST);
-    if (after >= threshold && after - grain < threshold) markDirtySlow(s);
+    const unsigned after =
+        __atomic_add_fetch(&s->pendingFrees, static_cast<uint16_t>(n), __ATOMIC_SEQ_CST);
+    if (after >= threshold && after - n < threshold) markDirtySlow(s);
 }
 
 SPANSCOPE_INLINE void* mallocFast(size_t size) {
@@ -118,6 +123,17 @@ SPANSCOPE_INLINE void freeSmall(MSpan* s, void* ptr) {
     // Also catches a free by the owner followed by one from here (the adjacent local word).
     if (SPANSCOPE_UNLIKELY(loadRelaxed(s->localFreeBits()[w]) & bit))
         reportBadFree("double free", ptr);
+    // Batched: this thread's frees into one word are held and published with one atomic OR (a
+    // tree, or objects allocated together and freed together), checked against the batch here and
+    // against the span's bits when published; a free into another word publishes the batch held
+    // and starts a new one.
+    MCache& c = t_mcache;
+    if (c.batchSpan == s && c.batchWord == w) {
+        if (SPANSCOPE_UNLIKELY(c.batchMask & bit)) reportBadFree("double free", ptr);
+        c.batchMask |= bit;
+        return;
+    }
+    if (SPANSCOPE_LIKELY(c.batchOpen)) return freeRemoteBatched(c, s, w, bit);
     // Count the free toward the span's sweep threshold before publishing it: once the bit is set
     // the span may be swept empty and freed by another thread, so nothing here may touch it after.
     // Counted in grains: the free that makes its bitmap word hold a multiple of freeGrain frees

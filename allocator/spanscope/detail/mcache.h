@@ -44,6 +44,15 @@ struct MCache {
     // flushThreadCache); the malloc and free counters count it freed at once.
     void* freeHead[kNumSizeClasses];
     uint8_t freeRoom[kNumSizeClasses];  // how many more a class may hold; 0 unless Live
+    // Malloc mode: this thread's frees into one bitmap word of a span it does not cache (the word
+    // of its latest such free), held back and published together (one atomic OR instead of one per
+    // object) when a free goes to another word or span, or the free cache drains. Until then the
+    // span shows the objects allocated, as for the free cache. Open exactly when the free cache
+    // is.
+    MSpan* batchSpan;
+    uint64_t batchMask;
+    uint32_t batchWord;
+    bool batchOpen;
 
     // Slow path of small allocation: the cached span for spc is full (or absent). Go's nextFree +
     // refill. Returns null only when out of memory.
@@ -52,8 +61,9 @@ struct MCache {
     bool refill(uint8_t spc);
     // Go's releaseAll: uncache every span (malloc mode: after draining the free cache).
     void releaseAll();
-    // Gives every object in the free cache back to its span (a free as freeFast's); closes the
-    // cache too when close is set (thread exit: later frees take the ordinary path).
+    // Gives every object in the free cache back to its span (a free as freeFast's) and publishes
+    // the batched remote frees; closes both when close is set (thread exit: later frees take the
+    // ordinary path).
     void drainFreeCache(bool close);
 };
 
