@@ -69,15 +69,26 @@ HeapArena* MHeap::newArena(uintptr_t base) {
 // Go's mheap.grow: ask for whole 4 MiB chunks; reserve 64 MiB arenas as needed. Called locked.
 bool MHeap::grow(size_t npages) {
     size_t ask = (npages * kPageSize + PageAlloc::kChunkBytes - 1) & ~(PageAlloc::kChunkBytes - 1);
+    bool mapped = false;
     if (m_curEnd - m_curBase < ask) {
         size_t bytes = (ask + kArenaBytes - 1) & ~(kArenaBytes - 1);
         void* hint = reinterpret_cast<void*>(m_curEnd ? m_curEnd : m_nextHint);
         uintptr_t base = reinterpret_cast<uintptr_t>(m_source->reserve(bytes, kArenaBytes, hint));
-        if (!base || base + bytes > (uintptr_t{1} << PageAlloc::kAddrBits)) return false;
+        if (!base) return false;
+        // Usable before any metadata is made for it: what the kernel will not back fails here
+        // and the allocation returns null (ENOMEM), as glibc's does, rather than aborting.
+        const uintptr_t start = base == m_curEnd ? m_curBase : base;
+        if (base + bytes > (uintptr_t{1} << PageAlloc::kAddrBits) ||
+            !m_source->map(reinterpret_cast<void*>(start), ask)) {
+            m_source->release(reinterpret_cast<void*>(base), bytes);
+            return false;
+        }
+        mapped = true;
         if (base != m_curEnd && m_curEnd > m_curBase) {
             // Not contiguous: hand the rest of the old arena to the page allocator first.
             size_t rest = m_curEnd - m_curBase;
-            m_source->map(reinterpret_cast<void*>(m_curBase), rest);
+            if (!m_source->map(reinterpret_cast<void*>(m_curBase), rest))
+                fatal("out of memory: cannot map the %zu bytes left of an arena", rest);
             m_pages.grow(m_curBase, rest);
             m_heapReleased += rest;
             m_grownBytes += rest;
@@ -87,8 +98,8 @@ bool MHeap::grow(size_t npages) {
         m_curEnd = base + bytes;
     }
     uintptr_t base = m_curBase;
+    if (!mapped && !m_source->map(reinterpret_cast<void*>(base), ask)) return false;
     m_curBase += ask;
-    m_source->map(reinterpret_cast<void*>(base), ask);
     m_pages.grow(base, ask);
     m_heapReleased += ask;  // fresh memory counts as released until used, as in Go
     m_grownBytes += ask;

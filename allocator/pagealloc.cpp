@@ -122,8 +122,8 @@ void PageAlloc::commitSummaries(uintptr_t base, size_t bytes, int levels) {
         uintptr_t b = reinterpret_cast<uintptr_t>(&m_sums[l][lo]) & ~(kOsPage - 1);
         uintptr_t e =
             (reinterpret_cast<uintptr_t>(&m_sums[l][hi + 1]) + kOsPage - 1) & ~(kOsPage - 1);
-        sysMap(reinterpret_cast<void*>(b),
-               e - b);  // idempotent on committed pages; new ones read 0
+        if (!sysMap(reinterpret_cast<void*>(b), e - b))  // idempotent; new pages read 0
+            fatal("out of memory: cannot map %zu bytes of page summaries", e - b);
     }
 }
 

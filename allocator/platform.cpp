@@ -4,6 +4,7 @@
 #include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,9 +140,24 @@ void* sysReserve(size_t bytes, size_t align, void* hint) {
     return reinterpret_cast<void*>(aligned);
 }
 
-void sysMap(void* p, size_t bytes) {
-    if (mprotect(p, bytes, PROT_READ | PROT_WRITE) != 0)
-        fatal("out of memory: cannot map %zu bytes at %p (errno %d)", bytes, p, errno);
+bool sysMap(void* p, size_t bytes) {
+    return mprotect(p, bytes, PROT_READ | PROT_WRITE) == 0;
+}
+
+void sysFree(void* p, size_t bytes) {
+    munmap(p, bytes);
+}
+
+size_t sysMemoryBytes() {
+    static std::atomic<size_t> s_bytes{0};
+    size_t b = s_bytes.load(std::memory_order_relaxed);
+    if (!b) {
+        struct sysinfo si {};
+        b = sysinfo(&si) == 0 ? (static_cast<size_t>(si.totalram) + si.totalswap) * si.mem_unit : 0;
+        if (!b) b = ~size_t{0};  // unknown: no bound
+        s_bytes.store(b, std::memory_order_relaxed);
+    }
+    return b;
 }
 
 void sysUnused(void* p, size_t bytes) {

@@ -421,6 +421,33 @@ TEST(Malloc, RemoteFreesOfAThreadThatExitsAreAllCounted) {
     EXPECT_TRUE(validateHeap(why, sizeof why)) << why;
 }
 
+// Within the address space but beyond what the machine can back: null and ENOMEM from every
+// entry point, at once (a 64 TiB request once made a million arenas' metadata and hung), and the
+// heap goes on.
+TEST(Malloc, ARequestNoMachineCanBackIsOutOfMemory) {
+    for (size_t huge : {size_t{1} << 46, size_t{1} << 44}) {
+        errno = 0;
+        EXPECT_EQ(ssMalloc(huge), nullptr);
+        EXPECT_EQ(errno, ENOMEM);
+        errno = 0;
+        EXPECT_EQ(ssCalloc(1, huge), nullptr);
+        EXPECT_EQ(errno, ENOMEM);
+        errno = 0;
+        EXPECT_EQ(ssAlignedAlloc(1 << 20, huge), nullptr);
+        EXPECT_EQ(errno, ENOMEM);
+        void* p = ssMalloc(100);
+        memset(p, 7, 100);
+        errno = 0;
+        EXPECT_EQ(ssRealloc(p, huge), nullptr);
+        EXPECT_EQ(errno, ENOMEM);
+        EXPECT_EQ(static_cast<unsigned char*>(p)[99], 7) << "the block is left as it was";
+        ssFree(p);
+    }
+    void* q = ssMalloc(1 << 20);
+    ASSERT_NE(q, nullptr);
+    ssFree(q);
+}
+
 TEST(MallocDeathTest, DoubleFreeIsReported) {
     EXPECT_DEATH(
         {

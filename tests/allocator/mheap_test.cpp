@@ -100,6 +100,21 @@ TEST(MHeapTest, RefusedGrowthIsOutOfMemoryAndLeavesTheHeapUsable) {
     t.h().freeSpan(again);
 }
 
+// The kernel refusing to back a reservation (more than memory and swap under its default
+// overcommit): out of memory, the reservation given back, no arena made for it, the heap usable.
+TEST(MHeapTest, AMappingTheSourceRefusesIsOutOfMemoryAndGivesTheReservationBack) {
+    TestHeap t(false, 4 * kArenaBytes);
+    t.source.refuseMaps = true;
+    EXPECT_EQ(t.h().allocSpan(kArenaBytes / kPageSize + 1, kLargeClass), nullptr);
+    EXPECT_EQ(t.source.releasedBytes, 2 * kArenaBytes);
+    EXPECT_EQ(t.source.mappedBytes, 0u);
+    t.source.refuseMaps = false;
+    MSpan* s = t.h().allocSpan(1, kLargeClass);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(spanOf(s->base()), s);
+    t.h().freeSpan(s);
+}
+
 TEST(MHeapTest, LargeObjectsCountTheirPagesAndGrowInPlace) {
     TestHeap t;
     void* p = t.h().allocLarge(3 * kPageSize + 1, kPageSize, true);

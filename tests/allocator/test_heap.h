@@ -37,10 +37,16 @@ public:
         reservedBytes += bytes;
         return reinterpret_cast<void*>(b);
     }
-    void map(void* p, size_t bytes) override {
+    bool map(void* p, size_t bytes) override {
         EXPECT_TRUE(owns(p, bytes));
+        if (refuseMaps) return false;
         EXPECT_EQ(mprotect(p, bytes, PROT_READ | PROT_WRITE), 0);
         mappedBytes += bytes;
+        return true;
+    }
+    void release(void* p, size_t bytes) override {
+        EXPECT_TRUE(owns(p, bytes));
+        releasedBytes += bytes;
     }
     void unused(void* p, size_t bytes) override {
         EXPECT_TRUE(owns(p, bytes));
@@ -53,7 +59,8 @@ public:
     }
 
     size_t reserveCalls = 0, refused = 0;
-    size_t reservedBytes = 0, mappedBytes = 0, unusedBytes = 0;
+    size_t reservedBytes = 0, mappedBytes = 0, unusedBytes = 0, releasedBytes = 0;
+    bool refuseMaps = false;  // as the kernel refuses memory it cannot back
 
 private:
     uintptr_t m_begin = 0, m_next = 0, m_end = 0;

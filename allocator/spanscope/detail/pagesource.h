@@ -15,8 +15,11 @@ public:
     // Address space of `bytes`, aligned to `align`, not yet readable (Go's sysReserve); hint is
     // where the heap would like it. Null when refused: the heap then reports out of memory.
     virtual void* reserve(size_t bytes, size_t align, void* hint) = 0;
-    // Reserved -> ready: readable, writable, zero (Go's sysMap). Must not fail.
-    virtual void map(void* p, size_t bytes) = 0;
+    // Reserved -> ready: readable, writable, zero (Go's sysMap). False when the OS will not back
+    // it (more than memory and swap under Linux's default overcommit): out of memory.
+    virtual bool map(void* p, size_t bytes) = 0;
+    // Gives back a reservation the heap could not use (map refused it).
+    virtual void release(void* p, size_t bytes) = 0;
     // The physical pages back to their source; the range reads as zero when used again (Go's
     // sysUnused).
     virtual void unused(void* p, size_t bytes) = 0;
@@ -31,10 +34,14 @@ protected:
 class OsPageSource final : public PageSource {
 public:
     constexpr OsPageSource() = default;
+    // At most the machine's memory and swap in one request: more could never be backed, and
+    // making arena metadata for it (a 64 TiB malloc is a million arenas) would take the process
+    // down where malloc must return null.
     void* reserve(size_t bytes, size_t align, void* hint) override {
-        return sysReserve(bytes, align, hint);
+        return bytes > sysMemoryBytes() ? nullptr : sysReserve(bytes, align, hint);
     }
-    void map(void* p, size_t bytes) override { sysMap(p, bytes); }
+    bool map(void* p, size_t bytes) override { return sysMap(p, bytes); }
+    void release(void* p, size_t bytes) override { sysFree(p, bytes); }
     void unused(void* p, size_t bytes) override { sysUnused(p, bytes); }
 };
 
