@@ -23,9 +23,9 @@ void printErr(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
 // Address space: Reserved (PROT_NONE) -> Ready (read/write) -> released (MADV_DONTNEED) -> reused.
 void* sysReserve(size_t bytes, size_t align, void* hint);
-bool sysMap(void* p, size_t bytes);     // Reserved -> Ready; false when the kernel refuses
-void sysFree(void* p, size_t bytes);    // Reserved -> gone (a reservation that was refused)
-size_t sysMemoryBytes();                // physical memory plus swap (sysinfo), read once
+bool sysMap(void* p, size_t bytes);   // Reserved -> Ready; false when the kernel refuses
+void sysFree(void* p, size_t bytes);  // Reserved -> gone (a reservation that was refused)
+size_t sysMemoryBytes();  // physical memory plus swap (sysinfo), or SPANSCOPE_RESERVE_LIMIT; once
 void sysUnused(void* p, size_t bytes);  // give the physical pages back; contents read as zero
 void* sysAllocMeta(size_t bytes);       // zeroed read/write metadata, never freed
 uint64_t nanotime();                    // CLOCK_MONOTONIC in ns
