@@ -302,10 +302,9 @@ void* arenaAlloc(size_t bytes) {
     return p;
 }
 
-// Go's stkbucket: the bucket of this stack, made if new. g_lock held.
-Bucket* stackBucket(const uintptr_t* stk, int n) {
+// Go's stkbucket: the bucket of this stack (hash h), made if new. g_lock held.
+Bucket* stackBucket(const uintptr_t* stk, int n, uint64_t h) {
     if (!g_buckhash) g_buckhash = static_cast<Bucket**>(mapMeta(kBucketHashSize * sizeof(Bucket*)));
-    const uint64_t h = hashStack(stk, n);
     Bucket** head = &g_buckhash[h % kBucketHashSize];
     for (Bucket* b = *head; b; b = b->next)
         if (b->hash == h && b->nstk == static_cast<uint32_t>(n) &&
@@ -432,10 +431,21 @@ void profileAlloc(MCache* c, void* p, size_t size, bool managed) {
 #endif
     const uintptr_t addr = reinterpret_cast<uintptr_t>(p);
     MSpan* s = spanOf(addr);
-    Bucket* b;
+    // The thread's last buckets first: a bucket's hash and stack never change once made, and
+    // buckets are never freed, so they are read without the lock.
+    const uint64_t h = hashStack(stk, n);
+    const size_t ci = h % 8;
+    Bucket* b = static_cast<Bucket*>(c->bucket[ci]);
+    if (b && !(c->bucketHash[ci] == h && b->nstk == static_cast<uint32_t>(n) &&
+               memcmp(b->stk, stk, n * sizeof(uintptr_t)) == 0))
+        b = nullptr;
     {
         LockGuard g(g_lock);
-        b = stackBucket(stk, n);
+        if (!b) {
+            b = stackBucket(stk, n, h);
+            c->bucketHash[ci] = h;
+            c->bucket[ci] = b;
+        }
         b->allocs++;
         b->allocBytes += size;
         if (s) {

@@ -53,6 +53,10 @@ struct MCache {
     uint64_t batchMask;
     uint32_t batchWord;
     bool batchOpen;
+    // The heap profile's buckets this thread's samples found last, by stack hash (mprof.cpp): a
+    // hit spares the shared bucket table's chain head, a cache miss at every sample.
+    uint64_t bucketHash[8];
+    void* bucket[8];
 
     // Slow path of small allocation: the cached span for spc is full (or absent). Go's nextFree +
     // refill. Returns null only when out of memory.
