@@ -1,6 +1,8 @@
 // The malloc-mode API: sizes and slots, alignment, calloc/realloc semantics, reuse after sweep,
 // spans going back to the heap, and misuse reports.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -398,6 +400,47 @@ TEST(Malloc, ARunOfRemoteFreesIsHeldThenPublishedTogether) {
             EXPECT_TRUE(__atomic_load_n(&s->freeBits[word], __ATOMIC_ACQUIRE) & bit(p))
                 << "published";
     }).join();
+    for (void* p : ps)
+        if (std::find(run.begin(), run.end(), p) == run.end()) ssFree(p);
+}
+
+// A fork child has only the forking thread: the batches other threads held are published in it
+// (the program freed those objects), and its heap is consistent.
+TEST(Malloc, AForkChildPublishesTheBatchesOfThreadsItLeftBehind) {
+    std::vector<void*> ps;
+    for (int i = 0; i < 256; i++) ps.push_back(ssMalloc(8));
+    const detail::MSpan* s = detail::spanOf(reinterpret_cast<uintptr_t>(ps[0]));
+    std::vector<void*> run;  // objects of ps[0]'s span and bitmap word
+    const size_t word = s->objIndex(reinterpret_cast<uintptr_t>(ps[0])) / 64;
+    for (void* p : ps)
+        if (detail::spanOf(reinterpret_cast<uintptr_t>(p)) == s &&
+            s->objIndex(reinterpret_cast<uintptr_t>(p)) / 64 == word && run.size() < 8)
+            run.push_back(p);
+    ASSERT_GE(run.size(), 2u);
+    uint64_t mask = 0;
+    for (void* p : run) mask |= uint64_t{1} << (s->objIndex(reinterpret_cast<uintptr_t>(p)) % 64);
+    std::atomic<int> step{0};
+    std::thread t([&] {
+        ssFree(ssMalloc(8));
+        for (void* p : run) ssFree(p);  // held in this thread's batch
+        step = 1;
+        while (step.load() != 2) std::this_thread::yield();
+    });
+    while (step.load() != 1) std::this_thread::yield();
+    ASSERT_EQ(__atomic_load_n(&s->freeBits[word], __ATOMIC_ACQUIRE) & mask, 0u) << "held";
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const bool published =
+            (__atomic_load_n(&s->freeBits[word], __ATOMIC_ACQUIRE) & mask) == mask;
+        _exit(published && validateHeap() ? 0 : 1);
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child's heap";
+    EXPECT_EQ(__atomic_load_n(&s->freeBits[word], __ATOMIC_ACQUIRE) & mask, 0u)
+        << "the parent's batch is still its thread's";
+    step = 2;
+    t.join();
     for (void* p : ps)
         if (std::find(run.begin(), run.end(), p) == run.end()) ssFree(p);
 }
