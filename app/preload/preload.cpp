@@ -1,6 +1,8 @@
 // libspanscope.so: the malloc family and C++ operator new/delete, interposed with LD_PRELOAD (or by
-// linking), all served by the malloc-mode Go heap. Exports only these symbols; no dlsym, so the
-// very first allocation of the process (before any constructor) works.
+// linking), all served by the malloc-mode Go heap. Exports only these symbols; no dlsym (but on
+// operator new's failure path), so the very first allocation of the process (before any
+// constructor) works.
+#include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <sys/syscall.h>
@@ -141,16 +143,61 @@ extern "C" __attribute__((weak)) void __cxa_throw(void*, void*, void (*)(void*))
 __attribute__((weak)) std::new_handler cxxGetNewHandler() __asm__("_ZSt15get_new_handlerv");
 
 namespace {
+// A C program that loaded a C++ library after start-up (dlopen, RTLD_LOCAL included) has a C++
+// runtime the weak references did not bind to: found on the failure path by name, as loaded
+// (RTLD_NOLOAD), and its bad_alloc thrown through its own __cxa_throw (Itanium C++ ABI: the object
+// is one vtable pointer, at the vtable's address point two words in).
+struct LateCxxRuntime {
+    std::new_handler (*getNewHandler)();
+    void* (*allocateException)(size_t);
+    void (*throwException)(void*, void*, void (*)(void*));
+    char* vtable;
+    void* typeinfo;
+    void (*dtor)(void*);
+};
+
+void* lateSymbol(const char* name) {
+    for (const char* lib : {"libstdc++.so.6", "libc++abi.so.1", "libc++.so.1"})
+        if (void* h = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD)) {
+            void* sym = dlsym(h, name);
+            dlclose(h);
+            if (sym) return sym;
+        }
+    return nullptr;
+}
+
+bool findLateCxxRuntime(LateCxxRuntime* rt) {
+    rt->getNewHandler =
+        reinterpret_cast<std::new_handler (*)()>(lateSymbol("_ZSt15get_new_handlerv"));
+    rt->allocateException =
+        reinterpret_cast<void* (*)(size_t)>(lateSymbol("__cxa_allocate_exception"));
+    rt->throwException =
+        reinterpret_cast<void (*)(void*, void*, void (*)(void*))>(lateSymbol("__cxa_throw"));
+    rt->vtable = static_cast<char*>(lateSymbol("_ZTVSt9bad_alloc"));
+    rt->typeinfo = lateSymbol("_ZTISt9bad_alloc");
+    rt->dtor = reinterpret_cast<void (*)(void*)>(lateSymbol("_ZNSt9bad_allocD1Ev"));
+    return rt->allocateException && rt->throwException && rt->vtable && rt->typeinfo && rt->dtor;
+}
+
 void* newSlow(size_t size, size_t align, bool nothrow) {
+    LateCxxRuntime late{};
+    const bool bound = __cxa_throw != nullptr;
+    const bool lateFound = !bound && findLateCxxRuntime(&late);
     for (;;) {
         void* p = align ? mallocAligned(align, size) : mallocFast(size);
         if (p) return p;
-        std::new_handler h = cxxGetNewHandler ? cxxGetNewHandler() : nullptr;
+        std::new_handler h = bound       ? (cxxGetNewHandler ? cxxGetNewHandler() : nullptr)
+                             : lateFound ? (late.getNewHandler ? late.getNewHandler() : nullptr)
+                                         : nullptr;
         if (!h) {
             if (nothrow) return nullptr;
-            if (!__cxa_throw)  // no C++ runtime loaded: nothing could catch it
+            if (bound) throw std::bad_alloc();
+            if (!lateFound)  // no C++ runtime loaded: nothing could catch it
                 fatal("operator new: out of memory (%zu bytes), and no C++ runtime to throw", size);
-            throw std::bad_alloc();
+            void* e = late.allocateException(sizeof(void*));
+            *static_cast<void**>(e) = late.vtable + 2 * sizeof(void*);
+            late.throwException(e, late.typeinfo, late.dtor);
+            __builtin_unreachable();
         }
         h();
     }
