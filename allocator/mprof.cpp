@@ -5,9 +5,9 @@
 //   sampleAlloc (inline, mprof.h): c->nextSample -= slot bytes; at <= 0 -> profileAlloc:
 //     draw the next distance from an exponential distribution with mean MemProfileRate (Go's
 //     fastexprand), capture the stack (_Unwind_Backtrace, at most 64 frames), find or make its
-//     bucket (Go's stkbucket), remember the object (address -> bucket, bytes; Go attaches a profile
-//     special to the span instead) and count it in its span's nsampled, emit ProfStack (once per
-//     bucket per stream) and ProfAlloc.
+//     bucket (Go's stkbucket), remember the object (address -> bucket, bytes, in a table; a large
+//     object's in its span, as Go attaches a profile special to the span) and count it in its
+//     span's nsampled, emit ProfStack (once per bucket per stream) and ProfAlloc.
 //   free (malloc mode): free() looks at its span's nsampled; only when it is non-zero does it look
 //     the address up here (profileFree). Managed heap: the sweeper does the same for the slots it
 //     frees (profileSweep), as Go's sweep frees profile specials.
@@ -78,6 +78,14 @@ char* g_arena = nullptr;  // bump allocation of buckets (Go's persistentalloc)
 size_t g_arenaLeft = 0;
 Sample* g_samples = nullptr;
 size_t g_samplesCap = 0;  // power of two
+// Large objects' samples are kept in their spans (MSpan::profBucket), which this list finds for
+// walkSampledObjects: a span pointer per slot, or a free slot (odd: the next free slot's index + 1,
+// shifted left one, then |1). Its live part is as small as the large samples alive, so an insert
+// or a remove touches a line or two that are usually cached, where the table above would cost a
+// miss into a cold slot each (`large` and `realloc` sample every few allocations).
+uintptr_t* g_large = nullptr;
+size_t g_largeCap = 0, g_largeLen = 0;
+size_t g_largeFree = 0;  // first free slot's index + 1, 0 = none
 size_t g_nsamples = 0;
 std::atomic<bool> g_forkRegistered{false};
 
@@ -134,22 +142,46 @@ uint32_t fastrand() {
     return static_cast<uint32_t>((t_rand * 0x2545f4914f6cdd1dull) >> 32);
 }
 
-// log2(x) for x >= 1 from the exponent and an atanh series on the mantissa (Go's fastlog2 uses
-// an interpolated table; this needs neither a table nor libm, and is accurate to ~1e-9).
-double log2Of(double x) {
-    uint64_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    const int exp = static_cast<int>((bits >> 52) & 0x7ff) - 1023;
-    bits = (bits & ((uint64_t{1} << 52) - 1)) | (uint64_t{1023} << 52);
-    double m;
-    memcpy(&m, &bits, sizeof m);  // in [1, 2)
+// log2(m) for m in [1, 2], by the series 2 atanh(z) with z = (m - 1) / (m + 1) <= 1/3, to double
+// precision; at compile time only (the table below).
+constexpr double log2Series(double m) {
     const double z = (m - 1) / (m + 1), z2 = z * z;
     double term = z, sum = 0;
-    for (int k = 1; k <= 21; k += 2) {
+    for (int k = 1; k <= 41; k += 2) {
         sum += term / k;
         term *= z2;
     }
-    return exp + 2 * sum * 1.4426950408889634;  // ln(m) / ln(2)
+    return 2 * sum * 1.4426950408889634;  // ln(m) / ln(2)
+}
+
+// Go's fastlog2table: log2(1 + i/32) for i in 0..32 (mkfastlog2table.go).
+constexpr int kFastlogNumBits = 5;
+constexpr int kFastlogScaleBits = 20;
+struct FastlogTable {
+    double v[(1 << kFastlogNumBits) + 1];
+};
+constexpr FastlogTable makeFastlogTable() {
+    FastlogTable t{};
+    for (int i = 0; i <= (1 << kFastlogNumBits); i++)
+        t.v[i] = log2Series(1.0 + double(i) / (1 << kFastlogNumBits));
+    return t;
+}
+constexpr FastlogTable kFastlogTable = makeFastlogTable();
+
+// Go's fastlog2 (fastlog2.go): the exponent, plus log2 of the mantissa interpolated linearly
+// between the table's points by the mantissa's next 20 bits. Its error (under 2e-4) is what Go's
+// sampling distances have. (Until 2026-12-03 an 11-term series with a division per term, accurate
+// to 1e-9 and a tenth of `large`'s profiling cost: docs/BENCHMARKS.md, "Heap profiling".)
+double fastlog2(double x) {
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    const int64_t exp = static_cast<int64_t>((bits >> 52) & 0x7ff) - 1023;
+    const uint64_t index = (bits >> (52 - kFastlogNumBits)) % (1 << kFastlogNumBits);
+    const uint64_t scale =
+        (bits >> (52 - kFastlogNumBits - kFastlogScaleBits)) % (1 << kFastlogScaleBits);
+    const double low = kFastlogTable.v[index], high = kFastlogTable.v[index + 1];
+    return static_cast<double>(exp) + low +
+           (high - low) * static_cast<double>(scale) * (1.0 / (1 << kFastlogScaleBits));
 }
 
 // Go's fastexprand: an exponential sample with the given mean, at least 1.
@@ -157,7 +189,7 @@ int64_t fastexprand(int64_t mean) {
     if (mean > 0x7000000) mean = 0x7000000;
     constexpr int kRandomBitCount = 26;
     const uint32_t q = (fastrand() & ((1u << kRandomBitCount) - 1)) + 1;
-    double qlog = log2Of(static_cast<double>(q)) - kRandomBitCount;
+    double qlog = fastlog2(static_cast<double>(q)) - kRandomBitCount;
     if (qlog > 0) qlog = 0;
     constexpr double kMinusLog2 = -0.6931471805599453;
     return static_cast<int64_t>(qlog * (kMinusLog2 * static_cast<double>(mean))) + 1;
@@ -380,6 +412,52 @@ bool removeSample(uintptr_t addr, Sample* out) {
     return true;
 }
 
+void insertLarge(MSpan* s, Bucket* b, uint64_t bytes) {
+    size_t i;
+    if (g_largeFree) {
+        i = g_largeFree - 1;
+        g_largeFree = g_large[i] >> 1;
+    } else {
+        if (g_largeLen == g_largeCap) {
+            const size_t cap = g_largeCap ? g_largeCap * 2 : 512;
+            auto* grown = static_cast<uintptr_t*>(mapMeta(cap * sizeof(uintptr_t)));
+            if (g_large) {
+                memcpy(grown, g_large, g_largeLen * sizeof(uintptr_t));
+                munmap(g_large, g_largeCap * sizeof(uintptr_t));
+            }
+            g_large = grown;
+            g_largeCap = cap;
+        }
+        i = g_largeLen++;
+    }
+    g_large[i] = reinterpret_cast<uintptr_t>(s);
+    s->profBucket = b;
+    s->profBytes = bytes;
+    s->profSlot = static_cast<uint32_t>(i);
+}
+
+// The sample of large span s, if it holds one; false if not.
+bool removeLarge(MSpan* s, Sample* out) {
+    if (s->nsampled == 0) return false;
+    *out = Sample{s->startAddr, static_cast<Bucket*>(s->profBucket), s->profBytes};
+    const size_t i = s->profSlot;
+    g_large[i] = (g_largeFree << 1) | 1;
+    g_largeFree = i + 1;
+    return true;
+}
+
+// A sampled object's record, in the table or, for a large object (its span's base), in its span.
+void insertSampled(MSpan* s, const Sample& smp) {
+    if (s->isLarge() && smp.addr == s->startAddr)
+        insertLarge(s, smp.bucket, smp.bytes);
+    else
+        insertSample(smp);
+}
+bool removeSampled(MSpan* s, uintptr_t addr, Sample* out) {
+    if (s->isLarge() && addr == s->startAddr) return removeLarge(s, out);
+    return removeSample(addr, out);
+}
+
 // The bucket's ProfStack records, unless this stream has had them already.
 void sendStack(Bucket* b, bool force) {
     const uint32_t epoch = g_sinkEpoch.load(std::memory_order_relaxed);
@@ -449,11 +527,15 @@ void profileAlloc(MCache* c, void* p, size_t size, bool managed) {
         b->allocs++;
         b->allocBytes += size;
         if (s) {
-            insertSample(Sample{addr, b, size | (managed ? kManagedBit : 0)});
+            insertSampled(s, Sample{addr, b, size | (managed ? kManagedBit : 0)});
             __atomic_store_n(&s->nsampled, static_cast<uint16_t>(s->nsampled + 1),
                              __ATOMIC_RELAXED);
-            const size_t idx = s->isLarge() ? 0 : s->objIndex(addr);
-            __atomic_fetch_or(&s->sampledSlots, uint64_t{1} << (idx % 64), __ATOMIC_RELAXED);
+            // A large span holds one object, which nobody frees while it is being allocated.
+            if (s->isLarge())
+                __atomic_store_n(&s->sampledSlots, uint64_t{1}, __ATOMIC_RELAXED);
+            else
+                __atomic_fetch_or(&s->sampledSlots, uint64_t{1} << (s->objIndex(addr) % 64),
+                                  __ATOMIC_RELAXED);
         }
     }
     if (g_eventSink.load(std::memory_order_relaxed)) {
@@ -468,7 +550,7 @@ void profileFree(MSpan* s, uintptr_t p) {
     Sample smp;
     {
         LockGuard g(g_lock);
-        if (!removeSample(p, &smp)) return;
+        if (!removeSampled(s, p, &smp)) return;
         countFree(s, smp);
     }
     emitFree(smp);
@@ -481,7 +563,7 @@ void profileSweep(MSpan* s, size_t w, uint64_t freed) {
         Sample smp;
         {
             LockGuard g(g_lock);
-            if (!removeSample(s->startAddr + i * s->elemsize, &smp)) continue;
+            if (!removeSampled(s, s->startAddr + i * s->elemsize, &smp)) continue;
             countFree(s, smp);
         }
         emitFree(smp);
@@ -566,6 +648,15 @@ size_t walkSampledObjects(void (*fn)(const SampledObject&, void*), void* ctx) {
         if (!s.addr) continue;
         fn(SampledObject{s.addr, s.bytes & ~kManagedBit, s.bucket->id,
                          (s.bytes & kManagedBit) != 0},
+           ctx);
+        n++;
+    }
+    for (size_t i = 0; i < g_largeLen; i++) {
+        if (g_large[i] & 1) continue;
+        const MSpan* s = reinterpret_cast<const MSpan*>(g_large[i]);
+        fn(SampledObject{s->startAddr, s->profBytes & ~kManagedBit,
+                         static_cast<const Bucket*>(s->profBucket)->id,
+                         (s->profBytes & kManagedBit) != 0},
            ctx);
         n++;
     }

@@ -336,6 +336,53 @@ TEST(MemProfile, WalkSampledObjectsListsLiveOnes) {
     for (void* p : v) ssFree(p);
 }
 
+// Large objects' samples live in their spans and a list of those spans (mprof.cpp): the list grows
+// past its first 512 slots, reuses the slots of freed samples, and the walk lists exactly the live
+// ones, with their sizes; frees are counted against the site.
+TEST(MemProfile, LargeSamplesAreListedUntilFreed) {
+    RateGuard rate(1);
+    constexpr size_t kBytes = 40 << 10;
+    auto walkCount = [](const std::vector<void*>& want) {
+        struct Ctx {
+            const std::vector<void*>* want;
+            size_t found;
+        } ctx{&want, 0};
+        walkSampledObjects(
+            [](const SampledObject& o, void* c) {
+                auto* x = static_cast<Ctx*>(c);
+                for (void* p : *x->want)
+                    if (reinterpret_cast<uintptr_t>(p) == o.addr && o.bytes == kBytes &&
+                        !o.managed && o.bucket)
+                        x->found++;
+            },
+            &ctx);
+        return ctx.found;
+    };
+    const auto before = totalsBySite()["site_large"];
+    std::vector<void*> v, freed, kept;
+    v.reserve(700);
+    site_large(&v, 600, kBytes);
+    EXPECT_EQ(walkCount(v), 600u);
+    for (size_t i = 0; i < v.size(); i++) (i % 2 ? kept : freed).push_back(v[i]);
+    for (void* p : freed) ssFree(p);
+    EXPECT_EQ(walkCount(freed), 0u);
+    EXPECT_EQ(walkCount(kept), 300u);
+    std::vector<void*> again;
+    again.reserve(100);
+    site_large(&again, 100, kBytes);  // into the freed slots
+    EXPECT_EQ(walkCount(again), 100u);
+    EXPECT_EQ(walkCount(kept), 300u);
+    const auto mid = totalsBySite()["site_large"];
+    EXPECT_EQ(mid.allocObjects - before.allocObjects, 700u);
+    EXPECT_EQ(mid.freeObjects - before.freeObjects, 300u);
+    for (void* p : kept) ssFree(p);
+    for (void* p : again) ssFree(p);
+    EXPECT_EQ(walkCount(kept) + walkCount(again), 0u);
+    const auto after = totalsBySite()["site_large"];
+    EXPECT_EQ(after.freeObjects - before.freeObjects, 700u);
+    EXPECT_EQ(after.freeBytes - before.freeBytes, 700u * kBytes);
+}
+
 // A sample's stack starts at the allocation entry point, whichever unwinder walks it (libunwind's
 // unw_backtrace, or libgcc's _Unwind_Backtrace under TSan): none of the profiler's own frames
 // (captureStack, profileAlloc), an allocator entry point first (ssMalloc, or mallocSlow where

@@ -69,6 +69,12 @@ struct alignas(64) MSpan {
     MSpan* prev;
     MSpan* allNext;  // allspans
     MSpan* allPrev;
+    // A large span's heap-profile sample, while nsampled is 1 (Go attaches a profile special to
+    // the span): its bucket, bytes (bit 63: managed heap) and slot in mprof.cpp's list of large
+    // spans holding one. Under the profiler's lock.
+    void* profBucket;
+    uint64_t profBytes;
+    uint32_t profSlot;
 
     uint64_t* localFreeBits() const { return freeBits + nwords; }
     uintptr_t base() const { return startAddr; }
@@ -156,7 +162,8 @@ struct alignas(64) MSpan {
     }
 };
 
-static_assert(offsetof(MSpan, allocCache) == 64 && offsetof(MSpan, pendingFrees) == 128,
+static_assert(offsetof(MSpan, allocCache) == 64 && offsetof(MSpan, pendingFrees) == 128 &&
+                  sizeof(MSpan) == 192,
               "MSpan cache-line layout");
 
 // Malloc-mode sweep (Go's sweepLocked.sweep with free bits standing in for marks): the caller
