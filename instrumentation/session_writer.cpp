@@ -102,7 +102,7 @@ bool SessionWriter::create(const std::string& path, bool overwrite, std::string*
     // Page size before the first table; WAL so readers (the GUI) never block the recorder;
     // synchronous=NORMAL: a commit survives a crash of the recorder (not a power cut).
     std::string pragmas =
-        "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
         "PRAGMA cache_size=-32768; PRAGMA application_id=" +
         std::to_string(kApplicationId) + ";";
     if (!exec(pragmas.c_str())) return out(false);

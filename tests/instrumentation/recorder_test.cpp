@@ -502,9 +502,9 @@ TEST(Recorder, AFullDiskKeepsWhatWasCommittedAndSaysSo) {
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-        // The "disk" holds 3 MiB: writes past it fail with EFBIG.
+        // The "disk" holds 1 MiB: writes past it fail with EFBIG.
         signal(SIGXFSZ, SIG_IGN);
-        rlimit lim{3 << 20, 3 << 20};
+        rlimit lim{1 << 20, 1 << 20};
         setrlimit(RLIMIT_FSIZE, &lim);
         Recorder rec;
         RecorderOptions opts;
