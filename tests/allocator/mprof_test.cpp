@@ -314,25 +314,32 @@ TEST(MemProfile, ForkWhileOtherThreadsSample) {
     churn.join();
 }
 
+// How many of want walkSampledObjects lists, each as a malloc-mode object of the given bytes with a
+// bucket.
+static size_t countListed(const std::vector<void*>& want, uint64_t bytes) {
+    struct Ctx {
+        const std::vector<void*>* want;
+        uint64_t bytes;
+        size_t found;
+    } ctx{&want, bytes, 0};
+    walkSampledObjects(
+        [](const SampledObject& o, void* c) {
+            auto* x = static_cast<Ctx*>(c);
+            for (void* p : *x->want)
+                if (reinterpret_cast<uintptr_t>(p) == o.addr && o.bytes == x->bytes && !o.managed &&
+                    o.bucket)
+                    x->found++;
+        },
+        &ctx);
+    return ctx.found;
+}
+
 TEST(MemProfile, WalkSampledObjectsListsLiveOnes) {
     RateGuard rate(1);
     std::vector<void*> v;
     v.reserve(10);
     site_small(&v, 10, 4096);
-    struct Ctx {
-        const std::vector<void*>* want;
-        size_t found;
-    } ctx{&v, 0};
-    walkSampledObjects(
-        [](const SampledObject& o, void* c) {
-            auto* x = static_cast<Ctx*>(c);
-            for (void* p : *x->want)
-                if (reinterpret_cast<uintptr_t>(p) == o.addr && o.bytes == 4096 && !o.managed &&
-                    o.bucket)
-                    x->found++;
-        },
-        &ctx);
-    EXPECT_EQ(ctx.found, 10u);
+    EXPECT_EQ(countListed(v, 4096), 10u);
     for (void* p : v) ssFree(p);
 }
 
@@ -342,22 +349,7 @@ TEST(MemProfile, WalkSampledObjectsListsLiveOnes) {
 TEST(MemProfile, LargeSamplesAreListedUntilFreed) {
     RateGuard rate(1);
     constexpr size_t kBytes = 40 << 10;
-    auto walkCount = [](const std::vector<void*>& want) {
-        struct Ctx {
-            const std::vector<void*>* want;
-            size_t found;
-        } ctx{&want, 0};
-        walkSampledObjects(
-            [](const SampledObject& o, void* c) {
-                auto* x = static_cast<Ctx*>(c);
-                for (void* p : *x->want)
-                    if (reinterpret_cast<uintptr_t>(p) == o.addr && o.bytes == kBytes &&
-                        !o.managed && o.bucket)
-                        x->found++;
-            },
-            &ctx);
-        return ctx.found;
-    };
+    auto walkCount = [](const std::vector<void*>& want) { return countListed(want, kBytes); };
     const auto before = totalsBySite()["site_large"];
     std::vector<void*> v, freed, kept;
     v.reserve(700);
