@@ -262,10 +262,11 @@ thread_local uint32_t t_walks __attribute__((tls_model("initial-exec"))) = 0;
 #endif
 
 // Return addresses from profileAlloc's caller (the allocation entry point) outwards; inside an
-// AllocatorWorkScope, only up to the scope's function. The first two frames are this function
-// and profileAlloc.
-SPANSCOPE_NOINLINE int captureStack(uintptr_t* out) {
-    constexpr int kSkip = 2;
+// AllocatorWorkScope, only up to the scope's function. Inlined into profileAlloc, whose frame is
+// the first one walked and skipped: a frame of its own cost every sample one more frame to walk
+// (libunwind's walk is most of the profiler's cost where it samples most, docs/BENCHMARKS.md).
+SPANSCOPE_INLINE int captureStack(uintptr_t* out) {
+    constexpr int kSkip = 1;
 #if SPANSCOPE_LIBUNWIND
     if (t_allocatorWork) {
         // captureStackUpTo is a frame deeper and skips itself too; the asm keeps its call from
