@@ -218,10 +218,14 @@ ProfileTree profileTreeForWindow(const ProfileTree& skeleton, const session::Hea
     t.frames = skeleton.frames;
     const size_t n = skeleton.nodes.size();
     if (n == 0) return t;
-    // Each stack's values where its path ends (total) and where its self goes, then every node's
-    // total summed into its parent's: children come after their parents, so one backward pass.
-    std::vector<ProfileValues> total(n), self(n);
+    // The skeleton's nodes, their values cleared; then each stack's values where its path ends
+    // (total) and where its self goes, and every node's total summed into its parent's: children
+    // come after their parents, so one backward pass.
+    t.nodes = skeleton.nodes;
+    for (ProfileNode& node : t.nodes) node.total = node.self = ProfileValues{};
     t.stackValues.resize(w.stacks.size());
+    t.stackNode.resize(w.stacks.size());
+    t.stackSelfNode.resize(w.stacks.size());
     for (size_t i = 0; i < w.stacks.size(); i++) {
         const session::ProfileStack& s = w.stacks[i];
         ProfileValues& v = t.stackValues[i];
@@ -229,35 +233,39 @@ ProfileTree profileTreeForWindow(const ProfileTree& skeleton, const session::Hea
                                  &v.inuseBytes);
         session::scaleHeapSample(s.allocObjects, s.allocBytes, s.rate, &v.allocObjects,
                                  &v.allocBytes);
-        if (s.index >= skeleton.stackNode.size())
-            continue;  // not in the skeleton: a caller's mistake
-        total[size_t(skeleton.stackNode[s.index])] += v;
-        self[size_t(skeleton.stackSelfNode[s.index])] += v;
+        const bool known = s.index < skeleton.stackNode.size();  // else a caller's mistake
+        t.stackNode[i] = known ? skeleton.stackNode[s.index] : 0;
+        t.stackSelfNode[i] = known ? skeleton.stackSelfNode[s.index] : 0;
+        if (!known) continue;
+        t.nodes[size_t(t.stackNode[i])].total += v;
+        t.nodes[size_t(t.stackSelfNode[i])].self += v;
     }
-    for (size_t k = n - 1; k > 0; k--) total[size_t(skeleton.nodes[k].parent)] += total[k];
-    // The nodes with anything in the window (a stack in it has allocated at least one object),
-    // renumbered in order: parents still come first, siblings keep their order.
+    for (size_t k = n - 1; k > 0; k--) t.nodes[size_t(t.nodes[k].parent)].total += t.nodes[k].total;
+    t.depth = skeleton.depth;
+    t.childStore = skeleton.childStore;
+    // The nodes with anything in the window (a stack in it has allocated at least one object).
+    // When that is every node (a moment late in a session, or a range over all of it), the tree
+    // is the skeleton's shape: its child lists, shared, still fit. Otherwise the others are left
+    // out and the rest renumbered in order: parents still come first, siblings keep their order.
+    auto empty = [](const ProfileNode& node) {
+        return node.total.allocObjects == 0 && node.total.inuseObjects == 0;
+    };
+    size_t kept = 1;
+    for (size_t k = 1; k < n; k++) kept += !empty(t.nodes[k]);
+    if (kept == n) return t;
     std::vector<int> renumber(n, -1);
-    t.nodes.reserve(n);
-    for (size_t k = 0; k < n; k++) {
-        if (k > 0 && total[k].allocObjects == 0 && total[k].inuseObjects == 0) continue;
-        const ProfileNode& from = skeleton.nodes[k];
-        ProfileNode node;
-        node.parent = k == 0 ? -1 : renumber[size_t(from.parent)];
-        node.frame = from.frame;
-        node.total = total[k];
-        node.self = self[k];
-        renumber[k] = int(t.nodes.size());
-        t.nodes.push_back(node);
+    renumber[0] = 0;
+    size_t next = 1;
+    for (size_t k = 1; k < n; k++) {
+        if (empty(t.nodes[k])) continue;
+        ProfileNode& node = t.nodes[next];
+        node = t.nodes[k];
+        node.parent = renumber[size_t(node.parent)];
+        renumber[k] = int(next++);
     }
-    t.stackNode.resize(w.stacks.size());
-    t.stackSelfNode.resize(w.stacks.size());
-    for (size_t i = 0; i < w.stacks.size(); i++) {
-        const uint32_t s = w.stacks[i].index;
-        const bool known = s < skeleton.stackNode.size();
-        t.stackNode[i] = known ? renumber[size_t(skeleton.stackNode[s])] : 0;
-        t.stackSelfNode[i] = known ? renumber[size_t(skeleton.stackSelfNode[s])] : 0;
-    }
+    t.nodes.resize(kept);
+    for (int& node : t.stackNode) node = renumber[size_t(node)];
+    for (int& node : t.stackSelfNode) node = renumber[size_t(node)];
     t.linkChildren();
     return t;
 }

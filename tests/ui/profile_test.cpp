@@ -600,7 +600,7 @@ TEST_F(ProfSites, TreesFromSkeletonsAreTheTreesBuiltFromScratch) {
     const ProfileTree skelTd = buildProfileTree(all, false), skelBu = buildProfileTree(all, true);
     const int64_t end = d.window(0, -1, false).endNs;
     ASSERT_GT(end, 0);
-    size_t nonEmpty = 0, partial = 0;
+    size_t nonEmpty = 0, partial = 0, complete = 0;
     for (int k = 0; k <= 10; k++) {
         for (bool ranged : {false, true}) {
             const int64_t at = k == 10 ? -1 : end * k / 10;
@@ -616,9 +616,11 @@ TEST_F(ProfSites, TreesFromSkeletonsAreTheTreesBuiltFromScratch) {
                            what + " bottom-up");
             nonEmpty += !w.stacks.empty();
             partial += !w.stacks.empty() && w.stacks.size() < d.stacks().size();
+            complete += w.stacks.size() == d.stacks().size();
         }
     }
     EXPECT_GT(nonEmpty, 10u);
+    EXPECT_GT(complete, 0u) << "some window holds every stack (the skeleton's shape, shared)";
     EXPECT_GT(partial, 2u)
         << "some windows hold only some of the stacks (the skeleton's other nodes left out)";
     // The whole session's window counts every allocation sample once.
