@@ -23,7 +23,7 @@ command -v perf >/dev/null || { echo "prof_share.sh: perf not installed (apt-get
 [ -x "$bench" ] && [ -f "$lib" ] || { echo "prof_share.sh: build allocbench and libspanscope.so first" >&2; exit 1; }
 ((${#pats[@]})) || mapfile -t pats < <("$bench" list)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-prof='libunwind|captureStack|profileAlloc|profileFree|profileSweep|insertSample|removeSample|stackBucket|hashStack|nextSample|fastexprand|countFree|sendStack|warmUnwinder|arenaAlloc|growSamples|freeSampled'
+prof='libunwind|captureStack|profileAlloc|profileFree|profileSweep|insertSample|removeSample|insertLarge|removeLarge|Sampled|stackBucket|hashStack|nextSample|fastexprand|fastlog2|countFree|sendStack|warmUnwinder|arenaAlloc|growSamples'
 printf '| pattern | profiler share of samples (per run) | samples per run |\n|---|---|---|\n'
 for p in "${pats[@]}"; do
   shares=() counts=()
