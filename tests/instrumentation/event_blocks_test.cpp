@@ -49,7 +49,7 @@ int64_t sqlInt(sqlite3* db, const std::string& sql) {
     return v;
 }
 
-// kFrames frames of kPerFrame records: SpanCache (even i) and SpanUncache (odd i) over 4096 spans,
+// kFrames frames of kPerFrame records: SpanRefill (even i) and SpanUncache (odd i) over 4096 spans,
 // one ns apart, so record n (1-based) has t_ns = n and kind 2 or 3.
 constexpr int kFrames = 5, kPerFrame = 5000;
 std::string cacheStream() {
@@ -60,7 +60,7 @@ std::string cacheStream() {
         for (int i = 0; i < kPerFrame; i++) {
             const int n = f * kPerFrame + i + 1;
             frame[size_t(i)] =
-                makeEvent(++t, n % 2 ? EventKind::SpanUncache : EventKind::SpanCache,
+                makeEvent(++t, n % 2 ? EventKind::SpanUncache : EventKind::SpanRefill,
                           kBase + uint64_t(n % 4096) * 8192, kSpc, 1, uint64_t(n % 64), 64);
         }
         StreamBuilder fb;
@@ -153,8 +153,8 @@ TEST(EventsTable, AnswersEveryPushedDownConstraintLikeAPlainTable) {
     EXPECT_EQ(sqlInt(db, "SELECT min(id) FROM events"), 1);
     EXPECT_EQ(sqlInt(db, "SELECT max(id) FROM events"), n);
     EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE id <> t_ns"), 0);  // record n at n ns
-    EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE kind = 2"), n / 2);
-    EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE kind IN (2, 3)"), n);
+    EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE kind = 24"), n / 2);
+    EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE kind IN (24, 3)"), n);
     EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE kind IN (3, 99)"), n - n / 2);
     EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE kind = 7"), 0);
     EXPECT_EQ(sqlInt(db, "SELECT count(*) FROM events WHERE kind = 'x'"), 0);
@@ -168,13 +168,13 @@ TEST(EventsTable, AnswersEveryPushedDownConstraintLikeAPlainTable) {
               int64_t(kBase + (12345 % 4096) * 8192));
     EXPECT_EQ(sqlInt(db, "SELECT a FROM events WHERE id = 12345"), 12345 % 64);
     // Id order without a sort, and the same sum whichever way the rows are reached.
-    EXPECT_EQ(sqlInt(db, "SELECT id FROM events WHERE kind = 2 ORDER BY id LIMIT 1 OFFSET 100"),
+    EXPECT_EQ(sqlInt(db, "SELECT id FROM events WHERE kind = 24 ORDER BY id LIMIT 1 OFFSET 100"),
               202);
-    EXPECT_EQ(sqlInt(db, "SELECT sum(a) FROM events WHERE kind IN (2, 3) AND t_ns > 100"),
+    EXPECT_EQ(sqlInt(db, "SELECT sum(a) FROM events WHERE kind IN (24, 3) AND t_ns > 100"),
               sqlInt(db, "SELECT sum(a) FROM (SELECT a, t_ns FROM events) WHERE t_ns + 0 > 100"));
     EXPECT_EQ(sqlInt(db,
                      "SELECT count(*) FROM events e JOIN event_kinds k USING (kind) WHERE k.name = "
-                     "'SpanCache'"),
+                     "'SpanRefill'"),
               n / 2);
     sqlite3_close(db);
 }
@@ -275,7 +275,7 @@ TEST(BoundedRecording, KeepsTheRecentPartAndItStillSeeks) {
             const uint64_t span = kBase + uint64_t(n % 512) * 8192;
             frame.push_back(
                 n < 512 ? makeEvent(t, EventKind::SpanAlloc, span, kSpc, 1, 64)
-                        : makeEvent(t, n % 2 ? EventKind::SpanUncache : EventKind::SpanCache, span,
+                        : makeEvent(t, n % 2 ? EventKind::SpanUncache : EventKind::SpanRefill, span,
                                     kSpc, 1, uint64_t(n % 64), 64));
         }
         StreamBuilder fb;

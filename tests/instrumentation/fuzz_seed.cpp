@@ -8,7 +8,7 @@ int main(int argc, char** argv) {
     using namespace spanscope;
     test::StreamBuilder b;
     b.frame({test::makeEvent(1000001, EventKind::SpanAlloc, 0xc000000000, 21, 1, 64),
-             test::makeEvent(1000002, EventKind::SpanCache, 0xc000000000, 21, 1, 0, 64)});
+             test::makeEvent(1000002, EventKind::SpanRefill, 0xc000000000, 21, 1, 0, 64)});
     b.trailer();
     std::FILE* f = std::fopen(argv[1], "wb");
     if (!f) return 1;

@@ -210,7 +210,7 @@ TEST(Recorder, KeyframesBoundTheReplay) {
     uint64_t t = kStart;
     for (int r = 0; r < kRounds; r++) {
         for (int s = 0; s < kSpans; s++)
-            frame.push_back(makeEvent(++t, r == 0 ? EventKind::SpanAlloc : EventKind::SpanCache,
+            frame.push_back(makeEvent(++t, r == 0 ? EventKind::SpanAlloc : EventKind::SpanRefill,
                                       A + uint64_t(s) * 8192, kSpc, 1, r % 64, 64));
         b.frame(frame);
         frame.clear();
@@ -442,8 +442,9 @@ TEST(Recorder, LargeStreamIsRecordedWhole) {
     for (int f = 0; f < kFrames; f++) {
         for (int i = 0; i < kPerFrame; i++) {
             const uint64_t span = A + uint64_t(i % 4096) * 8192;
-            frame[size_t(i)] = makeEvent(++t, i % 2 ? EventKind::SpanCache : EventKind::SpanUncache,
-                                         span, kSpc, 1, uint64_t(i % 64), 64);
+            frame[size_t(i)] =
+                makeEvent(++t, i % 2 ? EventKind::SpanRefill : EventKind::SpanUncache, span, kSpc,
+                          1, uint64_t(i % 64), 64);
         }
         StreamBuilder fb;
         fb.bytes.clear();
@@ -484,7 +485,7 @@ TEST(Recorder, ALiveReaderSeesDataWithin100ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(110));
     StreamBuilder more;
     more.bytes.clear();
-    more.frame({makeEvent(kStart + 20, EventKind::SpanCache, A, kSpc, 1, 0, 64)});
+    more.frame({makeEvent(kStart + 20, EventKind::SpanRefill, A, kSpc, 1, 0, 64)});
     ASSERT_TRUE(
         rec.feed(more.bytes.data(), more.bytes.size()));  // the interval passed: this commits
     auto r = SessionReader::open(file, &err);  // a second connection, as the GUI's would be
@@ -519,7 +520,7 @@ TEST(Recorder, AFullDiskKeepsWhatWasCommittedAndSaysSo) {
             std::vector<Event> frame;
             for (int i = 0; i < 4096; i++)
                 frame.push_back(
-                    makeEvent(++t, EventKind::SpanCache, A + uint64_t(i) * 8192, kSpc, 1, 1, 64));
+                    makeEvent(++t, EventKind::SpanRefill, A + uint64_t(i) * 8192, kSpc, 1, 1, 64));
             StreamBuilder fb;
             fb.bytes.clear();
             fb.frame(frame);
@@ -666,7 +667,7 @@ TEST(Recorder, WatermarksPutLateRecordsInTimeOrder) {
     b.frame({makeEvent(t(40), EventKind::SpanFree, B, kSpc, 1),
              makeEvent(t(5), EventKind::SpanAlloc, A, kSpc, 1, 64), wm(35)});
     b.frame({makeEvent(t(10), EventKind::SpanAlloc, B, kSpc, 1, 64),
-             makeEvent(t(20), EventKind::SpanCache, B, kSpc, 1, 0, 64),
+             makeEvent(t(20), EventKind::SpanRefill, B, kSpc, 1, 0, 64),
              makeEvent(t(30), EventKind::SpanUncache, B, kSpc, 1, 64, 64, 0, 0, 1), wm(45)});
     b.trailer();
     ASSERT_TRUE(recordBytes(file, b.bytes));

@@ -35,7 +35,7 @@ protected:
         m_path = m_dir + "/s.spanscope";
         StreamBuilder b(kStart);
         b.frame({makeEvent(kStart + 10, EventKind::SpanAlloc, A, kSpc, 1, 64),
-                 makeEvent(kStart + 20, EventKind::SpanCache, A, kSpc, 1, 0, 64),
+                 makeEvent(kStart + 20, EventKind::SpanRefill, A, kSpc, 1, 0, 64),
                  makeEvent(kStart + 30, EventKind::HeapTotals, 0, 0, 0, 8192, 8192, 0, 0),
                  makeEvent(kStart + 40, EventKind::SpanAlloc, B, kSpc, 1, 64)});
         b.trailer();
