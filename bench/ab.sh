@@ -4,7 +4,7 @@
 # drift falls on all three alike. Prints per pattern glibc's median ops/s and peak RSS, then A's
 # and B's medians as ratios to glibc's.
 #
-#   bench/ab.sh [--runs N] [--scale X] A.so B.so [PATTERN...]
+#   bench/ab.sh [--runs N] [--scale X] [--bench PATH] A.so B.so [PATTERN...]
 #
 # Copy a build's library aside before rebuilding (cp build/app/libspanscope.so /tmp/a.so) to
 # compare it with the next build. PATTERN defaults to every pattern `allocbench list` names.
@@ -15,12 +15,13 @@ while (($#)); do
   case $1 in
     --runs) runs=$2; shift 2 ;;
     --scale) scale=$2; shift 2 ;;
+    --bench) bench=$2; shift 2 ;;
     -h|--help) sed -n 2,10p "$0"; exit 0 ;;
     -*) echo "ab.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
 done
-(($# >= 2)) || { echo "usage: bench/ab.sh [--runs N] [--scale X] A.so B.so [PATTERN...]" >&2; exit 2; }
+(($# >= 2)) || { echo "usage: bench/ab.sh [--runs N] [--scale X] [--bench PATH] A.so B.so [PATTERN...]" >&2; exit 2; }
 a=$1 b=$2
 shift 2
 for lib in "$a" "$b"; do
