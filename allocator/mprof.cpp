@@ -4,7 +4,7 @@
 //
 //   sampleAlloc (inline, mprof.h): c->nextSample -= slot bytes; at <= 0 -> profileAlloc:
 //     draw the next distance from an exponential distribution with mean MemProfileRate (Go's
-//     fastexprand), capture the stack (_Unwind_Backtrace, at most 64 frames), find or make its
+//     fastexprand), capture the stack (at most 64 frames: "Stacks" below), find or make its
 //     bucket (Go's stkbucket), remember the object (address -> bucket, bytes, in a table; a large
 //     object's in its span, as Go attaches a profile special to the span) and count it in its
 //     span's nsampled, emit ProfStack (once per bucket per stream) and ProfAlloc.
