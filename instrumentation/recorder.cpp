@@ -191,6 +191,7 @@ bool Recorder::trackGap(int64_t t, const Event& e) {
             m_gapFrom = std::min(first, t);
             m_gapDroppedBefore = m_droppedSeen;
             m_gapLastDrop = t;
+            m_stats.gaps++;
             return m_writer->openGap(m_gapFrom);
         }
         m_gapLastDrop = t;

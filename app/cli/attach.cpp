@@ -162,6 +162,7 @@ int attachCommand(int argc, char** argv) {
     std::fprintf(stderr, "spanscope-cli attach: %s; %llu records -> %s\n",
                  end.reason == "detached" ? "detached" : "the process exited",
                  (unsigned long long)st.events, out.c_str());
+    printDrops("attach", st);
     return 0;
 }
 

@@ -25,6 +25,9 @@ int framesCommand(int argc, char** argv);  // spanscope-cli frames FILE -o DIR (
 // a usage message, else the arguments it took.
 #ifdef SPANSCOPE_HAVE_INSTRUMENTATION
 int boundOption(const char* cmd, int argc, char** argv, int i, session::RecorderOptions* opts);
+// When the probe dropped records: one line on stderr saying how many, in how many gaps
+// (record.cpp).
+void printDrops(const char* cmd, const session::RecorderStats& st);
 #endif
 extern const char* const kBoundHelp;
 int sqlCommand(int argc, char** argv);      // spanscope-cli sql FILE "SELECT ..." (sql.cpp)

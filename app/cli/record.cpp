@@ -37,6 +37,18 @@ double secondsSince(const timespec& t0) {
     return double(t1.tv_sec - t0.tv_sec) + double(t1.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
+}  // namespace
+
+void printDrops(const char* cmd, const session::RecorderStats& st) {
+    if (!st.dropped) return;
+    std::fprintf(stderr,
+                 "spanscope-cli %s: %llu records dropped in %llu gap(s): the probe drops records "
+                 "rather than make the program wait for the recorder; the session marks each gap "
+                 "(spanscope-cli report FILE lists them)\n",
+                 cmd, (unsigned long long)st.dropped, (unsigned long long)st.gaps);
+}
+
+namespace {
 // programCpu: the recorded program's CPU seconds (its threads, the probe's drain and sampler),
 // from wait4; negative when unknown (import, or a program left running).
 void printSummary(const char* cmd, const session::Recorder& rec, double secs,
@@ -55,6 +67,7 @@ void printSummary(const char* cmd, const session::Recorder& rec, double secs,
                  path.c_str(), cpu, st.events ? cpu * 1e6 / double(st.events) : 0.0);
     if (programCpu >= 0) std::fprintf(stderr, "; program CPU %.3f s", programCpu);
     std::fputc('\n', stderr);
+    printDrops(cmd, st);
     if (st.late)
         std::fprintf(stderr,
                      "spanscope-cli %s: %llu records arrived after newer ones (a thread held off "

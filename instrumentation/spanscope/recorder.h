@@ -46,6 +46,9 @@ struct RecorderStats {
     // Records that arrived older than a watermark already applied (written after newer ones; the
     // probe holds its watermark for a thread between clock read and publish for up to a second).
     uint64_t late = 0;
+    // Records the probe dropped rather than make the program wait (its running count), and the
+    // gaps they made in the session (docs/session-format.md, the gaps table).
+    uint64_t dropped = 0, gaps = 0;
 };
 
 class SessionWriter;
@@ -74,7 +77,11 @@ public:
     // The session could not be written (disk full, I/O error): what was committed before stays.
     bool writeFailedOnDisk() const { return m_writeFailed; }
     const StreamDecoder& decoder() const { return m_decoder; }
-    RecorderStats stats() const { return m_stats; }
+    RecorderStats stats() const {
+        RecorderStats s = m_stats;
+        s.dropped = m_droppedSeen;
+        return s;
+    }
 
 private:
     bool handleEvents(std::span<const Event> events);

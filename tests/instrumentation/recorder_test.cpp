@@ -68,7 +68,8 @@ std::string lifecycleStream() {
     return b.bytes;
 }
 
-bool recordBytes(const std::string& path, const std::string& bytes, RecorderOptions opts = {}) {
+bool recordBytes(const std::string& path, const std::string& bytes, RecorderOptions opts = {},
+                 RecorderStats* stats = nullptr) {
     Recorder rec;
     opts.path = path;
     std::string err;
@@ -77,7 +78,9 @@ bool recordBytes(const std::string& path, const std::string& bytes, RecorderOpti
     EndInfo end;
     end.reason = "exit";
     end.exitCode = 0;
-    return rec.finish(end);
+    const bool ok = rec.finish(end);
+    if (stats) *stats = rec.stats();
+    return ok;
 }
 
 const SpanRecord* findSpan(const std::vector<SpanRecord>& v, uint64_t base) {
@@ -310,7 +313,11 @@ TEST(Recorder, DroppedRecordsAreAGapThatAResyncRundownCloses) {
              end, makeEvent(kStart + 400, EventKind::SpanAlloc, C, kSpc, 1, 64), dropped2,
              makeEvent(kStart + 600, EventKind::HeapTotals, 0, 0, 0, 8192, 8192, 0, 0)});
     b.trailer();
-    ASSERT_TRUE(recordBytes(file, b.bytes, RecorderOptions{}));
+    RecorderStats stats;
+    ASSERT_TRUE(recordBytes(file, b.bytes, RecorderOptions{}, &stats));
+    // What the record command's summary reports: the probe's running count, and the gaps.
+    EXPECT_EQ(stats.dropped, 9u);
+    EXPECT_EQ(stats.gaps, 2u);
 
     std::string err;
     auto r = SessionReader::open(file, &err);
