@@ -21,6 +21,8 @@
 #   --timeout S       seconds before a run counts as hung (default 300, 60 with --quick)
 #   --bench PATH      the allocbench binary (default build/bench/allocbench)
 #   --spanscope PATH  libspanscope.so (default build/app/libspanscope.so; also the positional arg)
+#   --baseline PATH   another build of libspanscope.so, run as allocator "baseline" beside the others
+#                     (an A/B test of a change: cp build/app/libspanscope.so /tmp/a.so before it)
 #   --raw FILE        also write every run's result as tab-separated lines to FILE
 set -u
 
@@ -36,6 +38,7 @@ threads=""
 timeout_s=""
 bench="$root/build/bench/allocbench"
 spanscope="$root/build/app/libspanscope.so"
+baseline=""
 raw=""
 
 usage() { sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -51,6 +54,7 @@ while [ $# -gt 0 ]; do
         --timeout) timeout_s=$2; shift 2 ;;
         --bench) bench=$2; shift 2 ;;
         --spanscope) spanscope=$2; shift 2 ;;
+        --baseline) baseline=$2; shift 2 ;;
         --raw) raw=$2; shift 2 ;;
         -h|--help) usage 0 ;;
         -*) echo "compare.sh: unknown option $1" >&2; usage 2 ;;
@@ -79,10 +83,15 @@ lib_of() {
         tcmalloc) echo "$libdir/libtcmalloc_minimal.so.4" ;;
         mimalloc) echo "$libdir/libmimalloc.so.2" ;;
         spanscope) echo "$spanscope" ;;
+        baseline) [ -n "$baseline" ] && echo "$baseline" || echo "?" ;;
         *) echo "?" ;;
     esac
 }
 
+if [ -n "$baseline" ]; then
+    [ -f "$baseline" ] || { echo "compare.sh: --baseline: no such library: $baseline" >&2; exit 2; }
+    case ",$allocators," in *,baseline,*) ;; *) allocators="$allocators,baseline" ;; esac
+fi
 names=()
 for a in ${allocators//,/ }; do
     lib=$(lib_of "$a")
