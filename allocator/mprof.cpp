@@ -437,10 +437,15 @@ void insertLarge(MSpan* s, Bucket* b, uint64_t bytes) {
     s->profSlot = static_cast<uint32_t>(i);
 }
 
+// The sample a large span holds (insertLarge).
+Sample largeSample(const MSpan* s) {
+    return Sample{s->startAddr, static_cast<Bucket*>(s->profBucket), s->profBytes};
+}
+
 // The sample of large span s, if it holds one; false if not.
 bool removeLarge(MSpan* s, Sample* out) {
     if (s->nsampled == 0) return false;
-    *out = Sample{s->startAddr, static_cast<Bucket*>(s->profBucket), s->profBytes};
+    *out = largeSample(s);
     const size_t i = s->profSlot;
     g_large[i] = (g_largeFree << 1) | 1;
     g_largeFree = i + 1;
@@ -644,23 +649,16 @@ size_t memProfile(void (*fn)(const MemProfileRecord&, void*), void* ctx) {
 size_t walkSampledObjects(void (*fn)(const SampledObject&, void*), void* ctx) {
     LockGuard g(g_lock);
     size_t n = 0;
-    for (size_t i = 0; i < g_samplesCap; i++) {
-        const Sample& s = g_samples[i];
-        if (!s.addr) continue;
+    auto visit = [&](const Sample& s) {
         fn(SampledObject{s.addr, s.bytes & ~kManagedBit, s.bucket->id,
                          (s.bytes & kManagedBit) != 0},
            ctx);
         n++;
-    }
-    for (size_t i = 0; i < g_largeLen; i++) {
-        if (g_large[i] & 1) continue;
-        const MSpan* s = reinterpret_cast<const MSpan*>(g_large[i]);
-        fn(SampledObject{s->startAddr, s->profBytes & ~kManagedBit,
-                         static_cast<const Bucket*>(s->profBucket)->id,
-                         (s->profBytes & kManagedBit) != 0},
-           ctx);
-        n++;
-    }
+    };
+    for (size_t i = 0; i < g_samplesCap; i++)
+        if (g_samples[i].addr) visit(g_samples[i]);
+    for (size_t i = 0; i < g_largeLen; i++)
+        if (!(g_large[i] & 1)) visit(largeSample(reinterpret_cast<const MSpan*>(g_large[i])));
     return n;
 }
 

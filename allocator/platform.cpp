@@ -154,14 +154,14 @@ size_t sysMemoryBytes() {
     // SPANSCOPE_RESERVE_LIMIT (bytes) replaces it: as with vm.overcommit_memory=1, for programs
     // that reserve more than the machine holds and touch little of it (and for the robustness
     // test that makes a 2 TiB first allocation's 32,768 arena records while recording).
-    if (!b)
-        if (const char* e = getenv("SPANSCOPE_RESERVE_LIMIT")) b = strtoull(e, nullptr, 10);
+    if (b) return b;
+    if (const char* e = getenv("SPANSCOPE_RESERVE_LIMIT")) b = strtoull(e, nullptr, 10);
     if (!b) {
         struct sysinfo si {};
         b = sysinfo(&si) == 0 ? (static_cast<size_t>(si.totalram) + si.totalswap) * si.mem_unit : 0;
-        if (!b) b = ~size_t{0};  // unknown: no bound
-        s_bytes.store(b, std::memory_order_relaxed);
     }
+    if (!b) b = ~size_t{0};  // unknown: no bound
+    s_bytes.store(b, std::memory_order_relaxed);
     return b;
 }
 

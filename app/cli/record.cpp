@@ -22,6 +22,15 @@
 
 namespace spanscope::cli {
 
+void printDrops(const char* cmd, const session::RecorderStats& st) {
+    if (!st.dropped) return;
+    std::fprintf(stderr,
+                 "spanscope-cli %s: %llu records dropped in %llu gap(s): the probe drops records "
+                 "rather than make the program wait for the recorder; the session marks each gap "
+                 "(spanscope-cli report FILE lists them)\n",
+                 cmd, (unsigned long long)st.dropped, (unsigned long long)st.gaps);
+}
+
 namespace {
 std::atomic<int> g_interrupts{0};
 std::atomic<bool> g_stopRecorder{false};
@@ -37,18 +46,6 @@ double secondsSince(const timespec& t0) {
     return double(t1.tv_sec - t0.tv_sec) + double(t1.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
-}  // namespace
-
-void printDrops(const char* cmd, const session::RecorderStats& st) {
-    if (!st.dropped) return;
-    std::fprintf(stderr,
-                 "spanscope-cli %s: %llu records dropped in %llu gap(s): the probe drops records "
-                 "rather than make the program wait for the recorder; the session marks each gap "
-                 "(spanscope-cli report FILE lists them)\n",
-                 cmd, (unsigned long long)st.dropped, (unsigned long long)st.gaps);
-}
-
-namespace {
 // programCpu: the recorded program's CPU seconds (its threads, the probe's drain and sampler),
 // from wait4; negative when unknown (import, or a program left running).
 void printSummary(const char* cmd, const session::Recorder& rec, double secs,
