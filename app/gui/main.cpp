@@ -281,6 +281,9 @@ bool profileAtMoment(const MainWindow& w) {
 }
 
 void applyProfile(MainWindow& w, const QString& function, std::shared_ptr<int64_t> target) {
+    // In front from the start: the panel folds the profile at a moment only while it is in view
+    // (or the inspector or a selected frame needs it), so profileShown would not come otherwise.
+    w.panel(QStringLiteral("profile"))->raise();
     QObject::connect(w.profilePanel(), &ProfilePanel::profileShown, &w, [&w, function, target] {
         if (!profileAtMoment(w) || !atTarget(w, target)) return;
         w.panel(QStringLiteral("profile"))->raise();

@@ -867,6 +867,33 @@ TEST_F(ProfSites, TheAllocatorsOwnAllocationsAreNotUnderTheProgramsStacks) {
         << "prof_sites' 111 MiB start a sweep cycle, which starts the background thread";
 }
 
+// `spanscope --profile FUNCTION --screenshot`: the picture shows the Profile dock with the function
+// searched (its frames in the match colour). The dock used to stay behind the Fragmentation tab,
+// where the panel does not fold the profile, and the picture came from the 30 s fallback without
+// it.
+TEST_F(ProfSites, ExecutableScreenshotWithProfileShowsTheSearchedFrame) {
+    QTemporaryDir dir;
+    const QString png = dir.filePath(QStringLiteral("profile.png"));
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.filePath(QStringLiteral("config")));
+    p.setProcessEnvironment(env);
+    p.start(
+        QStringLiteral(SPANSCOPE_GUI),
+        {s_path, QStringLiteral("--size"), QStringLiteral("1200x800"), QStringLiteral("--profile"),
+         QStringLiteral("alloc_ten_mib"), QStringLiteral("--screenshot"), png});
+    ASSERT_TRUE(p.waitForFinished(60000));
+    EXPECT_EQ(p.exitCode(), 0) << p.readAllStandardError().toStdString();
+    const QImage img(png);
+    ASSERT_FALSE(img.isNull());
+    int matched = 0;
+    for (int y = 0; y < img.height(); y++)
+        for (int x = 0; x < img.width(); x++) matched += img.pixel(x, y) == flamecolors::kMatch;
+    EXPECT_GT(matched, 500)
+        << "no frame in the search's match colour: the Profile dock is not shown";
+}
+
 TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     MainWindow w;
     w.resize(1400, 900);
