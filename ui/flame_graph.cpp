@@ -15,21 +15,21 @@ namespace spanscope::ui {
 std::vector<FlameBox> layoutFlameGraph(const ProfileTree& t, ProfileMetric m, int zoomNode,
                                        int width, int rowHeight, double minWidth) {
     std::vector<FlameBox> out;
-    if (t.nodes.empty() || width <= 0) return out;
-    if (zoomNode < 0 || size_t(zoomNode) >= t.nodes.size()) zoomNode = 0;
+    if (t.size() == 0 || width <= 0) return out;
+    if (zoomNode < 0 || size_t(zoomNode) >= t.size()) zoomNode = 0;
     // The zoomed node's ancestors (and itself) at full width, one row each.
     std::vector<int> path;
-    for (int n = zoomNode; n >= 0; n = t.nodes[size_t(n)].parent) path.push_back(n);
+    for (int n = zoomNode; n >= 0; n = t.parent(n)) path.push_back(n);
     std::reverse(path.begin(), path.end());
     const double w = width;
     for (size_t row = 0; row < path.size(); row++)
         out.push_back(FlameBox{path[row], QRectF(0, double(row) * rowHeight, w, rowHeight)});
-    const int64_t zoomTotal = t.nodes[size_t(zoomNode)].total.get(m);
+    const int64_t zoomTotal = t.total(zoomNode).get(m);
     if (zoomTotal <= 0) return out;
     const double perUnit = w / double(zoomTotal);
     std::function<void(int, double, int)> place = [&](int node, double x, int row) {
-        for (int c : t.nodes[size_t(node)].children) {
-            const int64_t v = t.nodes[size_t(c)].total.get(m);
+        for (int c : t.children(node)) {
+            const int64_t v = t.total(c).get(m);
             if (v <= 0) continue;
             const double cw = double(v) * perUnit;
             if (cw >= minWidth) {
@@ -73,10 +73,10 @@ QImage renderFlameGraph(const ProfileTree& t, const std::vector<FlameBox>& boxes
     const bool searching = o.search && !o.search->needle.isEmpty();
     QRectF selected;
     for (const FlameBox& b : boxes) {
-        const ProfileNode& n = t.nodes[size_t(b.node)];
+        const ProfileNode n = t.node(b.node);
         const bool root = n.frame < 0;
         static const FlameFrame kNone;
-        const FlameFrame& f = root ? kNone : t.frames[size_t(n.frame)];
+        const FlameFrame& f = root ? kNone : t.frames()[size_t(n.frame)];
         QRgb c = root ? flamecolors::kRoot : flameColor(f);
         if (searching && !root)
             c = o.search->matchedNode[size_t(b.node)] ? flamecolors::kMatch
@@ -138,7 +138,7 @@ void FlameGraphView::setSelectedNode(int node) {
 }
 
 void FlameGraphView::zoomTo(int node) {
-    m_zoom = m_tree && node > 0 && size_t(node) < m_tree->nodes.size() ? node : 0;
+    m_zoom = m_tree && node > 0 && size_t(node) < m_tree->size() ? node : 0;
     relayout();
     emit zoomed(m_zoom);
 }
@@ -166,16 +166,16 @@ void FlameGraphView::relayout() {
 }
 
 QString FlameGraphView::tooltipFor(int node) const {
-    if (!m_tree || node < 0 || size_t(node) >= m_tree->nodes.size()) return {};
-    const ProfileNode& n = m_tree->nodes[size_t(node)];
-    const int64_t total = m_tree->root().total.get(m_metric);
+    if (!m_tree || node < 0 || size_t(node) >= m_tree->size()) return {};
+    const ProfileNode n = m_tree->node(node);
+    const int64_t total = m_tree->total(0).get(m_metric);
     const double share = total > 0 ? 100.0 * double(n.total.get(m_metric)) / double(total) : 0;
     const QString what = metricIsInuse(m_metric) ? tr("in use") : tr("allocated");
     QString head;
     if (n.frame < 0) {
         head = tr("<b>all sampled stacks</b>");
     } else {
-        const FlameFrame& f = m_tree->frames[size_t(n.frame)];
+        const FlameFrame& f = m_tree->frames()[size_t(n.frame)];
         head = QStringLiteral("<b>%1</b>").arg(f.function.toHtmlEscaped());
         if (!f.file.isEmpty())
             head += QStringLiteral("<br>%1:%2").arg(f.file.toHtmlEscaped()).arg(f.line);
@@ -191,7 +191,7 @@ QString FlameGraphView::tooltipFor(int node) const {
 void FlameGraphView::paintEvent(QPaintEvent*) {
     QPainter p(this);
     p.drawImage(0, 0, m_image);
-    if (!m_tree || m_tree->root().total.get(m_metric) <= 0) {
+    if (!m_tree || m_tree->total(0).get(m_metric) <= 0) {
         p.setPen(palette().color(QPalette::PlaceholderText));
         p.drawText(rect().adjusted(8, 8, -8, -8), Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap,
                    m_tree ? tr("Nothing sampled in this window.") : tr("No heap profile to show."));
@@ -211,9 +211,7 @@ void FlameGraphView::mousePressEvent(QMouseEvent* e) {
 
 void FlameGraphView::mouseDoubleClickEvent(QMouseEvent* e) {
     const auto node = flameHitTest(m_boxes, e->position());
-    zoomTo(node && *node != m_zoom ? *node
-           : m_tree && m_zoom > 0  ? m_tree->nodes[size_t(m_zoom)].parent
-                                   : 0);
+    zoomTo(node && *node != m_zoom ? *node : m_tree && m_zoom > 0 ? m_tree->parent(m_zoom) : 0);
 }
 
 void FlameGraphView::keyPressEvent(QKeyEvent* e) {

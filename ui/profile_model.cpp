@@ -19,13 +19,26 @@ void ProfileModel::setProfile(const ProfilePtr& p) {
     beginResetModel();
     m_profile = p;
     m_search = nullptr;
-    m_row.clear();
-    if (const ProfileTree* t = tree()) {
-        m_row.assign(t->nodes.size(), 0);
-        for (const ProfileNode& n : t->nodes)
-            for (size_t r = 0; r < n.children.size(); r++) m_row[size_t(n.children[r])] = int(r);
-    }
+    m_rows.clear();
+    m_rowOf.clear();
     endResetModel();
+}
+
+const std::vector<int>& ProfileModel::rowsOf(int node) const {
+    auto [it, fresh] = m_rows.try_emplace(node);
+    if (fresh) {
+        if (const ProfileTree* t = tree()) it->second = t->shownChildren(node);
+        for (size_t r = 0; r < it->second.size(); r++) m_rowOf[it->second[r]] = int(r);
+    }
+    return it->second;
+}
+
+int ProfileModel::rowOf(int node) const {
+    const ProfileTree* t = tree();
+    if (!t || node <= 0) return 0;
+    rowsOf(t->parent(node));
+    auto it = m_rowOf.find(node);
+    return it == m_rowOf.end() ? -1 : it->second;
 }
 
 void ProfileModel::setMetric(ProfileMetric m) {
@@ -43,40 +56,42 @@ void ProfileModel::setSearch(const ProfileSearch* s) {
     const ProfileTree* t = tree();
     if (!t) return;
     auto matched = [t](const ProfileSearch* x, size_t n) {
-        return x && n < x->matchedNode.size() && n < t->nodes.size() && x->matchedNode[n];
+        return x && n < x->matchedNode.size() && n < t->size() && x->matchedNode[n];
     };
-    for (size_t n = 1; n < t->nodes.size(); n++)
-        if (matched(old, n) != matched(s, n))
-            emit dataChanged(indexOfNode(int(n), 0), indexOfNode(int(n), ColumnCount - 1),
-                             {Qt::FontRole});
+    // Only rows the view has listed can be on screen; the others get their font when listed.
+    for (const auto& [node, row] : m_rowOf)
+        if (matched(old, size_t(node)) != matched(s, size_t(node)))
+            emit dataChanged(createIndex(row, 0, quintptr(node)),
+                             createIndex(row, ColumnCount - 1, quintptr(node)), {Qt::FontRole});
 }
 
 QModelIndex ProfileModel::indexOfNode(int node, int column) const {
     const ProfileTree* t = tree();
-    if (!t || node <= 0 || size_t(node) >= t->nodes.size()) return {};
-    return createIndex(m_row[size_t(node)], column, quintptr(node));
+    if (!t || node <= 0 || size_t(node) >= t->size()) return {};
+    const int row = rowOf(node);
+    return row < 0 ? QModelIndex() : createIndex(row, column, quintptr(node));
 }
 
 QModelIndex ProfileModel::index(int row, int column, const QModelIndex& parent) const {
     const ProfileTree* t = tree();
     if (!t || row < 0 || column < 0 || column >= ColumnCount) return {};
     if (parent.isValid() && parent.column() != 0) return {};
-    const ProfileNode& p = t->nodes[size_t(nodeOf(parent))];
-    if (size_t(row) >= p.children.size()) return {};
-    return createIndex(row, column, quintptr(p.children[size_t(row)]));
+    const std::vector<int>& rows = rowsOf(nodeOf(parent));
+    if (size_t(row) >= rows.size()) return {};
+    return createIndex(row, column, quintptr(rows[size_t(row)]));
 }
 
 QModelIndex ProfileModel::parent(const QModelIndex& child) const {
     const ProfileTree* t = tree();
     if (!t || !child.isValid()) return {};
-    const int p = t->nodes[size_t(nodeOf(child))].parent;
-    return p <= 0 ? QModelIndex() : createIndex(m_row[size_t(p)], 0, quintptr(p));
+    const int p = t->parent(nodeOf(child));
+    return p <= 0 ? QModelIndex() : createIndex(std::max(0, rowOf(p)), 0, quintptr(p));
 }
 
 int ProfileModel::rowCount(const QModelIndex& parent) const {
     const ProfileTree* t = tree();
     if (!t || (parent.isValid() && parent.column() != 0)) return 0;
-    return int(t->nodes[size_t(nodeOf(parent))].children.size());
+    return int(rowsOf(nodeOf(parent)).size());
 }
 
 int ProfileModel::columnCount(const QModelIndex&) const {
@@ -87,8 +102,8 @@ QVariant ProfileModel::data(const QModelIndex& index, int role) const {
     const ProfileTree* t = tree();
     if (!t || !index.isValid()) return {};
     const int node = nodeOf(index);
-    const ProfileNode& n = t->nodes[size_t(node)];
-    const FlameFrame& f = t->frames[size_t(n.frame)];
+    const ProfileNode n = t->node(node);
+    const FlameFrame& f = t->frames()[size_t(n.frame)];
     if (role == kNodeRole) return node;
     if (role == Qt::FontRole) {
         if (m_search && size_t(node) < m_search->matchedNode.size() &&
@@ -105,7 +120,7 @@ QVariant ProfileModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::ToolTipRole)
         return f.file.isEmpty() ? f.function
                                 : QStringLiteral("%1\n%2:%3").arg(f.function, f.file).arg(f.line);
-    const int64_t total = t->root().total.get(m_metric);
+    const int64_t total = t->total(0).get(m_metric);
     const bool sortOnly = role == kSortRole;
     if (role != Qt::DisplayRole && !sortOnly) return {};
     switch (index.column()) {

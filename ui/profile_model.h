@@ -1,9 +1,11 @@
 // The call tree of the heap profile as a Qt item model (the Profile panel's top-down and bottom-up
-// tables): one row per ProfileNode, columns function, location, inclusive and self bytes and
-// objects of the chosen metric (in use, or allocated), and the share of the total. data() only
+// tables): one row per present ProfileNode, columns function, location, inclusive and self bytes
+// and objects of the chosen metric (in use, or allocated), and the share of the total. data() only
 // reads the snapshot handed in (ProfileSnapshot, built on the worker thread).
 #pragma once
 #include <QAbstractItemModel>
+#include <unordered_map>
+#include <vector>
 
 #include "snapshots.h"
 
@@ -42,11 +44,16 @@ public:
 
 private:
     int nodeOf(const QModelIndex& i) const { return i.isValid() ? int(i.internalId()) : 0; }
+    // The rows under node: its present children, listed when the view first asks (a tree of
+    // millions of nodes costs only what is expanded).
+    const std::vector<int>& rowsOf(int node) const;
+    int rowOf(int node) const;  // node's row under its parent
     bool m_bottomUp;
     ProfilePtr m_profile;
     ProfileMetric m_metric = ProfileMetric::InuseBytes;
     const ProfileSearch* m_search = nullptr;
-    std::vector<int> m_row;  // per node: its row under its parent
+    mutable std::unordered_map<int, std::vector<int>> m_rows;  // per listed node: its rows
+    mutable std::unordered_map<int, int> m_rowOf;  // per node in a listed node's rows: its row
 };
 
 }  // namespace spanscope::ui

@@ -218,7 +218,7 @@ QString ProfilePanel::matchText() const {
     if (m_search.needle.isEmpty()) return {};
     if (!m_profile || !m_profile->available) return tr("No profile to search.");
     if (m_search.matchedNodes == 0) return tr("No function matches “%1”.").arg(m_search.needle);
-    const int64_t total = m_profile->topDown.root().total.get(m_metric);
+    const int64_t total = m_profile->topDown.total(0).get(m_metric);
     const int64_t matched = m_search.matched.get(m_metric);
     const double share = total > 0 ? 100.0 * double(matched) / double(total) : 0;
     const QString amount =
@@ -246,7 +246,7 @@ void ProfilePanel::updateSummary() {
         return;
     }
     const auto& hp = m_profile->profile;
-    const ProfileValues& v = m_profile->topDown.root().total;
+    const ProfileValues v = m_profile->topDown.total(0);
     QString text;
     if (m_profile->ranged)
         text = tr("Allocated in %1 – %2: %3 in %4 objects, of which %5 still in use at the end.")
@@ -277,7 +277,7 @@ void ProfilePanel::updateSummary() {
 
 QStringList ProfilePanel::pathOf(const ProfileTree& t, int node) const {
     QStringList path;
-    for (int n = node; n > 0; n = t.nodes[size_t(n)].parent) path.prepend(t.label(n));
+    for (int n = node; n > 0; n = t.parent(n)) path.prepend(t.label(n));
     return path;
 }
 
@@ -285,8 +285,8 @@ int ProfilePanel::nodeAtPath(const ProfileTree& t, const QStringList& path) cons
     int node = 0;
     for (const QString& label : path) {
         int next = -1;
-        for (int c : t.nodes[size_t(node)].children)
-            if (t.label(c) == label) next = c;
+        for (int c : t.children(node))
+            if (t.present(c) && t.label(c) == label) next = c;
         if (next < 0) return -1;
         node = next;
     }
@@ -297,10 +297,12 @@ bool ProfilePanel::selectHeaviestMatch() {
     if (!m_profile || !m_profile->available || m_search.matchedNodes == 0) return false;
     const ProfileTree& t = m_profile->topDown;
     int best = -1;
-    for (size_t n = 0; n < t.nodes.size(); n++)
-        if (m_search.matchedNode[n] && (best < 0 || t.nodes[n].total.get(m_metric) >
-                                                        t.nodes[size_t(best)].total.get(m_metric)))
-            best = int(n);
+    int64_t bestValue = 0;
+    for (size_t n = 0; n < t.size(); n++) {
+        if (!m_search.matchedNode[n]) continue;
+        const int64_t v = t.total(int(n)).get(m_metric);
+        if (best < 0 || v > bestValue) best = int(n), bestValue = v;
+    }
     selectNode(best, false);
     m_tabs->setCurrentIndex(0);
     return true;
@@ -310,7 +312,7 @@ void ProfilePanel::selectNode(int node, bool bottomUp) {
     const ProfileTree* t = m_profile && m_profile->available
                                ? (bottomUp ? &m_profile->bottomUp : &m_profile->topDown)
                                : nullptr;
-    if (!t || node < 0 || size_t(node) >= t->nodes.size()) {
+    if (!t || node < 0 || size_t(node) >= t->size()) {
         m_selectedPath.clear();
         m_selectedNode = -1;
     } else {

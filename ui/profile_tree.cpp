@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "cpu_state.h"
+
 namespace spanscope::ui {
 
 int64_t ProfileValues::get(ProfileMetric m) const {
@@ -56,35 +58,101 @@ QString FlameFrame::label() const {
     return fl.isEmpty() ? function : QStringLiteral("%1 (%2)").arg(function, fl);
 }
 
+const std::vector<FlameFrame>& ProfileTree::frames() const {
+    static const std::vector<FlameFrame> none;
+    return shape ? shape->frames : none;
+}
+
+ProfileValues ProfileTree::total(int node) const {
+    if (!shape || prefix.empty()) return {};
+    const ProfileValues& hi = prefix[size_t(shape->runEnd[size_t(node)])];
+    const ProfileValues& lo = prefix[size_t(shape->runStart[size_t(node)])];
+    return ProfileValues{hi.inuseBytes - lo.inuseBytes, hi.inuseObjects - lo.inuseObjects,
+                         hi.allocBytes - lo.allocBytes, hi.allocObjects - lo.allocObjects};
+}
+
+ProfileValues ProfileTree::self(int node) const {
+    if (!shape || prefix.empty()) return {};
+    const ProfileValues& hi = prefix[size_t(shape->selfEnd[size_t(node)])];
+    const ProfileValues& lo = prefix[size_t(shape->runStart[size_t(node)])];
+    return ProfileValues{hi.inuseBytes - lo.inuseBytes, hi.inuseObjects - lo.inuseObjects,
+                         hi.allocBytes - lo.allocBytes, hi.allocObjects - lo.allocObjects};
+}
+
+bool ProfileTree::present(int node) const {
+    if (node == 0) return shape != nullptr;
+    const ProfileValues v = total(node);
+    return v.allocObjects != 0 || v.inuseObjects != 0;
+}
+
+std::vector<int> ProfileTree::shownChildren(int node) const {
+    std::vector<int> out;
+    if (!shape) return out;
+    for (int c : children(node))
+        if (present(c)) out.push_back(c);
+    return out;
+}
+
+ProfileNode ProfileTree::node(int n) const {
+    if (!shape) return {};
+    return ProfileNode{parent(n), frame(n), depth(n), children(n), total(n), self(n)};
+}
+
 QString ProfileTree::label(int node) const {
-    const int f = nodes[static_cast<size_t>(node)].frame;
-    return f < 0 ? QStringLiteral("all") : frames[static_cast<size_t>(f)].label();
+    const int f = frame(node);
+    return f < 0 ? QStringLiteral("all") : frames()[static_cast<size_t>(f)].label();
 }
 
 bool ProfileTree::isAncestorOrSelf(int ancestor, int node) const {
-    for (int n = node; n >= 0; n = nodes[static_cast<size_t>(n)].parent)
+    for (int n = node; n >= 0; n = parent(n))
         if (n == ancestor) return true;
     return false;
 }
 
-void ProfileTree::linkChildren() {
-    // Counting sort of the nodes by parent: each parent's children contiguous, in node order.
-    std::vector<int> start(nodes.size() + 1, 0);
-    for (size_t n = 1; n < nodes.size(); n++) start[size_t(nodes[n].parent) + 1]++;
-    for (size_t n = 0; n < nodes.size(); n++) start[n + 1] += start[n];
-    auto store = std::make_shared<std::vector<int>>(nodes.empty() ? 0 : nodes.size() - 1);
-    std::vector<int> fill(start.begin(), start.end() - 1);
-    depth = 0;
-    for (size_t n = 1; n < nodes.size(); n++) {
-        (*store)[size_t(fill[size_t(nodes[n].parent)]++)] = int(n);
-        nodes[n].depth = nodes[size_t(nodes[n].parent)].depth + 1;
-        depth = std::max(depth, nodes[n].depth);
-    }
-    const int* base = store->data();
-    for (size_t n = 0; n < nodes.size(); n++)
-        nodes[n].children = ChildList{base + start[n], base + start[n + 1]};
-    childStore = std::move(store);
+namespace {
+
+// Fills the shape's child lists (in node order, which is label order among siblings) from the
+// nodes' parents: a counting sort by parent.
+void linkChildren(ProfileShape* s) {
+    const size_t n = s->size();
+    s->childStart.assign(n + 1, 0);
+    for (size_t k = 1; k < n; k++) s->childStart[size_t(s->parent[k]) + 1]++;
+    for (size_t k = 0; k < n; k++) s->childStart[k + 1] += s->childStart[k];
+    s->childStore.assign(n == 0 ? 0 : n - 1, 0);
+    std::vector<int> fill(s->childStart.begin(), s->childStart.end() - 1);
+    for (size_t k = 1; k < n; k++) s->childStore[size_t(fill[size_t(s->parent[k])]++)] = int(k);
 }
+
+// The tree of p's values over shape: each stack's scaled values at its position in path order
+// (the shape's stack index is the stack's own index field when byIndex, else its place in p),
+// then summed into prefix sums.
+ProfileTree valuesOver(std::shared_ptr<const ProfileShape> shape, const session::HeapProfile& p,
+                       bool byIndex) {
+    clearAvxUpperState();  // scaleHeapSample calls exp() per stack: see cpu_state.h
+    ProfileTree t;
+    const size_t stacks = shape->stacks.size();
+    t.prefix.assign(stacks + 1, ProfileValues{});
+    t.stackValues.resize(p.stacks.size());
+    t.stackNode.assign(p.stacks.size(), 0);
+    for (size_t i = 0; i < p.stacks.size(); i++) {
+        const session::ProfileStack& s = p.stacks[i];
+        ProfileValues& v = t.stackValues[i];
+        session::scaleHeapSample(s.inuseObjects, s.inuseBytes, s.rate, &v.inuseObjects,
+                                 &v.inuseBytes);
+        session::scaleHeapSample(s.allocObjects, s.allocBytes, s.rate, &v.allocObjects,
+                                 &v.allocBytes);
+        const size_t k = byIndex ? size_t(s.index) : i;
+        if (k >= stacks) continue;  // not in the shape: a caller's mistake
+        const ProfileShape::StackPlace place = shape->stacks[k];
+        t.stackNode[i] = place.node;
+        t.prefix[size_t(place.pos) + 1] += v;
+    }
+    for (size_t k = 1; k <= stacks; k++) t.prefix[k] += t.prefix[k - 1];
+    t.shape = std::move(shape);
+    return t;
+}
+
+}  // namespace
 
 std::vector<FlameFrame> stackFrames(const session::HeapProfile& p, const session::ProfileStack& s) {
     std::vector<FlameFrame> out;
@@ -105,9 +173,21 @@ std::vector<FlameFrame> stackFrames(const session::HeapProfile& p, const session
 }
 
 ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp) {
-    ProfileTree t;
+    auto shape = std::make_shared<ProfileShape>();
+    ProfileShape& t = *shape;
     t.bottomUp = bottomUp;
-    t.nodes.push_back(ProfileNode{});
+    const size_t n = p.stacks.size();
+    auto addNode = [&](int parent, int frame, int depth, int run) {
+        t.parent.push_back(parent);
+        t.frame.push_back(frame);
+        t.depth.push_back(depth);
+        t.runStart.push_back(run);
+        t.runEnd.push_back(run);
+        t.selfEnd.push_back(run);
+        t.maxDepth = std::max(t.maxDepth, depth);
+        return int(t.parent.size() - 1);
+    };
+    addNode(-1, -1, 0, 0);
     // Frames are interned once per return address (a stack shares most of its addresses with
     // others), so a stack's path is a list of small integers.
     std::map<std::tuple<QString, QString, int>, int> frameIndex;
@@ -135,20 +215,11 @@ ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp) {
     };
     const int noStack =
         p.stacks.empty() ? -1 : intern(FlameFrame{QStringLiteral("(no stack)"), {}, 0});
-    // Every stack's path of frames (outermost first top-down, innermost first bottom-up) and its
-    // scaled values.
-    const size_t n = p.stacks.size();
-    t.stackNode.resize(n);
-    t.stackSelfNode.resize(n);
-    t.stackValues.resize(n);
+    // Every stack's path of frames (outermost first top-down, innermost first bottom-up).
+    t.stacks.resize(n);
     std::vector<std::vector<int>> paths(n);
     for (size_t i = 0; i < n; i++) {
         const session::ProfileStack& s = p.stacks[i];
-        ProfileValues& v = t.stackValues[i];
-        session::scaleHeapSample(s.inuseObjects, s.inuseBytes, s.rate, &v.inuseObjects,
-                                 &v.inuseBytes);
-        session::scaleHeapSample(s.allocObjects, s.allocBytes, s.rate, &v.allocObjects,
-                                 &v.allocBytes);
         std::vector<int>& path = paths[i];
         for (uint64_t pc : s.pcs) {
             const std::vector<int>& f = framesOf(pc);
@@ -174,9 +245,12 @@ ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp) {
     for (size_t i = 0; i < n; i++) byPath[i] = i;
     std::sort(byPath.begin(), byPath.end(),
               [&](size_t a, size_t b) { return paths[a] < paths[b]; });
+    // The stacks in that order are the path order: each node's stacks are the run from the stack
+    // that created it to the last one passing through it, the stacks ending at it first.
     std::vector<int> onPath{0};  // the nodes of the previous path, the root first
     const std::vector<int>* previous = nullptr;
-    for (size_t i : byPath) {
+    for (size_t k = 0; k < n; k++) {
+        const size_t i = byPath[k];
         const std::vector<int>& path = paths[i];
         size_t common = 0;
         if (previous)
@@ -184,25 +258,20 @@ ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp) {
                    path[common] == (*previous)[common])
                 common++;
         onPath.resize(common + 1);
-        for (size_t d = common; d < path.size(); d++) {
-            const int parent = onPath.back();
-            ProfileNode node;
-            node.parent = parent;
-            node.frame = order[size_t(path[d])];
-            node.depth = int(d) + 1;
-            onPath.push_back(int(t.nodes.size()));
-            t.nodes.push_back(std::move(node));
-        }
-        const ProfileValues& v = t.stackValues[i];
-        for (int node : onPath) t.nodes[size_t(node)].total += v;
-        // Self: where the allocator was called, the path's end top-down and its start bottom-up.
-        t.stackSelfNode[i] = bottomUp ? onPath[1] : onPath.back();
-        t.nodes[size_t(t.stackSelfNode[i])].self += v;
-        t.stackNode[i] = onPath.back();
+        for (size_t d = common; d < path.size(); d++)
+            onPath.push_back(addNode(onPath.back(), order[size_t(path[d])], int(d) + 1, int(k)));
+        for (int node : onPath) t.runEnd[size_t(node)] = int(k) + 1;
+        // Self: where the allocator was called, the path's end top-down and its start bottom-up
+        // (a bottom-up root's self is all of its run: set below).
+        if (!bottomUp) t.selfEnd[size_t(onPath.back())] = int(k) + 1;
+        t.stacks[i] = ProfileShape::StackPlace{int(k), onPath.back()};
         previous = &path;
     }
-    t.linkChildren();
-    return t;
+    if (bottomUp)
+        for (size_t node = 1; node < t.size(); node++)
+            if (t.depth[node] == 1) t.selfEnd[node] = t.runEnd[node];
+    linkChildren(&t);
+    return valuesOver(std::move(shape), p, false);
 }
 
 session::HeapProfile allStacksOf(const session::HeapProfileData& d) {
@@ -213,82 +282,39 @@ session::HeapProfile allStacksOf(const session::HeapProfileData& d) {
 }
 
 ProfileTree profileTreeForWindow(const ProfileTree& skeleton, const session::HeapProfile& w) {
-    ProfileTree t;
-    t.bottomUp = skeleton.bottomUp;
-    t.frames = skeleton.frames;
-    const size_t n = skeleton.nodes.size();
-    if (n == 0) return t;
-    // The skeleton's nodes, their values cleared; then each stack's values where its path ends
-    // (total) and where its self goes, and every node's total summed into its parent's: children
-    // come after their parents, so one backward pass.
-    t.nodes = skeleton.nodes;
-    for (ProfileNode& node : t.nodes) node.total = node.self = ProfileValues{};
-    t.stackValues.resize(w.stacks.size());
-    t.stackNode.resize(w.stacks.size());
-    t.stackSelfNode.resize(w.stacks.size());
-    for (size_t i = 0; i < w.stacks.size(); i++) {
-        const session::ProfileStack& s = w.stacks[i];
-        ProfileValues& v = t.stackValues[i];
-        session::scaleHeapSample(s.inuseObjects, s.inuseBytes, s.rate, &v.inuseObjects,
-                                 &v.inuseBytes);
-        session::scaleHeapSample(s.allocObjects, s.allocBytes, s.rate, &v.allocObjects,
-                                 &v.allocBytes);
-        const bool known = s.index < skeleton.stackNode.size();  // else a caller's mistake
-        t.stackNode[i] = known ? skeleton.stackNode[s.index] : 0;
-        t.stackSelfNode[i] = known ? skeleton.stackSelfNode[s.index] : 0;
-        if (!known) continue;
-        t.nodes[size_t(t.stackNode[i])].total += v;
-        t.nodes[size_t(t.stackSelfNode[i])].self += v;
-    }
-    for (size_t k = n - 1; k > 0; k--) t.nodes[size_t(t.nodes[k].parent)].total += t.nodes[k].total;
-    t.depth = skeleton.depth;
-    t.childStore = skeleton.childStore;
-    // The nodes with anything in the window (a stack in it has allocated at least one object).
-    // When that is every node (a moment late in a session, or a range over all of it), the tree
-    // is the skeleton's shape: its child lists, shared, still fit. Otherwise the others are left
-    // out and the rest renumbered in order: parents still come first, siblings keep their order.
-    auto empty = [](const ProfileNode& node) {
-        return node.total.allocObjects == 0 && node.total.inuseObjects == 0;
-    };
-    size_t kept = 1;
-    for (size_t k = 1; k < n; k++) kept += !empty(t.nodes[k]);
-    if (kept == n) return t;
-    std::vector<int> renumber(n, -1);
-    renumber[0] = 0;
-    size_t next = 1;
-    for (size_t k = 1; k < n; k++) {
-        if (empty(t.nodes[k])) continue;
-        ProfileNode& node = t.nodes[next];
-        node = t.nodes[k];
-        node.parent = renumber[size_t(node.parent)];
-        renumber[k] = int(next++);
-    }
-    t.nodes.resize(kept);
-    for (int& node : t.stackNode) node = renumber[size_t(node)];
-    for (int& node : t.stackSelfNode) node = renumber[size_t(node)];
-    t.linkChildren();
-    return t;
+    if (!skeleton.shape) return {};
+    return valuesOver(skeleton.shape, w, true);
 }
 
 std::vector<size_t> stacksThrough(const ProfileTree& t, int node) {
     std::vector<size_t> out;
-    for (size_t i = 0; i < t.stackNode.size(); i++)
-        if (t.isAncestorOrSelf(node, t.stackNode[i])) out.push_back(i);
+    if (!t.shape || node < 0 || size_t(node) >= t.size()) return out;
+    // A stack passes through node if it ends in node's subtree: its end node's run lies in node's.
+    const int lo = t.shape->runStart[size_t(node)], hi = t.shape->runEnd[size_t(node)];
+    for (size_t i = 0; i < t.stackNode.size(); i++) {
+        const int end = t.stackNode[i];
+        if (end > 0 && t.shape->runStart[size_t(end)] >= lo && t.shape->runEnd[size_t(end)] <= hi &&
+            t.isAncestorOrSelf(node, end))
+            out.push_back(i);
+    }
     return out;
 }
 
 ProfileSearch searchProfile(const ProfileTree& t, const QString& needle) {
     ProfileSearch s;
     s.needle = needle;
-    s.matchedNode.assign(t.nodes.size(), false);
-    if (needle.isEmpty()) return s;
-    std::vector<bool> frameMatches(t.frames.size());
-    for (size_t f = 0; f < t.frames.size(); f++)
-        frameMatches[f] = t.frames[f].function.contains(needle, Qt::CaseInsensitive);
-    for (size_t n = 1; n < t.nodes.size(); n++)
-        if (frameMatches[size_t(t.nodes[n].frame)]) s.matchedNode[n] = true, s.matchedNodes++;
+    s.matchedNode.assign(t.size(), false);
+    if (needle.isEmpty() || !t.shape) return s;
+    const std::vector<FlameFrame>& frames = t.frames();
+    std::vector<bool> frameMatches(frames.size());
+    for (size_t f = 0; f < frames.size(); f++)
+        frameMatches[f] = frames[f].function.contains(needle, Qt::CaseInsensitive);
+    const std::vector<int>& frameOf = t.shape->frame;
+    for (size_t n = 1; n < t.size(); n++)
+        if (frameMatches[size_t(frameOf[n])] && t.present(int(n)))
+            s.matchedNode[n] = true, s.matchedNodes++;
     for (size_t i = 0; i < t.stackNode.size(); i++) {
-        for (int n = t.stackNode[i]; n > 0; n = t.nodes[size_t(n)].parent)
+        for (int n = t.stackNode[i]; n > 0; n = t.parent(n))
             if (s.matchedNode[size_t(n)]) {
                 s.matched += t.stackValues[i];
                 break;

@@ -12,8 +12,8 @@
 //
 // The viewer moves the cursor often over one session: it builds a skeleton of each tree once over
 // every stack of the session (buildProfileTree on HeapProfileData::stacks()), and per moment only
-// folds that window's values into it (profileTreeForWindow: one pass over the nodes, no sorting,
-// no lookups), leaving out the nodes with nothing in the window.
+// puts that window's values on its shape (profileTreeForWindow: one pass over the stacks, none over
+// the nodes, no sorting, no lookups); the nodes with nothing in the window are not shown.
 #pragma once
 #include <QString>
 #include <cstdint>
@@ -49,8 +49,8 @@ struct FlameFrame {
     QString label() const;     // "json_decode (parser.c:120)", or the function alone
 };
 
-// A node's children: a range of its tree's shared child list (copies of a tree share the list,
-// so a node costs no allocation of its own).
+// A node's children: a range of its shape's child list (every tree over one shape shares it, so a
+// node costs no allocation of its own).
 struct ChildList {
     const int* first = nullptr;
     const int* last = nullptr;
@@ -61,30 +61,70 @@ struct ChildList {
     int operator[](size_t i) const { return first[i]; }
 };
 
+// The structure of a call tree, built once over a set of stacks and shared by every tree of values
+// over it. Node 0 is the root ("all"); a parent comes before its children; siblings are ordered by
+// label, so that the layout does not jump as values change. The stacks are kept in path order
+// (sorted by their paths of frames), so the stacks through a node are one contiguous run of that
+// order, and the stacks whose path ends at a node come first in its run: any node's values are
+// one subtraction of prefix sums over the stacks (ProfileTree::total), whatever the tree's size.
+struct ProfileShape {
+    bool bottomUp = false;
+    std::vector<FlameFrame> frames;  // distinct frames
+    std::vector<int> parent;         // per node; -1 for the root
+    std::vector<int> frame;          // per node: index into frames; -1 for the root
+    std::vector<int> depth;          // per node; the root is 0
+    std::vector<int> childStart;  // per node + 1: node n's children are childStore[childStart[n]..]
+    std::vector<int> childStore;
+    std::vector<int> runStart, runEnd;  // per node: its stacks' positions in path order
+    std::vector<int> selfEnd;           // per node: [runStart, selfEnd) is what its self holds
+    struct StackPlace {
+        int pos = 0;   // the stack's position in path order
+        int node = 0;  // the node its path ends at
+    };
+    std::vector<StackPlace> stacks;  // per stack
+    int maxDepth = 0;
+    size_t size() const { return parent.size(); }
+    ChildList children(int node) const {
+        const int* base = childStore.data();
+        return ChildList{base + childStart[size_t(node)], base + childStart[size_t(node) + 1]};
+    }
+};
+
+// A node as a value: its place in the shape and its values in the tree.
 struct ProfileNode {
     int parent = -1;
-    int frame = -1;      // index into ProfileTree::frames; -1 for the root ("all")
+    int frame = -1;      // index into the frames; -1 for the root ("all")
     int depth = 0;       // the root is 0
-    ChildList children;  // ordered by label, so that the layout does not jump as values change
+    ChildList children;  // every child in the shape, those with nothing in this tree included
     ProfileValues total, self;
 };
 
+// A call tree: a shape and the values of one profile (a window of the session, or the profile it
+// was built from) over it. Building it costs a pass over the profile's stacks, not over the nodes.
+// Nodes with nothing in the profile (no object allocated or in use) stay in the shape but are not
+// present(): what the views show are the present children (shownChildren).
 struct ProfileTree {
-    bool bottomUp = false;
-    std::vector<FlameFrame> frames;  // distinct frames
-    std::vector<ProfileNode> nodes;  // nodes[0] is the root; a parent comes before its children
-    std::vector<int> stackNode;      // per HeapProfile::stacks index: the node its path ends at
-    std::vector<int> stackSelfNode;  // per HeapProfile::stacks index: the node its self goes to
+    std::shared_ptr<const ProfileShape> shape;  // null: no tree at all
+    std::vector<ProfileValues> prefix;          // per path-order position + 1: the values before it
+    std::vector<int> stackNode;  // per HeapProfile::stacks index: the node its path ends at
     std::vector<ProfileValues> stackValues;  // per HeapProfile::stacks index: its scaled values
-    std::shared_ptr<const std::vector<int>> childStore;  // what the nodes' ChildLists point into
-    int depth = 0;                                       // the deepest node's
-    const ProfileNode& root() const { return nodes.front(); }
+
+    size_t size() const { return shape ? shape->size() : 0; }  // nodes in the shape
+    bool bottomUp() const { return shape && shape->bottomUp; }
+    const std::vector<FlameFrame>& frames() const;
+    int parent(int node) const { return shape->parent[size_t(node)]; }
+    int frame(int node) const { return shape->frame[size_t(node)]; }
+    int depth(int node) const { return shape->depth[size_t(node)]; }
+    ChildList children(int node) const { return shape->children(node); }
+    ProfileValues total(int node) const;
+    ProfileValues self(int node) const;
+    bool present(int node) const;                    // anything allocated or in use there
+    std::vector<int> shownChildren(int node) const;  // the present children, in order
+    ProfileNode node(int node) const;
+    ProfileNode root() const { return node(0); }
     QString label(int node) const;  // the node's frame label ("all" for the root)
     bool isAncestorOrSelf(int ancestor, int node) const;
-    int maxDepth() const { return depth; }
-    // Fills every node's children (in node order, which is label order among siblings) and depth
-    // from the nodes' parents.
-    void linkChildren();
+    int maxDepth() const { return shape ? shape->maxDepth : 0; }
 };
 
 // The frames of stack s, outermost (e.g. main) first, inlined frames expanded; a stack without
@@ -93,10 +133,10 @@ std::vector<FlameFrame> stackFrames(const session::HeapProfile& p, const session
 
 ProfileTree buildProfileTree(const session::HeapProfile& p, bool bottomUp);
 
-// The tree of window w (a HeapProfileData::window) from the skeleton built over all the session's
-// stacks (buildProfileTree of a profile holding HeapProfileData::stacks(), in index order): the
-// same tree as buildProfileTree(w, skeleton.bottomUp), in a time proportional to the skeleton's
-// nodes. Nodes with nothing in the window are left out.
+// The tree of window w (a HeapProfileData::window) over the skeleton's shape, built over all the
+// session's stacks (buildProfileTree of a profile holding HeapProfileData::stacks(), in index
+// order): the same present nodes and values as buildProfileTree(w, skeleton.bottomUp()), in a time
+// proportional to the session's stacks, whatever the number of nodes.
 ProfileTree profileTreeForWindow(const ProfileTree& skeleton, const session::HeapProfile& w);
 // A profile holding every stack of d with no counts: what skeletons are built from.
 session::HeapProfile allStacksOf(const session::HeapProfileData& d);

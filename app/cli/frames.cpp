@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli.h"
+#include "cpu_state.h"
 #include "frame_export.h"
 
 namespace spanscope::cli {
@@ -87,7 +88,8 @@ int framesCommand(int argc, char** argv) {
     int qargc = 1;
     char name[] = "spanscope-cli";
     char* qargv[] = {name, nullptr};
-    QGuiApplication app(qargc, qargv);  // fonts for the captions; no window is opened
+    QGuiApplication app(qargc, qargv);    // fonts for the captions; no window is opened
+    spanscope::ui::clearAvxUpperState();  // see cpu_state.h
     if (!QDir().mkpath(QString::fromStdString(dir))) {
         std::fprintf(stderr, "spanscope-cli frames: cannot create %s\n", dir.c_str());
         return 1;

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cpu_state.h"
 #include "main_window.h"
 #include "palette.h"
 #include "range_features.h"
@@ -361,7 +362,7 @@ int main(int argc, char** argv) {
     if (const int status = parseOptions(arguments, &o); status >= 0) return status;
     if (o.printPalette) return printPalette();
 
-    QApplication app(argc, argv);
+    spanscope::ui::Application app(argc, argv);  // a QApplication (see cpu_state.h)
     MainWindow w;
     if (o.size.isValid())
         w.resize(o.size);

@@ -13,11 +13,12 @@
 
 #include "bench_util.h"
 #include "compare_view.h"
+#include "cpu_state.h"
 
 using namespace spanscope::ui;
 
 int main(int argc, char** argv) {
-    QApplication app(argc, argv);
+    spanscope::ui::Application app(argc, argv);  // a QApplication, as the GUI's (cpu_state.h)
     if (argc < 3) {
         std::fprintf(stderr, "usage: compare_bench A.spanscope B.spanscope [ROUNDS]\n");
         return 2;

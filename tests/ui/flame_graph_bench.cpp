@@ -4,11 +4,13 @@
 // recorded session's, and times, median of 5:
 // - the worker's part at a new moment, both ways in the same run: rebuilt (the session read again
 //   and both call trees built from scratch, as before the profile was kept in memory) and cached
-//   (the window folded from the samples in memory, both trees from their skeletons), with the
+//   (the window from the samples in memory, its values put on the skeletons' shapes), with the
 //   ratio; and the cached way's one-time cost (reading the session, building the skeletons);
 // - the GUI thread's part (layout and pixels at 1920 px).
-// The two ways' trees are compared (node count and totals) so that a fast wrong answer shows.
-// Run by hand: flame_graph_bench [STACKS | SESSION]; figures in docs/BENCHMARKS.md.
+// The two ways' trees are compared (every shown node: label, children, figures) so that a fast
+// wrong answer shows.
+// Also the cost of scaleHeapSample before and after clearing the AVX state Qt's start-up leaves
+// (cpu_state.h). Run by hand: flame_graph_bench [STACKS | SESSION]; figures in docs/BENCHMARKS.md.
 #include <QApplication>
 #include <QElapsedTimer>
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include <random>
 #include <string>
 
+#include "cpu_state.h"
 #include "flame_graph.h"
 #include "profile_tree.h"
 
@@ -71,25 +74,53 @@ double medianMs(F f) {
     return t[2];
 }
 
-bool sameTree(const ProfileTree& a, const ProfileTree& b) {
-    if (a.nodes.size() != b.nodes.size()) return false;
-    for (size_t n = 0; n < a.nodes.size(); n++) {
-        const ProfileNode &x = a.nodes[n], &y = b.nodes[n];
-        if (x.parent != y.parent || x.children.size() != y.children.size() ||
-            x.total.inuseBytes != y.total.inuseBytes ||
-            x.total.allocObjects != y.total.allocObjects ||
-            x.self.allocBytes != y.self.allocBytes ||
-            a.frames[size_t(std::max(0, x.frame))].function !=
-                b.frames[size_t(std::max(0, y.frame))].function)
-            return false;
-    }
+// The same present nodes from the root down (labels, child counts, figures).
+bool sameSubtree(const ProfileTree& a, int x, const ProfileTree& b, int y) {
+    const ProfileValues v = a.total(x), w = b.total(y);
+    if (a.label(x) != b.label(y) || v.inuseBytes != w.inuseBytes ||
+        v.allocObjects != w.allocObjects || a.self(x).allocBytes != b.self(y).allocBytes)
+        return false;
+    const std::vector<int> xs = a.shownChildren(x), ys = b.shownChildren(y);
+    if (xs.size() != ys.size()) return false;
+    for (size_t c = 0; c < xs.size(); c++)
+        if (!sameSubtree(a, xs[c], b, ys[c])) return false;
     return true;
+}
+
+bool sameTree(const ProfileTree& a, const ProfileTree& b) {
+    return sameSubtree(a, 0, b, 0);
+}
+
+// The cost of one scaleHeapSample (an exp() call), ns: the median of 5 passes over 100k values.
+double scaleNs() {
+    std::mt19937_64 rng(7);
+    std::vector<std::pair<uint64_t, uint64_t>> v(100000);
+    for (auto& [count, bytes] : v) count = 1 + rng() % 10, bytes = count * (16 + rng() % 4096);
+    int64_t sum = 0;
+    const double ms = medianMs([&] {
+        int64_t c = 0, b = 0;
+        for (const auto& [count, bytes] : v) {
+            session::scaleHeapSample(count, bytes, 512 * 1024, &c, &b);
+            sum += c + b;
+        }
+    });
+    if (sum == 42) std::puts("");  // keeps the loop
+    return ms * 1e6 / double(v.size());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A plain QApplication, so that the state its start-up leaves can be measured (cpu_state.h).
     QApplication app(argc, argv);
+    const bool leftInUse = spanscope::ui::avxUpperStateInUse();
+    const double scaleLeft = scaleNs();
+    spanscope::ui::clearAvxUpperState();
+    const double scaleClear = scaleNs();
+    std::printf(
+        "scaleHeapSample (one exp()) after Qt's start-up: %.1f ns (AVX upper state in use: %s); "
+        "cleared: %.1f ns\n",
+        scaleLeft, leftInUse ? "yes" : "no", scaleClear);
     const std::string arg = argc > 1 ? argv[1] : "100000";
     const bool synthetic = !arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos;
     ProfileTree td, bu;    // the rebuilt way's trees at the last moment
@@ -162,7 +193,7 @@ int main(int argc, char** argv) {
         [&] { img = renderFlameGraph(ctd, boxes, QSize(1920, row * (ctd.maxDepth() + 1)), o); });
     std::printf(
         "%zu stacks: %zu top-down nodes, %zu bottom-up nodes, depth %d, %zu boxes at 1920 px\n", n,
-        td.nodes.size(), bu.nodes.size(), td.maxDepth(), boxes.size());
+        td.size(), bu.size(), td.maxDepth(), boxes.size());
     std::printf(
         "worker at a new moment: rebuilt %.1f ms, cached %.1f ms (%.1fx faster); cached once per "
         "session: "

@@ -7,6 +7,7 @@
 #include <QGuiApplication>
 #include <random>
 
+#include "cpu_state.h"
 #include "heap_map_renderer.h"
 
 using namespace spanscope;
@@ -117,6 +118,7 @@ int main(int argc, char** argv) {
     // Arena labels are drawn with QPainter text, which needs a QGuiApplication (offscreen is fine).
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
     QGuiApplication app(argc, argv);
+    spanscope::ui::clearAvxUpperState();  // see cpu_state.h
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

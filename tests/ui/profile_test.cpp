@@ -19,6 +19,7 @@
 #include <QTreeView>
 #include <QTreeWidget>
 #include <array>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -92,9 +93,16 @@ ProfilePtr snapshotOf(session::HeapProfile hp) {
     return s;
 }
 
+// Every node of t's shape, as values (present or not).
+std::vector<ProfileNode> allNodes(const ProfileTree& t) {
+    std::vector<ProfileNode> out;
+    for (size_t n = 0; n < t.size(); n++) out.push_back(t.node(int(n)));
+    return out;
+}
+
 int childByFunction(const ProfileTree& t, int node, const QString& fn) {
-    for (int c : t.nodes[size_t(node)].children)
-        if (t.frames[size_t(t.nodes[size_t(c)].frame)].function == fn) return c;
+    for (int c : t.node(node).children)
+        if (t.frames()[size_t(t.node(c).frame)].function == fn) return c;
     return -1;
 }
 
@@ -102,8 +110,8 @@ int childByFunction(const ProfileTree& t, int node, const QString& fn) {
 template <typename F>
 int64_t sumOver(const ProfileTree& t, const QString& fn, F v) {
     int64_t sum = 0;
-    for (const ProfileNode& n : t.nodes)
-        if (n.frame >= 0 && t.frames[size_t(n.frame)].function == fn) sum += v(n);
+    for (const ProfileNode& n : allNodes(t))
+        if (n.frame >= 0 && t.frames()[size_t(n.frame)].function == fn) sum += v(n);
     return sum;
 }
 
@@ -130,11 +138,11 @@ TEST(ProfileTree, RootHoldsEveryStacksScaledValues) {
             // Top-down, every node's total is its self plus its children's totals; bottom-up, the
             // roots' selves (the allocating frames) add up to everything.
             ProfileValues selves;
-            for (const ProfileNode& n : t.nodes) {
+            for (const ProfileNode& n : allNodes(t)) {
                 selves += n.self;
                 if (bottomUp) continue;
                 ProfileValues sum = n.self;
-                for (int c : n.children) sum += t.nodes[size_t(c)].total;
+                for (int c : n.children) sum += t.node(c).total;
                 EXPECT_EQ(sum.inuseBytes, n.total.inuseBytes);
                 EXPECT_EQ(sum.allocObjects, n.total.allocObjects);
             }
@@ -156,18 +164,18 @@ TEST(ProfileTree, TopDownPathsAndInlinedFrames) {
     const int worker = childByFunction(t, main, QStringLiteral("worker"));
     ASSERT_GE(parse, 0);
     ASSERT_GE(worker, 0);
-    EXPECT_EQ(t.nodes[size_t(parse)].total.inuseBytes, 4300);
-    EXPECT_EQ(t.nodes[size_t(parse)].self.inuseBytes, 0);
+    EXPECT_EQ(t.node(parse).total.inuseBytes, 4300);
+    EXPECT_EQ(t.node(parse).self.inuseBytes, 0);
     const int json = childByFunction(t, parse, QStringLiteral("json_decode"));
-    EXPECT_EQ(t.nodes[size_t(json)].self.inuseBytes, 300);
-    EXPECT_EQ(t.nodes[size_t(json)].self.allocObjects, 5);
+    EXPECT_EQ(t.node(json).self.inuseBytes, 300);
+    EXPECT_EQ(t.node(json).self.allocObjects, 5);
     // The inlined frame sits below the function it was inlined into.
     const int grow = childByFunction(t, worker, QStringLiteral("grow"));
     ASSERT_GE(grow, 0);
     const int fill = childByFunction(t, grow, QStringLiteral("fill_cache"));
     ASSERT_GE(fill, 0);
     EXPECT_EQ(t.label(fill), QStringLiteral("fill_cache (cache.h:7)"));
-    EXPECT_EQ(t.nodes[size_t(fill)].self.inuseBytes, 128);
+    EXPECT_EQ(t.node(fill).self.inuseBytes, 128);
     EXPECT_EQ(t.maxDepth(), 4);
     EXPECT_EQ(stacksThrough(t, worker), (std::vector<size_t>{2, 3}));
     EXPECT_EQ(stacksThrough(t, 0).size(), 4u);
@@ -180,8 +188,8 @@ TEST(ProfileTree, BottomUpAgreesWithTopDown) {
     // that function allocated themselves.
     std::map<QString, int64_t> roots;
     for (int c : bu.root().children) {
-        const ProfileNode& n = bu.nodes[size_t(c)];
-        roots[bu.frames[size_t(n.frame)].function] += n.total.inuseBytes;
+        const ProfileNode n = bu.node(c);
+        roots[bu.frames()[size_t(n.frame)].function] += n.total.inuseBytes;
         EXPECT_EQ(n.self.allocBytes, n.total.allocBytes) << "a bottom-up root is all self";
     }
     EXPECT_EQ(roots.size(), 3u);  // json_decode, read_file, fill_cache
@@ -191,10 +199,10 @@ TEST(ProfileTree, BottomUpAgreesWithTopDown) {
     // Below the roots nothing is self, and json_decode's callers split its bytes.
     const int json = childByFunction(bu, 0, QStringLiteral("json_decode"));
     ASSERT_GE(json, 0);
-    EXPECT_EQ(bu.nodes[size_t(json)].children.size(), 2u);  // parse and worker
-    for (size_t i = 0; i < bu.nodes.size(); i++)
-        if (bu.nodes[i].depth > 1) {
-            EXPECT_EQ(bu.nodes[i].self.allocBytes, 0);
+    EXPECT_EQ(bu.node(json).children.size(), 2u);  // parse and worker
+    for (size_t i = 0; i < bu.size(); i++)
+        if (bu.node(int(i)).depth > 1) {
+            EXPECT_EQ(bu.node(int(i)).self.allocBytes, 0);
         }
     EXPECT_EQ(bu.root().total.allocBytes, td.root().total.allocBytes);
 }
@@ -228,6 +236,68 @@ TEST(ProfileTree, LiveSamplesAndSpanFiller) {
     EXPECT_EQ(f.frame.function, QStringLiteral("read_file"));  // 4000 B against 128 B
     EXPECT_EQ(f.otherStacks, 1u);
     EXPECT_FALSE(spanFilledBy(p, 0x3000, 0x8000, &f));
+}
+
+// A window's tree over a skeleton of more stacks: the skeleton's other nodes stay in the shape
+// but nothing shows them (the model's rows, search, the flame graph, the stacks through a node).
+TEST(ProfileModel, WindowTreeShowsOnlyWhatTheWindowHolds) {
+    const session::HeapProfile all = syntheticProfile();
+    const ProfileTree skelTd = buildProfileTree(all, false), skelBu = buildProfileTree(all, true);
+    session::HeapProfile w = all;  // stacks 1 and 4 only, keeping their indices in the session
+    w.stacks = {all.stacks[0], all.stacks[3]};
+    auto snap = std::make_shared<ProfileSnapshot>();
+    snap->available = true;
+    snap->profile = w;
+    snap->topDown = profileTreeForWindow(skelTd, w);
+    snap->bottomUp = profileTreeForWindow(skelBu, w);
+    const ProfileTree& td = snap->topDown;
+    EXPECT_EQ(td.size(), skelTd.size()) << "the skeleton's shape, shared";
+    EXPECT_EQ(td.shape, skelTd.shape);
+    const int main = childByFunction(td, 0, QStringLiteral("main"));
+    const int parse = childByFunction(td, main, QStringLiteral("parse"));
+    const int worker = childByFunction(td, main, QStringLiteral("worker"));
+    const int readFile = childByFunction(td, parse, QStringLiteral("read_file"));
+    ASSERT_GT(readFile, 0);
+    EXPECT_FALSE(td.present(readFile));
+    EXPECT_EQ(td.total(readFile).allocBytes, 0);
+    EXPECT_EQ(td.total(parse).allocBytes, 500);
+    EXPECT_EQ(td.total(0).allocBytes, 500 + 128);
+    EXPECT_EQ(td.total(worker).inuseBytes, 128);
+    EXPECT_EQ(td.shownChildren(parse).size(), 1u);
+    EXPECT_EQ(td.shownChildren(worker).size(), 1u) << "json_decode under worker is not shown";
+    // Stacks through parse: the window's first stack only.
+    EXPECT_EQ(stacksThrough(td, parse), std::vector<size_t>{0});
+    EXPECT_EQ(stacksThrough(td, worker), std::vector<size_t>{1});
+    EXPECT_TRUE(stacksThrough(td, readFile).empty());
+    // Search counts only what is shown.
+    EXPECT_EQ(searchProfile(td, QStringLiteral("read_file")).matchedNodes, 0u);
+    EXPECT_EQ(searchProfile(td, QStringLiteral("json")).matchedNodes, 1u);
+    // The flame graph draws no box for it.
+    for (const FlameBox& b : layoutFlameGraph(td, ProfileMetric::AllocBytes, 0, 1000, 20))
+        EXPECT_TRUE(td.present(b.node)) << td.label(b.node).toStdString();
+    for (bool bottomUp : {false, true}) {
+        ProfileModel m(bottomUp);
+        QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::Fatal);
+        m.setProfile(snap);
+        const ProfileTree& t = bottomUp ? snap->bottomUp : snap->topDown;
+        // Every row, all the way down, is a present node; the rows are the present children.
+        std::function<void(const QModelIndex&)> walk = [&](const QModelIndex& parent) {
+            const int node = parent.isValid() ? parent.data(ProfileModel::kNodeRole).toInt() : 0;
+            ASSERT_EQ(size_t(m.rowCount(parent)), t.shownChildren(node).size());
+            for (int r = 0; r < m.rowCount(parent); r++) {
+                const QModelIndex i = m.index(r, 0, parent);
+                EXPECT_TRUE(t.present(i.data(ProfileModel::kNodeRole).toInt()));
+                EXPECT_EQ(m.parent(i), parent);
+                walk(i);
+            }
+        };
+        walk({});
+        EXPECT_EQ(m.rowCount(), bottomUp ? 2 : 1);  // json_decode and fill_cache; main
+    }
+    ProfileModel m(false);
+    m.setProfile(snap);
+    EXPECT_FALSE(m.indexOfNode(readFile).isValid());
+    EXPECT_EQ(m.indexOfNode(parse).data().toString(), QStringLiteral("parse"));
 }
 
 TEST(ProfileModel, PassesModelTesterAndShowsFigures) {
@@ -277,9 +347,9 @@ TEST(FlameGraph, WidthsFollowTheMetric) {
     const double total = double(t.root().total.allocBytes);
     std::map<int, QRectF> byNode;
     for (const FlameBox& b : boxes) byNode[b.node] = b.rect;
-    ASSERT_EQ(byNode.size(), t.nodes.size());  // every node is wide enough at 1000 px
+    ASSERT_EQ(byNode.size(), t.size());  // every node is wide enough at 1000 px
     for (const auto& [node, r] : byNode) {
-        const ProfileNode& n = t.nodes[size_t(node)];
+        const ProfileNode n = t.node(node);
         EXPECT_NEAR(r.width(), width * double(n.total.allocBytes) / total, 1e-6);
         EXPECT_DOUBLE_EQ(r.top(), n.depth * row);
         if (n.parent >= 0) {  // inside its parent's span, one row below
@@ -318,8 +388,9 @@ TEST(FlameGraph, PixelsColourAndLabels) {
     for (const FlameBox& b : boxes) {
         if (b.rect.width() < 12) continue;
         const QPoint px(int(b.rect.right()) - 4, int(b.rect.top()) + 1);
-        const ProfileNode& n = t.nodes[size_t(b.node)];
-        const QRgb want = n.frame < 0 ? flamecolors::kRoot : flameColor(t.frames[size_t(n.frame)]);
+        const ProfileNode n = t.node(b.node);
+        const QRgb want =
+            n.frame < 0 ? flamecolors::kRoot : flameColor(t.frames()[size_t(n.frame)]);
         EXPECT_EQ(img.pixel(px), want) << t.label(b.node).toStdString();
     }
     // Searching: matches magenta, the rest grey; the selected frame outlined.
@@ -454,8 +525,8 @@ protected:
     static std::map<QString, std::array<int64_t, 4>> sitesOf(const ProfileTree& bu) {
         std::map<QString, std::array<int64_t, 4>> out;
         for (int c : bu.root().children) {
-            const ProfileNode& n = bu.nodes[size_t(c)];
-            auto& v = out[bu.frames[size_t(n.frame)].function];
+            const ProfileNode n = bu.node(c);
+            auto& v = out[bu.frames()[size_t(n.frame)].function];
             v[0] += n.total.inuseBytes, v[1] += n.total.inuseObjects, v[2] += n.total.allocBytes,
                 v[3] += n.total.allocObjects;
         }
@@ -515,14 +586,14 @@ TEST_F(ProfSites, TreesAgreeWithTheCliAndKnowTheSites) {
         }
         // Top-down: the function's self figures are the same, and main is above it.
         EXPECT_EQ(sumOver(td, fn, [](const ProfileNode& n) { return n.self.inuseBytes; }), v[0]);
-        for (const ProfileNode& n : td.nodes)
-            if (n.frame >= 0 && td.frames[size_t(n.frame)].function == fn) {
+        for (const ProfileNode& n : allNodes(td))
+            if (n.frame >= 0 && td.frames()[size_t(n.frame)].function == fn) {
                 EXPECT_TRUE(
-                    td.frames[size_t(n.frame)].file.endsWith(QStringLiteral("prof_sites.c")));
+                    td.frames()[size_t(n.frame)].file.endsWith(QStringLiteral("prof_sites.c")));
                 bool underMain = false;
-                for (int a = n.parent; a > 0; a = td.nodes[size_t(a)].parent)
-                    underMain |= td.frames[size_t(td.nodes[size_t(a)].frame)].function ==
-                                 QStringLiteral("main");
+                for (int a = n.parent; a > 0; a = td.node(a).parent)
+                    underMain |=
+                        td.frames()[size_t(td.node(a).frame)].function == QStringLiteral("main");
                 EXPECT_TRUE(underMain) << fn.toStdString();
             }
     }
@@ -543,28 +614,45 @@ TEST_F(ProfSites, TreesAgreeWithTheCliAndKnowTheSites) {
 
 namespace {
 
-// Two trees are the same: node by node (parents, frames, children, every figure) and each
-// stack's end node.
-void expectSameTree(const ProfileTree& a, const ProfileTree& b, const std::string& what) {
-    ASSERT_EQ(a.nodes.size(), b.nodes.size()) << what;
-    ASSERT_EQ(a.stackNode, b.stackNode) << what;
-    EXPECT_EQ(a.maxDepth(), b.maxDepth()) << what;
-    for (size_t n = 0; n < a.nodes.size(); n++) {
-        const ProfileNode &x = a.nodes[n], &y = b.nodes[n];
-        ASSERT_EQ(a.label(int(n)), b.label(int(n))) << what << " node " << n;
-        ASSERT_EQ(x.parent, y.parent) << what << " node " << n;
-        ASSERT_EQ(x.depth, y.depth) << what << " node " << n;
-        ASSERT_EQ(std::vector<int>(x.children.begin(), x.children.end()),
-                  std::vector<int>(y.children.begin(), y.children.end()))
-            << what << " node " << n;
-        for (const ProfileValues* v : {&x.total, &x.self}) {
-            const ProfileValues& w = v == &x.total ? y.total : y.self;
-            EXPECT_EQ(v->inuseBytes, w.inuseBytes) << what << " node " << n;
-            EXPECT_EQ(v->inuseObjects, w.inuseObjects) << what << " node " << n;
-            EXPECT_EQ(v->allocBytes, w.allocBytes) << what << " node " << n;
-            EXPECT_EQ(v->allocObjects, w.allocObjects) << what << " node " << n;
-        }
+// Two trees show the same: from the root down, the same present children in the same order (by
+// label), with the same depth and every figure; each stack's path ends at the same place.
+void expectSameSubtree(const ProfileTree& a, int x, const ProfileTree& b, int y,
+                       const std::string& what, size_t* visited) {
+    ++*visited;
+    const std::string where = what + " at " + a.label(x).toStdString();
+    ASSERT_EQ(a.label(x), b.label(y)) << where;
+    ASSERT_EQ(a.depth(x), b.depth(y)) << where;
+    for (const auto& [v, w] :
+         {std::make_pair(a.total(x), b.total(y)), std::make_pair(a.self(x), b.self(y))}) {
+        EXPECT_EQ(v.inuseBytes, w.inuseBytes) << where;
+        EXPECT_EQ(v.inuseObjects, w.inuseObjects) << where;
+        EXPECT_EQ(v.allocBytes, w.allocBytes) << where;
+        EXPECT_EQ(v.allocObjects, w.allocObjects) << where;
     }
+    const std::vector<int> xs = a.shownChildren(x), ys = b.shownChildren(y);
+    ASSERT_EQ(xs.size(), ys.size()) << where;
+    for (size_t c = 0; c < xs.size(); c++) {
+        ASSERT_EQ(a.parent(xs[c]), x) << where;
+        expectSameSubtree(a, xs[c], b, ys[c], what, visited);
+    }
+}
+
+std::vector<QString> pathTo(const ProfileTree& t, int node) {
+    std::vector<QString> out;
+    for (int n = node; n > 0; n = t.parent(n)) out.push_back(t.label(n));
+    return out;
+}
+
+void expectSameTree(const ProfileTree& a, const ProfileTree& b, const std::string& what) {
+    size_t visited = 0;
+    expectSameSubtree(a, 0, b, 0, what, &visited);
+    // Every node of the tree built from the window's stacks alone is shown.
+    size_t present = 0;
+    for (size_t n = 0; n < b.size(); n++) present += b.present(int(n));
+    EXPECT_EQ(visited, present) << what;
+    ASSERT_EQ(a.stackNode.size(), b.stackNode.size()) << what;
+    for (size_t i = 0; i < a.stackNode.size(); i++)
+        ASSERT_EQ(pathTo(a, a.stackNode[i]), pathTo(b, b.stackNode[i])) << what << " stack " << i;
 }
 
 // Two windows hold the same stacks with the same counts, and the same live samples.
@@ -956,9 +1044,9 @@ TEST_F(ProfSites, WindowPanelSearchHighlightInspectorAndPresenter) {
     // Selecting alloc_ten_mib's frame outlines exactly the spans holding its 10,240 live objects.
     int ten = -1;
     const ProfileTree& td = prof->topDown;
-    for (size_t n = 0; n < td.nodes.size(); n++)
-        if (td.nodes[n].frame >= 0 &&
-            td.frames[size_t(td.nodes[n].frame)].function == QStringLiteral("alloc_ten_mib"))
+    for (size_t n = 0; n < td.size(); n++)
+        if (td.node(int(n)).frame >= 0 &&
+            td.frames()[size_t(td.node(int(n)).frame)].function == QStringLiteral("alloc_ten_mib"))
             ten = int(n);
     ASSERT_GT(ten, 0);
     const QImage before = w.heapMap()->image();

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "bench_util.h"
+#include "cpu_state.h"
 #include "main_window.h"
 #include "session_worker.h"
 
@@ -126,6 +127,6 @@ int main(int argc, char** argv) {
     int n = args.size() > 1 ? std::max(1, args[1].toInt()) : 20;
     if (n % 7 == 0) n++;
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
+    spanscope::ui::Application app(argc, argv);  // a QApplication, as the GUI's (cpu_state.h)
     return window ? windowBench(app, args[0], n) : workerBench(args[0], n);
 }

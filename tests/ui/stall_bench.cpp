@@ -16,6 +16,7 @@
 #include <map>
 
 #include "bench_util.h"
+#include "cpu_state.h"
 #include "main_window.h"
 
 using namespace spanscope::ui;
@@ -24,17 +25,17 @@ namespace {
 
 // Times every event delivered on the GUI thread (nested deliveries count in their outermost one;
 // the worker thread's events are not counted).
-class TimingApp : public QApplication {
+class TimingApp : public spanscope::ui::Application {
 public:
-    using QApplication::QApplication;
+    using Application::Application;
     struct Slow {
         double ms;
         QString what;
     };
     bool notify(QObject* receiver, QEvent* e) override {
-        if (!m_on || QThread::currentThread() != thread()) return QApplication::notify(receiver, e);
+        if (!m_on || QThread::currentThread() != thread()) return Application::notify(receiver, e);
         if (m_depth++ > 0) {
-            const bool r = QApplication::notify(receiver, e);
+            const bool r = Application::notify(receiver, e);
             m_depth--;
             return r;
         }
@@ -42,7 +43,7 @@ public:
         QElapsedTimer t;
         t.start();
         const double cpu0 = threadCpuMs();
-        const bool r = QApplication::notify(receiver, e);
+        const bool r = Application::notify(receiver, e);
         const double ms = double(t.nsecsElapsed()) / 1e6;
         m_depth--;
         if (ms >= 5) {
@@ -186,6 +187,9 @@ int main(int argc, char** argv) {
         gaps.size(), pct(0.5), pct(0.99), pct(0.999), gaps.back(),
         std::count_if(gaps.begin(), gaps.end(), [](double g) { return g > 50; }));
     std::printf("GUI RSS %ld KiB, peak %ld KiB\n", statusKb("VmRSS:"), statusKb("VmHWM:"));
+    // Whether anything in the run left the GUI thread's AVX upper state in use again.
+    std::printf("AVX upper state in use on the GUI thread at the end: %s\n",
+                spanscope::ui::avxUpperStateInUse() ? "yes" : "no");
     app.printSlowest(12);
     return 0;
 }

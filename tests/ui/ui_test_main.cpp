@@ -10,10 +10,12 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 
+#include "cpu_state.h"
+
 int main(int argc, char** argv) {
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
     QStandardPaths::setTestModeEnabled(true);
-    QApplication app(argc, argv);
+    spanscope::ui::Application app(argc, argv);  // a QApplication, as the GUI's (cpu_state.h)
     QApplication::setOrganizationName(QStringLiteral("spanscope-tests"));
     QApplication::setApplicationName(QStringLiteral("ui_tests"));
     QTemporaryDir settingsDir;
